@@ -1,0 +1,14 @@
+"""kvstore: a Redis-compatible in-memory store, embedded (`kvstore.open()`) or as a server."""
+
+from .errors import (
+    AuthenticationError, ConnectionError, DataError, ExecAbortError, KvstoreError,
+    ResponseError, TimeoutError, WrongTypeError,
+)
+from .store import Store, open
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError", "ConnectionError", "DataError", "ExecAbortError", "KvstoreError",
+    "ResponseError", "Store", "TimeoutError", "WrongTypeError", "open", "__version__",
+]

@@ -1,0 +1,8 @@
+"""The command table and its families. Importing this package registers every command."""
+
+from .table import COMMANDS, Command, Context, KeySpec, command, execute, lookup
+
+# Each family module registers its commands when imported.
+from . import hashes, keys, lists, server, sets, strings, zsets  # noqa: E402,F401
+
+__all__ = ["COMMANDS", "Command", "Context", "KeySpec", "command", "execute", "lookup"]

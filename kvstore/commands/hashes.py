@@ -1,0 +1,3 @@
+"""Hashes commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Keys commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Lists commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Server commands."""
+
+from __future__ import annotations

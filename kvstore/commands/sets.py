@@ -1,0 +1,3 @@
+"""Sets commands."""
+
+from __future__ import annotations

@@ -1,0 +1,198 @@
+"""The command table: every command declared once, as data, and one front door to run them.
+
+A command is a `Command` record (name, arity, flags, key positions, handler), registered with the
+`@command` decorator in the family module that implements it. The table drives dispatch and the
+arity check (Redis `commandCheckArity`), COMMAND INFO / DOCS, AOF logging (only WRITE commands
+that changed something), MULTI queueing, and cluster routing (key positions).
+
+Arity follows Redis: it counts the command name; a negative arity -N means "at least N".
+Container commands (OBJECT, CLIENT, CONFIG, ...) have `subcommands`, each a `Command` of its own
+with its full name "object|encoding", as in Redis 7.
+
+Handlers are plain synchronous functions `handler(ctx, argv) -> reply`: argv includes the command
+name at argv[0]; the reply is a value of `kvstore.replies`; a failure raises `CommandError` with
+Redis's text. A handler that changes the keyspace adds the number of changes to `ctx.ks.dirty`;
+one whose request would not replay to the same state (relative TTLs, random choices, float
+arithmetic) sets `ctx.effects` to the commands to log instead (see `Context`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import CommandError, wrong_args
+
+# Flags, as Redis names them in COMMAND INFO.
+WRITE = 1 << 0
+READONLY = 1 << 1
+DENYOOM = 1 << 2
+ADMIN = 1 << 3
+PUBSUB = 1 << 4
+NOSCRIPT = 1 << 5
+BLOCKING = 1 << 6
+LOADING = 1 << 7
+STALE = 1 << 8
+FAST = 1 << 9
+NO_AUTH = 1 << 10
+MAY_REPLICATE = 1 << 11
+NO_MULTI = 1 << 12
+ALLOW_BUSY = 1 << 13
+SKIP_SLOWLOG = 1 << 14
+SKIP_MONITOR = 1 << 15
+
+FLAG_NAMES = {
+    WRITE: "write", READONLY: "readonly", DENYOOM: "denyoom", ADMIN: "admin",
+    PUBSUB: "pubsub", NOSCRIPT: "noscript", BLOCKING: "blocking", LOADING: "loading",
+    STALE: "stale", FAST: "fast", NO_AUTH: "no_auth", MAY_REPLICATE: "may_replicate",
+    NO_MULTI: "no_multi", ALLOW_BUSY: "allow_busy", SKIP_SLOWLOG: "skip_slowlog",
+    SKIP_MONITOR: "skip_monitor",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """Key positions in argv: first, last (negative counts from the end), step. (0, 0, 0): none."""
+
+    first: int = 0
+    last: int = 0
+    step: int = 0
+
+    def keys(self, argv: list[bytes]) -> list[bytes]:
+        if not self.first:
+            return []
+        last = self.last if self.last >= 0 else len(argv) + self.last
+        return argv[self.first : last + 1 : self.step]
+
+
+NO_KEYS = KeySpec()
+
+
+@dataclass(slots=True)
+class Command:
+    name: str
+    arity: int
+    flags: int
+    keyspec: KeySpec
+    handler: Callable[["Context", list[bytes]], Any] | None
+    group: str = ""
+    summary: str = ""
+    subcommands: dict[bytes, "Command"] = field(default_factory=dict)
+    # For commands whose keys cannot be described by first/last/step (ZUNIONSTORE's numkeys,
+    # LMPOP, ...): returns the keys of an argv. Used by COMMAND GETKEYS and cluster routing.
+    getkeys: Callable[[list[bytes]], list[bytes]] | None = None
+    # Stats for INFO commandstats.
+    calls: int = 0
+    usec: int = 0
+    failed: int = 0
+    rejected: int = 0
+
+    def keys(self, argv: list[bytes]) -> list[bytes]:
+        if self.getkeys is not None:
+            return self.getkeys(argv)
+        return self.keyspec.keys(argv)
+
+    def flag_names(self) -> list[str]:
+        return [name for bit, name in FLAG_NAMES.items() if self.flags & bit]
+
+
+COMMANDS: dict[bytes, Command] = {}
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: int = 0,
+    keys: KeySpec = NO_KEYS,
+    group: str = "",
+    getkeys: Callable[[list[bytes]], list[bytes]] | None = None,
+) -> Callable:
+    """Register the decorated handler as command `name` ("object|encoding" for a subcommand).
+
+    The handler's docstring's first line is its syntax, used for COMMAND DOCS.
+    """
+
+    def register(handler: Callable) -> Callable:
+        doc = (handler.__doc__ or "").strip().splitlines()
+        cmd = Command(name, arity, flags, keys, handler, group, doc[0] if doc else "",
+                      getkeys=getkeys)
+        if "|" in name:
+            parent, sub = name.split("|", 1)
+            COMMANDS[parent.encode()].subcommands[sub.encode()] = cmd
+        else:
+            COMMANDS[name.encode()] = cmd
+        return handler
+
+    return register
+
+
+def container(name: str, arity: int = -2, flags: int = 0, group: str = "") -> None:
+    """Declare a command made of subcommands (OBJECT, CLIENT, ...)."""
+    COMMANDS[name.encode()] = Command(name, arity, flags, NO_KEYS, None, group)
+
+
+class Context:
+    """What a handler may touch: the keyspace, the selected database, the command's "now", and
+    the connection state the server attaches (`client`, None when embedded).
+
+    `effects`: None to log the request as is (if it changed something), or the list of argvs
+    that reproduce its effect at any later time, e.g. SET k v EX 10 -> SET k v PXAT <abs>.
+    """
+
+    __slots__ = ("ks", "db", "now", "effects", "client", "resp", "in_multi", "notify")
+
+    def __init__(self, ks, db_index: int = 0, client: Any = None) -> None:
+        self.ks = ks
+        self.db = ks.dbs[db_index]
+        self.now = 0
+        self.effects: list[list[bytes]] | None = None
+        self.client = client
+        self.resp = 2
+        self.in_multi = False
+        # Keyspace notifications: notify(event_class, event, key). The server installs a real
+        # one when notify-keyspace-events is set; the default costs one call and nothing else.
+        self.notify: Callable[[str, str, bytes], None] = _no_notify
+
+    def select(self, index: int) -> None:
+        self.db = self.ks.dbs[index]
+
+
+def _no_notify(event_class: str, event: str, key: bytes) -> None:
+    return None
+
+
+def unknown_command(argv: list[bytes]) -> CommandError:
+    name = argv[0].decode("utf-8", "replace")[:128]
+    args = "".join(f"'{a.decode('utf-8', 'replace')[:128]}' " for a in argv[1:])
+    return CommandError(f"ERR unknown command '{name}', with args beginning with: {args}")
+
+
+def lookup(argv: list[bytes]) -> Command:
+    """The Command for argv (resolving subcommands), with its arity checked. Raises CommandError
+    with Redis's text for unknown commands, unknown subcommands and wrong arity."""
+    name = argv[0]
+    cmd = COMMANDS.get(name) or COMMANDS.get(name.lower())
+    if cmd is None:
+        raise unknown_command(argv)
+    if cmd.subcommands:
+        if len(argv) < 2:
+            raise wrong_args(cmd.name)
+        sub = cmd.subcommands.get(argv[1].lower())
+        if sub is None:
+            raise CommandError(
+                f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. "
+                f"Try {cmd.name.upper()} HELP."
+            )
+        cmd = sub
+    arity = cmd.arity
+    if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+        raise wrong_args(cmd.name)
+    return cmd
+
+
+def execute(ctx: Context, argv: list[bytes]) -> Any:
+    """Look up, check and run one command. Raises CommandError on failure."""
+    cmd = lookup(argv)
+    ctx.now = ctx.ks.clock()
+    ctx.effects = None
+    return cmd.handler(ctx, argv)  # type: ignore[misc]

@@ -1,0 +1,3 @@
+"""Zsets commands."""
+
+from __future__ import annotations

@@ -1,0 +1,223 @@
+"""The keyspace: numbered databases of key -> value, plus key -> absolute expiry.
+
+Each `Database` holds two dicts, as Redis does: `data` (key bytes -> value) and `expires` (key ->
+absolute expiry, ms since the epoch). Invariant: every key of `expires` is in `data`. A key with
+an expiry in the past is logically absent: every access goes through `lookup()` (or checks
+`expires` itself on a fast path), which deletes it first (lazy expiry).
+
+Memory held by expired keys that nobody reads is reclaimed by the active cycle (`active_expire`):
+it samples keys that have a TTL, deletes the expired ones, repeats while more than a quarter of a
+sample was expired, and stops at a time budget, as Redis's `expire.c` does. Sampling needs random
+access, which a dict lacks, so each database keeps `volatile`, a list of keys that were given a
+TTL. The list may hold stale entries (a key persisted, deleted or re-expired): the cycle drops
+those when it samples them, and `volatile` is rebuilt when stale entries outnumber live ones, so
+its size stays within a small factor of `len(expires)`.
+
+The keyspace is not thread-safe by itself: the server runs every command on one thread and the
+embedded store serialises calls with a lock, so handlers never see a concurrent mutation.
+
+Side effects other layers need (AOF propagation of expired keys, keyspace notifications, waking
+WATCH) go through the `Keyspace` hooks `on_expired` and `on_deleted`, which are no-ops until a
+server or persistence layer installs them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Callable
+
+from ..errors import wrongtype
+from .clock import wall_ms
+from .values import Thresholds
+
+DEFAULT_DATABASES = 16
+
+# Lazy expiry already makes reads correct; the active cycle only bounds the memory held by keys
+# nobody reads. Redis samples 20 keys per round and repeats while > 25% of them were expired.
+ACTIVE_EXPIRE_SAMPLE = 20
+ACTIVE_EXPIRE_REPEAT_PCT = 25
+# Per call of `active_expire`: the server calls it every ACTIVE_EXPIRE_PERIOD_MS, so at most
+# 2/10 of the loop's time goes to expiry, and no command waits more than ~2 ms behind it.
+ACTIVE_EXPIRE_BUDGET_MS = 2.0
+ACTIVE_EXPIRE_PERIOD_MS = 10
+
+
+class Database:
+    """One numbered database. See the module docstring for the invariants."""
+
+    __slots__ = ("id", "keyspace", "data", "expires", "volatile", "watched", "blocked")
+
+    def __init__(self, keyspace: "Keyspace", index: int) -> None:
+        self.id = index
+        self.keyspace = keyspace
+        self.data: dict[bytes, object] = {}
+        self.expires: dict[bytes, int] = {}
+        self.volatile: list[bytes] = []
+        # key -> set of watchers (server connections); only touched when WATCH is used.
+        self.watched: dict[bytes, set] = {}
+        # key -> clients blocked on it (BLPOP ...); the server owns the values.
+        self.blocked: dict[bytes, list] = {}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def lookup(self, key: bytes, now: int) -> object | None:
+        """The live value of `key`, or None. Deletes it first if it has expired. O(1)."""
+        if key in self.expires and self.expires[key] <= now:
+            self.expire_key(key)
+            return None
+        return self.data.get(key)
+
+    def lookup_typed(self, key: bytes, now: int, cls: type) -> object | None:
+        """Like `lookup`, but raises WRONGTYPE when the value is not a `cls`."""
+        if key in self.expires and self.expires[key] <= now:
+            self.expire_key(key)
+            return None
+        value = self.data.get(key)
+        if value is not None and type(value) is not cls:
+            raise wrongtype()
+        return value
+
+    def exists(self, key: bytes, now: int) -> bool:
+        return self.lookup(key, now) is not None
+
+    def ttl_ms(self, key: bytes) -> int | None:
+        """Absolute expiry of a key known to be live, or None if it has none."""
+        return self.expires.get(key)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def set_value(self, key: bytes, value: object) -> None:
+        """Store a new value, dropping any TTL (what SET without KEEPTTL does)."""
+        self.data[key] = value
+        if key in self.expires:
+            del self.expires[key]
+
+    def add(self, key: bytes, value: object) -> None:
+        """Store a value under a key known to be absent (e.g. the first HSET of a hash)."""
+        self.data[key] = value
+
+    def delete(self, key: bytes) -> bool:
+        """Remove a key and its TTL. Returns whether it existed (expired or not)."""
+        if self.data.pop(key, None) is None:
+            return False
+        if key in self.expires:
+            del self.expires[key]
+        return True
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        """Give a live key an absolute expiry (ms since the epoch)."""
+        if key not in self.expires:
+            self.volatile.append(key)
+            if len(self.volatile) > 2 * len(self.expires) + 1024:
+                self.volatile = list(self.expires)
+                self.volatile.append(key)
+        self.expires[key] = when_ms
+
+    def persist(self, key: bytes) -> bool:
+        """Drop a key's TTL. Returns whether it had one."""
+        return self.expires.pop(key, None) is not None
+
+    def expire_key(self, key: bytes) -> None:
+        """Delete a key whose TTL has passed, and tell the layers above (AOF DEL, notification)."""
+        self.data.pop(key, None)
+        self.expires.pop(key, None)
+        self.keyspace.on_expired(self, key)
+
+    def remove_if_empty(self, key: bytes, value: object) -> None:
+        """Containers never stay empty in Redis: the key goes with its last element."""
+        if not value:
+            self.delete(key)
+
+    def flush(self) -> None:
+        self.data = {}
+        self.expires = {}
+        self.volatile = []
+
+    # -- active expiry --------------------------------------------------------------------------
+
+    def expire_sample(self, now: int, rng: random.Random) -> tuple[int, int]:
+        """Sample up to ACTIVE_EXPIRE_SAMPLE TTL keys; delete expired ones. Returns
+        (sampled, expired), counting stale list entries as expired so the caller keeps going."""
+        volatile = self.volatile
+        expires = self.expires
+        sampled = expired = 0
+        while sampled < ACTIVE_EXPIRE_SAMPLE and volatile:
+            i = rng.randrange(len(volatile))
+            key = volatile[i]
+            sampled += 1
+            when = expires.get(key)
+            if when is None or when <= now:
+                # Stale entry or expired key. Swap-remove: O(1), the order does not matter.
+                volatile[i] = volatile[-1]
+                volatile.pop()
+                expired += 1
+                if when is not None:
+                    self.expire_key(key)
+        return sampled, expired
+
+
+class Keyspace:
+    """All databases plus the settings and hooks every command may need."""
+
+    def __init__(
+        self,
+        databases: int = DEFAULT_DATABASES,
+        clock: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.clock = clock
+        self.dbs = [Database(self, i) for i in range(databases)]
+        self.limits = Thresholds()
+        # Count of changes since the last save (Redis `server.dirty`): drives save rules and tells
+        # the dispatcher that a write command changed something (so it is logged).
+        self.dirty = 0
+        self.active_expire_enabled = True
+        self._rng = random.Random()
+        self._expire_cursor = 0
+        self.expired_keys = 0  # INFO stats
+        self.expired_listeners: list[Callable[[Database, bytes], None]] = []
+
+    def on_expired(self, db: Database, key: bytes) -> None:
+        self.expired_keys += 1
+        self.dirty += 1
+        for listener in self.expired_listeners:
+            listener(db, key)
+
+    def flushall(self) -> None:
+        for db in self.dbs:
+            db.flush()
+
+    def swap(self, a: int, b: int) -> None:
+        """SWAPDB: exchange contents; the Database objects (and their watchers) stay put."""
+        da, db_ = self.dbs[a], self.dbs[b]
+        da.data, db_.data = db_.data, da.data
+        da.expires, db_.expires = db_.expires, da.expires
+        da.volatile, db_.volatile = db_.volatile, da.volatile
+
+    def active_expire(self, budget_ms: float = ACTIVE_EXPIRE_BUDGET_MS) -> int:
+        """One active expiry cycle over all databases, within `budget_ms` of CPU time.
+
+        Resumes at the database where the last call stopped, so a large database cannot starve
+        the others. Returns how many keys it deleted.
+        """
+        if not self.active_expire_enabled:
+            return 0
+        deadline = time.perf_counter() + budget_ms / 1000.0
+        now = self.clock()
+        deleted = 0
+        ndbs = len(self.dbs)
+        for step in range(ndbs):
+            db = self.dbs[(self._expire_cursor + step) % ndbs]
+            while db.volatile:
+                sampled, expired = db.expire_sample(now, self._rng)
+                deleted += expired
+                if time.perf_counter() > deadline:
+                    self._expire_cursor = (self._expire_cursor + step) % ndbs
+                    return deleted
+                if expired * 100 <= sampled * ACTIVE_EXPIRE_REPEAT_PCT:
+                    break
+        self._expire_cursor = 0
+        return deleted

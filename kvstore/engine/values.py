@@ -1,0 +1,132 @@
+"""The value types of the keyspace and the encodings Redis would report for them.
+
+A string is stored as a plain `bytes` object (no wrapper: 1M keys must fit in ~200 bytes each,
+and `type(v) is bytes` is the fastest type test there is). The other types subclass the builtin
+container that already has the right complexity, so handlers use them directly:
+
+    hash -> Hash(dict)     list -> List(deque)     set -> Set(set)     zset -> ZSet (engine.zset)
+
+Redis converts small hashes, sets and sorted sets from a compact encoding (listpack, intset) to a
+hash table / skiplist once they pass a size threshold, and never back. OBJECT ENCODING must report
+what Redis would, so each container carries a `big` flag that mutating handlers raise through
+`grew()` once a threshold is passed; the flag is sticky, as Redis's conversion is.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+# Redis 7.0 defaults (redis.conf); CONFIG SET changes them through `Thresholds`.
+HASH_MAX_LISTPACK_ENTRIES = 128
+HASH_MAX_LISTPACK_VALUE = 64      # bytes, per field and per value
+SET_MAX_INTSET_ENTRIES = 512
+ZSET_MAX_LISTPACK_ENTRIES = 128
+ZSET_MAX_LISTPACK_VALUE = 64      # bytes, per member
+# Strings up to this length are allocated with their object header (embstr).
+EMBSTR_MAX = 44
+
+
+class Thresholds:
+    """The encoding thresholds in force (one instance per keyspace, changed by CONFIG SET)."""
+
+    __slots__ = ("hash_entries", "hash_value", "set_intset", "zset_entries", "zset_value")
+
+    def __init__(self) -> None:
+        self.hash_entries = HASH_MAX_LISTPACK_ENTRIES
+        self.hash_value = HASH_MAX_LISTPACK_VALUE
+        self.set_intset = SET_MAX_INTSET_ENTRIES
+        self.zset_entries = ZSET_MAX_LISTPACK_ENTRIES
+        self.zset_value = ZSET_MAX_LISTPACK_VALUE
+
+
+class Hash(dict):
+    """field (bytes) -> value (bytes)."""
+
+    __slots__ = ("big",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.big = False
+
+    def grew(self, limits: Thresholds, *items: bytes) -> None:
+        """Call after adding fields: flips to hashtable past the entry count or value size."""
+        if not self.big and (
+            len(self) > limits.hash_entries or any(len(x) > limits.hash_value for x in items)
+        ):
+            self.big = True
+
+
+class List(deque):
+    """Elements (bytes), head at index 0. Redis 7.0 reports every list as quicklist."""
+
+    __slots__ = ()
+
+
+def _is_intset_member(member: bytes) -> bool:
+    # Redis keeps a set as an intset while every member is a canonical 64-bit integer.
+    if not member or len(member) > 20:
+        return False
+    try:
+        n = int(member)
+    except ValueError:
+        return False
+    return -(1 << 63) <= n < (1 << 63) and str(n).encode() == member
+
+
+class Set(set):
+    """Members (bytes)."""
+
+    __slots__ = ("big",)
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.big = False
+
+    def grew(self, limits: Thresholds, *members: bytes) -> None:
+        """Call after adding members: leaves intset on a non-integer member or past the count."""
+        if not self.big and (
+            len(self) > limits.set_intset or not all(map(_is_intset_member, members))
+        ):
+            self.big = True
+
+    def encoding(self) -> bytes:
+        return b"hashtable" if self.big else b"intset"
+
+
+def string_encoding(value: bytes) -> bytes:
+    """OBJECT ENCODING of a string value, by Redis's rules for a freshly set value."""
+    if len(value) <= 20:
+        try:
+            n = int(value)
+        except ValueError:
+            n = None
+        if n is not None and -(1 << 63) <= n < (1 << 63) and str(n).encode() == value:
+            return b"int"
+    return b"embstr" if len(value) <= EMBSTR_MAX else b"raw"
+
+
+def type_name(value: object) -> bytes:
+    """The TYPE reply for a value."""
+    return _TYPE_NAMES[type(value)]
+
+
+def encoding_of(value: object) -> bytes:
+    """The OBJECT ENCODING reply for a value."""
+    t = type(value)
+    if t is bytes:
+        return string_encoding(value)  # type: ignore[arg-type]
+    if t is Hash:
+        return b"hashtable" if value.big else b"listpack"  # type: ignore[attr-defined]
+    if t is List:
+        return b"quicklist"
+    if t is Set:
+        return value.encoding()  # type: ignore[attr-defined]
+    return b"skiplist" if value.big else b"listpack"  # type: ignore[attr-defined]
+
+
+_TYPE_NAMES: dict[type, bytes] = {bytes: b"string", Hash: b"hash", List: b"list", Set: b"set"}
+
+
+def register_type(cls: type, name: bytes) -> None:
+    """Lets engine.zset add ZSet without a circular import."""
+    _TYPE_NAMES[cls] = name

@@ -1,0 +1,115 @@
+"""Exceptions, named after the error prefix Redis sends.
+
+Handlers raise `CommandError` (or a subclass) with Redis's exact text; the dispatcher turns it into
+an error reply and the embedded API re-raises it for the caller. The class is chosen by the text's
+first word, so `error_from_message()` maps a reply from any server back to the same class: one
+hierarchy for the embedded store and every client.
+"""
+
+from __future__ import annotations
+
+
+class KvstoreError(Exception):
+    """Base of every error raised by kvstore."""
+
+
+class ResponseError(KvstoreError):
+    """The command failed; str(exc) is the text after `-`, e.g. 'ERR syntax error'."""
+
+
+CommandError = ResponseError
+
+
+class WrongTypeError(ResponseError):
+    pass
+
+
+class ExecAbortError(ResponseError):
+    pass
+
+
+class NoScriptError(ResponseError):
+    pass
+
+
+class OutOfMemoryError(ResponseError):
+    pass
+
+
+class BusyKeyError(ResponseError):
+    pass
+
+
+class ReadOnlyError(ResponseError):
+    pass
+
+
+class MisconfError(ResponseError):
+    pass
+
+
+class AuthenticationError(ResponseError):
+    pass
+
+
+class AuthorizationError(ResponseError):
+    pass
+
+
+class MovedError(ResponseError):
+    pass
+
+
+class ProtocolError(KvstoreError):
+    """Malformed RESP input. The server replies with the message and closes the connection."""
+
+
+class ConnectionError(KvstoreError):  # noqa: A001 - the name users of redis-py expect
+    pass
+
+
+class TimeoutError(KvstoreError):  # noqa: A001
+    pass
+
+
+class DataError(KvstoreError):
+    """An argument the client library cannot send (e.g. a bool, or None, as a value)."""
+
+
+_BY_PREFIX: dict[str, type[ResponseError]] = {
+    "WRONGTYPE": WrongTypeError,
+    "EXECABORT": ExecAbortError,
+    "NOSCRIPT": NoScriptError,
+    "OOM": OutOfMemoryError,
+    "BUSYKEY": BusyKeyError,
+    "READONLY": ReadOnlyError,
+    "MISCONF": MisconfError,
+    "NOAUTH": AuthenticationError,
+    "WRONGPASS": AuthenticationError,
+    "NOPERM": AuthorizationError,
+    "MOVED": MovedError,
+}
+
+
+def error_from_message(message: str) -> ResponseError:
+    """The exception for an error reply's text, chosen by its first word."""
+    cls = _BY_PREFIX.get(message.split(" ", 1)[0], ResponseError)
+    return cls(message)
+
+
+# Redis's texts, shared by many handlers. Keep them byte-identical to Redis 7.
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+SYNTAX = "ERR syntax error"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+NO_SUCH_KEY = "ERR no such key"
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+OVERFLOW = "ERR increment or decrement would overflow"
+
+
+def wrong_args(name: str) -> ResponseError:
+    return ResponseError(f"ERR wrong number of arguments for '{name}' command")
+
+
+def wrongtype() -> WrongTypeError:
+    return WrongTypeError(WRONGTYPE)

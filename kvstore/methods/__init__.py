@@ -1,0 +1,25 @@
+"""The redis-py-shaped methods, written once for the embedded store and every client transport.
+
+A class that provides `execute_command(*args, callback=None)` and inherits `Methods` gets one
+method per command, with redis-py's names, arguments and reply shapes (see `base`).
+"""
+
+from .hashes import HashMethods
+from .keys import KeyMethods
+from .lists import ListMethods
+from .server import ServerMethods
+from .sets import SetMethods
+from .strings import StringMethods
+from .zsets import SortedSetMethods
+
+
+class Methods(
+    StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
+    ServerMethods,
+):
+    """All families' methods."""
+
+    __slots__ = ()
+
+
+__all__ = ["Methods"]

@@ -1,0 +1,7 @@
+"""Sets methods (redis-py shapes)."""
+
+from __future__ import annotations
+
+
+class SetMethods:
+    __slots__ = ()

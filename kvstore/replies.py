@@ -1,0 +1,99 @@
+"""Reply values, shared by the command handlers (which return them) and the encoder (which turns
+them into RESP2 or RESP3 bytes).
+
+Handlers return plain Python values wherever RESP has one obvious form, so the hot path allocates
+nothing special:
+
+    bytes -> bulk string          int   -> integer            None -> null bulk (RESP3 null)
+    list  -> array                dict  -> map (RESP2: flat array of key, value, ...)
+    float -> double (RESP2: bulk string formatted as Redis formats doubles)
+
+The wrapper types below cover the cases where RESP2 and RESP3 differ or where Redis picks a
+specific frame. This module imports nothing from the package: every layer may use it.
+"""
+
+from __future__ import annotations
+
+
+class Status(str):
+    """A simple string (`+OK`). Constants below are shared, never rebuilt per reply."""
+
+    __slots__ = ()
+
+
+OK = Status("OK")
+QUEUED = Status("QUEUED")
+PONG = Status("PONG")
+
+
+class NullArray:
+    """RESP2 `*-1` (e.g. BLPOP timeout, aborted EXEC); RESP3 `_`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL_ARRAY"
+
+
+NULL_ARRAY = NullArray()
+
+
+class SetReply(list):
+    """A RESP3 set (`~`), sent as an array in RESP2 (SMEMBERS, SINTER, ...)."""
+
+    __slots__ = ()
+
+
+class ScorePairs(list):
+    """[(member, score), ...] from a sorted-set command WITHSCORES.
+
+    RESP2: a flat array member, score-as-bulk, ...; RESP3: an array of [member, double] pairs.
+    """
+
+    __slots__ = ()
+
+
+class Verbatim(bytes):
+    """A verbatim string (`=`, format `txt`) in RESP3 such as INFO; a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
+class Push(list):
+    """An out-of-band push (`>`) in RESP3, e.g. a pub/sub message; an array in RESP2."""
+
+    __slots__ = ()
+
+
+class Bool:
+    """A RESP3 boolean (`#t` / `#f`); RESP2 sends it as integer 1 / 0."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bool) and other.value == self.value
+
+    def __repr__(self) -> str:
+        return f"Bool({self.value})"
+
+
+class Error:
+    """An error reply value, for places where an error is an element of a reply (EXEC results).
+
+    A handler that fails raises `kvstore.errors.CommandError`; the dispatcher converts it.
+    `message` is the full text after the `-`, e.g. "ERR syntax error".
+    """
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Error) and other.message == self.message
+
+    def __repr__(self) -> str:
+        return f"Error({self.message!r})"

@@ -1,0 +1,245 @@
+"""The embedded store: the engine and the command table in your process, behind redis-py's API.
+
+`Store` runs commands through the same table and handlers as the server, so replies and errors
+are Redis's; its methods (from `kvstore.methods`) have redis-py's names, arguments and reply
+shapes. Replies come back as a RESP2 client would see them (bytes, int, None, lists), then the
+method's callback shapes them (SET -> True, HGETALL -> dict, ZSCORE -> float, ...).
+
+Threads: one Store may be shared by any number of threads. Every command runs under one lock,
+so each is atomic and sees a consistent keyspace, as with a Redis server; the active expiry
+thread takes the same lock for at most ACTIVE_EXPIRE_BUDGET_MS at a time.
+
+Hot commands (GET, SET, ...) skip the generic path (argv building, table lookup, reply
+conversion) and call the engine directly; they must give the same replies, errors and effects as
+the handlers, which the tests check by running both.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from . import commands
+from .commands.table import WRITE, Context, lookup
+from .engine import Keyspace
+from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
+from .errors import DataError, ResponseError, error_from_message, wrongtype
+from .methods import Methods
+from .numbers import format_double
+from .replies import Bool, Error, NullArray, ScorePairs, Status
+
+__all__ = ["Store", "open"]
+
+_ = commands  # the import registers every command
+
+
+def encode_arg(arg: Any) -> bytes:
+    """A command argument as bytes, as redis-py encodes it."""
+    t = type(arg)
+    if t is bytes:
+        return arg
+    if t is str:
+        return arg.encode()
+    if t is int:
+        return str(arg).encode()
+    if t is float:
+        return repr(arg).encode()
+    if isinstance(arg, (bytes, bytearray, memoryview)):
+        return bytes(arg)
+    if isinstance(arg, bool) or arg is None:
+        raise DataError(
+            f"Invalid input of type: '{type(arg).__name__}'. "
+            "Convert to a bytes, string, int or float first."
+        )
+    if isinstance(arg, str):
+        return str(arg).encode()
+    if isinstance(arg, int):
+        return str(int(arg)).encode()
+    if isinstance(arg, float):
+        return repr(float(arg)).encode()
+    raise DataError(
+        f"Invalid input of type: '{type(arg).__name__}'. "
+        "Convert to a bytes, string, int or float first."
+    )
+
+
+def resp2_value(reply: Any) -> Any:
+    """A handler's reply as a RESP2 client parses it (hiredis-style: bytes, int, None, list)."""
+    t = type(reply)
+    if t is bytes or t is int or reply is None:
+        return reply
+    if t is Status:
+        return reply.encode()
+    if t is list or isinstance(reply, list):
+        if t is ScorePairs:
+            out = []
+            for member, score in reply:
+                out.append(member)
+                out.append(format_double(score))
+            return out
+        return [resp2_value(x) for x in reply]
+    if t is float:
+        return format_double(reply)
+    if t is dict:
+        out = []
+        for k, v in reply.items():
+            out.append(resp2_value(k))
+            out.append(resp2_value(v))
+        return out
+    if isinstance(reply, bytes):
+        return bytes(reply)
+    if t is NullArray:
+        return None
+    if t is Bool:
+        return int(reply.value)
+    if t is Error:
+        return error_from_message(reply.message)
+    if t is bool:
+        return int(reply)
+    if t is str:
+        return reply.encode()
+    raise TypeError(f"unexpected reply type {t!r}")
+
+
+def _decode(value: Any, encoding: str) -> Any:
+    t = type(value)
+    if t is bytes:
+        return value.decode(encoding)
+    if t is list:
+        return [_decode(x, encoding) for x in value]
+    return value
+
+
+def _typed(exc: ResponseError) -> ResponseError:
+    """The exception subclass for an error's text (WRONGTYPE -> WrongTypeError, ...)."""
+    if type(exc) is ResponseError:
+        return error_from_message(str(exc))
+    return exc
+
+
+class Store(Methods):
+    """An in-process kvstore. Create one with `kvstore.open()`."""
+
+    def __init__(
+        self,
+        databases: int = 16,
+        db: int = 0,
+        decode_responses: bool = False,
+        encoding: str = "utf-8",
+        clock: Callable[[], int] | None = None,
+        active_expire: bool = True,
+    ) -> None:
+        self.keyspace = Keyspace(databases, clock) if clock else Keyspace(databases)
+        self._ctx = Context(self.keyspace, db)
+        self._lock = threading.Lock()
+        self.decode_responses = decode_responses
+        self.encoding = encoding
+        self._closed = threading.Event()
+        self._expire_thread: threading.Thread | None = None
+        if active_expire:
+            self._expire_thread = threading.Thread(
+                target=self._active_expire_loop, name="kvstore-expire", daemon=True
+            )
+            self._expire_thread.start()
+
+    # -- the generic path -------------------------------------------------------------------
+
+    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None) -> Any:
+        """Run one command given as arguments (str, bytes, int, float); returns the reply as
+        redis-py's RESP2 parser would, shaped by `callback` if given. Raises ResponseError
+        subclasses for error replies."""
+        argv = [encode_arg(a) for a in args]
+        with self._lock:
+            reply = self._call(argv)
+        value = resp2_value(reply)
+        if type(value) is not bytes and isinstance(value, ResponseError):
+            raise value
+        if self.decode_responses:
+            value = _decode(value, self.encoding)
+        return callback(value) if callback is not None else value
+
+    def execute(self, *args: Any) -> Any:
+        """A raw command: `store.execute("ZADD", "z", 1, "a")`. Replies as RESP2 values."""
+        return self.execute_command(*args)
+
+    def _call(self, argv: list[bytes]) -> Any:
+        """Run argv under the lock already held: the single front door of the embedded store."""
+        ctx = self._ctx
+        ks = self.keyspace
+        try:
+            cmd = lookup(argv)
+            ctx.now = ks.clock()
+            ctx.effects = None
+            dirty = ks.dirty
+            reply = cmd.handler(ctx, argv)  # type: ignore[misc]
+        except ResponseError as exc:
+            raise _typed(exc) from None
+        if ks.dirty != dirty and cmd.flags & WRITE:
+            self._after_write(argv)
+        return reply
+
+    def _after_write(self, argv: list[bytes]) -> None:
+        """Hook for effects of a write (persistence installs the AOF feed here)."""
+
+    # -- hot paths (same replies and errors as the handlers) ---------------------------------
+
+    def get(self, name):
+        key = name if type(name) is bytes else encode_arg(name)
+        with self._lock:
+            db = self._ctx.db
+            if key in db.expires and db.expires[key] <= self.keyspace.clock():
+                db.expire_key(key)
+                return None
+            value = db.data.get(key)
+        if value is None or type(value) is bytes:
+            if self.decode_responses and value is not None:
+                return value.decode(self.encoding)
+            return value
+        raise wrongtype()
+
+    def set(self, name, value, ex=None, px=None, nx=False, xx=False, keepttl=False, get=False,
+            exat=None, pxat=None):
+        if ex is None and px is None and exat is None and pxat is None and not (
+            nx or xx or keepttl or get
+        ):
+            key = name if type(name) is bytes else encode_arg(name)
+            value = value if type(value) is bytes else encode_arg(value)
+            ks = self.keyspace
+            with self._lock:
+                db = self._ctx.db
+                db.data[key] = value
+                if key in db.expires:
+                    del db.expires[key]
+                ks.dirty += 1
+                self._after_write([b"SET", key, value])
+            return True
+        return super().set(name, value, ex, px, nx, xx, keepttl, get, exat, pxat)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def select(self, db: int) -> bool:
+        """Switch this store's current database (embedded equivalent of SELECT)."""
+        return self.execute_command("SELECT", db, callback=lambda r: r == b"OK")
+
+    def _active_expire_loop(self) -> None:
+        period = ACTIVE_EXPIRE_PERIOD_MS / 1000.0
+        while not self._closed.wait(period):
+            with self._lock:
+                self.keyspace.active_expire()
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._expire_thread is not None:
+            self._expire_thread.join()
+            self._expire_thread = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open(**options: Any) -> Store:  # noqa: A001 - kvstore.open() is the public name
+    """An embedded store. Options: databases, db, decode_responses, clock, active_expire."""
+    return Store(**options)

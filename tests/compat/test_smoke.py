@@ -1,0 +1,11 @@
+def test_set_get_roundtrip_matches_redis(both):
+    both("SET", "k", "v")
+    both("GET", "k")
+    both("SET", "k", "v2", "NX")
+    both("SET", "k", "v3", "XX", "GET")
+    both("SET", "k", "v", "EX", "0")
+    both("SET", "k", "v", "EX", "abc")
+    both("SET", "k", "v", "NX", "XX")
+    both("SET", "k", "v", "KEEPTTL", "EX", "10")
+    both("NOSUCHCMD", "a", "b")
+    both("GET")
