@@ -1,0 +1,91 @@
+"""The embedded store: its front door, hot paths and thread safety."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import kvstore
+from kvstore.engine import ManualClock
+
+
+@pytest.fixture
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def timed(clock):
+    s = kvstore.open(clock=clock, active_expire=False)
+    yield s
+    s.close()
+
+
+def test_fast_get_and_set_agree_with_the_generic_path(store):
+    assert store.set("k", "v") is True
+    assert store.get("k") == b"v"
+    assert store.execute("GET", "k") == b"v"
+    store.execute("HSET", "h", "f", "v")
+    with pytest.raises(kvstore.WrongTypeError) as fast:
+        store.get("h")
+    with pytest.raises(kvstore.WrongTypeError) as generic:
+        store.execute("GET", "h")
+    assert str(fast.value) == str(generic.value)
+
+
+def test_set_overwrites_any_type_and_drops_the_ttl(store):
+    store.execute("HSET", "h", "f", "v")
+    store.execute("EXPIRE", "h", 100)
+    assert store.set("h", "s") is True
+    assert store.get("h") == b"s"
+    assert store.execute("TTL", "h") == -1
+
+
+def test_fast_get_expires_lazily(timed, clock):
+    timed.set("k", "v", px=50)
+    assert timed.get("k") == b"v"
+    clock.advance(50)
+    assert timed.get("k") is None
+    assert timed.keyspace.dbs[0].data == {}
+
+
+def test_arguments_are_encoded_like_redis_py(store):
+    store.set("i", 12)
+    store.set("f", 1.5)
+    assert store.get("i") == b"12"
+    assert store.get("f") == b"1.5"
+    with pytest.raises(kvstore.DataError):
+        store.set("b", True)
+    with pytest.raises(kvstore.DataError):
+        store.set("n", None)
+
+
+def test_decode_responses():
+    s = kvstore.open(decode_responses=True)
+    s.set("k", "v")
+    assert s.get("k") == "v"
+    assert s.execute("GET", "k") == "v"
+    s.close()
+
+
+def test_errors_are_typed_and_carry_redis_text(store):
+    with pytest.raises(kvstore.ResponseError, match="^ERR unknown command 'NOPE', with args "
+                       "beginning with: 'x' $"):
+        store.execute("NOPE", "x")
+    with pytest.raises(kvstore.ResponseError, match="wrong number of arguments for 'get'"):
+        store.execute("GET")
+
+
+def test_one_store_is_safe_to_share_between_threads(store):
+    """Every command is atomic: 8 threads x 2,000 INCRs lose no increment."""
+    def work():
+        for _ in range(2_000):
+            store.incr("counter")
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.get("counter") == b"16000"
