@@ -1,3 +1,536 @@
-"""Hashes commands."""
+"""Hash commands. A hash is a `Hash` (a dict field -> value, both bytes) in the keyspace.
+
+Encoding: Redis keeps a hash as a listpack until it holds more than `hash-max-listpack-entries`
+fields or any field or value longer than `hash-max-listpack-value` bytes, then converts it to a
+hash table for good (Redis 7.0 checks every field and value it writes: HSET, HSETNX, HINCRBY,
+HINCRBYFLOAT). `Hash.big` mirrors that flag; OBJECT ENCODING reads it, HSCAN uses it to choose
+between "everything in one reply" (listpack) and a cursor walk (hash table).
+
+Order: a listpack keeps insertion order, an update keeps the field in place and a deleted field
+leaves the order of the others alone: exactly a Python dict's order. So HKEYS / HGETALL / HSCAN of
+a small hash come out in Redis's order; for a big one Redis uses hash-table order, which clients
+must not rely on.
+
+The SCAN helpers (`parse_cursor`, `parse_scan_options`, `scan_reply`) and the random-pick helpers
+live here and serve the set commands too. Scans follow Redis's `scanGenericCommand`: the cursor
+is checked before the key is looked up, the options after (so a missing key with bad options
+still replies an empty scan). A big container's cursor is a position in iteration order; the live
+iterator of a walk in progress is kept (see `_SCAN_ITERS`) so each step costs O(COUNT).
+
+Random picks (HRANDFIELD, and SPOP / SRANDMEMBER in sets.py) cost O(N) where Redis's are O(1): a
+dict or set has no random access, so a pick walks to a random position (in C, through islice).
+"""
 
 from __future__ import annotations
+
+import random
+from itertools import islice
+
+from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args
+from ..numbers import (
+    INT64_MAX, INT64_MIN, add_long_double, format_long_double, is_finite_long_double,
+    parse_int, parse_long_double,
+)
+from ..engine.glob import compile_glob
+from ..engine.values import Hash
+from ..replies import OK
+from .args import to_int
+from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
+
+KEY1 = KeySpec(1, 1, 1)
+
+# getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): HRANDFIELD / SRANDMEMBER counts.
+COUNT_RANGE = "ERR value is out of range, value must between -9223372036854775807 and " \
+              "9223372036854775807"
+# With WITHVALUES the reply has 2*count entries, so Redis caps |count| at LONG_MAX / 2.
+_HALF_LONG = INT64_MAX // 2
+# SCAN's default COUNT (Redis scanGenericCommand).
+SCAN_DEFAULT_COUNT = 10
+_ULONG_MAX = (1 << 64) - 1
+
+
+def get_hash(ctx: Context, key: bytes) -> Hash | None:
+    """The hash at key, None if absent; WRONGTYPE for another type."""
+    return ctx.db.lookup_typed(key, ctx.now, Hash)  # type: ignore[return-value]
+
+
+def _hash_for_write(ctx: Context, key: bytes) -> Hash:
+    """The hash at key, created (and added to the keyspace) when absent."""
+    db = ctx.db
+    h = db.lookup_typed(key, ctx.now, Hash)
+    if h is None:
+        h = Hash()
+        db.add(key, h)
+    return h  # type: ignore[return-value]
+
+
+def _set_one(ctx: Context, h: Hash, field: bytes, value: bytes) -> None:
+    """Write one field, raising the encoding flag as Redis's hashTypeSet would."""
+    h[field] = value
+    if not h.big:
+        limits = ctx.ks.limits
+        if len(h) > limits.hash_entries or len(field) > limits.hash_value \
+                or len(value) > limits.hash_value:
+            h.big = True
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+@command("hset", -4, WRITE | DENYOOM | FAST, KEY1, "hash")
+def hset(ctx: Context, argv: list[bytes]):
+    """HSET key field value [field value ...]
+
+    Complexity: O(1) per field. Reply: integer, the number of fields that were added.
+    """
+    n = len(argv)
+    if n & 1:
+        raise wrong_args("hset")
+    key = argv[1]
+    db = ctx.db
+    h = db.lookup_typed(key, ctx.now, Hash)
+    if h is None:
+        h = Hash()
+        db.add(key, h)
+    if n == 4:  # the common case, kept short and inlined (benchmarked)
+        field = argv[2]
+        value = argv[3]
+        added = field not in h
+        h[field] = value
+        if not h.big:
+            limits = ctx.ks.limits
+            if len(h) > limits.hash_entries or len(field) > limits.hash_value \
+                    or len(value) > limits.hash_value:
+                h.big = True
+    else:
+        added = 0
+        for i in range(2, n, 2):
+            field = argv[i]
+            if field not in h:
+                added += 1
+            h[field] = argv[i + 1]
+        if not h.big:
+            h.grew(ctx.ks.limits, *argv[2:])
+    ctx.ks.dirty += (n - 2) >> 1
+    ctx.notify("h", "hset", key)
+    return int(added)
+
+
+@command("hmset", -4, WRITE | DENYOOM | FAST, KEY1, "hash")
+def hmset(ctx: Context, argv: list[bytes]):
+    """HMSET key field value [field value ...]
+
+    Complexity: O(1) per field. Reply: OK. (Deprecated in Redis in favour of HSET.)
+    """
+    if len(argv) & 1:
+        raise wrong_args("hmset")
+    hset(ctx, argv)
+    return OK
+
+
+@command("hsetnx", 4, WRITE | DENYOOM | FAST, KEY1, "hash")
+def hsetnx(ctx: Context, argv: list[bytes]):
+    """HSETNX key field value
+
+    Complexity: O(1). Reply: integer, 1 if the field was set, 0 if it already existed.
+    """
+    key, field = argv[1], argv[2]
+    h = get_hash(ctx, key)
+    if h is not None and field in h:
+        return 0
+    if h is None:
+        h = _hash_for_write(ctx, key)
+    _set_one(ctx, h, field, argv[3])
+    ctx.ks.dirty += 1
+    ctx.notify("h", "hset", key)
+    return 1
+
+
+@command("hdel", -3, WRITE | FAST, KEY1, "hash")
+def hdel(ctx: Context, argv: list[bytes]):
+    """HDEL key field [field ...]
+
+    Complexity: O(1) per field. Reply: integer, the number of fields removed.
+    """
+    key = argv[1]
+    h = get_hash(ctx, key)
+    if h is None:
+        return 0
+    deleted = 0
+    pop = h.pop
+    for field in argv[2:]:
+        if pop(field, None) is not None:
+            deleted += 1
+            if not h:
+                break  # Redis stops too: the key is about to go
+    if deleted:
+        ctx.ks.dirty += deleted
+        ctx.notify("h", "hdel", key)
+        if not h:
+            ctx.db.delete(key)
+            ctx.notify("g", "del", key)
+    return deleted
+
+
+@command("hincrby", 4, WRITE | DENYOOM | FAST, KEY1, "hash")
+def hincrby(ctx: Context, argv: list[bytes]):
+    """HINCRBY key field increment
+
+    Complexity: O(1). Reply: integer, the value after the increment.
+    """
+    key, field = argv[1], argv[2]
+    incr = to_int(argv[3])
+    h = _hash_for_write(ctx, key)
+    old = h.get(field)
+    if old is None:
+        current = 0
+    else:
+        try:
+            current = parse_int(old)
+        except ValueError:
+            raise CommandError("ERR hash value is not an integer") from None
+    new = current + incr
+    if not INT64_MIN <= new <= INT64_MAX:
+        raise CommandError(OVERFLOW)
+    _set_one(ctx, h, field, b"%d" % new)
+    ctx.ks.dirty += 1
+    ctx.notify("h", "hincrby", key)
+    return new
+
+
+@command("hincrbyfloat", 4, WRITE | DENYOOM | FAST, KEY1, "hash")
+def hincrbyfloat(ctx: Context, argv: list[bytes]):
+    """HINCRBYFLOAT key field increment
+
+    Computes in long double like Redis (see kvstore.numbers). Complexity: O(1).
+    Reply: bulk string, the value after the increment. Logged as HSET key field <new value>.
+    """
+    key, field = argv[1], argv[2]
+    try:
+        incr = parse_long_double(argv[3])
+    except ValueError:
+        raise CommandError("ERR value is not a valid float") from None
+    if not is_finite_long_double(incr):
+        raise CommandError("ERR value is NaN or Infinity")
+    h = _hash_for_write(ctx, key)
+    old = h.get(field)
+    current = 0
+    if old is not None:
+        try:
+            current = parse_long_double(old)
+        except ValueError:
+            raise CommandError("ERR hash value is not a float") from None
+    total = add_long_double(current, incr)
+    if not is_finite_long_double(total):
+        raise CommandError("ERR increment would produce NaN or Infinity")
+    new = format_long_double(total)
+    _set_one(ctx, h, field, new)
+    ctx.ks.dirty += 1
+    ctx.effects = [[b"HSET", key, field, new]]
+    ctx.notify("h", "hincrbyfloat", key)
+    return new
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+@command("hget", 3, READONLY | FAST, KEY1, "hash")
+def hget(ctx: Context, argv: list[bytes]):
+    """HGET key field
+
+    Complexity: O(1). Reply: bulk string, or null when the key or field is absent.
+    """
+    h = get_hash(ctx, argv[1])
+    return None if h is None else h.get(argv[2])
+
+
+@command("hmget", -3, READONLY | FAST, KEY1, "hash")
+def hmget(ctx: Context, argv: list[bytes]):
+    """HMGET key field [field ...]
+
+    Complexity: O(N) for N fields. Reply: array of values (null for absent fields).
+    """
+    h = get_hash(ctx, argv[1])
+    if h is None:
+        return [None] * (len(argv) - 2)
+    get = h.get
+    return [get(f) for f in argv[2:]]
+
+
+@command("hexists", 3, READONLY | FAST, KEY1, "hash")
+def hexists(ctx: Context, argv: list[bytes]):
+    """HEXISTS key field
+
+    Complexity: O(1). Reply: integer, 1 if the field exists, else 0.
+    """
+    h = get_hash(ctx, argv[1])
+    return 1 if h is not None and argv[2] in h else 0
+
+
+@command("hlen", 2, READONLY | FAST, KEY1, "hash")
+def hlen(ctx: Context, argv: list[bytes]):
+    """HLEN key
+
+    Complexity: O(1). Reply: integer, the number of fields.
+    """
+    h = get_hash(ctx, argv[1])
+    return 0 if h is None else len(h)
+
+
+@command("hstrlen", 3, READONLY | FAST, KEY1, "hash")
+def hstrlen(ctx: Context, argv: list[bytes]):
+    """HSTRLEN key field
+
+    Complexity: O(1). Reply: integer, the length of the value (0 when absent).
+    """
+    h = get_hash(ctx, argv[1])
+    if h is None:
+        return 0
+    value = h.get(argv[2])
+    return 0 if value is None else len(value)
+
+
+@command("hkeys", 2, READONLY, KEY1, "hash")
+def hkeys(ctx: Context, argv: list[bytes]):
+    """HKEYS key
+
+    Complexity: O(N). Reply: array of the fields.
+    """
+    h = get_hash(ctx, argv[1])
+    return [] if h is None else list(h)
+
+
+@command("hvals", 2, READONLY, KEY1, "hash")
+def hvals(ctx: Context, argv: list[bytes]):
+    """HVALS key
+
+    Complexity: O(N). Reply: array of the values.
+    """
+    h = get_hash(ctx, argv[1])
+    return [] if h is None else list(h.values())
+
+
+@command("hgetall", 2, READONLY, KEY1, "hash")
+def hgetall(ctx: Context, argv: list[bytes]):
+    """HGETALL key
+
+    Complexity: O(N). Reply: map field -> value (RESP2: flat array field, value, ...).
+    """
+    h = get_hash(ctx, argv[1])
+    return {} if h is None else dict(h)
+
+
+# -- random fields ----------------------------------------------------------------------------
+
+def parse_rand_count(arg: bytes) -> int:
+    """The count of HRANDFIELD / SRANDMEMBER, with Redis's two error texts."""
+    n = to_int(arg)
+    if n == INT64_MIN:
+        raise CommandError(COUNT_RANGE)
+    return n
+
+
+def random_picks(n: int, k: int) -> list[int]:
+    """k distinct positions in range(n), ascending: one pass over a container picks them."""
+    return sorted(random.sample(range(n), k))
+
+
+def pick_positions(items, positions: list[int]) -> list:
+    """The elements of an iterable at the given ascending positions, in one pass. O(N)."""
+    out = []
+    append = out.append
+    it = iter(items)
+    last = -1
+    for pos in positions:
+        # islice in C skips the gap without a Python-level loop per element.
+        append(next(islice(it, pos - last - 1, None)))
+        last = pos
+    return out
+
+
+def random_element(container):
+    """One uniformly random element of a dict or set. O(N): neither has random access."""
+    n = len(container)
+    i = random.randrange(n)
+    if i >= n >> 1 and type(container) is Hash:  # a dict iterates backwards too: walk less
+        return next(islice(reversed(container), n - 1 - i, None))
+    return next(islice(iter(container), i, None))
+
+
+def _pairs_reply(ctx: Context, pairs) -> list:
+    """Field/value pairs: RESP3 an array of [field, value]; RESP2 a flat array."""
+    if ctx.resp == 3:
+        return [[f, v] for f, v in pairs]
+    out = []
+    for f, v in pairs:
+        out.append(f)
+        out.append(v)
+    return out
+
+
+@command("hrandfield", -2, READONLY, KEY1, "hash")
+def hrandfield(ctx: Context, argv: list[bytes]):
+    """HRANDFIELD key [count [WITHVALUES]]
+
+    A positive count gives distinct fields (the whole hash, in order, if count >= size); a
+    negative one allows repeats. Complexity: O(N) (a dict has no random access).
+    Reply: bulk string / null without count; array otherwise.
+    """
+    n = len(argv)
+    if n == 2:
+        h = get_hash(ctx, argv[1])
+        return None if not h else random_element(h)
+    count = parse_rand_count(argv[2])
+    withvalues = False
+    if n > 4 or (n == 4 and argv[3].lower() != b"withvalues"):
+        raise CommandError(SYNTAX)
+    if n == 4:
+        withvalues = True
+        if not -_HALF_LONG <= count <= _HALF_LONG:
+            raise CommandError("ERR value is out of range")
+    h = get_hash(ctx, argv[1])
+    if h is None or count == 0:
+        return []
+    size = len(h)
+    if count < 0 or count == 1:
+        # With repeats: independent draws (Redis's CASE 1; count 1 is served the same way).
+        k = -count if count < 0 else 1
+        if k == 1:
+            field = random_element(h)
+            return _pairs_reply(ctx, [(field, h[field])]) if withvalues else [field]
+        if withvalues:
+            return _pairs_reply(ctx, random.choices(list(h.items()), k=k))
+        return random.choices(list(h), k=k)
+    if count >= size:
+        return _pairs_reply(ctx, h.items()) if withvalues else list(h)
+    positions = random_picks(size, count)
+    if withvalues:
+        return _pairs_reply(ctx, pick_positions(h.items(), positions))
+    return pick_positions(h, positions)
+
+
+# -- HSCAN (and the helpers SSCAN shares) -----------------------------------------------------
+
+def parse_cursor(arg: bytes) -> int:
+    """A SCAN cursor as Redis reads it: C `strtoul` base 10, no leading space, no trailing junk.
+
+    So "+5" and "007" are accepted, "-1" wraps to 2**64 - 1, and "" is 0, as in Redis.
+    """
+    s = arg
+    neg = False
+    if s[:1] in (b"+", b"-"):
+        neg = s[:1] == b"-"
+        s = s[1:]
+    if arg and (not s or not s.isdigit()):
+        raise CommandError("ERR invalid cursor")
+    digits = s.lstrip(b"0")
+    # More than 20 significant digits is past 2**64 (strtoul's ERANGE); checking the length
+    # first also keeps int() away from its 4300-digit limit.
+    n = int(digits) if digits and len(digits) <= 20 else (0 if not digits else _ULONG_MAX + 1)
+    if n > _ULONG_MAX:
+        raise CommandError("ERR invalid cursor")
+    return (-n) & _ULONG_MAX if neg else n
+
+
+def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
+    """COUNT and MATCH options of HSCAN / SSCAN from argv[start:]. Returns (count, pattern),
+    pattern None when absent or "*" (which matches everything)."""
+    count = SCAN_DEFAULT_COUNT
+    pattern = None
+    i = start
+    n = len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if i + 1 >= n:
+            raise CommandError(SYNTAX)
+        if opt == b"count":
+            count = to_int(argv[i + 1], NOT_INTEGER)
+            if count < 1:
+                raise CommandError(SYNTAX)
+        elif opt == b"match":
+            pattern = argv[i + 1]
+        else:
+            raise CommandError(SYNTAX)
+        i += 2
+    if pattern == b"*":
+        pattern = None
+    return count, pattern
+
+
+# Live iterators of scans in progress over big containers: (id(container), cursor) -> (container,
+# iterator positioned at cursor, size when made). A client walking a big hash or set pays O(COUNT)
+# per call instead of O(cursor) (a dict or set cannot seek), so a full scan is O(N), not O(N**2).
+# An entry is used only while the container is the same object with the same size (otherwise the
+# step falls back to skipping from the start); the cache is small because each entry keeps its
+# container alive, even one deleted mid-scan, until it is evicted.
+_SCAN_ITERS: dict[tuple[int, int], tuple[object, object, int]] = {}
+_SCAN_ITERS_MAX = 8
+
+
+def _scan_step(container, elements, size: int, cursor: int, count: int) -> tuple[list, int]:
+    """`count` elements from position `cursor` of `elements()`, and the next cursor (0: done)."""
+    chunk = None
+    entry = _SCAN_ITERS.pop((id(container), cursor), None) if cursor else None
+    if entry is not None and entry[0] is container and entry[2] == size:
+        it = entry[1]
+        try:
+            chunk = list(islice(it, count))  # type: ignore[call-overload]
+        except RuntimeError:  # changed size during iteration (cannot happen at equal size)
+            chunk = None
+    if chunk is None:
+        if cursor >= size:
+            return [], 0
+        it = iter(elements())
+        chunk = list(islice(it, cursor, cursor + count))
+    end = cursor + count
+    if end >= size:
+        return chunk, 0
+    if len(_SCAN_ITERS) >= _SCAN_ITERS_MAX:
+        del _SCAN_ITERS[next(iter(_SCAN_ITERS))]  # the oldest
+    _SCAN_ITERS[(id(container), end)] = (container, it, size)
+    return chunk, end
+
+
+def scan_reply(container, elements, cursor: int, count: int, pattern, pairs: bool):
+    """One HSCAN / SSCAN step over `container`; `elements()` iterates its members, or its
+    (field, value) pairs when `pairs`.
+
+    A compact encoding (listpack / intset, `big` False) is returned whole with cursor 0, as
+    Redis does (intsets in ascending order). Otherwise the cursor is a position in iteration
+    order and each step returns `count` elements (before MATCH filtering, as Redis counts).
+    Complexity: O(count) for a step that continues the previous one, else O(cursor + count).
+    Elements deleted during a scan can shift later ones to positions already passed, so unlike
+    Redis a scan may miss an element present throughout if others are deleted meanwhile.
+    """
+    if container.big:
+        chunk, next_cursor = _scan_step(container, elements, len(container), cursor, count)
+    elif pairs:
+        chunk, next_cursor = list(elements()), 0
+    else:
+        chunk, next_cursor = sorted(container, key=int), 0
+    if pattern is not None:
+        match = compile_glob(pattern)
+        if pairs:
+            chunk = [fv for fv in chunk if match(fv[0])]
+        else:
+            chunk = [m for m in chunk if match(m)]
+    if pairs:
+        flat = []
+        for f, v in chunk:
+            flat.append(f)
+            flat.append(v)
+        chunk = flat
+    return [b"%d" % next_cursor, chunk]
+
+
+@command("hscan", -3, READONLY, KEY1, "hash")
+def hscan(ctx: Context, argv: list[bytes]):
+    """HSCAN key cursor [MATCH pattern] [COUNT count]
+
+    Complexity: O(N) per call for a small hash (returned whole), O(COUNT) per step of a big
+    one's walk (see scan_reply). Reply: [next cursor, [field, value, ...]].
+    """
+    cursor = parse_cursor(argv[2])
+    h = get_hash(ctx, argv[1])
+    if h is None:
+        return [b"0", []]
+    count, pattern = parse_scan_options(argv, 3)
+    return scan_reply(h, h.items, cursor, count, pattern, True)

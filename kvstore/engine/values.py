@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 
 # Redis 7.0 defaults (redis.conf); CONFIG SET changes them through `Thresholds`.
-HASH_MAX_LISTPACK_ENTRIES = 128
+HASH_MAX_LISTPACK_ENTRIES = 512  # config.c's default in 7.0 (not 128 as for zsets)
 HASH_MAX_LISTPACK_VALUE = 64      # bytes, per field and per value
 SET_MAX_INTSET_ENTRIES = 512
 ZSET_MAX_LISTPACK_ENTRIES = 128
