@@ -1,0 +1,791 @@
+"""The command generator of the random differential run (see fuzz.py for the runner).
+
+Small key space, small alphabets, numbers that probe every parser edge. Every generator is a
+function `g_<command>(g)` returning argv (str/int items); keys are drawn with `g.key()` (or
+`g.key_of(pool)`), which records them so the runner knows what to resync. Weights set how often a
+command is drawn within its family; the family is drawn uniformly.
+
+Keys: 6 per type (`string:0`..`string:5`, `hash:0`.., `list:`, `set:`, `zset:`) plus `any:0`..
+`any:4`, which every family writes, so WRONGTYPE clashes are frequent. A family's commands pick
+their own pool 70% of the time, a shared key 15%, another type's pool 10%, and a never-written key
+5%. TTLs are large (>= 1 day) so nothing expires during a run: relative ones are multiples of
+100000 s, absolute ones `base + 150007..`, so a reply equal to a generated absolute time can be
+compared exactly (the runner's `exact_times`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+FAMILIES = ["keys", "expiry", "strings", "hashes", "lists", "sets", "zsets"]
+TYPE_OF = {"strings": "string", "hashes": "hash", "lists": "list", "sets": "set", "zsets": "zset"}
+POOLS = {t: [f"{t}:{i}".encode() for i in range(6)] for t in TYPE_OF.values()}
+POOLS["any"] = [f"any:{i}".encode() for i in range(5)]
+# Lex-range commands are only specified when every member has the same score (Redis docs: "the
+# returned elements are unspecified" otherwise, and a skiplist's answer depends on its random
+# levels). These keys only ever get score 0; lex commands use them half of the time.
+LEX_POOL = [f"lexz:{i}".encode() for i in range(3)]
+
+INTS = ["0", "1", "2", "3", "-1", "-2", "5", "10", "-10", "100"]
+BAD_INTS = ["abc", "1.5", "", "9223372036854775808", "-9223372036854775809", " 1", "0x10", "+1",
+            "01", "-0"]
+EDGE_INTS = ["9223372036854775807", "-9223372036854775808", "4294967296", "2147483648"]
+FLOATS = ["0", "1", "-1", "2.5", "-3.25", "1e3", "0.1", "10", "inf", "-inf", "+inf", "1.5e2",
+          "-0", ".5", "3."]
+BAD_FLOATS = ["nan", "abc", "", "1.5e", "1e400", " 1", "1,5", "--1", "NaN", "inf1"]
+LONG = "L" * 70          # longer than the listpack value limit (64)
+MID = "m" * 45           # longer than an embstr (44)
+VALUES = ["", "a", "b", "hello", "0", "1", "-1", "10", "42", "3.5", "-0.5", "1e3",
+          "9223372036854775807", "-9223372036854775808", "abc", " 7", "inf", "007", MID]
+FIELDS = ["f1", "f2", "f3", "f4", "f5", "1", "2", ""]
+ELEMS = ["a", "b", "c", "1", "2", "x", ""]
+SMEMBERS = ["1", "2", "3", "10", "-5", "a", "b", "c"]
+ZMEMBERS = ["a", "b", "c", "d", "e", "f", "1", ""]
+PATTERNS = ["*", "string:*", "*:1", "?et:*", "[sh]*", "nomatch*", "[a-", "any:[0-2]", "*a*",
+            "\\*", "h*:?", "f*", "[^f]*"]
+TYPES = ["string", "hash", "list", "set", "zset", "stream", "nosuchtype", "STRING"]
+SCORE_RANGES = ["-inf", "+inf", "inf", "0", "1", "(1", "2.5", "(2.5", "-1", "(-inf", "(+inf",
+                "abc", "(abc", "[1", "((1", "", "nan", "1e400"]
+LEX_RANGES = ["-", "+", "[a", "(a", "[c", "(d", "[", "(", "a", "[z", "[1", "+a", "-a", ""]
+
+
+def rel_seconds(g):
+    return g.pick(["100000", "200000", "300000", "1000000"], ["0", "-1", "-100", "abc", "1.5",
+                  "9223372036854775807", "9223372036854775", "922337203685477", ""])
+
+
+def rel_ms(g):
+    return g.pick(["100000000", "200000000", "500000000"], ["0", "-1", "abc",
+                  "9223372036854775807", "9223372036854775", ""])
+
+
+def abs_seconds(g):
+    if g.r.random() < 0.85:
+        v = g.base_s + g.r.choice([150007, 250007, 350007, 450007])
+        g.exact_times.add(v)
+        g.exact_times.add(v * 1000)
+        return str(v)
+    return g.r.choice(["1", str(g.base_s - 1000), "abc", "-5", "9223372036854775807", ""])
+
+
+def abs_ms(g):
+    if g.r.random() < 0.85:
+        v = (g.base_s + g.r.choice([160007, 260007])) * 1000 + g.r.choice([0, 1, 499, 500, 999])
+        g.exact_times.add(v)
+        g.exact_times.add((v + 500) // 1000)
+        return str(v)
+    return g.r.choice(["1", str(g.base_s * 1000 - 5), "abc", "-5", "9223372036854775807"])
+
+
+class Gen:
+    """Seeded generator of commands; see the module docstring."""
+
+    def __init__(self, seed: int, families=None) -> None:
+        self.r = random.Random(seed)
+        self.families = list(families or FAMILIES)
+        self.base_s = int(time.time())
+        self.exact_times: set[int] = set()
+        self.db = 0
+        self.used: list[bytes] = []
+        self.own = "string"
+        self.table = {f: [(w, fn) for w, fn in GENERATORS[f]] for f in self.families}
+        self.cum = {}
+        for f, entries in self.table.items():
+            acc, cum = 0, []
+            for w, fn in entries:
+                acc += w
+                cum.append(acc)
+            self.cum[f] = (cum, acc)
+
+    # -- draws ---------------------------------------------------------------------------------
+
+    def pick(self, good, bad=(), edge=(), p_bad=0.07, p_edge=0.04):
+        x = self.r.random()
+        if bad and x < p_bad:
+            return self.r.choice(bad)
+        if edge and x < p_bad + p_edge:
+            return self.r.choice(edge)
+        return self.r.choice(good)
+
+    def int_(self):
+        return self.pick(INTS, BAD_INTS, EDGE_INTS)
+
+    def small(self, lo=-3, hi=8):
+        """A count or index: mostly small, sometimes garbage or huge (never a huge negative
+        count for random commands: Redis would build a reply that large)."""
+        return self.pick([str(i) for i in range(lo, hi)], BAD_INTS, EDGE_INTS[:1], 0.04, 0.02)
+
+    def float_(self):
+        return self.pick(FLOATS, BAD_FLOATS, ["1e308", "-1e308", "1.7976931348623157e308"])
+
+    def opt(self, s: str) -> str:
+        """An option keyword in random letter case (options are case-insensitive)."""
+        x = self.r.random()
+        if x < 0.15:
+            return s.lower()
+        if x < 0.22:
+            return "".join(c.lower() if self.r.random() < 0.5 else c for c in s)
+        return s
+
+    def value(self, extra=()):
+        if self.r.random() < 0.02:
+            return LONG
+        return self.r.choice(VALUES + list(extra))
+
+    def key_of(self, pool: str) -> str:
+        k = self.r.choice(POOLS[pool])
+        self.used.append(k)
+        return k.decode()
+
+    def key(self) -> str:
+        x = self.r.random()
+        if x < 0.70:
+            pool = self.own
+        elif x < 0.85:
+            pool = "any"
+        elif x < 0.95:
+            pool = self.r.choice(list(POOLS))   # never LEX_POOL: keeps its scores at 0
+        else:
+            k = f"missing:{self.r.randrange(3)}"
+            self.used.append(k.encode())
+            return k
+        return self.key_of(pool)
+
+    def lex_key(self) -> str:
+        if self.r.random() < 0.5:
+            return self.key()
+        k = self.r.choice(LEX_POOL)
+        self.used.append(k)
+        return k.decode()
+
+    def keys(self, lo=1, hi=4):
+        return [self.key() for _ in range(self.r.randint(lo, hi))]
+
+    def numkeys(self, keys):
+        """numkeys for a list of keys: usually right, sometimes wrong in every way."""
+        x = self.r.random()
+        if x < 0.9:
+            return [str(len(keys))] + keys
+        return [self.r.choice(["0", "-1", "abc", str(len(keys) + 1), "9223372036854775807",
+                               str(max(len(keys) - 1, 0))])] + keys
+
+    # -- the stream ----------------------------------------------------------------------------
+
+    def next(self):
+        """(argv as bytes, keys named, family) of the next command."""
+        r = self.r
+        family = r.choice(self.families)
+        self.own = TYPE_OF.get(family) or r.choice(list(TYPE_OF.values()))
+        self.used = []
+        cum, total = self.cum[family]
+        x = r.random() * total
+        lo, hi = 0, len(cum) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum[mid] > x:
+                hi = mid
+            else:
+                lo = mid + 1
+        argv = [str(a) for a in self.table[family][lo][1](self)]
+        if r.random() < 0.03:             # broken arity, on purpose
+            if len(argv) > 1 and r.random() < 0.6:
+                argv = argv[:r.randrange(1, len(argv))]
+            else:
+                argv = argv + [r.choice(["extra", "1", "NX"]) for _ in range(r.randint(1, 2))]
+        if r.random() < 0.1:
+            argv[0] = argv[0].lower()
+        return [a.encode() for a in argv], list(dict.fromkeys(self.used)), family
+
+    def observe(self, name, argv, outcome) -> None:
+        """Follow what the stream changed in the connection state (the selected database)."""
+        if name == "SELECT" and outcome == ("ok", "OK"):
+            self.db = int(argv[1])
+
+    def seed_commands(self):
+        """Initial data: half of each pool, and each shared key with a different type."""
+        out = [["SET", "string:0", "10"], ["SET", "string:1", "hello"], ["SET", "string:2", "3.5"],
+               ["SET", "any:0", "5"]]
+        for i in range(3):
+            out.append(["HSET", f"hash:{i}", "f1", "1", "f2", "v2", "f3", "-3.5"])
+            out.append(["RPUSH", f"list:{i}", "a", "b", "c", "1", "a", "2"])
+            out.append(["ZADD", f"zset:{i}", "1", "a", "2", "b", "2", "c", "-1.5", "d", "inf", "e"])
+        out += [["SADD", "set:0", "1", "2", "3", "10"], ["SADD", "set:1", "a", "b", "1", "2"],
+                ["SADD", "set:2", "2", "3", "c"], ["HSET", "any:1", "f1", "2"],
+                ["RPUSH", "any:2", "x", "y"], ["SADD", "any:3", "1", "a"],
+                ["ZADD", "any:4", "1", "a", "2", "b"],
+                ["ZADD", "lexz:0", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e"]]
+        return out
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
+def g_del(g): return [g.r.choice(["DEL", "UNLINK"])] + g.keys()
+def g_exists(g): return [g.r.choice(["EXISTS", "TOUCH"])] + g.keys(1, 5)
+def g_type(g): return ["TYPE", g.key()]
+def g_rename(g): return [g.r.choice(["RENAME", "RENAMENX"]), g.key(), g.key()]
+def g_keys(g): return ["KEYS", g.r.choice(PATTERNS)]
+def g_dbsize(g): return ["DBSIZE"]
+def g_randomkey(g): return ["RANDOMKEY"]
+def g_dump(g): return ["DUMP", g.key()]
+
+
+def g_copy(g):
+    opts = []
+    if g.r.random() < 0.3:
+        opts.append([g.opt("DB"), g.pick(["0", "1", "2"], ["16", "-1", "abc"], p_bad=0.2)])
+    if g.r.random() < 0.4:
+        opts.append([g.opt("REPLACE")])
+    if g.r.random() < 0.03:
+        opts.append(["BOGUS"])
+    g.r.shuffle(opts)
+    return ["COPY", g.key(), g.key()] + [a for o in opts for a in o]
+
+
+def g_scan(g):
+    argv = ["SCAN", g.pick(["0"], ["abc", "-x", "1.5", ""], p_bad=0.05)]
+    if g.r.random() < 0.5:
+        argv += [g.opt("MATCH"), g.r.choice(PATTERNS)]
+    if g.r.random() < 0.5:
+        argv += [g.opt("COUNT"), g.pick(["1", "2", "5", "10", "1000"], ["0", "-1", "abc"])]
+    if g.r.random() < 0.3:
+        argv += [g.opt("TYPE"), g.r.choice(TYPES)]
+    if g.r.random() < 0.03:
+        argv.append("MATCH")
+    return argv
+
+
+def g_flushdb(g):
+    return ["FLUSHDB"] + ([g.r.choice(["ASYNC", "SYNC", "async", "bogus"])]
+                          if g.r.random() < 0.5 else [])
+
+
+def g_select(g):
+    return ["SELECT", "0" if g.r.random() < 0.5 else g.pick(["1", "2"], ["16", "-1", "abc", ""],
+                                                             p_bad=0.3)]
+
+
+def g_swapdb(g):
+    return ["SWAPDB", g.pick(["0", "1", "2"], ["16", "abc", "-1"]),
+            g.pick(["0", "1", "2"], ["16", "abc"])]
+
+
+def g_move(g):
+    return ["MOVE", g.key(), g.pick(["0", "1", "2"], ["16", "-1", "abc"])]
+
+
+def g_object(g):
+    sub = g.r.choice(["ENCODING"] * 6 + ["REFCOUNT", "FREQ", "IDLETIME", "HELP", "BOGUS"])
+    if sub == "HELP":
+        return ["OBJECT", g.opt(sub)]
+    return ["OBJECT", g.opt(sub), g.key()]
+
+
+def g_restore(g):
+    return ["RESTORE", g.key(), g.pick(["0"], ["-1", "abc"], p_bad=0.3),
+            g.r.choice(["garbage", "", "\x00\x01"])] + (["REPLACE"] if g.r.random() < 0.5 else [])
+
+
+# -- expiry -------------------------------------------------------------------------------------
+
+def _expire_flags(g):
+    if g.r.random() < 0.5:
+        return []
+    flags = g.r.sample(["NX", "XX", "GT", "LT"], g.r.choice([1, 1, 1, 2]))
+    if g.r.random() < 0.03:
+        flags.append("BOGUS")
+    return [g.opt(f) for f in flags]
+
+
+def g_expire(g): return ["EXPIRE", g.key(), rel_seconds(g)] + _expire_flags(g)
+def g_pexpire(g): return ["PEXPIRE", g.key(), rel_ms(g)] + _expire_flags(g)
+def g_expireat(g): return ["EXPIREAT", g.key(), abs_seconds(g)] + _expire_flags(g)
+def g_pexpireat(g): return ["PEXPIREAT", g.key(), abs_ms(g)] + _expire_flags(g)
+def g_ttl(g): return [g.r.choice(["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"]), g.key()]
+def g_persist(g): return ["PERSIST", g.key()]
+
+
+# -- strings ------------------------------------------------------------------------------------
+
+def _expire_option(g):
+    opt = g.r.choice(["EX", "PX", "EXAT", "PXAT", "KEEPTTL", "PERSIST"])
+    arg = {"EX": rel_seconds, "PX": rel_ms, "EXAT": abs_seconds, "PXAT": abs_ms}.get(opt)
+    return [g.opt(opt)] + ([arg(g)] if arg else [])
+
+
+def g_get(g): return ["GET", g.key()]
+def g_setnx(g): return ["SETNX", g.key(), g.value()]
+def g_setex(g): return ["SETEX", g.key(), rel_seconds(g), g.value()]
+def g_psetex(g): return ["PSETEX", g.key(), rel_ms(g), g.value()]
+def g_mget(g): return ["MGET"] + g.keys(1, 5)
+def g_getset(g): return ["GETSET", g.key(), g.value()]
+def g_getdel(g): return ["GETDEL", g.key()]
+def g_append(g): return ["APPEND", g.key(), g.r.choice(["x", "1", "", "abc", MID])]
+def g_strlen(g): return ["STRLEN", g.key()]
+def g_incr(g): return [g.r.choice(["INCR", "DECR"]), g.key()]
+def g_incrby(g): return [g.r.choice(["INCRBY", "DECRBY"]), g.key(), g.int_()]
+def g_incrbyfloat(g): return ["INCRBYFLOAT", g.key(), g.float_()]
+def g_getrange(g): return [g.r.choice(["GETRANGE", "SUBSTR"]), g.key(), g.int_(), g.int_()]
+def g_getbit(g): return ["GETBIT", g.key(), g.pick([str(i) for i in range(0, 80, 3)],
+                                                     ["-1", "abc", "4294967296"])]
+
+
+def g_set(g):
+    argv = ["SET", g.key(), g.value()]
+    opts = []
+    r = g.r
+    if r.random() < 0.3:
+        opts.append([g.opt(r.choice(["NX", "XX"]))])
+    if r.random() < 0.25:
+        opts.append([g.opt("GET")])
+    if r.random() < 0.4:
+        opts.append(_expire_option(g))
+    if r.random() < 0.04:
+        opts.append(_expire_option(g) if r.random() < 0.5 else [g.opt(r.choice(["NX", "XX"]))])
+    if r.random() < 0.02:
+        opts.append(["BOGUS"])
+    r.shuffle(opts)
+    for o in opts:
+        argv += o
+    return argv
+
+
+def g_mset(g):
+    argv = [g.r.choice(["MSET", "MSETNX"])]
+    for _ in range(g.r.randint(1, 3)):
+        argv += [g.key(), g.value()]
+    if g.r.random() < 0.03:
+        argv.append("odd")
+    return argv
+
+
+def g_getex(g):
+    argv = ["GETEX", g.key()]
+    if g.r.random() < 0.6:
+        argv += _expire_option(g)
+    if g.r.random() < 0.04:
+        argv += _expire_option(g)
+    return argv
+
+
+def g_setrange(g):
+    off = g.pick([str(i) for i in range(0, 20)], ["-1", "abc", "536870912", "9223372036854775807"])
+    return ["SETRANGE", g.key(), off, g.r.choice(["x", "abc", "", "12"])]
+
+
+def g_setbit(g):
+    off = g.pick([str(i) for i in range(0, 64, 3)], ["-1", "abc", "4294967296", ""])
+    return ["SETBIT", g.key(), off, g.pick(["0", "1"], ["2", "-1", "abc"])]
+
+
+def g_bitcount(g):
+    argv = ["BITCOUNT", g.key()]
+    if g.r.random() < 0.6:
+        argv += [g.small(-5, 10), g.small(-5, 10)]
+        if g.r.random() < 0.4:
+            argv.append(g.opt(g.r.choice(["BYTE", "BIT", "BOGUS"])))
+    elif g.r.random() < 0.1:
+        argv.append("1")
+    return argv
+
+
+# -- big containers: past the listpack / intset limits (128 entries, 512 integers) -----------
+
+def g_hset_many(g):
+    n = g.r.choice([60, 130])
+    return ["HSET", g.key()] + [x for i in range(n) for x in (f"f{i}", str(i))]
+
+
+def g_sadd_many(g):
+    n = g.r.choice([200, 520])
+    return ["SADD", g.key()] + [str(i) for i in range(n)]
+
+
+def g_zadd_many(g):
+    n = g.r.choice([60, 130])
+    return ["ZADD", g.key()] + [x for i in range(n) for x in (str(i % 7), f"m{i}")]
+
+
+def g_push_many(g):
+    return [g.r.choice(["RPUSH", "LPUSH"]), g.key()] + [g.r.choice(ELEMS) for _ in range(40)]
+
+
+# -- hashes -------------------------------------------------------------------------------------
+
+def _field(g): return g.r.choice(FIELDS)
+
+
+def _field_values(g, lo=1, hi=3):
+    out = []
+    for _ in range(g.r.randint(lo, hi)):
+        out += [_field(g), g.value()]
+    return out
+
+
+def g_hset(g): return [g.r.choice(["HSET", "HMSET"]), g.key()] + _field_values(g)
+def g_hsetnx(g): return ["HSETNX", g.key(), _field(g), g.value()]
+def g_hget(g): return [g.r.choice(["HGET", "HEXISTS", "HSTRLEN"]), g.key(), _field(g)]
+def g_hmget(g): return ["HMGET", g.key()] + [_field(g) for _ in range(g.r.randint(1, 4))]
+def g_hdel(g): return ["HDEL", g.key()] + [_field(g) for _ in range(g.r.randint(1, 3))]
+def g_hlen(g): return [g.r.choice(["HLEN", "HKEYS", "HVALS", "HGETALL"]), g.key()]
+def g_hincrby(g): return ["HINCRBY", g.key(), _field(g), g.int_()]
+def g_hincrbyfloat(g): return ["HINCRBYFLOAT", g.key(), _field(g), g.float_()]
+
+
+def g_hrandfield(g):
+    argv = ["HRANDFIELD", g.key()]
+    if g.r.random() < 0.7:
+        argv.append(g.small(-6, 8))
+        if g.r.random() < 0.4:
+            argv.append(g.opt(g.r.choice(["WITHVALUES"] * 5 + ["BOGUS"])))
+    return argv
+
+
+def _scan_opts(g, pattern_source):
+    argv = []
+    if g.r.random() < 0.4:
+        argv += [g.opt("MATCH"), g.r.choice(pattern_source)]
+    if g.r.random() < 0.4:
+        argv += [g.opt("COUNT"), g.pick(["1", "2", "10", "100"], ["0", "-1", "abc"])]
+    if g.r.random() < 0.03:
+        argv.append(g.r.choice(["NOVALUES", "TYPE", "BOGUS"]))
+    return argv
+
+
+def g_hscan(g):
+    return ["HSCAN", g.key(), g.pick(["0"], ["abc", "1.5"], p_bad=0.05)] + _scan_opts(
+        g, ["f*", "*1", "?", "*", "x*"])
+
+
+# -- lists --------------------------------------------------------------------------------------
+
+def _elems(g, lo=1, hi=3): return [g.r.choice(ELEMS) for _ in range(g.r.randint(lo, hi))]
+def g_push(g): return [g.r.choice(["LPUSH", "RPUSH"]), g.key()] + _elems(g)
+def g_pushx(g): return [g.r.choice(["LPUSHX", "RPUSHX"]), g.key()] + _elems(g)
+def g_llen(g): return ["LLEN", g.key()]
+def g_lrange(g): return ["LRANGE", g.key(), g.int_(), g.int_()]
+def g_lindex(g): return ["LINDEX", g.key(), g.int_()]
+def g_lset(g): return ["LSET", g.key(), g.small(-8, 8), g.r.choice(ELEMS)]
+def g_lrem(g): return ["LREM", g.key(), g.small(-3, 4), g.r.choice(ELEMS)]
+def g_ltrim(g): return ["LTRIM", g.key(), g.small(-6, 6), g.small(-6, 12)]
+def g_rpoplpush(g): return ["RPOPLPUSH", g.key(), g.key()]
+
+
+def g_pop(g):
+    argv = [g.r.choice(["LPOP", "RPOP"]), g.key()]
+    if g.r.random() < 0.4:
+        argv.append(g.small(-1, 6))
+    return argv
+
+
+def g_linsert(g):
+    where = g.pick(["BEFORE", "AFTER"], ["MIDDLE"], p_bad=0.05)
+    return ["LINSERT", g.key(), g.opt(where), g.r.choice(ELEMS), g.r.choice(ELEMS)]
+
+
+def g_lpos(g):
+    argv = ["LPOS", g.key(), g.r.choice(ELEMS)]
+    opts = []
+    if g.r.random() < 0.4:
+        opts.append([g.opt("RANK"), g.pick(["1", "2", "-1", "-2", "3"], ["0", "abc",
+                                           "-9223372036854775808"])])
+    if g.r.random() < 0.4:
+        opts.append([g.opt("COUNT"), g.pick(["0", "1", "2", "5"], ["-1", "abc"])])
+    if g.r.random() < 0.3:
+        opts.append([g.opt("MAXLEN"), g.pick(["0", "1", "3", "10"], ["-1", "abc"])])
+    if g.r.random() < 0.03:
+        opts.append(["BOGUS"])
+    g.r.shuffle(opts)
+    for o in opts:
+        argv += o
+    return argv
+
+
+def _dir(g): return g.opt(g.pick(["LEFT", "RIGHT"], ["UP"], p_bad=0.04))
+
+
+def g_lmove(g): return ["LMOVE", g.key(), g.key(), _dir(g), _dir(g)]
+
+
+def g_lmpop(g):
+    argv = ["LMPOP"] + g.numkeys(g.keys(1, 3)) + [_dir(g)]
+    if g.r.random() < 0.4:
+        argv += [g.opt("COUNT"), g.pick(["1", "2", "10"], ["0", "-1", "abc"])]
+    return argv
+
+
+# -- sets ---------------------------------------------------------------------------------------
+
+def _members(g, lo=1, hi=3):
+    out = [g.r.choice(SMEMBERS) for _ in range(g.r.randint(lo, hi))]
+    if g.r.random() < 0.01:
+        out.append(LONG)
+    return out
+
+
+def g_sadd(g): return ["SADD", g.key()] + _members(g)
+def g_srem(g): return ["SREM", g.key()] + _members(g)
+def g_smembers(g): return [g.r.choice(["SMEMBERS", "SCARD"]), g.key()]
+def g_sismember(g): return ["SISMEMBER", g.key(), g.r.choice(SMEMBERS)]
+def g_smismember(g): return ["SMISMEMBER", g.key()] + _members(g)
+def g_smove(g): return ["SMOVE", g.key(), g.key(), g.r.choice(SMEMBERS)]
+def g_setop(g): return [g.r.choice(["SINTER", "SUNION", "SDIFF"])] + g.keys(1, 3)
+def g_setopstore(g):
+    return [g.r.choice(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), g.key()] + g.keys(1, 3)
+
+
+def g_spop(g):
+    argv = ["SPOP", g.key()]
+    if g.r.random() < 0.5:
+        argv.append(g.small(0, 6) if g.r.random() < 0.95 else "-1")
+    return argv
+
+
+def g_srandmember(g):
+    argv = ["SRANDMEMBER", g.key()]
+    if g.r.random() < 0.7:
+        argv.append(g.small(-6, 8))
+    return argv
+
+
+def g_sintercard(g):
+    argv = ["SINTERCARD"] + g.numkeys(g.keys(1, 3))
+    if g.r.random() < 0.4:
+        argv += [g.opt("LIMIT"), g.pick(["0", "1", "2", "5"], ["-1", "abc"])]
+    return argv
+
+
+def g_sscan(g):
+    return ["SSCAN", g.key(), g.pick(["0"], ["abc"], p_bad=0.05)] + _scan_opts(
+        g, ["1*", "*", "a", "[ab]", "x*"])
+
+
+# -- sorted sets --------------------------------------------------------------------------------
+
+def _zm(g): return g.r.choice(ZMEMBERS) if g.r.random() > 0.01 else LONG
+def g_zincrby(g): return ["ZINCRBY", g.key(), g.float_(), _zm(g)]
+def g_zrem(g): return ["ZREM", g.key()] + [_zm(g) for _ in range(g.r.randint(1, 3))]
+def g_zcard(g): return ["ZCARD", g.key()]
+def g_zscore(g): return ["ZSCORE", g.key(), _zm(g)]
+def g_zmscore(g): return ["ZMSCORE", g.key()] + [_zm(g) for _ in range(g.r.randint(1, 3))]
+def g_zrank(g): return [g.r.choice(["ZRANK", "ZREVRANK"]), g.key(), _zm(g)]
+def g_zcount(g): return ["ZCOUNT", g.key(), _score_range(g), _score_range(g)]
+def g_zlexcount(g): return ["ZLEXCOUNT", g.lex_key(), _lex_range(g), _lex_range(g)]
+def g_zremrangebyrank(g): return ["ZREMRANGEBYRANK", g.key(), g.small(-6, 6), g.small(-6, 6)]
+def g_zremrangebyscore(g): return ["ZREMRANGEBYSCORE", g.key(), _score_range(g),
+                                   _score_range(g)]
+def g_zremrangebylex(g): return ["ZREMRANGEBYLEX", g.lex_key(), _lex_range(g),
+                                 _lex_range(g)]
+
+
+def g_zadd_lex(g):
+    k = g.r.choice(LEX_POOL)
+    g.used.append(k)
+    return ["ZADD", k.decode()] + [x for _ in range(g.r.randint(1, 3))
+                                   for x in ("0", g.r.choice(ZMEMBERS + ["ab", "b\xff", "B"]))]
+
+
+def _score_range(g):
+    return g.pick(SCORE_RANGES[:11], SCORE_RANGES[11:], p_bad=0.08)
+
+
+def _lex_range(g):
+    return g.pick(LEX_RANGES[:6] + ["[b", "(c", "[f", "[1"], LEX_RANGES[6:], p_bad=0.08)
+
+
+def _limit(g):
+    return [g.opt("LIMIT"), g.pick(["0", "1", "2"], ["-1", "abc"]),
+            g.pick(["-1", "0", "1", "2", "10"], ["abc"])]
+
+
+def g_zadd(g):
+    argv = ["ZADD", g.key()]
+    r = g.r
+    flags = []
+    for f, p in (("NX", 0.1), ("XX", 0.12), ("GT", 0.1), ("LT", 0.1), ("CH", 0.2),
+                 ("INCR", 0.1)):
+        if r.random() < p:
+            flags.append(g.opt(f))
+    r.shuffle(flags)
+    argv += flags
+    for _ in range(r.randint(1, 3) if "INCR" not in [f.upper() for f in flags] or
+                   r.random() < 0.1 else 1):
+        argv += [g.float_(), _zm(g)]
+    if r.random() < 0.02:
+        argv.append("dangling")
+    return argv
+
+
+def _withscores(g, p=0.4):
+    return [g.opt("WITHSCORES")] if g.r.random() < p else []
+
+
+def _zrange_args(g):
+    r = g.r
+    mode = r.choice(["rank", "rank", "BYSCORE", "BYLEX"])
+    rev = r.random() < 0.3
+    if mode == "rank":
+        lo, hi = g.small(-6, 6), g.small(-6, 8)
+    elif mode == "BYSCORE":
+        lo, hi = _score_range(g), _score_range(g)
+    else:
+        lo, hi = _lex_range(g), _lex_range(g)
+    opts = []
+    if mode != "rank":
+        opts.append([g.opt(mode)])
+    if rev:
+        opts.append([g.opt("REV")])
+    if r.random() < (0.5 if mode != "rank" else 0.05):
+        opts.append(_limit(g))
+    if r.random() < (0.4 if mode != "BYLEX" else 0.05):
+        opts.append(_withscores(g, 1.0))
+    if r.random() < 0.05 and mode == "rank":
+        opts.append([g.opt(r.choice(["BYSCORE", "BYLEX"]))])
+    r.shuffle(opts)
+    out = [lo, hi]
+    for o in opts:
+        out += o
+    return out
+
+
+def g_zrange(g):
+    args = _zrange_args(g)
+    return ["ZRANGE", g.lex_key() if "BYLEX" in map(str.upper, args) else g.key()] + args
+
+
+def g_zrangestore(g):
+    args = [a for a in _zrange_args(g) if a.upper() != "WITHSCORES"]
+    dst = g.key()
+    return ["ZRANGESTORE", dst, g.lex_key() if "BYLEX" in map(str.upper, args) else g.key()] + args
+def g_zrevrange(g): return ["ZREVRANGE", g.key(), g.small(-6, 6), g.small(-6, 8)] + \
+    _withscores(g)
+
+
+def g_zrangebyscore(g):
+    argv = [g.r.choice(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]), g.key(), _score_range(g),
+            _score_range(g)]
+    opts = [_withscores(g)] + ([_limit(g)] if g.r.random() < 0.4 else [])
+    g.r.shuffle(opts)
+    return argv + opts[0] + (opts[1] if len(opts) > 1 else [])
+
+
+def g_zrangebylex(g):
+    argv = [g.r.choice(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]), g.lex_key(), _lex_range(g),
+            _lex_range(g)]
+    if g.r.random() < 0.4:
+        argv += _limit(g)
+    return argv
+
+
+def g_zpop(g):
+    argv = [g.r.choice(["ZPOPMIN", "ZPOPMAX"]), g.key()]
+    if g.r.random() < 0.4:
+        argv.append(g.small(-1, 5))
+    return argv
+
+
+def g_zmpop(g):
+    argv = ["ZMPOP"] + g.numkeys(g.keys(1, 3)) + [g.opt(g.pick(["MIN", "MAX"], ["MID"]))]
+    if g.r.random() < 0.4:
+        argv += [g.opt("COUNT"), g.pick(["1", "2", "10"], ["0", "-1", "abc"])]
+    return argv
+
+
+def g_zrandmember(g):
+    argv = ["ZRANDMEMBER", g.key()]
+    if g.r.random() < 0.7:
+        argv.append(g.small(-6, 8))
+        if g.r.random() < 0.4:
+            argv.append(g.opt(g.r.choice(["WITHSCORES"] * 5 + ["BOGUS"])))
+    return argv
+
+
+def _zkeys(g):
+    # sets are valid inputs of ZUNION & co (score 1): draw them often
+    return [g.key() if g.r.random() < 0.8 else g.key_of("set") for _ in range(g.r.randint(1, 3))]
+
+
+def _weights_aggregate(g, n):
+    opts = []
+    if g.r.random() < 0.3:
+        k = n if g.r.random() < 0.9 else n + g.r.choice([-1, 1])
+        opts.append([g.opt("WEIGHTS")] + [g.float_() for _ in range(max(k, 0))])
+    if g.r.random() < 0.3:
+        opts.append([g.opt("AGGREGATE"), g.opt(g.pick(["SUM", "MIN", "MAX"], ["AVG"]))])
+    g.r.shuffle(opts)
+    return [a for o in opts for a in o]
+
+
+def g_zsetop(g):
+    name = g.r.choice(["ZUNION", "ZINTER", "ZDIFF"])
+    keys = _zkeys(g)
+    argv = [name] + g.numkeys(keys)
+    if name != "ZDIFF":
+        argv += _weights_aggregate(g, len(keys))
+    return argv + _withscores(g)
+
+
+def g_zsetopstore(g):
+    name = g.r.choice(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"])
+    keys = _zkeys(g)
+    argv = [name, g.key()] + g.numkeys(keys)
+    if name != "ZDIFFSTORE":
+        argv += _weights_aggregate(g, len(keys))
+    return argv
+
+
+def g_zintercard(g):
+    argv = ["ZINTERCARD"] + g.numkeys(_zkeys(g))
+    if g.r.random() < 0.4:
+        argv += [g.opt("LIMIT"), g.pick(["0", "1", "2"], ["-1", "abc"])]
+    return argv
+
+
+def g_zscan(g):
+    return ["ZSCAN", g.key(), g.pick(["0"], ["abc"], p_bad=0.05)] + _scan_opts(
+        g, ["a*", "*", "[abc]", "x*"])
+
+
+GENERATORS = {
+    "keys": [(6, g_del), (6, g_exists), (6, g_type), (5, g_rename), (4, g_copy), (3, g_keys),
+             (4, g_scan), (2, g_dbsize), (0.15, g_flushdb), (2, g_select), (1, g_swapdb),
+             (3, g_move), (5, g_object), (1, g_randomkey), (1, g_dump), (1, g_restore)],
+    "expiry": [(4, g_expire), (3, g_pexpire), (3, g_expireat), (3, g_pexpireat), (8, g_ttl),
+               (3, g_persist)],
+    "strings": [(6, g_get), (10, g_set), (2, g_setnx), (2, g_setex), (2, g_psetex), (3, g_mget),
+                (3, g_mset), (2, g_getset), (2, g_getdel), (3, g_getex), (3, g_append),
+                (2, g_strlen), (4, g_incr), (4, g_incrby), (4, g_incrbyfloat), (3, g_getrange),
+                (3, g_setrange), (3, g_setbit), (2, g_getbit), (3, g_bitcount)],
+    "hashes": [(10, g_hset), (2, g_hsetnx), (6, g_hget), (3, g_hmget), (4, g_hdel), (6, g_hlen),
+               (4, g_hincrby), (4, g_hincrbyfloat), (3, g_hrandfield), (3, g_hscan), (0.1, g_hset_many)],
+    "lists": [(10, g_push), (3, g_pushx), (6, g_pop), (2, g_llen), (5, g_lrange), (3, g_lindex),
+              (3, g_lset), (3, g_linsert), (3, g_lrem), (3, g_ltrim), (4, g_lpos), (3, g_lmove),
+              (2, g_rpoplpush), (3, g_lmpop), (0.3, g_push_many)],
+    "sets": [(10, g_sadd), (5, g_srem), (5, g_smembers), (3, g_sismember), (3, g_smismember),
+             (3, g_spop), (3, g_srandmember), (3, g_smove), (4, g_setop), (4, g_setopstore),
+             (3, g_sintercard), (3, g_sscan), (0.08, g_sadd_many)],
+    "zsets": [(10, g_zadd), (3, g_zincrby), (4, g_zrem), (2, g_zcard), (3, g_zscore),
+              (2, g_zmscore), (3, g_zrank), (3, g_zcount), (2, g_zlexcount), (8, g_zrange),
+              (2, g_zrangestore), (2, g_zrevrange), (3, g_zrangebyscore), (3, g_zrangebylex),
+              (2, g_zremrangebyrank), (2, g_zremrangebyscore), (2, g_zremrangebylex),
+              (3, g_zpop), (2, g_zmpop), (2, g_zrandmember), (4, g_zsetop), (3, g_zsetopstore),
+              (2, g_zintercard), (2, g_zscan), (0.1, g_zadd_many), (3, g_zadd_lex)],
+}
+
+# Which family a command name belongs to, for the per-family report.
+_FAMILY_OF = {
+    "keys": "DEL UNLINK EXISTS TOUCH TYPE RENAME RENAMENX COPY KEYS SCAN DBSIZE FLUSHDB FLUSHALL "
+            "SELECT SWAPDB MOVE OBJECT RANDOMKEY DUMP RESTORE",
+    "expiry": "EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST",
+    "strings": "GET SET SETNX SETEX PSETEX MGET MSET MSETNX GETSET GETDEL GETEX APPEND STRLEN "
+               "INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SUBSTR SETRANGE SETBIT GETBIT "
+               "BITCOUNT",
+}
+
+
+def family_of(name: str) -> str:
+    for fam, names in _FAMILY_OF.items():
+        if name in names.split():
+            return fam
+    return {"H": "hashes", "L": "lists", "R": "lists", "S": "sets", "Z": "zsets"}.get(
+        name[:1], "other")
