@@ -1,10 +1,54 @@
-"""String methods (redis-py shapes)."""
+"""String methods (redis-py 8.1 shapes: names, parameters, defaults, RESP2 reply callbacks).
+
+Each method builds the argv redis-py would send, in the same order (so error precedence is the
+same), raises redis-py's DataError for the same misuse, and shapes the reply as redis-py's RESP2
+callback does: SETNX / MSETNX / SETEX / PSETEX -> bool, MSET -> True, INCRBYFLOAT -> float,
+SET -> True / None (or the old value with get=True); the others return the reply unchanged.
+"""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from .base import ok_or_none
+from ..errors import DataError
+from .base import bool_ok, list_or_args
+
+
+def _set_result(reply: Any) -> Any:
+    """redis-py `parse_set_result` without GET: True for OK, None when NX / XX prevented it."""
+    return reply and bool_ok(reply)
+
+
+def _at_most_one(*flags: Any) -> bool:
+    return sum(bool(f) for f in flags) <= 1
+
+
+def expire_flags(ex=None, px=None, exat=None, pxat=None) -> list:
+    """redis-py `extract_expire_flags`: timedelta / datetime converted, at most one option."""
+    if ex is not None:
+        if isinstance(ex, datetime.timedelta):
+            return ["EX", int(ex.total_seconds())]
+        if isinstance(ex, int):
+            return ["EX", ex]
+        if isinstance(ex, str) and ex.isdigit():
+            return ["EX", int(ex)]
+        raise DataError("ex must be datetime.timedelta or int")
+    if px is not None:
+        if isinstance(px, datetime.timedelta):
+            return ["PX", int(px.total_seconds() * 1000)]
+        if isinstance(px, int):
+            return ["PX", px]
+        raise DataError("px must be datetime.timedelta or int")
+    if exat is not None:
+        if isinstance(exat, datetime.datetime):
+            exat = int(exat.timestamp())
+        return ["EXAT", exat]
+    if pxat is not None:
+        if isinstance(pxat, datetime.datetime):
+            pxat = int(pxat.timestamp() * 1000)
+        return ["PXAT", pxat]
+    return []
 
 
 class StringMethods:
@@ -13,24 +57,193 @@ class StringMethods:
     def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    # -- get / set ---------------------------------------------------------------------------
+
     def get(self, name):
+        """Return the value at key ``name``, or None if the key doesn't exist."""
         return self.execute_command("GET", name)
 
     def set(self, name, value, ex=None, px=None, nx=False, xx=False, keepttl=False, get=False,
-            exat=None, pxat=None):
+            exat=None, pxat=None, ifeq=None, ifne=None, ifdeq=None, ifdne=None):
+        """Set ``name`` to ``value`` (SET with NX/XX, GET, EX/PX/EXAT/PXAT, KEEPTTL).
+
+        ifeq / ifne / ifdeq / ifdne are redis-py's options for Redis 8.4; they are sent as given,
+        and Redis 7.0 (like kvstore) answers them with a syntax error.
+        """
+        if not _at_most_one(ex is not None, px is not None, exat is not None,
+                            pxat is not None, keepttl):
+            raise DataError("``ex``, ``px``, ``exat``, ``pxat``, "
+                            "and ``keepttl`` are mutually exclusive.")
+        if not _at_most_one(nx, xx, ifeq is not None, ifne is not None, ifdeq is not None,
+                            ifdne is not None):
+            raise DataError("``nx``, ``xx``, ``ifeq``, ``ifne``, ``ifdeq``, ``ifdne`` are "
+                            "mutually exclusive.")
         args: list = ["SET", name, value]
-        for opt, arg in ((b"EX", ex), (b"PX", px), (b"EXAT", exat), (b"PXAT", pxat)):
-            if arg is not None:
-                if hasattr(arg, "total_seconds"):  # datetime.timedelta, as redis-py accepts
-                    arg = int(arg.total_seconds() * (1000 if opt == b"PX" else 1))
-                args += [opt, arg]
-        if keepttl:
-            args.append(b"KEEPTTL")
         if nx:
-            args.append(b"NX")
-        if xx:
-            args.append(b"XX")
+            args.append("NX")
+        elif xx:
+            args.append("XX")
+        elif ifeq is not None:
+            args += ["IFEQ", ifeq]
+        elif ifne is not None:
+            args += ["IFNE", ifne]
+        elif ifdeq is not None:
+            args += ["IFDEQ", ifdeq]
+        elif ifdne is not None:
+            args += ["IFDNE", ifdne]
         if get:
-            args.append(b"GET")
+            args.append("GET")
+        args += expire_flags(ex, px, exat, pxat)
+        if keepttl:
+            args.append("KEEPTTL")
+        if get:
             return self.execute_command(*args)
-        return self.execute_command(*args, callback=ok_or_none)
+        return self.execute_command(*args, callback=_set_result)
+
+    def __getitem__(self, name):
+        """``store[name]``: the value, KeyError if the key doesn't exist."""
+        value = self.get(name)
+        if value is not None:
+            return value
+        raise KeyError(name)
+
+    def __setitem__(self, name, value):
+        self.set(name, value)
+
+    def setnx(self, name, value):
+        """Set ``name`` to ``value`` if the key doesn't exist. Returns True if it was set."""
+        return self.execute_command("SETNX", name, value, callback=bool)
+
+    def setex(self, name, time, value):
+        """Set ``name`` to ``value``, expiring in ``time`` seconds (int or timedelta)."""
+        if isinstance(time, datetime.timedelta):
+            time = int(time.total_seconds())
+        return self.execute_command("SETEX", name, time, value, callback=bool)
+
+    def psetex(self, name, time_ms, value):
+        """Set ``name`` to ``value``, expiring in ``time_ms`` milliseconds (int or timedelta)."""
+        if isinstance(time_ms, datetime.timedelta):
+            time_ms = int(time_ms.total_seconds() * 1000)
+        return self.execute_command("PSETEX", name, time_ms, value, callback=bool)
+
+    def getset(self, name, value):
+        """Set ``name`` to ``value`` and return its old value (None if it didn't exist)."""
+        return self.execute_command("GETSET", name, value)
+
+    def getdel(self, name):
+        """Return the value at ``name`` and delete the key (only if it holds a string)."""
+        return self.execute_command("GETDEL", name)
+
+    def getex(self, name, ex=None, px=None, exat=None, pxat=None, persist=False):
+        """Return the value at ``name`` and set (ex/px/exat/pxat) or remove (persist) its TTL."""
+        if not _at_most_one(ex is not None, px is not None, exat is not None,
+                            pxat is not None, persist):
+            raise DataError("``ex``, ``px``, ``exat``, ``pxat``, "
+                            "and ``persist`` are mutually exclusive.")
+        args = ["GETEX", name, *expire_flags(ex, px, exat, pxat)]
+        if persist:
+            args.append("PERSIST")
+        return self.execute_command(*args)
+
+    # -- several keys ------------------------------------------------------------------------
+
+    def mget(self, keys, *args):
+        """The values of the keys, in order (None for missing keys and non-strings)."""
+        keys = list_or_args(keys, args)
+        if not keys:
+            return []  # redis-py replies [] without a round trip ("MGET" alone is an error)
+        return self.execute_command("MGET", *keys)
+
+    def mset(self, mapping):
+        """Set every key of ``mapping`` to its value. Returns True."""
+        items: list = []
+        for pair in mapping.items():
+            items.extend(pair)
+        return self.execute_command("MSET", *items, callback=bool_ok)
+
+    def msetnx(self, mapping):
+        """Set every key of ``mapping`` only if none exists. Returns whether it did."""
+        items: list = []
+        for pair in mapping.items():
+            items.extend(pair)
+        return self.execute_command("MSETNX", *items, callback=bool)
+
+    def __contains__(self, name):
+        """``name in store``: redis-py's ``__contains__ = exists`` (EXISTS is a keys method)."""
+        return self.exists(name)  # type: ignore[attr-defined]
+
+    # -- length, append, ranges --------------------------------------------------------------
+
+    def append(self, key, value):
+        """Append ``value`` to the string at ``key`` (created if missing). Returns the length."""
+        return self.execute_command("APPEND", key, value)
+
+    def strlen(self, name):
+        """The length of the string at ``name`` (0 if missing)."""
+        return self.execute_command("STRLEN", name)
+
+    def getrange(self, key, start, end):
+        """The substring of ``key`` from ``start`` to ``end``, both inclusive."""
+        return self.execute_command("GETRANGE", key, start, end)
+
+    def substr(self, name, start, end=-1):
+        """The substring of ``name`` from ``start`` to ``end`` (SUBSTR, GETRANGE's old name)."""
+        return self.execute_command("SUBSTR", name, start, end)
+
+    def setrange(self, name, offset, value):
+        """Overwrite ``name`` from ``offset`` with ``value``, zero-padding. Returns the length."""
+        return self.execute_command("SETRANGE", name, offset, value)
+
+    def lcs(self, key1, key2, len=False, idx=False, minmatchlen=0, withmatchlen=False):
+        """The longest common subsequence of two strings (or its length, or match indexes)."""
+        args: list = ["LCS", key1, key2]
+        if len:
+            args.append("LEN")
+        if idx:
+            args.append("IDX")
+        if minmatchlen is not None and minmatchlen != 0:
+            args += ["MINMATCHLEN", minmatchlen]
+        if withmatchlen:
+            args.append("WITHMATCHLEN")
+        return self.execute_command(*args)
+
+    # -- counters ----------------------------------------------------------------------------
+
+    def incrby(self, name, amount=1):
+        """Add ``amount`` to the integer at ``name`` (0 if missing). Returns the new value."""
+        return self.execute_command("INCRBY", name, amount)
+
+    incr = incrby
+
+    def decrby(self, name, amount=1):
+        """Subtract ``amount`` from the integer at ``name``. Returns the new value."""
+        return self.execute_command("DECRBY", name, amount)
+
+    decr = decrby
+
+    def incrbyfloat(self, name, amount=1.0):
+        """Add the float ``amount`` to the value at ``name``. Returns the new value as a float."""
+        return self.execute_command("INCRBYFLOAT", name, amount, callback=float)
+
+    # -- bits --------------------------------------------------------------------------------
+
+    def setbit(self, name, offset, value):
+        """Set the bit at ``offset`` to ``value`` (truthy -> 1). Returns the previous bit."""
+        value = value and 1 or 0
+        return self.execute_command("SETBIT", name, offset, value)
+
+    def getbit(self, name, offset):
+        """The bit at ``offset`` of the string at ``name``."""
+        return self.execute_command("GETBIT", name, offset)
+
+    def bitcount(self, key, start=None, end=None, mode=None):
+        """The number of set bits in ``key``, optionally between ``start`` and ``end`` (bytes,
+        or bits with mode="BIT")."""
+        params: list = [key]
+        if start is not None and end is not None:
+            params += [start, end]
+        elif (start is not None and end is None) or (end is not None and start is None):
+            raise DataError("Both start and end must be specified")
+        if mode is not None:
+            params.append(mode)
+        return self.execute_command("BITCOUNT", *params)
