@@ -1,3 +1,498 @@
-"""Keys commands."""
+"""Generic key commands (Redis `db.c`, `object.c`, `cluster.c` for DUMP/RESTORE): DEL UNLINK
+EXISTS TYPE TOUCH RENAME RENAMENX COPY MOVE SWAPDB SELECT DBSIZE FLUSHDB FLUSHALL OBJECT DUMP
+RESTORE. KEYS, SCAN and RANDOMKEY live in `scan.py` (imported below, which registers them), the
+EXPIRE family in `expire.py`.
+
+Error precedence follows Redis, since clients see it: COPY and MOVE check their DB index before
+the key, RESTORE parses its options, then refuses a busy key, then checks the TTL, then the
+payload.
+
+Values move between keys and databases by reference (RENAME, MOVE): only COPY duplicates one,
+keeping its encoding as Redis's `dupObject` does. DUMP payloads are our own format (see
+`engine/dump.py`), so only this server reads them, and a Redis payload is refused with Redis's
+own "checksum" error.
+"""
 
 from __future__ import annotations
+
+from ..engine.dump import PayloadChecksumError, PayloadFormatError, copy_value, deserialize
+from ..engine.dump import serialize
+from ..engine.values import encoding_of, type_name
+from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, BusyKeyError, CommandError
+from ..numbers import INT64_MAX, parse_int
+from ..replies import OK, Status
+from .args import to_int
+from .scan import forget_db
+from .table import (
+    DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, Context, KeySpec, command, container,
+)
+
+KEY1 = KeySpec(1, 1, 1)
+KEYS_ALL = KeySpec(1, -1, 1)
+KEYS_TWO = KeySpec(1, 2, 1)
+OBJECT_KEY = KeySpec(2, 2, 1)
+
+SAME_OBJECT = "ERR source and destination objects are the same"
+DB_OUT_OF_RANGE = "ERR DB index is out of range"
+INT_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+BUSYKEY = "BUSYKEY Target key name already exists."
+FREQ_NOT_TRACKED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+# Redis shares the integer objects 0..9999 (OBJ_SHARED_INTEGERS); OBJECT REFCOUNT reports
+# INT_MAX (OBJ_SHARED_REFCOUNT) for them.
+SHARED_INTEGERS = 10000
+
+
+def to_int32(arg: bytes, message: str | None = None) -> int:
+    """Redis `getIntFromObjectOrReply`: a 64-bit integer, then the int range check."""
+    try:
+        n = parse_int(arg)
+    except ValueError:
+        raise CommandError(message or NOT_INTEGER) from None
+    if not INT32_MIN <= n <= INT32_MAX:
+        raise CommandError(message or INT_RANGE)
+    return n
+
+
+def db_index(ctx: Context, arg: bytes) -> int:
+    """A DB index argument (SELECT, MOVE, COPY ... DB): int, then in range."""
+    index = to_int32(arg)
+    if not 0 <= index < len(ctx.ks.dbs):
+        raise CommandError(DB_OUT_OF_RANGE)
+    return index
+
+
+# -- existence, type, deletion ---------------------------------------------------------------------
+
+
+def _delete(ctx: Context, argv: list[bytes]) -> int:
+    db = ctx.db
+    now = ctx.now
+    lookup = db.lookup
+    notify = ctx.notify
+    deleted = 0
+    for key in argv[1:]:
+        if lookup(key, now) is not None:
+            db.delete(key)
+            deleted += 1
+            notify("g", "del", key)
+    if deleted:
+        ctx.ks.dirty += deleted
+    return deleted
+
+
+@command("del", -2, WRITE, KEYS_ALL, "generic")
+def del_(ctx: Context, argv: list[bytes]):
+    """DEL key [key ...]
+
+    Complexity: O(N) keys. Reply: integer, the number of keys removed.
+    """
+    return _delete(ctx, argv)
+
+
+@command("unlink", -2, WRITE | FAST, KEYS_ALL, "generic")
+def unlink(ctx: Context, argv: list[bytes]):
+    """UNLINK key [key ...]
+
+    Complexity: O(N) keys. Reply: integer, the number of keys removed. (Redis frees big values
+    in a background thread; here Python's reference counting frees them either way.)
+    """
+    return _delete(ctx, argv)
+
+
+@command("exists", -2, READONLY | FAST, KEYS_ALL, "generic")
+def exists(ctx: Context, argv: list[bytes]):
+    """EXISTS key [key ...]
+
+    Complexity: O(N) keys. Reply: integer, how many of the keys exist (repeats count again).
+    """
+    lookup = ctx.db.lookup
+    now = ctx.now
+    return sum(1 for key in argv[1:] if lookup(key, now) is not None)
+
+
+@command("touch", -2, READONLY | FAST, KEYS_ALL, "generic")
+def touch(ctx: Context, argv: list[bytes]):
+    """TOUCH key [key ...]
+
+    Complexity: O(N) keys. Reply: integer, how many of the keys exist. (We keep no access
+    times, so touching changes nothing else.)
+    """
+    return exists(ctx, argv)
+
+
+_TYPE_STATUS = {
+    name.encode(): Status(name) for name in ("string", "list", "set", "zset", "hash", "stream")
+}
+_NONE = Status("none")
+
+
+@command("type", 2, READONLY | FAST, KEY1, "generic")
+def type_(ctx: Context, argv: list[bytes]):
+    """TYPE key
+
+    Complexity: O(1). Reply: status, the type name or "none".
+    """
+    value = ctx.db.lookup(argv[1], ctx.now)
+    if value is None:
+        return _NONE
+    name = type_name(value)
+    return _TYPE_STATUS.get(name) or Status(name.decode())
+
+
+# -- renaming, copying, moving ---------------------------------------------------------------------
+
+
+def _rename(ctx: Context, argv: list[bytes], nx: bool):
+    src, dst = argv[1], argv[2]
+    db = ctx.db
+    now = ctx.now
+    value = db.lookup(src, now)
+    if value is None:
+        raise CommandError(NO_SUCH_KEY)
+    if src == dst:
+        return 0 if nx else OK
+    if db.lookup(dst, now) is not None:
+        if nx:
+            return 0
+        db.delete(dst)
+    when = db.expires.get(src)
+    db.delete(src)
+    db.add(dst, value)
+    if when is not None:
+        db.set_expire(dst, when)
+    ctx.ks.dirty += 1
+    ctx.notify("g", "rename_from", src)
+    ctx.notify("g", "rename_to", dst)
+    return 1 if nx else OK
+
+
+@command("rename", 3, WRITE, KEYS_TWO, "generic")
+def rename(ctx: Context, argv: list[bytes]):
+    """RENAME key newkey
+
+    Complexity: O(1). Reply: OK; "ERR no such key" when key is missing. The TTL moves along.
+    """
+    return _rename(ctx, argv, False)
+
+
+@command("renamenx", 3, WRITE | FAST, KEYS_TWO, "generic")
+def renamenx(ctx: Context, argv: list[bytes]):
+    """RENAMENX key newkey
+
+    Complexity: O(1). Reply: integer, 1 if renamed, 0 if newkey exists.
+    """
+    return _rename(ctx, argv, True)
+
+
+@command("copy", -3, WRITE | DENYOOM, KEYS_TWO, "generic")
+def copy(ctx: Context, argv: list[bytes]):
+    """COPY source destination [DB destination-db] [REPLACE]
+
+    Complexity: O(N) in the size of the value. Reply: integer, 1 if copied, 0 if not (no
+    source, or destination exists without REPLACE). The TTL is copied too.
+    """
+    src, dst = argv[1], argv[2]
+    dst_db = ctx.db
+    replace = False
+    i = 3
+    while i < len(argv):
+        opt = argv[i].lower()
+        if opt == b"replace":
+            replace = True
+        elif opt == b"db" and i + 1 < len(argv):
+            dst_db = ctx.ks.dbs[db_index(ctx, argv[i + 1])]
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    if dst_db is ctx.db and src == dst:
+        raise CommandError(SAME_OBJECT)
+    value = ctx.db.lookup(src, ctx.now)
+    if value is None:
+        return 0
+    when = ctx.db.expires.get(src)
+    if dst_db.lookup(dst, ctx.now) is not None:
+        if not replace:
+            return 0
+        dst_db.delete(dst)
+    dst_db.add(dst, copy_value(value))
+    if when is not None:
+        dst_db.set_expire(dst, when)
+    ctx.ks.dirty += 1
+    ctx.notify("g", "copy_to", dst)
+    return 1
+
+
+@command("move", 3, WRITE | FAST, KEY1, "generic")
+def move(ctx: Context, argv: list[bytes]):
+    """MOVE key db
+
+    Complexity: O(1). Reply: integer, 1 if moved, 0 if key is missing or exists in db.
+    """
+    key = argv[1]
+    dst_db = ctx.ks.dbs[db_index(ctx, argv[2])]
+    src_db = ctx.db
+    if dst_db is src_db:
+        raise CommandError(SAME_OBJECT)
+    value = src_db.lookup(key, ctx.now)
+    if value is None or dst_db.lookup(key, ctx.now) is not None:
+        return 0
+    when = src_db.expires.get(key)
+    src_db.delete(key)
+    dst_db.add(key, value)
+    if when is not None:
+        dst_db.set_expire(key, when)
+    ctx.ks.dirty += 1
+    # Redis sends move_from in the source db and move_to in the target db; `notify` has no db
+    # argument yet, so both go to the current one.
+    ctx.notify("g", "move_from", key)
+    ctx.notify("g", "move_to", key)
+    return 1
+
+
+# -- databases -------------------------------------------------------------------------------------
+
+
+@command("select", 2, LOADING | STALE | FAST, KeySpec(), "connection")
+def select(ctx: Context, argv: list[bytes]):
+    """SELECT index
+
+    Complexity: O(1). Reply: OK.
+    """
+    ctx.select(db_index(ctx, argv[1]))
+    return OK
+
+
+@command("swapdb", 3, WRITE | FAST, KeySpec(), "server")
+def swapdb(ctx: Context, argv: list[bytes]):
+    """SWAPDB index1 index2
+
+    Complexity: O(1). Reply: OK. Connections keep their db number and see the other contents.
+    """
+    first = to_int32(argv[1], "ERR invalid first DB index")
+    second = to_int32(argv[2], "ERR invalid second DB index")
+    n = len(ctx.ks.dbs)
+    if not (0 <= first < n and 0 <= second < n):
+        raise CommandError(DB_OUT_OF_RANGE)
+    if first != second:
+        ctx.ks.swap(first, second)
+    ctx.ks.dirty += 1  # Redis counts a swap (even of a db with itself) as a change
+    return OK
+
+
+@command("dbsize", 1, READONLY | FAST, KeySpec(), "server")
+def dbsize(ctx: Context, argv: list[bytes]):
+    """DBSIZE
+
+    Complexity: O(1). Reply: integer, keys in the current db (expired ones not yet reclaimed
+    included, as in Redis).
+    """
+    return len(ctx.db.data)
+
+
+def _check_flush_args(argv: list[bytes]) -> None:
+    # FLUSHDB / FLUSHALL [ASYNC | SYNC]: both free synchronously here (reference counting).
+    if len(argv) > 2 or (len(argv) == 2 and argv[1].lower() not in (b"sync", b"async")):
+        raise CommandError(SYNTAX)
+
+
+@command("flushdb", -1, WRITE, KeySpec(), "server")
+def flushdb(ctx: Context, argv: list[bytes]):
+    """FLUSHDB [ASYNC | SYNC]
+
+    Complexity: O(N) keys. Reply: OK. Always counts as a change, even on an empty db: Redis
+    forces its propagation so replicas and the AOF see it.
+    """
+    _check_flush_args(argv)
+    removed = len(ctx.db.data)
+    ctx.db.flush()
+    forget_db(ctx.ks, ctx.db)
+    ctx.ks.dirty += removed + 1
+    return OK
+
+
+@command("flushall", -1, WRITE, KeySpec(), "server")
+def flushall(ctx: Context, argv: list[bytes]):
+    """FLUSHALL [ASYNC | SYNC]
+
+    Complexity: O(N) keys. Reply: OK. Always counts as a change (Redis: dirty += removed + 1).
+    """
+    _check_flush_args(argv)
+    removed = sum(len(db.data) for db in ctx.ks.dbs)
+    ctx.ks.flushall()
+    for db in ctx.ks.dbs:
+        forget_db(ctx.ks, db)
+    ctx.ks.dirty += removed + 1
+    return OK
+
+
+# -- OBJECT ----------------------------------------------------------------------------------------
+
+container("object", -2, 0, "generic")
+
+
+@command("object|encoding", 3, READONLY, OBJECT_KEY, "generic")
+def object_encoding(ctx: Context, argv: list[bytes]):
+    """OBJECT ENCODING key
+
+    Complexity: O(1). Reply: the encoding Redis would use, or null.
+    """
+    value = ctx.db.lookup(argv[2], ctx.now)
+    return None if value is None else encoding_of(value)
+
+
+@command("object|refcount", 3, READONLY, OBJECT_KEY, "generic")
+def object_refcount(ctx: Context, argv: list[bytes]):
+    """OBJECT REFCOUNT key
+
+    Complexity: O(1). Reply: integer: INT_MAX for a shared integer 0..9999, else 1; or null.
+    """
+    value = ctx.db.lookup(argv[2], ctx.now)
+    if value is None:
+        return None
+    if type(value) is bytes and len(value) <= 4 and encoding_of(value) == b"int":
+        if 0 <= int(value) < SHARED_INTEGERS:
+            return INT32_MAX
+    return 1
+
+
+@command("object|idletime", 3, READONLY, OBJECT_KEY, "generic")
+def object_idletime(ctx: Context, argv: list[bytes]):
+    """OBJECT IDLETIME key
+
+    Complexity: O(1). Reply: integer, always 0: we keep no access times (it would cost every
+    read a clock store), or null for a missing key.
+    """
+    return None if ctx.db.lookup(argv[2], ctx.now) is None else 0
+
+
+@command("object|freq", 3, READONLY, OBJECT_KEY, "generic")
+def object_freq(ctx: Context, argv: list[bytes]):
+    """OBJECT FREQ key
+
+    Complexity: O(1). Reply: null for a missing key, else Redis's error for a server whose
+    maxmemory-policy is not LFU (we track no access frequency).
+    """
+    if ctx.db.lookup(argv[2], ctx.now) is None:
+        return None
+    raise CommandError(FREQ_NOT_TRACKED)
+
+
+_OBJECT_HELP = [
+    Status(line) for line in (
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Prints this help.",
+    )
+]
+
+
+@command("object|help", 2, LOADING | STALE, KeySpec(), "generic")
+def object_help(ctx: Context, argv: list[bytes]):
+    """OBJECT HELP
+
+    Reply: array of status lines.
+    """
+    return list(_OBJECT_HELP)
+
+
+# -- DUMP / RESTORE --------------------------------------------------------------------------------
+
+
+@command("dump", 2, READONLY, KEY1, "generic")
+def dump(ctx: Context, argv: list[bytes]):
+    """DUMP key
+
+    Complexity: O(N) in the value's size. Reply: the payload (our own format, see
+    engine/dump.py), or null.
+    """
+    value = ctx.db.lookup(argv[1], ctx.now)
+    return None if value is None else serialize(value)
+
+
+def _restore_options(argv: list[bytes]) -> tuple[bool, bool]:
+    """(replace, absttl) from RESTORE's options; IDLETIME / FREQ are checked, then ignored
+    (we keep no access times)."""
+    replace = absttl = False
+    idle = freq = None
+    i = 4
+    while i < len(argv):
+        opt = argv[i].lower()
+        more = i + 1 < len(argv)
+        if opt == b"replace":
+            replace = True
+        elif opt == b"absttl":
+            absttl = True
+        elif opt == b"idletime" and more and freq is None:
+            idle = to_int(argv[i + 1])
+            if idle < 0:
+                raise CommandError("ERR Invalid IDLETIME value, must be >= 0")
+            i += 1
+        elif opt == b"freq" and more and idle is None:
+            freq = to_int(argv[i + 1])
+            if not 0 <= freq <= 255:
+                raise CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255")
+            i += 1
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    return replace, absttl
+
+
+@command("restore", -4, WRITE | DENYOOM, KEY1, "generic")
+def restore(ctx: Context, argv: list[bytes]):
+    """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+
+    Complexity: O(N) in the value's size. Reply: OK. A TTL already in the past creates nothing
+    (and with REPLACE deletes the old key, logged as DEL); a relative TTL is logged as ABSTTL.
+    """
+    key = argv[1]
+    replace, absttl = _restore_options(argv)
+    db = ctx.db
+    now = ctx.now
+    if not replace and db.lookup(key, now) is not None:
+        raise BusyKeyError(BUSYKEY)
+    ttl = to_int(argv[2])
+    if ttl < 0:
+        raise CommandError("ERR Invalid TTL value, must be >= 0")
+    try:
+        value = deserialize(argv[3], ctx.ks.limits)
+    except PayloadChecksumError:
+        raise CommandError("ERR DUMP payload version or checksum are wrong") from None
+    except PayloadFormatError:
+        raise CommandError("ERR Bad data format") from None
+    deleted = replace and db.lookup(key, now) is not None and db.delete(key)
+    if ttl and not absttl:
+        ttl += now
+        if ttl > INT64_MAX:  # C's signed overflow wraps: the key is born expired
+            ttl -= 1 << 64
+    if ttl and ttl <= now:
+        if deleted:
+            ctx.ks.dirty += 1
+            ctx.effects = [[b"DEL", key]]
+            ctx.notify("g", "del", key)
+        return OK
+    db.add(key, value)
+    if ttl:
+        db.set_expire(key, ttl)
+        if not absttl:
+            ctx.effects = [[b"RESTORE", key, b"%d" % ttl, *argv[3:], b"ABSTTL"]]
+    ctx.ks.dirty += 1
+    ctx.notify("g", "restore", key)
+    return OK

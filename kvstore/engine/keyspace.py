@@ -6,12 +6,21 @@ an expiry in the past is logically absent: every access goes through `lookup()` 
 `expires` itself on a fast path), which deletes it first (lazy expiry).
 
 Memory held by expired keys that nobody reads is reclaimed by the active cycle (`active_expire`):
-it samples keys that have a TTL, deletes the expired ones, repeats while more than a quarter of a
-sample was expired, and stops at a time budget, as Redis's `expire.c` does. Sampling needs random
-access, which a dict lacks, so each database keeps `volatile`, a list of keys that were given a
-TTL. The list may hold stale entries (a key persisted, deleted or re-expired): the cycle drops
-those when it samples them, and `volatile` is rebuilt when stale entries outnumber live ones, so
-its size stays within a small factor of `len(expires)`.
+it checks a sample of keys that have a TTL, deletes the expired ones, repeats while more than a
+quarter of a sample was expired, and stops at a time budget, as Redis's `expire.c` does. A dict
+cannot be walked a piece at a time, so each database keeps `volatile`, a list of keys that were
+given a TTL. Invariant: every key of `expires` is in `volatile`. The list may also hold stale
+entries (a key persisted, deleted or re-expired, possibly twice): the cycle drops those when it
+meets them, and `volatile` is rebuilt when stale entries outnumber live ones, so its size stays
+within a small factor of `len(expires)`.
+
+Samples are consecutive entries from a cursor (`expire_pos`) that wraps around the list, not
+random picks, for the reason Redis 6 moved from random sampling to a scan of the expires table:
+random picks take ~ln(n) times the list's length to have met every entry (a coupon collector), so
+the last expired keys of a big database, hidden among live ones, linger (1M TTL keys, half
+expired: ~310,000 calls to reclaim them all by random picks, ~700 with the cursor); a cursor
+meets every entry once per pass. Removal is swap-with-last, which keeps the pass complete:
+the entry moved into the cursor's slot is examined next.
 
 The keyspace is not thread-safe by itself: the server runs every command on one thread and the
 embedded store serialises calls with a lock, so handlers never see a concurrent mutation.
@@ -46,7 +55,9 @@ ACTIVE_EXPIRE_PERIOD_MS = 10
 class Database:
     """One numbered database. See the module docstring for the invariants."""
 
-    __slots__ = ("id", "keyspace", "data", "expires", "volatile", "watched", "blocked")
+    __slots__ = (
+        "id", "keyspace", "data", "expires", "volatile", "expire_pos", "watched", "blocked",
+    )
 
     def __init__(self, keyspace: "Keyspace", index: int) -> None:
         self.id = index
@@ -54,6 +65,7 @@ class Database:
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}
         self.volatile: list[bytes] = []
+        self.expire_pos = 0  # the active cycle's cursor into `volatile`
         # key -> set of watchers (server connections); only touched when WATCH is used.
         self.watched: dict[bytes, set] = {}
         # key -> clients blocked on it (BLPOP ...); the server owns the values.
@@ -136,27 +148,35 @@ class Database:
         self.data = {}
         self.expires = {}
         self.volatile = []
+        self.expire_pos = 0
 
     # -- active expiry --------------------------------------------------------------------------
 
-    def expire_sample(self, now: int, rng: random.Random) -> tuple[int, int]:
-        """Sample up to ACTIVE_EXPIRE_SAMPLE TTL keys; delete expired ones. Returns
-        (sampled, expired), counting stale list entries as expired so the caller keeps going."""
+    def expire_sample(self, now: int, rng: random.Random | None = None) -> tuple[int, int]:
+        """Check the next ACTIVE_EXPIRE_SAMPLE entries of `volatile` from the cursor; delete the
+        expired keys. Returns (sampled, expired), counting stale list entries as expired so the
+        caller keeps going. O(ACTIVE_EXPIRE_SAMPLE). (`rng` is unused, kept for callers.)"""
         volatile = self.volatile
         expires = self.expires
+        i = self.expire_pos
         sampled = expired = 0
         while sampled < ACTIVE_EXPIRE_SAMPLE and volatile:
-            i = rng.randrange(len(volatile))
+            if i >= len(volatile):
+                i = 0  # wrap around: the next pass
             key = volatile[i]
             sampled += 1
             when = expires.get(key)
             if when is None or when <= now:
-                # Stale entry or expired key. Swap-remove: O(1), the order does not matter.
+                # Stale entry or expired key. Swap-remove, O(1): the last entry moves into slot
+                # i, which is examined next, so the pass still meets every entry.
                 volatile[i] = volatile[-1]
                 volatile.pop()
                 expired += 1
                 if when is not None:
                     self.expire_key(key)
+            else:
+                i += 1
+        self.expire_pos = i
         return sampled, expired
 
 
@@ -198,26 +218,29 @@ class Keyspace:
         da.volatile, db_.volatile = db_.volatile, da.volatile
 
     def active_expire(self, budget_ms: float = ACTIVE_EXPIRE_BUDGET_MS) -> int:
-        """One active expiry cycle over all databases, within `budget_ms` of CPU time.
+        """One active expiry cycle over all databases, within about `budget_ms` of wall-clock
+        time (checked after each sample, so a call may overrun it by one sample).
 
-        Resumes at the database where the last call stopped, so a large database cannot starve
-        the others. Returns how many keys it deleted.
+        A call that runs out of time resumes, next time, at the database after the one it was
+        in (Redis's `current_db` does the same), so a database full of expired keys cannot
+        starve the others. Returns how many keys it deleted (stale list entries not counted).
         """
         if not self.active_expire_enabled:
             return 0
-        deadline = time.perf_counter() + budget_ms / 1000.0
+        timer = time.perf_counter
+        deadline = timer() + budget_ms / 1000.0
         now = self.clock()
-        deleted = 0
+        before = self.expired_keys
         ndbs = len(self.dbs)
+        start = self._expire_cursor
         for step in range(ndbs):
-            db = self.dbs[(self._expire_cursor + step) % ndbs]
+            db = self.dbs[(start + step) % ndbs]
             while db.volatile:
-                sampled, expired = db.expire_sample(now, self._rng)
-                deleted += expired
-                if time.perf_counter() > deadline:
-                    self._expire_cursor = (self._expire_cursor + step) % ndbs
-                    return deleted
+                sampled, expired = db.expire_sample(now)
+                if timer() > deadline:
+                    self._expire_cursor = (start + step + 1) % ndbs
+                    return self.expired_keys - before
                 if expired * 100 <= sampled * ACTIVE_EXPIRE_REPEAT_PCT:
                     break
         self._expire_cursor = 0
-        return deleted
+        return self.expired_keys - before

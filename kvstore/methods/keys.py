@@ -1,7 +1,180 @@
-"""Keys methods (redis-py shapes)."""
+"""Generic key and expiry methods (redis-py 8.1 names, parameters and RESP2 reply shapes).
+
+Callbacks mirror redis-py's: COPY / EXPIRE* / MOVE / PERSIST / RENAMENX -> bool; FLUSHALL /
+FLUSHDB / RENAME / SWAPDB -> bool_ok; SCAN -> (int cursor, keys); the others return the reply as
+is (TYPE and OBJECT ENCODING stay bytes, RESTORE stays b"OK"). `**kwargs` that redis-py passes to
+its connection layer (cluster routing options) are accepted and ignored.
+"""
 
 from __future__ import annotations
+
+import datetime
+from typing import Any, Iterator
+
+from ..errors import DataError
+from .base import bool_ok, to_bool
+
+
+def parse_scan(reply: Any) -> tuple[int, list]:
+    """[cursor, keys] -> (int(cursor), keys), as redis-py's `parse_scan`."""
+    cursor, keys = reply
+    return int(cursor), keys
+
+
+def _expire_options(nx: bool, xx: bool, gt: bool, lt: bool) -> list[str]:
+    return [name for name, on in (("NX", nx), ("XX", xx), ("GT", gt), ("LT", lt)) if on]
 
 
 class KeyMethods:
     __slots__ = ()
+
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- existence, type, deletion ---------------------------------------------------------
+
+    def delete(self, *names):
+        return self.execute_command("DEL", *names)
+
+    def unlink(self, *names):
+        return self.execute_command("UNLINK", *names)
+
+    def exists(self, *names):
+        return self.execute_command("EXISTS", *names)
+
+    def touch(self, *args):
+        return self.execute_command("TOUCH", *args)
+
+    def type(self, name):
+        return self.execute_command("TYPE", name)
+
+    # -- renaming, copying, moving ---------------------------------------------------------
+
+    def rename(self, src, dst):
+        return self.execute_command("RENAME", src, dst, callback=bool_ok)
+
+    def renamenx(self, src, dst):
+        return self.execute_command("RENAMENX", src, dst, callback=to_bool)
+
+    def copy(self, source, destination, destination_db=None, replace=False):
+        params: list = [source, destination]
+        if destination_db is not None:
+            params.extend(["DB", destination_db])
+        if replace:
+            params.append("REPLACE")
+        return self.execute_command("COPY", *params, callback=to_bool)
+
+    def move(self, name, db):
+        return self.execute_command("MOVE", name, db, callback=to_bool)
+
+    # -- databases -------------------------------------------------------------------------
+
+    def swapdb(self, first, second, **kwargs):
+        return self.execute_command("SWAPDB", first, second, callback=bool_ok)
+
+    def dbsize(self, **kwargs):
+        return self.execute_command("DBSIZE")
+
+    def flushdb(self, asynchronous=False, **kwargs):
+        args = [b"ASYNC"] if asynchronous else []
+        return self.execute_command("FLUSHDB", *args, callback=bool_ok)
+
+    def flushall(self, asynchronous=False, **kwargs):
+        args = [b"ASYNC"] if asynchronous else []
+        return self.execute_command("FLUSHALL", *args, callback=bool_ok)
+
+    # -- enumerating -----------------------------------------------------------------------
+
+    def keys(self, pattern="*", **kwargs):
+        return self.execute_command("KEYS", pattern)
+
+    def scan(self, cursor=0, match=None, count=None, _type=None, **kwargs):
+        pieces: list = [cursor]
+        if match is not None:
+            pieces.extend([b"MATCH", match])
+        if count is not None:
+            pieces.extend([b"COUNT", count])
+        if _type is not None:
+            pieces.extend([b"TYPE", _type])
+        return self.execute_command("SCAN", *pieces, callback=parse_scan)
+
+    def scan_iter(self, match=None, count=None, _type=None, **kwargs) -> Iterator:
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, data = self.scan(cursor=cursor, match=match, count=count, _type=_type)
+            yield from data
+
+    def randomkey(self, **kwargs):
+        return self.execute_command("RANDOMKEY")
+
+    # -- OBJECT, DUMP, RESTORE -------------------------------------------------------------
+
+    def object(self, infotype, key, **kwargs):
+        return self.execute_command("OBJECT", infotype, key)
+
+    def dump(self, name):
+        # redis-py never decodes a DUMP payload (NEVER_DECODE): it is binary.
+        return self.execute_command("DUMP", name, never_decode=True)
+
+    def restore(self, name, ttl, value, replace=False, absttl=False, idletime=None,
+                frequency=None):
+        params: list = [name, ttl, value]
+        if replace:
+            params.append("REPLACE")
+        if absttl:
+            params.append("ABSTTL")
+        if idletime is not None:
+            params.append("IDLETIME")
+            try:
+                params.append(int(idletime))
+            except ValueError:
+                raise DataError("idletimemust be an integer") from None
+        if frequency is not None:
+            params.append("FREQ")
+            try:
+                params.append(int(frequency))
+            except ValueError:
+                raise DataError("frequency must be an integer") from None
+        return self.execute_command("RESTORE", *params)
+
+    # -- expiry ----------------------------------------------------------------------------
+
+    def expire(self, name, time, nx=False, xx=False, gt=False, lt=False):
+        if isinstance(time, datetime.timedelta):
+            time = int(time.total_seconds())
+        options = _expire_options(nx, xx, gt, lt)
+        return self.execute_command("EXPIRE", name, time, *options, callback=to_bool)
+
+    def pexpire(self, name, time, nx=False, xx=False, gt=False, lt=False):
+        if isinstance(time, datetime.timedelta):
+            time = int(time.total_seconds() * 1000)
+        options = _expire_options(nx, xx, gt, lt)
+        return self.execute_command("PEXPIRE", name, time, *options, callback=to_bool)
+
+    def expireat(self, name, when, nx=False, xx=False, gt=False, lt=False):
+        if isinstance(when, datetime.datetime):
+            when = int(when.timestamp())
+        options = _expire_options(nx, xx, gt, lt)
+        return self.execute_command("EXPIREAT", name, when, *options, callback=to_bool)
+
+    def pexpireat(self, name, when, nx=False, xx=False, gt=False, lt=False):
+        if isinstance(when, datetime.datetime):
+            when = int(when.timestamp() * 1000)
+        options = _expire_options(nx, xx, gt, lt)
+        return self.execute_command("PEXPIREAT", name, when, *options, callback=to_bool)
+
+    def ttl(self, name):
+        return self.execute_command("TTL", name)
+
+    def pttl(self, name):
+        return self.execute_command("PTTL", name)
+
+    def expiretime(self, key):
+        return self.execute_command("EXPIRETIME", key)
+
+    def pexpiretime(self, key):
+        return self.execute_command("PEXPIRETIME", key)
+
+    def persist(self, name):
+        return self.execute_command("PERSIST", name, callback=to_bool)
