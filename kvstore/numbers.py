@@ -108,36 +108,48 @@ def format_double(x: float) -> bytes:
 
 # --- long double (x87 80-bit extended) emulation, for INCRBYFLOAT / HINCRBYFLOAT ---------------
 
-LongDouble = "Fraction | float"  # finite values are exact Fractions; infinities are float +-inf
+LongDouble = Fraction | float  # finite values are exact Fractions; infinities are float +-inf
 
 _LD_MANT_BITS = 64  # significand bits, including the explicit integer bit
 _LD_EMIN = -16382  # exponent of the smallest normal number (2**-16382)
 _LD_EMAX = 16383  # exponent of the largest finite binade
 # Decimal exponent bounds outside of which a nonzero value surely overflows / underflows, so we
-# never build 10**1000000000 for "1e1000000000". LDBL_MAX ~ 1.19e4932, smallest subnormal ~ 3.6e-4951.
+# never build 10**1000000000 for "1e1000000000".
+# LDBL_MAX ~ 1.19e4932; the smallest subnormal ~ 3.6e-4951.
 _LD_DEC_MAX = 4933
 _LD_DEC_MIN = -4952
 
 
+def _div_round_even(num: int, den: int) -> int:
+    """num / den rounded to the nearest integer, ties to even (num >= 0, den > 0)."""
+    q, r = divmod(num, den)
+    twice = 2 * r
+    if twice > den or (twice == den and q & 1):
+        q += 1
+    return q
+
+
 def _round_ld(x: Fraction) -> Fraction | float:
-    """Round an exact value to the nearest 80-bit long double (ties to even); +-inf on overflow."""
-    if x == 0:
+    """Round an exact value to the nearest 80-bit long double (ties to even); +-inf on overflow.
+
+    Integer arithmetic only (Fraction powers cost ~100x more): O(size of x's terms).
+    """
+    p, q = abs(x.numerator), x.denominator
+    if p == 0:
         return Fraction(0)
-    a = abs(x)
-    # e = floor(log2(a)), computed exactly from the bit lengths and corrected by one comparison.
-    e = a.numerator.bit_length() - a.denominator.bit_length()
-    if Fraction(2) ** e > a:
+    # e = floor(log2(p/q)): the bit lengths give it or one more; one comparison tells which.
+    e = p.bit_length() - q.bit_length()
+    if (p << -e if e < 0 else p) < (q << e if e > 0 else q):
         e -= 1
     shift = max(e, _LD_EMIN) - (_LD_MANT_BITS - 1)  # weight of the last significand bit
-    quantum = Fraction(2) ** shift
-    m = round(a / quantum)  # Fraction.__round__ rounds half to even, as the FPU does
-    r = m * quantum
-    if r >= Fraction(2) ** (_LD_EMAX + 1):
+    m = _div_round_even(p << -shift, q) if shift < 0 else _div_round_even(p, q << shift)
+    if m.bit_length() - 1 + shift > _LD_EMAX:  # m * 2**shift >= 2**16384
         return -math.inf if x < 0 else math.inf
+    r = Fraction(m, 1 << -shift) if shift < 0 else Fraction(m << shift)
     return -r if x < 0 else r
 
 
-def parse_long_double(b: bytes) -> Fraction | float:
+def parse_long_double(b: bytes) -> LongDouble:
     """`string2ld`: the long double spelled by `b` (strtold syntax), else ValueError.
 
     Returns an exact Fraction (already rounded to 80-bit precision) or +-inf for "inf" literals.
@@ -175,14 +187,14 @@ def parse_long_double(b: bytes) -> Fraction | float:
             raise ValueError("float overflow")
         if top < _LD_EMIN - _LD_MANT_BITS - 2:
             raise ValueError("float underflow")
-        exact = Fraction(n) * Fraction(2) ** e2
+        exact = Fraction(n, 1 << -e2) if e2 < 0 else Fraction(n << e2)
     v = _round_ld(exact)
     if v == 0 or isinstance(v, float):
         raise ValueError("float out of range")  # strtold's ERANGE to zero or HUGE_VALL
     return -v if neg else v
 
 
-def add_long_double(a: Fraction | float, b: Fraction | float) -> Fraction | float:
+def add_long_double(a: LongDouble, b: LongDouble) -> LongDouble:
     """`a + b` in long double arithmetic. May return +-inf or NaN (a float); the caller checks."""
     if isinstance(a, float) or isinstance(b, float):
         # An infinity is involved: finite + inf == inf, inf + -inf == nan, as in C.
@@ -192,12 +204,12 @@ def add_long_double(a: Fraction | float, b: Fraction | float) -> Fraction | floa
     return _round_ld(a + b)
 
 
-def is_finite_long_double(x: Fraction | float) -> bool:
+def is_finite_long_double(x: LongDouble) -> bool:
     """True unless x is +-inf or NaN (Fractions are always finite; math.isfinite would overflow)."""
     return not isinstance(x, float) or math.isfinite(x)
 
 
-def format_long_double(x: Fraction | float | int) -> bytes:
+def format_long_double(x: LongDouble | int) -> bytes:
     """`ld2string(..., LD_STR_HUMAN)`: `%.17Lf` with trailing zeros and '.' removed; "-0" -> "0".
 
     Accepts a float or int (their exact value is formatted) or a Fraction from the helpers above.
@@ -208,7 +220,10 @@ def format_long_double(x: Fraction | float | int) -> bytes:
             return b"-inf" if x < 0 else b"inf"
         if math.isnan(x):
             return b"nan"
-    n = round(Fraction(x) * 10**17)  # exact, ties to even, as glibc's printf
+    exact = Fraction(x)
+    n = _div_round_even(abs(exact.numerator) * 10**17, exact.denominator)  # as glibc's printf
+    if exact < 0:
+        n = -n
     if n == 0:
         return b"0"  # "-0.00000000000000000" becomes "-0", which Redis rewrites to "0"
     sign = b"-" if n < 0 else b""
