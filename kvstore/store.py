@@ -20,7 +20,8 @@ import threading
 from typing import Any, Callable
 
 from . import commands
-from .commands.table import WRITE, Context, lookup
+from .commands.strings import incr_by
+from .commands.table import WRITE, Context, fast_lookup
 from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from .errors import DataError, ResponseError, error_from_message, wrongtype
@@ -101,6 +102,13 @@ def resp2_value(reply: Any) -> Any:
     raise TypeError(f"unexpected reply type {t!r}")
 
 
+def _log(message: str) -> None:
+    import logging
+
+    level = logging.WARNING if "rror" in message or "arning" in message else logging.INFO
+    logging.getLogger("kvstore").log(level, message)
+
+
 def _decode(value: Any, encoding: str) -> Any:
     t = type(value)
     if t is bytes:
@@ -128,6 +136,8 @@ class Store(Methods):
         encoding: str = "utf-8",
         clock: Callable[[], int] | None = None,
         active_expire: bool = True,
+        path: str | None = None,
+        **persistence: Any,
     ) -> None:
         self.keyspace = Keyspace(databases, clock) if clock else Keyspace(databases)
         self._ctx = Context(self.keyspace, db)
@@ -135,6 +145,15 @@ class Store(Methods):
         self.decode_responses = decode_responses
         self.encoding = encoding
         self._closed = threading.Event()
+        # Durability (kvstore.persistence): None unless opened with a path.
+        self._persistence = None
+        # Called with (argv, effects) after each write that changed the keyspace, when set: the
+        # AOF feed (`_log_write`) once persistence is open. None keeps writes free of the call.
+        self._after_write: Callable[..., None] | None = None
+        if path is not None:
+            self._open_persistence(path, persistence)
+        elif persistence:
+            raise TypeError(f"unexpected options {sorted(persistence)} (persistence needs path)")
         self._expire_thread: threading.Thread | None = None
         if active_expire:
             self._expire_thread = threading.Thread(
@@ -144,17 +163,23 @@ class Store(Methods):
 
     # -- the generic path -------------------------------------------------------------------
 
-    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None) -> Any:
+    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
+                        never_decode: bool = False) -> Any:
         """Run one command given as arguments (str, bytes, int, float); returns the reply as
         redis-py's RESP2 parser would, shaped by `callback` if given. Raises ResponseError
-        subclasses for error replies."""
-        argv = [encode_arg(a) for a in args]
+        subclasses for error replies. `never_decode`: keep bytes even with decode_responses
+        (redis-py's NEVER_DECODE, for binary replies such as DUMP)."""
+        argv = [a if type(a) is bytes else encode_arg(a) for a in args]
         with self._lock:
             reply = self._call(argv)
-        value = resp2_value(reply)
-        if type(value) is not bytes and isinstance(value, ResponseError):
-            raise value
-        if self.decode_responses:
+        t = type(reply)
+        if t is bytes or t is int or reply is None:
+            value = reply
+        else:
+            value = resp2_value(reply)
+            if isinstance(value, ResponseError):
+                raise value
+        if self.decode_responses and not never_decode:
             value = _decode(value, self.encoding)
         return callback(value) if callback is not None else value
 
@@ -167,19 +192,52 @@ class Store(Methods):
         ctx = self._ctx
         ks = self.keyspace
         try:
-            cmd = lookup(argv)
+            cmd = fast_lookup(argv)
             ctx.now = ks.clock()
             ctx.effects = None
             dirty = ks.dirty
+            if self._persistence is not None and cmd.flags & WRITE:
+                self._check_writable()
             reply = cmd.handler(ctx, argv)  # type: ignore[misc]
         except ResponseError as exc:
             raise _typed(exc) from None
-        if ks.dirty != dirty and cmd.flags & WRITE:
-            self._after_write(argv)
+        if ks.dirty != dirty and cmd.flags & WRITE and self._after_write is not None:
+            self._after_write(argv, ctx.effects)
         return reply
 
-    def _after_write(self, argv: list[bytes]) -> None:
-        """Hook for effects of a write (persistence installs the AOF feed here)."""
+    def _log_write(self, argv: list[bytes], effects: list[list[bytes]] | None = None) -> None:
+        """A write changed the keyspace: log its effects (`effects`, or argv itself) to the AOF
+        right away, under the lock (no event loop here: each call is its own batch)."""
+        p = self._persistence
+        if p is not None and p.writer is not None:
+            p.writer.feed(self._ctx.db.id, effects or [argv])
+            if not p.flush() and p.writer.policy == "always":
+                raise error_from_message(p.misconf_text())
+
+    def _check_writable(self) -> None:
+        """Refuse writes while the AOF cannot be written (Redis's MISCONF)."""
+        p = self._persistence
+        if p is not None and p.write_error is not None:
+            raise error_from_message(p.misconf_text())
+
+    def _open_persistence(self, path: str, options: dict) -> None:
+        from .persistence import Persistence
+
+        opts = {k.replace("_", "-"): v for k, v in options.items()}
+        opts.setdefault("appendonly", True)
+        p = Persistence(self.keyspace, path, opts, log=_log, run_later=self._run_locked)
+        unknown = set(opts) - set(p.opt)
+        if unknown:
+            raise TypeError(f"unknown persistence options {sorted(unknown)}")
+        p.start()
+        self.keyspace.persistence = p
+        self._persistence = p
+        self._after_write = self._log_write
+        p.start_cron_thread(self._lock)
+
+    def _run_locked(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            fn()
 
     # -- hot paths (same replies and errors as the handlers) ---------------------------------
 
@@ -198,22 +256,51 @@ class Store(Methods):
         raise wrongtype()
 
     def set(self, name, value, ex=None, px=None, nx=False, xx=False, keepttl=False, get=False,
-            exat=None, pxat=None):
+            exat=None, pxat=None, ifeq=None, ifne=None, ifdeq=None, ifdne=None):
         if ex is None and px is None and exat is None and pxat is None and not (
             nx or xx or keepttl or get
-        ):
+        ) and ifeq is None and ifne is None and ifdeq is None and ifdne is None:
             key = name if type(name) is bytes else encode_arg(name)
             value = value if type(value) is bytes else encode_arg(value)
             ks = self.keyspace
             with self._lock:
+                log_write = self._after_write
+                if log_write is not None:
+                    self._check_writable()
                 db = self._ctx.db
                 db.data[key] = value
                 if key in db.expires:
                     del db.expires[key]
                 ks.dirty += 1
-                self._after_write([b"SET", key, value])
+                if log_write is not None:
+                    log_write([b"SET", key, value])
             return True
-        return super().set(name, value, ex, px, nx, xx, keepttl, get, exat, pxat)
+        return super().set(name, value, ex, px, nx, xx, keepttl, get, exat, pxat,
+                           ifeq, ifne, ifdeq, ifdne)
+
+    def incrby(self, name, amount=1):
+        # The INCRBY handler's own helper, without argv building, table lookup or reply
+        # conversion; logged as the same INCRBY argv. Other amounts take the generic path.
+        if type(amount) is not int or not -(1 << 63) <= amount < (1 << 63):
+            return super().incrby(name, amount)
+        key = name if type(name) is bytes else encode_arg(name)
+        ks = self.keyspace
+        with self._lock:
+            ctx = self._ctx
+            ctx.now = ks.clock()
+            ctx.effects = None
+            log_write = self._after_write
+            try:
+                if log_write is not None:
+                    self._check_writable()
+                value = incr_by(ctx, key, amount)
+            except ResponseError as exc:
+                raise _typed(exc) from None
+            if log_write is not None:
+                log_write([b"INCRBY", key, b"%d" % amount])
+        return value
+
+    incr = incrby
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -232,6 +319,9 @@ class Store(Methods):
         if self._expire_thread is not None:
             self._expire_thread.join()
             self._expire_thread = None
+        if self._persistence is not None:
+            self._persistence.close()  # flush + fsync + unlock; waits for a running child
+            self._persistence = None
 
     def __enter__(self) -> "Store":
         return self
@@ -241,5 +331,10 @@ class Store(Methods):
 
 
 def open(**options: Any) -> Store:  # noqa: A001 - kvstore.open() is the public name
-    """An embedded store. Options: databases, db, decode_responses, clock, active_expire."""
+    """An embedded store. Options: databases, db, decode_responses, clock, active_expire.
+
+    Durability: `path` (a directory) persists like the server, into the same files: appendonly
+    (default True with a path), appendfsync ("always" | "everysec" | "no"), save ([(secs,
+    changes)]), dbfilename, appendfilename, appenddirname, aof_load_truncated,
+    auto_aof_rewrite_percentage, auto_aof_rewrite_min_size. Close the store to flush."""
     return Store(**options)

@@ -176,6 +176,8 @@ def lookup(argv: list[bytes]) -> Command:
         raise unknown_command(argv)
     if cmd.subcommands:
         if len(argv) < 2:
+            if cmd.handler is not None:  # a container that also runs bare (COMMAND)
+                return cmd
             raise wrong_args(cmd.name)
         sub = cmd.subcommands.get(argv[1].lower())
         if sub is None:
@@ -190,9 +192,30 @@ def lookup(argv: list[bytes]) -> Command:
     return cmd
 
 
+# Plain (non-container) commands by the exact bytes callers send ("GET", "get", ...), so the hot
+# path skips lower() and a second probe. Bounded: random names cannot grow it.
+_BY_EXACT_NAME: dict[bytes, Command] = {}
+_BY_EXACT_NAME_MAX = 1024
+
+
+def fast_lookup(argv: list[bytes]) -> Command:
+    """`lookup` with a cache of plain commands by exact name; same results and errors."""
+    cmd = _BY_EXACT_NAME.get(argv[0])
+    if cmd is not None:
+        arity = cmd.arity
+        n = len(argv)
+        if n == arity or (arity < 0 and n >= -arity):
+            return cmd
+        raise wrong_args(cmd.name)
+    cmd = lookup(argv)
+    if not cmd.subcommands and "|" not in cmd.name and len(_BY_EXACT_NAME) < _BY_EXACT_NAME_MAX:
+        _BY_EXACT_NAME[argv[0]] = cmd
+    return cmd
+
+
 def execute(ctx: Context, argv: list[bytes]) -> Any:
     """Look up, check and run one command. Raises CommandError on failure."""
-    cmd = lookup(argv)
+    cmd = fast_lookup(argv)
     ctx.now = ctx.ks.clock()
     ctx.effects = None
     return cmd.handler(ctx, argv)  # type: ignore[misc]

@@ -805,9 +805,7 @@ class Recorder(kvstore.Store):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.log: list[list[bytes]] = []
-
-    def _after_write(self, argv, effects=None):
-        self.log.extend(effects or [argv])
+        self._after_write = lambda argv, effects=None: self.log.extend(effects or [argv])
 
 
 def replay(store, argv):
