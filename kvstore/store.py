@@ -27,11 +27,12 @@ from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from .errors import DataError, ResponseError, error_from_message, wrongtype
 from .methods import Methods
 from .numbers import format_double
+from .persistence import commands as persistence_commands
 from .replies import Bool, Error, NullArray, ScorePairs, Status
 
 __all__ = ["Store", "open"]
 
-_ = commands  # the import registers every command
+_ = commands, persistence_commands  # the imports register every command (SAVE, BGSAVE, ...)
 
 
 def encode_arg(arg: Any) -> bytes:

@@ -1,0 +1,440 @@
+"""Persistence for one keyspace: the AOF directory, snapshots, rewrites, save rules, the lock.
+
+Theory of operation. One `Persistence` belongs to one host (the server's event loop, or the
+embedded store under its lock); every method except the reaper threads' runs on that single
+writer. The host calls, in order:
+
+* `start()`: lock `dir` (fcntl.flock on `dir/kvstore.lock`: a second process gets "directory is
+  locked by another process"), load (AOF directory when appendonly, else the snapshot), then open
+  the current incremental file;
+* per write command: `feed(db, effects)`; per batch, before the replies go out: `flush()`;
+* about every CRON_MS: `cron()` (flush buffered expiry DELs, retry after a write error, save
+  rules, automatic AOF rewrite);
+* `close()` at shutdown: flush, fsync, release the lock.
+
+Rewrite (BGREWRITEAOF, or automatic when the AOF has grown by auto-aof-rewrite-percentage over
+its size after the last rewrite and is above auto-aof-rewrite-min-size):
+1. the writer switches to a NEW incremental file (everything before is flushed and fsynced in
+   the old ones), and the manifest becomes old base + old incrs + new incr, so a crash from here
+   on still loads everything;
+2. a forked child writes the keyspace (copy-on-write: the state at the switch) as the new base,
+   while the parent goes on serving and logging to the new incr;
+3. when the child exits 0, the parent renames the base into place, switches the manifest to
+   new base + new incr, and deletes the old files. If the child fails (or is killed), its temp
+   file is deleted and the manifest of step 1 stays: nothing is lost.
+BGSAVE forks the same way to write `dbfilename`. A child is reaped by a thread blocked in
+waitpid, which hands the result to the host's `run_later` (never blocking the loop).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from typing import Any, Callable
+
+from . import loader, snapshot
+from . import manifest as mf
+from .aof import AofWriter
+
+CRON_MS = 100
+LOCK_NAME = "kvstore.lock"
+BGSAVE_RETRY_SECS = 5  # after a failed BGSAVE, save rules wait this long (Redis: 5 s)
+MISCONF_AOF = "MISCONF Errors writing to the AOF file: %s"
+DEFAULTS: dict[str, Any] = {
+    "appendonly": False, "appendfsync": "everysec", "appendfilename": "appendonly.aof",
+    "appenddirname": "appendonlydir", "dbfilename": "dump.kvs", "save": [],
+    "aof-load-truncated": True, "auto-aof-rewrite-percentage": 100,
+    "auto-aof-rewrite-min-size": 64 * 1024 * 1024,
+}
+
+
+class PersistenceError(Exception):
+    pass
+
+
+class Persistence:
+    def __init__(self, keyspace, directory: str, options: dict | None = None,
+                 log: Callable[[str], None] = print,
+                 run_later: Callable[[Callable[[], None]], None] | None = None) -> None:
+        self.ks = keyspace
+        self.dir = os.path.abspath(directory)
+        self.opt = dict(DEFAULTS)
+        self.opt.update(options or {})
+        self.log = log
+        self.run_later = run_later or (lambda fn: fn())
+        self.writer: AofWriter | None = None
+        self.manifest: mf.Manifest | None = None
+        self.lastsave = int(time.time())
+        self.last_bgsave_ok = True
+        self.last_bgsave_try = 0.0
+        self.last_rewrite_ok = True
+        self.rewrite_base_size = 0
+        self.child: tuple[str, int, float] | None = None  # (kind, pid, start time)
+        self.rewrite_scheduled = False
+        self.bgsave_scheduled = False
+        self.saves = self.rewrites = 0
+        self.dirty_at_bgsave = 0
+        self._lock_fd = -1
+        self.group: Any = None  # group.GroupCommit, installed by the server (always policy)
+        self.on_state_change: Callable[[], None] = lambda: None
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    @property
+    def aof_dir(self) -> str:
+        return os.path.join(self.dir, self.opt["appenddirname"])
+
+    @property
+    def snapshot_path(self) -> str:
+        return os.path.join(self.dir, self.opt["dbfilename"])
+
+    # -- start / stop --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Lock the directory, load the data, open the AOF. Raises PersistenceError,
+        loader.AofError, snapshot.SnapshotError."""
+        os.makedirs(self.dir, exist_ok=True)
+        self._lock()
+        t0 = time.perf_counter()
+        if self.opt["appendonly"]:
+            m = loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
+                                    self.opt["aof-load-truncated"], self.log)
+            if m is None and os.path.exists(self.snapshot_path):
+                loader.load_snapshot(self.ks, self.snapshot_path)
+            self.manifest = m
+            self._open_aof()
+        else:
+            loader.load_snapshot(self.ks, self.snapshot_path)
+        keys = sum(len(db) for db in self.ks.dbs)
+        self.log(f"DB loaded from disk: {time.perf_counter() - t0:.3f} seconds ({keys} keys)")
+        self.ks.expired_listeners.append(self._expired)
+
+    def _lock(self) -> None:
+        fd = os.open(os.path.join(self.dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise PersistenceError(
+                f"{self.dir}: directory is locked by another process") from None
+        self._lock_fd = fd
+
+    def _open_aof(self) -> None:
+        """Open the current incr; create base + incr + manifest on first use."""
+        os.makedirs(self.aof_dir, exist_ok=True)
+        m = self.manifest
+        if m is None or m.base is None and not m.incrs:
+            m = mf.Manifest(self.opt["appendfilename"])
+            base = m.next_base()
+            snapshot.dump(self.ks, os.path.join(self.aof_dir, base.name))
+            m.base = base
+            m.incrs = [m.next_incr()]
+            m.write(self.aof_dir)
+            self.manifest = m
+        elif not m.incrs:
+            m.incrs = [m.next_incr()]
+            m.write(self.aof_dir)
+        self.writer = AofWriter(os.path.join(self.aof_dir, m.incrs[-1].name),
+                                self.opt["appendfsync"])
+        self.rewrite_base_size = self.aof_size()
+
+    def start_cron_thread(self, lock) -> None:
+        """For the embedded store (no event loop): run `cron` under `lock` every CRON_MS."""
+        self._cron_stop = threading.Event()
+
+        def loop() -> None:
+            while not self._cron_stop.wait(CRON_MS / 1000.0):
+                with lock:
+                    if self.writer is not None or self.opt["save"]:
+                        self.cron()
+
+        self._cron_thread = threading.Thread(target=loop, name="kvstore-persist", daemon=True)
+        self._cron_thread.start()
+
+    def close(self, wait: bool = True) -> None:
+        """Flush, fsync, unlock. A running child is waited for (`wait`, the embedded store: its
+        work is not lost) or killed (the server's shutdown, as Redis does)."""
+        stop = getattr(self, "_cron_stop", None)
+        if stop is not None:
+            stop.set()
+            self._cron_thread.join()
+        if wait:
+            self.wait_child()
+        elif self.child is not None:
+            self.log("There is a child saving or rewriting: killing it!")
+            kind, pid, _ = self.child
+            self.kill_child()
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            self._child_done(pid, False)
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    # -- the write path ------------------------------------------------------------------------
+
+    def feed(self, db: int, argvs: list[list[bytes]]) -> None:
+        if self.writer is not None:
+            self.writer.feed(db, argvs)
+
+    def _expired(self, db, key: bytes) -> None:
+        if self.writer is not None:
+            self.writer.feed(db.id, [[b"DEL", key]])
+
+    def flush(self, fsync: bool | None = None) -> bool:
+        """Write (and fsync under always, or if `fsync`) what the batch logged. False on a
+        write error."""
+        w = self.writer
+        if w is None or not w.buf:
+            return True
+        was = w.error
+        ok = w.flush(fsync)
+        if not ok and was is None:
+            self.log(f"Error writing to the AOF file: {w.error}")
+            self.on_state_change()
+        elif ok and was is not None:
+            self.log("AOF write error looks solved. Redis can write again.")
+            self.on_state_change()
+        return ok
+
+    def flush_batch(self) -> None:
+        """The server's hook, right before a batch's replies are written. Under `always` a
+        write that fails cannot be acknowledged nor undone: exit, as Redis does."""
+        w = self.writer
+        if self.group is not None and self.group.pending():
+            self.group.drain()  # replies held for an fsync must leave first, in order
+        elif w is not None and w.buf and not self.flush() and w.policy == "always":
+            self.fatal_write_error()
+
+    def fatal_write_error(self) -> None:
+        self.log("Error: can't recover from AOF write error when the AOF fsync policy is "
+                 "'always'. Exiting...")
+        os._exit(1)
+
+    def enable_aof(self) -> None:
+        """CONFIG SET appendonly yes: a fresh base holding the current data, then a new incr."""
+        if self.writer is not None:
+            return
+        os.makedirs(self.aof_dir, exist_ok=True)
+        m = mf.read(self.aof_dir, self.opt["appendfilename"]) or \
+            mf.Manifest(self.opt["appendfilename"])
+        old = m.files()
+        base = m.next_base()
+        snapshot.dump(self.ks, os.path.join(self.aof_dir, base.name))
+        m.base = base
+        m.incrs = [m.next_incr()]
+        m.write(self.aof_dir)
+        for e in old:
+            _unlink(os.path.join(self.aof_dir, e.name))
+        self.manifest = m
+        self._open_aof()
+
+    @property
+    def write_error(self) -> str | None:
+        return self.writer.error if self.writer is not None else None
+
+    def misconf_text(self) -> str:
+        return MISCONF_AOF % self.write_error
+
+    # -- cron ----------------------------------------------------------------------------------
+
+    def cron(self) -> None:
+        w = self.writer
+        if w is not None and (w.buf or w.error):
+            if w.error and not w.buf:
+                w.error = None  # nothing pending: the next write tells
+                self.on_state_change()
+            else:
+                self.flush()
+        if self.child is not None:
+            return
+        if self.rewrite_scheduled:
+            self.rewrite_scheduled = False
+            self.bgrewriteaof()
+            return
+        if self.bgsave_scheduled:
+            self.bgsave_scheduled = False
+            self.bgsave()
+            return
+        now = time.time()
+        dirty = self.ks.dirty
+        if dirty and (self.last_bgsave_ok or now - self.last_bgsave_try > BGSAVE_RETRY_SECS):
+            for secs, changes in self.opt["save"]:
+                if dirty >= changes and now - self.lastsave > secs:
+                    self.log(f"{changes} changes in {secs} seconds. Saving...")
+                    self.bgsave()
+                    return
+        if w is not None and self.opt["auto-aof-rewrite-percentage"]:
+            size = self.aof_size()
+            base = self.rewrite_base_size or 1
+            growth = (size - base) * 100 // base
+            if size > self.opt["auto-aof-rewrite-min-size"] and \
+                    growth >= self.opt["auto-aof-rewrite-percentage"]:
+                self.log(f"Starting automatic rewriting of AOF on {growth}% growth")
+                self.bgrewriteaof()
+
+    def aof_size(self) -> int:
+        m = self.manifest
+        if m is None:
+            return 0
+        total = 0
+        for e in m.files():
+            try:
+                total += os.path.getsize(os.path.join(self.aof_dir, e.name))
+            except OSError:
+                pass
+        return total
+
+    # -- snapshots -----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """SAVE: write the snapshot now, on the calling thread."""
+        self.flush()
+        snapshot.dump(self.ks, self.snapshot_path)
+        self.ks.dirty = 0
+        self.lastsave = int(time.time())
+        self.last_bgsave_ok = True
+        self.saves += 1
+
+    def bgsave(self) -> str:
+        """BGSAVE: fork a child that writes the snapshot. Returns the status text."""
+        self.flush()
+        path = self.snapshot_path
+        self.dirty_at_bgsave = self.ks.dirty
+        self.last_bgsave_try = time.time()
+        self._fork("bgsave", lambda: snapshot.dump(self.ks, path), self._bgsave_done)
+        return "Background saving started"
+
+    def _bgsave_done(self, ok: bool) -> None:
+        self.last_bgsave_ok = ok
+        if ok:
+            self.ks.dirty = max(0, self.ks.dirty - self.dirty_at_bgsave)
+            self.lastsave = int(time.time())
+            self.saves += 1
+            self.log("Background saving terminated with success")
+        else:
+            self.log("Background saving error")
+
+    # -- AOF rewrite ---------------------------------------------------------------------------
+
+    def bgrewriteaof(self) -> str:
+        """Start a rewrite (see the module docstring). Returns the status text."""
+        os.makedirs(self.aof_dir, exist_ok=True)
+        m = self.manifest or mf.Manifest(self.opt["appendfilename"])
+        self.manifest = m
+        old = m.files()
+        if self.writer is not None:
+            new_incr = m.next_incr()
+            self.writer.switch(os.path.join(self.aof_dir, new_incr.name))
+            m.incrs.append(new_incr)
+            m.write(self.aof_dir)
+        base = m.next_base()
+        target = os.path.join(self.aof_dir, "temp-rewrite-" + base.name)
+
+        def done(ok: bool) -> None:
+            self._rewrite_done(ok, base, target, old)
+
+        self._fork("aof", lambda: snapshot.dump(self.ks, target), done)
+        return "Background append only file rewriting started"
+
+    def _rewrite_done(self, ok: bool, base: mf.Entry, target: str, old: list) -> None:
+        self.last_rewrite_ok = ok
+        if not ok:
+            self.log("Background AOF rewrite terminated with error")
+            _unlink(target)
+            return
+        m = self.manifest
+        os.replace(target, os.path.join(self.aof_dir, base.name))
+        m.base = base
+        m.incrs = [e for e in m.incrs if e not in old]
+        m.write(self.aof_dir)
+        for e in old:
+            _unlink(os.path.join(self.aof_dir, e.name))
+        self.rewrite_base_size = self.aof_size()
+        self.rewrites += 1
+        self.log("Background AOF rewrite finished successfully")
+
+    # -- children ------------------------------------------------------------------------------
+
+    def _fork(self, kind: str, job: Callable[[], Any], done: Callable[[bool], None]) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: write, then leave without running any parent cleanup
+            code = 1
+            try:
+                job()
+                code = 0
+            finally:
+                os._exit(code)
+        self.child = (kind, pid, time.time())
+
+        self._child_callback = done
+
+        def reap() -> None:
+            try:
+                _, status = os.waitpid(pid, 0)
+                ok = os.waitstatus_to_exitcode(status) == 0
+            except ChildProcessError:  # reaped by close(wait=False)
+                return
+            self.run_later(lambda: self._child_done(pid, ok))
+
+        threading.Thread(target=reap, name=f"kvstore-reap-{pid}", daemon=True).start()
+
+    def _child_done(self, pid: int, ok: bool) -> None:
+        if self.child is None or self.child[1] != pid:
+            return  # already handled
+        try:
+            self._child_callback(ok)
+        finally:
+            self.child = None
+
+    def wait_child(self, timeout: float = 60.0) -> None:
+        """Block until the current child is reaped and finished (tests, SHUTDOWN)."""
+        deadline = time.monotonic() + timeout
+        while self.child is not None and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def kill_child(self) -> None:
+        if self.child is not None:
+            try:
+                os.kill(self.child[1], 9)
+            except ProcessLookupError:
+                pass
+
+    # -- INFO ----------------------------------------------------------------------------------
+
+    def info(self) -> list[tuple[str, Any]]:
+        kind = self.child[0] if self.child else ""
+        started = self.child[2] if self.child else 0
+        w = self.writer
+        return [
+            ("rdb_changes_since_last_save", self.ks.dirty),
+            ("rdb_bgsave_in_progress", int(kind == "bgsave")),
+            ("rdb_last_save_time", self.lastsave),
+            ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
+            ("rdb_current_bgsave_time_sec", int(time.time() - started) if kind == "bgsave"
+             else -1),
+            ("rdb_saves", self.saves),
+            ("aof_enabled", int(w is not None)),
+            ("aof_rewrite_in_progress", int(kind == "aof")),
+            ("aof_rewrite_scheduled", int(self.rewrite_scheduled)),
+            ("aof_current_rewrite_time_sec", int(time.time() - started) if kind == "aof"
+             else -1),
+            ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
+            ("aof_rewrites", self.rewrites),
+            ("aof_last_write_status", "err" if self.write_error else "ok"),
+        ] + ([("aof_current_size", self.aof_size()), ("aof_base_size", self.rewrite_base_size),
+              ("aof_buffer_length", len(w.buf))] if w is not None else [])
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,114 @@
+"""Attach persistence to a `kvstore.server.Server` (called from `Server.serve` before listening).
+
+What it installs, all through hooks the server already has or that were added for this:
+* `server.persistence` (the client hot path calls `flush_batch()` right before writing a batch's
+  replies), `server.write_hooks` (feeds each write's effects), `server.on_shutdown` (SAVE if save
+  points are configured or SHUTDOWN SAVE, then flush + fsync + unlock);
+* a loop timer every CRON_MS for `Persistence.cron` (buffered expiry DELs, write-error retry,
+  save rules, automatic rewrite), and config listeners for appendfsync / appendonly / save.
+
+`dbfilename`: Redis's default `dump.rdb` is replaced by `dump.kvs`, since our snapshot is not an
+RDB and Redis tools must not mistake it for one; any other name the operator sets is used as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from .loader import AofError
+from .manager import CRON_MS, Persistence, PersistenceError
+from .aof import _FMT3 as FMT3
+from .group import GroupCommit
+from .manifest import ManifestError
+from .snapshot import SnapshotError
+
+_OPTIONS = ("appendonly", "appendfsync", "appendfilename", "appenddirname", "dbfilename", "save",
+            "aof-load-truncated", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size")
+
+
+def options_from(config) -> dict:
+    opts = {name: config[name] for name in _OPTIONS}
+    if opts["dbfilename"] == "dump.rdb":
+        opts["dbfilename"] = "dump.kvs"
+    return opts
+
+
+def attach(server) -> Persistence:
+    """Load the data set and install the hooks. Exits the process (status 1) if the data on
+    disk cannot be loaded, as redis-server does."""
+    loop = asyncio.get_running_loop()
+    cfg = server.config
+    directory = cfg["dir"] if os.path.isabs(cfg["dir"]) else os.getcwd()
+    log = server.log
+    p = Persistence(server.ks, directory, options_from(cfg), log=_logger(log),
+                    run_later=loop.call_soon_threadsafe)
+    try:
+        p.start()
+    except (AofError, SnapshotError, ManifestError, PersistenceError, OSError) as exc:
+        log.warning("Fatal error loading the DB: %s. Exiting.", exc)
+        raise SystemExit(1) from None
+    server.ks.persistence = p
+    server.persistence = p
+    server.lastsave = p.lastsave
+
+    def feed(ctx, argv) -> None:
+        w = p.writer
+        if w is None:
+            return
+        effects = ctx.effects
+        if effects is None and len(argv) == 3 and ctx.db.id == w.db:
+            # The hot case (SET k v, HDEL h f, ...), formatted here to save two calls.
+            a, b, c = argv
+            w.buf += FMT3 % (len(a), a, len(b), b, len(c), c)
+        else:
+            w.feed(ctx.db.id, effects or [argv])
+
+    def state_changed() -> None:
+        server.gate = server.gate_wanted()
+
+    def cron() -> None:
+        loop.call_later(CRON_MS / 1000.0, cron)
+        p.cron()
+        server.lastsave = p.lastsave
+
+    def shutdown() -> None:
+        p.group.drain()  # replies held for the group fsync
+        flags = server.shutdown_flags
+        if "save" in flags or (cfg["save"] and "nosave" not in flags):
+            log.notice("Saving the final snapshot before exiting.")
+            p.save()
+        p.close(wait=False)
+        log.notice("DB saved on disk" if p.saves else "Persistence closed.")
+
+    p.on_state_change = state_changed
+    p.group = GroupCommit(p, loop)
+    server.write_hooks.append(feed)
+    server.on_shutdown.append(shutdown)
+    cfg.on_change("appendfsync", lambda v: p.writer and p.writer.set_policy(v))
+    cfg.on_change("save", lambda v: p.opt.__setitem__("save", v))
+    cfg.on_change("appendonly", lambda v: _set_appendonly(p, v))
+    for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated"):
+        cfg.on_change(name, lambda v, name=name: p.opt.__setitem__(name, v))
+    loop.call_later(CRON_MS / 1000.0, cron)
+    return p
+
+
+def _set_appendonly(p: Persistence, on: bool) -> None:
+    """CONFIG SET appendonly: yes opens (creating base + incr from the current data), no closes."""
+    p.opt["appendonly"] = on
+    if on and p.writer is None:
+        p.enable_aof()
+    elif not on and p.writer is not None:
+        p.writer.close()
+        p.writer = None
+
+
+def _logger(log):
+    def emit(message: str) -> None:
+        if "rror" in message or "arning" in message:
+            log.warning("%s", message)
+        else:
+            log.notice("%s", message)
+
+    return emit

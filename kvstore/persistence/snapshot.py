@@ -1,0 +1,221 @@
+"""Snapshots: the whole keyspace in one file (SAVE/BGSAVE's dbfilename, and the AOF's base).
+
+File layout:
+
+    b"KVSNAP" | version (2 bytes, big endian) | LZ4 frame of msgpack records | blake2b-64
+
+Each record is the msgpack array `[db, key, type, data, expire_ms]`: `type` is Redis's RDB type
+number (0 string, 1 list, 2 set, 3 zset, 4 hash, as in engine/dump.py), `data` is the string's
+bytes or a flat list (list elements; set members; hash field, value, ...; zset member, score, ...),
+`expire_ms` the absolute expiry in ms since the epoch, or nil. The checksum covers every byte
+before it, so a torn or bit-flipped file is refused before a single record is applied.
+
+Encodings are not stored: like Redis's RDB loader, loading re-derives them (listpack / intset /
+hashtable ...) from the thresholds in force.
+
+Writing is crash-safe: the file is written as `temp-<pid>-<name>`, fsynced, renamed over the
+target, and the directory is fsynced, so a reader sees either the old snapshot or the new one.
+`dump` streams: it packs and compresses a chunk of records at a time, so it never holds a second
+copy of the keyspace; `load` checks the checksum in one streaming pass, then decodes in a second,
+yielding records one by one (both passes read the file in CHUNK-sized pieces).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from typing import Iterator
+
+import lz4.frame
+import msgpack
+
+from ..engine.dump import TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET
+from ..engine.values import Hash, List, Set
+
+MAGIC = b"KVSNAP"
+VERSION = 1
+HEADER = MAGIC + struct.pack(">H", VERSION)
+CHECKSUM_BYTES = 8
+# Records are packed into a buffer that is compressed and written once it passes this size: big
+# enough that lz4 and write() costs are amortised, small enough to stay out of the way of memory.
+CHUNK = 1 << 20  # bytes
+
+
+class SnapshotError(Exception):
+    """A snapshot that cannot be loaded: `path` and the byte `offset` where it went wrong."""
+
+    def __init__(self, path: str, offset: int, reason: str) -> None:
+        super().__init__(f"Bad snapshot file {path} at offset {offset}: {reason}")
+        self.path = path
+        self.offset = offset
+
+
+def _zset_cls() -> type:
+    from ..engine.zset import ZSet
+
+    return ZSet
+
+
+def _flat(pairs) -> list:
+    out: list = []
+    append = out.append
+    for a, b in pairs:
+        append(a)
+        append(b)
+    return out
+
+
+def fsync_dir(path: str) -> None:
+    """Make a rename or a new file in `path` durable (the directory entry itself)."""
+    fd = os.open(path or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def iter_records(keyspace, now: int) -> Iterator[list]:
+    """[db, key, type, data, expire] for every live key (keys already expired are skipped)."""
+    zset_cls = _zset_cls()
+    for db in keyspace.dbs:
+        expires = db.expires
+        for key, value in db.data.items():
+            when = expires.get(key)
+            if when is not None and when <= now:
+                continue
+            t = type(value)
+            if t is bytes:
+                yield [db.id, key, TYPE_STRING, value, when]
+            elif t is Hash:
+                yield [db.id, key, TYPE_HASH, _flat(value.items()), when]
+            elif t is List:
+                yield [db.id, key, TYPE_LIST, list(value), when]
+            elif t is Set:
+                yield [db.id, key, TYPE_SET, list(value), when]
+            elif t is zset_cls:
+                yield [db.id, key, TYPE_ZSET, _flat(value.scores().items()), when]
+            else:
+                raise TypeError(f"cannot snapshot a {t.__name__}")
+
+
+def dump(keyspace, path: str, now: int | None = None) -> int:
+    """Write the keyspace's live keys to `path` atomically. Returns the file size in bytes.
+    O(n) time; memory: one CHUNK of packed records plus lz4's frame state."""
+    now = keyspace.clock() if now is None else now
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f"temp-{os.getpid()}-{name}")
+    digest = hashlib.blake2b(digest_size=CHECKSUM_BYTES)
+    comp = lz4.frame.LZ4FrameCompressor()
+    pack = msgpack.Packer(use_bin_type=True).pack
+    size = 0
+    with open(tmp, "wb") as f:
+        def out(data: bytes) -> None:
+            nonlocal size
+            if data:
+                digest.update(data)
+                f.write(data)
+                size += len(data)
+
+        out(HEADER)
+        out(comp.begin())
+        buf: list[bytes] = []
+        held = 0
+        for record in iter_records(keyspace, now):
+            b = pack(record)
+            buf.append(b)
+            held += len(b)
+            if held >= CHUNK:
+                out(comp.compress(b"".join(buf)))
+                buf, held = [], 0
+        out(comp.compress(b"".join(buf)))
+        out(comp.flush())
+        f.write(digest.digest())
+        size += CHECKSUM_BYTES
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(directory)
+    return size
+
+
+def verify(path: str) -> None:
+    """Raise SnapshotError unless `path` has our magic, a known version and a good checksum."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(len(HEADER))
+        if head[: len(MAGIC)] != MAGIC:
+            raise SnapshotError(path, 0, "not a kvstore snapshot (bad magic)")
+        if len(head) < len(HEADER) or size < len(HEADER) + CHECKSUM_BYTES:
+            raise SnapshotError(path, len(head), "file too short")
+        version = struct.unpack(">H", head[len(MAGIC):])[0]
+        if version != VERSION:
+            raise SnapshotError(path, len(MAGIC), f"unsupported version {version}")
+        digest = hashlib.blake2b(head, digest_size=CHECKSUM_BYTES)
+        left = size - CHECKSUM_BYTES - len(HEADER)
+        while left > 0:
+            chunk = f.read(min(CHUNK, left))
+            if not chunk:
+                break
+            digest.update(chunk)
+            left -= len(chunk)
+        if f.read(CHECKSUM_BYTES) != digest.digest():
+            raise SnapshotError(path, size - CHECKSUM_BYTES, "checksum mismatch")
+
+
+def load(path: str, check: bool = True) -> Iterator[list]:
+    """Yield the records of a snapshot, streaming. The checksum is verified first (unless
+    `check` is False), so no record comes out of a corrupted file."""
+    if check:
+        verify(path)
+    size = os.path.getsize(path)
+    decomp = lz4.frame.LZ4FrameDecompressor()
+    unpacker = msgpack.Unpacker(raw=True, use_list=True, strict_map_key=False)
+    with open(path, "rb") as f:
+        f.seek(len(HEADER))
+        left = size - CHECKSUM_BYTES - len(HEADER)
+        while left > 0:
+            chunk = f.read(min(CHUNK, left))
+            left -= len(chunk)
+            try:
+                unpacker.feed(decomp.decompress(chunk))
+            except RuntimeError as exc:
+                raise SnapshotError(path, size - left, f"bad lz4 frame: {exc}") from None
+            yield from unpacker
+
+
+def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
+    """Put records into the keyspace (keys already expired at `now` are skipped). Returns the
+    number of keys loaded."""
+    now = keyspace.clock() if now is None else now
+    dbs = keyspace.dbs
+    limits = keyspace.limits
+    zset_cls = _zset_cls()
+    n = 0
+    for dbi, key, kind, data, when in records:
+        if when is not None and when <= now:
+            continue
+        if kind == TYPE_STRING:
+            value: object = data
+        elif kind == TYPE_HASH:
+            value = Hash()
+            it = iter(data)
+            value.update(zip(it, it))
+            value.grew(limits, *data)
+        elif kind == TYPE_LIST:
+            value = List(data)
+        elif kind == TYPE_SET:
+            value = Set(data)
+            value.grew(limits, *data)
+        elif kind == TYPE_ZSET:
+            members = data[0::2]
+            value = zset_cls.from_scores(dict(zip(members, data[1::2])))
+            value.grew(limits, *members)
+        else:
+            raise ValueError(f"unknown record type {kind}")
+        db = dbs[dbi]
+        db.data[key] = value
+        if when is not None:
+            db.set_expire(key, when)
+        n += 1
+    return n

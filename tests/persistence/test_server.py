@@ -1,0 +1,153 @@
+"""The server's persistence: start-up loading and refusals, embedded <-> server directories,
+rewrite under concurrent clients, persistence commands over TCP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+import redis
+
+import kvstore
+from kvstore.persistence import manifest as mf
+from tests.conftest import free_port, wait_for_port
+
+
+def _cmd(directory, port, *extra):
+    return [sys.executable, "-m", "kvstore", "--port", str(port), "--dir", str(directory),
+            "--appendonly", "yes", "--save", ""] + list(extra)
+
+
+_PROCS: list = []
+
+
+@pytest.fixture(autouse=True)
+def _reap_servers():
+    """A failing test must not leave its server running."""
+    yield
+    while _PROCS:
+        proc = _PROCS.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _start(directory, *extra):
+    port = free_port()
+    proc = subprocess.Popen(_cmd(directory, port, *extra), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    _PROCS.append(proc)
+    wait_for_port(port, proc, timeout=30)
+    return proc, port
+
+
+def _shutdown(proc, port) -> str:
+    redis.Redis(port=port).shutdown(nosave=True)
+    out = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0, out
+    return out
+
+
+def _incr(directory) -> str:
+    d = os.path.join(directory, "appendonlydir")
+    return os.path.join(d, mf.read(d).incrs[-1].name)
+
+
+def test_embedded_directory_opens_in_the_server_and_back(tmp_path):
+    s = kvstore.open(path=str(tmp_path), appendfsync="always")
+    s.set("from-embedded", "1")
+    s.execute("HSET", "h", "f", "v")
+    s.execute("SET", "t", "x", "EX", 1000)
+    s.close()
+    proc, port = _start(tmp_path)
+    r = redis.Redis(port=port)
+    assert r.get("from-embedded") == b"1" and r.hgetall("h") == {b"f": b"v"}
+    assert 0 < r.ttl("t") <= 1000
+    r.set("from-server", "2")
+    r.bgrewriteaof()
+    r.rpush("l", "a")
+    _shutdown(proc, port)
+    s = kvstore.open(path=str(tmp_path))
+    assert s.execute("MGET", "from-embedded", "from-server") == [b"1", b"2"]
+    assert s.execute("LRANGE", "l", 0, -1) == [b"a"]
+    s.close()
+
+
+def test_corrupt_aof_refuses_to_start_naming_file_and_offset(tmp_path):
+    s = kvstore.open(path=str(tmp_path))
+    s.set("a", "1")
+    s.close()
+    incr = _incr(tmp_path)
+    good = os.path.getsize(incr)
+    with open(incr, "ab") as f:
+        f.write(b"garbage\r\n*1\r\n$4\r\nPING\r\n")
+    port = free_port()
+    out = subprocess.run(_cmd(tmp_path, port), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert f"appendonly.aof.1.incr.aof at offset {good}" in out.stdout + out.stderr
+
+
+def test_truncated_tail_loads_with_warning_or_refuses(tmp_path):
+    s = kvstore.open(path=str(tmp_path))
+    s.set("a", "1")
+    s.set("b", "2")
+    s.close()
+    incr = _incr(tmp_path)
+    os.truncate(incr, os.path.getsize(incr) - 4)
+    port = free_port()
+    out = subprocess.run(_cmd(tmp_path, port, "--aof-load-truncated", "no"),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "aof-load-truncated is no" in out.stdout + out.stderr
+    proc, port = _start(tmp_path)
+    r = redis.Redis(port=port)
+    assert r.get("a") == b"1" and r.get("b") is None
+    out = _shutdown(proc, port)
+    assert "AOF loaded anyway because aof-load-truncated is enabled" in out
+
+
+def test_rewrite_under_concurrent_clients_and_commands(tmp_path):
+    proc, port = _start(tmp_path, "--appendfsync", "everysec")
+    r = redis.Redis(port=port)
+    stop = threading.Event()
+    counts = [0] * 3
+
+    def writer(n: int) -> None:
+        c = redis.Redis(port=port)
+        while not stop.is_set() or counts[n] < 200:
+            c.rpush(f"list{n}", counts[n])
+            counts[n] += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    replies = set()
+    for _ in range(3):
+        try:
+            replies.add(r.bgrewriteaof())
+        except redis.ResponseError as exc:  # one still running
+            assert "already in progress" in str(exc)
+        while b"aof_rewrite_in_progress:1" in r.execute_command("INFO", "persistence"):
+            pass
+    stop.set()
+    for t in threads:
+        t.join()
+    info = r.info("persistence")
+    assert info["aof_enabled"] == 1 and info["aof_last_write_status"] == "ok"
+    assert info["aof_rewrites"] >= 1 and info["aof_last_bgrewrite_status"] == "ok"
+    raw = redis.Redis(port=port).connection_pool.get_connection()
+    raw.send_command("BGSAVE")
+    assert raw.read_response() == b"Background saving started"
+    while r.info("persistence")["rdb_bgsave_in_progress"]:
+        pass
+    assert r.save() is True
+    assert r.lastsave()
+    _shutdown(proc, port)
+    assert os.path.exists(os.path.join(tmp_path, "dump.kvs"))
+    proc, port = _start(tmp_path)
+    r = redis.Redis(port=port)
+    for n in range(3):
+        assert r.lrange(f"list{n}", 0, -1) == [str(i).encode() for i in range(counts[n])]
+    _shutdown(proc, port)
