@@ -1,0 +1,352 @@
+"""Pipelines and transactions, sync and asyncio (redis-py semantics).
+
+Theory of operation
+-------------------
+A pipeline inherits the same methods as the client, but its `execute_command` only appends
+(args, callback, never_decode) to `command_stack` and returns the pipeline (so calls chain).
+`execute()` packs every command (wrapped in MULTI ... EXEC when `transaction`) and sends them with
+ONE write, then reads every reply in order, applies each command's callback, and returns the list.
+
+Transactions with WATCH follow redis-py: `pipe.watch(*keys)` pins a connection and switches the
+pipeline to immediate mode (each command runs at once and returns its reply, to read the watched
+values); `pipe.multi()` switches back to buffering; `execute()` then sends MULTI ... EXEC on the
+pinned connection. EXEC's null reply raises `WatchError`; queue-time errors (EXECABORT) raise the
+first queued error. `reset()` (also on exit of a `with` block, and after execute) UNWATCHes and
+returns the connection, or closes it when a reply may still be owed.
+
+The protocol-independent steps (packing, interpreting replies) are plain functions shared by
+`Pipeline` and `AsyncPipeline`; only the I/O differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+from kvstore.errors import ConnectionError, ExecAbortError, KvstoreError, ResponseError
+from kvstore.methods import Methods
+
+from .client import BLOCKING, name_of
+from .resp import block_timeout, flatten_pairs, retry_safe, typed_errors
+
+Entry = tuple[tuple, Callable[[Any], Any] | None, bool]  # (args, callback, never_decode)
+
+
+class WatchError(KvstoreError):
+    """A watched key changed: the transaction was not run (redis-py's WatchError)."""
+
+
+class PipelineError(KvstoreError):
+    """Misuse of a pipeline (nested MULTI, WATCH after MULTI, ...)."""
+
+
+def _items(stack: list[Entry], transaction: bool) -> tuple[list[tuple], list[tuple[bytes, bool]],
+                                                           float | None]:
+    """(commands to send, (name, never_decode) per reply to read, longest block timeout)."""
+    cmds = [e[0] for e in stack]
+    items = [(name_of(e[0]), e[2]) for e in stack]
+    block = None
+    for (name, _), args in zip(items, cmds):
+        if name in BLOCKING:
+            t = block_timeout(name, args)
+            block = t if block is None or t == 0 or (block and t > block) else block
+    if transaction:
+        cmds = [("MULTI",), *cmds, ("EXEC",)]
+        items = [(b"MULTI", False), *items, (b"EXEC", False)]
+    return cmds, items, block
+
+
+def _shape(stack: list[Entry], results: list[Any], raise_on_error: bool) -> list[Any]:
+    """Apply callbacks to successful replies; raise the first error if raise_on_error."""
+    out = []
+    for (args, callback, _), reply in zip(stack, results):
+        if isinstance(reply, ResponseError):
+            out.append(typed_errors(reply))
+        else:
+            out.append(callback(reply) if callback is not None else reply)
+    if raise_on_error:
+        for reply in out:
+            if isinstance(reply, ResponseError):
+                raise reply
+    return out
+
+
+def finish_pipeline(stack: list[Entry], replies: list[Any], raise_on_error: bool) -> list[Any]:
+    return _shape(stack, replies, raise_on_error)
+
+
+def finish_transaction(stack: list[Entry], replies: list[Any], raise_on_error: bool,
+                       protocol: int) -> list[Any]:
+    """Interpret [MULTI reply, QUEUED..., EXEC reply] (see the module docstring)."""
+    if isinstance(replies[0], ResponseError):
+        raise typed_errors(replies[0])
+    queued = replies[1:-1]
+    result = replies[-1]
+    if isinstance(result, ResponseError):
+        result = typed_errors(result)
+        if isinstance(result, ExecAbortError):
+            for reply in queued:
+                if isinstance(reply, ResponseError):
+                    raise typed_errors(reply)
+        raise result
+    if result is None:
+        raise WatchError("Watched variable changed.")
+    if len(result) != len(stack):
+        raise ResponseError("Wrong number of response items from pipeline execution")
+    if protocol == 3:
+        result = [flatten_pairs(r, name_of(e[0])) for e, r in zip(stack, result)]
+    return _shape(stack, typed_errors(result), raise_on_error)
+
+
+class _Base(Methods):
+    """State shared by both pipelines."""
+
+    def __init__(self, client: Any, transaction: bool = True) -> None:
+        self.client = client
+        self.connection_pool = client.connection_pool
+        self.transaction = transaction
+        self.decode_responses = client.decode_responses
+        self.command_stack: list[Entry] = []
+        self.watching = False
+        self.explicit_transaction = False
+        self.conn: Any = None
+
+    def __len__(self) -> int:
+        return len(self.command_stack)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def multi(self) -> None:
+        """Start the transactional block: commands are buffered again until execute()."""
+        if self.explicit_transaction:
+            raise PipelineError("Cannot issue nested calls to MULTI")
+        if self.command_stack:
+            raise PipelineError("Commands without an initial WATCH have already been issued")
+        self.explicit_transaction = True
+
+    def _buffer(self, args: tuple, callback: Any, never_decode: bool) -> Any:
+        self.command_stack.append((args, callback, never_decode))
+        return self
+
+    def _transactional(self) -> bool:
+        return self.transaction or self.explicit_transaction
+
+    def _check_retry(self, cmds: list[tuple], sent: bool) -> bool:
+        """A pipeline may be resent only unwatched, and if unsent or made of safe commands."""
+        if self.watching:
+            return False
+        return not sent or all(retry_safe(name_of(c), c) for c in cmds
+                               if c[0] not in ("MULTI", "EXEC"))
+
+
+class Pipeline(_Base):
+    """The sync pipeline; see the module docstring."""
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.reset()
+
+    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
+                        never_decode: bool = False, **options: Any) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return self._immediate(args, callback, never_decode)
+        return self._buffer(args, callback, never_decode)
+
+    def _immediate(self, args: tuple, callback: Any, never_decode: bool) -> Any:
+        conn = self.conn
+        name = name_of(args)
+        try:
+            conn.send_command(*args)
+            reply = conn.read(name, block_timeout(name, args) if name in BLOCKING else None,
+                              never_decode)
+        except ResponseError:
+            raise
+        except ConnectionError:
+            conn.disconnect()
+            self.reset()
+            raise WatchError("A ConnectionError occurred while watching one or more keys")
+        except BaseException:
+            conn.disconnect()
+            raise
+        return callback(reply) if callback is not None else reply
+
+    def watch(self, *names: Any) -> bool:
+        """WATCH names on a pinned connection; the pipeline runs commands at once until multi()."""
+        if self.explicit_transaction:
+            raise PipelineError("Cannot issue a WATCH after a MULTI")
+        if self.conn is None:
+            self.conn = self.connection_pool.get_connection()
+        self.watching = True
+        return self._immediate(("WATCH", *names), None, False) in (b"OK", "OK")
+
+    def unwatch(self) -> bool:
+        if not self.watching:
+            return True
+        ok = self._immediate(("UNWATCH",), None, False) in (b"OK", "OK")
+        self.watching = False
+        return ok
+
+    def reset(self) -> None:
+        """Forget buffered commands, UNWATCH, give the pinned connection back."""
+        self.command_stack = []
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            if self.watching and conn.is_connected:
+                try:
+                    conn.send_command("UNWATCH")
+                    conn.read(b"UNWATCH")
+                except BaseException:
+                    conn.disconnect()
+            self.connection_pool.release(conn)
+        self.watching = False
+        self.explicit_transaction = False
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        """Send every buffered command with one write; the list of their replies."""
+        stack = self.command_stack
+        if not stack and not self.watching:
+            return []
+        transactional = self._transactional()
+        cmds, items, block = _items(stack, transactional)
+        retry = getattr(self.connection_pool, "retry", None)
+        attempt = 0
+        try:
+            while True:
+                conn = self.conn or self.connection_pool.get_connection()
+                self.conn = conn
+                sent = False
+                try:
+                    conn.send_commands(cmds)
+                    sent = True
+                    replies = conn.read_many(items, block)
+                    break
+                except ConnectionError:
+                    conn.disconnect()
+                    if self.watching:
+                        raise WatchError("A ConnectionError occurred while watching one or "
+                                         "more keys") from None
+                    if retry is None or attempt >= retry.retries or not self._check_retry(
+                            cmds, sent):
+                        raise
+                except BaseException:
+                    conn.disconnect()
+                    raise
+                time.sleep(retry.delay(attempt))
+                attempt += 1
+            self.watching = False  # EXEC (or a failure) ended the WATCH
+            if transactional:
+                return finish_transaction(stack, replies, raise_on_error, conn.protocol)
+            return finish_pipeline(stack, replies, raise_on_error)
+        finally:
+            self.reset()
+
+
+class AsyncPipeline(_Base):
+    """The asyncio pipeline: buffering methods return the pipeline; execute() is awaited; in
+    immediate mode (after watch()) the methods return coroutines."""
+
+    async def __aenter__(self) -> "AsyncPipeline":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.reset()
+
+    def __await__(self) -> Any:
+        async def itself() -> "AsyncPipeline":
+            return self
+        return itself().__await__()
+
+    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
+                        never_decode: bool = False, **options: Any) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return self._immediate(args, callback, never_decode)
+        return self._buffer(args, callback, never_decode)
+
+    async def _immediate(self, args: tuple, callback: Any, never_decode: bool) -> Any:
+        conn = self.conn
+        name = name_of(args)
+        try:
+            conn.send_command(*args)
+            reply = await conn.read(name, block_timeout(name, args) if name in BLOCKING
+                                    else None, never_decode)
+        except ResponseError:
+            raise
+        except ConnectionError:
+            conn.disconnect()
+            await self.reset()
+            raise WatchError("A ConnectionError occurred while watching one or more keys")
+        except BaseException:
+            conn.disconnect()
+            raise
+        return callback(reply) if callback is not None else reply
+
+    async def watch(self, *names: Any) -> bool:
+        if self.explicit_transaction:
+            raise PipelineError("Cannot issue a WATCH after a MULTI")
+        if self.conn is None:
+            self.conn = await self.connection_pool.get_connection()
+        self.watching = True
+        return await self._immediate(("WATCH", *names), None, False) in (b"OK", "OK")
+
+    async def unwatch(self) -> bool:
+        if not self.watching:
+            return True
+        ok = await self._immediate(("UNWATCH",), None, False) in (b"OK", "OK")
+        self.watching = False
+        return ok
+
+    async def reset(self) -> None:
+        self.command_stack = []
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            if self.watching and conn.is_connected:
+                try:
+                    conn.send_command("UNWATCH")
+                    await conn.read(b"UNWATCH")
+                except BaseException:
+                    conn.disconnect()
+            self.connection_pool.release(conn)
+        self.watching = False
+        self.explicit_transaction = False
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack = self.command_stack
+        if not stack and not self.watching:
+            return []
+        transactional = self._transactional()
+        cmds, items, block = _items(stack, transactional)
+        retry = getattr(self.connection_pool, "retry", None)
+        attempt = 0
+        try:
+            while True:
+                conn = self.conn or await self.connection_pool.get_connection()
+                self.conn = conn
+                sent = False
+                try:
+                    conn.send_commands(cmds)
+                    sent = True
+                    replies = await conn.read_many(items, block)
+                    break
+                except ConnectionError:
+                    conn.disconnect()
+                    if self.watching:
+                        raise WatchError("A ConnectionError occurred while watching one or "
+                                         "more keys") from None
+                    if retry is None or attempt >= retry.retries or not self._check_retry(
+                            cmds, sent):
+                        raise
+                except BaseException:
+                    conn.disconnect()
+                    raise
+                await asyncio.sleep(retry.delay(attempt))
+                attempt += 1
+            self.watching = False
+            if transactional:
+                return finish_transaction(stack, replies, raise_on_error, conn.protocol)
+            return finish_pipeline(stack, replies, raise_on_error)
+        finally:
+            await self.reset()

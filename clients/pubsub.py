@@ -1,0 +1,258 @@
+"""Publish/subscribe, sync and asyncio (redis-py's PubSub API and message shapes).
+
+Theory of operation
+-------------------
+A PubSub owns one connection taken from the client's pool at the first subscribe and kept until
+close(). (P)SUBSCRIBE and (P)UNSUBSCRIBE are sent without waiting: their confirmations arrive as
+messages, like everything else, read by `get_message(timeout=...)` or `listen()`. Messages are
+dicts shaped as redis-py's:
+
+    {'type': 'message', 'pattern': None, 'channel': b'c', 'data': b'x'}
+    {'type': 'pmessage', 'pattern': b'c*', 'channel': b'c1', 'data': b'x'}
+    {'type': 'subscribe', 'pattern': None, 'channel': b'c', 'data': 1}
+
+The type is always a str; the rest follows decode_responses. A channel subscribed with a handler
+(`subscribe(c=fn)`) calls fn(message) instead of returning the message.
+
+The subscriptions are remembered, so when the connection breaks (server restart) the next
+get_message() reconnects and subscribes again to everything, then goes on; the confirmations of
+the re-subscription are delivered as messages, as after the first subscribe.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Callable, Iterator
+
+from kvstore.errors import ConnectionError, TimeoutError
+from kvstore.methods.base import list_or_args
+
+Handler = Callable[[dict], Any] | None
+
+_SUBSCRIBE_TYPES = frozenset(("subscribe", "psubscribe", "unsubscribe", "punsubscribe"))
+
+
+def _key(name: Any) -> Any:
+    """Subscriptions are stored as received in messages: bytes (str with decode_responses)."""
+    return name.encode() if isinstance(name, str) else name
+
+
+class _Base:
+    def __init__(self, pool: Any, ignore_subscribe_messages: bool = False) -> None:
+        self.connection_pool = pool
+        self.ignore_subscribe_messages = ignore_subscribe_messages
+        kw = getattr(pool, "connection_kwargs", {})
+        self.encoding: str | None = kw.get("encoding", "utf-8") if kw.get(
+            "decode_responses") else None
+        self.conn: Any = None
+        self.channels: dict[Any, Handler] = {}
+        self.patterns: dict[Any, Handler] = {}
+
+    @property
+    def subscribed(self) -> bool:
+        return bool(self.channels or self.patterns)
+
+    def _norm(self, name: Any) -> Any:
+        """A channel name as messages will report it (to find its handler)."""
+        if self.encoding is not None:
+            return name.decode(self.encoding) if isinstance(name, bytes) else name
+        return _key(name)
+
+    def _register(self, table: dict, args: tuple, kwargs: dict) -> list:
+        names = list_or_args(args[0], args[1:]) if args else []
+        new: dict = dict.fromkeys(names)
+        new.update(kwargs)
+        for name, handler in new.items():
+            table[self._norm(name)] = handler
+        return list(new)
+
+    def _forget(self, table: dict, args: tuple) -> list:
+        names = list_or_args(args[0], args[1:]) if args else []
+        if not names:
+            table.clear()
+        for name in names:
+            table.pop(self._norm(name), None)
+        return names
+
+    def _resubscribe_commands(self) -> list[tuple]:
+        cmds: list[tuple] = []
+        if self.channels:
+            cmds.append(("SUBSCRIBE", *self.channels))
+        if self.patterns:
+            cmds.append(("PSUBSCRIBE", *self.patterns))
+        return cmds
+
+    def handle_message(self, reply: Any, ignore_subscribe_messages: bool = False) -> Any:
+        """redis-py's message dict for one pushed reply (None when consumed or ignored)."""
+        if not isinstance(reply, list) or not reply:
+            return None
+        kind = reply[0]
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        if kind == "pmessage":
+            message = {"type": kind, "pattern": reply[1], "channel": reply[2], "data": reply[3]}
+        elif kind == "pong":
+            message = {"type": kind, "pattern": None, "channel": None,
+                       "data": reply[1] if len(reply) > 1 else b""}
+        else:
+            message = {"type": kind, "pattern": None, "channel": reply[1],
+                       "data": reply[2] if len(reply) > 2 else None}
+        if kind in _SUBSCRIBE_TYPES:
+            if ignore_subscribe_messages or self.ignore_subscribe_messages:
+                return None
+        elif kind == "message" or kind == "pmessage":
+            table = self.patterns if kind == "pmessage" else self.channels
+            handler = table.get(message["pattern"] if kind == "pmessage" else message["channel"])
+            if handler is not None:
+                handler(message)
+                return None
+        return message
+
+
+class PubSub(_Base):
+    """Sync pub/sub (see the module docstring)."""
+
+    def __enter__(self) -> "PubSub":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def execute_command(self, *args: Any) -> None:
+        if self.conn is None:
+            self.conn = self.connection_pool.get_connection()
+        try:
+            self.conn.send_command(*args)
+        except (ConnectionError, TimeoutError):
+            self._reconnect()  # resubscribes everything, this command's channels included
+
+    def _reconnect(self) -> None:
+        conn = self.conn
+        conn.disconnect()
+        self.connection_pool.connect(conn) if hasattr(self.connection_pool, "connect") \
+            else conn.connect()
+        cmds = self._resubscribe_commands()
+        if cmds:
+            conn.send_commands(cmds)
+
+    def subscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
+        """SUBSCRIBE channels (names, or name=handler keywords)."""
+        names = self._register(self.channels, args, kwargs)
+        self.execute_command("SUBSCRIBE", *names)
+
+    def psubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
+        names = self._register(self.patterns, args, kwargs)
+        self.execute_command("PSUBSCRIBE", *names)
+
+    def unsubscribe(self, *args: Any) -> None:
+        self.execute_command("UNSUBSCRIBE", *self._forget(self.channels, args))
+
+    def punsubscribe(self, *args: Any) -> None:
+        self.execute_command("PUNSUBSCRIBE", *self._forget(self.patterns, args))
+
+    def ping(self, message: Any = None) -> None:
+        self.execute_command("PING", *([] if message is None else [message]))
+
+    def get_message(self, ignore_subscribe_messages: bool = False,
+                    timeout: float | None = 0.0) -> dict | None:
+        """The next message, or None if none arrived within `timeout` s (None: wait)."""
+        if self.conn is None:
+            return None
+        try:
+            if not self.conn.is_connected:
+                self._reconnect()
+            reply = self.conn.read_push(timeout)
+        except ConnectionError:
+            self._reconnect()
+            return None
+        if reply is None:
+            return None
+        return self.handle_message(reply, ignore_subscribe_messages)
+
+    def listen(self) -> Iterator[dict]:
+        """Messages as they arrive, while subscribed to anything."""
+        while self.subscribed:
+            message = self.get_message(timeout=None)
+            if message is not None:
+                yield message
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.disconnect()  # subscribed: it cannot serve normal commands any more
+            self.connection_pool.release(conn)
+        self.channels.clear()
+        self.patterns.clear()
+
+    reset = close
+
+
+class AsyncPubSub(_Base):
+    """asyncio pub/sub: the same API, coroutines; `async for m in pubsub.listen()`."""
+
+    async def __aenter__(self) -> "AsyncPubSub":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def execute_command(self, *args: Any) -> None:
+        if self.conn is None:
+            self.conn = await self.connection_pool.get_connection()
+        try:
+            self.conn.send_command(*args)
+        except (ConnectionError, TimeoutError):
+            await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        conn = self.conn
+        conn.disconnect()
+        await self.connection_pool.connect(conn)
+        cmds = self._resubscribe_commands()
+        if cmds:
+            conn.send_commands(cmds)
+
+    async def subscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
+        await self.execute_command("SUBSCRIBE", *self._register(self.channels, args, kwargs))
+
+    async def psubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
+        await self.execute_command("PSUBSCRIBE", *self._register(self.patterns, args, kwargs))
+
+    async def unsubscribe(self, *args: Any) -> None:
+        await self.execute_command("UNSUBSCRIBE", *self._forget(self.channels, args))
+
+    async def punsubscribe(self, *args: Any) -> None:
+        await self.execute_command("PUNSUBSCRIBE", *self._forget(self.patterns, args))
+
+    async def ping(self, message: Any = None) -> None:
+        await self.execute_command("PING", *([] if message is None else [message]))
+
+    async def get_message(self, ignore_subscribe_messages: bool = False,
+                          timeout: float | None = 0.0) -> dict | None:
+        if self.conn is None:
+            return None
+        try:
+            if not self.conn.is_connected:
+                await self._reconnect()
+            reply = await self.conn.read_push(timeout)
+        except ConnectionError:
+            await self._reconnect()
+            return None
+        if reply is None:
+            return None
+        return self.handle_message(reply, ignore_subscribe_messages)
+
+    async def listen(self) -> AsyncIterator[dict]:
+        while self.subscribed:
+            message = await self.get_message(timeout=None)
+            if message is not None:
+                yield message
+
+    async def aclose(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.disconnect()
+            self.connection_pool.release(conn)
+        self.channels.clear()
+        self.patterns.clear()
+
+    close = aclose
+    reset = aclose

@@ -1,0 +1,192 @@
+"""The same script of method calls through our clients and through redis-py: equal results.
+
+Against both servers (kvstore-server and redis-server), RESP2 and RESP3, with and without
+decode_responses; our memory:// transport is compared with redis-py on the real Redis; the
+AsyncClient must give the sync client's results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis
+
+from clients import AsyncClient, Client
+
+# (method, args, kwargs): every family of the method layer, replies of every shape (bool, int,
+# float, bytes, None, list, dict, set), and error replies (WRONGTYPE, ERR ...).
+SCRIPT = [
+    ("set", ("s", "v"), {}),
+    ("get", ("s",), {}),
+    ("set", ("s", "w"), {"nx": True}),
+    ("set", ("s", "x"), {"xx": True, "get": True}),
+    ("mset", ({"a": 1, "b": 2},), {}),
+    ("mget", (["a", "b", "zz"],), {}),
+    ("incr", ("n",), {}),
+    ("incrby", ("n", 5), {}),
+    ("incrbyfloat", ("f", 1.5), {}),
+    ("append", ("s", "!"), {}),
+    ("strlen", ("s",), {}),
+    ("getrange", ("s", 0, 1), {}),
+    ("exists", ("a", "b", "zz"), {}),
+    ("delete", ("a",), {}),
+    ("expire", ("b", 100), {}),
+    ("ttl", ("b",), {}),
+    ("persist", ("b",), {}),
+    ("type", ("b",), {}),
+    ("rename", ("b", "c"), {}),
+    ("hset", ("h",), {"mapping": {"f1": "1", "f2": "2"}}),
+    ("hget", ("h", "f1"), {}),
+    ("hgetall", ("h",), {}),
+    ("hincrby", ("h", "f1", 3), {}),
+    ("hincrbyfloat", ("h", "f2", 0.5), {}),
+    ("hkeys", ("h",), {}),
+    ("hmget", ("h", ["f1", "f2", "f3"]), {}),
+    ("hdel", ("h", "f1"), {}),
+    ("hexists", ("h", "f2"), {}),
+    ("rpush", ("l", 1, 2, 3), {}),
+    ("lpush", ("l", 0), {}),
+    ("lrange", ("l", 0, -1), {}),
+    ("lpop", ("l",), {}),
+    ("rpop", ("l", 2), {}),
+    ("llen", ("l",), {}),
+    ("lindex", ("l", 5), {}),
+    ("sadd", ("st", "a", "b", "c"), {}),
+    ("smembers", ("st",), {}),
+    ("sismember", ("st", "a"), {}),
+    ("srem", ("st", "a"), {}),
+    ("scard", ("st",), {}),
+    ("dump", ("s",), {}),
+    ("ping", (), {}),
+    ("echo", ("hi",), {}),
+    ("dbsize", (), {}),
+    ("lpush", ("s", "x"), {}),  # WRONGTYPE
+    ("incr", ("s",), {}),  # ERR value is not an integer
+    ("hincrbyfloat", ("h", "f2", "x"), {}),
+    ("getdel", ("s",), {}),
+    ("get", ("s",), {}),
+]
+
+
+def outcome(fn, *args, **kwargs):
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except redis.ResponseError as exc:  # redis-py drops the "ERR " prefix
+        return ("err", str(exc).removeprefix("ERR "))
+    except Exception as exc:  # ours: kvstore.errors.ResponseError and subclasses
+        return ("err", str(exc).removeprefix("ERR "))
+
+
+def run_script(client) -> list:
+    client.flushdb()
+    return [outcome(getattr(client, m), *a, **kw) for m, a, kw in SCRIPT]
+
+
+async def arun_script(client) -> list:
+    await client.flushdb()
+    out = []
+    for m, a, kw in SCRIPT:
+        try:
+            out.append(("ok", await getattr(client, m)(*a, **kw)))
+        except Exception as exc:
+            out.append(("err", str(exc).removeprefix("ERR ")))
+    return out
+
+
+def compare(ours: list, theirs: list, skip: tuple = ()) -> None:
+    for (m, a, _), got, want in zip(SCRIPT, ours, theirs):
+        if m in skip:  # kvstore's DUMP payload is its own format (RESTORE-compatible with itself)
+            assert type(got[1]) is type(want[1])
+            continue
+        assert got == want, f"{m}{a}: ours {got!r} != redis-py {want!r}"
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("decode", [False, True])
+def test_script_matches_redis_py(server, protocol, decode):
+    theirs = redis.Redis(port=server.port, protocol=protocol, decode_responses=decode)
+    ours = Client(port=server.port, protocol=protocol, decode_responses=decode)
+    try:
+        compare(run_script(ours), run_script(theirs))
+        assert asyncio.run(_async_script(server.port, protocol, decode)) == run_script(ours)
+    finally:
+        ours.close()
+        theirs.close()
+
+
+async def _async_script(port, protocol, decode):
+    async with AsyncClient(port=port, protocol=protocol, decode_responses=decode) as c:
+        return await arun_script(c)
+
+
+@pytest.mark.parametrize("decode", [False, True])
+def test_memory_transport_matches_redis_py(redis_server, decode):
+    theirs = redis.Redis(port=redis_server, decode_responses=decode)
+    ours = Client.from_url("memory://", decode_responses=decode)
+    try:
+        compare(run_script(ours), run_script(theirs), skip=("dump",))
+        amem = AsyncClient.from_url("memory://", decode_responses=decode)
+        assert asyncio.run(arun_script(amem)) == run_script(ours)
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_resp3_pairs_and_maps_are_resp2_shaped(redis_server):
+    """ZRANGE WITHSCORES / HRANDFIELD WITHVALUES nest pairs in RESP3; callbacks get RESP2."""
+    c2 = Client(port=redis_server)
+    c3 = Client(port=redis_server, protocol=3)
+    c2.flushdb()
+    c2.execute_command("ZADD", "z", 1.5, "a", 2, "b")
+    c2.hset("h", "f", "v")
+    for args in [("ZRANGE", "z", 0, -1, "WITHSCORES"), ("ZUNION", 1, "z", "WITHSCORES"),
+                 ("HRANDFIELD", "h", 1, "WITHVALUES"), ("CONFIG", "GET", "maxmemory"),
+                 ("ZSCORE", "z", "b")]:
+        assert c3.execute_command(*args) == c2.execute_command(*args), args
+    assert c3.execute_command("ZINCRBY", "z", 0.25, "b") == b"2.25"
+    assert c3.execute_command("ZPOPMIN", "z", 1) == [b"a", b"1.5"]
+    assert c2.execute_command("ZPOPMIN", "z", 1) == [b"b", b"2.25"]
+    c2.close()
+    c3.close()
+
+
+def test_select_auth_and_client_name_on_connect(server):
+    with Client(port=server.port, db=3, client_name="tester") as c:
+        c.set("k", "in3")
+        assert c.execute_command("CLIENT", "GETNAME") == b"tester"
+    with Client(port=server.port, db=0) as c0:
+        assert c0.get("k") != b"in3"
+        c0.execute_command("SELECT", 3)
+        assert c0.get("k") == b"in3"
+        c0.delete("k")
+
+
+def test_url_db_and_unix_and_errors(server):
+    with Client.from_url(f"kvstore://localhost:{server.port}/2") as c:
+        c.set("u", "2")
+    with Client.from_url(f"redis://localhost:{server.port}?db=2") as c:
+        assert c.get("u") == b"2"
+        c.delete("u")
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_pure_python_reader_gives_the_same_results(server, protocol, monkeypatch):
+    """The clients parse with make_reader() (hiredis when installed); the pure reader must give
+    the same results through the whole client stack."""
+    import clients.aconnection
+    import clients.connection
+    from kvstore.protocol import Reader
+    from kvstore.protocol.reader import make_reader
+
+    with Client(port=server.port, protocol=protocol) as c:
+        want = run_script(c)
+    pure = lambda **kw: Reader(**{**kw, "protocolError": Exception,  # noqa: E731
+                                  "replyError": __import__("kvstore").ResponseError})
+    monkeypatch.setattr(clients.connection, "make_reader", pure)
+    monkeypatch.setattr(clients.aconnection, "make_reader", pure)
+    assert make_reader is not pure
+    with Client(port=server.port, protocol=protocol) as c:
+        assert type(c.connection_pool.get_connection()._reader) is Reader
+        assert run_script(c) == want
+    assert asyncio.run(_async_script(server.port, protocol, False)) == want
