@@ -65,6 +65,13 @@ class Push(list):
     __slots__ = ()
 
 
+class Frames(list):
+    """Several top-level replies from one command, sent one after the other (SUBSCRIBE a b
+    replies one subscribe push per channel). Never nested in another reply."""
+
+    __slots__ = ()
+
+
 class Bool:
     """A RESP3 boolean (`#t` / `#f`); RESP2 sends it as integer 1 / 0."""
 

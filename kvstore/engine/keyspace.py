@@ -145,6 +145,8 @@ class Database:
             self.delete(key)
 
     def flush(self) -> None:
+        for listener in self.keyspace.flush_listeners:  # WATCH: touch keys about to go
+            listener(self, None)
         self.data = {}
         self.expires = {}
         self.volatile = []
@@ -199,6 +201,8 @@ class Keyspace:
         self._expire_cursor = 0
         self.expired_keys = 0  # INFO stats
         self.expired_listeners: list[Callable[[Database, bytes], None]] = []
+        # Called with (db, None) before a db is emptied and (a, b), (b, a) before a SWAPDB.
+        self.flush_listeners: list[Callable[[Database, Database | None], None]] = []
 
     def on_expired(self, db: Database, key: bytes) -> None:
         self.expired_keys += 1
@@ -213,6 +217,9 @@ class Keyspace:
     def swap(self, a: int, b: int) -> None:
         """SWAPDB: exchange contents; the Database objects (and their watchers) stay put."""
         da, db_ = self.dbs[a], self.dbs[b]
+        for listener in self.flush_listeners:
+            listener(da, db_)
+            listener(db_, da)
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da.volatile, db_.volatile = db_.volatile, da.volatile

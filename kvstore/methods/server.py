@@ -1,7 +1,313 @@
-"""Server methods (redis-py shapes)."""
+"""Server and connection methods (redis-py 8.1 shapes): ping, echo, info, config_*, client_*,
+slowlog_*, time, lastsave, command_*, auth, shutdown, ...
+
+Each builds argv (redis-py sends "CLIENT LIST" as one string that its connection splits; we pass
+the words separately) and shapes the RESP2 reply as redis-py's RESP2 callbacks do
+(redis/_parsers/helpers.py and response_callbacks.py). Commands without a callback there return
+the raw reply here too (CLIENT ID, CLIENT UNPAUSE, CONFIG REWRITE, ...).
+"""
 
 from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from ..errors import DataError
+from .base import bool_ok
+
+
+def _str(value: Any) -> Any:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def parse_info(reply: Any) -> dict:
+    """INFO text -> dict, with redis-py's value typing (int, float, sub-dicts for a=b,c=d)."""
+
+    def get_value(value: str) -> Any:
+        if "," not in value and "=" not in value:
+            try:
+                return float(value) if "." in value else int(value)
+            except ValueError:
+                return value
+        if "=" not in value:
+            return [get_value(v) for v in value.split(",") if v]
+        sub: dict = {}
+        for item in value.split(","):
+            if not item:
+                continue
+            if "=" in item:
+                k, v = item.rsplit("=", 1)
+                sub[k] = get_value(v)
+            else:
+                sub[item] = True
+        return sub
+
+    info: dict = {}
+    for line in _str(reply).splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if ":" in line:
+            key, value = line.split(":", 1)
+            if key == "cmdstat_host":
+                key, value = line.rsplit(":", 1)
+            if key == "module":
+                info.setdefault("modules", []).append(get_value(value))
+            else:
+                info[key] = get_value(value)
+        else:
+            info.setdefault("__raw__", []).append(line)
+    return info
+
+
+def parse_config_get(reply: Any) -> dict:
+    items = [_str(x) if x is not None else None for x in reply]
+    it = iter(items)
+    return dict(zip(it, it)) if items else {}
+
+
+def parse_client_list(reply: Any) -> list[dict]:
+    clients = []
+    for line in _str(reply).splitlines():
+        entry: dict = {}
+        last = None
+        for token in line.split(" "):
+            if "=" in token:
+                key, value = token.split("=", 1)
+                entry[key] = value
+                last = key
+            elif last is not None:
+                entry[last] += " " + token  # unix socket paths may contain spaces
+        if entry:
+            clients.append(entry)
+    return clients
+
+
+_CLIENT_INFO_INTS = {"id", "age", "idle", "db", "sub", "psub", "multi", "qbuf", "qbuf-free",
+                     "obl", "argv-mem", "oll", "omem", "tot-mem"}
+
+
+def parse_client_info(reply: Any) -> dict:
+    info: dict = {}
+    for item in _str(reply).strip().split():
+        key, value = item.split("=", 1)
+        info[key] = int(value) if key in _CLIENT_INFO_INTS else value
+    return info
+
+
+def parse_client_kill(reply: Any) -> bool | int:
+    if isinstance(reply, int):
+        return reply
+    return _str(reply) == "OK"
+
+
+def parse_slowlog_get(reply: Any) -> list[dict]:
+    out = []
+    for item in reply:
+        entry = {"id": item[0], "start_time": int(item[1]), "duration": int(item[2]),
+                 "command": b" ".join(item[3])}
+        if len(item) >= 6:
+            entry["client_address"] = item[4]
+            entry["client_name"] = item[5]
+        out.append(entry)
+    return out
+
+
+def parse_command(reply: Any) -> dict:
+    commands = {}
+    for c in reply:
+        name = _str(c[0])
+        entry = {"name": name, "arity": int(c[1]), "flags": [_str(f) for f in c[2]],
+                 "first_key_pos": c[3], "last_key_pos": c[4], "step_count": c[5]}
+        if len(c) > 6:
+            entry["acl_categories"] = [_str(x) for x in c[6]]
+        if len(c) > 7:
+            entry["tips"] = c[7]
+            entry["key_specifications"] = c[8]
+            entry["subcommands"] = c[9]
+        commands[name] = entry
+    return commands
+
+
+def timestamp_to_datetime(reply: Any) -> datetime.datetime | None:
+    if not reply:
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(int(reply))
+    except ValueError:
+        return None
 
 
 class ServerMethods:
     __slots__ = ()
+
+    def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- connection -------------------------------------------------------------------------
+
+    def ping(self, **kwargs):
+        return self.execute_command("PING", callback=lambda r: _str(r) == "PONG")
+
+    def echo(self, value, **kwargs):
+        return self.execute_command("ECHO", value)
+
+    def auth(self, password, username=None, **kwargs):
+        pieces = [username, password] if username is not None else [password]
+        return self.execute_command("AUTH", *pieces, callback=bool_ok)
+
+    def quit(self, **kwargs):
+        return self.execute_command("QUIT", callback=bool_ok)
+
+    def reset(self):
+        return self.execute_command("RESET", callback=_str)
+
+    # -- CLIENT -----------------------------------------------------------------------------
+
+    def client_id(self, **kwargs):
+        return self.execute_command("CLIENT", "ID")
+
+    def client_setname(self, name, **kwargs):
+        return self.execute_command("CLIENT", "SETNAME", name, callback=bool_ok)
+
+    def client_getname(self, **kwargs):
+        return self.execute_command("CLIENT", "GETNAME", callback=_str)
+
+    def client_setinfo(self, attr, value, **kwargs):
+        return self.execute_command("CLIENT", "SETINFO", attr, value, callback=bool_ok)
+
+    def client_info(self, **kwargs):
+        return self.execute_command("CLIENT", "INFO", callback=parse_client_info)
+
+    def client_list(self, _type=None, client_id=[], **kwargs):  # noqa: B006 - redis-py's default
+        args: list = []
+        if _type is not None:
+            types = ("normal", "master", "replica", "pubsub")
+            if str(_type).lower() not in types:
+                raise DataError(f"CLIENT LIST _type must be one of {types!r}")
+            args += [b"TYPE", _type]
+        if not isinstance(client_id, list):
+            raise DataError("client_id must be a list")
+        if client_id:
+            args.append(b"ID")
+            args += client_id
+        return self.execute_command("CLIENT", "LIST", *args, callback=parse_client_list)
+
+    def client_kill(self, address, **kwargs):
+        return self.execute_command("CLIENT", "KILL", address, callback=parse_client_kill)
+
+    def client_kill_filter(self, _id=None, _type=None, addr=None, skipme=None, laddr=None,
+                           user=None, maxage=None, **kwargs):
+        args: list = []
+        if _type is not None:
+            types = ("normal", "master", "slave", "replica", "pubsub")
+            if str(_type).lower() not in types:
+                raise DataError(f"CLIENT KILL type must be one of {types!r}")
+            args += [b"TYPE", _type]
+        if skipme is not None:
+            if not isinstance(skipme, bool):
+                raise DataError("CLIENT KILL skipme must be a bool")
+            args += [b"SKIPME", b"YES" if skipme else b"NO"]
+        for opt, value in ((b"ID", _id), (b"ADDR", addr), (b"LADDR", laddr), (b"USER", user),
+                           (b"MAXAGE", maxage)):
+            if value is not None:
+                args += [opt, value]
+        if not args:
+            raise DataError("CLIENT KILL <filter> <value> ... ... <filter> <value> must specify "
+                            "at least one filter")
+        return self.execute_command("CLIENT", "KILL", *args, callback=parse_client_kill)
+
+    def client_pause(self, timeout, all=True, **kwargs):  # noqa: A002 - redis-py's name
+        if not isinstance(timeout, int):
+            raise DataError("CLIENT PAUSE timeout must be an integer")
+        args = ["CLIENT", "PAUSE", str(timeout)]
+        if not all:
+            args.append("WRITE")
+        return self.execute_command(*args, callback=bool_ok)
+
+    def client_unpause(self, **kwargs):
+        return self.execute_command("CLIENT", "UNPAUSE")
+
+    def client_reply(self, reply, **kwargs):
+        if reply not in ("ON", "OFF", "SKIP"):
+            raise DataError("CLIENT REPLY must be one of 'ON', 'OFF', 'SKIP'")
+        return self.execute_command("CLIENT", "REPLY", reply)
+
+    def client_no_evict(self, mode):
+        return self.execute_command("CLIENT", "NO-EVICT", mode)
+
+    def client_no_touch(self, mode):
+        return self.execute_command("CLIENT", "NO-TOUCH", mode)
+
+    # -- server -----------------------------------------------------------------------------
+
+    def info(self, section=None, *args, **kwargs):
+        argv = ["INFO"] if section is None else ["INFO", section, *args]
+        return self.execute_command(*argv, callback=parse_info)
+
+    def config_get(self, pattern="*", *args, **kwargs):
+        return self.execute_command("CONFIG", "GET", pattern, *args, callback=parse_config_get)
+
+    def config_set(self, name, value, *args, **kwargs):
+        return self.execute_command("CONFIG", "SET", name, value, *args, callback=bool_ok)
+
+    def config_resetstat(self, **kwargs):
+        return self.execute_command("CONFIG", "RESETSTAT", callback=bool_ok)
+
+    def config_rewrite(self, **kwargs):
+        return self.execute_command("CONFIG", "REWRITE")
+
+    def time(self, **kwargs):
+        return self.execute_command("TIME", callback=lambda r: (int(r[0]), int(r[1])))
+
+    def lastsave(self, **kwargs):
+        return self.execute_command("LASTSAVE", callback=timestamp_to_datetime)
+
+    def slowlog_get(self, num=None, **kwargs):
+        args = ["SLOWLOG", "GET"] if num is None else ["SLOWLOG", "GET", num]
+        return self.execute_command(*args, callback=parse_slowlog_get)
+
+    def slowlog_len(self, **kwargs):
+        return self.execute_command("SLOWLOG", "LEN")
+
+    def slowlog_reset(self, **kwargs):
+        return self.execute_command("SLOWLOG", "RESET", callback=bool_ok)
+
+    def command(self, **kwargs):
+        return self.execute_command("COMMAND", callback=parse_command)
+
+    def command_count(self, **kwargs):
+        return self.execute_command("COMMAND", "COUNT")
+
+    def command_list(self, module=None, category=None, pattern=None):
+        pieces: list = []
+        for opt, value in (("MODULE", module), ("ACLCAT", category), ("PATTERN", pattern)):
+            if value is not None:
+                pieces += [opt, value]
+        if pieces:
+            pieces.insert(0, "FILTERBY")
+        return self.execute_command("COMMAND", "LIST", *pieces)
+
+    def command_getkeys(self, *args):
+        return self.execute_command("COMMAND", "GETKEYS", *args,
+                                    callback=lambda r: [_str(x) for x in r])
+
+    def command_docs(self, *args):
+        raise NotImplementedError("COMMAND DOCS is intentionally not implemented in the client.")
+
+    def shutdown(self, save=False, nosave=False, now=False, force=False, abort=False, **kwargs):
+        if save and nosave:
+            raise DataError("SHUTDOWN save and nosave cannot both be set")
+        args = ["SHUTDOWN"]
+        for flag, name in ((save, "SAVE"), (nosave, "NOSAVE"), (now, "NOW"), (force, "FORCE"),
+                           (abort, "ABORT")):
+            if flag:
+                args.append(name)
+        from ..errors import ConnectionError as KvConnectionError
+
+        try:
+            self.execute_command(*args)
+        except (KvConnectionError, OSError):
+            return None  # the server went away: what SHUTDOWN is for
+        from ..errors import KvstoreError
+
+        raise KvstoreError("SHUTDOWN seems to have failed.")

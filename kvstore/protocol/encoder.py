@@ -47,6 +47,7 @@ from kvstore.replies import (
     QUEUED,
     Bool,
     Error,
+    Frames,
     NullArray,
     Push,
     ScorePairs,
@@ -183,6 +184,12 @@ def _push(parts: list[bytes], value: Push, r3: bool) -> None:
     _array(parts, value, r3, b">" if r3 else b"*")
 
 
+def _frames(parts: list[bytes], value: Frames, r3: bool) -> None:
+    proto = 3 if r3 else 2
+    for item in value:
+        encode_into(parts, item, proto)
+
+
 def _map(parts: list[bytes], value: dict, r3: bool) -> None:
     parts.append(b"%%%d\r\n" % len(value) if r3 else b"*%d\r\n" % (2 * len(value)))
     proto = 3 if r3 else 2
@@ -224,6 +231,7 @@ _ENCODERS: dict[type, Callable[[list[bytes], Any, bool], None]] = {
     tuple: _array,
     SetReply: _set,
     Push: _push,
+    Frames: _frames,
     ScorePairs: _score_pairs,
     dict: _map,
 }

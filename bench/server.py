@@ -1,0 +1,202 @@
+"""kvstore-server vs redis-server under redis-benchmark, side by side.
+
+Question: how close is the Python server to Redis, in throughput and in CPU per request?
+
+Method. Both servers run at once, each pinned to core 0 (`taskset -c 0`), and redis-benchmark runs
+pinned to core 1, so the load generator never steals the server's core. For every test and mode
+the two servers are measured one after the other (interleaved, so drifts in machine load hit both)
+and each figure is the median of `--rounds` runs. Modes: `-c 50` (many clients, no pipelining),
+`-c 50 -P 16` (pipelining: the batching fast path), and `-c 1` (latency: p50 / p99 from
+redis-benchmark's --csv). Server CPU per request comes from /proc/PID/stat (utime + stime) read
+before and after each run. Tests whose commands kvstore does not have yet are reported as n/a.
+
+    python bench/server.py [--quick] [--requests N] [--rounds R] [--tests set,get,...]
+
+Prints a table and writes it as markdown to bench/results/server.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "rpush", "lpop", "rpop",
+         "sadd", "hset", "spop", "zadd", "zpopmin", "lrange_100", "mset"]
+# Commands each test needs (to skip tests kvstore cannot run yet).
+NEEDS = {"ping_inline": ["ping"], "ping_mbulk": ["ping"], "lrange_100": ["lpush", "lrange"]}
+# The CSV row name of each test.
+ROW = {"ping_inline": "PING_INLINE", "ping_mbulk": "PING_MBULK",
+       "lrange_100": "LRANGE_100 (first 100 elements)", "mset": "MSET (10 keys)"}
+MODES = [("c50", ["-c", "50"]), ("P16", ["-c", "50", "-P", "16"]), ("c1", ["-c", "1"])]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing on port {port}")
+
+
+def start_servers(workdir: str) -> dict[str, tuple[subprocess.Popen, int]]:
+    servers = {}
+    kv_port, redis_port = free_port(), free_port()
+    common = ["--save", "", "--appendonly", "no", "--dir", workdir]
+    kv = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "kvstore", "--port",
+                           str(kv_port), "--loglevel", "warning", *common],
+                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    rs = subprocess.Popen(["taskset", "-c", "0", "redis-server", "--port", str(redis_port),
+                           *common], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers["kvstore"] = (kv, kv_port)
+    servers["redis"] = (rs, redis_port)
+    for _, port in servers.values():
+        wait_port(port)
+    return servers
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def run_one(port: int, pid: int, test: str, mode: list[str], n: int) -> dict | None:
+    cmd = ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-n", str(n), "-t", test,
+           "--csv", *mode]
+    before = cpu_seconds(pid)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    cpu = cpu_seconds(pid) - before
+    want = ROW.get(test, test.upper())
+    for row in csv.DictReader(io.StringIO(out.stdout)):
+        if row.get("test") == want:
+            return {"rps": float(row["rps"]), "p50": float(row["p50_latency_ms"]),
+                    "p99": float(row["p99_latency_ms"]), "cpu_us": cpu / n * 1e6}
+    return None
+
+
+def available(tests: list[str]) -> set[str]:
+    from kvstore.commands import COMMANDS
+
+    return {t for t in tests if all(c.encode() in COMMANDS for c in NEEDS.get(t, [t]))}
+
+
+def median_of(results: list[dict]) -> dict:
+    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="-n 20000, 1 round")
+    ap.add_argument("--requests", "-n", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--tests", default=",".join(TESTS))
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "server.md"))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.requests, args.rounds = 20_000, 1
+    for tool in ("redis-server", "redis-benchmark", "taskset"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is required", file=sys.stderr)
+            return 1
+    tests = args.tests.split(",")
+    have = available(tests)
+    results: dict[tuple[str, str, str], dict | None] = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        servers = start_servers(workdir)
+        try:
+            for mode_name, mode in MODES:
+                # Latency runs use one client: fewer requests keep them short.
+                n = args.requests if mode_name != "c1" else max(args.requests // 5, 1000)
+                for test in tests:
+                    for name, (proc, port) in servers.items():
+                        if name == "kvstore" and test not in have:
+                            results[(mode_name, test, name)] = None
+                    runs: dict[str, list] = {"kvstore": [], "redis": []}
+                    for _ in range(args.rounds):
+                        for name, (proc, port) in servers.items():  # interleaved
+                            if name == "kvstore" and test not in have:
+                                continue
+                            r = run_one(port, proc.pid, test, mode, n)
+                            if r is not None:
+                                runs[name].append(r)
+                    for name in servers:
+                        if runs[name]:
+                            results[(mode_name, test, name)] = median_of(runs[name])
+                        else:
+                            results.setdefault((mode_name, test, name), None)
+                    print(f"  {mode_name:4} {test:12} done", file=sys.stderr)
+        finally:
+            for proc, _ in servers.values():
+                proc.terminate()
+                proc.wait(10)
+    text = render(results, tests, args)
+    print(text)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(text)
+    return 0
+
+
+def render(results: dict, tests: list[str], args) -> str:
+    lines = [
+        "# kvstore-server vs redis-server (redis-benchmark)",
+        "",
+        f"Each server pinned to core 0, redis-benchmark on core 1; -n {args.requests} "
+        f"(-c 1: n/5), median of {args.rounds} interleaved round(s). rps = requests/s; "
+        "CPU = server CPU microseconds per request (utime+stime from /proc); "
+        "ratio = kvstore / redis.",
+        "",
+    ]
+    for mode_name, title in (("c50", "-c 50"), ("P16", "-c 50 -P 16")):
+        lines += [f"## {title}", "",
+                  "| test | kvstore rps | redis rps | rps ratio | kvstore CPU us/req | "
+                  "redis CPU us/req | CPU ratio |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for test in tests:
+            k = results.get((mode_name, test, "kvstore"))
+            r = results.get((mode_name, test, "redis"))
+            if k is None or r is None:
+                lines.append(f"| {test} | n/a | {r['rps']:.0f} |" if r else f"| {test} | n/a |")
+                continue
+            lines.append(
+                f"| {test} | {k['rps']:.0f} | {r['rps']:.0f} | {k['rps'] / r['rps']:.0%} | "
+                f"{k['cpu_us']:.1f} | {r['cpu_us']:.1f} | {k['cpu_us'] / r['cpu_us']:.2f}x |")
+        lines.append("")
+    lines += ["## -c 1 latency (ms)", "",
+              "| test | kvstore p50 | redis p50 | kvstore p99 | redis p99 |",
+              "|---|---:|---:|---:|---:|"]
+    for test in tests:
+        k = results.get(("c1", test, "kvstore"))
+        r = results.get(("c1", test, "redis"))
+        if k is None or r is None:
+            lines.append(f"| {test} | n/a | | | |")
+            continue
+        lines.append(f"| {test} | {k['p50']:.3f} | {r['p50']:.3f} | {k['p99']:.3f} | "
+                     f"{r['p99']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

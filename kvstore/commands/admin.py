@@ -1,0 +1,415 @@
+"""Server administration commands: COMMAND, INFO, CONFIG, TIME, LASTSAVE, SLOWLOG, MONITOR,
+SHUTDOWN and DEBUG (SLEEP, SET-ACTIVE-EXPIRE).
+
+COMMAND replies are built from the command table (DESIGN decision 1), so they cannot drift from
+what dispatch does. Server-wide state (config, stats, slowlog) lives on the `Server`, reached as
+`ctx.client.server`; in the embedded store (`ctx.client` is None) the few commands that need it
+answer from a default configuration.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+
+from ..errors import SYNTAX, CommandError
+from ..replies import OK, Status
+from .args import to_int
+from .table import (
+    ADMIN, COMMANDS, FAST, LOADING, NOSCRIPT, STALE, Command, Context, command, container,
+    lookup,
+)
+
+# -- COMMAND --------------------------------------------------------------------------------------
+
+container("command", -1, LOADING | STALE, group="server")
+
+_CATEGORIES = {"string": "@string", "hash": "@hash", "list": "@list", "set": "@set",
+               "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
+               "generic": "@keyspace", "keys": "@keyspace", "connection": "@connection",
+               "server": "@admin", "pubsub": "@pubsub", "transactions": "@transaction"}
+
+
+def _info(cmd: Command) -> list:
+    """One COMMAND INFO entry: name, arity, flags, first, last, step, ACL categories, tips, key
+    specs, subcommands (Redis 7 layout)."""
+    ks = cmd.keyspec
+    cats = [Status(c) for c in (_CATEGORIES.get(cmd.group),) if c]
+    subs = [_info(s) for s in cmd.subcommands.values()]
+    return [cmd.name.encode(), cmd.arity, [Status(f) for f in cmd.flag_names()], ks.first,
+            ks.last, ks.step, cats, [], [], subs]
+
+
+def _docs(cmd: Command) -> dict:
+    doc = {b"summary": cmd.summary.encode(), b"since": b"1.0.0",
+           b"group": (cmd.group or "generic").encode(), b"complexity": b""}
+    if cmd.subcommands:
+        doc[b"subcommands"] = {s.name.encode(): _docs(s) for s in cmd.subcommands.values()}
+    return doc
+
+
+@command("command|count", 2, LOADING | STALE, group="server")
+def command_count(ctx: Context, argv: list[bytes]):
+    """COMMAND COUNT"""
+    return len(COMMANDS)
+
+
+@command("command|list", -2, LOADING | STALE, group="server")
+def command_list(ctx: Context, argv: list[bytes]):
+    """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"""
+    names = list(COMMANDS)
+    if len(argv) == 2:
+        return names
+    if len(argv) != 5 or argv[2].lower() != b"filterby":
+        raise CommandError(SYNTAX)
+    kind, arg = argv[3].lower(), argv[4]
+    if kind == b"module":
+        return []
+    if kind == b"aclcat":
+        cat = "@" + arg.decode("utf-8", "replace").lower()
+        return [n for n, c in COMMANDS.items() if _CATEGORIES.get(c.group) == cat]
+    if kind == b"pattern":
+        pat = arg.decode("utf-8", "replace").lower()
+        out = []
+        for n, c in COMMANDS.items():
+            if fnmatch.fnmatchcase(n.decode(), pat):
+                out.append(n)
+            out += [f"{n.decode()}|{s.decode()}".encode() for s in c.subcommands
+                    if fnmatch.fnmatchcase(f"{n.decode()}|{s.decode()}", pat)]
+        return out
+    raise CommandError(SYNTAX)
+
+
+@command("command|info", -2, LOADING | STALE, group="server")
+def command_info(ctx: Context, argv: list[bytes]):
+    """COMMAND INFO [command-name [command-name ...]]"""
+    if len(argv) == 2:
+        return [_info(c) for c in COMMANDS.values()]
+    return [_info(c) if c is not None else None for c in map(_find, argv[2:])]
+
+
+def _find(name: bytes) -> Command | None:
+    if b"|" in name:
+        parent, sub = name.lower().split(b"|", 1)
+        p = COMMANDS.get(parent)
+        return p.subcommands.get(sub) if p is not None else None
+    return COMMANDS.get(name.lower())
+
+
+@command("command|docs", -2, LOADING | STALE, group="server")
+def command_docs(ctx: Context, argv: list[bytes]):
+    """COMMAND DOCS [command-name [command-name ...]]"""
+    if len(argv) == 2:
+        return {n: _docs(c) for n, c in COMMANDS.items()}
+    out = {}
+    for name in argv[2:]:
+        c = _find(name)
+        if c is not None:
+            out[name.lower()] = _docs(c)
+    return out
+
+
+@command("command|getkeys", -4, LOADING | STALE, group="server")
+def command_getkeys(ctx: Context, argv: list[bytes]):
+    """COMMAND GETKEYS command [arg [arg ...]]"""
+    sub = argv[2:]
+    if COMMANDS.get(sub[0].lower()) is None:
+        raise CommandError("ERR Invalid command specified")
+    try:
+        cmd = lookup(sub)
+    except CommandError:
+        raise CommandError("ERR Invalid number of arguments specified for command") from None
+    keys = cmd.keys(sub)
+    if not keys:
+        raise CommandError("ERR The command has no key arguments")
+    return keys
+
+
+@command("command|help", 2, LOADING | STALE, group="server")
+def command_help(ctx: Context, argv: list[bytes]):
+    """COMMAND HELP"""
+    lines = ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "(no subcommand)", "    Return details about all Redis commands.",
+             "COUNT", "    Return the total number of commands in this Redis server.",
+             "LIST", "    Return a list of all commands in this Redis server.",
+             "INFO [<command-name> ...]",
+             "    Return details about multiple Redis commands.",
+             "DOCS [<command-name> ...]",
+             "    Return documentation details about multiple Redis commands.",
+             "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+             "HELP", "    Prints this help."]
+    return [Status(x) for x in lines]
+
+
+def _command_all(ctx: Context, argv: list[bytes]):
+    """COMMAND"""
+    return [_info(c) for c in COMMANDS.values()]
+
+
+# Bare COMMAND (no subcommand) lists everything: the container's own handler, which
+# `table.lookup` runs when a container with a handler gets no subcommand.
+COMMANDS[b"command"].handler = _command_all
+COMMANDS[b"command"].summary = "COMMAND"
+
+
+# -- INFO -----------------------------------------------------------------------------------------
+
+@command("info", -1, LOADING | STALE, group="server")
+def info(ctx: Context, argv: list[bytes]):
+    """INFO [section [section ...]]"""
+    from ..replies import Verbatim
+    from ..server.info import info_text
+
+    sections = [a.decode("utf-8", "replace").lower() for a in argv[1:]]
+    text = info_text(ctx, sections)
+    return Verbatim(text.encode()) if ctx.resp == 3 else text.encode()
+
+
+# -- CONFIG ---------------------------------------------------------------------------------------
+
+container("config", -2, group="server")
+
+
+def _config(ctx: Context):
+    """The Config in force: the server's, or one per embedded keyspace, created on first use,
+    whose encoding thresholds apply to that keyspace as CONFIG SET changes them."""
+    cfg = getattr(ctx.ks, "server_config", None)
+    if cfg is None:
+        from ..server.config import Config
+
+        cfg = ctx.ks.server_config = Config()
+        limits = ctx.ks.limits
+        for name, attr in (("hash-max-listpack-entries", "hash_entries"),
+                           ("hash-max-listpack-value", "hash_value"),
+                           ("set-max-intset-entries", "set_intset"),
+                           ("zset-max-listpack-entries", "zset_entries"),
+                           ("zset-max-listpack-value", "zset_value")):
+            cfg.on_change(name, lambda v, attr=attr: setattr(limits, attr, v))
+    return cfg
+
+
+@command("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def config_get(ctx: Context, argv: list[bytes]):
+    """CONFIG GET parameter [parameter ...]"""
+    cfg = _config(ctx)
+    out: dict[bytes, bytes] = {}
+    for pat in argv[2:]:
+        for name, value in cfg.matching(pat.decode("utf-8", "replace")).items():
+            out[name.encode()] = value.encode("utf-8", "surrogateescape")
+    return out
+
+
+@command("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def config_set(ctx: Context, argv: list[bytes]):
+    """CONFIG SET parameter value [parameter value ...]"""
+    from ..server.config import BY_NAME, ConfigError
+
+    if len(argv) % 2:
+        raise CommandError(SYNTAX)
+    cfg = _config(ctx)
+    pairs = []
+    seen = set()
+    for i in range(2, len(argv), 2):
+        raw = argv[i].decode("utf-8", "replace")
+        opt = BY_NAME.get(raw.lower())
+        if opt is None:
+            raise CommandError(f"ERR Unknown option or number of arguments for CONFIG SET - "
+                               f"'{raw}'")
+        if opt.name in seen:
+            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{raw}') - "
+                               "duplicate parameter")
+        seen.add(opt.name)
+        pairs.append((raw, opt, argv[i + 1].decode("utf-8", "surrogateescape")))
+    # Validate everything before applying anything: CONFIG SET is all or nothing.
+    for raw, opt, text in pairs:
+        try:
+            if not opt.mutable:
+                raise ConfigError("can't set immutable config")
+            opt.convert(text)
+        except ConfigError as exc:
+            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{raw}') - "
+                               f"{exc}") from None
+    for raw, opt, text in pairs:
+        cfg.set(opt.name, text)
+    return OK
+
+
+@command("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def config_resetstat(ctx: Context, argv: list[bytes]):
+    """CONFIG RESETSTAT"""
+    for cmd in COMMANDS.values():
+        for c in (cmd, *cmd.subcommands.values()):
+            c.calls = c.usec = c.failed = c.rejected = 0
+    if ctx.client is not None:
+        server = ctx.client.server
+        from ..server.server import Stats
+
+        server.stats = Stats()
+        ctx.ks.expired_keys = 0
+    return OK
+
+
+@command("config|rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def config_rewrite(ctx: Context, argv: list[bytes]):
+    """CONFIG REWRITE"""
+    from ..server.config import ConfigError
+
+    try:
+        _config(ctx).rewrite()
+    except ConfigError as exc:
+        raise CommandError(f"ERR {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"ERR Rewriting config file: {exc.strerror}") from None
+    return OK
+
+
+@command("config|help", 2, LOADING | STALE, group="server")
+def config_help(ctx: Context, argv: list[bytes]):
+    """CONFIG HELP"""
+    lines = ["CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their "
+             "values.", "SET <directive> <value>", "    Set the configuration <directive> to "
+             "<value>.", "RESETSTAT", "    Reset statistics reported by the INFO command.",
+             "REWRITE", "    Rewrite the configuration file.", "HELP", "    Prints this help."]
+    return [Status(x) for x in lines]
+
+
+# -- TIME, LASTSAVE -------------------------------------------------------------------------------
+
+@command("time", 1, LOADING | STALE | FAST, group="server")
+def time_(ctx: Context, argv: list[bytes]):
+    """TIME"""
+    ns = time.time_ns()
+    return [str(ns // 1_000_000_000).encode(), str(ns // 1000 % 1_000_000).encode()]
+
+
+@command("lastsave", 1, LOADING | STALE | FAST, group="server")
+def lastsave(ctx: Context, argv: list[bytes]):
+    """LASTSAVE"""
+    persistence = getattr(ctx.ks, "persistence", None)
+    if persistence is not None:
+        return persistence.lastsave
+    if ctx.client is not None:
+        return ctx.client.server.lastsave
+    return int(time.time())
+
+
+# -- SLOWLOG --------------------------------------------------------------------------------------
+
+container("slowlog", -2, ADMIN | LOADING | STALE, group="server")
+
+
+def _slowlog(ctx: Context):
+    return ctx.client.server.slowlog if ctx.client is not None else []
+
+
+@command("slowlog|get", -2, ADMIN | LOADING | STALE, group="server")
+def slowlog_get(ctx: Context, argv: list[bytes]):
+    """SLOWLOG GET [count]"""
+    if len(argv) > 3:
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for "
+                           f"'{argv[1].decode('utf-8', 'replace')}'. Try SLOWLOG HELP.")
+    count = 10
+    if len(argv) == 3:
+        count = to_int(argv[2], "ERR count should be greater than or equal to -1")
+        if count < -1:
+            raise CommandError("ERR count should be greater than or equal to -1")
+    entries = list(_slowlog(ctx))
+    if count != -1:
+        entries = entries[:count]
+    return [[e[0], e[1], e[2], list(e[3]), e[4], e[5]] for e in entries]
+
+
+@command("slowlog|len", 2, ADMIN | LOADING | STALE, group="server")
+def slowlog_len(ctx: Context, argv: list[bytes]):
+    """SLOWLOG LEN"""
+    return len(_slowlog(ctx))
+
+
+@command("slowlog|reset", 2, ADMIN | LOADING | STALE, group="server")
+def slowlog_reset(ctx: Context, argv: list[bytes]):
+    """SLOWLOG RESET"""
+    if ctx.client is not None:
+        ctx.client.server.slowlog.clear()
+    return OK
+
+
+@command("slowlog|help", 2, LOADING | STALE, group="server")
+def slowlog_help(ctx: Context, argv: list[bytes]):
+    """SLOWLOG HELP"""
+    lines = ["SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 "
+             "mean all).", "    Entries are made of:",
+             "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+             "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
+             "    Reset the slowlog.", "HELP", "    Prints this help."]
+    return [Status(x) for x in lines]
+
+
+# -- MONITOR, SHUTDOWN, DEBUG ---------------------------------------------------------------------
+
+@command("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def monitor(ctx: Context, argv: list[bytes]):
+    """MONITOR"""
+    if ctx.client is not None:
+        ctx.client.server.add_monitor(ctx.client)
+    return OK
+
+
+@command("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def shutdown(ctx: Context, argv: list[bytes]):
+    """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"""
+    flags = set()
+    for arg in argv[1:]:
+        opt = arg.lower().decode("utf-8", "replace")
+        if opt not in ("nosave", "save", "now", "force", "abort"):
+            raise CommandError(SYNTAX)
+        flags.add(opt)
+    if ("nosave" in flags and "save" in flags) or ("abort" in flags and len(flags) > 1):
+        raise CommandError(SYNTAX)
+    if "abort" in flags:
+        # Shutdown is immediate here (no replica wait to abort).
+        raise CommandError("ERR No shutdown in progress.")
+    if ctx.client is None:
+        raise CommandError("ERR SHUTDOWN is only available on a server")
+    client = ctx.client
+    client.server.request_shutdown(flags)
+    client.close_after_reply()
+    from ..server.client import DROP_LAST
+
+    client.state |= DROP_LAST  # Redis closes the connection without replying
+    return OK
+
+
+container("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+
+
+@command("debug|sleep", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_sleep(ctx: Context, argv: list[bytes]):
+    """DEBUG SLEEP seconds"""
+    try:
+        secs = float(argv[2])
+    except ValueError:
+        secs = 0.0
+    time.sleep(max(secs, 0.0))  # blocks the whole server on purpose, as in Redis
+    return OK
+
+
+@command("debug|set-active-expire", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_set_active_expire(ctx: Context, argv: list[bytes]):
+    """DEBUG SET-ACTIVE-EXPIRE <0 | 1>"""
+    ctx.ks.active_expire_enabled = bool(to_int(argv[2]))
+    return OK
+
+
+@command("debug|help", 2, LOADING | STALE, group="server")
+def debug_help(ctx: Context, argv: list[bytes]):
+    """DEBUG HELP"""
+    lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "SET-ACTIVE-EXPIRE <0|1>",
+             "    Setting it to 0 disables expiring keys in background when they are not",
+             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+             "    default.", "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals "
+             "allowed.", "HELP", "    Prints this help."]
+    return [Status(x) for x in lines]
+

@@ -1,0 +1,427 @@
+"""Connection commands: PING ECHO QUIT RESET HELLO AUTH and CLIENT.
+
+These act on the connection (`ctx.client`, a `kvstore.server.client.Client`), which the server
+attaches to each connection's Context. In the embedded store `ctx.client` is None: commands that
+only make sense on a connection then answer as a fresh default connection would.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import SYNTAX, CommandError
+from ..replies import OK, PONG, Status
+from .args import to_int
+from .table import (
+    ADMIN, FAST, LOADING, NO_AUTH, NOSCRIPT, STALE, Context, command, container,
+)
+
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+AUTH_NOPASS = ("ERR AUTH <password> called without any password configured for the default "
+               "user. Are you sure your configuration is correct?")
+HELLO_NOAUTH = ("NOAUTH HELLO must be called with the client already authenticated, otherwise "
+                "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+                "client and select the RESP protocol version at the same time")
+BAD_NAME = "ERR Client names cannot contain spaces, newlines or special characters."
+RESET = Status("RESET")
+REDIS_VERSION = b"7.2.4"
+
+
+def _requirepass(ctx: Context) -> str:
+    client = ctx.client
+    return client.server.config["requirepass"] if client is not None else ""
+
+
+def _check_password(ctx: Context, user: bytes | None, password: bytes) -> bool:
+    """The default user is the only one; with no requirepass it accepts any password."""
+    if user is not None and user != b"default":
+        return False
+    required = _requirepass(ctx)
+    return not required or password.decode("utf-8", "surrogateescape") == required
+
+
+@command("ping", -1, FAST | STALE, group="connection")
+def ping(ctx: Context, argv: list[bytes]):
+    """PING [message]"""
+    if len(argv) > 2:
+        raise CommandError("ERR wrong number of arguments for 'ping' command")
+    return PONG if len(argv) == 1 else argv[1]
+
+
+@command("echo", 2, FAST, group="connection")
+def echo(ctx: Context, argv: list[bytes]):
+    """ECHO message"""
+    return argv[1]
+
+
+@command("quit", -1, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+def quit_(ctx: Context, argv: list[bytes]):
+    """QUIT"""
+    if ctx.client is not None:
+        ctx.client.close_after_reply()
+    return OK
+
+
+@command("reset", 1, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+def reset(ctx: Context, argv: list[bytes]):
+    """RESET"""
+    ctx.select(0)
+    ctx.resp = 2
+    client = ctx.client
+    if client is not None:
+        from ..server.client import DROP_LAST, REPLY_OFF, SKIP_NEXT
+
+        client.state &= ~(REPLY_OFF | SKIP_NEXT | DROP_LAST)
+        client.name = b""
+        client.no_evict = client.no_touch = False
+        if client.monitor:
+            client.server.remove_monitor(client)
+        from ..server.states import reset_client  # leave MULTI, unwatch, unsubscribe
+
+        reset_client(client)
+        client.deauthenticate()
+    return RESET
+
+
+@command("auth", -2, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+def auth(ctx: Context, argv: list[bytes]):
+    """AUTH [username] password"""
+    if len(argv) > 3:
+        raise CommandError(SYNTAX)
+    if len(argv) == 2 and not _requirepass(ctx):
+        raise CommandError(AUTH_NOPASS)
+    user = argv[1] if len(argv) == 3 else None
+    if not _check_password(ctx, user, argv[-1]):
+        raise CommandError(WRONGPASS)
+    if ctx.client is not None:
+        ctx.client.authenticate()
+    return OK
+
+
+@command("hello", -1, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+def hello(ctx: Context, argv: list[bytes]):
+    """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
+    proto = ctx.resp
+    if len(argv) >= 2:
+        try:
+            proto = int(argv[1])
+        except ValueError:
+            raise CommandError("ERR Protocol version is not an integer or out of range") from None
+        if proto < 2 or proto > 3:
+            raise CommandError("NOPROTO unsupported protocol version")
+    creds = name = None
+    i = 2
+    while i < len(argv):
+        opt = argv[i].lower()
+        left = len(argv) - i - 1
+        if opt == b"auth" and left >= 2:
+            creds = (argv[i + 1], argv[i + 2])
+            i += 3
+        elif opt == b"setname" and left >= 1:
+            name = argv[i + 1]
+            i += 2
+        else:
+            opt_text = argv[i].decode("utf-8", "replace")
+            raise CommandError(f"ERR Syntax error in HELLO option '{opt_text}'")
+    client = ctx.client
+    if creds is not None:
+        if not _check_password(ctx, creds[0], creds[1]):
+            raise CommandError(WRONGPASS)
+        if client is not None:
+            client.authenticate()
+    elif client is not None and not client.authenticated:
+        raise CommandError(HELLO_NOAUTH)
+    if name is not None:
+        _check_name(name)
+        if client is not None:
+            client.name = name
+    ctx.resp = proto
+    return {
+        b"server": b"redis", b"version": REDIS_VERSION, b"proto": proto,
+        b"id": client.id if client is not None else 0, b"mode": b"standalone",
+        b"role": b"master", b"modules": [],
+    }
+
+
+def _check_name(name: bytes) -> None:
+    if any(c < 33 or c > 126 for c in name):
+        raise CommandError(BAD_NAME)
+
+
+# -- CLIENT ---------------------------------------------------------------------------------------
+
+container("client", -2, NOSCRIPT | LOADING | STALE, group="connection")
+
+_CLIENT_HELP = [
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME", "    Return the name of the current connection.",
+    "ID", "    Return the ID of the current connection.",
+    "INFO", "    Return information about the current client connection.",
+    "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "    * ID <client-id> [<client-id> ...]",
+    "      Return clients with specified IDs only.",
+    "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+    "SETNAME <name>", "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
+    "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
+    "HELP", "    Prints this help.",
+]
+
+_CLIENT_TYPES = {b"normal", b"master", b"replica", b"slave", b"pubsub"}
+
+
+def _server_clients(ctx: Context) -> list:
+    client = ctx.client
+    return list(client.server.clients.values()) if client is not None else []
+
+
+@command("client|help", 2, LOADING | STALE, group="connection")
+def client_help(ctx: Context, argv: list[bytes]):
+    """CLIENT HELP"""
+    return [Status(line) for line in _CLIENT_HELP]
+
+
+@command("client|id", 2, NOSCRIPT | LOADING | STALE, group="connection")
+def client_id(ctx: Context, argv: list[bytes]):
+    """CLIENT ID"""
+    return ctx.client.id if ctx.client is not None else 0
+
+
+@command("client|setname", 3, NOSCRIPT | LOADING | STALE, group="connection")
+def client_setname(ctx: Context, argv: list[bytes]):
+    """CLIENT SETNAME connection-name"""
+    _check_name(argv[2])
+    if ctx.client is not None:
+        ctx.client.name = argv[2]
+    return OK
+
+
+@command("client|getname", 2, NOSCRIPT | LOADING | STALE, group="connection")
+def client_getname(ctx: Context, argv: list[bytes]):
+    """CLIENT GETNAME"""
+    client = ctx.client
+    return client.name if client is not None and client.name else None
+
+
+@command("client|setinfo", 4, NOSCRIPT | LOADING | STALE, group="connection")
+def client_setinfo(ctx: Context, argv: list[bytes]):
+    """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>"""
+    attr = argv[2].lower()
+    if attr not in (b"lib-name", b"lib-ver"):
+        raise CommandError(f"ERR Unrecognized option '{argv[2].decode('utf-8', 'replace')}'")
+    value = argv[3]
+    if any(c < 33 or c > 126 for c in value):
+        raise CommandError(f"ERR {attr.decode()} cannot contain spaces, newlines or special "
+                           "characters.")
+    client = ctx.client
+    if client is not None:
+        if attr == b"lib-name":
+            client.lib_name = value.decode()
+        else:
+            client.lib_ver = value.decode()
+    return OK
+
+
+@command("client|info", 2, NOSCRIPT | LOADING | STALE, group="connection")
+def client_info(ctx: Context, argv: list[bytes]):
+    """CLIENT INFO"""
+    if ctx.client is None:
+        return b""
+    return (ctx.client.info_line() + "\n").encode()
+
+
+def _client_type(raw: bytes) -> str:
+    t = raw.lower()
+    if t not in _CLIENT_TYPES:
+        raise CommandError(f"ERR Unknown client type '{raw.decode('utf-8', 'replace')}'")
+    return "replica" if t == b"slave" else t.decode()
+
+
+@command("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")
+def client_list(ctx: Context, argv: list[bytes]):
+    """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]"""
+    clients = _server_clients(ctx)
+    if len(argv) == 4 and argv[2].lower() == b"type":
+        kind = _client_type(argv[3])
+        clients = [c for c in clients if c.kind == kind]
+    elif len(argv) >= 4 and argv[2].lower() == b"id":
+        ids = set()
+        for raw in argv[3:]:
+            try:
+                n = int(raw)
+            except ValueError:
+                raise CommandError("ERR Invalid client ID") from None
+            if n <= 0:
+                raise CommandError("ERR Invalid client ID")
+            ids.add(n)
+        clients = [c for c in clients if c.id in ids]
+    elif len(argv) != 2:
+        raise CommandError(SYNTAX)
+    return "".join(c.info_line() + "\n" for c in clients).encode()
+
+
+@command("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")
+def client_kill(ctx: Context, argv: list[bytes]):
+    """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA |
+    PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] |
+    [MAXAGE maxage]> [...]>"""
+    clients = _server_clients(ctx)
+    me = ctx.client
+    if len(argv) == 3:  # the old form: CLIENT KILL addr:port
+        addr = argv[2].decode("utf-8", "replace")
+        victims = [c for c in clients if c.addr == addr]
+        if not victims:
+            raise CommandError("ERR No such client")
+        _kill(victims, me)
+        return OK
+    if len(argv) % 2:
+        raise CommandError(SYNTAX)
+    skipme = True
+    tests = []
+    for i in range(2, len(argv), 2):
+        opt, val = argv[i].lower(), argv[i + 1]
+        if opt == b"id":
+            try:
+                cid = int(val)
+            except ValueError:
+                cid = 0
+            if cid <= 0:
+                raise CommandError("ERR client-id should be greater than 0")
+            tests.append(lambda c, cid=cid: c.id == cid)
+        elif opt == b"type":
+            kind = _client_type(val)
+            tests.append(lambda c, kind=kind: c.kind == kind)
+        elif opt == b"addr":
+            tests.append(lambda c, a=val.decode("utf-8", "replace"): c.addr == a)
+        elif opt == b"laddr":
+            tests.append(lambda c, a=val.decode("utf-8", "replace"): c.laddr == a)
+        elif opt == b"user":
+            tests.append(lambda c, u=val: u == b"default")
+        elif opt == b"skipme":
+            if val.lower() not in (b"yes", b"no"):
+                raise CommandError(SYNTAX)
+            skipme = val.lower() == b"yes"
+        elif opt == b"maxage":
+            try:
+                age = int(val)
+            except ValueError:
+                raise CommandError(SYNTAX) from None
+            now = time.time()
+            tests.append(lambda c, age=age: now - c.created >= age)
+        else:
+            raise CommandError(SYNTAX)
+    victims = [c for c in clients if all(t(c) for t in tests) and not (skipme and c is me)]
+    _kill(victims, me)
+    return len(victims)
+
+
+def _kill(victims: list, me) -> None:
+    for c in victims:
+        if c is me:
+            c.close_after_reply()  # Redis lets the killing client read its reply first
+        else:
+            c.kill()
+
+
+def _on_off(raw: bytes) -> bool:
+    v = raw.lower()
+    if v == b"on":
+        return True
+    if v == b"off":
+        return False
+    raise CommandError(SYNTAX)
+
+
+@command("client|no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")
+def client_no_evict(ctx: Context, argv: list[bytes]):
+    """CLIENT NO-EVICT <ON | OFF>"""
+    flag = _on_off(argv[2])
+    if ctx.client is not None:
+        ctx.client.no_evict = flag
+    return OK
+
+
+@command("client|no-touch", 3, NOSCRIPT | LOADING | STALE, group="connection")
+def client_no_touch(ctx: Context, argv: list[bytes]):
+    """CLIENT NO-TOUCH <ON | OFF>"""
+    flag = _on_off(argv[2])
+    if ctx.client is not None:
+        ctx.client.no_touch = flag
+    return OK
+
+
+@command("client|reply", 3, NOSCRIPT | LOADING | STALE, group="connection")
+def client_reply(ctx: Context, argv: list[bytes]):
+    """CLIENT REPLY <ON | OFF | SKIP>"""
+    mode = argv[2].lower()
+    if mode not in (b"on", b"off", b"skip"):
+        raise CommandError(SYNTAX)
+    client = ctx.client
+    if client is None:
+        return OK
+    from ..server.client import DROP_LAST, REPLY_OFF, SKIP_NEXT
+
+    if mode == b"on":
+        client.state &= ~(REPLY_OFF | SKIP_NEXT | DROP_LAST)
+    elif mode == b"off":
+        client.state |= REPLY_OFF | DROP_LAST
+    else:
+        client.state |= SKIP_NEXT | DROP_LAST
+    return OK
+
+
+@command("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")
+def client_pause(ctx: Context, argv: list[bytes]):
+    """CLIENT PAUSE timeout [WRITE | ALL]"""
+    ms = to_int(argv[2], "ERR timeout is not an integer or out of range")
+    if ms < 0:
+        raise CommandError("ERR timeout is negative")
+    write_only = False
+    if len(argv) == 4:
+        mode = argv[3].lower()
+        if mode not in (b"write", b"all"):
+            raise CommandError(SYNTAX)
+        write_only = mode == b"write"
+    elif len(argv) > 4:
+        raise CommandError(SYNTAX)
+    if ctx.client is not None:
+        ctx.client.server.pause(time.time() + ms / 1000.0, write_only)
+    return OK
+
+
+@command("client|unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")
+def client_unpause(ctx: Context, argv: list[bytes]):
+    """CLIENT UNPAUSE"""
+    if ctx.client is not None:
+        ctx.client.server.unpause()
+    return OK
+
+

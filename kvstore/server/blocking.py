@@ -1,0 +1,390 @@
+"""Blocking commands (BLPOP & co.) and WATCH: what the server does when keys change.
+
+Theory of operation.
+
+A blocked client is a `Waiter`: its client, database, keys, the type it waits for (List or
+ZSet), the `serve(ctx, key)` function that tries the non-blocking pop for it (None = still nothing)
+and its timeout timer. `Database.blocked` maps key -> list of waiters in arrival order, so
+clients are served FIFO per key, as in Redis. Invariant: a waiter is in `db.blocked[k]` for
+each of its keys iff it is `client.waiter`; no list in `db.blocked` is empty.
+
+While blocked, the client has the BLOCKED state bit: the rest of its batch is stashed in
+`client.pending` and later input is held (`client.held`), exactly as Redis leaves it in the
+query buffer. When it is unblocked (served, timed out, CLIENT UNBLOCK, ...) its reply is written
+at once and `resume` runs the stashed commands on the next loop iteration.
+
+Key changes are seen through ONE hook in `server.write_hooks` (`on_write`), installed only while
+someone watches a key or is blocked, so plain writes pay nothing when neither is in use. After a
+write that changed something it marks watchers of the command's keys dirty (WATCH) and queues
+the keys that have waiters; `serve_ready` then serves them (after EXEC as a whole for a
+transaction, like Redis's `handleClientsBlockedOnKeys`). A served pop is itself a write: it is
+propagated (its effects are the non-blocking equivalent, set by the list/zset helpers), which may
+make further keys ready (BLMOVE into a key others wait on): the loop runs until no key is ready.
+Commands without key positions that can change many keys (FLUSH*, SWAPDB, MOVE's target db) are
+handled by looking at every watched/blocked key of the databases involved.
+
+Timeouts use `loop.call_later` (no polling); a timed-out client gets a null array (RESP3 `_`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from ..commands.table import WRITE, lookup
+from ..errors import CommandError, ProtocolError
+from ..numbers import parse_long_double
+from ..replies import NULL_ARRAY, Error
+from .pubsub import deliver
+
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NEGATIVE = "ERR timeout is negative"
+UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+_LLONG_MAX = (1 << 63) - 1
+
+# Commands that may change keys their key spec does not show.
+_WIDE = {b"flushdb", b"flushall", b"swapdb", b"move"}
+
+
+def parse_timeout(arg: bytes) -> int:
+    """Redis 7.0 `getTimeoutFromObjectOrReply` (seconds): milliseconds, 0 = forever.
+
+    The value is a long double; ms = ceil(value * 1000). Like Redis on x86, a value too big for a
+    long long (or inf) converts to LLONG_MIN, hence "timeout is negative"."""
+    try:
+        value = parse_long_double(arg)
+    except ValueError:
+        raise CommandError(TIMEOUT_NOT_FLOAT) from None
+    if isinstance(value, float):  # +-inf
+        raise CommandError(TIMEOUT_NEGATIVE)
+    ms = math.ceil(value * 1000)
+    if ms < 0 or ms > _LLONG_MAX:
+        raise CommandError(TIMEOUT_NEGATIVE)
+    return ms
+
+
+class Waiter:
+    __slots__ = ("client", "db", "keys", "cls", "serve", "argv", "timer")
+
+    def __init__(self, client, db, keys, cls, serve, argv) -> None:
+        self.client = client
+        self.db = db
+        self.keys = keys
+        self.cls = cls
+        self.serve = serve
+        self.argv = argv
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class KeyWatch:
+    """The server's WATCH and blocking registries and the write hook. One per server."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.blocked_count = 0
+        self.watching_count = 0  # clients with at least one watched key
+        self.ready: list[tuple[object, bytes]] = []
+        self.defer = False       # inside EXEC: serve after the whole transaction
+        self._serving = False
+        self._hooked = False
+        server.ks.expired_listeners.append(self._expired)
+        server.ks.flush_listeners.append(self._flushing)
+
+    # -- the hook -------------------------------------------------------------------------------
+
+    def update_hook(self) -> None:
+        """Keep `on_write` in `server.write_hooks` only while it has work to do."""
+        want = bool(self.blocked_count or self.watching_count)
+        hooks = self.server.write_hooks
+        if want and not self._hooked:
+            hooks.append(self.on_write)  # last, so the write is logged before a served pop
+            self._hooked = True
+        elif not want and self._hooked:
+            hooks.remove(self.on_write)
+            self._hooked = False
+
+    def on_write(self, ctx, argv: list[bytes]) -> None:
+        """After a write command that changed the keyspace."""
+        name = argv[0].lower()
+        if name in _WIDE:
+            self._wide(ctx, name, argv)
+        else:
+            try:
+                cmd = lookup(argv)
+            except CommandError:
+                return  # MULTI / EXEC markers, nothing else
+            if not cmd.flags & WRITE:
+                return
+            db = ctx.db
+            keys = cmd.keys(argv)
+            if db.watched:
+                touch(db, keys)
+            if db.blocked:
+                blocked = db.blocked
+                self.ready += [(db, k) for k in keys if k in blocked]
+        if self.ready and not self.defer:
+            self.serve_ready()
+
+    def _wide(self, ctx, name: bytes, argv: list[bytes]) -> None:
+        ks = ctx.ks
+        if name == b"move":
+            dbs = [ctx.db]
+            try:
+                dbs.append(ks.dbs[int(argv[2])])
+            except (ValueError, IndexError):
+                pass
+            for db in dbs:
+                if db.watched:
+                    touch(db, [argv[1]])
+        else:
+            dbs = ks.dbs  # FLUSH*/SWAPDB watchers were touched by `_flushing`
+        for db in dbs:
+            if db.blocked:
+                self.ready += [(db, k) for k in db.blocked]
+
+    def _flushing(self, db, other) -> None:
+        """Before FLUSHDB/FLUSHALL empties `db` (other None) or SWAPDB swaps it with `other`:
+        Redis `touchAllWatchedKeysInDb` touches watched keys that exist in either."""
+        if not db.watched:
+            return
+        for key in [k for k in db.watched if k in db.data or (other is not None
+                                                               and k in other.data)]:
+            touch(db, [key])
+
+    def _expired(self, db, key: bytes) -> None:
+        # Redis deleteExpiredKeyAndPropagate -> signalModifiedKey: an expiry breaks WATCH.
+        if db.watched and key in db.watched:
+            touch(db, [key], expired=True)
+
+    # -- blocking -------------------------------------------------------------------------------
+
+    def block(self, ctx, keys: list[bytes], timeout_ms: int, cls, serve, argv) -> None:
+        """Block ctx's client on keys until serve(ctx) returns a reply or the timeout passes."""
+        from .client import BLOCKED, DROP_LAST
+
+        client = ctx.client
+        db = ctx.db
+        seen = []
+        for key in keys:
+            if key not in seen:
+                seen.append(key)
+        w = Waiter(client, db, seen, cls, serve, argv)
+        for key in seen:
+            db.blocked.setdefault(key, []).append(w)
+        client.waiter = w
+        client.state |= BLOCKED | DROP_LAST  # the blocking command's own reply comes later
+        if timeout_ms:
+            loop = asyncio.get_running_loop()
+            w.timer = loop.call_later(timeout_ms / 1000.0, self._timed_out, w)
+        self.blocked_count += 1
+        self.update_hook()
+
+    def unblock(self, w: Waiter) -> None:
+        from .client import BLOCKED
+
+        db = w.db
+        for key in w.keys:
+            waiters = db.blocked.get(key)
+            if waiters is not None:
+                try:
+                    waiters.remove(w)
+                except ValueError:
+                    pass
+                if not waiters:
+                    del db.blocked[key]
+        if w.timer is not None:
+            w.timer.cancel()
+        client = w.client
+        client.waiter = None
+        client.state &= ~BLOCKED
+        self.blocked_count -= 1
+        self.update_hook()
+
+    def finish(self, w: Waiter, reply) -> None:
+        """Unblock with `reply`, then let the client run what it sent meanwhile."""
+        self.unblock(w)
+        client = w.client
+        if client.transport is not None:
+            deliver(client, reply)
+            asyncio.get_running_loop().call_soon(resume, client)
+
+    def _timed_out(self, w: Waiter) -> None:
+        w.timer = None
+        if w.client.waiter is w:
+            self.finish(w, NULL_ARRAY)
+
+    def client_unblock(self, client, error: bool) -> bool:
+        """CLIENT UNBLOCK id [TIMEOUT|ERROR]. Returns whether the client was blocked."""
+        w = getattr(client, "waiter", None)
+        if w is None:
+            return False
+        self.finish(w, Error(UNBLOCKED) if error else NULL_ARRAY)
+        return True
+
+    def drop_client(self, client) -> None:
+        """A disconnecting client leaves no trace."""
+        w = getattr(client, "waiter", None)
+        if w is not None:
+            self.unblock(w)
+        unwatch(client)
+
+    def serve_ready(self) -> None:
+        """Serve waiters on ready keys, FIFO per key, until no key is ready."""
+        if self._serving:
+            return  # the outer loop will get to keys made ready by a served pop
+        self._serving = True
+        try:
+            while self.ready:
+                ready, self.ready = self.ready, []
+                for db, key in ready:
+                    self._serve_key(db, key)
+        finally:
+            self._serving = False
+
+    def _serve_key(self, db, key: bytes) -> None:
+        ks = self.server.ks
+        while True:
+            waiters = db.blocked.get(key)
+            if not waiters:
+                return
+            value = db.lookup(key, ks.clock())
+            if value is None:
+                return
+            w = waiters[0]
+            if type(value) is not w.cls:
+                return  # a key of another type: Redis 7.0 leaves the waiters blocked
+            ctx = w.client.ctx
+            ctx.now = ks.clock()
+            ctx.effects = None
+            dirty = ks.dirty
+            try:
+                reply = w.serve(ctx, key)
+            except CommandError as exc:
+                reply = Error(str(exc))
+            if reply is None:  # cannot happen for a ready key of the right type; be safe
+                return
+            self.finish(w, reply)
+            if ks.dirty != dirty and self.server.write_hooks:
+                self.server.propagate(ctx, w.argv)
+
+
+# -- WATCH ---------------------------------------------------------------------------------------
+
+def watch(client, db, key: bytes, now: int) -> None:
+    """WATCH one key (no-op if already watched). Remembers whether it was already expired
+    (Redis: such a key does not fail EXEC by being expired)."""
+    for wdb, wkey, _ in client.watched:
+        if wdb is db and wkey == key:
+            return
+    when = db.expires.get(key)
+    expired = when is not None and when <= now
+    client.watched.append([db, key, expired])
+    db.watched.setdefault(key, set()).add(client)
+    keywatch = client.server.keywatch
+    if len(client.watched) == 1:
+        keywatch.watching_count += 1
+        keywatch.update_hook()
+
+
+def unwatch(client) -> None:
+    if not client.watched:
+        client.dirty_cas = False
+        return
+    for db, key, _ in client.watched:
+        clients = db.watched.get(key)
+        if clients is not None:
+            clients.discard(client)
+            if not clients:
+                del db.watched[key]
+    client.watched = []
+    client.dirty_cas = False
+    keywatch = client.server.keywatch
+    keywatch.watching_count -= 1
+    keywatch.update_hook()
+
+
+def touch(db, keys, expired: bool = False) -> None:
+    """Mark the watchers of keys dirty (Redis `touchWatchedKey`)."""
+    watched = db.watched
+    for key in keys:
+        clients = watched.get(key)
+        if not clients:
+            continue
+        for client in clients:
+            for entry in client.watched:
+                if entry[0] is db and entry[1] == key and entry[2]:
+                    # Watched while already expired: its deletion is not a change.
+                    if key not in db.data or expired:
+                        entry[2] = False
+                        break
+                    client.dirty_cas = True
+                    break
+            else:
+                client.dirty_cas = True
+
+
+def watched_key_expired(client, now: int) -> bool:
+    """Redis `isWatchedKeyExpired`, at EXEC."""
+    for db, key, was_expired in client.watched:
+        if not was_expired:
+            when = db.expires.get(key)
+            if when is not None and when <= now:
+                return True
+    return False
+
+
+# -- resuming a client after it was unblocked ---------------------------------------------------
+
+class _Replay:
+    """Stands in for a client's parser: first the commands stashed while it was blocked, then
+    whatever the real parser holds."""
+
+    def __init__(self, pending: list[list[bytes]], parser) -> None:
+        self.pending = pending
+        self.parser = parser
+
+    def feed(self, data) -> None:
+        self.parser.feed(data)
+
+    def buffered(self) -> int:
+        return self.parser.buffered()
+
+    def get_commands(self):
+        if self.pending is not None:
+            batch, self.pending = self.pending, None
+            try:
+                batch += self.parser.get_commands()  # the loop expects one call to get all
+            except ProtocolError:
+                pass  # the parser keeps the error and raises it on the next call
+            return batch
+        return self.parser.get_commands()
+
+    def __getattr__(self, name):
+        return getattr(self.parser, name)
+
+
+def resume(client) -> None:
+    """Run what an unblocked client sent while it was blocked (stashed commands, held input)."""
+    from .client import BLOCKED, CLOSING
+
+    if client.state & (BLOCKED | CLOSING) or client.transport is None:
+        return
+    pending, client.pending = client.pending, []
+    held, client.held = client.held, []
+    parser = client.parser
+    if held:
+        parser.feed(b"".join(held))
+    if client.reading_paused and not client.server.paused_until:
+        client.reading_paused = False
+        client.transport.resume_reading()
+    if not pending and not held:
+        return
+    if pending:
+        client.parser = _Replay(pending, parser)
+    try:
+        client.data_received(b"")
+    finally:
+        client.parser = parser
+
+
+__all__ = ["KeyWatch", "Waiter", "parse_timeout", "resume", "touch", "unwatch", "watch"]

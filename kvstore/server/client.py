@@ -1,0 +1,434 @@
+"""One client connection: its state and its `asyncio.Protocol`, which is the server's hot path.
+
+`data_received` feeds the parser, runs every complete command with no await between them, encodes
+each reply into one list and writes the batch with ONE `transport.write` (DESIGN decisions 2, 4).
+A command error becomes `-ERR ...` and the connection stays; a protocol error is replied after
+the good commands before it, then the connection closes (Redis `networking.c`).
+
+The per-command path checks one integer, `state`, that is non-zero only when the connection needs
+special handling (not yet authenticated, CLIENT REPLY OFF/SKIP, closing; MULTI, pub/sub and
+blocked states will add bits here), and one server-wide flag, `server.gate`, raised only while a
+MONITOR is attached or maxmemory is set. Everything else (stats, slowlog) is a few integer
+operations per command.
+
+Flow control: the transport's high-water mark makes asyncio call `pause_writing`; we then stop
+reading from that client, so a client that pipelines without reading its replies cannot make the
+server buffer them without bound. Output-buffer limits per client class (hard, soft + seconds)
+are enforced after each batch and by the server's cron.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from time import perf_counter_ns
+
+from ..commands.table import COMMANDS, WRITE, Context, lookup
+from ..errors import CommandError, wrong_args
+from ..replies import OK, PONG, QUEUED, Status
+from ..errors import ProtocolError
+from ..protocol import RequestParser, encode_into
+
+# `state` bits: any of them sends a command through `_special`.
+NEEDS_AUTH = 1
+REPLY_OFF = 2
+SKIP_NEXT = 4        # CLIENT REPLY SKIP: drop the reply of the next command
+CLOSING = 8
+DROP_LAST = 16       # drop the reply of the command that just ran
+MULTI = 32           # inside MULTI: commands are queued (states.py)
+SUBSCRIBED = 64      # RESP2 with subscriptions: only (un)subscribe, PING, QUIT, RESET
+BLOCKED = 128        # waiting in BLPOP & co.: later commands wait too (blocking.py)
+_TXPS = MULTI | SUBSCRIBED | BLOCKED
+
+# A transport holding more than this many unsent bytes pauses reading from its client.
+WRITE_HIGH_WATER = 4 * 1024 * 1024
+WRITE_LOW_WATER = 1024 * 1024
+
+# Commands allowed before AUTH when requirepass is set (Redis: the no-auth flag).
+_NO_AUTH = {b"auth", b"hello", b"quit", b"reset"}
+
+PROTECTED_DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted from the "
+    b"loopback interface. If you want to connect from external computers to Redis you may adopt "
+    b"one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    b"SET protected-mode no' from the loopback interface by connecting to Redis from the same "
+    b"host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    b"internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    b"you can just disable the protected mode by editing the Redis configuration file, and "
+    b"setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    b"started the server manually just for testing, restart it with the '--protected-mode no' "
+    b"option. 4) Setup a an authentication password for the default user. NOTE: You only need "
+    b"to do one of the above things in order for the server to start accepting connections from "
+    b"the outside.\r\n"
+)
+NOAUTH = b"-NOAUTH Authentication required.\r\n"
+MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
+
+# Pre-encoded constant replies (DESIGN decision 4).
+_STATUS_BYTES = {OK: b"+OK\r\n", PONG: b"+PONG\r\n", QUEUED: b"+QUEUED\r\n"}
+
+# Command lookups by the exact bytes clients send ("GET", "get", ...), for plain commands only:
+# containers (CLIENT, CONFIG) resolve their subcommand through `lookup`. Bounded, so random
+# command names cannot grow it.
+_CACHE: dict[bytes, object] = {}
+_CACHE_MAX = 4096
+
+
+def _error_line(text: str) -> bytes:
+    # Redis never lets a newline into an error line (it would desync the protocol).
+    return b"-%s\r\n" % text.replace("\r", " ").replace("\n", " ").encode("utf-8", "replace")
+
+
+def _is_local(host: str) -> bool:
+    return host.startswith("127.") or host in ("::1", "localhost") or host.startswith("::ffff:127.")
+
+
+class Client(asyncio.Protocol):
+    """A connection. Attributes are read by CLIENT LIST/INFO and the connection commands."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.id = server.next_client_id()
+        self.ctx = Context(server.ks, 0, client=self)
+        self.authenticated = not server.config["requirepass"]
+        self.parser = RequestParser(
+            max_bulk_len=server.config["proto-max-bulk-len"], authenticated=self.authenticated)
+        self.state = 0 if self.authenticated else NEEDS_AUTH
+        self.transport: asyncio.Transport | None = None
+        self.name = b""
+        self.lib_name = ""
+        self.lib_ver = ""
+        self.created = time.time()
+        self.last_interaction = time.monotonic()
+        self.addr = self.laddr = ""
+        self.fd = -1
+        self.unix = False
+        self.last_cmd = None  # the Command last run (CLIENT LIST cmd=)
+        self.monitor = False
+        self.no_evict = self.no_touch = False
+        self.reading_paused = False
+        self.obuf_soft_since = 0.0   # when the soft output limit was first passed, 0 = not over
+        self.kind = "normal"
+        self.held: list[bytes] = []  # data received during CLIENT PAUSE (or while blocked)
+        # Transactions, pub/sub, blocking (server/states.py, pubsub.py, blocking.py).
+        self.queue: list = []        # MULTI: (Command, argv) queued for EXEC
+        self.multi_error = False     # a queued command was rejected: EXEC aborts
+        self.watched: list = []      # [db, key, expired-at-WATCH] per watched key
+        self.dirty_cas = False       # a watched key changed: EXEC fails
+        self.subs: dict[bytes, None] = {}
+        self.psubs: dict[bytes, None] = {}
+        self.waiter = None           # blocking.Waiter while blocked
+        self.pending: list = []      # commands received after the blocking one
+        self.out: list | None = None  # the batch's reply parts while it runs (pubsub.deliver)
+        if server.notifier.flags:
+            server.notifier.attach(self)
+
+    # -- asyncio callbacks ---------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+        server = self.server
+        sock = transport.get_extra_info("socket")
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            self.addr = f"{peer[0]}:{peer[1]}" if ":" not in peer[0] else f"{peer[0]}:{peer[1]}"
+            local = transport.get_extra_info("sockname")
+            self.laddr = f"{local[0]}:{local[1]}"
+            host = peer[0]
+        else:
+            self.unix = True
+            self.addr = f"{server.config['unixsocket']}:0"
+            self.laddr = self.addr
+            host = "127.0.0.1"
+        if sock is not None:
+            self.fd = sock.fileno()
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
+        server.clients[self.id] = self
+        if len(server.clients) > server.config["maxclients"]:
+            server.stats.rejected_conn += 1
+            self._refuse(MAX_CLIENTS)
+            return
+        if server.config["protected-mode"] and not server.config["requirepass"] \
+                and not _is_local(host):
+            server.log.warning("Possible SECURITY ATTACK detected. ... (protected mode denied "
+                               "a connection from %s)", self.addr)
+            self._refuse(PROTECTED_DENIED)
+            return
+        server.stats.connections += 1
+
+    def _refuse(self, message: bytes) -> None:
+        self.state |= CLOSING
+        self.transport.write(message)  # type: ignore[union-attr]
+        self.transport.close()  # type: ignore[union-attr]
+
+    def connection_lost(self, exc) -> None:
+        self.state |= CLOSING
+        server = self.server
+        server.clients.pop(self.id, None)
+        if self.monitor:
+            server.remove_monitor(self)
+        if self.watched or self.waiter is not None or self.subs or self.psubs:
+            from .states import disconnect
+
+            disconnect(self)
+        self.transport = None
+
+    def pause_writing(self) -> None:
+        # The client is not reading its replies: stop reading its requests until it drains.
+        if self.transport is not None and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and self.reading_paused:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def hold(self, data: bytes) -> None:
+        """Keep data that arrived during CLIENT PAUSE; `release` runs it at unpause."""
+        self.held.append(data)
+        if self.transport is not None and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        if self.transport is not None and self.reading_paused:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        if held:
+            self.data_received(b"".join(held))
+
+    def eof_received(self):
+        return False  # close our side too, as Redis does on read of 0 bytes
+
+    # -- the hot path --------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:  # noqa: C901 - the hot loop, kept flat on purpose
+        if self.state & CLOSING:
+            return
+        server = self.server
+        if server.paused_until or self.state & BLOCKED:  # CLIENT PAUSE / blocked: hold it
+            self.hold(data)
+            return
+        parser = self.parser
+        parser.feed(data)
+        self.last_interaction = server.now_mono
+        server.stats.net_input += len(data)
+        parts: list[bytes] = []
+        append = parts.append
+        self.out = parts  # a message published to ourselves goes in order with our replies
+        ctx = self.ctx
+        ks = ctx.ks
+        cache_get = _CACHE.get
+        clock_ns = perf_counter_ns
+        error = None
+        mark = 0
+        closing = False
+        while True:
+            # Authenticated, one call returns every complete command; before AUTH the parser
+            # returns one at a time (its limits depend on the command before), so loop.
+            authenticated = parser.authenticated
+            try:
+                batch = parser.get_commands()
+            except ProtocolError as exc:
+                error = str(exc)
+                break
+            if not batch:
+                break
+            # "Now" is read once per batch (a pipeline runs within a millisecond), and again
+            # after any command slower than a millisecond, so expiry stays exact to the ms.
+            now = ks.clock()
+            for argv in batch:
+                if self.state or server.gate:
+                    if self._special(argv, parts, mark):
+                        mark = len(parts)
+                        continue
+                    if self.state & CLOSING:
+                        closing = True
+                        break
+                mark = len(parts)
+                name = argv[0]
+                cmd = cache_get(name)
+                try:
+                    if cmd is None:
+                        cmd = lookup(argv)
+                        if not cmd.subcommands and COMMANDS.get(name.lower()) is cmd \
+                                and len(_CACHE) < _CACHE_MAX:
+                            _CACHE[name] = cmd
+                    else:
+                        arity = cmd.arity
+                        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+                            raise wrong_args(cmd.name)
+                except CommandError as exc:
+                    server.count_error(str(exc), cmd)
+                    append(_error_line(str(exc)))
+                    continue
+                self.last_cmd = cmd
+                ctx.now = now
+                ctx.effects = None
+                dirty = ks.dirty
+                t0 = clock_ns()
+                try:
+                    reply = cmd.handler(ctx, argv)
+                except CommandError as exc:
+                    cmd.failed += 1
+                    server.count_error(str(exc), None)
+                    append(_error_line(str(exc)))
+                else:
+                    t = type(reply)
+                    if t is bytes and len(reply) < 4096:
+                        append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                    elif t is int:
+                        append(b":%d\r\n" % reply)
+                    elif t is Status and reply in _STATUS_BYTES:
+                        append(_STATUS_BYTES[reply])
+                    else:
+                        encode_into(parts, reply, ctx.resp)
+                dt = clock_ns() - t0
+                cmd.calls += 1
+                cmd.usec += dt
+                if dt > server.slow_ns:  # min(1 ms, the slowlog threshold)
+                    now = ks.clock()
+                    if dt > server.slowlog_ns:
+                        server.slowlog_add(self, argv, dt)
+                if ks.dirty != dirty and cmd.flags & WRITE and server.write_hooks:
+                    server.propagate(ctx, argv)
+            if closing or (authenticated and parser.error is None):
+                break
+        self.out = None
+        if self.state & DROP_LAST:
+            del parts[mark:]
+            self.state &= ~DROP_LAST
+        transport = self.transport
+        if server.persistence is not None:
+            # Effects reach the AOF before the replies leave. Under appendfsync always the
+            # replies wait for one fsync shared by every client of this loop iteration.
+            if parts and transport is not None and error is None and not self.state & CLOSING \
+                    and server.persistence.group.defer(transport, parts):
+                server.stats.net_output += sum(map(len, parts))
+                parts = []
+            else:
+                server.persistence.flush_batch()
+        if transport is None:
+            return
+        if parts:
+            out = b"".join(parts)
+            server.stats.net_output += len(out)
+            transport.write(out)
+        if error is not None:
+            server.stats.protocol_errors += 1
+            server.log.verbose("Protocol error (%s) from client: %s", error, self.describe())
+            transport.write(_error_line(error))
+            self.close()
+        elif self.state & CLOSING:
+            self.close()
+        elif len(data) >= 1024 and parser.buffered() > server.qbuf_limit:
+            # Only a large read can take the buffer near the limit (the parser caps lines at
+            # 64 KiB and bulks at proto-max-bulk-len), so small reads skip the check.
+            server.log.warning("Closing client that reached max query buffer length: %s",
+                               self.describe())
+            self.close()
+        elif server.obuf_check and transport.get_write_buffer_size():
+            server.check_output_limits(self)
+
+    def _special(self, argv: list[bytes], parts: list[bytes], mark: int) -> bool:
+        """The slow path for connections with `state` bits or a server-wide gate. `mark` is
+        where the previous command's reply starts in `parts`. Returns True when it handled the
+        command itself (error written); False lets the normal path run it."""
+        state = self.state
+        if state & DROP_LAST:  # the previous command's reply is not to be sent
+            del parts[mark:]
+            state = self.state = state & ~DROP_LAST
+        if state & CLOSING:
+            return False
+        if state & _TXPS:
+            from .states import special
+
+            if special(self, argv, parts):
+                return True
+        if state & NEEDS_AUTH and argv[0].lower() not in _NO_AUTH:
+            parts.append(NOAUTH)
+            self.server.count_error("NOAUTH Authentication required.", None)
+            return True
+        if self.server.gate:
+            err = self.server.before_command(self, argv)
+            if err is not None:
+                self.server.count_error(err, None)
+                parts.append(_error_line(err))
+                return True
+        if state & (REPLY_OFF | SKIP_NEXT):
+            # This command's reply is dropped at the next command or at the end of the batch.
+            self.state = (state & ~SKIP_NEXT) | DROP_LAST
+        return False
+
+    # -- helpers for commands and the server ----------------------------------------------------
+
+    def authenticate(self) -> None:
+        self.authenticated = True
+        self.parser.authenticated = True
+        self.state &= ~NEEDS_AUTH
+
+    def deauthenticate(self) -> None:
+        """RESET with requirepass set: back to the unauthenticated state."""
+        if self.server.config["requirepass"]:
+            self.authenticated = False
+            self.parser.authenticated = False
+            self.state |= NEEDS_AUTH
+
+    def close_after_reply(self) -> None:
+        self.state |= CLOSING
+
+    def close(self) -> None:
+        self.state |= CLOSING
+        if self.transport is not None:
+            self.transport.close()
+
+    def kill(self) -> None:
+        """CLIENT KILL / limits: drop the connection without waiting for replies to drain."""
+        self.state |= CLOSING
+        if self.transport is not None:
+            self.transport.abort()
+
+    def describe(self) -> str:
+        return self.info_line()
+
+    def flags_text(self) -> str:
+        flags = ""
+        if self.monitor:
+            flags += "O"
+        if self.state & CLOSING:
+            flags += "A"
+        if self.no_evict:
+            flags += "e"
+        if self.no_touch:
+            flags += "T"
+        if self.state & MULTI:
+            flags += "x"
+        if self.state & BLOCKED:
+            flags += "b"
+        if self.subs or self.psubs:
+            flags += "P"
+        return flags or "N"
+
+    def info_line(self) -> str:
+        """One CLIENT LIST line, fields in Redis 7.2's order."""
+        now = time.time()
+        idle = int(time.monotonic() - self.last_interaction)
+        obuf = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        qbuf = self.parser.buffered()
+        name = self.name.decode("utf-8", "replace")
+        return (
+            f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} name={name} "
+            f"age={int(now - self.created)} idle={idle} flags={self.flags_text()} "
+            f"db={self.ctx.db.id} sub={len(self.subs)} psub={len(self.psubs)} ssub=0 "
+            f"multi={len(self.queue) if self.state & MULTI else -1} qbuf={qbuf} qbuf-free=0 "
+            f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={obuf} "
+            f"tot-mem={qbuf + obuf} events=r "
+            f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} user=default redir=-1 "
+            f"resp={self.ctx.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
+        )
+
+
+__all__ = ["Client", "Status"]

@@ -1,0 +1,485 @@
+"""Server configuration: every option by its redis.conf name, with type, default and validation.
+
+One `Config` holds the values in force. It is filled, in order, from the defaults below, a
+redis.conf-syntax file (`name value...` lines, `#` comments, quoted arguments as Redis's
+`sdssplitargs` reads them, `include other.conf`), then command-line `--name value...` pairs, which
+Redis also treats as config lines appended to the file. CONFIG GET/SET/REWRITE work on the same
+table. Options Redis has but kvstore ignores (TLS, replication, cluster tuning, ...) are kept as
+strings so CONFIG GET answers and config files written for Redis load unchanged.
+
+Validation texts are Redis 7.0's; CONFIG SET reports them as
+"ERR CONFIG SET failed (possibly related to argument 'NAME') - TEXT".
+Listeners (`Config.listeners[name]`) let the server apply a change at once (maxmemory, ...).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+LLONG_MAX = (1 << 63) - 1
+ULLONG_MAX = (1 << 64) - 1
+UINT_MAX = (1 << 32) - 1
+INT_MAX = (1 << 31) - 1
+
+
+class ConfigError(ValueError):
+    """A bad value; str(exc) is Redis's reason text."""
+
+
+# -- value parsers ------------------------------------------------------------------------------
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000 ** 2, "mb": 1024 ** 2,
+          "g": 1000 ** 3, "gb": 1024 ** 3}
+
+
+def parse_memory(text: str) -> int:
+    """Redis's memtoull: '100', '1k' (1000), '1kb' (1024), '1gb', case-insensitive."""
+    t = text.strip().lower()
+    i = len(t)
+    while i and t[i - 1].isalpha():
+        i -= 1
+    digits, unit = t[:i], t[i:]
+    if not digits.isdigit() or unit not in _UNITS:
+        raise ConfigError("argument must be a memory value")
+    return int(digits) * _UNITS[unit]
+
+
+def _parse_int(text: str) -> int:
+    t = text.strip()
+    body = t[1:] if t[:1] == "-" else t
+    if not body.isdigit():
+        raise ConfigError("argument couldn't be parsed into an integer")
+    return int(t)
+
+
+def _parse_bool(text: str) -> bool:
+    t = text.lower()
+    if t == "yes":
+        return True
+    if t == "no":
+        return False
+    raise ConfigError("argument must be 'yes' or 'no'")
+
+
+@dataclass(slots=True)
+class Option:
+    """One option: kind is int | memory | bool | enum | string | special."""
+
+    name: str
+    kind: str
+    default: str
+    lo: int = 0
+    hi: int = LLONG_MAX
+    choices: tuple[str, ...] = ()
+    mutable: bool = True
+    alias: str = ""
+    # special: parse(text) -> value, fmt(value) -> text
+    parse: Callable[[str], Any] | None = None
+    fmt: Callable[[Any], str] | None = None
+
+    def convert(self, text: str) -> Any:
+        kind = self.kind
+        if kind == "int" or kind == "memory":
+            if kind == "memory":
+                t = text.strip()
+                value = -parse_memory(t[1:]) if t[:1] == "-" and self.lo < 0 else parse_memory(t)
+            else:
+                value = _parse_int(text)
+            if not self.lo <= value <= self.hi:
+                raise ConfigError(f"argument must be between {self.lo} and {self.hi} inclusive")
+            return value
+        if kind == "bool":
+            return _parse_bool(text)
+        if kind == "enum":
+            t = text.lower()
+            if t not in self.choices:
+                raise ConfigError("argument(s) must be one of the following: "
+                                  + ", ".join(self.choices))
+            return t
+        if kind == "special":
+            return self.parse(text)  # type: ignore[misc]
+        return text
+
+    def format(self, value: Any) -> str:
+        if self.kind == "bool":
+            return "yes" if value else "no"
+        if self.kind == "special" and self.fmt is not None:
+            return self.fmt(value)
+        return str(value)
+
+
+# -- special options ----------------------------------------------------------------------------
+
+OUTPUT_CLASSES = ("normal", "replica", "pubsub")
+
+
+def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
+    """client-output-buffer-limit: '<class> <hard> <soft> <soft-seconds>' repeated."""
+    args = text.split()
+    if not args or len(args) % 4:
+        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+    limits = dict(DEFAULT_OBUF)
+    for i in range(0, len(args), 4):
+        cls = args[i].lower()
+        cls = "replica" if cls == "slave" else cls
+        if cls not in OUTPUT_CLASSES:
+            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = parse_memory(args[i + 1]), parse_memory(args[i + 2])
+            secs = int(args[i + 3])
+        except (ConfigError, ValueError):
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
+                              "configuration.") from None
+        limits[cls] = (hard, soft, secs)
+    return limits
+
+
+def _fmt_obuf(limits: dict[str, tuple[int, int, int]]) -> str:
+    out = []
+    for cls in OUTPUT_CLASSES:
+        hard, soft, secs = limits[cls]
+        out.append(f"{'slave' if cls == 'replica' else cls} {hard} {soft} {secs}")
+    return " ".join(out)
+
+
+DEFAULT_OBUF = {"normal": (0, 0, 0), "replica": (268435456, 67108864, 60),
+                "pubsub": (33554432, 8388608, 60)}
+
+
+def _parse_save(text: str) -> list[tuple[int, int]]:
+    args = text.split()
+    if len(args) % 2:
+        raise ConfigError("Invalid save parameters")
+    try:
+        return [(int(args[i]), int(args[i + 1])) for i in range(0, len(args), 2)]
+    except ValueError:
+        raise ConfigError("Invalid save parameters") from None
+
+
+def _fmt_save(rules: list[tuple[int, int]]) -> str:
+    return " ".join(f"{s} {c}" for s, c in rules)
+
+
+def _parse_keyspace_events(text: str) -> str:
+    if any(c not in "KEg$lshzxetmdnA" for c in text):
+        raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    from .pubsub import flags_to_text, parse_flags  # Redis keeps flags: "KEA" reads back "AKE"
+
+    return flags_to_text(parse_flags(text))
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+_POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+             "allkeys-lfu", "allkeys-random", "noeviction")
+
+OPTIONS: list[Option] = [
+    Option("port", "int", "6379", 0, 65535),
+    Option("bind", "string", "127.0.0.1 -::1"),
+    Option("unixsocket", "string", "", mutable=False),
+    Option("unixsocketperm", "int", "0", 0, 0o777, mutable=False),
+    Option("protected-mode", "bool", "yes"),
+    Option("requirepass", "string", ""),
+    Option("dir", "string", "."),
+    Option("daemonize", "enum", "no", choices=("no",), mutable=False),
+    Option("databases", "int", "16", 1, INT_MAX, mutable=False),
+    Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
+    Option("logfile", "string", "", mutable=False),
+    Option("pidfile", "string", ""),
+    Option("maxclients", "int", "10000", 1, UINT_MAX),
+    Option("timeout", "int", "0", 0, INT_MAX),
+    Option("tcp-keepalive", "int", "300", 0, INT_MAX),
+    Option("tcp-backlog", "int", "511", 0, INT_MAX, mutable=False),
+    Option("hz", "int", "10", 0, INT_MAX),
+    Option("maxmemory", "memory", "0", 0, ULLONG_MAX),
+    Option("maxmemory-policy", "enum", "noeviction", choices=_POLICIES),
+    Option("maxmemory-samples", "int", "5", 1, 64),
+    Option("maxmemory-eviction-tenacity", "int", "10", 0, 100),
+    Option("proto-max-bulk-len", "memory", "536870912", 1024 * 1024, LLONG_MAX),
+    Option("client-query-buffer-limit", "memory", "1073741824", 1024 * 1024, LLONG_MAX),
+    Option("client-output-buffer-limit", "special", "normal 0 0 0 slave 268435456 67108864 60 "
+           "pubsub 33554432 8388608 60", parse=_parse_obuf, fmt=_fmt_obuf),
+    Option("slowlog-log-slower-than", "int", "10000", -1, LLONG_MAX),
+    Option("slowlog-max-len", "int", "128", 0, LLONG_MAX),
+    Option("latency-monitor-threshold", "int", "0", 0, LLONG_MAX),
+    Option("notify-keyspace-events", "special", "", parse=_parse_keyspace_events),
+    Option("save", "special", "3600 1 300 100 60 10000", parse=_parse_save, fmt=_fmt_save),
+    Option("appendonly", "bool", "no"),
+    Option("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
+    Option("appendfilename", "string", "appendonly.aof", mutable=False),
+    Option("appenddirname", "string", "appendonlydir", mutable=False),
+    Option("dbfilename", "string", "dump.rdb"),
+    Option("auto-aof-rewrite-percentage", "int", "100", 0, INT_MAX),
+    Option("auto-aof-rewrite-min-size", "memory", "67108864", 0, LLONG_MAX),
+    Option("aof-load-truncated", "bool", "yes"),
+    Option("aof-use-rdb-preamble", "bool", "yes"),
+    Option("stop-writes-on-bgsave-error", "bool", "yes"),
+    Option("rdbcompression", "bool", "yes"),
+    Option("rdbchecksum", "bool", "yes"),
+    Option("hash-max-listpack-entries", "int", "128", 0, LLONG_MAX,
+           alias="hash-max-ziplist-entries"),
+    Option("hash-max-listpack-value", "int", "64", 0, LLONG_MAX, alias="hash-max-ziplist-value"),
+    Option("set-max-intset-entries", "int", "512", 0, LLONG_MAX),
+    Option("zset-max-listpack-entries", "int", "128", 0, LLONG_MAX,
+           alias="zset-max-ziplist-entries"),
+    Option("zset-max-listpack-value", "int", "64", 0, LLONG_MAX, alias="zset-max-ziplist-value"),
+    Option("list-max-listpack-size", "int", "-2", -5, INT_MAX, alias="list-max-ziplist-size"),
+    Option("list-compress-depth", "int", "0", 0, INT_MAX),
+    Option("lfu-log-factor", "int", "10", 0, INT_MAX),
+    Option("lfu-decay-time", "int", "1", 0, INT_MAX),
+    Option("active-expire-effort", "int", "1", 1, 10),
+    Option("activerehashing", "bool", "yes"),
+    Option("lazyfree-lazy-eviction", "bool", "no"),
+    Option("lazyfree-lazy-expire", "bool", "no"),
+    Option("lazyfree-lazy-server-del", "bool", "no"),
+    Option("lazyfree-lazy-user-del", "bool", "no"),
+    Option("lazyfree-lazy-user-flush", "bool", "no"),
+    Option("io-threads", "int", "1", 1, 128, mutable=False),
+    Option("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), mutable=False),
+    Option("shutdown-timeout", "int", "10", 0, INT_MAX),
+    Option("shutdown-on-sigint", "enum", "default", choices=("default", "save", "nosave", "now",
+                                                             "force")),
+    Option("shutdown-on-sigterm", "enum", "default", choices=("default", "save", "nosave", "now",
+                                                              "force")),
+    Option("busy-reply-threshold", "int", "5000", 0, LLONG_MAX, alias="lua-time-limit"),
+    Option("always-show-logo", "bool", "no", mutable=False),
+    Option("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"),
+           mutable=False),
+    Option("replicaof", "string", "", mutable=False, alias="slaveof"),
+    Option("masterauth", "string", ""),
+    Option("replica-read-only", "bool", "yes", alias="slave-read-only"),
+    Option("cluster-enabled", "bool", "no", mutable=False),
+    Option("tracking-table-max-keys", "int", "1000000", 0, LLONG_MAX),
+    Option("acllog-max-len", "int", "128", 0, LLONG_MAX),
+    Option("tls-port", "int", "0", 0, 65535, mutable=False),
+]
+
+BY_NAME: dict[str, Option] = {}
+for _opt in OPTIONS:
+    BY_NAME[_opt.name] = _opt
+    if _opt.alias:
+        BY_NAME[_opt.alias] = _opt
+
+
+class Config:
+    """The values in force, by canonical option name."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {o.name: o.convert(o.default) for o in OPTIONS}
+        self.listeners: dict[str, list[Callable[[Any], None]]] = {}
+        self.config_file: str | None = None
+        self._save_seen = False
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[BY_NAME[name].name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        opt = BY_NAME.get(name)
+        return default if opt is None else self.values[opt.name]
+
+    def set(self, name: str, text: str, startup: bool = False) -> None:
+        """Validate and apply one value (raises KeyError if unknown, ConfigError if bad)."""
+        opt = BY_NAME[name.lower()]
+        if not startup and not opt.mutable:
+            raise ConfigError("can't set immutable config")
+        self.values[opt.name] = value = opt.convert(text)
+        if not startup:
+            for fn in self.listeners.get(opt.name, ()):
+                fn(value)
+
+    def on_change(self, name: str, fn: Callable[[Any], None]) -> None:
+        self.listeners.setdefault(name, []).append(fn)
+
+    def text(self, name: str) -> str:
+        opt = BY_NAME[name]
+        return opt.format(self.values[opt.name])
+
+    def matching(self, pattern: str) -> dict[str, str]:
+        """CONFIG GET: name -> text for every option (and alias) matching the glob."""
+        out: dict[str, str] = {}
+        exact = BY_NAME.get(pattern.lower())
+        if exact is not None and not any(c in pattern for c in "*?["):
+            out[pattern.lower()] = self.text(pattern.lower())
+            return out
+        for name, opt in BY_NAME.items():
+            if fnmatch.fnmatchcase(name, pattern.lower()):
+                out[name] = opt.format(self.values[opt.name])
+        return out
+
+    # -- files and the command line -------------------------------------------------------------
+
+    def load_lines(self, lines: list[list[str]], where: list[str]) -> None:
+        """Apply parsed config lines; `where[i]` describes line i for Redis-style fatal errors."""
+        for args, loc in zip(lines, where):
+            name = args[0].lower()
+            if name == "include":
+                if len(args) != 2:
+                    raise FatalConfigError(loc, "Bad directive or wrong number of arguments")
+                self.load_file(args[1])
+                continue
+            opt = BY_NAME.get(name)
+            if opt is None or len(args) < 2:
+                raise FatalConfigError(loc, "Bad directive or wrong number of arguments")
+            # "save" may be repeated line by line in redis.conf; each appends rules.
+            text = " ".join(args[1:])
+            if name == "save" and text != "" and self._save_seen and loc.startswith("file"):
+                text = _fmt_save(self.values["save"]) + " " + text
+            if name == "save":
+                self._save_seen = True  # the first save line replaces the defaults
+            try:
+                self.set(name, text, startup=True)
+            except ConfigError as exc:
+                raise FatalConfigError(loc, str(exc)) from None
+
+    def load_file(self, path: str) -> None:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            text = f.read()
+        lines, where = [], []
+        for n, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                args = split_args(line)
+            except ValueError:
+                raise FatalConfigError(f"file {path} line {n}: {line}",
+                                       "Unbalanced quotes in configuration line") from None
+            if args:
+                lines.append(args)
+                where.append(f"file {path} line {n}: {line}")
+        self.load_lines(lines, where)
+
+    def rewrite(self) -> None:
+        """CONFIG REWRITE: write the non-default values to the config file, keeping comments and
+        unknown lines, replacing the lines of options we set."""
+        if not self.config_file:
+            raise ConfigError("The server is running without a config file")
+        with open(self.config_file, encoding="utf-8") as f:
+            old = f.read().splitlines()
+        changed = {o.name: o.format(self.values[o.name]) for o in OPTIONS
+                   if o.format(self.values[o.name]) != o.format(o.convert(o.default))}
+        out, done = [], set()
+        for line in old:
+            try:
+                args = split_args(line.strip()) if line.strip() and not \
+                    line.strip().startswith("#") else []
+            except ValueError:
+                args = []
+            opt = BY_NAME.get(args[0].lower()) if args else None
+            if opt is None:
+                out.append(line)
+            elif opt.name in changed and opt.name not in done:
+                out.append(f"{opt.name} {_quote(changed[opt.name])}")
+                done.add(opt.name)
+            elif opt.name not in changed:
+                continue  # back to the default: Redis drops the line
+        extra = [n for n in changed if n not in done]
+        if extra:
+            out.append("# Generated by CONFIG REWRITE")
+            out += [f"{n} {_quote(changed[n])}" for n in extra]
+        tmp = self.config_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("\n".join(out) + "\n")
+        os.replace(tmp, self.config_file)
+
+
+def _quote(text: str) -> str:
+    if text and all(c.isalnum() or c in "-_./:*" for c in text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class FatalConfigError(Exception):
+    """A bad config line at start-up. str() is Redis's fatal message."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"\n*** FATAL CONFIG FILE ERROR (kvstore) ***\nReading the configuration "
+                         f"file, at {where}\n{reason}")
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
+
+
+def split_args(line: str) -> list[str]:
+    """Redis's sdssplitargs: spaces separate; "double quotes" with \\n \\xHH escapes; 'single
+    quotes' with \\' only. Raises ValueError on unbalanced quotes."""
+    args: list[str] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i].isspace():
+            i += 1
+        if i >= n:
+            return args
+        cur: list[str] = []
+        if line[i] == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError("unbalanced quotes")
+                c = line[i]
+                if c == "\\" and i + 3 < n and line[i + 1] == "x" and _ishex(line[i + 2:i + 4]):
+                    cur.append(chr(int(line[i + 2:i + 4], 16)))
+                    i += 4
+                    continue
+                if c == "\\" and i + 1 < n:
+                    cur.append(_ESCAPES.get(line[i + 1], line[i + 1]))
+                    i += 2
+                    continue
+                if c == '"':
+                    i += 1
+                    if i < n and not line[i].isspace():
+                        raise ValueError("closing quote must be followed by a space")
+                    break
+                cur.append(c)
+                i += 1
+        elif line[i] == "'":
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError("unbalanced quotes")
+                c = line[i]
+                if c == "\\" and i + 1 < n and line[i + 1] == "'":
+                    cur.append("'")
+                    i += 2
+                    continue
+                if c == "'":
+                    i += 1
+                    if i < n and not line[i].isspace():
+                        raise ValueError("closing quote must be followed by a space")
+                    break
+                cur.append(c)
+                i += 1
+        else:
+            while i < n and not line[i].isspace():
+                cur.append(line[i])
+                i += 1
+        args.append("".join(cur))
+
+
+def _ishex(s: str) -> bool:
+    return len(s) == 2 and all(c in "0123456789abcdefABCDEF" for c in s)
+
+
+def parse_command_line(argv: list[str]) -> tuple[str | None, list[list[str]]]:
+    """`[CONFIG-FILE] [--name value...]...` -> (file, config lines). As in Redis, an option's
+    values run until the next `--`; a lone `-` reads the config from stdin (not supported)."""
+    path = None
+    if argv and not argv[0].startswith("--"):
+        path, argv = argv[0], argv[1:]
+    lines: list[list[str]] = []
+    for arg in argv:
+        if arg.startswith("--") and len(arg) > 2:
+            lines.append([arg[2:]])
+        elif lines:
+            lines[-1].append(arg)
+        else:
+            raise FatalConfigError(f"argument '{arg}'", "Bad directive or wrong number of "
+                                   "arguments")
+    for line in lines:
+        if len(line) == 1 and BY_NAME.get(line[0].lower()) is not None \
+                and BY_NAME[line[0].lower()].kind in ("string", "special"):
+            line.append("")  # `--save ""` arrives as `--save` followed by an empty string
+    return path, lines

@@ -1,0 +1,217 @@
+"""INFO: the text Redis's `genRedisInfoString` produces, from the server's counters.
+
+Sections are `# Name` headers followed by `field:value` lines, separated by a blank line, with
+CRLF line ends. `INFO` and `INFO default` give the default sections; `all` adds commandstats
+and errorstats (and latencystats in Redis, which we do not track); `everything` is `all` here.
+Fields kvstore has no equivalent for (replication, forks, defrag) report Redis's idle values, so
+tools that parse INFO find what they expect.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+
+from .. import __version__
+
+DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication",
+                    "cpu", "modules", "errorstats", "cluster", "keyspace"]
+ALL_SECTIONS = DEFAULT_SECTIONS[:7] + ["modules", "commandstats", "errorstats", "cluster",
+                                       "keyspace"]
+_RUN_ID = os.urandom(20).hex()
+
+
+def human(n: float) -> str:
+    """Redis's bytesToHuman: 1.54M, 200B."""
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return f"{int(n)}B"
+
+
+def info_text(ctx, sections: list[str]) -> str:
+    client = ctx.client
+    server = client.server if client is not None else None
+    if not sections or sections == ["default"]:
+        wanted = DEFAULT_SECTIONS
+    elif "all" in sections or "everything" in sections:
+        wanted = ALL_SECTIONS
+    else:
+        wanted = [s for s in ALL_SECTIONS if s in sections or
+                  (s == "default" and False)]
+        if "default" in sections:
+            wanted = list(dict.fromkeys(DEFAULT_SECTIONS + wanted))
+    out = []
+    for name in wanted:
+        fields = _SECTIONS[name](ctx, server)
+        title = "CPU" if name == "cpu" else name.capitalize()
+        lines = [f"# {title}"] + [f"{k}:{v}" for k, v in fields]
+        out.append("\r\n".join(lines) + "\r\n")
+    return "\r\n".join(out)
+
+
+def _server(ctx, server) -> list:
+    cfg = server.config if server is not None else None
+    uptime = int(time.time() - server.start_time) if server is not None else 0
+    return [
+        ("redis_version", "7.2.4"), ("kvstore_version", __version__),
+        ("redis_git_sha1", "00000000"), ("redis_git_dirty", "0"), ("redis_build_id", "0"),
+        ("redis_mode", "standalone"),
+        ("os", f"{platform.system()} {platform.release()} {platform.machine()}"),
+        ("arch_bits", "64"), ("monotonic_clock", "POSIX clock_gettime"),
+        ("multiplexing_api", "asyncio"), ("python_version", platform.python_version()),
+        ("process_id", os.getpid()), ("process_supervised", "no"), ("run_id", _RUN_ID),
+        ("tcp_port", cfg["port"] if cfg else 0),
+        ("server_time_usec", time.time_ns() // 1000), ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400),
+        ("hz", cfg["hz"] if cfg else 10), ("configured_hz", cfg["hz"] if cfg else 10),
+        ("lru_clock", int(time.time()) & ((1 << 24) - 1)),
+        ("executable", os.path.abspath(os.sys.argv[0]) if os.sys.argv else ""),
+        ("config_file", (cfg.config_file or "") if cfg else ""), ("io_threads_active", 0),
+    ]
+
+
+def _clients(ctx, server) -> list:
+    n = len(server.clients) if server is not None else 0
+    return [
+        ("connected_clients", n), ("cluster_connections", 0),
+        ("maxclients", server.config["maxclients"] if server else 10000),
+        ("client_recent_max_input_buffer", 0), ("client_recent_max_output_buffer", 0),
+        ("blocked_clients", 0), ("tracking_clients", 0), ("clients_in_timeout_table", 0),
+    ]
+
+
+def _memory(ctx, server) -> list:
+    from .memory import allocated_bytes, rss_bytes
+
+    if server is not None:
+        used = server.memory.sample()
+        peak = server.memory.peak
+        maxmemory = server.memory.maxmemory
+        policy = server.memory.policy
+    else:
+        used = peak = allocated_bytes()
+        maxmemory, policy = 0, "noeviction"
+    rss = rss_bytes()
+    return [
+        ("used_memory", used), ("used_memory_human", human(used)),
+        ("used_memory_rss", rss), ("used_memory_rss_human", human(rss)),
+        ("used_memory_peak", peak), ("used_memory_peak_human", human(peak)),
+        ("used_memory_startup", 0), ("used_memory_dataset", used),
+        ("allocator_allocated", allocated_bytes()),
+        ("maxmemory", maxmemory), ("maxmemory_human", human(maxmemory)),
+        ("maxmemory_policy", policy),
+        ("mem_fragmentation_ratio", f"{rss / used:.2f}" if used else "0.00"),
+        ("mem_allocator", "libc"), ("lazyfree_pending_objects", 0),
+    ]
+
+
+def _persistence(ctx, server) -> list:
+    p = getattr(ctx.ks, "persistence", None)
+    if p is not None:  # kvstore.persistence reports its own state
+        return [("loading", 0), ("async_loading", 0)] + p.info()
+    lastsave = server.lastsave if server is not None else int(time.time())
+    aof = server.config["appendonly"] if server is not None else False
+    return [
+        ("loading", 0), ("async_loading", 0), ("rdb_changes_since_last_save", ctx.ks.dirty),
+        ("rdb_bgsave_in_progress", 0), ("rdb_last_save_time", lastsave),
+        ("rdb_last_bgsave_status", "ok"), ("rdb_last_bgsave_time_sec", -1),
+        ("rdb_current_bgsave_time_sec", -1), ("rdb_saves", 0),
+        ("aof_enabled", int(bool(aof))), ("aof_rewrite_in_progress", 0),
+        ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1),
+        ("aof_current_rewrite_time_sec", -1), ("aof_last_bgrewrite_status", "ok"),
+        ("aof_rewrites", 0), ("aof_last_write_status", "ok"),
+    ]
+
+
+def _total_calls() -> int:
+    from ..commands.table import COMMANDS
+
+    total = 0
+    for cmd in COMMANDS.values():
+        total += cmd.calls
+        for sub in cmd.subcommands.values():
+            total += sub.calls
+    return total
+
+
+def _stats(ctx, server) -> list:
+    st = server.stats if server is not None else None
+    return [
+        ("total_connections_received", st.connections if st else 0),
+        ("total_commands_processed", _total_calls()),
+        ("instantaneous_ops_per_sec", 0),
+        ("total_net_input_bytes", st.net_input if st else 0),
+        ("total_net_output_bytes", st.net_output if st else 0),
+        ("rejected_connections", st.rejected_conn if st else 0),
+        ("expired_keys", ctx.ks.expired_keys), ("evicted_keys", st.evicted_keys if st else 0),
+        ("evicted_clients", 0), ("keyspace_hits", 0), ("keyspace_misses", 0),
+        ("pubsub_channels", 0), ("pubsub_patterns", 0), ("latest_fork_usec", 0),
+        ("total_forks", 0), ("unexpected_error_replies", 0),
+        ("total_error_replies", st.total_errors if st else 0),
+        ("total_protocol_errors", st.protocol_errors if st else 0),
+    ]
+
+
+def _replication(ctx, server) -> list:
+    return [
+        ("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
+        ("master_replid", _RUN_ID[:40]), ("master_replid2", "0" * 40),
+        ("master_repl_offset", 0), ("second_repl_offset", -1), ("repl_backlog_active", 0),
+        ("repl_backlog_size", 1048576), ("repl_backlog_first_byte_offset", 0),
+        ("repl_backlog_histlen", 0),
+    ]
+
+
+def _cpu(ctx, server) -> list:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return [
+        ("used_cpu_sys", f"{me.ru_stime:.6f}"), ("used_cpu_user", f"{me.ru_utime:.6f}"),
+        ("used_cpu_sys_children", f"{kids.ru_stime:.6f}"),
+        ("used_cpu_user_children", f"{kids.ru_utime:.6f}"),
+    ]
+
+
+def _commandstats(ctx, server) -> list:
+    from ..commands.table import COMMANDS
+
+    out = []
+    for cmd in COMMANDS.values():
+        for c in (cmd, *cmd.subcommands.values()):
+            if c.calls or c.failed or c.rejected:
+                usec = int(c.usec // 1000)  # the server accumulates nanoseconds
+                per = c.usec / 1000 / c.calls if c.calls else 0.0
+                out.append((f"cmdstat_{c.name}", f"calls={c.calls},usec={usec},"
+                            f"usec_per_call={per:.2f},rejected_calls={c.rejected},"
+                            f"failed_calls={c.failed}"))
+    return out
+
+
+def _errorstats(ctx, server) -> list:
+    if server is None:
+        return []
+    return [(f"errorstat_{k}", f"count={v}") for k, v in sorted(server.stats.errors.items())]
+
+
+def _keyspace(ctx, server) -> list:
+    out = []
+    for db in ctx.ks.dbs:
+        if db.data:
+            out.append((f"db{db.id}", f"keys={len(db.data)},expires={len(db.expires)},"
+                        "avg_ttl=0"))
+    return out
+
+
+def _empty(ctx, server) -> list:
+    return []
+
+
+_SECTIONS = {
+    "server": _server, "clients": _clients, "memory": _memory, "persistence": _persistence,
+    "stats": _stats, "replication": _replication, "cpu": _cpu, "modules": _empty,
+    "commandstats": _commandstats, "errorstats": _errorstats, "cluster":
+        lambda ctx, server: [("cluster_enabled", 0)], "keyspace": _keyspace,
+}

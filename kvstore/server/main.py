@@ -1,0 +1,82 @@
+"""`kvstore-server` / `python -m kvstore`: the standalone server's command line.
+
+    kvstore-server [CONFIG-FILE] [--port 6379] [--bind 127.0.0.1] [--dir .] [--requirepass ...]
+                   [--unixsocket PATH] [--any-redis-option value ...]
+
+As with redis-server, the optional first argument is a redis.conf-syntax file and every
+`--name value...` pair is a config line applied after it. `--version` / `-v` and `--help` / `-h`
+print and exit. Only `daemonize no` is supported: run it under a supervisor.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import __version__
+from .config import Config, FatalConfigError, parse_command_line
+from .server import REDIS_VERSION, Log, Server, run, startup_banner
+
+USAGE = """Usage: kvstore-server [/path/to/redis.conf] [options] [-]
+       kvstore-server - (read config from stdin: not supported)
+       kvstore-server -v or --version
+       kvstore-server -h or --help
+
+Examples:
+       kvstore-server (run the server with default conf)
+       kvstore-server /etc/redis/6379.conf
+       kvstore-server --port 7777
+       kvstore-server /etc/myredis.conf --loglevel verbose
+       kvstore-server --port 7777 --requirepass secret --unixsocket /tmp/kv.sock
+"""
+
+
+def load_config(argv: list[str]) -> Config:
+    """Defaults, then the config file, then the command-line options (raises FatalConfigError)."""
+    config = Config()
+    path, lines = parse_command_line(argv)
+    if path is not None:
+        config.config_file = os.path.abspath(path)
+        try:
+            config.load_file(path)
+        except OSError as exc:
+            raise FatalConfigError(f"file {path}", f"Fatal error, can't open config file "
+                                   f"'{path}': {exc.strerror}") from None
+    config.load_lines(lines, [f"option '--{' '.join(line)}'" for line in lines])
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-v", "--version"):
+        print(f"kvstore server v={__version__} (redis-compatible {REDIS_VERSION}) bits=64")
+        return 0
+    if argv and argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    try:
+        config = load_config(argv)
+    except FatalConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    if config["dir"]:
+        try:
+            os.chdir(config["dir"])
+        except OSError as exc:
+            print(f"Can't chdir to '{config['dir']}': {exc.strerror}", file=sys.stderr)
+            return 1
+    log = Log(config["loglevel"], config["logfile"])
+    server = Server(config, log)
+    startup_banner(server)
+    if config["pidfile"]:
+        with open(config["pidfile"], "w") as f:
+            f.write(f"{os.getpid()}\n")
+    try:
+        return run(server=server)
+    finally:
+        if config["pidfile"] and os.path.exists(config["pidfile"]):
+            os.unlink(config["pidfile"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

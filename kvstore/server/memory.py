@@ -1,0 +1,218 @@
+"""maxmemory: the used-memory estimate and eviction (Redis `evict.c`, approximated).
+
+Used memory. Python cannot ask "how many bytes do my keys take" cheaply: tracemalloc slows every
+allocation, and RSS never goes down once CPython has touched memory. glibc's `mallinfo2()` reports
+the bytes malloc has handed out (`uordblks`, in-use heap) plus mmapped chunks (`hblkhd`, which
+includes pymalloc's arenas), and it does shrink when objects are freed and arenas released. The
+estimate is that figure minus what the process held when the server became ready (`baseline`),
+so an empty server uses ~0 as in Redis. It costs ~3 microseconds, so it is read at most every
+MEMORY_SAMPLE_MS (by write commands while maxmemory is set), and during eviction after every
+EVICT_BATCH keys.
+
+Access information (LRU/LFU). Tracking every access would slow every read for users who never set
+maxmemory, so access times live in a side dict (`atime`: (db, key) -> last access, or LFU counter)
+that exists only while maxmemory > 0 with an LRU/LFU policy; keys are recorded in the server's
+gated pre-command hook (`touch`), which only runs while maxmemory is set.
+
+Eviction follows Redis: take `maxmemory-samples` random candidates (all keys or keys with a TTL,
+per policy), evict the best (idlest, least frequent, soonest to expire, or random), repeat until
+under the limit; if nothing can be evicted, refuse DENYOOM commands with the OOM error.
+Random access into a dict is O(n), so all-keys sampling draws from a snapshot list of keys,
+rebuilt when it is mostly stale (amortised O(1)); volatile sampling uses the keyspace's
+`volatile` list.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import math
+import random
+import time
+
+# mallinfo2() costs ~3 us; writes between two readings may overshoot maxmemory by what they
+# allocate in this window, which is what Redis also tolerates (it checks before each command).
+MEMORY_SAMPLE_MS = 1
+EVICT_BATCH = 16          # keys evicted between two memory readings
+EVICT_MAX_PER_CALL = 10000  # bounds the latency of one command, like Redis's tenacity
+LFU_INIT_VAL = 5
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _load_mallinfo():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        fn = libc.mallinfo2
+        fn.restype = _MallInfo2
+        return fn
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLINFO = _load_mallinfo()
+
+
+def allocated_bytes() -> int:
+    """Bytes handed out by malloc (heap in use + mmapped), or RSS where mallinfo2 is missing."""
+    if _MALLINFO is not None:
+        info = _MALLINFO()
+        return info.uordblks + info.hblkhd
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+    except OSError:
+        return 0
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+    except OSError:
+        return 0
+
+
+class Memory:
+    """The server's memory estimate, maxmemory settings, access info and evictor."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.maxmemory = 0
+        self.policy = "noeviction"
+        self.base = 0
+        self.used = 0
+        self.peak = 0
+        self.last_sample = 0.0
+        self.atime: dict | None = None
+        self.lfu = False
+        self._snapshots: dict[int, list] = {}
+        self._rng = random.Random()
+
+    def configure(self, maxmemory: int, policy: str) -> None:
+        self.maxmemory = maxmemory
+        self.policy = policy
+        self.lfu = policy.endswith("lfu")
+        tracking = maxmemory > 0 and (policy.endswith("lru") or self.lfu)
+        if maxmemory and self.base:
+            self.sample()
+        if tracking and self.atime is None:
+            self.atime = {}
+        elif not tracking:
+            self.atime = None
+
+    def baseline(self) -> None:
+        self.base = allocated_bytes()
+        self.sample()
+
+    def sample(self) -> int:
+        self.used = max(allocated_bytes() - self.base, 0)
+        self.peak = max(self.peak, self.used)
+        self.last_sample = time.monotonic()
+        return self.used
+
+    def used_memory(self) -> int:
+        if time.monotonic() - self.last_sample > MEMORY_SAMPLE_MS / 1000.0:
+            self.sample()
+        return self.used
+
+    # -- access info ----------------------------------------------------------------------------
+
+    def touch(self, db_id: int, keys: list[bytes]) -> None:
+        atime = self.atime
+        if atime is None:
+            return
+        if not self.lfu:
+            now = time.monotonic()
+            for key in keys:
+                atime[(db_id, key)] = now
+            return
+        for key in keys:  # Redis's logarithmic counter (lfu-log-factor 10)
+            counter = atime.get((db_id, key), LFU_INIT_VAL)
+            if counter < 255 and self._rng.random() < 1.0 / ((counter - LFU_INIT_VAL) * 10 + 1):
+                counter += 1
+            atime[(db_id, key)] = counter
+
+    # -- eviction -------------------------------------------------------------------------------
+
+    def make_room(self) -> bool:
+        """Evict until used <= maxmemory. False when still over the limit (refuse the command)."""
+        if self.used_memory() <= self.maxmemory:
+            return True
+        if self.policy == "noeviction":
+            return False
+        evicted = 0
+        while evicted < EVICT_MAX_PER_CALL:
+            for _ in range(EVICT_BATCH):
+                if not self._evict_one():
+                    return self.sample() <= self.maxmemory
+                evicted += 1
+            if self.sample() <= self.maxmemory:
+                return True
+        return self.used <= self.maxmemory
+
+    def _candidates(self, db) -> list[bytes]:
+        n = self.server.config["maxmemory-samples"]
+        if self.policy.startswith("volatile"):
+            pool = db.volatile
+        else:
+            pool = self._snapshots.get(db.id)
+            if pool is None or len(pool) > 2 * len(db.data) + 64 or not pool:
+                pool = self._snapshots[db.id] = list(db.data)
+        out = []
+        data = db.data
+        for _ in range(min(n * 2, len(pool))):
+            i = self._rng.randrange(len(pool))
+            key = pool[i]
+            if key in data and (not self.policy.startswith("volatile") or key in db.expires):
+                out.append(key)
+                if len(out) >= n:
+                    break
+            elif pool is not db.volatile:
+                pool[i] = pool[-1]
+                pool.pop()
+                if not pool:
+                    break
+        return out
+
+    def _score(self, db, key: bytes) -> float:
+        """Higher = better to evict."""
+        policy = self.policy
+        if policy.endswith("random"):
+            return self._rng.random()
+        if policy == "volatile-ttl":
+            return -db.expires.get(key, math.inf)
+        info = self.atime.get((db.id, key)) if self.atime is not None else None
+        if self.lfu:
+            return -(info if info is not None else LFU_INIT_VAL)
+        return -(info if info is not None else 0.0)
+
+    def _evict_one(self) -> bool:
+        best = None
+        best_score = -math.inf
+        for db in self.server.ks.dbs:
+            if not db.data:
+                continue
+            for key in self._candidates(db):
+                score = self._score(db, key)
+                if score > best_score:
+                    best, best_score = (db, key), score
+        if best is None:
+            return False
+        db, key = best
+        db.delete(key)
+        if self.atime is not None:
+            self.atime.pop((db.id, key), None)
+        self.server.ks.dirty += 1
+        self.server.stats.evicted_keys += 1
+        for hook in self.server.write_hooks:
+            from ..commands.table import Context
+
+            ctx = Context(self.server.ks, db.id)
+            ctx.effects = [[b"DEL", key]]
+            hook(ctx, [b"DEL", key])
+        return True

@@ -1,0 +1,225 @@
+"""Pub/Sub: channel and pattern subscriptions, message delivery, keyspace notifications.
+
+Theory of operation. `PubSub` (one per server) keeps two registries, as Redis's `server.pubsub_*`:
+`channels` (channel -> {client: None}) and `patterns` (pattern -> {client: None}); dicts are used
+as insertion-ordered sets, so subscribers receive a message in subscription order, like Redis's
+lists. Each client mirrors its own subscriptions in `client.subs` / `client.psubs` (same order as
+it subscribed, which is the order UNSUBSCRIBE without arguments replies in). Invariant: client c
+is in `channels[ch]` iff ch is in `c.subs` (same for patterns), and no registry entry is empty.
+`drop_client` removes every subscription of a disconnecting client.
+
+Delivery: a message is encoded for each subscriber in its own protocol (RESP2 array / RESP3
+push) and written to its transport at once (to a client that is running its own batch, e.g. a
+RESP3 client publishing to itself, it joins that batch's replies, so the order is Redis's); the subscriber's output-buffer limits (class
+"pubsub" while it has subscriptions) are checked right after, as Redis does on every reply.
+
+Keyspace notifications (`notify-keyspace-events`): `Notifier` turns the flag letters into a
+bit set and, when it is not empty, installs on every connection's Context a `notify` closure that
+publishes `__keyspace@<db>__:<key>` -> event and `__keyevent@<db>__:<event>` -> key (Redis
+`notifyKeyspaceEvent`). When the setting is empty every Context gets the no-op back, so handlers
+pay one call and nothing else.
+"""
+
+from __future__ import annotations
+
+from ..engine.glob import compile_glob
+from ..protocol import encode_into
+from ..replies import Push
+
+# Redis's NOTIFY_* bits and their letters (notify.c).
+_KEYSPACE, _KEYEVENT = 1, 2
+_CLASS_BITS = {
+    "g": 4, "$": 8, "l": 16, "s": 32, "h": 64, "z": 128, "x": 256, "e": 512, "t": 1024,
+    "m": 4096, "n": 8192, "d": 2048,
+}
+_ALL = 4 | 8 | 16 | 32 | 64 | 128 | 256 | 512 | 1024 | 2048  # 'A': g$lshzxetd (not m, not n)
+# The letter order Redis's keyspaceEventsFlagsToString uses.
+_ORDER = (("g", 4), ("$", 8), ("l", 16), ("s", 32), ("h", 64), ("z", 128), ("x", 256),
+          ("e", 512), ("t", 1024), ("d", 2048), ("n", 8192))
+
+
+def parse_flags(text: str) -> int:
+    """Redis `keyspaceEventsStringToFlags` (the config layer has already rejected bad letters)."""
+    flags = 0
+    for ch in text:
+        if ch == "A":
+            flags |= _ALL
+        elif ch == "K":
+            flags |= _KEYSPACE
+        elif ch == "E":
+            flags |= _KEYEVENT
+        else:
+            flags |= _CLASS_BITS.get(ch, 0)
+    return flags
+
+
+def flags_to_text(flags: int) -> str:
+    """Redis `keyspaceEventsFlagsToString`: 'A' when every class of A is on (else the class
+    letters, 'n' included), then K, E, m. E.g. "KEA" -> "AKE", "KEn" -> "nKE"."""
+    out = ""
+    if flags & _ALL == _ALL:
+        out = "A"
+    else:
+        out = "".join(ch for ch, bit in _ORDER if flags & bit)
+    if flags & _KEYSPACE:
+        out += "K"
+    if flags & _KEYEVENT:
+        out += "E"
+    if flags & 4096:
+        out += "m"
+    return out
+
+
+class PubSub:
+    """The server's subscriptions. See the module docstring for the invariants."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.channels: dict[bytes, dict] = {}
+        self.patterns: dict[bytes, dict] = {}
+        self._matchers: dict[bytes, object] = {}  # pattern -> compiled glob
+
+    # -- subscriptions (each returns whether it changed anything) -------------------------------
+
+    def subscribe(self, client, channel: bytes) -> bool:
+        if channel in client.subs:
+            return False
+        client.subs[channel] = None
+        self.channels.setdefault(channel, {})[client] = None
+        client.kind = "pubsub"
+        return True
+
+    def unsubscribe(self, client, channel: bytes) -> bool:
+        if client.subs.pop(channel, 0) is not None:
+            return False
+        subs = self.channels[channel]
+        del subs[client]
+        if not subs:
+            del self.channels[channel]
+        self._maybe_normal(client)
+        return True
+
+    def psubscribe(self, client, pattern: bytes) -> bool:
+        if pattern in client.psubs:
+            return False
+        client.psubs[pattern] = None
+        if pattern not in self.patterns:
+            self.patterns[pattern] = {}
+            self._matchers[pattern] = compile_glob(pattern)
+        self.patterns[pattern][client] = None
+        client.kind = "pubsub"
+        return True
+
+    def punsubscribe(self, client, pattern: bytes) -> bool:
+        if client.psubs.pop(pattern, 0) is not None:
+            return False
+        subs = self.patterns[pattern]
+        del subs[client]
+        if not subs:
+            del self.patterns[pattern]
+            del self._matchers[pattern]
+        self._maybe_normal(client)
+        return True
+
+    @staticmethod
+    def _maybe_normal(client) -> None:
+        if not client.subs and not client.psubs and client.kind == "pubsub":
+            client.kind = "normal"
+
+    def drop_client(self, client) -> None:
+        """A disconnecting client leaves no subscription behind."""
+        for channel in list(client.subs):
+            self.unsubscribe(client, channel)
+        for pattern in list(client.psubs):
+            self.punsubscribe(client, pattern)
+
+    # -- publishing -----------------------------------------------------------------------------
+
+    def publish(self, channel: bytes, message: bytes) -> int:
+        """Deliver to channel subscribers, then to matching pattern subscribers (Redis order).
+        Returns the number of deliveries. O(subscribers + patterns)."""
+        receivers = 0
+        subs = self.channels.get(channel)
+        if subs:
+            msg = Push((b"message", channel, message))
+            for client in list(subs):
+                deliver(client, msg)
+            receivers = len(subs)
+        if self.patterns:
+            matchers = self._matchers
+            for pattern, clients in list(self.patterns.items()):
+                if matchers[pattern](channel):
+                    msg = Push((b"pmessage", pattern, channel, message))
+                    for client in list(clients):
+                        deliver(client, msg)
+                    receivers += len(clients)
+        return receivers
+
+    def numpat(self) -> int:
+        return len(self.patterns)
+
+
+def deliver(client, value) -> None:
+    """Write one out-of-band reply to a client now, in its protocol; check its output limits."""
+    transport = client.transport
+    if transport is None:
+        return
+    if client.out is not None:  # the client is running its own batch: keep reply order
+        encode_into(client.out, value, client.ctx.resp)
+        return
+    parts: list[bytes] = []
+    encode_into(parts, value, client.ctx.resp)
+    out = b"".join(parts)
+    server = client.server
+    server.stats.net_output += len(out)
+    transport.write(out)
+    if transport.get_write_buffer_size():
+        server.check_output_limits(client)
+
+
+class Notifier:
+    """Keyspace notifications; installed on Contexts only while the config is non-empty."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.flags = 0
+        self._listening = False
+
+    def configure(self, text: str) -> None:
+        self.flags = parse_flags(text)
+        active = bool(self.flags & (_KEYSPACE | _KEYEVENT))
+        for client in list(self.server.clients.values()):
+            self.attach(client)
+        if active and not self._listening:
+            self.server.ks.expired_listeners.append(self._expired)
+            self._listening = True
+
+    def attach(self, client) -> None:
+        """Give a connection's Context the real notify or the no-op, per the current flags."""
+        from ..commands.table import _no_notify
+
+        ctx = client.ctx
+        if self.flags & (_KEYSPACE | _KEYEVENT):
+            fire = self.fire
+            ctx.notify = lambda cls, event, key: fire(ctx.db.id, cls, event, key)
+        else:
+            ctx.notify = _no_notify
+
+    def fire(self, db: int, cls: str, event: str, key: bytes) -> None:
+        """Redis `notifyKeyspaceEvent(type, event, key, dbid)`."""
+        flags = self.flags
+        if not flags & _CLASS_BITS.get(cls, 0):
+            return
+        publish = self.server.pubsub.publish
+        ev = event.encode()
+        if flags & _KEYSPACE:
+            publish(b"__keyspace@%d__:%b" % (db, key), ev)
+        if flags & _KEYEVENT:
+            publish(b"__keyevent@%d__:%b" % (db, ev), key)
+
+    def _expired(self, db, key: bytes) -> None:
+        if self.flags & (_KEYSPACE | _KEYEVENT):
+            self.fire(db.id, "x", "expired", key)
+
+
+__all__ = ["Notifier", "PubSub", "deliver", "flags_to_text", "parse_flags"]

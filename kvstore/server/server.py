@@ -1,0 +1,476 @@
+"""The server: listeners (TCP and unix socket), the cron, stats, slowlog, monitors and shutdown.
+
+Theory of operation. One `Server` owns one `Keyspace` and runs on one asyncio (uvloop) event loop
+thread: every command of every client runs there, one at a time (DESIGN decision 2), inside
+`Client.data_received` (see client.py for the hot path). The server itself only does what is not
+per command:
+
+* the cron (`_cron`, every ACTIVE_EXPIRE_PERIOD_MS): active expiry within its time budget, and every
+  CRON_SLOW_MS the coarse clock, idle-client timeouts, output-buffer soft limits and the memory
+  estimate used by maxmemory;
+* `gate`: a server-wide flag the hot path reads once per command; it is raised only while a
+  MONITOR is attached or maxmemory is set, so those features cost nothing otherwise;
+* shutdown: SIGTERM/SIGINT/SHUTDOWN set `_stop`; `run()` then closes the listeners, calls the
+  `on_shutdown` hooks (persistence flushes there), closes the clients and returns 0. Commands run
+  synchronously, so the batch in hand is always finished before the loop gets to the shutdown.
+
+Memory accounting for maxmemory: tracemalloc is far too slow and RSS never shrinks when Python
+frees objects, so "used memory" is what glibc's allocator has handed out (`mallinfo2`: in-use
+heap bytes + mmapped bytes), which does go down when keys are freed. It is read at most every
+MEMORY_SAMPLE_MS, and again during eviction (see eviction.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import deque
+from typing import Any, Callable
+
+from .. import __version__
+from ..commands.table import ADMIN, COMMANDS, DENYOOM, WRITE, lookup
+from ..engine import Keyspace
+from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
+from ..errors import CommandError
+from . import memory
+from .client import CLOSING, Client
+from .blocking import KeyWatch
+from .config import Config
+from .pubsub import Notifier, PubSub
+
+REDIS_VERSION = "7.2.4"          # what HELLO and INFO report, so clients enable their features
+CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
+SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
+SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
+OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
+
+_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
+_LEVEL_CHARS = ".-*#"
+
+
+class Log:
+    """Redis-style log lines: `<pid>:M 25 Nov 2026 23:36:23.123 * message`."""
+
+    def __init__(self, level: str = "notice", path: str = "") -> None:
+        self.level = _LEVELS[level]
+        self.path = path
+        self.stream = open(path, "a", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
+        self.role = "M"
+
+    def log(self, level: int, msg: str, *args: Any) -> None:
+        if level < self.level:
+            return
+        if args:
+            msg = msg % args
+        now = time.time()
+        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
+        self.stream.write(f"{os.getpid()}:{self.role} {stamp}.{int(now * 1000) % 1000:03d} "
+                          f"{_LEVEL_CHARS[level]} {msg}\n")
+        self.stream.flush()
+
+    def debug(self, msg: str, *args: Any) -> None:
+        self.log(0, msg, *args)
+
+    def verbose(self, msg: str, *args: Any) -> None:
+        self.log(1, msg, *args)
+
+    def notice(self, msg: str, *args: Any) -> None:
+        self.log(2, msg, *args)
+
+    def warning(self, msg: str, *args: Any) -> None:
+        self.log(3, msg, *args)
+
+
+class Stats:
+    """Counters for INFO stats (reset by CONFIG RESETSTAT)."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.rejected_conn = 0
+        self.net_input = 0
+        self.net_output = 0
+        self.protocol_errors = 0
+        self.evicted_keys = 0
+        self.total_errors = 0
+        self.errors: dict[str, int] = {}
+
+
+def _repr_arg(arg: bytes) -> str:
+    """Redis's sdscatrepr: "quoted", with \\n \\r \\t \\a \\b \\\\ \\" escapes and \\xHH."""
+    out = ['"']
+    for c in arg:
+        if c == 0x5C:
+            out.append("\\\\")
+        elif c == 0x22:
+            out.append('\\"')
+        elif c == 10:
+            out.append("\\n")
+        elif c == 13:
+            out.append("\\r")
+        elif c == 9:
+            out.append("\\t")
+        elif c == 7:
+            out.append("\\a")
+        elif c == 8:
+            out.append("\\b")
+        elif 32 <= c < 127:
+            out.append(chr(c))
+        else:
+            out.append("\\x%02x" % c)
+    out.append('"')
+    return "".join(out)
+
+
+class Server:
+    """All server-wide state. Create it, then `await serve(stop_event)`; see `run()`."""
+
+    def __init__(self, config: Config | None = None, log: Log | None = None) -> None:
+        self.config = config or Config()
+        cfg = self.config
+        self.log = log or Log(cfg["loglevel"], cfg["logfile"])
+        self.ks = Keyspace(cfg["databases"])
+        self.ks.server_config = cfg  # what CONFIG GET/SET use (commands/admin.py)
+        self.clients: dict[int, Client] = {}
+        self._next_id = 0
+        self.stats = Stats()
+        self.start_time = time.time()
+        self.now_mono = time.monotonic()
+        self.lastsave = int(time.time())
+        self.slowlog: deque = deque(maxlen=max(cfg["slowlog-max-len"], 0) or None)
+        self.slowlog_next_id = 0
+        self.slowlog_ns = 0
+        self.monitors: list[Client] = []
+        self.write_hooks: list[Callable] = []   # (ctx, argv) after a write that changed data
+        self.on_shutdown: list[Callable[[], Any]] = []
+        # kvstore.persistence.Persistence once serve() has attached it (AOF, snapshots).
+        self.persistence: Any = None
+        self.gate = False
+        self.obuf_check = False
+        self.paused_until = 0.0
+        self.memory = memory.Memory(self)
+        self.ports: list[int] = []
+        self._servers: list[asyncio.base_events.Server] = []
+        self._stop: asyncio.Event | None = None
+        self._cron_handle: asyncio.TimerHandle | None = None
+        self._last_slow = 0.0
+        self.shutdown_flags: set[str] = set()
+        # Pub/sub, keyspace notifications, WATCH and blocked clients (pubsub.py, blocking.py).
+        self.pubsub = PubSub(self)
+        self.notifier = Notifier(self)
+        self.keywatch = KeyWatch(self)
+        self.notifier.configure(cfg["notify-keyspace-events"])
+        cfg.on_change("notify-keyspace-events", self.notifier.configure)
+        self._apply_config()
+        cfg.on_change("proto-max-bulk-len", self._set_max_bulk)
+        for name in ("slowlog-log-slower-than", "slowlog-max-len", "maxmemory",
+                     "client-query-buffer-limit",
+                     "maxmemory-policy", "client-output-buffer-limit", "loglevel",
+                     "hash-max-listpack-entries", "hash-max-listpack-value",
+                     "set-max-intset-entries", "zset-max-listpack-entries",
+                     "zset-max-listpack-value", "requirepass"):
+            cfg.on_change(name, lambda _v: self._apply_config())
+
+    # -- configuration --------------------------------------------------------------------------
+
+    def _apply_config(self) -> None:
+        cfg = self.config
+        slower = cfg["slowlog-log-slower-than"]
+        self.slowlog_ns = float("inf") if slower < 0 else slower * 1000 - 1
+        self.slow_ns = min(self.slowlog_ns, 1_000_000)
+        self.qbuf_limit = cfg["client-query-buffer-limit"]
+        maxlen = cfg["slowlog-max-len"]
+        if self.slowlog.maxlen != maxlen:
+            self.slowlog = deque(list(self.slowlog)[-maxlen:] if maxlen else [], maxlen=maxlen)
+        obuf = cfg["client-output-buffer-limit"]
+        self.obuf_check = any(obuf["normal"])
+        self.log.level = _LEVELS[cfg["loglevel"]]
+        limits = self.ks.limits
+        limits.hash_entries = cfg["hash-max-listpack-entries"]
+        limits.hash_value = cfg["hash-max-listpack-value"]
+        limits.set_intset = cfg["set-max-intset-entries"]
+        limits.zset_entries = cfg["zset-max-listpack-entries"]
+        limits.zset_value = cfg["zset-max-listpack-value"]
+        self.memory.configure(cfg["maxmemory"], cfg["maxmemory-policy"])
+        self.gate = self.gate_wanted()
+
+    def _set_max_bulk(self, value: int) -> None:
+        for client in self.clients.values():
+            client.parser.max_bulk_len = value
+
+    def gate_wanted(self) -> bool:
+        return bool(self.monitors) or self.memory.maxmemory > 0 or (
+            self.persistence is not None and self.persistence.write_error is not None)
+
+    def next_client_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # -- per-command hooks (only while `gate` is up) --------------------------------------------
+
+    def before_command(self, client: Client, argv: list[bytes]) -> str | None:
+        """Monitor feed and maxmemory check. Returns an error text to refuse the command."""
+        try:
+            cmd = lookup(argv)
+        except CommandError:
+            return None  # the normal path replies with the lookup error
+        if self.monitors and not cmd.flags & ADMIN and argv[0].lower() not in (b"auth", b"hello"):
+            self.feed_monitors(client, argv)
+        if self.memory.atime is not None:
+            self.memory.touch(client.ctx.db.id, cmd.keys(argv))
+        p = self.persistence
+        if p is not None and p.write_error is not None and (
+                cmd.flags & WRITE or cmd.name == "ping"):
+            return p.misconf_text()  # Redis refuses writes (and PING) while the AOF fails
+        if self.memory.maxmemory > 0 and cmd.flags & DENYOOM:
+            if not self.memory.make_room():
+                return OOM_TEXT
+        return None
+
+    def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+        now = time.time()
+        where = f"unix:{self.config['unixsocket']}" if client.unix else client.addr
+        line = (f"+{now:.6f} [{client.ctx.db.id} {where}] "
+                + " ".join(_repr_arg(a) for a in argv) + "\r\n").encode()
+        for mon in self.monitors:
+            if mon.transport is not None:
+                mon.transport.write(line)
+
+    def add_monitor(self, client: Client) -> None:
+        if client not in self.monitors:
+            self.monitors.append(client)
+            client.monitor = True
+        self.gate = True
+
+    def remove_monitor(self, client: Client) -> None:
+        if client in self.monitors:
+            self.monitors.remove(client)
+        client.monitor = False
+        self.gate = self.gate_wanted()
+
+    def propagate(self, ctx, argv: list[bytes]) -> None:
+        for hook in self.write_hooks:
+            hook(ctx, argv)
+
+    def count_error(self, text: str, cmd) -> None:
+        prefix = text.split(" ", 1)[0]
+        stats = self.stats
+        stats.errors[prefix] = stats.errors.get(prefix, 0) + 1
+        stats.total_errors += 1
+        if cmd is not None:
+            cmd.rejected += 1
+
+    def slowlog_add(self, client: Client, argv: list[bytes], ns: int) -> None:
+        name = argv[0].lower()
+        cmd = COMMANDS.get(name)
+        if cmd is not None and name in (b"slowlog", b"exec", b"auth", b"hello"):
+            return
+        args = []
+        for i, a in enumerate(argv[:SLOWLOG_ARGS_MAX]):
+            if i == SLOWLOG_ARGS_MAX - 1 and len(argv) > SLOWLOG_ARGS_MAX:
+                a = b"... (%d more arguments)" % (len(argv) - SLOWLOG_ARGS_MAX + 1)
+            elif len(a) > SLOWLOG_ARG_LEN_MAX:
+                a = a[:SLOWLOG_ARG_LEN_MAX] + b"... (%d more bytes)" % (
+                    len(a) - SLOWLOG_ARG_LEN_MAX)
+            args.append(a)
+        self.slowlog.appendleft([self.slowlog_next_id, int(time.time()), ns // 1000, args,
+                                 client.addr.encode(), client.name])
+        self.slowlog_next_id += 1
+
+    # -- output buffer limits -------------------------------------------------------------------
+
+    def check_output_limits(self, client: Client) -> None:
+        transport = client.transport
+        if transport is None or client.state & CLOSING:
+            return
+        size = transport.get_write_buffer_size()
+        hard, soft, secs = self.config["client-output-buffer-limit"][client.kind]
+        over_soft = soft and size > soft
+        if over_soft and not client.obuf_soft_since:
+            client.obuf_soft_since = self.now_mono
+        elif not over_soft:
+            client.obuf_soft_since = 0.0
+        if (hard and size > hard) or (
+                over_soft and self.now_mono - client.obuf_soft_since >= secs):
+            self.log.warning("Client %s scheduled to be closed ASAP for overcoming of output "
+                             "buffer limits.", client.describe())
+            client.kill()
+
+    # -- cron -----------------------------------------------------------------------------------
+
+    def _cron(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._cron_handle = loop.call_later(ACTIVE_EXPIRE_PERIOD_MS / 1000.0, self._cron)
+        self.ks.active_expire()
+        now = time.monotonic()
+        if now - self._last_slow < CRON_SLOW_MS / 1000.0:
+            return
+        self._last_slow = self.now_mono = now
+        if self.paused_until and time.time() >= self.paused_until:
+            self.unpause()
+        timeout = self.config["timeout"]
+        check_obuf = self.obuf_check
+        if timeout or check_obuf:
+            for client in list(self.clients.values()):
+                if timeout and not client.monitor and now - client.last_interaction > timeout:
+                    self.log.verbose("Closing idle client")
+                    client.close()
+                elif check_obuf:
+                    self.check_output_limits(client)
+        if self.memory.maxmemory:
+            self.memory.sample()
+
+    # -- CLIENT PAUSE ---------------------------------------------------------------------------
+
+    def pause(self, until: float, write_only: bool) -> None:
+        """CLIENT PAUSE: hold every client's commands until `until` (wall seconds). Clients
+        hold their input themselves (`Client.hold`) while `paused_until` is set."""
+        self.paused_until = max(self.paused_until, until)
+
+    def unpause(self) -> None:
+        self.paused_until = 0.0
+        for client in list(self.clients.values()):
+            client.release()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def request_shutdown(self, flags: set[str] | None = None) -> None:
+        self.shutdown_flags = flags or set()
+        if self._stop is not None:
+            self._stop.set()
+
+    async def start(self) -> None:
+        """Open the listeners (raises OSError if a mandatory address cannot be bound)."""
+        loop = asyncio.get_running_loop()
+        cfg = self.config
+        port = cfg["port"]
+        backlog = cfg["tcp-backlog"]
+        if port:
+            bound = []
+            for addr in cfg["bind"].split():
+                optional = addr.startswith("-")
+                host = addr.lstrip("-")
+                if host == "*":
+                    host = "0.0.0.0"
+                try:
+                    srv = await loop.create_server(lambda: Client(self), host, port,
+                                                   backlog=backlog, reuse_address=True)
+                except OSError as exc:
+                    if optional:
+                        continue
+                    self.log.warning("Warning: Could not create server TCP listening socket "
+                                     "%s:%d: %s", host, port, exc.strerror or exc)
+                    raise
+                self._servers.append(srv)
+                bound.append(srv)
+            if not bound:
+                raise OSError("Failed listening on port %d (tcp), aborting." % port)
+            self.ports = sorted({s.sockets[0].getsockname()[1] for s in bound})
+        if cfg["unixsocket"]:
+            path = cfg["unixsocket"]
+            if os.path.exists(path):
+                os.unlink(path)
+            srv = await loop.create_unix_server(lambda: Client(self), path, backlog=backlog)
+            if cfg["unixsocketperm"]:
+                os.chmod(path, cfg["unixsocketperm"])
+            self._servers.append(srv)
+
+    async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
+        """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""
+        self._stop = shutdown_event or asyncio.Event()
+        log = self.log
+        log.notice("Server initialized")
+        if self.config["appendonly"] or self.config["dir"] != "." or \
+                self.config.text("save") != "3600 1 300 100 60 10000":
+            from ..persistence.server_hook import attach
+
+            attach(self)  # loads the data set before listening
+        await self.start()
+        self.memory.baseline()
+        if self.ports:
+            log.notice("Ready to accept connections tcp")
+        if self.config["unixsocket"]:
+            log.notice("The server is now ready to accept connections at %s",
+                       self.config["unixsocket"])
+            log.notice("Ready to accept connections unix")
+        self._cron()
+        await self._stop.wait()
+        return await self.stop()
+
+    async def stop(self) -> int:
+        log = self.log
+        log.warning("User requested shutdown...")
+        for srv in self._servers:
+            srv.close()
+        if self._cron_handle is not None:
+            self._cron_handle.cancel()
+        code = 0
+        for hook in self.on_shutdown:
+            try:
+                result = hook()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:  # noqa: BLE001 - a failing hook must not stop the exit
+                log.warning("Error in shutdown hook: %s", exc)
+                code = 1
+        for client in list(self.clients.values()):
+            client.close()
+        if self.config["unixsocket"] and os.path.exists(self.config["unixsocket"]):
+            log.notice("Removing the unix socket file.")
+            os.unlink(self.config["unixsocket"])
+        await asyncio.sleep(0)  # let the transports flush and close
+        log.warning("Redis is now ready to exit, bye bye...")
+        return code
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency, but stay runnable
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def run(config: Config | None = None, shutdown_event: asyncio.Event | None = None,
+        install_signals: bool = True, server: Server | None = None) -> int:
+    """Run a server until shutdown; returns the exit code. Blocks the calling thread.
+
+    `shutdown_event`: an asyncio.Event (created for the server's loop by the caller, or None) that
+    stops the server when set, so tests and the binary each choose the trigger.
+    """
+    server = server or Server(config)
+    log = server.log
+
+    async def main() -> int:
+        if install_signals:
+            loop = asyncio.get_running_loop()
+            for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+                loop.add_signal_handler(sig, _on_signal, server, name)
+        return await server.serve(shutdown_event)
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        try:
+            return runner.run(main())
+        except OSError as exc:
+            log.warning("%s", exc)
+            return 1
+
+
+def _on_signal(server: Server, name: str) -> None:
+    server.log.warning("Received %s scheduling shutdown...", name)
+    server.request_shutdown()
+
+
+def startup_banner(server: Server) -> None:
+    log = server.log
+    log.role = "C"
+    log.warning("oO0OoO0OoO0Oo kvstore is starting oO0OoO0OoO0Oo")
+    log.warning("kvstore version=%s, redis-compatible=%s, bits=64, pid=%d, just started",
+                __version__, REDIS_VERSION, os.getpid())
+    log.role = "M"
+    log.notice("Running mode=standalone, port=%d.", server.config["port"])
+
+
+__all__ = ["Log", "REDIS_VERSION", "Server", "run"]

@@ -1,0 +1,90 @@
+"""Fixtures for black-box server tests: real processes on free ports.
+
+`server` is parametrised over ["kvstore", "redis"]: every black-box case runs against
+`python -m kvstore` and against the real redis-server, proving the test checks Redis's behaviour.
+`kv_server` is kvstore only (for kvstore-specific behaviour: logs, config file, shutdown).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.conftest import free_port, require_binary, wait_for_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class Proc:
+    kind: str
+    port: int
+    proc: subprocess.Popen
+    log: str
+    args: list = field(default_factory=list)
+
+    def output(self) -> str:
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+def start(kind: str, tmp_path, *extra: str, config_file: str | None = None) -> Proc:
+    port = free_port()
+    log = str(tmp_path / f"{kind}-{port}.log")
+    if kind == "kvstore":
+        cmd = [sys.executable, "-m", "kvstore"]
+    else:
+        cmd = [require_binary("redis-server")]
+    if config_file:
+        cmd.append(config_file)
+    cmd += ["--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path),
+            *extra]
+    if kind == "redis":
+        cmd += ["--enable-debug-command", "yes"]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    p = Proc(kind, port, proc, log, cmd)
+    try:
+        wait_for_port(port, proc)
+    except Exception:
+        p.stop()
+        raise RuntimeError(f"{kind} did not start:\n{p.output()}") from None
+    return p
+
+
+@pytest.fixture(scope="module", params=["kvstore", "redis"])
+def server(request, tmp_path_factory):
+    """A running server of each kind, shared by a module's tests (they must clean up)."""
+    p = start(request.param, tmp_path_factory.mktemp(request.param))
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def kv_factory(tmp_path):
+    """Start kvstore servers with extra options; all stopped at the end of the test."""
+    procs: list[Proc] = []
+
+    def factory(*extra: str, kind: str = "kvstore", config_file: str | None = None) -> Proc:
+        p = start(kind, tmp_path, *extra, config_file=config_file)
+        procs.append(p)
+        return p
+
+    yield factory
+    for p in procs:
+        p.stop()

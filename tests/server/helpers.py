@@ -1,0 +1,81 @@
+"""A raw RESP connection for black-box tests: bytes out, hiredis-parsed or raw bytes in."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import hiredis
+
+
+class Conn:
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.reader = hiredis.Reader()
+
+    @staticmethod
+    def encode(*args) -> bytes:
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self):
+        """The next reply (errors come back as hiredis ReplyError values, not raised)."""
+        while True:
+            r = self.reader.gets()
+            if r is not False:
+                return r
+            data = self.sock.recv(1 << 16)
+            if not data:
+                raise ConnectionError("closed")
+            self.reader.feed(data)
+
+    def __call__(self, *args):
+        self.send(self.encode(*args))
+        return self.reply()
+
+    def read_raw(self, until: bytes | None = None, timeout: float = 5.0) -> bytes:
+        """Raw bytes until `until` is seen, the peer closes, or the timeout passes."""
+        out = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if until is not None and until in out:
+                break
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                data = self.sock.recv(1 << 16)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            out += data
+        return out
+
+    def closed(self, timeout: float = 5.0) -> bool:
+        """True if the server closes the connection within `timeout` (data read is dropped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                data = self.sock.recv(1 << 16)
+            except socket.timeout:
+                return False
+            except (ConnectionResetError, BrokenPipeError):
+                return True
+            if not data:
+                return True
+        return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def err(reply) -> str | None:
+    return str(reply) if isinstance(reply, hiredis.ReplyError) else None

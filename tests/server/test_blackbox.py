@@ -1,0 +1,616 @@
+"""Black-box tests of the server process, as users meet it: raw sockets, redis-cli, redis-py,
+redis-benchmark. Every case runs against kvstore AND the real redis-server (`server` fixture),
+so the expectations are Redis's behaviour, not ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import re
+import select
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from kvstore.commands import COMMANDS
+
+from .helpers import Conn, err
+
+
+@pytest.fixture
+def conn(server):
+    c = Conn(server.port)
+    yield c
+    c.close()
+
+
+def _available(server) -> set[str]:
+    """Commands the server under test has (kvstore: the table, which grows as families land)."""
+    if server.kind == "redis":
+        return {t for cmds in BENCH_TESTS.values() for t in cmds}
+    return {n.decode() for n in COMMANDS}
+
+
+# -- protocol ---------------------------------------------------------------------------------
+
+def test_pipeline_of_1000_in_one_write_comes_back_in_order(conn):
+    n = 1000
+    data = b"".join(Conn.encode("ECHO", f"m{i}") for i in range(n))
+    conn.send(data)
+    assert [conn.reply() for _ in range(n)] == [f"m{i}".encode() for i in range(n)]
+
+
+def test_pipeline_with_sets_and_gets(conn):
+    data = b"".join(Conn.encode("SET", f"pk{i}", i) + Conn.encode("GET", f"pk{i}")
+                    for i in range(500))
+    conn.send(data)
+    replies = [conn.reply() for _ in range(1000)]
+    assert replies[0::2] == [b"OK"] * 500
+    assert replies[1::2] == [str(i).encode() for i in range(500)]
+
+
+def test_inline_commands(conn):
+    conn.send(b'PING\r\nECHO "hello world"\r\nECHO \'it\'\'s\'\r\nPING\n\r\n   \r\n')
+    assert conn.reply() == b"PONG"
+    assert conn.reply() == b"hello world"
+    r = conn.reply()  # a closing quote must be followed by a space: protocol error
+    assert err(r) == "ERR Protocol error: unbalanced quotes in request"
+
+
+def test_inline_quoted_escapes(conn):
+    conn.send(b'ECHO "a\\x41\\n"\r\nSET inl "v 1"\r\nGET inl\r\n')
+    assert conn.reply() == b"aA\n"
+    assert conn.reply() == b"OK"
+    assert conn.reply() == b"v 1"
+
+
+def test_byte_at_a_time(conn):
+    data = Conn.encode("SET", "bat", "v" * 100) + Conn.encode("GET", "bat") + b"PING\r\n"
+    for i in range(len(data)):
+        conn.send(data[i:i + 1])
+    assert [conn.reply() for _ in range(3)] == [b"OK", b"v" * 100, b"PONG"]
+
+
+def test_empty_multibulk_and_zero_length_arg(conn):
+    conn.send(b"*0\r\n*-1\r\n*2\r\n$4\r\nECHO\r\n$0\r\n\r\nPING\r\n")
+    assert conn.reply() == b""
+    assert conn.reply() == b"PONG"
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"*1\r\n$-5\r\n", "ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n$99999999999999\r\n", "ERR Protocol error: invalid bulk length"),
+    (b"*99999999999\r\n", "ERR Protocol error: invalid multibulk length"),
+    (b"*abc\r\n", "ERR Protocol error: invalid multibulk length"),
+    (b"*1\r\nfoo\r\n", "ERR Protocol error: expected '$', got 'f'"),
+    (b"*1\r\n$x\r\n", "ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n" + b"1" * 100_000, "ERR Protocol error: too big bulk count string"),
+    (b"*" + b"1" * 100_000, "ERR Protocol error: too big mbulk count string"),
+])
+def test_malformed_input_replies_then_closes(server, data, message):
+    c = Conn(server.port)
+    c.send(Conn.encode("PING") + data)
+    assert c.reply() == b"PONG"  # the good command before the bad one still runs
+    assert err(c.reply()) == message
+    assert c.closed()
+    assert Conn(server.port)("PING") == b"PONG"  # the server stays up
+
+
+def test_half_frames_wait_for_the_rest(conn):
+    conn.send(b"*2\r\n$4\r\nECHO\r\n$10\r\n01234")
+    conn.sock.settimeout(0.2)
+    with pytest.raises(socket.timeout):
+        conn.sock.recv(10)
+    conn.sock.settimeout(5)
+    conn.send(b"56789\r\n")
+    assert conn.reply() == b"0123456789"
+
+
+def test_huge_line_without_newline_is_refused_and_others_unaffected(server):
+    other = Conn(server.port)
+    bad = Conn(server.port)
+    try:
+        bad.sock.sendall(b"x" * (10 * 1024 * 1024))
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    out = bad.read_raw(timeout=5)
+    assert out in (b"", b"-ERR Protocol error: too big inline request\r\n")
+    assert bad.closed()
+    assert other("PING") == b"PONG"
+    assert other("ECHO", "still") == b"still"
+
+
+def test_command_errors_keep_the_connection(conn):
+    assert err(conn("NOSUCHCMD", "a")) == \
+        "ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' "
+    assert err(conn("GET")) == "ERR wrong number of arguments for 'get' command"
+    assert err(conn("PING", "a", "b")) == "ERR wrong number of arguments for 'ping' command"
+    assert err(conn("CLIENT", "FOO")) == "ERR unknown subcommand 'FOO'. Try CLIENT HELP."
+    assert conn("PING") == b"PONG"
+
+
+# -- connection commands ----------------------------------------------------------------------
+
+def test_hello_resp3_and_back(conn):
+    info = conn("HELLO", "3")
+    assert isinstance(info, dict) and info[b"server"] == b"redis"
+    assert info[b"proto"] == 3 and info[b"mode"] == b"standalone" and info[b"role"] == b"master"
+    assert info[b"modules"] == []
+    assert conn("ECHO", "x") == b"x"
+    conn.send(Conn.encode("GET", "nokey-hello"))
+    assert conn.read_raw(until=b"\r\n") == b"_\r\n"  # RESP3 null
+    conn.reader = __import__("hiredis").Reader()
+    assert err(conn("HELLO", "4")) == "NOPROTO unsupported protocol version"
+    assert err(conn("HELLO", "x")) == "ERR Protocol version is not an integer or out of range"
+    assert err(conn("HELLO", "2", "foo")) == "ERR Syntax error in HELLO option 'foo'"
+    r = conn("HELLO", "2", "SETNAME", "me")
+    assert isinstance(r, list) and conn("CLIENT", "GETNAME") == b"me"
+    conn.send(Conn.encode("GET", "nokey-hello"))
+    assert conn.read_raw(until=b"\r\n") == b"$-1\r\n"
+
+
+def test_quit_replies_ok_and_closes(server):
+    c = Conn(server.port)
+    c.send(Conn.encode("QUIT") + Conn.encode("PING"))
+    assert c.read_raw(timeout=3) == b"+OK\r\n"
+
+
+def test_reset(conn):
+    conn("CLIENT", "SETNAME", "n1")
+    assert conn("RESET") == b"RESET"
+    assert conn("CLIENT", "GETNAME") is None
+
+
+def test_client_reply_off_skip_on(conn):
+    conn.send(Conn.encode("CLIENT", "REPLY", "OFF") + Conn.encode("ECHO", "a")
+              + Conn.encode("CLIENT", "REPLY", "ON") + Conn.encode("ECHO", "b")
+              + Conn.encode("CLIENT", "REPLY", "SKIP") + Conn.encode("ECHO", "c")
+              + Conn.encode("ECHO", "d"))
+    assert conn.read_raw(until=b"$1\r\nd\r\n", timeout=3) == b"+OK\r\n$1\r\nb\r\n$1\r\nd\r\n"
+
+
+def test_client_commands(conn):
+    cid = conn("CLIENT", "ID")
+    assert isinstance(cid, int) and cid > 0
+    assert err(conn("CLIENT", "SETNAME", "a b")) == \
+        "ERR Client names cannot contain spaces, newlines or special characters."
+    assert conn("CLIENT", "SETNAME", "tester") == b"OK"
+    line = conn("CLIENT", "INFO").decode()
+    assert f"id={cid} " in line and " name=tester " in line and line.endswith("\n")
+    assert "cmd=client|info" in line
+    listing = conn("CLIENT", "LIST").decode()
+    assert f"id={cid} " in listing
+    assert conn("CLIENT", "LIST", "ID", "999999") == b""
+    assert err(conn("CLIENT", "LIST", "ID", "abc")) == "ERR Invalid client ID"
+    assert err(conn("CLIENT", "LIST", "TYPE", "foo")) == "ERR Unknown client type 'foo'"
+    assert err(conn("CLIENT", "KILL", "1.2.3.4:5")) == "ERR No such client"
+    assert conn("CLIENT", "KILL", "ID", "999999") == 0
+    assert err(conn("CLIENT", "KILL", "ID", "abc")) == "ERR client-id should be greater than 0"
+    assert err(conn("CLIENT", "KILL", "TYPE", "foo")) == "ERR Unknown client type 'foo'"
+    assert err(conn("CLIENT", "KILL", "foo", "bar")) == "ERR syntax error"
+    assert err(conn("CLIENT", "REPLY", "foo")) == "ERR syntax error"
+    assert err(conn("CLIENT", "PAUSE", "abc")) == "ERR timeout is not an integer or out of range"
+    assert err(conn("CLIENT", "PAUSE", "-1")) == "ERR timeout is negative"
+    assert conn("CLIENT", "NO-EVICT", "on") == b"OK"
+    assert err(conn("CLIENT", "NO-EVICT", "maybe")) == "ERR syntax error"
+    assert conn("CLIENT", "UNPAUSE") == b"OK"
+    assert isinstance(conn("CLIENT", "HELP"), list)
+
+
+def test_client_kill_by_id_and_addr(server):
+    a, b = Conn(server.port), Conn(server.port)
+    bid = b("CLIENT", "ID")
+    assert a("CLIENT", "KILL", "ID", bid) == 1
+    assert b.closed()
+    c = Conn(server.port)
+    addr = c("CLIENT", "INFO").decode().split(" addr=")[1].split()[0]
+    assert a("CLIENT", "KILL", addr) == b"OK"
+    assert c.closed()
+
+
+def test_client_pause_holds_commands(server):
+    a, b = Conn(server.port), Conn(server.port)
+    assert a("CLIENT", "PAUSE", "300") == b"OK"
+    t0 = time.monotonic()
+    assert b("PING") == b"PONG"
+    assert time.monotonic() - t0 >= 0.15
+
+
+def test_auth_and_noauth(kv_factory, server):
+    p = kv_factory("--requirepass", "s3cret", kind=server.kind)
+    c = Conn(p.port)
+    assert err(c("PING")) == "NOAUTH Authentication required."
+    assert err(c("AUTH", "wrong")) == \
+        "WRONGPASS invalid username-password pair or user is disabled."
+    assert err(c("AUTH", "bob", "s3cret")) == \
+        "WRONGPASS invalid username-password pair or user is disabled."
+    assert err(c("HELLO", "3")).startswith("NOAUTH HELLO must be called with the client already")
+    assert c("AUTH", "s3cret") == b"OK"
+    assert c("PING") == b"PONG"
+    d = Conn(p.port)
+    r = d("HELLO", "3", "AUTH", "default", "s3cret")
+    assert r[b"proto"] == 3
+    e = Conn(p.port)
+    assert e("AUTH", "default", "s3cret") == b"OK"
+    assert e("RESET") == b"RESET"
+    assert err(e("PING")) == "NOAUTH Authentication required."
+
+
+def test_auth_without_password(conn):
+    assert err(conn("AUTH", "x")) == (
+        "ERR AUTH <password> called without any password configured for the default user. "
+        "Are you sure your configuration is correct?")
+    assert conn("AUTH", "default", "anything") == b"OK"
+
+
+def test_unauthenticated_limits(kv_factory, server):
+    p = kv_factory("--requirepass", "pw", kind=server.kind)
+    c = Conn(p.port)
+    c.send(Conn.encode(*["ECHO"] * 11))
+    assert err(c.reply()) == "ERR Protocol error: unauthenticated multibulk length"
+    c = Conn(p.port)
+    c.send(b"*1\r\n$20000\r\n")
+    assert err(c.reply()) == "ERR Protocol error: unauthenticated bulk length"
+
+
+def test_protected_mode_denies_non_loopback(kv_factory, server):
+    ip = _non_loopback_ip()
+    if ip is None:
+        pytest.skip("no non-loopback address")
+    p = kv_factory("--bind", "0.0.0.0", kind=server.kind)
+    c = Conn(p.port, host=ip)
+    out = c.read_raw(timeout=3)
+    assert out.startswith(b"-DENIED Redis is running in protected mode")
+    assert Conn(p.port)("PING") == b"PONG"  # loopback is fine
+
+
+def _non_loopback_ip() -> str | None:
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
+    except OSError:
+        return None
+    ips = [x for x in out if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", x) and not x.startswith("127.")]
+    return ips[0] if ips else None
+
+
+# -- admin commands ---------------------------------------------------------------------------
+
+def test_config_get_set_errors(conn):
+    r = conn("CONFIG", "GET", "maxmemory-policy", "maxclients")
+    assert dict(zip(r[::2], r[1::2])) == {b"maxmemory-policy": b"noeviction",
+                                          b"maxclients": b"10000"}
+    r = conn("CONFIG", "GET", "slowlog-*")
+    assert dict(zip(r[::2], r[1::2])) == {b"slowlog-log-slower-than": b"10000",
+                                          b"slowlog-max-len": b"128"}
+    cases = {
+        ("port", "abc"): "argument couldn't be parsed into an integer",
+        ("maxmemory", "1x"): "argument must be a memory value",
+        ("appendonly", "maybe"): "argument must be 'yes' or 'no'",
+        ("timeout", "-1"): "argument must be between 0 and 2147483647 inclusive",
+        ("daemonize", "yes"): "can't set immutable config",
+        ("loglevel", "x"): "argument(s) must be one of the following: debug, verbose, notice, "
+                           "warning",
+        ("maxmemory-policy", "foo"): "argument(s) must be one of the following: volatile-lru, "
+        "volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, "
+        "noeviction",
+    }
+    for (name, value), reason in cases.items():
+        assert err(conn("CONFIG", "SET", name, value)) == \
+            f"ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+    assert err(conn("CONFIG", "SET", "nosuch", "1")) == \
+        "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"
+    assert err(conn("CONFIG", "SET", "maxclients", "10", "maxclients", "20")) == \
+        "ERR CONFIG SET failed (possibly related to argument 'maxclients') - duplicate parameter"
+    assert err(conn("CONFIG", "SET", "maxmemory", "1", "timeout")) == "ERR syntax error"
+    assert conn("CONFIG", "SET", "timeout", "0", "slowlog-max-len", "128") == b"OK"
+    assert conn("CONFIG", "RESETSTAT") == b"OK"
+
+
+def test_config_set_is_all_or_nothing(conn):
+    assert err(conn("CONFIG", "SET", "slowlog-max-len", "5", "port", "x"))
+    r = conn("CONFIG", "GET", "slowlog-max-len")
+    assert r == [b"slowlog-max-len", b"128"]
+
+
+def test_slowlog(conn):
+    conn("SLOWLOG", "RESET")
+    conn("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    try:
+        conn("ECHO", "slow")
+        entries = conn("SLOWLOG", "GET", "1")
+        assert len(entries) == 1
+        ident, ts, usec, args, addr, name = entries[0]
+        assert args == [b"ECHO", b"slow"] and isinstance(usec, int) and abs(ts - time.time()) < 5
+        assert conn("SLOWLOG", "LEN") >= 1
+        assert err(conn("SLOWLOG", "GET", "-2")) == \
+            "ERR count should be greater than or equal to -1"
+        assert err(conn("SLOWLOG", "GET", "1", "2")) == \
+            "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP."
+    finally:
+        conn("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    assert conn("SLOWLOG", "RESET") == b"OK"
+
+
+def test_info_sections(conn):
+    text = conn("INFO").decode()
+    for header in ("# Server", "# Clients", "# Memory", "# Persistence", "# Stats",
+                   "# Replication", "# CPU", "# Keyspace"):
+        assert header + "\r\n" in text
+    assert "# Commandstats" not in text
+    assert text.endswith("\r\n")
+    assert conn("INFO", "nosuchsection") == b""
+    conn("PING")
+    assert "cmdstat_ping:calls=" in conn("INFO", "commandstats").decode()
+    allt = conn("INFO", "all").decode()
+    assert "# Commandstats" in allt and "# Errorstats" in allt
+    server_only = conn("INFO", "server", "clients").decode()
+    assert server_only.startswith("# Server\r\n") and "# Clients\r\n" in server_only
+    assert "# Memory" not in server_only
+
+
+def test_info_resp3_is_verbatim(conn):
+    conn("HELLO", "3")
+    conn.send(Conn.encode("INFO", "server"))
+    assert conn.read_raw(until=b"\r\n", timeout=2).startswith(b"=")
+
+
+def test_command_introspection(conn):
+    assert conn("COMMAND", "COUNT") > 10
+    info = conn("COMMAND", "INFO", "get", "nosuchcmd")
+    assert info[0][:6] == [b"get", 2, [b"readonly", b"fast"], 1, 1, 1]
+    assert info[1] is None
+    assert conn("COMMAND", "GETKEYS", "set", "a", "b") == [b"a"]
+    assert err(conn("COMMAND", "GETKEYS", "nosuch", "a")) == "ERR Invalid command specified"
+    assert err(conn("COMMAND", "GETKEYS", "set", "a")) == \
+        "ERR Invalid number of arguments specified for command"
+    docs = conn("COMMAND", "DOCS", "get")
+    assert docs[0] == b"get" and b"summary" in docs[1]
+    names = conn("COMMAND", "LIST")
+    assert b"get" in names and b"set" in names
+    assert b"get" in conn("COMMAND", "LIST", "FILTERBY", "PATTERN", "ge*")
+    everything = conn("COMMAND")
+    assert isinstance(everything, list) and len(everything) == conn("COMMAND", "COUNT")
+
+
+def test_command_docs_all_is_well_formed_in_both_protocols(conn):
+    docs = conn("COMMAND", "DOCS")
+    assert len(docs) % 2 == 0 and all(isinstance(n, bytes) for n in docs[::2])
+    conn("HELLO", "3")
+    docs3 = conn("COMMAND", "DOCS")
+    assert isinstance(docs3, dict) and b"get" in docs3
+
+
+def test_time_and_lastsave(conn):
+    sec, usec = conn("TIME")
+    assert abs(int(sec) - time.time()) < 5 and 0 <= int(usec) < 1_000_000
+    assert isinstance(conn("LASTSAVE"), int)
+
+
+def test_monitor_feed_format(server):
+    mon = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    c = Conn(server.port)
+    c("SET", "monkey", 'va"l\n')
+    line = mon.read_raw(until=b"\r\n", timeout=3).decode()
+    assert re.fullmatch(r'\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "monkey" "va\\"l\\n"\r\n',
+                        line), line
+
+
+def test_debug_commands(conn):
+    assert conn("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"OK"
+    assert conn("DEBUG", "SET-ACTIVE-EXPIRE", "1") == b"OK"
+    t0 = time.monotonic()
+    assert conn("DEBUG", "SLEEP", "0.1") == b"OK"
+    assert time.monotonic() - t0 >= 0.09
+
+
+def test_shutdown_abort_without_shutdown(conn):
+    assert err(conn("SHUTDOWN", "ABORT")) == "ERR No shutdown in progress."
+    assert err(conn("SHUTDOWN", "FOO")) == "ERR syntax error"
+
+
+# -- limits -----------------------------------------------------------------------------------
+
+def test_maxclients(kv_factory, server):
+    p = kv_factory("--maxclients", "3", kind=server.kind)
+    conns, refused = [], None
+    for _ in range(10):
+        c = Conn(p.port)
+        r = c("PING")
+        if r != b"PONG":
+            refused = r
+            break
+        conns.append(c)
+    assert 2 <= len(conns) <= 3 and err(refused) == "ERR max number of clients reached"
+    assert c.closed()
+    conns[0].close()
+    deadline = time.monotonic() + 5
+    reply = None
+    while time.monotonic() < deadline and reply != b"PONG":
+        reply = Conn(p.port)("PING")  # a slot frees up once the server sees the close
+    assert reply == b"PONG"
+
+
+def test_idle_timeout(kv_factory, server):
+    p = kv_factory("--timeout", "1", kind=server.kind)
+    c = Conn(p.port)
+    assert c("PING") == b"PONG"
+    assert c.closed(timeout=15)
+
+
+def test_output_buffer_hard_limit_closes_slow_reader(server):
+    admin = Conn(server.port)
+    admin("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0")
+    try:
+        c = Conn(server.port)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        cid = c("CLIENT", "ID")
+        c("SET", "big-obuf", "x" * 100_000)
+        c.send(Conn.encode("GET", "big-obuf") * 200)  # 20 MB of replies, never read
+        assert admin("PING") == b"PONG"
+        # The server stays responsive and drops the slow reader.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and f"id={cid} " in admin("CLIENT", "LIST").decode():
+            time.sleep(0.05)
+        assert f"id={cid} " not in admin("CLIENT", "LIST").decode()
+    finally:
+        admin("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+        admin("SET", "big-obuf", "")
+
+
+def test_maxmemory_noeviction_refuses_writes(kv_factory, server):
+    p = kv_factory(kind=server.kind)
+    c = Conn(p.port)
+    c("SET", "big", "x" * 2_000_000)
+    c("CONFIG", "SET", "maxmemory", "1mb")
+    assert err(c("SET", "k", "v")) == "OOM command not allowed when used memory > 'maxmemory'."
+    assert c("GET", "k") is None  # reads still work
+    c("CONFIG", "SET", "maxmemory", "0")
+    assert c("SET", "k", "v") == b"OK"
+
+
+def test_maxmemory_allkeys_lru_evicts(kv_factory, server):
+    p = kv_factory(kind=server.kind)
+    c = Conn(p.port)
+    c.send(b"".join(Conn.encode("SET", f"ev{i}", "x" * 100_000) for i in range(100)))
+    assert [c.reply() for _ in range(100)] == [b"OK"] * 100
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    c("CONFIG", "SET", "maxmemory", "4mb")
+    assert c("SET", "after", "v") == b"OK"
+    info = c("INFO", "stats").decode()
+    evicted = int(re.search(r"evicted_keys:(\d+)", info).group(1))
+    assert evicted > 50
+    assert c("GET", "after") == b"v"
+
+
+# -- clients ------------------------------------------------------------------------------------
+
+def test_redis_cli_one_shot(server):
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli not installed")
+    run = lambda *a: subprocess.run([cli, "-p", str(server.port), *a], capture_output=True,
+                                    text=True, timeout=10).stdout
+    assert run("set", "clikey", "v v") == "OK\n"
+    assert run("get", "clikey") == "v v\n"
+    assert run("--raw", "echo", "a\nb") == "a\nb\n"
+    lines = run("-3", "hello", "3").splitlines()
+    assert lines[0] == "server redis" and "proto 3" in lines
+    assert "redis_version" in run("info", "server")
+
+
+def test_redis_cli_interactive(server):
+    if shutil.which("redis-cli") is None:
+        pytest.skip("redis-cli not installed")
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        os.environ["TERM"] = "dumb"
+        os.execvp("redis-cli", ["redis-cli", "-p", str(server.port)])
+
+    def read_until(marker: bytes, timeout: float = 5.0) -> bytes:
+        out = b""
+        deadline = time.monotonic() + timeout
+        while marker not in out and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    break
+                if b"\x1b[6n" in data:  # linenoise asks for the cursor position
+                    os.write(fd, b"\x1b[1;1R")
+                out += data
+        return out
+
+    try:
+        prompt = f"127.0.0.1:{server.port}> ".encode()
+        assert prompt in read_until(prompt)
+        os.write(fd, b"PING\r")
+        assert b"PONG" in read_until(b"PONG")
+        os.write(fd, b"set ik iv\r")
+        assert b"OK" in read_until(b"OK")
+        os.write(fd, b"quit\r")
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_sync(server, protocol):
+    r = redis.Redis(port=server.port, protocol=protocol)
+    assert r.ping() is True
+    assert r.set("pyk", "v") is True and r.get("pyk") == b"v"
+    assert r.echo("e") == b"e"
+    assert r.info()["redis_version"]
+    assert r.config_get("maxclients") == {"maxclients": "10000"}
+    assert r.client_id() > 0
+    p = r.pipeline(transaction=False)
+    for i in range(50):
+        p.set(f"pp{i}", i)
+        p.get(f"pp{i}")
+    res = p.execute()
+    assert res[1::2] == [str(i).encode() for i in range(50)]
+    r.close()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_asyncio(server, protocol):
+    import redis.asyncio as aredis
+
+    async def main():
+        r = aredis.Redis(port=server.port, protocol=protocol)
+        assert await r.ping() is True
+        await r.set("ak", "v")
+        assert await r.get("ak") == b"v"
+        p = r.pipeline(transaction=False)
+        for i in range(20):
+            p.echo(f"e{i}")
+        assert await p.execute() == [f"e{i}".encode() for i in range(20)]
+        results = await asyncio.gather(*(r.echo(str(i)) for i in range(50)))
+        assert results == [str(i).encode() for i in range(50)]
+        await r.aclose()
+
+    asyncio.run(main())
+
+
+def test_thousand_concurrent_clients(server):
+    socks = []
+    try:
+        for _ in range(1000):
+            s = socket.create_connection(("127.0.0.1", server.port))
+            socks.append(s)
+        for s in socks:
+            s.sendall(b"PING\r\n")
+        for s in socks:
+            s.settimeout(10)
+            assert s.recv(16) == b"+PONG\r\n"
+    finally:
+        for s in socks:
+            s.close()
+
+
+BENCH_TESTS = {"set": ["set"], "get": ["get"], "incr": ["incr"], "lpush": ["lpush"],
+               "rpush": ["rpush"], "lpop": ["lpop"], "rpop": ["rpop"], "sadd": ["sadd"],
+               "hset": ["hset"], "spop": ["spop"], "zadd": ["zadd"], "zpopmin": ["zpopmin"],
+               "lrange_100": ["lrange", "lpush"], "mset": ["mset"], "ping": ["ping"]}
+
+
+def test_redis_benchmark_completes(server):
+    bench = shutil.which("redis-benchmark")
+    if bench is None:
+        pytest.skip("redis-benchmark not installed")
+    have = _available(server)
+    tests = [t for t, cmds in BENCH_TESTS.items() if all(c in have for c in cmds)]
+    out = subprocess.run([bench, "-p", str(server.port), "-n", "2000", "-q", "-t",
+                          ",".join(tests)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.replace("\r", "\n")
+    assert "ERR" not in text and "Error" not in text, text
+    done = re.findall(r"^([A-Z_0-9]+)(?: \(.*\))?: [\d.]+ requests per second", text, re.M)
+    assert len(done) >= len(tests), text

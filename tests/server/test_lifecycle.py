@@ -1,0 +1,238 @@
+"""kvstore-specific server behaviour: start-up, config files, logs, shutdown, unix sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from kvstore.server.config import (
+    Config, ConfigError, FatalConfigError, parse_command_line, parse_memory, split_args,
+)
+from kvstore.server.server import Log, Server, run
+from tests.conftest import free_port, wait_for_port
+
+from .conftest import ROOT
+from .helpers import Conn, err
+
+
+def test_startup_log_lines(kv_factory):
+    p = kv_factory()
+    out = p.output()
+    pid = p.proc.pid
+    assert f"{pid}:C " in out and f"pid={pid}" in out
+    assert f"{pid}:M " in out and "* Server initialized" in out
+    assert "* Ready to accept connections tcp" in out
+    assert f"port={p.port}" in out
+
+
+@pytest.mark.parametrize("how", ["shutdown", "SIGTERM", "SIGINT"])
+def test_shutdown_exits_zero_with_redis_logs(kv_factory, how):
+    p = kv_factory()
+    c = Conn(p.port)
+    c("SET", "k", "v")
+    if how == "shutdown":
+        c.send(Conn.encode("SHUTDOWN", "NOSAVE"))
+        assert c.read_raw(timeout=5) == b""  # no reply: the connection just closes
+    else:
+        p.proc.send_signal(getattr(signal, how))
+    assert p.proc.wait(10) == 0
+    out = p.output()
+    if how != "shutdown":
+        assert f"Received {how} scheduling shutdown..." in out
+    assert "# User requested shutdown..." in out
+    assert "# Redis is now ready to exit, bye bye..." in out
+
+
+def test_shutdown_finishes_the_batch_in_hand(kv_factory):
+    p = kv_factory()
+    c = Conn(p.port)
+    c.send(Conn.encode("ECHO", "before") + Conn.encode("SHUTDOWN") + Conn.encode("ECHO", "x"))
+    assert c.read_raw(timeout=5) == b"$6\r\nbefore\r\n"
+    assert p.proc.wait(10) == 0
+
+
+def test_config_file_with_quotes_comments_and_include(tmp_path, kv_factory):
+    inc = tmp_path / "extra.conf"
+    inc.write_text("maxclients 77\n")
+    conf = tmp_path / "kv.conf"
+    conf.write_text(
+        "# a comment\n\n"
+        "requirepass \"pa ss\\x21\"\n"
+        "timeout 0   # not a comment in redis.conf: would be an error, so none here\n"
+        .replace("   # not a comment in redis.conf: would be an error, so none here", "")
+        + f"include {inc}\n"
+        "maxmemory-policy allkeys-lru\n"
+        "save 900 1\nsave 300 10\n"
+        "client-output-buffer-limit pubsub 64mb 16mb 90\n"
+    )
+    p = kv_factory(config_file=str(conf))
+    c = Conn(p.port)
+    assert err(c("PING")) == "NOAUTH Authentication required."
+    assert c("AUTH", "pa ss!") == b"OK"
+    get = lambda name: c("CONFIG", "GET", name)[1]
+    assert get("maxclients") == b"77"
+    assert get("maxmemory-policy") == b"allkeys-lru"
+    assert get("save") == b""  # the test fixture passes --save "" after the file
+    assert get("client-output-buffer-limit").endswith(b"pubsub 67108864 16777216 90")
+    assert get("port") == str(p.port).encode()  # the command line wins over the file
+
+
+def test_config_rewrite(tmp_path, kv_factory):
+    conf = tmp_path / "rw.conf"
+    conf.write_text("# keep me\nmaxclients 50\n")
+    p = kv_factory(config_file=str(conf))
+    c = Conn(p.port)
+    c("CONFIG", "SET", "maxclients", "60", "slowlog-max-len", "7")
+    assert c("CONFIG", "REWRITE") == b"OK"
+    text = conf.read_text()
+    assert "# keep me" in text and "maxclients 60" in text and "slowlog-max-len 7" in text
+    assert "maxclients 50" not in text
+
+
+def test_config_rewrite_without_file(kv_factory):
+    c = Conn(kv_factory().port)
+    assert err(c("CONFIG", "REWRITE")) == "ERR The server is running without a config file"
+
+
+def test_bad_config_is_fatal(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("maxclients abc\n")
+    out = subprocess.run([sys.executable, "-m", "kvstore", str(conf)], capture_output=True,
+                         text=True, cwd=ROOT, timeout=20)
+    assert out.returncode == 1
+    assert "FATAL CONFIG FILE ERROR" in out.stderr and "maxclients abc" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "kvstore", "--nosuchoption", "1"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=20)
+    assert out.returncode == 1 and "Bad directive" in out.stderr
+
+
+def test_version_flag():
+    out = subprocess.run([sys.executable, "-m", "kvstore", "--version"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=20)
+    assert out.returncode == 0 and "kvstore server v=" in out.stdout
+
+
+def test_unix_socket(tmp_path, kv_factory):
+    path = str(tmp_path / "kv.sock")
+    p = kv_factory("--unixsocket", path)
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(b"PING\r\n*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n")
+    data = b""
+    while b"\n\r\n" not in data:
+        data += s.recv(4096)
+    assert data.startswith(b"+PONG\r\n") and f"addr={path}:0".encode() in data
+    assert "Ready to accept connections unix" in p.output()
+
+
+def test_loglevel_and_logfile(tmp_path, kv_factory):
+    logfile = tmp_path / "kv.log"
+    p = kv_factory("--loglevel", "warning", "--logfile", str(logfile))
+    Conn(p.port)("PING")
+    p.stop()
+    text = logfile.read_text()
+    assert "bye bye" in text and "Server initialized" not in text  # notice lines filtered
+
+
+def test_run_in_process_with_shutdown_event_and_hooks():
+    config = Config()
+    port = free_port()
+    config.set("port", str(port), startup=True)
+    server = Server(config, Log("warning"))
+    calls = []
+    server.on_shutdown.append(lambda: calls.append("flushed"))
+    holder = {}
+
+    def target():
+        async def main():
+            holder["loop"] = asyncio.get_running_loop()
+            holder["event"] = asyncio.Event()
+            return await server.serve(holder["event"])
+
+        import uvloop
+
+        holder["code"] = asyncio.run(main(), loop_factory=uvloop.new_event_loop) \
+            if sys.version_info >= (3, 12) else uvloop.run(main())
+
+    t = threading.Thread(target=target)
+    t.start()
+    wait_for_port(port)
+    c = Conn(port)
+    assert c("SET", "a", "1") == b"OK"
+    holder["loop"].call_soon_threadsafe(holder["event"].set)
+    t.join(10)
+    assert not t.is_alive() and holder["code"] == 0 and calls == ["flushed"]
+    assert c.closed()
+
+
+def test_run_function_with_event_from_thread():
+    config = Config()
+    port = free_port()
+    config.set("port", str(port), startup=True)
+    server = Server(config, Log("warning"))
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault(
+        "code", run(server=server, install_signals=False)))
+    t.start()
+    wait_for_port(port)
+    assert Conn(port)("PING") == b"PONG"
+    Conn(port).send(Conn.encode("SHUTDOWN"))
+    t.join(10)
+    assert result["code"] == 0
+
+
+# -- config parsing (unit) ----------------------------------------------------------------------
+
+def test_split_args_like_sdssplitargs():
+    assert split_args('a "b c" \'d e\' "\\x41\\n"') == ["a", "b c", "d e", "A\n"]
+    assert split_args("  ") == []
+    assert split_args("'it\\'s'") == ["it's"]
+    for bad in ('"abc', "'abc", '"a"b'):
+        with pytest.raises(ValueError):
+            split_args(bad)
+
+
+def test_parse_memory_units():
+    assert parse_memory("100") == 100
+    assert parse_memory("1k") == 1000 and parse_memory("1kb") == 1024
+    assert parse_memory("2GB") == 2 * 1024 ** 3 and parse_memory("1m") == 1000 ** 2
+    for bad in ("1x", "", "-1", "1.5mb"):
+        with pytest.raises(ConfigError):
+            parse_memory(bad)
+
+
+def test_command_line_parsing():
+    path, lines = parse_command_line(["my.conf", "--port", "7000", "--save", "", "--bind",
+                                      "127.0.0.1", "::1"])
+    assert path == "my.conf"
+    assert lines == [["port", "7000"], ["save", ""], ["bind", "127.0.0.1", "::1"]]
+    with pytest.raises(FatalConfigError):
+        Config().load_lines([["nosuch", "1"]], ["option '--nosuch 1'"])
+
+
+def test_config_file_save_lines(tmp_path):
+    conf = tmp_path / "s.conf"
+    conf.write_text("save 900 1\nsave 300 10\n")
+    cfg = Config()
+    cfg.load_file(str(conf))
+    assert cfg.text("save") == "900 1 300 10"
+
+
+def test_config_get_globs_and_aliases():
+    cfg = Config()
+    assert cfg.matching("maxmemory") == {"maxmemory": "0"}
+    assert "hash-max-ziplist-entries" in cfg.matching("hash-max-*")
+    cfg.set("hash-max-ziplist-entries", "7")
+    assert cfg["hash-max-listpack-entries"] == 7
+
+
+def test_ports_and_pid_helpers_exist():
+    assert os.getpid() > 0 and time.time() > 0

@@ -1,0 +1,315 @@
+"""MULTI / EXEC / DISCARD / WATCH / UNWATCH, black-box against kvstore AND redis-server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from .helpers import Conn, err
+
+
+@pytest.fixture
+def c(server):
+    conn = Conn(server.port)
+    conn("FLUSHALL")
+    yield conn
+    conn.close()
+
+
+def raw(c: Conn, *args) -> bytes:
+    c.send(Conn.encode(*args))
+    return c.read_raw(until=b"\r\n", timeout=2.0)
+
+
+def test_queue_and_exec(c):
+    assert c("MULTI") == b"OK"
+    assert c("SET", "k", "v") == b"QUEUED"
+    assert c("INCR", "k") == b"QUEUED"
+    assert c("GET", "k") == b"QUEUED"
+    res = c("EXEC")
+    assert res[0] == b"OK"
+    assert err(res[1]) == "ERR value is not an integer or out of range"
+    assert res[2] == b"v"
+
+
+def test_raw_bytes(c):
+    c.send(Conn.encode("MULTI") + Conn.encode("PING") + Conn.encode("EXEC"))
+    assert c.read_raw(until=b"+PONG\r\n") == b"+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n"
+    c.send(Conn.encode("MULTI") + Conn.encode("EXEC"))
+    assert c.read_raw(until=b"*0\r\n") == b"+OK\r\n*0\r\n"
+
+
+def test_errors_outside_and_nested(c):
+    assert err(c("EXEC")) == "ERR EXEC without MULTI"
+    assert err(c("DISCARD")) == "ERR DISCARD without MULTI"
+    assert c("MULTI") == b"OK"
+    assert err(c("MULTI")) == "ERR MULTI calls can not be nested"
+    assert err(c("WATCH", "x")) == "ERR WATCH inside MULTI is not allowed"
+    assert c("PING") == b"QUEUED"
+    assert c("EXEC") == [b"PONG"]  # neither error aborts the transaction
+
+
+def test_execabort(c):
+    assert c("MULTI") == b"OK"
+    assert c("SET", "a", "1") == b"QUEUED"
+    assert err(c("NOSUCHCMD", "x")) == ("ERR unknown command 'NOSUCHCMD', with args beginning "
+                                        "with: 'x' ")
+    assert err(c("GET")) == "ERR wrong number of arguments for 'get' command"
+    assert c("SET", "b", "2") == b"QUEUED"
+    assert err(c("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+    assert c("EXISTS", "a", "b") == 0
+    assert err(c("EXEC")) == "ERR EXEC without MULTI"
+
+
+def test_discard(c):
+    c("WATCH", "w")
+    assert c("MULTI") == b"OK"
+    assert c("SET", "a", "1") == b"QUEUED"
+    assert c("DISCARD") == b"OK"
+    assert c("EXISTS", "a") == 0
+    c2 = Conn(c.sock.getpeername()[1])
+    c2("SET", "w", "1")  # DISCARD unwatched: the next transaction is not affected
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") == [b"PONG"]
+    c2.close()
+
+
+def _other(c):
+    return Conn(c.sock.getpeername()[1])
+
+
+@pytest.mark.parametrize("write", [
+    ("SET", "w", "x"), ("DEL", "w"), ("EXPIRE", "w", "100"), ("RENAME", "w", "w2"),
+    ("RENAME", "z", "w"), ("LPUSH", "l", "a"), ("FLUSHDB",), ("FLUSHALL",), ("SWAPDB", "0", "1"),
+    ("APPEND", "w", "y"), ("MOVE", "w", "3"), ("INCR", "n"),
+])
+def test_watch_broken_by_other_client(c, write):
+    c("SET", "w", "1")
+    c("SET", "z", "2")
+    c("SET", "n", "1")
+    keys = {"RENAME": "w", "LPUSH": "l", "INCR": "n"}
+    c("WATCH", keys.get(write[0], "w"))
+    other = _other(c)
+    other(*write)
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") is None
+    other("FLUSHALL")
+    other.close()
+
+
+def test_watch_not_broken(c):
+    c("SET", "w", "1")
+    c("WATCH", "w", "absent")
+    other = _other(c)
+    other("SET", "other", "x")
+    other("GET", "w")
+    other("DEL", "absent")  # deleting nothing is no change
+    other("EXPIRE", "absent", "10")
+    other("FLUSHDB")  # "w" existed: this one breaks it
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") is None
+    c("WATCH", "absent")
+    other("FLUSHALL")  # the watched key did not exist: no change (Redis 7.0)
+    other("SWAPDB", "0", "1")
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") == [b"PONG"]
+    other.close()
+
+
+def test_watch_own_write_and_unwatch(c):
+    c("WATCH", "k")
+    c("SET", "k", "1")  # our own write before MULTI breaks it too
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") is None
+    c("WATCH", "k")
+    c("SET", "k", "2")
+    assert c("UNWATCH") == b"OK"
+    c("MULTI")
+    c("GET", "k")
+    assert c("EXEC") == [b"2"]
+    c("WATCH", "k")  # EXEC unwatched everything: a later write does not matter
+    c("MULTI")
+    c("SET", "k", "3")
+    assert c("EXEC") == [b"OK"]
+    c("SET", "k", "4")
+    c("MULTI")
+    c("GET", "k")
+    assert c("EXEC") == [b"4"]
+
+
+def test_watch_other_db(c):
+    c("WATCH", "k")
+    other = _other(c)
+    other("SELECT", "1")
+    other("SET", "k", "x")  # same name, other database
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") == [b"PONG"]
+    other("FLUSHALL")
+    other.close()
+
+
+def test_watch_expiry(c):
+    c("SET", "e", "1", "PX", "30")
+    c("WATCH", "e")
+    time.sleep(0.06)
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") is None  # isWatchedKeyExpired
+
+
+def test_watch_wrong_arity_and_type(c):
+    assert err(c("WATCH")) == "ERR wrong number of arguments for 'watch' command"
+    assert err(c("UNWATCH", "x")) == "ERR wrong number of arguments for 'unwatch' command"
+    assert err(c("MULTI", "x")) == "ERR wrong number of arguments for 'multi' command"
+
+
+def test_exec_runtime_wrongtype(c):
+    c("SET", "s", "x")
+    c("MULTI")
+    c("LPUSH", "s", "a")
+    c("SET", "t", "1")
+    res = c("EXEC")
+    assert err(res[0]).startswith("WRONGTYPE")
+    assert res[1] == b"OK"
+
+
+def test_atomic_against_other_clients(c):
+    other = _other(c)
+    c("MULTI")
+    c("INCR", "n")
+    other("SET", "n", "10")  # runs now; the queued INCR only at EXEC
+    c("INCR", "n")
+    assert c("EXEC") == [11, 12]
+    other.close()
+
+
+def test_blocking_inside_multi(c):
+    c("MULTI")
+    c("BLPOP", "nolist", "0")
+    c("BLMOVE", "nolist", "x", "LEFT", "LEFT", "0")
+    assert c("EXEC") == [None, None]
+    c("MULTI")
+    c.send(Conn.encode("BLPOP", "nolist", "0") + Conn.encode("EXEC"))
+    assert c.read_raw(until=b"*-1\r\n") == b"+QUEUED\r\n*1\r\n*-1\r\n"
+
+
+def test_reset_leaves_multi(c):
+    c("WATCH", "k")
+    c("MULTI")
+    c("SET", "k", "1")
+    assert c("RESET") == b"RESET"
+    assert err(c("EXEC")) == "ERR EXEC without MULTI"
+    assert c("EXISTS", "k") == 0
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_pipeline_and_watch(server, protocol):
+    r = redis.Redis(port=server.port, protocol=protocol)
+    r.flushall()
+    with r.pipeline() as p:
+        p.set("a", 1).incr("a").get("a")
+        assert p.execute() == [True, 2, b"2"]
+    r.set("bal", 10)
+    with r.pipeline() as p:
+        p.watch("bal")
+        bal = int(p.get("bal"))
+        r2 = redis.Redis(port=server.port, protocol=protocol)
+        r2.set("bal", 99)
+        p.multi()
+        p.set("bal", bal - 1)
+        with pytest.raises(redis.WatchError):
+            p.execute()
+        r2.close()
+    with r.pipeline() as p:
+        p.set("x", "s").lpush("x", 1)
+        with pytest.raises(redis.ResponseError):
+            p.execute()
+    r.close()
+
+
+def _script(seed: int, n: int = 300) -> list[tuple[int, tuple]]:
+    """A seeded random interleaving of two clients' transactions, watches and writes."""
+    import random
+
+    rng = random.Random(seed)
+    keys = ["a", "b", "c"]
+    ops = []
+    for _ in range(n):
+        who = rng.randrange(2)
+        k = rng.choice(keys)
+        op = rng.choice([
+            ("MULTI",), ("EXEC",), ("DISCARD",), ("WATCH", k, rng.choice(keys)), ("UNWATCH",),
+            ("SET", k, str(rng.randrange(5))), ("INCR", k), ("GET", k), ("DEL", k),
+            ("LPUSH", k, "x"), ("NOPE",), ("GET",), ("EXPIRE", k, "100"), ("RENAME", k, "c"),
+            ("FLUSHDB",), ("SELECT", str(rng.randrange(2))),
+        ])
+        ops.append((who, op))
+    return ops
+
+
+def _plain(reply):
+    """Replies with errors as comparable ("error", text) tuples."""
+    if isinstance(reply, list):
+        return [_plain(r) for r in reply]
+    text = err(reply)
+    return ("error", text) if text is not None else reply
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_against_redis(kv_factory, seed):
+    """The same random script through kvstore and redis-server: identical replies."""
+    results = []
+    for kind in ("kvstore", "redis"):
+        p = kv_factory(kind=kind)
+        conns = [Conn(p.port), Conn(p.port)]
+        out = []
+        for who, op in _script(seed):
+            out.append(_plain(conns[who](*op)))
+        results.append(out)
+        for conn in conns:
+            conn.close()
+    for i, (mine, theirs) in enumerate(zip(*results)):
+        assert mine == theirs, (i, _script(seed)[i], mine, theirs)
+
+
+def test_aof_logs_transaction_and_served_pops(kv_factory, tmp_path):
+    """kvstore only: EXEC's writes are logged inside MULTI/EXEC; a served BLPOP as LPOP."""
+    import glob
+
+    p = kv_factory("--appendonly", "yes", "--appendfsync", "always")
+    c = Conn(p.port)
+    c("MULTI")
+    c("SET", "a", "1")
+    c("GET", "a")
+    c("INCR", "a")
+    assert c("EXEC") == [b"OK", b"1", 2]
+    c("MULTI")
+    c("GET", "a")
+    assert c("EXEC") == [b"2"]  # read-only: nothing logged
+    waiter = Conn(p.port)
+    waiter.send(Conn.encode("BLPOP", "q", "0"))
+    for _ in range(200):
+        if "flags=b" in c("CLIENT", "LIST").decode():
+            break
+        time.sleep(0.005)
+    c("RPUSH", "q", "v")
+    assert waiter.reply() == [b"q", b"v"]
+    c("PING")
+    data = b"".join(open(f, "rb").read() for f in sorted(glob.glob(
+        str(tmp_path / "appendonlydir" / "*.incr.aof"))))
+    expected = (Conn.encode("MULTI") + Conn.encode("SET", "a", "1") + Conn.encode("INCR", "a")
+                + Conn.encode("EXEC"))
+    assert expected in data
+    assert data.count(Conn.encode("MULTI")) == 1
+    assert Conn.encode("RPUSH", "q", "v") + Conn.encode("LPOP", "q") in data
+    assert b"BLPOP" not in data
+    c.close()
+    waiter.close()
