@@ -1,0 +1,618 @@
+"""Sorted sets.
+
+A ZSet keeps two views of the same members: `_scores` (dict member -> score, O(1) ZSCORE) and an
+ordered index for O(log n) rank and range. Invariant: both hold exactly the same members. Every
+mutation updates `_scores` first, then the index; `_check()` asserts the invariant and is called
+by stress tests only. Ties are ordered by member bytes, as in Redis; -inf and +inf are scores
+like any other, NaN never gets in (callers refuse it).
+
+The index is a list of sublists, as in sortedcontainers' SortedList, but each sublist is two
+parallel sequences: `_ss[i]`, an `array('d')` of scores, and `_ms[i]`, a list of members. We
+measured a SortedList of (score, member) tuples first: at 1M members every bisection probe
+dereferences a tuple and then a float, two cache misses, and rank/update ran 8-10x slower than
+at 1K. Raw doubles in an array make a probe one cache line at most, and drop the 56-byte tuple
+per member. `_maxs` (array of each sublist's last score) and `_maxm` (its last member) route a
+lookup to its sublist with two bisections; `_index` is sortedcontainers' positional tree of
+sublist lengths (rebuilt lazily after a split or merge), which turns (sublist, offset) into a
+rank and back in O(log n).
+
+Sublists hold between LOAD/2 and 2*LOAD members; a single-element insert or delete splits or
+merges like sortedcontainers, a range delete re-chunks the sublists it touched.
+
+Redis's ranges (by rank, by score with exclusive bounds, by lex with `[x (x - +`, LIMIT offset
+count) are spans of indices [start, stop) (`rank_span`, `score_span`, `lex_span`), which
+`range` slices and `remove_range` deletes. Lex ranges assume that all scores are equal; with
+mixed scores (unspecified by Redis) `lex_span` walks the members as Redis walks a listpack.
+
+`big` is the OBJECT ENCODING flag (listpack -> skiplist), raised by `grew()` past Redis's
+zset-max-listpack-* thresholds and never lowered, as Redis never converts back.
+A listpack stores an integral score as an integer, so a small zset turns -0.0 into 0: callers
+store `0.0` for a zero score while `big` is False (see commands.zsets).
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from functools import reduce
+from itertools import repeat, starmap
+from math import log
+from operator import add as _add, iadd as _iadd
+from typing import Iterator
+
+from .values import Thresholds, register_type
+
+# Members per sublist, between LOAD/2 and 2*LOAD: an insert moves at most 8 KiB of doubles plus
+# 8 KiB of pointers. 256, 512 and 1024 measured within noise of each other at 1M members.
+LOAD = 512
+
+# What `add` did.
+NOP = 0
+ADDED = 1
+UPDATED = 2
+
+# A lex range bound: (kind, value, exclusive), kind -1 for "-" (below every member), +1 for "+"
+# (above every member), 0 for a member value from "[value" (inclusive) or "(value" (exclusive).
+LexBound = tuple[int, bytes, bool]
+
+
+def lex_bound(spec: bytes) -> LexBound:
+    """A ZRANGEBYLEX bound from its syntax: `[x`, `(x`, `-` or `+`; ValueError otherwise.
+    (Like Redis, which reads a C string there, "+" or "-" followed by a NUL byte passes.)"""
+    c = spec[:1]
+    if c == b"(" or c == b"[":
+        return 0, spec[1:], c == b"("
+    if (c == b"+" or c == b"-") and spec[1:2] in (b"", b"\0"):
+        return (1 if c == b"+" else -1), b"", True
+    raise ValueError(f"not a lex range bound: {spec[:40]!r}")
+
+
+def _gte_min(member: bytes, lo: LexBound) -> bool:
+    if lo[0]:
+        return lo[0] < 0
+    return member > lo[1] if lo[2] else member >= lo[1]
+
+
+def _lte_max(member: bytes, hi: LexBound) -> bool:
+    if hi[0]:
+        return hi[0] > 0
+    return member < hi[1] if hi[2] else member <= hi[1]
+
+
+def _lex_empty(lo: LexBound, hi: LexBound) -> bool:
+    """Redis's zslIsInLexRange pre-check (sdscmplex): a range that can hold nothing."""
+    if lo[0] and lo[0] == hi[0]:
+        cmp = 0
+    elif lo[0] < 0 or hi[0] > 0:
+        cmp = -1
+    elif lo[0] > 0 or hi[0] < 0:
+        cmp = 1
+    else:
+        cmp = (lo[1] > hi[1]) - (lo[1] < hi[1])
+    return cmp > 0 or (cmp == 0 and (lo[2] or hi[2]))
+
+
+class ZSet:
+    """A sorted set of bytes members with float scores. See the module docstring."""
+
+    __slots__ = ("_scores", "_ss", "_ms", "_maxs", "_maxm", "_index", "_offset", "big")
+
+    def __init__(self) -> None:
+        self._scores: dict[bytes, float] = {}
+        self._ss: list[array] = []
+        self._ms: list[list[bytes]] = []
+        self._maxs = array("d")
+        self._maxm: list[bytes] = []
+        self._index = array("q")  # an array: no int objects to chase at 1M members
+        self._offset = 0
+        self.big = False
+
+    @classmethod
+    def from_scores(cls, scores: dict[bytes, float]) -> "ZSet":
+        """A zset owning `scores` (member -> score). O(n log n)."""
+        z = cls()
+        z._scores = scores
+        if scores:
+            pairs = sorted(zip(scores.values(), scores.keys()))
+            ss = array("d", [p[0] for p in pairs])
+            ms = [p[1] for p in pairs]
+            for i in range(0, len(ms), LOAD):
+                z._ss.append(ss[i : i + LOAD])
+                z._ms.append(ms[i : i + LOAD])
+            z._maxs = array("d", [s[-1] for s in z._ss])
+            z._maxm = [m[-1] for m in z._ms]
+        return z
+
+    # -- O(1) ------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._scores)
+
+    def __contains__(self, member: bytes) -> bool:
+        return member in self._scores
+
+    def score(self, member: bytes) -> float | None:
+        """The member's score, or None. O(1)."""
+        return self._scores.get(member)
+
+    def scores(self) -> dict[bytes, float]:
+        """The member -> score dict itself (read it, never change it). O(1)."""
+        return self._scores
+
+    def grew(self, limits: Thresholds, *members: bytes) -> None:
+        """Call after adding members: flips to skiplist past the entry count or member size."""
+        if not self.big and (
+            len(self._scores) > limits.zset_entries
+            or any(len(m) > limits.zset_value for m in members)
+        ):
+            self.big = True
+
+    # -- updates, O(log n) -----------------------------------------------------------------------
+
+    def add(self, member: bytes, score: float) -> int:
+        """Set member's score. Returns ADDED, UPDATED or NOP (same score). O(log n)."""
+        old = self._scores.get(member)
+        if old is None:
+            self._scores[member] = score
+            self._insert(score, member)
+            return ADDED
+        if old == score:
+            return NOP
+        self._scores[member] = score
+        self._remove(old, member)
+        self._insert(score, member)
+        return UPDATED
+
+    def remove(self, member: bytes) -> bool:
+        """Remove member; returns whether it was there. O(log n)."""
+        old = self._scores.pop(member, None)
+        if old is None:
+            return False
+        self._remove(old, member)
+        return True
+
+    # -- positions, O(log n) ---------------------------------------------------------------------
+
+    def rank(self, member: bytes, reverse: bool = False) -> int | None:
+        """0-based rank by ascending (score, member), or from the top with reverse. O(log n)."""
+        score = self._scores.get(member)
+        if score is None:
+            return None
+        pos, idx = self._locate(score, member, True)
+        rank = self._loc(pos, idx) if pos else idx
+        return len(self._scores) - 1 - rank if reverse else rank
+
+    def score_index(self, score: float, after: bool = False) -> int:
+        """Index of the first member with score >= `score` (> with `after`). O(log n)."""
+        maxs = self._maxs
+        pos = bisect_right(maxs, score) if after else bisect_left(maxs, score)
+        if pos == len(maxs):
+            return len(self._scores)
+        ss = self._ss[pos]
+        idx = bisect_right(ss, score) if after else bisect_left(ss, score)
+        return self._loc(pos, idx) if pos else idx
+
+    def uniform(self) -> bool:
+        """True when every member has the same score (what lex ranges assume). O(1)."""
+        return not self._ss or self._ss[0][0] == self._maxs[-1]
+
+    def lex_index(self, member: bytes, after: bool = False) -> int:
+        """For a uniform() zset: index of the first member >= `member` (> with `after`).
+        O(log n)."""
+        if not self._ss:
+            return 0
+        score = self._maxs[-1]
+        pos, idx = self._locate(score, member)
+        if after and idx < len(self._ms[pos]) and self._ms[pos][idx] == member:
+            idx += 1
+        return self._loc(pos, idx) if pos else idx
+
+    def member_at(self, index: int) -> bytes:
+        """The member at a 0-based index (0 <= index < len). O(log n)."""
+        pos, idx = self._pos(index)
+        return self._ms[pos][idx]
+
+    # -- ranges, O(log n + k) --------------------------------------------------------------------
+
+    def members(self, start: int, stop: int) -> list[bytes]:
+        """Members at indices [start, stop), ascending (0 <= start; stop is clipped to len).
+        O(log n + k)."""
+        out: list[bytes] = []
+        need = min(stop, len(self._scores)) - start
+        if need <= 0:
+            return out
+        pos, idx = self._pos(start)
+        all_ms = self._ms
+        while need > 0:
+            chunk = all_ms[pos][idx : idx + need]
+            out += chunk
+            need -= len(chunk)
+            pos += 1
+            idx = 0
+        return out
+
+    def items(self, start: int, stop: int) -> list[tuple[bytes, float]]:
+        """(member, score) pairs at indices [start, stop), ascending (stop clipped to len).
+        O(log n + k)."""
+        out: list[tuple[bytes, float]] = []
+        need = min(stop, len(self._scores)) - start
+        if need <= 0:
+            return out
+        pos, idx = self._pos(start)
+        all_ms = self._ms
+        all_ss = self._ss
+        while need > 0:
+            chunk = all_ms[pos][idx : idx + need]
+            out += zip(chunk, all_ss[pos][idx : idx + len(chunk)])
+            need -= len(chunk)
+            pos += 1
+            idx = 0
+        return out
+
+    def iter_items(self, reverse: bool = False) -> Iterator[tuple[bytes, float]]:
+        """Every (member, score), ascending (descending with reverse). O(n) in total."""
+        if reverse:
+            for ms, ss in zip(reversed(self._ms), reversed(self._ss)):
+                yield from zip(reversed(ms), reversed(ss))
+        else:
+            for ms, ss in zip(self._ms, self._ss):
+                yield from zip(ms, ss)
+
+    def remove_range(self, start: int, stop: int) -> list[bytes]:
+        """Remove the members at indices [start, stop); returns them. O(log n + k)."""
+        removed = self.members(start, stop)
+        if not removed:
+            return removed
+        if len(removed) == 1:
+            self._remove(self._scores.pop(removed[0]), removed[0])
+            return removed
+        pos, idx = self._pos(start)  # before touching _scores: _pos reads its length
+        first = pos
+        need = len(removed)
+        ss_all, ms_all, maxs, maxm = self._ss, self._ms, self._maxs, self._maxm
+        while need > 0:
+            ms = ms_all[pos]
+            end = min(len(ms), idx + need)
+            need -= end - idx
+            if idx == 0 and end == len(ms):
+                del ss_all[pos], ms_all[pos], maxs[pos], maxm[pos]
+            else:
+                ss = ss_all[pos]
+                del ss[idx:end], ms[idx:end]
+                maxs[pos] = ss[-1]
+                maxm[pos] = ms[-1]
+                pos += 1
+            idx = 0
+        scores = self._scores
+        for m in removed:
+            del scores[m]
+        # At most the first and last touched sublists are left partial, now adjacent.
+        self._rechunk(max(first - 1, 0), min(first + 2, len(ms_all)))
+        return removed
+
+    def pop(self, count: int, maximum: bool = False) -> list[tuple[bytes, float]]:
+        """Remove and return up to `count` lowest (highest) members in pop order. O(log n + k)."""
+        n = len(self._scores)
+        k = min(count, n)
+        if maximum:
+            out = self.items(n - k, n)
+            out.reverse()
+            self.remove_range(n - k, n)
+        else:
+            out = self.items(0, k)
+            self.remove_range(0, k)
+        return out
+
+    # -- Redis ranges: spans of indices [start, stop), then slices ------------------------------
+
+    def rank_span(self, start: int, end: int) -> tuple[int, int]:
+        """Indices of ranks start..end inclusive, negative ones counting from the end, clipped
+        as Redis does (ZRANGE, ZREMRANGEBYRANK). O(1)."""
+        n = len(self._scores)
+        if start < 0:
+            start += n
+        if end < 0:
+            end += n
+        if start < 0:
+            start = 0
+        if start > end or start >= n:
+            return 0, 0
+        return start, min(end, n - 1) + 1
+
+    def score_span(self, lo: float, hi: float, lo_ex: bool = False,
+                   hi_ex: bool = False) -> tuple[int, int]:
+        """Indices of the members with lo <= score <= hi (< with the exclusive flags). O(log n)."""
+        start = self.score_index(lo, lo_ex)
+        return start, max(start, self.score_index(hi, not hi_ex))
+
+    def lex_span(self, lo: LexBound, hi: LexBound, reverse: bool = False) -> tuple[int, int]:
+        """Indices of the members between two `lex_bound`s. O(log n) when every score is the
+        same, which lex ranges assume. Otherwise (unspecified by Redis) O(n): members are
+        walked forward (backward with reverse) as Redis walks a listpack, so small zsets answer
+        as Redis does."""
+        n = len(self._scores)
+        if not n or _lex_empty(lo, hi):
+            return 0, 0
+        if self.uniform():
+            start = self.lex_index(lo[1], lo[2]) if not lo[0] else (0 if lo[0] < 0 else n)
+            stop = self.lex_index(hi[1], not hi[2]) if not hi[0] else (n if hi[0] > 0 else 0)
+            return start, max(start, stop)
+        members = self.members(0, n)
+        if not _gte_min(members[-1], lo) or not _lte_max(members[0], hi):
+            return 0, 0
+        if reverse:
+            last = next(i for i in range(n - 1, -1, -1) if _lte_max(members[i], hi))
+            if not _gte_min(members[last], lo):
+                return 0, 0
+            first = last
+            while first > 0 and _gte_min(members[first - 1], lo):
+                first -= 1
+            return first, last + 1
+        first = next(i for i in range(n) if _gte_min(members[i], lo))
+        if not _lte_max(members[first], hi):
+            return 0, 0
+        stop = first + 1
+        while stop < n and _lte_max(members[stop], hi):
+            stop += 1
+        return first, stop
+
+    def range(self, start: int, stop: int, reverse: bool = False, offset: int = 0,
+              count: int = -1, withscores: bool = False) -> list:
+        """Members (or (member, score) pairs) of the span [start, stop), walked downward with
+        reverse, after LIMIT offset count as Redis applies it: a negative offset skips
+        everything, a negative count means no limit. O(log n + k)."""
+        if offset < 0:
+            return []
+        if reverse:
+            hi = stop - offset
+            lo = start if count < 0 else max(start, hi - count)
+        else:
+            lo = start + offset
+            hi = stop if count < 0 else min(stop, lo + count)
+        if lo >= hi:
+            return []
+        out = self.items(lo, hi) if withscores else self.members(lo, hi)
+        if reverse:
+            out.reverse()
+        return out
+
+    def range_by_rank(self, start: int, end: int, reverse: bool = False,
+                      withscores: bool = False) -> list:
+        """ZRANGE start end [REV]: ranks from the top with reverse. O(log n + k)."""
+        lo, hi = self.rank_span(start, end)
+        if reverse:
+            n = len(self._scores)
+            lo, hi = n - hi, n - lo
+        return self.range(lo, hi, reverse, withscores=withscores)
+
+    def range_by_score(self, lo: float, hi: float, lo_ex: bool = False, hi_ex: bool = False,
+                       reverse: bool = False, offset: int = 0, count: int = -1,
+                       withscores: bool = False) -> list:
+        """ZRANGE lo hi BYSCORE [REV] [LIMIT offset count]. O(log n + k)."""
+        return self.range(*self.score_span(lo, hi, lo_ex, hi_ex), reverse, offset, count,
+                          withscores)
+
+    def range_by_lex(self, lo: LexBound, hi: LexBound, reverse: bool = False, offset: int = 0,
+                     count: int = -1) -> list:
+        """ZRANGE lo hi BYLEX [REV] [LIMIT offset count]. O(log n + k) (see lex_span)."""
+        return self.range(*self.lex_span(lo, hi, reverse), reverse, offset, count)
+
+    def count_by_score(self, lo: float, hi: float, lo_ex: bool = False,
+                       hi_ex: bool = False) -> int:
+        """ZCOUNT. O(log n)."""
+        start, stop = self.score_span(lo, hi, lo_ex, hi_ex)
+        return stop - start
+
+    def count_by_lex(self, lo: LexBound, hi: LexBound) -> int:
+        """ZLEXCOUNT. O(log n) (see lex_span)."""
+        start, stop = self.lex_span(lo, hi)
+        return stop - start
+
+    def remove_range_by_rank(self, start: int, end: int) -> list[bytes]:
+        """ZREMRANGEBYRANK; returns the members removed. O(log n + k)."""
+        return self.remove_range(*self.rank_span(start, end))
+
+    def remove_range_by_score(self, lo: float, hi: float, lo_ex: bool = False,
+                              hi_ex: bool = False) -> list[bytes]:
+        """ZREMRANGEBYSCORE; returns the members removed. O(log n + k)."""
+        return self.remove_range(*self.score_span(lo, hi, lo_ex, hi_ex))
+
+    def remove_range_by_lex(self, lo: LexBound, hi: LexBound) -> list[bytes]:
+        """ZREMRANGEBYLEX; returns the members removed. O(log n + k) (see lex_span)."""
+        return self.remove_range(*self.lex_span(lo, hi))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _locate(self, score: float, member: bytes, present: bool = False) -> tuple[int, int]:
+        """(sublist, offset) where (score, member) is, or would be inserted. Needs a sublist.
+
+        `present`: the pair is known to be in the zset, so a score held by one member only
+        needs no member comparison (which would dereference a member: a cache miss at 1M).
+        """
+        maxs = self._maxs
+        pos = bisect_left(maxs, score)
+        last = len(maxs) - 1
+        if pos <= last and maxs[pos] == score:
+            # Several sublists may end with this score: pick by their last member.
+            pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, score, pos))
+        if pos > last:
+            return last, len(self._ms[last])
+        ss = self._ss[pos]
+        lo = bisect_left(ss, score)
+        if lo < len(ss) and ss[lo] == score:
+            hi = bisect_right(ss, score, lo)
+            if present and hi == lo + 1:
+                return pos, lo
+            return pos, bisect_left(self._ms[pos], member, lo, hi)
+        return pos, lo
+
+    def _insert(self, score: float, member: bytes) -> None:
+        if not self._ss:
+            self._ss.append(array("d", (score,)))
+            self._ms.append([member])
+            self._maxs.append(score)
+            self._maxm.append(member)
+            del self._index[:]
+            return
+        pos, idx = self._locate(score, member)
+        ms = self._ms[pos]
+        ss = self._ss[pos]
+        ss.insert(idx, score)
+        ms.insert(idx, member)
+        if idx == len(ms) - 1:
+            self._maxs[pos] = score
+            self._maxm[pos] = member
+        if len(ms) > 2 * LOAD:
+            self._ss.insert(pos + 1, ss[LOAD:])
+            self._ms.insert(pos + 1, ms[LOAD:])
+            del ss[LOAD:], ms[LOAD:]
+            self._maxs[pos] = ss[-1]
+            self._maxm[pos] = ms[-1]
+            self._maxs.insert(pos + 1, self._ss[pos + 1][-1])
+            self._maxm.insert(pos + 1, self._ms[pos + 1][-1])
+            del self._index[:]
+        elif self._index:
+            index = self._index
+            child = self._offset + pos
+            while child:
+                index[child] += 1
+                child = (child - 1) >> 1
+            index[0] += 1
+
+    def _remove(self, score: float, member: bytes) -> None:
+        pos, idx = self._locate(score, member, True)
+        ms = self._ms[pos]
+        ss = self._ss[pos]
+        del ss[idx], ms[idx]
+        if len(ms) > LOAD >> 1 or (len(self._ms) == 1 and ms):
+            if idx == len(ms):
+                self._maxs[pos] = ss[-1]
+                self._maxm[pos] = ms[-1]
+            if self._index:
+                index = self._index
+                child = self._offset + pos
+                while child:
+                    index[child] -= 1
+                    child = (child - 1) >> 1
+                index[0] -= 1
+        elif len(self._ms) > 1:
+            # Merge into the previous sublist (the next one for the first), then maybe split.
+            prev = pos - 1 if pos else 0
+            self._rechunk(prev, prev + 2)
+        else:  # the last member went
+            self._ss.clear()
+            self._ms.clear()
+            del self._maxs[:], self._maxm[:], self._index[:]
+
+    def _rechunk(self, lo: int, hi: int) -> None:
+        """Re-cut sublists [lo, hi) into pieces of about LOAD; refresh maxes; drop the index."""
+        ss_all, ms_all = self._ss, self._ms
+        ss = array("d")
+        ms: list[bytes] = []
+        for i in range(lo, hi):
+            ss += ss_all[i]
+            ms += ms_all[i]
+        pieces = max(1, len(ms) // LOAD)
+        size = -(-len(ms) // pieces) if ms else 0
+        new_ss = [ss[i : i + size] for i in range(0, len(ms), size)] if ms else []
+        new_ms = [ms[i : i + size] for i in range(0, len(ms), size)] if ms else []
+        ss_all[lo:hi] = new_ss
+        ms_all[lo:hi] = new_ms
+        self._maxs[lo:hi] = array("d", [s[-1] for s in new_ss])
+        self._maxm[lo:hi] = [m[-1] for m in new_ms]
+        del self._index[:]
+
+    # Positional index: sortedcontainers' tree of sublist lengths (SortedList._build_index, _loc,
+    # _pos), reproduced for our parallel sublists. Row 0 of the tree is the sublist lengths; each
+    # row above sums pairs; `_offset` is where row 0 starts in the flattened `_index`.
+
+    def _build_index(self) -> None:
+        row0 = list(map(len, self._ms))
+        if len(row0) == 1:
+            self._index = array("q", row0)
+            self._offset = 0
+            return
+        head = iter(row0)
+        tail = iter(head)
+        row1 = list(starmap(_add, zip(head, tail)))
+        if len(row0) & 1:
+            row1.append(row0[-1])
+        if len(row1) == 1:
+            self._index = array("q", row1 + row0)
+            self._offset = 1
+            return
+        size = 2 ** (int(log(len(row1) - 1, 2)) + 1)
+        row1.extend(repeat(0, size - len(row1)))
+        tree = [row0, row1]
+        while len(tree[-1]) > 1:
+            head = iter(tree[-1])
+            tail = iter(head)
+            tree.append(list(starmap(_add, zip(head, tail))))
+        self._index = array("q", reduce(_iadd, reversed(tree), []))
+        self._offset = size * 2 - 1
+
+    def _loc(self, pos: int, idx: int) -> int:
+        """Global index of offset `idx` in sublist `pos`."""
+        if not pos:
+            return idx
+        if not self._index:
+            self._build_index()
+        index = self._index
+        total = 0
+        pos += self._offset
+        while pos:
+            if not pos & 1:
+                total += index[pos - 1]
+            pos = (pos - 1) >> 1
+        return total + idx
+
+    def _pos(self, idx: int) -> tuple[int, int]:
+        """(sublist, offset) of global index `idx` (0 <= idx < len)."""
+        if idx < len(self._ms[0]):
+            return 0, idx
+        last = len(self._ms[-1])
+        n = len(self._scores)
+        if idx >= n - last:
+            return len(self._ms) - 1, idx - (n - last)
+        if not self._index:
+            self._build_index()
+        index = self._index
+        pos = 0
+        child = 1
+        len_index = len(index)
+        while child < len_index:
+            index_child = index[child]
+            if idx < index_child:
+                pos = child
+            else:
+                idx -= index_child
+                pos = child + 1
+            child = (pos << 1) + 1
+        return pos - self._offset, idx
+
+    def _check(self) -> None:
+        """Assert every invariant (stress tests only). O(n)."""
+        scores = self._scores
+        assert len(self._ss) == len(self._ms) == len(self._maxs) == len(self._maxm)
+        total = 0
+        prev = None
+        for ss, ms, mx, mm in zip(self._ss, self._ms, self._maxs, self._maxm):
+            assert ms and len(ss) == len(ms) <= 2 * LOAD, (len(ss), len(ms))
+            assert ss[-1] == mx and ms[-1] == mm
+            for s, m in zip(ss, ms):
+                assert scores[m] == s, (m, scores[m], s)
+                if prev is not None:
+                    assert prev < (s, m), (prev, (s, m))
+                prev = (s, m)
+            total += len(ms)
+        assert total == len(scores)
+        if self._index:
+            saved = list(self._index)
+            self._build_index()
+            assert saved == list(self._index)
+        for i in range(0, total, max(1, total // 50)):
+            m = self.member_at(i)
+            assert self.rank(m) == i
+
+
+register_type(ZSet, b"zset")
