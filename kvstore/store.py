@@ -20,12 +20,11 @@ import threading
 from typing import Any, Callable
 
 from . import commands
-from .commands.strings import incr_by
 from .commands.table import WRITE, Context, fast_lookup
 from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
-from .errors import DataError, ResponseError, error_from_message, wrongtype
-from .methods import Methods
+from .errors import DataError, ResponseError, error_from_message
+from .fastpaths import FastPaths
 from .numbers import format_double
 from .persistence import commands as persistence_commands
 from .replies import Bool, Error, NullArray, ScorePairs, Status
@@ -126,7 +125,7 @@ def _typed(exc: ResponseError) -> ResponseError:
     return exc
 
 
-class Store(Methods):
+class Store(FastPaths):
     """An in-process kvstore. Create one with `kvstore.open()`."""
 
     def __init__(
@@ -240,68 +239,8 @@ class Store(Methods):
         with self._lock:
             fn()
 
-    # -- hot paths (same replies and errors as the handlers) ---------------------------------
-
-    def get(self, name):
-        key = name if type(name) is bytes else encode_arg(name)
-        with self._lock:
-            db = self._ctx.db
-            if key in db.expires and db.expires[key] <= self.keyspace.clock():
-                db.expire_key(key)
-                return None
-            value = db.data.get(key)
-        if value is None or type(value) is bytes:
-            if self.decode_responses and value is not None:
-                return value.decode(self.encoding)
-            return value
-        raise wrongtype()
-
-    def set(self, name, value, ex=None, px=None, nx=False, xx=False, keepttl=False, get=False,
-            exat=None, pxat=None, ifeq=None, ifne=None, ifdeq=None, ifdne=None):
-        if ex is None and px is None and exat is None and pxat is None and not (
-            nx or xx or keepttl or get
-        ) and ifeq is None and ifne is None and ifdeq is None and ifdne is None:
-            key = name if type(name) is bytes else encode_arg(name)
-            value = value if type(value) is bytes else encode_arg(value)
-            ks = self.keyspace
-            with self._lock:
-                log_write = self._after_write
-                if log_write is not None:
-                    self._check_writable()
-                db = self._ctx.db
-                db.data[key] = value
-                if key in db.expires:
-                    del db.expires[key]
-                ks.dirty += 1
-                if log_write is not None:
-                    log_write([b"SET", key, value])
-            return True
-        return super().set(name, value, ex, px, nx, xx, keepttl, get, exat, pxat,
-                           ifeq, ifne, ifdeq, ifdne)
-
-    def incrby(self, name, amount=1):
-        # The INCRBY handler's own helper, without argv building, table lookup or reply
-        # conversion; logged as the same INCRBY argv. Other amounts take the generic path.
-        if type(amount) is not int or not -(1 << 63) <= amount < (1 << 63):
-            return super().incrby(name, amount)
-        key = name if type(name) is bytes else encode_arg(name)
-        ks = self.keyspace
-        with self._lock:
-            ctx = self._ctx
-            ctx.now = ks.clock()
-            ctx.effects = None
-            log_write = self._after_write
-            try:
-                if log_write is not None:
-                    self._check_writable()
-                value = incr_by(ctx, key, amount)
-            except ResponseError as exc:
-                raise _typed(exc) from None
-            if log_write is not None:
-                log_write([b"INCRBY", key, b"%d" % amount])
-        return value
-
-    incr = incrby
+    _encode = staticmethod(encode_arg)
+    _typed = staticmethod(_typed)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
