@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import redis.asyncio  # noqa: E402
 
 from clients import AsyncClient, Client  # noqa: E402
 from kvstore.protocol import READER_IMPL  # noqa: E402
+from ports import free_port, wait_port  # noqa: E402 (bench/ is the script's folder)
 
 VALUE = b"x" * 32
 NOTES = [
@@ -45,12 +45,6 @@ NOTES = [
 PIPE = 100
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(kind: str, workdir: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     if kind == "kvstore":
@@ -61,15 +55,12 @@ def start_server(kind: str, workdir: str) -> tuple[subprocess.Popen, int]:
            "--dir", workdir]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, PYTHONPATH=ROOT))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"{kind} did not start")
+    try:
+        wait_port(port, timeout=20)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError(f"{kind} did not start") from None
+    return proc, port
 
 
 # -- workloads: each returns the number of operations done -------------------------------------

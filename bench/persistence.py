@@ -31,29 +31,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from kvstore.persistence import manifest as mf  # noqa: E402
+from ports import free_port, wait_port  # noqa: E402 (bench/ is the script's folder)
 from kvstore.persistence.aof import AofWriter  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "persistence.md")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(port)
 
 
 def start(kind: str, directory: str, args: list[str]) -> tuple[subprocess.Popen, int, str]:
@@ -66,7 +48,7 @@ def start(kind: str, directory: str, args: list[str]) -> tuple[subprocess.Popen,
                "--logfile", log] + args
     proc = subprocess.Popen(["taskset", "-c", "0"] + cmd, cwd=os.path.dirname(HERE),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
+    wait_port(port, proc, timeout=600)
     return proc, port, log
 
 

@@ -22,15 +22,15 @@ import csv
 import io
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from ports import free_port, wait_port  # noqa: E402 (bench/ is the script's folder)
 
 TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "rpush", "lpop", "rpop",
          "sadd", "hset", "spop", "zadd", "zpopmin", "lrange_100", "mset"]
@@ -41,23 +41,6 @@ ROW = {"ping_inline": "PING_INLINE", "ping_mbulk": "PING_MBULK",
        "lrange_100": "LRANGE_100 (first 100 elements)", "mset": "MSET (10 keys)"}
 MODES = [("c50", ["-c", "50"]), ("P16", ["-c", "50", "-P", "16"]), ("c1", ["-c", "1"])]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing on port {port}")
 
 
 def start_servers(workdir: str) -> dict[str, tuple[subprocess.Popen, int]]:

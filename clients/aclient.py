@@ -13,52 +13,23 @@ before the pool slot is released, so the next call gets a clean connection.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable
 
 from kvstore.errors import ConnectionError, ResponseError
-from kvstore.methods import Methods
 
 from .aconnection import AsyncConnection
-from .client import BLOCKING, name_of, pool_options
+from .client import BLOCKING, ClientBase, name_of
 from .memory import AsyncMemoryPool
-from .pool import AsyncConnectionPool, Retry
+from .pool import AsyncConnectionPool
 from .resp import block_timeout, retry_safe
-from .url import parse_url
-
-T = TypeVar("T")
 
 
-class AsyncClient(Methods):
+class AsyncClient(ClientBase):
     """The asyncio client; same options as `clients.Client`."""
 
-    def __init__(self, host: str = "localhost", port: int = 6379, db: int = 0,
-                 *, connection_pool: Any = None, **options: Any) -> None:
-        if connection_pool is None:
-            transport, conn_kw, pool_kw = pool_options(dict(options))
-            conn_kw.setdefault("db", db)
-            if transport == "memory":
-                connection_pool = AsyncMemoryPool(store=conn_kw.pop("store", None), **conn_kw)
-            else:
-                if transport == "tcp":
-                    conn_kw.setdefault("host", host)
-                    conn_kw.setdefault("port", port)
-                connection_pool = AsyncConnectionPool(AsyncConnection, **pool_kw, **conn_kw)
-        self.connection_pool = connection_pool
-        kw = connection_pool.connection_kwargs
-        self.decode_responses: bool = kw.get("decode_responses", False)
-        self.encoding: str = kw.get("encoding", "utf-8")
-        retry = getattr(connection_pool, "retry", None)
-        self.retry: Retry = retry if retry is not None else Retry(0)
-
-    @classmethod
-    def from_url(cls: type[T], url: str, **kwargs: Any) -> T:
-        """A client for `url` (redis://, kvstore://, unix://, memory://; see clients.url)."""
-        options = parse_url(url)
-        options.update(kwargs)
-        return cls(**options)  # type: ignore[call-arg]
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.connection_pool!r}>"
+    _pool_class = AsyncConnectionPool
+    _connection_class = AsyncConnection
+    _memory_pool_class = AsyncMemoryPool
 
     async def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
                               never_decode: bool = False, **options: Any) -> Any:

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from kvstore.errors import ConnectionError, ResponseError, TimeoutError
 from kvstore.protocol import make_reader, pack_command
 
-from .connection import BLOCK_GRACE, Connection
+from .connection import BLOCK_GRACE, Connection, ConnectionOptions
 from .resp import raise_if_error, to_resp2
 
 
@@ -69,53 +69,16 @@ def _expire(fut: asyncio.Future, address: str) -> None:
         fut.set_exception(TimeoutError(f"Timeout reading from {address}"))
 
 
-class AsyncConnection:
+class AsyncConnection(ConnectionOptions):
     """Same options as `clients.connection.Connection`; I/O methods are coroutines."""
 
-    def __init__(
-        self,
-        host: str = "localhost",
-        port: int = 6379,
-        *,
-        path: str | None = None,
-        db: int = 0,
-        username: str | None = None,
-        password: str | None = None,
-        client_name: str | None = None,
-        protocol: int = 2,
-        socket_timeout: float | None = None,
-        socket_connect_timeout: float | None = None,
-        decode_responses: bool = False,
-        encoding: str = "utf-8",
-        encoding_errors: str = "strict",
-        health_check_interval: float = 0,
-    ) -> None:
-        if protocol not in (2, 3):
-            raise ValueError("protocol must be 2 or 3")
-        self.host = host
-        self.port = port
-        self.path = path
-        self.db = db
-        self.username = username
-        self.password = password
-        self.client_name = client_name
-        self.protocol = protocol
-        self.socket_timeout = socket_timeout
-        self.socket_connect_timeout = socket_connect_timeout
-        self.decode_responses = decode_responses
-        self.encoding = encoding
-        self.encoding_errors = encoding_errors
-        self.health_check_interval = health_check_interval
-        self.transport: asyncio.Transport | None = None
-        self._reader: Any = None
-        self._waiter: asyncio.Future | None = None
-        self._drain: asyncio.Future | None = None
-        self._lost = False
-        self.last_used = 0.0
-
-    @property
-    def address(self) -> str:
-        return self.path or f"{self.host}:{self.port}"
+    # Per-connection state (instance attributes once set).
+    transport: asyncio.Transport | None = None
+    _reader: Any = None
+    _waiter: asyncio.Future | None = None
+    _drain: asyncio.Future | None = None
+    _lost = False
+    last_used = 0.0
 
     @property
     def is_connected(self) -> bool:

@@ -64,14 +64,13 @@ def pool_options(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str,
     return transport, kwargs, pool_kw
 
 
-class Client(Methods):
-    """A client for a kvstore (or Redis) server; see the module docstring.
+class ClientBase(Methods):
+    """What `Client` and `aclient.AsyncClient` share: the options, the pool a client builds for
+    itself (of the classes below), `from_url`. Each adds its own `execute_command`."""
 
-    Options (redis-py's names): host, port, db, username, password, client_name, protocol (2|3),
-    socket_timeout, socket_connect_timeout, decode_responses, encoding, encoding_errors,
-    health_check_interval, max_connections, pool_timeout (wait for a free connection, s),
-    retry (clients.pool.Retry), unix_socket_path, connection_pool.
-    """
+    _pool_class: Any = ConnectionPool
+    _connection_class: Any = Connection
+    _memory_pool_class: Any = MemoryPool
 
     def __init__(self, host: str = "localhost", port: int = 6379, db: int = 0,
                  *, connection_pool: Any = None, **options: Any) -> None:
@@ -79,12 +78,13 @@ class Client(Methods):
             transport, conn_kw, pool_kw = pool_options(dict(options))
             conn_kw.setdefault("db", db)
             if transport == "memory":
-                connection_pool = MemoryPool(store=conn_kw.pop("store", None), **conn_kw)
+                store = conn_kw.pop("store", None)
+                connection_pool = self._memory_pool_class(store=store, **conn_kw)
             else:
                 if transport == "tcp":
                     conn_kw.setdefault("host", host)
                     conn_kw.setdefault("port", port)
-                connection_pool = ConnectionPool(Connection, **pool_kw, **conn_kw)
+                connection_pool = self._pool_class(self._connection_class, **pool_kw, **conn_kw)
         self.connection_pool = connection_pool
         kw = connection_pool.connection_kwargs
         self.decode_responses: bool = kw.get("decode_responses", False)
@@ -101,6 +101,16 @@ class Client(Methods):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.connection_pool!r}>"
+
+
+class Client(ClientBase):
+    """A client for a kvstore (or Redis) server; see the module docstring.
+
+    Options (redis-py's names): host, port, db, username, password, client_name, protocol (2|3),
+    socket_timeout, socket_connect_timeout, decode_responses, encoding, encoding_errors,
+    health_check_interval, max_connections, pool_timeout (wait for a free connection, s),
+    retry (clients.pool.Retry), unix_socket_path, connection_pool.
+    """
 
     # -- the one front door of every method ----------------------------------------------------
 

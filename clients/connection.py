@@ -38,9 +38,9 @@ BLOCK_GRACE = 0.25  # seconds
 READ_SIZE = 65536
 
 
-class Connection:
-    """A socket connection; see the module docstring. Not thread-safe: a pool hands it to one
-    thread at a time."""
+class ConnectionOptions:
+    """The options a connection takes, checked and stored; `Connection` and
+    `aconnection.AsyncConnection` add the I/O."""
 
     def __init__(
         self,
@@ -76,20 +76,26 @@ class Connection:
         self.encoding = encoding
         self.encoding_errors = encoding_errors
         self.health_check_interval = health_check_interval
-        self.sock: socket.socket | None = None
-        self._reader: Any = None
-        self._poll: Any = None
-        self._timeout: float | None = None  # the timeout currently set on the socket
-        self.last_used = 0.0  # monotonic time of the last reply read
-        self.pid_generation = 0  # bumped on every (re)connect, so owners can notice
-
-    def __repr__(self) -> str:
-        where = self.path or f"{self.host}:{self.port}"
-        return f"<{type(self).__name__} {where} db={self.db}>"
 
     @property
     def address(self) -> str:
         return self.path or f"{self.host}:{self.port}"
+
+
+class Connection(ConnectionOptions):
+    """A socket connection; see the module docstring. Not thread-safe: a pool hands it to one
+    thread at a time."""
+
+    # Per-connection state (instance attributes once set).
+    sock: socket.socket | None = None
+    _reader: Any = None
+    _poll: Any = None
+    _timeout: float | None = None  # the timeout currently set on the socket
+    last_used = 0.0  # monotonic time of the last reply read
+    pid_generation = 0  # bumped on every (re)connect, so owners can notice
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.address} db={self.db}>"
 
     # -- lifecycle ---------------------------------------------------------------------------
 

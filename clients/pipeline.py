@@ -126,6 +126,14 @@ class _Base(Methods):
             raise PipelineError("Commands without an initial WATCH have already been issued")
         self.explicit_transaction = True
 
+    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
+                        never_decode: bool = False, **options: Any) -> Any:
+        # While WATCHing (before MULTI) a command runs at once (`_immediate`, a coroutine
+        # function in AsyncPipeline); else it is buffered.
+        if self.watching and not self.explicit_transaction:
+            return self._immediate(args, callback, never_decode)
+        return self._buffer(args, callback, never_decode)
+
     def _buffer(self, args: tuple, callback: Any, never_decode: bool) -> Any:
         self.command_stack.append((args, callback, never_decode))
         return self
@@ -149,12 +157,6 @@ class Pipeline(_Base):
 
     def __exit__(self, *exc: object) -> None:
         self.reset()
-
-    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
-                        never_decode: bool = False, **options: Any) -> Any:
-        if self.watching and not self.explicit_transaction:
-            return self._immediate(args, callback, never_decode)
-        return self._buffer(args, callback, never_decode)
 
     def _immediate(self, args: tuple, callback: Any, never_decode: bool) -> Any:
         conn = self.conn
@@ -259,12 +261,6 @@ class AsyncPipeline(_Base):
         async def itself() -> "AsyncPipeline":
             return self
         return itself().__await__()
-
-    def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
-                        never_decode: bool = False, **options: Any) -> Any:
-        if self.watching and not self.explicit_transaction:
-            return self._immediate(args, callback, never_decode)
-        return self._buffer(args, callback, never_decode)
 
     async def _immediate(self, args: tuple, callback: Any, never_decode: bool) -> Any:
         conn = self.conn

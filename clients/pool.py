@@ -43,12 +43,12 @@ class Retry:
         return min(self.cap, self.base * (1 << attempt))
 
 
-NO_RETRY = Retry(0)
 RETRYABLE = (ConnectionError, TimeoutError)
 
 
-class ConnectionPool:
-    """A thread-safe pool of `Connection`s (see the module docstring)."""
+class PoolBase:
+    """The options and the bookkeeping both pools share: idle connections, how many were
+    created, all of them (to close them), and a condition (`_make_cond`) to wait for one."""
 
     def __init__(self, connection_class: Callable[..., Any], max_connections: int = 2**31,
                  timeout: float | None = 20.0, retry: Retry | None = None,
@@ -61,15 +61,27 @@ class ConnectionPool:
         self._idle: list[Any] = []
         self._created = 0
         self._all: list[Any] = []
-        self._cond = threading.Condition(threading.Lock())
+        self._cond = self._make_cond()
         self._closed = False
+
+    @staticmethod
+    def _make_cond() -> Any:
+        raise NotImplementedError
+
+    def make_connection(self) -> Any:
+        return self.connection_class(**self.connection_kwargs)
+
+
+class ConnectionPool(PoolBase):
+    """A thread-safe pool of `Connection`s (see the module docstring)."""
+
+    @staticmethod
+    def _make_cond() -> threading.Condition:
+        return threading.Condition(threading.Lock())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.connection_kwargs.get('path') or ''}" \
                f"{self.connection_kwargs.get('host', '')}:{self.connection_kwargs.get('port', '')}>"
-
-    def make_connection(self) -> Any:
-        return self.connection_class(**self.connection_kwargs)
 
     def get_connection(self, timeout: float | None = ...) -> Any:  # type: ignore[assignment]
         """A connected, healthy connection, waiting up to `timeout` s (default: the pool's)."""
@@ -145,25 +157,12 @@ class ConnectionPool:
         self.disconnect()
 
 
-class AsyncConnectionPool:
+class AsyncConnectionPool(PoolBase):
     """The asyncio pool: same policy, an asyncio.Condition for the wait. One event loop."""
 
-    def __init__(self, connection_class: Callable[..., Any], max_connections: int = 2**31,
-                 timeout: float | None = 20.0, retry: Retry | None = None,
-                 **connection_kwargs: Any) -> None:
-        self.connection_class = connection_class
-        self.connection_kwargs = connection_kwargs
-        self.max_connections = max_connections
-        self.timeout = timeout
-        self.retry = retry or Retry()
-        self._idle: list[Any] = []
-        self._created = 0
-        self._all: list[Any] = []
-        self._cond: asyncio.Condition | None = None  # made in the running loop, on first wait
-        self._closed = False
-
-    def make_connection(self) -> Any:
-        return self.connection_class(**self.connection_kwargs)
+    @staticmethod
+    def _make_cond() -> asyncio.Condition | None:
+        return None  # made in the running loop, on first wait
 
     async def get_connection(self, timeout: float | None = ...) -> Any:  # type: ignore[assignment]
         if self._closed:

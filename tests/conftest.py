@@ -1,4 +1,4 @@
-"""Shared fixtures: the real redis-server as the oracle, and differential helpers.
+"""Shared fixtures: the real redis-server as the oracle, differential helpers, a hand-moved clock.
 
 The oracle is Debian's `redis-server`, started once per session on a free port. Where the binary
 is absent locally, tests that need it are skipped with a message; under CI (`KVSTORE_CI=1`, set by
@@ -16,6 +16,7 @@ import time
 import pytest
 
 import kvstore
+from kvstore.engine import ManualClock
 from kvstore.errors import ResponseError
 
 
@@ -136,6 +137,20 @@ def oracle(redis_server):
 @pytest.fixture
 def store():
     s = kvstore.open()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock():
+    """A clock the test moves by hand."""
+    return ManualClock()
+
+
+@pytest.fixture
+def timed(clock):
+    """An embedded store on `clock`, with no active expiry (only lazy expiry removes keys)."""
+    s = kvstore.open(clock=clock, active_expire=False)
     yield s
     s.close()
 

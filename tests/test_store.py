@@ -7,19 +7,6 @@ import threading
 import pytest
 
 import kvstore
-from kvstore.engine import ManualClock
-
-
-@pytest.fixture
-def clock():
-    return ManualClock()
-
-
-@pytest.fixture
-def timed(clock):
-    s = kvstore.open(clock=clock, active_expire=False)
-    yield s
-    s.close()
 
 
 def test_fast_get_and_set_agree_with_the_generic_path(store):

@@ -146,6 +146,16 @@ def type_(ctx: Context, argv: list[bytes]):
 # -- renaming, copying, moving ---------------------------------------------------------------------
 
 
+def _transfer(src_db, src: bytes, dst_db, dst: bytes, value: object) -> None:
+    """Take `src` out of src_db and store `value` (its value) at `dst` in dst_db, with src's TTL
+    (RENAME, MOVE). `dst` must be free."""
+    when = src_db.expires.get(src)
+    src_db.delete(src)
+    dst_db.add(dst, value)
+    if when is not None:
+        dst_db.set_expire(dst, when)
+
+
 def _rename(ctx: Context, argv: list[bytes], nx: bool):
     src, dst = argv[1], argv[2]
     db = ctx.db
@@ -159,11 +169,7 @@ def _rename(ctx: Context, argv: list[bytes], nx: bool):
         if nx:
             return 0
         db.delete(dst)
-    when = db.expires.get(src)
-    db.delete(src)
-    db.add(dst, value)
-    if when is not None:
-        db.set_expire(dst, when)
+    _transfer(db, src, db, dst, value)
     ctx.ks.dirty += 1
     ctx.notify("g", "rename_from", src)
     ctx.notify("g", "rename_to", dst)
@@ -241,11 +247,7 @@ def move(ctx: Context, argv: list[bytes]):
     value = src_db.lookup(key, ctx.now)
     if value is None or dst_db.lookup(key, ctx.now) is not None:
         return 0
-    when = src_db.expires.get(key)
-    src_db.delete(key)
-    dst_db.add(key, value)
-    if when is not None:
-        dst_db.set_expire(key, when)
+    _transfer(src_db, key, dst_db, key, value)
     ctx.ks.dirty += 1
     # Redis sends move_from in the source db and move_to in the target db; `notify` has no db
     # argument yet, so both go to the current one.

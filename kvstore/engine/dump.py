@@ -50,14 +50,16 @@ def _checksum(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=_CHECKSUM_BYTES).digest()
 
 
-def _zset_type() -> type:
+def zset_type() -> type:
+    """The ZSet class (persistence.snapshot uses it too)."""
     # engine.zset registers its own type; imported lazily so this module never depends on it.
     from .zset import ZSet
 
     return ZSet
 
 
-def _flatten(pairs) -> list:
+def flatten(pairs) -> list:
+    """[a1, b1, a2, b2, ...] from pairs: a hash's or a zset's wire form (DUMP and snapshots)."""
     flat: list = []
     append = flat.append
     for a, b in pairs:
@@ -72,13 +74,13 @@ def serialize(value: object) -> bytes:
     if t is bytes:
         body = [TYPE_STRING, value]
     elif t is Hash:
-        body = [TYPE_HASH, _flatten(value.items())]  # type: ignore[attr-defined]
+        body = [TYPE_HASH, flatten(value.items())]  # type: ignore[attr-defined]
     elif t is List:
         body = [TYPE_LIST, list(value)]  # type: ignore[call-overload]
     elif t is Set:
         body = [TYPE_SET, list(value)]  # type: ignore[call-overload]
-    elif t is _zset_type():
-        body = [TYPE_ZSET, _flatten(value.scores().items())]  # type: ignore[attr-defined]
+    elif t is zset_type():
+        body = [TYPE_ZSET, flatten(value.scores().items())]  # type: ignore[attr-defined]
     else:
         raise TypeError(f"cannot dump a {t.__name__}")
     data = msgpack.packb(body, use_bin_type=True) + DUMP_VERSION
@@ -142,7 +144,7 @@ def _zset_from_flat(data: list, limits: Thresholds) -> object:
         for member, score in scores.items():
             if score == 0.0:
                 scores[member] = 0.0
-    zset = _zset_type().from_scores(scores)
+    zset = zset_type().from_scores(scores)
     zset.grew(limits, *members)
     return zset
 
@@ -163,7 +165,7 @@ def copy_value(value: object) -> object:
         s = Set(value)  # type: ignore[call-overload]
         s.big = value.big  # type: ignore[attr-defined]
         return s
-    if t is _zset_type():
+    if t is zset_type():
         z = t.from_scores(dict(value.scores()))  # type: ignore[attr-defined]
         z.big = value.big  # type: ignore[attr-defined]
         return z

@@ -11,16 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import DataError
-
 
 def bool_ok(reply: Any) -> bool:
     """+OK -> True (SET, MSET, RENAME, ...)."""
     return reply == b"OK" or reply == "OK"
-
-
-def ok_or_none(reply: Any) -> bool | None:
-    return True if bool_ok(reply) else None
 
 
 def to_bool(reply: Any) -> bool:
@@ -37,12 +31,6 @@ def pairs_to_dict(reply: Any) -> dict:
     return dict(zip(it, it))
 
 
-def score_pairs(reply: Any) -> list[tuple[Any, float]]:
-    """[m1, s1, m2, s2] -> [(m1, float(s1)), ...] (ZRANGE ... WITHSCORES)."""
-    it = iter(reply)
-    return [(member, float(score)) for member, score in zip(it, it)]
-
-
 def list_or_args(keys: Any, args: tuple) -> list:
     """redis-py's convention: f(["a", "b"]) and f("a", "b") mean the same."""
     if isinstance(keys, (bytes, str, int, float, memoryview)):
@@ -55,11 +43,3 @@ def list_or_args(keys: Any, args: tuple) -> list:
     if args:
         keys.extend(args)
     return keys
-
-
-def check_value(value: Any) -> None:
-    if value is None or isinstance(value, bool):
-        raise DataError(
-            f"Invalid input of type: '{type(value).__name__}'. "
-            "Convert to a bytes, string, int or float first."
-        )

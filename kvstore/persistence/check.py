@@ -16,7 +16,7 @@ import sys
 
 from . import manifest as mf
 from . import snapshot
-from .loader import BAD, OK, TRUNCATED, scan
+from .loader import OK, TRUNCATED, scan
 
 
 def check_resp(path: str, fix: bool) -> bool:

@@ -30,7 +30,7 @@ from typing import Iterator
 import lz4.frame
 import msgpack
 
-from ..engine.dump import TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET
+from ..engine.dump import TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, flatten, zset_type
 from ..engine.values import Hash, List, Set
 
 MAGIC = b"KVSNAP"
@@ -51,21 +51,6 @@ class SnapshotError(Exception):
         self.offset = offset
 
 
-def _zset_cls() -> type:
-    from ..engine.zset import ZSet
-
-    return ZSet
-
-
-def _flat(pairs) -> list:
-    out: list = []
-    append = out.append
-    for a, b in pairs:
-        append(a)
-        append(b)
-    return out
-
-
 def fsync_dir(path: str) -> None:
     """Make a rename or a new file in `path` durable (the directory entry itself)."""
     fd = os.open(path or ".", os.O_RDONLY)
@@ -77,7 +62,7 @@ def fsync_dir(path: str) -> None:
 
 def iter_records(keyspace, now: int) -> Iterator[list]:
     """[db, key, type, data, expire] for every live key (keys already expired are skipped)."""
-    zset_cls = _zset_cls()
+    zset_cls = zset_type()
     for db in keyspace.dbs:
         expires = db.expires
         for key, value in db.data.items():
@@ -88,13 +73,13 @@ def iter_records(keyspace, now: int) -> Iterator[list]:
             if t is bytes:
                 yield [db.id, key, TYPE_STRING, value, when]
             elif t is Hash:
-                yield [db.id, key, TYPE_HASH, _flat(value.items()), when]
+                yield [db.id, key, TYPE_HASH, flatten(value.items()), when]
             elif t is List:
                 yield [db.id, key, TYPE_LIST, list(value), when]
             elif t is Set:
                 yield [db.id, key, TYPE_SET, list(value), when]
             elif t is zset_cls:
-                yield [db.id, key, TYPE_ZSET, _flat(value.scores().items()), when]
+                yield [db.id, key, TYPE_ZSET, flatten(value.scores().items()), when]
             else:
                 raise TypeError(f"cannot snapshot a {t.__name__}")
 
@@ -190,7 +175,7 @@ def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
     now = keyspace.clock() if now is None else now
     dbs = keyspace.dbs
     limits = keyspace.limits
-    zset_cls = _zset_cls()
+    zset_cls = zset_type()
     n = 0
     for dbi, key, kind, data, when in records:
         if when is not None and when <= now:

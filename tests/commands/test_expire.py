@@ -12,34 +12,15 @@ import datetime
 import random
 
 import pytest
-import redis
 
 import kvstore
 from kvstore.commands.table import COMMANDS, Context, execute
-from kvstore.engine import ManualClock
-from kvstore.errors import ResponseError
+
+from .helpers import same, ttl_close
 
 FAR = 4102444800  # 2100-01-01, in seconds
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
-
-
-@pytest.fixture
-def clock():
-    return ManualClock()
-
-
-@pytest.fixture
-def timed(clock):
-    s = kvstore.open(clock=clock, active_expire=False)
-    yield s
-    s.close()
-
-
-def ttl_close(both, key):
-    want = both.oracle.execute("PTTL", key)
-    got = both.store.execute("PTTL", key)
-    assert (want < 0 and got == want) or (want >= 0 and abs(want - got) < 1000), (key, want, got)
 
 
 # -- differential -----------------------------------------------------------------------------
@@ -246,27 +227,6 @@ def test_command_table_entries():
 
 
 # -- the redis-py-shaped methods --------------------------------------------------------------
-
-@pytest.fixture
-def pair(redis_server, store):
-    client = redis.Redis(port=redis_server)
-    client.flushall()
-    yield client, store
-    client.flushall()
-    client.close()
-
-
-def same(pair, method, *args, **kwargs):
-    results = []
-    for target in pair:
-        try:
-            results.append(("ok", getattr(target, method)(*args, **kwargs)))
-        except (redis.ResponseError, ResponseError) as exc:
-            text = str(exc)
-            results.append(("err", text[4:] if text.startswith("ERR ") else text))
-    assert results[0] == results[1], f"{method}{args}{kwargs}: {results}"
-    return results[0][1]
-
 
 def test_methods(pair):
     for target in pair:

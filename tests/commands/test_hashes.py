@@ -15,23 +15,14 @@ import redis
 
 import kvstore
 from kvstore.commands.table import COMMANDS, Context, execute
-from kvstore.engine import ManualClock, encoding_of
+from kvstore.engine import ManualClock
 from kvstore.errors import DataError, ResponseError
+
+from .helpers import same, same_keyspace
 
 BIG = "9223372036854775807"
 SMALL = "-9223372036854775808"
 NOT_INTS = ["abc", "1.5", "", " 1", "+1", "01", "0x10", "1 "]
-
-
-def same_keyspace(both, *keys):
-    """Each key exists on both sides or on neither, with the same OBJECT ENCODING."""
-    data = both.store.keyspace.dbs[0].data
-    for key in keys:
-        k = key.encode() if isinstance(key, str) else key
-        exists = both.oracle.execute("EXISTS", key)
-        assert (k in data) == bool(exists), key
-        if exists:
-            assert encoding_of(data[k]) == both.oracle.execute("OBJECT", "ENCODING", key), key
 
 
 def same_hash(both, key):
@@ -454,27 +445,6 @@ def test_command_table_entries():
 
 
 # -- the redis-py-shaped methods ----------------------------------------------------------------
-
-@pytest.fixture
-def pair(redis_server, store):
-    client = redis.Redis(port=redis_server)
-    client.flushall()
-    yield client, store
-    client.close()
-
-
-def same(pair, method, *args, **kwargs):
-    """Call a method on redis-py (real Redis) and on kvstore; results or errors must agree."""
-    results = []
-    for target in pair:
-        try:
-            results.append(("ok", getattr(target, method)(*args, **kwargs)))
-        except (redis.ResponseError, ResponseError) as exc:
-            results.append(("err", str(exc).split(" ", 1)[-1] if str(exc).startswith("ERR ")
-                            else str(exc)))
-    assert results[0] == results[1], f"{method}{args}{kwargs}"
-    return results[0][1]
-
 
 @pytest.mark.filterwarnings("ignore:Call to deprecated hmset:DeprecationWarning")
 def test_methods(pair):

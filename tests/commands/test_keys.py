@@ -19,6 +19,8 @@ from kvstore.engine.glob import compile_glob, match
 from kvstore.engine.values import Hash, List, Set, Thresholds
 from kvstore.errors import ResponseError
 
+from .helpers import same, ttl_close
+
 HAS_ZSET = b"zadd" in COMMANDS
 needs_zset = pytest.mark.skipif(not HAS_ZSET, reason="ZADD not implemented yet")
 
@@ -55,13 +57,6 @@ def same_value(both, key):
     for read in reads:
         both(*read, sort=read[0] in ("SMEMBERS", "HGETALL"))
     both("OBJECT", "ENCODING", key)
-
-
-def ttl_close(both, key):
-    """TTLs agree (the two servers' clocks differ by the round trip, so PTTL is approximate)."""
-    want = both.oracle.execute("PTTL", key)
-    got = both.store.execute("PTTL", key)
-    assert (want < 0 and got == want) or (want >= 0 and abs(want - got) < 1000), (key, want, got)
 
 
 # -- existence, type, deletion ----------------------------------------------------------------
@@ -781,30 +776,6 @@ def test_command_table_entries():
 
 
 # -- the redis-py-shaped methods --------------------------------------------------------------
-
-@pytest.fixture
-def pair(redis_server, store):
-    client = redis.Redis(port=redis_server)
-    client.flushall()
-    yield client, store
-    client.flushall()
-    client.close()
-
-
-def same(pair, method, *args, _sort=False, **kwargs):
-    """Call a method on redis-py (real Redis) and on kvstore; results or errors must agree
-    (`_sort`: as sorted lists, for replies in hash order)."""
-    results = []
-    for target in pair:
-        try:
-            result = getattr(target, method)(*args, **kwargs)
-            results.append(("ok", sorted(result) if _sort else result))
-        except (redis.ResponseError, ResponseError) as exc:
-            text = str(exc)
-            results.append(("err", text[4:] if text.startswith("ERR ") else text))
-    assert results[0] == results[1], f"{method}{args}{kwargs}: {results}"
-    return results[0][1]
-
 
 def test_methods(pair):
     r, s = pair

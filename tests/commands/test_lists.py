@@ -11,7 +11,6 @@ import inspect
 import random
 import socket
 
-import hiredis
 import pytest
 import redis
 from redis.commands.core import BasicKeyCommands, ListCommands
@@ -22,6 +21,8 @@ from kvstore.commands.table import COMMANDS, Context, execute
 from kvstore.engine import List, ManualClock
 from kvstore.errors import ResponseError
 from kvstore.replies import NULL_ARRAY
+
+from .helpers import keyevent_streams, method_outcome
 
 BIG = "9223372036854775807"
 SMALL = "-9223372036854775808"
@@ -482,59 +483,21 @@ def test_dirty_counts_match_redis(oracle, store):
         assert store.keyspace.dirty - before_k == _rdb_changes(oracle) - before_r, args
 
 
-def _recorded(store):
-    events = []
-    store._ctx.notify = lambda cls, event, key: events.append((cls, event, key))
-    return events
-
-
 def test_notifications_match_redis(redis_server, oracle, store):
     """The (event, key) stream equals Redis's __keyevent@0__ messages; classes are l / g."""
-    sub = socket.create_connection(("127.0.0.1", redis_server))
-    reader = hiredis.Reader()
-
-    def send(*args):
-        argv = [str(a).encode() for a in args]
-        sub.sendall(b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a)
-                                                      for a in argv))
-
-    def read():
-        while True:
-            msg = reader.gets()
-            if msg is not False:
-                return msg
-            reader.feed(sub.recv(1 << 16))
-
-    oracle.execute("CONFIG", "SET", "notify-keyspace-events", "Elg")
-    try:
-        send("PSUBSCRIBE", "__keyevent@0__:*", "done")
-        read(), read()
-        events = _recorded(store)
-        seq = [
-            ("RPUSH", "l", "a", "b", "c"), ("LPUSH", "l", "x"), ("LPUSHX", "no", "x"),
-            ("RPUSHX", "l", "y"), ("LPOP", "l"), ("RPOP", "l", 2), ("LSET", "l", 0, "q"),
-            ("LINSERT", "l", "AFTER", "q", "w"), ("LINSERT", "l", "AFTER", "nope", "w"),
-            ("LREM", "l", 1, "w"), ("LREM", "l", 0, "zzz"), ("LTRIM", "l", 0, -1),
-            ("LMOVE", "l", "m", "RIGHT", "LEFT"), ("RPOPLPUSH", "m", "m"),
-            ("RPOPLPUSH", "m", "l"), ("RPUSH", "n", "1", "2"), ("LMPOP", 1, "n", "RIGHT"),
-            ("LPOP", "n", 5), ("RPUSH", "t", "1"), ("LTRIM", "t", 1, 0), ("RPUSH", "r", "1"),
-            ("LREM", "r", 0, "1"),
-        ]
-        for args in seq:
-            oracle.execute(*args)
-            store.execute(*args)
-        oracle.execute("PUBLISH", "done", "x")
-        want = []
-        while True:
-            msg = read()
-            if msg[2] == b"done":
-                break
-            want.append((msg[2].split(b":", 1)[1].decode(), msg[3]))
-        assert [(e, k) for _, e, k in events] == want
-        assert all(cls == ("g" if e == "del" else "l") for cls, e, _ in events)
-    finally:
-        oracle.execute("CONFIG", "SET", "notify-keyspace-events", "")
-        sub.close()
+    seq = [
+        ("RPUSH", "l", "a", "b", "c"), ("LPUSH", "l", "x"), ("LPUSHX", "no", "x"),
+        ("RPUSHX", "l", "y"), ("LPOP", "l"), ("RPOP", "l", 2), ("LSET", "l", 0, "q"),
+        ("LINSERT", "l", "AFTER", "q", "w"), ("LINSERT", "l", "AFTER", "nope", "w"),
+        ("LREM", "l", 1, "w"), ("LREM", "l", 0, "zzz"), ("LTRIM", "l", 0, -1),
+        ("LMOVE", "l", "m", "RIGHT", "LEFT"), ("RPOPLPUSH", "m", "m"),
+        ("RPOPLPUSH", "m", "l"), ("RPUSH", "n", "1", "2"), ("LMPOP", 1, "n", "RIGHT"),
+        ("LPOP", "n", 5), ("RPUSH", "t", "1"), ("LTRIM", "t", 1, 0), ("RPUSH", "r", "1"),
+        ("LREM", "r", 0, "1"),
+    ]
+    events, want = keyevent_streams(redis_server, oracle, store, "Elg", seq)
+    assert [(e, k) for _, e, k in events] == want
+    assert all(cls == ("g" if e == "del" else "l") for cls, e, _ in events)
 
 
 def test_effects_and_serve_helpers():
@@ -647,26 +610,8 @@ def test_blocking_method_callbacks():
     assert rec.callback(None) is None
 
 
-@pytest.fixture
-def clients(redis_server):
-    r = redis.Redis(port=redis_server)
-    r.flushall()
-    s = kvstore.open()
-    yield r, s
-    r.close()
-    s.close()
-
-
-def _call(client, name, args, kwargs):
-    try:
-        return ("ok", getattr(client, name)(*args, **kwargs))
-    except (redis.ResponseError, ResponseError) as exc:
-        text = str(exc)
-        return ("err", text[4:] if text.startswith("ERR ") else text)
-
-
-def test_methods_match_redis_py(clients):
-    r, s = clients
+def test_methods_match_redis_py(pair):
+    r, s = pair
     calls = [
         ("rpush", ("l", "a", "b", "c", "a"), {}), ("lpush", ("l", 1, 2.5), {}),
         ("lpushx", ("l", "x"), {}), ("rpushx", ("nokey", "x"), {}), ("llen", ("l",), {}),
@@ -688,7 +633,8 @@ def test_methods_match_redis_py(clients):
         ("lpop", ("s", -1), {}),
     ]
     for name, args, kwargs in calls:
-        assert _call(s, name, args, kwargs) == _call(r, name, args, kwargs), (name, args)
+        got = method_outcome(s, name, *args, **kwargs)
+        assert got == method_outcome(r, name, *args, **kwargs), (name, args)
 
 
 def test_methods_decode_responses(redis_server):
@@ -700,7 +646,8 @@ def test_methods_decode_responses(redis_server):
             c.rpush("l", "a", "b", "c")
         for name, args, kwargs in [("lrange", ("l", 0, -1), {}), ("lpop", ("l",), {}),
                                    ("lmpop", (1, "l"), {"direction": "RIGHT", "count": 2})]:
-            assert _call(s, name, args, kwargs) == _call(r, name, args, kwargs)
+            got = method_outcome(s, name, *args, **kwargs)
+            assert got == method_outcome(r, name, *args, **kwargs)
     finally:
         r.close()
         s.close()

@@ -16,22 +16,12 @@ import redis
 
 import kvstore
 from kvstore.commands.table import COMMANDS, Context, execute
-from kvstore.engine import ManualClock, encoding_of
-from kvstore.errors import ResponseError
+from kvstore.engine import ManualClock
 from kvstore.replies import SetReply
 
+from .helpers import same, same_keyspace
+
 SMALL = "-9223372036854775808"
-
-
-def same_keyspace(both, *keys):
-    """Each key exists on both sides or on neither, with the same OBJECT ENCODING."""
-    data = both.store.keyspace.dbs[0].data
-    for key in keys:
-        k = key.encode() if isinstance(key, str) else key
-        exists = both.oracle.execute("EXISTS", key)
-        assert (k in data) == bool(exists), key
-        if exists:
-            assert encoding_of(data[k]) == both.oracle.execute("OBJECT", "ENCODING", key), key
 
 
 def same_members(both, key):
@@ -422,26 +412,6 @@ def test_command_table_entries():
 
 
 # -- the redis-py-shaped methods ----------------------------------------------------------------
-
-@pytest.fixture
-def pair(redis_server, store):
-    client = redis.Redis(port=redis_server)
-    client.flushall()
-    yield client, store
-    client.close()
-
-
-def same(pair, method, *args, **kwargs):
-    results = []
-    for target in pair:
-        try:
-            results.append(("ok", getattr(target, method)(*args, **kwargs)))
-        except (redis.ResponseError, ResponseError) as exc:
-            results.append(("err", str(exc).split(" ", 1)[-1] if str(exc).startswith("ERR ")
-                            else str(exc)))
-    assert results[0] == results[1], f"{method}{args}{kwargs}"
-    return results[0][1]
-
 
 def test_methods(pair):
     assert same(pair, "sadd", "a", 1, 2, 3, "x") == 4

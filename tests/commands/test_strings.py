@@ -93,18 +93,6 @@ def d(both):
     return Diff(both)
 
 
-@pytest.fixture
-def clock():
-    return ManualClock()
-
-
-@pytest.fixture
-def timed(clock):
-    s = kvstore.open(clock=clock, active_expire=False)
-    yield s
-    s.close()
-
-
 def effects_of(store, *args):
     """Run one command on the embedded store; return (reply, the effects it would log)."""
     reply = store.execute(*args)
@@ -869,16 +857,6 @@ def test_effects_replay_later_to_the_same_state(clock):
 
 
 # -- redis-py-shaped methods -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def pair(redis_server):
-    r = redis.Redis(port=redis_server)
-    r.flushall()
-    s = kvstore.open()
-    yield r, s
-    r.close()
-    s.close()
 
 
 def _result(fn, *args, **kwargs):

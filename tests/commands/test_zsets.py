@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import itertools
 import random
-import socket
 
-import hiredis
 import pytest
 import redis
 
 import kvstore
 from kvstore.commands import COMMANDS, Context, execute
 from kvstore.engine import ManualClock
-from kvstore.errors import DataError, ResponseError
+from kvstore.errors import ResponseError
+
+from .helpers import keyevent_streams, same
 
 SCORE_BOUNDS = ["-inf", "+inf", "inf", "(1", "1", "(2", "2", "2.5", "(3", "3", "(-1", "",
                 "(", " 2", "1e999", "-1e999", "0x2", "nan", "(nan", "abc", "2 ", "((1", "[1",
@@ -564,54 +564,21 @@ def test_command_table():
 
 def test_notifications_match_redis(redis_server, oracle, store):
     """The (event, key) stream equals Redis's __keyevent@0__ messages; classes are z / g."""
-    sub = socket.create_connection(("127.0.0.1", redis_server))
-    reader = hiredis.Reader()
-
-    def send(*args):
-        argv = [str(a).encode() for a in args]
-        sub.sendall(b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a)
-                                                      for a in argv))
-
-    def read():
-        while True:
-            msg = reader.gets()
-            if msg is not False:
-                return msg
-            reader.feed(sub.recv(1 << 16))
-
-    oracle.execute("CONFIG", "SET", "notify-keyspace-events", "Ezg")
-    try:
-        send("PSUBSCRIBE", "__keyevent@0__:*", "done")
-        read(), read()
-        events = []
-        store._ctx.notify = lambda cls, event, key: events.append((cls, event, key))
-        seq = [("ZADD", "z", 1, "a", 2, "b", 3, "c", 4, "d"), ("ZADD", "z", 1, "a"),
-               ("ZADD", "z", "INCR", 1, "a"), ("ZINCRBY", "z", 0, "a"), ("ZINCRBY", "z", 1, "q"),
-               ("ZREM", "z", "nope"), ("ZREM", "z", "q"), ("ZREMRANGEBYRANK", "z", 5, 6),
-               ("ZREMRANGEBYRANK", "z", 0, 0), ("ZREMRANGEBYSCORE", "z", 3, 3),
-               ("ZREMRANGEBYLEX", "z", "-", "+"), ("ZADD", "z", 1, "a", 2, "b", 3, "c"),
-               ("ZPOPMIN", "z"), ("ZPOPMAX", "z", 5), ("ZPOPMIN", "nokey"),
-               ("ZADD", "y", 1, "a", 2, "b"), ("ZMPOP", 2, "nokey", "y", "MAX"),
-               ("ZRANGESTORE", "d", "y", 0, -1), ("ZRANGESTORE", "d", "y", 5, 6),
-               ("ZRANGESTORE", "d", "y", 5, 6), ("ZUNIONSTORE", "u", 1, "y"),
-               ("ZINTERSTORE", "u", 2, "y", "nokey"), ("ZDIFFSTORE", "u", 1, "y"),
-               ("ZADD", "w", 1, "a"), ("ZREM", "w", "a"), ("ZADD", "w", 1, "a"),
-               ("ZPOPMAX", "w", 1), ("ZADD", "w", 1, "a"), ("ZMPOP", 1, "w", "MIN", "COUNT", 3)]
-        for args in seq:
-            oracle.execute(*args)
-            store.execute(*args)
-        oracle.execute("PUBLISH", "done", "x")
-        want = []
-        while True:
-            msg = read()
-            if msg[2] == b"done":
-                break
-            want.append((msg[2].split(b":", 1)[1].decode(), msg[3]))
-        assert [(e, k) for _, e, k in events] == want
-        assert all(cls == ("g" if e == "del" else "z") for cls, e, _ in events)
-    finally:
-        oracle.execute("CONFIG", "SET", "notify-keyspace-events", "")
-        sub.close()
+    seq = [("ZADD", "z", 1, "a", 2, "b", 3, "c", 4, "d"), ("ZADD", "z", 1, "a"),
+           ("ZADD", "z", "INCR", 1, "a"), ("ZINCRBY", "z", 0, "a"), ("ZINCRBY", "z", 1, "q"),
+           ("ZREM", "z", "nope"), ("ZREM", "z", "q"), ("ZREMRANGEBYRANK", "z", 5, 6),
+           ("ZREMRANGEBYRANK", "z", 0, 0), ("ZREMRANGEBYSCORE", "z", 3, 3),
+           ("ZREMRANGEBYLEX", "z", "-", "+"), ("ZADD", "z", 1, "a", 2, "b", 3, "c"),
+           ("ZPOPMIN", "z"), ("ZPOPMAX", "z", 5), ("ZPOPMIN", "nokey"),
+           ("ZADD", "y", 1, "a", 2, "b"), ("ZMPOP", 2, "nokey", "y", "MAX"),
+           ("ZRANGESTORE", "d", "y", 0, -1), ("ZRANGESTORE", "d", "y", 5, 6),
+           ("ZRANGESTORE", "d", "y", 5, 6), ("ZUNIONSTORE", "u", 1, "y"),
+           ("ZINTERSTORE", "u", 2, "y", "nokey"), ("ZDIFFSTORE", "u", 1, "y"),
+           ("ZADD", "w", 1, "a"), ("ZREM", "w", "a"), ("ZADD", "w", 1, "a"),
+           ("ZPOPMAX", "w", 1), ("ZADD", "w", 1, "a"), ("ZMPOP", 1, "w", "MIN", "COUNT", 3)]
+    events, want = keyevent_streams(redis_server, oracle, store, "Ezg", seq)
+    assert [(e, k) for _, e, k in events] == want
+    assert all(cls == ("g" if e == "del" else "z") for cls, e, _ in events)
 
 
 def test_effects_replay_to_the_same_state():
@@ -757,28 +724,6 @@ def test_random_differential(d):
 
 
 # -- the redis-py-shaped methods ------------------------------------------------------------------
-
-
-@pytest.fixture
-def pair(redis_server, store):
-    client = redis.Redis(port=redis_server)
-    client.flushall()
-    yield client, store
-    client.close()
-
-
-def same(pair, method, *args, **kwargs):
-    results = []
-    for target in pair:
-        try:
-            results.append(("ok", getattr(target, method)(*args, **kwargs)))
-        except (redis.ResponseError, ResponseError) as exc:
-            text = str(exc)
-            results.append(("err", text[4:] if text.startswith("ERR ") else text))
-        except (redis.DataError, DataError) as exc:
-            results.append(("data", str(exc)))
-    assert results[0] == results[1], f"{method}{args}{kwargs}"
-    return results[0][1]
 
 
 def test_methods(pair):

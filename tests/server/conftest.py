@@ -3,6 +3,7 @@
 `server` is parametrised over ["kvstore", "redis"]: every black-box case runs against
 `python -m kvstore` and against the real redis-server, proving the test checks Redis's behaviour.
 `kv_server` is kvstore only (for kvstore-specific behaviour: logs, config file, shutdown).
+`c` is a raw connection to `server` on a flushed keyspace.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.conftest import free_port, require_binary, wait_for_port
+
+from .helpers import Conn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -73,6 +76,15 @@ def server(request, tmp_path_factory):
     p = start(request.param, tmp_path_factory.mktemp(request.param))
     yield p
     p.stop()
+
+
+@pytest.fixture
+def c(server):
+    """A raw connection to `server`, after FLUSHALL."""
+    conn = Conn(server.port)
+    conn("FLUSHALL")
+    yield conn
+    conn.close()
 
 
 @pytest.fixture

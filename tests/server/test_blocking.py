@@ -11,14 +11,6 @@ import redis
 from .helpers import Conn, err
 
 
-@pytest.fixture
-def c(server):
-    conn = Conn(server.port)
-    conn("FLUSHALL")
-    yield conn
-    conn.close()
-
-
 def _other(c):
     return Conn(c.sock.getpeername()[1])
 

@@ -10,14 +10,6 @@ import redis
 from .helpers import Conn, err
 
 
-@pytest.fixture
-def c(server):
-    conn = Conn(server.port)
-    conn("FLUSHALL")
-    yield conn
-    conn.close()
-
-
 def raw(c: Conn, *args) -> bytes:
     c.send(Conn.encode(*args))
     return c.read_raw(until=b"\r\n", timeout=2.0)
