@@ -81,13 +81,26 @@ def attach(server) -> Persistence:
         p.close(wait=False)
         log.notice("DB saved on disk" if p.saves else "Persistence closed.")
 
+    def sync_feed() -> None:
+        # `feed` is installed only while an AOF is open: with appendonly no, every write would
+        # pay a call for nothing. First in the list: blocking.py's hook must run after it.
+        hooks = server.write_hooks
+        if p.writer is not None and feed not in hooks:
+            hooks.insert(0, feed)
+        elif p.writer is None and feed in hooks:
+            hooks.remove(feed)
+
+    def set_appendonly(on: bool) -> None:
+        _set_appendonly(p, on)
+        sync_feed()
+
     p.on_state_change = state_changed
     p.group = GroupCommit(p, loop)
-    server.write_hooks.append(feed)
+    sync_feed()
     server.on_shutdown.append(shutdown)
     cfg.on_change("appendfsync", lambda v: p.writer and p.writer.set_policy(v))
     cfg.on_change("save", lambda v: p.opt.__setitem__("save", v))
-    cfg.on_change("appendonly", lambda v: _set_appendonly(p, v))
+    cfg.on_change("appendonly", set_appendonly)
     for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated"):
         cfg.on_change(name, lambda v, name=name: p.opt.__setitem__(name, v))
     loop.call_later(CRON_MS / 1000.0, cron)

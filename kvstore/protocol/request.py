@@ -44,23 +44,39 @@ Short headers are looked up whole ("$3\\r\\n" -> 3) in dicts of their canonical 
 validates and converts at once (Redis's `string2ll` accepts exactly the canonical spellings);
 the rest go through `kvstore.numbers.parse_int`, which is `string2ll`.
 
-hiredis was measured and rejected. `hiredis.Reader` parses arrays of bulks in C, but knows
-neither inline commands nor our limits, accepts frames Redis refuses, and words errors its own way.
-A hiredis-assisted parser that accepted hiredis's output only when re-encoding it canonically
-reproduced the input byte for byte (so it was exact) measured, in microseconds per command for
-one feed of a 16-command pipeline (best of 30 x 200 runs, Python 3.11, hiredis 3.5, loaded VM):
+hiredis assists, behind guards (`HiredisRequestParser`, the default when hiredis is installed).
+`hiredis.Reader` parses arrays of bulks in C, but knows neither inline commands nor our limits,
+accepts frames Redis refuses (simple strings, verbatim strings, big numbers, sets, pushes,
+attributes where Redis wants `$` or `*`), words errors its own way, and sizes a reply list from
+its header, so the 14-byte input `*2147483647\\r\\n` would make a 16 GB (virtual) list whose
+release costs ~16 s of CPU. So it only sees a whole read that passes cheap checks, and its result
+is used only when it must equal the pure parser's; anything else goes to the pure parser, which
+stays the reference (every check below is exercised by tests/protocol/test_request_hiredis.py):
 
-    pipeline of 16 x ...        pure    hiredis-assisted
-    SET key:NNNN xxx            1.3     1.2
-    SET key:NNNN <100 bytes>    2.0     1.2
-    SET key:NNNN <1000 bytes>   2.1     1.7
-    GET key:NNNN                1.0     1.0
-    MSET with 100 arguments     35      25     (one command)
+* the connection is authenticated, no error is pending, the pure parser holds nothing (hiredis
+  never sees the middle of a stream), and the read starts with `*` and holds a second command
+  (`\\r\\n*`): for a single command the pure parser is as fast;
+* `_BIG_COUNT` finds no `*` followed by 6+ digits (hiredis allocates at most 99999 slots per
+  array), and the read is shorter than proto-max-bulk-len (so no bulk in it can exceed it);
+* after the read we feed `*0\\r\\n`: it comes back as the empty list, with nothing left in the
+  reader, only if the read ended between two commands (hiredis consumes a partial command, so
+  `has_data()` alone cannot tell); otherwise the read, partial command included, goes to the
+  pure parser, which then owns the partial command until its buffer is empty again;
+* every command is a non-empty list of bytes (`b"".join` raises TypeError on a nested array,
+  an integer, an error or a null; a top-level simple string is not a list);
+* if the read holds any of `_LOOKALIKES` (`+=(~>|%`: types hiredis returns as bytes or lists
+  where the pure parser wants `$` or `*`, e.g. after the two unchecked bytes that end a bulk),
+  re-encoding the commands canonically must give the read back byte for byte.
 
-A modest gain (parsing is a fraction of a command's cost) against a hazard: hiredis-py sizes a
-reply list from its header, so the 14-byte input `*2147483647\\r\\n` makes a 16 GB (virtual) list
-whose release, when the connection closes, takes ~16 s of CPU: any client could stall the event
-loop. Not worth it; the pure parser is the only one.
+hiredis's number parsing (`string2ll`, copied from Redis) accepts exactly Redis's canonical
+spellings, and a header whose first `\\r` is not followed by `\\n` fails it, so within those
+guards both parsers frame a read identically. hiredis's results are discarded before anything
+runs, so a fallback never runs a command twice; false positives only cost speed.
+
+    one read of 16 commands, us/command   pure   hiredis-assisted   (Python 3.11, hiredis 3.5)
+    SET key:NNNNNNNNNNNN xxx              1.3    0.46
+    GET key:NNNNNNNNNNNN                  1.0    0.43
+    SET key:NNNNNNNNNNNN <100 bytes>      1.9    0.58
 """
 
 from __future__ import annotations
@@ -190,6 +206,8 @@ class PythonRequestParser:
     feed(): O(len(data)). get_commands(): O(bytes parsed), amortised over a command's reads.
     """
 
+    _fast: bytes | None = None  # a read kept for HiredisRequestParser (always None here)
+
     def __init__(
         self,
         *,
@@ -216,6 +234,7 @@ class PythonRequestParser:
         self._short_bulk = _SHORT_BULK_HEADERS if max_bulk_len >= 99 else {}
         self._short_count = _SHORT_COUNT_HEADERS if max_multibulk_len >= 9 else {}
         self._mid_bulk = _MID_BULK_HEADERS if max_bulk_len >= MID_BULK_MAX else {}
+        self._fast = None  # (an instance attribute: found faster than the class default)
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append received bytes. Never parses, never raises. O(len(data))."""
@@ -242,6 +261,8 @@ class PythonRequestParser:
         Returns [] when none is complete. Raises ProtocolError as described in the module
         docstring: commands before an error are returned first, the error on the next call.
         """
+        if self._fast is not None:  # only HiredisRequestParser sets it
+            return self._take_fast()
         if self.error is not None:
             raise self.error
         if self._chunks:
@@ -414,8 +435,123 @@ class PythonRequestParser:
         return nl + 1
 
 
+# --- hiredis-assisted parsing (see "hiredis assists, behind guards" in the module docstring) ------
 
-# Every implementation; the tests run each case against all of them. A hiredis-assisted parser was
-# measured and rejected (see the module docstring), so today there is one.
+try:
+    import hiredis as _hiredis
+except ImportError:  # pragma: no cover - hiredis is optional
+    _hiredis = None
+
+# A count of 6+ digits sends the read to the pure parser: hiredis sizes an array from its header
+# (99999 slots is 800 KB at most). `\*` first: the regex engine then skips to each `*` quickly.
+_BIG_COUNT = re.compile(rb"\*\d{6}")
+# RESP types that hiredis turns into bytes (`+` simple, `=` verbatim, `(` big number), into a list
+# (`~` set, `>` push, `|` attribute) or into a dict (`%`, whose keys join like bytes), where the
+# pure parser wants `$` or `*`. A read holding any of these bytes is used only if it is canonical
+# (re-encoding the commands gives it back exactly).
+_LOOKALIKES = b"+=(~>|%"
+_JOIN = b"".join
+# The limit the guards enforce: the hiredis path is off for parsers configured below it.
+_HIREDIS_MAX_COUNT = 99999
+# Reads up to this long hold one small command (two GETs of 12-byte keys make 64 bytes).
+_HIREDIS_MIN_READ = 63
+
+
+def _canonical(commands: list[list[bytes]]) -> bytes:
+    """`commands` encoded as canonical RESP multibulks."""
+    parts = []
+    append = parts.append
+    for args in commands:
+        append(b"*%d\r\n" % len(args))
+        for a in args:
+            append(b"$%d\r\n%b\r\n" % (len(a), a))
+    return b"".join(parts)
+
+
+class HiredisRequestParser(PythonRequestParser):
+    """PythonRequestParser whose common case (whole pipelines of bulk arrays) hiredis parses.
+
+    Same interface and results, errors included. `feed()` keeps an eligible read aside;
+    `get_commands()` tries hiredis on it and hands it to the pure parser when any guard fails.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._reader = _hiredis.Reader()
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append received bytes. Never parses, never raises."""
+        if self._fast is None and not self._chunks and self._pos >= len(self._buf):
+            # Nothing buffered (PythonRequestParser.feed's own fast path, inlined: one call less
+            # per read). hiredis costs ~1 us more per read and less per command: worth it from
+            # two commands on, and a second command starts with `\r\n*` (a value holding that
+            # costs speed only). Reads of up to _HIREDIS_MIN_READ bytes (one GET or small SET,
+            # the `-c 50` case) skip even that scan.
+            if type(data) is not bytes:
+                data = bytes(data)
+            if (len(data) > _HIREDIS_MIN_READ and b"\r\n*" in data and data[0] == 42
+                    and self._args is None and self.authenticated
+                    and self.error is None and self.max_multibulk_len >= _HIREDIS_MAX_COUNT):
+                self._fast = data
+            elif data:
+                self._buf = data
+                self._pos = 0
+                self._need = 0
+            return
+        if self._fast is not None:  # a second read before get_commands(): the pure path
+            fast, self._fast = self._fast, None
+            PythonRequestParser.feed(self, fast)
+        PythonRequestParser.feed(self, data)
+
+    def buffered(self) -> int:
+        fast = self._fast
+        return PythonRequestParser.buffered(self) + (len(fast) if fast is not None else 0)
+
+    def _take_fast(self) -> list[list[bytes]]:
+        data = self._fast
+        self._fast = None
+        commands = self._hiredis(data)
+        if commands is not None:
+            return commands
+        PythonRequestParser.feed(self, data)
+        return PythonRequestParser.get_commands(self)
+
+    def _hiredis(self, data: bytes) -> list[list[bytes]] | None:
+        """The commands of a whole read by hiredis, or None when the pure parser must take it."""
+        if len(data) >= self.max_bulk_len or _BIG_COUNT.search(data) is not None:
+            return None  # (a bulk over proto-max-bulk-len cannot fit in a shorter read)
+        reader = self._reader
+        reader.feed(data)
+        # hiredis consumes what it has parsed, even a lone `*`, so has_data() cannot tell a read
+        # that ends mid-command. `*0\r\n` can: fed after the read, it comes back as the empty
+        # list only if the reader stood between commands (otherwise it completes or extends a
+        # pending command, or breaks its header line, and any of those gives something else).
+        reader.feed(b"*0\r\n")
+        commands = []
+        append = commands.append
+        gets = reader.gets
+        try:
+            while args := gets():  # stops at [] (ours, or an `*0` of the read), False or a null
+                append(args)
+            # Ours came back, as the empty list, and nothing is left: the reader stood between
+            # commands, and can be reused from here.
+            if args == [] and commands and not reader.has_data():
+                # A command is a non-empty list of bytes: join() raises TypeError for anything
+                # but bytes in a list (nested arrays, integers, errors, top-level simple strings).
+                for _ in map(_JOIN, commands):
+                    pass
+                if len(data.translate(None, _LOOKALIKES)) == len(data) \
+                        or _canonical(commands) == data:
+                    return commands
+                return None
+        except (_hiredis.HiredisError, TypeError):
+            pass
+        self._reader = _hiredis.Reader()  # it holds unread data or a sticky error
+        return None
+
+
+# Every implementation; the tests run each case against all of them.
 PARSERS: dict[str, type[PythonRequestParser]] = {"python": PythonRequestParser}
-RequestParser = PythonRequestParser
+if _hiredis is not None:
+    PARSERS["hiredis"] = HiredisRequestParser
+RequestParser = HiredisRequestParser if _hiredis is not None else PythonRequestParser

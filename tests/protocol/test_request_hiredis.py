@@ -1,0 +1,225 @@
+"""HiredisRequestParser: the hiredis path must give exactly the pure parser's commands and errors.
+
+The generic cases of test_request.py already run over every parser in PARSERS; these attack the
+guards of the hiredis path (module docstring of kvstore.protocol.request): reads that end
+mid-command, huge headers, RESP3 types hiredis accepts where Redis wants `$` or `*`, garbage after
+good commands, unauthenticated clients, plus a seeded differential fuzz against the pure parser.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from kvstore.protocol import request
+from kvstore.protocol.request import (
+    ERR_BIG_INLINE,
+    ERR_INVALID_BULK,
+    ERR_UNAUTH_MULTIBULK,
+    PROTO_INLINE_MAX_SIZE,
+    PythonRequestParser,
+)
+
+from .test_request import multibulk, run
+
+pytest.importorskip("hiredis")
+HiredisRequestParser = request.HiredisRequestParser
+
+SET = multibulk(b"SET", b"k", b"v")
+GET = multibulk(b"GET", b"k")
+
+
+def both(chunks, **kwargs):
+    """(commands, error) from each parser; the test asserts they are equal."""
+    return run(PythonRequestParser(**kwargs), chunks), run(HiredisRequestParser(**kwargs), chunks)
+
+
+def used_hiredis(data: bytes, **kwargs) -> bool:
+    parser = HiredisRequestParser(**kwargs)
+    return parser._hiredis(data) is not None
+
+
+def test_default_parser_is_the_hiredis_one():
+    assert request.RequestParser is HiredisRequestParser
+    assert set(request.PARSERS) == {"python", "hiredis"}
+
+
+def test_plain_pipeline_takes_the_hiredis_path():
+    data = SET * 10 + GET * 10
+    assert used_hiredis(data)
+    parser = HiredisRequestParser()
+    parser.feed(data)
+    assert parser.buffered() == len(data)
+    assert parser.get_commands() == [[b"SET", b"k", b"v"]] * 10 + [[b"GET", b"k"]] * 10
+    assert parser.buffered() == 0 and parser.get_commands() == []
+
+
+LONG_SET = multibulk(b"SET", b"key:000000000001", b"v" * 20)  # reads over _HIREDIS_MIN_READ
+
+
+@pytest.mark.parametrize("cut", range(1, len(LONG_SET + GET)))
+def test_read_split_mid_command_falls_back_and_resumes(cut):
+    data = LONG_SET + GET + LONG_SET + LONG_SET
+    first, second = data[:cut], data[cut:]
+    py, hi = both([first, second])
+    assert hi == py
+    parser = HiredisRequestParser()
+    parser.feed(first)
+    got = parser.get_commands()
+    parser.feed(second)
+    got += parser.get_commands()
+    long_set = [b"SET", b"key:000000000001", b"v" * 20]
+    assert got == [long_set, [b"GET", b"k"], long_set, long_set]
+    # the partial command stayed with the pure parser; once it is empty, hiredis is used again
+    assert parser._fast is None and parser.buffered() == 0
+    parser.feed(GET * 4)
+    assert parser._fast is not None
+    assert parser.get_commands() == [[b"GET", b"k"]] * 4
+
+
+def test_single_command_reads_take_the_pure_path():
+    # hiredis pays off from two commands per read; its results would be the same
+    for data in (SET, multibulk(b"SET", b"k", b"v" * 100), GET * 3):
+        parser = HiredisRequestParser()
+        parser.feed(data)
+        assert parser._fast is None
+        assert parser.get_commands() == run(PythonRequestParser(), [data])[0]
+        assert used_hiredis(data)
+    parser = HiredisRequestParser()
+    parser.feed(GET * 4)  # 80 bytes, two commands or more
+    assert parser._fast is not None
+
+
+def test_two_feeds_before_get_commands():
+    parser = HiredisRequestParser()
+    parser.feed(SET)
+    parser.feed(GET)
+    assert parser.get_commands() == [[b"SET", b"k", b"v"], [b"GET", b"k"]]
+
+
+@pytest.mark.parametrize("data", [b"*2147483647\r\n", b"*1\r\n*2147483647\r\n",
+                                  b"*2\r\n$1\r\na\r\n*999999\r\n", b"*100000\r\n$1\r\na\r\n"])
+def test_huge_counts_never_reach_hiredis(data):
+    started = time.perf_counter()
+    assert not used_hiredis(data)
+    py, hi = both([data])
+    assert py == hi
+    assert time.perf_counter() - started < 0.5
+
+
+def test_count_below_the_guard_is_fine():
+    data = multibulk(*[b"x"] * 99999)
+    assert used_hiredis(data)
+    assert both([data])[0] == both([data])[1] == ([[b"x"] * 99999], None)
+
+
+@pytest.mark.parametrize("data", [
+    b"*2\r\n$4\r\nECHO\r\n+PING\r\n",            # simple string where Redis wants `$`
+    b"*3\r\n$4\r\nECHO\r\n$1\r\naZZ+PING\r\n$1\r\nb\r\n",  # after the 2 unchecked bytes
+    b"*2\r\n$4\r\nECHO\r\n=8\r\ntxt:abcd\r\n",   # verbatim string
+    b"*2\r\n$4\r\nECHO\r\n(123\r\n",             # big number
+    b"*2\r\n$4\r\nECHO\r\n:1\r\n",               # integer
+    b"*2\r\n$4\r\nECHO\r\n$-1\r\n",              # null bulk
+    b"*2\r\n$4\r\nECHO\r\n*1\r\n$1\r\na\r\n",    # nested array
+    b"*2\r\n$4\r\nECHO\r\n_\r\n",
+    b"*2\r\n$4\r\nECHO\r\n-ERR\r\n",
+    b"*1\r\n$4\r\nPING\r\n~1\r\n$4\r\nPING\r\n",  # set at the top level: inline for Redis
+    b"*1\r\n$4\r\nPINGZZ>1\r\n$4\r\nPING\r\n",    # push after the two unchecked bytes
+    b"*1\r\n$4\r\nPINGZZ|1\r\n$1\r\na\r\n$1\r\nb\r\n*1\r\n$4\r\nPING\r\n",  # attribute
+    b"*1\r\n$4\r\nPINGZZ%1\r\n$1\r\na\r\n$1\r\nb\r\n",
+    b"*1\r\n$4\r\nPING\r\n+PING\r\n",
+    b"*1\r\n$4\r\nPING\r\n*0\r\n*1\r\n$4\r\nPING\r\n",  # `*0` is a no-op, not our sentinel
+    b"*1\r\n$4\r\nPING\r\n*0\r\n",
+    b"*1\r\n$4\r\nPING\r\n*-1\r\n",
+    b"*1\r\n$03\r\nabc\r\n",
+    b"*1\r\n$3\rXabc\r\n",
+    b"*1\r\n$536870913\r\n",
+    b"*1\r\n$" + b"1" * 30 + b"\r\n",
+    b"*1\r\n$4\r\nPING\r\n*1\r",
+    b"*1\r\n$4\r\nPING\r\n*",
+])
+def test_lookalike_types_and_odd_framing_give_the_pure_parsers_result(data):
+    py, hi = both([data])
+    assert hi == py
+    bytewise = [data[i:i + 1] for i in range(len(data))]
+    assert both(bytewise)[1] == py
+
+
+def test_canonical_values_holding_type_bytes_still_use_hiredis():
+    data = multibulk(b"SET", b"a+b=c~d>e|f%g(h", b"\r\n+OK\r\n$3\r\n*1\r\n")
+    assert used_hiredis(data)
+    assert both([data])[1] == ([[b"SET", b"a+b=c~d>e|f%g(h", b"\r\n+OK\r\n$3\r\n*1\r\n"]], None)
+
+
+def test_garbage_after_good_commands_runs_them_then_errors():
+    data = SET + GET + b"*1\r\n$x\r\n" + SET
+    py, hi = both([data])
+    assert hi == py == ([[b"SET", b"k", b"v"], [b"GET", b"k"]], "ERR Protocol error: invalid bulk length")
+    assert both([SET + b"*1\r\n$-5\r\n"])[1] == ([[b"SET", b"k", b"v"]], ERR_INVALID_BULK)
+
+
+def test_unauthenticated_clients_never_use_hiredis():
+    parser = HiredisRequestParser(authenticated=False)
+    parser.feed(multibulk(b"AUTH", b"pw") + multibulk(*[b"a"] * 20))
+    assert parser._fast is None
+    assert parser.get_commands() == [[b"AUTH", b"pw"]]
+    with pytest.raises(Exception, match="unauthenticated multibulk length"):
+        parser.get_commands()
+    assert both([multibulk(*[b"a"] * 11)], authenticated=False)[1] == ([], ERR_UNAUTH_MULTIBULK)
+
+
+def test_inline_limit_is_the_pure_parsers():
+    data = b"*" + b"1" * (PROTO_INLINE_MAX_SIZE + 1)
+    assert both([data]) == (([], "ERR Protocol error: too big mbulk count string"),) * 2
+    inline = SET + b"x" * (PROTO_INLINE_MAX_SIZE + 1)
+    assert both([inline])[1] == ([[b"SET", b"k", b"v"]], ERR_BIG_INLINE)
+
+
+def test_small_configured_limits_disable_the_fast_path():
+    assert both([SET], max_bulk_len=2)[1] == ([], ERR_INVALID_BULK)
+    assert both([SET], max_multibulk_len=2)[1] == ([], "ERR Protocol error: invalid multibulk length")
+
+
+# --- differential fuzz ---------------------------------------------------------------------------
+
+_TYPE_BYTES = b"*$+-:_,#!=(%~>|\r\n0123456789"
+
+
+def _random_pipeline(rng: random.Random) -> bytes:
+    cmds = [LONG_SET] if rng.random() < 0.5 else []  # long enough for the hiredis path
+    for _ in range(rng.randint(1, 6)):
+        args = [bytes(rng.choice(b"ab+=$*\r\n:%~|(>-0123") for _ in range(rng.randint(0, 6)))
+                for _ in range(rng.randint(1, 4))]
+        cmds.append(multibulk(*args))
+    return b"".join(cmds)
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    data = bytearray(data)
+    for _ in range(rng.randint(0, 3)):
+        if not data:
+            break
+        i = rng.randrange(len(data))
+        op = rng.random()
+        if op < 0.5:
+            data[i] = rng.choice(_TYPE_BYTES)
+        elif op < 0.75:
+            data.insert(i, rng.choice(_TYPE_BYTES))
+        else:
+            del data[i]
+    return bytes(data)
+
+
+def test_seeded_differential_fuzz_against_the_pure_parser():
+    rng = random.Random(20240611)
+    fast = 0
+    for _ in range(6000):
+        data = _mutate(rng, _random_pipeline(rng))
+        cut = rng.randint(1, max(1, len(data)))
+        for chunks in ([data], [data[:cut], data[cut:]]):
+            py = run(PythonRequestParser(), chunks)
+            assert run(HiredisRequestParser(), chunks) == py, (data, chunks)
+        fast += data[:1] == b"*" and used_hiredis(data)
+    assert fast > 1000  # the fast path was really exercised
