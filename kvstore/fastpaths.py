@@ -114,7 +114,7 @@ class FastPaths(Methods):
         ks = self.keyspace
         with self._lock:
             ctx = self._ctx
-            ctx.now = ks.clock()
+            ctx.now = ks.clock() if ctx.db.expires else 0  # read only to expire the key
             ctx.effects = None
             log_write = self._after_write
             try:

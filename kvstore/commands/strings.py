@@ -472,7 +472,10 @@ def incr_by(ctx: Context, key: bytes, delta: int) -> int:
             value = int(old)
         except ValueError:
             raise CommandError(NOT_INTEGER) from None
-        if b"%d" % value != old or value > INT64_MAX or value < INT64_MIN:
+        # Plain digits without a leading zero are canonical; anything else (a sign, spaces,
+        # "01", "1_0") must re-format to itself. Checking digits first skips a format call.
+        if not (old.isdigit() and (old[0] != 48 or len(old) == 1)) and b"%d" % value != old \
+                or value > INT64_MAX or value < INT64_MIN:
             raise CommandError(NOT_INTEGER)
         value += delta
         if value > INT64_MAX or value < INT64_MIN:
@@ -503,7 +506,10 @@ def incr(ctx: Context, argv: list[bytes]):
             value = int(old)
         except ValueError:
             raise CommandError(NOT_INTEGER) from None
-        if b"%d" % value != old or value > INT64_MAX or value < INT64_MIN:
+        # Plain digits without a leading zero are canonical; anything else (a sign, spaces,
+        # "01", "1_0") must re-format to itself. Checking digits first skips a format call.
+        if not (old.isdigit() and (old[0] != 48 or len(old) == 1)) and b"%d" % value != old \
+                or value > INT64_MAX or value < INT64_MIN:
             raise CommandError(NOT_INTEGER)
         if value == INT64_MAX:
             raise CommandError(OVERFLOW)
