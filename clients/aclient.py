@@ -13,7 +13,7 @@ before the pool slot is released, so the next call gets a clean connection.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from kvstore.errors import ConnectionError, ResponseError
 
@@ -86,6 +86,40 @@ class AsyncClient(ClientBase):
                 except WatchError:
                     if watch_delay is not None and watch_delay > 0:
                         await asyncio.sleep(watch_delay)
+
+    # The shared *scan_iter methods loop synchronously over awaitables; these are the async
+    # generators redis-py's asyncio client offers instead (`async for key in c.scan_iter()`).
+
+    async def scan_iter(self, match=None, count=None, _type=None, **kwargs) -> AsyncIterator:
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, data = await self.scan(cursor=cursor, match=match, count=count, _type=_type)
+            for item in data:
+                yield item
+
+    async def sscan_iter(self, name, match=None, count=None) -> AsyncIterator:
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, data = await self.sscan(name, cursor=cursor, match=match, count=count)
+            for item in data:
+                yield item
+
+    async def hscan_iter(self, name, match=None, count=None, no_values=None) -> AsyncIterator:
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, data = await self.hscan(name, cursor=cursor, match=match, count=count,
+                                            no_values=no_values)
+            for item in (data if no_values else data.items()):
+                yield item
+
+    async def zscan_iter(self, name, match=None, count=None,
+                         score_cast_func=float) -> AsyncIterator:
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, data = await self.zscan(name, cursor=cursor, match=match, count=count,
+                                            score_cast_func=score_cast_func)
+            for item in data:
+                yield item
 
     def pubsub(self, ignore_subscribe_messages: bool = False) -> Any:
         from .pubsub import AsyncPubSub

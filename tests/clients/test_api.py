@@ -190,3 +190,28 @@ def test_pure_python_reader_gives_the_same_results(server, protocol, monkeypatch
         assert type(c.connection_pool.get_connection()._reader) is Reader
         assert run_script(c) == want
     assert asyncio.run(_async_script(server.port, protocol, False)) == want
+
+
+@pytest.mark.parametrize("url", ["memory://", "server"])
+def test_async_scan_iterators_walk_everything(server, url):
+    """The async client's *scan_iter are async generators that reach every element."""
+    async def walk():
+        c = AsyncClient.from_url("memory://") if url == "memory://" else \
+            AsyncClient(port=server.port)
+        await c.flushdb()
+        await c.mset({f"k{i}": i for i in range(300)})
+        await c.sadd("s", *range(300))
+        await c.hset("h", mapping={f"f{i}": i for i in range(300)})
+        await c.zadd("z", {f"m{i}": i for i in range(300)})
+        keys = {k async for k in c.scan_iter(match="k*", count=50)}
+        members = {m async for m in c.sscan_iter("s", count=50)}
+        fields = {f async for f, _ in c.hscan_iter("h", count=50)}
+        scored = {m async for m, _ in c.zscan_iter("z", count=50)}
+        await c.aclose()
+        return keys, members, fields, scored
+
+    keys, members, fields, scored = asyncio.run(walk())
+    assert keys == {b"k%d" % i for i in range(300)}
+    assert members == {b"%d" % i for i in range(300)}
+    assert fields == {b"f%d" % i for i in range(300)}
+    assert scored == {b"m%d" % i for i in range(300)}
