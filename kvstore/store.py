@@ -23,45 +23,16 @@ from . import commands
 from .commands.table import WRITE, Context, fast_lookup
 from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
-from .errors import DataError, ResponseError, error_from_message
+from .errors import ResponseError, error_from_message
 from .fastpaths import FastPaths
 from .numbers import format_double
+from .protocol.encoder import encode_arg
 from .persistence import commands as persistence_commands
 from .replies import Bool, Error, NullArray, ScorePairs, Status
 
 __all__ = ["Store", "open"]
 
 _ = commands, persistence_commands  # the imports register every command (SAVE, BGSAVE, ...)
-
-
-def encode_arg(arg: Any) -> bytes:
-    """A command argument as bytes, as redis-py encodes it."""
-    t = type(arg)
-    if t is bytes:
-        return arg
-    if t is str:
-        return arg.encode()
-    if t is int:
-        return str(arg).encode()
-    if t is float:
-        return repr(arg).encode()
-    if isinstance(arg, (bytes, bytearray, memoryview)):
-        return bytes(arg)
-    if isinstance(arg, bool) or arg is None:
-        raise DataError(
-            f"Invalid input of type: '{type(arg).__name__}'. "
-            "Convert to a bytes, string, int or float first."
-        )
-    if isinstance(arg, str):
-        return str(arg).encode()
-    if isinstance(arg, int):
-        return str(int(arg)).encode()
-    if isinstance(arg, float):
-        return repr(float(arg)).encode()
-    raise DataError(
-        f"Invalid input of type: '{type(arg).__name__}'. "
-        "Convert to a bytes, string, int or float first."
-    )
 
 
 def resp2_value(reply: Any) -> Any:

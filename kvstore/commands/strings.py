@@ -454,30 +454,31 @@ def setrange(ctx: Context, argv: list[bytes]):
 # -- counters ------------------------------------------------------------------------------------
 
 
+def stored_int(old: object) -> int:
+    """The integer a stored string holds, as Redis's string2ll reads it (WRONGTYPE for another
+    type). `int()` is lenient (" 1", "+1", "1_0", "01"): plain digits without a leading zero
+    are canonical, anything else must re-format to itself, which the digit test mostly skips."""
+    if type(old) is not bytes:
+        raise wrongtype()
+    try:
+        value = int(old)
+    except ValueError:
+        raise CommandError(NOT_INTEGER) from None
+    if not (old.isdigit() and (old[0] != 48 or len(old) == 1)) and b"%d" % value != old \
+            or value > INT64_MAX or value < INT64_MIN:
+        raise CommandError(NOT_INTEGER)
+    return value
+
+
 def incr_by(ctx: Context, key: bytes, delta: int) -> int:
     """Redis `incrDecrCommand`: add `delta` to the integer at key (0 if missing); keeps the TTL.
-
-    The value must be what `string2ll` accepts: `int()` is lenient (" 1", "+1", "1_0", "01"),
-    so a value is an integer exactly when it is the canonical spelling of an in-range int.
-    (`int()` refuses strings over 4300 digits quickly, so a huge value costs nothing.)
-    """
+    (`int()` refuses strings over 4300 digits quickly, so a huge value costs nothing.)"""
     db = ctx.db
     old = db.lookup(key, ctx.now) if key in db.expires else db.data.get(key)  # hot: see INCR
     if old is None:
         value = delta
     else:
-        if type(old) is not bytes:
-            raise wrongtype()
-        try:
-            value = int(old)
-        except ValueError:
-            raise CommandError(NOT_INTEGER) from None
-        # Plain digits without a leading zero are canonical; anything else (a sign, spaces,
-        # "01", "1_0") must re-format to itself. Checking digits first skips a format call.
-        if not (old.isdigit() and (old[0] != 48 or len(old) == 1)) and b"%d" % value != old \
-                or value > INT64_MAX or value < INT64_MIN:
-            raise CommandError(NOT_INTEGER)
-        value += delta
+        value = stored_int(old) + delta
         if value > INT64_MAX or value < INT64_MIN:
             raise CommandError(OVERFLOW)
     db.data[key] = b"%d" % value
@@ -500,17 +501,7 @@ def incr(ctx: Context, argv: list[bytes]):
     if old is None:
         value = 1
     else:
-        if type(old) is not bytes:
-            raise wrongtype()
-        try:
-            value = int(old)
-        except ValueError:
-            raise CommandError(NOT_INTEGER) from None
-        # Plain digits without a leading zero are canonical; anything else (a sign, spaces,
-        # "01", "1_0") must re-format to itself. Checking digits first skips a format call.
-        if not (old.isdigit() and (old[0] != 48 or len(old) == 1)) and b"%d" % value != old \
-                or value > INT64_MAX or value < INT64_MIN:
-            raise CommandError(NOT_INTEGER)
+        value = stored_int(old)
         if value == INT64_MAX:
             raise CommandError(OVERFLOW)
         value += 1

@@ -281,21 +281,29 @@ def _encoder_for_subclass(reply: Any) -> Callable[[list[bytes], Any, bool], None
 # --- client side ------------------------------------------------------------------------------
 
 
-def _arg(value: Any) -> bytes:
+def encode_arg(arg: Any) -> bytes:
     """One command argument as redis-py encodes it: bytes as is, str as UTF-8, int as str(int),
-    float as repr(float); bool, None and anything else raise DataError."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DataError(
-            f"Invalid input of type: '{type(value).__name__}'. "
-            "Convert to a bytes, string, int or float first."
-        )
-    if isinstance(value, int):
-        return b"%d" % value
-    return repr(float(value)).encode()
+    float as repr(float); bool, None and anything else raise DataError. Shared by the clients'
+    packer and the embedded store, so both send exactly the same bytes."""
+    t = type(arg)
+    if t is bytes:
+        return arg
+    if t is str:
+        return arg.encode()
+    if t is int:
+        return b"%d" % arg
+    if t is float:
+        return repr(arg).encode()
+    if isinstance(arg, (bytes, bytearray, memoryview)):
+        return bytes(arg)
+    if isinstance(arg, str):
+        return str(arg).encode()
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool):
+        return b"%d" % arg if isinstance(arg, int) else repr(float(arg)).encode()
+    raise DataError(
+        f"Invalid input of type: '{type(arg).__name__}'. "
+        "Convert to a bytes, string, int or float first."
+    )
 
 
 def pack_command(*args: Any) -> bytes:
@@ -315,7 +323,7 @@ def pack_command(*args: Any) -> bytes:
     parts = [b"*%d\r\n" % len(args)]
     append = parts.append
     for arg in args:
-        data = arg if type(arg) is bytes else _arg(arg)
+        data = arg if type(arg) is bytes else encode_arg(arg)
         append(b"$%d\r\n" % len(data))
         append(data)
         append(CRLF)
