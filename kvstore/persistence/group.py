@@ -1,22 +1,29 @@
-"""Group commit for the server under `appendfsync always`, with the fsync off the event loop.
+"""Group commit: replies leave only after their effects reached the AOF, with one write() per
+event-loop iteration for every policy and, under `appendfsync always`, one fsync off the loop.
 
-A batch's replies may only leave once its effects are fsynced. Instead of one fsync per client
-batch, each on the loop, replies are held and released per fsync:
+A batch's replies may only leave once its effects are written to the OS (everysec, no: a process
+crash then loses nothing) or fsynced (always). Instead of one write (and fsync) per client batch,
+each on the loop, replies are held and released per iteration, as Redis's beforeSleep does:
 
     deferred  replies of this loop iteration; their effects are still in the AOF buffer
-    waiting   their effects were written (one os.write per iteration); they await an fsync
-    inflight  the batch whose fsync is running now, in a worker thread
+    waiting   (always) their effects were written; they await an fsync
+    inflight  (always) the batch whose fsync is running now, in a worker thread
 
-Once per loop iteration `commit` writes the buffer and moves `deferred` to `waiting`; if no
-fsync is running it starts one for everything waiting. When that fsync returns (back on the loop)
-the batch's replies are written, and the next fsync starts if more are waiting. So the loop keeps
-running commands while the disk syncs, and every fsync covers every command written before it
-started: a reply never leaves before its effects are durable, whatever the client.
+Once per loop iteration `commit` writes the buffer. Under everysec / no the deferred replies are
+sent right after that write. Under always they move to `waiting`, and if no fsync is running one
+starts for everything waiting; when it returns (back on the loop) the batch's replies are written
+and the next fsync starts if more are waiting. So the loop keeps running commands while the disk
+syncs, and every fsync covers every command written before it started: a reply never leaves
+before its effects are durable, whatever the client.
 
+Out-of-band replies (a served BLPOP, a pub/sub message, a keyspace notification) go through
+`defer` too while anything is held, so they never overtake a reply or an effect before them.
 Order per connection is kept because batches are released in the order they were written; a
 batch that cannot be held (its connection is closing, or it ended with a protocol error) calls
-`drain`, which writes, fsyncs on the loop and releases everything held first.
-A write or fsync error is fatal under `always`, as in Redis (the process exits).
+`drain`, which writes (and under always fsyncs) on the loop and releases everything held first.
+A write or fsync error is fatal under `always`, as in Redis (the process exits); under the other
+policies a failed write keeps the data buffered and turns writes into MISCONF errors, and the
+held replies (of writes already applied in memory) are released, as Redis does.
 """
 
 from __future__ import annotations
@@ -38,23 +45,30 @@ class GroupCommit:
     def pending(self) -> bool:
         return bool(self.deferred or self.waiting or self.inflight is not None)
 
-    def defer(self, transport, parts: list[bytes]) -> bool:
-        """Hold a batch's replies until its effects are fsynced. False when the policy is not
-        `always` or nothing is pending (the caller then flushes and writes at once)."""
+    def defer(self, transport, out: bytes) -> bool:
+        """Hold replies until this iteration's effects are written (and fsynced under always).
+        False when nothing is logged or held (the caller then writes at once)."""
         w = self.p.writer
-        if w is None or w.policy != "always" or not (w.buf or self.pending()):
+        if w is None or not (w.buf or self.deferred or self.waiting or self.inflight is not None):
             return False
-        self.deferred.append((transport, b"".join(parts)))
+        self.deferred.append((transport, out))
         if not self.scheduled:
             self.scheduled = True
             self.loop.call_soon(self.commit)
         return True
 
     def commit(self) -> None:
-        """Once per loop iteration: write what the iteration logged, start an fsync."""
+        """Once per loop iteration: write what the iteration logged; release or start an fsync."""
         self.scheduled = False
-        if not self.p.flush(fsync=False):
-            self.p.fatal_write_error()
+        p = self.p
+        w = p.writer
+        always = w is not None and w.policy == "always"
+        if not p.flush(fsync=False) and always:
+            p.fatal_write_error()
+        if not always and self.inflight is None and not self.waiting:
+            batch, self.deferred = self.deferred, []
+            _send(batch)
+            return
         self.waiting += self.deferred
         self.deferred = []
         if self.inflight is None and self.waiting:
@@ -81,11 +95,13 @@ class GroupCommit:
             self._start()
 
     def drain(self) -> None:
-        """Write and fsync now, on the loop, and release every held reply in order."""
-        if not self.p.flush(fsync=True):
-            self.p.fatal_write_error()
+        """Write (and under always fsync) now, on the loop, and release every held reply in
+        order."""
         w = self.p.writer
-        if w is not None and (self.inflight or self.waiting or self.deferred):
+        always = w is not None and w.policy == "always"
+        if not self.p.flush(fsync=always) and always:
+            self.p.fatal_write_error()
+        if always and (self.inflight or self.waiting or self.deferred):
             w.fsync()
         batch = (self.inflight or []) + self.waiting + self.deferred
         if self.inflight is not None:

@@ -15,13 +15,13 @@ at once and `resume` runs the stashed commands on the next loop iteration.
 
 Key changes are seen through ONE hook in `server.write_hooks` (`on_write`), installed only while
 someone watches a key or is blocked, so plain writes pay nothing when neither is in use. After a
-write that changed something it marks watchers of the command's keys dirty (WATCH) and queues
-the keys that have waiters; `serve_ready` then serves them (after EXEC as a whole for a
-transaction, like Redis's `handleClientsBlockedOnKeys`). A served pop is itself a write: it is
-propagated (its effects are the non-blocking equivalent, set by the list/zset helpers), which may
-make further keys ready (BLMOVE into a key others wait on): the loop runs until no key is ready.
-Commands without key positions that can change many keys (FLUSH*, SWAPDB, MOVE's target db) are
-handled by looking at every watched/blocked key of the databases involved.
+write that changed something it touches the watched keys it names (WATCH's registry and rules
+are shared with the embedded store, in kvstore/commands/watching.py) and queues the keys that
+have waiters; `serve_ready` then serves them (after EXEC as a whole for a transaction, like
+Redis's `handleClientsBlockedOnKeys`). A served pop is itself a write: it is propagated (its
+effects are the non-blocking equivalent, set by the list/zset helpers), which may make further
+keys ready (BLMOVE into a key others wait on): the loop runs until no key is ready. FLUSH* and
+SWAPDB, which name no keys, make every blocked key of every database ready.
 
 Timeouts use `loop.call_later` (no polling); a timed-out client gets a null array (RESP3 `_`).
 """
@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import math
 
-from ..commands.table import WRITE, lookup
+from ..commands import watching
 from ..errors import CommandError, ProtocolError
 from ..numbers import parse_long_double
 from ..replies import NULL_ARRAY, Error
@@ -41,9 +41,6 @@ TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 _LLONG_MAX = (1 << 63) - 1
-
-# Commands that may change keys their key spec does not show.
-_WIDE = {b"flushdb", b"flushall", b"swapdb", b"move"}
 
 
 def parse_timeout(arg: bytes) -> int:
@@ -87,8 +84,8 @@ class KeyWatch:
         self.defer = False       # inside EXEC: serve after the whole transaction
         self._serving = False
         self._hooked = False
-        server.ks.expired_listeners.append(self._expired)
-        server.ks.flush_listeners.append(self._flushing)
+        server.ks.expired_listeners.append(watching.on_expired)
+        server.ks.flush_listeners.append(watching.on_flush)
 
     # -- the hook -------------------------------------------------------------------------------
 
@@ -105,56 +102,15 @@ class KeyWatch:
 
     def on_write(self, ctx, argv: list[bytes]) -> None:
         """After a write command that changed the keyspace."""
-        name = argv[0].lower()
-        if name in _WIDE:
-            self._wide(ctx, name, argv)
-        else:
-            try:
-                cmd = lookup(argv)
-            except CommandError:
-                return  # MULTI / EXEC markers, nothing else
-            if not cmd.flags & WRITE:
-                return
-            db = ctx.db
-            keys = cmd.keys(argv)
-            if db.watched:
-                touch(db, keys)
-            if db.blocked:
-                blocked = db.blocked
+        changed = watching.touch_written(ctx.db, argv)
+        if changed is None:  # FLUSH* / SWAPDB
+            changed = [(db, list(db.blocked)) for db in ctx.ks.dbs]
+        for db, keys in changed:
+            blocked = db.blocked
+            if blocked:
                 self.ready += [(db, k) for k in keys if k in blocked]
         if self.ready and not self.defer:
             self.serve_ready()
-
-    def _wide(self, ctx, name: bytes, argv: list[bytes]) -> None:
-        ks = ctx.ks
-        if name == b"move":
-            dbs = [ctx.db]
-            try:
-                dbs.append(ks.dbs[int(argv[2])])
-            except (ValueError, IndexError):
-                pass
-            for db in dbs:
-                if db.watched:
-                    touch(db, [argv[1]])
-        else:
-            dbs = ks.dbs  # FLUSH*/SWAPDB watchers were touched by `_flushing`
-        for db in dbs:
-            if db.blocked:
-                self.ready += [(db, k) for k in db.blocked]
-
-    def _flushing(self, db, other) -> None:
-        """Before FLUSHDB/FLUSHALL empties `db` (other None) or SWAPDB swaps it with `other`:
-        Redis `touchAllWatchedKeysInDb` touches watched keys that exist in either."""
-        if not db.watched:
-            return
-        for key in [k for k in db.watched if k in db.data or (other is not None
-                                                               and k in other.data)]:
-            touch(db, [key])
-
-    def _expired(self, db, key: bytes) -> None:
-        # Redis deleteExpiredKeyAndPropagate -> signalModifiedKey: an expiry breaks WATCH.
-        if db.watched and key in db.watched:
-            touch(db, [key], expired=True)
 
     # -- blocking -------------------------------------------------------------------------------
 
@@ -263,74 +219,27 @@ class KeyWatch:
                 reply = Error(str(exc))
             if reply is None:  # cannot happen for a ready key of the right type; be safe
                 return
-            self.finish(w, reply)
+            # The pop is logged before its reply is queued, so the reply waits for it (group.py).
             if ks.dirty != dirty and self.server.write_hooks:
                 self.server.propagate(ctx, w.argv)
+            self.finish(w, reply)
 
 
-# -- WATCH ---------------------------------------------------------------------------------------
+# -- WATCH (the registry is kvstore/commands/watching.py; this keeps the hook's count) ---------
 
 def watch(client, db, key: bytes, now: int) -> None:
-    """WATCH one key (no-op if already watched). Remembers whether it was already expired
-    (Redis: such a key does not fail EXEC by being expired)."""
-    for wdb, wkey, _ in client.watched:
-        if wdb is db and wkey == key:
-            return
-    when = db.expires.get(key)
-    expired = when is not None and when <= now
-    client.watched.append([db, key, expired])
-    db.watched.setdefault(key, set()).add(client)
-    keywatch = client.server.keywatch
-    if len(client.watched) == 1:
+    """WATCH one key for a server client."""
+    if watching.watch(client, db, key, now):
+        keywatch = client.server.keywatch
         keywatch.watching_count += 1
         keywatch.update_hook()
 
 
 def unwatch(client) -> None:
-    if not client.watched:
-        client.dirty_cas = False
-        return
-    for db, key, _ in client.watched:
-        clients = db.watched.get(key)
-        if clients is not None:
-            clients.discard(client)
-            if not clients:
-                del db.watched[key]
-    client.watched = []
-    client.dirty_cas = False
-    keywatch = client.server.keywatch
-    keywatch.watching_count -= 1
-    keywatch.update_hook()
-
-
-def touch(db, keys, expired: bool = False) -> None:
-    """Mark the watchers of keys dirty (Redis `touchWatchedKey`)."""
-    watched = db.watched
-    for key in keys:
-        clients = watched.get(key)
-        if not clients:
-            continue
-        for client in clients:
-            for entry in client.watched:
-                if entry[0] is db and entry[1] == key and entry[2]:
-                    # Watched while already expired: its deletion is not a change.
-                    if key not in db.data or expired:
-                        entry[2] = False
-                        break
-                    client.dirty_cas = True
-                    break
-            else:
-                client.dirty_cas = True
-
-
-def watched_key_expired(client, now: int) -> bool:
-    """Redis `isWatchedKeyExpired`, at EXEC."""
-    for db, key, was_expired in client.watched:
-        if not was_expired:
-            when = db.expires.get(key)
-            if when is not None and when <= now:
-                return True
-    return False
+    if watching.unwatch(client):
+        keywatch = client.server.keywatch
+        keywatch.watching_count -= 1
+        keywatch.update_hook()
 
 
 # -- resuming a client after it was unblocked ---------------------------------------------------
@@ -387,4 +296,4 @@ def resume(client) -> None:
         client.parser = parser
 
 
-__all__ = ["KeyWatch", "Waiter", "parse_timeout", "resume", "touch", "unwatch", "watch"]
+__all__ = ["KeyWatch", "Waiter", "parse_timeout", "resume", "unwatch", "watch"]

@@ -309,23 +309,21 @@ class Client(asyncio.Protocol):
             self.state &= ~DROP_LAST
         transport = self.transport
         p = server.persistence
-        # (Persistence is attached for snapshots too; with no AOF open and no replies held by a
-        # group fsync, there is nothing to flush or defer, and the two calls are skipped.)
-        if p is not None and (p.writer is not None or p.group is not None and p.group.pending()):
-            # Effects reach the AOF before the replies leave. Under appendfsync always the
-            # replies wait for one fsync shared by every client of this loop iteration.
-            if parts and transport is not None and error is None and not self.state & CLOSING \
-                    and server.persistence.group.defer(transport, parts):
-                server.stats.net_output += sum(map(len, parts))
-                parts = []
-            else:
-                server.persistence.flush_batch()
-        if transport is None:
-            return
-        if parts:
+        if parts and transport is not None:
             out = b"".join(parts) if len(parts) > 1 else parts[0]
             server.stats.net_output += len(out)
-            transport.write(out)
+            # Effects reach the AOF before the replies leave: with an AOF open, replies wait
+            # for the iteration's one write (and fsync under always), shared by every client.
+            # A batch that cannot wait (closing, protocol error) drains what is held first.
+            if p is None or p.writer is None and not p.group.pending():
+                transport.write(out)
+            elif error is not None or self.state & CLOSING or not p.group.defer(transport, out):
+                p.flush_batch()
+                transport.write(out)
+        elif p is not None and (error is not None or p.writer is not None and p.writer.buf):
+            p.flush_batch()  # writes with no reply to carry them (CLIENT REPLY OFF, ...)
+        if transport is None:
+            return
         if error is not None:
             server.stats.protocol_errors += 1
             server.log.verbose("Protocol error (%s) from client: %s", error, self.describe())

@@ -172,7 +172,10 @@ def deliver(client, value) -> None:
     out = b"".join(parts)
     server = client.server
     server.stats.net_output += len(out)
-    transport.write(out)
+    p = server.persistence
+    # While replies or effects are held for the AOF, this one queues behind them (group.py).
+    if p is None or not p.group.defer(transport, out):
+        transport.write(out)
     if transport.get_write_buffer_size():
         server.check_output_limits(client)
 
