@@ -79,7 +79,11 @@ def _clients(ctx, server) -> list:
         ("connected_clients", n), ("cluster_connections", 0),
         ("maxclients", server.config["maxclients"] if server else 10000),
         ("client_recent_max_input_buffer", 0), ("client_recent_max_output_buffer", 0),
-        ("blocked_clients", 0), ("tracking_clients", 0), ("clients_in_timeout_table", 0),
+        ("blocked_clients", server.keywatch.blocked_count if server else 0),
+        ("tracking_clients", 0),
+        ("clients_in_timeout_table", sum(
+            1 for c in server.clients.values() if c.waiter is not None and c.waiter.timer)
+         if server else 0),
     ]
 
 
