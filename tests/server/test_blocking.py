@@ -231,3 +231,23 @@ def test_input_sent_while_blocked_runs_after(c):
     c("RPUSH", "q", "v")
     assert [a.reply() for _ in range(4)] == [[b"q", b"v"], b"OK", b"OK", b"1"]
     a.close()
+
+
+def _info_clients(c) -> dict:
+    text = c("INFO", "clients").decode()
+    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+
+def test_info_counts_blocked_clients(c):
+    a, b = _other(c), _other(c)
+    a.send(Conn.encode("BLPOP", "q", "0"))
+    b.send(Conn.encode("BLPOP", "q", "5"))
+    _wait_blocked(c, 2)
+    info = _info_clients(c)
+    assert (info["blocked_clients"], info["clients_in_timeout_table"]) == ("2", "1")
+    c("RPUSH", "q", "1", "2")
+    assert a.reply() == [b"q", b"1"] and b.reply() == [b"q", b"2"]
+    info = _info_clients(c)
+    assert (info["blocked_clients"], info["clients_in_timeout_table"]) == ("0", "0")
+    a.close()
+    b.close()
