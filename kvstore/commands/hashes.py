@@ -11,19 +11,19 @@ leaves the order of the others alone: exactly a Python dict's order. So HKEYS / 
 a small hash come out in Redis's order; for a big one Redis uses hash-table order, which clients
 must not rely on.
 
-The SCAN helpers (`parse_cursor`, `parse_scan_options`, `scan_reply`) and the random-pick helpers
+The SCAN helpers (`parse_cursor`, `parse_scan_options`, `scan_reply`) and `parse_rand_count`
 live here and serve the set commands too. Scans follow Redis's `scanGenericCommand`: the cursor
 is checked before the key is looked up, the options after (so a missing key with bad options
 still replies an empty scan). A big container's cursor is a position in iteration order; the live
 iterator of a walk in progress is kept (see `_SCAN_ITERS`) so each step costs O(COUNT).
 
-Random picks (HRANDFIELD, and SPOP / SRANDMEMBER in sets.py) cost O(N) where Redis's are O(1): a
-dict or set has no random access, so a pick walks to a random position (in C, through islice).
+Random picks (HRANDFIELD) go through engine.picker: O(1) each from a big hash, whose
+random-access index every handler here that adds or removes a field keeps up to date (a small
+hash is walked instead). Overwriting a field's value leaves the index alone.
 """
 
 from __future__ import annotations
 
-import random
 from itertools import islice
 
 from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args
@@ -32,6 +32,7 @@ from ..numbers import (
     parse_int, parse_long_double,
 )
 from ..engine.glob import compile_glob
+from ..engine.picker import random_distinct, random_member, random_repeats
 from ..engine.values import Hash
 from ..replies import OK
 from .args import to_int
@@ -66,6 +67,9 @@ def _hash_for_write(ctx: Context, key: bytes) -> Hash:
 
 def _set_one(ctx: Context, h: Hash, field: bytes, value: bytes) -> None:
     """Write one field, raising the encoding flag as Redis's hashTypeSet would."""
+    picker = h.picker
+    if picker is not None and field not in h:
+        picker.added(field)
     h[field] = value
     if not h.big:
         limits = ctx.ks.limits
@@ -101,12 +105,17 @@ def hset(ctx: Context, argv: list[bytes]):
             if len(h) > limits.hash_entries or len(field) > limits.hash_value \
                     or len(value) > limits.hash_value:
                 h.big = True
+        elif added and h.picker is not None:
+            h.picker.added(field)
     else:
         added = 0
+        picker = h.picker
         for i in range(2, n, 2):
             field = argv[i]
             if field not in h:
                 added += 1
+                if picker is not None:
+                    picker.added(field)
             h[field] = argv[i + 1]
         if not h.big:
             h.grew(ctx.ks.limits, *argv[2:])
@@ -157,8 +166,11 @@ def hdel(ctx: Context, argv: list[bytes]):
         return 0
     deleted = 0
     pop = h.pop
+    picker = h.picker
     for field in argv[2:]:
         if pop(field, None) is not None:
+            if picker is not None:
+                picker.removed(field)
             deleted += 1
             if not h:
                 break  # Redis stops too: the key is about to go
@@ -328,33 +340,6 @@ def parse_rand_count(arg: bytes) -> int:
     return n
 
 
-def random_picks(n: int, k: int) -> list[int]:
-    """k distinct positions in range(n), ascending: one pass over a container picks them."""
-    return sorted(random.sample(range(n), k))
-
-
-def pick_positions(items, positions: list[int]) -> list:
-    """The elements of an iterable at the given ascending positions, in one pass. O(N)."""
-    out = []
-    append = out.append
-    it = iter(items)
-    last = -1
-    for pos in positions:
-        # islice in C skips the gap without a Python-level loop per element.
-        append(next(islice(it, pos - last - 1, None)))
-        last = pos
-    return out
-
-
-def random_element(container):
-    """One uniformly random element of a dict or set. O(N): neither has random access."""
-    n = len(container)
-    i = random.randrange(n)
-    if i >= n >> 1 and type(container) is Hash:  # a dict iterates backwards too: walk less
-        return next(islice(reversed(container), n - 1 - i, None))
-    return next(islice(iter(container), i, None))
-
-
 def _pairs_reply(ctx: Context, pairs) -> list:
     """Field/value pairs: RESP3 an array of [field, value]; RESP2 a flat array."""
     if ctx.resp == 3:
@@ -371,13 +356,13 @@ def hrandfield(ctx: Context, argv: list[bytes]):
     """HRANDFIELD key [count [WITHVALUES]]
 
     A positive count gives distinct fields (the whole hash, in order, if count >= size); a
-    negative one allows repeats. Complexity: O(N) (a dict has no random access).
+    negative one allows repeats. Complexity: O(1) per field returned, O(N) for the whole hash.
     Reply: bulk string / null without count; array otherwise.
     """
     n = len(argv)
     if n == 2:
         h = get_hash(ctx, argv[1])
-        return None if not h else random_element(h)
+        return None if not h else random_member(h)
     count = parse_rand_count(argv[2])
     withvalues = False
     if n > 4 or (n == 4 and argv[3].lower() != b"withvalues"):
@@ -389,22 +374,15 @@ def hrandfield(ctx: Context, argv: list[bytes]):
     h = get_hash(ctx, argv[1])
     if h is None or count == 0:
         return []
-    size = len(h)
     if count < 0 or count == 1:
         # With repeats: independent draws (Redis's CASE 1; count 1 is served the same way).
         k = -count if count < 0 else 1
-        if k == 1:
-            field = random_element(h)
-            return _pairs_reply(ctx, [(field, h[field])]) if withvalues else [field]
-        if withvalues:
-            return _pairs_reply(ctx, random.choices(list(h.items()), k=k))
-        return random.choices(list(h), k=k)
-    if count >= size:
+        fields = [random_member(h)] if k == 1 else random_repeats(h, k)
+    elif count >= len(h):
         return _pairs_reply(ctx, h.items()) if withvalues else list(h)
-    positions = random_picks(size, count)
-    if withvalues:
-        return _pairs_reply(ctx, pick_positions(h.items(), positions))
-    return pick_positions(h, positions)
+    else:
+        fields = random_distinct(h, count)
+    return _pairs_reply(ctx, [(f, h[f]) for f in fields]) if withvalues else fields
 
 
 # -- HSCAN (and the helpers SSCAN shares) -----------------------------------------------------

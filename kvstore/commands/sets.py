@@ -11,23 +11,22 @@ Redis builds into a fresh set before replying (SUNION, SDIFF, SPOP with a count 
 whole set) are ordered by the encoding that fresh set would have; SINTER's order is that of its
 smallest input, which is ascending whenever the result could be an intset.
 
-Random picks (SPOP, SRANDMEMBER) cost O(N) here where Redis is O(1): a Python set has no random
-access, so a pick walks to a random position (in C, through islice).
+Random picks (SPOP, SRANDMEMBER) go through engine.picker: O(1) each from a big set, whose
+random-access index every handler here that adds or removes members keeps up to date (a small
+set is walked instead).
 """
 
 from __future__ import annotations
 
-import random
-
+from ..engine.picker import (
+    pop_random, pop_random_many, random_distinct, random_member, random_repeats,
+)
 from ..engine.values import Set, _is_intset_member
 from ..errors import SYNTAX, CommandError, wrongtype
 from ..numbers import parse_int
 from ..replies import SetReply
 from .args import to_int
-from .hashes import (
-    parse_cursor, parse_rand_count, parse_scan_options, pick_positions, random_element,
-    random_picks, scan_reply,
-)
+from .hashes import parse_cursor, parse_rand_count, parse_scan_options, scan_reply
 from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
 
 KEY1 = KeySpec(1, 1, 1)
@@ -76,10 +75,19 @@ def sadd(ctx: Context, argv: list[bytes]):
         s.add(member)
         if not s.big:
             s.grew(ctx.ks.limits, member)
+        elif s.picker is not None:
+            s.picker.added(member)
         added = 1
     else:
         before = len(s)
-        s.update(argv[2:])
+        picker = s.picker
+        if picker is None:
+            s.update(argv[2:])
+        else:
+            for member in argv[2:]:
+                if member not in s:
+                    s.add(member)
+                    picker.added(member)
         added = len(s) - before
         if not added:
             return 0
@@ -101,9 +109,12 @@ def srem(ctx: Context, argv: list[bytes]):
     if s is None:
         return 0
     removed = 0
+    picker = s.picker
     for member in argv[2:]:
         if member in s:
             s.remove(member)
+            if picker is not None:
+                picker.removed(member)
             removed += 1
             if not s:
                 break  # as Redis: the key goes, the remaining arguments are not looked at
@@ -170,7 +181,7 @@ def _removed_key(ctx: Context, key: bytes) -> None:
 def spop(ctx: Context, argv: list[bytes]):
     """SPOP key [count]
 
-    Removes random members. Complexity: O(N) (see the module docstring).
+    Removes random members. Complexity: O(1) per member popped.
     Reply: bulk string / null without count; set of the popped members with one.
     Logged as SREM key <members> (or DEL key when the set is emptied).
     """
@@ -183,8 +194,7 @@ def spop(ctx: Context, argv: list[bytes]):
     s = get_set(ctx, key)
     if s is None:
         return None
-    member = random_element(s)
-    s.remove(member)
+    member = pop_random(s)
     ctx.ks.dirty += 1
     ctx.notify("s", "spop", key)
     if s:
@@ -211,8 +221,7 @@ def _spop_count(ctx: Context, argv: list[bytes]):
         ctx.ks.dirty += size
         ctx.effects = [[b"DEL", key]]
         return SetReply(popped)
-    popped = pick_positions(s, random_picks(size, count))
-    s.difference_update(popped)
+    popped = pop_random_many(s, count)
     ctx.ks.dirty += count
     ctx.effects = [
         [b"SREM", key, *popped[i:i + SPOP_EFFECT_BATCH]]
@@ -226,26 +235,26 @@ def srandmember(ctx: Context, argv: list[bytes]):
     """SRANDMEMBER key [count]
 
     A positive count gives distinct members (the whole set if count >= size); a negative one
-    allows repeats. Complexity: O(N). Reply: bulk string / null without count; array with one.
+    allows repeats. Complexity: O(1) per member returned, O(N) for the whole set.
+    Reply: bulk string / null without count; array with one.
     """
     n = len(argv)
     if n > 3:
         raise CommandError(SYNTAX)
     if n == 2:
         s = get_set(ctx, argv[1])
-        return None if not s else random_element(s)
+        return None if not s else random_member(s)
     count = parse_rand_count(argv[2])
     s = get_set(ctx, argv[1])
     if s is None or count == 0:
         return []
     if count == 1 or count == -1:
-        return [random_element(s)]
+        return [random_member(s)]
     if count < 0:
-        return random.choices(list(s), k=-count)
-    size = len(s)
-    if count >= size:
+        return random_repeats(s, -count)
+    if count >= len(s):
         return members_of(s)
-    return pick_positions(s, random_picks(size, count))
+    return random_distinct(s, count)
 
 
 # -- moves and multi-set operations -----------------------------------------------------------
@@ -269,6 +278,8 @@ def smove(ctx: Context, argv: list[bytes]):
     if member not in src:
         return 0
     src.remove(member)  # type: ignore[union-attr]
+    if src.picker is not None:  # type: ignore[union-attr]
+        src.picker.removed(member)  # type: ignore[union-attr]
     ctx.notify("s", "srem", src_key)
     if not src:
         _removed_key(ctx, src_key)
@@ -280,6 +291,8 @@ def smove(ctx: Context, argv: list[bytes]):
         dst.add(member)  # type: ignore[union-attr]
         if not dst.big:  # type: ignore[union-attr]
             dst.grew(ctx.ks.limits, member)  # type: ignore[union-attr]
+        elif dst.picker is not None:  # type: ignore[union-attr]
+            dst.picker.added(member)  # type: ignore[union-attr]
         ctx.ks.dirty += 1
         ctx.notify("s", "sadd", dst_key)
     return 1

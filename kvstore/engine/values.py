@@ -10,11 +10,19 @@ Redis converts small hashes, sets and sorted sets from a compact encoding (listp
 hash table / skiplist once they pass a size threshold, and never back. OBJECT ENCODING must report
 what Redis would, so each container carries a `big` flag that mutating handlers raise through
 `grew()` once a threshold is passed; the flag is sticky, as Redis's conversion is.
+
+A big hash or set may also carry a `picker` (engine.picker), the random-access index that makes
+SPOP / SRANDMEMBER / HRANDFIELD O(1); it is None until a random pick needs one, and every
+in-place mutation of a container that has one must report to it (see engine.picker).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .picker import Picker
 
 # Redis 7.0 defaults (redis.conf); CONFIG SET changes them through `Thresholds`.
 HASH_MAX_LISTPACK_ENTRIES = 512  # config.c's default in 7.0 (not 128 as for zsets)
@@ -42,11 +50,12 @@ class Thresholds:
 class Hash(dict):
     """field (bytes) -> value (bytes)."""
 
-    __slots__ = ("big",)
+    __slots__ = ("big", "picker")
 
     def __init__(self) -> None:
         super().__init__()
         self.big = False
+        self.picker: Picker | None = None
 
     def grew(self, limits: Thresholds, *items: bytes) -> None:
         """Call after adding fields: flips to hashtable past the entry count or value size."""
@@ -76,11 +85,12 @@ def _is_intset_member(member: bytes) -> bool:
 class Set(set):
     """Members (bytes)."""
 
-    __slots__ = ("big",)
+    __slots__ = ("big", "picker")
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
         self.big = False
+        self.picker: Picker | None = None
 
     def grew(self, limits: Thresholds, *members: bytes) -> None:
         """Call after adding members: leaves intset on a non-integer member or past the count."""
