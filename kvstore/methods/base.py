@@ -5,6 +5,13 @@ redis-py (8.x, RESP2 "legacy" responses) does; the transport's `execute_command(
 callback=...)` runs it: the embedded store directly, the TCP clients over a socket, pipelines
 later. The replies a callback sees are RESP2 values as hiredis parses them: bytes for bulk and
 simple strings, int, None, lists; errors are raised before the callback runs.
+
+Signatures are typed with the aliases of `types`, returning what the sync form returns (the
+embedded store, `clients.Client`); where an argument decides the reply's shape (count,
+withscores, no_values), overloads tell a type checker which. `AsyncClient` and the pipelines
+return coroutines or themselves: their types are stubs generated from these signatures
+(`python -m clients._stubgen`). tests/clients/test_typing_runtime.py checks every annotation
+against real replies.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ def pairs_to_dict(reply: Any) -> dict:
     return dict(zip(it, it))
 
 
-def list_or_args(keys: Any, args: tuple) -> list:
+def list_or_args(keys: Any, args: tuple[Any, ...] | None) -> list[Any]:
     """redis-py's convention: f(["a", "b"]) and f("a", "b") mean the same."""
     if isinstance(keys, (bytes, str, int, float, memoryview)):
         keys = [keys]

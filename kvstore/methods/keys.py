@@ -13,9 +13,10 @@ from typing import Any, Iterator
 
 from ..errors import DataError
 from .base import bool_ok, to_bool
+from .types import AbsExpiryT, EncodableT, ExpiryT, KeyT, PatternT, Reply
 
 
-def parse_scan(reply: Any) -> tuple[int, list]:
+def parse_scan(reply: Any) -> tuple[int, list[Any]]:
     """[cursor, keys] -> (int(cursor), keys), as redis-py's `parse_scan`."""
     cursor, keys = reply
     return int(cursor), keys
@@ -34,30 +35,31 @@ class KeyMethods:
 
     # -- existence, type, deletion ---------------------------------------------------------
 
-    def delete(self, *names):
+    def delete(self, *names: KeyT) -> int:
         return self.execute_command("DEL", *names)
 
-    def unlink(self, *names):
+    def unlink(self, *names: KeyT) -> int:
         return self.execute_command("UNLINK", *names)
 
-    def exists(self, *names):
+    def exists(self, *names: KeyT) -> int:
         return self.execute_command("EXISTS", *names)
 
-    def touch(self, *args):
+    def touch(self, *args: KeyT) -> int:
         return self.execute_command("TOUCH", *args)
 
-    def type(self, name):
+    def type(self, name: KeyT) -> Reply:
         return self.execute_command("TYPE", name)
 
     # -- renaming, copying, moving ---------------------------------------------------------
 
-    def rename(self, src, dst):
+    def rename(self, src: KeyT, dst: KeyT) -> bool:
         return self.execute_command("RENAME", src, dst, callback=bool_ok)
 
-    def renamenx(self, src, dst):
+    def renamenx(self, src: KeyT, dst: KeyT) -> bool:
         return self.execute_command("RENAMENX", src, dst, callback=to_bool)
 
-    def copy(self, source, destination, destination_db=None, replace=False):
+    def copy(self, source: KeyT, destination: KeyT, destination_db: int | None = None,
+             replace: bool = False) -> bool:
         params: list = [source, destination]
         if destination_db is not None:
             params.extend(["DB", destination_db])
@@ -65,31 +67,32 @@ class KeyMethods:
             params.append("REPLACE")
         return self.execute_command("COPY", *params, callback=to_bool)
 
-    def move(self, name, db):
+    def move(self, name: KeyT, db: int) -> bool:
         return self.execute_command("MOVE", name, db, callback=to_bool)
 
     # -- databases -------------------------------------------------------------------------
 
-    def swapdb(self, first, second, **kwargs):
+    def swapdb(self, first: int, second: int, **kwargs: Any) -> bool:
         return self.execute_command("SWAPDB", first, second, callback=bool_ok)
 
-    def dbsize(self, **kwargs):
+    def dbsize(self, **kwargs: Any) -> int:
         return self.execute_command("DBSIZE")
 
-    def flushdb(self, asynchronous=False, **kwargs):
+    def flushdb(self, asynchronous: bool = False, **kwargs: Any) -> bool:
         args = [b"ASYNC"] if asynchronous else []
         return self.execute_command("FLUSHDB", *args, callback=bool_ok)
 
-    def flushall(self, asynchronous=False, **kwargs):
+    def flushall(self, asynchronous: bool = False, **kwargs: Any) -> bool:
         args = [b"ASYNC"] if asynchronous else []
         return self.execute_command("FLUSHALL", *args, callback=bool_ok)
 
     # -- enumerating -----------------------------------------------------------------------
 
-    def keys(self, pattern="*", **kwargs):
+    def keys(self, pattern: PatternT = "*", **kwargs: Any) -> list[Reply]:
         return self.execute_command("KEYS", pattern)
 
-    def scan(self, cursor=0, match=None, count=None, _type=None, **kwargs):
+    def scan(self, cursor: int = 0, match: PatternT | None = None, count: int | None = None,
+             _type: str | None = None, **kwargs: Any) -> tuple[int, list[Reply]]:
         pieces: list = [cursor]
         if match is not None:
             pieces.extend([b"MATCH", match])
@@ -99,26 +102,28 @@ class KeyMethods:
             pieces.extend([b"TYPE", _type])
         return self.execute_command("SCAN", *pieces, callback=parse_scan)
 
-    def scan_iter(self, match=None, count=None, _type=None, **kwargs) -> Iterator:
+    def scan_iter(self, match: PatternT | None = None, count: int | None = None,
+                  _type: str | None = None, **kwargs: Any) -> Iterator[Reply]:
         cursor: Any = "0"
         while cursor != 0:
             cursor, data = self.scan(cursor=cursor, match=match, count=count, _type=_type)
             yield from data
 
-    def randomkey(self, **kwargs):
+    def randomkey(self, **kwargs: Any) -> Reply | None:
         return self.execute_command("RANDOMKEY")
 
     # -- OBJECT, DUMP, RESTORE -------------------------------------------------------------
 
-    def object(self, infotype, key, **kwargs):
+    def object(self, infotype: str, key: KeyT, **kwargs: Any) -> Reply | int | None:
         return self.execute_command("OBJECT", infotype, key)
 
-    def dump(self, name):
+    def dump(self, name: KeyT) -> bytes | None:
         # redis-py never decodes a DUMP payload (NEVER_DECODE): it is binary.
         return self.execute_command("DUMP", name, never_decode=True)
 
-    def restore(self, name, ttl, value, replace=False, absttl=False, idletime=None,
-                frequency=None):
+    def restore(self, name: KeyT, ttl: int, value: EncodableT, replace: bool = False,
+                absttl: bool = False, idletime: int | None = None,
+                frequency: int | None = None) -> Reply:
         params: list = [name, ttl, value]
         if replace:
             params.append("REPLACE")
@@ -140,41 +145,45 @@ class KeyMethods:
 
     # -- expiry ----------------------------------------------------------------------------
 
-    def expire(self, name, time, nx=False, xx=False, gt=False, lt=False):
+    def expire(self, name: KeyT, time: ExpiryT, nx: bool = False, xx: bool = False,
+               gt: bool = False, lt: bool = False) -> bool:
         if isinstance(time, datetime.timedelta):
             time = int(time.total_seconds())
         options = _expire_options(nx, xx, gt, lt)
         return self.execute_command("EXPIRE", name, time, *options, callback=to_bool)
 
-    def pexpire(self, name, time, nx=False, xx=False, gt=False, lt=False):
+    def pexpire(self, name: KeyT, time: ExpiryT, nx: bool = False, xx: bool = False,
+                gt: bool = False, lt: bool = False) -> bool:
         if isinstance(time, datetime.timedelta):
             time = int(time.total_seconds() * 1000)
         options = _expire_options(nx, xx, gt, lt)
         return self.execute_command("PEXPIRE", name, time, *options, callback=to_bool)
 
-    def expireat(self, name, when, nx=False, xx=False, gt=False, lt=False):
+    def expireat(self, name: KeyT, when: AbsExpiryT, nx: bool = False, xx: bool = False,
+                 gt: bool = False, lt: bool = False) -> bool:
         if isinstance(when, datetime.datetime):
             when = int(when.timestamp())
         options = _expire_options(nx, xx, gt, lt)
         return self.execute_command("EXPIREAT", name, when, *options, callback=to_bool)
 
-    def pexpireat(self, name, when, nx=False, xx=False, gt=False, lt=False):
+    def pexpireat(self, name: KeyT, when: AbsExpiryT, nx: bool = False, xx: bool = False,
+                  gt: bool = False, lt: bool = False) -> bool:
         if isinstance(when, datetime.datetime):
             when = int(when.timestamp() * 1000)
         options = _expire_options(nx, xx, gt, lt)
         return self.execute_command("PEXPIREAT", name, when, *options, callback=to_bool)
 
-    def ttl(self, name):
+    def ttl(self, name: KeyT) -> int:
         return self.execute_command("TTL", name)
 
-    def pttl(self, name):
+    def pttl(self, name: KeyT) -> int:
         return self.execute_command("PTTL", name)
 
-    def expiretime(self, key):
+    def expiretime(self, key: KeyT) -> int:
         return self.execute_command("EXPIRETIME", key)
 
-    def pexpiretime(self, key):
+    def pexpiretime(self, key: KeyT) -> int:
         return self.execute_command("PEXPIRETIME", key)
 
-    def persist(self, name):
+    def persist(self, name: KeyT) -> bool:
         return self.execute_command("PERSIST", name, callback=to_bool)

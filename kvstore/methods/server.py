@@ -10,17 +10,18 @@ the raw reply here too (CLIENT ID, CLIENT UNPAUSE, CONFIG REWRITE, ...).
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import DataError
 from .base import bool_ok
+from .types import EncodableT, KeyT, PatternT, Reply
 
 
 def _str(value: Any) -> Any:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def parse_info(reply: Any) -> dict:
+def parse_info(reply: Any) -> dict[str, Any]:
     """INFO text -> dict, with redis-py's value typing (int, float, sub-dicts for a=b,c=d)."""
 
     def get_value(value: str) -> Any:
@@ -59,13 +60,13 @@ def parse_info(reply: Any) -> dict:
     return info
 
 
-def parse_config_get(reply: Any) -> dict:
-    items = [_str(x) if x is not None else None for x in reply]
+def parse_config_get(reply: Any) -> dict[str, str]:
+    items: list[Any] = [_str(x) if x is not None else None for x in reply]
     it = iter(items)
     return dict(zip(it, it)) if items else {}
 
 
-def parse_client_list(reply: Any) -> list[dict]:
+def parse_client_list(reply: Any) -> list[dict[str, str]]:
     clients = []
     for line in _str(reply).splitlines():
         entry: dict = {}
@@ -86,7 +87,7 @@ _CLIENT_INFO_INTS = {"id", "age", "idle", "db", "sub", "psub", "multi", "qbuf", 
                      "obl", "argv-mem", "oll", "omem", "tot-mem"}
 
 
-def parse_client_info(reply: Any) -> dict:
+def parse_client_info(reply: Any) -> dict[str, str | int]:
     info: dict = {}
     for item in _str(reply).strip().split():
         key, value = item.split("=", 1)
@@ -100,7 +101,7 @@ def parse_client_kill(reply: Any) -> bool | int:
     return _str(reply) == "OK"
 
 
-def parse_slowlog_get(reply: Any) -> list[dict]:
+def parse_slowlog_get(reply: Any) -> list[dict[str, Any]]:
     out = []
     for item in reply:
         entry = {"id": item[0], "start_time": int(item[1]), "duration": int(item[2]),
@@ -112,7 +113,7 @@ def parse_slowlog_get(reply: Any) -> list[dict]:
     return out
 
 
-def parse_command(reply: Any) -> dict:
+def parse_command(reply: Any) -> dict[str, dict[str, Any]]:
     commands = {}
     for c in reply:
         name = _str(c[0])
@@ -145,40 +146,42 @@ class ServerMethods:
 
     # -- connection -------------------------------------------------------------------------
 
-    def ping(self, **kwargs):
+    def ping(self, **kwargs: Any) -> bool:
         return self.execute_command("PING", callback=lambda r: _str(r) == "PONG")
 
-    def echo(self, value, **kwargs):
+    def echo(self, value: EncodableT, **kwargs: Any) -> Reply:
         return self.execute_command("ECHO", value)
 
-    def auth(self, password, username=None, **kwargs):
+    def auth(self, password: str, username: str | None = None, **kwargs: Any) -> bool:
         pieces = [username, password] if username is not None else [password]
         return self.execute_command("AUTH", *pieces, callback=bool_ok)
 
-    def quit(self, **kwargs):
+    def quit(self, **kwargs: Any) -> bool:
         return self.execute_command("QUIT", callback=bool_ok)
 
-    def reset(self):
+    def reset(self) -> str:
         return self.execute_command("RESET", callback=_str)
 
     # -- CLIENT -----------------------------------------------------------------------------
 
-    def client_id(self, **kwargs):
+    def client_id(self, **kwargs: Any) -> int:
         return self.execute_command("CLIENT", "ID")
 
-    def client_setname(self, name, **kwargs):
+    def client_setname(self, name: str, **kwargs: Any) -> bool:
         return self.execute_command("CLIENT", "SETNAME", name, callback=bool_ok)
 
-    def client_getname(self, **kwargs):
+    def client_getname(self, **kwargs: Any) -> str | None:
         return self.execute_command("CLIENT", "GETNAME", callback=_str)
 
-    def client_setinfo(self, attr, value, **kwargs):
+    def client_setinfo(self, attr: str, value: str, **kwargs: Any) -> bool:
         return self.execute_command("CLIENT", "SETINFO", attr, value, callback=bool_ok)
 
-    def client_info(self, **kwargs):
+    def client_info(self, **kwargs: Any) -> dict[str, str | int]:
         return self.execute_command("CLIENT", "INFO", callback=parse_client_info)
 
-    def client_list(self, _type=None, client_id=[], **kwargs):  # noqa: B006 - redis-py's default
+    def client_list(self, _type: str | None = None,
+                    client_id: list[Any] = [],  # noqa: B006 - redis-py's default
+                    **kwargs: Any) -> list[dict[str, str]]:
         args: list = []
         if _type is not None:
             types = ("normal", "master", "replica", "pubsub")
@@ -192,11 +195,13 @@ class ServerMethods:
             args += client_id
         return self.execute_command("CLIENT", "LIST", *args, callback=parse_client_list)
 
-    def client_kill(self, address, **kwargs):
+    def client_kill(self, address: str, **kwargs: Any) -> bool | int:
         return self.execute_command("CLIENT", "KILL", address, callback=parse_client_kill)
 
-    def client_kill_filter(self, _id=None, _type=None, addr=None, skipme=None, laddr=None,
-                           user=None, maxage=None, **kwargs):
+    def client_kill_filter(self, _id: int | None = None, _type: str | None = None,
+                           addr: str | None = None, skipme: bool | None = None,
+                           laddr: str | None = None, user: str | None = None,
+                           maxage: int | None = None, **kwargs: Any) -> bool | int:
         args: list = []
         if _type is not None:
             types = ("normal", "master", "slave", "replica", "pubsub")
@@ -216,7 +221,8 @@ class ServerMethods:
                             "at least one filter")
         return self.execute_command("CLIENT", "KILL", *args, callback=parse_client_kill)
 
-    def client_pause(self, timeout, all=True, **kwargs):  # noqa: A002 - redis-py's name
+    def client_pause(self, timeout: int, all: bool = True,  # noqa: A002 - redis-py's name
+                     **kwargs: Any) -> bool:
         if not isinstance(timeout, int):
             raise DataError("CLIENT PAUSE timeout must be an integer")
         args = ["CLIENT", "PAUSE", str(timeout)]
@@ -224,61 +230,64 @@ class ServerMethods:
             args.append("WRITE")
         return self.execute_command(*args, callback=bool_ok)
 
-    def client_unpause(self, **kwargs):
+    def client_unpause(self, **kwargs: Any) -> Reply:
         return self.execute_command("CLIENT", "UNPAUSE")
 
-    def client_reply(self, reply, **kwargs):
+    def client_reply(self, reply: str, **kwargs: Any) -> Reply:
         if reply not in ("ON", "OFF", "SKIP"):
             raise DataError("CLIENT REPLY must be one of 'ON', 'OFF', 'SKIP'")
         return self.execute_command("CLIENT", "REPLY", reply)
 
-    def client_no_evict(self, mode):
+    def client_no_evict(self, mode: str) -> Reply:
         return self.execute_command("CLIENT", "NO-EVICT", mode)
 
-    def client_no_touch(self, mode):
+    def client_no_touch(self, mode: str) -> Reply:
         return self.execute_command("CLIENT", "NO-TOUCH", mode)
 
     # -- server -----------------------------------------------------------------------------
 
-    def info(self, section=None, *args, **kwargs):
+    def info(self, section: str | None = None, *args: str, **kwargs: Any) -> dict[str, Any]:
         argv = ["INFO"] if section is None else ["INFO", section, *args]
         return self.execute_command(*argv, callback=parse_info)
 
-    def config_get(self, pattern="*", *args, **kwargs):
+    def config_get(self, pattern: PatternT = "*", *args: PatternT,
+                   **kwargs: Any) -> dict[str, str]:
         return self.execute_command("CONFIG", "GET", pattern, *args, callback=parse_config_get)
 
-    def config_set(self, name, value, *args, **kwargs):
+    def config_set(self, name: KeyT, value: EncodableT, *args: EncodableT,
+                   **kwargs: Any) -> bool:
         return self.execute_command("CONFIG", "SET", name, value, *args, callback=bool_ok)
 
-    def config_resetstat(self, **kwargs):
+    def config_resetstat(self, **kwargs: Any) -> bool:
         return self.execute_command("CONFIG", "RESETSTAT", callback=bool_ok)
 
-    def config_rewrite(self, **kwargs):
+    def config_rewrite(self, **kwargs: Any) -> Reply:
         return self.execute_command("CONFIG", "REWRITE")
 
-    def time(self, **kwargs):
+    def time(self, **kwargs: Any) -> tuple[int, int]:
         return self.execute_command("TIME", callback=lambda r: (int(r[0]), int(r[1])))
 
-    def lastsave(self, **kwargs):
+    def lastsave(self, **kwargs: Any) -> datetime.datetime | None:
         return self.execute_command("LASTSAVE", callback=timestamp_to_datetime)
 
-    def slowlog_get(self, num=None, **kwargs):
+    def slowlog_get(self, num: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         args = ["SLOWLOG", "GET"] if num is None else ["SLOWLOG", "GET", num]
         return self.execute_command(*args, callback=parse_slowlog_get)
 
-    def slowlog_len(self, **kwargs):
+    def slowlog_len(self, **kwargs: Any) -> int:
         return self.execute_command("SLOWLOG", "LEN")
 
-    def slowlog_reset(self, **kwargs):
+    def slowlog_reset(self, **kwargs: Any) -> bool:
         return self.execute_command("SLOWLOG", "RESET", callback=bool_ok)
 
-    def command(self, **kwargs):
+    def command(self, **kwargs: Any) -> dict[str, dict[str, Any]]:
         return self.execute_command("COMMAND", callback=parse_command)
 
-    def command_count(self, **kwargs):
+    def command_count(self, **kwargs: Any) -> int:
         return self.execute_command("COMMAND", "COUNT")
 
-    def command_list(self, module=None, category=None, pattern=None):
+    def command_list(self, module: str | None = None, category: str | None = None,
+                     pattern: str | None = None) -> list[Reply]:
         pieces: list = []
         for opt, value in (("MODULE", module), ("ACLCAT", category), ("PATTERN", pattern)):
             if value is not None:
@@ -287,14 +296,15 @@ class ServerMethods:
             pieces.insert(0, "FILTERBY")
         return self.execute_command("COMMAND", "LIST", *pieces)
 
-    def command_getkeys(self, *args):
+    def command_getkeys(self, *args: EncodableT) -> list[str]:
         return self.execute_command("COMMAND", "GETKEYS", *args,
                                     callback=lambda r: [_str(x) for x in r])
 
-    def command_docs(self, *args):
+    def command_docs(self, *args: Any) -> NoReturn:
         raise NotImplementedError("COMMAND DOCS is intentionally not implemented in the client.")
 
-    def shutdown(self, save=False, nosave=False, now=False, force=False, abort=False, **kwargs):
+    def shutdown(self, save: bool = False, nosave: bool = False, now: bool = False,
+                 force: bool = False, abort: bool = False, **kwargs: Any) -> None:
         if save and nosave:
             raise DataError("SHUTDOWN save and nosave cannot both be set")
         args = ["SHUTDOWN"]

@@ -9,13 +9,14 @@ SET -> True / None (or the old value with get=True); the others return the reply
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from ..errors import DataError
 from .base import bool_ok, list_or_args
+from .types import AbsExpiryT, AnyKeyT, EncodableT, ExpiryT, KeysT, KeyT, Reply
 
 
-def _set_result(reply: Any) -> Any:
+def _set_result(reply: Any) -> bool | None:
     """redis-py `parse_set_result` without GET: True for OK, None when NX / XX prevented it."""
     return reply and bool_ok(reply)
 
@@ -24,7 +25,8 @@ def _at_most_one(*flags: Any) -> bool:
     return sum(bool(f) for f in flags) <= 1
 
 
-def expire_flags(ex=None, px=None, exat=None, pxat=None) -> list:
+def expire_flags(ex: ExpiryT | None = None, px: ExpiryT | None = None,
+                 exat: AbsExpiryT | None = None, pxat: AbsExpiryT | None = None) -> list[Any]:
     """redis-py `extract_expire_flags`: timedelta / datetime converted, at most one option."""
     if ex is not None:
         if isinstance(ex, datetime.timedelta):
@@ -59,12 +61,16 @@ class StringMethods:
 
     # -- get / set ---------------------------------------------------------------------------
 
-    def get(self, name):
+    def get(self, name: KeyT) -> Reply | None:
         """Return the value at key ``name``, or None if the key doesn't exist."""
         return self.execute_command("GET", name)
 
-    def set(self, name, value, ex=None, px=None, nx=False, xx=False, keepttl=False, get=False,
-            exat=None, pxat=None, ifeq=None, ifne=None, ifdeq=None, ifdne=None):
+    def set(self, name: KeyT, value: EncodableT, ex: ExpiryT | None = None,
+            px: ExpiryT | None = None, nx: bool = False, xx: bool = False, keepttl: bool = False,
+            get: bool = False, exat: AbsExpiryT | None = None, pxat: AbsExpiryT | None = None,
+            ifeq: EncodableT | None = None, ifne: EncodableT | None = None,
+            ifdeq: EncodableT | None = None,
+            ifdne: EncodableT | None = None) -> bool | Reply | None:
         """Set ``name`` to ``value`` (SET with NX/XX, GET, EX/PX/EXAT/PXAT, KEEPTTL).
 
         ifeq / ifne / ifdeq / ifdne are redis-py's options for Redis 8.4; they are sent as given,
@@ -100,41 +106,43 @@ class StringMethods:
             return self.execute_command(*args)
         return self.execute_command(*args, callback=_set_result)
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: KeyT) -> Reply:
         """``store[name]``: the value, KeyError if the key doesn't exist."""
         value = self.get(name)
         if value is not None:
             return value
         raise KeyError(name)
 
-    def __setitem__(self, name, value):
+    def __setitem__(self, name: KeyT, value: EncodableT) -> None:
         self.set(name, value)
 
-    def setnx(self, name, value):
+    def setnx(self, name: KeyT, value: EncodableT) -> bool:
         """Set ``name`` to ``value`` if the key doesn't exist. Returns True if it was set."""
         return self.execute_command("SETNX", name, value, callback=bool)
 
-    def setex(self, name, time, value):
+    def setex(self, name: KeyT, time: ExpiryT, value: EncodableT) -> bool:
         """Set ``name`` to ``value``, expiring in ``time`` seconds (int or timedelta)."""
         if isinstance(time, datetime.timedelta):
             time = int(time.total_seconds())
         return self.execute_command("SETEX", name, time, value, callback=bool)
 
-    def psetex(self, name, time_ms, value):
+    def psetex(self, name: KeyT, time_ms: ExpiryT, value: EncodableT) -> bool:
         """Set ``name`` to ``value``, expiring in ``time_ms`` milliseconds (int or timedelta)."""
         if isinstance(time_ms, datetime.timedelta):
             time_ms = int(time_ms.total_seconds() * 1000)
         return self.execute_command("PSETEX", name, time_ms, value, callback=bool)
 
-    def getset(self, name, value):
+    def getset(self, name: KeyT, value: EncodableT) -> Reply | None:
         """Set ``name`` to ``value`` and return its old value (None if it didn't exist)."""
         return self.execute_command("GETSET", name, value)
 
-    def getdel(self, name):
+    def getdel(self, name: KeyT) -> Reply | None:
         """Return the value at ``name`` and delete the key (only if it holds a string)."""
         return self.execute_command("GETDEL", name)
 
-    def getex(self, name, ex=None, px=None, exat=None, pxat=None, persist=False):
+    def getex(self, name: KeyT, ex: ExpiryT | None = None, px: ExpiryT | None = None,
+              exat: AbsExpiryT | None = None, pxat: AbsExpiryT | None = None,
+              persist: bool = False) -> Reply | None:
         """Return the value at ``name`` and set (ex/px/exat/pxat) or remove (persist) its TTL."""
         if not _at_most_one(ex is not None, px is not None, exat is not None,
                             pxat is not None, persist):
@@ -147,54 +155,55 @@ class StringMethods:
 
     # -- several keys ------------------------------------------------------------------------
 
-    def mget(self, keys, *args):
+    def mget(self, keys: KeysT, *args: KeyT) -> list[Reply | None]:
         """The values of the keys, in order (None for missing keys and non-strings)."""
         keys = list_or_args(keys, args)
         if not keys:
             return []  # redis-py replies [] without a round trip ("MGET" alone is an error)
         return self.execute_command("MGET", *keys)
 
-    def mset(self, mapping):
+    def mset(self, mapping: Mapping[AnyKeyT, EncodableT]) -> bool:
         """Set every key of ``mapping`` to its value. Returns True."""
         items: list = []
         for pair in mapping.items():
             items.extend(pair)
         return self.execute_command("MSET", *items, callback=bool_ok)
 
-    def msetnx(self, mapping):
+    def msetnx(self, mapping: Mapping[AnyKeyT, EncodableT]) -> bool:
         """Set every key of ``mapping`` only if none exists. Returns whether it did."""
         items: list = []
         for pair in mapping.items():
             items.extend(pair)
         return self.execute_command("MSETNX", *items, callback=bool)
 
-    def __contains__(self, name):
+    def __contains__(self, name: KeyT) -> int:
         """``name in store``: redis-py's ``__contains__ = exists`` (EXISTS is a keys method)."""
         return self.exists(name)  # type: ignore[attr-defined]
 
     # -- length, append, ranges --------------------------------------------------------------
 
-    def append(self, key, value):
+    def append(self, key: KeyT, value: EncodableT) -> int:
         """Append ``value`` to the string at ``key`` (created if missing). Returns the length."""
         return self.execute_command("APPEND", key, value)
 
-    def strlen(self, name):
+    def strlen(self, name: KeyT) -> int:
         """The length of the string at ``name`` (0 if missing)."""
         return self.execute_command("STRLEN", name)
 
-    def getrange(self, key, start, end):
+    def getrange(self, key: KeyT, start: int, end: int) -> Reply:
         """The substring of ``key`` from ``start`` to ``end``, both inclusive."""
         return self.execute_command("GETRANGE", key, start, end)
 
-    def substr(self, name, start, end=-1):
+    def substr(self, name: KeyT, start: int, end: int = -1) -> Reply:
         """The substring of ``name`` from ``start`` to ``end`` (SUBSTR, GETRANGE's old name)."""
         return self.execute_command("SUBSTR", name, start, end)
 
-    def setrange(self, name, offset, value):
+    def setrange(self, name: KeyT, offset: int, value: EncodableT) -> int:
         """Overwrite ``name`` from ``offset`` with ``value``, zero-padding. Returns the length."""
         return self.execute_command("SETRANGE", name, offset, value)
 
-    def lcs(self, key1, key2, len=False, idx=False, minmatchlen=0, withmatchlen=False):
+    def lcs(self, key1: KeyT, key2: KeyT, len: bool = False, idx: bool = False,
+            minmatchlen: int = 0, withmatchlen: bool = False) -> Reply | int | list[Any]:
         """The longest common subsequence of two strings (or its length, or match indexes)."""
         args: list = ["LCS", key1, key2]
         if len:
@@ -209,34 +218,35 @@ class StringMethods:
 
     # -- counters ----------------------------------------------------------------------------
 
-    def incrby(self, name, amount=1):
+    def incrby(self, name: KeyT, amount: int = 1) -> int:
         """Add ``amount`` to the integer at ``name`` (0 if missing). Returns the new value."""
         return self.execute_command("INCRBY", name, amount)
 
     incr = incrby
 
-    def decrby(self, name, amount=1):
+    def decrby(self, name: KeyT, amount: int = 1) -> int:
         """Subtract ``amount`` from the integer at ``name``. Returns the new value."""
         return self.execute_command("DECRBY", name, amount)
 
     decr = decrby
 
-    def incrbyfloat(self, name, amount=1.0):
+    def incrbyfloat(self, name: KeyT, amount: float = 1.0) -> float:
         """Add the float ``amount`` to the value at ``name``. Returns the new value as a float."""
         return self.execute_command("INCRBYFLOAT", name, amount, callback=float)
 
     # -- bits --------------------------------------------------------------------------------
 
-    def setbit(self, name, offset, value):
+    def setbit(self, name: KeyT, offset: int, value: int) -> int:
         """Set the bit at ``offset`` to ``value`` (truthy -> 1). Returns the previous bit."""
         value = value and 1 or 0
         return self.execute_command("SETBIT", name, offset, value)
 
-    def getbit(self, name, offset):
+    def getbit(self, name: KeyT, offset: int) -> int:
         """The bit at ``offset`` of the string at ``name``."""
         return self.execute_command("GETBIT", name, offset)
 
-    def bitcount(self, key, start=None, end=None, mode=None):
+    def bitcount(self, key: KeyT, start: int | None = None, end: int | None = None,
+                 mode: str | None = None) -> int:
         """The number of set bits in ``key``, optionally between ``start`` and ``end`` (bytes,
         or bits with mode="BIT")."""
         params: list = [key]
