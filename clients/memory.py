@@ -10,9 +10,14 @@ is swapped into the store for the duration of each call, under the lock.
 
 Transactions are done here, since the embedded store has no connection state: MULTI queues
 (checking unknown commands and arity at queue time, like Redis), EXEC runs the queue under one
-hold of the lock (atomic, as on a server). WATCH fingerprints the watched keys (serialised value
-and expiry); EXEC aborts (null reply -> WatchError) if any fingerprint changed. Unlike Redis, a
-key changed and then changed back (A -> B -> A) does not abort: the fingerprint cannot see it.
+hold of the lock (atomic, as on a server). WATCH registers the connection as a watcher of each
+key with the store (`Store._watch_keys`: the server's registry and rules, from
+kvstore/commands/watching.py), whose write hook marks it dirty on any write to the key by any
+connection or by the store's own methods, fast paths included (even A -> B -> A, or SET to the
+same value), and on the key's expiry, FLUSHDB/FLUSHALL, SWAPDB or MOVE, as Redis does. EXEC
+unwatches first, so its own writes do not count, then replies null (-> WatchError) if the flag
+is set. DISCARD, UNWATCH, RESET and disconnect unwatch too, so the registry holds nothing for a
+connection that is not watching, and the hook is gone when no connection watches.
 Pub/sub goes through a `Hub` shared by the pool's connections: PUBLISH delivers to the
 subscribed connections' inboxes (channel and glob pattern subscriptions, Redis's message
 shapes), which `read_push()` waits on. Only clients of the same pool see each other's messages.
@@ -29,6 +34,7 @@ from collections import deque
 from typing import Any, Callable, Sequence
 
 from kvstore.commands.table import Context, lookup
+from kvstore.commands.watching import watched_key_expired
 from kvstore.engine.glob import match
 from kvstore.errors import ConnectionError, ResponseError, error_from_message
 from kvstore.store import Store, _decode, encode_arg, resp2_value
@@ -56,7 +62,8 @@ class MemoryConnection:
         self._replies: deque = deque()
         self._multi: list[list[bytes]] | None = None
         self._multi_failed = False
-        self._watched: dict[bytes, Any] = {}
+        self.watched: list = []      # [db, key, expired-at-WATCH] per watched key
+        self.dirty_cas = False       # a watched key changed: EXEC fails
 
     # -- the connection interface used by clients, pools and pipelines -----------------------
 
@@ -77,7 +84,7 @@ class MemoryConnection:
         self._ctx = None
         self._replies.clear()
         self._multi = None
-        self._watched = {}
+        self._unwatch()
 
     close = disconnect
 
@@ -154,10 +161,11 @@ class MemoryConnection:
         if self._ctx is None:
             self.connect()
         name = argv[0].upper()
-        if name in _CONNECTION_COMMANDS:
-            return _CONNECTION_COMMANDS[name](self, argv)
-        if self._multi is not None:
+        if self._multi is not None and name not in _RUN_IN_MULTI:
             return self._queue(argv)
+        handler = _CONNECTION_COMMANDS.get(name)
+        if handler is not None:
+            return handler(self, argv)
         return self._call(argv)
 
     def _call(self, argv: list[bytes]) -> Any:
@@ -188,8 +196,11 @@ class MemoryConnection:
         self._multi.append(argv)  # type: ignore[union-attr]
         return b"QUEUED"
 
-    def _fingerprint(self, key: bytes) -> Any:
-        return (self._call_locked([b"DUMP", key]), self._call_locked([b"PTTL", key]) != -1)
+    def _unwatch(self) -> None:
+        if self.watched:
+            with self.store._lock:
+                self.store._unwatch_keys(self)
+        self.dirty_cas = False
 
 
 def _split_name(args: tuple) -> tuple:
@@ -216,13 +227,15 @@ def _exec(conn: MemoryConnection, argv: list[bytes]) -> Any:
         return error_from_message("ERR EXEC without MULTI")
     queued, failed = conn._multi, conn._multi_failed
     conn._multi = None
-    watched, conn._watched = conn._watched, {}
-    if failed:
-        return error_from_message(_EXECABORT)
-    with conn.store._lock:
-        for key, print_ in watched.items():
-            if conn._fingerprint(key) != print_:
-                return None  # a watched key changed: EXEC replies a null array
+    store = conn.store
+    with store._lock:
+        changed = conn.dirty_cas or (
+            bool(conn.watched) and watched_key_expired(conn, store.keyspace.clock()))
+        store._unwatch_keys(conn)  # first, as Redis's execCommand: its own writes do not count
+        if failed:
+            return error_from_message(_EXECABORT)
+        if changed:
+            return None  # a watched key changed: EXEC replies a null array
         return [conn._call_locked(a) for a in queued]
 
 
@@ -230,7 +243,7 @@ def _discard(conn: MemoryConnection, argv: list[bytes]) -> Any:
     if conn._multi is None:
         return error_from_message("ERR DISCARD without MULTI")
     conn._multi = None
-    conn._watched = {}
+    conn._unwatch()
     return b"OK"
 
 
@@ -240,14 +253,26 @@ def _watch(conn: MemoryConnection, argv: list[bytes]) -> Any:
     if conn._multi is not None:
         return error_from_message("ERR WATCH inside MULTI is not allowed")
     with conn.store._lock:
-        for key in argv[1:]:
-            conn._watched.setdefault(key, conn._fingerprint(key))
+        conn.store._watch_keys(conn, conn._ctx.db, argv[1:])  # type: ignore[union-attr]
     return b"OK"
 
 
 def _unwatch(conn: MemoryConnection, argv: list[bytes]) -> Any:
-    conn._watched = {}
+    if len(argv) != 1:
+        return error_from_message("ERR wrong number of arguments for 'unwatch' command")
+    conn._unwatch()
     return b"OK"
+
+
+def _reset(conn: MemoryConnection, argv: list[bytes]) -> Any:
+    """RESET: leave MULTI, unwatch, unsubscribe, then the store's RESET (db 0, RESP2)."""
+    if len(argv) != 1:
+        return error_from_message("ERR wrong number of arguments for 'reset' command")
+    conn._multi = None
+    conn._unwatch()
+    if conn.channels or conn.patterns:
+        conn.hub.unsubscribe_all(conn)
+    return conn._call(argv)
 
 
 _SUBSCRIPTION_COMMANDS = frozenset((b"SUBSCRIBE", b"PSUBSCRIBE", b"UNSUBSCRIBE",
@@ -312,7 +337,9 @@ class Hub:
 
 
 _CONNECTION_COMMANDS = {b"MULTI": _multi, b"EXEC": _exec, b"DISCARD": _discard,
-                        b"WATCH": _watch, b"UNWATCH": _unwatch}
+                        b"WATCH": _watch, b"UNWATCH": _unwatch, b"RESET": _reset}
+# What Redis runs at once inside MULTI; anything else (UNWATCH too) is queued.
+_RUN_IN_MULTI = frozenset((b"MULTI", b"EXEC", b"DISCARD", b"WATCH", b"QUIT", b"RESET"))
 
 
 class MemoryPool:
@@ -343,10 +370,12 @@ class MemoryPool:
         self._idle.append(conn)
 
     def disconnect(self) -> None:
+        for conn in self._idle:
+            conn.disconnect()
         self._idle.clear()
 
     def close(self) -> None:
-        self._idle.clear()
+        self.disconnect()
         if self._owns_store:
             self.store.close()
 

@@ -12,6 +12,11 @@ thread takes the same lock for at most ACTIVE_EXPIRE_BUDGET_MS at a time.
 Hot commands (GET, SET, ...) skip the generic path (argv building, table lookup, reply
 conversion) and call the engine directly; they must give the same replies, errors and effects as
 the handlers, which the tests check by running both.
+
+Every write path, generic or direct, ends in one call, `_after_write(argv, effects)`, made only
+when it is not None: the fan-out of `_write_hooks`, which holds the AOF feed when persistence is
+open and the WATCH hook while an in-process connection (clients.memory) watches a key
+(`_watch_keys`, rules in kvstore/commands/watching.py). With neither, writes pay nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import threading
 from typing import Any, Callable
 
 from . import commands
+from .commands import watching
 from .commands.table import WRITE, Context, fast_lookup
 from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
@@ -119,8 +125,10 @@ class Store(FastPaths):
         # Durability (kvstore.persistence): None unless opened with a path.
         self._persistence = None
         # Called with (argv, effects) after each write that changed the keyspace, when set: the
-        # AOF feed (`_log_write`) once persistence is open. None keeps writes free of the call.
+        # hooks of `_write_hooks` (the AOF feed, WATCH). None keeps writes free of the call.
         self._after_write: Callable[..., None] | None = None
+        self._write_hooks: list[Callable[..., None]] = []
+        self._watching = 0  # connections (memory://) with at least one WATCHed key
         if path is not None:
             self._open_persistence(path, persistence)
         elif persistence:
@@ -203,8 +211,57 @@ class Store(FastPaths):
         p.start()
         self.keyspace.persistence = p
         self._persistence = p
-        self._after_write = self._log_write
+        self._add_write_hook(self._log_write)
         p.start_cron_thread(self._lock)
+
+    def _add_write_hook(self, hook: Callable[..., None], first: bool = False) -> None:
+        self._write_hooks.insert(0 if first else len(self._write_hooks), hook)
+        self._set_after_write()
+
+    def _remove_write_hook(self, hook: Callable[..., None]) -> None:
+        self._write_hooks.remove(hook)
+        self._set_after_write()
+
+    def _set_after_write(self) -> None:
+        hooks = tuple(self._write_hooks)
+        if len(hooks) < 2:
+            self._after_write = hooks[0] if hooks else None
+            return
+
+        def after_write(argv: list[bytes], effects: list[list[bytes]] | None = None) -> None:
+            for hook in hooks:
+                hook(argv, effects)
+
+        self._after_write = after_write
+
+    # -- WATCH for the store's connections (clients.memory), lock held -----------------------
+
+    def _watch_keys(self, conn: Any, db: Any, keys: list[bytes]) -> None:
+        """WATCH keys of database `db` for `conn` (a watcher, see `watching`). The first
+        watching connection installs the write hook and the keyspace listeners."""
+        now = self.keyspace.clock()
+        for key in keys:
+            if watching.watch(conn, db, key, now):
+                self._watching += 1
+                if self._watching == 1:
+                    ks = self.keyspace
+                    ks.expired_listeners.append(watching.on_expired)
+                    ks.flush_listeners.append(watching.on_flush)
+                    # First: touching cannot fail, and the write happened even if logging fails.
+                    self._add_write_hook(self._touch_written, first=True)
+
+    def _unwatch_keys(self, conn: Any) -> None:
+        """UNWATCH everything for `conn`; the last watching connection removes the hooks."""
+        if watching.unwatch(conn):
+            self._watching -= 1
+            if not self._watching:
+                ks = self.keyspace
+                ks.expired_listeners.remove(watching.on_expired)
+                ks.flush_listeners.remove(watching.on_flush)
+                self._remove_write_hook(self._touch_written)
+
+    def _touch_written(self, argv: list[bytes], effects: list[list[bytes]] | None = None) -> None:
+        watching.touch_written(self._ctx.db, argv)
 
     def _run_locked(self, fn: Callable[[], None]) -> None:
         with self._lock:

@@ -2,7 +2,8 @@
 
 The handlers only check the command-level rules; the connection state (the queue, the watched
 keys, the CAS flag) and running the queue live with the connection in `kvstore.server.states`
-and `kvstore.server.blocking`, because queueing happens before dispatch. In the embedded store
+and `kvstore.server.blocking`, because queueing happens before dispatch (the WATCH registry and
+its rules are `watching`, shared with the memory:// connections). In the embedded store
 (`ctx.client` is None) there is no connection: MULTI/EXEC are refused there (the client library
 builds pipelines itself), WATCH and UNWATCH are accepted and do nothing.
 """

@@ -19,9 +19,10 @@ test per command, shared with the other state bits).
 from __future__ import annotations
 
 from ..commands.table import WRITE, lookup
+from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
-from .blocking import unwatch, watched_key_expired
+from .blocking import unwatch
 from .client import BLOCKED, MULTI, SUBSCRIBED, _error_line
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."

@@ -1,0 +1,148 @@
+"""WATCH bookkeeping shared by both front doors (Redis `multi.c`, `touchWatchedKey`).
+
+Theory of operation.
+
+A watcher is a connection object with two attributes: `watched`, a list of [db, key, expired]
+(one per watched key; `expired`: the key was already logically expired when WATCHed), and
+`dirty_cas`, set when a watched key is touched (its EXEC must then fail). `Database.watched` is
+the reverse index, key -> set of watchers, so a write finds the watchers of a key in O(1).
+Invariant: a watcher is in `db.watched[key]` iff [db, key, _] is in its `watched`; no set in
+`db.watched` is empty.
+
+A key is touched, as Redis's `signalModifiedKey` touches it:
+- by a write command that changed the keyspace (`touch_written`, called by the front door's
+  write hook with the request's argv): the keys named by the command table's key positions, in
+  the connection's database, or in the databases MOVE and COPY ... DB name;
+- by its expiry (`on_expired`, a `Keyspace.expired_listeners` entry);
+- by FLUSHDB / FLUSHALL / SWAPDB when it exists on either side (`on_flush`, a
+  `Keyspace.flush_listeners` entry), as Redis 7.0's `touchAllWatchedKeysInDb`.
+Key positions over-approximate: a key a command only reads (SINTERSTORE's sources) or did not
+change (DEL of an absent key beside a present one) is touched too, where Redis does not.
+
+Redis 7 rule for keys already expired when WATCHed: deleting such a key (by expiry, or by a
+write while it is absent) is no change, and clears the flag; any other write touches it. At EXEC,
+a watched key that was live when WATCHed and has expired since fails it even if nothing has
+deleted it yet (`watched_key_expired`, Redis `isWatchedKeyExpired`).
+
+Users: the server (kvstore/server/blocking.py, one hook in `server.write_hooks`) and the embedded
+store for its in-process connections (`Store._watch_keys`, a hook in `Store._after_write`). Each
+installs its hook and listeners only while a connection watches a key, so writes pay nothing
+otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..engine.keyspace import Database
+from .table import WRITE, fast_lookup
+
+# Writes that touch keys outside the connection's database (MOVE, COPY ... DB) or whole
+# databases (FLUSH*, SWAPDB: reached through `on_flush`).
+WIDE = frozenset((b"flushdb", b"flushall", b"swapdb", b"move", b"copy"))
+
+
+def watch(watcher: Any, db: Database, key: bytes, now: int) -> bool:
+    """WATCH one key (no-op if already watched). True when it is the watcher's first key."""
+    for wdb, wkey, _ in watcher.watched:
+        if wdb is db and wkey == key:
+            return False
+    when = db.expires.get(key)
+    watcher.watched.append([db, key, when is not None and when <= now])
+    db.watched.setdefault(key, set()).add(watcher)
+    return len(watcher.watched) == 1
+
+
+def unwatch(watcher: Any) -> bool:
+    """Forget every watched key and the CAS flag. True when the watcher watched anything."""
+    watcher.dirty_cas = False
+    if not watcher.watched:
+        return False
+    for db, key, _ in watcher.watched:
+        watchers = db.watched.get(key)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                del db.watched[key]
+    watcher.watched = []
+    return True
+
+
+def touch(db: Database, keys: Iterable[bytes], expired: bool = False) -> None:
+    """Mark the watchers of keys dirty (Redis `touchWatchedKey`)."""
+    watched = db.watched
+    for key in keys:
+        watchers = watched.get(key)
+        if not watchers:
+            continue
+        for watcher in watchers:
+            for entry in watcher.watched:
+                if entry[0] is db and entry[1] == key and entry[2]:
+                    # Watched while already expired: its deletion is not a change.
+                    if key not in db.data or expired:
+                        entry[2] = False
+                        break
+                    watcher.dirty_cas = True
+                    break
+            else:
+                watcher.dirty_cas = True
+
+
+def written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[bytes]]] | None:
+    """The (database, keys) pairs a write command on `db` names, or None for FLUSH*/SWAPDB
+    (whole databases)."""
+    name = argv[0].lower()
+    if name in WIDE:
+        dbs = db.keyspace.dbs
+        if name == b"move":
+            return [(db, [argv[1]]), (dbs[int(argv[2])], [argv[1]])]
+        if name == b"copy":
+            target = db
+            for i in range(3, len(argv) - 1):  # the command succeeded: its options are valid
+                if argv[i].lower() == b"db":
+                    target = dbs[int(argv[i + 1])]
+            return [(target, [argv[2]])]
+        return None
+    cmd = fast_lookup(argv)
+    if not cmd.flags & WRITE:  # the MULTI and EXEC markers of a propagated transaction
+        return []
+    return [(db, cmd.keys(argv))]
+
+
+def touch_written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[bytes]]] | None:
+    """After a write on `db` that changed the keyspace: touch the keys it names. Returns
+    `written(db, argv)` for the caller's other uses (the server's blocked clients)."""
+    changed = written(db, argv)
+    if changed:
+        for wdb, keys in changed:
+            if wdb.watched:
+                touch(wdb, keys)
+    return changed
+
+
+def on_flush(db: Database, other: Database | None) -> None:
+    """Flush listener: before FLUSHDB/FLUSHALL empties `db` (other None) or SWAPDB swaps it with
+    `other`, touch its watched keys that exist in either (Redis `touchAllWatchedKeysInDb`)."""
+    if db.watched:
+        touch(db, [k for k in db.watched if k in db.data or (other is not None
+                                                              and k in other.data)])
+
+
+def on_expired(db: Database, key: bytes) -> None:
+    """Expired listener: an expiry is a change (Redis deleteExpiredKeyAndPropagate)."""
+    if db.watched and key in db.watched:
+        touch(db, [key], expired=True)
+
+
+def watched_key_expired(watcher: Any, now: int) -> bool:
+    """Redis `isWatchedKeyExpired`, at EXEC: a key live when WATCHed has expired since."""
+    for db, key, was_expired in watcher.watched:
+        if not was_expired:
+            when = db.expires.get(key)
+            if when is not None and when <= now:
+                return True
+    return False
+
+
+__all__ = ["WIDE", "on_expired", "on_flush", "touch", "touch_written", "unwatch", "watch",
+           "watched_key_expired", "written"]
