@@ -82,6 +82,7 @@ runs, so a fallback never runs a command twice; false positives only cost speed.
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from kvstore.errors import ProtocolError
 from kvstore.numbers import parse_int
@@ -451,6 +452,7 @@ _BIG_COUNT = re.compile(rb"\*\d{6}")
 # (re-encoding the commands gives it back exactly).
 _LOOKALIKES = b"+=(~>|%"
 _JOIN = b"".join
+_consume = deque  # deque(iterator, 0) runs an iterator to its end in C
 # The limit the guards enforce: the hiredis path is off for parsers configured below it.
 _HIREDIS_MAX_COUNT = 99999
 # Reads up to this long hold one small command (two GETs of 12-byte keys make 64 bytes).
@@ -538,8 +540,7 @@ class HiredisRequestParser(PythonRequestParser):
             if args == [] and commands and not reader.has_data():
                 # A command is a non-empty list of bytes: join() raises TypeError for anything
                 # but bytes in a list (nested arrays, integers, errors, top-level simple strings).
-                for _ in map(_JOIN, commands):
-                    pass
+                _consume(map(_JOIN, commands), 0)
                 if len(data.translate(None, _LOOKALIKES)) == len(data) \
                         or _canonical(commands) == data:
                     return commands

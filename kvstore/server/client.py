@@ -261,7 +261,8 @@ class Client(asyncio.Protocol):
                             _CACHE[name] = cmd
                     else:
                         arity = cmd.arity
-                        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+                        n = len(argv)
+                        if n != arity and (arity > 0 or n < -arity):
                             raise wrong_args(cmd.name)
                 except CommandError as exc:
                     server.count_error(str(exc), cmd)
@@ -282,8 +283,12 @@ class Client(asyncio.Protocol):
                     t = type(reply)
                     if t is bytes and len(reply) < 4096:
                         append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                    elif reply is OK:
+                        append(b"+OK\r\n")
                     elif t is int:
                         append(b":%d\r\n" % reply)
+                    elif reply is None:
+                        append(b"_\r\n" if ctx.resp == 3 else b"$-1\r\n")
                     elif t is Status and reply in _STATUS_BYTES:
                         append(_STATUS_BYTES[reply])
                     else:
