@@ -1,0 +1,147 @@
+"""The server's per-command cost, without sockets: `Client.data_received` fed pipelined batches.
+
+Question: what does the Python side of the server cost per command, apart from the kernel and the
+event loop? redis-benchmark figures mix both and move with the machine's load; this isolates the
+hot path so a change to it can be judged on its own.
+
+Method. A real `Server` and `Client` with a transport that discards what it is given. Each case
+is a batch of 16 identical-shape commands (what `redis-benchmark -P 16` sends per read), fed
+again and again.
+
+    python bench/hotpath.py                  # ns per command (best of 5), noisy on a busy machine
+    python bench/hotpath.py --callgrind      # instructions per command under valgrind: the same
+                                             # figure whatever else the machine is doing
+
+With --callgrind the script runs itself twice under `valgrind --tool=callgrind` (collecting only
+inside the timed loop) with two iteration counts; the difference divided by the extra commands is
+the cost per command, start-up and imports cancelled out. Hash randomisation is fixed so runs
+repeat exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+BATCH = 16
+
+
+def make_cases() -> dict[str, bytes]:
+    from kvstore.protocol.encoder import pack_command
+
+    def batch(make) -> bytes:
+        return b"".join(pack_command(*make(i)) for i in range(BATCH))
+
+    return {
+        "get-miss": batch(lambda i: ("GET", b"key:%012d" % i)),
+        "get-hit": batch(lambda i: ("GET", b"hit:%012d" % i)),
+        "set": batch(lambda i: ("SET", b"key:%012d" % i, b"xxx")),
+        "incr": batch(lambda i: ("INCR", b"ctr:%012d" % i)),
+        "lpush": batch(lambda i: ("LPUSH", b"list", b"xxx")),
+        "hset": batch(lambda i: ("HSET", b"hash", b"f:%d" % i, b"xxx")),
+        "zadd": batch(lambda i: ("ZADD", b"zset", b"%d" % i, b"m:%d" % i)),
+    }
+
+
+class _Transport:
+    def write(self, data) -> None:
+        pass
+
+    def get_extra_info(self, name):
+        return None
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def set_write_buffer_limits(self, **limits) -> None:
+        pass
+
+
+def make_client():
+    from kvstore.server.client import Client
+    from kvstore.server.config import Config
+    from kvstore.server.server import Log, Server
+
+    config = Config()
+    config.load_lines([["save", ""]], ["bench"])
+    server = Server(config, Log("warning", os.devnull))
+    client = Client(server)
+    client.transport = _Transport()
+    server.clients[client.id] = client
+    for i in range(BATCH):
+        server.ks.dbs[0].data[b"hit:%012d" % i] = b"xxx"
+    return client
+
+
+def time_case(client, data: bytes, rounds: int = 5, n: int = 20_000) -> float:
+    """Best ns per command over `rounds` runs of n batches."""
+    feed = client.data_received
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(n):
+            feed(data)
+        best = min(best, (time.perf_counter() - start) / n / BATCH * 1e9)
+    return best
+
+
+def run_loop(case: str, n: int) -> None:
+    """The body that runs under callgrind: warm up, then n batches inside exec()."""
+    client = make_client()
+    data = make_cases()[case]
+    feed = client.data_received
+    for _ in range(200):
+        feed(data)
+    exec("for _ in range(n): feed(data)", {"feed": feed, "data": data, "n": n})
+
+
+def callgrind_instructions(case: str, n: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--collect-atstart=no",
+             "--toggle-collect=builtin_exec", f"--callgrind-out-file={tmp}/cg.out",
+             os.path.realpath(sys.executable), __file__, "--loop", case, str(n)],
+            capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+            check=True).stderr
+    m = re.search(r"Collected : (\d+)", out)
+    if m is None:
+        raise RuntimeError(f"no callgrind total in:\n{out}")
+    return int(m.group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--callgrind", action="store_true", help="instructions per command")
+    ap.add_argument("--cases", default="get-miss,get-hit,set,incr,lpush,hset,zadd")
+    ap.add_argument("--loop", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.loop:
+        run_loop(args.loop[0], int(args.loop[1]))
+        return
+    cases = args.cases.split(",")
+    if args.callgrind:
+        print(f"{'case':10} {'instructions/command':>22}")
+        for case in cases:
+            low, high = callgrind_instructions(case, 1000), callgrind_instructions(case, 3000)
+            print(f"{case:10} {(high - low) / 2000 / BATCH:22,.0f}", flush=True)
+        return
+    client = make_client()
+    all_cases = make_cases()
+    print(f"{'case':10} {'ns/command':>12}")
+    for case in cases:
+        print(f"{case:10} {time_case(client, all_cases[case]):12,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
