@@ -11,6 +11,10 @@ redis-benchmark's --csv). Server CPU per request comes from /proc/PID/stat (utim
 before and after each run. Tests whose commands kvstore does not have yet are reported as n/a.
 
     python bench/server.py [--quick] [--requests N] [--rounds R] [--tests set,get,...]
+                           [--memory-keys 1000000]
+
+Then each server, fresh, is loaded with the same 1M SETs of 100-byte values through
+`redis-cli --pipe`, and its RSS growth per key is reported.
 
 Prints a table and writes it as markdown to bench/results/server.md.
 """
@@ -80,6 +84,40 @@ def run_one(port: int, pid: int, test: str, mode: list[str], n: int) -> dict | N
     return None
 
 
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def memory_per_key(keys: int) -> dict[str, float]:
+    """RSS growth per key of each server, fresh, after `redis-cli --pipe` loads the same `keys`
+    SETs of 100-byte values (distinct objects, as a real load has)."""
+    per_key = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        load = os.path.join(workdir, "load.resp")
+        with open(load, "wb") as f:
+            for i in range(keys):
+                key, value = b"key:%07d" % i, b"%0100d" % i
+                f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n" % (len(key), key, value))
+        servers = start_servers(workdir)
+        try:
+            for name, (proc, port) in servers.items():
+                before = rss_bytes(proc.pid)
+                with open(load, "rb") as f:
+                    subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=f,
+                                   capture_output=True, check=True, timeout=600)
+                size = subprocess.run(["redis-cli", "-p", str(port), "DBSIZE"],
+                                      capture_output=True, text=True).stdout.strip()
+                if size != str(keys):
+                    raise RuntimeError(f"{name} holds {size} keys after loading {keys}")
+                per_key[name] = (rss_bytes(proc.pid) - before) / keys
+        finally:
+            for proc, _ in servers.values():
+                proc.terminate()
+                proc.wait(10)
+    return per_key
+
+
 def available(tests: list[str]) -> set[str]:
     from kvstore.commands import COMMANDS
 
@@ -96,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", "-n", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tests", default=",".join(TESTS))
+    ap.add_argument("--memory-keys", type=int, default=1_000_000,
+                    help="keys for the memory-per-key row (0: skip it)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "server.md"))
     args = ap.parse_args(argv)
     if args.quick:
@@ -135,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(10)
-    text = render(results, tests, args)
+    memory = memory_per_key(args.memory_keys) if args.memory_keys else None
+    text = render(results, tests, args, memory)
     print(text)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
@@ -143,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(results: dict, tests: list[str], args) -> str:
+def render(results: dict, tests: list[str], args, memory: dict | None) -> str:
     lines = [
         "# kvstore-server vs redis-server (redis-benchmark)",
         "",
@@ -178,6 +219,12 @@ def render(results: dict, tests: list[str], args) -> str:
             continue
         lines.append(f"| {test} | {k['p50']:.3f} | {r['p50']:.3f} | {k['p99']:.3f} | "
                      f"{r['p99']:.3f} |")
+    if memory:
+        lines += ["", f"## Memory: {args.memory_keys:,} keys with 100-byte values "
+                  "(RSS growth per key, loaded with redis-cli --pipe)", "",
+                  "| kvstore | redis | ratio |", "|---:|---:|---:|",
+                  f"| {memory['kvstore']:.0f} B | {memory['redis']:.0f} B | "
+                  f"{memory['kvstore'] / memory['redis']:.2f}x |"]
     return "\n".join(lines) + "\n"
 
 
