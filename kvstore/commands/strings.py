@@ -22,7 +22,7 @@ from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wro
 from ..numbers import INT64_MAX, INT64_MIN, incrbyfloat as _incrbyfloat
 from ..replies import OK
 from .args import to_int
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
+from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
 
 KEY1 = KeySpec(1, 1, 1)
 
@@ -258,12 +258,18 @@ def mset(ctx: Context, argv: list[bytes]):
     Complexity: O(N). Reply: OK. Every key loses its TTL; a repeated key takes its last value.
     """
     _check_pairs(argv, "mset")
-    set_value = ctx.db.set_value
-    notify = ctx.notify
-    for i in range(1, len(argv), 2):
-        set_value(argv[i], argv[i + 1])
-        notify("$", "set", argv[i])
-    ctx.ks.dirty += len(argv) // 2
+    db = ctx.db
+    data = db.data
+    keys = argv[1::2]
+    data.update(zip(keys, argv[2::2]))  # in order, so a repeated key keeps its last value
+    expires = db.expires
+    if expires:
+        for key in keys:
+            expires.pop(key, None)
+    if ctx.notify is not no_notify:
+        for key in keys:
+            ctx.notify("$", "set", key)
+    ctx.ks.dirty += len(keys)
     return OK
 
 

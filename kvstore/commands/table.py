@@ -151,13 +151,13 @@ class Context:
         self.in_multi = False
         # Keyspace notifications: notify(event_class, event, key). The server installs a real
         # one when notify-keyspace-events is set; the default costs one call and nothing else.
-        self.notify: Callable[[str, str, bytes], None] = _no_notify
+        self.notify: Callable[[str, str, bytes], None] = no_notify
 
     def select(self, index: int) -> None:
         self.db = self.ks.dbs[index]
 
 
-def _no_notify(event_class: str, event: str, key: bytes) -> None:
+def no_notify(event_class: str, event: str, key: bytes) -> None:
     return None
 
 

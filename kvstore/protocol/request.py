@@ -485,13 +485,16 @@ class HiredisRequestParser(PythonRequestParser):
         """Append received bytes. Never parses, never raises."""
         if self._fast is None and not self._chunks and self._pos >= len(self._buf):
             # Nothing buffered (PythonRequestParser.feed's own fast path, inlined: one call less
-            # per read). hiredis costs ~1 us more per read and less per command: worth it from
-            # two commands on, and a second command starts with `\r\n*` (a value holding that
-            # costs speed only). Reads of up to _HIREDIS_MIN_READ bytes (one GET or small SET,
-            # the `-c 50` case) skip even that scan.
+            # per read). hiredis costs ~1 us more per read and less per command and argument:
+            # worth it from two commands on (a second command starts with `\r\n*`; a value
+            # holding that costs speed only), or from one command of 4 arguments or more
+            # (`*4`..`*9`, or a count of two digits: MSET, HSET with several fields, ...).
+            # Reads of up to _HIREDIS_MIN_READ bytes (one GET or small SET, the `-c 50` case)
+            # skip even that scan.
             if type(data) is not bytes:
                 data = bytes(data)
-            if (len(data) > _HIREDIS_MIN_READ and b"\r\n*" in data and data[0] == 42
+            if (len(data) > _HIREDIS_MIN_READ and data[0] == 42
+                    and (data[1] > 51 or data[2] != 13 or b"\r\n*" in data)
                     and self._args is None and self.authenticated
                     and self.error is None and self.max_multibulk_len >= _HIREDIS_MAX_COUNT):
                 self._fast = data

@@ -199,14 +199,14 @@ class Notifier:
 
     def attach(self, client) -> None:
         """Give a connection's Context the real notify or the no-op, per the current flags."""
-        from ..commands.table import _no_notify
+        from ..commands.table import no_notify
 
         ctx = client.ctx
         if self.flags & (_KEYSPACE | _KEYEVENT):
             fire = self.fire
             ctx.notify = lambda cls, event, key: fire(ctx.db.id, cls, event, key)
         else:
-            ctx.notify = _no_notify
+            ctx.notify = no_notify
 
     def fire(self, db: int, cls: str, event: str, key: bytes) -> None:
         """Redis `notifyKeyspaceEvent(type, event, key, dbid)`."""
