@@ -7,7 +7,8 @@
 
 The methods are written once (kvstore.methods) and shared with the embedded store; this package
 adds the transports: sockets (connection.py, aconnection.py), pools with retries (pool.py), the
-in-process store (memory.py), pipelines and transactions (pipeline.py), pub/sub (pubsub.py).
+in-process store (memory.py), pipelines and transactions (pipeline.py), pub/sub (pubsub.py),
+and the asyncio forms of the methods that need a reply at once (amethods.py).
 Replies are parsed by kvstore.protocol's reader (hiredis when installed) and commands packed by
 kvstore.protocol.pack_command: one codec for the server and the clients.
 """

@@ -4,27 +4,36 @@ Theory of operation
 -------------------
 The shared methods end with `return self.execute_command(...)`; here execute_command is a
 coroutine function, so every method returns an awaitable (`await client.get("k")`) and the
-callback runs after the reply has been awaited. Same retry rule and failure handling as the sync
-client (clients/client.py); in addition, a call cancelled while it waits (asyncio.CancelledError,
-e.g. from asyncio.wait_for around a BLPOP) closes its connection, which still owes a reply,
-before the pool slot is released, so the next call gets a clean connection.
+callback runs after the reply has been awaited. The few methods that need a reply at once are
+AsyncMethods' (clients/amethods.py: dunders, scan iterators) or this class's: `_local_reply`
+(mget([]) -> [] with no round trip) and shutdown(), whose success is the connection's loss,
+caught around the await as redis-py's asyncio client does.
+
+Same retry rule and failure handling as the sync client (clients/client.py); in addition, a call
+cancelled while it waits (asyncio.CancelledError, e.g. from asyncio.wait_for around a BLPOP)
+closes its connection, which still owes a reply, before the pool slot is released, so the next
+call gets a clean connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
-from kvstore.errors import ConnectionError, ResponseError
+from kvstore.errors import ConnectionError, KvstoreError, ResponseError
+from kvstore.methods.server import shutdown_args
 
 from .aconnection import AsyncConnection
-from .client import BLOCKING, ClientBase, name_of
+from .amethods import AsyncMethods
+from .client import ClientBase
 from .memory import AsyncMemoryPool
+from .pipeline import AsyncPipeline, WatchError
 from .pool import AsyncConnectionPool
-from .resp import block_timeout, retry_safe
+from .pubsub import AsyncPubSub
+from .resp import BLOCKING, block_timeout, name_of, retry_safe
 
 
-class AsyncClient(ClientBase):
+class AsyncClient(AsyncMethods, ClientBase):
     """The asyncio client; same options as `clients.Client`."""
 
     _pool_class = AsyncConnectionPool
@@ -61,9 +70,10 @@ class AsyncClient(ClientBase):
             await asyncio.sleep(self.retry.delay(attempt))
             attempt += 1
 
-    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
-        from .pipeline import AsyncPipeline
+    async def _local_reply(self, value: Any) -> Any:
+        return value
 
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> AsyncPipeline:
         return AsyncPipeline(self, transaction)
 
     async def transaction(self, func: Callable[[Any], Awaitable[Any] | Any], *watches: Any,
@@ -71,8 +81,6 @@ class AsyncClient(ClientBase):
                           watch_delay: float | None = None) -> Any:
         """Run `func(pipe)` (a coroutine function or a plain one) in WATCH/MULTI/EXEC, retried
         on WatchError."""
-        from .pipeline import WatchError
-
         async with self.pipeline(True) as pipe:
             while True:
                 try:
@@ -87,44 +95,17 @@ class AsyncClient(ClientBase):
                     if watch_delay is not None and watch_delay > 0:
                         await asyncio.sleep(watch_delay)
 
-    # The shared *scan_iter methods loop synchronously over awaitables; these are the async
-    # generators redis-py's asyncio client offers instead (`async for key in c.scan_iter()`).
-
-    async def scan_iter(self, match=None, count=None, _type=None, **kwargs) -> AsyncIterator:
-        cursor: Any = "0"
-        while cursor != 0:
-            cursor, data = await self.scan(cursor=cursor, match=match, count=count, _type=_type)
-            for item in data:
-                yield item
-
-    async def sscan_iter(self, name, match=None, count=None) -> AsyncIterator:
-        cursor: Any = "0"
-        while cursor != 0:
-            cursor, data = await self.sscan(name, cursor=cursor, match=match, count=count)
-            for item in data:
-                yield item
-
-    async def hscan_iter(self, name, match=None, count=None, no_values=None) -> AsyncIterator:
-        cursor: Any = "0"
-        while cursor != 0:
-            cursor, data = await self.hscan(name, cursor=cursor, match=match, count=count,
-                                            no_values=no_values)
-            for item in (data if no_values else data.items()):
-                yield item
-
-    async def zscan_iter(self, name, match=None, count=None,
-                         score_cast_func=float) -> AsyncIterator:
-        cursor: Any = "0"
-        while cursor != 0:
-            cursor, data = await self.zscan(name, cursor=cursor, match=match, count=count,
-                                            score_cast_func=score_cast_func)
-            for item in data:
-                yield item
-
-    def pubsub(self, ignore_subscribe_messages: bool = False) -> Any:
-        from .pubsub import AsyncPubSub
-
+    def pubsub(self, ignore_subscribe_messages: bool = False) -> AsyncPubSub:
         return AsyncPubSub(self.connection_pool, ignore_subscribe_messages)
+
+    async def shutdown(self, save: bool = False, nosave: bool = False, now: bool = False,
+                       force: bool = False, abort: bool = False, **kwargs: Any) -> None:
+        """SHUTDOWN: the server closes the connection instead of replying, which is success."""
+        try:
+            await self.execute_command(*shutdown_args(save, nosave, now, force, abort))
+        except (ConnectionError, OSError):
+            return None
+        raise KvstoreError("SHUTDOWN seems to have failed.")
 
     async def aclose(self) -> None:
         await self.connection_pool.aclose()

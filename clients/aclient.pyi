@@ -36,22 +36,6 @@ class AsyncClient:
     @classmethod
     def from_url(cls: builtins.type[T], url: str, **kwargs: Any) -> T: ...
     def __repr__(self) -> str: ...
-    async def execute_command(
-        self,
-        *args: Any,
-        callback: Callable[[Any], Any] | None = ...,
-        never_decode: bool = ...,
-        **options: Any,
-    ) -> Any: ...
-    def pipeline(self, transaction: bool = ..., shard_hint: Any = ...) -> AsyncPipeline: ...
-    async def transaction(
-        self,
-        func: Callable[[Any], Awaitable[Any] | Any],
-        *watches: Any,
-        shard_hint: Any = ...,
-        value_from_callable: bool = ...,
-        watch_delay: float | None = ...,
-    ) -> Any: ...
     def scan_iter(
         self,
         match: PatternT | None = ...,
@@ -97,7 +81,32 @@ class AsyncClient:
         count: int | None = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> AsyncIterator[tuple[Reply, CastScore]]: ...
+    async def execute_command(
+        self,
+        *args: Any,
+        callback: Callable[[Any], Any] | None = ...,
+        never_decode: bool = ...,
+        **options: Any,
+    ) -> Any: ...
+    def pipeline(self, transaction: bool = ..., shard_hint: Any = ...) -> AsyncPipeline: ...
+    async def transaction(
+        self,
+        func: Callable[[Any], Awaitable[Any] | Any],
+        *watches: Any,
+        shard_hint: Any = ...,
+        value_from_callable: bool = ...,
+        watch_delay: float | None = ...,
+    ) -> Any: ...
     def pubsub(self, ignore_subscribe_messages: bool = ...) -> AsyncPubSub: ...
+    async def shutdown(
+        self,
+        save: bool = ...,
+        nosave: bool = ...,
+        now: bool = ...,
+        force: bool = ...,
+        abort: bool = ...,
+        **kwargs: Any,
+    ) -> None: ...
     async def aclose(self) -> None: ...
     close = aclose
     async def __aenter__(self) -> AsyncClient: ...
@@ -508,21 +517,6 @@ class AsyncClient:
         max: bool = ...,
         count: int = ...,
     ) -> list[Reply | list[list[Reply]]] | None: ...
-    async def _zrange(
-        self,
-        command,
-        dest,
-        name,
-        start,
-        end,
-        desc=...,
-        byscore=...,
-        bylex=...,
-        withscores=...,
-        score_cast_func=...,
-        offset=...,
-        num=...,
-    ) -> Any: ...
     @overload
     async def zrange(
         self,
@@ -692,7 +686,6 @@ class AsyncClient:
         withscores: bool = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> ZRangeResult: ...
-    async def _by(self, command, name, lo, hi, start, num, withscores, score_cast_func) -> Any: ...
     async def zrank(
         self,
         name: KeyT,
@@ -707,7 +700,6 @@ class AsyncClient:
         withscore: bool = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> int | list[Any] | None: ...
-    async def _rank(self, command, name, value, withscore, score_cast_func) -> Any: ...
     async def zrem(self, name: KeyT, *values: EncodableT) -> int: ...
     async def zremrangebylex(self, name: KeyT, min: LexBoundT, max: LexBoundT) -> int: ...
     async def zremrangebyrank(self, name: KeyT, min: int, max: int) -> int: ...
@@ -745,15 +737,6 @@ class AsyncClient:
         aggregate: str | None = ...,
     ) -> int: ...
     async def zmscore(self, key: KeyT, members: Sequence[EncodableT]) -> list[float | None]: ...
-    async def _zaggregate(
-        self,
-        command,
-        dest,
-        keys,
-        aggregate=...,
-        withscores=...,
-        score_cast_func=...,
-    ) -> Any: ...
     async def zscan(
         self,
         name: KeyT,

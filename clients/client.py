@@ -23,31 +23,13 @@ from kvstore.methods import Methods
 
 from .connection import Connection
 from .memory import MemoryPool
+from .pipeline import Pipeline, WatchError
 from .pool import ConnectionPool, Retry
-from .resp import block_timeout, command_name, retry_safe
+from .pubsub import PubSub
+from .resp import BLOCKING, block_timeout, name_of, retry_safe
 from .url import parse_url
 
 T = TypeVar("T")
-
-# Command names of the methods, by their first argument as passed (a str like "GET" mostly):
-# saves encoding and upper-casing on every call. Bounded: only names seen are cached.
-_NAMES: dict[Any, bytes] = {}
-_NAMES_MAX = 4096
-# Commands whose reply waits: their read deadline comes from their own timeout argument.
-BLOCKING = frozenset((b"BLPOP", b"BRPOP", b"BRPOPLPUSH", b"BLMOVE", b"BLMPOP", b"BZPOPMIN",
-                      b"BZPOPMAX", b"BZMPOP", b"XREAD", b"XREADGROUP", b"WAIT"))
-
-
-def name_of(args: tuple) -> bytes:
-    """The upper-case command name for args (cached by its first argument)."""
-    first = args[0]
-    try:
-        return _NAMES[first]
-    except (KeyError, TypeError):
-        name = command_name(args)
-        if len(_NAMES) < _NAMES_MAX and isinstance(first, (str, bytes)):
-            _NAMES[first] = name
-        return name
 
 
 def pool_options(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -146,19 +128,15 @@ class Client(ClientBase):
 
     # -- pipelines, transactions, pub/sub --------------------------------------------------------
 
-    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
         """A Pipeline buffering commands until execute() (MULTI/EXEC around them if
         `transaction`)."""
-        from .pipeline import Pipeline
-
         return Pipeline(self, transaction)
 
     def transaction(self, func: Callable[[Any], Any], *watches: Any, shard_hint: Any = None,
                     value_from_callable: bool = False, watch_delay: float | None = None) -> Any:
         """Run `func(pipe)` in a WATCH/MULTI/EXEC transaction, retried on WatchError; returns
         EXEC's results (or func's value with value_from_callable)."""
-        from .pipeline import WatchError
-
         with self.pipeline(True) as pipe:
             while True:
                 try:
@@ -171,10 +149,8 @@ class Client(ClientBase):
                     if watch_delay is not None and watch_delay > 0:
                         time.sleep(watch_delay)
 
-    def pubsub(self, ignore_subscribe_messages: bool = False) -> Any:
+    def pubsub(self, ignore_subscribe_messages: bool = False) -> PubSub:
         """A PubSub object with its own connection."""
-        from .pubsub import PubSub
-
         return PubSub(self.connection_pool, ignore_subscribe_messages)
 
     # -- lifecycle -------------------------------------------------------------------------------

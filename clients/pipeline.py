@@ -6,6 +6,8 @@ A pipeline inherits the same methods as the client, but its `execute_command` on
 (args, callback, never_decode) to `command_stack` and returns the pipeline (so calls chain).
 `execute()` packs every command (wrapped in MULTI ... EXEC when `transaction`) and sends them with
 ONE write, then reads every reply in order, applies each command's callback, and returns the list.
+A reply the method layer knows without asking (`_local_reply`: mget([]) -> []) is buffered with
+empty args: never sent, it takes its place among the results, as in redis-py.
 
 Transactions with WATCH follow redis-py: `pipe.watch(*keys)` pins a connection and switches the
 pipeline to immediate mode (each command runs at once and returns its reply, to read the watched
@@ -27,10 +29,11 @@ from typing import Any, Callable
 from kvstore.errors import ConnectionError, ExecAbortError, KvstoreError, ResponseError
 from kvstore.methods import Methods
 
-from .client import BLOCKING, name_of
-from .resp import block_timeout, flatten_pairs, retry_safe, typed_errors
+from .amethods import AsyncMethods
+from .resp import BLOCKING, block_timeout, flatten_pairs, name_of, retry_safe, typed_errors
 
-Entry = tuple[tuple, Callable[[Any], Any] | None, bool]  # (args, callback, never_decode)
+# (args, callback, never_decode); args () for a reply known without sending (`_local_reply`).
+Entry = tuple[tuple, Callable[[Any], Any] | None, bool]
 
 
 class WatchError(KvstoreError):
@@ -44,8 +47,8 @@ class PipelineError(KvstoreError):
 def _items(stack: list[Entry], transaction: bool) -> tuple[list[tuple], list[tuple[bytes, bool]],
                                                            float | None]:
     """(commands to send, (name, never_decode) per reply to read, longest block timeout)."""
-    cmds = [e[0] for e in stack]
-    items = [(name_of(e[0]), e[2]) for e in stack]
+    cmds = [e[0] for e in stack if e[0]]
+    items = [(name_of(e[0]), e[2]) for e in stack if e[0]]
     block = None
     for (name, _), args in zip(items, cmds):
         if name in BLOCKING:
@@ -58,9 +61,12 @@ def _items(stack: list[Entry], transaction: bool) -> tuple[list[tuple], list[tup
 
 
 def _shape(stack: list[Entry], results: list[Any], raise_on_error: bool) -> list[Any]:
-    """Apply callbacks to successful replies; raise the first error if raise_on_error."""
+    """Apply callbacks to the replies of the commands sent (`results`) and to the local ones;
+    raise the first error if raise_on_error."""
     out = []
-    for (args, callback, _), reply in zip(stack, results):
+    replies = iter(results)
+    for args, callback, _ in stack:
+        reply = next(replies) if args else None
         if isinstance(reply, ResponseError):
             out.append(typed_errors(reply))
         else:
@@ -92,11 +98,16 @@ def finish_transaction(stack: list[Entry], replies: list[Any], raise_on_error: b
         raise result
     if result is None:
         raise WatchError("Watched variable changed.")
-    if len(result) != len(stack):
+    sent = [e for e in stack if e[0]]
+    if len(result) != len(sent):
         raise ResponseError("Wrong number of response items from pipeline execution")
     if protocol == 3:
-        result = [flatten_pairs(r, name_of(e[0])) for e, r in zip(stack, result)]
+        result = [flatten_pairs(r, name_of(e[0])) for e, r in zip(sent, result)]
     return _shape(stack, typed_errors(result), raise_on_error)
+
+
+async def _constant(value: Any) -> Any:
+    return value
 
 
 class _Base(Methods):
@@ -137,6 +148,11 @@ class _Base(Methods):
     def _buffer(self, args: tuple, callback: Any, never_decode: bool) -> Any:
         self.command_stack.append((args, callback, never_decode))
         return self
+
+    def _local_reply(self, value: Any) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return value
+        return self._buffer((), lambda _: value, False)
 
     def _transactional(self) -> bool:
         return self.transaction or self.explicit_transaction
@@ -247,9 +263,10 @@ class Pipeline(_Base):
             self.reset()
 
 
-class AsyncPipeline(_Base):
+class AsyncPipeline(_Base, AsyncMethods):
     """The asyncio pipeline: buffering methods return the pipeline; execute() is awaited; in
-    immediate mode (after watch()) the methods return coroutines."""
+    immediate mode (after watch()) the methods return coroutines. The dunders and scan
+    iterators are AsyncMethods'."""
 
     async def __aenter__(self) -> "AsyncPipeline":
         return self
@@ -261,6 +278,11 @@ class AsyncPipeline(_Base):
         async def itself() -> "AsyncPipeline":
             return self
         return itself().__await__()
+
+    def _local_reply(self, value: Any) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return _constant(value)  # immediate mode: awaited like any command's reply
+        return super()._local_reply(value)
 
     async def _immediate(self, args: tuple, callback: Any, never_decode: bool) -> Any:
         conn = self.conn

@@ -369,21 +369,6 @@ class Pipeline:
         max: bool = ...,
         count: int = ...,
     ) -> Self: ...
-    def _zrange(
-        self,
-        command,
-        dest,
-        name,
-        start,
-        end,
-        desc=...,
-        byscore=...,
-        bylex=...,
-        withscores=...,
-        score_cast_func=...,
-        offset=...,
-        num=...,
-    ) -> Self: ...
     def zrange(
         self,
         name: KeyT,
@@ -454,7 +439,6 @@ class Pipeline:
         withscores: bool = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> Self: ...
-    def _by(self, command, name, lo, hi, start, num, withscores, score_cast_func) -> Self: ...
     def zrank(
         self,
         name: KeyT,
@@ -469,7 +453,6 @@ class Pipeline:
         withscore: bool = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> Self: ...
-    def _rank(self, command, name, value, withscore, score_cast_func) -> Self: ...
     def zrem(self, name: KeyT, *values: EncodableT) -> Self: ...
     def zremrangebylex(self, name: KeyT, min: LexBoundT, max: LexBoundT) -> Self: ...
     def zremrangebyrank(self, name: KeyT, min: int, max: int) -> Self: ...
@@ -489,15 +472,6 @@ class Pipeline:
         aggregate: str | None = ...,
     ) -> Self: ...
     def zmscore(self, key: KeyT, members: Sequence[EncodableT]) -> Self: ...
-    def _zaggregate(
-        self,
-        command,
-        dest,
-        keys,
-        aggregate=...,
-        withscores=...,
-        score_cast_func=...,
-    ) -> Self: ...
     def zscan(
         self,
         name: KeyT,
@@ -902,21 +876,6 @@ class AsyncPipeline:
         max: bool = ...,
         count: int = ...,
     ) -> Self: ...
-    def _zrange(
-        self,
-        command,
-        dest,
-        name,
-        start,
-        end,
-        desc=...,
-        byscore=...,
-        bylex=...,
-        withscores=...,
-        score_cast_func=...,
-        offset=...,
-        num=...,
-    ) -> Self: ...
     def zrange(
         self,
         name: KeyT,
@@ -987,7 +946,6 @@ class AsyncPipeline:
         withscores: bool = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> Self: ...
-    def _by(self, command, name, lo, hi, start, num, withscores, score_cast_func) -> Self: ...
     def zrank(
         self,
         name: KeyT,
@@ -1002,7 +960,6 @@ class AsyncPipeline:
         withscore: bool = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> Self: ...
-    def _rank(self, command, name, value, withscore, score_cast_func) -> Self: ...
     def zrem(self, name: KeyT, *values: EncodableT) -> Self: ...
     def zremrangebylex(self, name: KeyT, min: LexBoundT, max: LexBoundT) -> Self: ...
     def zremrangebyrank(self, name: KeyT, min: int, max: int) -> Self: ...
@@ -1022,15 +979,6 @@ class AsyncPipeline:
         aggregate: str | None = ...,
     ) -> Self: ...
     def zmscore(self, key: KeyT, members: Sequence[EncodableT]) -> Self: ...
-    def _zaggregate(
-        self,
-        command,
-        dest,
-        keys,
-        aggregate=...,
-        withscores=...,
-        score_cast_func=...,
-    ) -> Self: ...
     def zscan(
         self,
         name: KeyT,

@@ -42,6 +42,13 @@ _SET_UNSAFE_OPTIONS = frozenset((b"NX", b"XX", b"GET"))
 _BLOCKING_LAST = frozenset((b"BLPOP", b"BRPOP", b"BRPOPLPUSH", b"BLMOVE", b"BZPOPMIN",
                             b"BZPOPMAX"))
 _BLOCKING_FIRST = frozenset((b"BLMPOP", b"BZMPOP"))
+# Commands whose reply waits: their read deadline comes from their own timeout argument.
+BLOCKING = _BLOCKING_LAST | _BLOCKING_FIRST | frozenset((b"XREAD", b"XREADGROUP", b"WAIT"))
+
+# Command names of the methods, by their first argument as passed (a str like "GET" mostly):
+# saves encoding and upper-casing on every call. Bounded: only names seen are cached.
+_NAMES: dict[Any, bytes] = {}
+_NAMES_MAX = 4096
 
 
 def command_name(args: tuple | list) -> bytes:
@@ -52,6 +59,18 @@ def command_name(args: tuple | list) -> bytes:
     elif not isinstance(name, bytes):
         name = bytes(name)
     return name.split(b" ", 1)[0].upper()
+
+
+def name_of(args: tuple) -> bytes:
+    """The upper-case command name for args (cached by its first argument)."""
+    first = args[0]
+    try:
+        return _NAMES[first]
+    except (KeyError, TypeError):
+        name = command_name(args)
+        if len(_NAMES) < _NAMES_MAX and isinstance(first, (str, bytes)):
+            _NAMES[first] = name
+        return name
 
 
 def block_timeout(name: bytes, args: tuple | list) -> float | None:

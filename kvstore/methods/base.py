@@ -6,6 +6,13 @@ callback=...)` runs it: the embedded store directly, the TCP clients over a sock
 later. The replies a callback sees are RESP2 values as hiredis parses them: bytes for bulk and
 simple strings, int, None, lists; errors are raised before the callback runs.
 
+So a method must return execute_command's result untouched, with all shaping in the callback:
+on AsyncClient that result is a coroutine, on a pipeline the pipeline itself. A reply known
+without asking the server goes through `_local_reply(value)` instead (mget([]) -> []), which each
+transport returns its own way. What needs a reply at once (the dunders, the scan iterators,
+shutdown's success by disconnection) is redone for asyncio in clients/amethods.py and
+clients/aclient.py; tests/clients/test_async_api.py checks every method against this rule.
+
 Signatures are typed with the aliases of `types`, returning what the sync form returns (the
 embedded store, `clients.Client`); where an argument decides the reply's shape (count,
 withscores, no_values), overloads tell a type checker which. `AsyncClient` and the pipelines

@@ -30,7 +30,8 @@ def _hincrbyfloat(reply: Any) -> float:
 class HashMethods:
     __slots__ = ()
 
-    def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     def hdel(self, name: KeyT, *keys: EncodableT) -> int:

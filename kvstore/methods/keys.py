@@ -38,6 +38,10 @@ class KeyMethods:
     def delete(self, *names: KeyT) -> int:
         return self.execute_command("DEL", *names)
 
+    def __delitem__(self, name: KeyT) -> None:
+        """``del store[name]``: DEL, with no KeyError for a missing key (as redis-py)."""
+        self.delete(name)
+
     def unlink(self, *names: KeyT) -> int:
         return self.execute_command("UNLINK", *names)
 

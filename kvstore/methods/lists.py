@@ -23,7 +23,8 @@ def _pair_or_none(reply: Any) -> tuple[Any, ...] | None:
 class ListMethods:
     __slots__ = ()
 
-    def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     # -- push / pop --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, NoReturn
 
-from ..errors import DataError
+from ..errors import ConnectionError, DataError, KvstoreError
 from .base import bool_ok
 from .types import EncodableT, KeyT, PatternT, Reply
 
@@ -138,10 +138,22 @@ def timestamp_to_datetime(reply: Any) -> datetime.datetime | None:
         return None
 
 
+def shutdown_args(save: bool, nosave: bool, now: bool, force: bool, abort: bool) -> list[str]:
+    if save and nosave:
+        raise DataError("SHUTDOWN save and nosave cannot both be set")
+    args = ["SHUTDOWN"]
+    for flag, name in ((save, "SAVE"), (nosave, "NOSAVE"), (now, "NOW"), (force, "FORCE"),
+                       (abort, "ABORT")):
+        if flag:
+            args.append(name)
+    return args
+
+
 class ServerMethods:
     __slots__ = ()
 
-    def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     # -- connection -------------------------------------------------------------------------
@@ -271,8 +283,10 @@ class ServerMethods:
         return self.execute_command("LASTSAVE", callback=timestamp_to_datetime)
 
     def slowlog_get(self, num: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        """The entries of the slow log, their texts bytes even with decode_responses (redis-py
+        reads this reply undecoded: a logged argument need not be text)."""
         args = ["SLOWLOG", "GET"] if num is None else ["SLOWLOG", "GET", num]
-        return self.execute_command(*args, callback=parse_slowlog_get)
+        return self.execute_command(*args, callback=parse_slowlog_get, never_decode=True)
 
     def slowlog_len(self, **kwargs: Any) -> int:
         return self.execute_command("SLOWLOG", "LEN")
@@ -305,19 +319,10 @@ class ServerMethods:
 
     def shutdown(self, save: bool = False, nosave: bool = False, now: bool = False,
                  force: bool = False, abort: bool = False, **kwargs: Any) -> None:
-        if save and nosave:
-            raise DataError("SHUTDOWN save and nosave cannot both be set")
-        args = ["SHUTDOWN"]
-        for flag, name in ((save, "SAVE"), (nosave, "NOSAVE"), (now, "NOW"), (force, "FORCE"),
-                           (abort, "ABORT")):
-            if flag:
-                args.append(name)
-        from ..errors import ConnectionError as KvConnectionError
-
+        """SHUTDOWN: the server closes the connection instead of replying, which is success
+        (AsyncClient awaits its own copy of this)."""
         try:
-            self.execute_command(*args)
-        except (KvConnectionError, OSError):
+            self.execute_command(*shutdown_args(save, nosave, now, force, abort))
+        except (ConnectionError, OSError):
             return None  # the server went away: what SHUTDOWN is for
-        from ..errors import KvstoreError
-
         raise KvstoreError("SHUTDOWN seems to have failed.")

@@ -22,7 +22,8 @@ def parse_scan(reply: Any) -> tuple[int, list[Any]]:
 class SetMethods:
     __slots__ = ()
 
-    def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     def sadd(self, name: KeyT, *values: EncodableT) -> int:

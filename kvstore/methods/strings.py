@@ -56,8 +56,15 @@ def expire_flags(ex: ExpiryT | None = None, px: ExpiryT | None = None,
 class StringMethods:
     __slots__ = ()
 
-    def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+    def _local_reply(self, value: Any) -> Any:
+        """A reply known without asking the server, returned the way execute_command returns
+        one: as is here; AsyncClient returns a coroutine of it and a pipeline buffers it in its
+        place among the results."""
+        return value
 
     # -- get / set ---------------------------------------------------------------------------
 
@@ -159,7 +166,7 @@ class StringMethods:
         """The values of the keys, in order (None for missing keys and non-strings)."""
         keys = list_or_args(keys, args)
         if not keys:
-            return []  # redis-py replies [] without a round trip ("MGET" alone is an error)
+            return self._local_reply([])  # redis-py's reply, where "MGET" alone is an error
         return self.execute_command("MGET", *keys)
 
     def mset(self, mapping: Mapping[AnyKeyT, EncodableT]) -> bool:

@@ -72,7 +72,8 @@ def _bzpop(reply: Any) -> Any:
 class SortedSetMethods:
     __slots__ = ()
 
-    def execute_command(self, *args: Any, callback: Any = None) -> Any:  # pragma: no cover
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     def zadd(self, name: KeyT, mapping: Mapping[AnyFieldT, EncodableT], nx: bool = False,

@@ -40,7 +40,7 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("set", ("k", "v"), {}), ("set", ("k", "v"), {"nx": True}),
     ("set", ("k", "v2"), {"get": True}), ("set", ("new", "v"), {"get": True}),
     ("__getitem__", ("s",), {}), ("__setitem__", ("k2", "v"), {}),
-    ("__contains__", ("s",), {}),
+    ("__contains__", ("s",), {}), ("__delitem__", ("missing",), {}),
     ("setnx", ("k3", "v"), {}), ("setex", ("k4", 10, "v"), {}), ("psetex", ("k5", 1000, "v"), {}),
     ("getset", ("k", "v"), {}), ("getset", ("missing2", "v"), {}), ("getdel", ("k5",), {}),
     ("getex", ("s",), {"ex": 100}), ("getex", ("missing",), {}),

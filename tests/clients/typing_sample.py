@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, assert_type
 
 import kvstore
-from clients import AsyncClient, AsyncPipeline, Client, Pipeline
+from clients import AsyncClient, AsyncPipeline, AsyncPubSub, Client, Pipeline, PubSub
 
 Reply = bytes | str
 
@@ -37,6 +37,12 @@ def sync_client(c: Client) -> None:
         assert_type(value, Reply)
     for key in c.scan_iter(match="user:*"):
         assert_type(key, Reply)
+    assert_type(c.pipeline(), Pipeline)
+    assert_type(c.pubsub(), PubSub)
+    c["k"] = "v"
+    assert_type(c["k"], Reply)
+    del c["k"]
+    assert_type("k" in c, bool)
 
 
 def embedded(store: kvstore.Store) -> None:
@@ -70,6 +76,8 @@ async def async_client(ac: AsyncClient) -> None:
         assert_type(pipe, AsyncPipeline)
         assert_type(pipe.set("a", 1).incr("b").get("a"), AsyncPipeline)
         assert_type(await pipe.execute(), list[Any])
+    assert_type(ac.pubsub(), AsyncPubSub)
+    await ac.shutdown(nosave=True)
     await ac.aclose()
 
 
@@ -88,4 +96,7 @@ async def misuse(ac: AsyncClient, c: Client) -> None:
     c.get(1.5)  # error: arg-type
     c.get("k").decode()  # error: union-attr
     "k" in ac  # error: operator
-    ac.shutdown()  # error: attr-defined
+    ac["k"]  # error: index
+    ac["k"] = "v"  # error: index
+    del ac["k"]  # error: attr-defined
+    c.pipeline().shutdown()  # error: attr-defined
