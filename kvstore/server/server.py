@@ -265,7 +265,7 @@ class Server:
     def slowlog_add(self, client: Client, argv: list[bytes], ns: int) -> None:
         name = argv[0].lower()
         cmd = COMMANDS.get(name)
-        if cmd is not None and name in (b"slowlog", b"exec", b"auth", b"hello"):
+        if cmd is not None and name in (b"exec", b"auth", b"hello"):  # Redis: SKIP_SLOWLOG
             return
         args = []
         for i, a in enumerate(argv[:SLOWLOG_ARGS_MAX]):

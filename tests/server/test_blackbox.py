@@ -332,6 +332,10 @@ def test_slowlog(conn):
             "ERR count should be greater than or equal to -1"
         assert err(conn("SLOWLOG", "GET", "1", "2")) == \
             "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP."
+        conn("SLOWLOG", "RESET")
+        assert conn("SLOWLOG", "LEN") == 1  # SLOWLOG itself is logged, RESET included
+        assert [e[3] for e in conn("SLOWLOG", "GET")] == [[b"SLOWLOG", b"LEN"],
+                                                          [b"SLOWLOG", b"RESET"]]
     finally:
         conn("CONFIG", "SET", "slowlog-log-slower-than", "10000")
     assert conn("SLOWLOG", "RESET") == b"OK"
