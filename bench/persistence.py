@@ -1,7 +1,8 @@
 """Durability costs: kvstore-server beside redis-server 7.0, same disk, same run.
 
 1. SET throughput (redis-benchmark -c 50 -P 16) with appendfsync always / everysec / no and with
-   persistence off; server pinned to core 0, redis-benchmark to core 1.
+   persistence off, and always without pipelining; server pinned to core 0, redis-benchmark to
+   core 1; rounds interleave servers and modes, medians reported.
 2. Time to load 1M keys: from an AOF (the very same RESP file for both servers: a manifest with
    one incr file, what Redis 7 writes with aof-use-rdb-preamble no) and from a snapshot (ours:
    dump.kvs; Redis: dump.rdb made by SAVE). Load times are the servers' own log lines ("DB loaded
@@ -9,9 +10,10 @@
 3. BGREWRITEAOF of 1M keys: duration (until INFO says it finished) and the longest pause a client
    sending PINGs back to back saw meanwhile.
 
-    python bench/persistence.py [--keys 1000000] [--requests 300000]
+    python bench/persistence.py [--keys 1000000] [--requests 300000] [--rounds 3]
 
-Bars: everysec >= 90% of persistence off; always >= 50% of Redis's always; loads <= 3x Redis's.
+Bars: everysec >= 90% of persistence off; always at -c 50 >= 50% of Redis's always; loads <= 3x
+Redis's.
 Writes bench/results/persistence.md.
 """
 
@@ -21,6 +23,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import socket
 import subprocess
 import sys
@@ -69,14 +72,14 @@ def persistence_args(mode: str) -> list[str]:
             "--aof-use-rdb-preamble", "no", "--auto-aof-rewrite-percentage", "0"]
 
 
-def set_throughput(kind: str, mode: str, requests: int) -> float:
+def set_throughput(kind: str, mode: str, requests: int, pipeline: int = 16) -> float:
     d = tempfile.mkdtemp(prefix=f"bench-{kind}-")
     try:
         proc, port, _ = start(kind, d, persistence_args(mode))
         try:
             out = subprocess.run(
                 ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-t", "set",
-                 "-n", str(requests), "-c", "50", "-P", "16", "-r", "1000000", "-q"],
+                 "-n", str(requests), "-c", "50", "-P", str(pipeline), "-r", "1000000", "-q"],
                 capture_output=True, text=True, timeout=900).stdout
         finally:
             stop(proc, port)
@@ -180,18 +183,28 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--requests", type=int, default=300_000)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians reported")
     args = ap.parse_args()
     rows = []
-    tput = {}
-    for mode in ("off", "no", "everysec", "always"):
-        for kind in ("kvstore", "redis"):
-            tput[kind, mode] = set_throughput(kind, mode, args.requests)
-            print(f"SET {kind:8} appendfsync={mode:8} {tput[kind, mode]:>12,.0f} req/s",
-                  flush=True)
-    for mode in ("off", "no", "everysec", "always"):
-        k, r = tput["kvstore", mode], tput["redis", mode]
-        rows.append((f"SET req/s, {'persistence off' if mode == 'off' else 'appendfsync ' + mode}",
-                     f"{k:,.0f}", f"{r:,.0f}", f"{k / r:.2f}" if r else "-"))
+    # (mode, pipeline): every mode with -P 16, plus always without pipelining (the issue's bar
+    # is "always at -c 50"). Rounds interleave both servers and all modes, so drift in the
+    # machine's speed hits every cell alike; the median of the rounds is reported.
+    cells = [(m, 16) for m in ("off", "no", "everysec", "always")] + [("always", 1)]
+    runs: dict = {}
+    for r in range(args.rounds):
+        for mode, pipeline in cells:
+            for kind in ("kvstore", "redis"):
+                rps = set_throughput(kind, mode, args.requests // (1 if pipeline > 1 else 4),
+                                     pipeline)
+                runs.setdefault((kind, mode, pipeline), []).append(rps)
+                print(f"round {r + 1} SET {kind:8} appendfsync={mode:8} -P {pipeline:<3} "
+                      f"{rps:>12,.0f} req/s", flush=True)
+    tput = {key: statistics.median(v) for key, v in runs.items()}
+    for mode, pipeline in cells:
+        k, r = tput["kvstore", mode, pipeline], tput["redis", mode, pipeline]
+        what = "persistence off" if mode == "off" else "appendfsync " + mode
+        rows.append((f"SET req/s -c 50 -P {pipeline}, {what}", f"{k:,.0f}", f"{r:,.0f}",
+                     f"{k / r:.2f}" if r else "-"))
     loads = {kind: load_times(kind, args.keys) for kind in ("kvstore", "redis")}
     rows.append((f"load {args.keys:,} keys from AOF (s)", f"{loads['kvstore'][0]:.2f}",
                  f"{loads['redis'][0]:.2f}", f"{loads['kvstore'][0] / loads['redis'][0]:.2f}"))
@@ -204,8 +217,9 @@ def main() -> None:
                  f"{rw['redis'][1]:.1f}", f"{rw['kvstore'][1] / max(rw['redis'][1], 1e-3):.2f}"))
     bars = [
         ("everysec >= 90% of persistence off (kvstore)",
-         tput["kvstore", "everysec"] >= 0.9 * tput["kvstore", "off"]),
-        ("always >= 50% of Redis's always", tput["kvstore", "always"] >= 0.5 * tput["redis", "always"]),
+         tput["kvstore", "everysec", 16] >= 0.9 * tput["kvstore", "off", 16]),
+        ("always at -c 50 >= 50% of Redis's always",
+         tput["kvstore", "always", 1] >= 0.5 * tput["redis", "always", 1]),
         ("AOF load <= 3x Redis's", loads["kvstore"][0] <= 3 * loads["redis"][0]),
         ("snapshot load <= 3x Redis's", loads["kvstore"][1] <= 3 * loads["redis"][1]),
     ]
@@ -219,7 +233,7 @@ def main() -> None:
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as f:
         f.write(f"# Persistence benchmark\n\n`python bench/persistence.py --keys {args.keys} "
-                f"--requests {args.requests}`, {time.strftime('%Y-%m-%d %H:%M')}, "
+                f"--requests {args.requests} --rounds {args.rounds}` (medians), {time.strftime('%Y-%m-%d %H:%M')}, "
                 f"{os.cpu_count()} CPUs, load average at the end {load[0]:.1f} (other jobs "
                 f"were running: absolute numbers are noisy, ratios less so).\n\n{table}\n")
 
