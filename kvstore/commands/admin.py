@@ -13,7 +13,7 @@ import fnmatch
 import time
 
 from ..errors import SYNTAX, CommandError
-from ..replies import OK, Status
+from ..replies import OK, SetReply, Status
 from .args import to_int
 from .table import (
     ADMIN, COMMANDS, FAST, LOADING, NOSCRIPT, STALE, Command, Context, command, container,
@@ -32,12 +32,13 @@ _CATEGORIES = {"string": "@string", "hash": "@hash", "list": "@list", "set": "@s
 
 def _info(cmd: Command) -> list:
     """One COMMAND INFO entry: name, arity, flags, first, last, step, ACL categories, tips, key
-    specs, subcommands (Redis 7 layout)."""
+    specs, subcommands (Redis 7 layout, with its RESP3 types: sets, but an array for a
+    container's subcommands)."""
     ks = cmd.keyspec
-    cats = [Status(c) for c in (_CATEGORIES.get(cmd.group),) if c]
-    subs = [_info(s) for s in cmd.subcommands.values()]
-    return [cmd.name.encode(), cmd.arity, [Status(f) for f in cmd.flag_names()], ks.first,
-            ks.last, ks.step, cats, [], [], subs]
+    cats = SetReply(Status(c) for c in (_CATEGORIES.get(cmd.group),) if c)
+    subs = [_info(s) for s in cmd.subcommands.values()] or SetReply()
+    return [cmd.name.encode(), cmd.arity, SetReply(Status(f) for f in cmd.flag_names()),
+            ks.first, ks.last, ks.step, cats, SetReply(), SetReply(), subs]
 
 
 def _docs(cmd: Command) -> dict:

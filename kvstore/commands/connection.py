@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from ..errors import SYNTAX, CommandError
-from ..replies import OK, PONG, Status
+from ..replies import OK, PONG, Status, Verbatim
 from .args import to_int
 from .table import (
     ADMIN, FAST, LOADING, NO_AUTH, NOSCRIPT, STALE, Context, command, container,
@@ -103,38 +103,32 @@ def hello(ctx: Context, argv: list[bytes]):
     """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
     proto = ctx.resp
     if len(argv) >= 2:
-        try:
-            proto = int(argv[1])
-        except ValueError:
-            raise CommandError("ERR Protocol version is not an integer or out of range") from None
+        proto = to_int(argv[1], "ERR Protocol version is not an integer or out of range")
         if proto < 2 or proto > 3:
             raise CommandError("NOPROTO unsupported protocol version")
-    creds = name = None
+    # Options take effect in order, as Redis 7.0 applies them: a SETNAME before a failed AUTH
+    # or a bad option still names the connection.
+    client = ctx.client
     i = 2
     while i < len(argv):
         opt = argv[i].lower()
         left = len(argv) - i - 1
         if opt == b"auth" and left >= 2:
-            creds = (argv[i + 1], argv[i + 2])
+            if not _check_password(ctx, argv[i + 1], argv[i + 2]):
+                raise CommandError(WRONGPASS)
+            if client is not None:
+                client.authenticate()
             i += 3
         elif opt == b"setname" and left >= 1:
-            name = argv[i + 1]
+            _check_name(argv[i + 1])
+            if client is not None:
+                client.name = argv[i + 1]
             i += 2
         else:
             opt_text = argv[i].decode("utf-8", "replace")
             raise CommandError(f"ERR Syntax error in HELLO option '{opt_text}'")
-    client = ctx.client
-    if creds is not None:
-        if not _check_password(ctx, creds[0], creds[1]):
-            raise CommandError(WRONGPASS)
-        if client is not None:
-            client.authenticate()
-    elif client is not None and not client.authenticated:
+    if client is not None and not client.authenticated:
         raise CommandError(HELLO_NOAUTH)
-    if name is not None:
-        _check_name(name)
-        if client is not None:
-            client.name = name
     ctx.resp = proto
     return {
         b"server": b"redis", b"version": REDIS_VERSION, b"proto": proto,
@@ -250,12 +244,17 @@ def client_setinfo(ctx: Context, argv: list[bytes]):
     return OK
 
 
+def _text(ctx: Context, data: bytes) -> bytes:
+    """A human-readable report: a verbatim string in RESP3, as Redis's addReplyVerbatim."""
+    return Verbatim(data) if ctx.resp == 3 else data
+
+
 @command("client|info", 2, NOSCRIPT | LOADING | STALE, group="connection")
 def client_info(ctx: Context, argv: list[bytes]):
     """CLIENT INFO"""
     if ctx.client is None:
-        return b""
-    return (ctx.client.info_line() + "\n").encode()
+        return _text(ctx, b"")
+    return _text(ctx, (ctx.client.info_line() + "\n").encode())
 
 
 def _client_type(raw: bytes) -> str:
@@ -285,7 +284,7 @@ def client_list(ctx: Context, argv: list[bytes]):
         clients = [c for c in clients if c.id in ids]
     elif len(argv) != 2:
         raise CommandError(SYNTAX)
-    return "".join(c.info_line() + "\n" for c in clients).encode()
+    return _text(ctx, "".join(c.info_line() + "\n" for c in clients).encode())
 
 
 @command("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")

@@ -62,7 +62,7 @@ PROTECTED_DENIED = (
     b"to do one of the above things in order for the server to start accepting connections from "
     b"the outside.\r\n"
 )
-NOAUTH = b"-NOAUTH Authentication required.\r\n"
+NOAUTH = "NOAUTH Authentication required."
 MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
 
 # Pre-encoded constant replies (DESIGN decision 4).
@@ -265,8 +265,13 @@ class Client(asyncio.Protocol):
                         if n != arity and (arity > 0 or n < -arity):
                             raise wrong_args(cmd.name)
                 except CommandError as exc:
-                    server.count_error(str(exc), cmd)
-                    append(_error_line(str(exc)))
+                    text = str(exc)
+                    if name.lower() == b"exec":  # a rejected EXEC discards the transaction
+                        from .states import abort_exec
+
+                        text = abort_exec(self, text)
+                    server.count_error(text, cmd)
+                    append(_error_line(text))
                     t0 = clock_ns()
                     continue
                 self.last_cmd = cmd
@@ -361,8 +366,13 @@ class Client(asyncio.Protocol):
             if special(self, argv, parts):
                 return True
         if state & NEEDS_AUTH and argv[0].lower() not in _NO_AUTH:
-            parts.append(NOAUTH)
-            self.server.count_error("NOAUTH Authentication required.", None)
+            text = NOAUTH
+            if argv[0].lower() == b"exec":
+                from .states import abort_exec
+
+                text = abort_exec(self, text)
+            parts.append(_error_line(text))
+            self.server.count_error(text, None)
             return True
         if self.server.gate:
             err = self.server.before_command(self, argv)

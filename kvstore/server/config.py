@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..engine import values as V
+
 LLONG_MAX = (1 << 63) - 1
 ULLONG_MAX = (1 << 64) - 1
 UINT_MAX = (1 << 32) - 1
@@ -219,13 +221,17 @@ OPTIONS: list[Option] = [
     Option("stop-writes-on-bgsave-error", "bool", "yes"),
     Option("rdbcompression", "bool", "yes"),
     Option("rdbchecksum", "bool", "yes"),
-    Option("hash-max-listpack-entries", "int", "128", 0, LLONG_MAX,
+    # The engine's thresholds are the defaults, so the server converts encodings where the
+    # embedded store (and Redis 7.0: hashes at 512 entries, zsets at 128) does.
+    Option("hash-max-listpack-entries", "int", str(V.HASH_MAX_LISTPACK_ENTRIES), 0, LLONG_MAX,
            alias="hash-max-ziplist-entries"),
-    Option("hash-max-listpack-value", "int", "64", 0, LLONG_MAX, alias="hash-max-ziplist-value"),
-    Option("set-max-intset-entries", "int", "512", 0, LLONG_MAX),
-    Option("zset-max-listpack-entries", "int", "128", 0, LLONG_MAX,
+    Option("hash-max-listpack-value", "int", str(V.HASH_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
+           alias="hash-max-ziplist-value"),
+    Option("set-max-intset-entries", "int", str(V.SET_MAX_INTSET_ENTRIES), 0, LLONG_MAX),
+    Option("zset-max-listpack-entries", "int", str(V.ZSET_MAX_LISTPACK_ENTRIES), 0, LLONG_MAX,
            alias="zset-max-ziplist-entries"),
-    Option("zset-max-listpack-value", "int", "64", 0, LLONG_MAX, alias="zset-max-ziplist-value"),
+    Option("zset-max-listpack-value", "int", str(V.ZSET_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
+           alias="zset-max-ziplist-value"),
     Option("list-max-listpack-size", "int", "-2", -5, INT_MAX, alias="list-max-ziplist-size"),
     Option("list-compress-depth", "int", "0", 0, INT_MAX),
     Option("lfu-log-factor", "int", "10", 0, INT_MAX),

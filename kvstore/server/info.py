@@ -1,8 +1,9 @@
 """INFO: the text Redis's `genRedisInfoString` produces, from the server's counters.
 
 Sections are `# Name` headers followed by `field:value` lines, separated by a blank line, with
-CRLF line ends. `INFO` and `INFO default` give the default sections; `all` adds commandstats
-and errorstats (and latencystats in Redis, which we do not track); `everything` is `all` here.
+CRLF line ends. `INFO` and `INFO default` give the default sections; `all` adds commandstats,
+errorstats and latencystats (a title with no fields, as Redis gives with `latency-tracking no`:
+we keep no per-call latency histograms); `everything` is `all` here.
 Fields kvstore has no equivalent for (replication, forks, defrag) report Redis's idle values, so
 tools that parse INFO find what they expect.
 """
@@ -18,8 +19,8 @@ from .. import __version__
 
 DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication",
                     "cpu", "modules", "errorstats", "cluster", "keyspace"]
-ALL_SECTIONS = DEFAULT_SECTIONS[:7] + ["modules", "commandstats", "errorstats", "cluster",
-                                       "keyspace"]
+ALL_SECTIONS = DEFAULT_SECTIONS[:7] + ["modules", "commandstats", "errorstats", "latencystats",
+                                       "cluster", "keyspace"]
 _RUN_ID = os.urandom(20).hex()
 
 
@@ -216,6 +217,6 @@ def _empty(ctx, server) -> list:
 _SECTIONS = {
     "server": _server, "clients": _clients, "memory": _memory, "persistence": _persistence,
     "stats": _stats, "replication": _replication, "cpu": _cpu, "modules": _empty,
-    "commandstats": _commandstats, "errorstats": _errorstats, "cluster":
+    "commandstats": _commandstats, "errorstats": _errorstats, "latencystats": _empty, "cluster":
         lambda ctx, server: [("cluster_enabled", 0)], "keyspace": _keyspace,
 }

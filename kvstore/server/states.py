@@ -8,10 +8,12 @@ test per command, shared with the other state bits).
   (see blocking.py), as Redis leaves it in the query buffer.
 * MULTI: EXEC, DISCARD, MULTI, WATCH, QUIT and RESET run as usual; anything else is looked up
   (unknown command and wrong arity are errors that make EXEC fail with EXECABORT, Redis's
-  `flagTransaction`) and queued, replying +QUEUED. `run_exec` runs the queue as one batch: no
-  other client runs in between, blocked clients are served after the whole transaction, and the
-  writes are propagated wrapped in MULTI ... EXEC (the markers go through the same write hooks,
-  only when at least one queued command changed something, like Redis's lazy MULTI propagation).
+  `flagTransaction`) and queued, replying +QUEUED. An EXEC rejected itself (wrong arity, before
+  AUTH) discards the transaction at once, in MULTI or not (`abort_exec`). `run_exec` runs the
+  queue as one batch: no other client runs in between, blocked clients are served after the
+  whole transaction, and the writes are propagated wrapped in MULTI ... EXEC (the markers go
+  through the same write hooks, only when at least one queued command changed something, like
+  Redis's lazy MULTI propagation).
 * SUBSCRIBED (RESP2 with at least one subscription): only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE,
   PING, QUIT and RESET; PING replies ["pong", message]. RESP3 clients never get this bit.
 """
@@ -84,6 +86,13 @@ def discard(client) -> None:
     unwatch(client)
 
 
+def abort_exec(client, text: str) -> str:
+    """A rejected EXEC (wrong arity, no AUTH) discards the transaction, in MULTI or not, and
+    replies why (Redis's rejectCommand -> execCommandAbort). Returns the error text."""
+    discard(client)
+    return "EXECABORT Transaction discarded because of: " + text.removeprefix("ERR ")
+
+
 def run_exec(client):
     """EXEC: the replies of the queued commands, NULL_ARRAY when a watched key changed."""
     queue, aborted = client.queue, client.multi_error
@@ -152,4 +161,4 @@ def disconnect(client) -> None:
         server.pubsub.drop_client(client)
 
 
-__all__ = ["EXECABORT", "begin", "disconnect", "discard", "reset_client", "run_exec", "special"]
+__all__ = ["EXECABORT", "abort_exec", "begin", "disconnect", "discard", "reset_client", "run_exec", "special"]

@@ -81,7 +81,7 @@ def abs_ms(g):
 class Gen:
     """Seeded generator of commands; see the module docstring."""
 
-    def __init__(self, seed: int, families=None) -> None:
+    def __init__(self, seed: int, families=None, generators=None) -> None:
         self.r = random.Random(seed)
         self.families = list(families or FAMILIES)
         self.base_s = int(time.time())
@@ -89,7 +89,8 @@ class Gen:
         self.db = 0
         self.used: list[bytes] = []
         self.own = "string"
-        self.table = {f: [(w, fn) for w, fn in GENERATORS[f]] for f in self.families}
+        generators = generators or GENERATORS
+        self.table = {f: [(w, fn) for w, fn in generators[f]] for f in self.families}
         self.cum = {}
         for f, entries in self.table.items():
             acc, cum = 0, []
@@ -174,8 +175,11 @@ class Gen:
 
     def next(self):
         """(argv as bytes, keys named, family) of the next command."""
+        return self.draw(self.r.choice(self.families))
+
+    def draw(self, family: str):
+        """`next()` from a given family."""
         r = self.r
-        family = r.choice(self.families)
         self.own = TYPE_OF.get(family) or r.choice(list(TYPE_OF.values()))
         self.used = []
         cum, total = self.cum[family]
@@ -777,6 +781,8 @@ _FAMILY_OF = {
     "keys": "DEL UNLINK EXISTS TOUCH TYPE RENAME RENAMENX COPY KEYS SCAN DBSIZE FLUSHDB FLUSHALL "
             "SELECT SWAPDB MOVE OBJECT RANDOMKEY DUMP RESTORE",
     "expiry": "EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST",
+    "connection": "PING ECHO HELLO MULTI EXEC DISCARD WATCH NOSUCHCOMMAND CONFIG INFO CLIENT TIME "
+                  "LASTSAVE",
     "strings": "GET SET SETNX SETEX PSETEX MGET MSET MSETNX GETSET GETDEL GETEX APPEND STRLEN "
                "INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SUBSTR SETRANGE SETBIT GETBIT "
                "BITCOUNT",

@@ -17,21 +17,31 @@ legitimately random are compared by properties there, each for a documented reas
 
 A family whose commands all answer "unknown command" in kvstore is skipped with a message; in a
 partly implemented family the missing commands are reported as a warning and every command that
-exists must match exactly. The whole file runs in well under a minute.
+exists must match exactly.
+
+The wire variant runs one short stream of every family plus connection-level commands (MULTI,
+HELLO switches, ...) against a kvstore-server process over RESP3, comparing raw replies with
+their RESP3 types; it must be at least 99% identical (the README's known differences, such as
+OBJECT ENCODING of strings, may appear) and the server must neither close the connection nor log
+a traceback. The whole file runs in well under a minute.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 import warnings
 
 import pytest
 
 from tests.compat.fuzz import Runner
 from tests.compat.fuzz_gen import FAMILIES
+from tests.compat.fuzz_wire import start_server
 
 COMMANDS_PER_FAMILY = 5000
 SEEDS = {family: 1000 + i for i, family in enumerate(FAMILIES)}
+WIRE_COMMANDS = 3000
+WIRE_SEED = 2000
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -72,3 +82,34 @@ def test_harness_detects_a_wrong_reply(redis_server, monkeypatch):
         runner.close()
     assert any(m.command() == "GET" and m.kind in ("reply", "error-vs-reply")
                for m in runner.mismatches)
+
+
+def test_wire_stream_matches_redis_over_resp3(redis_server, tmp_path):
+    log_path = tmp_path / "kvstore.log"
+    with open(log_path, "w") as log:
+        port, proc, workdir = start_server("kvstore", log)
+    try:
+        runner = Runner(redis_server, seed=WIRE_SEED, server_port=port, protocol=3)
+        try:
+            runner.run(WIRE_COMMANDS)
+        except ConnectionError:
+            pytest.fail("kvstore-server closed the connection:\n" + log_path.read_text(),
+                        pytrace=False)
+        finally:
+            runner.close()
+        alive = proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    log_text = log_path.read_text()
+    assert alive and "Traceback" not in log_text, log_text
+    total = sum(st["total"] for st in runner.stats.values())
+    match = sum(st["match"] for st in runner.stats.values())
+    assert total == WIRE_COMMANDS
+    if match < 0.99 * total:
+        out = io.StringIO()
+        runner.report(show=25, out=out)
+        pytest.fail(f"{match}/{total} identical over RESP3, below 99% (reproduce: python -m "
+                    f"tests.compat.fuzz --server --protocol 3 --seed {WIRE_SEED} --commands "
+                    f"{WIRE_COMMANDS})\n" + out.getvalue(), pytrace=False)

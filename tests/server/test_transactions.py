@@ -55,6 +55,40 @@ def test_execabort(c):
     assert err(c("EXEC")) == "ERR EXEC without MULTI"
 
 
+EXEC_ARITY_ABORT = ("EXECABORT Transaction discarded because of: wrong number of arguments for "
+                    "'exec' command")
+
+
+def test_exec_with_wrong_arity_discards_the_transaction(c):
+    """Redis's rejectCommand: a refused EXEC aborts at once and leaves MULTI, unlike a refused
+    queued command, which only makes the later EXEC fail."""
+    assert c("MULTI") == b"OK"
+    assert c("SET", "a", "1") == b"QUEUED"
+    assert err(c("EXEC", "now")) == EXEC_ARITY_ABORT
+    assert c("EXISTS", "a") == 0  # ran at once: not in MULTI any more, and nothing was applied
+    assert err(c("EXEC")) == "ERR EXEC without MULTI"
+    assert err(c("EXEC", "x", "y")) == EXEC_ARITY_ABORT  # outside MULTI too
+
+
+def test_rejected_exec_forgets_watched_keys(c, server):
+    c("WATCH", "w")
+    assert err(c("EXEC", "x")) == EXEC_ARITY_ABORT
+    other = Conn(server.port)
+    other("SET", "w", "changed")  # would break the transaction if `w` were still watched
+    other.close()
+    assert c("MULTI") == b"OK"
+    assert c("PING") == b"QUEUED"
+    assert c("EXEC") == [b"PONG"]
+
+
+def test_exec_before_auth_is_an_execabort(kv_factory, server):
+    p = kv_factory("--requirepass", "pw", kind=server.kind)
+    c = Conn(p.port)
+    assert err(c("EXEC")) == \
+        "EXECABORT Transaction discarded because of: NOAUTH Authentication required."
+    assert err(c("PING")) == "NOAUTH Authentication required."
+
+
 def test_discard(c):
     c("WATCH", "w")
     assert c("MULTI") == b"OK"
