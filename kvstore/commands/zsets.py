@@ -9,7 +9,7 @@ numbers, then the key's type) so that every error comes out as Redis's would.
 Redis 7.0 keeps a small zset in a listpack, which stores an integral score as an integer. Two
 things show it besides OBJECT ENCODING: a zero score loses its sign (ZADD z -0 a; ZSCORE z a is
 "0", but "-0" once the zset is a skiplist), and ZSCAN prints such scores as integers
-("1000000000000000000", not "1e+18"). `_zero`, `store_scores`, `store_pairs` and
+("1000000000000000000", not "1e+18"). `stored_zero`, `store_scores`, `store_pairs` and
 `_listpack_score` reproduce that.
 
 Effects for the AOF: ZADD INCR and ZINCRBY log `ZADD key <new score> member` (a score printed
@@ -70,7 +70,7 @@ def to_score(arg: bytes, message: str = NOT_FLOAT) -> float:
         raise CommandError(message) from None
 
 
-def _zero(zs: ZSet, member: bytes, score: float, limits) -> float:
+def stored_zero(zs: ZSet, member: bytes, score: float, limits) -> float:
     """A zero score as Redis stores it: a listpack keeps 0 as an integer, losing -0's sign.
     Called only for score == 0; the member goes in a listpack unless this insert converts it."""
     if zs.big or (
@@ -153,7 +153,7 @@ def _store_empty(ctx: Context, dst: bytes) -> int:
 # -- ZADD, ZINCRBY, ZREM -----------------------------------------------------------------------
 
 
-def _new_zset(ctx: Context, first_member: bytes) -> ZSet:
+def new_zset(ctx: Context, first_member: bytes) -> ZSet:
     """An empty zset for ZADD: Redis 7.0 picks the encoding by the first member alone."""
     zs = ZSet()
     limits = ctx.ks.limits
@@ -175,10 +175,10 @@ def zadd(ctx: Context, argv: list[bytes]):
     score = float(argv[2])
     zs = _lookup(ctx, key)
     if zs is None:
-        zs = _new_zset(ctx, member)
+        zs = new_zset(ctx, member)
         ctx.db.add(key, zs)
     if score == 0.0:
-        score = _zero(zs, member, score, ctx.ks.limits)
+        score = stored_zero(zs, member, score, ctx.ks.limits)
     done = zs.add(member, score)
     if not done:
         return 0
@@ -236,7 +236,7 @@ def _zadd_generic(ctx: Context, argv: list[bytes], incr: bool):
     if zs is None:
         if xx:
             return None if incr else 0
-        zs = _new_zset(ctx, argv[i + 1])
+        zs = new_zset(ctx, argv[i + 1])
         ctx.db.add(key, zs)
     limits = ctx.ks.limits
     current = zs.scores()
@@ -257,12 +257,12 @@ def _zadd_generic(ctx: Context, argv: list[bytes], incr: bool):
                 continue
             processed += 1
             if score != cur:
-                zs.add(member, _zero(zs, member, score, limits) if score == 0.0 else score)
+                zs.add(member, stored_zero(zs, member, score, limits) if score == 0.0 else score)
                 updated += 1
         elif not xx:
             processed += 1
             added += 1
-            zs.add(member, _zero(zs, member, score, limits) if score == 0.0 else score)
+            zs.add(member, stored_zero(zs, member, score, limits) if score == 0.0 else score)
             if not zs.big:
                 zs.grew(limits, member)
     if added or updated:
