@@ -25,7 +25,7 @@ path. What they keep from the generic path, what they may skip, and how they sta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from .commands.strings import stored_int
 from .commands.table import COMMANDS
@@ -42,6 +42,20 @@ _SADD = COMMANDS[b"sadd"].handler
 _ZADD = COMMANDS[b"zadd"].handler
 _SISMEMBER = COMMANDS[b"sismember"].handler
 _ZSCORE = COMMANDS[b"zscore"].handler
+
+_F = TypeVar("_F")
+
+
+def typed_like(method: _F) -> Callable[[Callable[..., Any]], _F]:
+    """Give a direct path the type (and annotations) of the shared method it overrides, so
+    type checkers and `inspect.signature` see the precise signature, overloads included,
+    written once in kvstore.methods. Returns the function itself: no cost per call."""
+    def apply(fn: Callable[..., Any]) -> _F:
+        fn.__annotations__ = dict(getattr(method, "__annotations__", {}))
+        return fn  # type: ignore[return-value]
+
+    return apply
+
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
@@ -80,6 +94,7 @@ class FastPaths(Methods):
 
     # -- strings ---------------------------------------------------------------------------
 
+    @typed_like(Methods.get)
     def get(self, name):
         key = name if type(name) is bytes else self._encode(name)
         lock = self._lock
@@ -98,6 +113,7 @@ class FastPaths(Methods):
             return value
         raise wrongtype()
 
+    @typed_like(Methods.set)
     def set(self, name, value, ex=None, px=None, nx=False, xx=False, keepttl=False, get=False,
             exat=None, pxat=None, ifeq=None, ifne=None, ifdeq=None, ifdne=None):
         if ex is None and px is None and exat is None and pxat is None and not (
@@ -125,6 +141,7 @@ class FastPaths(Methods):
         return super().set(name, value, ex, px, nx, xx, keepttl, get, exat, pxat,
                            ifeq, ifne, ifdeq, ifdne)
 
+    @typed_like(Methods.incrby)
     def incrby(self, name, amount=1):
         # The INCRBY handler (`incr_by`) inlined; logged as the same INCRBY argv.
         if type(amount) is not int or not _INT64_MIN <= amount <= _INT64_MAX:
@@ -165,6 +182,7 @@ class FastPaths(Methods):
 
     # -- hashes, lists, sets ---------------------------------------------------------------
 
+    @typed_like(Methods.hset)
     def hset(self, name, key=None, value=None, mapping=None, items=None):
         if mapping is not None or items is not None or key is None or value is None:
             return super().hset(name, key, value, mapping, items)
@@ -205,6 +223,7 @@ class FastPaths(Methods):
             lock.release()
         return 1 if added else 0
 
+    @typed_like(Methods.hget)
     def hget(self, name, key):
         encode = self._encode
         value = self._direct(_HGET, [b"HGET", encode(name), encode(key)], False)
@@ -212,6 +231,7 @@ class FastPaths(Methods):
             return value.decode(self.encoding)
         return value
 
+    @typed_like(Methods.lpush)
     def lpush(self, name, *values):
         if len(values) != 1:
             return self._many(_LPUSH, b"LPUSH", name, values) if values else super().lpush(name)
@@ -243,6 +263,7 @@ class FastPaths(Methods):
         finally:
             lock.release()
 
+    @typed_like(Methods.rpush)
     def rpush(self, name, *values):
         return self._many(_RPUSH, b"RPUSH", name, values) if values else super().rpush(name)
 
@@ -253,6 +274,7 @@ class FastPaths(Methods):
                                       *[v if type(v) is bytes else encode(v) for v in values]],
                             True)
 
+    @typed_like(Methods.sadd)
     def sadd(self, name, *values):
         if len(values) != 1:
             return self._many(_SADD, b"SADD", name, values) if values else super().sadd(name)
@@ -291,12 +313,14 @@ class FastPaths(Methods):
         finally:
             lock.release()
 
+    @typed_like(Methods.sismember)
     def sismember(self, name, value):
         encode = self._encode
         return self._direct(_SISMEMBER, [b"SISMEMBER", encode(name), encode(value)], False)
 
     # -- sorted sets -----------------------------------------------------------------------
 
+    @typed_like(Methods.zadd)
     def zadd(self, name, mapping, nx=False, xx=False, ch=False, incr=False, gt=False, lt=False):
         if len(mapping) != 1 or nx or xx or ch or incr or gt or lt:
             if not mapping or nx or xx or ch or incr or gt or lt:
@@ -356,6 +380,7 @@ class FastPaths(Methods):
         finally:
             lock.release()
 
+    @typed_like(Methods.zrange)
     def zrange(self, name, start, end, desc=False, withscores=False, score_cast_func=float,
                byscore=False, bylex=False, offset=None, num=None, use_rev=False):
         if desc or withscores or byscore or bylex or offset is not None or num is not None \
@@ -385,6 +410,7 @@ class FastPaths(Methods):
             return [x.decode(encoding) for x in reply]
         return reply
 
+    @typed_like(Methods.zrank)
     def zrank(self, name, value, withscore=False, score_cast_func=float):
         if withscore:
             return super().zrank(name, value, withscore, score_cast_func)
@@ -407,6 +433,7 @@ class FastPaths(Methods):
         finally:
             lock.release()
 
+    @typed_like(Methods.zscore)
     def zscore(self, name, value):
         encode = self._encode
         score = self._direct(_ZSCORE, [b"ZSCORE", encode(name), encode(value)], False)

@@ -65,8 +65,6 @@ def test_mypy_infers_the_sample_types_and_rejects_the_misuse():
         f"marked but not reported: {missing}\nreported but not marked:\n" + "\n".join(unexpected))
 
 
-@pytest.mark.xfail(strict=True, reason="kvstore/fastpaths.py's overrides are not annotated yet: "
-                   "a type checker sees Any for store.get(), store.set(), ...")
 def test_the_embedded_fast_paths_keep_the_methods_signatures():
     """The Store's direct paths override Methods; unannotated, they would hide its types."""
     differ = []

@@ -53,6 +53,13 @@ def embedded(store: kvstore.Store) -> None:
     assert_type(store.ttl("k"), int)
     assert_type(store.zpopmax("z", 2), list[tuple[Reply, float]])
     assert_type(store.info(), dict[str, Any])
+    # The direct paths (kvstore/fastpaths.py) keep the shared methods' types, overloads too.
+    assert_type(store.get("k"), Reply | None)
+    assert_type(store.incr("n"), int)
+    assert_type(store.zscore("z", "m"), float | None)
+    assert_type(store.zrange("z", 0, -1), list[Reply])
+    assert_type(store.zrange("z", 0, -1, withscores=True), list[tuple[Reply, Any]])
+    bad: int = store.get("k")  # error: assignment
 
 
 async def async_client(ac: AsyncClient) -> None:
