@@ -338,11 +338,13 @@ def zmscore(ctx: Context, argv: list[bytes]):
 
 
 def _zrank(ctx: Context, argv: list[bytes], reverse: bool):
-    # WITHSCORE is Redis 7.2's; we follow 7.0 (arity 3) in everything else, so a fourth
-    # argument that is not WITHSCORE gets 7.0's arity error, not 7.2's syntax error.
-    withscore = len(argv) == 4 and argv[3].lower() == b"withscore"
-    if len(argv) > 3 and not withscore:
+    # Redis 7.2 (WITHSCORE, arity -3): extra arguments are queued in MULTI and refused when run,
+    # more than one by arity, another fourth argument by syntax, before the key is looked up.
+    if len(argv) > 4:
         raise wrong_args(argv[0].decode("utf-8", "replace").lower())
+    withscore = len(argv) == 4
+    if withscore and argv[3].lower() != b"withscore":
+        raise CommandError(SYNTAX)
     zs = _lookup(ctx, argv[1])
     rank = None if zs is None else zs.rank(argv[2], reverse)
     if rank is None:

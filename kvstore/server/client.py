@@ -23,7 +23,7 @@ import asyncio
 import time
 from time import perf_counter_ns
 
-from ..commands.table import COMMANDS, WRITE, Context, lookup
+from ..commands.table import COMMANDS, NO_AUTH, WRITE, Context, lookup
 from ..errors import CommandError, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
@@ -43,9 +43,6 @@ _TXPS = MULTI | SUBSCRIBED | BLOCKED
 # A transport holding more than this many unsent bytes pauses reading from its client.
 WRITE_HIGH_WATER = 4 * 1024 * 1024
 WRITE_LOW_WATER = 1024 * 1024
-
-# Commands allowed before AUTH when requirepass is set (Redis: the no-auth flag).
-_NO_AUTH = {b"auth", b"hello", b"quit", b"reset"}
 
 PROTECTED_DENIED = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
@@ -365,15 +362,20 @@ class Client(asyncio.Protocol):
 
             if special(self, argv, parts):
                 return True
-        if state & NEEDS_AUTH and argv[0].lower() not in _NO_AUTH:
-            text = NOAUTH
-            if argv[0].lower() == b"exec":
-                from .states import abort_exec
+        if state & NEEDS_AUTH:
+            try:
+                cmd = lookup(argv)
+            except CommandError:
+                return False  # Redis reports an unknown command or a wrong arity before NOAUTH
+            if not cmd.flags & NO_AUTH:
+                text = NOAUTH
+                if cmd.name == "exec":
+                    from .states import abort_exec
 
-                text = abort_exec(self, text)
-            parts.append(_error_line(text))
-            self.server.count_error(text, None)
-            return True
+                    text = abort_exec(self, text)
+                parts.append(_error_line(text))
+                self.server.count_error(text, cmd)
+                return True
         if self.server.gate:
             err = self.server.before_command(self, argv)
             if err is not None:

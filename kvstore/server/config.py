@@ -5,7 +5,8 @@ redis.conf-syntax file (`name value...` lines, `#` comments, quoted arguments as
 `sdssplitargs` reads them, `include other.conf`), then command-line `--name value...` pairs, which
 Redis also treats as config lines appended to the file. CONFIG GET/SET/REWRITE work on the same
 table. Options Redis has but kvstore ignores (TLS, replication, cluster tuning, ...) are kept as
-strings so CONFIG GET answers and config files written for Redis load unchanged.
+strings so CONFIG GET answers and config files written for Redis load unchanged; a few that
+clients set (`maxmemory-clients`) are validated as Redis validates them but not enforced.
 
 Validation texts are Redis 7.0's; CONFIG SET reports them as
 "ERR CONFIG SET failed (possibly related to argument 'NAME') - TEXT".
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..engine import values as V
+from ..numbers import parse_int
 
 LLONG_MAX = (1 << 63) - 1
 ULLONG_MAX = (1 << 64) - 1
@@ -173,6 +175,30 @@ def _parse_keyspace_events(text: str) -> str:
     return flags_to_text(parse_flags(text))
 
 
+def _parse_memory_or_percent(text: str) -> int:
+    """maxmemory-clients: a memory value, or 'N%' of maxmemory, kept as -N as Redis keeps it."""
+    try:
+        value = parse_memory(text)
+    except ConfigError:
+        percent = -1
+        if len(text) > 1 and text.endswith("%"):
+            try:
+                percent = parse_int(text[:-1].encode("utf-8", "surrogateescape"))
+            except ValueError:
+                pass
+        if percent < 0:
+            raise ConfigError("argument must be a memory or percent value") from None
+        value = -percent
+    # Redis reads the memory value as signed: one past LLONG_MAX is taken for a percentage.
+    if value < -100 or value > LLONG_MAX:
+        raise ConfigError("percentage argument must be less or equal to 100")
+    return value
+
+
+def _fmt_memory_or_percent(value: int) -> str:
+    return f"{-value}%" if value < 0 else str(value)
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 _POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
@@ -200,6 +226,10 @@ OPTIONS: list[Option] = [
     Option("maxmemory-policy", "enum", "noeviction", choices=_POLICIES),
     Option("maxmemory-samples", "int", "5", 1, 64),
     Option("maxmemory-eviction-tenacity", "int", "10", 0, 100),
+    # Accepted, validated and shown, not enforced: kvstore keeps no total of client buffers to
+    # evict clients by; each client class has its own output-buffer limits instead.
+    Option("maxmemory-clients", "special", "0", parse=_parse_memory_or_percent,
+           fmt=_fmt_memory_or_percent),
     Option("proto-max-bulk-len", "memory", "536870912", 1024 * 1024, LLONG_MAX),
     Option("client-query-buffer-limit", "memory", "1073741824", 1024 * 1024, LLONG_MAX),
     Option("client-output-buffer-limit", "special", "normal 0 0 0 slave 268435456 67108864 60 "

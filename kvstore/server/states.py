@@ -6,30 +6,38 @@ test per command, shared with the other state bits).
 
 * BLOCKED: the command is stashed in `client.pending`; it runs after the client is unblocked
   (see blocking.py), as Redis leaves it in the query buffer.
-* MULTI: EXEC, DISCARD, MULTI, WATCH, QUIT and RESET run as usual; anything else is looked up
-  (unknown command and wrong arity are errors that make EXEC fail with EXECABORT, Redis's
-  `flagTransaction`) and queued, replying +QUEUED. An EXEC rejected itself (wrong arity, before
-  AUTH) discards the transaction at once, in MULTI or not (`abort_exec`). `run_exec` runs the
-  queue as one batch: no other client runs in between, blocked clients are served after the
-  whole transaction, and the writes are propagated wrapped in MULTI ... EXEC (the markers go
-  through the same write hooks, only when at least one queued command changed something, like
-  Redis's lazy MULTI propagation).
+* MULTI: every command is looked up and checked as Redis's processCommand does before it
+  queues: an unknown command, a wrong arity, or a refusal by the server's state (`refusal`:
+  over maxmemory, AOF write error) is an error that makes EXEC fail with EXECABORT (Redis's
+  `rejectCommand` -> `flagTransaction`), EXEC, DISCARD, MULTI and WATCH included. Then EXEC,
+  DISCARD, MULTI, WATCH, QUIT and RESET run as usual; anything else is queued, replying +QUEUED.
+  An EXEC rejected itself (wrong arity, before AUTH, refused) discards the transaction at once,
+  in MULTI or not (`abort_exec`). `run_exec` runs the queue as one batch: no other client runs
+  in between, blocked clients are served after the whole transaction, and the writes are
+  propagated wrapped in MULTI ... EXEC (the markers go through the same write hooks, only when
+  at least one queued command changed something, like Redis's lazy MULTI propagation). As in
+  Redis's execCommand, the watched keys are dropped first, but the MULTI bit and the queue stay
+  until the queue has run, so CLIENT LIST shows `flags=x multi=<queued> cmd=exec` meanwhile.
 * SUBSCRIBED (RESP2 with at least one subscription): only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE,
   PING, QUIT and RESET; PING replies ["pong", message]. RESP3 clients never get this bit.
 """
 
 from __future__ import annotations
 
-from ..commands.table import WRITE, lookup
+from ..commands.table import DENYOOM, WRITE, lookup
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
 from .blocking import unwatch
 from .client import BLOCKED, MULTI, SUBSCRIBED, _error_line
+from .server import OOM_TEXT
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 _QUEUED = b"+QUEUED\r\n"
 _IN_MULTI = {b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"}
+# Over maxmemory, a client in MULTI may not even queue (the queue takes memory too): Redis refuses
+# every command then, except these, where outside MULTI it refuses only DENYOOM commands.
+_OOM_EXEMPT_IN_MULTI = {b"exec", b"discard", b"quit", b"reset"}
 _SUBSCRIBED_OK = {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe",
                   b"sunsubscribe", b"ping", b"quit", b"reset"}
 _SUBSCRIBED_ERR = ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
@@ -44,16 +52,22 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         return True
     name = argv[0].lower()
     if state & MULTI:
-        if name in _IN_MULTI:
-            return False
         try:
             cmd = lookup(argv)
         except CommandError as exc:
-            client.multi_error = True
-            client.server.count_error(str(exc), None)
-            parts.append(_error_line(str(exc)))
-            return True
-        client.queue.append((cmd, argv))
+            if name == b"exec":
+                return False  # the normal path replies and discards the transaction
+            return _reject(client, None, name, str(exc), parts)
+        client.last_cmd = cmd  # Redis's lastcmd: CLIENT LIST shows the command last queued
+        text = refusal(client, cmd, name) if client.server.gate else None
+        if text is not None:
+            return _reject(client, cmd, name, text, parts)
+        if name in _IN_MULTI:
+            return False
+        # Once EXEC is bound to fail, Redis's queueMultiCommand stores nothing more (CLIENT
+        # LIST's multi= shows it).
+        if not (client.multi_error or client.dirty_cas):
+            client.queue.append((cmd, argv))
         parts.append(_QUEUED)
         return True
     if state & SUBSCRIBED:
@@ -71,6 +85,37 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
             parts.append(b"*2\r\n$4\r\npong\r\n$%d\r\n%b\r\n" % (len(msg), msg))
             return True
     return False
+
+
+def _reject(client, cmd, name: bytes, text: str, parts: list[bytes]) -> bool:
+    """Redis's rejectCommand in MULTI: EXEC will abort; a rejected EXEC aborts at once."""
+    if name == b"exec":
+        text = abort_exec(client, text)
+    else:
+        client.multi_error = True
+    client.server.count_error(text, cmd)
+    parts.append(_error_line(text))
+    return True
+
+
+def refusal(client, cmd, name: bytes) -> str | None:
+    """Why Redis's processCommand would refuse `cmd` in the server's present state: over
+    maxmemory (OOM), then an AOF that cannot be written (MISCONF); None to go on. EXEC is judged
+    by the commands it would run, as in Redis."""
+    server = client.server
+    flags = cmd.flags
+    in_multi = client.state & MULTI
+    if name == b"exec" and in_multi:
+        for queued, _ in client.queue:
+            flags |= queued.flags
+    memory = server.memory
+    if memory.maxmemory > 0 and (flags & DENYOOM or in_multi and name not in
+                                 _OOM_EXEMPT_IN_MULTI) and not memory.make_room():
+        return OOM_TEXT
+    p = server.persistence
+    if p is not None and p.write_error is not None and (flags & WRITE or name == b"ping"):
+        return p.misconf_text()  # Redis refuses writes (and PING) while the AOF fails
+    return None
 
 
 def begin(client) -> None:
@@ -102,11 +147,12 @@ def run_exec(client):
     server = client.server
     if not discard_watch and client.watched:
         discard_watch = watched_key_expired(client, ks.clock())
-    discard(client)  # leaves MULTI and unwatches first, as Redis's execCommand does
-    if aborted:
-        raise CommandError(EXECABORT)
-    if discard_watch:
+    if aborted or discard_watch:
+        discard(client)
+        if aborted:
+            raise CommandError(EXECABORT)
         return NULL_ARRAY
+    unwatch(client)  # first, as Redis's execCommand does; MULTI and the queue stay until the end
     keywatch = server.keywatch
     replies = []
     append = replies.append
@@ -118,7 +164,6 @@ def run_exec(client):
             ctx.now = ks.clock()
             ctx.effects = None
             dirty = ks.dirty
-            client.last_cmd = cmd
             try:
                 reply = cmd.handler(ctx, argv)
             except CommandError as exc:
@@ -140,6 +185,7 @@ def run_exec(client):
     finally:
         ctx.in_multi = False
         keywatch.defer = False
+        discard(client)
     if keywatch.ready:
         keywatch.serve_ready()
     return replies
@@ -161,4 +207,5 @@ def disconnect(client) -> None:
         server.pubsub.drop_client(client)
 
 
-__all__ = ["EXECABORT", "abort_exec", "begin", "disconnect", "discard", "reset_client", "run_exec", "special"]
+__all__ = ["EXECABORT", "abort_exec", "begin", "disconnect", "discard", "refusal", "reset_client",
+           "run_exec", "special"]

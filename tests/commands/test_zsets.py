@@ -2,8 +2,9 @@
 dirty counts (Redis's `rdb_changes_since_last_save`), encodings, keyspace notifications, AOF
 effects, the redis-py-shaped methods, and a seeded random differential run.
 
-ZRANK/ZREVRANK WITHSCORE is Redis 7.2 (the 7.0 oracle has arity 3 and answers "wrong number of
-arguments"), so it is checked against hand-written 7.2 replies instead. ZRANDMEMBER is random
+ZRANK/ZREVRANK follow Redis 7.2 (WITHSCORE, and a syntax error for another fourth argument, where
+the 7.0 oracle has arity 3 and answers "wrong number of arguments"), so four arguments are checked
+against hand-written 7.2 replies instead. ZRANDMEMBER is random
 and a big zset's ZSCAN order differs from Redis's bucket walk: those compare properties.
 """
 
@@ -170,14 +171,13 @@ def test_zrank(d):
     d.run(("ZADD", "z", 1, "a", 2, "b", 2, "bb", 3, "c"), ("ZRANK", "z", "a"), ("ZRANK", "z", "bb"),
           ("ZREVRANK", "z", "a"), ("ZREVRANK", "z", "c"), ("ZRANK", "z", "nope"),
           ("ZRANK", "nokey", "a"), ("ZREVRANK", "nokey", "a"), ("ZRANK", "str", "a"),
-          ("ZREVRANK", "h", "a"), ("ZRANK", "z"), ("ZRANK", "z", "a", "foo"),
-          ("ZREVRANK", "z", "a", "NX"), ("ZRANK", "z", "a", "WITHSCORES"),
-          ("ZRANK", "z", "a", "b", "c"))
+          ("ZREVRANK", "h", "a"), ("ZRANK", "z"), ("ZRANK", "z", "a", "b", "c"))
 
 
 def test_zrank_withscore_is_redis_7_2(store):
-    """7.2's WITHSCORE (the 7.0 oracle rejects the argument count, so no differential). Any
-    other fourth argument gets 7.0's arity error, checked against Redis in test_zrank."""
+    """7.2's WITHSCORE, and 7.2's syntax error for any other fourth argument, before the key
+    is looked up (the 7.0 oracle rejects the argument count, so no differential). Five or more
+    arguments get the arity error in both, checked against Redis in test_zrank."""
     e = store.execute
     e("ZADD", "z", 1, "a", "2.5", "b")
     e("SET", "str", "x")
@@ -187,6 +187,11 @@ def test_zrank_withscore_is_redis_7_2(store):
     assert e("ZRANK", "nokey", "a", "WITHSCORE") is None
     for argv, text in [(("ZRANK", "z", "a", "WITHSCORE", "x"),
                         "ERR wrong number of arguments for 'zrank' command"),
+                       (("ZRANK", "z", "a", "foo"), "ERR syntax error"),
+                       (("ZREVRANK", "z", "a", "NX"), "ERR syntax error"),
+                       (("ZRANK", "z", "a", "WITHSCORES"), "ERR syntax error"),
+                       (("ZRANK", "str", "a", "foo"), "ERR syntax error"),
+                       (("ZREVRANK", "nokey", "a", "foo"), "ERR syntax error"),
                        (("ZREVRANK", "str", "a", "WITHSCORE"),
                         "WRONGTYPE Operation against a key holding the wrong kind of value")]:
         with pytest.raises(ResponseError) as exc:

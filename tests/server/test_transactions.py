@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import threading
 import time
 
 import pytest
 import redis
+
+from kvstore.persistence import aof
+from kvstore.server.config import Config
+from kvstore.server.server import Log, Server, run
+from tests.conftest import free_port, wait_for_port
 
 from .helpers import Conn, err
 
@@ -236,6 +244,117 @@ def test_reset_leaves_multi(c):
     assert c("EXISTS", "k") == 0
 
 
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+
+
+def test_wrong_arity_of_a_command_that_runs_in_multi_aborts_the_transaction(c):
+    """MULTI, WATCH, DISCARD and RESET run instead of queueing, but their lookup errors are
+    Redis's rejectCommand like any other's: EXEC aborts."""
+    for argv in (("WATCH",), ("MULTI", "x"), ("DISCARD", "x"), ("RESET", "x")):
+        assert c("MULTI") == b"OK"
+        assert c("SET", "a", "1") == b"QUEUED"
+        assert err(c(*argv)) == f"ERR wrong number of arguments for '{argv[0].lower()}' command"
+        assert err(c("EXEC")) == EXECABORT, argv
+        assert c("EXISTS", "a") == 0
+
+
+def _fields(line: bytes) -> dict[str, str]:
+    return dict(field.split("=", 1) for field in line.decode().split())
+
+
+def _tx_fields(line: bytes) -> tuple[str, str, str]:
+    f = _fields(line)
+    return f["flags"], f["multi"], f["cmd"]
+
+
+def test_client_list_while_queueing_and_inside_exec(c, server):
+    """Redis keeps the MULTI flag and the queue while EXEC runs it, and its lastcmd is EXEC's;
+    while queueing, multi= counts the commands stored for EXEC and cmd= is the last queued."""
+    cid = c("CLIENT", "ID")
+    other = Conn(server.port)
+    assert c("MULTI") == b"OK"
+    assert _tx_fields(other("CLIENT", "LIST", "ID", cid)) == ("x", "0", "multi")
+    assert c("SET", "k", "v") == b"QUEUED"
+    assert c("GET", "k") == b"QUEUED"
+    assert _tx_fields(other("CLIENT", "LIST", "ID", cid)) == ("x", "2", "get")
+    assert err(c("NOSUCH")) is not None
+    assert c("STRLEN", "k") == b"QUEUED"  # but not stored: EXEC is bound to abort now
+    assert _tx_fields(other("CLIENT", "LIST", "ID", cid)) == ("x", "2", "strlen")
+    assert c("DISCARD") == b"OK"
+    assert c("MULTI") == b"OK"
+    for argv in (("SET", "k", "v"), ("CLIENT", "INFO"), ("CLIENT", "LIST", "ID", cid)):
+        assert c(*argv) == b"QUEUED"
+    replies = c("EXEC")
+    assert [_tx_fields(line) for line in replies[1:]] == [("x", "3", "exec")] * 2
+    assert _tx_fields(other("CLIENT", "LIST", "ID", cid)) == ("N", "-1", "exec")
+    other.close()
+
+
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
+
+
+def test_queueing_over_maxmemory_is_refused(kv_factory, server):
+    """Over maxmemory (noeviction), Redis refuses every command a client in MULTI sends but
+    EXEC, DISCARD, QUIT and RESET, not only DENYOOM ones (the queue takes memory too); the
+    refusal makes EXEC abort. Far over the limit: kvstore's used-memory figure is approximate."""
+    p = kv_factory(kind=server.kind)
+    c, admin = Conn(p.port), Conn(p.port)
+    admin("SET", "big", "x" * 8_000_000)
+    assert c("MULTI") == b"OK"
+    assert c("GET", "big") == b"QUEUED"
+    admin("CONFIG", "SET", "maxmemory", "1mb")
+    for argv in (("SET", "k", "v"), ("GET", "k"), ("PING",), ("MULTI",), ("WATCH", "k")):
+        assert err(c(*argv)) == OOM, argv
+    admin("CONFIG", "SET", "maxmemory", "0")
+    assert c("PING") == b"QUEUED"
+    assert err(c("EXEC")) == EXECABORT
+    assert c("EXISTS", "k") == 0
+
+
+def test_exec_over_maxmemory_with_a_queued_write_is_discarded(kv_factory, server):
+    """EXEC is judged by what it would run: with a DENYOOM command queued it is refused over
+    maxmemory and discards the transaction at once; with only reads queued it runs."""
+    p = kv_factory(kind=server.kind)
+    c, admin = Conn(p.port), Conn(p.port)
+    admin("SET", "big", "x" * 8_000_000)
+    assert c("MULTI") == b"OK"
+    assert c("SET", "k", "v") == b"QUEUED"
+    assert c("STRLEN", "big") == b"QUEUED"
+    admin("CONFIG", "SET", "maxmemory", "1mb")
+    assert err(c("EXEC")) == "EXECABORT Transaction discarded because of: " + OOM
+    assert err(c("EXEC")) == "ERR EXEC without MULTI"
+    assert c("EXISTS", "k") == 0
+    assert c("MULTI") == b"OK"  # over the limit: MULTI and DISCARD are still allowed
+    assert c("DISCARD") == b"OK"
+    admin("CONFIG", "SET", "maxmemory", "0")
+    assert c("MULTI") == b"OK"
+    assert c("STRLEN", "big") == b"QUEUED"
+    admin("CONFIG", "SET", "maxmemory", "1mb")
+    assert c("EXEC") == [8_000_000]
+
+
+def test_zrank_extra_arguments_follow_redis_7_2(kv_factory):
+    """kvstore only: we report 7.2.4 and take 7.2's WITHSCORE, so ZRANK and ZREVRANK have 7.2's
+    arity (-3): extra arguments are queued and refused when run, a fourth that is not
+    WITHSCORE as a syntax error, more as a wrong arity (7.2's zrankGenericCommand), before the
+    key is looked up. Redis 7.0, the oracle elsewhere, refuses both when queueing."""
+    c = Conn(kv_factory().port)
+    c("ZADD", "z", "1.5", "a")
+    c("SET", "str", "x")
+    arity = "ERR wrong number of arguments for '%s' command"
+    cases = [(("ZRANK", "z", "a", "extra"), "ERR syntax error"),
+             (("ZREVRANK", "str", "a", "WITHSCORES"), "ERR syntax error"),
+             (("ZRANK", "nokey", "a", "WITHSCORE", "x"), arity % "zrank"),
+             (("ZREVRANK", "z", "a", "b", "c"), arity % "zrevrank"),
+             (("ZRANK", "z", "a", "withscore"), [0, b"1.5"])]
+    assert c("MULTI") == b"OK"
+    for argv, _ in cases:
+        assert c(*argv) == b"QUEUED", argv
+    assert [err(r) or r for r in c("EXEC")] == [want for _, want in cases]
+    for argv, want in cases:
+        assert (err(r := c(*argv)) or r) == want, argv
+
+
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_redis_py_pipeline_and_watch(server, protocol):
     r = redis.Redis(port=server.port, protocol=protocol)
@@ -339,3 +458,42 @@ def test_aof_logs_transaction_and_served_pops(kv_factory, tmp_path):
     assert b"BLPOP" not in data
     c.close()
     waiter.close()
+
+
+def test_aof_write_error_refuses_queued_writes(tmp_path, monkeypatch):
+    """kvstore only (a test cannot make redis-server's AOF writes fail): while the AOF cannot
+    be written, Redis 7.0's processCommand refuses writes and PING with MISCONF before queueing
+    them too, and an EXEC with a write queued. The server runs in this process so that the
+    write can fail (`aof._write` is the seam for that)."""
+    config = Config()
+    port = free_port()
+    for name, value in (("port", str(port)), ("appendonly", "yes"), ("dir", str(tmp_path))):
+        config.set(name, value, startup=True)
+    server = Server(config, Log("warning"))
+    thread = threading.Thread(target=run, kwargs={"server": server, "install_signals": False})
+    thread.start()
+    wait_for_port(port)
+    c, other = Conn(port), Conn(port)
+    try:
+        assert c("MULTI") == b"OK"
+        assert c("SET", "queued", "1") == b"QUEUED"
+
+        def full(fd, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(aof, "_write", full)
+        other("SET", "k", "1")  # the write that fails
+        misconf = "MISCONF Errors writing to the AOF file: " + os.strerror(errno.ENOSPC)
+        assert err(c("EXEC")) == "EXECABORT Transaction discarded because of: " + misconf
+        assert c("MULTI") == b"OK"
+        assert c("GET", "k") == b"QUEUED"
+        assert err(c("SET", "k", "2")) == misconf
+        assert err(c("PING")) == misconf
+        assert err(c("EXEC")) == EXECABORT
+        assert c("MULTI") == b"OK"
+        assert c("GET", "k") == b"QUEUED"
+        assert c("EXEC") == [b"1"]  # nothing to write: EXEC runs
+    finally:
+        monkeypatch.undo()
+        other.send(Conn.encode("SHUTDOWN"))
+        thread.join(10)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.compat.fuzz_wire import RawRedis
 
-from .helpers import err
+from .helpers import Conn, err
 
 VERBATIM = "verbatim"
 
@@ -52,6 +52,40 @@ def test_hello_options_take_effect_in_order(c):
     assert c("CLIENT", "GETNAME") == b"third"
 
 
+# -- before AUTH --------------------------------------------------------------------------------
+
+NOAUTH = "NOAUTH Authentication required."
+
+
+def test_unknown_command_and_wrong_arity_are_reported_before_noauth(kv_factory, server):
+    """Redis 7.0's processCommand checks that the command exists and its arity before AUTH."""
+    p = kv_factory("--requirepass", "pw", kind=server.kind)
+    c = Conn(p.port)
+    assert err(c("NOSUCH", "x")) == "ERR unknown command 'NOSUCH', with args beginning with: 'x' "
+    assert err(c("GET")) == "ERR wrong number of arguments for 'get' command"
+    assert err(c("GET", "a", "b")) == "ERR wrong number of arguments for 'get' command"
+    assert err(c("CLIENT", "NOSUCH")) == "ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP."
+    assert err(c("CONFIG", "GET")) == "ERR wrong number of arguments for 'config|get' command"
+    assert err(c("EXEC", "x")) == ("EXECABORT Transaction discarded because of: wrong number of "
+                                   "arguments for 'exec' command")
+    assert err(c("GET", "a")) == NOAUTH  # well-formed: then AUTH is required
+    assert err(c("CLIENT", "INFO")) == NOAUTH
+    assert c("AUTH", "pw") == b"OK"  # the errors kept the connection
+    assert c("GET", "a") is None
+
+
+def test_pre_auth_size_limits_still_apply_to_unknown_commands(kv_factory, server):
+    p = kv_factory("--requirepass", "pw", kind=server.kind)
+    c = Conn(p.port)
+    c.send(Conn.encode(*["NOSUCH"] * 11))
+    assert err(c.reply()) == "ERR Protocol error: unauthenticated multibulk length"
+    assert c.closed()
+    c = Conn(p.port)
+    c.send(b"*2\r\n$6\r\nNOSUCH\r\n$20000\r\n")
+    assert err(c.reply()) == "ERR Protocol error: unauthenticated bulk length"
+    assert c.closed()
+
+
 # -- verbatim and set frames --------------------------------------------------------------------
 
 def test_client_info_and_list_are_verbatim_in_resp3(r3):
@@ -83,6 +117,37 @@ def test_hash_listpack_limit_is_redis_7_0_default(c):
     assert c("OBJECT", "ENCODING", "wide") == b"listpack"
     c("HSET", "wide", *[x for i in range(300, 513) for x in (f"f{i}", "v")])
     assert c("OBJECT", "ENCODING", "wide") == b"hashtable"
+
+
+MAXMEMORY_CLIENTS_ERR = ("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') "
+                         "- ")
+
+
+def test_maxmemory_clients_takes_a_memory_or_percent_value(c):
+    def get():
+        return c("CONFIG", "GET", "maxmemory-clients")[1].decode()
+
+    assert get() == "0"
+    try:
+        for value, shown in [("10%", "10%"), ("100%", "100%"), ("0%", "0"), ("1gb", "1073741824"),
+                             ("5B", "5"), ("9223372036854775807", "9223372036854775807")]:
+            assert c("CONFIG", "SET", "maxmemory-clients", value) == b"OK", value
+            assert get() == shown
+        for value in ("-1", "-5%", "-100%", "1.5gb", "abc", "%", "50%%", "05%", "+5%", " 10%"):
+            assert err(c("CONFIG", "SET", "maxmemory-clients", value)) == \
+                MAXMEMORY_CLIENTS_ERR + "argument must be a memory or percent value", value
+        for value in ("101%", "9223372036854775808"):
+            assert err(c("CONFIG", "SET", "maxmemory-clients", value)) == \
+                MAXMEMORY_CLIENTS_ERR + "percentage argument must be less or equal to 100", value
+        assert get() == "9223372036854775807"  # refused values changed nothing
+        assert "maxmemory-clients" in [n.decode() for n in c("CONFIG", "GET", "maxmemory*")[::2]]
+    finally:
+        c("CONFIG", "SET", "maxmemory-clients", "0")
+
+
+def test_maxmemory_clients_from_the_command_line(kv_factory, server):
+    p = kv_factory("--maxmemory-clients", "5%", kind=server.kind)
+    assert Conn(p.port)("CONFIG", "GET", "maxmemory-clients") == [b"maxmemory-clients", b"5%"]
 
 
 def test_info_all_has_redis_sections(c):
