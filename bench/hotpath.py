@@ -9,6 +9,7 @@ is a batch of 16 identical-shape commands (what `redis-benchmark -P 16` sends pe
 again and again.
 
     python bench/hotpath.py                  # ns per command (best of 5), noisy on a busy machine
+    python bench/hotpath.py --batch 1        # one command per read, as at redis-benchmark -c 50
     python bench/hotpath.py --callgrind      # instructions per command under valgrind: the same
                                              # figure whatever else the machine is doing
 
@@ -31,14 +32,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-BATCH = 16
+BATCH = 16  # commands per read: redis-benchmark -P 16 (--batch 1: the -c 50 case)
 
 
-def make_cases() -> dict[str, bytes]:
+def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
     from kvstore.protocol.encoder import pack_command
 
     def batch(make) -> bytes:
-        return b"".join(pack_command(*make(i)) for i in range(BATCH))
+        return b"".join(pack_command(*make(i)) for i in range(batch_size))
 
     return {
         "get-miss": batch(lambda i: ("GET", b"key:%012d" % i)),
@@ -84,7 +85,7 @@ def make_client():
     return client
 
 
-def time_case(client, data: bytes, rounds: int = 5, n: int = 20_000) -> float:
+def time_case(client, data: bytes, batch_size: int, rounds: int = 5, n: int = 20_000) -> float:
     """Best ns per command over `rounds` runs of n batches."""
     feed = client.data_received
     best = float("inf")
@@ -92,26 +93,27 @@ def time_case(client, data: bytes, rounds: int = 5, n: int = 20_000) -> float:
         start = time.perf_counter()
         for _ in range(n):
             feed(data)
-        best = min(best, (time.perf_counter() - start) / n / BATCH * 1e9)
+        best = min(best, (time.perf_counter() - start) / n / batch_size * 1e9)
     return best
 
 
-def run_loop(case: str, n: int) -> None:
+def run_loop(case: str, n: int, batch_size: int) -> None:
     """The body that runs under callgrind: warm up, then n batches inside exec()."""
     client = make_client()
-    data = make_cases()[case]
+    data = make_cases(batch_size)[case]
     feed = client.data_received
     for _ in range(200):
         feed(data)
     exec("for _ in range(n): feed(data)", {"feed": feed, "data": data, "n": n})
 
 
-def callgrind_instructions(case: str, n: int) -> int:
+def callgrind_instructions(case: str, n: int, batch_size: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", "--collect-atstart=no",
              "--toggle-collect=builtin_exec", f"--callgrind-out-file={tmp}/cg.out",
-             os.path.realpath(sys.executable), __file__, "--loop", case, str(n)],
+             os.path.realpath(sys.executable), __file__, "--loop", case, str(n),
+             "--batch", str(batch_size)],
             capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
             check=True).stderr
     m = re.search(r"Collected : (\d+)", out)
@@ -124,23 +126,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--callgrind", action="store_true", help="instructions per command")
     ap.add_argument("--cases", default="get-miss,get-hit,set,incr,lpush,hset,zadd")
+    ap.add_argument("--batch", type=int, default=BATCH, help="commands per read")
     ap.add_argument("--loop", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.loop:
-        run_loop(args.loop[0], int(args.loop[1]))
+        run_loop(args.loop[0], int(args.loop[1]), args.batch)
         return
     cases = args.cases.split(",")
     if args.callgrind:
         print(f"{'case':10} {'instructions/command':>22}")
         for case in cases:
-            low, high = callgrind_instructions(case, 1000), callgrind_instructions(case, 3000)
-            print(f"{case:10} {(high - low) / 2000 / BATCH:22,.0f}", flush=True)
+            low = callgrind_instructions(case, 1000, args.batch)
+            high = callgrind_instructions(case, 3000, args.batch)
+            print(f"{case:10} {(high - low) / 2000 / args.batch:22,.0f}", flush=True)
         return
     client = make_client()
-    all_cases = make_cases()
+    all_cases = make_cases(args.batch)
     print(f"{'case':10} {'ns/command':>12}")
     for case in cases:
-        print(f"{case:10} {time_case(client, all_cases[case]):12,.0f}", flush=True)
+        print(f"{case:10} {time_case(client, all_cases[case], args.batch):12,.0f}", flush=True)
 
 
 if __name__ == "__main__":
