@@ -86,9 +86,9 @@ def attach(server) -> Persistence:
         # pay a call for nothing. First in the list: blocking.py's hook must run after it.
         hooks = server.write_hooks
         if p.writer is not None and feed not in hooks:
-            hooks.insert(0, feed)
+            server.add_write_hook(feed, first=True)
         elif p.writer is None and feed in hooks:
-            hooks.remove(feed)
+            server.remove_write_hook(feed)
 
     def set_appendonly(on: bool) -> None:
         _set_appendonly(p, on)

@@ -92,12 +92,11 @@ class KeyWatch:
     def update_hook(self) -> None:
         """Keep `on_write` in `server.write_hooks` only while it has work to do."""
         want = bool(self.blocked_count or self.watching_count)
-        hooks = self.server.write_hooks
         if want and not self._hooked:
-            hooks.append(self.on_write)  # last, so the write is logged before a served pop
+            self.server.add_write_hook(self.on_write)  # last: the write is logged before a pop
             self._hooked = True
         elif not want and self._hooked:
-            hooks.remove(self.on_write)
+            self.server.remove_write_hook(self.on_write)
             self._hooked = False
 
     def on_write(self, ctx, argv: list[bytes]) -> None:
@@ -220,7 +219,7 @@ class KeyWatch:
             if reply is None:  # cannot happen for a ready key of the right type; be safe
                 return
             # The pop is logged before its reply is queued, so the reply waits for it (group.py).
-            if ks.dirty != dirty and self.server.write_hooks:
+            if ks.dirty != dirty and self.server.propagate is not None:
                 self.server.propagate(ctx, w.argv)
             self.finish(w, reply)
 

@@ -306,7 +306,7 @@ class Client(asyncio.Protocol):
                     now = ks.clock()
                     if dt > server.slowlog_ns:
                         server.slowlog_add(self, argv, dt)
-                if ks.dirty != dirty and cmd.flags & WRITE and server.write_hooks:
+                if ks.dirty != dirty and cmd.flags & WRITE and server.propagate is not None:
                     server.propagate(ctx, argv)
             if closing or (authenticated and parser.error is None):
                 break

@@ -143,7 +143,10 @@ class Server:
         self.slowlog_next_id = 0
         self.slowlog_ns = 0
         self.monitors: list[Client] = []
-        self.write_hooks: list[Callable] = []   # (ctx, argv) after a write that changed data
+        # (ctx, argv) after a write that changed data: the AOF feed, then WATCH/blocking.
+        # Changed only through add/remove_write_hook, which keep `propagate` their fan-out.
+        self.write_hooks: list[Callable] = []
+        self.propagate: Callable | None = None
         self.on_shutdown: list[Callable[[], Any]] = []
         # kvstore.persistence.Persistence once serve() has attached it (AOF, snapshots).
         self.persistence: Any = None
@@ -250,9 +253,28 @@ class Server:
         client.monitor = False
         self.gate = self.gate_wanted()
 
-    def propagate(self, ctx, argv: list[bytes]) -> None:
-        for hook in self.write_hooks:
-            hook(ctx, argv)
+    def add_write_hook(self, hook: Callable, first: bool = False) -> None:
+        self.write_hooks.insert(0 if first else len(self.write_hooks), hook)
+        self._set_propagate()
+
+    def remove_write_hook(self, hook: Callable) -> None:
+        self.write_hooks.remove(hook)
+        self._set_propagate()
+
+    def _set_propagate(self) -> None:
+        """`propagate(ctx, argv)`: None with no hook (the command loop then skips it), the hook
+        itself when there is one (a call less per write: the AOF feed alone is the common
+        case), else a fan-out in order."""
+        hooks = tuple(self.write_hooks)
+        if len(hooks) < 2:
+            self.propagate = hooks[0] if hooks else None
+            return
+
+        def fan_out(ctx, argv: list[bytes]) -> None:
+            for hook in hooks:
+                hook(ctx, argv)
+
+        self.propagate = fan_out
 
     def count_error(self, text: str, cmd) -> None:
         prefix = text.split(" ", 1)[0]

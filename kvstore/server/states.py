@@ -172,14 +172,14 @@ def run_exec(client):
                 reply = Error(str(exc))
             cmd.calls += 1
             append(reply)
-            if ks.dirty != dirty and cmd.flags & WRITE and server.write_hooks:
+            if ks.dirty != dirty and cmd.flags & WRITE and server.propagate is not None:
                 if not propagated:
                     propagated = True
                     effects, ctx.effects = ctx.effects, None
                     server.propagate(ctx, [b"MULTI"])
                     ctx.effects = effects
                 server.propagate(ctx, argv)
-        if propagated:
+        if propagated and server.propagate is not None:  # (CONFIG SET appendonly no inside)
             ctx.effects = None
             server.propagate(ctx, [b"EXEC"])
     finally:
