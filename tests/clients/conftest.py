@@ -19,6 +19,19 @@ from tests.server.conftest import ROOT, Proc, server, start  # noqa: F401 - `ser
 from tests.server.helpers import Conn
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test parametrised over servers and transports runs memory:// once, with the kvstore
+    server: its twin with redis-server is deselected rather than reported as a skip."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        is_memory = "memory" in (params.get("client"), params.get("env"))
+        (drop if is_memory and params.get("server") == "redis" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def supports(port: int, *probe: str) -> bool:
     """False if the server answers `probe` with "unknown command"."""
     c = Conn(port)

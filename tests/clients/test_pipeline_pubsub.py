@@ -21,8 +21,6 @@ from tests.clients.conftest import need
 def client(request, server):
     """Our sync client over each server's socket, and over memory:// (once)."""
     if request.param == "memory":
-        if server.kind == "redis":
-            pytest.skip("memory:// runs once, with the kvstore parametrisation")
         c = Client.from_url("memory://")
     else:
         c = Client(port=server.port)

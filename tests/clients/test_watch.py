@@ -62,8 +62,6 @@ class Env:
 def env(request, server):
     made: list[Client] = []
     if request.param == "memory":
-        if server.kind == "redis":
-            pytest.skip("memory:// runs once, with the kvstore parametrisation")
         clock = ManualClock()
         store = kvstore.open(clock=clock, active_expire=False)
 
