@@ -113,6 +113,7 @@ def _set_appendonly(p: Persistence, on: bool) -> None:
     if on and p.writer is None:
         p.enable_aof()
     elif not on and p.writer is not None:
+        p.group.drain()  # without a writer nothing may stay held (the client hot path relies on it)
         p.writer.close()
         p.writer = None
 

@@ -203,11 +203,10 @@ class Client(asyncio.Protocol):
     # -- the hot path --------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:  # noqa: C901 - the hot loop, kept flat on purpose
-        if self.state & CLOSING:
-            return
         server = self.server
-        if server.paused_until or self.state & BLOCKED:  # CLIENT PAUSE / blocked: hold it
-            self.hold(data)
+        if self.state & (CLOSING | BLOCKED) or server.paused_until:  # one test when neither
+            if not self.state & CLOSING:
+                self.hold(data)  # CLIENT PAUSE / blocked: hold it
             return
         parser = self.parser
         parser.feed(data)
@@ -322,7 +321,7 @@ class Client(asyncio.Protocol):
             # Effects reach the AOF before the replies leave: with an AOF open, replies wait
             # for the iteration's one write (and fsync under always), shared by every client.
             # A batch that cannot wait (closing, protocol error) drains what is held first.
-            if p is None or p.writer is None and not p.group.pending():
+            if p is None or p.writer is None:  # (no AOF: nothing is ever held, see group.py)
                 transport.write(out)
             elif error is not None or self.state & CLOSING or not p.group.defer(transport, out):
                 p.flush_batch()
