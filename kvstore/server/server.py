@@ -369,6 +369,15 @@ class Server:
         cfg = self.config
         port = cfg["port"]
         backlog = cfg["tcp-backlog"]
+        # The unix socket first: whoever waits for the TCP port then finds it too.
+        if cfg["unixsocket"]:
+            path = cfg["unixsocket"]
+            if os.path.exists(path):
+                os.unlink(path)
+            srv = await loop.create_unix_server(lambda: Client(self), path, backlog=backlog)
+            if cfg["unixsocketperm"]:
+                os.chmod(path, cfg["unixsocketperm"])
+            self._servers.append(srv)
         if port:
             bound = []
             for addr in cfg["bind"].split():
@@ -390,14 +399,6 @@ class Server:
             if not bound:
                 raise OSError("Failed listening on port %d (tcp), aborting." % port)
             self.ports = sorted({s.sockets[0].getsockname()[1] for s in bound})
-        if cfg["unixsocket"]:
-            path = cfg["unixsocket"]
-            if os.path.exists(path):
-                os.unlink(path)
-            srv = await loop.create_unix_server(lambda: Client(self), path, backlog=backlog)
-            if cfg["unixsocketperm"]:
-                os.chmod(path, cfg["unixsocketperm"])
-            self._servers.append(srv)
 
     async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""
