@@ -1,5 +1,5 @@
 """Server administration commands: COMMAND, INFO, CONFIG, TIME, LASTSAVE, SLOWLOG, MONITOR,
-SHUTDOWN and DEBUG (SLEEP, SET-ACTIVE-EXPIRE).
+SHUTDOWN and DEBUG (SLEEP, SET-ACTIVE-EXPIRE, POPULATE).
 
 COMMAND replies are built from the command table (DESIGN decision 1), so they cannot drift from
 what dispatch does. Server-wide state (config, stats, slowlog) lives on the `Server`, reached as
@@ -16,8 +16,8 @@ from ..errors import SYNTAX, CommandError
 from ..replies import OK, SetReply, Status
 from .args import to_int
 from .table import (
-    ADMIN, COMMANDS, FAST, LOADING, NOSCRIPT, STALE, Command, Context, command, container,
-    lookup,
+    ADMIN, COMMANDS, FAST, LOADING, NOSCRIPT, STALE, WRITE, Command, Context, command,
+    container, lookup,
 )
 
 # -- COMMAND --------------------------------------------------------------------------------------
@@ -403,6 +403,49 @@ def debug_set_active_expire(ctx: Context, argv: list[bytes]):
     return OK
 
 
+# Redis formats populate's keys into a 128-byte buffer, so a key is cut at 127 bytes.
+_POPULATE_KEY_MAX = 127
+_MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+
+
+# WRITE (which Redis's DEBUG lacks) so that the front doors log the created keys to the AOF and
+# count them in dirty; Redis 7.0 neither propagates them nor counts them.
+@command("debug|populate", -2, ADMIN | NOSCRIPT | LOADING | STALE | WRITE, group="server")
+def debug_populate(ctx: Context, argv: list[bytes]):
+    """DEBUG POPULATE count [prefix] [size]
+
+    Complexity: O(count). Reply: OK. Creates string keys <prefix>:<i> = "value:<i>" (zero-padded
+    or cut to `size` bytes when size > 0), leaving existing keys alone.
+    """
+    if not 3 <= len(argv) <= 5:
+        name = argv[1].decode("utf-8", "replace")
+        raise CommandError(f"ERR unknown subcommand or wrong number of arguments for '{name}'. "
+                           "Try DEBUG HELP.")
+    count = to_int(argv[2], _MUST_BE_POSITIVE)
+    size = to_int(argv[4], _MUST_BE_POSITIVE) if len(argv) == 5 else 0
+    if count < 0 or size < 0:
+        raise CommandError(_MUST_BE_POSITIVE)
+    prefix = argv[3].split(b"\0", 1)[0] if len(argv) >= 4 else b"key"  # a C string in Redis
+    db = ctx.db
+    now = ctx.now
+    created = []
+    for i in range(count):
+        key = b"%b:%d" % (prefix, i)
+        if len(key) > _POPULATE_KEY_MAX:
+            key = key[:_POPULATE_KEY_MAX]
+        if db.lookup(key, now) is not None:
+            continue
+        value = b"value:%d" % i
+        if size:
+            value = value[:size].ljust(size, b"\0")
+        db.add(key, value)
+        created.append([b"SET", key, value])
+    if created:
+        ctx.ks.dirty += len(created)
+        ctx.effects = created
+    return OK
+
+
 @command("debug|help", 2, LOADING | STALE, group="server")
 def debug_help(ctx: Context, argv: list[bytes]):
     """DEBUG HELP"""
@@ -410,7 +453,12 @@ def debug_help(ctx: Context, argv: list[bytes]):
              "SET-ACTIVE-EXPIRE <0|1>",
              "    Setting it to 0 disables expiring keys in background when they are not",
              "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-             "    default.", "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals "
-             "allowed.", "HELP", "    Prints this help."]
+             "    default.", "POPULATE <count> [<prefix>] [<size>]",
+             "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+             "    it is used instead of the 'key' prefix. These are not propagated to",
+             "    replicas. Cluster slots are not respected so keys not belonging to the",
+             "    current node can be created in cluster mode.",
+             "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+             "HELP", "    Prints this help."]
     return [Status(x) for x in lines]
 

@@ -1,0 +1,62 @@
+"""MEMORY and DEBUG POPULATE over the wire, on kvstore and on redis-server: `redis-cli --memkeys`
+sees non-zero sizes, RESP3 reply types, and (kvstore) populated keys surviving an AOF restart.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from .conftest import start
+from .helpers import Conn
+
+
+def test_redis_cli_memkeys_reports_sizes(server, c):
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli not installed")
+    assert c("DEBUG", "POPULATE", "20") == b"OK"
+    c("RPUSH", "l", "a", "b", "c")
+    out = subprocess.run([cli, "-p", str(server.port), "--memkeys"], capture_output=True,
+                         text=True, timeout=30).stdout
+    strings = re.search(r"^20 strings with (\d+) bytes", out, re.M)
+    lists = re.search(r"^1 lists with (\d+) bytes", out, re.M)
+    assert strings and lists, out
+    assert int(strings.group(1)) > 0 and int(lists.group(1)) > 0, out
+    c("FLUSHALL")
+
+
+def test_resp3_reply_types(server, c):
+    c("HELLO", "3")
+    c("SET", "k", "v")
+    stats = c("MEMORY", "STATS")
+    assert isinstance(stats, dict) and isinstance(stats[b"db.0"], dict), stats
+    assert isinstance(stats[b"dataset.percentage"], float)
+    assert isinstance(c("MEMORY", "DOCTOR"), (bytes, str))
+    assert c("MEMORY", "USAGE", "nokey") is None
+    assert c("MEMORY", "USAGE", "k") > 0
+    c("HELLO", "2")
+    c("FLUSHALL")
+
+
+def test_populate_survives_aof_restart(tmp_path):
+    first = start("kvstore", tmp_path, "--appendonly", "yes")
+    try:
+        c = Conn(first.port)
+        c("SET", "p:1", "kept")
+        assert c("DEBUG", "POPULATE", "5", "p", "12") == b"OK"
+        c.close()
+    finally:
+        assert first.stop() == 0
+    second = start("kvstore", tmp_path, "--appendonly", "yes")
+    try:
+        c = Conn(second.port)
+        assert c("DBSIZE") == 5
+        assert c("GET", "p:1") == b"kept"
+        assert c("GET", "p:4") == b"value:4" + b"\0" * 5
+        c.close()
+    finally:
+        second.stop()
