@@ -106,6 +106,9 @@ def written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[bytes]
     cmd = fast_lookup(argv)
     if not cmd.flags & WRITE:  # the MULTI and EXEC markers of a propagated transaction
         return []
+    if name == b"debug":  # DEBUG POPULATE names no key: its watched <prefix>:<i> keys, now set
+        prefix = (argv[3].split(b"\0", 1)[0] if len(argv) >= 4 else b"key") + b":"
+        return [(db, [k for k in db.watched if k.startswith(prefix) and k in db.data])]
     return [(db, cmd.keys(argv))]
 
 

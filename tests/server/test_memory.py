@@ -60,3 +60,20 @@ def test_populate_survives_aof_restart(tmp_path):
         c.close()
     finally:
         second.stop()
+
+
+def test_populate_breaks_a_watch_on_a_key_it_creates(server, c):
+    other = Conn(server.port)
+    try:
+        assert c("WATCH", "wp:1", "other") == b"OK"
+        assert other("DEBUG", "POPULATE", "3", "wp") == b"OK"
+        assert c("MULTI") == b"OK"
+        assert c("PING") == b"QUEUED"
+        assert c("EXEC") is None  # wp:1 was created: the transaction is aborted
+        assert c("WATCH", "other") == b"OK"
+        assert other("DEBUG", "POPULATE", "3", "wq") == b"OK"
+        c("MULTI")
+        c("PING")
+        assert c("EXEC") == [b"PONG"]  # no watched key among those created
+    finally:
+        other.close()
