@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..errors import CommandError
 from ..replies import OK
 from .table import (
-    ALLOW_BUSY, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE, Context, KeySpec, command,
+    ALLOW_BUSY, COMMANDS, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE, Context, KeySpec, command,
 )
 
 NESTED = "ERR MULTI calls can not be nested"
@@ -54,11 +54,16 @@ def exec_(ctx: Context, argv: list[bytes]):
     Complexity: the queued commands'.  Reply: array of their replies (errors in place), a null
     array if a watched key changed, EXECABORT if a command was rejected while queueing.
     """
-    if not _in_multi(ctx):
-        raise CommandError(EXEC_WITHOUT)
-    from ..server.states import run_exec
+    try:
+        if not _in_multi(ctx):
+            raise CommandError(EXEC_WITHOUT)
+        from ..server.states import run_exec
 
-    return run_exec(ctx.client)
+        return run_exec(ctx.client)
+    finally:
+        server = ctx.client.server if ctx.client is not None else None
+        if server is not None and server.monitors:  # as Redis: after the commands it ran
+            server.monitor_command(ctx.client, COMMANDS[b"exec"], argv)
 
 
 @command("discard", 1, _FLAGS, group="transactions")

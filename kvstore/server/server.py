@@ -219,8 +219,8 @@ class Server:
             cmd = lookup(argv)
         except CommandError:
             return None  # the normal path replies with the lookup error
-        if self.monitors and not cmd.flags & ADMIN and argv[0].lower() not in (b"auth", b"hello"):
-            self.feed_monitors(client, argv)
+        if self.monitors and cmd.name != "exec":  # EXEC: after the commands it runs (states.py)
+            self.monitor_command(client, cmd, argv)
         if self.memory.atime is not None:
             self.memory.touch(client.ctx.db.id, cmd.keys(argv))
         p = self.persistence
@@ -231,6 +231,11 @@ class Server:
             if not self.memory.make_room():
                 return OOM_TEXT
         return None
+
+    def monitor_command(self, client: Client, cmd, argv: list[bytes]) -> None:
+        """Show a command to MONITOR clients, unless Redis hides it (admin, AUTH, HELLO)."""
+        if not cmd.flags & ADMIN and argv[0].lower() not in (b"auth", b"hello"):
+            self.feed_monitors(client, argv)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         now = time.time()

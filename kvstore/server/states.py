@@ -172,6 +172,8 @@ def run_exec(client):
                 reply = Error(str(exc))
             cmd.calls += 1
             append(reply)
+            if server.monitors:
+                server.monitor_command(client, cmd, argv)
             if ks.dirty != dirty and cmd.flags & WRITE and server.propagate is not None:
                 if not propagated:
                     propagated = True

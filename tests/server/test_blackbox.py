@@ -406,6 +406,24 @@ def test_monitor_feed_format(server):
                         line), line
 
 
+def test_monitor_shows_what_exec_runs_then_exec(server):
+    mon = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    c = Conn(server.port)
+    c("MULTI")
+    c("SET", "mk", "1")
+    c("INCR", "mk")
+    assert c("exec") == [b"OK", 2]
+    c("GET", "mk")
+    out = b""
+    deadline = time.monotonic() + 5
+    while out.count(b"\r\n") < 5 and time.monotonic() < deadline:
+        out += mon.read_raw(until=b"\r\n", timeout=1)
+    assert re.findall(r'\] "(\w+)"', out.decode()) == ["MULTI", "SET", "INCR", "exec", "GET"]
+    mon.close()
+    c.close()
+
+
 def test_debug_commands(conn):
     assert conn("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"OK"
     assert conn("DEBUG", "SET-ACTIVE-EXPIRE", "1") == b"OK"
