@@ -418,21 +418,26 @@ class Client(asyncio.Protocol):
         return self.info_line()
 
     def flags_text(self) -> str:
+        """CLIENT LIST flags, in Redis's order (networking.c `getClientInfoString`)."""
         flags = ""
         if self.monitor:
             flags += "O"
-        if self.state & CLOSING:
-            flags += "A"
-        if self.no_evict:
-            flags += "e"
-        if self.no_touch:
-            flags += "T"
+        if self.subs or self.psubs:
+            flags += "P"
         if self.state & MULTI:
             flags += "x"
         if self.state & BLOCKED:
             flags += "b"
-        if self.subs or self.psubs:
-            flags += "P"
+        if self.dirty_cas:
+            flags += "d"
+        if self.state & CLOSING:
+            flags += "A"
+        if self.unix:
+            flags += "U"
+        if self.no_evict:
+            flags += "e"
+        if self.no_touch:
+            flags += "T"
         return flags or "N"
 
     def info_line(self) -> str:

@@ -497,3 +497,18 @@ def test_aof_write_error_refuses_queued_writes(tmp_path, monkeypatch):
         monkeypatch.undo()
         other.send(Conn.encode("SHUTDOWN"))
         thread.join(10)
+
+
+def test_client_list_flags_in_redis_order(server, c):
+    other = Conn(server.port)
+    try:
+        c("CLIENT", "SETNAME", "flagged")
+        c("CLIENT", "NO-EVICT", "ON")
+        c("WATCH", "fk")
+        c("MULTI")
+        other("SET", "fk", "1")  # the watched key changes: the `d` (dirty CAS) flag
+        line = next(l for l in other("CLIENT", "LIST").decode().split("\n") if "name=flagged" in l)
+        assert " flags=xde " in line, line
+        c("DISCARD")
+    finally:
+        other.close()
