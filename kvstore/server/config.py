@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -35,20 +36,18 @@ class ConfigError(ValueError):
 
 # -- value parsers ------------------------------------------------------------------------------
 
+_MEMORY = re.compile(r"([0-9]*)([A-Za-z]*)")
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000 ** 2, "mb": 1024 ** 2,
           "g": 1000 ** 3, "gb": 1024 ** 3}
 
 
 def parse_memory(text: str) -> int:
-    """Redis's memtoull: '100', '1k' (1000), '1kb' (1024), '1gb', case-insensitive."""
-    t = text.strip().lower()
-    i = len(t)
-    while i and t[i - 1].isalpha():
-        i -= 1
-    digits, unit = t[:i], t[i:]
-    if not digits.isdigit() or unit not in _UNITS:
+    """Redis's memtoull: '100', '1k' (1000), '1kb' (1024), '1gb', case-insensitive; ASCII
+    digits only, no spaces, and no digits at all reads as 0 ('' and 'kb' are 0, as in Redis)."""
+    m = _MEMORY.fullmatch(text)
+    if m is None or m.group(2).lower() not in _UNITS:
         raise ConfigError("argument must be a memory value")
-    return int(digits) * _UNITS[unit]
+    return int(m.group(1) or 0) * _UNITS[m.group(2).lower()]
 
 
 def _parse_int(text: str) -> int:
@@ -88,7 +87,7 @@ class Option:
         kind = self.kind
         if kind == "int" or kind == "memory":
             if kind == "memory":
-                t = text.strip()
+                t = text  # no strip: Redis refuses " 10" for a memory value
                 value = -parse_memory(t[1:]) if t[:1] == "-" and self.lo < 0 else parse_memory(t)
             else:
                 value = _parse_int(text)

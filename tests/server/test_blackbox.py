@@ -291,6 +291,7 @@ def test_config_get_set_errors(conn):
     cases = {
         ("port", "abc"): "argument couldn't be parsed into an integer",
         ("maxmemory", "1x"): "argument must be a memory value",
+        ("maxmemory", " 10"): "argument must be a memory value",
         ("appendonly", "maybe"): "argument must be 'yes' or 'no'",
         ("timeout", "-1"): "argument must be between 0 and 2147483647 inclusive",
         ("daemonize", "yes"): "can't set immutable config",

@@ -204,7 +204,8 @@ def test_parse_memory_units():
     assert parse_memory("100") == 100
     assert parse_memory("1k") == 1000 and parse_memory("1kb") == 1024
     assert parse_memory("2GB") == 2 * 1024 ** 3 and parse_memory("1m") == 1000 ** 2
-    for bad in ("1x", "", "-1", "1.5mb"):
+    assert parse_memory("") == 0 and parse_memory("kb") == 0  # memtoull reads no digits as 0
+    for bad in ("1x", "-1", "1.5mb", " 10", "10 ", "\u0661"):  # (an Arabic-Indic 1)
         with pytest.raises(ConfigError):
             parse_memory(bad)
 
