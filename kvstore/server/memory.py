@@ -36,6 +36,7 @@ MEMORY_SAMPLE_MS = 1
 EVICT_BATCH = 16          # keys evicted between two memory readings
 EVICT_MAX_PER_CALL = 10000  # bounds the latency of one command, like Redis's tenacity
 LFU_INIT_VAL = 5
+OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
 
 
 class _MallInfo2(ctypes.Structure):

@@ -31,7 +31,7 @@ from collections import deque
 from typing import Any, Callable
 
 from .. import __version__
-from ..commands.table import ADMIN, COMMANDS, DENYOOM, WRITE, lookup
+from ..commands.table import ADMIN, COMMANDS, lookup
 from ..engine import Keyspace
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError
@@ -40,12 +40,12 @@ from .client import CLOSING, Client
 from .blocking import KeyWatch
 from .config import Config
 from .pubsub import Notifier, PubSub
+from .states import refusal
 
 REDIS_VERSION = "7.2.4"          # what HELLO and INFO report, so clients enable their features
 CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
 SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
-OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
 
 _LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
 _LEVEL_CHARS = ".-*#"
@@ -223,14 +223,7 @@ class Server:
             self.monitor_command(client, cmd, argv)
         if self.memory.atime is not None:
             self.memory.touch(client.ctx.db.id, cmd.keys(argv))
-        p = self.persistence
-        if p is not None and p.write_error is not None and (
-                cmd.flags & WRITE or cmd.name == "ping"):
-            return p.misconf_text()  # Redis refuses writes (and PING) while the AOF fails
-        if self.memory.maxmemory > 0 and cmd.flags & DENYOOM:
-            if not self.memory.make_room():
-                return OOM_TEXT
-        return None
+        return refusal(client, cmd, argv[0].lower())  # OOM, then MISCONF, as processCommand
 
     def monitor_command(self, client: Client, cmd, argv: list[bytes]) -> None:
         """Show a command to MONITOR clients, unless Redis hides it (admin, AUTH, HELLO)."""

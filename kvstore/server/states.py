@@ -30,7 +30,7 @@ from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
 from .blocking import unwatch
 from .client import BLOCKED, MULTI, SUBSCRIBED, _error_line
-from .server import OOM_TEXT
+from .memory import OOM_TEXT
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 _QUEUED = b"+QUEUED\r\n"
