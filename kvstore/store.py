@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from . import commands
 from .commands import watching
+from .hooks import fan_out
 from .commands.table import WRITE, Context, fast_lookup
 from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
@@ -223,16 +224,7 @@ class Store(FastPaths):
         self._set_after_write()
 
     def _set_after_write(self) -> None:
-        hooks = tuple(self._write_hooks)
-        if len(hooks) < 2:
-            self._after_write = hooks[0] if hooks else None
-            return
-
-        def after_write(argv: list[bytes], effects: list[list[bytes]] | None = None) -> None:
-            for hook in hooks:
-                hook(argv, effects)
-
-        self._after_write = after_write
+        self._after_write = fan_out(self._write_hooks)
 
     # -- WATCH for the store's connections (clients.memory), lock held -----------------------
 

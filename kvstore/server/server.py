@@ -31,12 +31,13 @@ from collections import deque
 from typing import Any, Callable
 
 from .. import __version__
+from ..hooks import fan_out
 from ..commands.table import ADMIN, COMMANDS, lookup
 from ..engine import Keyspace
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError
 from . import memory
-from .client import CLOSING, Client
+from .client import CLOSING, MULTI, Client
 from .blocking import KeyWatch
 from .config import Config
 from .pubsub import Notifier, PubSub
@@ -223,6 +224,8 @@ class Server:
             self.monitor_command(client, cmd, argv)
         if self.memory.atime is not None:
             self.memory.touch(client.ctx.db.id, cmd.keys(argv))
+        if client.state & MULTI:
+            return None  # states.special already judged it (EXEC by what it would run)
         return refusal(client, cmd, argv[0].lower())  # OOM, then MISCONF, as processCommand
 
     def monitor_command(self, client: Client, cmd, argv: list[bytes]) -> None:
@@ -260,19 +263,7 @@ class Server:
         self._set_propagate()
 
     def _set_propagate(self) -> None:
-        """`propagate(ctx, argv)`: None with no hook (the command loop then skips it), the hook
-        itself when there is one (a call less per write: the AOF feed alone is the common
-        case), else a fan-out in order."""
-        hooks = tuple(self.write_hooks)
-        if len(hooks) < 2:
-            self.propagate = hooks[0] if hooks else None
-            return
-
-        def fan_out(ctx, argv: list[bytes]) -> None:
-            for hook in hooks:
-                hook(ctx, argv)
-
-        self.propagate = fan_out
+        self.propagate = fan_out(self.write_hooks)  # None without hooks: the loop skips it
 
     def count_error(self, text: str, cmd) -> None:
         prefix = text.split(" ", 1)[0]
