@@ -15,8 +15,6 @@ process's. Fields Redis has and we lack (replication backlog, Lua caches) are re
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import sys
 from itertools import islice
@@ -162,22 +160,13 @@ def memory_malloc_stats(ctx: Context, argv: list[bytes]):
     return _text(ctx, "Stats not supported for the current allocator")  # Redis without jemalloc
 
 
-def _load_malloc_trim():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-_MALLOC_TRIM = _load_malloc_trim()
-
-
 @command("memory|purge", 2, group="server")
 def memory_purge(ctx: Context, argv: list[bytes]):
     """MEMORY PURGE"""
+    from ..server.memory import release_free_memory
+
     gc.collect()
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)  # give free heap pages back to the OS, as jemalloc's purge does
+    release_free_memory()
     return OK
 
 

@@ -45,17 +45,24 @@ class _MallInfo2(ctypes.Structure):
         "fordblks", "keepcost")]
 
 
-def _load_mallinfo():
+def _libc_function(name: str):
+    """glibc's `name`, or None where it is missing (another libc, an older glibc)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        fn = libc.mallinfo2
-        fn.restype = _MallInfo2
-        return fn
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
     except (OSError, AttributeError):
         return None
 
 
-_MALLINFO = _load_mallinfo()
+_MALLINFO = _libc_function("mallinfo2")
+if _MALLINFO is not None:
+    _MALLINFO.restype = _MallInfo2
+_MALLOC_TRIM = _libc_function("malloc_trim")
+
+
+def release_free_memory() -> None:
+    """Give free heap pages back to the OS (MEMORY PURGE; jemalloc's purge in Redis)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def allocated_bytes() -> int:
