@@ -77,7 +77,7 @@ class Persistence:
         self.saves = self.rewrites = 0
         self.dirty_at_bgsave = 0
         self._lock_fd = -1
-        self.group: Any = None  # group.GroupCommit, installed by the server (always policy)
+        self.group: Any = None  # group.GroupCommit, installed by the server
         self.on_state_change: Callable[[], None] = lambda: None
 
     # -- paths ---------------------------------------------------------------------------------
@@ -203,15 +203,6 @@ class Persistence:
             self.log("AOF write error looks solved. Redis can write again.")
             self.on_state_change()
         return ok
-
-    def flush_batch(self) -> None:
-        """The server's hook, right before a batch's replies are written. Under `always` a
-        write that fails cannot be acknowledged nor undone: exit, as Redis does."""
-        w = self.writer
-        if self.group is not None and self.group.pending():
-            self.group.drain()  # replies held for an fsync must leave first, in order
-        elif w is not None and w.buf and not self.flush() and w.policy == "always":
-            self.fatal_write_error()
 
     def fatal_write_error(self) -> None:
         self.log("Error: can't recover from AOF write error when the AOF fsync policy is "

@@ -1,9 +1,10 @@
 """Attach persistence to a `kvstore.server.Server` (called from `Server.serve` before listening).
 
 What it installs, all through hooks the server already has or that were added for this:
-* `server.persistence` (the client hot path calls `flush_batch()` right before writing a batch's
-  replies), `server.write_hooks` (feeds each write's effects), `server.on_shutdown` (SAVE if save
-  points are configured or SHUTDOWN SAVE, then flush + fsync + unlock);
+* `server.persistence`, `server.write_hooks` (feeds each write's effects), the outbox's
+  `commit` (while an AOF is open, each loop iteration's replies leave only after its effects are
+  written, group.py), `server.on_shutdown` (SAVE if save points are configured or SHUTDOWN SAVE,
+  then flush + fsync + unlock);
 * a loop timer every CRON_MS for `Persistence.cron` (buffered expiry DELs, write-error retry,
   save rules, automatic rewrite), and config listeners for appendfsync / appendonly / save.
 
@@ -73,7 +74,7 @@ def attach(server) -> Persistence:
         server.lastsave = p.lastsave
 
     def shutdown() -> None:
-        p.group.drain()  # replies held for the group fsync
+        server.outbox.drain()  # replies held for the AOF
         flags = server.shutdown_flags
         if "save" in flags or (cfg["save"] and "nosave" not in flags):
             log.notice("Saving the final snapshot before exiting.")
@@ -82,20 +83,26 @@ def attach(server) -> Persistence:
         log.notice("DB saved on disk" if p.saves else "Persistence closed.")
 
     def sync_feed() -> None:
-        # `feed` is installed only while an AOF is open: with appendonly no, every write would
-        # pay a call for nothing. First in the list: blocking.py's hook must run after it.
+        # `feed` and the group commit are installed only while an AOF is open: with appendonly
+        # no, every write would pay a call for nothing. First in the list: blocking.py's hook
+        # must run after it.
         hooks = server.write_hooks
+        outbox = server.outbox
         if p.writer is not None and feed not in hooks:
             server.add_write_hook(feed, first=True)
+            outbox.commit, outbox.drain_held = p.group.commit, p.group.drain
         elif p.writer is None and feed in hooks:
             server.remove_write_hook(feed)
+            outbox.commit = outbox.drain_held = None
 
     def set_appendonly(on: bool) -> None:
+        if not on and p.writer is not None:
+            server.outbox.drain()  # nothing may stay held once the AOF is gone
         _set_appendonly(p, on)
         sync_feed()
 
     p.on_state_change = state_changed
-    p.group = GroupCommit(p, loop)
+    p.group = GroupCommit(p, loop, server.outbox.send)
     sync_feed()
     server.on_shutdown.append(shutdown)
     cfg.on_change("appendfsync", lambda v: p.writer and p.writer.set_policy(v))
@@ -113,7 +120,6 @@ def _set_appendonly(p: Persistence, on: bool) -> None:
     if on and p.writer is None:
         p.enable_aof()
     elif not on and p.writer is not None:
-        p.group.drain()  # without a writer nothing may stay held (the client hot path relies on it)
         p.writer.close()
         p.writer = None
 

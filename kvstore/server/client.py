@@ -1,7 +1,8 @@
 """One client connection: its state and its `asyncio.Protocol`, which is the server's hot path.
 
 `data_received` feeds the parser, runs every complete command with no await between them, encodes
-each reply into one list and writes the batch with ONE `transport.write` (DESIGN decisions 2, 4).
+each reply into one list and queues the batch as one bytes object; the server's outbox writes it
+with ONE `transport.write` at the end of the loop iteration (DESIGN decisions 2, 4; outbox.py).
 A command error becomes `-ERR ...` and the connection stays; a protocol error is replied after
 the good commands before it, then the connection closes (Redis `networking.c`).
 
@@ -14,7 +15,7 @@ operations per command.
 Flow control: the transport's high-water mark makes asyncio call `pause_writing`; we then stop
 reading from that client, so a client that pipelines without reading its replies cannot make the
 server buffer them without bound. Output-buffer limits per client class (hard, soft + seconds)
-are enforced after each batch and by the server's cron.
+are enforced where the outbox writes and by the server's cron.
 """
 
 from __future__ import annotations
@@ -315,22 +316,25 @@ class Client(asyncio.Protocol):
             del parts[mark:]
             self.state &= ~DROP_LAST
         transport = self.transport
-        p = server.persistence
-        if parts and transport is not None:
-            out = b"".join(parts) if len(parts) > 1 else parts[0]
-            server.stats.net_output += len(out)
-            # Effects reach the AOF before the replies leave: with an AOF open, replies wait
-            # for the iteration's one write (and fsync under always), shared by every client.
-            # A batch that cannot wait (closing, protocol error) drains what is held first.
-            if p is None or p.writer is None:  # (no AOF: nothing is ever held, see group.py)
-                transport.write(out)
-            elif error is not None or self.state & CLOSING or not p.group.defer(transport, out):
-                p.flush_batch()
-                transport.write(out)
-        elif p is not None and (error is not None or p.writer is not None and p.writer.buf):
-            p.flush_batch()  # writes with no reply to carry them (CLIENT REPLY OFF, ...)
         if transport is None:
             return
+        # Replies leave at the end of the loop iteration, after the AOF write that logs their
+        # effects (outbox.py). A batch that cannot wait (closing, protocol error) drains the
+        # queue first, so its connection's earlier replies still go before it.
+        if parts:
+            out = b"".join(parts) if len(parts) > 1 else parts[0]
+            server.stats.net_output += len(out)
+            if error is None and not self.state & CLOSING:
+                server.outbox.put(self, out)
+            else:
+                server.outbox.drain()
+                transport.write(out)
+        elif error is not None:
+            server.outbox.drain()
+        else:
+            p = server.persistence
+            if p is not None and p.writer is not None and p.writer.buf:
+                server.outbox.schedule()  # writes with no reply to carry them (CLIENT REPLY OFF)
         if error is not None:
             server.stats.protocol_errors += 1
             server.log.verbose("Protocol error (%s) from client: %s", error, self.describe())
@@ -344,8 +348,6 @@ class Client(asyncio.Protocol):
             server.log.warning("Closing client that reached max query buffer length: %s",
                                self.describe())
             self.close()
-        elif server.obuf_check and transport.get_write_buffer_size():
-            server.check_output_limits(self)
 
     def _special(self, argv: list[bytes], parts: list[bytes], mark: int) -> bool:
         """The slow path for connections with `state` bits or a server-wide gate. `mark` is
@@ -405,8 +407,10 @@ class Client(asyncio.Protocol):
         self.state |= CLOSING
 
     def close(self) -> None:
+        """Close after the replies queued so far have been written."""
         self.state |= CLOSING
         if self.transport is not None:
+            self.server.outbox.drain()
             self.transport.close()
 
     def kill(self) -> None:

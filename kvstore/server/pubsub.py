@@ -160,7 +160,7 @@ class PubSub:
 
 
 def deliver(client, value) -> None:
-    """Write one out-of-band reply to a client now, in its protocol; check its output limits."""
+    """Send one out-of-band reply to a client, in its protocol."""
     transport = client.transport
     if transport is None:
         return
@@ -172,12 +172,7 @@ def deliver(client, value) -> None:
     out = b"".join(parts)
     server = client.server
     server.stats.net_output += len(out)
-    p = server.persistence
-    # While replies or effects are held for the AOF, this one queues behind them (group.py).
-    if p is None or not p.group.defer(transport, out):
-        transport.write(out)
-    if transport.get_write_buffer_size():
-        server.check_output_limits(client)
+    server.outbox.put(client, out)  # behind what is queued, and after the AOF write (outbox.py)
 
 
 class Notifier:

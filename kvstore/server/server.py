@@ -40,6 +40,7 @@ from . import memory
 from .client import CLOSING, MULTI, Client
 from .blocking import KeyWatch
 from .config import Config
+from .outbox import Outbox
 from .pubsub import Notifier, PubSub
 from .states import refusal
 
@@ -151,6 +152,7 @@ class Server:
         self.on_shutdown: list[Callable[[], Any]] = []
         # kvstore.persistence.Persistence once serve() has attached it (AOF, snapshots).
         self.persistence: Any = None
+        self.outbox = Outbox(self)
         self.gate = False
         self.obuf_check = False
         self.paused_until = 0.0
@@ -240,7 +242,7 @@ class Server:
                 + " ".join(_repr_arg(a) for a in argv) + "\r\n").encode()
         for mon in self.monitors:
             if mon.transport is not None:
-                mon.transport.write(line)
+                self.outbox.put(mon, line)
 
     def add_monitor(self, client: Client) -> None:
         if client not in self.monitors:
@@ -355,6 +357,7 @@ class Server:
     async def start(self) -> None:
         """Open the listeners (raises OSError if a mandatory address cannot be bound)."""
         loop = asyncio.get_running_loop()
+        self.outbox.call_soon = loop.call_soon
         cfg = self.config
         port = cfg["port"]
         backlog = cfg["tcp-backlog"]
@@ -394,6 +397,7 @@ class Server:
         self._stop = shutdown_event or asyncio.Event()
         log = self.log
         log.notice("Server initialized")
+        self.outbox.call_soon = asyncio.get_running_loop().call_soon
         if self.config["appendonly"] or self.config["dir"] != "." or \
                 self.config.text("save") != "3600 1 300 100 60 10000":
             from ..persistence.server_hook import attach
@@ -418,6 +422,7 @@ class Server:
             srv.close()
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        self.outbox.drain()  # the replies of the last loop iteration
         code = 0
         for hook in self.on_shutdown:
             try:
