@@ -36,7 +36,7 @@ from ..engine.picker import random_distinct, random_member, random_repeats
 from ..engine.values import Hash
 from ..replies import OK
 from .args import to_int
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
+from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
 
 KEY1 = KeySpec(1, 1, 1)
 
@@ -120,7 +120,8 @@ def hset(ctx: Context, argv: list[bytes]):
         if not h.big:
             h.grew(ctx.ks.limits, *argv[2:])
     ctx.ks.dirty += (n - 2) >> 1
-    ctx.notify("h", "hset", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("h", "hset", key)
     return int(added)
 
 
@@ -150,7 +151,8 @@ def hsetnx(ctx: Context, argv: list[bytes]):
         h = _hash_for_write(ctx, key)
     _set_one(ctx, h, field, argv[3])
     ctx.ks.dirty += 1
-    ctx.notify("h", "hset", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("h", "hset", key)
     return 1
 
 

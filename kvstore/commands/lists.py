@@ -31,7 +31,7 @@ from ..errors import INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError, wron
 from ..engine.values import List
 from ..replies import NULL_ARRAY, OK
 from .args import to_int
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
+from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
 
 KEY1 = KeySpec(1, 1, 1)
 KEY1_2 = KeySpec(1, 2, 1)
@@ -138,7 +138,8 @@ def pop_elements(ctx: Context, key: bytes, lst: List, where: int, count: int) ->
         pop = lst.popleft if where == LEFT else lst.pop
         out = [pop() for _ in repeat(None, count)]
     ctx.ks.dirty += count
-    ctx.notify("l", _POP_EVENTS[where], key)
+    if ctx.notify is not no_notify:
+        ctx.notify("l", _POP_EVENTS[where], key)
     _emptied(ctx, key, lst)
     return out
 
@@ -224,7 +225,8 @@ def lpush(ctx: Context, argv: list[bytes]):
         # extendleft pushes one at a time, so LPUSH k a b c leaves c b a, as in Redis.
         lst.extendleft(islice(argv, 2, None))
     ctx.ks.dirty += len(argv) - 2
-    ctx.notify("l", "lpush", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("l", "lpush", key)
     return len(lst)
 
 
@@ -245,7 +247,8 @@ def rpush(ctx: Context, argv: list[bytes]):
     else:
         lst.extend(islice(argv, 2, None))
     ctx.ks.dirty += len(argv) - 2
-    ctx.notify("l", "rpush", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("l", "rpush", key)
     return len(lst)
 
 

@@ -27,7 +27,7 @@ from ..numbers import parse_int
 from ..replies import SetReply
 from .args import to_int
 from .hashes import parse_cursor, parse_rand_count, parse_scan_options, scan_reply
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
+from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
 
 KEY1 = KeySpec(1, 1, 1)
 ALL_KEYS = KeySpec(1, -1, 1)
@@ -94,7 +94,8 @@ def sadd(ctx: Context, argv: list[bytes]):
         if not s.big:
             s.grew(ctx.ks.limits, *argv[2:])
     ctx.ks.dirty += added
-    ctx.notify("s", "sadd", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("s", "sadd", key)
     return added
 
 
@@ -196,7 +197,8 @@ def spop(ctx: Context, argv: list[bytes]):
         return None
     member = pop_random(s)
     ctx.ks.dirty += 1
-    ctx.notify("s", "spop", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("s", "spop", key)
     if s:
         ctx.effects = [[b"SREM", key, member]]
     else:
@@ -214,7 +216,8 @@ def _spop_count(ctx: Context, argv: list[bytes]):
     if s is None or count == 0:
         return SetReply()
     size = len(s)
-    ctx.notify("s", "spop", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("s", "spop", key)
     if count >= size:
         popped = members_of(s)  # Redis replies through a fresh set: same order rule
         _removed_key(ctx, key)

@@ -170,7 +170,8 @@ def set_(ctx: Context, argv: list[bytes]):
         if key in db.expires:
             del db.expires[key]
         ctx.ks.dirty += 1
-        ctx.notify("$", "set", key)
+        if ctx.notify is not no_notify:
+            ctx.notify("$", "set", key)
         return OK
     flags, expire_opt, expire_arg = parse_string_options(argv, True)
     return set_generic(ctx, "set", argv[1], argv[2], flags, expire_opt, expire_arg)
@@ -517,7 +518,8 @@ def incr(ctx: Context, argv: list[bytes]):
         value += 1
     db.data[key] = b"%d" % value
     ctx.ks.dirty += 1
-    ctx.notify("$", "incrby", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("$", "incrby", key)
     return value
 
 

@@ -158,6 +158,8 @@ class Context:
 
 
 def no_notify(event_class: str, event: str, key: bytes) -> None:
+    """The default `ctx.notify`. The handlers of the benchmarked writes test
+    `ctx.notify is not no_notify` first: calling it costs about a twentieth of a SET."""
     return None
 
 

@@ -30,7 +30,7 @@ from ..numbers import format_double, parse_float, parse_int
 from ..replies import NULL_ARRAY, ScorePairs
 from .args import to_int
 from .scan import parse_cursor
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
+from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
 
 KEY1 = KeySpec(1, 1, 1)
 NO_KEYS = KeySpec()
@@ -187,7 +187,8 @@ def zadd(ctx: Context, argv: list[bytes]):
         if len(zs) > limits.zset_entries or len(member) > limits.zset_value:
             zs.big = True
     ctx.ks.dirty += 1
-    ctx.notify("z", "zadd", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("z", "zadd", key)
     return 1 if done == ADDED else 0
 
 
@@ -267,7 +268,8 @@ def _zadd_generic(ctx: Context, argv: list[bytes], incr: bool):
                 zs.grew(limits, member)
     if added or updated:
         ctx.ks.dirty += added + updated
-        ctx.notify("z", "zincr" if incr else "zadd", key)
+        if ctx.notify is not no_notify:
+            ctx.notify("z", "zincr" if incr else "zadd", key)
         if incr:
             ctx.effects = [[b"ZADD", key, format_double(score), argv[i + 1]]]
     if incr:
@@ -379,7 +381,8 @@ def zpop(ctx: Context, key: bytes, zs: ZSet, maximum: bool, count: int) -> list:
     emptied. For ZPOPMIN/ZPOPMAX, ZMPOP and the blocking forms. Returns [(member, score)]."""
     pairs = zs.pop(count, maximum)
     ctx.ks.dirty += len(pairs)
-    ctx.notify("z", "zpopmax" if maximum else "zpopmin", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("z", "zpopmax" if maximum else "zpopmin", key)
     if not zs:
         ctx.db.delete(key)
         ctx.notify("g", "del", key)
