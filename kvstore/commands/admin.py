@@ -240,7 +240,8 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
     """CONFIG RESETSTAT"""
     for cmd in COMMANDS.values():
         for c in (cmd, *cmd.subcommands.values()):
-            c.calls = c.usec = c.failed = c.rejected = 0
+            c.calls = c.failed = c.rejected = 0
+            c.seconds = 0.0
     if ctx.client is not None:
         server = ctx.client.server
         from ..server.server import Stats

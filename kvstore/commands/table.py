@@ -83,7 +83,7 @@ class Command:
     getkeys: Callable[[list[bytes]], list[bytes]] | None = None
     # Stats for INFO commandstats.
     calls: int = 0
-    usec: int = 0
+    seconds: float = 0.0
     failed: int = 0
     rejected: int = 0
 

@@ -187,8 +187,8 @@ def _commandstats(ctx, server) -> list:
     for cmd in COMMANDS.values():
         for c in (cmd, *cmd.subcommands.values()):
             if c.calls or c.failed or c.rejected:
-                usec = int(c.usec // 1000)  # the server accumulates nanoseconds
-                per = c.usec / 1000 / c.calls if c.calls else 0.0
+                usec = int(c.seconds * 1e6)
+                per = c.seconds * 1e6 / c.calls if c.calls else 0.0
                 out.append((f"cmdstat_{c.name}", f"calls={c.calls},usec={usec},"
                             f"usec_per_call={per:.2f},rejected_calls={c.rejected},"
                             f"failed_calls={c.failed}"))

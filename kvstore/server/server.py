@@ -143,7 +143,7 @@ class Server:
         self.lastsave = int(time.time())
         self.slowlog: deque = deque(maxlen=max(cfg["slowlog-max-len"], 0) or None)
         self.slowlog_next_id = 0
-        self.slowlog_ns = 0
+        self.slowlog_s = 0.0
         self.monitors: list[Client] = []
         # (ctx, argv) after a write that changed data: the AOF feed, then WATCH/blocking.
         # Changed only through add/remove_write_hook, which keep `propagate` their fan-out.
@@ -184,8 +184,9 @@ class Server:
     def _apply_config(self) -> None:
         cfg = self.config
         slower = cfg["slowlog-log-slower-than"]
-        self.slowlog_ns = float("inf") if slower < 0 else slower * 1000 - 1
-        self.slow_ns = min(self.slowlog_ns, 1_000_000)
+        # Redis logs a command of at least `slower` us; durations are float seconds.
+        self.slowlog_s = float("inf") if slower < 0 else (slower - 0.5) / 1e6
+        self.slow_s = min(self.slowlog_s, 0.001)
         self.qbuf_limit = cfg["client-query-buffer-limit"]
         maxlen = cfg["slowlog-max-len"]
         if self.slowlog.maxlen != maxlen:
@@ -275,7 +276,7 @@ class Server:
         if cmd is not None:
             cmd.rejected += 1
 
-    def slowlog_add(self, client: Client, argv: list[bytes], ns: int) -> None:
+    def slowlog_add(self, client: Client, argv: list[bytes], seconds: float) -> None:
         name = argv[0].lower()
         cmd = COMMANDS.get(name)
         if cmd is not None and name in (b"exec", b"auth", b"hello"):  # Redis: SKIP_SLOWLOG
@@ -288,7 +289,7 @@ class Server:
                 a = a[:SLOWLOG_ARG_LEN_MAX] + b"... (%d more bytes)" % (
                     len(a) - SLOWLOG_ARG_LEN_MAX)
             args.append(a)
-        self.slowlog.appendleft([self.slowlog_next_id, int(time.time()), ns // 1000, args,
+        self.slowlog.appendleft([self.slowlog_next_id, int(time.time()), int(seconds * 1e6), args,
                                  client.addr.encode(), client.name])
         self.slowlog_next_id += 1
 
