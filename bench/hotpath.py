@@ -42,6 +42,7 @@ def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
         return b"".join(pack_command(*make(i)) for i in range(batch_size))
 
     return {
+        "ping": batch(lambda i: ("PING",)),
         "get-miss": batch(lambda i: ("GET", b"key:%012d" % i)),
         "get-hit": batch(lambda i: ("GET", b"hit:%012d" % i)),
         "set": batch(lambda i: ("SET", b"key:%012d" % i, b"xxx")),

@@ -574,15 +574,13 @@ class HiredisRequestParser(PythonRequestParser):
         # list only if the reader stood between commands (otherwise it completes or extends a
         # pending command, or breaks its header line, and any of those gives something else).
         reader.feed(b"*0\r\n")
-        commands = []
-        append = commands.append
-        gets = reader.gets
         try:
-            while args := gets():  # stops at [] (ours, or an `*0` of the read), False or a null
-                append(args)
-            # Ours came back, as the empty list, and nothing is left: the reader stood between
-            # commands, and can be reused from here.
-            if args == [] and commands and not reader.has_data():
+            commands = list(iter(reader.gets, False))  # every reply, up to an incomplete one
+            # Ours came back last, as the empty list, and nothing is left: the reader stood
+            # between commands, and can be reused from here. Any other empty or null reply (an
+            # `*0` or `*-1` of the read) sends the read to the pure parser.
+            if commands and commands.pop() == [] and commands and all(commands) \
+                    and not reader.has_data():
                 # A command is a non-empty list of bytes: join() raises TypeError for anything
                 # but bytes in a list (nested arrays, integers, errors, top-level simple strings).
                 _consume(map(_JOIN, commands), 0)

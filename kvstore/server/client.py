@@ -236,7 +236,8 @@ class Client(asyncio.Protocol):
                 break
             # "Now" is read once per batch (a pipeline runs within a millisecond), and again
             # after any command slower than a millisecond, so expiry stays exact to the ms.
-            now = ks.clock()
+            # Only EXEC (its own reading per command) and those two places set ctx.now.
+            ctx.now = ks.clock()
             t0 = clock()
             for argv in batch:
                 if self.state or server.gate:
@@ -272,7 +273,6 @@ class Client(asyncio.Protocol):
                     t0 = clock()
                     continue
                 self.last_cmd = cmd
-                ctx.now = now
                 ctx.effects = None
                 dirty = ks.dirty
                 try:
@@ -304,10 +304,11 @@ class Client(asyncio.Protocol):
                 cmd.calls += 1
                 cmd.seconds += dt
                 if dt > server.slow_s:  # min(1 ms, the slowlog threshold)
-                    now = ks.clock()
+                    ctx.now = ks.clock()
                     if dt > server.slowlog_s:
                         server.slowlog_add(self, argv, dt)
-                if ks.dirty != dirty and cmd.flags & WRITE and server.propagate is not None:
+                # (propagate is None unless an AOF, a WATCH or a blocked client needs writes)
+                if server.propagate is not None and ks.dirty != dirty and cmd.flags & WRITE:
                     server.propagate(ctx, argv)
             if closing or (authenticated and parser.error is None):
                 break
