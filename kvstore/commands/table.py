@@ -86,6 +86,13 @@ class Command:
     seconds: float = 0.0
     failed: int = 0
     rejected: int = 0
+    # The argv lengths up to 64 that `arity` allows: the server's hot loop tests membership,
+    # a dozen opcodes less than the arity arithmetic, which longer argvs still go through.
+    argcs: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        arity = self.arity
+        self.argcs = frozenset((arity,) if arity > 0 else range(-arity, 65))
 
     def keys(self, argv: list[bytes]) -> list[bytes]:
         if self.getkeys is not None:

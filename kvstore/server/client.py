@@ -249,22 +249,22 @@ class Client(asyncio.Protocol):
                         closing = True
                         break
                 mark = len(parts)
-                name = argv[0]
-                cmd = cache_get(name)
+                cmd = cache_get(argv[0])
                 try:
                     if cmd is None:
                         cmd = lookup(argv)
+                        name = argv[0]
                         if not cmd.subcommands and COMMANDS.get(name.lower()) is cmd \
                                 and len(_CACHE) < _CACHE_MAX:
                             _CACHE[name] = cmd
-                    else:
+                    elif len(argv) not in cmd.argcs:
                         arity = cmd.arity
                         n = len(argv)
                         if n != arity and (arity > 0 or n < -arity):
                             raise wrong_args(cmd.name)
                 except CommandError as exc:
                     text = str(exc)
-                    if name.lower() == b"exec":  # a rejected EXEC discards the transaction
+                    if argv[0].lower() == b"exec":  # a rejected EXEC discards the transaction
                         from .states import abort_exec
 
                         text = abort_exec(self, text)
