@@ -124,6 +124,9 @@ _MID_BULK_HEADERS = {b"$%d" % i: i for i in range(100, MID_BULK_MAX + 1)}
 # (quotes, or \v \f, which sdssplitargs skips between arguments but keeps inside one) it takes
 # the slow path.
 _INLINE_SPECIAL = re.compile(rb"[\"'\x0b\x0c]")
+# A read without these bytes that ends a line holds only plain inline lines: none quoted, none
+# starting a multibulk, none cut short by a NUL (Redis's strchr would stop there).
+_INLINE_READ_SPECIAL = re.compile(rb"[\"'\x0b\x0c\x00*]")
 _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _CISSPACE = b" \t\n\r\x0b\x0c"  # C isspace() in the "C" locale
@@ -284,6 +287,10 @@ class PythonRequestParser:
                 one = self._one_command()
                 if one is not None:
                     return one
+                if self._buf[0] != 42 and self.authenticated:
+                    lines = self._inline_lines()
+                    if lines is not None:
+                        return lines
             elif self._pos >= len(self._buf):
                 return []
         commands: list[list[bytes]] = []
@@ -331,6 +338,16 @@ class PythonRequestParser:
             return None
         self._buf = b""
         return [args]
+
+    def _inline_lines(self) -> list[list[bytes]] | None:
+        # A read of whole plain inline lines (telnet, redis-benchmark's ping_inline): each line
+        # split as _inline would, without its per-line find, slice and checks. None: _parse.
+        buf = self._buf
+        if buf[-1] != 10 or len(buf) > self.inline_max_size \
+                or _INLINE_READ_SPECIAL.search(buf) is not None:
+            return None
+        self._buf = b""
+        return [args for args in map(bytes.split, buf.split(b"\n")) if args]
 
     def _parse(self, out: list[list[bytes]]) -> None:
         # The hot loop: locals only, no method call per argument. A bulk header of 1 or 2 digits

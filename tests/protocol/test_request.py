@@ -92,6 +92,12 @@ CASES = [
     (b"ECHO a\rb\n", [[b"ECHO", b"a", b"b"]], None),
     (b'ECHO "a\\x41" \'b\\\'c\' ""\r\n', [[b"ECHO", b"aA", b"b'c", b""]], None),
     (b"+OK\r\n:1\r\n", [[b"+OK"], [b":1"]], None),  # reply-looking lines are inline commands
+    # whole reads of plain inline lines (the parser's one-split path), and near misses
+    (b"PING\r\nECHO a\r\n\r\nECHO b  c\r\nPING\n", [[b"PING"], [b"ECHO", b"a"],
+                                                   [b"ECHO", b"b", b"c"], [b"PING"]], None),
+    (b"PING\r\nECHO 'a b'\r\nPING\r\n", [[b"PING"], [b"ECHO", b"a b"], [b"PING"]], None),
+    (b"PING\r\n*1\r\n$4\r\nPING\r\n", [[b"PING"], [b"PING"]], None),
+    (b"ECHO a*b\r\nPING\r\n", [[b"ECHO", b"a*b"], [b"PING"]], None),
     # errors
     (b"*2147483648\r\n", [], ERR_INVALID_MULTIBULK),
     (b"*01\r\n$4\r\nPING\r\n", [], ERR_INVALID_MULTIBULK),
