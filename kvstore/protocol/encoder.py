@@ -62,9 +62,9 @@ SMALL_INT_MIN, SMALL_INT_MAX = -1, 10000
 
 CRLF = b"\r\n"
 _INTS = {i: b":%d\r\n" % i for i in range(SMALL_INT_MIN, SMALL_INT_MAX + 1)}
-_BULK_HEADERS = [b"$%d\r\n" % i for i in range(1024)]
+BULK_HEADERS = [b"$%d\r\n" % i for i in range(1024)]  # "$<n>\r\n" by n, shared with the server
 _ARRAY_HEADERS = [b"*%d\r\n" % i for i in range(1024)]
-_header_of = _BULK_HEADERS.__getitem__
+_header_of = BULK_HEADERS.__getitem__
 _SEP_HEADERS = [b"\r\n$%d\r\n" % i for i in range(1024)]  # CRLF ending a bulk + next header
 _join = b"".join
 _chain = chain.from_iterable
@@ -91,7 +91,7 @@ def encode_into(parts: list[bytes], reply: Any, proto: int = 2) -> None:
     t = type(reply)
     if t is bytes:  # the most common replies first, inlined
         n = len(reply)
-        parts += (_BULK_HEADERS[n] if n < 1024 else b"$%d\r\n" % n, reply, CRLF)
+        parts += (BULK_HEADERS[n] if n < 1024 else b"$%d\r\n" % n, reply, CRLF)
         return
     if t is int:
         b = _INTS.get(reply)
@@ -114,7 +114,7 @@ def encode_into(parts: list[bytes], reply: Any, proto: int = 2) -> None:
 
 def _bulk(parts: list[bytes], value: bytes, r3: bool = False) -> None:
     n = len(value)
-    parts += (_BULK_HEADERS[n] if n < 1024 else b"$%d\r\n" % n, value, CRLF)
+    parts += (BULK_HEADERS[n] if n < 1024 else b"$%d\r\n" % n, value, CRLF)
 
 
 def _bulk_bytes_like(parts: list[bytes], value: bytearray | memoryview, r3: bool) -> None:
@@ -185,7 +185,7 @@ def _array(parts: list[bytes], value: list, r3: bool, prefix: bytes = b"*") -> N
             lens = list(map(len, value))
             size = lens[0]
             if lens.count(size) == n:
-                body = _BULK_HEADERS[size] + _SEP_HEADERS[size].join(value) + CRLF
+                body = BULK_HEADERS[size] + _SEP_HEADERS[size].join(value) + CRLF
             else:
                 body = _join(_chain(zip(map(_header_of, lens), value, repeat(CRLF))))
         except (TypeError, IndexError):
@@ -199,7 +199,7 @@ def _array(parts: list[bytes], value: list, r3: bool, prefix: bytes = b"*") -> N
         if type(item) is bytes:  # arrays of bulks (MGET, LRANGE, KEYS) dominate: inline them
             size = len(item)
             # one += of a tuple beats three appends and beats formatting one piece (measured)
-            parts += (_BULK_HEADERS[size] if size < 1024 else b"$%d\r\n" % size, item, CRLF)
+            parts += (BULK_HEADERS[size] if size < 1024 else b"$%d\r\n" % size, item, CRLF)
         else:
             encode_into(parts, item, proto)
 

@@ -29,6 +29,7 @@ from ..errors import CommandError, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
 from ..protocol import RequestParser, encode_into
+from ..protocol.encoder import BULK_HEADERS
 
 # `state` bits: any of them sends a command through `_special`.
 NEEDS_AUTH = 1
@@ -283,8 +284,8 @@ class Client(asyncio.Protocol):
                     append(_error_line(str(exc)))
                 else:
                     t = type(reply)
-                    if t is bytes and len(reply) < 4096:
-                        append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                    if t is bytes and len(reply) < 1024:  # (a table lookup beats b"%d" %)
+                        append(BULK_HEADERS[len(reply)] + reply + b"\r\n")
                     elif reply is OK:
                         append(b"+OK\r\n")
                     elif t is int:
