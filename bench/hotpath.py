@@ -50,6 +50,8 @@ def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
         "lpush": batch(lambda i: ("LPUSH", b"list", b"xxx")),
         "hset": batch(lambda i: ("HSET", b"hash", b"f:%d" % i, b"xxx")),
         "zadd": batch(lambda i: ("ZADD", b"zset", b"%d" % i, b"m:%d" % i)),
+        # redis-benchmark's own shape: the same member, score 0, again and again
+        "zadd-same": batch(lambda i: ("ZADD", b"myzset", b"0", b"element:__rand_int__")),
     }
 
 

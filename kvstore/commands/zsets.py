@@ -168,16 +168,23 @@ def zadd(ctx: Context, argv: list[bytes]):
     Complexity: O(log N) per member. Reply: members added (or changed, with CH); with INCR the
     new score, or null when NX/XX/GT/LT stopped it.
     """
-    if len(argv) != 4 or not _plain(argv[2]):
+    # ZADD key <plain decimal> member: the hot path, without option parsing (an integer
+    # score, the commonest, is recognised by one isdigit()).
+    if len(argv) != 4 or not (argv[2].isdigit() and len(argv[2]) < 300 or _plain(argv[2])):
         return _zadd_generic(ctx, argv, False)
-    # ZADD key <plain decimal> member: the hot path, without option parsing.
     key, member = argv[1], argv[3]
     score = float(argv[2])
-    zs = _lookup(ctx, key)
+    db = ctx.db
+    if key in db.expires:
+        zs = _lookup(ctx, key)
+    else:  # Database.lookup_typed, inlined
+        zs = db.data.get(key)
+        if zs is not None and type(zs) is not ZSet:
+            raise wrongtype()
     if zs is None:
         zs = new_zset(ctx, member)
-        ctx.db.add(key, zs)
-    if score == 0.0:
+        db.add(key, zs)
+    if score == 0.0 and not zs.big:
         score = stored_zero(zs, member, score, ctx.ks.limits)
     done = zs.add(member, score)
     if not done:
