@@ -3,8 +3,8 @@
 Redis queues replies in client buffers and writes them in beforeSleep. Writing each client's
 batch as soon as it ran instead makes every write() wake a reader that has gone back to sleep
 (on this VM an inter-processor interrupt each time: at `redis-benchmark -P 16` that wakeup was
-the server's largest single cost, and serving 50 clients' reads before writing any reply cut
-the server's CPU per request by about 15%). So a batch's replies are queued here and `flush`
+15% of the server's perf samples; serving all the iteration's reads before writing any reply
+cut the server's CPU per request by 18-20%). So a batch's replies are queued here and `flush`
 writes them all once the iteration's reads are done (a `call_soon`, run before the loop polls
 again, so no request waits for another poll).
 
