@@ -288,8 +288,9 @@ class Client(asyncio.Protocol):
                         append(BULK_HEADERS[len(reply)] + reply + b"\r\n")
                     elif reply is OK:
                         append(b"+OK\r\n")
-                    elif t is int:
-                        append(b":%d\r\n" % reply)
+                    elif t is int:  # mostly 0 or 1 (SADD, HSET, ZADD, DEL, EXISTS): no formatting
+                        append(b":1\r\n" if reply == 1 else b":0\r\n" if reply == 0
+                               else b":%d\r\n" % reply)
                     elif reply is None:
                         # encoder.NULL, spelled out: ~220 instructions less than indexing it
                         append(b"_\r\n" if ctx.resp == 3 else b"$-1\r\n")
