@@ -319,12 +319,10 @@ class Client(asyncio.Protocol):
             del parts[mark:]
             self.state &= ~DROP_LAST
         transport = self.transport
-        if transport is None:
-            return
         # Replies leave at the end of the loop iteration, after the AOF write that logs their
         # effects (outbox.py). A batch that cannot wait (closing, protocol error) drains the
         # queue first, so its connection's earlier replies still go before it.
-        if parts:
+        if parts and transport is not None:
             out = b"".join(parts) if len(parts) > 1 else parts[0]
             server.stats.net_output += len(out)
             if error is None and not self.state & CLOSING:
@@ -337,7 +335,10 @@ class Client(asyncio.Protocol):
         else:
             p = server.persistence
             if p is not None and p.writer is not None and p.writer.buf:
-                server.outbox.schedule()  # writes with no reply to carry them (CLIENT REPLY OFF)
+                # Writes with no reply to carry them (CLIENT REPLY OFF, a connection gone).
+                server.outbox.schedule()
+        if transport is None:
+            return
         if error is not None:
             server.stats.protocol_errors += 1
             server.log.verbose("Protocol error (%s) from client: %s", error, self.describe())
