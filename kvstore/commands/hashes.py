@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args
+from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args, wrongtype
 from ..numbers import (
     INT64_MAX, INT64_MIN, add_long_double, format_long_double, is_finite_long_double,
     parse_int, parse_long_double,
@@ -91,14 +91,19 @@ def hset(ctx: Context, argv: list[bytes]):
         raise wrong_args("hset")
     key = argv[1]
     db = ctx.db
-    h = db.lookup_typed(key, ctx.now, Hash)
+    if key in db.expires:
+        h = db.lookup_typed(key, ctx.now, Hash)
+    else:  # Database.lookup_typed, inlined (HSET is benchmarked)
+        h = db.data.get(key)
+        if h is not None and type(h) is not Hash:
+            raise wrongtype()
     if h is None:
         h = Hash()
         db.add(key, h)
     if n == 4:  # the common case, kept short and inlined (benchmarked)
         field = argv[2]
         value = argv[3]
-        added = field not in h
+        added = 0 if field in h else 1
         h[field] = value
         if not h.big:
             limits = ctx.ks.limits
@@ -122,7 +127,7 @@ def hset(ctx: Context, argv: list[bytes]):
     ctx.ks.dirty += (n - 2) >> 1
     if ctx.notify is not no_notify:
         ctx.notify("h", "hset", key)
-    return int(added)
+    return added
 
 
 @command("hmset", -4, WRITE | DENYOOM | FAST, KEY1, "hash")
