@@ -50,8 +50,10 @@ def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
         "lpush": batch(lambda i: ("LPUSH", b"list", b"xxx")),
         "hset": batch(lambda i: ("HSET", b"hash", b"f:%d" % i, b"xxx")),
         "zadd": batch(lambda i: ("ZADD", b"zset", b"%d" % i, b"m:%d" % i)),
-        # redis-benchmark's own shape: the same member, score 0, again and again
+        # redis-benchmark's own shapes: the same member, score 0, again and again; a pop of
+        # the zset that test left (empty after the first pop)
         "zadd-same": batch(lambda i: ("ZADD", b"myzset", b"0", b"element:__rand_int__")),
+        "zpopmin": batch(lambda i: ("ZPOPMIN", b"myzset")),
     }
 
 

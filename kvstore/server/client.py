@@ -296,6 +296,8 @@ class Client(asyncio.Protocol):
                         append(b"_\r\n" if ctx.resp == 3 else b"$-1\r\n")
                     elif t is Status and reply in _STATUS_BYTES:
                         append(_STATUS_BYTES[reply])
+                    elif t is list and not reply:  # (ZPOPMIN, LRANGE, ... of a missing key)
+                        append(b"*0\r\n")
                     else:
                         encode_into(parts, reply, ctx.resp)
                 # One clock read per command: its duration runs from the end of the previous
