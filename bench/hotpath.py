@@ -54,6 +54,7 @@ def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
         # the zset that test left (empty after the first pop)
         "zadd-same": batch(lambda i: ("ZADD", b"myzset", b"0", b"element:__rand_int__")),
         "zpopmin": batch(lambda i: ("ZPOPMIN", b"myzset")),
+        "incr-same": batch(lambda i: ("INCR", b"counter:__rand_int__")),
     }
 
 

@@ -511,7 +511,7 @@ def incr(ctx: Context, argv: list[bytes]):
     old = db.lookup(key, ctx.now) if key in db.expires else db.data.get(key)
     if old is None:
         value = 1
-    elif type(old) is bytes and len(old) < 19 and old.isdigit() and (old[0] != 48 or len(old) == 1):
+    elif type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
         value = int(old) + 1  # stored_int's common case: canonical digits, far from INT64_MAX
     else:
         value = stored_int(old)
