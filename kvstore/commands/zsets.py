@@ -405,13 +405,7 @@ def _zpop_command(ctx: Context, argv: list[bytes], maximum: bool):
         if count < 0:
             raise CommandError(NOT_POSITIVE)
     key = argv[1]
-    db = ctx.db
-    if key in db.expires:
-        zs = _lookup(ctx, key)
-    else:  # Database.lookup_typed, inlined (ZPOPMIN is benchmarked)
-        zs = db.data.get(key)
-        if zs is not None and type(zs) is not ZSet:
-            raise wrongtype()
+    zs = ctx.db.lookup_typed(key, ctx.now, ZSet)  # (not _lookup: one call less, benchmarked)
     if zs is None or count == 0:
         return []
     if count == -1:  # no COUNT: a flat [member, score], in RESP3 too

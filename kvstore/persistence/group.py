@@ -40,9 +40,6 @@ class GroupCommit:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="kvstore-fsync")
         self.fsyncs = 0
 
-    def pending(self) -> bool:
-        return bool(self.waiting or self.inflight is not None)
-
     def commit(self, batch: list) -> None:
         """Once per loop iteration, with its replies: write what it logged; send or hold them."""
         p = self.p
