@@ -31,7 +31,7 @@ class Outbox:
         self.server = server
         self.queued: list[tuple[Any, bytes]] = []  # (client, bytes) of this iteration
         self.scheduled = False
-        self.call_soon: Callable | None = None  # the running loop's, set by Server.start
+        self.call_soon: Callable | None = None  # the running loop's, set by Server.serve
         # Set while an AOF is attached (persistence/group.py): commit(batch) writes the AOF and
         # sends the batch (after an fsync under always); drain_held(batch) does it all now.
         self.commit: Callable[[list], None] | None = None

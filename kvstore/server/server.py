@@ -358,7 +358,6 @@ class Server:
     async def start(self) -> None:
         """Open the listeners (raises OSError if a mandatory address cannot be bound)."""
         loop = asyncio.get_running_loop()
-        self.outbox.call_soon = loop.call_soon
         cfg = self.config
         port = cfg["port"]
         backlog = cfg["tcp-backlog"]
