@@ -342,6 +342,46 @@ def test_slowlog(conn):
     assert conn("SLOWLOG", "RESET") == b"OK"
 
 
+def _pipeline(conn, commands) -> list:
+    """Send `commands` in one write, so the server reads them as one batch; their replies."""
+    conn.send(b"".join(conn.encode(*c) for c in commands))
+    return [conn.reply() for _ in commands]
+
+
+# A pipeline with runs of one command (timed per run by kvstore) between other commands.
+_RUNS = [("SET", "k", "1")] * 3 + [("GET", "k")] * 4 + [("INCR", "k")] * 3 + [("GET", "k")] \
+    + [("ECHO", "x")] + [("INCR", "k")] * 2
+
+
+def test_slowlog_logs_every_command_of_a_pipelined_run(conn):
+    conn("FLUSHALL")
+    conn("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    try:
+        conn("SLOWLOG", "RESET")
+        _pipeline(conn, _RUNS)
+        entries = conn("SLOWLOG", "GET", "-1")
+    finally:
+        conn("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    logged = [e[3] for e in reversed(entries)]
+    assert logged == [[b"SLOWLOG", b"RESET"]] + [[a.encode() for a in c] for c in _RUNS]
+    assert conn("SLOWLOG", "RESET") == b"OK"
+
+
+def test_commandstats_count_every_command_of_a_pipelined_run(conn, server):
+    conn("FLUSHALL")
+    conn("CONFIG", "RESETSTAT")
+    assert _pipeline(conn, _RUNS)[-4:] == [b"4", b"x", 5, 6]
+    stats = {}
+    for line in conn("INFO", "commandstats").decode().splitlines():
+        if line.startswith("cmdstat_"):
+            name, fields = line[8:].split(":")
+            stats[name] = dict(f.split("=") for f in fields.split(","))
+    assert {n: int(stats[n]["calls"]) for n in ("set", "get", "incr", "echo")} == \
+        {"set": 3, "get": 5, "incr": 5, "echo": 1}
+    if server.kind == "kvstore":  # Redis counts whole microseconds: a GET may take 0 of them
+        assert all(float(stats[n]["usec"]) > 0 for n in ("set", "get", "incr", "echo"))
+
+
 def test_info_sections(conn):
     text = conn("INFO").decode()
     for header in ("# Server", "# Clients", "# Memory", "# Persistence", "# Stats",
