@@ -103,15 +103,21 @@ def hset(ctx: Context, argv: list[bytes]):
     if n == 4:  # the common case, kept short and inlined (benchmarked)
         field = argv[2]
         value = argv[3]
-        added = 0 if field in h else 1
-        h[field] = value
-        if not h.big:
-            limits = ctx.ks.limits
-            if len(h) > limits.hash_entries or len(field) > limits.hash_value \
-                    or len(value) > limits.hash_value:
+        if field in h:  # an update: only the value's length can change the encoding
+            added = 0
+            h[field] = value
+            if not h.big and len(value) > ctx.ks.limits.hash_value:
                 h.big = True
-        elif added and h.picker is not None:
-            h.picker.added(field)
+        else:
+            added = 1
+            h[field] = value
+            if not h.big:
+                limits = ctx.ks.limits
+                if len(h) > limits.hash_entries or len(field) > limits.hash_value \
+                        or len(value) > limits.hash_value:
+                    h.big = True
+            elif h.picker is not None:
+                h.picker.added(field)
     else:
         added = 0
         picker = h.picker

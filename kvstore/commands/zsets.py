@@ -170,10 +170,12 @@ def zadd(ctx: Context, argv: list[bytes]):
     """
     # ZADD key <plain decimal> member: the hot path, without option parsing (an integer
     # score, the commonest, is recognised by one isdigit()).
-    if len(argv) != 4 or not (argv[2].isdigit() and len(argv[2]) < 300 or _plain(argv[2])):
+    if len(argv) != 4:
         return _zadd_generic(ctx, argv, False)
-    key, member = argv[1], argv[3]
-    score = float(argv[2])
+    key, text, member = argv[1], argv[2], argv[3]
+    if not (text.isdigit() and len(text) < 300 or _plain(text)):
+        return _zadd_generic(ctx, argv, False)
+    score = float(text)
     db = ctx.db
     if key in db.expires:
         zs = _lookup(ctx, key)
@@ -184,7 +186,7 @@ def zadd(ctx: Context, argv: list[bytes]):
     if zs is None:
         zs = new_zset(ctx, member)
         db.add(key, zs)
-    if score == 0.0 and not zs.big:
+    if score == 0.0 and text[0] == 45 and not zs.big:  # "-0": only a sign can make it -0.0
         score = stored_zero(zs, member, score, ctx.ks.limits)
     done = zs.add(member, score)
     if not done:
