@@ -27,6 +27,7 @@ import errno
 import os
 import threading
 import time
+from operator import is_
 
 # Indirection so tests can simulate a full disk or an I/O error.
 _write = os.write
@@ -48,12 +49,32 @@ def select_record(db: int) -> bytes:
     return rec
 
 
+def _encode(buf: bytearray, argvs: list[list[bytes]]) -> None:
+    """Append `argvs` to `buf` as RESP arrays of bulk strings."""
+    for argv in argvs:
+        n = len(argv)
+        # The common shapes (SET k v, DEL k, ...) in one formatting operation.
+        if n == 3:
+            a, b, c = argv
+            buf += _FMT3 % (len(a), a, len(b), b, len(c), c)
+        elif n == 2:
+            a, b = argv
+            buf += _FMT2 % (len(a), a, len(b), b)
+        else:
+            buf += b"*%d\r\n" % n
+            buf += b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
+
+
 class AofWriter:
     """Appends to one incremental file at a time; see the module docstring."""
 
     def __init__(self, path: str, fsync: str = "everysec") -> None:
         self.policy = fsync
         self.buf = bytearray()
+        # Commands run in database `db` and logged after everything in `buf`, not yet encoded:
+        # at the end of a server batch they become the very bytes they were read from, or RESP
+        # (`log_batch`); any other record or a flush encodes them first (`_settle`).
+        self.plain: list[list[bytes]] = []
         self.db = -1             # database of the last record in this file (-1: emit SELECT)
         self.error: str | None = None
         self.errno = 0
@@ -73,26 +94,41 @@ class AofWriter:
 
     def feed(self, db: int, argvs: list[list[bytes]]) -> None:
         """Buffer the effects of one write command run in database `db`."""
+        if self.plain:
+            self._settle()
         buf = self.buf
         if db != self.db:
             buf += select_record(db)
             self.db = db
-        for argv in argvs:
-            n = len(argv)
-            # The common shapes (SET k v, DEL k, ...) in one formatting operation.
-            if n == 3:
-                a, b, c = argv
-                buf += _FMT3 % (len(a), a, len(b), b, len(c), c)
-            elif n == 2:
-                a, b = argv
-                buf += _FMT2 % (len(a), a, len(b), b)
-            else:
-                buf += b"*%d\r\n" % n
-                buf += b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
+        _encode(buf, argvs)
+
+    def log_batch(self, data: bytes | None, batch: list[list[bytes]]) -> None:
+        """The end of a server batch: `batch`, its commands, were parsed from exactly `data`
+        (or None). When every one of them, and nothing else, was logged plain since the last
+        record, `data` is their log record: the same bytes re-encoding would give, or bytes
+        that parse to the same commands (the 2 bytes after a bulk are skipped unread by hiredis,
+        Redis and our loader alike). Otherwise the plain commands are encoded."""
+        plain = self.plain
+        if data is not None and len(plain) == len(batch) and all(map(is_, plain, batch)):
+            self.buf += data
+            plain.clear()
+        elif plain:
+            self._settle()
+
+    def _settle(self) -> None:
+        _encode(self.buf, self.plain)
+        self.plain = []
+
+    @property
+    def pending(self) -> bool:
+        """Whether anything is logged but not written."""
+        return bool(self.buf) or bool(self.plain)
 
     def flush(self, fsync: bool | None = None) -> bool:
         """Write the buffer with one write() (and fsync under `always`, or as `fsync` says).
         Returns False if the data could not be written (see `error`)."""
+        if self.plain:
+            self._settle()
         buf = self.buf
         if not buf:
             return self.error is None

@@ -95,10 +95,8 @@ def scan(buf, pos: int = 0, limit: int = -1, out: list | None = None) -> tuple[i
             e = s + ln
             if ln < 0:
                 return pos, count, BAD
-            if e + 2 > end:
+            if e + 2 > end:  # (the 2 bytes after the data are skipped unread, as Redis does)
                 return pos, count, TRUNCATED
-            if buf[e : e + 2] != b"\r\n":
-                return pos, count, BAD
             if out is not None:
                 argv.append(buf[s:e])
             p = e + 2

@@ -192,7 +192,7 @@ class Persistence:
         """Write (and fsync under always, or if `fsync`) what the batch logged. False on a
         write error."""
         w = self.writer
-        if w is None or not w.buf:
+        if w is None or not w.pending:
             return True
         was = w.error
         ok = w.flush(fsync)
@@ -238,8 +238,8 @@ class Persistence:
 
     def cron(self) -> None:
         w = self.writer
-        if w is not None and (w.buf or w.error):
-            if w.error and not w.buf:
+        if w is not None and (w.pending or w.error):
+            if w.error and not w.pending:
                 w.error = None  # nothing pending: the next write tells
                 self.on_state_change()
             else:

@@ -19,7 +19,6 @@ import os
 
 from .loader import AofError
 from .manager import CRON_MS, Persistence, PersistenceError
-from .aof import _FMT3 as FMT3
 from .group import GroupCommit
 from .manifest import ManifestError
 from .snapshot import SnapshotError
@@ -58,12 +57,18 @@ def attach(server) -> Persistence:
         if w is None:
             return
         effects = ctx.effects
-        if effects is None and len(argv) == 3 and ctx.db.id == w.db:
-            # The hot case (SET k v, HDEL h f, ...), formatted here to save two calls.
-            a, b, c = argv
-            w.buf += FMT3 % (len(a), a, len(b), b, len(c), c)
+        if effects is None and ctx.db.id == w.db:
+            w.plain.append(argv)  # the hot case: encoded at the batch's end, if at all
         else:
             w.feed(ctx.db.id, effects or [argv])
+
+    def log_batch(parser, batch) -> None:
+        # Encoding each command was a third of a pipelined SET under an AOF; a whole read of
+        # plain writes is logged as the bytes it came in (AofWriter.log_batch).
+        w = p.writer
+        if w is not None:
+            last = parser.last_read
+            w.log_batch(last[1] if last is not None and last[0] is batch else None, batch)
 
     def state_changed() -> None:
         server.gate = server.gate_wanted()
@@ -90,9 +95,11 @@ def attach(server) -> Persistence:
         outbox = server.outbox
         if p.writer is not None and feed not in hooks:
             server.add_write_hook(feed, first=True)
+            server.log_batch = log_batch
             outbox.commit, outbox.drain_held = p.group.commit, p.group.drain
         elif p.writer is None and feed in hooks:
             server.remove_write_hook(feed)
+            server.log_batch = None
             outbox.commit = outbox.drain_held = None
 
     def set_appendonly(on: bool) -> None:

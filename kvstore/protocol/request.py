@@ -214,6 +214,9 @@ class PythonRequestParser:
     """
 
     _fast: bytes | None = None  # a read kept for HiredisRequestParser (always None here)
+    # (commands, read): the last commands hiredis returned and the exact bytes they were parsed
+    # from, which an AOF may log as they are (persistence/aof.py: log_batch).
+    last_read: tuple[list[list[bytes]], bytes] | None = None
 
     def __init__(
         self,
@@ -576,6 +579,7 @@ class HiredisRequestParser(PythonRequestParser):
         self._fast = None
         commands = self._hiredis(data)
         if commands is not None:
+            self.last_read = (commands, data)
             return commands
         PythonRequestParser.feed(self, data)
         return PythonRequestParser.get_commands(self)

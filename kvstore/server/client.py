@@ -331,6 +331,8 @@ class Client(asyncio.Protocol):
                     server.propagate(ctx, argv)
             if run is not None:
                 self._timed(run, last, t0)
+            if server.log_batch is not None:  # (an AOF is open)
+                server.log_batch(parser, batch)
             if closing or (authenticated and parser.error is None):
                 break
         self.out = None
@@ -353,7 +355,7 @@ class Client(asyncio.Protocol):
             server.outbox.drain()
         else:
             p = server.persistence
-            if p is not None and p.writer is not None and p.writer.buf:
+            if p is not None and p.writer is not None and p.writer.pending:
                 # Writes with no reply to carry them (CLIENT REPLY OFF, a connection gone).
                 server.outbox.schedule()
         if transport is None:

@@ -149,6 +149,8 @@ class Server:
         # Changed only through add/remove_write_hook, which keep `propagate` their fan-out.
         self.write_hooks: list[Callable] = []
         self.propagate: Callable | None = None
+        # (parser, batch) after each batch of commands while an AOF is open (server_hook.py).
+        self.log_batch: Callable | None = None
         self.on_shutdown: list[Callable[[], Any]] = []
         # kvstore.persistence.Persistence once serve() has attached it (AOF, snapshots).
         self.persistence: Any = None

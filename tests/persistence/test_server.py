@@ -151,3 +151,31 @@ def test_rewrite_under_concurrent_clients_and_commands(tmp_path):
     for n in range(3):
         assert r.lrange(f"list{n}", 0, -1) == [str(i).encode() for i in range(counts[n])]
     _shutdown(proc, port)
+
+
+def test_pipelined_writes_logged_as_read_survive_kill_dash_nine(tmp_path):
+    """A read of plain writes goes to the AOF as it came (AofWriter.log_batch), including the
+    2 bytes after each bulk that hiredis and Redis skip unread; other batches are encoded."""
+    from tests.server.helpers import Conn
+
+    proc, port = _start(tmp_path, "--appendfsync", "always")
+    c = Conn(port)
+    assert c("SET", "first", "1") == b"OK"  # the file's SELECT 0: later batches are plain
+    odd = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nodd:%d\r\n$2\r\nv%d%s" % (
+        len(b"odd:%d" % i), i, i, b"XY" if i % 2 else b"\r\n") for i in range(10))
+    c.send(odd)
+    assert [c.reply() for _ in range(10)] == [b"OK"] * 10
+    mixed = [("SET", "m", "5"), ("INCR", "m"), ("GET", "m"), ("EXPIRE", "m", "1000"),
+             ("SET", "nx", "1", "NX"), ("SET", "nx", "2", "NX"), ("DEL", "first")]
+    c.send(b"".join(Conn.encode(*cmd) for cmd in mixed))
+    assert [c.reply() for _ in mixed] == [b"OK", 6, b"6", 1, b"OK", None, 1]
+    log = open(_incr(tmp_path), "rb").read()
+    assert odd in log  # logged as it was read
+    proc.kill()
+    proc.wait(10)
+    proc, port = _start(tmp_path)
+    r = redis.Redis(port=port)
+    assert r.mget([f"odd:{i}" for i in range(10)]) == [b"v%d" % i for i in range(10)]
+    assert r.get("m") == b"6" and 990 < r.ttl("m") <= 1000
+    assert r.get("nx") == b"1" and r.exists("first") == 0
+    _shutdown(proc, port)
