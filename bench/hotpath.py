@@ -55,6 +55,8 @@ def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
         "zadd-same": batch(lambda i: ("ZADD", b"myzset", b"0", b"element:__rand_int__")),
         "zpopmin": batch(lambda i: ("ZPOPMIN", b"myzset")),
         "incr-same": batch(lambda i: ("INCR", b"counter:__rand_int__")),
+        "hset-same": batch(lambda i: ("HSET", b"myhash", b"element:__rand_int__", b"xxx")),
+        "sadd-same": batch(lambda i: ("SADD", b"myset", b"element:__rand_int__")),
     }
 
 
