@@ -3,9 +3,11 @@
 Theory of operation. Commands run in batches (all the complete commands of a read, on the event
 loop; or one call of the embedded store). During a batch, `feed()` appends each write's effects
 as RESP (`*N\\r\\n$len\\r\\n...`) to an in-memory buffer, preceded by a SELECT when the database
-differs from the last one written to this file. `flush()` runs once per batch, BEFORE the
-batch's replies are sent: one `os.write` of the whole buffer, then, with `appendfsync always`, one
-fsync. Every command and every client of the batch shares that fsync (group commit), and no
+differs from the last one written to this file. The server logs a write whose effects are its
+own command, in that database, to `plain` instead; when a whole batch was such writes, the read
+it was parsed from is its record (`log_batch`), otherwise they are encoded. `flush()` runs once
+per batch, BEFORE the batch's replies are sent: one `os.write` of the whole buffer, then, with
+`appendfsync always`, one fsync. Every command and every client of the batch shares that fsync (group commit), and no
 reply can leave before its effects are on disk. With `everysec` a background thread fsyncs once a
 second when something was written (never on the loop); with `no` the kernel decides.
 
