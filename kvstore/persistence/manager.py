@@ -164,13 +164,7 @@ class Persistence:
             self.wait_child()
         elif self.child is not None:
             self.log("There is a child saving or rewriting: killing it!")
-            kind, pid, _ = self.child
-            self.kill_child()
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-            self._child_done(pid, False)
+            self._stop_child()
         if self.writer is not None:
             self.writer.close()
             self.writer = None
@@ -213,6 +207,7 @@ class Persistence:
         """CONFIG SET appendonly yes: a fresh base holding the current data, then a new incr."""
         if self.writer is not None:
             return
+        self.stop_rewrite()
         os.makedirs(self.aof_dir, exist_ok=True)
         m = mf.read(self.aof_dir, self.opt["appendfilename"]) or \
             mf.Manifest(self.opt["appendfilename"])
@@ -390,6 +385,26 @@ class Persistence:
         deadline = time.monotonic() + timeout
         while self.child is not None and time.monotonic() < deadline:
             time.sleep(0.005)
+
+    def stop_rewrite(self) -> None:
+        """Kill a running AOF rewrite, as Redis does when the AOF is turned off or on: its base
+        takes the next base's name, so on finishing it would replace the base `enable_aof`
+        writes with the older state it forked with."""
+        if self.child is not None and self.child[0] == "aof":
+            self.log(f"Killing running AOF rewrite child: {self.child[1]}")
+            was_ok = self.last_rewrite_ok
+            self._stop_child()
+            self.last_rewrite_ok = was_ok  # stopped on purpose: not a failed rewrite
+
+    def _stop_child(self) -> None:
+        """Kill the running child and reap it now; its work is discarded."""
+        _, pid, _ = self.child
+        self.kill_child()
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # (the reaping thread got it first)
+            pass
+        self._child_done(pid, False)
 
     def kill_child(self) -> None:
         if self.child is not None:

@@ -127,6 +127,7 @@ def _set_appendonly(p: Persistence, on: bool) -> None:
     if on and p.writer is None:
         p.enable_aof()
     elif not on and p.writer is not None:
+        p.stop_rewrite()
         p.writer.close()
         p.writer = None
 
