@@ -152,28 +152,65 @@ class ZSet:
 
     def add(self, member: bytes, score: float) -> int:
         """Set member's score. Returns ADDED, UPDATED or NOP (same score). O(log n)."""
-        old = self._scores.get(member)
+        scores = self._scores
+        old = scores.get(member)
         if old is None:
-            self._scores[member] = score
+            scores[member] = score
             self._insert(score, member)
             return ADDED
         if old == score:
             return NOP
-        self._scores[member] = score
-        pos, idx = self._locate(old, member, True)
+        scores[member] = score
+        # Route the old pair to its sublist and the new one to where it goes (`_route`,
+        # inlined). The old pair may be a sublist's max: routing the new one past it is still
+        # right, as removing the old pair only lowers that max.
+        maxs = self._maxs
+        last = len(maxs) - 1
+        if last:
+            pos = bisect_left(maxs, old)
+            if maxs[pos] == old:
+                pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, old, pos))
+            to = bisect_left(maxs, score)
+            if to <= last and maxs[to] == score:
+                to = bisect_left(self._maxm, member, to, bisect_right(maxs, score, to))
+            if to > last:
+                to = last
+        else:
+            pos = to = 0
         ss = self._ss[pos]
-        last = len(ss) - 1
-        if idx < last and ss[0] < score < ss[last]:
-            # It stays strictly inside its sublist: no max, length or index changes, and the
-            # new place is on the side of the old one the score moved to.
-            ms = self._ms[pos]
+        ms = self._ms[pos]
+        idx = bisect_left(ss, old)
+        if idx + 1 < len(ss) and ss[idx + 1] == old and ms[idx] != member:
+            # Tied scores: a pair is the commonest case, settled without two more bisections.
+            idx += 1
+            if idx + 1 < len(ss) and ss[idx + 1] == old and ms[idx] != member:
+                idx = bisect_left(ms, member, idx + 1, bisect_right(ss, old, idx + 1))
+        if to == pos:
+            # It stays in its sublist: no length or index change, and the new place is on the
+            # side of the old one the score moved to.
             del ss[idx], ms[idx]
-            lo, hi = (idx, last) if score > old else (0, idx)
+            lo, hi = (idx, len(ss)) if score > old else (0, idx)
             at = bisect_left(ss, score, lo, hi)
             if at < hi and ss[at] == score:
-                at = bisect_left(ms, member, at, bisect_right(ss, score, at, hi))
+                if at + 1 < hi and ss[at + 1] == score:
+                    at = bisect_left(ms, member, at, bisect_right(ss, score, at + 2, hi))
+                elif ms[at] < member:
+                    at += 1
             ss.insert(at, score)
             ms.insert(at, member)
+            last = len(ss) - 1
+            if at == last or idx == last:
+                maxs[pos] = ss[last]
+                self._maxm[pos] = ms[last]
+        elif len(ms) > (LOAD >> 1) + 1:
+            # Out of a sublist left above LOAD/2 (no merge, so `to` still numbers the target).
+            del ss[idx], ms[idx]
+            if idx == len(ms):
+                maxs[pos] = ss[-1]
+                self._maxm[pos] = ms[-1]
+            if self._index:
+                self._index_add(pos, -1)
+            self._insert(score, member, to)
         else:
             self._remove_at(pos, idx)
             self._insert(score, member)
@@ -486,23 +523,25 @@ class ZSet:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _route(self, score: float, member: bytes) -> int:
+        """The sublist where (score, member) is, or would be inserted. Needs a sublist."""
+        maxs = self._maxs
+        last = len(maxs) - 1
+        if not last:
+            return 0  # one sublist (a small zset): nothing to route
+        pos = bisect_left(maxs, score)
+        if pos <= last and maxs[pos] == score:
+            # Several sublists may end with this score: pick by their last member.
+            pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, score, pos))
+        return pos if pos <= last else last
+
     def _locate(self, score: float, member: bytes, present: bool = False) -> tuple[int, int]:
         """(sublist, offset) where (score, member) is, or would be inserted. Needs a sublist.
 
         `present`: the pair is known to be in the zset, so a score held by one member only
         needs no member comparison (which would dereference a member: a cache miss at 1M).
         """
-        maxs = self._maxs
-        last = len(maxs) - 1
-        if last:
-            pos = bisect_left(maxs, score)
-            if pos <= last and maxs[pos] == score:
-                # Several sublists may end with this score: pick by their last member.
-                pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, score, pos))
-            if pos > last:
-                return last, len(self._ms[last])
-        else:
-            pos = 0  # one sublist (a small zset): nothing to route
+        pos = self._route(score, member)
         ss = self._ss[pos]
         lo = bisect_left(ss, score)
         if lo < len(ss) and ss[lo] == score:
@@ -515,7 +554,8 @@ class ZSet:
             return pos, bisect_left(self._ms[pos], member, lo, hi)
         return pos, lo
 
-    def _insert(self, score: float, member: bytes) -> None:
+    def _insert(self, score: float, member: bytes, pos: int = -1) -> None:
+        """Insert a new pair, into sublist `pos` if given (which `_route` would return)."""
         if not self._ss:
             self._ss.append(array("d", (score,)))
             self._ms.append([member])
@@ -523,9 +563,17 @@ class ZSet:
             self._maxm.append(member)
             self._index = []
             return
-        pos, idx = self._locate(score, member)
+        if pos < 0:
+            pos = self._route(score, member)
         ms = self._ms[pos]
         ss = self._ss[pos]
+        idx = bisect_left(ss, score)
+        if idx < len(ss) and ss[idx] == score:
+            # Tied scores: order by member, a pair without two more bisections.
+            if idx + 1 < len(ss) and ss[idx + 1] == score:
+                idx = bisect_left(ms, member, idx, bisect_right(ss, score, idx + 2))
+            elif ms[idx] < member:
+                idx += 1
         ss.insert(idx, score)
         ms.insert(idx, member)
         if idx == len(ms) - 1:
