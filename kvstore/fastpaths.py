@@ -413,9 +413,8 @@ class FastPaths(Methods):
     def zrank(self, name, value, withscore=False, score_cast_func=float):
         if withscore:
             return super().zrank(name, value, withscore, score_cast_func)
-        encode = self._encode
-        key = name if type(name) is bytes else encode(name)
-        member = value if type(value) is bytes else encode(value)
+        key = name if type(name) is bytes else self._encode(name)
+        member = value if type(value) is bytes else self._encode(value)
         lock = self._lock
         lock.acquire()
         try:
