@@ -48,6 +48,9 @@ from .values import Thresholds, register_type
 # 8 KiB of pointers. 256, 512 and 1024 measured within noise of each other at 1M members.
 LOAD = 512
 
+# The descent steps of `_pos` for an index of each length (size + 1): size/2, ..., 2, 1.
+_STEPS = {(1 << k) + 1: tuple(1 << j for j in range(k - 1, -1, -1)) for k in range(64)}
+
 # What `add` did.
 NOP = 0
 ADDED = 1
@@ -685,15 +688,14 @@ class ZSet:
         if idx >= n - last:
             return len(self._ms) - 1, idx - (n - last)
         index = self._index or self._build_index()
-        # The last sublist with fewer than idx members before it: binary descent of the tree.
+        # The last sublist with at most idx members before it: binary descent of the tree.
+        # Over a tuple of the steps: a third faster than halving a step in a while loop.
         pos = 0
-        step = len(index) >> 1
-        while step:
+        for step in _STEPS[len(index)]:
             below = index[pos + step]
             if below <= idx:
                 pos += step
                 idx -= below
-            step >>= 1
         return pos, idx
 
     def _check(self) -> None:
