@@ -203,6 +203,7 @@ def test_fenwick_index_against_prefix_sums(load):
     z = ZSet()
     for i in range(11 * load + 3):  # an odd number of sublists: the tree is padded
         z.add(b"k%05d" % i, float(i))
+    z._reads = -10**9  # keep reading through the tree: `_starts` is never built here
     for grow in range(3 * load):
         lengths = [len(ms) for ms in z._ms]
         starts = [sum(lengths[:p]) for p in range(len(lengths))]
@@ -215,6 +216,44 @@ def test_fenwick_index_against_prefix_sums(load):
         else:
             z.remove(z.member_at(grow * 5 % len(z)))
         z._check()
+
+
+def test_starts_built_for_a_read_mostly_zset_and_dropped_by_a_length_change(load):
+    """`_starts` appears after more tree reads than index entries with no length change,
+    answers ranks and positions, is emptied by any length change (not by a move inside a
+    sublist), and an alternation of writes and reads never builds it."""
+    z, model = ZSet(), {}
+    for i in range(9 * load + 5):
+        z.add(b"k%05d" % i, float(i))
+        model[b"k%05d" % i] = float(i)
+
+    def check_all():
+        order = model_order(model)
+        for i, (m, _) in enumerate(order):
+            assert z.rank(m) == i and z.member_at(i) == m
+            assert z.members(i, i + 3) == [k for k, _ in order[i:i + 3]]
+        z._check()
+
+    check_all()
+    assert z._starts and z._index
+    z.add(b"k00000", 0.5)  # a move inside the first sublist: no length changes
+    model[b"k00000"] = 0.5
+    assert z._starts
+    check_all()
+    for step in range(40):  # alternate: a length change, then a few reads
+        m = b"new%03d" % step
+        z.add(m, step * 2.5)
+        model[m] = step * 2.5
+        assert not z._starts
+        order = model_order(model)
+        for i in range(0, len(order), max(1, len(order) // 4)):
+            assert z.rank(order[i][0]) == i and z.member_at(i) == order[i][0]
+    check_all()
+    assert z._starts
+    z.remove(b"new000")
+    del model[b"new000"]
+    assert not z._starts
+    check_all()
 
 
 def test_lex_bound():
