@@ -487,7 +487,12 @@ class ZSet:
         first = all_ms[0]
         if stop <= len(first):  # in the first sublist (a small zset): one slice
             return first[start:stop]
-        pos, idx = self._pos(start)
+        starts = self._starts
+        if starts:  # `_pos`, inlined for a read-mostly zset
+            pos = bisect_right(starts, start) - 1
+            idx = start - starts[pos]
+        else:
+            pos, idx = self._pos(start)
         ms = all_ms[pos]
         out = ms[idx : idx + stop - start]
         if idx + stop - start > len(ms):
