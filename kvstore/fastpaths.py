@@ -154,23 +154,25 @@ class FastPaths(Methods):
             if log_write is not None:
                 self._check_writable()
             db = self._ctx.db
+            data = db.data
             if key in db.expires:
                 old = db.lookup(key, self.keyspace.clock())
             else:
-                old = db.data.get(key)
+                old = data.get(key)
             if old is None:
                 value = amount
+            elif type(old) is bytes and len(old) < 19 and old.isdigit() and (
+                    old[0] != 48 or len(old) == 1):
+                # Up to 18 plain digits without a leading zero: canonical, in range and not
+                # negative, so `stored_int`'s checks cannot fail and only the top can overflow.
+                value = int(old) + amount
+                if value > _INT64_MAX:
+                    raise ResponseError(OVERFLOW)
             else:
-                # Up to 18 plain digits without a leading zero: canonical and in range, so
-                # `stored_int`'s other checks cannot fail.
-                if type(old) is bytes and len(old) < 19 and old.isdigit() and (
-                        old[0] != 48 or len(old) == 1):
-                    value = int(old) + amount
-                else:
-                    value = stored_int(old) + amount
+                value = stored_int(old) + amount
                 if value > _INT64_MAX or value < _INT64_MIN:
                     raise ResponseError(OVERFLOW)
-            db.data[key] = b"%d" % value
+            data[key] = b"%d" % value
             self.keyspace.dirty += 1
             if log_write is not None:
                 log_write([b"INCRBY", key, b"%d" % amount], None)
