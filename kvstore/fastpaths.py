@@ -154,23 +154,25 @@ class FastPaths(Methods):
             if log_write is not None:
                 self._check_writable()
             db = self._ctx.db
+            data = db.data
             if key in db.expires:
                 old = db.lookup(key, self.keyspace.clock())
             else:
-                old = db.data.get(key)
+                old = data.get(key)
             if old is None:
                 value = amount
+            elif type(old) is bytes and len(old) < 19 and old.isdigit() and (
+                    old[0] != 48 or len(old) == 1):
+                # Up to 18 plain digits without a leading zero: canonical, in range and not
+                # negative, so `stored_int`'s checks cannot fail and only the top can overflow.
+                value = int(old) + amount
+                if value > _INT64_MAX:
+                    raise ResponseError(OVERFLOW)
             else:
-                # Up to 18 plain digits without a leading zero: canonical and in range, so
-                # `stored_int`'s other checks cannot fail.
-                if type(old) is bytes and len(old) < 19 and old.isdigit() and (
-                        old[0] != 48 or len(old) == 1):
-                    value = int(old) + amount
-                else:
-                    value = stored_int(old) + amount
+                value = stored_int(old) + amount
                 if value > _INT64_MAX or value < _INT64_MIN:
                     raise ResponseError(OVERFLOW)
-            db.data[key] = b"%d" % value
+            data[key] = b"%d" % value
             self.keyspace.dirty += 1
             if log_write is not None:
                 log_write([b"INCRBY", key, b"%d" % amount], None)
@@ -343,18 +345,17 @@ class FastPaths(Methods):
             score = float(sent)
         else:
             return super().zadd(name, mapping)
-        encode = self._encode
-        key = name if type(name) is bytes else encode(name)
+        # `self._encode` only when needed: the lookup of a staticmethod is 40 ns.
+        key = name if type(name) is bytes else self._encode(name)
         if type(member) is not bytes:
-            member = encode(member)
+            member = self._encode(member)
         lock = self._lock
         lock.acquire()
         try:
             log_write = self._after_write
             if log_write is not None:
                 self._check_writable()
-            ctx = self._ctx
-            db = ctx.db
+            db = self._ctx.db
             if key in db.expires:
                 zs = db.lookup(key, self.keyspace.clock())
             else:
@@ -362,20 +363,20 @@ class FastPaths(Methods):
             if type(zs) is not ZSet:
                 if zs is not None:
                     raise wrongtype()
-                zs = db.data[key] = new_zset(ctx, member)
-            ks = self.keyspace
+                zs = db.data[key] = new_zset(self._ctx, member)
             if score == 0.0:
-                score = stored_zero(zs, member, score, ks.limits)
+                score = stored_zero(zs, member, score, self.keyspace.limits)
             done = zs.add(member, score)
             if not done:
                 return 0
+            ks = self.keyspace
             if done == ADDED and not zs.big:
                 limits = ks.limits
                 if len(zs) > limits.zset_entries or len(member) > limits.zset_value:
                     zs.big = True
             ks.dirty += 1
             if log_write is not None:
-                log_write([b"ZADD", key, encode(sent), member], None)
+                log_write([b"ZADD", key, self._encode(sent), member], None)
             return 1 if done == ADDED else 0
         finally:
             lock.release()
@@ -414,9 +415,8 @@ class FastPaths(Methods):
     def zrank(self, name, value, withscore=False, score_cast_func=float):
         if withscore:
             return super().zrank(name, value, withscore, score_cast_func)
-        encode = self._encode
-        key = name if type(name) is bytes else encode(name)
-        member = value if type(value) is bytes else encode(value)
+        key = name if type(name) is bytes else self._encode(name)
+        member = value if type(value) is bytes else self._encode(value)
         lock = self._lock
         lock.acquire()
         try:

@@ -11,16 +11,21 @@ parallel sequences: `_ss[i]`, an `array('d')` of scores, and `_ms[i]`, a list of
 measured a SortedList of (score, member) tuples first: at 1M members every bisection probe
 dereferences a tuple and then a float, two cache misses, and rank/update ran 8-10x slower than
 at 1K. Raw doubles in an array make a probe one cache line at most, and drop the 56-byte tuple
-per member. `_maxs` (array of each sublist's last score) and `_maxm` (its last member) route a
-lookup to its sublist with two bisections; `_index` is sortedcontainers' positional tree of
-sublist lengths (rebuilt lazily after a split or merge), which turns (sublist, offset) into a
-rank and back in O(log n).
+per member. `_maxs` (each sublist's last score) and `_maxm` (its last member) route a lookup to
+its sublist with two bisections; `_maxs` is a list, not an array: it is small (n / LOAD) and a
+probe of a list compares a float in place where an array's creates one (a quarter faster at
+1M). `_index` is a Fenwick tree of the sublist lengths (rebuilt lazily after a split or merge),
+which turns (sublist, offset) into a rank and back in O(log n); a read-mostly zset also gets
+`_starts`, each sublist's first index, which does it in O(1) and one bisection, and which any
+length change empties (see `_build_starts`).
 
 Sublists hold between LOAD/2 and 2*LOAD members; a single-element insert or delete splits or
-merges like sortedcontainers, a range delete re-chunks the sublists it touched. A new score that
-keeps a member strictly inside its sublist moves it within that sublist: no split, merge, max or
-index update. A zset of one sublist (up to 2*LOAD members: every listpack-sized one) needs no
-routing, which `_locate` and `rank` skip.
+merges like sortedcontainers, a range delete re-chunks the sublists it touched. A score change
+routes the new pair beside the old one: when both fall in the same sublist the member moves
+within it (no length, index or `_starts` change; the max only if the last member changed),
+otherwise it is a delete and an insert into the sublist already found. A zset of one sublist
+(up to 2*LOAD members: every listpack-sized one) needs no routing, which `_route`, `add` and
+`rank` skip.
 
 Redis's ranges (by rank, by score with exclusive bounds, by lex with `[x (x - +`, LIMIT offset
 count) are spans of indices [start, stop) (`rank_span`, `score_span`, `lex_span`), which
@@ -37,17 +42,20 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from functools import reduce
-from itertools import repeat, starmap
-from math import log
-from operator import add as _add, iadd as _iadd
+from itertools import accumulate, repeat
+from operator import add as _add
 from typing import Iterator
 
 from .values import Thresholds, register_type
 
 # Members per sublist, between LOAD/2 and 2*LOAD: an insert moves at most 8 KiB of doubles plus
-# 8 KiB of pointers. 256, 512 and 1024 measured within noise of each other at 1M members.
+# 8 KiB of pointers. 256, 512 and 1024 measured within noise of each other at 1M members. In
+# instructions per embedded call (callgrind), 256 saves ZADD 1K 3% but costs ZRANGE 1K 36%
+# (two sublists instead of one), and 1024 costs ZADD 1K 9% (fewer list probes, more array ones).
 LOAD = 512
+
+# The descent steps of `_pos` for an index of each length (size + 1): size/2, ..., 2, 1.
+_STEPS = {(1 << k) + 1: tuple(1 << j for j in range(k - 1, -1, -1)) for k in range(64)}
 
 # What `add` did.
 NOP = 0
@@ -98,16 +106,17 @@ def _lex_empty(lo: LexBound, hi: LexBound) -> bool:
 class ZSet:
     """A sorted set of bytes members with float scores. See the module docstring."""
 
-    __slots__ = ("_scores", "_ss", "_ms", "_maxs", "_maxm", "_index", "_offset", "big")
+    __slots__ = ("_scores", "_ss", "_ms", "_maxs", "_maxm", "_index", "_starts", "_reads", "big")
 
     def __init__(self) -> None:
         self._scores: dict[bytes, float] = {}
         self._ss: list[array] = []
         self._ms: list[list[bytes]] = []
-        self._maxs = array("d")
+        self._maxs: list[float] = []
         self._maxm: list[bytes] = []
-        self._index = array("q")  # an array: no int objects to chase at 1M members
-        self._offset = 0
+        self._index: list[int] = []
+        self._starts: list[int] = []
+        self._reads = 0
         self.big = False
 
     @classmethod
@@ -122,7 +131,7 @@ class ZSet:
             for i in range(0, len(ms), LOAD):
                 z._ss.append(ss[i : i + LOAD])
                 z._ms.append(ms[i : i + LOAD])
-            z._maxs = array("d", [s[-1] for s in z._ss])
+            z._maxs = [s[-1] for s in z._ss]
             z._maxm = [m[-1] for m in z._ms]
         return z
 
@@ -154,28 +163,65 @@ class ZSet:
 
     def add(self, member: bytes, score: float) -> int:
         """Set member's score. Returns ADDED, UPDATED or NOP (same score). O(log n)."""
-        old = self._scores.get(member)
+        scores = self._scores
+        old = scores.get(member)
         if old is None:
-            self._scores[member] = score
+            scores[member] = score
             self._insert(score, member)
             return ADDED
         if old == score:
             return NOP
-        self._scores[member] = score
-        pos, idx = self._locate(old, member, True)
+        scores[member] = score
+        # Route the old pair to its sublist and the new one to where it goes (`_route`,
+        # inlined). The old pair may be a sublist's max: routing the new one past it is still
+        # right, as removing the old pair only lowers that max.
+        maxs = self._maxs
+        last = len(maxs) - 1
+        if last:
+            pos = bisect_left(maxs, old)
+            if maxs[pos] == old:
+                pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, old, pos))
+            to = bisect_left(maxs, score)
+            if to <= last and maxs[to] == score:
+                to = bisect_left(self._maxm, member, to, bisect_right(maxs, score, to))
+            if to > last:
+                to = last
+        else:
+            pos = to = 0
         ss = self._ss[pos]
-        last = len(ss) - 1
-        if idx < last and ss[0] < score < ss[last]:
-            # It stays strictly inside its sublist: no max, length or index changes, and the
-            # new place is on the side of the old one the score moved to.
-            ms = self._ms[pos]
+        ms = self._ms[pos]
+        idx = bisect_left(ss, old)
+        if idx + 1 < len(ss) and ss[idx + 1] == old and ms[idx] != member:
+            # Tied scores: a pair is the commonest case, settled without two more bisections.
+            idx += 1
+            if idx + 1 < len(ss) and ss[idx + 1] == old and ms[idx] != member:
+                idx = bisect_left(ms, member, idx + 1, bisect_right(ss, old, idx + 1))
+        if to == pos:
+            # It stays in its sublist: no length or index change, and the new place is on the
+            # side of the old one the score moved to.
             del ss[idx], ms[idx]
-            lo, hi = (idx, last) if score > old else (0, idx)
+            lo, hi = (idx, len(ss)) if score > old else (0, idx)
             at = bisect_left(ss, score, lo, hi)
             if at < hi and ss[at] == score:
-                at = bisect_left(ms, member, at, bisect_right(ss, score, at, hi))
+                if at + 1 < hi and ss[at + 1] == score:
+                    at = bisect_left(ms, member, at, bisect_right(ss, score, at + 2, hi))
+                elif ms[at] < member:
+                    at += 1
             ss.insert(at, score)
             ms.insert(at, member)
+            last = len(ss) - 1
+            if at == last or idx == last:
+                maxs[pos] = ss[last]
+                self._maxm[pos] = ms[last]
+        elif len(ms) > (LOAD >> 1) + 1:
+            # Out of a sublist left above LOAD/2 (no merge, so `to` still numbers the target).
+            del ss[idx], ms[idx]
+            if idx == len(ms):
+                maxs[pos] = ss[-1]
+                self._maxm[pos] = ms[-1]
+            if self._index:
+                self._index_add(pos, -1)
+            self._insert(score, member, to)
         else:
             self._remove_at(pos, idx)
             self._insert(score, member)
@@ -196,14 +242,30 @@ class ZSet:
         score = self._scores.get(member)
         if score is None:
             return None
-        if len(self._ss) == 1:  # a small zset: `_locate` inlined, without the routing
-            ss = self._ss[0]
-            rank = bisect_left(ss, score)
-            if rank + 1 < len(ss) and ss[rank + 1] == score:
-                rank = bisect_left(self._ms[0], member, rank, bisect_right(ss, score, rank))
+        # `_locate(score, member, True)` and `_loc`, inlined: two calls and a tuple less.
+        maxs = self._maxs
+        if len(maxs) == 1:
+            pos = 0
         else:
-            pos, idx = self._locate(score, member, True)
-            rank = self._loc(pos, idx) if pos else idx
+            pos = bisect_left(maxs, score)  # < len(maxs): the member is there
+            if maxs[pos] == score:
+                pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, score, pos))
+        ss = self._ss[pos]
+        rank = bisect_left(ss, score)
+        if rank + 1 < len(ss) and ss[rank + 1] == score:
+            rank = bisect_left(self._ms[pos], member, rank, bisect_right(ss, score, rank))
+        if pos:
+            starts = self._starts
+            if starts:
+                rank += starts[pos]
+            else:  # `_loc`, inlined
+                index = self._index or self._build_index()
+                self._reads -= 1
+                if not self._reads:
+                    self._build_starts()
+                while pos:
+                    rank += index[pos]
+                    pos &= pos - 1
         return len(self._scores) - 1 - rank if reverse else rank
 
     def score_index(self, score: float, after: bool = False) -> int:
@@ -408,15 +470,43 @@ class ZSet:
     def range_by_rank(self, start: int, end: int, reverse: bool = False,
                       withscores: bool = False) -> list:
         """ZRANGE start end [REV]: ranks from the top with reverse. O(log n + k)."""
-        lo, hi = self.rank_span(start, end)
-        if reverse:
+        if reverse or withscores:
+            lo, hi = self.rank_span(start, end)
+            if not reverse:
+                return self.items(lo, hi)
             n = len(self._scores)
             return self.range(n - hi, n - lo, True, withscores=withscores)
-        if withscores:
-            return self.items(lo, hi)
-        if hi and hi <= len(self._ms[0]):  # in the first sublist (a small zset): one slice
-            return self._ms[0][lo:hi]
-        return self.members(lo, hi)
+        # `rank_span` and `members`, inlined for the commonest read of a big zset.
+        n = len(self._scores)
+        if start < 0:
+            start += n
+            if start < 0:
+                start = 0
+        if end < 0:
+            end += n
+        if start > end or start >= n:
+            return []
+        all_ms = self._ms
+        stop = end + 1 if end < n else n
+        first = all_ms[0]
+        if stop <= len(first):  # in the first sublist (a small zset): one slice
+            return first[start:stop]
+        starts = self._starts
+        if starts:  # `_pos`, inlined for a read-mostly zset
+            pos = bisect_right(starts, start) - 1
+            idx = start - starts[pos]
+        else:
+            pos, idx = self._pos(start)
+        ms = all_ms[pos]
+        out = ms[idx : idx + stop - start]
+        if idx + stop - start > len(ms):
+            need = stop - start - len(out)
+            while need > 0:
+                pos += 1
+                chunk = all_ms[pos][:need]
+                out += chunk
+                need -= len(chunk)
+        return out
 
     def range_by_score(self, lo: float, hi: float, lo_ex: bool = False, hi_ex: bool = False,
                        reverse: bool = False, offset: int = 0, count: int = -1,
@@ -456,23 +546,25 @@ class ZSet:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _route(self, score: float, member: bytes) -> int:
+        """The sublist where (score, member) is, or would be inserted. Needs a sublist."""
+        maxs = self._maxs
+        last = len(maxs) - 1
+        if not last:
+            return 0  # one sublist (a small zset): nothing to route
+        pos = bisect_left(maxs, score)
+        if pos <= last and maxs[pos] == score:
+            # Several sublists may end with this score: pick by their last member.
+            pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, score, pos))
+        return pos if pos <= last else last
+
     def _locate(self, score: float, member: bytes, present: bool = False) -> tuple[int, int]:
         """(sublist, offset) where (score, member) is, or would be inserted. Needs a sublist.
 
         `present`: the pair is known to be in the zset, so a score held by one member only
         needs no member comparison (which would dereference a member: a cache miss at 1M).
         """
-        maxs = self._maxs
-        last = len(maxs) - 1
-        if last:
-            pos = bisect_left(maxs, score)
-            if pos <= last and maxs[pos] == score:
-                # Several sublists may end with this score: pick by their last member.
-                pos = bisect_left(self._maxm, member, pos, bisect_right(maxs, score, pos))
-            if pos > last:
-                return last, len(self._ms[last])
-        else:
-            pos = 0  # one sublist (a small zset): nothing to route
+        pos = self._route(score, member)
         ss = self._ss[pos]
         lo = bisect_left(ss, score)
         if lo < len(ss) and ss[lo] == score:
@@ -485,17 +577,26 @@ class ZSet:
             return pos, bisect_left(self._ms[pos], member, lo, hi)
         return pos, lo
 
-    def _insert(self, score: float, member: bytes) -> None:
+    def _insert(self, score: float, member: bytes, pos: int = -1) -> None:
+        """Insert a new pair, into sublist `pos` if given (which `_route` would return)."""
         if not self._ss:
             self._ss.append(array("d", (score,)))
             self._ms.append([member])
             self._maxs.append(score)
             self._maxm.append(member)
-            del self._index[:]
+            self._drop_index()
             return
-        pos, idx = self._locate(score, member)
+        if pos < 0:
+            pos = self._route(score, member)
         ms = self._ms[pos]
         ss = self._ss[pos]
+        idx = bisect_left(ss, score)
+        if idx < len(ss) and ss[idx] == score:
+            # Tied scores: order by member, a pair without two more bisections.
+            if idx + 1 < len(ss) and ss[idx + 1] == score:
+                idx = bisect_left(ms, member, idx, bisect_right(ss, score, idx + 2))
+            elif ms[idx] < member:
+                idx += 1
         ss.insert(idx, score)
         ms.insert(idx, member)
         if idx == len(ms) - 1:
@@ -509,14 +610,9 @@ class ZSet:
             self._maxm[pos] = ms[-1]
             self._maxs.insert(pos + 1, self._ss[pos + 1][-1])
             self._maxm.insert(pos + 1, self._ms[pos + 1][-1])
-            del self._index[:]
+            self._drop_index()
         elif self._index:
-            index = self._index
-            child = self._offset + pos
-            while child:
-                index[child] += 1
-                child = (child - 1) >> 1
-            index[0] += 1
+            self._index_add(pos, 1)
 
     def _remove(self, score: float, member: bytes) -> None:
         self._remove_at(*self._locate(score, member, True))
@@ -530,12 +626,7 @@ class ZSet:
                 self._maxs[pos] = ss[-1]
                 self._maxm[pos] = ms[-1]
             if self._index:
-                index = self._index
-                child = self._offset + pos
-                while child:
-                    index[child] -= 1
-                    child = (child - 1) >> 1
-                index[0] -= 1
+                self._index_add(pos, -1)
         elif len(self._ms) > 1:
             # Merge into the previous sublist (the next one for the first), then maybe split.
             prev = pos - 1 if pos else 0
@@ -543,7 +634,9 @@ class ZSet:
         else:  # the last member went
             self._ss.clear()
             self._ms.clear()
-            del self._maxs[:], self._maxm[:], self._index[:]
+            self._maxs.clear()
+            self._maxm.clear()
+            self._drop_index()
 
     def _rechunk(self, lo: int, hi: int) -> None:
         """Re-cut sublists [lo, hi) into pieces of about LOAD; refresh maxes; drop the index."""
@@ -559,53 +652,82 @@ class ZSet:
         new_ms = [ms[i : i + size] for i in range(0, len(ms), size)] if ms else []
         ss_all[lo:hi] = new_ss
         ms_all[lo:hi] = new_ms
-        self._maxs[lo:hi] = array("d", [s[-1] for s in new_ss])
+        self._maxs[lo:hi] = [s[-1] for s in new_ss]
         self._maxm[lo:hi] = [m[-1] for m in new_ms]
-        del self._index[:]
+        self._drop_index()
 
-    # Positional index: sortedcontainers' tree of sublist lengths (SortedList._build_index, _loc,
-    # _pos), reproduced for our parallel sublists. Row 0 of the tree is the sublist lengths; each
-    # row above sums pairs; `_offset` is where row 0 starts in the flattened `_index`.
+    # Positional index: a Fenwick tree over the sublist lengths, padded with empty sublists to a
+    # power of two `size`: `_index[i]` (1 <= i <= size) sums the lengths of sublists
+    # [i - lowbit(i), i), `_index[0]` is unused. A rank adds popcount(pos) entries and a length
+    # change updates about half of log2(size) of them, where sortedcontainers' tree walked all
+    # log2(size) levels either way: `_loc` at 1M members went from 820 to 340 ns. A list, not an
+    # array: reading an entry creates no int.
 
-    def _build_index(self) -> None:
-        row0 = list(map(len, self._ms))
-        if len(row0) == 1:
-            self._index = array("q", row0)
-            self._offset = 0
-            return
-        head = iter(row0)
-        tail = iter(head)
-        row1 = list(starmap(_add, zip(head, tail)))
-        if len(row0) & 1:
-            row1.append(row0[-1])
-        if len(row1) == 1:
-            self._index = array("q", row1 + row0)
-            self._offset = 1
-            return
-        size = 2 ** (int(log(len(row1) - 1, 2)) + 1)
-        row1.extend(repeat(0, size - len(row1)))
-        tree = [row0, row1]
-        while len(tree[-1]) > 1:
-            head = iter(tree[-1])
-            tail = iter(head)
-            tree.append(list(starmap(_add, zip(head, tail))))
-        self._index = array("q", reduce(_iadd, reversed(tree), []))
-        self._offset = size * 2 - 1
+    def _build_index(self) -> list[int]:
+        """Build `_index` from the sublist lengths and return it. O(n / LOAD), in C loops."""
+        row = list(map(len, self._ms))
+        size = 1 << (len(row) - 1).bit_length()
+        row += repeat(0, size - len(row))
+        index = [0] * (size + 1)
+        # Entries at odd multiples of `step` sum `step` lengths: the row of sums of `step`.
+        step = 1
+        while True:
+            index[step::2 * step] = row[::2]
+            if step == size:
+                break
+            pairs = iter(row)
+            row = list(map(_add, pairs, pairs))
+            step <<= 1
+        self._index = index
+        self._reads = size
+        return index
+
+    def _index_add(self, pos: int, delta: int) -> None:
+        """Sublist `pos` grew by `delta` (the index is built)."""
+        if self._starts:
+            self._starts = []
+        index = self._index
+        self._reads = size = len(index) - 1
+        pos += 1
+        while pos <= size:
+            index[pos] += delta
+            pos += pos & -pos
+
+    def _drop_index(self) -> None:
+        """Sublists were added, split, merged or re-cut: the index is rebuilt when next read."""
+        self._index = []
+        self._starts = []
+        self._reads = 0
+
+    # A read-mostly zset: once as many positions have been read through the tree as it has
+    # entries (`_reads` counts down), with no length changed meanwhile, `_starts` (each
+    # sublist's first index) is built and answers a rank with one lookup and a position with
+    # one bisection in C. Any length change empties it, so alternating writes and reads never
+    # build it, and pay only the countdown (5% of a ZRANK's instructions at 1M members); a
+    # build (74 us at 1M) costs under a tenth of the tree reads that preceded it. At 1M
+    # members: `_loc` 416 -> 96 ns, `_pos` 808 -> 381 ns.
+
+    def _build_starts(self) -> None:
+        starts = [0]
+        starts += accumulate(map(len, self._ms))
+        starts.pop()
+        self._starts = starts
 
     def _loc(self, pos: int, idx: int) -> int:
         """Global index of offset `idx` in sublist `pos`."""
         if not pos:
             return idx
-        if not self._index:
-            self._build_index()
-        index = self._index
-        total = 0
-        pos += self._offset
+        starts = self._starts
+        if starts:
+            return starts[pos] + idx
+        index = self._index or self._build_index()
+        self._reads -= 1
+        if not self._reads:
+            self._build_starts()
         while pos:
-            if not pos & 1:
-                total += index[pos - 1]
-            pos = (pos - 1) >> 1
-        return total + idx
+            idx += index[pos]
+            pos &= pos - 1
+        return idx
 
     def _pos(self, idx: int) -> tuple[int, int]:
         """(sublist, offset) of global index `idx` (0 <= idx < len)."""
@@ -615,21 +737,23 @@ class ZSet:
         n = len(self._scores)
         if idx >= n - last:
             return len(self._ms) - 1, idx - (n - last)
-        if not self._index:
-            self._build_index()
-        index = self._index
+        starts = self._starts
+        if starts:
+            pos = bisect_right(starts, idx) - 1
+            return pos, idx - starts[pos]
+        index = self._index or self._build_index()
+        self._reads -= 1
+        if not self._reads:
+            self._build_starts()
+        # The last sublist with at most idx members before it: binary descent of the tree.
+        # Over a tuple of the steps: a third faster than halving a step in a while loop.
         pos = 0
-        child = 1
-        len_index = len(index)
-        while child < len_index:
-            index_child = index[child]
-            if idx < index_child:
-                pos = child
-            else:
-                idx -= index_child
-                pos = child + 1
-            child = (pos << 1) + 1
-        return pos - self._offset, idx
+        for step in _STEPS[len(index)]:
+            below = index[pos + step]
+            if below <= idx:
+                pos += step
+                idx -= below
+        return pos, idx
 
     def _check(self) -> None:
         """Assert every invariant (stress tests only). O(n)."""
@@ -647,10 +771,12 @@ class ZSet:
                 prev = (s, m)
             total += len(ms)
         assert total == len(scores)
+        if self._starts:
+            assert self._index
+            assert self._starts == [sum(map(len, self._ms[:p])) for p in range(len(self._ms))]
         if self._index:
-            saved = list(self._index)
-            self._build_index()
-            assert saved == list(self._index)
+            saved = self._index
+            assert saved == self._build_index(), (saved, self._index)
         for i in range(0, total, max(1, total // 50)):
             m = self.member_at(i)
             assert self.rank(m) == i

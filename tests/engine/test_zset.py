@@ -168,6 +168,94 @@ def test_many_splits_and_merges(load):
     z._check()
 
 
+def test_score_changes_move_members_within_and_across_sublists(load):
+    """`add` on a present member: the move inside its sublist, the move to another one (with
+    the index built, so both lengths change in it), and the fallback when the old sublist
+    would merge; with runs of tied scores of 1, 2 and many members, and the sublist maxes."""
+    import random
+
+    rng = random.Random(load)
+    z, model = ZSet(), {}
+    members = [b"m%03d" % i for i in range(8 * load + 40)]
+    for m in members:
+        s = float(rng.randrange(12))
+        z.add(m, s)
+        model[m] = s
+    for step in range(1500):
+        m = rng.choice(members)
+        s = rng.choice([float(rng.randrange(12)), rng.random() * 12, -INF, INF])
+        expect = NOP if model[m] == s else UPDATED
+        assert z.add(m, s) == expect
+        model[m] = s
+        if step % 3 == 0:
+            order = model_order(model)
+            i = rng.randrange(len(order))
+            assert z.rank(order[i][0]) == i and z.member_at(i) == order[i][0]
+        if step % 100 == 0:
+            z._check()
+    z._check()
+    assert z.items(0, len(z)) == model_order(model)
+
+
+def test_fenwick_index_against_prefix_sums(load):
+    """The positional index (`_index`, `_loc`, `_pos`) against the sublist lengths, built
+    and then updated in place by inserts and removes that neither split nor merge."""
+    z = ZSet()
+    for i in range(11 * load + 3):  # an odd number of sublists: the tree is padded
+        z.add(b"k%05d" % i, float(i))
+    z._reads = -10**9  # keep reading through the tree: `_starts` is never built here
+    for grow in range(3 * load):
+        lengths = [len(ms) for ms in z._ms]
+        starts = [sum(lengths[:p]) for p in range(len(lengths))]
+        for p, start in enumerate(starts):
+            assert z._loc(p, 1) == start + 1
+            assert z._pos(start) == (p, 0) and z._pos(start + lengths[p] - 1) == (p, lengths[p] - 1)
+        assert z._index == z._build_index()
+        if grow % 2:
+            z.add(b"k%05d+" % (grow * 7 % len(z)), float(grow * 7 % len(z)))
+        else:
+            z.remove(z.member_at(grow * 5 % len(z)))
+        z._check()
+
+
+def test_starts_built_for_a_read_mostly_zset_and_dropped_by_a_length_change(load):
+    """`_starts` appears after more tree reads than index entries with no length change,
+    answers ranks and positions, is emptied by any length change (not by a move inside a
+    sublist), and an alternation of writes and reads never builds it."""
+    z, model = ZSet(), {}
+    for i in range(9 * load + 5):
+        z.add(b"k%05d" % i, float(i))
+        model[b"k%05d" % i] = float(i)
+
+    def check_all():
+        order = model_order(model)
+        for i, (m, _) in enumerate(order):
+            assert z.rank(m) == i and z.member_at(i) == m
+            assert z.members(i, i + 3) == [k for k, _ in order[i:i + 3]]
+        z._check()
+
+    check_all()
+    assert z._starts and z._index
+    z.add(b"k00000", 0.5)  # a move inside the first sublist: no length changes
+    model[b"k00000"] = 0.5
+    assert z._starts
+    check_all()
+    for step in range(40):  # alternate: a length change, then a few reads
+        m = b"new%03d" % step
+        z.add(m, step * 2.5)
+        model[m] = step * 2.5
+        assert not z._starts
+        order = model_order(model)
+        for i in range(0, len(order), max(1, len(order) // 4)):
+            assert z.rank(order[i][0]) == i and z.member_at(i) == order[i][0]
+    check_all()
+    assert z._starts
+    z.remove(b"new000")
+    del model[b"new000"]
+    assert not z._starts
+    check_all()
+
+
 def test_lex_bound():
     assert zmod.lex_bound(b"[a") == (0, b"a", False)
     assert zmod.lex_bound(b"(a") == (0, b"a", True)
