@@ -29,6 +29,7 @@ waitpid, which hands the result to the host's `run_later` (never blocking the lo
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import threading
 import time
@@ -98,15 +99,24 @@ class Persistence:
         os.makedirs(self.dir, exist_ok=True)
         self._lock()
         t0 = time.perf_counter()
-        if self.opt["appendonly"]:
-            m = loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
-                                    self.opt["aof-load-truncated"], self.log)
-            if m is None and os.path.exists(self.snapshot_path):
+        # The cyclic GC would traverse every container loaded so far, again and again as the
+        # heap grows (8 full collections in a load of 1M hashes, a quarter of its time), and a
+        # load makes no cycles: it is off meanwhile.
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            if self.opt["appendonly"]:
+                m = loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
+                                        self.opt["aof-load-truncated"], self.log)
+                if m is None and os.path.exists(self.snapshot_path):
+                    loader.load_snapshot(self.ks, self.snapshot_path)
+                self.manifest = m
+                self._open_aof()
+            else:
                 loader.load_snapshot(self.ks, self.snapshot_path)
-            self.manifest = m
-            self._open_aof()
-        else:
-            loader.load_snapshot(self.ks, self.snapshot_path)
+        finally:
+            if gc_was_on:
+                gc.enable()
         keys = sum(len(db) for db in self.ks.dbs)
         self.log(f"DB loaded from disk: {time.perf_counter() - t0:.3f} seconds ({keys} keys)")
         self.ks.expired_listeners.append(self._expired)

@@ -15,6 +15,7 @@ RDB and Redis tools must not mistake it for one; any other name the operator set
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 
 from .loader import AofError
@@ -48,6 +49,10 @@ def attach(server) -> Persistence:
     except (AofError, SnapshotError, ManifestError, PersistenceError, OSError) as exc:
         log.warning("Fatal error loading the DB: %s. Exiting.", exc)
         raise SystemExit(1) from None
+    # What was loaded stays (it is the data set): frozen, later full collections skip it rather
+    # than pause ~130 ms per million containers. Collected first, so no garbage is frozen.
+    gc.collect()
+    gc.freeze()
     server.ks.persistence = p
     server.persistence = p
     server.lastsave = p.lastsave
