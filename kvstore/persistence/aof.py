@@ -7,9 +7,10 @@ differs from the last one written to this file. The server logs a write whose ef
 own command, in that database, to `plain` instead; when a whole batch was such writes, the read
 it was parsed from is its record (`log_batch`), otherwise they are encoded. `flush()` runs once
 per batch, BEFORE the batch's replies are sent: one `os.write` of the whole buffer, then, with
-`appendfsync always`, one fsync. Every command and every client of the batch shares that fsync (group commit), and no
-reply can leave before its effects are on disk. With `everysec` a background thread fsyncs once a
-second when something was written (never on the loop); with `no` the kernel decides.
+`appendfsync always`, one fsync. Every command and every client of the batch shares that fsync
+(group commit), and no reply can leave before its effects are on disk. With `everysec` a
+background thread fsyncs once a second when something was written (never on the loop); with `no`
+the kernel decides.
 
 Errors. A failed or short write (ENOSPC, EIO, ...) truncates the file back to its last good
 size (so no half record is left in the middle of the log), keeps the buffer, and sets `error`
