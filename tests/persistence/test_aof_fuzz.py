@@ -40,6 +40,9 @@ from tests.compat.fuzz_gen import POOLS, Gen
 from tests.conftest import free_port, wait_for_port
 from tests.server.helpers import Conn, err
 
+# (the autouse fixture kills, after each test, every server started here and listed in _PROCS)
+from .test_server import _PROCS, _reap_servers  # noqa: F401
+
 SEED = int(os.environ.get("KVSTORE_AOF_FUZZ_SEED", "20261204"))
 # (appendfsync, how the round ends). Under `everysec` too a reply leaves only after its write()
 # (the fsync comes later), so a process killed after the replies has lost nothing either.
@@ -382,20 +385,6 @@ class Traffic:
 
 
 # -- the server ----------------------------------------------------------------------------------
-
-_PROCS: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _reap_servers():
-    """A failing test must not leave its server running."""
-    yield
-    while _PROCS:
-        proc = _PROCS.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-
 
 def _start(directory: str, fsync: str, log) -> tuple[subprocess.Popen, int]:
     port = free_port()
