@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 from itertools import compress, count as counter, islice, repeat
 
-from ..errors import INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError, wrong_args
+from ..errors import INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError, wrong_args, wrongtype
 from ..engine.values import List
 from ..replies import NULL_ARRAY, OK
 from .args import to_int
@@ -215,7 +215,12 @@ def lpush(ctx: Context, argv: list[bytes]):
     """
     key = argv[1]
     db = ctx.db
-    lst = db.lookup_typed(key, ctx.now, List)
+    if key in db.expires:
+        lst = db.lookup_typed(key, ctx.now, List)
+    else:  # Database.lookup_typed, inlined (LPUSH is benchmarked)
+        lst = db.data.get(key)
+        if lst is not None and type(lst) is not List:
+            raise wrongtype()
     if lst is None:
         lst = List()
         db.add(key, lst)
@@ -238,7 +243,12 @@ def rpush(ctx: Context, argv: list[bytes]):
     """
     key = argv[1]
     db = ctx.db
-    lst = db.lookup_typed(key, ctx.now, List)
+    if key in db.expires:
+        lst = db.lookup_typed(key, ctx.now, List)
+    else:  # Database.lookup_typed, inlined (RPUSH is benchmarked)
+        lst = db.data.get(key)
+        if lst is not None and type(lst) is not List:
+            raise wrongtype()
     if lst is None:
         lst = List()
         db.add(key, lst)
