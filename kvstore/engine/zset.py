@@ -254,18 +254,9 @@ class ZSet:
         rank = bisect_left(ss, score)
         if rank + 1 < len(ss) and ss[rank + 1] == score:
             rank = bisect_left(self._ms[pos], member, rank, bisect_right(ss, score, rank))
-        if pos:
+        if pos:  # `_loc`, with its `_starts` case inlined (a read-mostly zset's)
             starts = self._starts
-            if starts:
-                rank += starts[pos]
-            else:  # `_loc`, inlined
-                index = self._index or self._build_index()
-                self._reads -= 1
-                if not self._reads:
-                    self._build_starts()
-                while pos:
-                    rank += index[pos]
-                    pos &= pos - 1
+            rank = rank + starts[pos] if starts else self._loc(pos, rank)
         return len(self._scores) - 1 - rank if reverse else rank
 
     def score_index(self, score: float, after: bool = False) -> int:
@@ -713,6 +704,14 @@ class ZSet:
         starts.pop()
         self._starts = starts
 
+    def _tree(self) -> list[int]:
+        """The positional index, for one read through it (counted toward `_starts`)."""
+        index = self._index or self._build_index()
+        self._reads -= 1
+        if not self._reads:
+            self._build_starts()
+        return index
+
     def _loc(self, pos: int, idx: int) -> int:
         """Global index of offset `idx` in sublist `pos`."""
         if not pos:
@@ -720,10 +719,7 @@ class ZSet:
         starts = self._starts
         if starts:
             return starts[pos] + idx
-        index = self._index or self._build_index()
-        self._reads -= 1
-        if not self._reads:
-            self._build_starts()
+        index = self._tree()
         while pos:
             idx += index[pos]
             pos &= pos - 1
@@ -741,10 +737,7 @@ class ZSet:
         if starts:
             pos = bisect_right(starts, idx) - 1
             return pos, idx - starts[pos]
-        index = self._index or self._build_index()
-        self._reads -= 1
-        if not self._reads:
-            self._build_starts()
+        index = self._tree()
         # The last sublist with at most idx members before it: binary descent of the tree.
         # Over a tuple of the steps: a third faster than halving a step in a while loop.
         pos = 0

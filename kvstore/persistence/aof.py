@@ -120,7 +120,7 @@ class AofWriter:
 
     def _settle(self) -> None:
         _encode(self.buf, self.plain)
-        self.plain = []
+        self.plain.clear()
 
     @property
     def pending(self) -> bool:

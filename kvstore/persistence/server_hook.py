@@ -71,7 +71,7 @@ def attach(server) -> Persistence:
         # Encoding each command was a third of a pipelined SET under an AOF; a whole read of
         # plain writes is logged as the bytes it came in (AofWriter.log_batch).
         w = p.writer
-        if w is not None:
+        if w is not None and w.plain:  # (a batch of reads or effects has nothing left here)
             last = parser.last_read
             w.log_batch(last[1] if last is not None and last[0] is batch else None, batch)
 
