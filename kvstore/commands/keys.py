@@ -8,9 +8,8 @@ the key, RESTORE parses its options, then refuses a busy key, then checks the TT
 payload.
 
 Values move between keys and databases by reference (RENAME, MOVE): only COPY duplicates one,
-keeping its encoding as Redis's `dupObject` does. DUMP payloads are our own format (see
-`engine/dump.py`), so only this server reads them, and a Redis payload is refused with Redis's
-own "checksum" error.
+keeping its encoding as Redis's `dupObject` does. DUMP payloads are Redis's RDB format
+(`engine/rdb.py`), so they move between Redis and kvstore both ways.
 """
 
 from __future__ import annotations
@@ -421,8 +420,8 @@ def object_help(ctx: Context, argv: list[bytes]):
 def dump(ctx: Context, argv: list[bytes]):
     """DUMP key
 
-    Complexity: O(N) in the value's size. Reply: the payload (our own format, see
-    engine/dump.py), or null.
+    Complexity: O(N) in the value's size. Reply: the payload (Redis's RDB format, see
+    engine/rdb.py), or null.
     """
     value = ctx.db.lookup(argv[1], ctx.now)
     return None if value is None else serialize(value)
