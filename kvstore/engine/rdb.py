@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import struct
 
+from ..numbers import parse_float
+
 RDB_VERSION = 10  # what we write: Redis 7.0's, which every Redis since reads
 MAX_RDB_VERSION = 11  # the newest we read: Redis 7.2's (we report 7.2 as our version)
 
@@ -344,13 +346,12 @@ class _Reader:
 
 
 def _parse_score(text: bytes) -> float:
+    """A score written as text, in strtod's syntax (Python's float() also takes "1_5" and
+    spaces, which no Redis writes)."""
     try:
-        score = float(text)
+        return parse_float(text)
     except ValueError:
         raise RdbFormatError("bad score") from None
-    if score != score:
-        raise RdbFormatError("NaN score")
-    return score
 
 
 def lzf_decompress(data: bytes, size: int) -> bytes:
