@@ -54,6 +54,9 @@ def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
         # the zset that test left (empty after the first pop)
         "zadd-same": batch(lambda i: ("ZADD", b"myzset", b"0", b"element:__rand_int__")),
         "zpopmin": batch(lambda i: ("ZPOPMIN", b"myzset")),
+        "mset": batch(lambda i: ("MSET", *[b"key:__rand_int__", b"xxx"] * 10)),
+        "lpop": batch(lambda i: ("LPOP", b"mylist")),  # (make_client fills mylist)
+        "rpop": batch(lambda i: ("RPOP", b"mylist")),
         "incr-same": batch(lambda i: ("INCR", b"counter:__rand_int__")),
         "hset-same": batch(lambda i: ("HSET", b"myhash", b"element:__rand_int__", b"xxx")),
         "sadd-same": batch(lambda i: ("SADD", b"myset", b"element:__rand_int__")),
@@ -78,6 +81,7 @@ class _Transport:
 
 
 def make_client():
+    from kvstore.engine.values import List
     from kvstore.server.client import Client
     from kvstore.server.config import Config
     from kvstore.server.server import Log, Server
@@ -92,6 +96,8 @@ def make_client():
     server.clients[client.id] = client
     for i in range(BATCH):
         server.ks.dbs[0].data[b"hit:%012d" % i] = b"xxx"
+    # Enough for every timed pop of the lpop and rpop cases (5 rounds of 20,000 batches of 16).
+    server.ks.dbs[0].data[b"mylist"] = List([b"xxx"]) * 2_000_000
     return client
 
 

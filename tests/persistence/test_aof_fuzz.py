@@ -333,7 +333,7 @@ class Traffic:
             # The hiredis fast path (the one whose reads are logged raw) takes reads of more
             # than 63 bytes holding "\r\n*" (or of 4+ arguments), and a non-canonical read only
             # when it holds none of the bytes hiredis would read as another RESP type
-            # (request.py, _LOOKALIKES): so mostly values without those, and the first command
+            # (request.py's lookalike bytes): so mostly values without those, and the first command
             # ends in CRLF most of the time.
             def value() -> bytes:
                 v = self.value()

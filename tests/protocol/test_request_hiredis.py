@@ -147,6 +147,26 @@ def test_lookalike_types_and_odd_framing_give_the_pure_parsers_result(data):
     assert both(bytewise)[1] == py
 
 
+@pytest.mark.parametrize("lookalike", [
+    b"*2\r\n$4\r\nECHO\r\n+PING\r\n",             # hiredis: ECHO with b"PING"
+    b"*2\r\n$4\r\nECHO\r\n=8\r\ntxt:abcd\r\n",    # ECHO with b"abcd"
+    b"*2\r\n$4\r\nECHO\r\n(123\r\n",               # big number
+    b"~1\r\n$4\r\nPING\r\n",                         # a set that looks like a command
+    b">1\r\n$4\r\nPING\r\n",                         # a push, likewise
+    b"|1\r\n$1\r\na\r\n$1\r\nb\r\n*1\r\n$4\r\nPING\r\n",  # an attribute before a command
+    b"%1\r\n$4\r\nPING\r\n$1\r\nx\r\n",             # a map, whose keys join like bytes
+])
+def test_lookalikes_inside_a_pipeline_give_the_pure_parsers_result(lookalike):
+    # Between two plain commands in a read long enough to go to hiredis (a lone command or a
+    # short read goes to the pure parser first): each lookalike byte must send it back.
+    data = LONG_SET + lookalike + GET
+    parser = HiredisRequestParser()
+    parser.feed(data)
+    assert parser._fast is not None
+    py, hi = both([data])
+    assert hi == py
+
+
 def test_canonical_values_holding_type_bytes_still_use_hiredis():
     data = multibulk(b"SET", b"a+b=c~d>e|f%g(h", b"\r\n+OK\r\n$3\r\n*1\r\n")
     assert used_hiredis(data)
