@@ -11,7 +11,13 @@ redis-benchmark's --csv). Server CPU per request comes from /proc/PID/stat (utim
 before and after each run. Tests whose commands kvstore does not have yet are reported as n/a.
 
     python bench/server.py [--quick] [--requests N] [--rounds R] [--tests set,get,...]
-                           [--memory-keys 1000000]
+                           [--memory-keys 1000000] [--peer NAME PORT COMMAND ...]
+
+`--peer` adds another server to the same interleaved runs, started with `taskset -c 0 COMMAND`
+and reached on PORT: a pure-Python peer such as pydis (github.com/boramalper/pydis, which
+listens on 7878), to check the issue's "ahead of the pure-Python peers" on this machine. A peer
+that does not answer a test (pydis has no ZADD, closes the connection on commands it lacks) is
+n/a for it: each test is first tried with 100 requests and a 10 s timeout.
 
 Then each server, fresh, is loaded with the same 1M SETs of 100-byte values through
 `redis-cli --pipe`, and its RSS growth per key is reported.
@@ -25,6 +31,7 @@ import argparse
 import csv
 import io
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -70,11 +77,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
 
 
-def run_one(port: int, pid: int, test: str, mode: list[str], n: int) -> dict | None:
+def run_one(port: int, pid: int, test: str, mode: list[str], n: int,
+            timeout: float = 600) -> dict | None:
     cmd = ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-n", str(n), "-t", test,
            "--csv", *mode]
     before = cpu_seconds(pid)
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
     cpu = cpu_seconds(pid) - before
     want = ROW.get(test, test.upper())
     for row in csv.DictReader(io.StringIO(out.stdout)):
@@ -82,6 +93,16 @@ def run_one(port: int, pid: int, test: str, mode: list[str], n: int) -> dict | N
             return {"rps": float(row["rps"]), "p50": float(row["p50_latency_ms"]),
                     "p99": float(row["p99_latency_ms"]), "cpu_us": cpu / n * 1e6}
     return None
+
+
+def start_peers(peers: list[list[str]]) -> dict[str, tuple[subprocess.Popen, int]]:
+    started = {}
+    for name, port, command in peers:
+        proc = subprocess.Popen(["taskset", "-c", "0", *shlex.split(command)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started[name] = (proc, int(port))
+        wait_port(int(port), proc)
+    return started
 
 
 def rss_bytes(pid: int) -> int:
@@ -137,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-keys", type=int, default=1_000_000,
                     help="keys for the memory-per-key row (0: skip it)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "server.md"))
+    ap.add_argument("--peer", nargs=3, action="append", default=[],
+                    metavar=("NAME", "PORT", "COMMAND"), help="another server to measure")
     args = ap.parse_args(argv)
     if args.quick:
         args.requests, args.rounds = 20_000, 1
@@ -149,34 +172,35 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple[str, str, str], dict | None] = {}
     with tempfile.TemporaryDirectory() as workdir:
         servers = start_servers(workdir)
+        servers.update(start_peers(args.peer))
+        peers = [name for name, _, _ in args.peer]
         try:
             for mode_name, mode in MODES:
                 # Latency runs use one client: fewer requests keep them short.
                 n = args.requests if mode_name != "c1" else max(args.requests // 5, 1000)
                 for test in tests:
-                    for name, (proc, port) in servers.items():
-                        if name == "kvstore" and test not in have:
-                            results[(mode_name, test, name)] = None
-                    runs: dict[str, list] = {"kvstore": [], "redis": []}
+                    runs: dict[str, list] = {name: [] for name in servers}
+                    able = {name for name in servers if name != "kvstore" or test in have}
+                    for name in peers:
+                        proc, port = servers[name]
+                        if run_one(port, proc.pid, test, mode, 100, timeout=10) is None:
+                            able.discard(name)
                     for _ in range(args.rounds):
                         for name, (proc, port) in servers.items():  # interleaved
-                            if name == "kvstore" and test not in have:
-                                continue
-                            r = run_one(port, proc.pid, test, mode, n)
-                            if r is not None:
-                                runs[name].append(r)
+                            if name in able:
+                                r = run_one(port, proc.pid, test, mode, n)
+                                if r is not None:
+                                    runs[name].append(r)
                     for name in servers:
-                        if runs[name]:
-                            results[(mode_name, test, name)] = median_of(runs[name])
-                        else:
-                            results.setdefault((mode_name, test, name), None)
+                        results[(mode_name, test, name)] = median_of(runs[name]) \
+                            if runs[name] else None
                     print(f"  {mode_name:4} {test:12} done", file=sys.stderr)
         finally:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(10)
     memory = memory_per_key(args.memory_keys) if args.memory_keys else None
-    text = render(results, tests, args, memory)
+    text = render(results, tests, args, memory, peers)
     print(text)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
@@ -184,29 +208,44 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(results: dict, tests: list[str], args, memory: dict | None) -> str:
+def render(results: dict, tests: list[str], args, memory: dict | None, peers: list[str]) -> str:
     lines = [
         "# kvstore-server vs redis-server (redis-benchmark)",
         "",
         f"Each server pinned to core 0, redis-benchmark on core 1; -n {args.requests} "
         f"(-c 1: n/5), median of {args.rounds} interleaved round(s). rps = requests/s; "
         "CPU = server CPU microseconds per request (utime+stime from /proc); "
-        "ratio = kvstore / redis.",
+        "ratio = kvstore / redis" + (f"; vs {', '.join(peers)}: kvstore's CPU per request "
+                                     "over the peer's (below 1: kvstore is ahead)"
+                                     if peers else "") + ".",
         "",
     ]
     for mode_name, title in (("c50", "-c 50"), ("P16", "-c 50 -P 16")):
-        lines += [f"## {title}", "",
-                  "| test | kvstore rps | redis rps | rps ratio | kvstore CPU us/req | "
-                  "redis CPU us/req | CPU ratio |", "|---|---:|---:|---:|---:|---:|---:|"]
+        head = ("| test | kvstore rps | redis rps | rps ratio | kvstore CPU us/req | "
+                "redis CPU us/req | CPU ratio |")
+        rule = "|---|---:|---:|---:|---:|---:|---:|"
+        for peer in peers:
+            head += f" {peer} rps | {peer} CPU us/req | CPU vs {peer} |"
+            rule += "---:|---:|---:|"
+        lines += [f"## {title}", "", head, rule]
         for test in tests:
             k = results.get((mode_name, test, "kvstore"))
             r = results.get((mode_name, test, "redis"))
             if k is None or r is None:
-                lines.append(f"| {test} | n/a | {r['rps']:.0f} |" if r else f"| {test} | n/a |")
-                continue
-            lines.append(
-                f"| {test} | {k['rps']:.0f} | {r['rps']:.0f} | {k['rps'] / r['rps']:.0%} | "
-                f"{k['cpu_us']:.1f} | {r['cpu_us']:.1f} | {k['cpu_us'] / r['cpu_us']:.2f}x |")
+                line = f"| {test} | n/a | {r['rps']:.0f} | | | | |" if r else \
+                    f"| {test} | n/a | | | | | |"
+            else:
+                line = (f"| {test} | {k['rps']:.0f} | {r['rps']:.0f} | "
+                        f"{k['rps'] / r['rps']:.0%} | {k['cpu_us']:.1f} | {r['cpu_us']:.1f} | "
+                        f"{k['cpu_us'] / r['cpu_us']:.2f}x |")
+            for peer in peers:
+                q = results.get((mode_name, test, peer))
+                if q is None:
+                    line += " n/a | | |"
+                else:
+                    vs = f"{k['cpu_us'] / q['cpu_us']:.2f}x" if k else ""
+                    line += f" {q['rps']:.0f} | {q['cpu_us']:.2f} | {vs} |"
+            lines.append(line)
         lines.append("")
     lines += ["## -c 1 latency (ms)", "",
               "| test | kvstore p50 | redis p50 | kvstore p99 | redis p99 |",

@@ -281,11 +281,11 @@ class Client(asyncio.Protocol):
                 self.last_cmd = cmd
                 # A run: this call, then the next commands of the batch while they are the same
                 # FAST command (or SET), spelled the same, with a valid arity, and neither the
-                # connection (`state`) nor the server (`gate`) needs the slow path. Its calls skip the lookup and the checks
-                # above (~15% of a pipelined SET) and are timed together, with one clock read:
-                # INFO commandstats shares the run's time among them, and a run slower than
-                # slowlog-log-slower-than is one SLOWLOG entry, for its last command. Below a
-                # 1 ms threshold every command is its own run, timed alone.
+                # connection (`state`) nor the server (`gate`) needs the slow path. Its calls
+                # skip the lookup and the checks above (~10% of a pipelined SET) and are timed
+                # together, with one clock read: INFO commandstats shares the run's time among
+                # them, and a run slower than slowlog-log-slower-than is one SLOWLOG entry, for
+                # its last command. Below a 1 ms threshold every command is its own run.
                 name = argv[0] if runs and cmd.runs and not server.gate else None
                 handler = cmd.handler
                 argcs = cmd.argcs
