@@ -297,20 +297,11 @@ def rpushx(ctx: Context, argv: list[bytes]):
 # -- pop --------------------------------------------------------------------------------------
 
 def _pop(ctx: Context, argv: list[bytes], where: int):
-    """LPOP / RPOP (Redis `popGenericCommand`): the count is checked before the key."""
+    """LPOP / RPOP with a count (Redis `popGenericCommand`): the count is checked before the
+    key. (The handlers do the form without one themselves.)"""
     if len(argv) > 3:
         raise wrong_args(_POP_EVENTS[where])
     key = argv[1]
-    if len(argv) == 2:
-        lst = _get_list(ctx, key)
-        if lst is None:
-            return None
-        value = lst.popleft() if where == LEFT else lst.pop()
-        ctx.ks.dirty += 1
-        ctx.notify("l", _POP_EVENTS[where], key)
-        if not lst:
-            _emptied(ctx, key, lst)
-        return value
     count = _at_least(argv[2], 0, POSITIVE)
     lst = _get_list(ctx, key)
     if lst is None:
@@ -327,7 +318,24 @@ def lpop(ctx: Context, argv: list[bytes]):
     Complexity: O(count).  Reply: the element (nil if no key); with count, an array (a null
     array if no key).
     """
-    return _pop(ctx, argv, LEFT)
+    if len(argv) != 2:
+        return _pop(ctx, argv, LEFT)
+    # _pop's common case, inlined with Database.lookup_typed for a key without a TTL: three
+    # calls less (LPOP is benchmarked).
+    key = argv[1]
+    db = ctx.db
+    lst = db.lookup_typed(key, ctx.now, List) if key in db.expires else db.data.get(key)
+    if lst is None:
+        return None
+    if type(lst) is not List:
+        raise wrongtype()
+    value = lst.popleft()
+    ctx.ks.dirty += 1
+    if ctx.notify is not no_notify:
+        ctx.notify("l", "lpop", key)
+    if not lst:
+        _emptied(ctx, key, lst)
+    return value
 
 
 @command("rpop", -2, WRITE | FAST, KEY1, "list")
@@ -337,7 +345,24 @@ def rpop(ctx: Context, argv: list[bytes]):
     Complexity: O(count).  Reply: the element (nil if no key); with count, an array (a null
     array if no key).
     """
-    return _pop(ctx, argv, RIGHT)
+    if len(argv) != 2:
+        return _pop(ctx, argv, RIGHT)
+    # _pop's common case, inlined with Database.lookup_typed for a key without a TTL: three
+    # calls less (RPOP is benchmarked).
+    key = argv[1]
+    db = ctx.db
+    lst = db.lookup_typed(key, ctx.now, List) if key in db.expires else db.data.get(key)
+    if lst is None:
+        return None
+    if type(lst) is not List:
+        raise wrongtype()
+    value = lst.pop()
+    ctx.ks.dirty += 1
+    if ctx.notify is not no_notify:
+        ctx.notify("l", "rpop", key)
+    if not lst:
+        _emptied(ctx, key, lst)
+    return value
 
 
 def mpop_keys(argv: list[bytes], numkeys_index: int = 1) -> list[bytes]:
