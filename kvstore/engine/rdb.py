@@ -394,16 +394,30 @@ def lzf_decompress(data: bytes, size: int) -> bytes:
     return bytes(out)
 
 
+def _packed(blob: bytes, header: int) -> tuple[_Reader, int]:
+    """A reader at the first entry of a listpack (6-byte header) or ziplist (10), after checking
+    the total size the header declares and the 0xFF terminator; and the terminator's position."""
+    if len(blob) <= header or int.from_bytes(blob[:4], "little") != len(blob) \
+            or blob[-1] != 0xFF:
+        raise RdbFormatError("bad listpack or ziplist header")
+    r = _Reader(blob)
+    r.pos = header
+    return r, len(blob) - 1
+
+
+def _check_count(blob: bytes, header: int, r: _Reader, items: list) -> None:
+    """The entries must end at the terminator and match the header's count (the header's last
+    two bytes; 65535 means "count them")."""
+    declared = blob[header - 2] | blob[header - 1] << 8
+    if r.pos != len(blob) - 1 or (declared != 65535 and declared != len(items)):
+        raise RdbFormatError("listpack or ziplist count or size mismatch")
+
+
 def listpack_items(blob: bytes) -> list[bytes]:
     """The entries of a listpack, integers as their decimal text."""
-    if len(blob) < 7 or int.from_bytes(blob[:4], "little") != len(blob) or blob[-1] != 0xFF:
-        raise RdbFormatError("bad listpack header")
-    declared = blob[4] | blob[5] << 8
-    items = []
+    r, end = _packed(blob, 6)
+    items: list[bytes] = []
     append = items.append
-    r = _Reader(blob)
-    r.pos = 6
-    end = len(blob) - 1
     while r.pos < end:
         start = r.pos
         b = r.byte()
@@ -424,21 +438,15 @@ def listpack_items(blob: bytes) -> list[bytes]:
         else:
             raise RdbFormatError("bad listpack entry")
         r.take(_backlen_bytes(r.pos - start))
-    if r.pos != end or (declared != 65535 and declared != len(items)):
-        raise RdbFormatError("listpack count or size mismatch")
+    _check_count(blob, 6, r, items)
     return items
 
 
 def ziplist_items(blob: bytes) -> list[bytes]:
     """The entries of a ziplist (Redis before 7.0), integers as their decimal text."""
-    if len(blob) < 11 or int.from_bytes(blob[:4], "little") != len(blob) or blob[-1] != 0xFF:
-        raise RdbFormatError("bad ziplist header")
-    declared = blob[8] | blob[9] << 8
-    items = []
+    r, end = _packed(blob, 10)
+    items: list[bytes] = []
     append = items.append
-    r = _Reader(blob)
-    r.pos = 10
-    end = len(blob) - 1
     while r.pos < end:
         if r.byte() == 254:  # previous entry's length: 1 byte, or 254 and 4 bytes
             r.take(4)
@@ -456,8 +464,7 @@ def ziplist_items(blob: bytes) -> list[bytes]:
             append(b"%d" % ((b & 0x0F) - 1))
         else:
             raise RdbFormatError("bad ziplist entry")
-    if r.pos != end or (declared != 65535 and declared != len(items)):
-        raise RdbFormatError("ziplist count or size mismatch")
+    _check_count(blob, 10, r, items)
     return items
 
 
