@@ -289,11 +289,17 @@ class Client(asyncio.Protocol):
                 name = argv[0] if runs and cmd.runs and not server.gate else None
                 handler = cmd.handler
                 argcs = cmd.argcs
+                # Write hooks (an AOF, WATCH, blocked clients); None without any. Read once per
+                # run: within a run of one FAST command none is added before a write (a blocking
+                # pop that blocks ends the run), and one removed (its last waiter served) is
+                # harmless to call until the run ends.
+                prop = server.propagate
                 calls = 0
                 while True:
                     calls += 1
-                    ctx.effects = None
-                    dirty = ks.dirty
+                    if prop is not None:
+                        ctx.effects = None
+                        dirty = ks.dirty
                     try:
                         reply = handler(ctx, argv)
                     except CommandError as exc:
@@ -318,9 +324,8 @@ class Client(asyncio.Protocol):
                             append(b"*0\r\n")
                         else:
                             encode_into(parts, reply, ctx.resp)
-                    # (propagate is None unless an AOF, a WATCH or a blocked client needs writes)
-                    if server.propagate is not None and ks.dirty != dirty and cmd.flags & WRITE:
-                        server.propagate(ctx, argv)
+                    if prop is not None and ks.dirty != dirty and cmd.flags & WRITE:
+                        prop(ctx, argv)
                     if name is None or i == n:
                         break
                     following = batch[i]
