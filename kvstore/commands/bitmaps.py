@@ -54,6 +54,7 @@ def setbit(ctx: Context, argv: list[bytes]):
         current = old[byte]
         bitval = (current >> shift) & 1
         if bitval == on:
+            db.mark_encoding(key, old, b"raw")  # Redis unshares the string all the same
             return bitval  # nothing changes: not dirty, as in Redis 7
         new = old[:byte] + bytes((current ^ (1 << shift),)) + old[byte + 1:]
     else:
@@ -61,6 +62,7 @@ def setbit(ctx: Context, argv: list[bytes]):
         prefix = old or b""
         new = prefix + bytes(byte - len(prefix)) + bytes((on << shift,))
     db.data[key] = new  # keeps the TTL of an existing key
+    db.mark_encoding(key, new, b"raw")
     ctx.ks.dirty += 1
     ctx.notify("$", "setbit", key)
     return bitval

@@ -149,10 +149,13 @@ def _transfer(src_db, src: bytes, dst_db, dst: bytes, value: object) -> None:
     """Take `src` out of src_db and store `value` (its value) at `dst` in dst_db, with src's TTL
     (RENAME, MOVE). `dst` must be free."""
     when = src_db.expires.get(src)
+    mark = src_db.encodings.get(src)
     src_db.delete(src)
     dst_db.add(dst, value)
     if when is not None:
         dst_db.set_expire(dst, when)
+    if mark is not None:  # the same object: an encoding mark still names it
+        dst_db.encodings[dst] = mark
 
 
 def _rename(ctx: Context, argv: list[bytes], nx: bool):
@@ -227,6 +230,11 @@ def copy(ctx: Context, argv: list[bytes]):
     dst_db.add(dst, copy_value(value))
     if when is not None:
         dst_db.set_expire(dst, when)
+    mark = ctx.db.encodings.get(src)
+    if mark is not None:  # Redis's dupObject keeps a string's encoding; ours shares the bytes
+        dst_db.encodings[dst] = mark
+    elif type(value) is bytes and encoding_of(value) == b"int":
+        dst_db.mark_encoding(dst, value, b"int")  # a copy of a shared integer is not shared
     ctx.ks.dirty += 1
     ctx.notify("g", "copy_to", dst)
     return 1
@@ -342,8 +350,16 @@ def object_encoding(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1). Reply: the encoding Redis would use, or null.
     """
-    value = ctx.db.lookup(argv[2], ctx.now)
-    return None if value is None else encoding_of(value)
+    return _encoding(ctx, argv[2])
+
+
+def _encoding(ctx: Context, key: bytes) -> bytes | None:
+    value = ctx.db.lookup(key, ctx.now)
+    if value is None:
+        return None
+    if type(value) is bytes:
+        return ctx.db.string_encoding(key, value) or encoding_of(value)
+    return encoding_of(value)
 
 
 @command("object|refcount", 3, READONLY, OBJECT_KEY, "generic")
@@ -352,12 +368,15 @@ def object_refcount(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1). Reply: integer: INT_MAX for a shared integer 0..9999, else 1; or null.
     """
-    value = ctx.db.lookup(argv[2], ctx.now)
+    key = argv[2]
+    value = ctx.db.lookup(key, ctx.now)
     if value is None:
         return None
-    if type(value) is bytes and len(value) <= 4 and encoding_of(value) == b"int":
-        if 0 <= int(value) < SHARED_INTEGERS:
-            return INT32_MAX
+    # Shared: an integer 0..9999 stored by its bytes, not one marked by how it was written
+    # (APPEND, COPY, ...: Redis's copies are its own objects).
+    if type(value) is bytes and len(value) <= 4 and encoding_of(value) == b"int" \
+            and ctx.db.string_encoding(key, value) is None and 0 <= int(value) < SHARED_INTEGERS:
+        return INT32_MAX
     return 1
 
 

@@ -19,6 +19,7 @@ Every other write replays as sent.
 from __future__ import annotations
 
 from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args, wrongtype
+from ..engine.values import EMBSTR_MAX
 from ..numbers import INT64_MAX, INT64_MIN, incrbyfloat as _incrbyfloat
 from ..replies import OK
 from .args import to_int
@@ -381,6 +382,7 @@ def append(ctx: Context, argv: list[bytes]):
         check_length(len(old) + len(tail))
         new = old + tail
         db.data[key] = new
+        db.mark_encoding(key, new, b"raw")
     ctx.ks.dirty += 1
     ctx.notify("$", "append", key)
     return len(new)
@@ -457,6 +459,7 @@ def setrange(ctx: Context, argv: list[bytes]):
         else:
             new = old[:offset] + value + old[offset + len(value):]
         db.data[key] = new  # keeps the TTL
+    db.mark_encoding(key, new, b"raw")
     ctx.ks.dirty += 1
     ctx.notify("$", "setrange", key)
     return len(new)
@@ -582,6 +585,7 @@ def incrbyfloat(ctx: Context, argv: list[bytes]):
     except OverflowError:
         raise CommandError("ERR increment would produce NaN or Infinity") from None
     db.data[key] = new  # keeps the TTL
+    db.mark_encoding(key, new, b"embstr" if len(new) <= EMBSTR_MAX else b"raw")
     ctx.ks.dirty += 1
     ctx.notify("$", "incrbyfloat", key)
     ctx.effects = [[b"SET", key, new, b"KEEPTTL"]]

@@ -57,6 +57,7 @@ class Database:
 
     __slots__ = (
         "id", "keyspace", "data", "expires", "volatile", "expire_pos", "watched", "blocked",
+        "encodings",
     )
 
     def __init__(self, keyspace: "Keyspace", index: int) -> None:
@@ -70,6 +71,9 @@ class Database:
         self.watched: dict[bytes, set] = {}
         # key -> clients blocked on it (BLPOP ...); the server owns the values.
         self.blocked: dict[bytes, list] = {}
+        # key -> (id, length, hash, OBJECT ENCODING) of a string whose encoding comes from how it
+        # was written, not from its bytes (`mark_encoding`).
+        self.encodings: dict[bytes, tuple[int, int, int, bytes]] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -118,7 +122,26 @@ class Database:
             return False
         if key in self.expires:
             del self.expires[key]
+        if self.encodings:
+            self.encodings.pop(key, None)
         return True
+
+    def mark_encoding(self, key: bytes, value: bytes, encoding: bytes) -> None:
+        """Record the OBJECT ENCODING Redis gives the string just stored at `key` because of
+        how it was written: `raw` after APPEND to an existing string, SETRANGE or SETBIT (Redis
+        unshares it into a plain sds), `embstr` after INCRBYFLOAT even if it reads as an
+        integer. The mark holds no reference to the value: it names it by identity, length
+        and hash, so any later write of another value (SET, INCR, ...) voids it without
+        having to clear it."""
+        self.encodings[key] = (id(value), len(value), hash(value), encoding)
+
+    def string_encoding(self, key: bytes, value: bytes) -> bytes | None:
+        """The encoding `mark_encoding` recorded for `value` at `key`, if it still holds."""
+        mark = self.encodings.get(key)
+        if mark is not None and mark[0] == id(value) and mark[1] == len(value) \
+                and mark[2] == hash(value):
+            return mark[3]
+        return None
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         """Give a live key an absolute expiry (ms since the epoch)."""
@@ -137,6 +160,8 @@ class Database:
         """Delete a key whose TTL has passed, and tell the layers above (AOF DEL, notification)."""
         self.data.pop(key, None)
         self.expires.pop(key, None)
+        if self.encodings:
+            self.encodings.pop(key, None)
         self.keyspace.on_expired(self, key)
 
     def remove_if_empty(self, key: bytes, value: object) -> None:
@@ -151,6 +176,7 @@ class Database:
         self.expires = {}
         self.volatile = []
         self.expire_pos = 0
+        self.encodings = {}
 
     # -- active expiry --------------------------------------------------------------------------
 
@@ -223,6 +249,7 @@ class Keyspace:
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da.volatile, db_.volatile = db_.volatile, da.volatile
+        da.encodings, db_.encodings = db_.encodings, da.encodings
 
     def active_expire(self, budget_ms: float = ACTIVE_EXPIRE_BUDGET_MS) -> int:
         """One active expiry cycle over all databases, within about `budget_ms` of wall-clock

@@ -523,6 +523,37 @@ def test_randomkey_big_db_and_expired_keys():
 
 # -- OBJECT -----------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("commands", [
+    [("SET", "k", "12"), ("APPEND", "k", "3")],          # raw, although it reads as an integer
+    [("APPEND", "k", "12")],                             # a new key: by its bytes (int)
+    [("SET", "k", "hello"), ("APPEND", "k", "")],        # raw even when nothing is appended
+    [("SETRANGE", "k", 0, "a")],
+    [("SET", "k", "123"), ("SETRANGE", "k", 0, "9")],
+    [("SET", "k", "123"), ("SETRANGE", "k", 0, "")],     # changes nothing: still int
+    [("SET", "k", "1"), ("SETBIT", "k", 0, 0)],          # raw even when the bit is unchanged
+    [("SETBIT", "k", 3, 1)],
+    [("INCRBYFLOAT", "k", "3")],                         # embstr, although it reads as 3
+    [("INCRBYFLOAT", "k", "3.5"), ("INCRBYFLOAT", "k", "0.5")],
+    [("SET", "k", "x"), ("APPEND", "k", "yz"), ("SET", "k", "xyz")],  # a new SET: by its bytes
+    [("SET", "k", "x"), ("APPEND", "k", "yz"), ("INCR", "k")],
+    [("SET", "k", "x"), ("APPEND", "k", "yz"), ("RENAME", "k", "k")],
+    [("SET", "j", "x"), ("APPEND", "j", "yz"), ("RENAME", "j", "k")],
+    [("SET", "j", "x"), ("APPEND", "j", "yz"), ("COPY", "j", "k")],
+    [("SET", "j", "x"), ("APPEND", "j", "yz"), ("MOVE", "j", 1), ("SWAPDB", 0, 1),
+     ("RENAME", "j", "k")],
+    [("SET", "k", "x"), ("APPEND", "k", "yz"), ("EXPIRE", "k", 100), ("PERSIST", "k")],
+    [("SET", "k", "x"), ("APPEND", "k", "yz"), ("DEL", "k"), ("SET", "k", "xyz")],
+    [("SET", "k", "7"), ("APPEND", "k", "7"), ("FLUSHDB",), ("SET", "k", "77")],
+    [("SET", "j", "77"), ("COPY", "j", "k")],            # int, but not the shared object
+    [("SET", "j", "77"), ("COPY", "j", "k"), ("SET", "k", "77")],
+])
+def test_object_encoding_of_a_string_follows_how_it_was_written(both, commands):
+    for command in commands:
+        both(*command)
+    both("OBJECT", "ENCODING", "k")
+    both("OBJECT", "REFCOUNT", "k")
+
+
 def test_object(both):
     fill_types(both)
     both("SET", "big", "x" * 44)

@@ -441,9 +441,16 @@ def copy_key(kv: KvSide, key: bytes, dump) -> bool:
         value = db.data[key]
         if hasattr(value, "big"):
             value.big = enc == "skiplist"
+            if value.big:  # a skiplist keeps a -0 made by arithmetic, which ZADD stores as 0
+                for member, score in data:
+                    if score == b"-0":
+                        value.remove(member)
+                        value.add(member, -0.0)
     else:
         return False
     db.data[key] = value
+    if t == "string" and enc.encode() != V.string_encoding(value):
+        db.mark_encoding(key, value, enc.encode())  # raw after APPEND, embstr after INCRBYFLOAT
     if when != -1:
         db.set_expire(key, when)
     return True

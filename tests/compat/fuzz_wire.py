@@ -41,6 +41,8 @@ import sys
 import tempfile
 import time
 
+from kvstore.engine.values import string_encoding
+
 NIL_ARRAY = ("nil-array",)   # RESP2 *-1
 NULL = ("null",)             # RESP3 _
 
@@ -260,6 +262,11 @@ def wire_copy(conn: RawRedis, key: bytes, dump, encodings: bool) -> None:
         t, data, when, enc = dump
         if t == "string":
             cmds.append([b"SET", key, data])
+            if encodings and enc.encode() != string_encoding(data):
+                # How Redis made it raw or embstr, redone: an APPEND to an existing string
+                # leaves it raw, INCRBYFLOAT leaves even an integer embstr.
+                cmds.append([b"APPEND", key, b""] if enc == "raw" else
+                            [b"INCRBYFLOAT", key, b"0"])
         else:
             flat = [x for pair in data for x in (pair if t != "zset" else pair[::-1])] \
                 if t in ("hash", "zset") else data
