@@ -38,7 +38,7 @@ from typing import Callable
 
 from ..errors import wrongtype
 from .clock import wall_ms
-from .values import Thresholds
+from .values import EMBSTR_MAX, Thresholds
 
 DEFAULT_DATABASES = 16
 
@@ -132,8 +132,10 @@ class Database:
         unshares it into a plain sds), `embstr` after INCRBYFLOAT even if it reads as an
         integer. The mark holds no reference to the value: it names it by identity, length
         and hash, so any later write of another value (SET, INCR, ...) voids it without
-        having to clear it."""
-        self.encodings[key] = (id(value), len(value), hash(value), encoding)
+        having to clear it. Strings over EMBSTR_MAX bytes are raw by their length alone: no
+        mark, and no hash of a long string."""
+        if len(value) <= EMBSTR_MAX:
+            self.encodings[key] = (id(value), len(value), hash(value), encoding)
 
     def string_encoding(self, key: bytes, value: bytes) -> bytes | None:
         """The encoding `mark_encoding` recorded for `value` at `key`, if it still holds."""
