@@ -42,6 +42,10 @@ from .values import EMBSTR_MAX, Thresholds
 
 DEFAULT_DATABASES = 16
 
+# Encodings a string mark can record (`Database.mark_encoding`), by code.
+_MARK_NAMES = (b"", b"raw", b"embstr", b"int")
+_MARK_CODES = {name: code for code, name in enumerate(_MARK_NAMES) if name}
+
 # Lazy expiry already makes reads correct; the active cycle only bounds the memory held by keys
 # nobody reads. Redis samples 20 keys per round and repeats while > 25% of them were expired.
 ACTIVE_EXPIRE_SAMPLE = 20
@@ -71,9 +75,9 @@ class Database:
         self.watched: dict[bytes, set] = {}
         # key -> clients blocked on it (BLPOP ...); the server owns the values.
         self.blocked: dict[bytes, list] = {}
-        # key -> (id, length, hash, OBJECT ENCODING) of a string whose encoding comes from how it
-        # was written, not from its bytes (`mark_encoding`).
-        self.encodings: dict[bytes, tuple[int, int, int, bytes]] = {}
+        # key -> mark of a string whose encoding comes from how it was written, not from its
+        # bytes (`mark_encoding`).
+        self.encodings: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -130,19 +134,19 @@ class Database:
         """Record the OBJECT ENCODING Redis gives the string just stored at `key` because of
         how it was written: `raw` after APPEND to an existing string, SETRANGE or SETBIT (Redis
         unshares it into a plain sds), `embstr` after INCRBYFLOAT even if it reads as an
-        integer. The mark holds no reference to the value: it names it by identity, length
-        and hash, so any later write of another value (SET, INCR, ...) voids it without
+        integer. The mark holds no reference to the value: it is one int, a hash of the
+        value's identity and bytes with the encoding in its 2 low bits (~70 bytes a key with
+        its dict slot), so any later write of another value (SET, INCR, ...) voids it without
         having to clear it. Strings over EMBSTR_MAX bytes are raw by their length alone: no
         mark, and no hash of a long string."""
         if len(value) <= EMBSTR_MAX:
-            self.encodings[key] = (id(value), len(value), hash(value), encoding)
+            self.encodings[key] = hash((id(value), value)) << 2 | _MARK_CODES[encoding]
 
     def string_encoding(self, key: bytes, value: bytes) -> bytes | None:
         """The encoding `mark_encoding` recorded for `value` at `key`, if it still holds."""
         mark = self.encodings.get(key)
-        if mark is not None and mark[0] == id(value) and mark[1] == len(value) \
-                and mark[2] == hash(value):
-            return mark[3]
+        if mark is not None and mark >> 2 == hash((id(value), value)):
+            return _MARK_NAMES[mark & 3]
         return None
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
