@@ -20,6 +20,7 @@ can only raise `RdbFormatError`, never run past its end or allocate more than it
 from __future__ import annotations
 
 import struct
+import sys
 
 from ..numbers import parse_float
 
@@ -45,25 +46,38 @@ class RdbFormatError(ValueError):
 
 # -- CRC-64 (Jones polynomial, reflected, as Redis's crc64.c) ---------------------------------
 
-def _crc_table() -> list[int]:
+def _crc_tables() -> list[list[int]]:
+    """Slicing-by-8 tables: [0] is the byte-at-a-time table, [k] advances a byte by k more."""
     poly = 0x95AC9329AC4BC9B5  # 0xad93d23594c935a9, bit-reflected
-    table = []
+    first = []
     for i in range(256):
         crc = i
         for _ in range(8):
             crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
+        first.append(crc)
+    tables = [first]
+    for _ in range(7):
+        tables.append([first[c & 0xFF] ^ (c >> 8) for c in tables[-1]])
+    return tables
 
 
-_CRC_TABLE = _crc_table()
+_CRC_TABLES = _crc_tables()
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def crc64(data: bytes, crc: int = 0) -> int:
-    """Redis's crc64(crc, data). About 70 ns a byte in pure Python: 0.07 s a megabyte."""
-    table = _CRC_TABLE
-    for b in data:
-        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    """Redis's crc64(crc, data), eight bytes per step where the machine is little-endian:
+    about 0.06 s a megabyte in pure Python (0.1 s a byte at a time)."""
+    t0, t1, t2, t3, t4, t5, t6, t7 = _CRC_TABLES
+    words = len(data) & ~7 if _LITTLE_ENDIAN else 0
+    if words:
+        for w in memoryview(data)[:words].cast("Q"):
+            crc ^= w
+            crc = (t7[crc & 0xFF] ^ t6[(crc >> 8) & 0xFF] ^ t5[(crc >> 16) & 0xFF]
+                   ^ t4[(crc >> 24) & 0xFF] ^ t3[(crc >> 32) & 0xFF] ^ t2[(crc >> 40) & 0xFF]
+                   ^ t1[(crc >> 48) & 0xFF] ^ t0[crc >> 56])
+    for b in data[words:]:
+        crc = t0[(crc ^ b) & 0xFF] ^ (crc >> 8)
     return crc
 
 
