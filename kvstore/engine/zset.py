@@ -303,6 +303,11 @@ class ZSet:
         if start + need <= len(all_ms[0]):  # a small zset, or the head of a big one
             return all_ms[0][start : start + need]
         pos, idx = self._pos(start)
+        return self._gather(pos, idx, need)
+
+    def _gather(self, pos: int, idx: int, need: int) -> list[bytes]:
+        """`need` members from offset `idx` of sublist `pos` on, across sublists."""
+        all_ms = self._ms
         out = all_ms[pos][idx : idx + need]
         need -= len(out)
         while need > 0:
@@ -489,15 +494,9 @@ class ZSet:
         else:
             pos, idx = self._pos(start)
         ms = all_ms[pos]
-        out = ms[idx : idx + stop - start]
-        if idx + stop - start > len(ms):
-            need = stop - start - len(out)
-            while need > 0:
-                pos += 1
-                chunk = all_ms[pos][:need]
-                out += chunk
-                need -= len(chunk)
-        return out
+        if idx + stop - start <= len(ms):  # within one sublist: one slice
+            return ms[idx : idx + stop - start]
+        return self._gather(pos, idx, stop - start)
 
     def range_by_score(self, lo: float, hi: float, lo_ex: bool = False, hi_ex: bool = False,
                        reverse: bool = False, offset: int = 0, count: int = -1,
