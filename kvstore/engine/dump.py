@@ -18,9 +18,6 @@ from __future__ import annotations
 from . import rdb
 from .values import Hash, List, Set, Thresholds
 
-# Redis's RDB type numbers, the type tags of our snapshots (persistence/snapshot.py).
-TYPE_STRING, TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH = 0, 1, 2, 3, 4
-
 
 class PayloadChecksumError(ValueError):
     """Wrong version or checksum: "ERR DUMP payload version or checksum are wrong"."""
@@ -36,16 +33,6 @@ def zset_type() -> type:
     from .zset import ZSet
 
     return ZSet
-
-
-def flatten(pairs) -> list:
-    """[a1, b1, a2, b2, ...] from pairs: a hash's or a zset's wire form (DUMP and snapshots)."""
-    flat: list = []
-    append = flat.append
-    for a, b in pairs:
-        append(a)
-        append(b)
-    return flat
 
 
 def serialize(value: object) -> bytes:

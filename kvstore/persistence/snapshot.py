@@ -5,7 +5,7 @@ File layout:
     b"KVSNAP" | version (2 bytes, big endian) | LZ4 frame of msgpack records | blake2b-64
 
 Each record is the msgpack array `[db, key, type, data, expire_ms]`: `type` is Redis's RDB type
-number (0 string, 1 list, 2 set, 3 zset, 4 hash, as in engine/dump.py), `data` is the string's
+number (0 string, 1 list, 2 set, 3 zset, 4 hash, as in engine/rdb.py), `data` is the string's
 bytes or a flat list (list elements; set members; hash field, value, ...; zset member, score, ...),
 `expire_ms` the absolute expiry in ms since the epoch, or nil. The checksum covers every byte
 before it, so a torn or bit-flipped file is refused before a single record is applied.
@@ -30,7 +30,8 @@ from typing import Iterator
 import lz4.frame
 import msgpack
 
-from ..engine.dump import TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, flatten, zset_type
+from ..engine.dump import zset_type
+from ..engine.rdb import T_HASH, T_LIST, T_SET, T_STRING, T_ZSET
 from ..engine.values import Hash, List, Set
 
 MAGIC = b"KVSNAP"
@@ -60,6 +61,16 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def flatten(pairs) -> list:
+    """[a1, b1, a2, b2, ...] from pairs: a hash's or a zset's record form."""
+    flat: list = []
+    append = flat.append
+    for a, b in pairs:
+        append(a)
+        append(b)
+    return flat
+
+
 def iter_records(keyspace, now: int) -> Iterator[list]:
     """[db, key, type, data, expire] for every live key (keys already expired are skipped)."""
     zset_cls = zset_type()
@@ -71,15 +82,15 @@ def iter_records(keyspace, now: int) -> Iterator[list]:
                 continue
             t = type(value)
             if t is bytes:
-                yield [db.id, key, TYPE_STRING, value, when]
+                yield [db.id, key, T_STRING, value, when]
             elif t is Hash:
-                yield [db.id, key, TYPE_HASH, flatten(value.items()), when]
+                yield [db.id, key, T_HASH, flatten(value.items()), when]
             elif t is List:
-                yield [db.id, key, TYPE_LIST, list(value), when]
+                yield [db.id, key, T_LIST, list(value), when]
             elif t is Set:
-                yield [db.id, key, TYPE_SET, list(value), when]
+                yield [db.id, key, T_SET, list(value), when]
             elif t is zset_cls:
-                yield [db.id, key, TYPE_ZSET, flatten(value.scores().items()), when]
+                yield [db.id, key, T_ZSET, flatten(value.scores().items()), when]
             else:
                 raise TypeError(f"cannot snapshot a {t.__name__}")
 
@@ -180,19 +191,19 @@ def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
     for dbi, key, kind, data, when in records:
         if when is not None and when <= now:
             continue
-        if kind == TYPE_STRING:
+        if kind == T_STRING:
             value: object = data
-        elif kind == TYPE_HASH:
+        elif kind == T_HASH:
             value = Hash()
             it = iter(data)
             value.update(zip(it, it))
             value.grew(limits, *data)
-        elif kind == TYPE_LIST:
+        elif kind == T_LIST:
             value = List(data)
-        elif kind == TYPE_SET:
+        elif kind == T_SET:
             value = Set(data)
             value.grew(limits, *data)
-        elif kind == TYPE_ZSET:
+        elif kind == T_ZSET:
             members = data[0::2]
             value = zset_cls.from_scores(dict(zip(members, data[1::2])))
             value.grew(limits, *members)
