@@ -58,9 +58,12 @@ def command_count(ctx: Context, argv: list[bytes]):
 @command("command|list", -2, LOADING | STALE, group="server")
 def command_list(ctx: Context, argv: list[bytes]):
     """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"""
-    names = list(COMMANDS)
-    if len(argv) == 2:
-        return names
+    if len(argv) == 2:  # every command, and (as Redis lists them) every subcommand
+        out = []
+        for n, c in COMMANDS.items():
+            out.append(n)
+            out += [b"%s|%s" % (n, s) for s in c.subcommands]
+        return out
     if len(argv) != 5 or argv[2].lower() != b"filterby":
         raise CommandError(SYNTAX)
     kind, arg = argv[3].lower(), argv[4]

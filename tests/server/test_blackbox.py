@@ -418,6 +418,7 @@ def test_command_introspection(conn):
     assert docs[0] == b"get" and b"summary" in docs[1]
     names = conn("COMMAND", "LIST")
     assert b"get" in names and b"set" in names
+    assert b"client|list" in names and b"config|get" in names  # subcommands are listed too
     assert b"get" in conn("COMMAND", "LIST", "FILTERBY", "PATTERN", "ge*")
     everything = conn("COMMAND")
     assert isinstance(everything, list) and len(everything) == conn("COMMAND", "COUNT")
