@@ -282,9 +282,6 @@ def resume(client) -> None:
     parser = client.parser
     if held:
         parser.feed(b"".join(held))
-    if client.reading_paused and not client.server.paused_until:
-        client.reading_paused = False
-        client.transport.resume_reading()
     if not pending and not held:
         return
     if pending:

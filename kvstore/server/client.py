@@ -110,6 +110,7 @@ class Client(asyncio.Protocol):
         self.obuf_soft_since = 0.0   # when the soft output limit was first passed, 0 = not over
         self.kind = "normal"
         self.held: list[bytes] = []  # data received during CLIENT PAUSE (or while blocked)
+        self.held_bytes = 0          # their total length
         # Transactions, pub/sub, blocking (server/states.py, pubsub.py, blocking.py).
         self.queue: list = []        # MULTI: (Command, argv) queued for EXEC
         self.multi_error = False     # a queued command was rejected: EXEC aborts
@@ -185,17 +186,21 @@ class Client(asyncio.Protocol):
             self.transport.resume_reading()
 
     def hold(self, data: bytes) -> None:
-        """Keep data that arrived during CLIENT PAUSE; `release` runs it at unpause."""
+        """Keep data that arrived while blocked or during CLIENT PAUSE; `release` (unpause) or
+        `blocking.resume` (unblock) runs it. Reading goes on, as in Redis, so that a client
+        that hangs up while blocked is seen to go (and leaves no waiter to take an element);
+        held input counts against client-query-buffer-limit like Redis's query buffer."""
+        if not self.held:
+            self.held_bytes = 0
         self.held.append(data)
-        if self.transport is not None and not self.reading_paused:
-            self.reading_paused = True
-            self.transport.pause_reading()
+        self.held_bytes += len(data)
+        if self.held_bytes > self.server.qbuf_limit:
+            self.server.log.warning(
+                "Closing client that reached max query buffer length: %s", self.describe())
+            self.kill()
 
     def release(self) -> None:
         held, self.held = self.held, []
-        if self.transport is not None and self.reading_paused:
-            self.reading_paused = False
-            self.transport.resume_reading()
         if held:
             self.data_received(b"".join(held))
 

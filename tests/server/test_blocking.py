@@ -142,6 +142,41 @@ def test_wrong_type_keeps_blocked_and_disconnect(c):
     assert c("LLEN", "k") == 1  # nobody took it
 
 
+def test_client_that_sent_more_and_left_while_blocked_takes_nothing(c):
+    a = _other(c)
+    a.send(Conn.encode("BLPOP", "q", "0"))
+    _wait_blocked(c)
+    a.send(Conn.encode("PING"))  # held while blocked: the server must still see the close
+    a.close()
+    deadline = time.monotonic() + 5
+    while "flags=b" in c("CLIENT", "LIST").decode():
+        assert time.monotonic() < deadline, "the departed client stays blocked"
+        time.sleep(0.005)
+    assert c("RPUSH", "q", "x") == 1
+    assert c("LLEN", "q") == 1  # nobody took it
+
+
+def test_input_held_while_blocked_is_bounded_by_the_query_buffer_limit(c):
+    c("CONFIG", "SET", "client-query-buffer-limit", "1mb")
+    try:
+        a = _other(c)
+        a.send(Conn.encode("BLPOP", "q", "0"))
+        _wait_blocked(c)
+        chunk = Conn.encode("SET", "k", "x" * 65536)
+        deadline = time.monotonic() + 10
+        try:
+            for _ in range(64):  # 4 MB, sent while blocked
+                a.sock.sendall(chunk)
+        except OSError:
+            pass  # cut off while sending
+        while "flags=b" in c("CLIENT", "LIST").decode():
+            assert time.monotonic() < deadline, "the blocked client's input grew past the limit"
+            time.sleep(0.005)
+        assert c("EXISTS", "k") == 0
+    finally:
+        c("CONFIG", "SET", "client-query-buffer-limit", "1gb")
+
+
 def test_blmpop_served_with_count(c):
     a = _other(c)
     a.send(Conn.encode("BLMPOP", "0", "2", "x", "y", "LEFT", "COUNT", "5"))
