@@ -39,6 +39,10 @@ FREQ_NOT_TRACKED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
     "when switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
+IDLE_NOT_TRACKED = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 # Redis shares the integer objects 0..9999 (OBJ_SHARED_INTEGERS); OBJECT REFCOUNT reports
 # INT_MAX (OBJ_SHARED_REFCOUNT) for them.
@@ -384,22 +388,35 @@ def object_refcount(ctx: Context, argv: list[bytes]):
 def object_idletime(ctx: Context, argv: list[bytes]):
     """OBJECT IDLETIME key
 
-    Complexity: O(1). Reply: integer, always 0: we keep no access times (it would cost every
-    read a clock store), or null for a missing key.
+    Complexity: O(1). Reply: integer, seconds since the key was last accessed under an LRU
+    maxmemory-policy (0 under the default policy: access times are kept only for LRU and LFU
+    policies); Redis's error under an LFU policy; or null for a missing key.
     """
-    return None if ctx.db.lookup(argv[2], ctx.now) is None else 0
+    key = argv[2]
+    if ctx.db.lookup(key, ctx.now) is None:
+        return None
+    access = ctx.ks.access
+    idle = access.idle_seconds(ctx.db.id, key) if access is not None else 0
+    if idle is None:
+        raise CommandError(IDLE_NOT_TRACKED)
+    return idle
 
 
 @command("object|freq", 3, READONLY, OBJECT_KEY, "generic")
 def object_freq(ctx: Context, argv: list[bytes]):
     """OBJECT FREQ key
 
-    Complexity: O(1). Reply: null for a missing key, else Redis's error for a server whose
-    maxmemory-policy is not LFU (we track no access frequency).
+    Complexity: O(1). Reply: null for a missing key, else its logarithmic access counter under
+    an LFU maxmemory-policy, or Redis's error under any other.
     """
-    if ctx.db.lookup(argv[2], ctx.now) is None:
+    key = argv[2]
+    if ctx.db.lookup(key, ctx.now) is None:
         return None
-    raise CommandError(FREQ_NOT_TRACKED)
+    access = ctx.ks.access
+    freq = access.frequency(ctx.db.id, key) if access is not None else None
+    if freq is None:
+        raise CommandError(FREQ_NOT_TRACKED)
+    return freq
 
 
 _OBJECT_HELP = [

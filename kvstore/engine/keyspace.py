@@ -232,6 +232,9 @@ class Keyspace:
         self._rng = random.Random()
         self._expire_cursor = 0
         self.expired_keys = 0  # INFO stats
+        # The server's LRU/LFU access info (server/memory.py `Memory`) for OBJECT IDLETIME and
+        # FREQ; None in a store without a server, which keeps none.
+        self.access = None
         self.expired_listeners: list[Callable[[Database, bytes], None]] = []
         # Called with (db, None) before a db is emptied and (a, b), (b, a) before a SWAPDB.
         self.flush_listeners: list[Callable[[Database, Database | None], None]] = []

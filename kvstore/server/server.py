@@ -49,6 +49,10 @@ CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
 SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
 
+# Commands that read keys without updating their LRU/LFU data (Redis's LOOKUP_NOTOUCH).
+_NO_TOUCH = frozenset(("object|encoding", "object|freq", "object|idletime", "object|refcount",
+                       "type", "ttl", "pttl", "expiretime", "pexpiretime", "exists",
+                       "memory|usage"))
 _LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
 _LEVEL_CHARS = ".-*#"
 
@@ -159,6 +163,7 @@ class Server:
         self.obuf_check = False
         self.paused_until = 0.0
         self.memory = memory.Memory(self)
+        self.ks.access = self.memory
         self.ports: list[int] = []
         self._servers: list[asyncio.base_events.Server] = []
         self._stop: asyncio.Event | None = None
@@ -210,7 +215,7 @@ class Server:
             client.parser.max_bulk_len = value
 
     def gate_wanted(self) -> bool:
-        return bool(self.monitors) or self.memory.maxmemory > 0 or (
+        return bool(self.monitors) or self.memory.maxmemory > 0 or self.memory.atime is not None or (
             self.persistence is not None and self.persistence.write_error is not None)
 
     def next_client_id(self) -> int:
@@ -227,8 +232,9 @@ class Server:
             return None  # the normal path replies with the lookup error
         if self.monitors and cmd.name != "exec":  # EXEC: after the commands it runs (states.py)
             self.monitor_command(client, cmd, argv)
-        if self.memory.atime is not None:
-            self.memory.touch(client.ctx.db.id, cmd.keys(argv))
+        if self.memory.atime is not None and cmd.name not in _NO_TOUCH and (
+                not client.no_touch or cmd.name == "touch"):
+            self.memory.touch(client.ctx.db, cmd.keys(argv))
         if client.state & MULTI:
             return None  # states.special already judged it (EXEC by what it would run)
         return refusal(client, cmd, argv[0].lower())  # OOM, then MISCONF, as processCommand

@@ -555,6 +555,50 @@ def test_maxmemory_allkeys_lru_evicts(kv_factory, server):
     assert c("GET", "after") == b"v"
 
 
+def test_object_freq_and_idletime_follow_the_policy(kv_factory, server):
+    c = Conn(kv_factory(kind=server.kind).port)
+    c("SET", "k", "v")
+    assert c("OBJECT", "IDLETIME", "k") == 0
+    assert err(c("OBJECT", "FREQ", "k")).startswith("ERR An LFU maxmemory policy is not selected")
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    c("SET", "fresh", "v")
+    assert c("OBJECT", "FREQ", "fresh") == 5  # LFU_INIT_VAL
+    c("GET", "fresh")
+    # The first access always counts; OBJECT, TYPE, EXISTS and TTL look without touching.
+    for _ in range(3):
+        c("TYPE", "fresh"), c("EXISTS", "fresh"), c("TTL", "fresh")
+        assert c("OBJECT", "FREQ", "fresh") == 6
+    c("SET", "fresh", "w")  # an overwrite keeps (and bumps) the counter
+    assert c("OBJECT", "FREQ", "fresh") >= 6
+    c("DEL", "fresh")
+    c("SET", "fresh", "v")  # a new key starts anew
+    assert c("OBJECT", "FREQ", "fresh") == 5
+    assert c("OBJECT", "FREQ", "nosuch") is None
+    assert err(c("OBJECT", "IDLETIME", "fresh")).startswith(
+        "ERR An LFU maxmemory policy is selected, idle time not tracked")
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    c("CONFIG", "SET", "maxmemory", "1gb")  # (kvstore keeps idle times only with a limit)
+    c("SET", "lru", "v")
+    assert c("OBJECT", "IDLETIME", "lru") == 0
+    assert err(c("OBJECT", "FREQ", "lru")).startswith("ERR An LFU maxmemory policy is not")
+
+
+def test_redis_cli_hotkeys_under_lfu(kv_factory, server):
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli not installed")
+    port = kv_factory(kind=server.kind).port
+    c = Conn(port)
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    c("SET", "cold", "v")
+    c("SET", "hot", "v")
+    for _ in range(300):
+        c("GET", "hot")
+    out = subprocess.run([cli, "-p", str(port), "--hotkeys"], capture_output=True, text=True,
+                         timeout=20).stdout
+    assert "hot key found with counter" in out and "'\"hot\"'" in out, out
+
+
 # -- clients ------------------------------------------------------------------------------------
 
 def test_redis_cli_one_shot(server):

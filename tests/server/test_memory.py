@@ -77,3 +77,27 @@ def test_populate_breaks_a_watch_on_a_key_it_creates(server, c):
         assert c("EXEC") == [b"PONG"]  # no watched key among those created
     finally:
         other.close()
+
+
+def test_access_info_stays_within_twice_the_keys():
+    """Under an LRU or LFU policy every accessed key gets an entry; entries of keys deleted
+    since are pruned, so a stream of short-lived keys does not grow the dict without bound."""
+    from types import SimpleNamespace
+
+    from kvstore.engine import Keyspace
+    from kvstore.server.memory import Memory
+
+    for policy in ("allkeys-lru", "allkeys-lfu"):
+        ks = Keyspace()
+        server = SimpleNamespace(ks=ks, config={"lfu-log-factor": 10, "lfu-decay-time": 1})
+        memory = Memory(server)
+        memory.configure(1 << 30, policy)
+        db = ks.dbs[0]
+        for i in range(20_000):
+            key = b"k%d" % i
+            db.data[key] = b"v"
+            memory.touch(db, [key])
+            if i % 100:  # all but 1 in 100 are deleted again (as DEL would, after its touch)
+                del db.data[key]
+        assert len(memory.atime) <= max(2 * len(db.data), 1024) + 1, policy
+        assert (0, b"k100") in memory.atime and (0, b"k101") not in memory.atime
