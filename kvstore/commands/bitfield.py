@@ -14,8 +14,10 @@ replies nil. Redis's 64-bit checks leave two quirks in SET under SAT, kept here:
 SET converts its value to uint64 first, so a negative value overflows upwards (SET u8 0 -1
 stores 255); a signed SET of a value far below the type's minimum stores its maximum.
 
-Dirty and notifications follow Redis: every SET or INCRBY counts one change, failed or not, and
-a command with any emits one "setbit" event.
+Dirty and notifications follow Redis 7.0: a SET or INCRBY counts one change if it wrote (not
+refused by FAIL) and either the string was created or grown or the field's value changed; a
+command with any change emits one "setbit" event. So a refused write on a missing key creates
+it without counting a change, as Redis does.
 """
 
 from __future__ import annotations
@@ -141,8 +143,10 @@ def run_write(ctx: Context, key: bytes, ops: list) -> list[int | None]:
         raise wrongtype()
     size = max((offset + bits - 1) >> 3 for op, _, bits, offset, _, _ in ops if op != _GET) + 1
     buf = bytearray(old or b"")
+    grown = old is None or len(buf) < size
     if len(buf) < size:
         buf += bytes(size - len(buf))
+    changes = 0
     replies: list[int | None] = []
     for opcode, signed, bits, offset, value, overflow in ops:
         current = read_field(buf, offset, bits, signed)
@@ -164,14 +168,17 @@ def run_write(ctx: Context, key: bytes, ops: list) -> list[int | None]:
             replies.append(None if new is None else current)
         if new is not None:
             write_field(buf, offset, bits, new)
-        ctx.ks.dirty += 1
+            if grown or new != current:
+                changes += 1
     result = bytes(buf)
     if old is None:
         db.add(key, result)
     else:
         db.data[key] = result  # keeps the TTL
     db.mark_encoding(key, result, b"raw")
-    ctx.notify("$", "setbit", key)
+    if changes:
+        ctx.ks.dirty += changes
+        ctx.notify("$", "setbit", key)
     return replies
 
 
