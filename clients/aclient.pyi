@@ -13,9 +13,10 @@ from clients.client import T
 from clients.pipeline import AsyncPipeline
 from clients.pool import Retry
 from clients.pubsub import AsyncPubSub
+from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
-    AbsExpiryT, AnyFieldT, AnyKeyT, CastScore, EncodableT, ExpiryT, KeyT, KeysT, LexBoundT,
-    PatternT, RangeBoundT, Reply, ScoreCastT, ScoredMembers, ZRangeResult, ZScoreBoundT,
+    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, CastScore, EncodableT, ExpiryT, KeyT, KeysT,
+    LexBoundT, PatternT, RangeBoundT, Reply, ScoreCastT, ScoredMembers, ZRangeResult, ZScoreBoundT,
 )
 
 
@@ -174,6 +175,23 @@ class AsyncClient:
         end: int | None = ...,
         mode: str | None = ...,
     ) -> int: ...
+    async def bitpos(
+        self,
+        key: KeyT,
+        bit: int,
+        start: int | None = ...,
+        end: int | None = ...,
+        mode: str | None = ...,
+    ) -> int: ...
+    async def bitop(self, operation: str, dest: KeyT, *keys: KeyT) -> int: ...
+    def bitfield(self, key: KeyT, default_overflow: str | None = ...) -> BitFieldOperation: ...
+    async def bitfield_ro(
+        self,
+        key: KeyT,
+        encoding: str,
+        offset: BitfieldOffsetT,
+        items: list[tuple[str, BitfieldOffsetT]] | None = ...,
+    ) -> list[int]: ...
     async def delete(self, *names: KeyT) -> int: ...
     async def unlink(self, *names: KeyT) -> int: ...
     async def exists(self, *names: KeyT) -> int: ...

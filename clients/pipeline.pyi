@@ -8,9 +8,10 @@ import builtins
 from typing import Any, Callable, Iterable, Mapping, NoReturn, Self, Sequence
 
 from kvstore.errors import KvstoreError
+from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
-    AbsExpiryT, AnyFieldT, AnyKeyT, EncodableT, ExpiryT, KeyT, KeysT, LexBoundT, PatternT,
-    RangeBoundT, ScoreCastT, ZScoreBoundT,
+    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, EncodableT, ExpiryT, KeyT, KeysT, LexBoundT,
+    PatternT, RangeBoundT, ScoreCastT, ZScoreBoundT,
 )
 
 
@@ -122,6 +123,23 @@ class Pipeline:
         start: int | None = ...,
         end: int | None = ...,
         mode: str | None = ...,
+    ) -> Self: ...
+    def bitpos(
+        self,
+        key: KeyT,
+        bit: int,
+        start: int | None = ...,
+        end: int | None = ...,
+        mode: str | None = ...,
+    ) -> Self: ...
+    def bitop(self, operation: str, dest: KeyT, *keys: KeyT) -> Self: ...
+    def bitfield(self, key: KeyT, default_overflow: str | None = ...) -> BitFieldOperation: ...
+    def bitfield_ro(
+        self,
+        key: KeyT,
+        encoding: str,
+        offset: BitfieldOffsetT,
+        items: list[tuple[str, BitfieldOffsetT]] | None = ...,
     ) -> Self: ...
     def delete(self, *names: KeyT) -> Self: ...
     def unlink(self, *names: KeyT) -> Self: ...
@@ -629,6 +647,23 @@ class AsyncPipeline:
         start: int | None = ...,
         end: int | None = ...,
         mode: str | None = ...,
+    ) -> Self: ...
+    def bitpos(
+        self,
+        key: KeyT,
+        bit: int,
+        start: int | None = ...,
+        end: int | None = ...,
+        mode: str | None = ...,
+    ) -> Self: ...
+    def bitop(self, operation: str, dest: KeyT, *keys: KeyT) -> Self: ...
+    def bitfield(self, key: KeyT, default_overflow: str | None = ...) -> BitFieldOperation: ...
+    def bitfield_ro(
+        self,
+        key: KeyT,
+        encoding: str,
+        offset: BitfieldOffsetT,
+        items: list[tuple[str, BitfieldOffsetT]] | None = ...,
     ) -> Self: ...
     def delete(self, *names: KeyT) -> Self: ...
     def unlink(self, *names: KeyT) -> Self: ...

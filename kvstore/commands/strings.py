@@ -592,6 +592,7 @@ def incrbyfloat(ctx: Context, argv: list[bytes]):
     return new
 
 
-# SETBIT / GETBIT / BITCOUNT (bitmaps.py) and LCS (lcs.py) live in modules of their own; importing
-# them here registers them with the rest of the family, so commands/__init__ needs no change.
-from . import bitmaps, lcs  # noqa: E402,F401
+# The bit commands (bitmaps.py, bitfield.py) and LCS (lcs.py) live in modules of their own;
+# importing them here registers them with the rest of the family, so commands/__init__ needs no
+# change.
+from . import bitfield, bitmaps, lcs  # noqa: E402,F401

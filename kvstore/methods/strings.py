@@ -4,6 +4,9 @@ Each method builds the argv redis-py would send, in the same order (so error pre
 same), raises redis-py's DataError for the same misuse, and shapes the reply as redis-py's RESP2
 callback does: SETNX / MSETNX / SETEX / PSETEX -> bool, MSET -> True, INCRBYFLOAT -> float,
 SET -> True / None (or the old value with get=True); the others return the reply unchanged.
+
+`bitfield()` returns a `BitFieldOperation` at once, on every transport: a builder of one BITFIELD
+command, as redis-py's, whose `execute()` is what goes through `execute_command`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from typing import Any, Mapping
 
 from ..errors import DataError
 from .base import bool_ok, list_or_args
-from .types import AbsExpiryT, AnyKeyT, EncodableT, ExpiryT, KeysT, KeyT, Reply
+from .types import (
+    AbsExpiryT, AnyKeyT, BitfieldOffsetT, EncodableT, ExpiryT, KeysT, KeyT, Reply,
+)
 
 
 def _set_result(reply: Any) -> bool | None:
@@ -51,6 +56,67 @@ def expire_flags(ex: ExpiryT | None = None, px: ExpiryT | None = None,
             pxat = int(pxat.timestamp() * 1000)
         return ["PXAT", pxat]
     return []
+
+
+class BitFieldOperation:
+    """A BITFIELD command built one operation at a time (redis-py's `BitFieldOperation`):
+    `store.bitfield("k").set("u8", 0, 255).incrby("u8", "#1", 10).execute()`. OVERFLOW is only
+    sent when it changes, starting from WRAP, which is Redis's default too."""
+
+    def __init__(self, client: Any, key: KeyT, default_overflow: str | None = None) -> None:
+        self.client = client
+        self.key = key
+        self._default_overflow = default_overflow
+        self.operations: list[tuple[EncodableT, ...]] = []
+        self._last_overflow = "WRAP"
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the operations added so far (execute() does it too)."""
+        self.operations = []
+        self._last_overflow = "WRAP"
+        self.overflow(self._default_overflow or self._last_overflow)
+
+    def overflow(self, overflow: str) -> BitFieldOperation:
+        """WRAP, SAT or FAIL for the INCRBY and SET operations that follow."""
+        overflow = overflow.upper()
+        if overflow != self._last_overflow:
+            self._last_overflow = overflow
+            self.operations.append(("OVERFLOW", overflow))
+        return self
+
+    def incrby(self, fmt: str, offset: BitfieldOffsetT, increment: int,
+               overflow: str | None = None) -> BitFieldOperation:
+        """Add ``increment`` to the field of type ``fmt`` ("i5", "u8") at ``offset``."""
+        if overflow is not None:
+            self.overflow(overflow)
+        self.operations.append(("INCRBY", fmt, offset, increment))
+        return self
+
+    def get(self, fmt: str, offset: BitfieldOffsetT) -> BitFieldOperation:
+        """Read the field of type ``fmt`` at ``offset`` (bits, or "#N" fields)."""
+        self.operations.append(("GET", fmt, offset))
+        return self
+
+    def set(self, fmt: str, offset: BitfieldOffsetT, value: int) -> BitFieldOperation:
+        """Write ``value`` into the field of type ``fmt`` at ``offset``; replies the old one."""
+        self.operations.append(("SET", fmt, offset, value))
+        return self
+
+    @property
+    def command(self) -> list[Any]:
+        cmd: list[Any] = ["BITFIELD", self.key]
+        for op in self.operations:
+            cmd.extend(op)
+        return cmd
+
+    def execute(self) -> Any:
+        """Send the command and reset. What it returns is the transport's: the replies
+        (list[int | None]) on the store and Client, a coroutine of them on AsyncClient, the
+        pipeline on a pipeline."""
+        command = self.command
+        self.reset()
+        return self.client.execute_command(*command)
 
 
 class StringMethods:
@@ -264,3 +330,39 @@ class StringMethods:
         if mode is not None:
             params.append(mode)
         return self.execute_command("BITCOUNT", *params)
+
+    def bitpos(self, key: KeyT, bit: int, start: int | None = None, end: int | None = None,
+               mode: str | None = None) -> int:
+        """The position of the first bit set to ``bit`` (0 or 1) in ``key``, optionally between
+        ``start`` and ``end`` (bytes, or bits with mode="BIT"); -1 if none."""
+        if bit not in (0, 1):
+            raise DataError("bit must be 0 or 1")
+        params: list = [key, bit]
+        if start is not None:
+            params.append(start)
+            if end is not None:
+                params.append(end)
+        elif end is not None:
+            raise DataError("start argument is not set, when end is specified")
+        if mode is not None:
+            params.append(mode)
+        return self.execute_command("BITPOS", *params)
+
+    def bitop(self, operation: str, dest: KeyT, *keys: KeyT) -> int:
+        """Store the AND, OR, XOR (or NOT, of one key) of ``keys`` at ``dest``. Returns the
+        result's length (that of the longest key)."""
+        return self.execute_command("BITOP", operation, dest, *keys)
+
+    def bitfield(self, key: KeyT, default_overflow: str | None = None) -> BitFieldOperation:
+        """A builder of one BITFIELD command on ``key``: chain get / set / incrby / overflow,
+        then execute()."""
+        return BitFieldOperation(self, key, default_overflow=default_overflow)
+
+    def bitfield_ro(self, key: KeyT, encoding: str, offset: BitfieldOffsetT,
+                    items: list[tuple[str, BitfieldOffsetT]] | None = None) -> list[int]:
+        """The field of type ``encoding`` at ``offset``, then those of ``items`` ((encoding,
+        offset) pairs), read with BITFIELD_RO."""
+        params: list = [key, "GET", encoding, offset]
+        for enc, off in items or []:
+            params += ["GET", enc, off]
+        return self.execute_command("BITFIELD_RO", *params)

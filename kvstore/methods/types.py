@@ -23,6 +23,8 @@ KeysT: TypeAlias = KeyT | Iterable[KeyT]
 # which a type checker cannot tell from int.
 EncodableT: TypeAlias = bytes | bytearray | memoryview | str | int | float
 PatternT: TypeAlias = bytes | str
+# A BITFIELD offset: bits, or "#N" for N fields of the type's width.
+BitfieldOffsetT: TypeAlias = int | str
 ExpiryT: TypeAlias = int | datetime.timedelta  # a duration: seconds (or ms), or a timedelta
 AbsExpiryT: TypeAlias = int | datetime.datetime  # a Unix time (s or ms), or a datetime
 # A score bound: a number, or text such as "(1.5", "-inf", "+inf".

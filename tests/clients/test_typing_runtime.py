@@ -54,6 +54,9 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("incrbyfloat", ("n", 1.5), {}),
     ("setbit", ("bits", 3, 1), {}), ("getbit", ("bits", 3), {}), ("bitcount", ("bits",), {}),
     ("bitcount", ("bits", 0, 7), {"mode": "BIT"}),
+    ("bitpos", ("bits", 1), {}), ("bitpos", ("bits", 0, 0, 7), {"mode": "BIT"}),
+    ("bitop", ("OR", "bits2", "bits", "s"), {}), ("bitop", ("AND", "bits3", "missing"), {}),
+    ("bitfield", ("bits",), {}), ("bitfield_ro", ("bits", "u8", 0), {"items": [("i4", "#1")]}),
     # keys
     ("delete", ("k2",), {}), ("unlink", ("k3",), {}), ("exists", ("s", "missing"), {}),
     ("touch", ("s",), {}), ("type", ("s",), {}), ("type", ("missing",), {}),

@@ -398,6 +398,52 @@ def g_bitcount(g):
     return argv
 
 
+def g_bitpos(g):
+    argv = ["BITPOS", g.key(), g.pick(["0", "1"], ["2", "-1", "abc"])]
+    n = g.r.choice([0, 1, 2, 2, 3])
+    argv += [g.small(-5, 10) for _ in range(min(n, 2))]
+    if n == 3:
+        argv.append(g.opt(g.r.choice(["BYTE", "BIT", "BIT", "BOGUS"])))
+    return argv
+
+
+def g_bitop(g):
+    op = g.opt(g.pick(["AND", "OR", "XOR", "NOT"], ["NAND", ""]))
+    n = 1 if op.upper() == "NOT" and g.r.random() < 0.9 else g.r.randint(1, 3)
+    return ["BITOP", op, g.key()] + g.keys(n, n)
+
+
+# BITFIELD types and offsets: small fields near the start of short strings, plus every kind of
+# bad one. A bad offset is drawn with u8 only: "#536870912" of u1 would be a 64 MB write.
+BF_TYPES = ["i1", "u1", "i4", "u4", "i8", "u8", "i13", "u16", "i32", "u32", "i64", "u63"]
+BF_BAD_TYPES = ["u64", "i65", "i0", "x8", "U8", ""]
+BF_BAD_OFFSETS = ["-1", "abc", "#-1", "#", "4294967296", "#536870912"]
+
+
+def _bitfield_op(g, write: bool):
+    t = g.pick(BF_TYPES, BF_BAD_TYPES, p_bad=0.03)
+    offset = g.r.choice([str(g.r.randrange(0, 70)), f"#{g.r.randrange(0, 5)}"])
+    if g.r.random() < 0.03:
+        t, offset = "u8", g.r.choice(BF_BAD_OFFSETS)
+    if not write:
+        return [g.opt("GET"), t, offset]
+    return [g.opt(g.r.choice(["SET", "INCRBY"])), t, offset, g.int_()]
+
+
+def g_bitfield(g):
+    ro = g.r.random() < 0.2
+    argv = ["BITFIELD_RO" if ro else "BITFIELD", g.key()]
+    for _ in range(g.r.randint(0, 3)):
+        x = g.r.random()
+        if x < 0.15:
+            argv += [g.opt("OVERFLOW"), g.opt(g.pick(["WRAP", "SAT", "FAIL"], ["BOGUS"]))]
+        else:
+            argv += _bitfield_op(g, write=x > 0.55 and (not ro or g.r.random() < 0.1))
+    if g.r.random() < 0.02:
+        argv.append(g.r.choice(["GET", "OVERFLOW", "BOGUS"]))
+    return argv
+
+
 # -- big containers: past the listpack / intset limits (128 entries, 512 integers) -----------
 
 def g_hset_many(g):
@@ -764,7 +810,8 @@ GENERATORS = {
     "strings": [(6, g_get), (10, g_set), (2, g_setnx), (2, g_setex), (2, g_psetex), (3, g_mget),
                 (3, g_mset), (2, g_getset), (2, g_getdel), (3, g_getex), (3, g_append),
                 (2, g_strlen), (4, g_incr), (4, g_incrby), (4, g_incrbyfloat), (3, g_getrange),
-                (3, g_setrange), (3, g_setbit), (2, g_getbit), (3, g_bitcount)],
+                (3, g_setrange), (3, g_setbit), (2, g_getbit), (3, g_bitcount), (3, g_bitpos),
+                (3, g_bitop), (4, g_bitfield)],
     "hashes": [(10, g_hset), (2, g_hsetnx), (6, g_hget), (3, g_hmget), (4, g_hdel), (6, g_hlen),
                (4, g_hincrby), (4, g_hincrbyfloat), (3, g_hrandfield), (3, g_hscan), (0.1, g_hset_many)],
     "lists": [(10, g_push), (3, g_pushx), (6, g_pop), (2, g_llen), (5, g_lrange), (3, g_lindex),
@@ -790,7 +837,7 @@ _FAMILY_OF = {
                   "LASTSAVE",
     "strings": "GET SET SETNX SETEX PSETEX MGET MSET MSETNX GETSET GETDEL GETEX APPEND STRLEN "
                "INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SUBSTR SETRANGE SETBIT GETBIT "
-               "BITCOUNT",
+               "BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO",
 }
 
 
