@@ -31,9 +31,6 @@ def partial_sort(ranks: list[int], first: int, last: int) -> list[int]:
                 _insertion(ranks, order, base, n)
                 break
             pa, pb, pc, pd = _partition(ranks, order, base, n)
-            if pa is None:  # no swap was needed: nearly sorted, finish by insertion
-                _insertion(ranks, order, base, n)
-                break
             end = base + n
             size = min(pa - base, pb - pa)
             _swap_blocks(order, base, pb - size, size)
@@ -77,9 +74,11 @@ def _median(ranks: list[int], order: list[int], a: int, b: int, c: int) -> int:
     return b if rb > rc else (a if ra < rc else c)
 
 
-def _partition(ranks: list[int], order: list[int], base: int, n: int):
+def _partition(ranks: list[int], order: list[int], base: int, n: int
+               ) -> tuple[int, int, int, int]:
     """Bentley-McIlroy three-way partition of order[base:base+n] around a median pivot, moved
-    to `base`. Returns pqsort's pointers (pa, pb, pc, pd), or Nones when nothing was swapped."""
+    to `base`: returns pqsort's pointers (pa, pb, pc, pd). (Later Redis versions switch to
+    insertion sort when a partition swapped nothing; 7.0.15, our oracle, does not.)"""
     mid = base + n // 2
     if n > 7:
         lo, hi = base, base + n - 1
@@ -93,26 +92,20 @@ def _partition(ranks: list[int], order: list[int], base: int, n: int):
     pivot = ranks[order[base]]
     pa = pb = base + 1
     pc = pd = base + n - 1
-    swapped = False
     while True:
         while pb <= pc and ranks[order[pb]] <= pivot:
             if ranks[order[pb]] == pivot:
-                swapped = True
                 order[pa], order[pb] = order[pb], order[pa]
                 pa += 1
             pb += 1
         while pb <= pc and ranks[order[pc]] >= pivot:
             if ranks[order[pc]] == pivot:
-                swapped = True
                 order[pc], order[pd] = order[pd], order[pc]
                 pd -= 1
             pc -= 1
         if pb > pc:
             break
         order[pb], order[pc] = order[pc], order[pb]
-        swapped = True
         pb += 1
         pc -= 1
-    if not swapped:
-        return None, None, None, None
     return pa, pb, pc, pd
