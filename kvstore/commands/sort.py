@@ -28,6 +28,10 @@ ALPHA BY ties among their elements, and a hash-table set under BY nosort, come o
 no client can rely on; ours is deterministic (ascending bytes for a hash-table set when it is
 sorted, so that a logged SORT ... STORE replays to the same list).
 
+The AOF: SORT ... STORE is logged as sent when its result depends on the source alone (the load
+order above is deterministic); when BY or GET patterns read other keys, whose TTLs may end
+before a replay, it is logged as its result (DEL, then RPUSHes).
+
 Redis converts a small sorted set to a skiplist for SORT, which OBJECT ENCODING then shows: we
 raise `big` likewise. Sizes: LIMIT offsets and counts are clamped to the source's length before
 anything is sliced, as Redis clamps them.
@@ -63,6 +67,9 @@ _DBL_MIN = sys.float_info.min
 # string2d lets such values through, SORT does not.
 _TINY = Fraction(2**54 - 1, 2**1076)
 _HEX = re.compile(rb"([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([+-]?[0-9]+))?")
+# SORT ... STORE whose patterns read other keys is logged as its result, in RPUSHes of at most
+# this many elements (so no AOF record grows without bound).
+STORE_EFFECT_BATCH = 1024
 # Options with arguments, for the key finder (Redis `sortGetKeys`): how many to skip.
 _OPTION_ARGS = {b"limit": 2, b"get": 1, b"by": 1}
 
@@ -197,7 +204,7 @@ def _in_place(value: List | ZSet | None, start: int, end: int, desc: bool) -> li
         return []
     n = len(value)
     lo, hi = (n - 1 - end, n - 1 - start) if desc else (start, end)
-    if type(value) is ZSet:
+    if isinstance(value, ZSet):
         picked = value.members(lo, hi + 1)
     else:
         picked = list_range(value, lo, hi)
@@ -208,9 +215,9 @@ def _in_place(value: List | ZSet | None, start: int, end: int, desc: bool) -> li
 
 def _load(value: List | Set | ZSet) -> list[bytes]:
     """Every element, in the order SORT takes them before sorting (module docstring)."""
-    if type(value) is List:
+    if isinstance(value, List):
         return list(value)
-    if type(value) is ZSet:
+    if isinstance(value, ZSet):
         return value.members(0, len(value))
     return sorted(value) if value.big else members_of(value)
 
@@ -257,14 +264,23 @@ def _sorted(elements: list[bytes], keys: list, desc: bool, pqsort_window: tuple 
     return [elements[i] for i in order]
 
 
-def _store(ctx: Context, dest: bytes, values: list) -> int:
+def _store(ctx: Context, dest: bytes, values: list, log_result: bool) -> int:
     """Write SORT's result at dest as a list (any old value and TTL go; a missing GET value is
-    an empty string), or delete dest when it is empty. Returns the result's length."""
+    an empty string), or delete dest when it is empty. Returns the result's length.
+
+    `log_result`: the patterns read other keys, whose TTLs may end before the AOF is replayed,
+    so the effect is logged (DEL, then RPUSHes) rather than the request."""
     db = ctx.db
     if values:
-        db.set_value(dest, List(b"" if v is None else v for v in values))
+        stored = List(b"" if v is None else v for v in values)
+        db.set_value(dest, stored)
         ctx.ks.dirty += len(values)
         ctx.notify("l", "sortstore", dest)
+        if log_result:
+            items = list(stored)
+            ctx.effects = [[b"DEL", dest]] + [
+                [b"RPUSH", dest, *items[i:i + STORE_EFFECT_BATCH]]
+                for i in range(0, len(items), STORE_EFFECT_BATCH)]
     elif db.lookup(dest, ctx.now) is not None:
         db.delete(dest)
         ctx.ks.dirty += 1
@@ -294,13 +310,16 @@ def _sort(ctx: Context, argv: list[bytes], readonly: bool):
             narrowed = by is not None and (start != 0 or end != n - 1)
             elements = _sorted(elements, keys, opts.desc, (start, end) if narrowed else None)
         picked = elements[start:end + 1]
+    values: list[bytes] | list[bytes | None] = picked
     if opts.gets:
         finds = [pattern_lookup(p) for p in opts.gets]
         db, now = ctx.db, ctx.now
-        picked = [find(db, now, element) for element in picked for find in finds]
+        values = [find(db, now, element) for element in picked for find in finds]
     if opts.store is not None:
-        return _store(ctx, opts.store, picked)
-    return picked
+        reads_keys = (by is not None and not dontsort) or any(
+            p.partition(b"\0")[0] != b"#" for p in opts.gets)
+        return _store(ctx, opts.store, values, reads_keys)
+    return values
 
 
 def _sort_keys_of(argv: list[bytes]) -> list[bytes]:
@@ -321,7 +340,7 @@ def _sort_keys_of(argv: list[bytes]) -> list[bytes]:
 
 @command("sort", -2, WRITE | DENYOOM, KEY1, "generic", getkeys=_sort_keys_of)
 def sort(ctx: Context, argv: list[bytes]):
-    """SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE destination]
+    """SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE dst]
 
     Complexity: O(N + M log M), N the source's size, M the elements sorted, plus one lookup per
     element and pattern. Reply: the elements (or the GET values, null where missing); with

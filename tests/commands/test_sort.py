@@ -329,7 +329,8 @@ def test_command_table_and_getkeys(both):
     sort, sort_ro = COMMANDS[b"sort"], COMMANDS[b"sort_ro"]
     assert (sort.arity, sort.flags, sort.group) == (-2, WRITE | DENYOOM, "generic")
     assert (sort_ro.arity, sort_ro.flags, sort_ro.group) == (-2, READONLY, "generic")
-    for args in (("SORT", "k"), ("SORT", "k", "STORE", "d"), ("SORT", "k", "STORE", "a", "STORE", "b"),
+    for args in (("SORT", "k"), ("SORT", "k", "STORE", "d"),
+                 ("SORT", "k", "STORE", "a", "STORE", "b"),
                  ("SORT", "k", "BY", "store", "GET", "store", "LIMIT", "store", "store", "x"),
                  ("SORT", "k", "STORE", "limit", "x"), ("SORT", "k", "store"),
                  ("SORT", "k", "STORE", "d", "LIMIT"), ("SORT_RO", "k", "STORE", "d"),
@@ -353,6 +354,27 @@ def test_dirty_counts():
     assert dirty("SORT", "l", "GET", "#", "GET", "x_*", "STORE", "d") == 6
     assert dirty("SORT", "nokey", "STORE", "d") == 1
     assert dirty("SORT", "nokey", "STORE", "d") == 0
+    s.close()
+
+
+def test_store_is_logged_as_its_result_when_patterns_read_keys():
+    s = kvstore.open(active_expire=False)
+    s.execute("RPUSH", "l", "2", "1")
+    s.execute("SET", "w_1", "9", "PX", 1000)
+
+    def effects(*args):
+        s.execute(*args)
+        return s._ctx.effects
+
+    assert effects("SORT", "l", "STORE", "d") is None  # the source alone: logged as sent
+    assert effects("SORT", "l", "BY", "nosort", "GET", "#", "STORE", "d") is None
+    assert effects("SORT", "l", "BY", "w_*", "STORE", "d") == [
+        [b"DEL", b"d"], [b"RPUSH", b"d", b"2", b"1"]]
+    assert effects("SORT", "l", "GET", "w_*", "STORE", "d") == [
+        [b"DEL", b"d"], [b"RPUSH", b"d", b"9", b""]]
+    s.execute("RPUSH", "big", *range(2500))
+    batches = effects("SORT", "big", "BY", "nosort", "GET", "x_*", "STORE", "d")
+    assert [len(b) - 2 for b in batches[1:]] == [1024, 1024, 452]
     s.close()
 
 
