@@ -16,7 +16,8 @@ from clients.pubsub import AsyncPubSub
 from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
     AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, CastScore, EncodableT, ExpiryT, KeyT, KeysT,
-    LexBoundT, PatternT, RangeBoundT, Reply, ScoreCastT, ScoredMembers, ZRangeResult, ZScoreBoundT,
+    LexBoundT, PatternT, RangeBoundT, Reply, ScoreCastT, ScoredMembers, SortResult, ZRangeResult,
+    ZScoreBoundT,
 )
 
 
@@ -221,6 +222,70 @@ class AsyncClient:
         **kwargs: Any,
     ) -> tuple[int, list[Reply]]: ...
     async def randomkey(self, **kwargs: Any) -> Reply | None: ...
+    @overload
+    async def sort(
+        self,
+        name: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+        store: None = ...,
+        groups: Literal[False] = ...,
+    ) -> list[Reply | None]: ...
+    @overload
+    async def sort(
+        self,
+        name: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+        store: None = ...,
+        *,
+        groups: Literal[True],
+    ) -> list[tuple[Reply | None, ...]]: ...
+    @overload
+    async def sort(
+        self,
+        name: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+        *,
+        store: KeyT,
+        groups: bool = ...,
+    ) -> int: ...
+    @overload
+    async def sort(
+        self,
+        name: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+        store: KeyT | None = ...,
+        groups: bool = ...,
+    ) -> SortResult: ...
+    async def sort_ro(
+        self,
+        key: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+    ) -> list[Reply | None]: ...
     async def object(self, infotype: str, key: KeyT, **kwargs: Any) -> Reply | int | None: ...
     async def dump(self, name: KeyT) -> bytes | None: ...
     async def restore(

@@ -170,6 +170,28 @@ class Pipeline:
         **kwargs: Any,
     ) -> Self: ...
     def randomkey(self, **kwargs: Any) -> Self: ...
+    def sort(
+        self,
+        name: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+        store: KeyT | None = ...,
+        groups: bool = ...,
+    ) -> Self: ...
+    def sort_ro(
+        self,
+        key: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+    ) -> Self: ...
     def object(self, infotype: str, key: KeyT, **kwargs: Any) -> Self: ...
     def dump(self, name: KeyT) -> Self: ...
     def restore(
@@ -694,6 +716,28 @@ class AsyncPipeline:
         **kwargs: Any,
     ) -> Self: ...
     def randomkey(self, **kwargs: Any) -> Self: ...
+    def sort(
+        self,
+        name: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+        store: KeyT | None = ...,
+        groups: bool = ...,
+    ) -> Self: ...
+    def sort_ro(
+        self,
+        key: KeyT,
+        start: int | None = ...,
+        num: int | None = ...,
+        by: PatternT | None = ...,
+        get: PatternT | Iterable[PatternT] | None = ...,
+        desc: bool = ...,
+        alpha: bool = ...,
+    ) -> Self: ...
     def object(self, infotype: str, key: KeyT, **kwargs: Any) -> Self: ...
     def dump(self, name: KeyT) -> Self: ...
     def restore(

@@ -1,19 +1,20 @@
 """Generic key and expiry methods (redis-py 8.1 names, parameters and RESP2 reply shapes).
 
 Callbacks mirror redis-py's: COPY / EXPIRE* / MOVE / PERSIST / RENAMENX -> bool; FLUSHALL /
-FLUSHDB / RENAME / SWAPDB -> bool_ok; SCAN -> (int cursor, keys); the others return the reply as
-is (TYPE and OBJECT ENCODING stay bytes, RESTORE stays b"OK"). `**kwargs` that redis-py passes to
-its connection layer (cluster routing options) are accepted and ignored.
+FLUSHDB / RENAME / SWAPDB -> bool_ok; SCAN -> (int cursor, keys); SORT with groups -> tuples;
+the others return the reply as is (TYPE and OBJECT ENCODING stay bytes, RESTORE stays b"OK").
+`**kwargs` that redis-py passes to its connection layer (cluster routing options) are accepted
+and ignored.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator, Literal, overload
 
 from ..errors import DataError
 from .base import bool_ok, to_bool
-from .types import AbsExpiryT, EncodableT, ExpiryT, KeyT, PatternT, Reply
+from .types import AbsExpiryT, EncodableT, ExpiryT, KeyT, PatternT, Reply, SortResult
 
 
 def parse_scan(reply: Any) -> tuple[int, list[Any]]:
@@ -22,8 +23,38 @@ def parse_scan(reply: Any) -> tuple[int, list[Any]]:
     return int(cursor), keys
 
 
+def _sort_groups(size: int | None) -> Callable[[Any], Any]:
+    """SORT's callback: with groups, the flat GET values as one tuple per element (redis-py's
+    `sort_return_tuples`). A STORE count stays an int, where redis-py's fails to slice it."""
+    def shape(reply: Any) -> Any:
+        if not size or not isinstance(reply, list) or not reply:
+            return reply
+        return list(zip(*[reply[i::size] for i in range(size)]))
+    return shape
+
+
 def _expire_options(nx: bool, xx: bool, gt: bool, lt: bool) -> list[str]:
     return [name for name, on in (("NX", nx), ("XX", xx), ("GT", gt), ("LT", lt)) if on]
+
+
+def _sort_pieces(start: int | None, num: int | None, by: PatternT | None,
+                 get: PatternT | Iterable[PatternT] | None, desc: bool, alpha: bool) -> list:
+    """SORT's and SORT_RO's options after the key, as redis-py orders them."""
+    if (start is None) != (num is None):
+        raise DataError("``start`` and ``num`` must both be specified")
+    pieces: list = []
+    if by is not None:
+        pieces.extend([b"BY", by])
+    if start is not None:
+        pieces.extend([b"LIMIT", start, num])
+    if get is not None:
+        for pattern in [get] if isinstance(get, (bytes, str)) else get:
+            pieces.extend([b"GET", pattern])
+    if desc:
+        pieces.append(b"DESC")
+    if alpha:
+        pieces.append(b"ALPHA")
+    return pieces
 
 
 class KeyMethods:
@@ -115,6 +146,54 @@ class KeyMethods:
 
     def randomkey(self, **kwargs: Any) -> Reply | None:
         return self.execute_command("RANDOMKEY")
+
+    # -- SORT ------------------------------------------------------------------------------
+
+    # The overloads tell a type checker the reply's shape: elements (None where a GET pattern
+    # finds nothing), tuples with groups, or the stored length with store.
+    @overload
+    def sort(self, name: KeyT, start: int | None = None, num: int | None = None,
+             by: PatternT | None = None, get: PatternT | Iterable[PatternT] | None = None,
+             desc: bool = False, alpha: bool = False, store: None = None,
+             groups: Literal[False] = False) -> list[Reply | None]: ...
+    @overload
+    def sort(self, name: KeyT, start: int | None = None, num: int | None = None,
+             by: PatternT | None = None, get: PatternT | Iterable[PatternT] | None = None,
+             desc: bool = False, alpha: bool = False, store: None = None, *,
+             groups: Literal[True]) -> list[tuple[Reply | None, ...]]: ...
+    @overload
+    def sort(self, name: KeyT, start: int | None = None, num: int | None = None,
+             by: PatternT | None = None, get: PatternT | Iterable[PatternT] | None = None,
+             desc: bool = False, alpha: bool = False, *, store: KeyT,
+             groups: bool = False) -> int: ...
+    @overload
+    def sort(self, name: KeyT, start: int | None = None, num: int | None = None,
+             by: PatternT | None = None, get: PatternT | Iterable[PatternT] | None = None,
+             desc: bool = False, alpha: bool = False, store: KeyT | None = None,
+             groups: bool = False) -> SortResult: ...
+
+    def sort(self, name: KeyT, start: int | None = None, num: int | None = None,
+             by: PatternT | None = None, get: PatternT | Iterable[PatternT] | None = None,
+             desc: bool = False, alpha: bool = False, store: KeyT | None = None,
+             groups: bool = False) -> SortResult:
+        pieces = _sort_pieces(start, num, by, get, desc, alpha)
+        if store is not None:
+            pieces.extend([b"STORE", store])
+        size = None
+        if groups:
+            if not get or isinstance(get, (bytes, str)) or len(get) < 2:  # type: ignore[arg-type]
+                raise DataError('when using "groups" the "get" argument must be specified and '
+                                "contain at least two keys")
+            size = len(get)  # type: ignore[arg-type]
+        return self.execute_command("SORT", name, *pieces, callback=_sort_groups(size))
+
+    def sort_ro(self, key: KeyT, start: int | None = None, num: int | None = None,
+                by: PatternT | None = None, get: PatternT | Iterable[PatternT] | None = None,
+                desc: bool = False, alpha: bool = False) -> list[Reply | None]:
+        # redis-py sends SORT here; SORT_RO replies the same and is what a read-only replica
+        # accepts.
+        pieces = _sort_pieces(start, num, by, get, desc, alpha)
+        return self.execute_command("SORT_RO", key, *pieces)
 
     # -- OBJECT, DUMP, RESTORE -------------------------------------------------------------
 

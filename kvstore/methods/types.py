@@ -38,6 +38,9 @@ CastScore: TypeAlias = Any  # a score as score_cast_func returns it: float by de
 # A sorted-set range with withscores: (member, score) pairs; without, its members.
 ScoredMembers: TypeAlias = list[tuple[Reply, CastScore]]
 ZRangeResult: TypeAlias = list[Reply] | ScoredMembers  # withscores not known statically
+# SORT: elements or GET values (None where a pattern finds nothing), one tuple per element with
+# groups, or the stored length with store; which one is not known statically.
+SortResult: TypeAlias = list[Reply | None] | list[tuple[Reply | None, ...]] | int
 
 # Mapping is invariant in its key type, so a dict[str, ...] is not a Mapping[KeyT, ...]: the keys
 # of the mappings a method takes are typed by these.

@@ -31,6 +31,10 @@ def sync_client(c: Client) -> None:
     assert_type(c.lpop("l"), Reply | None)
     assert_type(c.lpop("l", 2), list[Reply] | None)
     assert_type(c.zrange("z", 0, -1), list[Reply])
+    assert_type(c.sort("l", by="w_*", get="#"), list[Reply | None])
+    assert_type(c.sort("l", get=["#", "w_*"], groups=True), list[tuple[Reply | None, ...]])
+    assert_type(c.sort("l", store="sorted"), int)
+    assert_type(c.sort_ro("l", alpha=True), list[Reply | None])
     for member, score in c.zrange("z", 0, -1, withscores=True):
         assert_type(member, Reply)
     for field, value in c.hscan_iter("h"):

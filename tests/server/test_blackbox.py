@@ -724,3 +724,34 @@ def test_redis_benchmark_completes(server):
     assert "ERR" not in text and "Error" not in text, text
     done = re.findall(r"^([A-Z_0-9]+)(?: \(.*\))?: [\d.]+ requests per second", text, re.M)
     assert len(done) >= len(tests), text
+
+
+def test_sort_over_the_wire(server):
+    """SORT's replies as bytes in both protocols (a missing GET value is a null inside the
+    array), and SORT ... STORE as a write that WATCH sees."""
+    a, b = Conn(server.port), Conn(server.port)
+    try:
+        a("FLUSHALL")
+        a("RPUSH", "l", "2", "1")
+        a("SET", "w_1", "x")
+        a.send(Conn.encode("SORT", "l", "GET", "w_*", "GET", "#"))
+        assert a.read_raw(until=b"$1\r\n2\r\n") == (
+            b"*4\r\n$1\r\nx\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n")
+        a("HELLO", "3")
+        a.send(Conn.encode("SORT_RO", "l", "GET", "w_*", "DESC"))
+        assert a.read_raw(until=b"x\r\n") == b"*2\r\n_\r\n$1\r\nx\r\n"
+        assert err(a("SORT_RO", "l", "STORE", "d")) == "ERR syntax error"
+        a("WATCH", "d")
+        assert b("SORT", "l", "STORE", "d") == 2
+        a("MULTI")
+        a("LRANGE", "d", 0, -1)
+        assert a("EXEC") is None
+        a("WATCH", "d")
+        assert b("SORT", "l", "BY", "nosort", "STORE", "other") == 2
+        a("MULTI")
+        a("SORT", "d", "DESC", "STORE", "d")
+        assert a("EXEC") == [2]
+        assert b("LRANGE", "d", 0, -1) == [b"2", b"1"]
+    finally:
+        a.close()
+        b.close()
