@@ -239,6 +239,40 @@ def g_randomkey(g): return ["RANDOMKEY"]
 def g_dump(g): return ["DUMP", g.key()]
 
 
+# SORT weights and GET targets: keys of the pools (numbers, text, hashes) and missing ones.
+SORT_BY = ["nosort", "string:*", "hash:*->f1", "hash:*->f3", "any:*", "nokey", "#"]
+SORT_GET = ["#", "string:*", "hash:*->f2", "hash:*->f1", "nokey", "any:*->f1"]
+
+
+def g_sort(g):
+    """SORT / SORT_RO with random options. Where Redis's order comes from its hash tables
+    (BY nosort over a set, ALPHA BY ties among set or zset members), the replies are compared
+    as multisets (fuzz.normalise), so BY goes without LIMIT (which would pick different
+    members) and without STORE (which would keep the order) except as `BY nosort`, which
+    STORE sorts."""
+    r = g.r
+    ro = r.random() < 0.25
+    store = not ro and r.random() < 0.3
+    by = False
+    opts = []
+    for _ in range(r.randint(0, 4)):
+        x = r.random()
+        if x < 0.2:
+            opts += [g.opt("BY"), "nosort" if store else r.choice(SORT_BY)]
+            by = True
+        elif x < 0.35 and not by:
+            opts += [g.opt("LIMIT"), g.small(-2, 6), g.small(-2, 6)]
+        elif x < 0.55:
+            opts += [g.opt("GET"), r.choice(SORT_GET)]
+        elif x < 0.95:
+            opts.append(g.opt(r.choice(["ASC", "DESC", "ALPHA"])))
+        elif not store:
+            opts.append(r.choice(["LIMIT", "GET", "STORE", "BOGUS"]))  # a truncated option
+    if store or (ro and r.random() < 0.05):
+        opts += [g.opt("STORE"), g.key()]
+    return ["SORT_RO" if ro else "SORT", g.key()] + opts
+
+
 def g_copy(g):
     opts = []
     if g.r.random() < 0.3:
@@ -804,7 +838,7 @@ def g_zscan(g):
 GENERATORS = {
     "keys": [(6, g_del), (6, g_exists), (6, g_type), (5, g_rename), (4, g_copy), (3, g_keys),
              (4, g_scan), (2, g_dbsize), (0.15, g_flushdb), (2, g_select), (1, g_swapdb),
-             (3, g_move), (5, g_object), (1, g_randomkey), (1, g_dump), (1, g_restore)],
+             (3, g_move), (5, g_object), (1, g_randomkey), (1, g_dump), (1, g_restore), (4, g_sort)],
     "expiry": [(4, g_expire), (3, g_pexpire), (3, g_expireat), (3, g_pexpireat), (8, g_ttl),
                (3, g_persist)],
     "strings": [(6, g_get), (10, g_set), (2, g_setnx), (2, g_setex), (2, g_psetex), (3, g_mget),
@@ -831,7 +865,7 @@ GENERATORS = {
 # Which family a command name belongs to, for the per-family report.
 _FAMILY_OF = {
     "keys": "DEL UNLINK EXISTS TOUCH TYPE RENAME RENAMENX COPY KEYS SCAN DBSIZE FLUSHDB FLUSHALL "
-            "SELECT SWAPDB MOVE OBJECT RANDOMKEY DUMP RESTORE",
+            "SELECT SWAPDB MOVE OBJECT RANDOMKEY DUMP RESTORE SORT SORT_RO",
     "expiry": "EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST",
     "connection": "PING ECHO HELLO MULTI EXEC DISCARD WATCH NOSUCHCOMMAND CONFIG INFO CLIENT TIME "
                   "LASTSAVE",
