@@ -71,8 +71,8 @@ def brpop(ctx: Context, argv: list[bytes]):
 def _bmove(ctx: Context, argv: list[bytes], wherefrom: int, whereto: int, timeout: int):
     src, dst = argv[1], argv[2]
     value = serve_move(ctx, src, dst, wherefrom, whereto)
-    if value is not None:
-        return value
+    if value is not None or ctx.client is None or ctx.in_multi:
+        return value  # not blocking: LMOVE's null bulk (a timeout's reply is a null array)
     return _block(ctx, [src], timeout,
                   lambda c, key: serve_move(c, src, dst, wherefrom, whereto), argv)
 

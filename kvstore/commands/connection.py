@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from ..errors import SYNTAX, CommandError
+from ..numbers import INT64_MAX
 from ..replies import OK, PONG, Status, Verbatim
 from .args import to_int
 from .table import (
@@ -399,20 +400,26 @@ def client_reply(ctx: Context, argv: list[bytes]):
 
 @command("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")
 def client_pause(ctx: Context, argv: list[bytes]):
-    """CLIENT PAUSE timeout [WRITE | ALL]"""
-    ms = to_int(argv[2], "ERR timeout is not an integer or out of range")
-    if ms < 0:
-        raise CommandError("ERR timeout is negative")
+    """CLIENT PAUSE timeout [WRITE | ALL]
+
+    Redis checks the mode first, then the timeout, and adds "now" to the timeout in an int64
+    that wraps: a timeout past the year 292 million ends in the past and pauses nothing.
+    """
+    if len(argv) > 4:
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for "
+                           f"'{argv[1].decode('utf-8', 'replace')}'. Try CLIENT HELP.")
     write_only = False
     if len(argv) == 4:
         mode = argv[3].lower()
         if mode not in (b"write", b"all"):
-            raise CommandError(SYNTAX)
+            raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
         write_only = mode == b"write"
-    elif len(argv) > 4:
-        raise CommandError(SYNTAX)
-    if ctx.client is not None:
-        ctx.client.server.pause(time.time() + ms / 1000.0, write_only)
+    ms = to_int(argv[2], "ERR timeout is not an integer or out of range")
+    if ms < 0:
+        raise CommandError("ERR timeout is negative")
+    now_ms = int(time.time() * 1000)
+    if ms and ms + now_ms <= INT64_MAX and ctx.client is not None:
+        ctx.client.server.pause((ms + now_ms) / 1000.0, write_only)
     return OK
 
 

@@ -197,6 +197,13 @@ def test_client_commands(conn):
     assert err(conn("CLIENT", "REPLY", "foo")) == "ERR syntax error"
     assert err(conn("CLIENT", "PAUSE", "abc")) == "ERR timeout is not an integer or out of range"
     assert err(conn("CLIENT", "PAUSE", "-1")) == "ERR timeout is negative"
+    assert err(conn("CLIENT", "PAUSE", "abc", "BOGUS")) == (
+        "ERR CLIENT PAUSE mode must be WRITE or ALL")
+    assert err(conn("CLIENT", "pause", "0", "write", "x")) == (
+        "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.")
+    # now + timeout wraps in Redis's int64: the pause ends in the past and holds nothing
+    assert conn("CLIENT", "PAUSE", "9223372036854775807") == b"OK"
+    assert conn("SET", "after-pause", "v") == b"OK"
     assert conn("CLIENT", "NO-EVICT", "on") == b"OK"
     assert err(conn("CLIENT", "NO-EVICT", "maybe")) == "ERR syntax error"
     assert conn("CLIENT", "UNPAUSE") == b"OK"

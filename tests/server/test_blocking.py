@@ -127,6 +127,19 @@ def test_exec_wakes_after_transaction(c):
     a.close()
 
 
+def test_inside_multi_nothing_blocks_and_the_nulls_are_the_plain_commands(c):
+    for proto, nulls in ((2, b"*6\r\n$-1\r\n$-1\r\n*-1\r\n*-1\r\n*-1\r\n*-1\r\n"),
+                         (3, b"*6\r\n_\r\n_\r\n_\r\n_\r\n_\r\n_\r\n")):
+        c("HELLO", str(proto))
+        c("MULTI")
+        for argv in (("BLMOVE", "a", "b", "LEFT", "RIGHT", "0"), ("BRPOPLPUSH", "a", "b", "0"),
+                     ("BZPOPMIN", "z", "0"), ("BLMPOP", "0", "1", "a", "LEFT"),
+                     ("BZMPOP", "0", "1", "z", "MIN"), ("BLPOP", "a", "0")):
+            assert c(*argv) == b"QUEUED"
+        c.send(Conn.encode("EXEC"))
+        assert c.read_raw(until=nulls) == nulls
+
+
 def test_wrong_type_keeps_blocked_and_disconnect(c):
     a = _other(c)
     a.send(Conn.encode("BLPOP", "k", "0"))
