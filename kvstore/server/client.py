@@ -166,6 +166,7 @@ class Client(asyncio.Protocol):
         self.state |= CLOSING
         server = self.server
         server.clients.pop(self.id, None)
+        server.postponed.discard(self)
         if self.monitor:
             server.remove_monitor(self)
         if self.watched or self.waiter is not None or self.subs or self.psubs:
@@ -401,6 +402,10 @@ class Client(asyncio.Protocol):
             state = self.state = state & ~DROP_LAST
         if state & CLOSING:
             return False
+        # CLIENT PAUSE WRITE stops a writer before anything else, even one queued in MULTI
+        if self.server.write_paused_until and not state & BLOCKED \
+                and self.server.postpone(self, argv):
+            return True
         if state & _TXPS:
             from .states import special
 

@@ -32,13 +32,13 @@ from typing import Any, Callable
 
 from .. import __version__
 from ..hooks import fan_out
-from ..commands.table import ADMIN, COMMANDS, lookup
+from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, WRITE, lookup
 from ..engine import Keyspace
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError
 from . import memory
-from .client import CLOSING, MULTI, Client
-from .blocking import KeyWatch
+from .client import BLOCKED, CLOSING, MULTI, Client
+from .blocking import KeyWatch, resume
 from .config import Config
 from .outbox import Outbox
 from .pubsub import Notifier, PubSub
@@ -161,7 +161,9 @@ class Server:
         self.outbox = Outbox(self)
         self.gate = False
         self.obuf_check = False
-        self.paused_until = 0.0
+        self.paused_until = 0.0          # CLIENT PAUSE ALL: every client holds its input
+        self.write_paused_until = 0.0    # CLIENT PAUSE WRITE: writers wait (`postponed`)
+        self.postponed: set[Client] = set()
         self.memory = memory.Memory(self)
         self.ks.access = self.memory
         self.ports: list[int] = []
@@ -215,7 +217,8 @@ class Server:
             client.parser.max_bulk_len = value
 
     def gate_wanted(self) -> bool:
-        return bool(self.monitors) or self.memory.maxmemory > 0 or self.memory.atime is not None or (
+        return bool(self.monitors) or self.memory.maxmemory > 0 or self.memory.atime is not None \
+            or self.write_paused_until > 0 or (
             self.persistence is not None and self.persistence.write_error is not None)
 
     def next_client_id(self) -> int:
@@ -330,7 +333,8 @@ class Server:
         if now - self._last_slow < CRON_SLOW_MS / 1000.0:
             return
         self._last_slow = self.now_mono = now
-        if self.paused_until and time.time() >= self.paused_until:
+        if (self.paused_until or self.write_paused_until) \
+                and time.time() >= max(self.paused_until, self.write_paused_until):
             self.unpause()
         timeout = self.config["timeout"]
         check_obuf = self.obuf_check
@@ -347,14 +351,47 @@ class Server:
     # -- CLIENT PAUSE ---------------------------------------------------------------------------
 
     def pause(self, until: float, write_only: bool) -> None:
-        """CLIENT PAUSE: hold every client's commands until `until` (wall seconds). Clients
-        hold their input themselves (`Client.hold`) while `paused_until` is set."""
-        self.paused_until = max(self.paused_until, until)
+        """CLIENT PAUSE until `until` (wall seconds). As in Redis, one end time (the latest
+        asked for) and the stricter mode hold. ALL: clients hold their input themselves
+        (`Client.hold`) while `paused_until` is set. WRITE: the gate is raised and a client
+        that reaches a write is postponed (`postpone`) with what it sent after it."""
+        end = max(self.paused_until, self.write_paused_until, until)
+        if write_only and not self.paused_until:
+            self.write_paused_until = end
+        else:
+            self.paused_until = end
+            self.write_paused_until = 0.0
+        self.gate = self.gate_wanted()
+
+    def postpone(self, client: Client, argv: list[bytes]) -> bool:
+        """Under CLIENT PAUSE WRITE, stop `client` at a command that writes or may propagate
+        (EXEC of a transaction holding one included), as Redis's BLOCKED_POSTPONE does: it and
+        the client's later commands run at unpause. True when the client was stopped."""
+        try:
+            cmd = lookup(argv)
+        except CommandError:
+            return False
+        writes = cmd.flags & (WRITE | MAY_REPLICATE)
+        if not writes and cmd.name == "exec" and client.state & MULTI:
+            writes = any(queued.flags & (WRITE | MAY_REPLICATE) for queued, _ in client.queue)
+        if not writes:
+            return False
+        client.pending.append(argv)
+        client.state |= BLOCKED
+        client.last_cmd = cmd  # (CLIENT LIST cmd=, as Redis's)
+        self.postponed.add(client)
+        return True
 
     def unpause(self) -> None:
-        self.paused_until = 0.0
+        self.paused_until = self.write_paused_until = 0.0
+        self.gate = self.gate_wanted()
+        postponed, self.postponed = self.postponed, set()
         for client in list(self.clients.values()):
             client.release()
+        loop = asyncio.get_running_loop()
+        for client in postponed:
+            client.state &= ~BLOCKED
+            loop.call_soon(resume, client)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

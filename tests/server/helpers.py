@@ -58,6 +58,17 @@ class Conn:
             out += data
         return out
 
+    def available(self) -> bytes:
+        """What the server has sent that is not read yet, without waiting."""
+        timeout = self.sock.gettimeout()
+        self.sock.setblocking(False)
+        try:
+            return self.sock.recv(65536)
+        except BlockingIOError:
+            return b""
+        finally:
+            self.sock.settimeout(timeout)
+
     def closed(self, timeout: float = 5.0) -> bool:
         """True if the server closes the connection within `timeout` (data read is dropped)."""
         deadline = time.monotonic() + timeout

@@ -229,6 +229,39 @@ def test_client_pause_holds_commands(server):
     assert time.monotonic() - t0 >= 0.15
 
 
+def _wait_flag_b(admin, cid):
+    deadline = time.monotonic() + 5
+    while True:
+        line = admin("CLIENT", "LIST", "ID", cid).decode()
+        if "b" in line.split(" flags=")[1].split()[0]:
+            return
+        assert time.monotonic() < deadline, line
+        time.sleep(0.005)
+
+
+def test_client_pause_write_postpones_writers_only(kv_factory, server):
+    p = kv_factory(kind=server.kind)
+    admin, reader, writer, tx = Conn(p.port), Conn(p.port), Conn(p.port), Conn(p.port)
+    writer_id, tx_id = writer("CLIENT", "ID"), tx("CLIENT", "ID")
+    admin("SET", "k", "old")
+    assert admin("CLIENT", "PAUSE", "60000", "WRITE") == b"OK"
+    try:
+        assert reader("GET", "k") == b"old"  # reads go on
+        assert reader("MULTI") == b"OK" and reader("GET", "k") == b"QUEUED"
+        assert reader("EXEC") == [b"old"]  # a transaction of reads too
+        writer.send(Conn.encode("SET", "k", "new") + Conn.encode("GET", "k"))
+        _wait_flag_b(admin, writer_id)
+        assert tx("MULTI") == b"OK"
+        tx.send(Conn.encode("INCR", "n") + Conn.encode("EXEC"))  # even queueing a write waits
+        _wait_flag_b(admin, tx_id)
+        assert reader("GET", "k") == b"old"
+        assert writer.available() == b"" and tx.available() == b""
+    finally:
+        assert admin("CLIENT", "UNPAUSE") == b"OK"
+    assert writer.reply() == b"OK" and writer.reply() == b"new"
+    assert tx.reply() == b"QUEUED" and tx.reply() == [1]
+
+
 def test_auth_and_noauth(kv_factory, server):
     p = kv_factory("--requirepass", "s3cret", kind=server.kind)
     c = Conn(p.port)
