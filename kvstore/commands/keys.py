@@ -240,8 +240,19 @@ def copy(ctx: Context, argv: list[bytes]):
     elif type(value) is bytes and encoding_of(value) == b"int":
         dst_db.mark_encoding(dst, value, b"int")  # a copy of a shared integer is not shared
     ctx.ks.dirty += 1
-    ctx.notify("g", "copy_to", dst)
+    _notify_in(ctx, dst_db, "copy_to", dst)
     return 1
+
+
+def _notify_in(ctx: Context, db, event: str, key: bytes) -> None:
+    """A generic keyspace event in `db`, which may not be the selected one (Redis sends
+    copy_to and move_to where the key lands). `ctx.notify` reads the db from the context."""
+    selected = ctx.db
+    ctx.db = db
+    try:
+        ctx.notify("g", event, key)
+    finally:
+        ctx.db = selected
 
 
 @command("move", 3, WRITE | FAST, KEY1, "generic")
@@ -260,10 +271,8 @@ def move(ctx: Context, argv: list[bytes]):
         return 0
     _transfer(src_db, key, dst_db, key, value)
     ctx.ks.dirty += 1
-    # Redis sends move_from in the source db and move_to in the target db; `notify` has no db
-    # argument yet, so both go to the current one.
     ctx.notify("g", "move_from", key)
-    ctx.notify("g", "move_to", key)
+    _notify_in(ctx, dst_db, "move_to", key)
     return 1
 
 

@@ -66,6 +66,19 @@ def test_class_filter_and_db(server, c):
     sub.close()
 
 
+def test_move_and_copy_notify_where_the_key_lands(server, c):
+    c("CONFIG", "SET", "notify-keyspace-events", "Eg")
+    sub = Conn(server.port)
+    sub("PSUBSCRIBE", "__keyevent@*__:*")
+    c("SET", "k", "v")
+    assert c("COPY", "k", "k2", "DB", "3") == 1
+    assert c("MOVE", "k", "1") == 1
+    got = [(m[2], m[3]) for m in _events(sub, 3)]
+    assert got == [(b"__keyevent@3__:copy_to", b"k2"), (b"__keyevent@0__:move_from", b"k"),
+                   (b"__keyevent@1__:move_to", b"k")]
+    sub.close()
+
+
 def test_expired_event(server, c):
     c("CONFIG", "SET", "notify-keyspace-events", "Ex")
     sub = Conn(server.port)
