@@ -16,29 +16,48 @@ from ..errors import SYNTAX, CommandError
 from ..replies import OK, SetReply, Status
 from .args import to_int
 from .table import (
-    ADMIN, COMMANDS, FAST, LOADING, NOSCRIPT, STALE, WRITE, Command, Context, command,
-    container, lookup,
+    ADMIN, BLOCKING, COMMANDS, FAST, LOADING, NOSCRIPT, PUBSUB, READONLY, STALE, WRITE, Command,
+    Context, command, container, lookup,
 )
 
 # -- COMMAND --------------------------------------------------------------------------------------
 
 container("command", -1, LOADING | STALE, group="server")
 
-_CATEGORIES = {"string": "@string", "hash": "@hash", "list": "@list", "set": "@set",
-               "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
-               "generic": "@keyspace", "keys": "@keyspace", "connection": "@connection",
-               "server": "@admin", "pubsub": "@pubsub", "transactions": "@transaction"}
+# A command's ACL categories: its group's (as Redis's command tables give them), plus those
+# Redis derives from its flags (setImplicitACLCategories), listed in Redis's order.
+_GROUP_CATEGORY = {"string": "@string", "hash": "@hash", "list": "@list", "set": "@set",
+                   "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
+                   "bitmap": "@bitmap", "generic": "@keyspace", "keys": "@keyspace",
+                   "connection": "@connection", "pubsub": "@pubsub",
+                   "transactions": "@transaction"}
+_CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash",
+                   "@string", "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin",
+                   "@fast", "@slow", "@blocking", "@dangerous", "@connection", "@transaction",
+                   "@scripting")
+
+
+def _categories(cmd: Command) -> list[str]:
+    flags = cmd.flags
+    cats = {_GROUP_CATEGORY.get(cmd.group), "@fast" if flags & FAST else "@slow"}
+    for flag, implied in ((WRITE, "@write"), (READONLY, "@read"), (ADMIN, "@admin"),
+                          (ADMIN, "@dangerous"), (PUBSUB, "@pubsub"), (BLOCKING, "@blocking")):
+        if flags & flag:
+            cats.add(implied)
+    return [c for c in _CATEGORY_ORDER if c in cats]
 
 
 def _info(cmd: Command) -> list:
     """One COMMAND INFO entry: name, arity, flags, first, last, step, ACL categories, tips, key
     specs, subcommands (Redis 7 layout, with its RESP3 types: sets, but an array for a
-    container's subcommands)."""
+    container's subcommands). A command whose keys a function finds is `movablekeys`, as in
+    Redis, so that cluster clients ask COMMAND GETKEYS for them."""
     ks = cmd.keyspec
-    cats = SetReply(Status(c) for c in (_CATEGORIES.get(cmd.group),) if c)
+    flags = cmd.flag_names() + (["movablekeys"] if cmd.getkeys is not None else [])
     subs = [_info(s) for s in cmd.subcommands.values()] or SetReply()
-    return [cmd.name.encode(), cmd.arity, SetReply(Status(f) for f in cmd.flag_names()),
-            ks.first, ks.last, ks.step, cats, SetReply(), SetReply(), subs]
+    return [cmd.name.encode(), cmd.arity, SetReply(Status(f) for f in flags),
+            ks.first, ks.last, ks.step, SetReply(Status(c) for c in _categories(cmd)),
+            SetReply(), SetReply(), subs]
 
 
 def _docs(cmd: Command) -> dict:
@@ -71,7 +90,7 @@ def command_list(ctx: Context, argv: list[bytes]):
         return []
     if kind == b"aclcat":
         cat = "@" + arg.decode("utf-8", "replace").lower()
-        return [n for n, c in COMMANDS.items() if _CATEGORIES.get(c.group) == cat]
+        return [n for n, c in COMMANDS.items() if cat in _categories(c)]
     if kind == b"pattern":
         pat = arg.decode("utf-8", "replace").lower()
         out = []

@@ -450,6 +450,12 @@ def test_command_introspection(conn):
     info = conn("COMMAND", "INFO", "get", "nosuchcmd")
     assert info[0][:6] == [b"get", 2, [b"readonly", b"fast"], 1, 1, 1]
     assert info[1] is None
+    entries = {e[0]: e for e in conn("COMMAND", "INFO", "set", "blmpop", "zunionstore")}
+    assert entries[b"set"][6] == [b"@write", b"@string", b"@slow"]  # ACL categories
+    # keys found by a function: movablekeys, so that cluster clients ask COMMAND GETKEYS
+    assert entries[b"blmpop"][2] == [b"write", b"blocking", b"movablekeys"]
+    assert entries[b"blmpop"][6] == [b"@write", b"@list", b"@slow", b"@blocking"]
+    assert entries[b"zunionstore"][2][-1] == b"movablekeys"
     assert conn("COMMAND", "GETKEYS", "set", "a", "b") == [b"a"]
     assert err(conn("COMMAND", "GETKEYS", "nosuch", "a")) == "ERR Invalid command specified"
     assert err(conn("COMMAND", "GETKEYS", "set", "a")) == \
