@@ -192,6 +192,16 @@ def test_client_commands(conn):
     assert err(conn("CLIENT", "KILL", "1.2.3.4:5")) == "ERR No such client"
     assert conn("CLIENT", "KILL", "ID", "999999") == 0
     assert err(conn("CLIENT", "KILL", "ID", "abc")) == "ERR client-id should be greater than 0"
+    for spelling in ("+5", " 5", "05", "1_0", "9223372036854775808", "0"):  # string2ll's rules
+        assert err(conn("CLIENT", "KILL", "ID", spelling)) == \
+            "ERR client-id should be greater than 0", spelling
+        if spelling != "0":
+            assert err(conn("CLIENT", "LIST", "ID", spelling)) == "ERR Invalid client ID"
+    me = conn("CLIENT", "ID")
+    assert conn("CLIENT", "LIST", "ID", "0", "-1") == b""
+    assert conn("CLIENT", "LIST", "ID", me, me).decode().count(f"id={me} ") == 2
+    assert err(conn("CLIENT", "KILL", "USER", "nosuch")) == "ERR No such user 'nosuch'"
+    assert err(conn("CLIENT", "KILL", "MAXAGE", "5")) == "ERR syntax error"  # (7.4's)
     assert err(conn("CLIENT", "KILL", "TYPE", "foo")) == "ERR Unknown client type 'foo'"
     assert err(conn("CLIENT", "KILL", "foo", "bar")) == "ERR syntax error"
     assert err(conn("CLIENT", "REPLY", "foo")) == "ERR syntax error"
