@@ -51,11 +51,19 @@ def parse_memory(text: str) -> int:
 
 
 def _parse_int(text: str) -> int:
-    t = text.strip()
-    body = t[1:] if t[:1] == "-" else t
-    if not body.isdigit():
-        raise ConfigError("argument couldn't be parsed into an integer")
-    return int(t)
+    """Redis's string2ll: no spaces, signs but '-', leading zeros or '-0'."""
+    try:
+        return parse_int(text.encode("utf-8", "surrogateescape"))
+    except ValueError:
+        raise ConfigError("argument couldn't be parsed into an integer") from None
+
+
+def _parse_hz(text: str) -> int:
+    """hz: any int from 0 up, kept between 1 and 500 as Redis's updateHZ keeps it."""
+    value = _parse_int(text)
+    if not 0 <= value <= INT_MAX:
+        raise ConfigError(f"argument must be between 0 and {INT_MAX} inclusive")
+    return min(max(value, 1), 500)
 
 
 def _parse_bool(text: str) -> bool:
@@ -220,10 +228,10 @@ OPTIONS: list[Option] = [
     Option("timeout", "int", "0", 0, INT_MAX),
     Option("tcp-keepalive", "int", "300", 0, INT_MAX),
     Option("tcp-backlog", "int", "511", 0, INT_MAX, mutable=False),
-    Option("hz", "int", "10", 0, INT_MAX),
+    Option("hz", "special", "10", parse=_parse_hz),
     Option("maxmemory", "memory", "0", 0, ULLONG_MAX),
     Option("maxmemory-policy", "enum", "noeviction", choices=_POLICIES),
-    Option("maxmemory-samples", "int", "5", 1, 64),
+    Option("maxmemory-samples", "int", "5", 1, INT_MAX),
     Option("maxmemory-eviction-tenacity", "int", "10", 0, 100),
     # Accepted, validated and shown, not enforced: kvstore keeps no total of client buffers to
     # evict clients by; each client class has its own output-buffer limits instead.
@@ -261,7 +269,8 @@ OPTIONS: list[Option] = [
            alias="zset-max-ziplist-entries"),
     Option("zset-max-listpack-value", "int", str(V.ZSET_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
            alias="zset-max-ziplist-value"),
-    Option("list-max-listpack-size", "int", "-2", -5, INT_MAX, alias="list-max-ziplist-size"),
+    Option("list-max-listpack-size", "int", "-2", -INT_MAX - 1, INT_MAX,
+           alias="list-max-ziplist-size"),
     Option("list-compress-depth", "int", "0", 0, INT_MAX),
     Option("lfu-log-factor", "int", "10", 0, INT_MAX),
     Option("lfu-decay-time", "int", "1", 0, INT_MAX),
@@ -337,7 +346,7 @@ class Config:
         out: dict[str, str] = {}
         exact = BY_NAME.get(pattern.lower())
         if exact is not None and not any(c in pattern for c in "*?["):
-            out[pattern.lower()] = self.text(pattern.lower())
+            out[pattern] = self.text(pattern.lower())  # named as asked, as Redis echoes it
             return out
         for name, opt in BY_NAME.items():
             if fnmatch.fnmatchcase(name, pattern.lower()):

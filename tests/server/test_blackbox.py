@@ -344,6 +344,9 @@ def test_config_get_set_errors(conn):
         ("maxmemory", " 10"): "argument must be a memory value",
         ("appendonly", "maybe"): "argument must be 'yes' or 'no'",
         ("timeout", "-1"): "argument must be between 0 and 2147483647 inclusive",
+        ("timeout", " 5"): "argument couldn't be parsed into an integer",  # string2ll's rules
+        ("timeout", "05"): "argument couldn't be parsed into an integer",
+        ("hz", "-1"): "argument must be between 0 and 2147483647 inclusive",
         ("daemonize", "yes"): "can't set immutable config",
         ("loglevel", "x"): "argument(s) must be one of the following: debug, verbose, notice, "
                            "warning",
@@ -361,6 +364,13 @@ def test_config_get_set_errors(conn):
     assert err(conn("CONFIG", "SET", "maxmemory", "1", "timeout")) == "ERR syntax error"
     assert conn("CONFIG", "SET", "timeout", "0", "slowlog-max-len", "128") == b"OK"
     assert conn("CONFIG", "RESETSTAT") == b"OK"
+    assert conn("CONFIG", "GET", "MaxClients") == [b"MaxClients", b"10000"]  # named as asked
+    for asked, kept in (("1000", b"500"), ("0", b"1"), ("10", b"10")):  # updateHZ's bounds
+        assert conn("CONFIG", "SET", "hz", asked) == b"OK"
+        assert conn("CONFIG", "GET", "hz") == [b"hz", kept]
+    assert conn("CONFIG", "SET", "maxmemory-samples", "100", "maxmemory-samples", "5") != b"OK"
+    assert conn("CONFIG", "SET", "maxmemory-samples", "100") == b"OK"
+    assert conn("CONFIG", "SET", "maxmemory-samples", "5") == b"OK"
 
 
 def test_config_set_is_all_or_nothing(conn):
