@@ -36,6 +36,7 @@ from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, WRITE, lookup
 from ..engine import Keyspace
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError
+from ..numbers import parse_int
 from . import memory
 from .client import BLOCKED, CLOSING, MULTI, Client
 from .blocking import KeyWatch, resume
@@ -49,6 +50,7 @@ CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
 SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
 
+_REDACTED = b"(redacted)"  # what MONITOR shows for a password
 # Commands that read keys without updating their LRU/LFU data (Redis's LOOKUP_NOTOUCH).
 _NO_TOUCH = frozenset(("object|encoding", "object|freq", "object|idletime", "object|refcount",
                        "type", "ttl", "pttl", "expiretime", "pexpiretime", "exists",
@@ -243,14 +245,32 @@ class Server:
         return refusal(client, cmd, argv[0].lower())  # OOM, then MISCONF, as processCommand
 
     def monitor_command(self, client: Client, cmd, argv: list[bytes]) -> None:
-        """Show a command to MONITOR clients, unless Redis hides it (admin, AUTH, HELLO)."""
-        if not cmd.flags & ADMIN and argv[0].lower() not in (b"auth", b"hello"):
-            self.feed_monitors(client, argv)
+        """Show a command to MONITOR clients as Redis shows it after running it: not if it is
+        an admin command, with passwords "(redacted)", SELECT in the database it selects."""
+        if cmd.flags & ADMIN:
+            return
+        name = cmd.name
+        db = client.ctx.db.id
+        if name == "auth":
+            argv = argv[:1] + [_REDACTED] * (len(argv) - 1)
+        elif name == "hello":
+            argv = list(argv)
+            for i in range(2, len(argv) - 2):
+                if argv[i].lower() == b"auth":
+                    argv[i + 1] = argv[i + 2] = _REDACTED
+        elif name == "select":
+            try:
+                index = parse_int(argv[1])
+            except ValueError:
+                index = -1
+            if 0 <= index < len(self.ks.dbs):
+                db = index
+        self.feed_monitors(client, argv, db)
 
-    def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+    def feed_monitors(self, client: Client, argv: list[bytes], db: int | None = None) -> None:
         now = time.time()
         where = f"unix:{self.config['unixsocket']}" if client.unix else client.addr
-        line = (f"+{now:.6f} [{client.ctx.db.id} {where}] "
+        line = (f"+{now:.6f} [{client.ctx.db.id if db is None else db} {where}] "
                 + " ".join(_repr_arg(a) for a in argv) + "\r\n").encode()
         for mon in self.monitors:
             if mon.transport is not None:
