@@ -11,8 +11,8 @@ leaves the order of the others alone: exactly a Python dict's order. So HKEYS / 
 a small hash come out in Redis's order; for a big one Redis uses hash-table order, which clients
 must not rely on.
 
-The SCAN helpers (`parse_cursor`, `parse_scan_options`, `scan_reply`) and `parse_rand_count`
-live here and serve the set commands too. Scans follow Redis's `scanGenericCommand`: the cursor
+The SCAN helpers (`parse_scan_options`, `scan_reply`; the cursor is scan.py's `parse_cursor`)
+and `parse_rand_count` live here and serve the set commands too. Scans follow Redis's `scanGenericCommand`: the cursor
 is checked before the key is looked up, the options after (so a missing key with bad options
 still replies an empty scan). A big container's cursor is a position in iteration order; the live
 iterator of a walk in progress is kept (see `_SCAN_ITERS`) so each step costs O(COUNT).
@@ -36,6 +36,7 @@ from ..engine.picker import random_distinct, random_member, random_repeats
 from ..engine.values import Hash
 from ..replies import OK
 from .args import to_int
+from .scan import parse_cursor
 from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
 
 KEY1 = KeySpec(1, 1, 1)
@@ -47,7 +48,6 @@ COUNT_RANGE = "ERR value is out of range, value must between -922337203685477580
 _HALF_LONG = INT64_MAX // 2
 # SCAN's default COUNT (Redis scanGenericCommand).
 SCAN_DEFAULT_COUNT = 10
-_ULONG_MAX = (1 << 64) - 1
 
 
 def get_hash(ctx: Context, key: bytes) -> Hash | None:
@@ -399,27 +399,6 @@ def hrandfield(ctx: Context, argv: list[bytes]):
 
 
 # -- HSCAN (and the helpers SSCAN shares) -----------------------------------------------------
-
-def parse_cursor(arg: bytes) -> int:
-    """A SCAN cursor as Redis reads it: C `strtoul` base 10, no leading space, no trailing junk.
-
-    So "+5" and "007" are accepted, "-1" wraps to 2**64 - 1, and "" is 0, as in Redis.
-    """
-    s = arg
-    neg = False
-    if s[:1] in (b"+", b"-"):
-        neg = s[:1] == b"-"
-        s = s[1:]
-    if arg and (not s or not s.isdigit()):
-        raise CommandError("ERR invalid cursor")
-    digits = s.lstrip(b"0")
-    # More than 20 significant digits is past 2**64 (strtoul's ERANGE); checking the length
-    # first also keeps int() away from its 4300-digit limit.
-    n = int(digits) if digits and len(digits) <= 20 else (0 if not digits else _ULONG_MAX + 1)
-    if n > _ULONG_MAX:
-        raise CommandError("ERR invalid cursor")
-    return (-n) & _ULONG_MAX if neg else n
-
 
 def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
     """COUNT and MATCH options of HSCAN / SSCAN from argv[start:]. Returns (count, pattern),

@@ -141,16 +141,22 @@ def keys(ctx: Context, argv: list[bytes]):
 
 
 def parse_cursor(arg: bytes) -> int:
-    """A SCAN cursor as Redis 7.0 reads it (`strtoul`): decimal with an optional sign, a
-    negative value wraps modulo 2**64, no leading space, no trailing garbage, "" is 0."""
+    """A SCAN cursor as Redis 7.0 reads it (`strtoul` base 10): an optional sign (a negative
+    value wraps modulo 2**64, so "-1" is 2**64 - 1), leading zeros, no leading space, no
+    trailing garbage, "" is 0. Redis reads the argument as a C string, so a NUL byte ends it."""
+    if b"\0" in arg:
+        arg = arg[:arg.index(b"\0")]
     if not arg:
         return 0
-    if arg[0] in b" \t\n\v\f\r":
-        raise CommandError("ERR invalid cursor")
     digits = arg[1:] if arg[0] in b"+-" else arg
-    if not digits.isdigit() or int(digits) > _ULONG_MAX:
+    if not digits.isdigit():
         raise CommandError("ERR invalid cursor")
-    n = int(digits)
+    digits = digits.lstrip(b"0")
+    # Over 20 significant digits is past 2**64 (strtoul's ERANGE); checking the length first
+    # also keeps int() away from its 4300-digit limit.
+    if len(digits) > 20 or (digits and int(digits) > _ULONG_MAX):
+        raise CommandError("ERR invalid cursor")
+    n = int(digits) if digits else 0
     return (-n) & _ULONG_MAX if arg[0] == 0x2D else n
 
 

@@ -432,6 +432,9 @@ def test_scan_errors(both):
                 ["COUNT", "99999999999999999999"]):
         both("SCAN", 0, *bad)
     both("SCAN", "abc", "COUNT", "0")  # the cursor is checked first
+    both("HSET", "h", "f", "v")
+    for cursor in (b"0\x00", b"0\x00x", b"\x00", b"x\x00"):  # a C string ends at NUL
+        both("HSCAN", "h", cursor)
     both("SCAN")
 
 
@@ -439,6 +442,7 @@ def test_parse_cursor_wraps_like_strtoul():
     assert parse_cursor(b"-1") == (1 << 64) - 1
     assert parse_cursor(b"-18446744073709551615") == 1
     assert parse_cursor(b"") == 0
+    assert parse_cursor(b"5\x00x") == 5
     with pytest.raises(ResponseError, match="invalid cursor"):
         parse_cursor(b"\t1")
 
