@@ -180,6 +180,16 @@ def unknown_command(argv: list[bytes]) -> CommandError:
     return CommandError(f"ERR unknown command '{name}', with args beginning with: {args}")
 
 
+def resolve(argv: list[bytes]) -> Command | None:
+    """The Command argv names (a container itself when it has no subcommand argument), arity
+    unchecked; None for an unknown command or subcommand. What a rejection is counted on
+    (INFO commandstats rejected_calls), as Redis counts it on `c->cmd`."""
+    cmd = COMMANDS.get(argv[0].lower())
+    if cmd is not None and cmd.subcommands and len(argv) >= 2:
+        return cmd.subcommands.get(argv[1].lower())
+    return cmd
+
+
 def lookup(argv: list[bytes]) -> Command:
     """The Command for argv (resolving subcommands), with its arity checked. Raises CommandError
     with Redis's text for unknown commands, unknown subcommands and wrong arity."""

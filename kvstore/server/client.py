@@ -280,7 +280,7 @@ class Client(asyncio.Protocol):
                         from .states import abort_exec
 
                         text = abort_exec(self, text)
-                    server.count_error(text, cmd)
+                    server.count_error(text, cmd, argv)
                     append(_error_line(text))
                     t0 = clock()
                     continue
@@ -428,7 +428,7 @@ class Client(asyncio.Protocol):
         if self.server.gate:
             err = self.server.before_command(self, argv)
             if err is not None:
-                self.server.count_error(err, None)
+                self.server.count_error(err, None, argv)
                 parts.append(_error_line(err))
                 return True
         if state & (REPLY_OFF | SKIP_NEXT):

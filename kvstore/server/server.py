@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from .. import __version__
 from ..hooks import fan_out
-from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, WRITE, lookup
+from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, WRITE, lookup, resolve
 from ..engine import Keyspace
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError
@@ -299,11 +299,15 @@ class Server:
     def _set_propagate(self) -> None:
         self.propagate = fan_out(self.write_hooks)  # None without hooks: the loop skips it
 
-    def count_error(self, text: str, cmd) -> None:
+    def count_error(self, text: str, cmd, argv: list[bytes] | None = None) -> None:
+        """An error reply. A command rejected before it ran (`cmd`, or the one `argv` names)
+        counts it in its rejected_calls; pass neither for an error the command itself gave."""
         prefix = text.split(" ", 1)[0]
         stats = self.stats
         stats.errors[prefix] = stats.errors.get(prefix, 0) + 1
         stats.total_errors += 1
+        if cmd is None and argv:
+            cmd = resolve(argv)
         if cmd is not None:
             cmd.rejected += 1
 

@@ -24,7 +24,7 @@ test per command, shared with the other state bits).
 
 from __future__ import annotations
 
-from ..commands.table import DENYOOM, WRITE, lookup
+from ..commands.table import DENYOOM, WRITE, lookup, resolve
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
@@ -57,7 +57,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         except CommandError as exc:
             if name == b"exec":
                 return False  # the normal path replies and discards the transaction
-            return _reject(client, None, name, str(exc), parts)
+            return _reject(client, resolve(argv), name, str(exc), parts)
         client.last_cmd = cmd  # Redis's lastcmd: CLIENT LIST shows the command last queued
         text = refusal(client, cmd, name) if client.server.gate else None
         if text is not None:
@@ -77,7 +77,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
             return False  # the normal path replies with the lookup error
         if name not in _SUBSCRIBED_OK:
             text = _SUBSCRIBED_ERR % cmd.name
-            client.server.count_error(text, None)
+            client.server.count_error(text, cmd)
             parts.append(_error_line(text))
             return True
         if name == b"ping":

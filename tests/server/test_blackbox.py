@@ -442,6 +442,17 @@ def test_commandstats_count_every_command_of_a_pipelined_run(conn, server):
         assert sum(int(stats[n]["usec"]) for n in ("set", "get", "incr", "echo")) > 0
 
 
+def test_commandstats_count_rejections_on_the_command_named(conn):
+    conn("CONFIG", "RESETSTAT")
+    for argv in (("TIME", "x"), ("DBSIZE", "x"), ("CLIENT",), ("CLIENT", "ID", "x"),
+                 ("GET",), ("NOSUCH",), ("CLIENT", "NOSUCH")):
+        assert err(conn(*argv)) is not None
+    stats = [line for line in conn("INFO", "commandstats").decode().splitlines()
+             if line.startswith("cmdstat_") and "rejected_calls=1" in line]
+    assert sorted(line.split(":")[0][8:] for line in stats) == \
+        ["client", "client|id", "dbsize", "get", "time"]
+
+
 def test_info_sections(conn):
     text = conn("INFO").decode()
     for header in ("# Server", "# Clients", "# Memory", "# Persistence", "# Stats",
