@@ -39,6 +39,30 @@ def test_subscribe_publish_resp2(server, c):
     pub.close()
 
 
+def _stat(conn, field: str) -> int:
+    line = next(x for x in conn("INFO", "stats").decode().split("\r\n")
+                if x.startswith(field + ":"))
+    return int(line.split(":")[1])
+
+
+def test_info_counts_channels_and_patterns(server, c):
+    admin = Conn(server.port)
+    base = (_stat(admin, "pubsub_channels"), _stat(admin, "pubsub_patterns"))
+    c("SUBSCRIBE", "info-a", "info-b")
+    c.reply()
+    c("PSUBSCRIBE", "info-*")
+    other = Conn(server.port)
+    other("SUBSCRIBE", "info-a")  # a channel with two subscribers counts once
+    assert (_stat(admin, "pubsub_channels"), _stat(admin, "pubsub_patterns")) == \
+        (base[0] + 2, base[1] + 1)
+    c("UNSUBSCRIBE", "info-b")
+    c("PUNSUBSCRIBE")
+    assert (_stat(admin, "pubsub_channels"), _stat(admin, "pubsub_patterns")) == \
+        (base[0] + 1, base[1])
+    other.close()
+    admin.close()
+
+
 def test_subscribed_mode_restrictions(c):
     c("SUBSCRIBE", "a")
     assert err(c("GET", "x")) == ("ERR Can't execute 'get': only (P|S)SUBSCRIBE / "
