@@ -131,7 +131,7 @@ def _persistence(ctx, server) -> list:
     ]
 
 
-def _total_calls() -> int:
+def total_calls() -> int:
     from ..commands.table import COMMANDS
 
     total = 0
@@ -144,12 +144,17 @@ def _total_calls() -> int:
 
 def _stats(ctx, server) -> list:
     st = server.stats if server is not None else None
+    ops, kb_in, kb_out = st.instantaneous() if st else (0, 0.0, 0.0)
     return [
         ("total_connections_received", st.connections if st else 0),
-        ("total_commands_processed", _total_calls()),
-        ("instantaneous_ops_per_sec", 0),
+        ("total_commands_processed", total_calls()),
+        ("instantaneous_ops_per_sec", ops),
         ("total_net_input_bytes", st.net_input if st else 0),
         ("total_net_output_bytes", st.net_output if st else 0),
+        ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
+        ("instantaneous_input_kbps", f"{kb_in:.2f}"),
+        ("instantaneous_output_kbps", f"{kb_out:.2f}"),
+        ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", st.rejected_conn if st else 0),
         ("expired_keys", ctx.ks.expired_keys), ("evicted_keys", st.evicted_keys if st else 0),
         ("evicted_clients", 0), ("keyspace_hits", 0), ("keyspace_misses", 0),

@@ -41,6 +41,7 @@ from . import memory
 from .client import BLOCKED, CLOSING, MULTI, Client
 from .blocking import KeyWatch, resume
 from .config import Config
+from .info import total_calls
 from .outbox import Outbox
 from .pubsub import Notifier, PubSub
 from .states import refusal
@@ -104,6 +105,20 @@ class Stats:
         self.evicted_keys = 0
         self.total_errors = 0
         self.errors: dict[str, int] = {}
+        # (monotonic seconds, commands, input bytes, output bytes), taken by the cron every
+        # 100 ms, as Redis keeps 16 samples for its instantaneous_* figures.
+        self.samples: deque[tuple[float, int, int, int]] = deque(maxlen=16)
+
+    def sample(self, now: float, commands: int) -> None:
+        self.samples.append((now, commands, self.net_input, self.net_output))
+
+    def instantaneous(self) -> tuple[int, float, float]:
+        """Commands per second, input and output KB per second over the samples kept."""
+        if len(self.samples) < 2:
+            return 0, 0.0, 0.0
+        (t0, c0, i0, o0), (t1, c1, i1, o1) = self.samples[0], self.samples[-1]
+        dt = t1 - t0
+        return int((c1 - c0) / dt), (i1 - i0) / dt / 1024, (o1 - o0) / dt / 1024
 
 
 def _repr_arg(arg: bytes) -> str:
@@ -357,6 +372,7 @@ class Server:
         if now - self._last_slow < CRON_SLOW_MS / 1000.0:
             return
         self._last_slow = self.now_mono = now
+        self.stats.sample(now, total_calls())
         if (self.paused_until or self.write_paused_until) \
                 and time.time() >= max(self.paused_until, self.write_paused_until):
             self.unpause()

@@ -453,6 +453,23 @@ def test_commandstats_count_rejections_on_the_command_named(conn):
         ["client", "client|id", "dbsize", "get", "time"]
 
 
+def test_info_instantaneous_figures_follow_the_load(conn):
+    def figures():
+        text = conn("INFO", "stats").decode()
+        return {k: float(v) for k, v in re.findall(r"(instantaneous_\w+):([\d.]+)", text)}
+
+    deadline = time.monotonic() + 10
+    while True:  # under load the figures rise within a few 100 ms samples
+        conn.send(Conn.encode("PING") * 2000)
+        for _ in range(2000):
+            conn.reply()
+        now = figures()
+        if now["instantaneous_ops_per_sec"] > 0 and now["instantaneous_input_kbps"] > 0 \
+                and now["instantaneous_output_kbps"] > 0:
+            break
+        assert time.monotonic() < deadline, now
+
+
 def test_info_sections(conn):
     text = conn("INFO").decode()
     for header in ("# Server", "# Clients", "# Memory", "# Persistence", "# Stats",
