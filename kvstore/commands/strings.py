@@ -259,7 +259,8 @@ def mset(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N). Reply: OK. Every key loses its TTL; a repeated key takes its last value.
     """
-    _check_pairs(argv, "mset")
+    if not len(argv) & 1:  # `_check_pairs`, inlined: a tenth of a pipelined MSET's opcodes
+        raise wrong_args("mset")
     db = ctx.db
     data = db.data
     keys = argv[1::2]

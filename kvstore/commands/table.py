@@ -90,13 +90,14 @@ class Command:
     # a dozen opcodes less than the arity arithmetic, which longer argvs still go through.
     argcs: frozenset[int] = frozenset()
     # Whether the server may time a pipelined run of this command as a whole (client.py): the
-    # FAST ones, and SET, O(1) here (Redis leaves it unflagged).
+    # FAST ones, SET, O(1) here (Redis leaves it unflagged), and MSET and MGET, whose run
+    # continues only through calls of up to 64 arguments (`argcs`), a bounded cost.
     runs: bool = False
 
     def __post_init__(self) -> None:
         arity = self.arity
         self.argcs = frozenset((arity,) if arity > 0 else range(-arity, 65))
-        self.runs = bool(self.flags & FAST) or self.name == "set"
+        self.runs = bool(self.flags & FAST) or self.name in ("set", "mset", "mget")
 
     def keys(self, argv: list[bytes]) -> list[bytes]:
         if self.getkeys is not None:

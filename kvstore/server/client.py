@@ -286,7 +286,8 @@ class Client(asyncio.Protocol):
                     continue
                 self.last_cmd = cmd
                 # A run: this call, then the next commands of the batch while they are the same
-                # FAST command (or SET), spelled the same, with a valid arity, and neither the
+                # FAST command (or SET, MSET, MGET), spelled the same, with a valid arity (for
+                # MSET and MGET, up to 64 arguments: `Command.runs`), and neither the
                 # connection (`state`) nor the server (`gate`) needs the slow path. Its calls
                 # skip the lookup and the checks above (~10% of a pipelined SET) and are timed
                 # together, with one clock read: INFO commandstats shares the run's time among

@@ -409,7 +409,8 @@ def _pipeline(conn, commands) -> list:
 
 
 # A pipeline with runs of one command (timed per run by kvstore) between other commands.
-_RUNS = [("SET", "k", "1")] * 3 + [("GET", "k")] * 4 + [("INCR", "k")] * 3 + [("GET", "k")] \
+_RUNS = [("MSET", "m", "1", "n", "2")] * 2 + [("MGET", "m", "n")] * 2 \
+    + [("SET", "k", "1")] * 3 + [("GET", "k")] * 4 + [("INCR", "k")] * 3 + [("GET", "k")] \
     + [("ECHO", "x")] + [("INCR", "k")] * 2
 
 
@@ -436,8 +437,8 @@ def test_commandstats_count_every_command_of_a_pipelined_run(conn, server):
         if line.startswith("cmdstat_"):
             name, fields = line[8:].split(":")
             stats[name] = dict(f.split("=") for f in fields.split(","))
-    assert {n: int(stats[n]["calls"]) for n in ("set", "get", "incr", "echo")} == \
-        {"set": 3, "get": 5, "incr": 5, "echo": 1}
+    assert {n: int(stats[n]["calls"]) for n in ("mset", "mget", "set", "get", "incr", "echo")} \
+        == {"mset": 2, "mget": 2, "set": 3, "get": 5, "incr": 5, "echo": 1}
     if server.kind == "kvstore":  # (whole microseconds: one fast command may count 0)
         assert sum(int(stats[n]["usec"]) for n in ("set", "get", "incr", "echo")) > 0
 
