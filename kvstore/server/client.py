@@ -301,9 +301,8 @@ class Client(asyncio.Protocol):
                 # pop that blocks ends the run), and one removed (its last waiter served) is
                 # harmless to call until the run ends.
                 prop = server.propagate
-                calls = 0
+                first = i  # (the run's calls are i - first + 1 when it ends)
                 while True:
-                    calls += 1
                     if prop is not None:
                         ctx.effects = None
                         dirty = ks.dirty
@@ -341,7 +340,7 @@ class Client(asyncio.Protocol):
                         break
                     argv = following
                     i += 1
-                cmd.calls += calls
+                cmd.calls += i - first + 1
                 t1 = clock()
                 dt = t1 - t0
                 t0 = t1
