@@ -85,6 +85,16 @@ def getbit(ctx: Context, argv: list[bytes]):
     return (value[byte] >> (7 - (offset & 7))) & 1
 
 
+def _clip(start: int, end: int, total: int) -> tuple[int, int]:
+    """BITCOUNT's and BITPOS's range over `total` bytes or bits: negative indexes count from
+    the end (clipped at 0), and the end is clipped to the last one."""
+    if start < 0:
+        start = max(start + total, 0)
+    if end < 0:
+        end = max(end + total, 0)
+    return start, min(end, total - 1)
+
+
 @command("bitcount", -2, READONLY, KEY1, "bitmap")
 def bitcount(ctx: Context, argv: list[bytes]):
     """BITCOUNT key [start end [BYTE | BIT]]
@@ -111,13 +121,7 @@ def bitcount(ctx: Context, argv: list[bytes]):
             is_bit = True
         elif unit != b"byte":
             raise CommandError(SYNTAX)
-    total = len(value) * 8 if is_bit else len(value)
-    if start < 0:
-        start = max(start + total, 0)
-    if end < 0:
-        end = max(end + total, 0)
-    if end >= total:
-        end = total - 1
+    start, end = _clip(start, end, len(value) * 8 if is_bit else len(value))
     if start > end:
         return 0
     if not is_bit:
@@ -163,12 +167,7 @@ def bitpos(ctx: Context, argv: list[bytes]):
         end = to_int(argv[4]) if end_given else -1
         if is_bit:
             total *= 8
-        if start < 0:
-            start = max(start + total, 0)
-        if end < 0:
-            end = max(end + total, 0)
-        if end >= total:
-            end = total - 1
+        start, end = _clip(start, end, total)
     else:
         start, end = 0, total - 1
     if start > end:
