@@ -52,14 +52,20 @@ FLAG_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class KeySpec:
-    """Key positions in argv: first, last (negative counts from the end), step. (0, 0, 0): none."""
+    """Key positions in argv: first, last (negative counts from the end), step. (0, 0, 0): none.
+
+    `not_key`: the positions name shard channels, not keys (Redis's NOT_KEY key-spec flag).
+    COMMAND INFO shows them, so cluster clients route SPUBLISH by them, but they are no key
+    for COMMAND GETKEYS, WATCH or LRU touches.
+    """
 
     first: int = 0
     last: int = 0
     step: int = 0
+    not_key: bool = False
 
     def keys(self, argv: list[bytes]) -> list[bytes]:
-        if not self.first:
+        if not self.first or self.not_key:
             return []
         last = self.last if self.last >= 0 else len(argv) + self.last
         return argv[self.first : last + 1 : self.step]

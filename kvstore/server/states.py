@@ -205,7 +205,7 @@ def disconnect(client) -> None:
     """connection_lost: a client leaves no queue, watch, subscription or waiter behind."""
     server = client.server
     server.keywatch.drop_client(client)
-    if client.subs or client.psubs:
+    if client.subs or client.psubs or client.ssubs:
         server.pubsub.drop_client(client)
 
 
