@@ -41,12 +41,12 @@ ALLOW_BUSY = 1 << 13
 SKIP_SLOWLOG = 1 << 14
 SKIP_MONITOR = 1 << 15
 
+# MAY_REPLICATE has no name: Redis hides it from COMMAND INFO on purpose (addReplyCommandFlags).
 FLAG_NAMES = {
     WRITE: "write", READONLY: "readonly", DENYOOM: "denyoom", ADMIN: "admin",
     PUBSUB: "pubsub", NOSCRIPT: "noscript", BLOCKING: "blocking", LOADING: "loading",
-    STALE: "stale", FAST: "fast", NO_AUTH: "no_auth", MAY_REPLICATE: "may_replicate",
-    NO_MULTI: "no_multi", ALLOW_BUSY: "allow_busy", SKIP_SLOWLOG: "skip_slowlog",
-    SKIP_MONITOR: "skip_monitor",
+    STALE: "stale", FAST: "fast", NO_AUTH: "no_auth", NO_MULTI: "no_multi",
+    ALLOW_BUSY: "allow_busy", SKIP_SLOWLOG: "skip_slowlog", SKIP_MONITOR: "skip_monitor",
 }
 
 
