@@ -20,7 +20,8 @@ is set. DISCARD, UNWATCH, RESET and disconnect unwatch too, so the registry hold
 connection that is not watching, and the hook is gone when no connection watches.
 Pub/sub goes through a `Hub` shared by the pool's connections: PUBLISH delivers to the
 subscribed connections' inboxes (channel and glob pattern subscriptions, Redis's message
-shapes), SPUBLISH to the shard channel's subscribers only, which `read_push()` waits on. Only clients of the same pool see each other's messages.
+shapes), SPUBLISH to the shard channel's subscribers only; `read_push()` waits on the inbox.
+Only clients of the same pool see each other's messages.
 Blocking commands (BLPOP...) run as the store's handlers run them: no other connection can
 push while a call holds the store, so they do not wait.
 """
