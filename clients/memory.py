@@ -20,7 +20,8 @@ is set. DISCARD, UNWATCH, RESET and disconnect unwatch too, so the registry hold
 connection that is not watching, and the hook is gone when no connection watches.
 Pub/sub goes through a `Hub` shared by the pool's connections: PUBLISH delivers to the
 subscribed connections' inboxes (channel and glob pattern subscriptions, Redis's message
-shapes), which `read_push()` waits on. Only clients of the same pool see each other's messages.
+shapes), SPUBLISH to the shard channel's subscribers only; `read_push()` waits on the inbox.
+Only clients of the same pool see each other's messages.
 Blocking commands (BLPOP...) run as the store's handlers run them: no other connection can
 push while a call holds the store, so they do not wait.
 """
@@ -51,6 +52,7 @@ class MemoryConnection:
         self.hub = hub if hub is not None else Hub()
         self.channels: set[bytes] = set()
         self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
         self._inbox: deque = deque()
         self._inbox_cond = threading.Condition()
         self._wake: Callable[[], None] | None = None  # set by an asyncio reader
@@ -78,7 +80,7 @@ class MemoryConnection:
             self._ctx = Context(self.store.keyspace, self.db)
 
     def disconnect(self) -> None:
-        if self.channels or self.patterns:
+        if self.subscribed:
             self.hub.unsubscribe_all(self)
         self._inbox.clear()
         self._ctx = None
@@ -102,6 +104,10 @@ class MemoryConnection:
         self._replies.append(self._run(argv))
 
     # -- pub/sub -------------------------------------------------------------------------------
+
+    @property
+    def subscribed(self) -> bool:
+        return bool(self.channels or self.patterns or self.shard_channels)
 
     def deliver(self, message: list) -> None:
         """Called by the hub (any thread): queue a pushed message and wake the reader."""
@@ -169,8 +175,11 @@ class MemoryConnection:
         return self._call(argv)
 
     def _call(self, argv: list[bytes]) -> Any:
-        if argv[0].upper() == b"PUBLISH" and len(argv) == 3:
+        name = argv[0].upper()
+        if name == b"PUBLISH" and len(argv) == 3:
             return self.hub.publish(argv[1], argv[2])
+        if name == b"SPUBLISH" and len(argv) == 3:
+            return self.hub.spublish(argv[1], argv[2])
         store = self.store
         with store._lock:
             return self._call_locked(argv)
@@ -270,22 +279,29 @@ def _reset(conn: MemoryConnection, argv: list[bytes]) -> Any:
         return error_from_message("ERR wrong number of arguments for 'reset' command")
     conn._multi = None
     conn._unwatch()
-    if conn.channels or conn.patterns:
+    if conn.subscribed:
         conn.hub.unsubscribe_all(conn)
     return conn._call(argv)
 
 
-_SUBSCRIPTION_COMMANDS = frozenset((b"SUBSCRIBE", b"PSUBSCRIBE", b"UNSUBSCRIBE",
-                                    b"PUNSUBSCRIBE"))
+_SUBSCRIPTION_COMMANDS = frozenset((b"SUBSCRIBE", b"PSUBSCRIBE", b"SSUBSCRIBE", b"UNSUBSCRIBE",
+                                    b"PUNSUBSCRIBE", b"SUNSUBSCRIBE"))
+
+
+def _count(conn: MemoryConnection, shard: bool) -> int:
+    """The count a confirmation carries: Redis counts shard subscriptions apart."""
+    return len(conn.shard_channels) if shard else len(conn.channels) + len(conn.patterns)
 
 
 class Hub:
-    """Channel and pattern subscriptions of one pool's memory connections (thread-safe)."""
+    """Channel, pattern and shard channel subscriptions of one pool's memory connections
+    (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.channels: dict[bytes, set[MemoryConnection]] = {}
         self.patterns: dict[bytes, set[MemoryConnection]] = {}
+        self.shard_channels: dict[bytes, set[MemoryConnection]] = {}
 
     def publish(self, channel: bytes, data: bytes) -> int:
         """Deliver to every subscriber; the number of deliveries (PUBLISH's reply)."""
@@ -299,17 +315,31 @@ class Hub:
                          else [b"pmessage", pattern, channel, data])
         return len(targets)
 
-    def subscription(self, conn: MemoryConnection, name: bytes, names: list[bytes]) -> None:
-        """(P)(UN)SUBSCRIBE for conn; one confirmation message per name, as Redis sends."""
-        pattern = name.startswith(b"P")
-        mine = conn.patterns if pattern else conn.channels
-        table = self.patterns if pattern else self.channels
-        kind = name.lower()
+    def spublish(self, channel: bytes, data: bytes) -> int:
+        """Deliver to the shard channel's subscribers only (SPUBLISH's reply)."""
         with self._lock:
-            if name.endswith(b"UNSUBSCRIBE"):
+            targets = list(self.shard_channels.get(channel, ()))
+        for conn in targets:
+            conn.deliver([b"smessage", channel, data])
+        return len(targets)
+
+    def subscription(self, conn: MemoryConnection, name: bytes, names: list[bytes]) -> None:
+        """(P|S)(UN)SUBSCRIBE for conn; one confirmation message per name, as Redis sends,
+        counting the shard subscriptions for S(UN)SUBSCRIBE and the others otherwise."""
+        kind = name.lower()
+        family = kind.replace(b"unsubscribe", b"subscribe")
+        shard = family == b"ssubscribe"
+        if shard:
+            mine, table = conn.shard_channels, self.shard_channels
+        elif family == b"psubscribe":
+            mine, table = conn.patterns, self.patterns
+        else:
+            mine, table = conn.channels, self.channels
+        with self._lock:
+            if family != kind:  # an unsubscribe
                 targets = names or sorted(mine)
                 if not targets:
-                    conn.deliver([kind, None, len(conn.channels) + len(conn.patterns)])
+                    conn.deliver([kind, None, _count(conn, shard)])
                 for n in targets:
                     mine.discard(n)
                     subs = table.get(n)
@@ -317,16 +347,17 @@ class Hub:
                         subs.discard(conn)
                         if not subs:
                             del table[n]
-                    conn.deliver([kind, n, len(conn.channels) + len(conn.patterns)])
+                    conn.deliver([kind, n, _count(conn, shard)])
             else:
                 for n in names:
                     mine.add(n)
                     table.setdefault(n, set()).add(conn)
-                    conn.deliver([kind, n, len(conn.channels) + len(conn.patterns)])
+                    conn.deliver([kind, n, _count(conn, shard)])
 
     def unsubscribe_all(self, conn: MemoryConnection) -> None:
         with self._lock:
-            for mine, table in ((conn.channels, self.channels), (conn.patterns, self.patterns)):
+            for mine, table in ((conn.channels, self.channels), (conn.patterns, self.patterns),
+                                (conn.shard_channels, self.shard_channels)):
                 for n in mine:
                     subs = table.get(n)
                     if subs is not None:

@@ -3,12 +3,13 @@
 Theory of operation
 -------------------
 A PubSub owns one connection taken from the client's pool at the first subscribe and kept until
-close(). (P)SUBSCRIBE and (P)UNSUBSCRIBE are sent without waiting: their confirmations arrive as
-messages, like everything else, read by `get_message(timeout=...)` or `listen()`. Messages are
-dicts shaped as redis-py's:
+close(). (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE are sent without waiting: their confirmations arrive
+as messages, like everything else, read by `get_message(timeout=...)` (or its redis-py alias
+`get_sharded_message`) or `listen()`. Messages are dicts shaped as redis-py's:
 
     {'type': 'message', 'pattern': None, 'channel': b'c', 'data': b'x'}
     {'type': 'pmessage', 'pattern': b'c*', 'channel': b'c1', 'data': b'x'}
+    {'type': 'smessage', 'pattern': None, 'channel': b'sc', 'data': b'x'}   (SPUBLISH)
     {'type': 'subscribe', 'pattern': None, 'channel': b'c', 'data': 1}
 
 The type is always a str; the rest follows decode_responses. A channel subscribed with a handler
@@ -28,7 +29,9 @@ from kvstore.methods.base import list_or_args
 
 Handler = Callable[[dict], Any] | None
 
-_SUBSCRIBE_TYPES = frozenset(("subscribe", "psubscribe", "unsubscribe", "punsubscribe"))
+_SUBSCRIBE_TYPES = frozenset(("subscribe", "psubscribe", "ssubscribe", "unsubscribe",
+                              "punsubscribe", "sunsubscribe"))
+_HANDLED_TYPES = frozenset(("message", "pmessage", "smessage"))
 
 
 def _key(name: Any) -> Any:
@@ -46,10 +49,11 @@ class _Base:
         self.conn: Any = None
         self.channels: dict[Any, Handler] = {}
         self.patterns: dict[Any, Handler] = {}
+        self.shard_channels: dict[Any, Handler] = {}
 
     @property
     def subscribed(self) -> bool:
-        return bool(self.channels or self.patterns)
+        return bool(self.channels or self.patterns or self.shard_channels)
 
     def _norm(self, name: Any) -> Any:
         """A channel name as messages will report it (to find its handler)."""
@@ -79,6 +83,8 @@ class _Base:
             cmds.append(("SUBSCRIBE", *self.channels))
         if self.patterns:
             cmds.append(("PSUBSCRIBE", *self.patterns))
+        if self.shard_channels:
+            cmds.append(("SSUBSCRIBE", *self.shard_channels))
         return cmds
 
     def handle_message(self, reply: Any, ignore_subscribe_messages: bool = False) -> Any:
@@ -98,9 +104,12 @@ class _Base:
         if kind in _SUBSCRIBE_TYPES:
             if ignore_subscribe_messages or self.ignore_subscribe_messages:
                 return None
-        elif kind == "message" or kind == "pmessage":
-            table = self.patterns if kind == "pmessage" else self.channels
-            handler = table.get(message["pattern"] if kind == "pmessage" else message["channel"])
+        elif kind in _HANDLED_TYPES:
+            if kind == "pmessage":
+                handler = self.patterns.get(message["pattern"])
+            else:
+                table = self.shard_channels if kind == "smessage" else self.channels
+                handler = table.get(message["channel"])
             if handler is not None:
                 handler(message)
                 return None
@@ -148,6 +157,14 @@ class PubSub(_Base):
     def punsubscribe(self, *args: Any) -> None:
         self.execute_command("PUNSUBSCRIBE", *self._forget(self.patterns, args))
 
+    def ssubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
+        """SSUBSCRIBE shard channels (names, or name=handler keywords)."""
+        names = self._register(self.shard_channels, args, kwargs)
+        self.execute_command("SSUBSCRIBE", *names)
+
+    def sunsubscribe(self, *args: Any) -> None:
+        self.execute_command("SUNSUBSCRIBE", *self._forget(self.shard_channels, args))
+
     def ping(self, message: Any = None) -> None:
         self.execute_command("PING", *([] if message is None else [message]))
 
@@ -167,6 +184,8 @@ class PubSub(_Base):
             return None
         return self.handle_message(reply, ignore_subscribe_messages)
 
+    get_sharded_message = get_message  # redis-py's name for reading smessages
+
     def listen(self) -> Iterator[dict]:
         """Messages as they arrive, while subscribed to anything."""
         while self.subscribed:
@@ -181,6 +200,7 @@ class PubSub(_Base):
             self.connection_pool.release(conn)
         self.channels.clear()
         self.patterns.clear()
+        self.shard_channels.clear()
 
     reset = close
 
@@ -222,6 +242,13 @@ class AsyncPubSub(_Base):
     async def punsubscribe(self, *args: Any) -> None:
         await self.execute_command("PUNSUBSCRIBE", *self._forget(self.patterns, args))
 
+    async def ssubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
+        await self.execute_command("SSUBSCRIBE",
+                                   *self._register(self.shard_channels, args, kwargs))
+
+    async def sunsubscribe(self, *args: Any) -> None:
+        await self.execute_command("SUNSUBSCRIBE", *self._forget(self.shard_channels, args))
+
     async def ping(self, message: Any = None) -> None:
         await self.execute_command("PING", *([] if message is None else [message]))
 
@@ -240,6 +267,8 @@ class AsyncPubSub(_Base):
             return None
         return self.handle_message(reply, ignore_subscribe_messages)
 
+    get_sharded_message = get_message
+
     async def listen(self) -> AsyncIterator[dict]:
         while self.subscribed:
             message = await self.get_message(timeout=None)
@@ -253,6 +282,7 @@ class AsyncPubSub(_Base):
             self.connection_pool.release(conn)
         self.channels.clear()
         self.patterns.clear()
+        self.shard_channels.clear()
 
     close = aclose
     reset = aclose

@@ -76,3 +76,14 @@ def test_one_store_is_safe_to_share_between_threads(store):
     for t in threads:
         t.join()
     assert store.get("counter") == b"16000"
+
+
+def test_embedded_publishing_reaches_nobody(store):
+    """No connection, no subscriber: (S)PUBLISH count 0, the subscribe family is refused."""
+    assert store.execute_command("PUBLISH", "c", "m") == 0
+    assert store.execute_command("SPUBLISH", "c", "m") == 0
+    assert store.execute_command("PUBSUB", "SHARDNUMSUB", "c") == [b"c", 0]
+    assert store.execute_command("PUBSUB", "SHARDCHANNELS") == []
+    for name in ("SUBSCRIBE", "SSUBSCRIBE"):
+        with pytest.raises(kvstore.ResponseError, match="no connection to subscribe"):
+            store.execute_command(name, "c")

@@ -25,12 +25,12 @@ from .table import (
 container("command", -1, LOADING | STALE, group="server")
 
 # A command's ACL categories: its group's (as Redis's command tables give them), plus those
-# Redis derives from its flags (setImplicitACLCategories), listed in Redis's order.
+# Redis derives from its flags (setImplicitACLCategories), listed in Redis's order. The pubsub
+# group has none of its own: @pubsub comes from the PUBSUB flag, so PUBSUB HELP is only @slow.
 _GROUP_CATEGORY = {"string": "@string", "hash": "@hash", "list": "@list", "set": "@set",
                    "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
                    "bitmap": "@bitmap", "generic": "@keyspace", "keys": "@keyspace",
-                   "connection": "@connection", "pubsub": "@pubsub",
-                   "transactions": "@transaction"}
+                   "connection": "@connection", "transactions": "@transaction"}
 _CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash",
                    "@string", "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin",
                    "@fast", "@slow", "@blocking", "@dangerous", "@connection", "@transaction",

@@ -131,6 +131,10 @@ def hello(ctx: Context, argv: list[bytes]):
     if client is not None and not client.authenticated:
         raise CommandError(HELLO_NOAUTH)
     ctx.resp = proto
+    if client is not None and (client.subs or client.psubs or client.ssubs):
+        from .pubsub import update_mode  # HELLO 2 with subscriptions: RESP2's subscribed mode
+
+        update_mode(client, ctx)
     return {
         b"server": b"redis", b"version": REDIS_VERSION, b"proto": proto,
         b"id": client.id if client is not None else 0, b"mode": b"standalone",

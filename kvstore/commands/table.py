@@ -41,25 +41,31 @@ ALLOW_BUSY = 1 << 13
 SKIP_SLOWLOG = 1 << 14
 SKIP_MONITOR = 1 << 15
 
+# MAY_REPLICATE has no name: Redis hides it from COMMAND INFO on purpose (addReplyCommandFlags).
 FLAG_NAMES = {
     WRITE: "write", READONLY: "readonly", DENYOOM: "denyoom", ADMIN: "admin",
     PUBSUB: "pubsub", NOSCRIPT: "noscript", BLOCKING: "blocking", LOADING: "loading",
-    STALE: "stale", FAST: "fast", NO_AUTH: "no_auth", MAY_REPLICATE: "may_replicate",
-    NO_MULTI: "no_multi", ALLOW_BUSY: "allow_busy", SKIP_SLOWLOG: "skip_slowlog",
-    SKIP_MONITOR: "skip_monitor",
+    STALE: "stale", FAST: "fast", NO_AUTH: "no_auth", NO_MULTI: "no_multi",
+    ALLOW_BUSY: "allow_busy", SKIP_SLOWLOG: "skip_slowlog", SKIP_MONITOR: "skip_monitor",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class KeySpec:
-    """Key positions in argv: first, last (negative counts from the end), step. (0, 0, 0): none."""
+    """Key positions in argv: first, last (negative counts from the end), step. (0, 0, 0): none.
+
+    `not_key`: the positions name shard channels, not keys (Redis's NOT_KEY key-spec flag).
+    COMMAND INFO shows them, so cluster clients route SPUBLISH by them, but they are no key
+    for COMMAND GETKEYS, WATCH or LRU touches.
+    """
 
     first: int = 0
     last: int = 0
     step: int = 0
+    not_key: bool = False
 
     def keys(self, argv: list[bytes]) -> list[bytes]:
-        if not self.first:
+        if not self.first or self.not_key:
             return []
         last = self.last if self.last >= 0 else len(argv) + self.last
         return argv[self.first : last + 1 : self.step]

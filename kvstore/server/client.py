@@ -118,6 +118,7 @@ class Client(asyncio.Protocol):
         self.dirty_cas = False       # a watched key changed: EXEC fails
         self.subs: dict[bytes, None] = {}
         self.psubs: dict[bytes, None] = {}
+        self.ssubs: dict[bytes, None] = {}   # shard channels (SSUBSCRIBE)
         self.waiter = None           # blocking.Waiter while blocked
         self.pending: list = []      # commands received after the blocking one
         self.out: list | None = None  # the batch's reply parts while it runs (pubsub.deliver)
@@ -169,7 +170,7 @@ class Client(asyncio.Protocol):
         server.postponed.discard(self)
         if self.monitor:
             server.remove_monitor(self)
-        if self.watched or self.waiter is not None or self.subs or self.psubs:
+        if self.watched or self.waiter is not None or self.subs or self.psubs or self.ssubs:
             from .states import disconnect
 
             disconnect(self)
@@ -474,7 +475,7 @@ class Client(asyncio.Protocol):
         flags = ""
         if self.monitor:
             flags += "O"
-        if self.subs or self.psubs:
+        if self.subs or self.psubs or self.ssubs:
             flags += "P"
         if self.state & MULTI:
             flags += "x"
@@ -502,7 +503,7 @@ class Client(asyncio.Protocol):
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} name={name} "
             f"age={int(now - self.created)} idle={idle} flags={self.flags_text()} "
-            f"db={self.ctx.db.id} sub={len(self.subs)} psub={len(self.psubs)} ssub=0 "
+            f"db={self.ctx.db.id} sub={len(self.subs)} psub={len(self.psubs)} ssub={len(self.ssubs)} "
             f"multi={len(self.queue) if self.state & MULTI else -1} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={obuf} "
             f"tot-mem={qbuf + obuf} events=r "

@@ -145,6 +145,7 @@ def total_calls() -> int:
 def _stats(ctx, server) -> list:
     st = server.stats if server is not None else None
     ops, kb_in, kb_out = st.instantaneous() if st else (0, 0.0, 0.0)
+    ps = server.pubsub if server is not None else None
     return [
         ("total_connections_received", st.connections if st else 0),
         ("total_commands_processed", total_calls()),
@@ -158,9 +159,9 @@ def _stats(ctx, server) -> list:
         ("rejected_connections", st.rejected_conn if st else 0),
         ("expired_keys", ctx.ks.expired_keys), ("evicted_keys", st.evicted_keys if st else 0),
         ("evicted_clients", 0), ("keyspace_hits", 0), ("keyspace_misses", 0),
-        ("pubsub_channels", len(server.pubsub.channels) if server else 0),
-        ("pubsub_patterns", len(server.pubsub.patterns) if server else 0),
-        ("latest_fork_usec", 0),
+        ("pubsub_channels", len(ps.channels) if ps else 0),
+        ("pubsub_patterns", ps.numpat() if ps else 0),
+        ("pubsubshard_channels", len(ps.shard_channels) if ps else 0), ("latest_fork_usec", 0),
         ("total_forks", 0), ("unexpected_error_replies", 0),
         ("total_error_replies", st.total_errors if st else 0),
         ("total_protocol_errors", st.protocol_errors if st else 0),

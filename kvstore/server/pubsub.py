@@ -1,12 +1,14 @@
 """Pub/Sub: channel and pattern subscriptions, message delivery, keyspace notifications.
 
-Theory of operation. `PubSub` (one per server) keeps two registries, as Redis's `server.pubsub_*`:
-`channels` (channel -> {client: None}) and `patterns` (pattern -> {client: None}); dicts are used
-as insertion-ordered sets, so subscribers receive a message in subscription order, like Redis's
-lists. Each client mirrors its own subscriptions in `client.subs` / `client.psubs` (same order as
-it subscribed, which is the order UNSUBSCRIBE without arguments replies in). Invariant: client c
-is in `channels[ch]` iff ch is in `c.subs` (same for patterns), and no registry entry is empty.
-`drop_client` removes every subscription of a disconnecting client.
+Theory of operation. `PubSub` (one per server) keeps three registries, as Redis's
+`server.pubsub_*`: `channels` (channel -> {client: None}), `patterns` (pattern -> {client: None})
+and `shard_channels` (Redis 7's sharded pub/sub: SSUBSCRIBE / SPUBLISH, a namespace of its own
+that PUBLISH and patterns never reach); dicts are used as insertion-ordered sets, so subscribers
+receive a message in subscription order, like Redis's lists. Each client mirrors its own
+subscriptions in `client.subs` / `client.psubs` / `client.ssubs` (same order as it subscribed,
+which is the order an (S|P)UNSUBSCRIBE without arguments replies in). Invariant: client c is in
+`channels[ch]` iff ch is in `c.subs` (same for patterns and shard channels), and no registry
+entry is empty. `drop_client` removes every subscription of a disconnecting client.
 
 Delivery: a message is encoded for each subscriber in its own protocol (RESP2 array / RESP3
 push) and written to its transport at once (to a client that is running its own batch, e.g. a
@@ -77,25 +79,39 @@ class PubSub:
         self.server = server
         self.channels: dict[bytes, dict] = {}
         self.patterns: dict[bytes, dict] = {}
+        self.shard_channels: dict[bytes, dict] = {}
         self._matchers: dict[bytes, object] = {}  # pattern -> compiled glob
 
     # -- subscriptions (each returns whether it changed anything) -------------------------------
 
     def subscribe(self, client, channel: bytes) -> bool:
-        if channel in client.subs:
+        return self._join(client, client.subs, self.channels, channel)
+
+    def unsubscribe(self, client, channel: bytes) -> bool:
+        return self._leave(client, client.subs, self.channels, channel)
+
+    def ssubscribe(self, client, channel: bytes) -> bool:
+        return self._join(client, client.ssubs, self.shard_channels, channel)
+
+    def sunsubscribe(self, client, channel: bytes) -> bool:
+        return self._leave(client, client.ssubs, self.shard_channels, channel)
+
+    @staticmethod
+    def _join(client, mine: dict, registry: dict, channel: bytes) -> bool:
+        if channel in mine:
             return False
-        client.subs[channel] = None
-        self.channels.setdefault(channel, {})[client] = None
+        mine[channel] = None
+        registry.setdefault(channel, {})[client] = None
         client.kind = "pubsub"
         return True
 
-    def unsubscribe(self, client, channel: bytes) -> bool:
-        if client.subs.pop(channel, 0) is not None:
+    def _leave(self, client, mine: dict, registry: dict, channel: bytes) -> bool:
+        if mine.pop(channel, 0) is not None:
             return False
-        subs = self.channels[channel]
+        subs = registry[channel]
         del subs[client]
         if not subs:
-            del self.channels[channel]
+            del registry[channel]
         self._maybe_normal(client)
         return True
 
@@ -123,7 +139,7 @@ class PubSub:
 
     @staticmethod
     def _maybe_normal(client) -> None:
-        if not client.subs and not client.psubs and client.kind == "pubsub":
+        if not (client.subs or client.psubs or client.ssubs) and client.kind == "pubsub":
             client.kind = "normal"
 
     def drop_client(self, client) -> None:
@@ -132,6 +148,8 @@ class PubSub:
             self.unsubscribe(client, channel)
         for pattern in list(client.psubs):
             self.punsubscribe(client, pattern)
+        for channel in list(client.ssubs):
+            self.sunsubscribe(client, channel)
 
     # -- publishing -----------------------------------------------------------------------------
 
@@ -154,6 +172,17 @@ class PubSub:
                         deliver(client, msg)
                     receivers += len(clients)
         return receivers
+
+    def spublish(self, channel: bytes, message: bytes) -> int:
+        """Deliver to the shard channel's subscribers only. Returns the number of deliveries.
+        O(subscribers)."""
+        subs = self.shard_channels.get(channel)
+        if not subs:
+            return 0
+        msg = Push((b"smessage", channel, message))
+        for client in list(subs):
+            deliver(client, msg)
+        return len(subs)
 
     def numpat(self) -> int:
         return len(self.patterns)

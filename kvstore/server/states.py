@@ -75,12 +75,14 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
             cmd = lookup(argv)
         except CommandError:
             return False  # the normal path replies with the lookup error
+        client.last_cmd = cmd  # Redis's lastcmd is set before the check: CLIENT LIST cmd=get
         if name not in _SUBSCRIBED_OK:
             text = _SUBSCRIBED_ERR % cmd.name
-            client.server.count_error(text, cmd)
+            client.server.count_error(text, cmd)  # commandstats' rejected_calls
             parts.append(_error_line(text))
             return True
         if name == b"ping":
+            cmd.calls += 1
             msg = argv[1] if len(argv) > 1 else b""
             parts.append(b"*2\r\n$4\r\npong\r\n$%d\r\n%b\r\n" % (len(msg), msg))
             return True
@@ -205,7 +207,7 @@ def disconnect(client) -> None:
     """connection_lost: a client leaves no queue, watch, subscription or waiter behind."""
     server = client.server
     server.keywatch.drop_client(client)
-    if client.subs or client.psubs:
+    if client.subs or client.psubs or client.ssubs:
         server.pubsub.drop_client(client)
 
 

@@ -283,3 +283,89 @@ def test_memory_async_pubsub_across_threads():
         await p.aclose()
 
     asyncio.run(main())
+
+
+def _sharded_session(client) -> list:
+    """SSUBSCRIBE beside SUBSCRIBE on one name, SPUBLISH and PUBLISH to it, then SUNSUBSCRIBE:
+    the messages as a redis-py-shaped PubSub reports them."""
+    p = client.pubsub()
+    p.ssubscribe("sh1", "sh2")
+    p.subscribe("sh1")
+    out = [p.get_sharded_message(timeout=1) for _ in range(3)]
+    out.append(client.execute_command("SPUBLISH", "sh1", "shard"))
+    out.append(client.execute_command("PUBLISH", "sh1", "plain"))
+    out += [p.get_sharded_message(timeout=1) for _ in range(2)]
+    out.append(p.get_message(timeout=0.01))
+    p.sunsubscribe("sh1")
+    out.append(p.get_message(timeout=1))
+    p.sunsubscribe()
+    out.append(p.get_message(timeout=1))
+    out.append(client.execute_command("SPUBLISH", "sh1", "gone"))
+    p.close()
+    return out
+
+
+def test_sharded_pubsub_matches_redis_py(server):
+    theirs = redis.Redis(port=server.port)
+    ours = Client(port=server.port)
+    got, want = _sharded_session(ours), _sharded_session(theirs)
+    assert got == want
+    assert got[0] == {"type": "ssubscribe", "pattern": None, "channel": b"sh1", "data": 1}
+    assert got[2] == {"type": "subscribe", "pattern": None, "channel": b"sh1", "data": 1}
+    assert got[5] == {"type": "smessage", "pattern": None, "channel": b"sh1", "data": b"shard"}
+    ours.close()
+    theirs.close()
+
+
+def test_memory_sharded_pubsub_matches_redis_py(redis_server):
+    theirs = redis.Redis(port=redis_server)
+    ours = Client.from_url("memory://")
+    assert _sharded_session(ours) == _sharded_session(theirs)
+    ours.close()
+    theirs.close()
+
+
+def test_sharded_handlers_and_resubscribe(restartable):
+    c = Client(port=restartable.port, decode_responses=True)
+    p = c.pubsub(ignore_subscribe_messages=True)
+    seen = []
+    p.ssubscribe(**{"handled": seen.append})
+    p.ssubscribe("plain")
+    assert p.get_sharded_message(timeout=0.2) is None  # two ignored confirmations
+    assert p.get_sharded_message(timeout=0.2) is None
+    assert c.execute_command("SPUBLISH", "handled", "x") == 1
+    assert p.get_sharded_message(timeout=1) is None  # consumed by its handler
+    assert seen == [{"type": "smessage", "pattern": None, "channel": "handled", "data": "x"}]
+    restartable.kill()
+    restartable.start()
+    assert p.get_message(timeout=0.5) is None  # notices the break, reconnects, resubscribes
+    for _ in range(20):
+        if p.get_message(timeout=0.05) is None and c.execute_command(
+                "PUBSUB", "SHARDNUMSUB", "plain")[1] == 1:
+            break
+    assert c.execute_command("SPUBLISH", "plain", "back") == 1
+    assert next(p.listen()) == {"type": "smessage", "pattern": None, "channel": "plain",
+                                "data": "back"}
+    p.close()
+    c.close()
+
+
+@pytest.mark.parametrize("client", ["socket", "memory"])
+def test_async_sharded_pubsub(server, client):
+    async def main():
+        c = AsyncClient(port=server.port, protocol=3) if client == "socket" \
+            else AsyncClient.from_url("memory://")
+        p = c.pubsub()
+        await p.ssubscribe("as")
+        assert (await p.get_sharded_message(timeout=1))["type"] == "ssubscribe"
+        assert await c.execute_command("SPUBLISH", "as", "z") == 1
+        assert await p.get_sharded_message(timeout=1) == {
+            "type": "smessage", "pattern": None, "channel": b"as", "data": b"z"}
+        await p.sunsubscribe()
+        assert await p.get_message(timeout=1) == {
+            "type": "sunsubscribe", "pattern": None, "channel": b"as", "data": 0}
+        assert not p.subscribed
+        await p.aclose()
+        await c.aclose()
+
+    asyncio.run(main())

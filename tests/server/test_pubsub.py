@@ -3,6 +3,8 @@ kvstore AND redis-server."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 
@@ -159,3 +161,237 @@ def test_client_list_fields(server, c):
     line = [ln for ln in other("CLIENT", "LIST").decode().splitlines() if "sub=2" in ln]
     assert len(line) == 1 and "psub=1" in line[0] and "flags=P" in line[0]
     other.close()
+
+
+# -- sharded pub/sub (Redis 7.0, standalone) ----------------------------------------------------
+
+_SHARD_ERR = ("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+              "RESET are allowed in this context")
+
+
+def test_shard_channels_resp2_bytes(server, c):
+    c.send(Conn.encode("SSUBSCRIBE", "s1", "s2"))
+    assert c.read_raw(until=b"s2\r\n:2\r\n") == (b"*3\r\n$10\r\nssubscribe\r\n$2\r\ns1\r\n:1\r\n"
+                                                 b"*3\r\n$10\r\nssubscribe\r\n$2\r\ns2\r\n:2\r\n")
+    # counts are per family: SUBSCRIBE's exclude shard channels, SSUBSCRIBE's count only them
+    assert c("SUBSCRIBE", "s1") == [b"subscribe", b"s1", 1]
+    assert c("PSUBSCRIBE", "s*") == [b"psubscribe", b"s*", 2]
+    assert c("SSUBSCRIBE", "s1", "s3") == [b"ssubscribe", b"s1", 2]
+    assert c.reply() == [b"ssubscribe", b"s3", 3]
+    pub = Conn(server.port)
+    assert pub("SPUBLISH", "s2", "hi") == 1  # neither the pattern nor a plain subscriber
+    assert c.read_raw(until=b"hi\r\n") == b"*3\r\n$8\r\nsmessage\r\n$2\r\ns2\r\n$2\r\nhi\r\n"
+    assert pub("PUBLISH", "s2", "plain") == 1  # the pattern only: no shard subscriber sees it
+    assert c.reply() == [b"pmessage", b"s*", b"s2", b"plain"]
+    assert pub("SPUBLISH", "nobody", "x") == 0
+    assert pub("PUBSUB", "SHARDNUMSUB", "s1", "s2", "zz") == [b"s1", 1, b"s2", 1, b"zz", 0]
+    assert pub("PUBSUB", "SHARDNUMSUB") == []
+    assert pub("PUBSUB", "NUMSUB", "s1", "s2") == [b"s1", 1, b"s2", 0]
+    assert sorted(pub("PUBSUB", "SHARDCHANNELS")) == [b"s1", b"s2", b"s3"]
+    assert sorted(pub("PUBSUB", "SHARDCHANNELS", "s[12]")) == [b"s1", b"s2"]
+    assert pub("PUBSUB", "CHANNELS") == [b"s1"]
+    c.send(Conn.encode("SUNSUBSCRIBE", "s2", "zz"))
+    assert c.read_raw(until=b"zz\r\n:2\r\n") == (
+        b"*3\r\n$12\r\nsunsubscribe\r\n$2\r\ns2\r\n:2\r\n"
+        b"*3\r\n$12\r\nsunsubscribe\r\n$2\r\nzz\r\n:2\r\n")
+    first, second = c("SUNSUBSCRIBE"), c.reply()  # Redis walks its dict: order unspecified
+    assert {first[1], second[1]} == {b"s1", b"s3"} and (first[2], second[2]) == (1, 0)
+    c.send(Conn.encode("SUNSUBSCRIBE"))
+    assert c.read_raw(until=b":0\r\n") == b"*3\r\n$12\r\nsunsubscribe\r\n$-1\r\n:0\r\n"
+    assert err(c("GET", "x")) == _SHARD_ERR  # the channel and the pattern remain
+    c("UNSUBSCRIBE"), c("PUNSUBSCRIBE")
+    assert c("GET", "x") is None
+    pub.close()
+
+
+def test_shard_subscribed_mode(server, c):
+    assert c("SSUBSCRIBE", "only") == [b"ssubscribe", b"only", 1]
+    assert err(c("GET", "x")) == _SHARD_ERR
+    assert c("PING") == [b"pong", b""]
+    # no plain subscription to drop: a null name and a count of 0, yet still subscribed
+    assert c("UNSUBSCRIBE") == [b"unsubscribe", None, 0]
+    assert c("PUNSUBSCRIBE") == [b"punsubscribe", None, 0]
+    assert err(c("GET", "x")) == _SHARD_ERR
+    assert c("SUNSUBSCRIBE", "only") == [b"sunsubscribe", b"only", 0]
+    assert c("GET", "x") is None
+    # inside EXEC SUBSCRIBE still runs, SSUBSCRIBE is refused (Redis's DENY BLOCKING check)
+    c("MULTI"), c("SSUBSCRIBE", "m"), c("SUBSCRIBE", "m")
+    replies = c("EXEC")
+    assert err(replies[0]) == "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client"
+    assert replies[1] == [b"subscribe", b"m", 1]
+    assert c("RESET") == b"RESET"
+
+
+def test_shard_resp3_push_bytes(server, c):
+    c("HELLO", "3")
+    c.send(Conn.encode("SSUBSCRIBE", "r"))
+    assert c.read_raw(until=b":1\r\n") == b">3\r\n$10\r\nssubscribe\r\n$1\r\nr\r\n:1\r\n"
+    assert c("GET", "nokey") is None  # every command still allowed
+    c.send(Conn.encode("ECHO", "first") + Conn.encode("SPUBLISH", "r", "hi"))
+    assert c.read_raw(until=b":1\r\n") == (b"$5\r\nfirst\r\n>3\r\n$8\r\nsmessage\r\n$1\r\nr\r\n"
+                                           b"$2\r\nhi\r\n:1\r\n")
+    c.send(Conn.encode("SUNSUBSCRIBE"))
+    assert c.read_raw(until=b":0\r\n") == b">3\r\n$12\r\nsunsubscribe\r\n$1\r\nr\r\n:0\r\n"
+    c.send(Conn.encode("SUNSUBSCRIBE"))
+    assert c.read_raw(until=b":0\r\n") == b">3\r\n$12\r\nsunsubscribe\r\n_\r\n:0\r\n"
+
+
+def test_hello_2_with_shard_subscriptions_is_subscribed_mode(c):
+    c("HELLO", "3")
+    c("SSUBSCRIBE", "h")
+    assert c("GET", "x") is None
+    c("HELLO", "2")
+    assert err(c("GET", "x")) == _SHARD_ERR
+    c("RESET")
+
+
+def test_reset_and_disconnect_drop_shard_subscriptions(server, c):
+    c("SSUBSCRIBE", "a")
+    assert c("RESET") == b"RESET"
+    assert c("PUBSUB", "SHARDNUMSUB", "a") == [b"a", 0]
+    assert c("GET", "x") is None
+    gone = Conn(server.port)
+    gone("SSUBSCRIBE", "gone")
+    gone.close()
+    for _ in range(100):
+        if c("PUBSUB", "SHARDNUMSUB", "gone") == [b"gone", 0]:
+            break
+    assert c("SPUBLISH", "gone", "x") == 0
+
+
+def _pubsub_stats(conn) -> dict:
+    return dict(ln.split(":", 1) for ln in conn("INFO", "stats").decode().splitlines()
+                if ln.startswith("pubsub"))
+
+
+def test_shard_client_list_and_info(server, c):
+    other = Conn(server.port)
+    idle = {"pubsub_channels": "0", "pubsub_patterns": "0", "pubsubshard_channels": "0"}
+    for _ in range(100):  # the connections of earlier tests may still be closing
+        if _pubsub_stats(other) == idle:
+            break
+        time.sleep(0.01)
+    c("SSUBSCRIBE", "a", "b")
+    c.reply()
+    line = [ln for ln in other("CLIENT", "LIST").decode().splitlines() if "ssub=2" in ln]
+    assert len(line) == 1 and " sub=0 psub=0 " in line[0] and "flags=P" in line[0]
+    assert "ssub=2" in other("CLIENT", "LIST", "TYPE", "PUBSUB").decode()
+    c("GET", "refused")
+    line = [ln for ln in other("CLIENT", "LIST").decode().splitlines() if "ssub=2" in ln]
+    assert "cmd=get" in line[0]  # Redis records the refused command
+    assert _pubsub_stats(other) == dict(idle, pubsubshard_channels="2")
+    c("SUBSCRIBE", "x")
+    c("PSUBSCRIBE", "p*")
+    stats = other("INFO", "stats").decode()
+    assert "pubsub_channels:1\r\npubsub_patterns:1\r\npubsubshard_channels:2\r\n" in stats
+    other.close()
+
+
+def test_subscribed_mode_commandstats(server, c):
+    c("CONFIG", "RESETSTAT")
+    c("SUBSCRIBE", "x")
+    c("GET", "k")
+    c("PING")
+    other = Conn(server.port)
+    stats = other("INFO", "commandstats").decode()
+    assert "cmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0" in stats
+    assert "cmdstat_ping:calls=1," in stats
+    other.close()
+
+
+def test_shard_command_info_and_getkeys(c):
+    info = {e[0]: e for e in c("COMMAND", "INFO", "spublish", "ssubscribe", "sunsubscribe",
+                               "publish")}
+    assert info[b"spublish"][:6] == [b"spublish", 3, [b"pubsub", b"loading", b"stale", b"fast"],
+                                     1, 1, 1]
+    assert info[b"ssubscribe"][:6] == [b"ssubscribe", -2,
+                                       [b"pubsub", b"noscript", b"loading", b"stale"], 1, -1, 1]
+    assert info[b"sunsubscribe"][1:6] == [-1, [b"pubsub", b"noscript", b"loading", b"stale"],
+                                          1, -1, 1]
+    assert info[b"publish"][2] == [b"pubsub", b"loading", b"stale", b"fast"]
+    assert info[b"spublish"][6] == [b"@pubsub", b"@fast"]
+    help_info = c("COMMAND", "INFO", "pubsub|help")[0]
+    assert help_info[:7] == [b"pubsub|help", 2, [b"loading", b"stale"], 0, 0, 0, [b"@slow"]]
+    # declared as keys, flagged NOT_KEY: no key for GETKEYS
+    for argv in (("spublish", "a", "m"), ("ssubscribe", "a", "b"), ("sunsubscribe", "a")):
+        assert err(c("COMMAND", "GETKEYS", *argv)) == "ERR The command has no key arguments"
+
+
+def test_shard_arity_and_pubsub_errors(c):
+    assert err(c("SSUBSCRIBE")) == "ERR wrong number of arguments for 'ssubscribe' command"
+    assert err(c("SPUBLISH", "a")) == "ERR wrong number of arguments for 'spublish' command"
+    assert err(c("SPUBLISH", "a", "b", "c")) == ("ERR wrong number of arguments for 'spublish' "
+                                                 "command")
+    assert err(c("PUBSUB", "CHANNELS", "a", "b")) == (
+        "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.")
+    assert err(c("pubsub", "shardchannels", "a", "b")) == (
+        "ERR unknown subcommand or wrong number of arguments for 'shardchannels'. Try PUBSUB "
+        "HELP.")
+    assert err(c("PUBSUB", "HELP", "x")) == ("ERR wrong number of arguments for 'pubsub|help' "
+                                             "command")
+    assert c("SUNSUBSCRIBE") == [b"sunsubscribe", None, 0]  # nothing to leave: normal mode
+    assert c("GET", "x") is None
+
+
+def test_pubsub_help(c):
+    c.send(Conn.encode("PUBSUB", "HELP"))
+    assert c.read_raw(until=b"Prints this help.\r\n") == (
+        b"*14\r\n+PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        b"+CHANNELS [<pattern>]\r\n"
+        b"+    Return the currently active channels matching a <pattern> (default: '*').\r\n"
+        b"+NUMPAT\r\n+    Return number of subscriptions to patterns.\r\n"
+        b"+NUMSUB [<channel> ...]\r\n"
+        b"+    Return the number of subscribers for the specified channels, excluding\r\n"
+        b"+    pattern subscriptions(default: no channels).\r\n"
+        b"+SHARDCHANNELS [<pattern>]\r\n"
+        b"+    Return the currently active shard level channels matching a <pattern> "
+        b"(default: '*').\r\n"
+        b"+SHARDNUMSUB [<shardchannel> ...]\r\n"
+        b"+    Return the number of subscribers for the specified shard level channel(s)\r\n"
+        b"+HELP\r\n+    Prints this help.\r\n")
+
+
+def test_keyspace_notifications_skip_shard_channels(server, c):
+    other = Conn(server.port)
+    other("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        c("SSUBSCRIBE", "__keyspace@0__:nk")
+        c("SUBSCRIBE", "__keyspace@0__:nk")
+        other("SET", "nk", "1")
+        assert c.reply() == [b"message", b"__keyspace@0__:nk", b"set"]  # the plain one only
+        assert other("SPUBLISH", "__keyspace@0__:nk", "x") == 1
+        assert c.reply() == [b"smessage", b"__keyspace@0__:nk", b"x"]
+    finally:
+        other("CONFIG", "SET", "notify-keyspace-events", "")
+        other("DEL", "nk")
+        other.close()
+
+
+def test_client_pause_write_postpones_spublish(server, c):
+    other = Conn(server.port)
+    assert other("CLIENT", "PAUSE", "300", "WRITE") == b"OK"
+    t0 = time.monotonic()
+    assert c("SPUBLISH", "x", "y") == 0  # may replicate: it waits like a write
+    assert time.monotonic() - t0 >= 0.2
+    other.close()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_sharded_pubsub(server, protocol):
+    r = redis.Redis(port=server.port, protocol=protocol)
+    p = r.pubsub()
+    p.ssubscribe("shard")
+    assert p.get_sharded_message(timeout=2) == {"type": "ssubscribe", "pattern": None,
+                                                "channel": b"shard", "data": 1}
+    p.subscribe("shard")
+    assert p.get_message(timeout=2)["type"] == "subscribe"
+    assert r.spublish("shard", "hi") == 1
+    assert p.get_sharded_message(timeout=2) == {"type": "smessage", "pattern": None,
+                                                "channel": b"shard", "data": b"hi"}
+    assert r.pubsub_shardnumsub("shard") == [(b"shard", 1)]
+    assert r.pubsub_shardchannels() == [b"shard"]
+    p.sunsubscribe("shard")
+    assert p.get_sharded_message(timeout=2)["type"] == "sunsubscribe"
+    assert r.spublish("shard", "gone") == 0
+    p.close()
+    r.close()
