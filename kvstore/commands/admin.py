@@ -16,8 +16,8 @@ from ..errors import SYNTAX, CommandError
 from ..replies import OK, SetReply, Status
 from .args import to_int
 from .table import (
-    ADMIN, BLOCKING, COMMANDS, FAST, LOADING, NOSCRIPT, PUBSUB, READONLY, STALE, WRITE, Command,
-    Context, command, container, lookup,
+    ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MULTI, NOSCRIPT, PUBSUB, READONLY,
+    STALE, WRITE, Command, Context, command, container, lookup,
 )
 
 # -- COMMAND --------------------------------------------------------------------------------------
@@ -380,7 +380,8 @@ def monitor(ctx: Context, argv: list[bytes]):
     return OK
 
 
-@command("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+@command("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+         group="server")
 def shutdown(ctx: Context, argv: list[bytes]):
     """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"""
     flags = set()

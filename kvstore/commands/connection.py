@@ -14,8 +14,11 @@ from ..numbers import INT64_MAX
 from ..replies import OK, PONG, Status, Verbatim
 from .args import to_int
 from .table import (
-    ADMIN, FAST, LOADING, NO_AUTH, NOSCRIPT, STALE, Context, command, container,
+    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, STALE, Context, command, container,
 )
+
+# Connection commands that run whatever state the server or client is in
+_ANYTIME = NO_AUTH | NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 AUTH_NOPASS = ("ERR AUTH <password> called without any password configured for the default "
@@ -41,7 +44,7 @@ def _check_password(ctx: Context, user: bytes | None, password: bytes) -> bool:
     return not required or password.decode("utf-8", "surrogateescape") == required
 
 
-@command("ping", -1, FAST | STALE, group="connection")
+@command("ping", -1, FAST, group="connection")
 def ping(ctx: Context, argv: list[bytes]):
     """PING [message]"""
     if len(argv) > 2:
@@ -49,13 +52,13 @@ def ping(ctx: Context, argv: list[bytes]):
     return PONG if len(argv) == 1 else argv[1]
 
 
-@command("echo", 2, FAST, group="connection")
+@command("echo", 2, FAST | LOADING | STALE, group="connection")
 def echo(ctx: Context, argv: list[bytes]):
     """ECHO message"""
     return argv[1]
 
 
-@command("quit", -1, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+@command("quit", -1, _ANYTIME, group="connection")
 def quit_(ctx: Context, argv: list[bytes]):
     """QUIT"""
     if ctx.client is not None:
@@ -63,7 +66,7 @@ def quit_(ctx: Context, argv: list[bytes]):
     return OK
 
 
-@command("reset", 1, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+@command("reset", 1, _ANYTIME, group="connection")
 def reset(ctx: Context, argv: list[bytes]):
     """RESET"""
     ctx.select(0)
@@ -84,7 +87,7 @@ def reset(ctx: Context, argv: list[bytes]):
     return RESET
 
 
-@command("auth", -2, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+@command("auth", -2, _ANYTIME, group="connection")
 def auth(ctx: Context, argv: list[bytes]):
     """AUTH [username] password"""
     if len(argv) > 3:
@@ -99,7 +102,7 @@ def auth(ctx: Context, argv: list[bytes]):
     return OK
 
 
-@command("hello", -1, NO_AUTH | NOSCRIPT | LOADING | STALE | FAST, group="connection")
+@command("hello", -1, _ANYTIME, group="connection")
 def hello(ctx: Context, argv: list[bytes]):
     """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
     proto = ctx.resp

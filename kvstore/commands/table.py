@@ -42,11 +42,11 @@ SKIP_SLOWLOG = 1 << 14
 SKIP_MONITOR = 1 << 15
 
 # MAY_REPLICATE has no name: Redis hides it from COMMAND INFO on purpose (addReplyCommandFlags).
-FLAG_NAMES = {
+FLAG_NAMES = {  # (in the order Redis lists them)
     WRITE: "write", READONLY: "readonly", DENYOOM: "denyoom", ADMIN: "admin",
     PUBSUB: "pubsub", NOSCRIPT: "noscript", BLOCKING: "blocking", LOADING: "loading",
-    STALE: "stale", FAST: "fast", NO_AUTH: "no_auth", NO_MULTI: "no_multi",
-    ALLOW_BUSY: "allow_busy", SKIP_SLOWLOG: "skip_slowlog", SKIP_MONITOR: "skip_monitor",
+    STALE: "stale", SKIP_MONITOR: "skip_monitor", SKIP_SLOWLOG: "skip_slowlog", FAST: "fast",
+    NO_AUTH: "no_auth", NO_MULTI: "no_multi", ALLOW_BUSY: "allow_busy",
 }
 
 

@@ -120,8 +120,8 @@ class Memory:
             self.sample()
         if not tracking:
             self.atime = None
-        elif self.atime is None or lfu != self.lfu:  # (one kind's entries mean nothing to the other)
-            self.atime = {}
+        elif self.atime is None or lfu != self.lfu:
+            self.atime = {}  # (one kind's entries mean nothing to the other)
             self._prune_at = _PRUNE_MIN
         self.lfu = lfu
 

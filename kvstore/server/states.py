@@ -24,7 +24,7 @@ test per command, shared with the other state bits).
 
 from __future__ import annotations
 
-from ..commands.table import DENYOOM, WRITE, lookup, resolve
+from ..commands.table import DENYOOM, NO_MULTI, WRITE, lookup, resolve
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
@@ -59,6 +59,9 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
                 return False  # the normal path replies and discards the transaction
             return _reject(client, resolve(argv), name, str(exc), parts)
         client.last_cmd = cmd  # Redis's lastcmd: CLIENT LIST shows the command last queued
+        if cmd.flags & NO_MULTI:  # SAVE, SHUTDOWN: Redis refuses them before any other check
+            return _reject(client, cmd, name, "ERR Command not allowed inside a transaction",
+                           parts)
         text = refusal(client, cmd, name) if client.server.gate else None
         if text is not None:
             return _reject(client, cmd, name, text, parts)

@@ -63,6 +63,15 @@ def test_execabort(c):
     assert err(c("EXEC")) == "ERR EXEC without MULTI"
 
 
+def test_save_and_shutdown_are_refused_inside_multi(c):
+    assert c("MULTI") == b"OK"
+    assert c("SET", "a", "1") == b"QUEUED"
+    for argv in (("SAVE",), ("SHUTDOWN", "NOSAVE")):  # Redis's no-multi commands
+        assert err(c(*argv)) == "ERR Command not allowed inside a transaction"
+    assert err(c("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+    assert c("PING") == b"PONG"  # the server is still up
+
+
 EXEC_ARITY_ABORT = ("EXECABORT Transaction discarded because of: wrong number of arguments for "
                     "'exec' command")
 
