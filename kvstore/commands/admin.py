@@ -206,7 +206,8 @@ def _config(ctx: Context):
                            ("hash-max-listpack-value", "hash_value"),
                            ("set-max-intset-entries", "set_intset"),
                            ("zset-max-listpack-entries", "zset_entries"),
-                           ("zset-max-listpack-value", "zset_value")):
+                           ("zset-max-listpack-value", "zset_value"),
+                           ("hll-sparse-max-bytes", "hll_sparse_max_bytes")):
             cfg.on_change(name, lambda v, attr=attr: setattr(limits, attr, v))
     return cfg
 
