@@ -27,7 +27,7 @@ from typing import Any, Callable
 from . import commands
 from .commands import watching
 from .hooks import fan_out
-from .commands.table import WRITE, Context, fast_lookup
+from .commands.table import LOGGED, WRITE, Context, fast_lookup
 from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from .errors import ResponseError, error_from_message
@@ -181,7 +181,7 @@ class Store(FastPaths):
             reply = cmd.handler(ctx, argv)  # type: ignore[misc]
         except ResponseError as exc:
             raise _typed(exc) from None
-        if ks.dirty != dirty and cmd.flags & WRITE and self._after_write is not None:
+        if ks.dirty != dirty and cmd.flags & LOGGED and self._after_write is not None:
             self._after_write(argv, ctx.effects)
         return reply
 

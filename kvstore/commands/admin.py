@@ -30,7 +30,8 @@ container("command", -1, LOADING | STALE, group="server")
 _GROUP_CATEGORY = {"string": "@string", "hash": "@hash", "list": "@list", "set": "@set",
                    "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
                    "bitmap": "@bitmap", "generic": "@keyspace", "keys": "@keyspace",
-                   "connection": "@connection", "transactions": "@transaction"}
+                   "connection": "@connection", "transactions": "@transaction",
+                   "hyperloglog": "@hyperloglog"}
 _CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash",
                    "@string", "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin",
                    "@fast", "@slow", "@blocking", "@dangerous", "@connection", "@transaction",
@@ -206,7 +207,8 @@ def _config(ctx: Context):
                            ("hash-max-listpack-value", "hash_value"),
                            ("set-max-intset-entries", "set_intset"),
                            ("zset-max-listpack-entries", "zset_entries"),
-                           ("zset-max-listpack-value", "zset_value")):
+                           ("zset-max-listpack-value", "zset_value"),
+                           ("hll-sparse-max-bytes", "hll_sparse_max_bytes")):
             cfg.on_change(name, lambda v, attr=attr: setattr(limits, attr, v))
     return cfg
 

@@ -2,8 +2,8 @@
 
 A command is a `Command` record (name, arity, flags, key positions, handler), registered with the
 `@command` decorator in the family module that implements it. The table drives dispatch and the
-arity check (Redis `commandCheckArity`), COMMAND INFO / DOCS, AOF logging (only WRITE commands
-that changed something), MULTI queueing, and cluster routing (key positions).
+arity check (Redis `commandCheckArity`), COMMAND INFO / DOCS, AOF logging (only WRITE and
+MAY_CHANGE commands that changed something), MULTI queueing, and cluster routing (key positions).
 
 Arity follows Redis: it counts the command name; a negative arity -N means "at least N".
 Container commands (OBJECT, CLIENT, CONFIG, ...) have `subcommands`, each a `Command` of its own
@@ -40,6 +40,12 @@ NO_MULTI = 1 << 12
 ALLOW_BUSY = 1 << 13
 SKIP_SLOWLOG = 1 << 14
 SKIP_MONITOR = 1 << 15
+# Not a Redis flag (COMMAND INFO leaves it out): a read that may still change its key, as
+# PFCOUNT caches the cardinality in the HLL string. The front doors treat such a change as a
+# write's: logged to the AOF, seen by WATCH.
+MAY_CHANGE = 1 << 16
+# The flags under which a command that changed the keyspace is logged and touches its keys.
+LOGGED = WRITE | MAY_CHANGE
 
 # MAY_REPLICATE has no name: Redis hides it from COMMAND INFO on purpose (addReplyCommandFlags).
 FLAG_NAMES = {  # (in the order Redis lists them)

@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..engine.keyspace import Database
-from .table import WRITE, fast_lookup
+from .table import LOGGED, fast_lookup
 
 # Writes that touch keys outside the connection's database (MOVE, COPY ... DB) or whole
 # databases (FLUSH*, SWAPDB: reached through `on_flush`).
@@ -104,7 +104,7 @@ def written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[bytes]
             return [(target, [argv[2]])]
         return None
     cmd = fast_lookup(argv)
-    if not cmd.flags & WRITE:  # the MULTI and EXEC markers of a propagated transaction
+    if not cmd.flags & LOGGED:  # the MULTI and EXEC markers of a propagated transaction
         return []
     if name == b"debug":  # DEBUG POPULATE names no key: its watched <prefix>:<i> keys, now set
         prefix = (argv[3].split(b"\0", 1)[0] if len(argv) >= 4 else b"key") + b":"

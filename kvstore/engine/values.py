@@ -30,6 +30,7 @@ HASH_MAX_LISTPACK_VALUE = 64      # bytes, per field and per value
 SET_MAX_INTSET_ENTRIES = 512
 ZSET_MAX_LISTPACK_ENTRIES = 128
 ZSET_MAX_LISTPACK_VALUE = 64      # bytes, per member
+HLL_SPARSE_MAX_BYTES = 3000       # a sparse HyperLogLog string longer than this turns dense
 # Strings up to this length are allocated with their object header (embstr).
 EMBSTR_MAX = 44
 
@@ -37,7 +38,8 @@ EMBSTR_MAX = 44
 class Thresholds:
     """The encoding thresholds in force (one instance per keyspace, changed by CONFIG SET)."""
 
-    __slots__ = ("hash_entries", "hash_value", "set_intset", "zset_entries", "zset_value")
+    __slots__ = ("hash_entries", "hash_value", "set_intset", "zset_entries", "zset_value",
+                 "hll_sparse_max_bytes")
 
     def __init__(self) -> None:
         self.hash_entries = HASH_MAX_LISTPACK_ENTRIES
@@ -45,6 +47,7 @@ class Thresholds:
         self.set_intset = SET_MAX_INTSET_ENTRIES
         self.zset_entries = ZSET_MAX_LISTPACK_ENTRIES
         self.zset_value = ZSET_MAX_LISTPACK_VALUE
+        self.hll_sparse_max_bytes = HLL_SPARSE_MAX_BYTES
 
 
 class Hash(dict):

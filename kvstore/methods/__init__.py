@@ -5,6 +5,7 @@ method per command, with redis-py's names, arguments and reply shapes (see `base
 """
 
 from .hashes import HashMethods
+from .hyperloglog import HyperLogLogMethods
 from .keys import KeyMethods
 from .lists import ListMethods
 from .server import ServerMethods
@@ -15,7 +16,7 @@ from .zsets import SortedSetMethods
 
 class Methods(
     StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
-    ServerMethods,
+    HyperLogLogMethods, ServerMethods,
 ):
     """All families' methods."""
 

@@ -24,7 +24,7 @@ import asyncio
 import time
 from time import perf_counter
 
-from ..commands.table import COMMANDS, NO_AUTH, WRITE, Context, lookup
+from ..commands.table import COMMANDS, LOGGED, NO_AUTH, Context, lookup
 from ..errors import CommandError, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
@@ -331,7 +331,7 @@ class Client(asyncio.Protocol):
                             append(b"*0\r\n")
                         else:
                             encode_into(parts, reply, ctx.resp)
-                    if prop is not None and ks.dirty != dirty and cmd.flags & WRITE:
+                    if prop is not None and ks.dirty != dirty and cmd.flags & LOGGED:
                         prop(ctx, argv)
                     if name is None or i == n:
                         break

@@ -269,6 +269,7 @@ OPTIONS: list[Option] = [
            alias="zset-max-ziplist-entries"),
     Option("zset-max-listpack-value", "int", str(V.ZSET_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
            alias="zset-max-ziplist-value"),
+    Option("hll-sparse-max-bytes", "memory", str(V.HLL_SPARSE_MAX_BYTES), 0, LLONG_MAX),
     Option("list-max-listpack-size", "int", "-2", -INT_MAX - 1, INT_MAX,
            alias="list-max-ziplist-size"),
     Option("list-compress-depth", "int", "0", 0, INT_MAX),

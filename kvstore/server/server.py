@@ -202,7 +202,7 @@ class Server:
                      "maxmemory-policy", "client-output-buffer-limit", "loglevel",
                      "hash-max-listpack-entries", "hash-max-listpack-value",
                      "set-max-intset-entries", "zset-max-listpack-entries",
-                     "zset-max-listpack-value", "requirepass"):
+                     "zset-max-listpack-value", "hll-sparse-max-bytes", "requirepass"):
             cfg.on_change(name, lambda _v: self._apply_config())
 
     # -- configuration --------------------------------------------------------------------------
@@ -226,6 +226,7 @@ class Server:
         limits.set_intset = cfg["set-max-intset-entries"]
         limits.zset_entries = cfg["zset-max-listpack-entries"]
         limits.zset_value = cfg["zset-max-listpack-value"]
+        limits.hll_sparse_max_bytes = cfg["hll-sparse-max-bytes"]
         self.memory.configure(cfg["maxmemory"], cfg["maxmemory-policy"])
         self.gate = self.gate_wanted()
 

@@ -24,7 +24,7 @@ test per command, shared with the other state bits).
 
 from __future__ import annotations
 
-from ..commands.table import DENYOOM, NO_MULTI, WRITE, lookup, resolve
+from ..commands.table import DENYOOM, LOGGED, NO_MULTI, WRITE, lookup, resolve
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
@@ -179,7 +179,7 @@ def run_exec(client):
             append(reply)
             if server.monitors:
                 server.monitor_command(client, cmd, argv)
-            if ks.dirty != dirty and cmd.flags & WRITE and server.propagate is not None:
+            if ks.dirty != dirty and cmd.flags & LOGGED and server.propagate is not None:
                 if not propagated:
                     propagated = True
                     effects, ctx.effects = ctx.effects, None

@@ -57,6 +57,9 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("bitpos", ("bits", 1), {}), ("bitpos", ("bits", 0, 0, 7), {"mode": "BIT"}),
     ("bitop", ("OR", "bits2", "bits", "s"), {}), ("bitop", ("AND", "bits3", "missing"), {}),
     ("bitfield", ("bits",), {}), ("bitfield_ro", ("bits", "u8", 0), {"items": [("i4", "#1")]}),
+    # hyperloglog
+    ("pfadd", ("hll", "a", "b"), {}), ("pfadd", ("hll2", "c"), {}), ("pfcount", ("hll",), {}),
+    ("pfcount", ("hll", "hll2", "missing"), {}), ("pfmerge", ("hll3", "hll", "hll2"), {}),
     # keys
     ("delete", ("k2",), {}), ("unlink", ("k3",), {}), ("exists", ("s", "missing"), {}),
     ("touch", ("s",), {}), ("type", ("s",), {}), ("type", ("missing",), {}),

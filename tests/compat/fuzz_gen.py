@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import time
 
-FAMILIES = ["keys", "expiry", "strings", "hashes", "lists", "sets", "zsets"]
+FAMILIES = ["keys", "expiry", "strings", "hashes", "lists", "sets", "zsets", "hyperloglog"]
 TYPE_OF = {"strings": "string", "hashes": "hash", "lists": "list", "sets": "set", "zsets": "zset"}
 POOLS = {t: [f"{t}:{i}".encode() for i in range(6)] for t in TYPE_OF.values()}
 POOLS["any"] = [f"any:{i}".encode() for i in range(5)]
@@ -835,6 +835,49 @@ def g_zscan(g):
         g, ["a*", "*", "[abc]", "x*"])
 
 
+# -- hyperloglog --------------------------------------------------------------------------------
+# HLLs are strings, so they live in the string pool: the string commands (APPEND, SETRANGE,
+# SETBIT...) meet them and the HLL commands meet plain strings. Elements come from small and
+# large ranges, so registers rise and often do not, and HLLs go from sparse to dense.
+
+def hll_key(g):
+    return g.key_of("string") if g.r.random() < 0.8 else g.key()
+
+
+def g_pfadd(g):
+    r = g.r
+    span = r.choice([20, 1000, 1000000])
+    n = r.choice([0, 1, 1, 2, 3, 5, 10, 50, 200, 1500])
+    return ["PFADD", hll_key(g)] + [str(r.randrange(span)) for _ in range(n)]
+
+
+def g_pfcount(g):
+    return ["PFCOUNT"] + [hll_key(g) for _ in range(g.r.choice([1, 1, 1, 2, 3]))]
+
+
+def g_pfmerge(g):
+    return ["PFMERGE"] + [hll_key(g) for _ in range(g.r.randint(1, 4))]
+
+
+def g_pfdebug(g):
+    sub = g.r.choice(["ENCODING", "ENCODING", "DECODE", "DECODE", "TODENSE", "GETREG", "BOGUS"])
+    return ["PFDEBUG", g.opt(sub), hll_key(g)]
+
+
+def g_pfcorrupt(g):
+    """Overwrite bytes of an HLL's payload with ZERO opcodes (ASCII below '@'): runs that no
+    longer add up to 16384 registers. (Not XZERO-looking bytes: Redis's edit of an XZERO cut
+    at the end reads memory past the string, which no one can reproduce.)"""
+    r = g.r
+    junk = "".join(r.choice("0123456789 !#$%&()*+,-./:;<=>?") for _ in range(r.randint(1, 3)))
+    return ["SETRANGE", hll_key(g), str(r.choice([16, 17, 18, r.randrange(16, 400)])), junk]
+
+
+def g_pfreset(g):
+    """Delete a key, so the corrupt and the plain strings do not take over the pool."""
+    return ["DEL", hll_key(g)]
+
+
 GENERATORS = {
     "keys": [(6, g_del), (6, g_exists), (6, g_type), (5, g_rename), (4, g_copy), (3, g_keys),
              (4, g_scan), (2, g_dbsize), (0.15, g_flushdb), (2, g_select), (1, g_swapdb),
@@ -860,6 +903,8 @@ GENERATORS = {
               (2, g_zremrangebyrank), (2, g_zremrangebyscore), (2, g_zremrangebylex),
               (3, g_zpop), (2, g_zmpop), (2, g_zrandmember), (4, g_zsetop), (3, g_zsetopstore),
               (2, g_zintercard), (2, g_zscan), (0.1, g_zadd_many), (3, g_zadd_lex)],
+    "hyperloglog": [(10, g_pfadd), (6, g_pfcount), (3, g_pfmerge), (2, g_pfdebug),
+                    (0.5, g_pfcorrupt), (1, g_pfreset)],
 }
 
 # Which family a command name belongs to, for the per-family report.
@@ -872,6 +917,7 @@ _FAMILY_OF = {
     "strings": "GET SET SETNX SETEX PSETEX MGET MSET MSETNX GETSET GETDEL GETEX APPEND STRLEN "
                "INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SUBSTR SETRANGE SETBIT GETBIT "
                "BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO",
+    "hyperloglog": "PFADD PFCOUNT PFMERGE PFDEBUG",
 }
 
 
