@@ -13,12 +13,14 @@ without ANY, which implies ASC) sort by distance: all results with a stable sort
 qsort (a merge sort) leaves ties in scan order; only the first COUNT with Redis's pqsort, whose
 tie order `pqsort.partial_sort` reproduces. ANY stops the scan at COUNT matches.
 
-Replies: distances as "%.4f" bulk strings, hashes as integers, coordinates as `HumanDouble`s
+Replies: distances with 4 decimals (`distance_text`), hashes as integers, coordinates as `HumanDouble`s
 (addReplyHumanLongDouble). STORE / STOREDIST / GEOSEARCHSTORE write a zset of geohash scores or
 of distances (in the query's unit), or delete the destination when nothing matched.
 """
 
 from __future__ import annotations
+
+import math
 
 from ..engine import geohash
 from ..engine.zset import ZSet
@@ -81,6 +83,19 @@ def _member_lon_lat(zs: ZSet, member: bytes) -> tuple[float, float]:
     return geohash.decode(score)
 
 
+def distance_text(d: float) -> bytes:
+    """addReplyDoubleDistance: fixedpoint_d2string(d, 4), i.e. llrint(d * 10000) (ties to even,
+    where printf's "%.4f" would round the exact value: 19521575.96725 -> "19521575.9672"), then
+    its digits with a dot. NaN and inf become LLONG_MIN, as llrint returns them on x86-64."""
+    if d == 0:
+        return b"0.0000"
+    scaled = d * 10000.0
+    n = round(scaled) if math.isfinite(scaled) else -(1 << 63)
+    sign = b"-" if n < 0 else b""
+    whole, frac = divmod(abs(n), 10000)
+    return b"%s%d.%04d" % (sign, whole, frac)
+
+
 def _lookup(ctx: Context, key: bytes) -> ZSet | None:
     return ctx.db.lookup_typed(key, ctx.now, ZSet)  # type: ignore[return-value]
 
@@ -133,7 +148,7 @@ def geopos(ctx: Context, argv: list[bytes]):
 def geodist(ctx: Context, argv: list[bytes]):
     """GEODIST key member1 member2 [M | KM | FT | MI]
 
-    Complexity: O(1). Reply: the distance ("%.4f"), or null when a member is missing.
+    Complexity: O(1). Reply: the distance with 4 decimals, or null when a member is missing.
     """
     conversion = 1.0
     if len(argv) == 5:
@@ -146,8 +161,8 @@ def geodist(ctx: Context, argv: list[bytes]):
     score1, score2 = zs.score(argv[2]), zs.score(argv[3])
     if score1 is None or score2 is None:
         return None
-    return b"%.4f" % (geohash.distance(*geohash.decode(score1), *geohash.decode(score2))
-                      / conversion)
+    return distance_text(
+        geohash.distance(*geohash.decode(score1), *geohash.decode(score2)) / conversion)
 
 
 @command("geohash", -2, READONLY, KEY1, GROUP)
@@ -343,7 +358,7 @@ def _reply(ctx: Context, q: _Query, points: list[tuple], flags: int):
     for member, score, lon, lat, dist in points:
         item: list = [member]
         if q.withdist:
-            item.append(b"%.4f" % (dist / conversion))
+            item.append(distance_text(dist / conversion))
         if q.withhash:
             item.append(int(score))
         if q.withcoord:
