@@ -4,6 +4,7 @@ A class that provides `execute_command(*args, callback=None)` and inherits `Meth
 method per command, with redis-py's names, arguments and reply shapes (see `base`).
 """
 
+from .geo import GeoMethods
 from .hashes import HashMethods
 from .keys import KeyMethods
 from .lists import ListMethods
@@ -15,7 +16,7 @@ from .zsets import SortedSetMethods
 
 class Methods(
     StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
-    ServerMethods,
+    GeoMethods, ServerMethods,
 ):
     """All families' methods."""
 
