@@ -56,7 +56,8 @@ def _c_word(arg: bytes) -> bytes:
 def _lon_lat(lon: bytes, lat: bytes) -> tuple[float, float]:
     """extractLongLatOrReply."""
     x, y = to_score(lon), to_score(lat)
-    if not (geohash.LONG_MIN <= x <= geohash.LONG_MAX and geohash.LAT_MIN <= y <= geohash.LAT_MAX):
+    if not (geohash.LONG_MIN <= x <= geohash.LONG_MAX
+            and geohash.LAT_MIN <= y <= geohash.LAT_MAX):
         raise CommandError(f"ERR invalid longitude,latitude pair {x:f},{y:f}")
     return x, y
 
