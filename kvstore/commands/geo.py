@@ -13,9 +13,10 @@ without ANY, which implies ASC) sort by distance: all results with a stable sort
 qsort (a merge sort) leaves ties in scan order; only the first COUNT with Redis's pqsort, whose
 tie order `pqsort.partial_sort` reproduces. ANY stops the scan at COUNT matches.
 
-Replies: distances with 4 decimals (`distance_text`), hashes as integers, coordinates as `HumanDouble`s
-(addReplyHumanLongDouble). STORE / STOREDIST / GEOSEARCHSTORE write a zset of geohash scores or
-of distances (in the query's unit), or delete the destination when nothing matched.
+Replies: distances with 4 decimals (`distance_text`), hashes as integers, coordinates as
+`HumanDouble`s (addReplyHumanLongDouble). STORE / STOREDIST / GEOSEARCHSTORE write a zset of
+geohash scores or of distances (in the query's unit), or delete the destination when nothing
+matched.
 """
 
 from __future__ import annotations
@@ -295,7 +296,7 @@ def _search(ctx: Context, argv: list[bytes], src: int, flags: int):
     if q.count and q.sort == SORT_NONE and not q.any:
         q.sort = SORT_ASC
     shape = q.shape
-    assert shape is not None
+    assert shape is not None  # the radius arguments, BYRADIUS or BYBOX, required above
     shape.lon, shape.lat = centre
     points = _points(zs, shape, q.count if q.any else 0)
     return _reply(ctx, q, points, flags)
@@ -310,8 +311,9 @@ def _points(zs: ZSet, shape: geohash.Shape, limit: int) -> list[tuple]:
     for i, cell in enumerate(geohash.areas(shape)):
         if cell == geohash.NO_CELL:
             continue
-        # Adjacent cells coincide when the step is coarse: a cell equal to the previous one
-        # scanned is skipped (which the centre, never compared, is not: Redis's `last_processed`).
+        # Neighbours coincide when cells are coarse: one equal to the last neighbour scanned is
+        # skipped (Redis's `last_processed`, which is 0 until a neighbour is scanned, so a
+        # neighbour equal to the centre is scanned again).
         if last is not None and cell == last:
             continue
         if limit and len(out) >= limit:
@@ -369,18 +371,29 @@ def _reply(ctx: Context, q: _Query, points: list[tuple], flags: int):
 
 
 def _store_keys(first_option: int):
-    """The key finder of GEORADIUS[BYMEMBER] as COMMAND GETKEYS answers in Redis 7.0, from the
-    key specs it prefers to georadiusGetKeys: the source, then the argument after the first
-    STORE and after the first STOREDIST among the options (neither as the last argument)."""
+    """The key finder of GEORADIUS[BYMEMBER]: as COMMAND GETKEYS answers in Redis 7.0, from the
+    key specs it prefers to georadiusGetKeys (the source, then the argument after the first
+    STORE and after the first STOREDIST among the options, neither as the last argument), plus
+    the destination the command writes, the last STORE / STOREDIST, if the specs missed it (two
+    STOREs): WATCH and cluster routing must see it."""
 
     def keys(argv: list[bytes]) -> list[bytes]:
-        out = [argv[1]]
+        positions = [1]
         for keyword in (b"store", b"storedist"):
             for i in range(first_option, len(argv) - 1):
                 if _c_word(argv[i]) == keyword:
-                    out.append(argv[i + 1])
+                    positions.append(i + 1)
                     break
-        return out
+        written = None
+        i = 5  # georadiusGetKeys starts here for both commands
+        while i < len(argv) - 1:
+            if _c_word(argv[i]) in (b"store", b"storedist"):
+                written = i + 1
+                i += 1
+            i += 1
+        if written is not None and written not in positions:
+            positions.append(written)
+        return [argv[i] for i in positions]
 
     return keys
 
