@@ -15,9 +15,9 @@ from clients.pool import Retry
 from clients.pubsub import AsyncPubSub
 from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
-    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, CastScore, EncodableT, ExpiryT, KeyT, KeysT,
-    LexBoundT, PatternT, RangeBoundT, Reply, ScoreCastT, ScoredMembers, SortResult, ZRangeResult,
-    ZScoreBoundT,
+    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, CastScore, EncodableT, ExpiryT,
+    GeoSearchResult, KeyT, KeysT, LexBoundT, PatternT, RangeBoundT, Reply, ScoreCastT,
+    ScoredMembers, SortResult, ZRangeResult, ZScoreBoundT,
 )
 
 
@@ -831,6 +831,91 @@ class AsyncClient:
     async def pfadd(self, name: KeyT, *values: EncodableT) -> int: ...
     async def pfcount(self, *sources: KeyT) -> int: ...
     async def pfmerge(self, dest: KeyT, *sources: KeyT) -> bool: ...
+    async def geoadd(
+        self,
+        name: KeyT,
+        values: Sequence[EncodableT],
+        nx: bool = ...,
+        xx: bool = ...,
+        ch: bool = ...,
+    ) -> int: ...
+    async def geodist(
+        self,
+        name: KeyT,
+        place1: EncodableT,
+        place2: EncodableT,
+        unit: str | None = ...,
+    ) -> float | None: ...
+    async def geohash(self, name: KeyT, *values: EncodableT) -> list[str | None]: ...
+    async def geopos(
+        self,
+        name: KeyT,
+        *values: EncodableT,
+    ) -> list[tuple[float, float] | None]: ...
+    async def georadius(
+        self,
+        name: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: str | None = ...,
+        withdist: bool = ...,
+        withcoord: bool = ...,
+        withhash: bool = ...,
+        count: int | None = ...,
+        sort: str | None = ...,
+        store: KeyT | None = ...,
+        store_dist: KeyT | None = ...,
+        any: bool = ...,
+    ) -> GeoSearchResult: ...
+    async def georadiusbymember(
+        self,
+        name: KeyT,
+        member: EncodableT,
+        radius: float,
+        unit: str | None = ...,
+        withdist: bool = ...,
+        withcoord: bool = ...,
+        withhash: bool = ...,
+        count: int | None = ...,
+        sort: str | None = ...,
+        store: KeyT | None = ...,
+        store_dist: KeyT | None = ...,
+        any: bool = ...,
+    ) -> GeoSearchResult: ...
+    async def geosearch(
+        self,
+        name: KeyT,
+        member: EncodableT | None = ...,
+        longitude: float | None = ...,
+        latitude: float | None = ...,
+        unit: str = ...,
+        radius: float | None = ...,
+        width: float | None = ...,
+        height: float | None = ...,
+        sort: str | None = ...,
+        count: int | None = ...,
+        any: bool = ...,
+        withcoord: bool = ...,
+        withdist: bool = ...,
+        withhash: bool = ...,
+    ) -> list[Any]: ...
+    async def geosearchstore(
+        self,
+        dest: KeyT,
+        name: KeyT,
+        member: EncodableT | None = ...,
+        longitude: float | None = ...,
+        latitude: float | None = ...,
+        unit: str = ...,
+        radius: float | None = ...,
+        width: float | None = ...,
+        height: float | None = ...,
+        sort: str | None = ...,
+        count: int | None = ...,
+        any: bool = ...,
+        storedist: bool = ...,
+    ) -> int: ...
     async def ping(self, **kwargs: Any) -> bool: ...
     async def echo(self, value: EncodableT, **kwargs: Any) -> Reply: ...
     async def auth(self, password: str, username: str | None = ..., **kwargs: Any) -> bool: ...

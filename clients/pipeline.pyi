@@ -523,6 +523,87 @@ class Pipeline:
     def pfadd(self, name: KeyT, *values: EncodableT) -> Self: ...
     def pfcount(self, *sources: KeyT) -> Self: ...
     def pfmerge(self, dest: KeyT, *sources: KeyT) -> Self: ...
+    def geoadd(
+        self,
+        name: KeyT,
+        values: Sequence[EncodableT],
+        nx: bool = ...,
+        xx: bool = ...,
+        ch: bool = ...,
+    ) -> Self: ...
+    def geodist(
+        self,
+        name: KeyT,
+        place1: EncodableT,
+        place2: EncodableT,
+        unit: str | None = ...,
+    ) -> Self: ...
+    def geohash(self, name: KeyT, *values: EncodableT) -> Self: ...
+    def geopos(self, name: KeyT, *values: EncodableT) -> Self: ...
+    def georadius(
+        self,
+        name: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: str | None = ...,
+        withdist: bool = ...,
+        withcoord: bool = ...,
+        withhash: bool = ...,
+        count: int | None = ...,
+        sort: str | None = ...,
+        store: KeyT | None = ...,
+        store_dist: KeyT | None = ...,
+        any: bool = ...,
+    ) -> Self: ...
+    def georadiusbymember(
+        self,
+        name: KeyT,
+        member: EncodableT,
+        radius: float,
+        unit: str | None = ...,
+        withdist: bool = ...,
+        withcoord: bool = ...,
+        withhash: bool = ...,
+        count: int | None = ...,
+        sort: str | None = ...,
+        store: KeyT | None = ...,
+        store_dist: KeyT | None = ...,
+        any: bool = ...,
+    ) -> Self: ...
+    def geosearch(
+        self,
+        name: KeyT,
+        member: EncodableT | None = ...,
+        longitude: float | None = ...,
+        latitude: float | None = ...,
+        unit: str = ...,
+        radius: float | None = ...,
+        width: float | None = ...,
+        height: float | None = ...,
+        sort: str | None = ...,
+        count: int | None = ...,
+        any: bool = ...,
+        withcoord: bool = ...,
+        withdist: bool = ...,
+        withhash: bool = ...,
+    ) -> Self: ...
+    def geosearchstore(
+        self,
+        dest: KeyT,
+        name: KeyT,
+        member: EncodableT | None = ...,
+        longitude: float | None = ...,
+        latitude: float | None = ...,
+        unit: str = ...,
+        radius: float | None = ...,
+        width: float | None = ...,
+        height: float | None = ...,
+        sort: str | None = ...,
+        count: int | None = ...,
+        any: bool = ...,
+        storedist: bool = ...,
+    ) -> Self: ...
     def ping(self, **kwargs: Any) -> Self: ...
     def echo(self, value: EncodableT, **kwargs: Any) -> Self: ...
     def auth(self, password: str, username: str | None = ..., **kwargs: Any) -> Self: ...
@@ -1072,6 +1153,87 @@ class AsyncPipeline:
     def pfadd(self, name: KeyT, *values: EncodableT) -> Self: ...
     def pfcount(self, *sources: KeyT) -> Self: ...
     def pfmerge(self, dest: KeyT, *sources: KeyT) -> Self: ...
+    def geoadd(
+        self,
+        name: KeyT,
+        values: Sequence[EncodableT],
+        nx: bool = ...,
+        xx: bool = ...,
+        ch: bool = ...,
+    ) -> Self: ...
+    def geodist(
+        self,
+        name: KeyT,
+        place1: EncodableT,
+        place2: EncodableT,
+        unit: str | None = ...,
+    ) -> Self: ...
+    def geohash(self, name: KeyT, *values: EncodableT) -> Self: ...
+    def geopos(self, name: KeyT, *values: EncodableT) -> Self: ...
+    def georadius(
+        self,
+        name: KeyT,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: str | None = ...,
+        withdist: bool = ...,
+        withcoord: bool = ...,
+        withhash: bool = ...,
+        count: int | None = ...,
+        sort: str | None = ...,
+        store: KeyT | None = ...,
+        store_dist: KeyT | None = ...,
+        any: bool = ...,
+    ) -> Self: ...
+    def georadiusbymember(
+        self,
+        name: KeyT,
+        member: EncodableT,
+        radius: float,
+        unit: str | None = ...,
+        withdist: bool = ...,
+        withcoord: bool = ...,
+        withhash: bool = ...,
+        count: int | None = ...,
+        sort: str | None = ...,
+        store: KeyT | None = ...,
+        store_dist: KeyT | None = ...,
+        any: bool = ...,
+    ) -> Self: ...
+    def geosearch(
+        self,
+        name: KeyT,
+        member: EncodableT | None = ...,
+        longitude: float | None = ...,
+        latitude: float | None = ...,
+        unit: str = ...,
+        radius: float | None = ...,
+        width: float | None = ...,
+        height: float | None = ...,
+        sort: str | None = ...,
+        count: int | None = ...,
+        any: bool = ...,
+        withcoord: bool = ...,
+        withdist: bool = ...,
+        withhash: bool = ...,
+    ) -> Self: ...
+    def geosearchstore(
+        self,
+        dest: KeyT,
+        name: KeyT,
+        member: EncodableT | None = ...,
+        longitude: float | None = ...,
+        latitude: float | None = ...,
+        unit: str = ...,
+        radius: float | None = ...,
+        width: float | None = ...,
+        height: float | None = ...,
+        sort: str | None = ...,
+        count: int | None = ...,
+        any: bool = ...,
+        storedist: bool = ...,
+    ) -> Self: ...
     def ping(self, **kwargs: Any) -> Self: ...
     def echo(self, value: EncodableT, **kwargs: Any) -> Self: ...
     def auth(self, password: str, username: str | None = ..., **kwargs: Any) -> Self: ...

@@ -53,6 +53,14 @@ class ScorePairs(list):
     __slots__ = ()
 
 
+class HumanDouble(float):
+    """A double as addReplyHumanLongDouble sends it (GEOPOS and WITHCOORD coordinates): `%.17Lf`
+    without trailing zeros (numbers.format_long_double), as a bulk string in RESP2 and a double
+    (`,`) in RESP3, where a plain float uses `%.17g`."""
+
+    __slots__ = ()
+
+
 class Verbatim(bytes):
     """A verbatim string (`=`, format `txt`) in RESP3 such as INFO; a bulk string in RESP2."""
 

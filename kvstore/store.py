@@ -32,10 +32,10 @@ from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from .errors import ResponseError, error_from_message
 from .fastpaths import FastPaths
-from .numbers import format_double
+from .numbers import format_double, format_long_double
 from .protocol.encoder import encode_arg
 from .persistence import commands as persistence_commands
-from .replies import Bool, Error, NullArray, ScorePairs, Status
+from .replies import Bool, Error, HumanDouble, NullArray, ScorePairs, Status
 
 __all__ = ["Store", "open"]
 
@@ -59,6 +59,8 @@ def resp2_value(reply: Any) -> Any:
         return [resp2_value(x) for x in reply]
     if t is float:
         return format_double(reply)
+    if t is HumanDouble:
+        return format_long_double(reply)
     if t is dict:
         out = []
         for k, v in reply.items():

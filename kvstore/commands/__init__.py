@@ -5,6 +5,6 @@ from .table import COMMANDS, Command, Context, KeySpec, command, execute, lookup
 # Each family module registers its commands when imported.
 from . import admin, connection, expire, hashes, keys, lists, server, sets, strings, zsets  # noqa: E402,F401
 from . import blocking, pubsub, transactions  # noqa: E402,F401
-from . import hyperloglog, memory, sort, zsets_multi, zsets_range  # noqa: E402,F401
+from . import geo, hyperloglog, memory, sort, zsets_multi, zsets_range  # noqa: E402,F401
 
 __all__ = ["COMMANDS", "Command", "Context", "KeySpec", "command", "execute", "lookup"]

@@ -31,7 +31,7 @@ _GROUP_CATEGORY = {"string": "@string", "hash": "@hash", "list": "@list", "set":
                    "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
                    "bitmap": "@bitmap", "generic": "@keyspace", "keys": "@keyspace",
                    "connection": "@connection", "transactions": "@transaction",
-                   "hyperloglog": "@hyperloglog"}
+                   "hyperloglog": "@hyperloglog", "geo": "@geo"}
 _CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash",
                    "@string", "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin",
                    "@fast", "@slow", "@blocking", "@dangerous", "@connection", "@transaction",

@@ -4,6 +4,7 @@ A class that provides `execute_command(*args, callback=None)` and inherits `Meth
 method per command, with redis-py's names, arguments and reply shapes (see `base`).
 """
 
+from .geo import GeoMethods
 from .hashes import HashMethods
 from .hyperloglog import HyperLogLogMethods
 from .keys import KeyMethods
@@ -16,7 +17,7 @@ from .zsets import SortedSetMethods
 
 class Methods(
     StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
-    HyperLogLogMethods, ServerMethods,
+    HyperLogLogMethods, GeoMethods, ServerMethods,
 ):
     """All families' methods."""
 

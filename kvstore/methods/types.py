@@ -41,6 +41,9 @@ ZRangeResult: TypeAlias = list[Reply] | ScoredMembers  # withscores not known st
 # SORT: elements or GET values (None where a pattern finds nothing), one tuple per element with
 # groups, or the stored length with store; which one is not known statically.
 SortResult: TypeAlias = list[Reply | None] | list[tuple[Reply | None, ...]] | int
+# A GEO search: members, or a list per member of the fields asked for ([member, dist, hash,
+# (lon, lat)]); with store / store_dist, the number stored.
+GeoSearchResult: TypeAlias = list[Any] | int
 
 # Mapping is invariant in its key type, so a dict[str, ...] is not a Mapping[KeyT, ...]: the keys
 # of the mappings a method takes are typed by these.

@@ -12,6 +12,7 @@ their wire form, and it is the only place that knows how RESP2 and RESP3 differ:
     None               _                              $-1
     NULL_ARRAY         _                              *-1
     float              ,<format_double>               bulk <format_double>
+    HumanDouble        ,<format_long_double>          bulk <format_long_double>
     list               *<n> elements                  same
     dict               %<n> key value ...             *<2n> key value ...
     SetReply           ~<n>                           *<n>
@@ -41,7 +42,7 @@ from itertools import chain, repeat
 from typing import Any, Callable
 
 from kvstore.errors import DataError
-from kvstore.numbers import format_double
+from kvstore.numbers import format_double, format_long_double
 from kvstore.replies import (
     OK,
     PONG,
@@ -49,6 +50,7 @@ from kvstore.replies import (
     Bool,
     Error,
     Frames,
+    HumanDouble,
     NullArray,
     Push,
     ScorePairs,
@@ -145,6 +147,11 @@ def _null_array(parts: list[bytes], value: NullArray, r3: bool) -> None:
 
 def _float(parts: list[bytes], value: float, r3: bool) -> None:
     text = format_double(value)
+    parts.append(b",%b\r\n" % text if r3 else b"$%d\r\n%b\r\n" % (len(text), text))
+
+
+def _human_double(parts: list[bytes], value: HumanDouble, r3: bool) -> None:
+    text = format_long_double(value)
     parts.append(b",%b\r\n" % text if r3 else b"$%d\r\n%b\r\n" % (len(text), text))
 
 
@@ -252,6 +259,7 @@ _ENCODERS: dict[type, Callable[[list[bytes], Any, bool], None]] = {
     type(None): _none,
     NullArray: _null_array,
     float: _float,
+    HumanDouble: _human_double,
     Status: _status,
     Error: _error,
     Verbatim: _verbatim,

@@ -87,8 +87,8 @@ import kvstore
 from kvstore.engine import rdb
 from kvstore.engine import values as V
 from kvstore.errors import ResponseError
-from kvstore.replies import NullArray, ScorePairs, Status
-from kvstore.numbers import format_double
+from kvstore.replies import HumanDouble, NullArray, ScorePairs, Status
+from kvstore.numbers import format_double, format_long_double
 
 from .fuzz_gen import FAMILIES, POOLS, Gen, family_of
 from .fuzz_gen_wire import WIRE_FAMILIES, WireGen
@@ -110,6 +110,8 @@ def wire_value(reply):
         return str(reply)
     if t is float:
         return format_double(reply)
+    if t is HumanDouble:
+        return format_long_double(reply)
     if t is ScorePairs:
         out = []
         for member, score in reply:

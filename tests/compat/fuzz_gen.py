@@ -18,7 +18,8 @@ from __future__ import annotations
 import random
 import time
 
-FAMILIES = ["keys", "expiry", "strings", "hashes", "lists", "sets", "zsets", "hyperloglog"]
+FAMILIES = ["keys", "expiry", "strings", "hashes", "lists", "sets", "zsets", "hyperloglog",
+            "geo"]
 TYPE_OF = {"strings": "string", "hashes": "hash", "lists": "list", "sets": "set", "zsets": "zset"}
 POOLS = {t: [f"{t}:{i}".encode() for i in range(6)] for t in TYPE_OF.values()}
 POOLS["any"] = [f"any:{i}".encode() for i in range(5)]
@@ -878,6 +879,124 @@ def g_pfreset(g):
     return ["DEL", hll_key(g)]
 
 
+# -- geo ------------------------------------------------------------------------------------------
+
+# Coordinates around Sicily (so searches find each other's points), the limits, and garbage.
+GEO_LONS = ["13.361389", "15.087269", "14", "13.5", "14.25", "180", "-180", "0", "-0.5"]
+GEO_LATS = ["38.115556", "37.502669", "37", "38", "37.75", "85.05112878", "-85.05112878", "0"]
+GEO_BAD = ["200", "-180.5", "85.06", "-90", "abc", "", "nan", "inf", "1e400", " 1"]
+GEO_UNITS = ["m", "km", "mi", "ft", "KM", "Mi"]
+GEO_BAD_UNITS = ["cm", "", "kms", "yd"]
+GEO_DISTANCES = ["0", "1", "50", "100", "150", "250", "1000", "20000", "0.5"]
+GEO_BAD_DISTANCES = ["-1", "abc", "", "nan", "-inf", "inf"]
+
+
+def _geo_key(g):
+    """A zset-pool key most of the time (GEO values are zsets), else `g.key()`'s draw."""
+    return g.key_of("zset") if g.r.random() < 0.7 else g.key()
+
+
+def _geo_lon_lat(g):
+    return [g.pick(GEO_LONS, GEO_BAD, p_bad=0.04), g.pick(GEO_LATS, GEO_BAD, p_bad=0.04)]
+
+
+def _geo_by(g):
+    """BYRADIUS r unit or BYBOX w h unit, a distance in km scale mostly."""
+    unit = g.pick(GEO_UNITS, GEO_BAD_UNITS, p_bad=0.04)
+    dist = [g.pick(GEO_DISTANCES, GEO_BAD_DISTANCES, p_bad=0.04)]
+    if g.r.random() < 0.5:
+        return [g.opt("BYRADIUS")] + dist + [unit]
+    return [g.opt("BYBOX")] + dist + [g.pick(GEO_DISTANCES, GEO_BAD_DISTANCES, p_bad=0.04), unit]
+
+
+def _geo_options(g, withs=True, store=None):
+    """Search options in random order: sorting, COUNT [ANY], WITH*, a store option."""
+    r = g.r
+    opts = []
+    if r.random() < 0.4:
+        opts.append([g.opt(r.choice(["ASC", "DESC"]))])
+    if r.random() < 0.4:
+        count = [g.opt("COUNT"), g.pick(["1", "2", "3", "10"], ["0", "-1", "abc"])]
+        opts.append(count + ([g.opt("ANY")] if r.random() < 0.3 else []))
+    elif r.random() < 0.03:
+        opts.append([g.opt("ANY")])
+    if withs:
+        opts += [[g.opt(w)] for w in ("WITHDIST", "WITHHASH", "WITHCOORD") if r.random() < 0.3]
+    if store and r.random() < 0.3:
+        opts.append(store(g))
+    if r.random() < 0.02:
+        opts.append([r.choice(["BOGUS", "STORE", "COUNT"])])
+    r.shuffle(opts)
+    return [a for o in opts for a in o]
+
+
+def _geo_store(g):
+    return [g.opt(g.r.choice(["STORE", "STOREDIST"])), _geo_key(g)]
+
+
+def g_geoadd(g):
+    argv = ["GEOADD", _geo_key(g)]
+    for opt, p in (("NX", 0.1), ("XX", 0.1), ("CH", 0.2)):
+        if g.r.random() < p:
+            argv.append(g.opt(opt))
+    for _ in range(g.r.randint(1, 3)):
+        argv += _geo_lon_lat(g) + [_zm(g)]
+    if g.r.random() < 0.02:
+        argv.append("dangling")
+    return argv
+
+
+def g_geopos(g):
+    return [g.r.choice(["GEOPOS", "GEOHASH"]), _geo_key(g)] + \
+        [_zm(g) for _ in range(g.r.randint(0, 3))]
+
+
+def g_geodist(g):
+    argv = ["GEODIST", _geo_key(g), _zm(g), _zm(g)]
+    if g.r.random() < 0.6:
+        argv.append(g.pick(GEO_UNITS, GEO_BAD_UNITS, p_bad=0.05))
+    return argv
+
+
+def _geo_from(g):
+    if g.r.random() < 0.5:
+        return [g.opt("FROMMEMBER"), _zm(g)]
+    return [g.opt("FROMLONLAT")] + _geo_lon_lat(g)
+
+
+def g_geosearch(g):
+    parts = [_geo_from(g), _geo_by(g)]
+    if g.r.random() < 0.03:
+        parts.pop(g.r.randrange(2))
+    g.r.shuffle(parts)
+    return ["GEOSEARCH", _geo_key(g)] + [a for p in parts for a in p] + _geo_options(g)
+
+
+def g_geosearchstore(g):
+    parts = [_geo_from(g), _geo_by(g)]
+    g.r.shuffle(parts)
+    argv = ["GEOSEARCHSTORE", _geo_key(g), _geo_key(g)] + [a for p in parts for a in p]
+    argv += _geo_options(g, withs=g.r.random() < 0.05)
+    if g.r.random() < 0.3:
+        argv.append(g.opt("STOREDIST"))
+    return argv
+
+
+def g_georadius(g):
+    ro = g.r.random() < 0.3
+    argv = ["GEORADIUS_RO" if ro else "GEORADIUS", _geo_key(g)] + _geo_lon_lat(g) + \
+        _geo_by(g)[1:2] + [g.pick(GEO_UNITS, GEO_BAD_UNITS, p_bad=0.04)]
+    return argv + _geo_options(g, store=None if ro and g.r.random() < 0.9 else _geo_store)
+
+
+def g_georadiusbymember(g):
+    ro = g.r.random() < 0.3
+    argv = ["GEORADIUSBYMEMBER_RO" if ro else "GEORADIUSBYMEMBER", _geo_key(g), _zm(g),
+            g.pick(GEO_DISTANCES, GEO_BAD_DISTANCES, p_bad=0.04),
+            g.pick(GEO_UNITS, GEO_BAD_UNITS, p_bad=0.04)]
+    return argv + _geo_options(g, store=None if ro and g.r.random() < 0.9 else _geo_store)
+
+
 GENERATORS = {
     "keys": [(6, g_del), (6, g_exists), (6, g_type), (5, g_rename), (4, g_copy), (3, g_keys),
              (4, g_scan), (2, g_dbsize), (0.15, g_flushdb), (2, g_select), (1, g_swapdb),
@@ -905,6 +1024,8 @@ GENERATORS = {
               (2, g_zintercard), (2, g_zscan), (0.1, g_zadd_many), (3, g_zadd_lex)],
     "hyperloglog": [(10, g_pfadd), (6, g_pfcount), (3, g_pfmerge), (2, g_pfdebug),
                     (0.5, g_pfcorrupt), (1, g_pfreset)],
+    "geo": [(8, g_geoadd), (4, g_geopos), (3, g_geodist), (6, g_geosearch),
+            (3, g_geosearchstore), (4, g_georadius), (3, g_georadiusbymember)],
 }
 
 # Which family a command name belongs to, for the per-family report.
@@ -918,6 +1039,8 @@ _FAMILY_OF = {
                "INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SUBSTR SETRANGE SETBIT GETBIT "
                "BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO",
     "hyperloglog": "PFADD PFCOUNT PFMERGE PFDEBUG",
+    "geo": "GEOADD GEOPOS GEOHASH GEODIST GEOSEARCH GEOSEARCHSTORE GEORADIUS GEORADIUS_RO "
+           "GEORADIUSBYMEMBER GEORADIUSBYMEMBER_RO",
 }
 
 
