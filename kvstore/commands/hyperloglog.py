@@ -71,7 +71,7 @@ def pfadd(ctx: Context, argv: list[bytes]):
     updated = 0 if existed else 1
     elements = iter(argv[2:])
     if value[4] == hll.SPARSE:
-        sparse = hll.Sparse(value)
+        sparse = hll.parse_sparse(value)
         limit = ctx.ks.limits.hll_sparse_max_bytes
         promote = None
         try:
@@ -93,7 +93,9 @@ def pfadd(ctx: Context, argv: list[bytes]):
             store(ctx, key, sparse.to_bytes(), existed)
             raise CommandError(CORRUPT) from None
         if promote is None:
-            return _added(ctx, key, original, value, updated)
+            stored = _added(ctx, key, original, value, updated)
+            hll.remember(ctx.db.data[key], sparse)
+            return stored
         buf = bytearray(value)
         hll.dense_set(buf, *promote)
         updated += 1

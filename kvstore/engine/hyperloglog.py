@@ -202,6 +202,18 @@ _IS_VAL = bytes(0x80 <= op < 0x100 for op in range(0x8000))
 _RUNS = {op: bytes((((op >> 2) & 31) + 1,)) * ((op & 3) + 1) for op in range(0x80, 0x100)}
 
 
+class _OpBytes(dict):
+    """Opcode -> its bytes, filled as met: `map(__getitem__)` over a sparse HLL's opcodes then
+    runs in C (a Python step per opcode was most of a PFADD's time)."""
+
+    def __missing__(self, op: int) -> bytes:
+        self[op] = encoded = op.to_bytes(1 if op < 0x100 else 2, "big")
+        return encoded
+
+
+_OP_BYTES = _OpBytes()
+
+
 def _span(op: int) -> int:
     if op >= 0x4000:
         return (op & 0x3FFF) + 1
@@ -278,15 +290,10 @@ class Sparse:
         self.tail = value[pos:]
 
     def to_bytes(self) -> bytes:
-        out = bytearray(self.header)
-        for op in self.ops:
-            if op < 0x100:
-                out.append(op)
-            else:
-                out += op.to_bytes(2, "big")
+        out = self.header + b"".join(map(_OP_BYTES.__getitem__, self.ops))
         if self.cut:
-            del out[-1]
-        return bytes(out) + self.tail
+            out = out[:-1]
+        return out + self.tail
 
     def valid(self) -> bool:
         """Whether the runs cover exactly the 16384 registers (Redis 7.0.15's check)."""
@@ -394,6 +401,32 @@ class Sparse:
                         self.size -= 1
                         continue
             k += 1
+
+
+# Sparse HLLs parsed from strings still stored, by the string's identity (each entry keeps its
+# string alive, so the id cannot be reused meanwhile): PFADDs to a hot key re-parse nothing.
+# Parsing walks every opcode in Python, 100-200 us for a few hundred; an edit touches a few.
+_PARSED: dict[int, tuple[bytes, Sparse]] = {}
+_PARSED_MAX = 64
+
+
+def parse_sparse(value: bytes) -> Sparse:
+    """The Sparse of `value`: the one `remember` kept for this very string, else a new parse.
+    The caller owns it (it may edit it): it leaves the cache."""
+    hit = _PARSED.pop(id(value), None)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    return Sparse(value)
+
+
+def remember(value: bytes, sparse: Sparse) -> None:
+    """Keep `sparse`, equal to a parse of `value` (the string just stored), for the next edit."""
+    if sparse.cut or sparse.tail:
+        return  # (hostile strings: always parsed afresh)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    sparse.header = value[:HEADER]
+    _PARSED[id(value)] = (value, sparse)
 
 
 def sparse_merge(value: bytes, registers: bytes, max_bytes: int) -> bytes | None:
