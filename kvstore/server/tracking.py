@@ -245,7 +245,8 @@ class Tracking:
             else:
                 self.send(client, key)
         if not self.table and not self.count:
-            self._update_hooks()
+            # Not from in here: the expired listeners are being iterated over.
+            self.server.outbox.call_soon(self._update_hooks)
 
     def flushed(self, writer) -> None:
         """Redis `trackingInvalidateKeysOnFlush`: every tracking client is told that all keys
