@@ -43,6 +43,7 @@ BLOCKED = 128        # waiting in BLPOP & co.: later commands wait too (blocking
 TRACKING = 256       # CLIENT TRACKING in default mode: reads are remembered (tracking.py)
 PUSHES = 512         # invalidations wait for the reply of the command that caused them
 _TXPS = MULTI | SUBSCRIBED | BLOCKED
+_BATCH_END = DROP_LAST | PUSHES  # the bits the end of a batch acts on (one global load)
 
 # A transport holding more than this many unsent bytes pauses reading from its client.
 WRITE_HIGH_WATER = 4 * 1024 * 1024
@@ -358,7 +359,7 @@ class Client(asyncio.Protocol):
                 server.log_batch(parser, batch)
             if closing or (authenticated and parser.error is None):
                 break
-        if self.state & (DROP_LAST | PUSHES):
+        if self.state & _BATCH_END:
             if self.state & DROP_LAST:
                 del parts[mark:]
                 self.state &= ~DROP_LAST
