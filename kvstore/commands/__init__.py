@@ -6,5 +6,6 @@ from .table import COMMANDS, Command, Context, KeySpec, command, execute, lookup
 from . import admin, connection, expire, hashes, keys, lists, server, sets, strings, zsets  # noqa: E402,F401
 from . import blocking, pubsub, transactions  # noqa: E402,F401
 from . import geo, hyperloglog, memory, sort, zsets_multi, zsets_range  # noqa: E402,F401
+from . import caching  # noqa: E402,F401  (CLIENT subcommands: after connection)
 
 __all__ = ["COMMANDS", "Command", "Context", "KeySpec", "command", "execute", "lookup"]

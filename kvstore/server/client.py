@@ -7,8 +7,8 @@ A command error becomes `-ERR ...` and the connection stays; a protocol error is
 the good commands before it, then the connection closes (Redis `networking.c`).
 
 The per-command path checks one integer, `state`, that is non-zero only when the connection needs
-special handling (not yet authenticated, CLIENT REPLY OFF/SKIP, closing; MULTI, pub/sub and
-blocked states will add bits here), and one server-wide flag, `server.gate`, raised only while a
+special handling (not yet authenticated, CLIENT REPLY OFF/SKIP, closing, MULTI, pub/sub,
+blocked, CLIENT TRACKING), and one server-wide flag, `server.gate`, raised only while a
 MONITOR is attached or maxmemory is set. Everything else (stats, slowlog) is a few integer
 operations per command.
 
@@ -40,7 +40,10 @@ DROP_LAST = 16       # drop the reply of the command that just ran
 MULTI = 32           # inside MULTI: commands are queued (states.py)
 SUBSCRIBED = 64      # RESP2 with subscriptions: only (un)subscribe, PING, QUIT, RESET
 BLOCKED = 128        # waiting in BLPOP & co.: later commands wait too (blocking.py)
+TRACKING = 256       # CLIENT TRACKING in default mode: reads are remembered (tracking.py)
+PUSHES = 512         # invalidations wait for the reply of the command that caused them
 _TXPS = MULTI | SUBSCRIBED | BLOCKED
+_BATCH_END = DROP_LAST | PUSHES  # the bits the end of a batch acts on (one global load)
 
 # A transport holding more than this many unsent bytes pauses reading from its client.
 WRITE_HIGH_WATER = 4 * 1024 * 1024
@@ -122,6 +125,7 @@ class Client(asyncio.Protocol):
         self.waiter = None           # blocking.Waiter while blocked
         self.pending: list = []      # commands received after the blocking one
         self.out: list | None = None  # the batch's reply parts while it runs (pubsub.deliver)
+        self.tracker = None          # tracking.Tracker once CLIENT TRACKING was turned on
         if server.notifier.flags:
             server.notifier.attach(self)
 
@@ -174,6 +178,8 @@ class Client(asyncio.Protocol):
             from .states import disconnect
 
             disconnect(self)
+        if self.tracker is not None:
+            server.tracking.disable(self)
         self.transport = None
 
     def pause_writing(self) -> None:
@@ -354,10 +360,13 @@ class Client(asyncio.Protocol):
                 server.log_batch(parser, batch)
             if closing or (authenticated and parser.error is None):
                 break
+        if self.state & _BATCH_END:
+            if self.state & DROP_LAST:
+                del parts[mark:]
+                self.state &= ~DROP_LAST
+            if self.state & PUSHES:  # (after the reply they follow, which DROP_LAST may drop)
+                server.tracking.flush_pending(self)
         self.out = None
-        if self.state & DROP_LAST:
-            del parts[mark:]
-            self.state &= ~DROP_LAST
         transport = self.transport
         # Replies leave at the end of the loop iteration, after the AOF write that logs their
         # effects (outbox.py). A batch that cannot wait (closing, protocol error) drains the
@@ -401,6 +410,9 @@ class Client(asyncio.Protocol):
         if state & DROP_LAST:  # the previous command's reply is not to be sent
             del parts[mark:]
             state = self.state = state & ~DROP_LAST
+        if state & PUSHES:  # invalidations caused by the previous command follow its reply
+            self.server.tracking.flush_pending(self)
+            state = self.state
         if state & CLOSING:
             return False
         # CLIENT PAUSE WRITE stops a writer before anything else, even one queued in MULTI
@@ -432,6 +444,8 @@ class Client(asyncio.Protocol):
                 self.server.count_error(err, None, argv)
                 parts.append(_error_line(err))
                 return True
+        if state & TRACKING:
+            self.server.tracking.before_command(self, argv)
         if state & (REPLY_OFF | SKIP_NEXT):
             # This command's reply is dropped at the next command or at the end of the batch.
             self.state = (state & ~SKIP_NEXT) | DROP_LAST
@@ -481,6 +495,13 @@ class Client(asyncio.Protocol):
             flags += "x"
         if self.state & BLOCKED:
             flags += "b"
+        tracker = self.tracker
+        if tracker is not None and tracker.on:
+            flags += "t"
+            if tracker.broken:
+                flags += "R"
+            if tracker.bcast:
+                flags += "B"
         if self.dirty_cas:
             flags += "d"
         if self.state & CLOSING:
@@ -500,6 +521,7 @@ class Client(asyncio.Protocol):
         obuf = self.transport.get_write_buffer_size() if self.transport is not None else 0
         qbuf = self.parser.buffered()
         name = self.name.decode("utf-8", "replace")
+        redir = self.tracker.redirect if self.tracker is not None and self.tracker.on else -1
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} name={name} "
             f"age={int(now - self.created)} idle={idle} flags={self.flags_text()} "
@@ -507,7 +529,7 @@ class Client(asyncio.Protocol):
             f"multi={len(self.queue) if self.state & MULTI else -1} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={obuf} "
             f"tot-mem={qbuf + obuf} events=r "
-            f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} user=default redir=-1 "
+            f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} user=default redir={redir} "
             f"resp={self.ctx.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
         )
 

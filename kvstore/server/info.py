@@ -81,7 +81,7 @@ def _clients(ctx, server) -> list:
         ("maxclients", server.config["maxclients"] if server else 10000),
         ("client_recent_max_input_buffer", 0), ("client_recent_max_output_buffer", 0),
         ("blocked_clients", server.keywatch.blocked_count if server else 0),
-        ("tracking_clients", 0),
+        ("tracking_clients", server.tracking.count if server else 0),
         ("clients_in_timeout_table", sum(
             1 for c in server.clients.values() if c.waiter is not None and c.waiter.timer)
          if server else 0),
@@ -142,6 +142,10 @@ def total_calls() -> int:
     return total
 
 
+_NO_TRACKING = [("tracking_total_keys", 0), ("tracking_total_items", 0),
+                ("tracking_total_prefixes", 0)]
+
+
 def _stats(ctx, server) -> list:
     st = server.stats if server is not None else None
     ops, kb_in, kb_out = st.instantaneous() if st else (0, 0.0, 0.0)
@@ -162,7 +166,9 @@ def _stats(ctx, server) -> list:
         ("pubsub_channels", len(ps.channels) if ps else 0),
         ("pubsub_patterns", ps.numpat() if ps else 0),
         ("pubsubshard_channels", len(ps.shard_channels) if ps else 0), ("latest_fork_usec", 0),
-        ("total_forks", 0), ("unexpected_error_replies", 0),
+        ("total_forks", 0),
+        *(server.tracking.info() if server else _NO_TRACKING),
+        ("unexpected_error_replies", 0),
         ("total_error_replies", st.total_errors if st else 0),
         ("total_protocol_errors", st.protocol_errors if st else 0),
     ]

@@ -45,6 +45,7 @@ from .info import total_calls
 from .outbox import Outbox
 from .pubsub import Notifier, PubSub
 from .states import refusal
+from .tracking import Tracking
 
 REDIS_VERSION = "7.2.4"          # what HELLO and INFO report, so clients enable their features
 CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
@@ -193,6 +194,7 @@ class Server:
         self.pubsub = PubSub(self)
         self.notifier = Notifier(self)
         self.keywatch = KeyWatch(self)
+        self.tracking = Tracking(self)
         self.notifier.configure(cfg["notify-keyspace-events"])
         cfg.on_change("notify-keyspace-events", self.notifier.configure)
         self._apply_config()

@@ -24,12 +24,12 @@ test per command, shared with the other state bits).
 
 from __future__ import annotations
 
-from ..commands.table import DENYOOM, LOGGED, NO_MULTI, WRITE, lookup, resolve
+from ..commands.table import DENYOOM, LOGGED, NO_MULTI, READONLY, WRITE, lookup, resolve
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
 from .blocking import unwatch
-from .client import BLOCKED, MULTI, SUBSCRIBED, _error_line
+from .client import BLOCKED, MULTI, SUBSCRIBED, TRACKING, _error_line
 from .memory import OOM_TEXT
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
@@ -177,6 +177,8 @@ def run_exec(client):
                 reply = Error(str(exc))
             cmd.calls += 1
             append(reply)
+            if client.state & TRACKING and cmd.flags & READONLY:
+                server.tracking.remember(client, cmd, cmd.keys(argv))
             if server.monitors:
                 server.monitor_command(client, cmd, argv)
             if ks.dirty != dirty and cmd.flags & LOGGED and server.propagate is not None:
