@@ -8,8 +8,8 @@ the good commands before it, then the connection closes (Redis `networking.c`).
 
 The per-command path checks one integer, `state`, that is non-zero only when the connection needs
 special handling (not yet authenticated, CLIENT REPLY OFF/SKIP, closing, MULTI, pub/sub,
-blocked, CLIENT TRACKING), and one server-wide flag, `server.gate`, raised only while a
-MONITOR is attached or maxmemory is set. Everything else (stats, slowlog) is a few integer
+blocked, CLIENT TRACKING), and one server-wide flag, `server.gate` (see server.py), raised only
+while some feature must see every command. Everything else (stats, slowlog) is a few integer
 operations per command.
 
 Flow control: the transport's high-water mark makes asyncio call `pause_writing`; we then stop

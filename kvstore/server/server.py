@@ -9,7 +9,8 @@ per command:
   CRON_SLOW_MS the coarse clock, idle-client timeouts, output-buffer soft limits and the memory
   estimate used by maxmemory;
 * `gate`: a server-wide flag the hot path reads once per command; it is raised only while a
-  MONITOR is attached or maxmemory is set, so those features cost nothing otherwise;
+  MONITOR is attached, maxmemory is set, an LFU policy tracks access, CLIENT PAUSE WRITE holds
+  or a write to the AOF failed (`gate_wanted`), so those features cost nothing otherwise;
 * shutdown: SIGTERM/SIGINT/SHUTDOWN set `_stop`; `run()` then closes the listeners, calls the
   `on_shutdown` hooks (persistence flushes there), closes the clients and returns 0. Commands run
   synchronously, so the batch in hand is always finished before the loop gets to the shutdown.
