@@ -199,16 +199,11 @@ def _config(ctx: Context):
     whose encoding thresholds apply to that keyspace as CONFIG SET changes them."""
     cfg = getattr(ctx.ks, "server_config", None)
     if cfg is None:
-        from ..server.config import Config
+        from ..server.config import THRESHOLDS, Config
 
         cfg = ctx.ks.server_config = Config()
         limits = ctx.ks.limits
-        for name, attr in (("hash-max-listpack-entries", "hash_entries"),
-                           ("hash-max-listpack-value", "hash_value"),
-                           ("set-max-intset-entries", "set_intset"),
-                           ("zset-max-listpack-entries", "zset_entries"),
-                           ("zset-max-listpack-value", "zset_value"),
-                           ("hll-sparse-max-bytes", "hll_sparse_max_bytes")):
+        for name, attr in THRESHOLDS:
             cfg.on_change(name, lambda v, attr=attr: setattr(limits, attr, v))
     return cfg
 

@@ -50,6 +50,16 @@ def parse_memory(text: str) -> int:
     return int(m.group(1) or 0) * _UNITS[m.group(2).lower()]
 
 
+# Options that are encoding thresholds, and the `engine.values.Thresholds` field each sets (the
+# server and an embedded store's CONFIG both keep their keyspace's thresholds in step).
+THRESHOLDS = (("hash-max-listpack-entries", "hash_entries"),
+              ("hash-max-listpack-value", "hash_value"),
+              ("set-max-intset-entries", "set_intset"),
+              ("zset-max-listpack-entries", "zset_entries"),
+              ("zset-max-listpack-value", "zset_value"),
+              ("hll-sparse-max-bytes", "hll_sparse_max_bytes"))
+
+
 def _parse_int(text: str) -> int:
     """Redis's string2ll: no spaces, signs but '-', leading zeros or '-0'."""
     try:

@@ -41,7 +41,7 @@ from ..numbers import parse_int
 from . import memory
 from .client import BLOCKED, CLOSING, MULTI, Client
 from .blocking import KeyWatch, resume
-from .config import Config
+from .config import THRESHOLDS, Config
 from .info import total_calls
 from .outbox import Outbox
 from .pubsub import Notifier, PubSub
@@ -223,13 +223,8 @@ class Server:
         obuf = cfg["client-output-buffer-limit"]
         self.obuf_check = any(obuf["normal"])
         self.log.level = _LEVELS[cfg["loglevel"]]
-        limits = self.ks.limits
-        limits.hash_entries = cfg["hash-max-listpack-entries"]
-        limits.hash_value = cfg["hash-max-listpack-value"]
-        limits.set_intset = cfg["set-max-intset-entries"]
-        limits.zset_entries = cfg["zset-max-listpack-entries"]
-        limits.zset_value = cfg["zset-max-listpack-value"]
-        limits.hll_sparse_max_bytes = cfg["hll-sparse-max-bytes"]
+        for name, attr in THRESHOLDS:
+            setattr(self.ks.limits, attr, cfg[name])
         self.memory.configure(cfg["maxmemory"], cfg["maxmemory-policy"])
         self.gate = self.gate_wanted()
 
