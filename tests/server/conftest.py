@@ -78,6 +78,16 @@ def server(request, tmp_path_factory):
     p.stop()
 
 
+@pytest.fixture(scope="module")
+def ports(tmp_path_factory):
+    """{"kvstore": port, "redis": port}: one server of each kind, side by side, for a module
+    whose tests compare their bytes."""
+    procs = {kind: start(kind, tmp_path_factory.mktemp(kind)) for kind in ("kvstore", "redis")}
+    yield {kind: p.port for kind, p in procs.items()}
+    for p in procs.values():
+        p.stop()
+
+
 @pytest.fixture
 def c(server):
     """A raw connection to `server`, after FLUSHALL."""

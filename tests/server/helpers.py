@@ -90,3 +90,16 @@ class Conn:
 
 def err(reply) -> str | None:
     return str(reply) if isinstance(reply, hiredis.ReplyError) else None
+
+
+def raw_replies(port: int, protocol: int, script, end: bytes) -> bytes:
+    """The bytes a server sends back for `script` (argv tuples), pipelined in one write after
+    FLUSHALL and HELLO `protocol`; `ECHO end` marks the end."""
+    conn = Conn(port)
+    try:
+        conn("FLUSHALL")
+        conn("HELLO", str(protocol))
+        conn.send(b"".join(Conn.encode(*argv) for argv in script) + Conn.encode("ECHO", end))
+        return conn.read_raw(until=end + b"\r\n")
+    finally:
+        conn.close()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import start
-from .helpers import Conn
+from .helpers import raw_replies
 
 END = b"end-of-geo"
 SCRIPT = [
@@ -34,28 +33,8 @@ SCRIPT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def ports(tmp_path_factory):
-    procs = {kind: start(kind, tmp_path_factory.mktemp(kind)) for kind in ("kvstore", "redis")}
-    yield {kind: p.port for kind, p in procs.items()}
-    for p in procs.values():
-        p.stop()
-
-
-def raw_replies(port: int, protocol: int) -> bytes:
-    """The bytes the server sends back for SCRIPT, pipelined in one write."""
-    conn = Conn(port)
-    try:
-        conn("FLUSHALL")
-        conn("HELLO", str(protocol))
-        conn.send(b"".join(Conn.encode(*argv) for argv in SCRIPT) + Conn.encode("ECHO", END))
-        return conn.read_raw(until=END + b"\r\n")
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_raw_replies_match_redis(ports, protocol):
-    want = raw_replies(ports["redis"], protocol)
+    want = raw_replies(ports["redis"], protocol, SCRIPT, END)
     assert want.endswith(END + b"\r\n")
-    assert raw_replies(ports["kvstore"], protocol) == want
+    assert raw_replies(ports["kvstore"], protocol, SCRIPT, END) == want
