@@ -25,7 +25,7 @@ pay one call and nothing else.
 from __future__ import annotations
 
 from ..engine.glob import compile_glob
-from ..protocol import encode_into
+from ..protocol import encode, encode_into
 from ..replies import Push
 
 # Redis's NOTIFY_* bits and their letters (notify.c).
@@ -190,18 +190,24 @@ class PubSub:
 
 def deliver(client, value) -> None:
     """Send one out-of-band reply to a client, in its protocol."""
-    transport = client.transport
-    if transport is None:
+    if client.transport is None:
         return
     if client.out is not None:  # the client is running its own batch: keep reply order
         encode_into(client.out, value, client.ctx.resp)
         return
-    parts: list[bytes] = []
-    encode_into(parts, value, client.ctx.resp)
-    out = b"".join(parts)
+    deliver_bytes(client, encode(value, client.ctx.resp))
+
+
+def deliver_bytes(client, data: bytes) -> None:
+    """`deliver` of a message already encoded (CLIENT TRACKING's invalidations)."""
+    if client.transport is None:
+        return
+    if client.out is not None:
+        client.out.append(data)
+        return
     server = client.server
-    server.stats.net_output += len(out)
-    server.outbox.put(client, out)  # behind what is queued, and after the AOF write (outbox.py)
+    server.stats.net_output += len(data)
+    server.outbox.put(client, data)  # behind what is queued, and after the AOF write (outbox.py)
 
 
 class Notifier:

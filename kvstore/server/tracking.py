@@ -37,7 +37,10 @@ from itertools import islice
 from ..commands.table import PUBSUB, READONLY, lookup
 from ..commands.watching import written
 from ..errors import CommandError
+from ..protocol import encode
+from ..replies import Push
 from .client import MULTI, PUSHES, TRACKING
+from .pubsub import deliver, deliver_bytes
 
 _INVALIDATE_PUSH = b">2\r\n$10\r\ninvalidate\r\n"
 _INVALIDATE_MESSAGE = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
@@ -69,10 +72,6 @@ class Bcast:
     def __init__(self) -> None:
         self.clients: dict = {}                  # Client -> None, in the order they came
         self.keys: dict[bytes, object] = {}      # key -> the client that changed it last
-
-
-def _array(keys: list[bytes]) -> bytes:
-    return b"*%d\r\n" % len(keys) + b"".join(b"$%d\r\n%b\r\n" % (len(k), k) for k in keys)
 
 
 class Tracking:
@@ -287,7 +286,7 @@ class Tracking:
             if target is None:
                 t.broken = True
                 if client.ctx.resp == 3:
-                    _push(client, b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % t.redirect)
+                    deliver(client, Push([b"tracking-redir-broken", t.redirect]))
                 return
         if target.ctx.resp == 3:
             head = _INVALIDATE_PUSH
@@ -296,9 +295,8 @@ class Tracking:
         else:
             return  # RESP2 has no pushes on a connection's own channel
         if keys is None:
-            keys = _NULLS[client.ctx.resp] if key is None else b"*1\r\n$%d\r\n%b\r\n" % (
-                len(key), key)
-        _push(target, head + keys)
+            keys = _NULLS[client.ctx.resp] if key is None else encode([key])
+        deliver_bytes(target, head + keys)
 
     # -- end of the loop iteration (Redis's beforeSleep and serverCron) -------------------------
 
@@ -320,12 +318,12 @@ class Tracking:
                 continue
             changed, bs.keys = bs.keys, {}
             keys = sorted(changed)
-            everyone = _array(keys)
+            everyone = encode(keys)
             for client in list(bs.clients):
                 if client.tracker.noloop:  # not the keys it changed itself
                     mine = [k for k in keys if changed[k] is not client]
                     if mine:
-                        self.send(client, None, _array(mine))
+                        self.send(client, None, encode(mine))
                 else:
                     self.send(client, None, everyone)
 
@@ -358,18 +356,6 @@ class Tracking:
     def info(self) -> list:
         return [("tracking_total_keys", len(self.table)), ("tracking_total_items", self.items),
                 ("tracking_total_prefixes", len(self.prefixes))]
-
-
-def _push(client, data: bytes) -> None:
-    """Queue an out-of-band message in order with the client's replies (as pubsub.deliver)."""
-    if client.transport is None:
-        return
-    if client.out is not None:
-        client.out.append(data)
-        return
-    server = client.server
-    server.stats.net_output += len(data)
-    server.outbox.put(client, data)
 
 
 def _text(prefix: bytes) -> str:
