@@ -25,8 +25,8 @@ from __future__ import annotations
 from ..errors import SYNTAX, CommandError, wrongtype
 from ..numbers import INT64_MAX, parse_int
 from .args import to_int
-from .bitmaps import BIT_OFFSET_ERROR
-from .strings import KEY1, PROTO_MAX_BULK_LEN
+from .bitmaps import bit_offset
+from .strings import KEY1
 from .table import DENYOOM, FAST, READONLY, WRITE, Context, command
 
 TYPE_ERROR = ("ERR Invalid bitfield type. Use something like i16 u8. "
@@ -57,21 +57,6 @@ def field_type(arg: bytes) -> tuple[bool, int]:
     return signed, bits
 
 
-def field_offset(arg: bytes, bits: int) -> int:
-    """Redis `getBitOffsetFromArgument` with '#': "#N" is N fields of `bits` bits. The product
-    wraps at 64 bits as Redis's `long long` does, so a huge N may land on a small offset."""
-    usehash = arg[:1] == b"#"
-    try:
-        offset = parse_int(arg[1:] if usehash else arg)
-    except ValueError:
-        raise CommandError(BIT_OFFSET_ERROR) from None
-    if usehash:
-        offset = ((offset * bits + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)
-    if offset < 0 or (offset >> 3) >= PROTO_MAX_BULK_LEN:
-        raise CommandError(BIT_OFFSET_ERROR)
-    return offset
-
-
 def parse_ops(argv: list[bytes]) -> list[tuple[int, bool, int, int, int, int]]:
     """The operations of argv[2:], as (opcode, signed, bits, offset, value, overflow)."""
     ops = []
@@ -90,7 +75,7 @@ def parse_ops(argv: list[bytes]) -> list[tuple[int, bool, int, int, int, int]]:
         if opcode < 0 or remaining < nargs:
             raise CommandError(SYNTAX)
         signed, bits = field_type(argv[i + 1])
-        offset = field_offset(argv[i + 2], bits)
+        offset = bit_offset(argv[i + 2], bits)
         value = to_int(argv[i + 3]) if opcode != _GET else 0
         ops.append((opcode, signed, bits, offset, value, overflow))
         i += nargs + 1

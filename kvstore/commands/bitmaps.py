@@ -24,12 +24,17 @@ BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range"
 BIT_VALUE_ERROR = "ERR bit is not an integer or out of range"
 
 
-def bit_offset(arg: bytes) -> int:
-    """Redis `getBitOffsetFromArgument` (no '#' form): 0 <= offset < proto-max-bulk-len * 8."""
+def bit_offset(arg: bytes, field_bits: int = 0) -> int:
+    """Redis `getBitOffsetFromArgument`: 0 <= offset < proto-max-bulk-len * 8. With
+    `field_bits` (BITFIELD), "#N" is N fields of that many bits; the product wraps at 64 bits
+    as Redis's `long long` does, so a huge N may land on a small offset."""
+    usehash = field_bits and arg[:1] == b"#"
     try:
-        offset = parse_int(arg)
+        offset = parse_int(arg[1:] if usehash else arg)
     except ValueError:
         raise CommandError(BIT_OFFSET_ERROR) from None
+    if usehash:
+        offset = ((offset * field_bits + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)
     if offset < 0 or (offset >> 3) >= PROTO_MAX_BULK_LEN:
         raise CommandError(BIT_OFFSET_ERROR)
     return offset
