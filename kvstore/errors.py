@@ -111,5 +111,13 @@ def wrong_args(name: str) -> ResponseError:
     return ResponseError(f"ERR wrong number of arguments for '{name}' command")
 
 
+def subcommand_syntax(argv: list[bytes]) -> ResponseError:
+    """Redis `addReplySubcommandSyntaxError`: a subcommand given the wrong arguments, named as
+    typed (128 characters at most), and its container in capitals."""
+    sub = argv[1].decode("utf-8", "replace")[:128]
+    return ResponseError(f"ERR unknown subcommand or wrong number of arguments for '{sub}'. "
+                         f"Try {argv[0].decode('utf-8', 'replace').upper()} HELP.")
+
+
 def wrongtype() -> WrongTypeError:
     return WrongTypeError(WRONGTYPE)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import time
 
-from ..errors import SYNTAX, CommandError
+from ..errors import SYNTAX, CommandError, subcommand_syntax
 from ..replies import OK, SetReply, Status
 from .args import to_int
 from .table import (
@@ -328,8 +328,7 @@ def _slowlog(ctx: Context):
 def slowlog_get(ctx: Context, argv: list[bytes]):
     """SLOWLOG GET [count]"""
     if len(argv) > 3:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for "
-                           f"'{argv[1].decode('utf-8', 'replace')}'. Try SLOWLOG HELP.")
+        raise subcommand_syntax(argv)
     count = 10
     if len(argv) == 3:
         count = to_int(argv[2], "ERR count should be greater than or equal to -1")
@@ -439,9 +438,7 @@ def debug_populate(ctx: Context, argv: list[bytes]):
     or cut to `size` bytes when size > 0), leaving existing keys alone.
     """
     if not 3 <= len(argv) <= 5:
-        name = argv[1].decode("utf-8", "replace")
-        raise CommandError(f"ERR unknown subcommand or wrong number of arguments for '{name}'. "
-                           "Try DEBUG HELP.")
+        raise subcommand_syntax(argv)
     count = to_int(argv[2], _MUST_BE_POSITIVE)
     size = to_int(argv[4], _MUST_BE_POSITIVE) if len(argv) == 5 else 0
     if count < 0 or size < 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..engine.values import List
 from ..engine.zset import ZSet
-from ..errors import CommandError
+from ..errors import CommandError, subcommand_syntax
 from ..replies import NULL_ARRAY
 from .lists import (
     LEFT, RIGHT, mpop_keys, parse_mpop, parse_where, serve_move, serve_mpop, serve_pop,
@@ -130,8 +130,7 @@ def client_unblock(ctx: Context, argv: list[bytes]):
         elif reason != b"timeout":
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     elif len(argv) > 4:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'unblock'. "
-                           "Try CLIENT HELP.")
+        raise subcommand_syntax(argv)
     if ctx.client is None:
         return 0
     server = ctx.client.server

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import SYNTAX, CommandError
+from ..errors import SYNTAX, CommandError, subcommand_syntax
 from ..numbers import INT64_MAX
 from ..replies import OK, PONG, Status, Verbatim
 from .args import to_int
@@ -408,8 +408,7 @@ def client_pause(ctx: Context, argv: list[bytes]):
     that wraps: a timeout past the year 292 million ends in the past and pauses nothing.
     """
     if len(argv) > 4:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for "
-                           f"'{argv[1].decode('utf-8', 'replace')}'. Try CLIENT HELP.")
+        raise subcommand_syntax(argv)
     write_only = False
     if len(argv) == 4:
         mode = argv[3].lower()

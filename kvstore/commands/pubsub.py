@@ -14,7 +14,7 @@ subscribe family is refused.
 
 from __future__ import annotations
 
-from ..errors import CommandError
+from ..errors import CommandError, subcommand_syntax
 from ..replies import Frames, Push, Status
 from .table import (
     FAST, LOADING, MAY_REPLICATE, NOSCRIPT, PUBSUB, STALE, Context, KeySpec, command, container,
@@ -171,16 +171,10 @@ def _registry(ctx: Context):
     return ctx.client.server.pubsub if ctx.client is not None else None
 
 
-def _syntax_error(argv: list[bytes]) -> CommandError:
-    """Redis's addReplySubcommandSyntaxError: the subcommand as typed."""
-    return CommandError("ERR unknown subcommand or wrong number of arguments for "
-                        f"'{argv[1].decode('utf-8', 'replace')[:128]}'. Try PUBSUB HELP.")
-
-
 def _matching(argv: list[bytes], channels) -> list[bytes]:
     """The channels, or those matching the optional pattern of PUBSUB (SHARD)CHANNELS."""
     if len(argv) > 3:
-        raise _syntax_error(argv)
+        raise subcommand_syntax(argv)
     if len(argv) == 2:
         return list(channels)
     from ..engine.glob import compile_glob
