@@ -363,10 +363,7 @@ def object_encoding(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1). Reply: the encoding Redis would use, or null.
     """
-    return _encoding(ctx, argv[2])
-
-
-def _encoding(ctx: Context, key: bytes) -> bytes | None:
+    key = argv[2]
     value = ctx.db.lookup(key, ctx.now)
     if value is None:
         return None
