@@ -31,22 +31,47 @@ def conn(server, resp: int = 3) -> Conn:
     return c
 
 
+# A marker command: its reply comes after everything the server sent the connection before it
+# (replies, and the pushes a key change queued), so waiting for it is waiting on a condition.
+_MARK = ("ECHO", "end-of-output")
+_MARK_REPLY = b"$13\r\nend-of-output\r\n"
+_SUBSCRIBED_PONG = b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"  # PING in RESP2 subscribed mode
+
+
+def pending(c: Conn, subscribed: bool = False) -> bytes:
+    """What the server sent `c` before the reply of a marker sent now."""
+    c.send(Conn.encode("PING") if subscribed else Conn.encode(*_MARK))
+    mark = _SUBSCRIBED_PONG if subscribed else _MARK_REPLY
+    out = c.read_raw(until=mark)
+    assert out.endswith(mark), out
+    return out[:-len(mark)]
+
+
 def pipe(c: Conn, *commands) -> bytes:
-    """Send commands in one write; the raw bytes that come back within a short while."""
-    c.send(b"".join(Conn.encode(*cmd) for cmd in commands))
-    return c.read_raw(timeout=0.3)
+    """Send commands and the marker in one write: what came back before the marker's reply.
+    (Not for BCAST, whose pushes leave at the end of the loop iteration: see `expect`.)"""
+    c.send(b"".join(Conn.encode(*cmd) for cmd in commands) + Conn.encode(*_MARK))
+    out = c.read_raw(until=_MARK_REPLY)
+    assert out.endswith(_MARK_REPLY), out
+    return out[:-len(_MARK_REPLY)]
+
+
+def expect(c: Conn, want: bytes) -> None:
+    """The next bytes from the server are `want` (waited for), and nothing follows them."""
+    assert c.read_raw(until=want) == want
+    assert pending(c) == b""
+
+
+def gone(c: Conn, cid: int) -> None:
+    """Wait until the server has dropped client `cid`."""
+    deadline = time.monotonic() + 5
+    while c("CLIENT", "LIST", "ID", cid):
+        assert time.monotonic() < deadline, "the client is still connected"
+        time.sleep(0.005)
 
 
 def client_id(c: Conn) -> int:
     return c("CLIENT", "ID")
-
-
-@pytest.fixture
-def c(server):
-    conn_ = Conn(server.port)
-    conn_("FLUSHALL")
-    yield conn_
-    conn_.close()
 
 
 def test_own_writes_are_invalidated_after_their_reply(server, c):
@@ -71,18 +96,18 @@ def test_other_clients_writes(server, c):
     assert c("MSET", "k2", "x", "k1", "y", "w", "z") == b"OK"
     # One push per key, in the order the write names them; a write-flagged read (GETDEL) is
     # not tracked; a key is forgotten once invalidated.
-    assert a.read_raw(timeout=0.3) == inv(b"k2") + inv(b"k1")
+    expect(a, inv(b"k2") + inv(b"k1"))
     c("SET", "k1", "again")
     c("SET", "k3", "1")
-    assert a.read_raw(timeout=0.3) == inv(b"k3")
+    expect(a, inv(b"k3"))
     # A key is a name: reading it in db 0 tracks it in every db. SWAPDB invalidates nothing.
     a("GET", "k9")
     c("SELECT", "1")
     c("SET", "k9", "1")
-    assert a.read_raw(timeout=0.3) == inv(b"k9")
+    expect(a, inv(b"k9"))
     a("GET", "k1")
     c("SWAPDB", "0", "1")
-    assert a.read_raw(timeout=0.2) == b""
+    assert pending(a) == b""
     a.close()
 
 
@@ -91,10 +116,10 @@ def test_flush_sends_a_null_to_every_tracking_client(server, c):
     a("CLIENT", "TRACKING", "ON")
     b("CLIENT", "TRACKING", "ON", "BCAST")
     assert pipe(a, ["FLUSHDB"], ["PING"]) == b"+OK\r\n" + INV_ALL3 + b"+PONG\r\n"
-    assert b.read_raw(timeout=0.3) == INV_ALL3
+    expect(b, INV_ALL3)
     c("FLUSHALL")
-    assert a.read_raw(timeout=0.3) == INV_ALL3
-    assert b.read_raw(timeout=0.3) == INV_ALL3
+    expect(a, INV_ALL3)
+    expect(b, INV_ALL3)
     a.close()
     b.close()
 
@@ -107,18 +132,18 @@ def test_resp2_redirect_to_a_subscriber(server, c):
     assert a("CLIENT", "TRACKING", "ON", "REDIRECT", rid) == b"OK"
     a("GET", "k")
     c("SET", "k", "1")
-    assert r.read_raw(timeout=0.3) == MESSAGE + b"*1\r\n$1\r\nk\r\n"
+    assert pending(r, subscribed=True) == MESSAGE + b"*1\r\n$1\r\nk\r\n"
     c("FLUSHALL")  # the null of the tracking client's protocol
-    assert r.read_raw(timeout=0.3) == MESSAGE + b"$-1\r\n"
+    assert pending(r, subscribed=True) == MESSAGE + b"$-1\r\n"
     a("HELLO", "3")
     c("FLUSHALL")
-    assert r.read_raw(timeout=0.3) == MESSAGE + b"_\r\n"
+    assert pending(r, subscribed=True) == MESSAGE + b"_\r\n"
     # RESP2 without redirection: tracked, but nothing can be sent.
     d = conn(server, resp=2)
     d("CLIENT", "TRACKING", "ON")
     d("GET", "x")
     c("SET", "x", "1")
-    assert d.read_raw(timeout=0.2) == b""
+    assert pending(d) == b""
     for x in (r, a, d):
         x.close()
 
@@ -131,14 +156,14 @@ def test_redirect_to_a_resp3_client_and_broken_redirect(server, c):
     a("CLIENT", "TRACKING", "ON", "REDIRECT", rid)
     a("GET", "k")
     c("SET", "k", "1")
-    assert r.read_raw(timeout=0.3) == inv(b"k")
-    assert a.available() == b""
+    expect(r, inv(b"k"))
+    assert pending(a) == b""
     assert a("CLIENT", "GETREDIR") == rid
     r.close()
-    time.sleep(0.2)
+    gone(c, rid)
     a("GET", "k")
     c("SET", "k", "2")
-    assert a.read_raw(timeout=0.3) == b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % rid
+    expect(a, b">2\r\n$21\r\ntracking-redir-broken\r\n:%d\r\n" % rid)
     assert a("CLIENT", "TRACKINGINFO") == {b"flags": [b"on", b"broken_redirect"],
                                            b"redirect": rid, b"prefixes": []}
     line = a("CLIENT", "LIST", "ID", aid).decode()
@@ -153,15 +178,15 @@ def test_bcast_prefixes(server, c):
     assert a("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:", "PREFIX", "b") == b"OK"
     # Sent at the end of the event-loop iteration: after the replies, one push per prefix
     # (in prefix order) with its keys sorted and once each.
-    assert pipe(a, ["SET", "user:1", "x"], ["SET", "other", "1"]) == b"+OK\r\n+OK\r\n" + inv(
-        b"user:1")
+    a.send(Conn.encode("SET", "user:1", "x") + Conn.encode("SET", "other", "1"))
+    expect(a, b"+OK\r\n+OK\r\n" + inv(b"user:1"))
     c("MSET", "user:2", "x", "zz", "1", "b3", "1", "user:0", "1", "user:2", "y")
-    assert a.read_raw(timeout=0.3) == inv(b"b3") + inv(b"user:0", b"user:2")
+    expect(a, inv(b"b3") + inv(b"user:0", b"user:2"))
     # NOLOOP: not the keys the client changed itself. Prefixes add up.
     a("CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP", "PREFIX", "c")
     assert pipe(a, ["SET", "user:9", "1"], ["SET", "c1", "1"]) == b"+OK\r\n+OK\r\n"
     c("SET", "c2", "1")
-    assert a.read_raw(timeout=0.3) == inv(b"c2")
+    expect(a, inv(b"c2"))
     assert a("CLIENT", "TRACKINGINFO") == {
         b"flags": [b"on", b"bcast", b"noloop"], b"redirect": 0,
         b"prefixes": [b"b", b"c", b"user:"]}
@@ -176,7 +201,7 @@ def test_noloop(server, c):
     a("CLIENT", "TRACKING", "ON", "NOLOOP")
     assert pipe(a, ["GET", "k"], ["SET", "k", "1"], ["GET", "k"]) == b"_\r\n+OK\r\n$1\r\n1\r\n"
     c("SET", "k", "2")
-    assert a.read_raw(timeout=0.3) == inv(b"k")
+    expect(a, inv(b"k"))
     assert pipe(a, ["FLUSHALL"]) == b"+OK\r\n" + INV_ALL3  # a flush is not a key change
     a.close()
 
@@ -187,12 +212,12 @@ def test_optin_optout(server, c):
     pipe(a, ["GET", "k1"], ["CLIENT", "CACHING", "YES"], ["CLIENT", "ID"], ["GET", "k2"],
          ["GET", "k3"], ["CLIENT", "CACHING", "YES"], ["PING"], ["GET", "k4"])
     c("MSET", "k1", "1", "k2", "1", "k3", "1", "k4", "1")
-    assert a.read_raw(timeout=0.3) == inv(b"k2")
+    expect(a, inv(b"k2"))
     # YES before MULTI covers the whole transaction, and no more.
     pipe(a, ["CLIENT", "CACHING", "YES"], ["MULTI"], ["GET", "k1"], ["GET", "k2"], ["EXEC"],
          ["GET", "k3"])
     c("MSET", "k1", "1", "k2", "1", "k3", "1")
-    assert a.read_raw(timeout=0.3) == inv(b"k1") + inv(b"k2")
+    expect(a, inv(b"k1") + inv(b"k2"))
     a("CLIENT", "CACHING", "YES")
     assert a("CLIENT", "TRACKINGINFO")[b"flags"] == [b"on", b"optin", b"caching-yes"]
     a("PING")
@@ -201,7 +226,7 @@ def test_optin_optout(server, c):
     a("CLIENT", "TRACKING", "ON", "OPTOUT")
     pipe(a, ["GET", "k1"], ["CLIENT", "CACHING", "NO"], ["GET", "k2"], ["GET", "k3"])
     c("MSET", "k1", "1", "k2", "1", "k3", "1")
-    assert a.read_raw(timeout=0.3) == inv(b"k1") + inv(b"k3")
+    expect(a, inv(b"k1") + inv(b"k3"))
     a.close()
 
 
@@ -209,17 +234,17 @@ def test_expiry_invalidates(server, c):
     a = conn(server)
     a("CLIENT", "TRACKING", "ON")
     # Active expiry.
-    assert pipe(a, ["SET", "e", "1", "PX", "20"], ["GET", "e"]) == b"+OK\r\n$1\r\n1\r\n" + inv(
-        b"e")
+    assert pipe(a, ["SET", "e", "1", "PX", "20"], ["GET", "e"]) == b"+OK\r\n$1\r\n1\r\n"
+    expect(a, inv(b"e"))
     # Lazy: the client's own read finds it expired: the push follows that read's reply, and
     # the key is tracked again.
     c("DEBUG", "SET-ACTIVE-EXPIRE", "0")
     try:
         assert pipe(a, ["SET", "e", "1", "PX", "20"], ["GET", "e"]) == b"+OK\r\n$1\r\n1\r\n"
-        time.sleep(0.1)
+        time.sleep(0.1)  # past its 20 ms TTL (no one may look at it meanwhile)
         assert pipe(a, ["GET", "e"], ["PING"]) == b"_\r\n" + inv(b"e") + b"+PONG\r\n"
         c("SET", "e", "2")
-        assert a.read_raw(timeout=0.3) == inv(b"e")
+        expect(a, inv(b"e"))
     finally:
         c("DEBUG", "SET-ACTIVE-EXPIRE", "1")
     a.close()
@@ -230,7 +255,13 @@ def test_table_limit_evicts_keys(server, c):
     c("CONFIG", "SET", "tracking-table-max-keys", "2")
     try:
         a("CLIENT", "TRACKING", "ON")
-        out = pipe(a, ["GET", "a1"], ["GET", "a2"], ["GET", "a3"], ["GET", "a4"])
+        a.send(b"".join(Conn.encode("GET", k) for k in ("a1", "a2", "a3", "a4")))
+        out = b""
+        deadline = time.monotonic() + 5
+        while out.count(b"invalidate") < 2:  # dropped at the end of the batch
+            assert time.monotonic() < deadline, out
+            out += a.read_raw(timeout=0.05)
+        out += pending(a)
         assert out.count(b"invalidate") == 2  # two of the four, picked at random
         info = c("INFO", "stats").decode()
         assert "tracking_total_keys:2\r\n" in info and "tracking_total_items:2\r\n" in info
@@ -263,7 +294,7 @@ def test_state_counters_and_cleanup(server, c):
     assert "tracking_total_keys:1\r\n" in c("INFO", "stats").decode()
     a("CLIENT", "TRACKING", "ON")
     a.close()
-    time.sleep(0.2)
+    gone(c, aid)
     assert tracking_clients(c) == before
 
 
@@ -354,8 +385,10 @@ def test_redis_py_client_side_cache(server, c, monkeypatch):
         assert cached.get("foo") == b"bar"  # served from the local cache
         assert other.info("stats")["total_commands_processed"] == before + 1  # (the INFO)
         other.set("foo", "baz")
-        time.sleep(0.1)
-        assert cached.get("foo") == b"baz"
+        deadline = time.monotonic() + 5
+        while cached.get("foo") != b"baz":  # once the invalidation push has come in
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
     finally:
         cached.close()
         other.close()
