@@ -265,6 +265,24 @@ class PythonRequestParser:
         """Bytes received but not yet returned as commands (for `client-query-buffer-limit`)."""
         return len(self._buf) - self._pos + self._pending
 
+    def take(self, data: bytes) -> list[list[bytes]]:
+        """`feed(data)` then `get_commands()`: the server's call for each read."""
+        self.feed(data)
+        return self.get_commands()
+
+    def take_one(self, data: bytes) -> list[bytes] | None:
+        """The command when the parser holds nothing and `data` is exactly one small command
+        (one GET or SET per read, as at `redis-benchmark -c 50`); then it is consumed. Otherwise
+        None, and nothing is consumed: the caller goes on with `take(data)`."""
+        if self._pos < len(self._buf) or self._args is not None or self._chunks \
+                or not self.authenticated or self.error is not None or type(data) is not bytes:
+            return None
+        self._buf = data
+        self._pos = 0
+        one = self._one_command()
+        self._buf = b""
+        return one[0] if one is not None else None
+
     def get_commands(self) -> list[list[bytes]]:
         """Every complete command buffered (at most one while not authenticated), in order.
 
@@ -569,6 +587,33 @@ class HiredisRequestParser(PythonRequestParser):
             fast, self._fast = self._fast, None
             PythonRequestParser.feed(self, fast)
         PythonRequestParser.feed(self, data)
+
+    def take_one(self, data: bytes) -> list[bytes] | None:
+        """PythonRequestParser.take_one by hiredis, behind `_hiredis`'s guards made cheaper by
+        the read's size: at most _HIREDIS_MIN_READ bytes cannot break a bulk limit, and with no
+        `*` past the first byte and one digit of count it holds no big or nested array."""
+        if (type(data) is bytes and len(data) <= _HIREDIS_MIN_READ and data[:1] == b"*"
+                and data[2:3] == b"\r" and data.find(b"*", 1) < 0 and self._pos >= len(self._buf)
+                and self._args is None and not self._chunks and self.authenticated
+                and self.error is None and self._fast is None):
+            reader = self._reader
+            reader.feed(data)
+            reader.feed(b"*0\r\n")
+            try:
+                command = reader.gets()
+                # The `*0` probe came back next, and nothing after it: the read held exactly
+                # this command.
+                if type(command) is list and command and reader.gets() == [] \
+                        and not reader.has_data():
+                    _JOIN(command)  # TypeError unless a list of bytes
+                    if not (43 in data or 61 in data or 40 in data or 126 in data or 62 in data
+                            or 124 in data or 37 in data):
+                        self.last_read = ([command], data)
+                        return command
+            except (_hiredis.HiredisError, TypeError):
+                pass
+            self._reader = _hiredis.Reader()
+        return None
 
     def buffered(self) -> int:
         fast = self._fast

@@ -257,6 +257,10 @@ class _Replay:
     def buffered(self) -> int:
         return self.parser.buffered()
 
+    def take(self, data):
+        self.parser.feed(data)
+        return self.get_commands()
+
     def get_commands(self):
         if self.pending is not None:
             batch, self.pending = self.pending, None
