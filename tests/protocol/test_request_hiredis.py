@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from kvstore.errors import ProtocolError
 from kvstore.protocol import request
 from kvstore.protocol.request import (
     ERR_BIG_INLINE,
@@ -243,3 +244,86 @@ def test_seeded_differential_fuzz_against_the_pure_parser():
             assert run(HiredisRequestParser(), chunks) == py, (data, chunks)
         fast += data[:1] == b"*" and used_hiredis(data)
     assert fast > 1000  # the fast path was really exercised
+
+
+# --- take_one: the server's one-command-per-read path ---------------------------------------------
+
+def run_take_one(parser, chunks):
+    """The server's use: take_one() each read; when it declines, take() and get_commands()."""
+    out = []
+    for chunk in chunks:
+        one = parser.take_one(chunk)
+        if one is not None:
+            out.append(one)
+            continue
+        try:
+            batch = parser.take(chunk)
+            while batch:
+                out += batch
+                batch = parser.get_commands()
+        except ProtocolError as exc:
+            return out, str(exc)
+    return out, None
+
+
+@pytest.mark.parametrize("parser_class", [PythonRequestParser, HiredisRequestParser])
+def test_take_one_takes_exactly_one_small_command(parser_class):
+    parser = parser_class()
+    assert parser.take_one(SET) == [b"SET", b"k", b"v"]
+    assert parser.take_one(GET) == [b"GET", b"k"]
+    assert parser.buffered() == 0
+
+
+@pytest.mark.parametrize("parser_class", [PythonRequestParser, HiredisRequestParser])
+@pytest.mark.parametrize("data", [
+    SET + GET,                          # two commands
+    SET[:-1],                           # a partial one
+    b"*1\r\n$4\r\nPING\r\n*0\r\n",      # a no-op after it
+    b"*2\r\n$4\r\nECHO\r\n+PING\r\n",   # a lookalike type
+    b"*2\r\n$4\r\nECHO\r\n*1\r\n$1\r\na\r\n",
+    b"*1\r\n*9999999\r\n",              # a huge nested count never reaches hiredis
+    b"*12\r\n" + b"$1\r\na\r\n" * 3,
+    b"PING\r\n",                        # inline
+    b"",
+])
+def test_take_one_declines_and_consumes_nothing(parser_class, data):
+    parser = parser_class()
+    assert parser.take_one(data) is None
+    assert run_take_one(parser_class(), [data]) == run(PythonRequestParser(), [data])
+
+
+@pytest.mark.parametrize("parser_class", [PythonRequestParser, HiredisRequestParser])
+def test_take_one_declines_while_a_command_is_partly_read(parser_class):
+    parser = parser_class()
+    assert parser.take(SET[:7]) == []
+    assert parser.take_one(SET[7:]) is None  # the rest of a command, not one of its own
+    assert parser.take(SET[7:]) == [[b"SET", b"k", b"v"]]
+
+
+@pytest.mark.parametrize("parser_class", [PythonRequestParser, HiredisRequestParser])
+def test_take_one_declines_before_auth(parser_class):
+    assert parser_class(authenticated=False).take_one(GET) is None
+
+
+@pytest.mark.parametrize("parser_class", [PythonRequestParser, HiredisRequestParser])
+def test_take_one_seeded_differential_fuzz(parser_class):
+    rng = random.Random(20261205)
+    taken = 0
+    for _ in range(4000):
+        reads = []
+        for _ in range(rng.randint(1, 4)):
+            args = [bytes(rng.choice(b"ab+=$*\r\n:%~|(>-0123") for _ in range(rng.randint(0, 5)))
+                    for _ in range(rng.randint(1, 3))]
+            data = multibulk(*args)
+            if rng.random() < 0.3:
+                data = _mutate(rng, data)
+            if rng.random() < 0.2 and len(data) > 1:  # split a command across reads
+                cut = rng.randrange(1, len(data))
+                reads += [data[:cut], data[cut:]]
+            else:
+                reads.append(data)
+        parser = parser_class()
+        got = run_take_one(parser, reads)
+        assert got == run(PythonRequestParser(), reads), reads
+        taken += sum(parser_class().take_one(r) is not None for r in reads[:1])
+    assert taken > 500  # the short path was really exercised
