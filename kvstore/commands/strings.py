@@ -23,7 +23,8 @@ from ..engine.values import EMBSTR_MAX
 from ..numbers import INT64_MAX, INT64_MIN, incrbyfloat as _incrbyfloat
 from ..replies import OK
 from .args import to_int
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
+from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
+                    run_handler)
 
 KEY1 = KeySpec(1, 1, 1)
 
@@ -176,6 +177,30 @@ def set_(ctx: Context, argv: list[bytes]):
         return OK
     flags, expire_opt, expire_arg = parse_string_options(argv, True)
     return set_generic(ctx, "set", argv[1], argv[2], flags, expire_opt, expire_arg)
+
+
+@run_handler("set")
+def set_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+    # `set_`'s common case over a pipelined run (the run handler contract: table.run_handler)
+    if ctx.notify is not no_notify:
+        return start
+    db = ctx.db
+    data = db.data
+    expires = db.expires
+    name = batch[start][0]
+    i = start
+    while i < n:
+        argv = batch[i]
+        if len(argv) != 3 or argv[0] != name:
+            break
+        key = argv[1]
+        data[key] = argv[2]
+        if key in expires:
+            del expires[key]
+        append(b"+OK\r\n")
+        i += 1
+    ctx.ks.dirty += i - start
+    return i
 
 
 @command("setnx", 3, WRITE | DENYOOM | FAST, KEY1, "string")
@@ -527,6 +552,37 @@ def incr(ctx: Context, argv: list[bytes]):
     if ctx.notify is not no_notify:
         ctx.notify("$", "incrby", key)
     return value
+
+
+@run_handler("incr")
+def incr_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+    # `incr`'s common case (no TTL, canonical digits far from the limit) over a pipelined run
+    if ctx.notify is not no_notify:
+        return start
+    db = ctx.db
+    data = db.data
+    expires = db.expires
+    name = batch[start][0]
+    i = start
+    while i < n:
+        argv = batch[i]
+        if len(argv) != 2 or argv[0] != name:
+            break
+        key = argv[1]
+        if key in expires:
+            break
+        old = data.get(key)
+        if old is None:
+            value = b"1"
+        elif type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
+            value = b"%d" % (int(old) + 1)
+        else:
+            break
+        data[key] = value
+        append(b":%b\r\n" % value)
+        i += 1
+    ctx.ks.dirty += i - start
+    return i
 
 
 @command("decr", 2, WRITE | DENYOOM | FAST, KEY1, "string")

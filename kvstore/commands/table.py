@@ -105,6 +105,8 @@ class Command:
     # FAST ones, SET, O(1) here (Redis leaves it unflagged), and MSET and MGET, whose run
     # continues only through calls of up to 64 arguments (`argcs`), a bounded cost.
     runs: bool = False
+    # For the commonest pipelined commands, a handler of a whole run (`run_handler`).
+    many: Callable[["Context", list[list[bytes]], int, int, Callable], int] | None = None
 
     def __post_init__(self) -> None:
         arity = self.arity
@@ -146,6 +148,25 @@ def command(
         else:
             COMMANDS[name.encode()] = cmd
         return handler
+
+    return register
+
+
+def run_handler(name: str) -> Callable:
+    """Register the decorated function as the run handler of command `name` (`Command.many`).
+
+    The server calls `many(ctx, batch, start, n, append)` at a pipelined run of `name` when
+    nothing watches writes (no write hook, no keyspace notification, no server gate): it does
+    the handler's work for batch[start], batch[start + 1], ... while they are the same command
+    in its plainest form (same spelling as batch[start]), appends each encoded reply, and
+    returns the index after the last one it did; at the first it would not do, it stops, and
+    the server runs that one through the handler. Replies, effects and `dirty` must be the
+    handler's, call for call (tests/server/test_run_handlers.py).
+    """
+
+    def register(fn: Callable) -> Callable:
+        COMMANDS[name.encode()].many = fn
+        return fn
 
     return register
 

@@ -377,44 +377,53 @@ class Client(asyncio.Protocol):
                 # harmless to call until the run ends.
                 prop = server.propagate
                 first = i  # (the run's calls are i - first + 1 when it ends)
-                while True:
-                    if prop is not None:
-                        ctx.effects = None
-                        dirty = ks.dirty
-                    try:
-                        reply = handler(ctx, argv)
-                    except CommandError as exc:
-                        cmd.failed += 1
-                        server.count_error(str(exc), None)
-                        append(_error_line(str(exc)))
-                    else:
-                        t = type(reply)
-                        if t is bytes and len(reply) < 1024:  # (a table lookup beats b"%d" %)
-                            append(BULK_HEADERS[len(reply)] + reply + b"\r\n")
-                        elif reply is OK:
-                            append(b"+OK\r\n")
-                        elif t is int:  # mostly 0 or 1 (SADD, HSET, ZADD, DEL, EXISTS)
-                            append(b":1\r\n" if reply == 1 else b":0\r\n" if reply == 0
-                                   else b":%d\r\n" % reply)
-                        elif reply is None:
-                            # encoder.NULL, spelled out: ~220 instructions less than indexing it
-                            append(b"_\r\n" if ctx.resp == 3 else b"$-1\r\n")
-                        elif t is Status and reply in _STATUS_BYTES:
-                            append(_STATUS_BYTES[reply])
-                        elif t is list and not reply:  # (ZPOPMIN, LRANGE, ... of a missing key)
-                            append(b"*0\r\n")
+                many = cmd.many
+                if many is not None and name is not None and prop is None \
+                        and (end := many(ctx, batch, i - 1, n, append)) >= i:
+                    # The run handler did batch[i - 1:end] (table.run_handler)
+                    i = end
+                    argv = batch[end - 1]
+                else:
+                    while True:
+                        if prop is not None:
+                            ctx.effects = None
+                            dirty = ks.dirty
+                        try:
+                            reply = handler(ctx, argv)
+                        except CommandError as exc:
+                            cmd.failed += 1
+                            server.count_error(str(exc), None)
+                            append(_error_line(str(exc)))
                         else:
-                            encode_into(parts, reply, ctx.resp)
-                    if prop is not None and ks.dirty != dirty and cmd.flags & LOGGED:
-                        prop(ctx, argv)
-                    if name is None or i == n:
-                        break
-                    following = batch[i]
-                    # (no FAST command raises the gate: MONITOR, CLIENT PAUSE and CONFIG are slow)
-                    if following[0] != name or len(following) not in argcs or self.state:
-                        break
-                    argv = following
-                    i += 1
+                            t = type(reply)
+                            if t is bytes and len(reply) < 1024:  # (a lookup beats b"%d" %)
+                                append(BULK_HEADERS[len(reply)] + reply + b"\r\n")
+                            elif reply is OK:
+                                append(b"+OK\r\n")
+                            elif t is int:  # mostly 0 or 1 (SADD, HSET, ZADD, DEL, EXISTS)
+                                append(b":1\r\n" if reply == 1 else b":0\r\n" if reply == 0
+                                       else b":%d\r\n" % reply)
+                            elif reply is None:
+                                # encoder.NULL, spelled out: ~220 instructions less than
+                                # indexing it
+                                append(b"_\r\n" if ctx.resp == 3 else b"$-1\r\n")
+                            elif t is Status and reply in _STATUS_BYTES:
+                                append(_STATUS_BYTES[reply])
+                            elif t is list and not reply:  # (ZPOPMIN, LRANGE... of no key)
+                                append(b"*0\r\n")
+                            else:
+                                encode_into(parts, reply, ctx.resp)
+                        if prop is not None and ks.dirty != dirty and cmd.flags & LOGGED:
+                            prop(ctx, argv)
+                        if name is None or i == n:
+                            break
+                        following = batch[i]
+                        # (no FAST command raises the gate: MONITOR, CLIENT PAUSE and CONFIG
+                        # are slow)
+                        if following[0] != name or len(following) not in argcs or self.state:
+                            break
+                        argv = following
+                        i += 1
                 cmd.calls += i - first + 1
                 t1 = clock()
                 dt = t1 - t0

@@ -1,0 +1,89 @@
+"""Run handlers (`commands.table.run_handler`) must give what the handler gives, call for call.
+
+The same seeded pipelines run on two servers, one with the run handlers and one with them
+switched off, both on the same fake clock; the bytes each client is sent, the keyspace (values and
+TTLs), `dirty` and the commandstats counts must be equal. The pipelines mix the plain forms the
+run handlers take with the forms they must leave to the handler (options, other spellings, TTLs,
+non-integers, wrong types, overflow), so runs start, break and resume at every place.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kvstore.commands.table import COMMANDS
+
+from .test_outbox import connect, end_iteration, make_server, send
+
+NOW_MS = 1_700_000_000_000
+RUN_COMMANDS = [name for name, cmd in COMMANDS.items() if cmd.many is not None]
+
+
+def _command(rng: random.Random) -> tuple:
+    key = rng.choice(["a", "b", "c", "n", "big", "list", "ttl"])
+    return rng.choice([
+        ("SET", key, str(rng.randrange(100))),
+        ("SET", key, "x" * rng.randrange(3)),
+        ("set", key, "1"),
+        ("SET", key, "1", "EX", "100"),
+        ("SET", key, "1", "KEEPTTL"),
+        ("SET", "big", "9223372036854775806"),
+        ("SET", key, "007"),
+        ("SET",),
+        ("INCR", key),
+        ("INCR", key),
+        ("incr", key),
+        ("INCR", key, "extra"),
+        ("INCR", "ttl"),
+        ("PEXPIRE", key, "100000"),
+        ("PEXPIRE", key, "30"),  # gone a pipeline or two later (the clock moves 20 ms a time)
+        ("SET", key, "5", "PX", "30"),
+        ("LPUSH", "list", "x"),
+        ("GET", key),
+        ("DEL", key),
+    ])
+
+
+def _run(pipelines: list[list[tuple]]) -> tuple:
+    server, scheduled = make_server()
+    now = [NOW_MS]
+    server.ks.clock = lambda: now[0]
+    client = connect(server)
+    calls_before = {name: COMMANDS[name].calls for name in RUN_COMMANDS}
+    for commands in pipelines:
+        send(client, *commands)
+        end_iteration(scheduled)
+        now[0] += 20
+    db = server.ks.dbs[0]
+    calls = {name: COMMANDS[name].calls - calls_before[name] for name in RUN_COMMANDS}
+    return (b"".join(client.transport.writes), dict(db.data), dict(db.expires), server.ks.dirty,
+            calls)
+
+
+def test_there_are_run_handlers():
+    assert {b"set", b"incr"} <= set(RUN_COMMANDS)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_run_handlers_give_what_the_handlers_give(seed, monkeypatch):
+    rng = random.Random(seed)
+    pipelines = [[_command(rng) for _ in range(rng.randint(1, 40))] for _ in range(60)]
+    with_runs = _run(pipelines)
+    for name in RUN_COMMANDS:
+        monkeypatch.setattr(COMMANDS[name], "many", None)
+    without = _run(pipelines)
+    assert with_runs[0] == without[0]
+    assert with_runs[1:] == without[1:]
+
+
+def test_runs_leave_writes_to_the_handler_when_notifications_are_on():
+    server, scheduled = make_server()
+    listener, writer = connect(server), connect(server)
+    send(writer, ("CONFIG", "SET", "notify-keyspace-events", "KA"))
+    send(listener, ("SUBSCRIBE", "__keyspace@0__:a", "__keyspace@0__:n"))
+    send(writer, ("SET", "a", "1"), ("SET", "a", "2"), ("INCR", "n"), ("INCR", "n"))
+    end_iteration(scheduled)
+    pushed = b"".join(listener.transport.writes)
+    assert pushed.count(b"$3\r\nset\r\n") == 2 and pushed.count(b"$6\r\nincrby\r\n") == 2
