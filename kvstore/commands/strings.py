@@ -301,6 +301,37 @@ def mset(ctx: Context, argv: list[bytes]):
     return OK
 
 
+# MSET's forms a run handler takes: whole pairs, up to Command.argcs's 64 arguments
+_MSET_RUN_ARGCS = frozenset(range(3, 65, 2))
+
+
+@run_handler("mset")
+def mset_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+    # `mset` over a pipelined run
+    if ctx.notify is not no_notify:
+        return start
+    db = ctx.db
+    data = db.data
+    expires = db.expires
+    name = batch[start][0]
+    keys_set = 0
+    i = start
+    while i < n:
+        argv = batch[i]
+        if len(argv) not in _MSET_RUN_ARGCS or argv[0] != name:
+            break
+        keys = argv[1::2]
+        data.update(zip(keys, argv[2::2]))
+        if expires:
+            for key in keys:
+                expires.pop(key, None)
+        keys_set += len(keys)
+        append(b"+OK\r\n")
+        i += 1
+    ctx.ks.dirty += keys_set
+    return i
+
+
 @command("msetnx", -3, WRITE | DENYOOM, KeySpec(1, -1, 2), "string")
 def msetnx(ctx: Context, argv: list[bytes]):
     """MSETNX key value [key value ...]

@@ -537,6 +537,8 @@ _consume = deque  # deque(iterator, 0) runs an iterator to its end in C
 _HIREDIS_MAX_COUNT = 99999
 # Reads up to this long hold one small command (two GETs of 12-byte keys make 64 bytes).
 _HIREDIS_MIN_READ = 63
+# `take_one` takes reads up to this long (an MSET of ten short keys is ~350 bytes).
+_ONE_READ_MAX = 1024
 
 
 def _canonical(commands: list[list[bytes]]) -> bytes:
@@ -590,10 +592,12 @@ class HiredisRequestParser(PythonRequestParser):
 
     def take_one(self, data: bytes) -> list[bytes] | None:
         """PythonRequestParser.take_one by hiredis, behind `_hiredis`'s guards made cheaper by
-        the read's size: at most _HIREDIS_MIN_READ bytes cannot break a bulk limit, and with no
-        `*` past the first byte and one digit of count it holds no big or nested array."""
-        if (type(data) is bytes and len(data) <= _HIREDIS_MIN_READ and data[:1] == b"*"
-                and data[2:3] == b"\r" and data.find(b"*", 1) < 0 and self._pos >= len(self._buf)
+        the read's size: at most _ONE_READ_MAX bytes (and under proto-max-bulk-len) cannot
+        break a bulk limit, and with no `*` past the first byte and a count of at most three
+        digits it holds no big or nested array."""
+        if (type(data) is bytes and len(data) <= _ONE_READ_MAX and data[:1] == b"*"
+                and data.find(b"\r", 2, 5) > 0 and data.find(b"*", 1) < 0
+                and len(data) < self.max_bulk_len and self._pos >= len(self._buf)
                 and self._args is None and not self._chunks and self.authenticated
                 and self.error is None and self._fast is None):
             reader = self._reader

@@ -41,6 +41,12 @@ def _command(rng: random.Random) -> tuple:
         ("PEXPIRE", key, "30"),  # gone a pipeline or two later (the clock moves 20 ms a time)
         ("SET", key, "5", "PX", "30"),
         ("LPUSH", "list", "x"),
+        ("MSET", key, "1", "n", "2"),
+        ("MSET", key, "3", rng.choice(["a", "ttl"]), "9"),
+        ("MSET", key),
+        ("mset", key, "4"),
+        ("MSET", *["k%d" % i for i in range(40)]),  # 41 arguments, a whole run form
+        ("MSET", *["k%d" % i for i in range(70)]),  # 71: past the run limit, the handler
         ("GET", key),
         ("DEL", key),
     ])
@@ -63,7 +69,7 @@ def _run(pipelines: list[list[tuple]]) -> tuple:
 
 
 def test_there_are_run_handlers():
-    assert {b"set", b"incr"} <= set(RUN_COMMANDS)
+    assert {b"set", b"incr", b"mset"} <= set(RUN_COMMANDS)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -83,7 +89,8 @@ def test_runs_leave_writes_to_the_handler_when_notifications_are_on():
     listener, writer = connect(server), connect(server)
     send(writer, ("CONFIG", "SET", "notify-keyspace-events", "KA"))
     send(listener, ("SUBSCRIBE", "__keyspace@0__:a", "__keyspace@0__:n"))
-    send(writer, ("SET", "a", "1"), ("SET", "a", "2"), ("INCR", "n"), ("INCR", "n"))
+    send(writer, ("SET", "a", "1"), ("SET", "a", "2"), ("INCR", "n"), ("INCR", "n"),
+         ("MSET", "a", "3"), ("MSET", "a", "4"))
     end_iteration(scheduled)
     pushed = b"".join(listener.transport.writes)
-    assert pushed.count(b"$3\r\nset\r\n") == 2 and pushed.count(b"$6\r\nincrby\r\n") == 2
+    assert pushed.count(b"$3\r\nset\r\n") == 4 and pushed.count(b"$6\r\nincrby\r\n") == 2
