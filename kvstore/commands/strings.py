@@ -21,6 +21,7 @@ from __future__ import annotations
 from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args, wrongtype
 from ..engine.values import EMBSTR_MAX
 from ..numbers import INT64_MAX, INT64_MIN, incrbyfloat as _incrbyfloat
+from ..protocol.encoder import BULK_HEADERS
 from ..replies import OK
 from .args import to_int
 from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
@@ -69,6 +70,33 @@ def get(ctx: Context, argv: list[bytes]):
     if value is None or type(value) is bytes:
         return value
     raise wrongtype()
+
+
+@run_handler("get")
+def get_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+    # `get` over a pipelined run, for keys without a TTL holding strings under 1 KB
+    db = ctx.db
+    data = db.data
+    expires = db.expires
+    name = batch[start][0]
+    null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
+    i = start
+    while i < n:
+        argv = batch[i]
+        if len(argv) != 2 or argv[0] != name:
+            break
+        key = argv[1]
+        if key in expires:
+            break
+        value = data.get(key)
+        if value is None:
+            append(null)
+        elif type(value) is bytes and len(value) < 1024:
+            append(BULK_HEADERS[len(value)] + value + b"\r\n")
+        else:
+            break
+        i += 1
+    return i
 
 
 # -- SET and its variants ------------------------------------------------------------------------

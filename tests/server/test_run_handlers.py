@@ -48,6 +48,11 @@ def _command(rng: random.Random) -> tuple:
         ("MSET", *["k%d" % i for i in range(40)]),  # 41 arguments, a whole run form
         ("MSET", *["k%d" % i for i in range(70)]),  # 71: past the run limit, the handler
         ("GET", key),
+        ("GET", key),
+        ("get", key),
+        ("GET", key, "extra"),
+        ("SET", key, "v" * 1100),
+        ("HELLO", rng.choice(["2", "3"])),  # GET's null differs
         ("DEL", key),
     ])
 
@@ -69,7 +74,7 @@ def _run(pipelines: list[list[tuple]]) -> tuple:
 
 
 def test_there_are_run_handlers():
-    assert {b"set", b"incr", b"mset"} <= set(RUN_COMMANDS)
+    assert {b"get", b"set", b"incr", b"mset"} <= set(RUN_COMMANDS)
 
 
 @pytest.mark.parametrize("seed", range(6))
