@@ -37,7 +37,8 @@ from ..engine.values import Hash
 from ..replies import OK
 from .args import to_int
 from .scan import parse_cursor
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
+from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
+                    run_handler)
 
 KEY1 = KeySpec(1, 1, 1)
 
@@ -80,6 +81,23 @@ def _set_one(ctx: Context, h: Hash, field: bytes, value: bytes) -> None:
 
 # -- writes -----------------------------------------------------------------------------------
 
+def _set_field(h: Hash, field: bytes, value: bytes, limits) -> int:
+    """HSET of one field: 1 if it was added, 0 if updated."""
+    if field in h:  # an update: only the value's length can change the encoding
+        h[field] = value
+        if not h.big and len(value) > limits.hash_value:
+            h.big = True
+        return 0
+    h[field] = value
+    if not h.big:
+        if len(h) > limits.hash_entries or len(field) > limits.hash_value \
+                or len(value) > limits.hash_value:
+            h.big = True
+    elif h.picker is not None:
+        h.picker.added(field)
+    return 1
+
+
 @command("hset", -4, WRITE | DENYOOM | FAST, KEY1, "hash")
 def hset(ctx: Context, argv: list[bytes]):
     """HSET key field value [field value ...]
@@ -100,24 +118,8 @@ def hset(ctx: Context, argv: list[bytes]):
     if h is None:
         h = Hash()
         db.add(key, h)
-    if n == 4:  # the common case, kept short and inlined (benchmarked)
-        field = argv[2]
-        value = argv[3]
-        if field in h:  # an update: only the value's length can change the encoding
-            added = 0
-            h[field] = value
-            if not h.big and len(value) > ctx.ks.limits.hash_value:
-                h.big = True
-        else:
-            added = 1
-            h[field] = value
-            if not h.big:
-                limits = ctx.ks.limits
-                if len(h) > limits.hash_entries or len(field) > limits.hash_value \
-                        or len(value) > limits.hash_value:
-                    h.big = True
-            elif h.picker is not None:
-                h.picker.added(field)
+    if n == 4:  # the common case
+        added = _set_field(h, argv[2], argv[3], ctx.ks.limits)
     else:
         added = 0
         picker = h.picker
@@ -134,6 +136,31 @@ def hset(ctx: Context, argv: list[bytes]):
     if ctx.notify is not no_notify:
         ctx.notify("h", "hset", key)
     return added
+
+
+@run_handler("hset")
+def hset_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+    # `hset` of one field into an existing hash without a TTL, over a pipelined run
+    if ctx.notify is not no_notify:
+        return start
+    db = ctx.db
+    data = db.data
+    expires = db.expires
+    limits = ctx.ks.limits
+    name = batch[start][0]
+    i = start
+    while i < n:
+        argv = batch[i]
+        if len(argv) != 4 or argv[0] != name:
+            break
+        key = argv[1]
+        h = data.get(key)
+        if type(h) is not Hash or key in expires:
+            break
+        append(b":1\r\n" if _set_field(h, argv[2], argv[3], limits) else b":0\r\n")
+        i += 1
+    ctx.ks.dirty += i - start
+    return i
 
 
 @command("hmset", -4, WRITE | DENYOOM | FAST, KEY1, "hash")

@@ -47,6 +47,15 @@ def _command(rng: random.Random) -> tuple:
         ("mset", key, "4"),
         ("MSET", *["k%d" % i for i in range(40)]),  # 41 arguments, a whole run form
         ("MSET", *["k%d" % i for i in range(70)]),  # 71: past the run limit, the handler
+        ("HSET", rng.choice(["h", "h", key]), "f%d" % rng.randrange(4), "v"),
+        ("HSET", "h", "f%d" % rng.randrange(200), "v"),  # past 128 fields: hashtable
+        ("HSET", "h", "f", "v" * rng.choice([1, 70])),    # past 64 bytes: hashtable
+        ("hset", "h", "f1", "w"),
+        ("HSET", "h", "f1", "w", "f2", "x"),
+        ("HSET", "h", "f1"),
+        ("PEXPIRE", "h", "30"),
+        ("OBJECT", "ENCODING", "h"),
+        ("HRANDFIELD", "h"),
         ("GET", key),
         ("GET", key),
         ("get", key),
@@ -59,6 +68,7 @@ def _command(rng: random.Random) -> tuple:
 
 def _run(pipelines: list[list[tuple]]) -> tuple:
     server, scheduled = make_server()
+    random.seed(1)  # HRANDFIELD draws the same in both runs
     now = [NOW_MS]
     server.ks.clock = lambda: now[0]
     client = connect(server)
@@ -68,13 +78,16 @@ def _run(pipelines: list[list[tuple]]) -> tuple:
         end_iteration(scheduled)
         now[0] += 20
     db = server.ks.dbs[0]
+    for value in db.data.values():
+        if getattr(value, "picker", None) is not None:
+            value.picker._check(value)  # every HSET reported its new field
     calls = {name: COMMANDS[name].calls - calls_before[name] for name in RUN_COMMANDS}
     return (b"".join(client.transport.writes), dict(db.data), dict(db.expires), server.ks.dirty,
             calls)
 
 
 def test_there_are_run_handlers():
-    assert {b"get", b"set", b"incr", b"mset"} <= set(RUN_COMMANDS)
+    assert {b"get", b"set", b"incr", b"mset", b"hset"} <= set(RUN_COMMANDS)
 
 
 @pytest.mark.parametrize("seed", range(6))
