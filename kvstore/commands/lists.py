@@ -30,9 +30,11 @@ from typing import Callable
 
 from ..errors import INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError, wrong_args, wrongtype
 from ..engine.values import List
+from ..protocol.encoder import BULK_HEADERS
 from ..replies import NULL_ARRAY, OK
 from .args import to_int
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
+from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
+                    run_handler)
 
 KEY1 = KeySpec(1, 1, 1)
 KEY1_2 = KeySpec(1, 2, 1)
@@ -208,6 +210,35 @@ def serve_move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: in
 
 # -- push -------------------------------------------------------------------------------------
 
+def _push_run(push: Callable[[List, bytes], None]) -> Callable:
+    """The run handler of LPUSH or RPUSH (`push` is List.appendleft or List.append): one
+    element onto an existing list without a TTL. (With a client blocked on a list, a write
+    hook is installed and the server does not use run handlers.)"""
+    def run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+        if ctx.notify is not no_notify:
+            return start
+        db = ctx.db
+        data = db.data
+        expires = db.expires
+        name = batch[start][0]
+        i = start
+        while i < n:
+            argv = batch[i]
+            if len(argv) != 3 or argv[0] != name:
+                break
+            key = argv[1]
+            lst = data.get(key)
+            if type(lst) is not List or key in expires:
+                break
+            push(lst, argv[2])
+            append(b":%d\r\n" % len(lst))
+            i += 1
+        ctx.ks.dirty += i - start
+        return i
+
+    return run
+
+
 @command("lpush", -3, WRITE | DENYOOM | FAST, KEY1, "list")
 def lpush(ctx: Context, argv: list[bytes]):
     """LPUSH key element [element ...]
@@ -261,6 +292,10 @@ def rpush(ctx: Context, argv: list[bytes]):
     if ctx.notify is not no_notify:
         ctx.notify("l", "rpush", key)
     return len(lst)
+
+
+run_handler("lpush")(_push_run(List.appendleft))
+run_handler("rpush")(_push_run(List.append))
 
 
 def _pushx(ctx: Context, argv: list[bytes], where: int) -> int:
@@ -341,6 +376,43 @@ def _pop_command(name: str, where: int, doc: str) -> Callable:
     return command(name, -2, WRITE | FAST, KEY1, "list")(handler)
 
 
+def _pop_run(pop: Callable[[List], bytes]) -> Callable:
+    """The run handler of LPOP or RPOP (`pop` is List.popleft or List.pop), the form without a
+    count: a missing key, or a list without a TTL that keeps an element (the handler deletes an
+    emptied one)."""
+    def run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+        if ctx.notify is not no_notify:
+            return start
+        db = ctx.db
+        data = db.data
+        expires = db.expires
+        name = batch[start][0]
+        null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
+        popped = 0
+        i = start
+        while i < n:
+            argv = batch[i]
+            if len(argv) != 2 or argv[0] != name:
+                break
+            key = argv[1]
+            lst = data.get(key)
+            if lst is None and key not in expires:
+                append(null)
+            elif type(lst) is not List or len(lst) < 2 or key in expires:
+                break
+            else:
+                value = pop(lst)
+                size = len(value)
+                append((BULK_HEADERS[size] if size < 1024 else b"$%d\r\n" % size) + value
+                       + b"\r\n")
+                popped += 1
+            i += 1
+        ctx.ks.dirty += popped
+        return i
+
+    return run
+
+
 lpop = _pop_command("lpop", LEFT, """LPOP key [count]
 
     Complexity: O(count).  Reply: the element (nil if no key); with count, an array (a null
@@ -351,6 +423,8 @@ rpop = _pop_command("rpop", RIGHT, """RPOP key [count]
     Complexity: O(count).  Reply: the element (nil if no key); with count, an array (a null
     array if no key).
     """)
+run_handler("lpop")(_pop_run(List.popleft))
+run_handler("rpop")(_pop_run(List.pop))
 
 
 def mpop_keys(argv: list[bytes], numkeys_index: int = 1) -> list[bytes]:

@@ -27,7 +27,8 @@ from ..numbers import parse_int
 from ..replies import SetReply
 from .args import to_int
 from .hashes import parse_cursor, parse_rand_count, parse_scan_options, scan_reply
-from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
+from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
+                    run_handler)
 
 KEY1 = KeySpec(1, 1, 1)
 ALL_KEYS = KeySpec(1, -1, 1)
@@ -73,15 +74,9 @@ def sadd(ctx: Context, argv: list[bytes]):
     if s is None:
         s = Set()
         db.add(key, s)
-    if len(argv) == 3:  # the common case, kept short (benchmarked)
-        member = argv[2]
-        if member in s:
+    if len(argv) == 3:  # the common case
+        if not _add_member(s, argv[2], ctx.ks.limits):
             return 0
-        s.add(member)
-        if not s.big:
-            s.grew(ctx.ks.limits, member)
-        elif s.picker is not None:
-            s.picker.added(member)
         added = 1
     else:
         before = len(s)
@@ -102,6 +97,48 @@ def sadd(ctx: Context, argv: list[bytes]):
     if ctx.notify is not no_notify:
         ctx.notify("s", "sadd", key)
     return added
+
+
+def _add_member(s: Set, member: bytes, limits) -> int:
+    """SADD of one member: 1 if it was added, 0 if already there."""
+    if member in s:
+        return 0
+    s.add(member)
+    if not s.big:
+        s.grew(limits, member)
+    elif s.picker is not None:
+        s.picker.added(member)
+    return 1
+
+
+@run_handler("sadd")
+def sadd_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
+    # `sadd` of one member to an existing set without a TTL, over a pipelined run
+    if ctx.notify is not no_notify:
+        return start
+    db = ctx.db
+    data = db.data
+    expires = db.expires
+    limits = ctx.ks.limits
+    name = batch[start][0]
+    added = 0
+    i = start
+    while i < n:
+        argv = batch[i]
+        if len(argv) != 3 or argv[0] != name:
+            break
+        key = argv[1]
+        s = data.get(key)
+        if type(s) is not Set or key in expires:
+            break
+        if _add_member(s, argv[2], limits):
+            added += 1
+            append(b":1\r\n")
+        else:
+            append(b":0\r\n")
+        i += 1
+    ctx.ks.dirty += added
+    return i
 
 
 @command("srem", -3, WRITE | FAST, KEY1, "set")

@@ -1,10 +1,16 @@
 """One client connection: its state and its `asyncio.Protocol`, which is the server's hot path.
 
-`data_received` feeds the parser, runs every complete command with no await between them, encodes
-each reply into one list and queues the batch as one bytes object; the server's outbox writes it
-with ONE `transport.write` at the end of the loop iteration (DESIGN decisions 2, 4; outbox.py).
+`read` feeds the parser, runs every complete command with no await between them, encodes each
+reply into one list and queues the batch as one bytes object; the server's outbox writes it with
+ONE `transport.write` at the end of the loop iteration (DESIGN decisions 2, 4; outbox.py).
 A command error becomes `-ERR ...` and the connection stays; a protocol error is replied after
 the good commands before it, then the connection closes (Redis `networking.c`).
+
+Two shortcuts keep the commonest shapes cheap, each falling back to the general path for anything
+it does not take. `data_received` runs a read that is exactly one small command (a request-reply
+client; redis-benchmark without -P) without the batch machinery. In a batch, a run of one
+command that has a run handler (SET, GET, INCR, MSET, HSET: `commands.table.run_handler`) is
+done by that handler in one call while nothing watches writes.
 
 The per-command path checks one integer, `state`, that is non-zero only when the connection needs
 special handling (not yet authenticated, CLIENT REPLY OFF/SKIP, closing, MULTI, pub/sub,
