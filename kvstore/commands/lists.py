@@ -378,8 +378,7 @@ def _pop_command(name: str, where: int, doc: str) -> Callable:
 
 def _pop_run(pop: Callable[[List], bytes]) -> Callable:
     """The run handler of LPOP or RPOP (`pop` is List.popleft or List.pop), the form without a
-    count: a missing key, or a list without a TTL that keeps an element (the handler deletes an
-    emptied one)."""
+    count, on a missing key or a list without a TTL."""
     def run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
         if ctx.notify is not no_notify:
             return start
@@ -388,7 +387,7 @@ def _pop_run(pop: Callable[[List], bytes]) -> Callable:
         expires = db.expires
         name = batch[start][0]
         null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
-        popped = 0
+        missing = 0
         i = start
         while i < n:
             argv = batch[i]
@@ -396,18 +395,22 @@ def _pop_run(pop: Callable[[List], bytes]) -> Callable:
                 break
             key = argv[1]
             lst = data.get(key)
-            if lst is None and key not in expires:
-                append(null)
-            elif type(lst) is not List or len(lst) < 2 or key in expires:
-                break
-            else:
+            if type(lst) is List and key not in expires:
                 value = pop(lst)
+                if not lst:
+                    _emptied(ctx, key, lst)
                 size = len(value)
-                append((BULK_HEADERS[size] if size < 1024 else b"$%d\r\n" % size) + value
-                       + b"\r\n")
-                popped += 1
+                if size < 1024:
+                    append(BULK_HEADERS[size] + value + b"\r\n")
+                else:
+                    append(b"$%d\r\n%b\r\n" % (size, value))
+            elif lst is None and key not in expires:
+                append(null)
+                missing += 1
+            else:
+                break
             i += 1
-        ctx.ks.dirty += popped
+        ctx.ks.dirty += i - start - missing
         return i
 
     return run
