@@ -139,28 +139,24 @@ def hset(ctx: Context, argv: list[bytes]):
 
 
 @run_handler("hset")
-def hset_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-    # `hset` of one field into an existing hash without a TTL, over a pipelined run
-    if ctx.notify is not no_notify:
-        return start
+def hset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+    # `hset` of one field into an existing hash without a TTL
+    if len(argvs[0]) != 4:
+        return 0
     db = ctx.db
     data = db.data
     expires = db.expires
     limits = ctx.ks.limits
-    name = batch[start][0]
-    i = start
-    while i < n:
-        argv = batch[i]
-        if len(argv) != 4 or argv[0] != name:
-            break
+    done = 0
+    for argv in argvs:
         key = argv[1]
         h = data.get(key)
         if type(h) is not Hash or key in expires:
             break
         append(b":1\r\n" if _set_field(h, argv[2], argv[3], limits) else b":0\r\n")
-        i += 1
-    ctx.ks.dirty += i - start
-    return i
+        done += 1
+    ctx.ks.dirty += done
+    return done
 
 
 @command("hmset", -4, WRITE | DENYOOM | FAST, KEY1, "hash")

@@ -214,27 +214,23 @@ def _push_run(push: Callable[[List, bytes], None]) -> Callable:
     """The run handler of LPUSH or RPUSH (`push` is List.appendleft or List.append): one
     element onto an existing list without a TTL. (With a client blocked on a list, a write
     hook is installed and the server does not use run handlers.)"""
-    def run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-        if ctx.notify is not no_notify:
-            return start
+    def run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+        if len(argvs[0]) != 3:
+            return 0
         db = ctx.db
         data = db.data
         expires = db.expires
-        name = batch[start][0]
-        i = start
-        while i < n:
-            argv = batch[i]
-            if len(argv) != 3 or argv[0] != name:
-                break
+        done = 0
+        for argv in argvs:
             key = argv[1]
             lst = data.get(key)
             if type(lst) is not List or key in expires:
                 break
             push(lst, argv[2])
             append(b":%d\r\n" % len(lst))
-            i += 1
-        ctx.ks.dirty += i - start
-        return i
+            done += 1
+        ctx.ks.dirty += done
+        return done
 
     return run
 
@@ -379,20 +375,15 @@ def _pop_command(name: str, where: int, doc: str) -> Callable:
 def _pop_run(pop: Callable[[List], bytes]) -> Callable:
     """The run handler of LPOP or RPOP (`pop` is List.popleft or List.pop), the form without a
     count, on a missing key or a list without a TTL."""
-    def run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-        if ctx.notify is not no_notify:
-            return start
+    def run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+        if len(argvs[0]) != 2:
+            return 0
         db = ctx.db
         data = db.data
         expires = db.expires
-        name = batch[start][0]
         null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
-        missing = 0
-        i = start
-        while i < n:
-            argv = batch[i]
-            if len(argv) != 2 or argv[0] != name:
-                break
+        done = missing = 0
+        for argv in argvs:
             key = argv[1]
             lst = data.get(key)
             if type(lst) is List and key not in expires:
@@ -409,9 +400,9 @@ def _pop_run(pop: Callable[[List], bytes]) -> Callable:
                 missing += 1
             else:
                 break
-            i += 1
-        ctx.ks.dirty += i - start - missing
-        return i
+            done += 1
+        ctx.ks.dirty += done - missing
+        return done
 
     return run
 

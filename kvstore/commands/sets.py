@@ -112,21 +112,16 @@ def _add_member(s: Set, member: bytes, limits) -> int:
 
 
 @run_handler("sadd")
-def sadd_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-    # `sadd` of one member to an existing set without a TTL, over a pipelined run
-    if ctx.notify is not no_notify:
-        return start
+def sadd_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+    # `sadd` of one member to an existing set without a TTL
+    if len(argvs[0]) != 3:
+        return 0
     db = ctx.db
     data = db.data
     expires = db.expires
     limits = ctx.ks.limits
-    name = batch[start][0]
-    added = 0
-    i = start
-    while i < n:
-        argv = batch[i]
-        if len(argv) != 3 or argv[0] != name:
-            break
+    done = added = 0
+    for argv in argvs:
         key = argv[1]
         s = data.get(key)
         if type(s) is not Set or key in expires:
@@ -136,9 +131,9 @@ def sadd_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append)
             append(b":1\r\n")
         else:
             append(b":0\r\n")
-        i += 1
+        done += 1
     ctx.ks.dirty += added
-    return i
+    return done
 
 
 @command("srem", -3, WRITE | FAST, KEY1, "set")

@@ -73,18 +73,14 @@ def get(ctx: Context, argv: list[bytes]):
 
 
 @run_handler("get")
-def get_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-    # `get` over a pipelined run, for keys without a TTL holding strings under 1 KB
+def get_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+    # `get` of keys without a TTL holding strings under 1 KB
     db = ctx.db
     data = db.data
     expires = db.expires
-    name = batch[start][0]
     null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
-    i = start
-    while i < n:
-        argv = batch[i]
-        if len(argv) != 2 or argv[0] != name:
-            break
+    done = 0
+    for argv in argvs:
         key = argv[1]
         if key in expires:
             break
@@ -95,8 +91,8 @@ def get_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) 
             append(BULK_HEADERS[len(value)] + value + b"\r\n")
         else:
             break
-        i += 1
-    return i
+        done += 1
+    return done
 
 
 # -- SET and its variants ------------------------------------------------------------------------
@@ -208,27 +204,21 @@ def set_(ctx: Context, argv: list[bytes]):
 
 
 @run_handler("set")
-def set_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-    # `set_`'s common case over a pipelined run (the run handler contract: table.run_handler)
-    if ctx.notify is not no_notify:
-        return start
+def set_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+    # `set_`'s common case, SET key value
+    if len(argvs[0]) != 3:
+        return 0
     db = ctx.db
     data = db.data
     expires = db.expires
-    name = batch[start][0]
-    i = start
-    while i < n:
-        argv = batch[i]
-        if len(argv) != 3 or argv[0] != name:
-            break
+    for argv in argvs:
         key = argv[1]
         data[key] = argv[2]
         if key in expires:
             del expires[key]
         append(b"+OK\r\n")
-        i += 1
-    ctx.ks.dirty += i - start
-    return i
+    ctx.ks.dirty += len(argvs)
+    return len(argvs)
 
 
 @command("setnx", 3, WRITE | DENYOOM | FAST, KEY1, "string")
@@ -329,35 +319,23 @@ def mset(ctx: Context, argv: list[bytes]):
     return OK
 
 
-# MSET's forms a run handler takes: whole pairs, up to Command.argcs's 64 arguments
-_MSET_RUN_ARGCS = frozenset(range(3, 65, 2))
-
-
 @run_handler("mset")
-def mset_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-    # `mset` over a pipelined run
-    if ctx.notify is not no_notify:
-        return start
+def mset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+    # `mset` (a run holds calls of one size, up to Command.argcs's 64 arguments)
+    if not len(argvs[0]) & 1:
+        return 0  # an odd pair: the handler's error
     db = ctx.db
     data = db.data
     expires = db.expires
-    name = batch[start][0]
-    keys_set = 0
-    i = start
-    while i < n:
-        argv = batch[i]
-        if len(argv) not in _MSET_RUN_ARGCS or argv[0] != name:
-            break
+    for argv in argvs:
         keys = argv[1::2]
         data.update(zip(keys, argv[2::2]))
         if expires:
             for key in keys:
                 expires.pop(key, None)
-        keys_set += len(keys)
         append(b"+OK\r\n")
-        i += 1
-    ctx.ks.dirty += keys_set
-    return i
+    ctx.ks.dirty += len(argvs) * (len(argvs[0]) >> 1)
+    return len(argvs)
 
 
 @command("msetnx", -3, WRITE | DENYOOM, KeySpec(1, -1, 2), "string")
@@ -614,19 +592,13 @@ def incr(ctx: Context, argv: list[bytes]):
 
 
 @run_handler("incr")
-def incr_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append) -> int:
-    # `incr`'s common case (no TTL, canonical digits far from the limit) over a pipelined run
-    if ctx.notify is not no_notify:
-        return start
+def incr_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
+    # `incr`'s common case: no TTL, canonical digits far from the limit
     db = ctx.db
     data = db.data
     expires = db.expires
-    name = batch[start][0]
-    i = start
-    while i < n:
-        argv = batch[i]
-        if len(argv) != 2 or argv[0] != name:
-            break
+    done = 0
+    for argv in argvs:
         key = argv[1]
         if key in expires:
             break
@@ -639,9 +611,9 @@ def incr_run(ctx: Context, batch: list[list[bytes]], start: int, n: int, append)
             break
         data[key] = value
         append(b":%b\r\n" % value)
-        i += 1
-    ctx.ks.dirty += i - start
-    return i
+        done += 1
+    ctx.ks.dirty += done
+    return done
 
 
 @command("decr", 2, WRITE | DENYOOM | FAST, KEY1, "string")

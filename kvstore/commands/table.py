@@ -106,7 +106,7 @@ class Command:
     # continues only through calls of up to 64 arguments (`argcs`), a bounded cost.
     runs: bool = False
     # For the commonest pipelined commands, a handler of a whole run (`run_handler`).
-    many: Callable[["Context", list[list[bytes]], int, int, Callable], int] | None = None
+    many: Callable[["Context", list[list[bytes]], Callable], int] | None = None
 
     def __post_init__(self) -> None:
         arity = self.arity
@@ -155,13 +155,14 @@ def command(
 def run_handler(name: str) -> Callable:
     """Register the decorated function as the run handler of command `name` (`Command.many`).
 
-    The server calls `many(ctx, batch, start, n, append)` at a pipelined run of `name` when
-    nothing watches writes (no write hook, no keyspace notification, no server gate): it does
-    the handler's work for batch[start], batch[start + 1], ... while they are the same command
-    in its plainest form (same spelling as batch[start]), appends each encoded reply, and
-    returns the index after the last one it did; at the first it would not do, it stops, and
-    the server runs that one through the handler. Replies, effects and `dirty` must be the
-    handler's, call for call (tests/server/test_run_handlers.py).
+    In a pipelined batch, the server calls `many(ctx, argvs, append)` with a run of `name`:
+    consecutive calls spelled the same with the same number of arguments (what redis-benchmark
+    -P and bulk loads send), when nothing watches writes (no write hook, no keyspace
+    notification listener, no server gate, so a run handler notifies nothing). It does the
+    handler's work for argvs[0], argvs[1], ... while they are in the plainest form it takes,
+    appends each encoded reply, and returns how many it did; the server runs the next one (and
+    a run whose first it refuses) through the handler. Replies, effects and `dirty` must be the
+    handler's, call for call (tests/server/test_shortcuts.py).
     """
 
     def register(fn: Callable) -> Callable:

@@ -30,7 +30,7 @@ import asyncio
 import time
 from time import perf_counter
 
-from ..commands.table import COMMANDS, LOGGED, NO_AUTH, Context, lookup
+from ..commands.table import COMMANDS, LOGGED, NO_AUTH, Context, lookup, no_notify
 from ..errors import CommandError, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
@@ -81,6 +81,17 @@ _STATUS_BYTES = {OK: b"+OK\r\n", PONG: b"+PONG\r\n", QUEUED: b"+QUEUED\r\n"}
 # command names cannot grow it.
 _CACHE: dict[bytes, object] = {}
 _CACHE_MAX = 4096
+
+
+def _run_end(batch: list[list[bytes]], i: int, n: int, name: bytes, size: int) -> int:
+    """Where the run that batch[i - 1] starts ends: the commands spelled `name` with `size`
+    arguments, what a run handler is given."""
+    while i < n:
+        argv = batch[i]
+        if argv[0] != name or len(argv) != size:
+            break
+        i += 1
+    return i
 
 
 def _error_line(text: str) -> bytes:
@@ -385,10 +396,12 @@ class Client(asyncio.Protocol):
                 first = i  # (the run's calls are i - first + 1 when it ends)
                 many = cmd.many
                 if many is not None and name is not None and prop is None \
-                        and (end := many(ctx, batch, i - 1, n, append)) >= i:
-                    # The run handler did batch[i - 1:end] (table.run_handler)
-                    i = end
-                    argv = batch[end - 1]
+                        and ctx.notify is no_notify \
+                        and (done := many(ctx, batch[i - 1:_run_end(batch, i, n, name, len(argv))],
+                                          append)):
+                    # The run handler did `done` commands from argv on (table.run_handler)
+                    i += done - 1
+                    argv = batch[i - 1]
                 else:
                     while True:
                         if prop is not None:
