@@ -273,8 +273,9 @@ class PythonRequestParser:
 
     def take_one(self, data: bytes) -> list[bytes] | None:
         """The command when the parser holds nothing and `data` is exactly one small command
-        (one GET or SET per read, as at `redis-benchmark -c 50`); then it is consumed. Otherwise
-        None, and nothing is consumed: the caller goes on with `take(data)`."""
+        (one GET or SET per read, as at `redis-benchmark -c 50`); then it is consumed, and
+        `last_read` is ([command], data). Otherwise None, and nothing is consumed: the caller
+        goes on with `take(data)`."""
         if self._pos < len(self._buf) or self._args is not None or self._chunks \
                 or not self.authenticated or self.error is not None or type(data) is not bytes:
             return None
@@ -282,7 +283,10 @@ class PythonRequestParser:
         self._pos = 0
         one = self._one_command()
         self._buf = b""
-        return one[0] if one is not None else None
+        if one is None:
+            return None
+        self.last_read = (one, data)
+        return one[0]
 
     def get_commands(self) -> list[list[bytes]]:
         """Every complete command buffered (at most one while not authenticated), in order.

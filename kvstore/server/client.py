@@ -291,9 +291,7 @@ class Client(asyncio.Protocol):
         if dt > server.slowlog_s:
             server.slowlog_add(self, argv, dt)
         if server.log_batch is not None:
-            last = parser.last_read
-            server.log_batch(parser, last[0] if last is not None and last[0][0] is argv
-                             else [argv])
+            server.log_batch(parser, parser.last_read[0])  # (take_one set it: [argv], data)
         if parts or self.state or self.transport is None:
             # Messages published to ourselves (they go before the reply, as in the batch), or a
             # state the command set (QUIT, MULTI, a blocking pop...): `read`'s ending does it.

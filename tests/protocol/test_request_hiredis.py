@@ -270,6 +270,7 @@ def run_take_one(parser, chunks):
 def test_take_one_takes_exactly_one_small_command(parser_class):
     parser = parser_class()
     assert parser.take_one(SET) == [b"SET", b"k", b"v"]
+    assert parser.last_read == ([[b"SET", b"k", b"v"]], SET)  # what an AOF logs as it came
     assert parser.take_one(GET) == [b"GET", b"k"]
     assert parser.buffered() == 0
 
