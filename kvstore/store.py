@@ -121,6 +121,7 @@ class Store(FastPaths):
     ) -> None:
         self.keyspace = Keyspace(databases, clock) if clock else Keyspace(databases)
         self._ctx = Context(self.keyspace, db)
+        self._ctx.on_write = self._script_write
         self._lock = threading.Lock()
         self.decode_responses = decode_responses
         self.encoding = encoding
@@ -186,6 +187,11 @@ class Store(FastPaths):
         if ks.dirty != dirty and cmd.flags & LOGGED and self._after_write is not None:
             self._after_write(argv, ctx.effects)
         return reply
+
+    def _script_write(self, ctx: Context, argv: list[bytes]) -> None:
+        """`Context.on_write`: a write inside a script, through the write hooks."""
+        if self._after_write is not None:
+            self._after_write(argv, ctx.effects)
 
     def _log_write(self, argv: list[bytes], effects: list[list[bytes]] | None = None) -> None:
         """A write changed the keyspace: log its effects (`effects`, or argv itself) to the AOF

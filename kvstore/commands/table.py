@@ -185,7 +185,7 @@ class Context:
     that reproduce its effect at any later time, e.g. SET k v EX 10 -> SET k v PXAT <abs>.
     """
 
-    __slots__ = ("ks", "db", "now", "effects", "client", "resp", "in_multi", "notify")
+    __slots__ = ("ks", "db", "now", "effects", "client", "resp", "in_multi", "notify", "on_write")
 
     def __init__(self, ks, db_index: int = 0, client: Any = None) -> None:
         self.ks = ks
@@ -198,6 +198,9 @@ class Context:
         # Keyspace notifications: notify(event_class, event, key). The server installs a real
         # one when notify-keyspace-events is set; the default costs one call and nothing else.
         self.notify: Callable[[str, str, bytes], None] = no_notify
+        # on_write(ctx, argv) after each write a script makes (commands/scripting.py): the front
+        # door's write hooks, as it calls them after a write command of its own. None: no hooks.
+        self.on_write: Callable[["Context", list[bytes]], None] | None = None
 
     def select(self, index: int) -> None:
         self.db = self.ks.dbs[index]

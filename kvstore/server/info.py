@@ -100,11 +100,16 @@ def _memory(ctx, server) -> list:
         used = peak = allocated_bytes()
         maxmemory, policy = 0, "noeviction"
     rss = rss_bytes()
+    scripts = getattr(ctx.ks, "scripts", None)
+    lua = scripts.rt.get_memory_used() if scripts is not None else 0
+    cached = len(scripts.loaded) if scripts is not None else 0
     return [
         ("used_memory", used), ("used_memory_human", human(used)),
         ("used_memory_rss", rss), ("used_memory_rss_human", human(rss)),
         ("used_memory_peak", peak), ("used_memory_peak_human", human(peak)),
         ("used_memory_startup", 0), ("used_memory_dataset", used),
+        ("used_memory_lua", lua), ("used_memory_vm_eval", lua),
+        ("used_memory_lua_human", human(lua)), ("number_of_cached_scripts", cached),
         ("allocator_allocated", allocated_bytes()),
         ("maxmemory", maxmemory), ("maxmemory_human", human(maxmemory)),
         ("maxmemory_policy", policy),

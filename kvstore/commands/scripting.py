@@ -1,0 +1,767 @@
+"""Lua scripting: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT (Redis 7.0 `eval.c`, `script_lua.c`).
+
+Scripts run in Lua 5.1, the version Redis embeds, through lupa's `lupa.lua51`. One runtime per
+keyspace (`Scripts`, created at the first script) holds the sandbox of `scripting_lua.lua`:
+read-only globals, `redis.call/pcall/...`, `cjson`, `bit`, and the error handler that names the
+script line, so replies and error texts are Redis's.
+
+Atomicity and effects. A script runs as one command: nothing else runs meanwhile (the server is
+one thread; the embedded store holds its lock). Each write a script makes goes, as it happens,
+through the front door's write hooks (`ctx.on_write`: the AOF feed, WATCH, blocked clients),
+between a MULTI and an EXEC as Redis 7 propagates a script's effects, so the AOF replays the
+effects, never the script. A SELECT inside a script does not change the caller's database.
+
+Limits. The runtime refuses to grow past MAX_MEMORY ("not enough memory" inside the script). A
+script still running after `busy-reply-threshold` ms (lua-time-limit) is stopped with an error:
+Redis would instead start answering BUSY and wait for SCRIPT KILL, which a server that runs one
+command at a time cannot receive. Python objects never reach a script (`_no_attributes`, and only
+Lua closures around the callbacks), and binary chunks are refused, so a script cannot leave Lua.
+EVAL's scripts stay cached (EVALSHA works after EVAL, as in Redis), the oldest beyond EVAL_CACHE
+dropped; SCRIPT LOAD's stay until SCRIPT FLUSH.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from time import perf_counter
+from typing import Any
+
+from ..errors import NOT_INTEGER, CommandError, NoScriptError
+from ..numbers import format_double, format_long_double, parse_int
+from ..replies import (
+    OK, Bool, Error, HumanDouble, NullArray, ScorePairs, SetReply, Status, Verbatim,
+)
+from .table import (
+    ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context,
+    command, container, resolve,
+)
+
+MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
+EVAL_CACHE = 500                # scripts cached by EVAL (not SCRIPT LOAD) kept for EVALSHA
+REDIS_VERSION = "7.2.4"         # what redis.REDIS_VERSION says (as INFO and HELLO)
+DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (embedded)
+
+NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
+_UNKNOWN = "ERR Unknown Redis command called from script"
+OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
+
+_log = logging.getLogger("kvstore.scripting")
+_LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
+_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripting_lua.lua")
+
+
+class ScriptError(Exception):
+    """An error redis.call & co raise inside a script; `err` is Redis's error text. `where`:
+    the text is a Lua error's, to which the error handler adds "ERR user_script:<line>: " as
+    Lua adds the position of the script line a C function was called from."""
+
+    def __init__(self, text: str, where: bool = False) -> None:
+        super().__init__(text)
+        self.err = text.encode("utf-8", "surrogateescape")
+        self.where = where
+
+    def __str__(self) -> str:
+        return self.err.decode("utf-8", "surrogateescape")
+
+
+def _text(value: Any) -> str:
+    """A Lua string or number as the text Lua's tostring gives."""
+    if type(value) is bytes:
+        return value.decode("utf-8", "surrogateescape")
+    if type(value) is float:
+        return "%.14g" % value
+    return str(value)
+
+
+def _to_int(x: float) -> int:
+    """A Lua number as Redis replies it: (long long) cast, truncating; x86 gives INT64_MIN for
+    NaN and out-of-range values."""
+    if x != x or not -9.223372036854776e18 <= x < 9.223372036854776e18:
+        return -(1 << 63)
+    return int(x)
+
+
+class Scripts:
+    """The Lua runtime and script cache of one keyspace, and the state of the running script."""
+
+    def __init__(self, ks) -> None:
+        self.ks = ks
+        self.loaded: dict[str, Any] = {}   # sha -> compiled function, SCRIPT LOAD'ed or EVAL'ed
+        self.evaled: dict[str, None] = {}  # shas cached by EVAL, oldest first
+        self.ctx: Context | None = None    # the running script's
+        self._start()
+
+    def _start(self) -> None:
+        from lupa import lua51
+
+        rt = lua51.LuaRuntime(encoding=None, register_eval=False, register_builtins=False,
+                              unpack_returned_tuples=True, attribute_filter=self._attribute_filter,
+                              max_memory=MAX_MEMORY)
+        self.rt = rt
+        self.table = rt.table_from
+        self.lua_type = lua51.lua_type
+        self.lua_error = lua51.LuaError
+        with open(_SOURCE, "rb") as f:
+            source = f.read()
+        version_num = 0
+        for part in REDIS_VERSION.split("."):
+            version_num = version_num * 256 + int(part)
+        null = rt.eval("newproxy()")
+        self.null = null
+        # The Python functions a script can call, by their name in Lua (`_attribute_filter`).
+        self.functions = {
+            b"call": self._redis_call, b"pcall": self._redis_pcall, b"log": self._log,
+            b"sha1hex": self._sha1, b"setresp": self._set_resp, b"set_repl": self._set_repl,
+            b"acl_check_cmd": self._acl_check, b"decode": self._json_decode,
+            b"encode": self._json_encode,
+        }
+        self._compile, self._run, self._encode = rt.execute(
+            source, self.functions, self._error_table, self._time_up, _bit,
+            REDIS_VERSION.encode(), version_num, null)
+
+    def _attribute_filter(self, obj: Any, name: Any, setting: bool) -> Any:
+        """No Python attribute is reachable from a script but a caught error's `err`; indexing
+        one of the functions fails as indexing a Lua function does."""
+        if not setting and type(obj) is ScriptError and name in (b"err", "err"):
+            return "err"
+        for field, fn in self.functions.items():
+            if obj == fn:
+                raise ScriptError(f"attempt to index field '{field.decode()}' (a function value)",
+                                  True)
+        raise ScriptError("attempt to index a function value", True)
+
+    def flush(self) -> None:
+        """SCRIPT FLUSH: forget every script, and start a fresh runtime (Redis resets its VM)."""
+        self.loaded.clear()
+        self.evaled.clear()
+        self._start()
+
+    # -- the script cache --------------------------------------------------------------------
+
+    def load(self, body: bytes, by_eval: bool) -> tuple[str, Any]:
+        """(sha, compiled function) for a script body; compiles it on first sight."""
+        sha = hashlib.sha1(body).hexdigest()
+        fn = self.loaded.get(sha)
+        if fn is None:
+            fn, error = self._compile(body)
+            if fn is None:
+                raise CommandError("ERR Error compiling script (new function): " + _text(error))
+            self.loaded[sha] = fn
+            if by_eval:
+                self.evaled[sha] = None
+                if len(self.evaled) > EVAL_CACHE:
+                    old = next(iter(self.evaled))
+                    del self.evaled[old]
+                    self.loaded.pop(old, None)
+        elif not by_eval:
+            self.evaled.pop(sha, None)  # SCRIPT LOAD keeps it for good
+        return sha, fn
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self, ctx: Context, sha: str, fn: Any, keys: list[bytes], args: list[bytes],
+            readonly: bool) -> Any:
+        ks = ctx.ks
+        self.ctx = ctx
+        self.sha = sha
+        self.readonly = readonly
+        self.resp = 2
+        self.replicate = True
+        self.wrapped = False
+        self.killed: str | None = None
+        cfg = getattr(ks, "server_config", None)
+        limit_ms = cfg["busy-reply-threshold"] if cfg is not None else DEFAULT_TIME_LIMIT_MS
+        self.limit_ms = limit_ms
+        self.deadline = perf_counter() + limit_ms / 1000 if limit_ms > 0 else math.inf
+        server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
+                                                                          "server") else None
+        self.oom = server is not None and server.memory.maxmemory > 0 \
+            and not server.memory.make_room()
+        keywatch = server.keywatch if server is not None else None
+        deferred = keywatch is not None and keywatch.defer
+        if keywatch is not None:
+            keywatch.defer = True  # blocked clients are served after the script, as after EXEC
+        db, in_multi = ctx.db, ctx.in_multi
+        ctx.in_multi = True  # blocking commands do not block, as in MULTI
+        try:
+            ok, result = self._run(fn, self.table(keys), self.table(args))
+            if not ok:
+                raise CommandError(self._failure(result))
+            return self._reply(result, True)
+        finally:
+            if self.wrapped:
+                ctx.effects = None
+                hook = ctx.on_write
+                if hook is not None:
+                    hook(ctx, [b"EXEC"])
+            ctx.db, ctx.in_multi = db, in_multi
+            ctx.effects = None
+            self.ctx = None
+            if keywatch is not None and not deferred:
+                keywatch.defer = False
+                if keywatch.ready:
+                    keywatch.serve_ready()
+
+    def _failure(self, err: Any) -> str:
+        """The error reply of a script that raised (Redis luaCallFunction)."""
+        if self.lua_type(err) != "table":
+            return "ERR Error running script " + _text(err)
+        msg = err[b"err"]
+        text = _text(msg) if msg is not None else "ERR unknown error"
+        source, line = err[b"source"], err[b"line"]
+        if source is not None and line is not None:
+            text += f" script: {self.sha}, on {_text(source)}:{_text(line)}."
+        return text
+
+    def _time_up(self) -> str | None:
+        if perf_counter() < self.deadline:
+            return None
+        if self.killed is None:
+            self.killed = ("ERR Script killed after running longer than busy-reply-threshold "
+                           f"({self.limit_ms} ms)")
+            _log.warning("Lua script %s ran longer than %d ms: stopped", self.sha, self.limit_ms)
+        return self.killed
+
+    # -- redis.call / redis.pcall ------------------------------------------------------------
+
+    def _error_table(self, exc: Any) -> Any:
+        """The error handler's view of an error raised from Python: a table {err=text}."""
+        if type(exc) is ScriptError:
+            return self.table({b"err": exc.err, b"where": exc.where})
+        return self.table({b"err": ("ERR " + str(exc)).encode("utf-8", "surrogateescape")})
+
+    def _redis_call(self, *args: Any) -> Any:
+        """redis.call: the reply as Lua sees it; raises the error of a failed command."""
+        reply = self._command(args, False)
+        if type(reply) is str:
+            raise ScriptError(reply)
+        return reply
+
+    def _redis_pcall(self, *args: Any) -> Any:
+        """redis.pcall: the reply as Lua sees it, an error as a table {err=text}."""
+        reply = self._command(args, False)
+        if type(reply) is str:
+            return self.table({b"err": reply.encode("utf-8", "surrogateescape")})
+        return reply
+
+    def _acl_check(self, *args: Any) -> bool:
+        """redis.acl_check_cmd: there are no ACLs, so any valid call is allowed."""
+        if not args:
+            raise ScriptError("ERR Please specify at least one argument for this redis lib call")
+        reply = self._command(args, True)
+        if type(reply) is str:
+            if reply == _UNKNOWN:
+                raise ScriptError("ERR Invalid command passed to redis.acl_check_cmd()")
+            raise ScriptError(reply)
+        return True
+
+    def _command(self, args: tuple, check_only: bool) -> Any:
+        """Run one command from a script: its reply in Lua values, or an error text (str)."""
+        if not args:
+            return "ERR Please specify at least one argument for this redis lib call"
+        argv = []
+        for a in args:
+            t = type(a)
+            if t is bytes:
+                argv.append(a)
+            elif t is int and -10**17 < a < 10**17:
+                argv.append(b"%d" % a)
+            elif t is int or t is float:
+                argv.append(b"%.17g" % a)  # as Redis prints a Lua number it passes on
+            else:
+                return "ERR Lua redis lib command arguments must be strings or integers"
+        cmd = resolve(argv)
+        if cmd is None:
+            return _UNKNOWN
+        arity = cmd.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity or cmd.handler is None:
+            return "ERR Wrong number of args calling Redis command from script"
+        if check_only:
+            return True
+        flags = cmd.flags
+        if flags & NOSCRIPT:
+            return "ERR This Redis command is not allowed from script"
+        ctx = self.ctx
+        ks = ctx.ks
+        if flags & WRITE:
+            if self.readonly:
+                return "ERR Write commands are not allowed from read-only scripts."
+            p = getattr(ks, "persistence", None)
+            if p is not None and p.write_error is not None:
+                return p.misconf_text()
+        if flags & DENYOOM and self.oom:
+            return OOM_TEXT
+        dirty = ks.dirty
+        ctx.effects = None
+        cmd.calls += 1
+        try:
+            reply = cmd.handler(ctx, argv)
+        except CommandError as exc:
+            cmd.failed += 1
+            return str(exc)
+        if ks.dirty != dirty and flags & LOGGED and self.replicate:
+            hook = ctx.on_write
+            if hook is not None:
+                if not self.wrapped:
+                    self.wrapped = True
+                    effects, ctx.effects = ctx.effects, None
+                    hook(ctx, [b"MULTI"])
+                    ctx.effects = effects
+                hook(ctx, argv)
+        return self._lua2(reply) if self.resp == 2 else self._lua3(reply)
+
+    def _lua2(self, r: Any) -> Any:
+        """A reply as a RESP2 client reads it, in Lua values (Redis redisProtocolToLuaType)."""
+        t = type(r)
+        if t is bytes or t is int:
+            return r
+        if r is None or t is NullArray:
+            return False
+        if t is Status:
+            return self.table({b"ok": r.encode("utf-8", "surrogateescape")})
+        if t is ScorePairs:
+            flat = []
+            for member, score in r:
+                flat.append(member)
+                flat.append(format_double(score))
+            return self.table(flat)
+        if isinstance(r, list):
+            return self.table([self._lua2(x) for x in r])
+        if t is HumanDouble:
+            return format_long_double(r)
+        if t is float:
+            return format_double(r)
+        if t is dict:
+            flat = []
+            for k, v in r.items():
+                flat.append(self._lua2(k))
+                flat.append(self._lua2(v))
+            return self.table(flat)
+        if t is Bool or t is bool:
+            return int(r.value if t is Bool else r)
+        if isinstance(r, bytes):
+            return bytes(r)
+        if t is str:
+            return r.encode("utf-8", "surrogateescape")
+        if t is Error:
+            return self.table({b"err": r.message.encode("utf-8", "surrogateescape")})
+        raise TypeError(f"no Lua form for a {t.__name__} reply")
+
+    def _lua3(self, r: Any) -> Any:
+        """A reply as a RESP3 client reads it (after redis.setresp(3)), in Lua values."""
+        t = type(r)
+        if t is bytes or t is int:
+            return r
+        if r is None or t is NullArray:
+            return None
+        if t is Bool or t is bool:
+            return r.value if t is Bool else r
+        if t is float or t is HumanDouble:
+            return self.table({b"double": float(r)})
+        if t is ScorePairs:
+            return self.table([self.table([m, self.table({b"double": s})]) for m, s in r])
+        if t is SetReply:
+            return self.table({b"set": self.table({self._lua3(m): True for m in r})})
+        if t is dict:
+            return self.table({b"map": self.table(
+                {self._lua3(k): self._lua3(v) for k, v in r.items()})})
+        if t is Verbatim:
+            return self.table({b"verbatim_string": self.table(
+                {b"format": b"txt", b"string": bytes(r)})})
+        if isinstance(r, list):
+            return self.table([self._lua3(x) for x in r])
+        return self._lua2(r)
+
+    # -- the script's reply ------------------------------------------------------------------
+
+    def _reply(self, v: Any, top: bool) -> Any:
+        """A Lua value as the script's reply (Redis luaReplyToRedisReply)."""
+        t = type(v)
+        if t is bytes or t is int:
+            return v
+        if v is None:
+            return None
+        if t is bool:
+            return (1 if v else None) if self.resp == 2 else Bool(v)
+        if t is float:
+            return _to_int(v)
+        if self.lua_type(v) != "table":
+            return None  # a function, a coroutine, userdata: Redis replies null
+        err = v[b"err"]
+        if type(err) is bytes:
+            text = _text(err)
+            if top:
+                raise CommandError(text)
+            return Error(text)
+        ok = v[b"ok"]
+        if type(ok) is bytes:
+            return Status(_text(ok).replace("\r", " ").replace("\n", " "))
+        double = v[b"double"]
+        if double is not None:
+            return float(double) if type(double) in (int, float) else 0.0
+        big = v[b"big_number"]
+        if big is not None:
+            return _text(big).encode()
+        mapping = v[b"map"]
+        if mapping is not None and self.lua_type(mapping) == "table":
+            return {self._reply(k, False): self._reply(x, False) for k, x in mapping.items()}
+        members = v[b"set"]
+        if members is not None and self.lua_type(members) == "table":
+            return SetReply(self._reply(k, False) for k in members.keys())
+        out = []
+        i = 1
+        while True:
+            item = v[i]
+            if item is None:
+                return out
+            out.append(self._reply(item, False))
+            i += 1
+
+    # -- the rest of the library ---------------------------------------------------------------
+
+    def _log(self, *args: Any) -> tuple:
+        if len(args) < 2:
+            raise ScriptError("ERR redis.log() requires two arguments or more.")
+        level = args[0]
+        if type(level) not in (int, float):
+            raise ScriptError("ERR First argument must be a number (log level).")
+        if not 0 <= level <= 3:
+            raise ScriptError("ERR Invalid debug level.")
+        text = " ".join(_text(a) for a in args[1:] if type(a) in (bytes, int, float))
+        ctx = self.ctx
+        server = ctx.client.server if ctx is not None and ctx.client is not None \
+            and hasattr(ctx.client, "server") else None
+        if server is not None:
+            (server.log.debug, server.log.verbose, server.log.notice,
+             server.log.warning)[int(level)]("%s", text)
+        else:
+            _log.log(_LOG_LEVELS[int(level)], "%s", text)
+        return ()  # (no value at all, as Redis's redis.log returns)
+
+    def _sha1(self, *args: Any) -> bytes:
+        if len(args) != 1:
+            raise ScriptError("ERR wrong number of arguments")
+        data = args[0]
+        data = data if type(data) is bytes else _text(data).encode() \
+            if type(data) in (int, float) else b""
+        return hashlib.sha1(data).hexdigest().encode()
+
+    def _set_resp(self, *args: Any) -> tuple:
+        if len(args) != 1:
+            raise ScriptError("ERR redis.setresp() requires one argument.")
+        if args[0] not in (2, 3) or type(args[0]) is bool:
+            raise ScriptError("ERR RESP version must be 2 or 3.")
+        self.resp = int(args[0])
+        return ()
+
+    def _set_repl(self, *args: Any) -> tuple:
+        if len(args) != 1:
+            raise ScriptError("ERR redis.set_repl() requires one argument.")
+        flags = args[0]
+        if type(flags) not in (int, float) or flags not in (0, 1, 2, 3):
+            raise ScriptError("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, "
+                              "REPL_ALL or REPL_NONE.")
+        self.replicate = bool(int(flags) & 1)  # without REPL_AOF, effects skip the AOF
+        return ()
+
+    def _json_encode(self, *args: Any) -> bytes:
+        """cjson.encode: the encoder is Lua (it walks tables in the order Redis's does)."""
+        if len(args) != 1:
+            raise ScriptError("bad argument #1 to 'encode' (expected 1 argument)", True)
+        try:
+            return self._encode(args[0])
+        except self.lua_error as exc:
+            text = _text(exc.args[0]) if exc.args else "encode failed"
+            raise ScriptError(text.split("\nstack traceback:", 1)[0], True) from None
+
+    def _json_decode(self, *args: Any) -> Any:
+        """cjson.decode."""
+        if len(args) != 1:
+            raise ScriptError("bad argument #1 to 'decode' (expected 1 argument)", True)
+        data = args[0]
+        if type(data) is not bytes:
+            raise ScriptError("bad argument #1 to 'decode' (string expected)", True)
+        try:
+            value = json.loads(data.decode("latin-1"), parse_int=float)
+        except json.JSONDecodeError as exc:
+            raise ScriptError(_json_error(exc, data), True) from None
+        except (ValueError, RecursionError):
+            raise ScriptError("Found too many nested data structures", True) from None
+        return self._from_json(value)
+
+    def _from_json(self, v: Any) -> Any:
+        if type(v) is str:
+            return _latin1_or_utf8(v)
+        if type(v) is list:
+            return self.table([self._from_json(x) for x in v])
+        if type(v) is dict:
+            return self.table({_latin1_or_utf8(k): self._from_json(x) for k, x in v.items()})
+        if v is None:
+            return self.null
+        return v
+
+
+def _json_error(exc: json.JSONDecodeError, data: bytes) -> str:
+    """lua-cjson's text for the commonest decode errors (what was expected, at which 1-based
+    character; the token found is reported as cjson names the end of input or else as invalid)."""
+    pos = exc.pos
+    found = "T_END" if pos >= len(data.rstrip()) else "invalid token"
+    expected = {
+        "Expecting property name enclosed in double quotes": "object key string",
+        "Expecting ':' delimiter": "colon",
+        "Expecting ',' delimiter": "comma or array end" if _innermost(data, pos) == "["
+        else "comma or object end",
+    }.get(exc.msg, "value")
+    return f"Expected {expected} but found {found} at character {pos + 1}"
+
+
+def _innermost(data: bytes, pos: int) -> str:
+    """The bracket of the innermost array or object open at `pos` (strings skipped roughly)."""
+    stack = []
+    in_string = False
+    i = 0
+    while i < pos and i < len(data):
+        c = data[i : i + 1]
+        if in_string:
+            if c == b"\\":
+                i += 1
+            elif c == b'"':
+                in_string = False
+        elif c == b'"':
+            in_string = True
+        elif c in (b"[", b"{"):
+            stack.append(c.decode())
+        elif c in (b"]", b"}") and stack:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else ""
+
+
+def _latin1_or_utf8(s: str) -> bytes:
+    """A decoded JSON string back to bytes: the input's bytes as they were (read as latin-1),
+    and a \\u escape above U+00FF as UTF-8, as cjson writes it."""
+    try:
+        return s.encode("latin-1")
+    except UnicodeEncodeError:
+        return b"".join(c.encode("latin-1") if ord(c) < 256 else c.encode("utf-8") for c in s)
+
+
+def _tobit(x: Any) -> int:
+    if type(x) is bytes:
+        try:
+            x = float(x)
+        except ValueError:
+            raise ValueError("number expected, got string") from None
+    elif type(x) not in (int, float):
+        raise ValueError("number expected")
+    if x != x or x in (math.inf, -math.inf):
+        return 0
+    n = round(x) & 0xFFFFFFFF  # LuaBitOp's double -> int32: round to nearest even, wrap
+    return n - (1 << 32) if n & 0x80000000 else n
+
+
+def _bit(name: bytes, *args: Any) -> tuple[bool, Any]:
+    """LuaBitOp's functions on 32-bit integers: (True, result) or (False, error text)."""
+    op = name.decode()
+    try:
+        if not args:
+            raise ValueError("number expected, got no value")
+        x = [_tobit(a) for a in args]
+        a = x[0]
+        if op == "tobit":
+            r = a
+        elif op == "bnot":
+            r = ~a
+        elif op in ("band", "bor", "bxor"):
+            r = a
+            for b in x[1:]:
+                r = r & b if op == "band" else r | b if op == "bor" else r ^ b
+        elif op == "tohex":
+            n = x[1] if len(x) > 1 else 8
+            digits = "0123456789ABCDEF" if n < 0 else "0123456789abcdef"
+            n = min(abs(n), 8) or 8
+            u = a & 0xFFFFFFFF
+            return True, "".join(digits[(u >> (4 * i)) & 15] for i in range(n - 1, -1, -1)) \
+                .encode()
+        elif op == "bswap":
+            u = a & 0xFFFFFFFF
+            r = int.from_bytes(u.to_bytes(4, "little"), "big")
+        else:
+            if len(x) < 2:
+                raise ValueError("number expected, got no value")
+            u, s = a & 0xFFFFFFFF, x[1] & 31
+            if op == "lshift":
+                r = u << s
+            elif op == "rshift":
+                r = u >> s
+            elif op == "arshift":
+                r = a >> s
+            elif op == "rol":
+                r = (u << s) | (u >> (32 - s))
+            else:  # ror
+                r = (u >> s) | (u << (32 - s))
+        r &= 0xFFFFFFFF
+        return True, r - (1 << 32) if r & 0x80000000 else r
+    except ValueError as exc:
+        return False, f"bad argument #1 to '{op}' ({exc})".encode()
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+
+def scripts_of(ks) -> Scripts:
+    scripts = getattr(ks, "scripts", None)
+    if scripts is None:
+        scripts = ks.scripts = Scripts(ks)
+    return scripts
+
+
+def _eval_keys(argv: list[bytes]) -> list[bytes]:
+    try:
+        n = parse_int(argv[2])
+    except ValueError:
+        return []
+    return argv[3 : 3 + n] if 0 <= n <= len(argv) - 3 else []
+
+
+def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
+    if by_sha and len(argv[1]) != 40:
+        raise NoScriptError(NOSCRIPT_TEXT)
+    try:
+        numkeys = parse_int(argv[2])
+    except ValueError:
+        raise CommandError(NOT_INTEGER) from None
+    if numkeys > len(argv) - 3:
+        raise CommandError("ERR Number of keys can't be greater than number of args")
+    if numkeys < 0:
+        raise CommandError("ERR Number of keys can't be negative")
+    scripts = scripts_of(ctx.ks)
+    if by_sha:
+        sha = argv[1].decode("latin-1").lower()  # (the length was checked first)
+        fn = scripts.loaded.get(sha)
+        if fn is None:
+            raise NoScriptError(NOSCRIPT_TEXT)
+    else:
+        sha, fn = scripts.load(argv[1], True)
+    return scripts.run(ctx, sha, fn, argv[3 : 3 + numkeys], argv[3 + numkeys :], readonly)
+
+
+_EVAL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
+
+
+@command("eval", -3, _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+def eval_(ctx: Context, argv: list[bytes]):
+    """EVAL script numkeys [key [key ...]] [arg [arg ...]]
+
+    Complexity: the script's.  Reply: the script's return value.
+    """
+    return _eval(ctx, argv, False, False)
+
+
+@command("evalsha", -3, _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+def evalsha(ctx: Context, argv: list[bytes]):
+    """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]]
+
+    Complexity: the script's.  Reply: the script's return value; NOSCRIPT if not cached.
+    """
+    return _eval(ctx, argv, True, False)
+
+
+@command("eval_ro", -3, READONLY | _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+def eval_ro(ctx: Context, argv: list[bytes]):
+    """EVAL_RO script numkeys [key [key ...]] [arg [arg ...]]
+
+    Complexity: the script's.  Reply: the script's return value; writes are refused.
+    """
+    return _eval(ctx, argv, False, True)
+
+
+@command("evalsha_ro", -3, READONLY | _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+def evalsha_ro(ctx: Context, argv: list[bytes]):
+    """EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]]
+
+    Complexity: the script's.  Reply: the script's return value; writes are refused.
+    """
+    return _eval(ctx, argv, True, True)
+
+
+container("script", -2, group="scripting")
+
+
+@command("script|load", 3, NOSCRIPT | STALE, group="scripting")
+def script_load(ctx: Context, argv: list[bytes]):
+    """SCRIPT LOAD script
+
+    Complexity: O(N) with N the script's length.  Reply: the script's SHA1 digest.
+    """
+    sha, _ = scripts_of(ctx.ks).load(argv[2], False)
+    return sha.encode()
+
+
+@command("script|exists", -3, NOSCRIPT, group="scripting")
+def script_exists(ctx: Context, argv: list[bytes]):
+    """SCRIPT EXISTS sha1 [sha1 ...]
+
+    Complexity: O(N) with N the number of digests.  Reply: array of 1 (cached) or 0.
+    """
+    scripts = getattr(ctx.ks, "scripts", None)
+    loaded = scripts.loaded if scripts is not None else {}
+    return [int(sha.decode("latin-1").lower() in loaded) for sha in argv[2:]]
+
+
+@command("script|flush", -2, NOSCRIPT, group="scripting")
+def script_flush(ctx: Context, argv: list[bytes]):
+    """SCRIPT FLUSH [ASYNC|SYNC]
+
+    Complexity: O(N) with N the number of cached scripts.  Reply: OK.
+    """
+    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"async", b"sync")):
+        raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    scripts = getattr(ctx.ks, "scripts", None)
+    if scripts is not None:
+        scripts.flush()
+    return OK
+
+
+@command("script|kill", 2, NOSCRIPT | ALLOW_BUSY, group="scripting")
+def script_kill(ctx: Context, argv: list[bytes]):
+    """SCRIPT KILL
+
+    Complexity: O(1).  Reply: NOTBUSY: a script never runs while another command is served
+    (one past busy-reply-threshold is stopped by the server itself).
+    """
+    raise CommandError("NOTBUSY No scripts in execution right now.")
+
+
+_SCRIPT_HELP = [
+    Status(line) for line in (
+        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Return information about the existence of the scripts in the script cache.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Flush the Lua scripts cache. Very dangerous on replicas.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the scripts cache.",
+        "    * SYNC: Synchronously flush the scripts cache.",
+        "KILL",
+        "    Kill the currently executing Lua script.",
+        "LOAD <script>",
+        "    Load a script into the scripts cache without executing it.",
+        "HELP",
+        "    Prints this help.",
+    )
+]
+
+
+@command("script|help", 2, LOADING | STALE, group="scripting")
+def script_help(ctx: Context, argv: list[bytes]):
+    """SCRIPT HELP
+
+    Reply: array of status lines.
+    """
+    return list(_SCRIPT_HELP)

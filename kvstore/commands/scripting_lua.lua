@@ -1,0 +1,320 @@
+-- The sandbox scripts run in (loaded once per Lua runtime by kvstore/commands/scripting.py).
+-- It builds what Redis 7.0's script_lua.c builds in C: read-only globals and libraries, the
+-- `redis` library, the error handler that tags an error with the script line, `cjson`, `bit`.
+-- Read-only: Redis's Lua marks tables read-only inside the VM; here each protected table is an
+-- empty proxy (`protect`), and pairs/next/rawget/rawset/setmetatable see through it. The only
+-- Python objects a script can reach are the few `redis.*` functions that must be C functions
+-- (see below); type/tostring/getmetatable show them as functions, and the runtime's attribute
+-- filter refuses any attribute access on them (scripting.py).
+local py, pyerror, pytimeup, pybit, version, version_num, null = ...
+
+local dbg = debug
+local error, type, tostring, next, pairs, ipairs, select, rawget, rawset, getmetatable,
+      setmetatable, setfenv, loadstring, xpcall, pcall, unpack, format, byte, concat, floor, huge =
+      error, type, tostring, next, pairs, ipairs, select, rawget, rawset, getmetatable,
+      setmetatable, setfenv, loadstring, xpcall, pcall, unpack, string.format, string.byte,
+      table.concat, math.floor, math.huge
+local co_create, co_resume = coroutine.create, coroutine.resume
+
+local HOOK_COUNT = 10000  -- instructions between two looks at the clock
+local READONLY = 'Attempt to modify a readonly table'
+
+local env = {}    -- the scripts' globals (behind `genv`, the read-only _G they see)
+local genv
+local real = {}   -- read-only proxy -> the table it protects
+local python = {} -- the Python functions a script can reach -> how tostring shows them
+
+local function pack(...) return {n = select('#', ...), ...} end
+
+local function deny() error(READONLY, 2) end
+
+local function protect(t)
+  local proxy = setmetatable({}, {__index = t, __newindex = deny, __metatable = false})
+  real[proxy] = t
+  return proxy
+end
+
+-- Redis's __redis__err__handler: an error becomes {err=..., source=..., line=...}, the line
+-- being the script's (a redis.call error is raised from library code: walk up to the script).
+local function handler(err)
+  dbg.sethook()  -- (a stopped script's hook would raise again in here and after)
+  if type(err) == 'userdata' and err ~= null then
+    err = pyerror(err)  -- an error raised by redis.call & co, or a Python exception
+  elseif type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  local level = 2
+  local info = dbg.getinfo(level, 'Sl')
+  while info and info.source ~= '@user_script' do
+    level = level + 1
+    info = dbg.getinfo(level, 'Sl')
+  end
+  if info then
+    err.source = info.source
+    err.line = info.currentline
+    if err.where then  -- a Lua error from a Python function: the position Lua would add
+      err.err = 'ERR ' .. info.source:sub(2) .. ':' .. info.currentline .. ': ' .. err.err
+    end
+  end
+  err.where = nil
+  return err
+end
+
+-- Past the time limit the count hook raises on every instruction, so a script that catches
+-- the error with pcall (or in a coroutine) still stops; the handler itself is spared.
+local hook
+hook = function()
+  local killed = pytimeup()
+  if killed then
+    if dbg.getinfo(2, 'f').func == handler then return end
+    dbg.sethook(hook, '', 1)
+    error({err = killed})
+  end
+end
+
+local function run(f, keys, argv)
+  rawset(env, 'KEYS', keys)
+  rawset(env, 'ARGV', argv)
+  dbg.sethook(hook, '', HOOK_COUNT)
+  local result = {xpcall(f, handler)}
+  dbg.sethook()
+  return result[1], result[2]
+end
+
+-- Lua 5.1 runs bytecode unchecked: refusing binary chunks keeps scripts inside the VM.
+local function safe_loadstring(s, name)
+  if type(s) == 'string' and byte(s, 1) == 27 then
+    return nil, 'loading binary chunks is not allowed'
+  end
+  local f, e = loadstring(s, name)
+  if f then setfenv(f, genv) end
+  return f, e
+end
+
+local function safe_load(reader, name)
+  if type(reader) == 'string' then return safe_loadstring(reader, name) end
+  local parts = {}
+  while true do
+    local piece = reader()
+    if piece == nil or piece == '' then break end
+    parts[#parts + 1] = piece
+  end
+  return safe_loadstring(concat(parts), name)
+end
+
+local function compile(body)
+  local f, e = loadstring(body, '@user_script')
+  if f then setfenv(f, genv) end
+  return f, e
+end
+
+-- The functions written in Python are Python callables, C functions to Lua, so the script's
+-- frame stays on the stack under them (a Lua function in `return redis.call(...)` would be a
+-- tail call, and its error could not name the script line). The error they raise reaches a
+-- script's pcall as its text, as Redis's pcall gives it.
+local redis = {}
+for _, name in ipairs({'call', 'pcall', 'log', 'sha1hex', 'setresp', 'set_repl',
+                       'acl_check_cmd'}) do
+  redis[name] = py[name]
+  python[py[name]] = tostring(function() end)
+end
+redis.error_reply = function(...)
+  local msg = ...
+  if select('#', ...) ~= 1 or type(msg) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  -- luaPushErrorBuff: "-CODE text" keeps its code, a message without one gets ERR
+  if byte(msg, 1) == 45 then msg = msg:sub(2) end
+  if not msg:find(' ', 1, true) then msg = 'ERR ' .. msg end
+  return {err = msg}
+end
+redis.status_reply = function(...)
+  local msg = ...
+  if select('#', ...) ~= 1 or type(msg) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  return {ok = msg}
+end
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL =
+  0, 1, 2, 2, 3
+redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = version, version_num
+
+-- cjson (lua-cjson 2.1 as Redis bundles it): encode walks tables with next(), as the C
+-- library does, so keys come out in the same order; decode is Python's json (scripting.py).
+local cjson = {null = null}
+local escapes = {['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b',
+                 ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+for i = 0, 31 do
+  local c = string.char(i)
+  if not escapes[c] then escapes[c] = format('\\u%04x', i) end
+end
+escapes['\127'] = '\\u007f'
+
+local function number_text(x)
+  if x ~= x or x == huge or x == -huge then
+    error('Cannot serialise number: must not be NaN or Inf', 0)
+  end
+  return format('%.14g', x)
+end
+
+local encode_value
+local function encode_table(t, depth, out)
+  if depth > 1000 then
+    error('Cannot serialise, excessive nesting (1001)', 0)
+  end
+  local max, count, array = 0, 0, true
+  for k in next, t do
+    if type(k) == 'number' and k > 0 and k == floor(k) then
+      if k > max then max = k end
+      count = count + 1
+    else
+      array = false
+      break
+    end
+  end
+  if array and max > 0 then
+    if max > count * 2 and max > 10 then
+      error('Cannot serialise table: excessively sparse array', 0)
+    end
+    out[#out + 1] = '['
+    for i = 1, max do
+      if i > 1 then out[#out + 1] = ',' end
+      encode_value(t[i], depth + 1, out)
+    end
+    out[#out + 1] = ']'
+    return
+  end
+  out[#out + 1] = '{'
+  local first = true
+  for k, v in next, t do
+    local kt = type(k)
+    if kt ~= 'string' and kt ~= 'number' then
+      error('Cannot serialise table: table key must be a number or string', 0)
+    end
+    if not first then out[#out + 1] = ',' end
+    first = false
+    out[#out + 1] = '"' .. (kt == 'number' and number_text(k)
+                            or (k:gsub('[%c"\\/\127]', escapes))) .. '":'
+    encode_value(v, depth + 1, out)
+  end
+  out[#out + 1] = '}'
+end
+
+encode_value = function(v, depth, out)
+  local t = type(v)
+  if t == 'string' then
+    out[#out + 1] = '"' .. v:gsub('[%c"\\/\127]', escapes) .. '"'
+  elseif t == 'number' then
+    out[#out + 1] = number_text(v)
+  elseif t == 'boolean' then
+    out[#out + 1] = v and 'true' or 'false'
+  elseif t == 'nil' or v == null then
+    out[#out + 1] = 'null'
+  elseif t == 'table' then
+    encode_table(v, depth, out)
+  else
+    error('Cannot serialise ' .. t .. ': type not supported', 0)
+  end
+end
+
+local function encode(v)
+  local out = {}
+  encode_value(v, 1, out)
+  return concat(out)
+end
+cjson.encode = py.encode
+python[py.encode] = tostring(function() end)
+cjson.decode = py.decode
+python[py.decode] = tostring(function() end)
+
+-- bit (LuaBitOp): the arithmetic is Python's (pybit(name, ...)), on 32-bit integers.
+local bit = {}
+for _, name in ipairs({'tobit', 'tohex', 'bnot', 'band', 'bor', 'bxor', 'lshift', 'rshift',
+                       'arshift', 'rol', 'ror', 'bswap'}) do
+  bit[name] = function(...)
+    local ok, v = pybit(name, ...)
+    if not ok then error(v, 2) end
+    return v
+  end
+end
+
+-- Coroutines get the time limit's hook (debug.sethook is per coroutine).
+local function create(f)
+  local co = co_create(f)
+  dbg.sethook(co, hook, '', HOOK_COUNT)
+  return co
+end
+local coroutine_lib = {}
+for name, f in pairs(coroutine) do coroutine_lib[name] = f end
+coroutine_lib.create = create
+coroutine_lib.wrap = function(f)
+  local co = create(f)
+  return function(...)
+    local r = pack(co_resume(co, ...))
+    if r[1] then return unpack(r, 2, r.n) end
+    error(r[2], type(r[2]) == 'string' and 2 or 0)
+  end
+end
+
+-- Redis's pcall: an error table's text, not the table.
+local function redis_pcall(...)
+  local r = pack(pcall(...))
+  if r[1] then return unpack(r, 1, r.n) end
+  local e = r[2]
+  if type(e) == 'userdata' and e ~= null then
+    e = pyerror(e).err
+  elseif type(e) == 'table' then
+    local text = e.err
+    if type(text) == 'string' or type(text) == 'number' then e = text end
+  end
+  return false, e
+end
+
+-- The globals scripts see (Redis 7.0's set, less cmsgpack and struct).
+for _, name in ipairs({'assert', 'collectgarbage', 'error', 'gcinfo', 'ipairs', 'rawequal',
+                       'select', 'tonumber', 'unpack', 'xpcall', '_VERSION'}) do
+  env[name] = _G[name]
+end
+env.string, env.table, env.math = protect(string), protect(table), protect(math)
+env.coroutine = protect(coroutine_lib)
+env.redis, env.cjson, env.bit = protect(redis), protect(cjson), protect(bit)
+env.load, env.loadstring, env.pcall = safe_load, safe_loadstring, redis_pcall
+env.__redis__err__handler = handler
+env.pairs = function(t) local r = real[t]; if r then return next, r, nil end return pairs(t) end
+env.next = function(t, k) return next(real[t] or t, k) end
+env.rawget = function(t, k) return rawget(real[t] or t, k) end
+env.rawset = function(t, k, v)
+  if real[t] then error(READONLY, 0) end
+  return rawset(t, k, v)
+end
+env.setmetatable = function(t, mt)
+  if real[t] then error(READONLY, 0) end
+  return setmetatable(t, mt)
+end
+env.getmetatable = function(o)
+  if python[o] or (real[o] and o ~= genv) then return nil end  -- as Redis: only _G has one
+  return getmetatable(o)
+end
+env.type = function(o)
+  if python[o] then return 'function' end
+  return type(o)
+end
+env.tostring = function(o)
+  return python[o] or tostring(o)
+end
+setmetatable(env, {__index = function(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end})
+genv = protect(env)
+env._G = genv
+
+-- Strings index the protected string library, and their metatable is read-only too.
+local string_mt = getmetatable('')
+string_mt.__index = env.string
+string_mt.__metatable = protect({__index = env.string})
+
+return compile, run, encode

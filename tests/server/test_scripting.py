@@ -1,0 +1,1110 @@
+"""Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT), black-box against kvstore AND
+redis-server 7.0.15.
+
+Every case that takes `c` runs on both servers with the same expectations, each checked against
+redis-server (the definition of right). Texts that name a script carry its sha1, computed here from
+the body. The kvstore-only cases at the end (marked) cover what Redis does differently on purpose
+(a script past busy-reply-threshold is stopped, not left to SCRIPT KILL), what only a Python host
+must guarantee (no way out of Lua into Python), and the AOF of scripts' effects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import time
+
+import pytest
+import redis
+
+from .conftest import start
+from .helpers import Conn, err
+
+
+def sha1(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()
+
+
+def at(script: str, line: int = 1) -> str:
+    """The suffix Redis adds to an error raised by a script (redis.call errors, Lua errors)."""
+    return f" script: {sha1(script)}, on @user_script:{line}."
+
+
+def ev(c: Conn, script: str, *args, keys=()):
+    return c("EVAL", script, len(keys), *keys, *args)
+
+
+def raw(c: Conn, *argv, timeout: float = 2.0) -> bytes:
+    """The bytes of one simple reply (one line: status, error, integer, null, boolean, double)."""
+    c.send(Conn.encode(*argv))
+    return c.read_raw(until=b"\r\n", timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lua values -> RESP replies
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return 3.99", 3),            # numbers are cast to integers, truncating toward zero
+    ("return -3.99", -3),
+    ("return -0.5", 0),
+    ("return 7", 7),
+    ("return 'hi'", b"hi"),
+    ("return ''", b""),
+    ("return true", 1),
+    ("return false", None),
+    ("return nil", None),
+    ("return", None),
+])
+def test_scalar_replies(c, script, want):
+    assert ev(c, script) == want
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return {1, 2, nil, 4}", [1, 2]),                          # an array stops at its first nil
+    ("return {1, {2, {3, 'x'}}, 'y'}", [1, [2, [3, b"x"]], b"y"]),
+    ("return {}", []),
+    ("return {a = 1}", []),                                     # the hash part is ignored...
+    ("return {1, 2, 3, a = 1, b = 2}", [1, 2, 3]),              # ...even next to an array part
+    ("return {1.5, 2.9, true, false, 'z'}", [1, 2, 1, None, b"z"]),  # false: nil, not the end
+    ("return {ok = 5}", []),      # ok/err only count when they hold a string
+    ("return {err = 5}", []),
+])
+def test_table_replies(c, script, want):
+    assert ev(c, script) == want
+
+
+def test_status_and_error_tables_in_an_array(c):
+    r = ev(c, "return {1, {ok = 'x'}, {err = 'y'}}")
+    assert r[:2] == [1, b"x"] and err(r[2]) == "y" and len(r) == 3
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return {ok = 'fine'}", b"+fine\r\n"),
+    ("return redis.status_reply('S')", b"+S\r\n"),
+    ("return {err = 'bad thing'}", b"-bad thing\r\n"),           # sent as is: no ERR added
+    ("return {err = 'My bad thing'}", b"-My bad thing\r\n"),
+    ("return redis.error_reply('E')", b"-ERR E\r\n"),            # error_reply adds ERR...
+    ("return redis.error_reply('MYERR E')", b"-MYERR E\r\n"),    # ...unless a code is there
+    ("return redis.error_reply('-X y')", b"-X y\r\n"),           # a leading '-' is dropped
+    # CR and LF in a status or error would break the protocol: Redis turns them into spaces
+    ("return redis.status_reply('a\\r\\nb')", b"+a  b\r\n"),
+    ("return {err = 'a\\r\\nb'}", b"-a  b\r\n"),
+])
+def test_status_and_error_replies_raw(c, script, want):
+    assert raw(c, "EVAL", script, 0) == want
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return {double = 3.14}", b"3.1400000000000001"),   # %.17g, a bulk string in RESP2
+    ("return {map = {a = 1}}", [b"a", 1]),
+    ("return {set = {a = true}}", [b"a"]),
+])
+def test_resp3_tables_to_a_resp2_client(c, script, want):
+    assert ev(c, script) == want
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return {double = 3.5}", b",3.5\r\n"),
+    ("return {map = {a = 1}}", b"%1\r\n$1\r\na\r\n:1\r\n"),
+    ("return {set = {a = true}}", b"~1\r\n$1\r\na\r\n"),
+    ("return true", b":1\r\n"),     # the script speaks RESP2 (its default) whatever the client
+    ("return false", b"_\r\n"),
+    ("return {1, nil, 2}", b"*1\r\n:1\r\n"),
+    ("redis.setresp(3) return redis.call('exists', 'h') == 1", b"#t\r\n"),  # a RESP3 script
+    ("redis.setresp(3) return redis.call('hgetall', 'h')", b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+    ("redis.setresp(3) return redis.call('zscore', 'z', 'm')", b",1.5\r\n"),
+    ("redis.setresp(3) return redis.call('get', 'nokey')", b"_\r\n"),
+])
+def test_replies_to_a_resp3_client_raw(c, script, want):
+    c("HSET", "h", "f", "v")
+    c("ZADD", "z", "1.5", "m")
+    assert c("HELLO", "3")
+    c.send(Conn.encode("EVAL", script, 0) + Conn.encode("PING"))
+    assert c.read_raw(until=b"+PONG\r\n") == want + b"+PONG\r\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# RESP replies -> Lua values inside a script
+
+
+def test_redis_call_reply_types(c):
+    c("SET", "s", "hello")
+    c("RPUSH", "l", "a", "b", "c")
+    assert ev(c, "local v = redis.call('incr', 'n') return {type(v), v}") == [b"number", 1]
+    assert ev(c, "local v = redis.call('get', 's') return {type(v), v}") == [b"string", b"hello"]
+    # a nil bulk is false (and `false` is replied as nil again)
+    assert ev(c, "local v = redis.call('get', 'nokey') return {type(v), tostring(v)}") == \
+        [b"boolean", b"false"]
+    assert ev(c, "local v = redis.call('lrange', 'l', 0, -1) return {type(v), #v, v[1], v[3]}") \
+        == [b"table", 3, b"a", b"c"]
+    assert ev(c, "local v = redis.call('lrange', 'nol', 0, -1) return {type(v), #v}") == \
+        [b"table", 0]
+    assert ev(c, "return redis.call('exists', 'nokey') == 0") == 1
+
+
+def test_status_reply_is_a_table_with_ok(c):
+    assert ev(c, "return type(redis.call('set', 'k', 'v'))") == b"table"
+    assert ev(c, "return redis.call('set', 'k', 'v').ok") == b"OK"
+    assert ev(c, "return redis.call('ping')") == b"PONG"   # and goes back out as a status
+    assert raw(c, "EVAL", "return redis.call('set', 'k', 'v')", 0) == b"+OK\r\n"
+
+
+def test_pcall_error_is_a_table_with_err(c):
+    c("SET", "s", "hello")
+    assert ev(c, "local r = redis.pcall('incr', 's') return {type(r), r.err}") == \
+        [b"table", b"ERR value is not an integer or out of range"]
+    # returned as is, the table is an error reply without the "script: ..." suffix
+    assert err(ev(c, "return redis.pcall('incr', 's')")) == \
+        "ERR value is not an integer or out of range"
+    assert err(ev(c, "return redis.pcall('nosuch')")) == \
+        "ERR Unknown Redis command called from script"
+
+
+def test_lua_pcall_catches_redis_call_errors_as_strings(c):
+    """Redis 7's pcall hands the err field of an error table to the script, as a string."""
+    s = "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), type(e), e}"
+    assert ev(c, s) == [b"false", b"string", b"ERR Unknown Redis command called from script"]
+    s = "local ok, e = pcall(function() error({err = 'custom'}) end) return {type(e), e}"
+    assert ev(c, s) == [b"string", b"custom"]
+    s = "local ok, e = pcall(function() local t = nil; return t.x end) return {tostring(ok), e}"
+    assert ev(c, s) == [b"false", b"user_script:1: attempt to index local 't' (a nil value)"]
+    assert ev(c, "return {pcall(error, 'x')}") == [None, b"x"]   # false, then the message
+    assert ev(c, "local ok, e = pcall(error, {1, 2}) return e") == [1, 2]  # other tables stay
+
+
+# ---------------------------------------------------------------------------------------------
+# KEYS, ARGV, numkeys, arity
+
+
+def test_keys_and_argv(c):
+    assert c("EVAL", "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", 2,
+             "k1", "k2", "a1", "a2") == [b"k1", b"k2", b"a1", b"a2", 2, 2]
+    assert c("EVAL", "return {#KEYS, #ARGV}", 0) == [0, 0]
+    assert c("EVAL", "return {#KEYS, #ARGV}", 0, "a", "b", "c") == [0, 3]
+    assert c("EVAL", "return {#KEYS, #ARGV}", 3, "a", "b", "c") == [3, 0]
+    assert c("EVAL", "return type(KEYS[1])", 1, "5") == b"string"   # never converted
+    assert c("EVAL", "return ARGV[1] .. ARGV[2]", 0, b"a\x00b", "c") == b"a\x00bc"  # binary-safe
+    assert c("EVAL", "KEYS[1] = 'x' return KEYS[1]", 1, "k") == b"x"  # KEYS itself is writable
+
+
+@pytest.mark.parametrize("numkeys, rest, want", [
+    (-1, [], "ERR Number of keys can't be negative"),
+    (1, [], "ERR Number of keys can't be greater than number of args"),
+    (2, ["a"], "ERR Number of keys can't be greater than number of args"),
+    ("x", [], "ERR value is not an integer or out of range"),
+    ("1.5", ["a"], "ERR value is not an integer or out of range"),
+    ("", [], "ERR value is not an integer or out of range"),
+    ("99999999999999999999", [], "ERR value is not an integer or out of range"),
+])
+def test_numkeys_errors(c, numkeys, rest, want):
+    assert err(c("EVAL", "return 1", numkeys, *rest)) == want
+    assert err(c("EVAL_RO", "return 1", numkeys, *rest)) == want
+    sha = c("SCRIPT", "LOAD", "return 1").decode()
+    assert err(c("EVALSHA", sha, numkeys, *rest)) == want
+
+
+def test_evalsha_checks_the_sha_length_then_numkeys_then_the_cache(c):
+    """A sha that is not 40 characters is NOSCRIPT at once; a 40-character one that is not
+    cached gets its numkeys checked first."""
+    c("SCRIPT", "FLUSH")
+    noscript = "NOSCRIPT No matching script. Please use EVAL."
+    for numkeys in ("-1", "x", "1", "0"):
+        assert err(c("EVALSHA", "abc", numkeys)) == noscript
+        assert err(c("EVALSHA", "0" * 41, numkeys)) == noscript
+    assert err(c("EVALSHA", "0" * 40, "-1")) == "ERR Number of keys can't be negative"
+    assert err(c("EVALSHA", "0" * 40, "x")) == "ERR value is not an integer or out of range"
+    assert err(c("EVALSHA", "0" * 40, "1")) == \
+        "ERR Number of keys can't be greater than number of args"
+    assert err(c("EVALSHA", "0" * 40, "0")) == noscript
+
+
+@pytest.mark.parametrize("argv", [
+    ("EVAL",), ("EVAL", "return 1"), ("EVALSHA", "abc"), ("EVAL_RO", "return 1"),
+    ("EVALSHA_RO", "x"),
+])
+def test_eval_arity(c, argv):
+    assert err(c(*argv)) == f"ERR wrong number of arguments for '{argv[0].lower()}' command"
+
+
+# ---------------------------------------------------------------------------------------------
+# Error texts
+
+
+@pytest.mark.parametrize("call, want", [
+    ("redis.call('nosuch')", "ERR Unknown Redis command called from script"),
+    ("redis.call('nosuch', 'a')", "ERR Unknown Redis command called from script"),
+    ("redis.call('script', 'x')", "ERR Unknown Redis command called from script"),
+    ("redis.call('get')", "ERR Wrong number of args calling Redis command from script"),
+    ("redis.call('get', 'a', 'b')", "ERR Wrong number of args calling Redis command from script"),
+    # arity is checked before the no-script flag
+    ("redis.call('multi', 'x')", "ERR Wrong number of args calling Redis command from script"),
+    ("redis.call('set', 'k', {})", "ERR Lua redis lib command arguments must be strings or "
+                                   "integers"),
+    ("redis.call('set', 'k', true)", "ERR Lua redis lib command arguments must be strings or "
+                                     "integers"),
+    ("redis.call('set', 'k', nil)", "ERR Lua redis lib command arguments must be strings or "
+                                    "integers"),
+    ("redis.call({})", "ERR Lua redis lib command arguments must be strings or integers"),
+    ("redis.call()", "ERR Please specify at least one argument for this redis lib call"),
+    ("redis.call('incr', 's')", "ERR value is not an integer or out of range"),
+    ("redis.call('lpush', 's', 'x')", "WRONGTYPE Operation against a key holding the wrong kind "
+                                      "of value"),
+    ("redis.call('set', 'k', 'v', 'ex', '0')", "ERR invalid expire time in 'set' command"),
+    ("redis.call('set', 'k', 'v', 'bad')", "ERR syntax error"),
+    ("redis.call('select', 16)", "ERR DB index is out of range"),
+    ("redis.sha1hex()", "ERR wrong number of arguments"),
+])
+def test_redis_call_errors(c, call, want):
+    c("SET", "s", "hello")
+    script = f"return {call}"
+    assert err(ev(c, script)) == want + at(script)
+    # redis.pcall returns the same error as a table: replied as is, with no suffix
+    pscript = script.replace("redis.call", "redis.pcall")
+    if pscript != script:
+        assert err(ev(c, pscript)) == want
+
+
+@pytest.mark.parametrize("argv", [
+    "'subscribe', 'x'", "'psubscribe', 'x'", "'eval', 'return 1', '0'",
+    "'evalsha', 'abc', '0'", "'eval_ro', 'return 1', '0'", "'multi'", "'exec'", "'discard'",
+    "'watch', 'x'", "'unwatch'", "'script', 'load', 'return 1'", "'script', 'flush'",
+    "'monitor'", "'save'", "'bgsave'", "'shutdown'", "'client', 'list'", "'auth', 'x'",
+    "'hello', '3'", "'debug', 'sleep', '0'", "'config', 'get', 'maxmemory'",
+    "'blpop', 'nolist', 0",   # Redis 7 flags blocking list commands no-script
+    "'brpoplpush', 'nolist', 'x', 0", "'bzpopmin', 'nolist', 0",
+])
+def test_commands_not_allowed_from_scripts(c, argv):
+    script = f"return redis.call({argv})"
+    assert err(ev(c, script)) == "ERR This Redis command is not allowed from script" + at(script)
+
+
+def test_blpop_in_a_script_is_refused_even_with_data(c):
+    """Redis 6 ran BLPOP in a script as LPOP; Redis 7 refuses it outright (no-script flag)."""
+    c("RPUSH", "l", "a")
+    script = "return redis.call('blpop', 'l', 0)"
+    assert err(ev(c, script)) == "ERR This Redis command is not allowed from script" + at(script)
+    assert c("LLEN", "l") == 1
+
+
+def test_write_in_a_read_only_script(c):
+    c("SET", "s", "hello")
+    for script in ("return redis.call('set', 'k', 'v')", "return redis.call('del', 's')"):
+        assert err(c("EVAL_RO", script, 0)) == \
+            "ERR Write commands are not allowed from read-only scripts." + at(script)
+    assert err(c("EVAL_RO", "return redis.pcall('set', 'k', 'v')", 0)) == \
+        "ERR Write commands are not allowed from read-only scripts."
+    assert c("EVAL_RO", "return redis.call('get', 's')", 0) == b"hello"
+    sha = c("SCRIPT", "LOAD", "return redis.call('set', 'k', 'v')").decode()
+    assert err(c("EVALSHA_RO", sha, 0)) == \
+        "ERR Write commands are not allowed from read-only scripts." + \
+        at("return redis.call('set', 'k', 'v')")
+    assert c("EXISTS", "k") == 0 and c("GET", "s") == b"hello"
+
+
+@pytest.mark.parametrize("script, want", [
+    ("error('boom')", "ERR user_script:1: boom"),
+    ("error('boom', 0)", "ERR boom"),            # level 0: no position
+    ("error(42)", "ERR user_script:1: 42"),
+    ("error()", "ERR nil"),
+    ("error({err = 'custom'})", "custom"),       # an error table is sent as is...
+    ("error({err = 'MYCODE custom'})", "MYCODE custom"),
+])
+def test_lua_errors(c, script, want):
+    assert err(ev(c, script)) == want + at(script)     # ...but still gets the suffix
+
+
+@pytest.mark.parametrize("script, want", [
+    ("local a = 1\nlocal b = 2\nlocal c = nil + a\nreturn c",
+     "ERR user_script:3: attempt to perform arithmetic on a nil value"),
+    ("local t = nil\n\nreturn t.x", "ERR user_script:3: attempt to index local 't' (a nil value)"),
+    ("local a = 1\nlocal b = 2\nlocal c = b.x.y\nreturn c",
+     "ERR user_script:3: attempt to index local 'b' (a number value)"),
+])
+def test_runtime_errors_name_the_line(c, script, want):
+    assert err(ev(c, script)) == want + at(script, 3)
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return +", "user_script:1: unexpected symbol near '+'"),
+    ("return 'unterminated", "user_script:1: unfinished string near '<eof>'"),
+    ("x = ", "user_script:1: unexpected symbol near '<eof>'"),
+    ("local x =\n\n )", "user_script:3: unexpected symbol near ')'"),
+    ("end", "user_script:1: '<eof>' expected near 'end'"),
+])
+def test_compile_errors(c, script, want):
+    want = "ERR Error compiling script (new function): " + want   # no sha suffix
+    assert err(ev(c, script)) == want
+    assert err(c("SCRIPT", "LOAD", script)) == want
+    assert c("SCRIPT", "EXISTS", sha1(script)) == [0]
+
+
+# ---------------------------------------------------------------------------------------------
+# EVALSHA and SCRIPT
+
+
+def test_script_load_exists_evalsha(c):
+    c("SCRIPT", "FLUSH")
+    body = "return {#KEYS, #ARGV}"
+    assert c("SCRIPT", "EXISTS", sha1(body)) == [0]
+    assert c("SCRIPT", "LOAD", body) == sha1(body).encode()
+    assert c("SCRIPT", "LOAD", body) == sha1(body).encode()   # loading twice is fine
+    assert c("EVALSHA", sha1(body), 1, "a", "b") == [1, 1]
+    assert c("EVALSHA", sha1(body).upper(), 1, "a", "b") == [1, 1]   # case-insensitive
+    assert c("EVALSHA_RO", sha1(body), 1, "a", "b") == [1, 1]
+    assert c("SCRIPT", "EXISTS", sha1(body), sha1(body).upper(), "nope", "0" * 40) == \
+        [1, 1, 0, 0]
+    for bad in (sha1(body)[:39], sha1(body) + "0"):
+        assert err(c("EVALSHA", bad, 0)) == "NOSCRIPT No matching script. Please use EVAL."
+
+
+def test_eval_caches_the_script(c):
+    c("SCRIPT", "FLUSH")
+    assert c("SCRIPT", "EXISTS", sha1("return 1")) == [0]
+    assert c("EVAL", "return 1", 0) == 1
+    assert sha1("return 1") == "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+    assert c("SCRIPT", "EXISTS", sha1("return 1")) == [1]
+    assert c("EVALSHA", sha1("return 1"), 0) == 1
+    # a script that fails at run time is cached too; one that does not compile is not
+    assert err(c("EVAL", "error('x')", 0))
+    assert c("SCRIPT", "EXISTS", sha1("error('x')")) == [1]
+
+
+@pytest.mark.parametrize("mode", [(), ("ASYNC",), ("SYNC",), ("sync",)])
+def test_script_flush(c, mode):
+    sha = c("SCRIPT", "LOAD", "return 'flushme'").decode()
+    assert c("SCRIPT", "FLUSH", *mode) == b"OK"
+    assert c("SCRIPT", "EXISTS", sha) == [0]
+    assert err(c("EVALSHA", sha, 0)) == "NOSCRIPT No matching script. Please use EVAL."
+
+
+@pytest.mark.parametrize("argv, want", [
+    (("SCRIPT", "FLUSH", "bogus"), "ERR SCRIPT FLUSH only support SYNC|ASYNC option"),
+    (("SCRIPT", "FLUSH", "SYNC", "ASYNC"), "ERR SCRIPT FLUSH only support SYNC|ASYNC option"),
+    (("SCRIPT", "KILL"), "NOTBUSY No scripts in execution right now."),
+    (("SCRIPT", "NOSUCH"), "ERR unknown subcommand 'NOSUCH'. Try SCRIPT HELP."),
+    (("SCRIPT",), "ERR wrong number of arguments for 'script' command"),
+    (("SCRIPT", "EXISTS"), "ERR wrong number of arguments for 'script|exists' command"),
+    (("SCRIPT", "LOAD"), "ERR wrong number of arguments for 'script|load' command"),
+    (("SCRIPT", "LOAD", "a", "b"), "ERR wrong number of arguments for 'script|load' command"),
+])
+def test_script_errors(c, argv, want):
+    assert err(c(*argv)) == want
+
+
+def test_script_help(c):
+    lines = c("SCRIPT", "HELP")
+    assert lines[0] == b"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    for line in (b"EXISTS <sha1> [<sha1> ...]", b"FLUSH [ASYNC|SYNC]", b"KILL",
+                 b"LOAD <script>", b"HELP",
+                 b"    Load a script into the scripts cache without executing it."):
+        assert line in lines
+    assert lines[-2:] == [b"HELP", b"    Prints this help."]
+
+
+def test_script_commands_in_multi(c):
+    c("SCRIPT", "FLUSH")
+    assert c("MULTI") == b"OK"
+    assert c("SCRIPT", "LOAD", "return 'loaded'") == b"QUEUED"
+    assert c("EVALSHA", sha1("return 'loaded'"), 0) == b"QUEUED"
+    assert c("SCRIPT", "FLUSH") == b"QUEUED"
+    assert c("EXEC") == [sha1("return 'loaded'").encode(), b"loaded", b"OK"]
+    assert c("SCRIPT", "EXISTS", sha1("return 'loaded'")) == [0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The sandbox
+
+
+READ_ONLY_ATTEMPTS = [
+    "x = 1", "x = 1\nreturn x", "_G.x = 1", "redis = 1", "redis.call = 1", "string.foo = 1",
+    "KEYS = 1", "function f() end", "cjson = nil", "bit.band = nil", "math.random = nil",
+    "pcall = nil",
+]
+RAW_READ_ONLY_ATTEMPTS = ["rawset(_G, 'x', 1) return x", "setmetatable(_G, nil)",
+                          "rawset(redis, 'call', 1)", "rawset(string, 'rep', 1)"]
+
+
+def test_globals_are_read_only(server, kv_factory):
+    """On a server of its own: an attempt that got through would break every later script."""
+    p = kv_factory(kind=server.kind)
+    c = Conn(p.port)
+    for script in READ_ONLY_ATTEMPTS:
+        assert err(ev(c, script)) == \
+            "ERR user_script:1: Attempt to modify a readonly table" + at(script), script
+    for script in RAW_READ_ONLY_ATTEMPTS:
+        assert err(ev(c, script)) == "ERR Attempt to modify a readonly table" + at(script), \
+            script
+    # nothing changed: the sandbox is whole for the next scripts
+    assert ev(c, "return {type(redis), type(redis.call), type(cjson), type(bit.band), "
+                 "type(math.random), type(pcall), type(string.rep), type(KEYS), "
+                 "type(rawget(_G, 'x')), type(rawget(_G, 'f'))}") == \
+        [b"table", b"function", b"table", b"function", b"function", b"function", b"function",
+         b"table", b"nil", b"nil"]
+    assert ev(c, "return redis.call('ping')") == b"PONG"
+    c.close()
+
+
+@pytest.mark.parametrize("script, name, line", [
+    ("return undefined_thing", "undefined_thing", 1),
+    ("local a = 1\nreturn a + nope", "nope", 2),
+    ("return os", "os", 1),
+    ("return os.time()", "os", 1),
+    ("return io.open('/etc/passwd')", "io", 1),
+    ("return require('os')", "require", 1),
+    ("return loadfile('/etc/passwd')", "loadfile", 1),
+    ("return dofile('/etc/passwd')", "dofile", 1),
+    ("return debug.getinfo(1)", "debug", 1),
+    ("return python", "python", 1),
+])
+def test_reading_undefined_globals_fails(c, script, name, line):
+    assert err(ev(c, script)) == (f"ERR user_script:{line}: Script attempted to access "
+                                  f"nonexistent global variable '{name}'" + at(script, line))
+
+
+MISSING_GLOBALS = ("local out = {} for _, n in ipairs(ARGV) do "
+                   "if rawget(_G, n) == nil then out[#out+1] = n end end return out")
+PRESENT_GLOBALS = MISSING_GLOBALS.replace("== nil", "~= nil")
+
+
+def test_essential_globals_exist(c):
+    names = ["redis", "cjson", "bit", "KEYS", "ARGV", "string", "table", "math", "coroutine",
+             "pcall", "xpcall", "error", "assert", "type", "tostring", "tonumber", "pairs",
+             "ipairs", "next", "select", "unpack", "rawget", "rawset", "rawequal",
+             "setmetatable", "getmetatable", "loadstring", "collectgarbage", "_G", "_VERSION"]
+    assert c("EVAL", MISSING_GLOBALS, 0, *names) == []
+    assert ev(c, "return _VERSION") == b"Lua 5.1"
+
+
+def test_dangerous_globals_are_absent(c):
+    names = ["os", "io", "require", "loadfile", "dofile", "debug", "module", "package",
+             "getfenv", "setfenv", "newproxy", "print", "python"]
+    assert c("EVAL", PRESENT_GLOBALS, 0, *names) == []
+
+
+def test_global_names_are_redis_7s(c, server):
+    # cmsgpack and struct are Redis's; __redis__err__handler is its error handler, left in _G
+    script = "local t = {} for k in pairs(_G) do t[#t+1] = k end table.sort(t) return t"
+    names = ev(c, script)
+    if server.kind == "kvstore":  # kvstore has no cmsgpack or struct (README, known differences)
+        names[names.index(b"cjson") + 1 : names.index(b"cjson") + 1] = [b"cmsgpack"]
+        names[names.index(b"string") + 1 : names.index(b"string") + 1] = [b"struct"]
+    assert names == [
+        b"ARGV", b"KEYS", b"_G", b"_VERSION", b"__redis__err__handler", b"assert", b"bit",
+        b"cjson", b"cmsgpack", b"collectgarbage", b"coroutine", b"error", b"gcinfo",
+        b"getmetatable", b"ipairs", b"load", b"loadstring", b"math", b"next", b"pairs",
+        b"pcall", b"rawequal", b"rawget", b"rawset", b"redis", b"select", b"setmetatable",
+        b"string", b"struct", b"table", b"tonumber", b"tostring", b"type", b"unpack", b"xpcall"]
+
+
+def test_bytecode_is_refused(c):
+    assert ev(c, "local f = function() return 1 end "
+                 "return loadstring(string.dump(f)) == nil") == 1
+    assert ev(c, "local f = function() return 1 end local g, e = loadstring(string.dump(f)) "
+                 "return {type(g), type(e)}") == [b"nil", b"string"]
+    assert ev(c, "return loadstring('return 7')()") == 7   # source text still loads
+    assert ev(c, "return type(string.dump(function() end))") == b"string"
+
+
+def test_harmless_builtins_work(c):
+    assert ev(c, "return type(collectgarbage('count'))") == b"number"
+    assert ev(c, "return {type(redis.call), type(redis.pcall), type(cjson.encode), "
+                 "type(bit.band)}") == [b"function"] * 4
+    assert ev(c, "return {string.format('%d %s %5.2f', 42, 'x', 3.14159), string.rep('ab', 3), "
+                 "string.upper('x'), math.floor(3.7), math.max(1, 5, 3), "
+                 "table.concat({'a', 'b'}, '-'), #string.format('%q', 'a\\nb')}") == \
+        [b"42 x  3.14", b"ababab", b"X", 3, 5, b"a-b", 6]
+    assert ev(c, "return {tonumber('0x10'), tonumber('  12  '), tonumber('1e2'), "
+                 "tostring(tonumber('x'))}") == [16, 12, 100, b"nil"]
+    assert ev(c, "local f = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) "
+                 "return b * 2 end) return {f(1), f(10)}") == [2, 20]
+
+
+# Walks everything reachable from _G (and metatables) and lists what is not plain Lua: userdata,
+# threads, metatables. On Redis that is cjson.null (a lightuserdata) and _G's own metatable (the
+# nonexistent-global guard); a Python host must add nothing (a Python object reached by a script
+# is a way out of the sandbox).
+FOREIGN_OBJECTS = r"""
+local seen, out = {}, {}
+local function walk(v, path, depth)
+  local t = type(v)
+  if t == 'table' or t == 'function' or t == 'userdata' or t == 'thread' then
+    if seen[v] then return end
+    seen[v] = true
+  end
+  if t == 'userdata' or t == 'thread' then out[#out+1] = path .. ':' .. t end
+  local ok, mt = pcall(getmetatable, v)
+  if ok and mt ~= nil and t ~= 'string' then   -- strings share string's metatable
+    out[#out+1] = path .. ':metatable'
+    if type(mt) == 'table' then walk(mt, path .. '<mt>', depth + 1) end
+  end
+  if t == 'table' and depth < 6 then
+    for k, x in pairs(v) do walk(x, path .. '.' .. tostring(k), depth + 1) end
+  end
+end
+walk(_G, '_G', 0)
+table.sort(out)
+return out
+"""
+
+
+def test_nothing_foreign_is_reachable_from_globals(c):
+    assert set(ev(c, FOREIGN_OBJECTS)) <= {b"_G.cjson.null:userdata", b"_G:metatable"}
+
+
+ESCAPES = r"""
+local found = {}
+local function probe(name, f)
+  local ok, v = pcall(f)
+  if ok and v ~= nil then found[#found+1] = name .. '=' .. type(v) end
+end
+local fns = {redis.call, redis.pcall, redis.sha1hex, redis.log, redis.error_reply,
+             redis.status_reply, redis.setresp, cjson.encode, cjson.decode, bit.band, pcall,
+             loadstring, string.dump}
+for i, f in ipairs(fns) do
+  probe(i .. '.__globals__', function() return f.__globals__ end)
+  probe(i .. '.__class__', function() return f.__class__ end)
+  probe(i .. '.mt', function() return getmetatable(f) end)
+  probe(i .. '.mt.__index', function() return getmetatable(f).__index(f, '__globals__') end)
+end
+local ok, e = pcall(redis.call, 'nosuch')
+probe('err.__class__', function() return e.__class__ end)
+probe('reply.__class__', function() return redis.call('ping').__class__ end)
+probe('python', function() return rawget(_G, 'python') end)
+return found
+"""
+
+
+def test_no_attribute_access_through_lua_values(c):
+    assert ev(c, ESCAPES) == []
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return python", "ERR user_script:1: Script attempted to access nonexistent global "
+                      "variable 'python'"),
+    ("return python.eval('1')", "ERR user_script:1: Script attempted to access nonexistent "
+                                "global variable 'python'"),
+    ("return redis.call.__globals__",
+     "ERR user_script:1: attempt to index field 'call' (a function value)"),
+    ("return redis.call.__class__.__mro__",
+     "ERR user_script:1: attempt to index field 'call' (a function value)"),
+    ("return getmetatable(redis.call).__index(redis.call, '__globals__')",
+     "ERR user_script:1: attempt to index a nil value"),
+    ("return loadstring(string.dump(function() return 1 end))()",
+     "ERR user_script:1: attempt to call a nil value"),
+])
+def test_no_way_out_of_lua_errors(c, script, want):
+    """What a script on a Python host might try to reach Python with: plain Lua errors."""
+    assert err(ev(c, script)) == want + at(script)
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return tostring(getmetatable(redis.call))", b"nil"),
+    ("return type(getmetatable(redis.pcall))", b"nil"),
+    ("return string.sub(tostring(redis.call), 1, 10)", b"function: "),
+    ("return collectgarbage('count') > 0", 1),
+    ("return collectgarbage('collect')", 0),
+    ("return type(redis.call('ping'))", b"table"),
+    ("local ok, e = pcall(redis.call, 'nosuch') return {type(e), tostring(e)}",
+     [b"string", b"ERR Unknown Redis command called from script"]),
+    ("return cjson.decode('{\"__class__\": 1}').__class__", 1),
+    ("return rawget(_G, '_python')", None),
+    ("return getmetatable('').__index == string", 1),
+    ("return string.sub(tostring(coroutine.create(function() end)), 1, 7)", b"thread:"),
+])
+def test_no_way_out_of_lua_values(c, script, want):
+    assert ev(c, script) == want
+
+
+# ---------------------------------------------------------------------------------------------
+# The redis library
+
+
+def test_sha1hex(c):
+    assert ev(c, "return redis.sha1hex('')") == sha1("").encode()
+    assert ev(c, "return redis.sha1hex('return 1')") == sha1("return 1").encode()
+    assert ev(c, "return redis.sha1hex(12)") == sha1("12").encode()
+
+
+def test_lua_numbers_as_command_arguments(c):
+    script = ("redis.call('set', 'a', 3.5) redis.call('set', 'b', 1e20) "
+              "redis.call('set', 'c', 10) redis.call('set', 'd', -0.25) "
+              "redis.call('set', 'e', 1/3) redis.call('set', 'f', 2^53) "
+              "redis.call('set', 'g', 123456789012) "
+              "return redis.call('mget', 'a', 'b', 'c', 'd', 'e', 'f', 'g')")
+    assert ev(c, script) == [b"3.5", b"1e+20", b"10", b"-0.25", b"0.33333333333333331",
+                             b"9007199254740992", b"123456789012"]
+
+
+def test_redis_version_matches_info(c):
+    info = c("INFO", "server").decode()
+    version = re.search(r"redis_version:(\S+)", info).group(1)
+    major, minor, patch = (int(x) for x in version.split("."))
+    assert ev(c, "return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}") == \
+        [version.encode(), (major << 16) | (minor << 8) | patch]
+
+
+def test_redis_log(c):
+    assert ev(c, "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, "
+                 "redis.LOG_WARNING}") == [0, 1, 2, 3]
+    # it returns no value at all (not even nil)
+    assert ev(c, "return select('#', redis.log(redis.LOG_WARNING, 'from a script'))") == 0
+    assert ev(c, "return select('#', redis.log(redis.LOG_DEBUG, 'a', 'b', 3))") == 0
+    for script, want in [
+        ("return redis.log(redis.LOG_WARNING)", "ERR redis.log() requires two arguments or more."),
+        ("return redis.log(99, 'x')", "ERR Invalid debug level."),
+        ("return redis.log('x', 'x')", "ERR First argument must be a number (log level)."),
+    ]:
+        assert err(ev(c, script)) == want + at(script)
+
+
+@pytest.mark.parametrize("script, want", [
+    ("redis.setresp(4)", "ERR RESP version must be 2 or 3."),
+    ("redis.setresp(1)", "ERR RESP version must be 2 or 3."),
+    ("redis.setresp('x')", "ERR RESP version must be 2 or 3."),
+    ("redis.setresp()", "ERR redis.setresp() requires one argument."),
+])
+def test_setresp_errors(c, script, want):
+    assert err(ev(c, script)) == want + at(script)
+
+
+def test_setresp_3_conversions(c):
+    c("HSET", "h", "f", "v")
+    c("ZADD", "z", "1.5", "m")
+    c("SADD", "s", "a")
+    r3 = "redis.setresp(3) "
+    assert ev(c, r3 + "local r = redis.call('hgetall', 'h') return {type(r), type(r.map), "
+                      "r.map.f}") == [b"table", b"table", b"v"]
+    assert ev(c, r3 + "local r = redis.call('zscore', 'z', 'm') return {type(r), "
+                      "type(r.double), tostring(r.double)}") == [b"table", b"number", b"1.5"]
+    assert ev(c, r3 + "return redis.call('zscore', 'z', 'm').double * 2") == 3
+    assert ev(c, r3 + "local r = redis.call('smembers', 's') return {type(r.set), "
+                      "tostring(r.set.a)}") == [b"table", b"true"]
+    # a RESP3 null is nil (RESP2's nil bulk is false)
+    assert ev(c, r3 + "local r = redis.call('get', 'nokey') return {type(r)}") == [b"nil"]
+    assert ev(c, r3 + "local r = redis.call('set', 'x', '1') return {type(r), r.ok}") == \
+        [b"table", b"OK"]
+    assert ev(c, r3 + "local r = redis.call('zrange', 'z', 0, -1, 'withscores') "
+                      "return {type(r[1]), r[1][1], tostring(r[1][2].double)}") == \
+        [b"table", b"m", b"1.5"]
+    # to a RESP2 client the tables go out in RESP2 shapes
+    assert ev(c, r3 + "return redis.call('hgetall', 'h')") == [b"f", b"v"]
+    assert ev(c, r3 + "return redis.call('zscore', 'z', 'm')") == b"1.5"
+    assert ev(c, r3 + "return redis.call('zrange', 'z', 0, -1, 'withscores')") == \
+        [[b"m", b"1.5"]]
+    assert ev(c, "return redis.setresp(2)") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# cjson and bit
+
+
+@pytest.mark.parametrize("script, want", [
+    ("return cjson.encode({a = 1})", b'{"a":1}'),
+    ("return cjson.encode({1, 2, 'x', true, false})", b'[1,2,"x",true,false]'),
+    ("return cjson.encode({})", b"{}"),
+    ("return cjson.encode({a = {b = {1, 2, {c = 'd'}}}})", b'{"a":{"b":[1,2,{"c":"d"}]}}'),
+    ("return cjson.encode(3.5)", b"3.5"),
+    ("return cjson.encode(100)", b"100"),
+    ("return cjson.encode(0.1)", b"0.1"),
+    ("return cjson.encode(1e20)", b"1e+20"),
+    ("return cjson.encode(1/3)", b"0.33333333333333"),     # cjson's %.14g
+    ("return cjson.encode('a\"b\\\\c/\\n')", b'"a\\"b\\\\c\\/\\n"'),
+    ("return cjson.encode(cjson.null)", b"null"),
+    ("return cjson.encode({1, nil, 3})", b"[1,null,3]"),
+    ("return cjson.encode(cjson.decode(ARGV[1]))", b'{"k":[1,2,3]}'),
+])
+def test_cjson_encode(c, script, want):
+    assert c("EVAL", script, 0, '{"k":[1,2,3]}') == want
+
+
+def test_cjson_decode(c):
+    assert ev(c, "local t = cjson.decode('{\"a\":1,\"b\":[1,2,{\"c\":\"d\"}],\"e\":null,"
+                 "\"f\":true}') return {t.a, t.b[2], t.b[3].c, tostring(t.e == cjson.null), "
+                 "tostring(t.f), type(t.a)}") == [1, 2, b"d", b"true", b"true", b"number"]
+    assert ev(c, "local t = cjson.decode('[1,2.5,\"x\"]') return {#t, tostring(t[2]), t[3]}") \
+        == [3, b"2.5", b"x"]
+    assert ev(c, "return cjson.decode('3.75') * 4") == 15
+    s = "return cjson.decode('{bad')"
+    assert err(ev(c, s)) == ("ERR user_script:1: Expected object key string but found invalid "
+                             "token at character 2" + at(s))
+    s = "return cjson.encode(function() end)"
+    assert err(ev(c, s)) == ("ERR user_script:1: Cannot serialise function: type not supported"
+                             + at(s))
+
+
+def test_bit(c):
+    assert ev(c, "return {bit.band(12, 10), bit.bor(12, 10), bit.bxor(12, 10), "
+                 "bit.lshift(1, 10), bit.rshift(1024, 3), bit.tohex(255), bit.tohex(255, 4), "
+                 "bit.tobit(2^32 + 5), bit.bnot(0), bit.arshift(-16, 2), bit.rshift(-1, 28), "
+                 "bit.tohex(-1), bit.tobit(0xffffffff), bit.rol(1, 33), bit.bswap(0x12345678)}") \
+        == [8, 14, 6, 1024, 128, b"000000ff", b"00ff", 5, -1, -4, 15, b"ffffffff", -1, 2,
+            2018915346]
+    assert ev(c, "return bit.tohex(255, -4)") == b"00FF"
+    assert ev(c, "return bit.lshift(1, 31)") == -2147483648
+
+
+# ---------------------------------------------------------------------------------------------
+# Semantics
+
+
+def test_select_inside_a_script_keeps_the_callers_db(c):
+    assert ev(c, "redis.call('select', 1) redis.call('set', 'k', 'in1') "
+                 "return redis.call('get', 'k')") == b"in1"
+    assert c("GET", "k") is None
+    assert c("SET", "k", "in0") == b"OK"
+    assert c("SELECT", "1") == b"OK"
+    assert c("GET", "k") == b"in1"
+    assert ev(c, "return redis.call('get', 'k')") == b"in1"   # a script starts in the caller's db
+    c("SELECT", "0")
+    assert c("GET", "k") == b"in0"
+
+
+def test_writes_before_an_error_are_kept(c):
+    """A script is atomic (nothing runs in between) but not a transaction: no rollback."""
+    s = "redis.call('set', 'a', '1') redis.call('incr', 'a') error('late')"
+    assert err(ev(c, s)) == "ERR user_script:1: late" + at(s)
+    assert c("GET", "a") == b"2"
+
+
+def test_many_writes_are_visible_afterwards(c, server):
+    s = ("for i = 1, tonumber(ARGV[1]) do redis.call('set', 'key:' .. i, i) end "
+         "return redis.call('dbsize')")
+    assert c("EVAL", s, 0, 1000) == 1000
+    other = Conn(server.port)
+    assert other("MGET", "key:1", "key:500", "key:1000") == [b"1", b"500", b"1000"]
+    assert other("DBSIZE") == 1000
+    other.close()
+
+
+def test_spop_and_incrbyfloat_in_a_script(c):
+    c("SADD", "s", "only")
+    # SPOP's nil bulk is false: replied as nil inside the array, which goes on
+    assert ev(c, "return {redis.call('spop', 's'), redis.call('spop', 's'), "
+                 "redis.call('scard', 's')}") == [b"only", None, 0]
+    c("SET", "f", "10.5")
+    assert ev(c, "return redis.call('incrbyfloat', 'f', '0.1')") == b"10.6"
+    assert ev(c, "return redis.call('incrbyfloat', 'f', '5.0e3')") == b"5010.60000000000000009"
+    assert c("GET", "f") == b"5010.60000000000000009"
+
+
+def test_reading_a_key_with_a_ttl(c):
+    c("SET", "t", "v", "EX", "100")
+    assert ev(c, "return {redis.call('get', 't'), redis.call('ttl', 't') > 90 and 1 or 0}") == \
+        [b"v", 1]
+    assert ev(c, "redis.call('expire', 't', 5) return redis.call('ttl', 't')") == 5
+    assert c("TTL", "t") in (4, 5)
+
+
+def test_time_is_frozen_for_expiry_during_a_script(c):
+    """Redis 7 expires keys against the script's start time: a key set with PX 1 in a script is
+    still there after 5 ms of busy waiting in the same script, and gone after it."""
+    s = ("redis.call('set', 'k', 'v', 'px', 1) local t0 = redis.call('time') "
+         "repeat local t = redis.call('time') "
+         "until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 5000 "
+         "return {redis.call('get', 'k'), redis.call('exists', 'k')}")
+    assert ev(c, s) == [b"v", 1]
+    assert c("EXISTS", "k") == 0
+
+
+def test_eval_inside_multi(c):
+    assert c("MULTI") == b"OK"
+    incr = "return redis.call('incr', KEYS[1])"
+    assert c("EVAL", incr, 1, "n") == b"QUEUED"
+    assert c("EVAL", incr, 1, "n") == b"QUEUED"
+    assert c("EVAL", "return redis.call('nosuch')", 0) == b"QUEUED"
+    assert c("EVALSHA", "0" * 40, 0) == b"QUEUED"
+    res = c("EXEC")
+    assert res[:2] == [1, 2]
+    assert err(res[2]) == "ERR Unknown Redis command called from script" + \
+        at("return redis.call('nosuch')")
+    assert err(res[3]) == "NOSCRIPT No matching script. Please use EVAL."
+    assert c("MULTI") == b"OK"
+    assert err(c("EVAL", "return 1")) == "ERR wrong number of arguments for 'eval' command"
+    assert err(c("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+
+
+def test_watch_is_broken_by_another_clients_script(c, server):
+    other = Conn(server.port)
+    c("SET", "w", "1")
+    assert c("WATCH", "w") == b"OK"
+    assert other("EVAL", "return redis.call('get', KEYS[1])", 1, "w") == b"1"  # reads don't
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") == [b"PONG"]
+    assert c("WATCH", "w") == b"OK"
+    assert other("EVAL", "return redis.call('set', KEYS[1], 'x')", 1, "w") == b"OK"
+    c("MULTI")
+    c("PING")
+    assert c("EXEC") is None
+    other.close()
+
+
+def _stat(info: bytes, name: str) -> str | None:
+    m = re.search(rf"^{re.escape(name)}:(.*?)\r?$", info.decode(), re.M)
+    return m.group(1) if m else None
+
+
+def test_commandstats_and_errorstats(c):
+    c("SET", "str", "abc")
+    assert c("CONFIG", "RESETSTAT") == b"OK"
+    ev(c, "return 1")
+    ev(c, "return redis.call('set', 'x', '1')")
+    ev(c, "error('x')")                                   # ERR
+    ev(c, "return redis.call('incr', 'str')")             # ERR, counted once (by INCR)
+    ev(c, "return {err = 'MYERR xyz'}")                   # MYERR
+    c("EVALSHA", "0" * 40, 0)                             # NOSCRIPT
+    stats = c("INFO", "commandstats")
+    assert re.match(r"calls=5,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=3$",
+                    _stat(stats, "cmdstat_eval"))
+    assert re.match(r"calls=1,.*,rejected_calls=0,failed_calls=1$",
+                    _stat(stats, "cmdstat_evalsha"))
+    # commands called by scripts count as commands
+    assert re.match(r"calls=1,.*,failed_calls=1$", _stat(stats, "cmdstat_incr"))
+    assert re.match(r"calls=1,.*,failed_calls=0$", _stat(stats, "cmdstat_set"))
+    errors = c("INFO", "errorstats")
+    assert _stat(errors, "errorstat_ERR") == "count=2"
+    assert _stat(errors, "errorstat_MYERR") == "count=1"
+    assert _stat(errors, "errorstat_NOSCRIPT") == "count=1"
+    assert _stat(c("INFO", "stats"), "total_error_replies") == "4"
+
+
+# ---------------------------------------------------------------------------------------------
+# redis-py against both servers
+
+
+@pytest.fixture(params=[2, 3])
+def r(server, c, request):
+    client = redis.Redis(port=server.port, protocol=request.param)
+    client.script_flush()
+    yield client
+    client.close()
+
+
+def test_redis_py_eval_and_evalsha(r):
+    assert r.eval("return {KEYS[1], ARGV[1], 3}", 1, "k", "a") == [b"k", b"a", 3]
+    assert r.eval("return redis.call('get', 'nokey')", 0) is None
+    assert r.eval("return {ok = 'x'}", 0) == b"x"
+    sha = r.script_load("return ARGV[1] .. '!'")
+    assert sha == sha1("return ARGV[1] .. '!'")
+    assert r.evalsha(sha, 0, "x") == b"x!"
+    assert r.script_exists(sha, "0" * 40) == [True, False]
+    assert r.eval_ro("return 1", 0) == 1
+    assert r.evalsha_ro(sha, 0, "y") == b"y!"
+    with pytest.raises(redis.ResponseError) as exc:
+        r.eval("return redis.call('nosuch')", 0)
+    assert str(exc.value) == "Unknown Redis command called from script" + \
+        at("return redis.call('nosuch')")
+    with pytest.raises(redis.exceptions.NoScriptError):
+        r.evalsha("0" * 40, 0)
+    assert r.script_flush() is True
+    assert r.script_exists(sha) == [False]
+
+
+def test_redis_py_register_script(r):
+    incrby = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+    assert incrby.sha == sha1("return redis.call('incrby', KEYS[1], ARGV[1])")
+    assert incrby(keys=["n"], args=[5]) == 5
+    assert r.script_exists(incrby.sha) == [True]
+    r.script_flush()
+    assert incrby(keys=["n"], args=[5]) == 10   # NOSCRIPT: redis-py loads it again
+    assert r.script_exists(incrby.sha) == [True]
+    pipe = r.pipeline()
+    incrby(keys=["n"], args=[1], client=pipe)
+    pipe.get("n")
+    assert pipe.execute() == [11, b"11"]
+
+
+def test_redis_py_lock(r):
+    lock = r.lock("name", timeout=5)
+    assert lock.acquire(blocking=False)
+    assert lock.owned()
+    assert 0 < r.pttl("name") <= 5000
+    assert not r.lock("name", timeout=5).acquire(blocking=False)   # held
+    assert lock.extend(10)                                           # adds to the TTL
+    assert 10000 < r.pttl("name") <= 15000
+    assert lock.reacquire()                                          # back to `timeout`
+    assert 0 < r.pttl("name") <= 5000
+    lock.release()
+    assert r.exists("name") == 0
+    with r.lock("name", timeout=5, blocking_timeout=1) as held:
+        assert r.exists("name") == 1 and held.owned()
+        r.set("name", "stolen")            # another owner now: the scripts must refuse
+        with pytest.raises(redis.exceptions.LockNotOwnedError):
+            held.extend(1)
+        with pytest.raises(redis.exceptions.LockNotOwnedError):
+            held.reacquire()
+        with pytest.raises(redis.exceptions.LockNotOwnedError):
+            held.release()
+        assert r.get("name") == b"stolen"
+        r.delete("name")
+        assert held.acquire(blocking=False)
+    assert r.exists("name") == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistence of scripts' effects
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_scripts_effects_survive_restarts(kv_factory, kind):
+    """The AOF after scripts (random SPOP, SELECT inside, EVAL/EVALSHA in MULTI, an error after
+    a write), restarted after SIGTERM, then after kill -9. Run on redis-server too, to prove
+    the expectations."""
+    aof = ("--appendonly", "yes", "--appendfsync", "always")
+    p = kv_factory(*aof, kind=kind)
+    c = Conn(p.port)
+    assert c("SADD", "pool", "a", "b", "c") == 3
+    popped = c("EVAL", "return redis.call('spop', KEYS[1])", 1, "pool")   # random: effects only
+    assert c("EVAL", "redis.call('select', 1) redis.call('set', 'db1', 'x') "
+                     "redis.call('select', 0) redis.call('set', 'db0', 'y') "
+                     "redis.call('select', 2) return redis.call('incrbyfloat', 'f', '1.5')",
+             0) == b"1.5"
+    assert c("SET", "after", "plain") == b"OK"          # lands in db 0: the caller's db
+    assert c("MULTI") == b"OK"
+    c("EVAL", "return redis.call('rpush', KEYS[1], ARGV[1], ARGV[2])", 1, "l", "a", "b")
+    c("INCR", "n")
+    c("EVALSHA", sha1("return redis.call('rpush', KEYS[1], ARGV[1], ARGV[2])"), 1, "l", "c", "d")
+    assert c("EXEC") == [2, 1, 4]
+    assert err(c("EVAL", "redis.call('set', 'partial', '1') error('stop')", 0))  # kept
+    assert c("EVAL", "for i = 1, 200 do redis.call('hset', 'h', 'f' .. i, i) end "
+                     "return redis.call('hlen', 'h')", 0) == 200
+    c.close()
+    p.proc.send_signal(signal.SIGTERM)
+    p.proc.wait(20)
+
+    def check(port):
+        c = Conn(port)
+        try:
+            assert popped not in c("SMEMBERS", "pool") and c("SCARD", "pool") == 2
+            assert c("MGET", "db0", "after", "db1", "f", "partial") == \
+                [b"y", b"plain", None, None, b"1"]
+            assert c("LRANGE", "l", 0, -1) == [b"a", b"b", b"c", b"d"]
+            assert c("GET", "n") == b"1"
+            assert c("HLEN", "h") == 200 and c("HGET", "h", "f200") == b"200"
+            c("SELECT", "1")
+            assert c("DBSIZE") == 1 and c("GET", "db1") == b"x"
+            c("SELECT", "2")
+            assert c("DBSIZE") == 1 and c("GET", "f") == b"1.5"
+        finally:
+            c.close()
+
+    p = kv_factory(*aof, kind=kind)
+    check(p.port)
+    c = Conn(p.port)
+    assert c("EVAL", "redis.call('select', 3) return redis.call('set', 'late', 'z')", 0) == b"OK"
+    c.close()
+    p.proc.kill()                                        # kill -9: no shutdown at all
+    p.proc.wait(20)
+    p = kv_factory(*aof, kind=kind)
+    check(p.port)
+    c = Conn(p.port)
+    c("SELECT", "3")
+    assert c("GET", "late") == b"z"
+    c.close()
+    assert os.path.isdir(os.path.join(os.path.dirname(p.log), "appendonlydir"))
+
+
+# =============================================================================================
+# kvstore only: behaviour Redis does not have, or that only a Python host must guarantee.
+
+
+def _server_has_read(port: int, client: Conn, timeout: float = 5.0) -> None:
+    """Wait until the server has read everything `client` sent (its socket's receive queue, in
+    /proc/net/tcp, is empty): the command is in the server's hands, not still in the kernel."""
+    client_port = client.sock.getsockname()[1]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    rows = f.read().splitlines()[1:]
+            except OSError:
+                pytest.skip("no /proc/net/tcp")
+            for row in rows:
+                fields = row.split()
+                local, remote = fields[1], fields[2]
+                if (int(local.rsplit(":", 1)[1], 16) == port
+                        and int(remote.rsplit(":", 1)[1], 16) == client_port):
+                    if int(fields[4].split(":")[1], 16) == 0:
+                        return
+        time.sleep(0.001)
+    raise TimeoutError("the server did not read the command")
+
+
+@pytest.fixture(scope="module")
+def _kv_only_holder(tmp_path_factory):
+    holder = {"dir": tmp_path_factory.mktemp("kv-only"), "proc": None}
+    yield holder
+    if holder["proc"] is not None:
+        holder["proc"].stop()
+
+
+@pytest.fixture
+def kv_only(_kv_only_holder):
+    """A kvstore of the module's own (scripts stopped after 200 ms), started again if a failed
+    case killed it (a case that gets no reply kills it rather than leave it spinning)."""
+    p = _kv_only_holder["proc"]
+    if p is None or p.proc.poll() is not None:
+        p = start("kvstore", _kv_only_holder["dir"], "--busy-reply-threshold", "200")
+        _kv_only_holder["proc"] = p
+    return p
+
+
+BUSY_LOOPS = [
+    "while true do end",
+    "while true do pcall(function() while true do end end) end",
+    "local co = coroutine.wrap(function() while true do end end) co()",
+    "coroutine.wrap(function() while true do pcall(function() while true do end end) end end)()",
+    "local i = 0 while true do i = i + 1 redis.call('ping') end",
+]
+
+
+@pytest.mark.parametrize("script", BUSY_LOOPS)
+def test_kvstore_stops_a_busy_script(kv_only, script):
+    c1, c2 = Conn(kv_only.port, timeout=6), Conn(kv_only.port, timeout=6)
+    try:
+        started = time.monotonic()
+        c1.send(Conn.encode("EVAL", script, 0))
+        _server_has_read(kv_only.port, c1)
+        c2.send(Conn.encode("PING"))        # waits behind the script
+        try:
+            reply = c1.reply()
+        except TimeoutError:
+            kv_only.proc.kill()              # still spinning: the next case gets a new one
+            raise
+        elapsed = time.monotonic() - started
+        assert err(reply) is not None and str(reply).startswith("ERR"), reply
+        assert "busy-reply-threshold" in str(reply)
+        assert 0.2 <= elapsed < 5
+        assert c2.reply() == b"PONG"
+        assert c1("PING") == b"PONG"
+        assert c1("SET", "after", "1") == b"OK"   # the server (and the connection) go on
+        assert c1("EVAL", "return 1", 0) == 1     # and scripts still run
+    finally:
+        c1.close()
+        c2.close()
+
+
+@pytest.mark.parametrize("script", [
+    "local t = {} while true do t[#t+1] = string.rep('x', 1000000) end",
+    "local t = {} while true do t[#t+1] = string.rep('x', 1000000) .. #t end",  # not interned
+    "local s = 'x' while true do s = s .. s end",
+])
+def test_kvstore_survives_a_script_allocating_without_bound(kv_factory, script):
+    p = kv_factory("--busy-reply-threshold", "1000")
+    c = Conn(p.port, timeout=10)
+    done = False
+    try:
+        reply = c("EVAL", script, 0)
+        done = True
+        assert err(reply) is not None and str(reply).startswith("ERR"), reply
+        assert c("PING") == b"PONG"
+        assert c("EVAL", "return #string.rep('y', 1000)", 0) == 1000
+        assert p.proc.poll() is None
+    finally:
+        c.close()
+        if not done:                       # do not let a runaway allocation go on
+            p.proc.kill()
