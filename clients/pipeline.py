@@ -113,6 +113,8 @@ async def _constant(value: Any) -> Any:
 class _Base(Methods):
     """State shared by both pipelines."""
 
+    buffers_commands = True  # a registered Script sends EVAL here (kvstore.methods.scripting)
+
     def __init__(self, client: Any, transaction: bool = True) -> None:
         self.client = client
         self.connection_pool = client.connection_pool

@@ -9,6 +9,7 @@ from .hashes import HashMethods
 from .hyperloglog import HyperLogLogMethods
 from .keys import KeyMethods
 from .lists import ListMethods
+from .scripting import ScriptingMethods
 from .server import ServerMethods
 from .sets import SetMethods
 from .strings import StringMethods
@@ -17,7 +18,7 @@ from .zsets import SortedSetMethods
 
 class Methods(
     StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
-    HyperLogLogMethods, GeoMethods, ServerMethods,
+    HyperLogLogMethods, GeoMethods, ServerMethods, ScriptingMethods,
 ):
     """All families' methods."""
 

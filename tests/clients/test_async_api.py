@@ -27,9 +27,9 @@ from tests.server.conftest import start
 
 DUNDERS = ("__contains__", "__getitem__", "__setitem__", "__delitem__")
 SCAN_ITERATORS = ("scan_iter", "sscan_iter", "hscan_iter", "zscan_iter")
-# Return a builder at once on every transport; its execute() is the command: see
-# test_bitfield_builder_as_redis_py.
-BUILDERS = ("bitfield",)
+# Return a builder at once on every transport; its execute() (a Script's call) is the command:
+# see test_bitfield_builder_as_redis_py and test_register_script_as_redis_py.
+BUILDERS = ("bitfield", "register_script")
 
 
 @pytest.fixture(scope="module")
@@ -265,6 +265,46 @@ def test_bitfield_builder_as_redis_py(url, theirs):
     theirs_sync = _bitfield_calls(r, "s") + [piped(r, t) for t in (False, True)]
     assert ours == theirs_sync
     assert asyncio.run(run_async(AsyncClient.from_url(url))) == asyncio.run(run_async(ar))
+
+
+INCR_SCRIPT = "return redis.call('incrby', KEYS[1], ARGV[1])"
+
+
+def test_register_script_as_redis_py(url, theirs):
+    """A registered script runs on every transport, and again after SCRIPT FLUSH (it loads
+    itself back): called directly, through a pipeline (the reply comes from execute()), and on
+    the asyncio client and pipeline."""
+    r, ar = theirs
+
+    def run_sync(client: Any) -> list[Any]:
+        script = client.register_script(INCR_SCRIPT)
+        out = [script(keys=["n"], args=[1])]
+        client.script_flush()
+        out.append(script(keys=["n"], args=[2]))
+        for transaction in (False, True):
+            pipe = client.pipeline(transaction=transaction)
+            script(keys=["n"], args=[3], client=pipe)
+            pipe.get("n")
+            out.append(pipe.execute())
+        return out
+
+    async def run_async(client: Any) -> list[Any]:
+        script = client.register_script(INCR_SCRIPT)
+        out = [await script(keys=["a"], args=[1])]
+        await client.script_flush()
+        out.append(await script(keys=["a"], args=[2]))
+        pipe = client.pipeline(transaction=True)
+        assert await script(keys=["a"], args=[3], client=pipe) is pipe
+        out.append(await pipe.execute())
+        await client.aclose()
+        return out
+
+    with Client.from_url(url) as c:
+        ours = run_sync(c)
+    assert ours == run_sync(r) == [1, 3, [6, b"6"], [9, b"9"]]
+    r.script_flush()
+    assert asyncio.run(run_async(AsyncClient.from_url(url))) == asyncio.run(run_async(ar)) \
+        == [1, 3, [6]]
 
 
 def test_async_pipeline_scan_iterators_while_watching(url, theirs):

@@ -22,7 +22,8 @@ import kvstore
 from kvstore.methods import Methods
 
 # Methods whose reply needs a server connection or configuration the embedded store lacks.
-NEEDS_A_SERVER = {"auth", "client_kill", "config_rewrite", "shutdown"}
+# (script_kill: NOTBUSY unless a script runs, and none can while the store serves the call)
+NEEDS_A_SERVER = {"auth", "client_kill", "config_rewrite", "shutdown", "script_kill"}
 
 
 def dump_payload() -> bytes:
@@ -57,6 +58,15 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("bitpos", ("bits", 1), {}), ("bitpos", ("bits", 0, 0, 7), {"mode": "BIT"}),
     ("bitop", ("OR", "bits2", "bits", "s"), {}), ("bitop", ("AND", "bits3", "missing"), {}),
     ("bitfield", ("bits",), {}), ("bitfield_ro", ("bits", "u8", 0), {"items": [("i4", "#1")]}),
+    # scripting
+    ("eval", ("return {1, 'x', redis.call('get', KEYS[1])}", 1, "s"), {}),
+    ("eval_ro", ("return redis.call('get', KEYS[1])", 1, "missing"), {}),
+    ("script_load", ("return ARGV[1]",), {}),
+    ("evalsha", ("098e0f0d1448c0a81dafe820f66d460eb09263da", 0, "v"), {}),
+    ("evalsha_ro", ("098e0f0d1448c0a81dafe820f66d460eb09263da", 0, "v"), {}),
+    ("script_exists", ("098e0f0d1448c0a81dafe820f66d460eb09263da", "0" * 40), {}),
+    ("register_script", ("return 1",), {}),
+    ("script_flush", (), {}), ("script_flush", ("SYNC",), {}),
     # hyperloglog
     ("pfadd", ("hll", "a", "b"), {}), ("pfadd", ("hll2", "c"), {}), ("pfcount", ("hll",), {}),
     ("pfcount", ("hll", "hll2", "missing"), {}), ("pfmerge", ("hll3", "hll", "hll2"), {}),

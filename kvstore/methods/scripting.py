@@ -1,0 +1,112 @@
+"""Lua scripting methods (redis-py 8 shapes): eval/evalsha and their read-only forms return the
+script's reply; script_load the digest as str; script_exists a list of bools; register_script
+a `Script`, callable with keys and args, which loads itself again after a SCRIPT FLUSH."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from typing import Any, Literal, Sequence
+
+from ..errors import DataError, NoScriptError
+from .base import bool_ok
+from .types import EncodableT, KeyT
+
+
+def _str(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _bools(values: list) -> list[bool]:
+    return [bool(v) for v in values]
+
+
+async def _ready(value: Any) -> Any:
+    return value
+
+
+class Script:
+    """A script registered with `register_script`: call it as `script(keys=[...], args=[...])`.
+    It runs by EVALSHA, and loads itself with SCRIPT LOAD if the server does not know it."""
+
+    def __init__(self, registered_client: Any, script: str | bytes) -> None:
+        self.registered_client = registered_client
+        self.script = script
+        body = script.encode() if isinstance(script, str) else script
+        self.sha = hashlib.sha1(body).hexdigest()
+
+    def __call__(self, keys: Sequence[KeyT] = (), args: Sequence[EncodableT] = (),
+                 client: Any = None) -> Any:
+        client = self.registered_client if client is None else client
+        argv = (*keys, *args)
+        if getattr(client, "buffers_commands", False):
+            # A pipeline learns of a missing script only at execute(): EVAL sends the body.
+            # (An asyncio pipeline's call is awaited, as redis-py's AsyncScript is.)
+            pipe = client.eval(self.script, len(keys), *argv)
+            if inspect.iscoroutinefunction(client.execute):
+                return _ready(pipe)
+            return pipe
+        try:
+            reply = client.evalsha(self.sha, len(keys), *argv)
+        except NoScriptError:
+            client.script_load(self.script)
+            return client.evalsha(self.sha, len(keys), *argv)
+        if inspect.isawaitable(reply):
+            return self._await(client, reply, len(keys), argv)
+        return reply
+
+    async def _await(self, client: Any, reply: Any, numkeys: int, argv: tuple) -> Any:
+        try:
+            return await reply
+        except NoScriptError:
+            await client.script_load(self.script)
+            return await client.evalsha(self.sha, numkeys, *argv)
+
+
+class ScriptingMethods:
+    __slots__ = ()
+
+    def execute_command(self, *args: Any, callback: Any = None,
+                        never_decode: bool = False) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def eval(self, script: str | bytes, numkeys: int, *keys_and_args: KeyT | EncodableT) -> Any:
+        """Run a Lua script with its first ``numkeys`` arguments as KEYS, the rest as ARGV."""
+        return self.execute_command("EVAL", script, numkeys, *keys_and_args)
+
+    def eval_ro(self, script: str | bytes, numkeys: int,
+                *keys_and_args: KeyT | EncodableT) -> Any:
+        """EVAL for a script that only reads (a write inside it is an error)."""
+        return self.execute_command("EVAL_RO", script, numkeys, *keys_and_args)
+
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: KeyT | EncodableT) -> Any:
+        """Run a cached script by its SHA1 digest; NoScriptError if it is not cached."""
+        return self.execute_command("EVALSHA", sha, numkeys, *keys_and_args)
+
+    def evalsha_ro(self, sha: str, numkeys: int, *keys_and_args: KeyT | EncodableT) -> Any:
+        """EVALSHA for a script that only reads."""
+        return self.execute_command("EVALSHA_RO", sha, numkeys, *keys_and_args)
+
+    def script_exists(self, *args: str) -> list[bool]:
+        """Whether each digest names a cached script."""
+        return self.execute_command("SCRIPT", "EXISTS", *args, callback=_bools)
+
+    def script_flush(self, sync_type: Literal["SYNC", "ASYNC"] | None = None) -> bool:
+        """Forget every cached script."""
+        if sync_type not in ("SYNC", "ASYNC", None):
+            raise DataError("SCRIPT FLUSH defaults to SYNC in redis > 6.2, or accepts SYNC/ASYNC."
+                            " For older versions, of redis leave as None.")
+        pieces = [sync_type] if sync_type else []
+        return self.execute_command("SCRIPT", "FLUSH", *pieces, callback=bool_ok)
+
+    def script_kill(self) -> bool:
+        """Stop the running script (none ever runs while a command is served: NOTBUSY)."""
+        return self.execute_command("SCRIPT", "KILL", callback=bool_ok)
+
+    def script_load(self, script: str | bytes) -> str:
+        """Cache a script without running it; returns its SHA1 digest."""
+        return self.execute_command("SCRIPT", "LOAD", script, callback=_str)
+
+    def register_script(self, script: str | bytes) -> Script:
+        """A callable `Script` bound to this client (see `Script`)."""
+        return Script(self, script)
