@@ -626,12 +626,17 @@ class Runner:
         self.r.ok("SELECT", self.gen.db)
         self.kv.select(self.gen.db)
 
+    # --through-eval: every command runs inside a script, whose reply is the command's reply
+    # after the trip RESP2 -> Lua -> RESP2 (the same values, but for Redis's conversions)
+    through_eval = False
+
     def step(self) -> None:
         argv, keys, family = self.gen.next()
         name = argv[0].decode().upper()
         pre = self._prefetch(name, argv, keys)
-        want, want_dirty = self.ro.call_counted(argv)
-        got, got_dirty = self.kv.call_counted(argv)
+        sent = [b"EVAL", PCALL_ARGV, b"0", *argv] if self.through_eval else argv
+        want, want_dirty = self.ro.call_counted(sent)
+        got, got_dirty = self.kv.call_counted(sent)
         self.gen.observe(name, argv, want)
         self._follow_db()
         wn = normalise(name, argv, want, pre, self.ro.call)
@@ -751,6 +756,9 @@ class Runner:
                 p(m.show())
 
 
+PCALL_ARGV = b"return redis.pcall(unpack(ARGV))"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--commands", type=int, default=50000)
@@ -768,6 +776,8 @@ def main(argv=None) -> int:
                          "instead of the embedded store, adding connection-level commands")
     ap.add_argument("--protocol", type=int, choices=(2, 3), default=2,
                     help="the RESP version the stream starts with (--server only)")
+    ap.add_argument("--through-eval", action="store_true",
+                    help="run every command as EVAL \"return redis.pcall(unpack(ARGV))\" 0 ...")
     args = ap.parse_args(argv)
     families = args.family.split(",") if args.family else None
     known = FAMILIES + WIRE_FAMILIES if args.server else FAMILIES
@@ -787,7 +797,9 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         runner = Runner(port, args.seed, families, args.check_every, twin, server,
-                        args.protocol).run(args.commands)
+                        args.protocol)
+        runner.through_eval = args.through_eval
+        runner.run(args.commands)
         elapsed = time.perf_counter() - t0
         wire = f" protocol={args.protocol} over the wire" if args.server else ""
         print(f"seed={args.seed} commands={args.commands} "
