@@ -68,6 +68,28 @@ def test_random_stream_matches_redis(redis_server, family):
                     + out.getvalue(), pytrace=False)
 
 
+THROUGH_EVAL_COMMANDS = 4000
+
+
+def test_random_stream_through_eval_matches_redis(redis_server):
+    """Every family's commands run inside `EVAL "return redis.pcall(unpack(ARGV))"`: each
+    reply makes the trip RESP2 -> Lua -> RESP2 and each error the pcall table, and the
+    commands refused in scripts are refused alike."""
+    runner = Runner(redis_server, seed=3000, check_every=250)
+    runner.through_eval = True
+    try:
+        runner.run(THROUGH_EVAL_COMMANDS)
+    finally:
+        runner.close()
+    real = [m for m in runner.mismatches if m.kind != "unimplemented"]
+    if real:
+        out = io.StringIO()
+        runner.report(show=25, out=out)
+        pytest.fail(f"{len(real)} mismatches with Redis (reproduce: python -m tests.compat.fuzz "
+                    f"--through-eval --seed 3000 --commands {THROUGH_EVAL_COMMANDS})\n"
+                    + out.getvalue(), pytrace=False)
+
+
 def test_harness_detects_a_wrong_reply(redis_server, monkeypatch):
     """The comparison must be able to fail: break one handler and expect mismatches."""
     from kvstore.commands.table import COMMANDS
