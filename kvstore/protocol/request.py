@@ -616,7 +616,7 @@ class HiredisRequestParser(PythonRequestParser):
                         and not reader.has_data():
                     _JOIN(command)  # TypeError unless a list of bytes
                     if not (43 in data or 61 in data or 40 in data or 126 in data or 62 in data
-                            or 124 in data or 37 in data):
+                            or 124 in data or 37 in data) or _canonical([command]) == data:
                         self.last_read = ([command], data)
                         return command
             except (_hiredis.HiredisError, TypeError):
