@@ -78,7 +78,7 @@ class MemoryConnection:
     def connect(self) -> None:
         if self._ctx is None:
             self._ctx = Context(self.store.keyspace, self.db)
-            self._ctx.on_write = self.store._script_write
+            self._ctx.on_write = self.store._script_hook
 
     def disconnect(self) -> None:
         if self.subscribed:

@@ -121,7 +121,7 @@ class Store(FastPaths):
     ) -> None:
         self.keyspace = Keyspace(databases, clock) if clock else Keyspace(databases)
         self._ctx = Context(self.keyspace, db)
-        self._ctx.on_write = self._script_write
+        self._ctx.on_write = self._script_hook
         self._lock = threading.Lock()
         self.decode_responses = decode_responses
         self.encoding = encoding
@@ -188,10 +188,12 @@ class Store(FastPaths):
             self._after_write(argv, ctx.effects)
         return reply
 
-    def _script_write(self, ctx: Context, argv: list[bytes]) -> None:
-        """`Context.on_write`: a write inside a script, through the write hooks."""
-        if self._after_write is not None:
-            self._after_write(argv, ctx.effects)
+    def _script_hook(self) -> Callable[[Context, list[bytes]], None] | None:
+        """`Context.on_write`: the write hooks, for the writes inside a script."""
+        after_write = self._after_write
+        if after_write is None:
+            return None
+        return lambda ctx, argv: after_write(argv, ctx.effects)
 
     def _log_write(self, argv: list[bytes], effects: list[list[bytes]] | None = None) -> None:
         """A write changed the keyspace: log its effects (`effects`, or argv itself) to the AOF

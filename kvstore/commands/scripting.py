@@ -42,6 +42,7 @@ from .table import (
 
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
 EVAL_CACHE = 500                # scripts cached by EVAL (not SCRIPT LOAD) kept for EVALSHA
+BODY_KEY_MAX = 4096             # bodies up to this size find their script without a SHA1
 REDIS_VERSION = "7.2.4"         # what redis.REDIS_VERSION says (as INFO and HELLO)
 DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (embedded)
 
@@ -92,7 +93,9 @@ class Scripts:
         self.ks = ks
         self.loaded: dict[str, Any] = {}   # sha -> compiled function, SCRIPT LOAD'ed or EVAL'ed
         self.evaled: dict[str, None] = {}  # shas cached by EVAL, oldest first
+        self.bodies: dict[bytes, tuple[str, Any]] = {}  # body -> (sha, function): no SHA1 per EVAL
         self.ctx: Context | None = None    # the running script's
+        self.commands: dict[bytes, Any] = {}  # plain commands by the spelling scripts call
         self._start()
 
     def _start(self) -> None:
@@ -138,12 +141,16 @@ class Scripts:
         """SCRIPT FLUSH: forget every script, and start a fresh runtime (Redis resets its VM)."""
         self.loaded.clear()
         self.evaled.clear()
+        self.bodies.clear()
         self._start()
 
     # -- the script cache --------------------------------------------------------------------
 
     def load(self, body: bytes, by_eval: bool) -> tuple[str, Any]:
         """(sha, compiled function) for a script body; compiles it on first sight."""
+        known = self.bodies.get(body)
+        if known is not None and by_eval:
+            return known
         sha = hashlib.sha1(body).hexdigest()
         fn = self.loaded.get(sha)
         if fn is None:
@@ -157,13 +164,16 @@ class Scripts:
                     old = next(iter(self.evaled))
                     del self.evaled[old]
                     self.loaded.pop(old, None)
+                    self.bodies = {b: v for b, v in self.bodies.items() if v[0] != old}
         elif not by_eval:
             self.evaled.pop(sha, None)  # SCRIPT LOAD keeps it for good
+        if len(body) <= BODY_KEY_MAX:
+            self.bodies[body] = (sha, fn)
         return sha, fn
 
     # -- running -------------------------------------------------------------------------------
 
-    def run(self, ctx: Context, sha: str, fn: Any, keys: list[bytes], args: list[bytes],
+    def run(self, ctx: Context, sha: str, fn: Any, numkeys: int, keys_and_args: list[bytes],
             readonly: bool) -> Any:
         ks = ctx.ks
         self.ctx = ctx
@@ -173,6 +183,9 @@ class Scripts:
         self.replicate = True
         self.wrapped = False
         self.killed: str | None = None
+        # The front door's write hook: fetched once, since no command a script may run adds or
+        # removes one (CONFIG, WATCH, MULTI are refused in scripts, blocking pops do not block).
+        self.hook = ctx.on_write() if ctx.on_write is not None else None
         cfg = getattr(ks, "server_config", None)
         limit_ms = cfg["busy-reply-threshold"] if cfg is not None else DEFAULT_TIME_LIMIT_MS
         self.limit_ms = limit_ms
@@ -188,16 +201,14 @@ class Scripts:
         db, in_multi = ctx.db, ctx.in_multi
         ctx.in_multi = True  # blocking commands do not block, as in MULTI
         try:
-            ok, result = self._run(fn, self.table(keys), self.table(args))
+            ok, result = self._run(fn, numkeys, *keys_and_args)
             if not ok:
                 raise CommandError(self._failure(result))
             return self._reply(result, True)
         finally:
             if self.wrapped:
                 ctx.effects = None
-                hook = ctx.on_write
-                if hook is not None:
-                    hook(ctx, [b"EXEC"])
+                self.hook(ctx, [b"EXEC"])
             ctx.db, ctx.in_multi = db, in_multi
             ctx.effects = None
             self.ctx = None
@@ -263,20 +274,24 @@ class Scripts:
         """Run one command from a script: its reply in Lua values, or an error text (str)."""
         if not args:
             return "ERR Please specify at least one argument for this redis lib call"
-        argv = []
-        for a in args:
+        argv = list(args)
+        for i, a in enumerate(args):
             t = type(a)
             if t is bytes:
-                argv.append(a)
-            elif t is int and -10**17 < a < 10**17:
-                argv.append(b"%d" % a)
+                continue
+            if t is int and -10**17 < a < 10**17:
+                argv[i] = b"%d" % a
             elif t is int or t is float:
-                argv.append(b"%.17g" % a)  # as Redis prints a Lua number it passes on
+                argv[i] = b"%.17g" % a  # as Redis prints a Lua number it passes on
             else:
                 return "ERR Lua redis lib command arguments must be strings or integers"
-        cmd = resolve(argv)
+        cmd = self.commands.get(argv[0])
         if cmd is None:
-            return _UNKNOWN
+            cmd = resolve(argv)
+            if cmd is None:
+                return _UNKNOWN
+            if not cmd.subcommands and "|" not in cmd.name and len(self.commands) < 1024:
+                self.commands[argv[0]] = cmd  # by the exact spelling scripts use: no lower()
         arity = cmd.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity or cmd.handler is None:
             return "ERR Wrong number of args calling Redis command from script"
@@ -304,7 +319,7 @@ class Scripts:
             cmd.failed += 1
             return str(exc)
         if ks.dirty != dirty and flags & LOGGED and self.replicate:
-            hook = ctx.on_write
+            hook = self.hook
             if hook is not None:
                 if not self.wrapped:
                     self.wrapped = True
@@ -647,7 +662,7 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
             raise NoScriptError(NOSCRIPT_TEXT)
     else:
         sha, fn = scripts.load(argv[1], True)
-    return scripts.run(ctx, sha, fn, argv[3 : 3 + numkeys], argv[3 + numkeys :], readonly)
+    return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly)
 
 
 _EVAL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE

@@ -72,7 +72,14 @@ hook = function()
   end
 end
 
-local function run(f, keys, argv)
+-- run(f, numkeys, key..., arg...): KEYS and ARGV are built here (cheaper than two tables
+-- built from Python), then f runs under the error handler and the time limit.
+local function run(f, numkeys, ...)
+  local keys, argv = {...}, {}
+  for i = numkeys + 1, select('#', ...) do
+    argv[i - numkeys] = keys[i]
+    keys[i] = nil
+  end
   rawset(env, 'KEYS', keys)
   rawset(env, 'ARGV', argv)
   dbg.sethook(hook, '', HOOK_COUNT)

@@ -198,9 +198,10 @@ class Context:
         # Keyspace notifications: notify(event_class, event, key). The server installs a real
         # one when notify-keyspace-events is set; the default costs one call and nothing else.
         self.notify: Callable[[str, str, bytes], None] = no_notify
-        # on_write(ctx, argv) after each write a script makes (commands/scripting.py): the front
-        # door's write hooks, as it calls them after a write command of its own. None: no hooks.
-        self.on_write: Callable[["Context", list[bytes]], None] | None = None
+        # on_write() -> the front door's write hook, hook(ctx, argv), or None when it has none:
+        # what a script calls after each of its writes (commands/scripting.py), as the front
+        # door does after a write command of its own.
+        self.on_write: Callable[[], Callable[["Context", list[bytes]], None] | None] | None = None
 
     def select(self, index: int) -> None:
         self.db = self.ks.dbs[index]

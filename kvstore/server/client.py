@@ -110,7 +110,7 @@ class Client(asyncio.Protocol):
         self.server = server
         self.id = server.next_client_id()
         self.ctx = Context(server.ks, 0, client=self)
-        self.ctx.on_write = server.script_write
+        self.ctx.on_write = server.script_hook
         self.authenticated = not server.config["requirepass"]
         self.parser = RequestParser(
             max_bulk_len=server.config["proto-max-bulk-len"], authenticated=self.authenticated)

@@ -313,10 +313,9 @@ class Server:
     def _set_propagate(self) -> None:
         self.propagate = fan_out(self.write_hooks)  # None without hooks: the loop skips it
 
-    def script_write(self, ctx, argv: list[bytes]) -> None:
-        """`Context.on_write`: a write inside a script, through the write hooks."""
-        if self.propagate is not None:
-            self.propagate(ctx, argv)
+    def script_hook(self) -> Callable | None:
+        """`Context.on_write`: the write hooks, for the writes inside a script."""
+        return self.propagate
 
     def count_error(self, text: str, cmd, argv: list[bytes] | None = None) -> None:
         """An error reply. A command rejected before it ran (`cmd`, or the one `argv` names)
