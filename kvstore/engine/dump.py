@@ -1,4 +1,5 @@
-"""DUMP / RESTORE payloads, and deep copies of values (COPY).
+"""DUMP / RESTORE payloads, whole RDB files (SYNC, redis-cli --rdb), and deep copies of values
+(COPY).
 
 Payloads are Redis's: an RDB object, the RDB version and a CRC-64 (engine/rdb.py), so a value
 DUMPed by Redis RESTOREs here and the other way round, and a Redis MIGRATE into kvstore works.
@@ -37,6 +38,11 @@ def zset_type() -> type:
 
 def serialize(value: object) -> bytes:
     """The DUMP payload of a value, as Redis 7.0 writes it. O(n) in the value's size."""
+    return rdb.frame(rdb_object(value))
+
+
+def rdb_object(value: object) -> bytes:
+    """The value as an RDB object: its type byte, then its encoding. O(n)."""
     t = type(value)
     if t is bytes:
         body = rdb.dump_string(value)  # type: ignore[arg-type]
@@ -50,7 +56,7 @@ def serialize(value: object) -> bytes:
         body = rdb.dump_zset(list(value.iter_items()), not value.big)  # type: ignore[attr-defined]
     else:
         raise TypeError(f"cannot dump a {t.__name__}")
-    return rdb.frame(body)
+    return body
 
 
 def deserialize(payload: bytes, limits: Thresholds) -> object:
@@ -123,3 +129,49 @@ def copy_value(value: object) -> object:
         z.big = value.big  # type: ignore[attr-defined]
         return z
     raise TypeError(f"cannot copy a {t.__name__}")
+
+
+def write_rdb(ks, out, now: int) -> None:
+    """The whole keyspace as an RDB file (Redis 7.0's format, version 10) written to `out` (a
+    binary file): what SYNC sends a replica or `redis-cli --rdb`. Keys expired at `now` are left
+    out; the others keep their absolute expiry. O(size of the data)."""
+    crc = 0
+    pending: list[bytes] = []
+    size = 0
+
+    def emit(piece: bytes) -> None:
+        nonlocal crc, size
+        pending.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            flush()
+
+    def flush() -> None:
+        nonlocal crc, size
+        chunk = b"".join(pending)
+        crc = rdb.crc64(chunk, crc)
+        out.write(chunk)
+        pending.clear()
+        size = 0
+
+    emit(b"REDIS%04d" % rdb.RDB_VERSION)
+    for name, value in ((b"redis-ver", b"7.2.4"), (b"redis-bits", b"64"),
+                        (b"ctime", b"%d" % (now // 1000)), (b"aof-base", b"0")):
+        emit(b"\xfa" + rdb.rdb_string(name) + rdb.rdb_string(value))
+    for db in ks.dbs:
+        live = [(k, v) for k, v in db.data.items()
+                if not (k in db.expires and db.expires[k] <= now)]
+        if not live:
+            continue
+        expiring = sum(1 for k, _ in live if k in db.expires)
+        emit(b"\xfe" + rdb.rdb_length(db.id) + b"\xfb" + rdb.rdb_length(len(live))
+             + rdb.rdb_length(expiring))
+        for key, value in live:
+            when = db.expires.get(key)
+            if when is not None:
+                emit(b"\xfc" + when.to_bytes(8, "little"))
+            body = rdb_object(value)
+            emit(body[:1] + rdb.rdb_string(key) + body[1:])
+    emit(b"\xff")
+    flush()
+    out.write(crc.to_bytes(8, "little"))

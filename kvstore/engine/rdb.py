@@ -276,6 +276,11 @@ def dump_zset(items: list, small: bool) -> bytes:
     return b"".join(out)
 
 
+# The string and length encodings, for the RDB file writer (dump.write_rdb).
+rdb_string = _string
+rdb_length = _length
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 class _Reader:

@@ -144,6 +144,8 @@ class Client(asyncio.Protocol):
         self.pending: list = []      # commands received after the blocking one
         self.out: list | None = None  # the batch's reply parts while it runs (pubsub.deliver)
         self.tracker = None          # tracking.Tracker once CLIENT TRACKING was turned on
+        self.replica = None          # replication.Replica once it sent SYNC or PSYNC
+        self.replica_port = 0        # REPLCONF listening-port, before SYNC
         if server.notifier.flags:
             server.notifier.attach(self)
 
@@ -198,6 +200,8 @@ class Client(asyncio.Protocol):
             disconnect(self)
         if self.tracker is not None:
             server.tracking.disable(self)
+        if self.replica is not None:
+            server.replication.drop(self)
         self.transport = None
 
     def pause_writing(self) -> None:
@@ -597,6 +601,8 @@ class Client(asyncio.Protocol):
         flags = ""
         if self.monitor:
             flags += "O"
+        elif self.replica is not None:
+            flags += "S"
         if self.subs or self.psubs or self.ssubs:
             flags += "P"
         if self.state & MULTI:

@@ -180,6 +180,8 @@ def _stats(ctx, server) -> list:
 
 
 def _replication(ctx, server) -> list:
+    if server is not None:
+        return server.replication.info()
     return [
         ("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
         ("master_replid", _RUN_ID[:40]), ("master_replid2", "0" * 40),

@@ -44,6 +44,7 @@ from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config
 from .info import total_calls
 from .outbox import Outbox
+from .replication import Replication
 from .pubsub import Notifier, PubSub
 from .states import refusal
 from .tracking import Tracking
@@ -196,6 +197,7 @@ class Server:
         self.notifier = Notifier(self)
         self.keywatch = KeyWatch(self)
         self.tracking = Tracking(self)
+        self.replication = Replication(self)
         self.notifier.configure(cfg["notify-keyspace-events"])
         cfg.on_change("notify-keyspace-events", self.notifier.configure)
         self._apply_config()

@@ -1,0 +1,91 @@
+"""SYNC, PSYNC, REPLCONF, ROLE: the master side of replication (kvstore/server/replication.py).
+
+The embedded store has no replicas: SYNC and PSYNC are refused there, ROLE says master.
+"""
+
+from __future__ import annotations
+
+from ..errors import CommandError
+from ..numbers import parse_int
+from ..replies import OK
+from .table import ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, STALE, Context, command
+
+NO_SERVER = "ERR SYNC needs a kvstore-server connection (the embedded store has no replicas)"
+
+
+def _server(ctx: Context):
+    client = ctx.client
+    server = getattr(client, "server", None) if client is not None else None
+    if server is None:
+        raise CommandError(NO_SERVER)
+    return server
+
+
+@command("sync", 1, ADMIN | NOSCRIPT | NO_MULTI, group="server")
+def sync(ctx: Context, argv: list[bytes]):
+    """SYNC
+
+    Complexity: O(N) to write the data set, in a child process.  Reply: the data set as an RDB
+    file, then the stream of writes (the connection becomes a replica's).
+    """
+    _server(ctx).replication.sync(ctx.client, psync=False)
+
+
+@command("psync", -3, ADMIN | NOSCRIPT | NO_MULTI, group="server")
+def psync(ctx: Context, argv: list[bytes]):
+    """PSYNC replicationid offset
+
+    Complexity: as SYNC.  Reply: +FULLRESYNC <replid> <offset> (never a partial resync: there is
+    no backlog), then as SYNC.
+    """
+    _server(ctx).replication.sync(ctx.client, psync=True)
+
+
+@command("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, group="server")
+def replconf(ctx: Context, argv: list[bytes]):
+    """REPLCONF [option value ...]
+
+    Complexity: O(1).  Reply: OK; nothing for ACK.
+    """
+    if len(argv) % 2 == 0:
+        raise CommandError("ERR syntax error")
+    replica = getattr(ctx.client, "replica", None)
+    for i in range(1, len(argv), 2):
+        option, value = argv[i].lower(), argv[i + 1]
+        if option == b"listening-port":
+            try:
+                port = parse_int(value)
+            except ValueError:
+                raise CommandError("ERR value is not an integer or out of range") from None
+            if replica is not None:
+                replica.port = port
+            elif ctx.client is not None:
+                ctx.client.replica_port = port
+        elif option == b"ack":
+            if replica is not None:
+                try:
+                    replica.ack = parse_int(value)
+                except ValueError:
+                    pass
+            elif ctx.client is not None:
+                from ..server.client import DROP_LAST
+
+                ctx.client.state |= DROP_LAST  # no reply at all (a replica's replies are off)
+            return None
+        elif option not in (b"ip-address", b"capa", b"getack", b"rdb-only", b"rdb-filter-only"):
+            raise CommandError("ERR Unrecognized REPLCONF option: "
+                               + argv[i].decode("utf-8", "replace"))
+    return OK
+
+
+@command("role", 1, NOSCRIPT | LOADING | STALE | FAST, group="server")
+def role(ctx: Context, argv: list[bytes]):
+    """ROLE
+
+    Complexity: O(1).  Reply: [master, replication offset, [[ip, port, acked offset], ...]].
+    """
+    client = ctx.client
+    server = getattr(client, "server", None) if client is not None else None
+    if server is None:
+        return [b"master", 0, []]
+    return server.replication.role()

@@ -1,0 +1,200 @@
+"""Replication, the master side: SYNC, PSYNC, REPLCONF, ROLE, INFO replication.
+
+What it serves. A Redis replica (`replicaof <our host> <port>` on a redis-server) and
+`redis-cli --rdb` (a backup over the replication protocol) both start with SYNC or PSYNC. The
+reply is always a full resynchronisation: PSYNC gets `+FULLRESYNC <replid> <offset>`, then
+either gets the data set as an RDB file (`$<length>\\r\\n<bytes>`, Redis 7.0's format, written
+by `engine.dump.write_rdb`), then the stream of writes from the moment of the snapshot on.
+There is no backlog, so a replica that reconnects is sent everything again.
+
+How. The snapshot is written by a forked child (copy-on-write: the data at the fork) to a
+temporary file in `dir`, as BGSAVE writes; the parent reads it back when the child is done and
+queues it to the replica. From the fork on, every write's effects (the same argvs the AOF gets,
+with SELECTs, and a DEL for each expired key) are appended to one stream; a replica still
+waiting for its file collects them, an online one gets them as they happen, through the outbox
+(so after the AOF, with the replies of the same iteration). Every `repl-ping-replica-period`
+seconds a PING goes down the stream, so a replica does not time out on a quiet master.
+
+A replica's connection is a client whose replies are off (REPLCONF ACK needs none), in output
+class "replica" once its file is sent. The write hook and the expiry listener are installed
+only while there is a replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+from ..engine.dump import write_rdb
+from ..persistence.aof import _encode, select_record
+
+PING_PERIOD_S = 10  # Redis's repl-ping-replica-period default
+
+
+class Replica:
+    __slots__ = ("client", "pending", "online", "port", "ack")
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.pending: bytearray | None = bytearray()  # the stream while the file is written
+        self.online = False
+        self.port = 0   # REPLCONF listening-port
+        self.ack = 0    # the offset of the last REPLCONF ACK
+
+
+class Replication:
+    def __init__(self, server) -> None:
+        self.server = server
+        self.replid = os.urandom(20).hex()
+        self.offset = 0           # bytes of stream produced so far (master_repl_offset)
+        self.replicas: list[Replica] = []
+        self.stream_db = -1       # the database the stream last SELECTed
+        self._ping: asyncio.TimerHandle | None = None
+
+    # -- SYNC / PSYNC ---------------------------------------------------------------------------
+
+    def sync(self, client, psync: bool) -> None:
+        """Make `client` a replica: FULLRESYNC (for PSYNC), then the file, then the stream."""
+        from .client import DROP_LAST, REPLY_OFF
+
+        server = self.server
+        if psync:
+            server.outbox.put(client, b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(),
+                                                                   self.offset))
+        replica = Replica(client)
+        replica.port = client.replica_port
+        client.replica = replica
+        client.state |= REPLY_OFF | DROP_LAST  # (the replica's REPLCONF ACKs get no reply)
+        if not self.replicas:
+            server.add_write_hook(self.feed, first=True)  # before blocking.py's pops
+            server.ks.expired_listeners.append(self.expired)
+            self._schedule_ping()
+        self.replicas.append(replica)
+        self.stream_db = -1  # the stream after the file starts with a SELECT
+        directory = server.config["dir"]
+        path = os.path.join(directory if os.path.isabs(directory) else os.getcwd(),
+                            f"temp-sync-{os.getpid()}-{client.id}.rdb")
+        ks = server.ks
+        now = ks.clock()
+        server.log.notice("Replica %s asks for synchronization", client.addr)
+        pid = os.fork()
+        if pid == 0:  # the child: write the file, then leave without the parent's cleanup
+            code = 1
+            try:
+                with open(path, "wb") as f:
+                    write_rdb(ks, f, now)
+                code = 0
+            finally:
+                os._exit(code)
+        loop = asyncio.get_running_loop()
+
+        def reap() -> None:
+            _, status = os.waitpid(pid, 0)
+            ok = os.waitstatus_to_exitcode(status) == 0
+            loop.call_soon_threadsafe(self._file_done, replica, path, ok)
+
+        threading.Thread(target=reap, name=f"kvstore-sync-{pid}", daemon=True).start()
+
+    def _file_done(self, replica: Replica, path: str, ok: bool) -> None:
+        client = replica.client
+        try:
+            data = None
+            if ok:
+                with open(path, "rb") as f:
+                    data = f.read()
+        except OSError:
+            ok = False
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if replica not in self.replicas:
+            return  # it left meanwhile
+        if not ok or data is None:
+            self.server.log.warning("Could not write the synchronization file for %s",
+                                    client.addr)
+            client.close()
+            return
+        outbox = self.server.outbox
+        outbox.put(client, b"$%d\r\n" % len(data) + data)
+        if replica.pending:
+            outbox.put(client, bytes(replica.pending))
+        replica.pending = None
+        replica.online = True
+        client.kind = "replica"
+        self.server.log.notice("Synchronization with replica %s succeeded", client.addr)
+
+    def drop(self, client) -> None:
+        """The replica's connection is gone."""
+        replica = client.replica
+        client.replica = None
+        if replica in self.replicas:
+            self.replicas.remove(replica)
+            if not self.replicas:
+                self.server.remove_write_hook(self.feed)
+                self.server.ks.expired_listeners.remove(self.expired)
+                if self._ping is not None:
+                    self._ping.cancel()
+                    self._ping = None
+
+    # -- the stream --------------------------------------------------------------------------
+
+    def feed(self, ctx, argv: list[bytes]) -> None:
+        """Write hook: a write's effects, in its database."""
+        self._append(ctx.db.id, ctx.effects or [argv])
+
+    def expired(self, db, key: bytes) -> None:
+        """Expiry listener: the replicas delete it too (they never expire keys themselves)."""
+        self._append(db.id, [[b"DEL", key]])
+
+    def _append(self, db: int, argvs: list[list[bytes]]) -> None:
+        chunk = bytearray()
+        if db != self.stream_db:
+            chunk += select_record(db)
+            self.stream_db = db
+        _encode(chunk, argvs)
+        self._send(bytes(chunk))
+
+    def _send(self, chunk: bytes) -> None:
+        self.offset += len(chunk)
+        outbox = self.server.outbox
+        for replica in self.replicas:
+            if replica.online:
+                outbox.put(replica.client, chunk)
+            else:
+                replica.pending += chunk  # type: ignore[operator]
+
+    def _schedule_ping(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._ping = loop.call_later(PING_PERIOD_S, self._send_ping)
+
+    def _send_ping(self) -> None:
+        self._ping = None
+        if self.replicas:
+            self._send(b"*1\r\n$4\r\nPING\r\n")
+            self._schedule_ping()
+
+    # -- what INFO and ROLE show -------------------------------------------------------------
+
+    def info(self) -> list[tuple[str, Any]]:
+        rows: list[tuple[str, Any]] = [("role", "master"),
+                                       ("connected_slaves", len(self.replicas))]
+        for i, r in enumerate(self.replicas):
+            ip = r.client.addr.rsplit(":", 1)[0]
+            state = "online" if r.online else "wait_bgsave"
+            rows.append((f"slave{i}", f"ip={ip},port={r.port},state={state},offset={r.ack},lag=0"))
+        return rows + [
+            ("master_failover_state", "no-failover"), ("master_replid", self.replid),
+            ("master_replid2", "0" * 40), ("master_repl_offset", self.offset),
+            ("second_repl_offset", -1), ("repl_backlog_active", 0),
+            ("repl_backlog_size", 1048576), ("repl_backlog_first_byte_offset", 0),
+            ("repl_backlog_histlen", 0),
+        ]
+
+    def role(self) -> list:
+        return [b"master", self.offset,
+                [[r.client.addr.rsplit(":", 1)[0].encode(), b"%d" % r.port, b"%d" % r.ack]
+                 for r in self.replicas]]

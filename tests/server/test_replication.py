@@ -1,0 +1,168 @@
+"""Replication, the master side, black-box: a real redis-server replicating from kvstore-server,
+`redis-cli --rdb` taking a backup of it, and the replies of REPLCONF / ROLE / SYNC on both
+servers. Every wait polls a condition with a deadline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+import redis
+
+from tests.conftest import require_binary
+
+from .helpers import Conn, err
+
+
+def wait_until(check, timeout: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def fill(r: redis.Redis) -> None:
+    """Every type, TTLs, several databases, big and small encodings."""
+    r.set("s", "v")
+    r.set("n", 12345)
+    r.set("big", "x" * 5000)
+    r.set("ttl", "soon", px=600_000)
+    r.hset("h", mapping={"f": "1", "g": "2"})
+    r.hset("hbig", mapping={f"f{i}": "v" * 100 for i in range(300)})
+    r.rpush("l", *range(1000))
+    r.sadd("si", 1, 2, 3)
+    r.sadd("ss", "a", "b", "c")
+    r.zadd("z", {"m": 1.5, "n": -2, "o": float("inf")})
+    r.zadd("zbig", {f"m{i}": i / 3 for i in range(500)})
+    r.pfadd("hll", *range(100))
+    r2 = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=5)
+    r2.set("in5", "five")
+    r2.close()
+
+
+def snapshot(port: int) -> dict:
+    """Every key of every database: (type, value) with the TTL rounded to minutes."""
+    out = {}
+    for db in range(16):
+        r = redis.Redis(port=port, db=db)
+        for key in r.keys("*"):
+            kind = r.type(key).decode()
+            value = {
+                "string": lambda k: r.get(k),
+                "hash": lambda k: r.hgetall(k),
+                "list": lambda k: r.lrange(k, 0, -1),
+                "set": lambda k: sorted(r.smembers(k)),
+                "zset": lambda k: r.zrange(k, 0, -1, withscores=True),
+            }[kind](key)
+            ttl = r.pttl(key)
+            out[(db, key)] = (kind, value, -1 if ttl < 0 else round(ttl / 60_000))
+        r.close()
+    return out
+
+
+def start_replica(tmp_path, master_port: int) -> tuple[subprocess.Popen, int]:
+    from tests.conftest import free_port, wait_for_port
+
+    port = free_port()
+    log = tmp_path / f"replica-{port}.log"
+    proc = subprocess.Popen(
+        [require_binary("redis-server"), "--port", str(port), "--save", "", "--appendonly",
+         "no", "--dir", str(tmp_path), "--replicaof", "127.0.0.1", str(master_port),
+         "--logfile", str(log)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc)
+    return proc, port
+
+
+def linked(port: int) -> bool:
+    info = redis.Redis(port=port).info("replication")
+    return info.get("master_link_status") == "up" and not info.get("master_sync_in_progress")
+
+
+def test_a_redis_replica_follows_kvstore(kv_factory, tmp_path):
+    master = kv_factory()
+    r = redis.Redis(port=master.port)
+    fill(r)
+    proc, port = start_replica(tmp_path, master.port)
+    try:
+        wait_until(lambda: linked(port), what="the replica's initial sync")
+        assert snapshot(port) == snapshot(master.port)
+        info = r.info("replication")
+        assert info["connected_slaves"] == 1 and info["slave0"]["state"] == "online"
+        role = r.execute_command("ROLE")
+        assert role[0] == b"master" and role[2][0][1] == str(port).encode()
+        assert "S" in [c for c in r.client_list() if c["cmd"] in ("replconf", "psync")][0]["flags"]
+
+        # the stream: plain writes, a transaction, scripts (their effects, random SPOP
+        # included), other databases, an expiry, a flush
+        r.incr("counter")
+        pipe = r.pipeline(transaction=True)
+        pipe.lpush("l", "head").hset("h", "g", "3").expire("s", 900)
+        pipe.execute()
+        r.eval("redis.call('select', 3) redis.call('set', 'in3', 'x') "
+               "redis.call('select', 0) return redis.call('spop', KEYS[1])", 1, "ss")
+        r.set("short", "v", px=50)
+        wait_until(lambda: r.get("short") is None, what="the key's expiry")
+        redis.Redis(port=master.port, db=5).flushdb()
+        r.zincrby("z", 2.25, "m")
+        want = snapshot(master.port)
+        wait_until(lambda: snapshot(port) == want, what="the replica to catch up")
+        # the expired key is deleted there too (a replica never expires keys itself: DBSIZE
+        # would still count it)
+        assert redis.Redis(port=port).dbsize() == r.dbsize()
+        assert wait_until(lambda: r.info("replication")["slave0"]["offset"]
+                          == r.info("replication")["master_repl_offset"], what="the ACK")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    wait_until(lambda: r.info("replication")["connected_slaves"] == 0,
+               what="the replica's departure")
+    r.set("after", "1")  # writes go on without replicas
+
+
+def test_redis_cli_rdb_backup_loads_into_redis(kv_factory, tmp_path):
+    master = kv_factory()
+    r = redis.Redis(port=master.port)
+    fill(r)
+    path = tmp_path / "backup.rdb"
+    out = subprocess.run([require_binary("redis-cli"), "-p", str(master.port), "--rdb",
+                          str(path)], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Transfer finished with success" in out.stdout + out.stderr
+    check = subprocess.run([require_binary("redis-check-rdb"), str(path)], capture_output=True,
+                           text=True, timeout=30)
+    assert "RDB looks OK" in check.stdout, check.stdout
+    loaded = kv_factory("--dbfilename", "backup.rdb", kind="redis")  # same dir: tmp_path
+    assert snapshot(loaded.port) == snapshot(master.port)
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("temp-sync-")]
+
+
+def test_replconf_and_role_replies(c):
+    assert c("REPLCONF", "listening-port", "7777") == b"OK"
+    assert c("REPLCONF", "capa", "eof", "capa", "psync2") == b"OK"
+    assert err(c("REPLCONF", "listening-port")) == "ERR syntax error"
+    assert err(c("REPLCONF", "nosuch", "1")) == "ERR Unrecognized REPLCONF option: nosuch"
+    assert err(c("REPLCONF", "listening-port", "x")) == \
+        "ERR value is not an integer or out of range"
+    c.send(Conn.encode("REPLCONF", "ACK", "10") + Conn.encode("PING"))
+    assert c.reply() == b"PONG"  # ACK from a non-replica gets no reply at all
+    role = c("ROLE")
+    assert role[0] == b"master" and isinstance(role[1], int) and role[2] == []
+    c("MULTI")
+    assert err(c("SYNC")) == "ERR Command not allowed inside a transaction"
+    c("DISCARD")
+
+
+def test_embedded_store_has_no_replicas():
+    import kvstore
+
+    with kvstore.open() as store:
+        assert store.execute("ROLE") == [b"master", 0, []]
+        with pytest.raises(kvstore.ResponseError, match="SYNC needs a kvstore-server"):
+            store.execute("SYNC")
