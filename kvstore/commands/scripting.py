@@ -89,8 +89,9 @@ def _to_int(x: float) -> int:
 class Scripts:
     """The Lua runtime and script cache of one keyspace, and the state of the running script."""
 
-    def __init__(self, ks) -> None:
+    def __init__(self, ks, chunkname: bytes = b"@user_script") -> None:
         self.ks = ks
+        self.chunkname = chunkname  # what Lua names the code in errors ("user_script:3: ...")
         self.loaded: dict[str, Any] = {}   # sha -> compiled function, SCRIPT LOAD'ed or EVAL'ed
         self.evaled: dict[str, None] = {}  # shas cached by EVAL, oldest first
         self.bodies: dict[bytes, tuple[str, Any]] = {}  # body -> (sha, function): no SHA1 per EVAL
@@ -122,9 +123,10 @@ class Scripts:
             b"acl_check_cmd": self._acl_check, b"decode": self._json_decode,
             b"encode": self._json_encode,
         }
-        self._compile, self._run, self._encode = rt.execute(
+        (self._compile, self._run, self._encode, self._run_function,
+         self._load_library) = rt.execute(
             source, self.functions, self._error_table, self._time_up, _bit,
-            REDIS_VERSION.encode(), version_num, null)
+            REDIS_VERSION.encode(), version_num, null, self.chunkname)
 
     def _attribute_filter(self, obj: Any, name: Any, setting: bool) -> Any:
         """No Python attribute is reachable from a script but a caught error's `err`; indexing
@@ -174,7 +176,9 @@ class Scripts:
     # -- running -------------------------------------------------------------------------------
 
     def run(self, ctx: Context, sha: str, fn: Any, numkeys: int, keys_and_args: list[bytes],
-            readonly: bool) -> Any:
+            readonly: bool, function: bool = False) -> Any:
+        """Run a script (`fn` from `load`), or with `function` a registered function (FCALL),
+        `sha` then being its name; the reply, or CommandError."""
         ks = ctx.ks
         self.ctx = ctx
         self.sha = sha
@@ -201,7 +205,8 @@ class Scripts:
         db, in_multi = ctx.db, ctx.in_multi
         ctx.in_multi = True  # blocking commands do not block, as in MULTI
         try:
-            ok, result = self._run(fn, numkeys, *keys_and_args)
+            ok, result = (self._run_function if function else self._run)(
+                fn, numkeys, *keys_and_args)
             if not ok:
                 raise CommandError(self._failure(result))
             return self._reply(result, True)

@@ -6,7 +6,7 @@
 -- Python objects a script can reach are the few `redis.*` functions that must be C functions
 -- (see below); type/tostring/getmetatable show them as functions, and the runtime's attribute
 -- filter refuses any attribute access on them (scripting.py).
-local py, pyerror, pytimeup, pybit, version, version_num, null = ...
+local py, pyerror, pytimeup, pybit, version, version_num, null, chunkname = ...
 
 local dbg = debug
 local error, type, tostring, next, pairs, ipairs, select, rawget, rawset, getmetatable,
@@ -45,7 +45,7 @@ local function handler(err)
   end
   local level = 2
   local info = dbg.getinfo(level, 'Sl')
-  while info and info.source ~= '@user_script' do
+  while info and info.source ~= chunkname do
     level = level + 1
     info = dbg.getinfo(level, 'Sl')
   end
@@ -88,6 +88,19 @@ local function run(f, numkeys, ...)
   return result[1], result[2]
 end
 
+-- run_function(f, numkeys, key..., arg...): a function (FCALL) gets KEYS and ARGV as arguments.
+local function run_function(f, numkeys, ...)
+  local keys, argv = {...}, {}
+  for i = numkeys + 1, select('#', ...) do
+    argv[i - numkeys] = keys[i]
+    keys[i] = nil
+  end
+  dbg.sethook(hook, '', HOOK_COUNT)
+  local result = {xpcall(function() return f(keys, argv) end, handler)}
+  dbg.sethook()
+  return result[1], result[2]
+end
+
 -- Lua 5.1 runs bytecode unchecked: refusing binary chunks keeps scripts inside the VM.
 local function safe_loadstring(s, name)
   if type(s) == 'string' and byte(s, 1) == 27 then
@@ -110,7 +123,7 @@ local function safe_load(reader, name)
 end
 
 local function compile(body)
-  local f, e = loadstring(body, '@user_script')
+  local f, e = loadstring(body, chunkname)
   if f then setfenv(f, genv) end
   return f, e
 end
@@ -324,4 +337,98 @@ local string_mt = getmetatable('')
 string_mt.__index = env.string
 string_mt.__metatable = protect({__index = env.string})
 
-return compile, run, encode
+-- FUNCTION LOAD: the library's code runs with a `redis` of its own (register_function, log and
+-- the constants; anything else is a missing global), and returns what it registered:
+-- {{name, callback, flags, description}, ...}, or (nil, error table).
+local FLAGS = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true,
+               ['no-cluster'] = true, ['allow-cross-slot-keys'] = true}
+local registered
+
+local function valid_name(name)
+  return #name > 0 and not name:find('[^%w_]')
+end
+
+local function register_function(...)
+  local n = select('#', ...)
+  local name, callback, flags, description
+  if n == 1 and type((...)) == 'table' then
+    for k, v in next, (...) do
+      if k == 'function_name' then
+        if type(v) ~= 'string' then
+          error({err = 'ERR function_name argument given to redis.register_function must be a '
+                       .. 'string'})
+        end
+        name = v
+      elseif k == 'callback' then
+        if type(v) ~= 'function' then
+          error({err = 'ERR callback argument given to redis.register_function must be a '
+                       .. 'function'})
+        end
+        callback = v
+      elseif k == 'description' then
+        if type(v) ~= 'string' then
+          error({err = 'ERR description argument given to redis.register_function must be a '
+                       .. 'string'})
+        end
+        description = v
+      elseif k == 'flags' then
+        if type(v) ~= 'table' then
+          error({err = 'ERR flags argument to redis.register_function must be a table '
+                       .. 'representing function flags'})
+        end
+        flags = {}
+        for _, flag in ipairs(v) do
+          if type(flag) ~= 'string' or not FLAGS[flag] then
+            error({err = 'ERR unknown flag given'})
+          end
+          flags[#flags + 1] = flag
+        end
+      else
+        error({err = 'ERR unknown argument given to redis.register_function'})
+      end
+    end
+    if name == nil then
+      error({err = 'ERR redis.register_function must get a function name argument'})
+    end
+    if callback == nil then
+      error({err = 'ERR redis.register_function must get a callback argument'})
+    end
+  elseif n == 2 then
+    name, callback = ...
+    if type(name) ~= 'string' and type(name) ~= 'number' then
+      error({err = 'ERR first argument to redis.register_function must be a string'})
+    end
+    name = tostring(name)
+    if type(callback) ~= 'function' then
+      error({err = 'ERR second argument to redis.register_function must be a function'})
+    end
+  else
+    error({err = 'ERR wrong number of arguments to redis.register_function'})
+  end
+  if not valid_name(name) then  -- (Redis 7.0 says "Library" here too)
+    error({err = 'ERR Library names can only contain letters, numbers, or underscores(_) and '
+                 .. 'must be at least one character long'})
+  end
+  registered[#registered + 1] = {name, callback, flags or {}, description}
+end
+
+local load_redis = {register_function = register_function, log = redis.log,
+                    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+                    REDIS_VERSION = version, REDIS_VERSION_NUM = version_num}
+setmetatable(load_redis, getmetatable(env))  -- a missing field is an error, as a global is
+local load_redis_proxy, redis_proxy = protect(load_redis), rawget(env, 'redis')
+
+local function load_library(f)
+  registered = {}
+  rawset(env, 'redis', load_redis_proxy)
+  dbg.sethook(hook, '', HOOK_COUNT)
+  local ok, e = xpcall(f, handler)
+  dbg.sethook()
+  rawset(env, 'redis', redis_proxy)
+  local out = registered
+  registered = nil
+  if not ok then return nil, e end
+  return out, nil
+end
+
+return compile, run, encode, run_function, load_library

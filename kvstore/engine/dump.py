@@ -133,8 +133,8 @@ def copy_value(value: object) -> object:
 
 def write_rdb(ks, out, now: int) -> None:
     """The whole keyspace as an RDB file (Redis 7.0's format, version 10) written to `out` (a
-    binary file): what SYNC sends a replica or `redis-cli --rdb`. Keys expired at `now` are left
-    out; the others keep their absolute expiry. O(size of the data)."""
+    binary file): what SYNC sends a replica or `redis-cli --rdb`. Function libraries come first;
+    keys expired at `now` are left out, the others keep their absolute expiry. O(data)."""
     crc = 0
     pending: list[bytes] = []
     size = 0
@@ -158,6 +158,10 @@ def write_rdb(ks, out, now: int) -> None:
     for name, value in ((b"redis-ver", b"7.2.4"), (b"redis-bits", b"64"),
                         (b"ctime", b"%d" % (now // 1000)), (b"aof-base", b"0")):
         emit(b"\xfa" + rdb.rdb_string(name) + rdb.rdb_string(value))
+    functions = getattr(ks, "functions", None)
+    if functions is not None:  # RDB_OPCODE_FUNCTION2 and each library's code, as Redis 7.0
+        for lib in functions.libraries.values():
+            emit(b"\xf5" + rdb.rdb_string(lib.code))
     for db in ks.dbs:
         live = [(k, v) for k, v in db.data.items()
                 if not (k in db.expires and db.expires[k] <= now)]

@@ -1,6 +1,7 @@
 """Lua scripting methods (redis-py 8 shapes): eval/evalsha and their read-only forms return the
 script's reply; script_load the digest as str; script_exists a list of bools; register_script
-a `Script`, callable with keys and args, which loads itself again after a SCRIPT FLUSH."""
+a `Script`, callable with keys and args, which loads itself again after a SCRIPT FLUSH. The
+function methods (function_load, fcall, ...) reply as redis-py's: raw replies, True for OK."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, Literal, Sequence
 
 from ..errors import DataError, NoScriptError
 from .base import bool_ok
-from .types import EncodableT, KeyT
+from .types import EncodableT, KeyT, Reply
 
 
 def _str(value: Any) -> str:
@@ -110,3 +111,49 @@ class ScriptingMethods:
     def register_script(self, script: str | bytes) -> Script:
         """A callable `Script` bound to this client (see `Script`)."""
         return Script(self, script)
+
+    # -- functions (FUNCTION, FCALL) ---------------------------------------------------------
+
+    def function_load(self, code: str | bytes, replace: bool | None = False) -> Reply:
+        """Load a library (code starting with ``#!lua name=<library>``); returns its name."""
+        pieces: list[Any] = ["REPLACE"] if replace else []
+        return self.execute_command("FUNCTION", "LOAD", *pieces, code)
+
+    def function_delete(self, library: str) -> bool:
+        """Delete a library and its functions."""
+        return self.execute_command("FUNCTION", "DELETE", library, callback=bool_ok)
+
+    def function_flush(self, mode: str = "SYNC") -> bool:
+        """Delete every library."""
+        return self.execute_command("FUNCTION", "FLUSH", mode, callback=bool_ok)
+
+    def function_list(self, library: str | None = "*", withcode: bool | None = False) -> list[Any]:
+        """The libraries whose name matches ``library`` (a glob), with their code if asked."""
+        args: list[Any] = ["LIBRARYNAME", library]
+        if withcode:
+            args.append("WITHCODE")
+        return self.execute_command("FUNCTION", "LIST", *args)
+
+    def fcall(self, function: str, numkeys: int, *keys_and_args: KeyT | EncodableT) -> Any:
+        """Run a loaded function with its first ``numkeys`` arguments as keys."""
+        return self.execute_command("FCALL", function, numkeys, *keys_and_args)
+
+    def fcall_ro(self, function: str, numkeys: int, *keys_and_args: KeyT | EncodableT) -> Any:
+        """FCALL for a function flagged no-writes."""
+        return self.execute_command("FCALL_RO", function, numkeys, *keys_and_args)
+
+    def function_dump(self) -> bytes:
+        """Every library as a payload for function_restore (Redis's format)."""
+        return self.execute_command("FUNCTION", "DUMP", never_decode=True)
+
+    def function_restore(self, payload: bytes | str, policy: str | None = "APPEND") -> bool:
+        """Load the libraries of a function_dump payload (policy APPEND, REPLACE or FLUSH)."""
+        return self.execute_command("FUNCTION", "RESTORE", payload, policy, callback=bool_ok)
+
+    def function_kill(self) -> Reply:
+        """Stop the running function (none runs while a command is served: NOTBUSY)."""
+        return self.execute_command("FUNCTION", "KILL")
+
+    def function_stats(self) -> Any:
+        """The running function (never one) and the number of libraries and functions."""
+        return self.execute_command("FUNCTION", "STATS")

@@ -7,7 +7,8 @@ File layout:
 Each record is the msgpack array `[db, key, type, data, expire_ms]`: `type` is Redis's RDB type
 number (0 string, 1 list, 2 set, 3 zset, 4 hash, as in engine/rdb.py), `data` is the string's
 bytes or a flat list (list elements; set members; hash field, value, ...; zset member, score, ...),
-`expire_ms` the absolute expiry in ms since the epoch, or nil. The checksum covers every byte
+`expire_ms` the absolute expiry in ms since the epoch, or nil. A function library (FUNCTION
+LOAD) is a record of db -1 and type FUNCTION_RECORD whose data is the library's code. The checksum covers every byte
 before it, so a torn or bit-flipped file is refused before a single record is applied.
 
 Encodings are not stored: like Redis's RDB loader, loading re-derives them (listpack / intset /
@@ -34,6 +35,8 @@ from ..engine.dump import zset_type
 from ..engine.rdb import T_HASH, T_LIST, T_SET, T_STRING, T_ZSET
 from ..engine.values import Hash, List, Set
 
+# A function library's record (Redis's RDB opcode for one): [-1, name, FUNCTION_RECORD, code, nil].
+FUNCTION_RECORD = 245
 MAGIC = b"KVSNAP"
 VERSION = 1
 HEADER = MAGIC + struct.pack(">H", VERSION)
@@ -72,7 +75,12 @@ def flatten(pairs) -> list:
 
 
 def iter_records(keyspace, now: int) -> Iterator[list]:
-    """[db, key, type, data, expire] for every live key (keys already expired are skipped)."""
+    """[db, key, type, data, expire] for every live key (keys already expired are skipped),
+    after a [-1, library name, FUNCTION_RECORD, code, None] per function library."""
+    functions = getattr(keyspace, "functions", None)
+    if functions is not None:
+        for lib in functions.libraries.values():
+            yield [-1, lib.name.encode(), FUNCTION_RECORD, lib.code, None]
     zset_cls = zset_type()
     for db in keyspace.dbs:
         expires = db.expires
@@ -190,6 +198,11 @@ def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
     n = 0
     for dbi, key, kind, data, when in records:
         if when is not None and when <= now:
+            continue
+        if kind == FUNCTION_RECORD:
+            from ..commands.functions import functions_of
+
+            functions_of(keyspace).load(data, replace=True)
             continue
         if kind == T_STRING:
             value: object = data

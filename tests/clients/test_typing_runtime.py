@@ -23,7 +23,16 @@ from kvstore.methods import Methods
 
 # Methods whose reply needs a server connection or configuration the embedded store lacks.
 # (script_kill: NOTBUSY unless a script runs, and none can while the store serves the call)
-NEEDS_A_SERVER = {"auth", "client_kill", "config_rewrite", "shutdown", "script_kill"}
+NEEDS_A_SERVER = {"auth", "client_kill", "config_rewrite", "shutdown", "script_kill",
+                  "function_kill"}
+FUNCTION_LIB = ("#!lua name=tlib\nredis.register_function{function_name='tf', flags={'no-writes'},"
+                " callback=function(keys, args) return args[1] end}")
+
+
+def function_payload() -> bytes:
+    with kvstore.open(active_expire=False) as store:
+        store.function_load(FUNCTION_LIB)
+        return store.function_dump()
 
 
 def dump_payload() -> bytes:
@@ -67,6 +76,12 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("script_exists", ("098e0f0d1448c0a81dafe820f66d460eb09263da", "0" * 40), {}),
     ("register_script", ("return 1",), {}),
     ("script_flush", (), {}), ("script_flush", ("SYNC",), {}),
+    ("function_load", (FUNCTION_LIB,), {}), ("function_load", (FUNCTION_LIB,), {"replace": True}),
+    ("fcall", ("tf", 0, "x"), {}), ("fcall_ro", ("tf", 0, "y"), {}),
+    ("function_list", (), {}), ("function_list", ("tl*", True), {}),
+    ("function_stats", (), {}), ("function_dump", (), {}),
+    ("function_delete", ("tlib",), {}), ("function_restore", (function_payload(),), {}),
+    ("function_flush", (), {}),
     # hyperloglog
     ("pfadd", ("hll", "a", "b"), {}), ("pfadd", ("hll2", "c"), {}), ("pfcount", ("hll",), {}),
     ("pfcount", ("hll", "hll2", "missing"), {}), ("pfmerge", ("hll3", "hll", "hll2"), {}),

@@ -89,6 +89,7 @@ def test_a_redis_replica_follows_kvstore(kv_factory, tmp_path):
     master = kv_factory()
     r = redis.Redis(port=master.port)
     fill(r)
+    r.function_load("#!lua name=before\nredis.register_function('b', function() return 1 end)")
     proc, port = start_replica(tmp_path, master.port)
     try:
         wait_until(lambda: linked(port), what="the replica's initial sync")
@@ -111,6 +112,9 @@ def test_a_redis_replica_follows_kvstore(kv_factory, tmp_path):
         wait_until(lambda: r.get("short") is None, what="the key's expiry")
         redis.Redis(port=master.port, db=5).flushdb()
         r.zincrby("z", 2.25, "m")
+        r.function_load("#!lua name=after\nredis.register_function('a', function() return 2 end)")
+        wait_until(lambda: sorted(lib[1] for lib in redis.Redis(port=port).function_list())
+                   == [b"after", b"before"], what="the libraries on the replica")
         want = snapshot(master.port)
         wait_until(lambda: snapshot(port) == want, what="the replica to catch up")
         # the expired key is deleted there too (a replica never expires keys itself: DBSIZE

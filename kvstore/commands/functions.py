@@ -1,0 +1,426 @@
+"""Redis 7 functions: FUNCTION LOAD DELETE FLUSH LIST STATS DUMP RESTORE KILL HELP, FCALL,
+FCALL_RO (Redis 7.0 `functions.c`, `function_lua.c`).
+
+A library is Lua code that starts with `#!lua name=<library>` and registers functions with
+`redis.register_function`; FCALL runs one with its keys and arguments. Libraries live in a Lua
+runtime of their own (`Functions.engine`, a `scripting.Scripts` whose code is "user_function"),
+so SCRIPT FLUSH leaves them, as in Redis; FLUSHALL does too.
+
+Unlike scripts, libraries are data: FUNCTION LOAD, DELETE, FLUSH and RESTORE are writes (the
+AOF and replicas get them as sent), snapshots and AOF bases hold every library's code (record
+type FUNCTION_RECORD, persistence/snapshot.py), and the RDB files of SYNC carry them as Redis
+7.0 does (opcode 245, engine/dump.py). FUNCTION DUMP's payload is Redis's too, so libraries
+move between Redis and kvstore with DUMP / RESTORE.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from ..engine import rdb
+from ..engine.glob import match
+from ..errors import CommandError
+from ..numbers import parse_int
+from ..replies import OK, SetReply, Status
+from .scripting import DEFAULT_TIME_LIMIT_MS, Scripts
+from .table import (
+    ALLOW_BUSY, DENYOOM, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context, command,
+    container,
+)
+
+FUNCTION_OPCODE = 245  # RDB_OPCODE_FUNCTION2: a library's code, in FUNCTION DUMP and RDB files
+BAD_NAME = ("ERR Library names can only contain letters, numbers, or underscores(_) and must be "
+            "at least one character long")
+
+
+class Function:
+    __slots__ = ("name", "callback", "flags", "description", "library")
+
+    def __init__(self, name: str, callback: Any, flags: list[str], description: bytes | None,
+                 library: str) -> None:
+        self.name = name
+        self.callback = callback
+        self.flags = flags
+        self.description = description
+        self.library = library
+
+
+class Library:
+    __slots__ = ("name", "code", "functions")
+
+    def __init__(self, name: str, code: bytes, functions: dict[str, Function]) -> None:
+        self.name = name
+        self.code = code
+        self.functions = functions
+
+
+def _valid(name: str) -> bool:
+    return bool(name) and all(c.isascii() and (c.isalnum() or c == "_") for c in name)
+
+
+def _metadata(code: bytes) -> str:
+    """The library name of `#!lua name=<name>` (Redis functionExtractLibMetaData)."""
+    if not code.startswith(b"#!"):
+        raise CommandError("ERR Missing library metadata")
+    line = code[2:].split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
+    parts = line.split()
+    if not parts or parts[0].lower() != "lua":
+        raise CommandError(f"ERR Engine '{parts[0] if parts else ''}' not found")
+    name = None
+    for part in parts[1:]:
+        if part.startswith("name="):
+            name = part[5:]
+        else:
+            raise CommandError(f"ERR Invalid metadata value given: {part}")
+    if name is None:
+        raise CommandError("ERR Library name was not given")
+    if not _valid(name):
+        raise CommandError(BAD_NAME)
+    return name
+
+
+class Functions:
+    """The libraries of one keyspace (`functions_of`)."""
+
+    def __init__(self, ks) -> None:
+        self.engine = Scripts(ks, b"@user_function")
+        self.libraries: dict[str, Library] = {}
+        self.functions: dict[str, Function] = {}
+
+    def load(self, code: bytes, replace: bool = False) -> str:
+        """FUNCTION LOAD: compile and run the library's code; returns its name."""
+        name = _metadata(code)
+        old = self.libraries.get(name)
+        if old is not None and not replace:
+            raise CommandError(f"ERR Library '{name}' already exists")
+        engine = self.engine
+        body = b"\n" + code.split(b"\n", 1)[1] if b"\n" in code else b""  # (line numbers kept)
+        fn, error = engine._compile(body)
+        if fn is None:
+            text = error.decode("utf-8", "surrogateescape") if isinstance(error, bytes) \
+                else str(error)
+            raise CommandError("ERR Error compiling function: " + text)
+        engine.sha = name
+        engine.killed = None
+        engine.limit_ms = DEFAULT_TIME_LIMIT_MS
+        engine.deadline = perf_counter() + DEFAULT_TIME_LIMIT_MS / 1000
+        registered, error = engine._load_library(fn)
+        if registered is None:
+            raise CommandError("ERR Error registering functions: "
+                               + engine._failure(error).split(" script: ", 1)[0])
+        functions: dict[str, Function] = {}
+        for entry in registered.values():
+            fname = entry[1].decode("utf-8", "surrogateescape")
+            flags = [f.decode() for f in entry[3].values()]
+            if fname in functions:
+                raise CommandError("ERR Error registering functions: ERR Function already "
+                                   "exists in the library")
+            functions[fname] = Function(fname, entry[2], flags, entry[4], name)
+        if not functions:
+            raise CommandError("ERR No functions registered")
+        for fname in functions:
+            other = self.functions.get(fname)
+            if other is not None and other.library != name:
+                raise CommandError(f"ERR Function {fname} already exists")
+        if old is not None:
+            self._remove(old)
+        self.libraries[name] = Library(name, code, functions)
+        self.functions.update(functions)
+        return name
+
+    def _remove(self, library: Library) -> None:
+        del self.libraries[library.name]
+        for fname in library.functions:
+            self.functions.pop(fname, None)
+
+    def delete(self, name: str) -> None:
+        library = self.libraries.get(name)
+        if library is None:
+            raise CommandError("ERR Library not found")
+        self._remove(library)
+
+    def flush(self) -> None:
+        self.libraries.clear()
+        self.functions.clear()
+        self.engine.flush()
+
+    def dump(self) -> bytes:
+        return rdb.frame(b"".join(bytes((FUNCTION_OPCODE,)) + rdb.rdb_string(lib.code)
+                                  for lib in self.libraries.values()))
+
+    def restore(self, payload: bytes, policy: str) -> None:
+        body = rdb.unframe(payload)
+        if body is None:
+            raise CommandError("ERR DUMP payload version or checksum are wrong")
+        codes = []
+        reader = rdb._Reader(body)
+        try:
+            while reader.pos < len(body):
+                if reader.byte() != FUNCTION_OPCODE:
+                    raise CommandError("ERR given type is not a function")
+                codes.append(reader.string())
+        except rdb.RdbFormatError:
+            raise CommandError("ERR DUMP payload version or checksum are wrong") from None
+        saved = (dict(self.libraries), dict(self.functions))
+        try:
+            if policy == "flush":
+                self.libraries.clear()
+                self.functions.clear()
+            for code in codes:
+                if policy == "append" and _metadata(code) in self.libraries:
+                    raise CommandError(f"ERR Library {_metadata(code)} already exists")
+                self.load(code, replace=policy == "replace")
+        except CommandError:
+            self.libraries, self.functions = saved  # all or nothing, as Redis
+            raise
+
+
+def functions_of(ks) -> Functions:
+    functions = getattr(ks, "functions", None)
+    if functions is None:
+        functions = ks.functions = Functions(ks)
+    return functions
+
+
+# -- FCALL --------------------------------------------------------------------------------------
+
+
+def _fcall_keys(argv: list[bytes]) -> list[bytes]:
+    try:
+        n = parse_int(argv[2])
+    except ValueError:
+        return []
+    return argv[3 : 3 + n] if 0 <= n <= len(argv) - 3 else []
+
+
+def _fcall(ctx: Context, argv: list[bytes], readonly: bool) -> Any:
+    functions = functions_of(ctx.ks)
+    fn = functions.functions.get(argv[1].decode("utf-8", "surrogateescape"))
+    if fn is None:
+        raise CommandError("ERR Function not found")
+    try:
+        numkeys = parse_int(argv[2])
+    except ValueError:
+        raise CommandError("ERR Bad number of keys provided") from None
+    if numkeys > len(argv) - 3:
+        raise CommandError("ERR Number of keys can't be greater than number of args")
+    if numkeys < 0:
+        raise CommandError("ERR Number of keys can't be negative")
+    no_writes = "no-writes" in fn.flags
+    if readonly and not no_writes:
+        raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+    return functions.engine.run(ctx, fn.name, fn.callback, numkeys, argv[3:], no_writes,
+                                function=True)
+
+
+_FCALL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
+
+
+@command("fcall", -3, _FCALL_FLAGS, group="scripting", getkeys=_fcall_keys)
+def fcall(ctx: Context, argv: list[bytes]):
+    """FCALL function numkeys [key [key ...]] [arg [arg ...]]
+
+    Complexity: the function's.  Reply: the function's return value.
+    """
+    return _fcall(ctx, argv, False)
+
+
+@command("fcall_ro", -3, READONLY | _FCALL_FLAGS, group="scripting", getkeys=_fcall_keys)
+def fcall_ro(ctx: Context, argv: list[bytes]):
+    """FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
+
+    Complexity: the function's.  Reply: the function's return value (no-writes functions).
+    """
+    return _fcall(ctx, argv, True)
+
+
+# -- FUNCTION ----------------------------------------------------------------------------------
+
+container("function", -2, group="scripting")
+
+
+@command("function|load", -3, WRITE | DENYOOM | NOSCRIPT, group="scripting")
+def function_load(ctx: Context, argv: list[bytes]):
+    """FUNCTION LOAD [REPLACE] function-code
+
+    Complexity: O(1) beyond running the code.  Reply: the library's name.
+    """
+    replace = False
+    for arg in argv[2:-1]:
+        if arg.lower() == b"replace":
+            replace = True
+        else:
+            raise CommandError(f"ERR Unknown option given: {arg.decode('utf-8', 'replace')}")
+    name = functions_of(ctx.ks).load(argv[-1], replace)
+    ctx.ks.dirty += 1
+    return name.encode()
+
+
+@command("function|delete", 3, WRITE | NOSCRIPT, group="scripting")
+def function_delete(ctx: Context, argv: list[bytes]):
+    """FUNCTION DELETE library-name
+
+    Complexity: O(1).  Reply: OK.
+    """
+    functions_of(ctx.ks).delete(argv[2].decode("utf-8", "surrogateescape"))
+    ctx.ks.dirty += 1
+    return OK
+
+
+@command("function|flush", -2, WRITE | NOSCRIPT, group="scripting")
+def function_flush(ctx: Context, argv: list[bytes]):
+    """FUNCTION FLUSH [ASYNC|SYNC]
+
+    Complexity: O(N) libraries.  Reply: OK.
+    """
+    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"async", b"sync")):
+        raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+    functions_of(ctx.ks).flush()
+    ctx.ks.dirty += 1
+    return OK
+
+
+@command("function|list", -2, NOSCRIPT, group="scripting")
+def function_list(ctx: Context, argv: list[bytes]):
+    """FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE]
+
+    Complexity: O(N) functions.  Reply: one map per library (name, engine, functions, code).
+    """
+    pattern = None
+    withcode = False
+    i = 2
+    while i < len(argv):
+        arg = argv[i].lower()
+        if arg == b"withcode" and not withcode:
+            withcode = True
+        elif arg == b"libraryname" and pattern is None:
+            if i + 1 >= len(argv):
+                raise CommandError("ERR library name argument was not given")
+            i += 1
+            pattern = argv[i]
+        else:
+            raise CommandError(f"ERR Unknown argument {argv[i].decode('utf-8', 'replace')}")
+        i += 1
+    out = []
+    for lib in functions_of(ctx.ks).libraries.values():
+        if pattern is not None and not match(pattern, lib.name.encode()):
+            continue
+        entry: dict[bytes, Any] = {
+            b"library_name": lib.name.encode(), b"engine": b"LUA",
+            b"functions": [{b"name": f.name.encode(), b"description": f.description,
+                            b"flags": SetReply(Status(flag) for flag in f.flags)}
+                           for f in lib.functions.values()],
+        }
+        if withcode:
+            entry[b"library_code"] = lib.code
+        out.append(entry)
+    return out
+
+
+@command("function|stats", 2, NOSCRIPT | ALLOW_BUSY, group="scripting")
+def function_stats(ctx: Context, argv: list[bytes]):
+    """FUNCTION STATS
+
+    Complexity: O(1).  Reply: the running function (never one) and counts per engine.
+    """
+    functions = functions_of(ctx.ks)
+    return {b"running_script": None,
+            b"engines": {b"LUA": {b"libraries_count": len(functions.libraries),
+                                  b"functions_count": len(functions.functions)}}}
+
+
+@command("function|dump", 2, NOSCRIPT, group="scripting")
+def function_dump(ctx: Context, argv: list[bytes]):
+    """FUNCTION DUMP
+
+    Complexity: O(N) libraries.  Reply: every library as a Redis payload.
+    """
+    return functions_of(ctx.ks).dump()
+
+
+@command("function|restore", -3, WRITE | DENYOOM | NOSCRIPT, group="scripting")
+def function_restore(ctx: Context, argv: list[bytes]):
+    """FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE]
+
+    Complexity: O(N) libraries.  Reply: OK.
+    """
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() not in (b"flush", b"append",
+                                                                       b"replace")):
+        raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, "
+                           "APPEND or REPLACE.")
+    policy = argv[3].lower().decode() if len(argv) == 4 else "append"
+    functions_of(ctx.ks).restore(argv[2], policy)
+    ctx.ks.dirty += 1
+    return OK
+
+
+@command("function|kill", 2, NOSCRIPT | ALLOW_BUSY, group="scripting")
+def function_kill(ctx: Context, argv: list[bytes]):
+    """FUNCTION KILL
+
+    Complexity: O(1).  Reply: NOTBUSY (a function past busy-reply-threshold is stopped by the
+    server itself, see commands/scripting.py).
+    """
+    raise CommandError("NOTBUSY No scripts in execution right now.")
+
+
+_FUNCTION_HELP = [
+    Status(line) for line in (
+        "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LOAD [REPLACE] <FUNCTION CODE>",
+        "    Create a new library with the given library name and code.",
+        "DELETE <LIBRARY NAME>",
+        "    Delete the given library.",
+        "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+        "    Return general information on all the libraries:",
+        "    * Library name",
+        "    * The engine used to run the Library",
+        "    * Library description",
+        "    * Functions list",
+        "    * Library code (if WITHCODE is given)",
+        "    It also possible to get only function that matches a pattern using LIBRARYNAME "
+        "argument.",
+        "STATS",
+        "    Return information about the current function running:",
+        "    * Function name",
+        "    * Command used to run the function",
+        "    * Duration in MS that the function is running",
+        "    If no function is running, return nil",
+        "    In addition, returns a list of available engines.",
+        "KILL",
+        "    Kill the current running function.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Delete all the libraries.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the libraries.",
+        "    * SYNC: Synchronously flush the libraries.",
+        "DUMP",
+        "    Return a serialized payload representing the current libraries, can be restored "
+        "using FUNCTION RESTORE command",
+        "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+        "    Restore the libraries represented by the given payload, it is possible to give a "
+        "restore policy to",
+        "    control how to handle existing libraries (default APPEND):",
+        "    * FLUSH: delete all existing libraries.",
+        "    * APPEND: appends the restored libraries to the existing libraries. On collision, "
+        "abort.",
+        "    * REPLACE: appends the restored libraries to the existing libraries, On collision, "
+        "replace the old",
+        "      libraries with the new libraries (notice that even on this option there is a "
+        "chance of failure",
+        "      in case of functions name collision with another library).",
+        "HELP",
+        "    Prints this help.",
+    )
+]
+
+
+@command("function|help", 2, STALE, group="scripting")
+def function_help(ctx: Context, argv: list[bytes]):
+    """FUNCTION HELP
+
+    Reply: array of status lines.
+    """
+    return list(_FUNCTION_HELP)

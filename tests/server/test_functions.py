@@ -1,0 +1,77 @@
+"""Redis 7 functions over the wire and across restarts: FUNCTION STATS in RESP3 on both servers,
+and on kvstore libraries surviving an AOF rewrite plus kill -9, and a SAVEd snapshot."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from .helpers import Conn
+
+LIB = "#!lua name=lib1\nredis.register_function('f1', function(keys, args) " \
+      "return redis.call('incrby', keys[1], args[1]) end)"
+LIB2 = "#!lua name=lib2\nredis.register_function{function_name='f2', " \
+       "callback=function(keys, args) return 'two' end, flags={'no-writes'}}"
+
+
+def test_function_stats_and_list_in_resp3(server):
+    c = Conn(server.port)
+    try:
+        c("FUNCTION", "FLUSH")
+        c.send(Conn.encode("HELLO", "3"))
+        c.reply()
+        c("FUNCTION", "LOAD", LIB2)
+        c.send(Conn.encode("FUNCTION", "STATS"))
+        assert c.read_raw(until=b"functions_count\r\n:1\r\n") == (
+            b"%2\r\n$14\r\nrunning_script\r\n_\r\n$7\r\nengines\r\n%1\r\n$3\r\nLUA\r\n%2\r\n"
+            b"$15\r\nlibraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:1\r\n")
+        c.send(Conn.encode("FUNCTION", "LIST"))
+        assert c.read_raw(until=b"+no-writes\r\n") == (
+            b"*1\r\n%3\r\n$12\r\nlibrary_name\r\n$4\r\nlib2\r\n$6\r\nengine\r\n$3\r\nLUA\r\n"
+            b"$9\r\nfunctions\r\n*1\r\n%3\r\n$4\r\nname\r\n$2\r\nf2\r\n$11\r\ndescription\r\n"
+            b"_\r\n$5\r\nflags\r\n~1\r\n+no-writes\r\n")
+        c("FUNCTION", "FLUSH")
+    finally:
+        c.close()
+
+
+def test_libraries_survive_rewrite_and_kill_9(kv_factory):
+    aof = ("--appendonly", "yes", "--appendfsync", "always")
+    p = kv_factory(*aof)
+    r = redis.Redis(port=p.port)
+    r.function_load(LIB)
+    assert r.fcall("f1", 1, "n", 5) == 5
+    r.bgrewriteaof()
+    deadline = time.monotonic() + 20
+    while r.info("persistence")["aof_rewrite_in_progress"]:
+        assert time.monotonic() < deadline, "the rewrite did not finish"
+        time.sleep(0.01)
+    r.function_load(LIB2)                      # into the incremental file after the new base
+    r.close()
+    p.proc.kill()
+    p.proc.wait(10)
+    p = kv_factory(*aof)
+    r = redis.Redis(port=p.port)
+    assert r.fcall("f1", 1, "n", 1) == 6
+    assert r.fcall_ro("f2", 0) == b"two"
+    r.function_delete("lib2")
+    r.close()
+    p.proc.kill()
+    p.proc.wait(10)
+    p = kv_factory(*aof)
+    r = redis.Redis(port=p.port)
+    assert [lib[1] for lib in r.function_list()] == [b"lib1"]
+    r.close()
+
+
+def test_libraries_in_a_saved_snapshot(kv_factory):
+    p = kv_factory("--dbfilename", "snap.kvs")
+    r = redis.Redis(port=p.port)
+    r.function_load(LIB2)
+    r.save()
+    r.close()
+    p.proc.kill()
+    p.proc.wait(10)
+    p = kv_factory("--dbfilename", "snap.kvs")
+    assert redis.Redis(port=p.port).fcall("f2", 0) == b"two"
