@@ -35,6 +35,7 @@ from ..numbers import format_double, format_long_double, parse_int
 from ..replies import (
     OK, Bool, Error, HumanDouble, NullArray, ScorePairs, SetReply, Status, Verbatim,
 )
+from . import lua_msgpack
 from .table import (
     ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context,
     command, container, resolve,
@@ -121,7 +122,8 @@ class Scripts:
             b"call": self._redis_call, b"pcall": self._redis_pcall, b"log": self._log,
             b"sha1hex": self._sha1, b"setresp": self._set_resp, b"set_repl": self._set_repl,
             b"acl_check_cmd": self._acl_check, b"decode": self._json_decode,
-            b"encode": self._json_encode,
+            b"encode": self._json_encode, b"pack": self._mp_pack, b"unpack": self._mp_unpack,
+            b"unpack_one": self._mp_unpack_one, b"unpack_limit": self._mp_unpack_limit,
         }
         (self._compile, self._run, self._encode, self._run_function,
          self._load_library) = rt.execute(
@@ -497,6 +499,39 @@ class Scripts:
         except self.lua_error as exc:
             text = _text(exc.args[0]) if exc.args else "encode failed"
             raise ScriptError(text.split("\nstack traceback:", 1)[0], True) from None
+
+    # -- cmsgpack (lua_msgpack.py) -------------------------------------------------------------
+
+    def _mp_pack(self, *args: Any) -> bytes:
+        if not args:
+            raise ScriptError("bad argument #0 to 'pack' (MessagePack pack needs input.)", True)
+        out = bytearray()
+        for arg in args:
+            lua_msgpack.pack(arg, out, 1, self.lua_type)
+        return bytes(out)
+
+    def _mp_unpack_from(self, data: Any, limit: int, offset: int) -> tuple:
+        """(next offset or -1 at the end, values...) of up to `limit` objects (0: all)."""
+        if type(data) is not bytes:
+            raise ScriptError("bad argument #1 to 'unpack' (string expected)", True)
+        values = []
+        pos = offset
+        try:
+            while pos < len(data) and (limit <= 0 or len(values) < limit):
+                value, pos = lua_msgpack.unpack_one(data, pos, self.table)
+                values.append(value)
+        except lua_msgpack.MsgpackError as exc:
+            raise ScriptError(str(exc), True) from None
+        return (pos if pos < len(data) else -1, *values)
+
+    def _mp_unpack(self, data: Any = None) -> tuple:
+        return self._mp_unpack_from(data, 0, 0)[1:]
+
+    def _mp_unpack_one(self, data: Any = None, offset: Any = 0) -> tuple:
+        return self._mp_unpack_from(data, 1, int(offset or 0))
+
+    def _mp_unpack_limit(self, data: Any = None, limit: Any = 0, offset: Any = 0) -> tuple:
+        return self._mp_unpack_from(data, int(limit or 0), int(offset or 0))
 
     def _json_decode(self, *args: Any) -> Any:
         """cjson.decode."""

@@ -251,6 +251,13 @@ python[py.encode] = tostring(function() end)
 cjson.decode = py.decode
 python[py.decode] = tostring(function() end)
 
+-- cmsgpack (lua-cmsgpack 0.4): Python's (lua_msgpack.py), by the same rules.
+local cmsgpack = {}
+for _, name in ipairs({'pack', 'unpack', 'unpack_one', 'unpack_limit'}) do
+  cmsgpack[name] = py[name]
+  python[py[name]] = tostring(function() end)
+end
+
 -- bit (LuaBitOp): the arithmetic is Python's (pybit(name, ...)), on 32-bit integers.
 local bit = {}
 for _, name in ipairs({'tobit', 'tohex', 'bnot', 'band', 'bor', 'bxor', 'lshift', 'rshift',
@@ -294,7 +301,7 @@ local function redis_pcall(...)
   return false, e
 end
 
--- The globals scripts see (Redis 7.0's set, less cmsgpack and struct).
+-- The globals scripts see (Redis 7.0's set, less struct).
 for _, name in ipairs({'assert', 'collectgarbage', 'error', 'gcinfo', 'ipairs', 'rawequal',
                        'select', 'tonumber', 'unpack', 'xpcall', '_VERSION'}) do
   env[name] = _G[name]
@@ -302,6 +309,7 @@ end
 env.string, env.table, env.math = protect(string), protect(table), protect(math)
 env.coroutine = protect(coroutine_lib)
 env.redis, env.cjson, env.bit = protect(redis), protect(cjson), protect(bit)
+env.cmsgpack = protect(cmsgpack)
 env.load, env.loadstring, env.pcall = safe_load, safe_loadstring, redis_pcall
 env.__redis__err__handler = handler
 env.pairs = function(t) local r = real[t]; if r then return next, r, nil end return pairs(t) end
