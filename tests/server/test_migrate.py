@@ -2,7 +2,7 @@
 payloads are Redis's. Redis DUMPs each key itself (LZF-compressing long strings and list nodes,
 as it saves them) and sends SELECT then pipelined RESTOREs over its own connection; kvstore must
 take all of them, and Redis deletes what it moved only when kvstore replied OK. The other
-direction does not exist: kvstore has no MIGRATE.
+direction, kvstore's own MIGRATE, is in test_migrate_out.py.
 """
 
 from __future__ import annotations

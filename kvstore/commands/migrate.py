@@ -1,0 +1,155 @@
+"""MIGRATE: move keys to another Redis-protocol server (Redis 7.0 `cluster.c` migrateCommand).
+
+As Redis does, it talks to the target synchronously, within `timeout` ms per step: it connects,
+sends AUTH / AUTH2 if asked, SELECT, then one RESTORE per key (its DUMP payload and the time it
+has left, with REPLACE if asked), pipelined, and reads the replies. A key the target accepted is
+deleted here unless COPY (logged as DEL); the first error the target gave is the reply. The
+server waits meanwhile, as Redis does: MIGRATE is for moving data, not for the hot path.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import hiredis
+
+from ..engine.dump import serialize
+from ..errors import CommandError
+from ..numbers import parse_int
+from ..replies import OK, Status
+from .table import WRITE, Context, command
+
+NOKEY = Status("NOKEY")
+
+
+def _migrate_keys(argv: list[bytes]) -> list[bytes]:
+    for i in range(6, len(argv)):
+        if argv[i].lower() == b"keys":
+            return argv[i + 1 :]
+    return argv[3:4] if len(argv) > 3 else []
+
+
+def _encode(*args: bytes) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+
+
+@command("migrate", -6, WRITE, group="generic", getkeys=_migrate_keys)
+def migrate(ctx: Context, argv: list[bytes]):
+    """MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password]
+    [AUTH2 username password] [KEYS key [key ...]]
+
+    Complexity: O(N) in the size of the keys moved, plus the round trip.  Reply: OK, NOKEY when
+    no key exists, or the target's first error / an IOERR.
+    """
+    copy = replace = False
+    auth: list[bytes] | None = None
+    keys = [argv[3]]
+    i = 6
+    while i < len(argv):
+        opt = argv[i].lower()
+        if opt == b"copy":
+            copy = True
+        elif opt == b"replace":
+            replace = True
+        elif opt == b"auth" and i + 1 < len(argv):
+            auth = [argv[i + 1]]
+            i += 1
+        elif opt == b"auth2" and i + 2 < len(argv):
+            auth = [argv[i + 1], argv[i + 2]]
+            i += 2
+        elif opt == b"keys":
+            if argv[3]:
+                raise CommandError("ERR When using MIGRATE KEYS option, the key argument must be "
+                                   "set to the empty string")
+            keys = argv[i + 1 :]
+            break
+        else:
+            raise CommandError("ERR syntax error")
+        i += 1
+    try:
+        timeout = parse_int(argv[5])
+        dbid = parse_int(argv[4])
+    except ValueError:
+        raise CommandError("ERR value is not an integer or out of range") from None
+    if timeout <= 0:
+        timeout = 1000
+    db, now = ctx.db, ctx.now
+    moving = []
+    for key in keys:
+        value = db.lookup(key, now)
+        if value is not None:
+            moving.append((key, value, db.expires.get(key)))
+    if not moving:
+        return NOKEY
+
+    request = [_encode(b"AUTH", *auth)] if auth is not None else []
+    request.append(_encode(b"SELECT", b"%d" % dbid))
+    sent = []
+    for key, value, when in moving:
+        ttl = 0 if when is None else max(when - now, 1)
+        restore = [b"RESTORE", key, b"%d" % ttl, serialize(value)]
+        if replace:
+            restore.append(b"REPLACE")
+        request.append(_encode(*restore))
+        sent.append(key)
+    replies = _exchange(argv[1].decode("utf-8", "replace"), argv[2], b"".join(request),
+                        len(request), timeout / 1000)
+
+    setup = len(request) - len(sent)  # the AUTH and SELECT replies
+    error = None
+    for reply in replies[:setup]:
+        if isinstance(reply, hiredis.ReplyError) and error is None:
+            error = f"ERR Target instance replied with error: {reply}"
+    setup_failed = error is not None  # then, as in Redis, no key counts as moved
+    moved = []
+    for key, reply in zip(sent, replies[setup:]):
+        if isinstance(reply, hiredis.ReplyError):
+            if error is None:
+                error = f"ERR Target instance replied with error: {reply}"
+        elif not copy and not setup_failed:
+            moved.append(key)
+    if moved:
+        for key in moved:
+            db.delete(key)
+            ctx.notify("g", "del", key)
+        ctx.ks.dirty += len(moved)
+        ctx.effects = [[b"DEL", *moved]]
+    if error is not None:
+        raise CommandError(error)
+    return OK
+
+
+def _exchange(host: str, port: bytes, request: bytes, count: int, timeout: float) -> list:
+    """Send `request` and read `count` replies, each step within `timeout` seconds."""
+    try:
+        port_number = int(port)
+    except ValueError:
+        raise CommandError("IOERR error or timeout connecting to the client") from None
+    try:
+        sock = socket.create_connection((host, port_number), timeout=timeout)
+    except socket.timeout:
+        raise CommandError("IOERR error or timeout connecting to the client") from None
+    except OSError:  # refused at once: Redis meets it on its first write
+        raise CommandError("IOERR error or timeout writing to target instance") from None
+    try:
+        try:
+            sock.sendall(request)
+        except OSError:
+            raise CommandError("IOERR error or timeout writing to target instance") from None
+        reader = hiredis.Reader()
+        replies: list = []
+        while len(replies) < count:
+            reply = reader.gets()
+            if reply is not False:
+                replies.append(reply)
+                continue
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                raise CommandError("IOERR error or timeout reading to target instance")
+            reader.feed(data)
+        return replies
+    finally:
+        sock.close()

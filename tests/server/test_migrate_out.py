@@ -1,0 +1,128 @@
+"""MIGRATE from kvstore (and, for the expectations, from redis-server) into a redis-server
+target: the same replies, the same keys moved or kept, the values and TTLs arriving whole."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from .conftest import start
+from .helpers import Conn, err
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    """A redis-server to migrate into, and one that wants a password."""
+    tmp = tmp_path_factory.mktemp("target")
+    plain = start("redis", tmp)
+    locked = start("redis", tmp, "--requirepass", "pw")
+    yield plain, locked
+    plain.stop()
+    locked.stop()
+
+
+@pytest.fixture
+def moves(server, target):
+    plain, locked = target
+    redis.Redis(port=plain.port).flushall()
+    redis.Redis(port=locked.port, password="pw").flushall()
+    c = Conn(server.port)
+    c("FLUSHALL")
+    c.src_port = server.port
+    yield c, plain.port, locked.port
+    c.close()
+
+
+def migrate(c, port, key, db=0, timeout=1000, *options):
+    return c("MIGRATE", "127.0.0.1", port, key, db, timeout, *options)
+
+
+def test_replies_and_what_moves(moves):
+    c, port, locked = moves
+    t = redis.Redis(port=port)
+    c("SET", "a", "1")
+    c("SET", "b", "2", "PX", "100000")
+    assert migrate(c, port, "nokey") == b"NOKEY"
+    assert migrate(c, port, "a", 0, 1000, "COPY") == b"OK"
+    assert err(migrate(c, port, "a", 0, 1000, "COPY")) == \
+        "ERR Target instance replied with error: BUSYKEY Target key name already exists."
+    assert migrate(c, port, "a", 0, 1000, "COPY", "REPLACE") == b"OK"
+    assert err(migrate(c, port, "a", 0, 1000, "BAD")) == "ERR syntax error"
+    assert err(migrate(c, port, "a", 0, 1000, "KEYS", "b")) == \
+        "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+    # a refused key stays, the accepted one moves, the first error is the reply
+    assert err(migrate(c, port, "", 0, 1000, "KEYS", "b", "a", "nokey")) == \
+        "ERR Target instance replied with error: BUSYKEY Target key name already exists."
+    assert c("EXISTS", "a", "b") == 1
+    assert 90_000 < t.pttl("b") <= 100_000
+    assert err(migrate(c, port, "a", "x")) == "ERR value is not an integer or out of range"
+    assert err(migrate(c, port, "a", 0, "x")) == "ERR value is not an integer or out of range"
+    assert err(migrate(c, port, "a", 0, 1000, "AUTH")) == "ERR syntax error"
+    # after a failed SELECT nothing counts as moved, though the target took the RESTORE
+    c("SET", "e", "5")
+    assert err(migrate(c, port, "e", 99)) == \
+        "ERR Target instance replied with error: ERR DB index is out of range"
+    assert c("EXISTS", "e") == 1
+    assert err(migrate(c, 1, "e", 0, 100)) == "IOERR error or timeout writing to target instance"
+
+
+def test_auth(moves):
+    c, _, locked = moves
+    c("SET", "c", "3")
+    assert err(migrate(c, locked, "c")) == \
+        "ERR Target instance replied with error: NOAUTH Authentication required."
+    assert err(migrate(c, locked, "c", 0, 1000, "AUTH", "wrong")) == (
+        "ERR Target instance replied with error: WRONGPASS invalid username-password pair or "
+        "user is disabled.")
+    assert migrate(c, locked, "c", 0, 1000, "AUTH", "pw") == b"OK"
+    c("SET", "d", "4")
+    assert migrate(c, locked, "d", 0, -5, "AUTH2", "default", "pw") == b"OK"  # timeout<=0: 1s
+    assert c("EXISTS", "c", "d") == 0
+    assert redis.Redis(port=locked, password="pw").mget("c", "d") == [b"3", b"4"]
+
+
+def test_every_type_arrives_whole(moves):
+    c, port, _ = moves
+    src = redis.Redis(port=c.src_port)
+    src.rpush("l", *range(500))
+    src.hset("h", mapping={f"f{i}": "x" * 80 for i in range(200)})
+    src.hset("hs", "f", "v")
+    src.sadd("si", *range(20))
+    src.sadd("ss", "a", "b")
+    src.zadd("z", {"m": 1.5, "n": float("-inf")})
+    src.zadd("zb", {f"m{i}": i for i in range(300)})
+    src.set("big", "y" * 100_000)
+    src.pfadd("hll", *range(50))
+    src.expire("l", 1000)
+    keys = ["l", "h", "hs", "si", "ss", "z", "zb", "big", "hll"]
+    want = {k: content(src, k) for k in keys}
+    assert migrate(c, port, "", 3, 5000, "KEYS", *keys) == b"OK"
+    assert src.exists(*keys) == 0
+    t = redis.Redis(port=port, db=3)
+    assert {k: content(t, k) for k in keys} == want
+    assert 990 < t.ttl("l") <= 1000 and t.ttl("h") == -1
+    assert t.pfcount("hll") == 50
+
+
+def content(r: redis.Redis, key: str):
+    kind = r.type(key).decode()
+    read = {"string": r.get, "list": lambda k: r.lrange(k, 0, -1), "hash": r.hgetall,
+            "set": lambda k: sorted(r.smembers(k)),
+            "zset": lambda k: r.zrange(k, 0, -1, withscores=True)}[kind]
+    return kind, read(key)
+
+
+def test_moved_keys_are_logged_as_deleted(kv_factory, target):
+    port = target[0].port
+    redis.Redis(port=port).flushall()
+    aof = ("--appendonly", "yes", "--appendfsync", "always")
+    p = kv_factory(*aof)
+    c = Conn(p.port)
+    c("MSET", "m1", "1", "m2", "2", "keep", "3")
+    assert migrate(c, port, "", 0, 1000, "KEYS", "m1", "m2") == b"OK"
+    assert migrate(c, port, "keep", 0, 1000, "COPY") == b"OK"
+    c.close()
+    p.proc.kill()
+    p.proc.wait(10)
+    p = kv_factory(*aof)
+    assert redis.Redis(port=p.port).keys("*") == [b"keep"]
