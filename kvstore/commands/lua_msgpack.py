@@ -13,7 +13,8 @@ from __future__ import annotations
 import struct
 from typing import Any, Callable
 
-MAX_NESTING = 16
+MAX_NESTING = 16  # tables deeper than this pack as nil
+MAX_DEPTH = 400   # arrays and maps nested in what is unpacked
 
 
 class MsgpackError(ValueError):
@@ -108,9 +109,12 @@ _FIXED = {0xCA: (">f", 4), 0xCB: (">d", 8), 0xCC: (">B", 1), 0xCD: (">H", 2), 0x
           0xCF: (">Q", 8), 0xD0: (">b", 1), 0xD1: (">h", 2), 0xD2: (">i", 4), 0xD3: (">q", 8)}
 
 
-def unpack_one(data: bytes, pos: int, table: Callable[[Any], Any]) -> tuple[Any, int]:
-    """(value, next position) of the object at `pos`; MsgpackError if it is cut short or not
-    one lua-cmsgpack reads. `table` makes a Lua table of a list or dict."""
+def unpack_one(data: bytes, pos: int, table: Callable[[Any], Any],
+               depth: int = 0) -> tuple[Any, int]:
+    """(value, next position) of the object at `pos`; MsgpackError if it is cut short, nested
+    past MAX_DEPTH or not one lua-cmsgpack reads. `table` makes a Lua table of a list or dict."""
+    if depth > MAX_DEPTH:  # (lua-cmsgpack runs out of C stack; we stop before Python does)
+        raise MsgpackError("stack overflow (in function mp_decode_to_lua_array)")
 
     def need(n: int) -> None:
         if pos + n > len(data):
@@ -137,15 +141,15 @@ def unpack_one(data: bytes, pos: int, table: Callable[[Any], Any]) -> tuple[Any,
         n, pos = _count(data, pos, c, 0x90, need)
         items = []
         for _ in range(n):
-            item, pos = unpack_one(data, pos, table)
+            item, pos = unpack_one(data, pos, table, depth + 1)
             items.append(item)
         return table(items), pos
     if 0x80 <= c <= 0x8F or c in (0xDE, 0xDF):
         n, pos = _count(data, pos, c, 0x80, need)
         mapping = {}
         for _ in range(n):
-            key, pos = unpack_one(data, pos, table)
-            item, pos = unpack_one(data, pos, table)
+            key, pos = unpack_one(data, pos, table, depth + 1)
+            item, pos = unpack_one(data, pos, table, depth + 1)
             if key is not None:
                 mapping[key] = item
         return table(mapping), pos

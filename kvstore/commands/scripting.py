@@ -44,6 +44,8 @@ from .table import (
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
 EVAL_CACHE = 500                # scripts cached by EVAL (not SCRIPT LOAD) kept for EVALSHA
 BODY_KEY_MAX = 4096             # bodies up to this size find their script without a SHA1
+MAX_REPLY_DEPTH = 400           # tables nested in a script's reply (Python recursion, twice)
+MANY_ARGS = 1000                # keys + args past which they reach Lua as two tables
 REDIS_VERSION = "7.2.4"         # what redis.REDIS_VERSION says (as INFO and HELLO)
 DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (embedded)
 
@@ -125,7 +127,7 @@ class Scripts:
             b"encode": self._json_encode, b"pack": self._mp_pack, b"unpack": self._mp_unpack,
             b"unpack_one": self._mp_unpack_one, b"unpack_limit": self._mp_unpack_limit,
         }
-        (self._compile, self._run, self._encode, self._run_function,
+        (self._compile, self._run, self._encode, self._execute,
          self._load_library) = rt.execute(
             source, self.functions, self._error_table, self._time_up, _bit,
             REDIS_VERSION.encode(), version_num, null, self.chunkname)
@@ -207,11 +209,18 @@ class Scripts:
         db, in_multi = ctx.db, ctx.in_multi
         ctx.in_multi = True  # blocking commands do not block, as in MULTI
         try:
-            ok, result = (self._run_function if function else self._run)(
-                fn, numkeys, *keys_and_args)
+            try:
+                if len(keys_and_args) <= MANY_ARGS:
+                    ok, result = self._run(fn, function, numkeys, *keys_and_args)
+                else:  # (Lua's stack takes a few thousand arguments to a call)
+                    ok, result = self._execute(fn, self.table(keys_and_args[:numkeys]),
+                                               self.table(keys_and_args[numkeys:]), function)
+            except self.lua_error as exc:  # (raised by lupa itself, e.g. out of Lua memory)
+                raise CommandError("ERR Error running script: " + (
+                    str(exc).split("\n", 1)[0] or type(exc).__name__)) from None
             if not ok:
                 raise CommandError(self._failure(result))
-            return self._reply(result, True)
+            return self._reply(result, 0)
         finally:
             if self.wrapped:
                 ctx.effects = None
@@ -400,8 +409,10 @@ class Scripts:
 
     # -- the script's reply ------------------------------------------------------------------
 
-    def _reply(self, v: Any, top: bool) -> Any:
-        """A Lua value as the script's reply (Redis luaReplyToRedisReply)."""
+    def _reply(self, v: Any, depth: int) -> Any:
+        """A Lua value as the script's reply (Redis luaReplyToRedisReply); `depth` counts the
+        tables around it. A table nested past MAX_REPLY_DEPTH is an error element, where Redis
+        runs out of Lua stack (the encoder recurses too)."""
         t = type(v)
         if t is bytes or t is int:
             return v
@@ -413,10 +424,12 @@ class Scripts:
             return _to_int(v)
         if self.lua_type(v) != "table":
             return None  # a function, a coroutine, userdata: Redis replies null
+        if depth >= MAX_REPLY_DEPTH:
+            return Error("ERR reached lua stack limit")
         err = v[b"err"]
         if type(err) is bytes:
             text = _text(err)
-            if top:
+            if not depth:
                 raise CommandError(text)
             return Error(text)
         ok = v[b"ok"]
@@ -430,17 +443,18 @@ class Scripts:
             return _text(big).encode()
         mapping = v[b"map"]
         if mapping is not None and self.lua_type(mapping) == "table":
-            return {self._reply(k, False): self._reply(x, False) for k, x in mapping.items()}
+            return {self._reply(k, depth + 1): self._reply(x, depth + 1)
+                    for k, x in mapping.items()}
         members = v[b"set"]
         if members is not None and self.lua_type(members) == "table":
-            return SetReply(self._reply(k, False) for k in members.keys())
+            return SetReply(self._reply(k, depth + 1) for k in members.keys())
         out = []
         i = 1
         while True:
             item = v[i]
             if item is None:
                 return out
-            out.append(self._reply(item, False))
+            out.append(self._reply(item, depth + 1))
             i += 1
 
     # -- the rest of the library ---------------------------------------------------------------

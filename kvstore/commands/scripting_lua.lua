@@ -72,33 +72,33 @@ hook = function()
   end
 end
 
--- run(f, numkeys, key..., arg...): KEYS and ARGV are built here (cheaper than two tables
--- built from Python), then f runs under the error handler and the time limit.
-local function run(f, numkeys, ...)
-  local keys, argv = {...}, {}
-  for i = numkeys + 1, select('#', ...) do
-    argv[i - numkeys] = keys[i]
-    keys[i] = nil
+-- execute(f, keys, argv, as_function): f runs under the error handler and the time limit,
+-- with KEYS and ARGV as globals (a script) or as its arguments (a function, FCALL).
+local function execute(f, keys, argv, as_function)
+  if not as_function then
+    rawset(env, 'KEYS', keys)
+    rawset(env, 'ARGV', argv)
   end
-  rawset(env, 'KEYS', keys)
-  rawset(env, 'ARGV', argv)
   dbg.sethook(hook, '', HOOK_COUNT)
-  local result = {xpcall(f, handler)}
+  local result
+  if as_function then
+    result = {xpcall(function() return f(keys, argv) end, handler)}
+  else
+    result = {xpcall(f, handler)}
+  end
   dbg.sethook()
   return result[1], result[2]
 end
 
--- run_function(f, numkeys, key..., arg...): a function (FCALL) gets KEYS and ARGV as arguments.
-local function run_function(f, numkeys, ...)
+-- run(f, as_function, numkeys, key..., arg...): KEYS and ARGV built here, cheaper than two
+-- tables built from Python (which `execute` takes for calls with thousands of arguments).
+local function run(f, as_function, numkeys, ...)
   local keys, argv = {...}, {}
   for i = numkeys + 1, select('#', ...) do
     argv[i - numkeys] = keys[i]
     keys[i] = nil
   end
-  dbg.sethook(hook, '', HOOK_COUNT)
-  local result = {xpcall(function() return f(keys, argv) end, handler)}
-  dbg.sethook()
-  return result[1], result[2]
+  return execute(f, keys, argv, as_function)
 end
 
 -- Lua 5.1 runs bytecode unchecked: refusing binary chunks keeps scripts inside the VM.
@@ -439,4 +439,4 @@ local function load_library(f)
   return out, nil
 end
 
-return compile, run, encode, run_function, load_library
+return compile, run, encode, execute, load_library

@@ -1137,3 +1137,43 @@ def test_kvstore_survives_a_script_allocating_without_bound(kv_factory, script):
         c.close()
         if not done:                       # do not let a runaway allocation go on
             p.proc.kill()
+
+
+def test_kvstore_nested_reply_past_the_limit_is_an_error_element(kv_only):
+    """A reply nested 100,000 tables deep: Redis runs out of Lua stack and puts an error where
+    it stopped; kvstore does the same at MAX_REPLY_DEPTH, instead of overflowing Python's stack
+    (which closed the connection)."""
+    from kvstore.commands.scripting import MAX_REPLY_DEPTH
+
+    c = Conn(kv_only.port)
+    try:
+        reply = ev(c, "local t = {} local c = t for i = 1, 100000 do c[1] = {} c = c[1] end "
+                      "return t")
+        depth = 0
+        while isinstance(reply, list):
+            reply = reply[0]
+            depth += 1
+        assert depth == MAX_REPLY_DEPTH and err(reply) == "ERR reached lua stack limit"
+        assert c("PING") == b"PONG"
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("script, numkeys, count", [
+    ("return #ARGV", 0, 200_000),
+    ("return {#KEYS, #ARGV, KEYS[100000], ARGV[1]}", 100_000, 100_001),
+])
+def test_many_keys_and_args(server, script, numkeys, count):
+    """More arguments than Lua's stack takes in one call reach the script whole."""
+    r = redis.Redis(port=server.port)
+    want = count if not numkeys else [numkeys, count - numkeys, b"99999", b"100000"]
+    assert r.eval(script, numkeys, *range(count)) == want
+    assert r.ping()
+    r.close()
+
+
+def test_cmsgpack_nesting_past_the_limit(c):
+    script = "return cmsgpack.unpack(string.rep('\\145', 100000) .. '\\1')"
+    assert err(ev(c, script)) == ("ERR user_script:1: stack overflow (in function "
+                                  "mp_decode_to_lua_array)" + at(script))
+    assert c("PING") == b"PONG"
