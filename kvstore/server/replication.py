@@ -15,9 +15,10 @@ waiting for its file collects them, an online one gets them as they happen, thro
 (so after the AOF, with the replies of the same iteration). Every `repl-ping-replica-period`
 seconds a PING goes down the stream, so a replica does not time out on a quiet master.
 
-A replica's connection is a client whose replies are off (REPLCONF ACK needs none), in output
-class "replica" once its file is sent. The write hook and the expiry listener are installed
-only while there is a replica.
+A replica's connection is a client whose replies are off (REPLCONF ACK needs none), under the
+"normal" class's output-buffer limit (the "replica" class's 256 MB would cut one whose file is
+bigger; Redis keeps the file out of that count). The write hook and the expiry listener are
+installed only while there is a replica.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..engine.dump import write_rdb
 from ..persistence.aof import _encode, select_record
 
 PING_PERIOD_S = 10  # Redis's repl-ping-replica-period default
+MAX_SYNCING = 4     # replicas whose file is being written at once
 
 
 class Replica:
@@ -57,9 +59,13 @@ class Replication:
 
     def sync(self, client, psync: bool) -> None:
         """Make `client` a replica: FULLRESYNC (for PSYNC), then the file, then the stream."""
+        from ..errors import CommandError
         from .client import DROP_LAST, REPLY_OFF
 
         server = self.server
+        if sum(not r.online for r in self.replicas) >= MAX_SYNCING:
+            # each waiting replica has a child writing its file: a bound on forks and disk
+            raise CommandError("ERR too many replicas are synchronizing, try again later")
         if psync:
             server.outbox.put(client, b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(),
                                                                    self.offset))
@@ -124,7 +130,6 @@ class Replication:
             outbox.put(client, bytes(replica.pending))
         replica.pending = None
         replica.online = True
-        client.kind = "replica"
         self.server.log.notice("Synchronization with replica %s succeeded", client.addr)
 
     def drop(self, client) -> None:

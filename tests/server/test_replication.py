@@ -170,3 +170,18 @@ def test_embedded_store_has_no_replicas():
         assert store.execute("ROLE") == [b"master", 0, []]
         with pytest.raises(kvstore.ResponseError, match="SYNC needs a kvstore-server"):
             store.execute("SYNC")
+
+
+def test_syncs_in_flight_are_bounded():
+    """Each replica still waiting for its file has a child writing it: past MAX_SYNCING another
+    SYNC is refused before anything forks."""
+    from kvstore.errors import CommandError
+    from kvstore.server.replication import MAX_SYNCING, Replica, Replication
+
+    replication = Replication(server=None)
+    replication.replicas = [Replica(client=None) for _ in range(MAX_SYNCING)]
+    with pytest.raises(CommandError, match="too many replicas are synchronizing"):
+        replication.sync(client=None, psync=True)
+    replication.replicas[0].online = True
+    with pytest.raises(AttributeError):  # under the bound it goes on (to the missing server)
+        replication.sync(client=None, psync=True)
