@@ -21,9 +21,8 @@ from typing import Any
 from ..engine import rdb
 from ..engine.glob import match
 from ..errors import CommandError
-from ..numbers import parse_int
 from ..replies import OK, SetReply, Status
-from .scripting import DEFAULT_TIME_LIMIT_MS, Scripts
+from .scripting import DEFAULT_TIME_LIMIT_MS, Scripts, numkeys_keys, numkeys_of
 from .table import (
     ALLOW_BUSY, DENYOOM, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context, command,
     container,
@@ -186,27 +185,12 @@ def functions_of(ks) -> Functions:
 # -- FCALL --------------------------------------------------------------------------------------
 
 
-def _fcall_keys(argv: list[bytes]) -> list[bytes]:
-    try:
-        n = parse_int(argv[2])
-    except ValueError:
-        return []
-    return argv[3 : 3 + n] if 0 <= n <= len(argv) - 3 else []
-
-
 def _fcall(ctx: Context, argv: list[bytes], readonly: bool) -> Any:
     functions = functions_of(ctx.ks)
     fn = functions.functions.get(argv[1].decode("utf-8", "surrogateescape"))
     if fn is None:
         raise CommandError("ERR Function not found")
-    try:
-        numkeys = parse_int(argv[2])
-    except ValueError:
-        raise CommandError("ERR Bad number of keys provided") from None
-    if numkeys > len(argv) - 3:
-        raise CommandError("ERR Number of keys can't be greater than number of args")
-    if numkeys < 0:
-        raise CommandError("ERR Number of keys can't be negative")
+    numkeys = numkeys_of(argv, "ERR Bad number of keys provided")
     no_writes = "no-writes" in fn.flags
     if readonly and not no_writes:
         raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
@@ -217,7 +201,7 @@ def _fcall(ctx: Context, argv: list[bytes], readonly: bool) -> Any:
 _FCALL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
 
 
-@command("fcall", -3, _FCALL_FLAGS, group="scripting", getkeys=_fcall_keys)
+@command("fcall", -3, _FCALL_FLAGS, group="scripting", getkeys=numkeys_keys)
 def fcall(ctx: Context, argv: list[bytes]):
     """FCALL function numkeys [key [key ...]] [arg [arg ...]]
 
@@ -226,7 +210,7 @@ def fcall(ctx: Context, argv: list[bytes]):
     return _fcall(ctx, argv, False)
 
 
-@command("fcall_ro", -3, READONLY | _FCALL_FLAGS, group="scripting", getkeys=_fcall_keys)
+@command("fcall_ro", -3, READONLY | _FCALL_FLAGS, group="scripting", getkeys=numkeys_keys)
 def fcall_ro(ctx: Context, argv: list[bytes]):
     """FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
 

@@ -689,7 +689,8 @@ def scripts_of(ks) -> Scripts:
     return scripts
 
 
-def _eval_keys(argv: list[bytes]) -> list[bytes]:
+def numkeys_keys(argv: list[bytes]) -> list[bytes]:
+    """The keys of `<command> <script or name> numkeys key ... arg ...` (EVAL, FCALL, ...)."""
     try:
         n = parse_int(argv[2])
     except ValueError:
@@ -697,17 +698,23 @@ def _eval_keys(argv: list[bytes]) -> list[bytes]:
     return argv[3 : 3 + n] if 0 <= n <= len(argv) - 3 else []
 
 
-def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
-    if by_sha and len(argv[1]) != 40:
-        raise NoScriptError(NOSCRIPT_TEXT)
+def numkeys_of(argv: list[bytes], not_integer: str) -> int:
+    """argv[2] as the number of keys, checked as Redis checks it."""
     try:
         numkeys = parse_int(argv[2])
     except ValueError:
-        raise CommandError(NOT_INTEGER) from None
+        raise CommandError(not_integer) from None
     if numkeys > len(argv) - 3:
         raise CommandError("ERR Number of keys can't be greater than number of args")
     if numkeys < 0:
         raise CommandError("ERR Number of keys can't be negative")
+    return numkeys
+
+
+def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
+    if by_sha and len(argv[1]) != 40:
+        raise NoScriptError(NOSCRIPT_TEXT)
+    numkeys = numkeys_of(argv, NOT_INTEGER)
     scripts = scripts_of(ctx.ks)
     if by_sha:
         sha = argv[1].decode("latin-1").lower()  # (the length was checked first)
@@ -722,7 +729,7 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
 _EVAL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
 
 
-@command("eval", -3, _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+@command("eval", -3, _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys)
 def eval_(ctx: Context, argv: list[bytes]):
     """EVAL script numkeys [key [key ...]] [arg [arg ...]]
 
@@ -731,7 +738,7 @@ def eval_(ctx: Context, argv: list[bytes]):
     return _eval(ctx, argv, False, False)
 
 
-@command("evalsha", -3, _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+@command("evalsha", -3, _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys)
 def evalsha(ctx: Context, argv: list[bytes]):
     """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]]
 
@@ -740,7 +747,7 @@ def evalsha(ctx: Context, argv: list[bytes]):
     return _eval(ctx, argv, True, False)
 
 
-@command("eval_ro", -3, READONLY | _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+@command("eval_ro", -3, READONLY | _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys)
 def eval_ro(ctx: Context, argv: list[bytes]):
     """EVAL_RO script numkeys [key [key ...]] [arg [arg ...]]
 
@@ -749,7 +756,7 @@ def eval_ro(ctx: Context, argv: list[bytes]):
     return _eval(ctx, argv, False, True)
 
 
-@command("evalsha_ro", -3, READONLY | _EVAL_FLAGS, group="scripting", getkeys=_eval_keys)
+@command("evalsha_ro", -3, READONLY | _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys)
 def evalsha_ro(ctx: Context, argv: list[bytes]):
     """EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]]
 
