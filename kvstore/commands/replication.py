@@ -67,6 +67,9 @@ def replconf(ctx: Context, argv: list[bytes]):
                     replica.ack = parse_int(value)
                 except ValueError:
                     pass
+                replication = ctx.client.server.replication
+                if replication.waiting:
+                    replication.check_waiting()
             elif ctx.client is not None:
                 from ..server.client import DROP_LAST
 
@@ -76,6 +79,27 @@ def replconf(ctx: Context, argv: list[bytes]):
             raise CommandError("ERR Unrecognized REPLCONF option: "
                                + argv[i].decode("utf-8", "replace"))
     return OK
+
+
+@command("wait", 3, NOSCRIPT, group="connection")
+def wait(ctx: Context, argv: list[bytes]):
+    """WAIT numreplicas timeout
+
+    Complexity: O(1).  Reply: how many replicas acknowledged every write made before it, once
+    `numreplicas` have or `timeout` ms passed (0: no limit); at once inside MULTI.
+    """
+    try:
+        wanted = parse_int(argv[1])
+        timeout = parse_int(argv[2])
+    except ValueError:
+        raise CommandError("ERR value is not an integer or out of range") from None
+    if timeout < 0:
+        raise CommandError("ERR timeout is negative")
+    client = ctx.client
+    server = getattr(client, "server", None) if client is not None else None
+    if server is None:
+        return 0  # the embedded store has no replicas
+    return server.replication.wait(client, wanted, timeout)
 
 
 @command("role", 1, NOSCRIPT | LOADING | STALE | FAST, group="server")

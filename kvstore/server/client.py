@@ -202,6 +202,8 @@ class Client(asyncio.Protocol):
             server.tracking.disable(self)
         if self.replica is not None:
             server.replication.drop(self)
+        if server.replication.waiting:
+            server.replication.unwait(self)
         self.transport = None
 
     def pause_writing(self) -> None:

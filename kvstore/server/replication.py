@@ -54,6 +54,8 @@ class Replication:
         self.replicas: list[Replica] = []
         self.stream_db = -1       # the database the stream last SELECTed
         self._ping: asyncio.TimerHandle | None = None
+        # WAIT: client -> (offset it waits for, replicas wanted, its timeout's handle or None)
+        self.waiting: dict[Any, tuple[int, int, asyncio.TimerHandle | None]] = {}
 
     # -- SYNC / PSYNC ---------------------------------------------------------------------------
 
@@ -181,6 +183,57 @@ class Replication:
         if self.replicas:
             self._send(b"*1\r\n$4\r\nPING\r\n")
             self._schedule_ping()
+
+    # -- WAIT ------------------------------------------------------------------------------------
+
+    def acked(self, offset: int) -> int:
+        return sum(r.online and r.ack >= offset for r in self.replicas)
+
+    def wait(self, client, wanted: int, timeout_ms: int) -> int | None:
+        """WAIT: the number of replicas that acknowledged every write so far, at once when there
+        are `wanted` of them (or inside MULTI); else None, and `client` blocks until they are
+        there or `timeout_ms` passes (0: for ever), with the replicas asked for an ACK now."""
+        from .client import BLOCKED, DROP_LAST, MULTI
+
+        target = self.offset
+        count = self.acked(target)
+        if count >= wanted or client.state & MULTI or client.ctx.in_multi:
+            return count
+        if self.replicas:
+            self._send(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n")
+        handle = None
+        if timeout_ms:
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(timeout_ms / 1000, self._wake, client)
+        self.waiting[client] = (target, wanted, handle)
+        client.state |= BLOCKED | DROP_LAST  # the reply comes from _wake
+        return None
+
+    def check_waiting(self) -> None:
+        """After an ACK: wake the WAITs it satisfies."""
+        for client, (target, wanted, _) in list(self.waiting.items()):
+            if self.acked(target) >= wanted:
+                self._wake(client)
+
+    def _wake(self, client) -> None:
+        from .blocking import resume
+        from .client import BLOCKED
+
+        entry = self.waiting.pop(client, None)
+        if entry is None:
+            return
+        target, _, handle = entry
+        if handle is not None:
+            handle.cancel()
+        self.server.outbox.put(client, b":%d\r\n" % self.acked(target))
+        client.state &= ~BLOCKED
+        resume(client)
+
+    def unwait(self, client) -> None:
+        """The waiting client left."""
+        entry = self.waiting.pop(client, None)
+        if entry is not None and entry[2] is not None:
+            entry[2].cancel()
 
     # -- what INFO and ROLE show -------------------------------------------------------------
 

@@ -25,6 +25,10 @@ from .helpers import Conn, err
 
 def test_startup_log_lines(kv_factory):
     p = kv_factory()
+    # The port accepts just before the last start-up line is written: wait for that line.
+    deadline = time.monotonic() + 10
+    while "Ready to accept connections" not in p.output() and time.monotonic() < deadline:
+        time.sleep(0.01)
     out = p.output()
     pid = p.proc.pid
     assert f"{pid}:C " in out and f"pid={pid}" in out

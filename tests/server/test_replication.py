@@ -122,6 +122,14 @@ def test_a_redis_replica_follows_kvstore(kv_factory, tmp_path):
         assert redis.Redis(port=port).dbsize() == r.dbsize()
         assert wait_until(lambda: r.info("replication")["slave0"]["offset"]
                           == r.info("replication")["master_repl_offset"], what="the ACK")
+        # WAIT: the replica acknowledges the write before it (asked at once with GETACK); a
+        # command pipelined after WAIT runs after its reply
+        c = Conn(master.port)
+        c.send(Conn.encode("SET", "w", "1") + Conn.encode("WAIT", "1", "10000")
+               + Conn.encode("GET", "w"))
+        assert [c.reply(), c.reply(), c.reply()] == [b"OK", 1, b"1"]
+        assert c("WAIT", "2", "50") == 1   # only one replica: the timeout answers
+        c.close()
     finally:
         proc.terminate()
         proc.wait(10)
@@ -163,11 +171,35 @@ def test_replconf_and_role_replies(c):
     c("DISCARD")
 
 
+def test_wait_without_replicas(c):
+    assert err(c("WAIT", "x", "0")) == "ERR value is not an integer or out of range"
+    assert err(c("WAIT", "1", "-1")) == "ERR timeout is negative"
+    assert c("WAIT", "0", "0") == 0
+    c.send(Conn.encode("WAIT", "1", "50") + Conn.encode("PING"))
+    assert [c.reply(), c.reply()] == [0, b"PONG"]   # the timeout answers, then the rest runs
+    c("MULTI")
+    c("WAIT", "5", "0")
+    assert c("EXEC") == [0]                          # never blocks inside MULTI
+
+
+def test_a_client_that_leaves_while_waiting(kv_factory):
+    p = kv_factory()
+    c = Conn(p.port)
+    c.send(Conn.encode("WAIT", "1", "0"))            # no replica: it would wait for ever
+    r = redis.Redis(port=p.port)
+    wait_until(lambda: any(x["cmd"] == "wait" for x in r.client_list()), what="the WAIT")
+    c.close()
+    wait_until(lambda: not any(x["cmd"] == "wait" for x in r.client_list()),
+               what="the waiting client to go")
+    assert r.ping()
+
+
 def test_embedded_store_has_no_replicas():
     import kvstore
 
     with kvstore.open() as store:
         assert store.execute("ROLE") == [b"master", 0, []]
+        assert store.execute("WAIT", 1, 0) == 0
         with pytest.raises(kvstore.ResponseError, match="SYNC needs a kvstore-server"):
             store.execute("SYNC")
 
