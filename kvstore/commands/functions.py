@@ -24,8 +24,8 @@ from ..errors import CommandError
 from ..replies import OK, SetReply, Status
 from .scripting import DEFAULT_TIME_LIMIT_MS, Scripts, numkeys_keys, numkeys_of
 from .table import (
-    ALLOW_BUSY, DENYOOM, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context, command,
-    container,
+    ALLOW_BUSY, DENYOOM, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context,
+    command, container,
 )
 
 FUNCTION_OPCODE = 245  # RDB_OPCODE_FUNCTION2: a library's code, in FUNCTION DUMP and RDB files
@@ -201,7 +201,7 @@ def _fcall(ctx: Context, argv: list[bytes], readonly: bool) -> Any:
 _FCALL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
 
 
-@command("fcall", -3, _FCALL_FLAGS, group="scripting", getkeys=numkeys_keys)
+@command("fcall", -3, _FCALL_FLAGS | MAY_REPLICATE, group="scripting", getkeys=numkeys_keys)
 def fcall(ctx: Context, argv: list[bytes]):
     """FCALL function numkeys [key [key ...]] [arg [arg ...]]
 

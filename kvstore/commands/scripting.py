@@ -37,8 +37,8 @@ from ..replies import (
 )
 from . import lua_msgpack
 from .table import (
-    ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context,
-    command, container, resolve,
+    ALLOW_BUSY, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE,
+    WRITE, Context, command, container, resolve,
 )
 
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
@@ -729,7 +729,9 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
 _EVAL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
 
 
-@command("eval", -3, _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys)
+# MAY_REPLICATE (hidden from COMMAND INFO, as Redis hides it): a script may write, so CLIENT
+# PAUSE WRITE holds EVAL and EVALSHA; the _RO forms run.
+@command("eval", -3, _EVAL_FLAGS | MAY_REPLICATE, group="scripting", getkeys=numkeys_keys)
 def eval_(ctx: Context, argv: list[bytes]):
     """EVAL script numkeys [key [key ...]] [arg [arg ...]]
 
@@ -738,7 +740,7 @@ def eval_(ctx: Context, argv: list[bytes]):
     return _eval(ctx, argv, False, False)
 
 
-@command("evalsha", -3, _EVAL_FLAGS, group="scripting", getkeys=numkeys_keys)
+@command("evalsha", -3, _EVAL_FLAGS | MAY_REPLICATE, group="scripting", getkeys=numkeys_keys)
 def evalsha(ctx: Context, argv: list[bytes]):
     """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]]
 

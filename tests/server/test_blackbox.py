@@ -272,6 +272,24 @@ def test_client_pause_write_postpones_writers_only(kv_factory, server):
     assert tx.reply() == b"QUEUED" and tx.reply() == [1]
 
 
+def test_client_pause_write_postpones_scripts_that_may_write(kv_factory, server):
+    """EVAL, EVALSHA and FCALL may write (Redis flags them may-replicate): they wait for the
+    unpause; EVAL_RO runs."""
+    p = kv_factory(kind=server.kind)
+    admin, writer = Conn(p.port), Conn(p.port)
+    writer_id = writer("CLIENT", "ID")
+    admin("SET", "k", "old")
+    assert admin("CLIENT", "PAUSE", "60000", "WRITE") == b"OK"
+    try:
+        assert admin("EVAL_RO", "return redis.call('get', KEYS[1])", 1, "k") == b"old"
+        writer.send(Conn.encode("EVAL", "return redis.call('set', KEYS[1], 'new')", 1, "k"))
+        _wait_flag_b(admin, writer_id)
+        assert admin("GET", "k") == b"old"
+    finally:
+        assert admin("CLIENT", "UNPAUSE") == b"OK"
+    assert writer.reply() == b"OK" and admin("GET", "k") == b"new"
+
+
 def test_auth_and_noauth(kv_factory, server):
     p = kv_factory("--requirepass", "s3cret", kind=server.kind)
     c = Conn(p.port)
