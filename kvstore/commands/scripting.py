@@ -99,6 +99,7 @@ class Scripts:
         self.evaled: dict[str, None] = {}  # shas cached by EVAL, oldest first
         self.bodies: dict[bytes, tuple[str, Any]] = {}  # body -> (sha, function): no SHA1 per EVAL
         self.ctx: Context | None = None    # the running script's
+        self.server: Any = None            # its server (None embedded): MONITOR, maxmemory
         self.commands: dict[bytes, Any] = {}  # plain commands by the spelling scripts call
         self._start()
 
@@ -200,6 +201,7 @@ class Scripts:
         self.deadline = perf_counter() + limit_ms / 1000 if limit_ms > 0 else math.inf
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
+        self.server = server
         self.oom = server is not None and server.memory.maxmemory > 0 \
             and not server.memory.make_room()
         keywatch = server.keywatch if server is not None else None
@@ -329,6 +331,9 @@ class Scripts:
         dirty = ks.dirty
         ctx.effects = None
         cmd.calls += 1
+        server = self.server
+        if server is not None and server.monitors:  # shown as "[<db> lua]", as Redis does
+            server.monitor_command(ctx.client, cmd, argv, "lua")
         try:
             reply = cmd.handler(ctx, argv)
         except CommandError as exc:

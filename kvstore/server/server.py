@@ -260,9 +260,11 @@ class Server:
             return None  # states.special already judged it (EXEC by what it would run)
         return refusal(client, cmd, argv[0].lower())  # OOM, then MISCONF, as processCommand
 
-    def monitor_command(self, client: Client, cmd, argv: list[bytes]) -> None:
+    def monitor_command(self, client: Client, cmd, argv: list[bytes],
+                        where: str | None = None) -> None:
         """Show a command to MONITOR clients as Redis shows it after running it: not if it is
-        an admin command, with passwords "(redacted)", SELECT in the database it selects."""
+        an admin command, with passwords "(redacted)", SELECT in the database it selects.
+        `where` replaces the client's address ("lua" for a command a script ran)."""
         if cmd.flags & ADMIN:
             return
         name = cmd.name
@@ -281,11 +283,13 @@ class Server:
                 index = -1
             if 0 <= index < len(self.ks.dbs):
                 db = index
-        self.feed_monitors(client, argv, db)
+        self.feed_monitors(client, argv, db, where)
 
-    def feed_monitors(self, client: Client, argv: list[bytes], db: int | None = None) -> None:
+    def feed_monitors(self, client: Client, argv: list[bytes], db: int | None = None,
+                      where: str | None = None) -> None:
         now = time.time()
-        where = f"unix:{self.config['unixsocket']}" if client.unix else client.addr
+        if where is None:
+            where = f"unix:{self.config['unixsocket']}" if client.unix else client.addr
         line = (f"+{now:.6f} [{client.ctx.db.id if db is None else db} {where}] "
                 + " ".join(_repr_arg(a) for a in argv) + "\r\n").encode()
         for mon in self.monitors:

@@ -600,6 +600,25 @@ def test_monitor_shows_what_exec_runs_then_exec(server):
     c.close()
 
 
+def test_monitor_shows_a_scripts_commands_as_lua(server):
+    mon = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    c = Conn(server.port)
+    c("EVAL", "redis.call('set', 'mk', '1') redis.call('select', 2) "
+              "return redis.call('get', 'mk')", 0)
+    c("GET", "mk")
+    out = b""
+    deadline = time.monotonic() + 5
+    while out.count(b"\r\n") < 5 and time.monotonic() < deadline:
+        out += mon.read_raw(until=b"\r\n", timeout=1)
+    shown = [line.split(" ", 1)[1] for line in out.decode().split("\r\n") if line]
+    assert [re.sub(r"127\.0\.0\.1:\d+", "client", x)[:40] for x in shown] == [
+        '[0 client] "EVAL" "redis.call(\'set\', \'mk', '[0 lua] "set" "mk" "1"',
+        '[2 lua] "select" "2"', '[2 lua] "get" "mk"', '[0 client] "GET" "mk"']
+    mon.close()
+    c.close()
+
+
 def test_debug_commands(conn):
     assert conn("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"OK"
     assert conn("DEBUG", "SET-ACTIVE-EXPIRE", "1") == b"OK"
