@@ -35,7 +35,7 @@ from ..numbers import format_double, format_long_double, parse_int
 from ..replies import (
     OK, Bool, Error, HumanDouble, NullArray, ScorePairs, SetReply, Status, Verbatim,
 )
-from . import lua_msgpack
+from . import lua_msgpack, lua_struct
 from .table import (
     ALLOW_BUSY, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE,
     WRITE, Context, command, container, resolve,
@@ -127,6 +127,8 @@ class Scripts:
             b"acl_check_cmd": self._acl_check, b"decode": self._json_decode,
             b"encode": self._json_encode, b"pack": self._mp_pack, b"unpack": self._mp_unpack,
             b"unpack_one": self._mp_unpack_one, b"unpack_limit": self._mp_unpack_limit,
+            b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
+            b"struct_size": self._struct_size,
         }
         (self._compile, self._run, self._encode, self._execute,
          self._load_library) = rt.execute(
@@ -518,6 +520,39 @@ class Scripts:
         except self.lua_error as exc:
             text = _text(exc.args[0]) if exc.args else "encode failed"
             raise ScriptError(text.split("\nstack traceback:", 1)[0], True) from None
+
+    # -- struct (lua_struct.py) ----------------------------------------------------------------
+
+    def _struct_fmt(self, args: tuple, fn: str) -> bytes:
+        fmt = args[0] if args else None
+        if type(fmt) is not bytes:
+            raise ScriptError(f"bad argument #1 to '{fn}' (string expected, got "
+                              f"{'no value' if fmt is None else 'non-string'})", True)
+        return fmt
+
+    def _struct_pack(self, *args: Any) -> bytes:
+        try:
+            return lua_struct.pack(self._struct_fmt(args, "pack"), args[1:])
+        except ValueError as exc:
+            raise ScriptError(str(exc), True) from None
+
+    def _struct_unpack(self, *args: Any) -> tuple:
+        fmt = self._struct_fmt(args, "unpack")
+        data = args[1] if len(args) > 1 else None
+        if type(data) is not bytes:
+            raise ScriptError("bad argument #2 to 'unpack' (string expected, got "
+                              f"{'no value' if data is None else 'non-string'})", True)
+        init = args[2] if len(args) > 2 and args[2] is not None else 1
+        try:
+            return tuple(lua_struct.unpack(fmt, data, int(init)))
+        except ValueError as exc:
+            raise ScriptError(str(exc), True) from None
+
+    def _struct_size(self, *args: Any) -> int:
+        try:
+            return lua_struct.size(self._struct_fmt(args, "size"))
+        except ValueError as exc:
+            raise ScriptError(str(exc), True) from None
 
     # -- cmsgpack (lua_msgpack.py) -------------------------------------------------------------
 

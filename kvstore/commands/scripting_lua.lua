@@ -258,6 +258,10 @@ for _, name in ipairs({'pack', 'unpack', 'unpack_one', 'unpack_limit'}) do
   python[py[name]] = tostring(function() end)
 end
 
+-- struct (Roberto Ierusalimschy's): Python's too (lua_struct.py).
+local struct = {pack = py.struct_pack, unpack = py.struct_unpack, size = py.struct_size}
+for _, f in pairs(struct) do python[f] = tostring(function() end) end
+
 -- bit (LuaBitOp): the arithmetic is Python's (pybit(name, ...)), on 32-bit integers.
 local bit = {}
 for _, name in ipairs({'tobit', 'tohex', 'bnot', 'band', 'bor', 'bxor', 'lshift', 'rshift',
@@ -301,7 +305,7 @@ local function redis_pcall(...)
   return false, e
 end
 
--- The globals scripts see (Redis 7.0's set, less struct).
+-- The globals scripts see (Redis 7.0's set).
 for _, name in ipairs({'assert', 'collectgarbage', 'error', 'gcinfo', 'ipairs', 'rawequal',
                        'select', 'tonumber', 'unpack', 'xpcall', '_VERSION'}) do
   env[name] = _G[name]
@@ -309,7 +313,7 @@ end
 env.string, env.table, env.math = protect(string), protect(table), protect(math)
 env.coroutine = protect(coroutine_lib)
 env.redis, env.cjson, env.bit = protect(redis), protect(cjson), protect(bit)
-env.cmsgpack = protect(cmsgpack)
+env.cmsgpack, env.struct = protect(cmsgpack), protect(struct)
 env.load, env.loadstring, env.pcall = safe_load, safe_loadstring, redis_pcall
 env.__redis__err__handler = handler
 env.pairs = function(t) local r = real[t]; if r then return next, r, nil end return pairs(t) end
