@@ -58,14 +58,18 @@ def test_random_stream_matches_redis(redis_server, family):
                     f"(unknown command: {' '.join(missing)})")
     if missing:
         warnings.warn(f"{family}: not implemented in kvstore yet, left out: {' '.join(missing)}")
+    fail_on_mismatches(runner, f"{family}: ", f"--family {family} --seed {SEEDS[family]} "
+                                              f"--commands {COMMANDS_PER_FAMILY}")
+
+
+def fail_on_mismatches(runner: Runner, what: str, fuzz_args: str) -> None:
+    """Fail with the runner's report if any implemented command's reply differed."""
     real = [m for m in runner.mismatches if m.kind != "unimplemented"]
     if real:
         out = io.StringIO()
         runner.report(show=25, out=out)
-        pytest.fail(f"{family}: {len(real)} mismatches with Redis (seed {SEEDS[family]}, "
-                    f"reproduce: python -m tests.compat.fuzz --family {family} "
-                    f"--seed {SEEDS[family]} --commands {COMMANDS_PER_FAMILY})\n"
-                    + out.getvalue(), pytrace=False)
+        pytest.fail(f"{what}{len(real)} mismatches with Redis (reproduce: python -m "
+                    f"tests.compat.fuzz {fuzz_args})\n" + out.getvalue(), pytrace=False)
 
 
 THROUGH_EVAL_COMMANDS = 4000
@@ -81,13 +85,8 @@ def test_random_stream_through_eval_matches_redis(redis_server):
         runner.run(THROUGH_EVAL_COMMANDS)
     finally:
         runner.close()
-    real = [m for m in runner.mismatches if m.kind != "unimplemented"]
-    if real:
-        out = io.StringIO()
-        runner.report(show=25, out=out)
-        pytest.fail(f"{len(real)} mismatches with Redis (reproduce: python -m tests.compat.fuzz "
-                    f"--through-eval --seed 3000 --commands {THROUGH_EVAL_COMMANDS})\n"
-                    + out.getvalue(), pytrace=False)
+    fail_on_mismatches(runner, "", f"--through-eval --seed 3000 --commands "
+                                   f"{THROUGH_EVAL_COMMANDS}")
 
 
 def test_harness_detects_a_wrong_reply(redis_server, monkeypatch):
