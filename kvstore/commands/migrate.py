@@ -9,13 +9,10 @@ server waits meanwhile, as Redis does: MIGRATE is for moving data, not for the h
 
 from __future__ import annotations
 
-import socket
-
-import hiredis
-
 from ..engine.dump import serialize
-from ..errors import CommandError
+from ..errors import CommandError, ConnectionError, ResponseError, TimeoutError
 from ..numbers import parse_int
+from ..protocol import pack_command
 from ..replies import OK, Status
 from .table import WRITE, Context, command
 
@@ -27,10 +24,6 @@ def _migrate_keys(argv: list[bytes]) -> list[bytes]:
         if argv[i].lower() == b"keys":
             return argv[i + 1 :]
     return argv[3:4] if len(argv) > 3 else []
-
-
-def _encode(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
 
 
 @command("migrate", -6, WRITE, group="generic", getkeys=_migrate_keys)
@@ -82,15 +75,15 @@ def migrate(ctx: Context, argv: list[bytes]):
     if not moving:
         return NOKEY
 
-    request = [_encode(b"AUTH", *auth)] if auth is not None else []
-    request.append(_encode(b"SELECT", b"%d" % dbid))
+    request = [pack_command(b"AUTH", *auth)] if auth is not None else []
+    request.append(pack_command(b"SELECT", b"%d" % dbid))
     sent = []
     for key, value, when in moving:
         ttl = 0 if when is None else max(when - now, 1)
         restore = [b"RESTORE", key, b"%d" % ttl, serialize(value)]
         if replace:
             restore.append(b"REPLACE")
-        request.append(_encode(*restore))
+        request.append(pack_command(*restore))
         sent.append(key)
     replies = _exchange(argv[1].decode("utf-8", "replace"), argv[2], b"".join(request),
                         len(request), timeout / 1000)
@@ -98,12 +91,12 @@ def migrate(ctx: Context, argv: list[bytes]):
     setup = len(request) - len(sent)  # the AUTH and SELECT replies
     error = None
     for reply in replies[:setup]:
-        if isinstance(reply, hiredis.ReplyError) and error is None:
+        if isinstance(reply, ResponseError) and error is None:
             error = f"ERR Target instance replied with error: {reply}"
     setup_failed = error is not None  # then, as in Redis, no key counts as moved
     moved = []
     for key, reply in zip(sent, replies[setup:]):
-        if isinstance(reply, hiredis.ReplyError):
+        if isinstance(reply, ResponseError):
             if error is None:
                 error = f"ERR Target instance replied with error: {reply}"
         elif not copy and not setup_failed:
@@ -120,36 +113,29 @@ def migrate(ctx: Context, argv: list[bytes]):
 
 
 def _exchange(host: str, port: bytes, request: bytes, count: int, timeout: float) -> list:
-    """Send `request` and read `count` replies, each step within `timeout` seconds."""
+    """Send `request` and read `count` replies (errors as ResponseError values), each step
+    within `timeout` seconds, over the client library's connection."""
+    from clients.connection import Connection
+
     try:
         port_number = int(port)
     except ValueError:
         raise CommandError("IOERR error or timeout connecting to the client") from None
-    try:
-        sock = socket.create_connection((host, port_number), timeout=timeout)
-    except socket.timeout:
-        raise CommandError("IOERR error or timeout connecting to the client") from None
-    except OSError:  # refused at once: Redis meets it on its first write
-        raise CommandError("IOERR error or timeout writing to target instance") from None
+    conn = Connection(host, port_number, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         try:
-            sock.sendall(request)
-        except OSError:
+            conn.connect()
+        except TimeoutError:
+            raise CommandError("IOERR error or timeout connecting to the client") from None
+        except ConnectionError:  # refused at once: Redis meets it on its first write
             raise CommandError("IOERR error or timeout writing to target instance") from None
-        reader = hiredis.Reader()
-        replies: list = []
-        while len(replies) < count:
-            reply = reader.gets()
-            if reply is not False:
-                replies.append(reply)
-                continue
-            try:
-                data = sock.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                raise CommandError("IOERR error or timeout reading to target instance")
-            reader.feed(data)
-        return replies
+        try:
+            conn.send(request)
+        except (ConnectionError, TimeoutError):
+            raise CommandError("IOERR error or timeout writing to target instance") from None
+        try:
+            return [conn.read_raw(timeout, decode=False) for _ in range(count)]
+        except (ConnectionError, TimeoutError):
+            raise CommandError("IOERR error or timeout reading to target instance") from None
     finally:
-        sock.close()
+        conn.disconnect()

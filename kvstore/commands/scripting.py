@@ -38,7 +38,7 @@ from ..replies import (
 from . import lua_msgpack, lua_struct
 from .table import (
     ALLOW_BUSY, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE,
-    WRITE, Context, command, container, resolve,
+    WRITE, Context, command, container, fast_lookup, resolve,
 )
 
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
@@ -100,7 +100,6 @@ class Scripts:
         self.bodies: dict[bytes, tuple[str, Any]] = {}  # body -> (sha, function): no SHA1 per EVAL
         self.ctx: Context | None = None    # the running script's
         self.server: Any = None            # its server (None embedded): MONITOR, maxmemory
-        self.commands: dict[bytes, Any] = {}  # plain commands by the spelling scripts call
         self._start()
 
     def _start(self) -> None:
@@ -305,15 +304,11 @@ class Scripts:
                 argv[i] = b"%.17g" % a  # as Redis prints a Lua number it passes on
             else:
                 return "ERR Lua redis lib command arguments must be strings or integers"
-        cmd = self.commands.get(argv[0])
-        if cmd is None:
-            cmd = resolve(argv)
-            if cmd is None:
+        try:
+            cmd = fast_lookup(argv)
+        except CommandError:  # the table's texts; scripts say it their own way
+            if resolve(argv) is None:
                 return _UNKNOWN
-            if not cmd.subcommands and "|" not in cmd.name and len(self.commands) < 1024:
-                self.commands[argv[0]] = cmd  # by the exact spelling scripts use: no lower()
-        arity = cmd.arity
-        if (arity > 0 and len(argv) != arity) or len(argv) < -arity or cmd.handler is None:
             return "ERR Wrong number of args calling Redis command from script"
         if check_only:
             return True

@@ -52,7 +52,7 @@ def select_record(db: int) -> bytes:
     return rec
 
 
-def _encode(buf: bytearray, argvs: list[list[bytes]]) -> None:
+def encode_argvs(buf: bytearray, argvs: list[list[bytes]]) -> None:
     """Append `argvs` to `buf` as RESP arrays of bulk strings."""
     for argv in argvs:
         n = len(argv)
@@ -103,7 +103,7 @@ class AofWriter:
         if db != self.db:
             buf += select_record(db)
             self.db = db
-        _encode(buf, argvs)
+        encode_argvs(buf, argvs)
 
     def log_batch(self, data: bytes | None, batch: list[list[bytes]]) -> None:
         """The end of a server batch: `batch`, its commands, were parsed from exactly `data`
@@ -119,7 +119,7 @@ class AofWriter:
             self._settle()
 
     def _settle(self) -> None:
-        _encode(self.buf, self.plain)
+        encode_argvs(self.buf, self.plain)
         self.plain.clear()
 
     @property

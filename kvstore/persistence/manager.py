@@ -51,6 +51,34 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def fork_job(job: Callable[[], Any]) -> int:
+    """Run `job` in a forked child (copy-on-write: the data as it is now), which exits 0 if the
+    job returned. Returns the child's pid; `reap_child` waits for it."""
+    pid = os.fork()
+    if pid == 0:  # the child: the job, then leave without running any parent cleanup
+        code = 1
+        try:
+            job()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def reap_child(pid: int, exited: Callable[[bool], None]) -> None:
+    """Wait for child `pid` in a thread, which then calls `exited(ok)` (the caller hands it to
+    its loop)."""
+
+    def reap() -> None:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped by someone else (close(wait=False))
+            return
+        exited(os.waitstatus_to_exitcode(status) == 0)
+
+    threading.Thread(target=reap, name=f"kvstore-reap-{pid}", daemon=True).start()
+
+
 class PersistenceError(Exception):
     pass
 
@@ -360,27 +388,10 @@ class Persistence:
     # -- children ------------------------------------------------------------------------------
 
     def _fork(self, kind: str, job: Callable[[], Any], done: Callable[[bool], None]) -> None:
-        pid = os.fork()
-        if pid == 0:  # the child: write, then leave without running any parent cleanup
-            code = 1
-            try:
-                job()
-                code = 0
-            finally:
-                os._exit(code)
+        pid = fork_job(job)
         self.child = (kind, pid, time.time())
-
         self._child_callback = done
-
-        def reap() -> None:
-            try:
-                _, status = os.waitpid(pid, 0)
-                ok = os.waitstatus_to_exitcode(status) == 0
-            except ChildProcessError:  # reaped by close(wait=False)
-                return
-            self.run_later(lambda: self._child_done(pid, ok))
-
-        threading.Thread(target=reap, name=f"kvstore-reap-{pid}", daemon=True).start()
+        reap_child(pid, lambda ok: self.run_later(lambda: self._child_done(pid, ok)))
 
     def _child_done(self, pid: int, ok: bool) -> None:
         if self.child is None or self.child[1] != pid:

@@ -8,8 +8,9 @@ Each record is the msgpack array `[db, key, type, data, expire_ms]`: `type` is R
 number (0 string, 1 list, 2 set, 3 zset, 4 hash, as in engine/rdb.py), `data` is the string's
 bytes or a flat list (list elements; set members; hash field, value, ...; zset member, score, ...),
 `expire_ms` the absolute expiry in ms since the epoch, or nil. A function library (FUNCTION
-LOAD) is a record of db -1 and type FUNCTION_RECORD whose data is the library's code. The checksum covers every byte
-before it, so a torn or bit-flipped file is refused before a single record is applied.
+LOAD) is a record of db -1 and type FUNCTION_RECORD whose data is the library's code. The
+checksum covers every byte before it, so a torn or bit-flipped file is refused before a single
+record is applied.
 
 Encodings are not stored: like Redis's RDB loader, loading re-derives them (listpack / intset /
 hashtable ...) from the thresholds in force.

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from typing import Any
 
 from ..engine.dump import write_rdb
-from ..persistence.aof import _encode, select_record
+from ..persistence.aof import encode_argvs, select_record
+from ..persistence.manager import fork_job, reap_child
 
 PING_PERIOD_S = 10  # Redis's repl-ping-replica-period default
 MAX_SYNCING = 4     # replicas whose file is being written at once
@@ -87,23 +87,14 @@ class Replication:
         ks = server.ks
         now = ks.clock()
         server.log.notice("Replica %s asks for synchronization", client.addr)
-        pid = os.fork()
-        if pid == 0:  # the child: write the file, then leave without the parent's cleanup
-            code = 1
-            try:
-                with open(path, "wb") as f:
-                    write_rdb(ks, f, now)
-                code = 0
-            finally:
-                os._exit(code)
+
+        def write() -> None:
+            with open(path, "wb") as f:
+                write_rdb(ks, f, now)
+
         loop = asyncio.get_running_loop()
-
-        def reap() -> None:
-            _, status = os.waitpid(pid, 0)
-            ok = os.waitstatus_to_exitcode(status) == 0
-            loop.call_soon_threadsafe(self._file_done, replica, path, ok)
-
-        threading.Thread(target=reap, name=f"kvstore-sync-{pid}", daemon=True).start()
+        reap_child(fork_job(write),
+                   lambda ok: loop.call_soon_threadsafe(self._file_done, replica, path, ok))
 
     def _file_done(self, replica: Replica, path: str, ok: bool) -> None:
         client = replica.client
@@ -162,7 +153,7 @@ class Replication:
         if db != self.stream_db:
             chunk += select_record(db)
             self.stream_db = db
-        _encode(chunk, argvs)
+        encode_argvs(chunk, argvs)
         self._send(bytes(chunk))
 
     def _send(self, chunk: bytes) -> None:
