@@ -5,8 +5,7 @@ from .errors import (
     ResponseError, TimeoutError, WrongTypeError,
 )
 from .store import Store, open
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "AuthenticationError", "ConnectionError", "DataError", "ExecAbortError", "KvstoreError",

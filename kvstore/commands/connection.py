@@ -12,6 +12,7 @@ import time
 from ..errors import SYNTAX, CommandError, subcommand_syntax
 from ..numbers import INT64_MAX
 from ..replies import OK, PONG, Status, Verbatim
+from ..version import REDIS_VERSION
 from .args import to_int
 from .table import (
     ADMIN, ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, STALE, Context, command, container,
@@ -29,7 +30,6 @@ HELLO_NOAUTH = ("NOAUTH HELLO must be called with the client already authenticat
                 "client and select the RESP protocol version at the same time")
 BAD_NAME = "ERR Client names cannot contain spaces, newlines or special characters."
 RESET = Status("RESET")
-REDIS_VERSION = b"7.2.4"
 
 
 def _requirepass(ctx: Context) -> str:
@@ -152,7 +152,7 @@ def hello(ctx: Context, argv: list[bytes]):
 
         update_mode(client, ctx)
     return {
-        b"server": b"redis", b"version": REDIS_VERSION, b"proto": proto,
+        b"server": b"redis", b"version": REDIS_VERSION.encode(), b"proto": proto,
         b"id": client.id if client is not None else 0, b"mode": b"standalone",
         b"role": b"master", b"modules": [],
     }

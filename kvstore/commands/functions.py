@@ -15,14 +15,13 @@ move between Redis and kvstore with DUMP / RESTORE.
 
 from __future__ import annotations
 
-from time import perf_counter
 from typing import Any
 
 from ..engine import rdb
 from ..engine.glob import match
 from ..errors import CommandError
 from ..replies import OK, SetReply, Status
-from .scripting import DEFAULT_TIME_LIMIT_MS, Scripts, numkeys_keys, numkeys_of
+from .scripting import Scripts, numkeys_keys, numkeys_of
 from .table import (
     ALLOW_BUSY, DENYOOM, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context,
     command, container,
@@ -93,21 +92,8 @@ class Functions:
         old = self.libraries.get(name)
         if old is not None and not replace:
             raise CommandError(f"ERR Library '{name}' already exists")
-        engine = self.engine
         body = b"\n" + code.split(b"\n", 1)[1] if b"\n" in code else b""  # (line numbers kept)
-        fn, error = engine._compile(body)
-        if fn is None:
-            text = error.decode("utf-8", "surrogateescape") if isinstance(error, bytes) \
-                else str(error)
-            raise CommandError("ERR Error compiling function: " + text)
-        engine.sha = name
-        engine.killed = None
-        engine.limit_ms = DEFAULT_TIME_LIMIT_MS
-        engine.deadline = perf_counter() + DEFAULT_TIME_LIMIT_MS / 1000
-        registered, error = engine._load_library(fn)
-        if registered is None:
-            raise CommandError("ERR Error registering functions: "
-                               + engine._failure(error).split(" script: ", 1)[0])
+        registered = self.engine.load_library(body, name)
         functions: dict[str, Function] = {}
         for entry in registered.values():
             fname = entry[1].decode("utf-8", "surrogateescape")

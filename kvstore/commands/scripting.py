@@ -31,6 +31,7 @@ from time import perf_counter
 from typing import Any
 
 from ..errors import NOT_INTEGER, CommandError, NoScriptError
+from ..version import REDIS_VERSION
 from ..numbers import format_double, format_long_double, parse_int
 from ..replies import (
     OK, Bool, Error, HumanDouble, NullArray, ScorePairs, SetReply, Status, Verbatim,
@@ -46,7 +47,6 @@ EVAL_CACHE = 500                # scripts cached by EVAL (not SCRIPT LOAD) kept 
 BODY_KEY_MAX = 4096             # bodies up to this size find their script without a SHA1
 MAX_REPLY_DEPTH = 400           # tables nested in a script's reply (Python recursion, twice)
 MANY_ARGS = 1000                # keys + args past which they reach Lua as two tables
-REDIS_VERSION = "7.2.4"         # what redis.REDIS_VERSION says (as INFO and HELLO)
 DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (embedded)
 
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
@@ -192,14 +192,11 @@ class Scripts:
         self.resp = 2
         self.replicate = True
         self.wrapped = False
-        self.killed: str | None = None
         # The front door's write hook: fetched once, since no command a script may run adds or
         # removes one (CONFIG, WATCH, MULTI are refused in scripts, blocking pops do not block).
         self.hook = ctx.on_write() if ctx.on_write is not None else None
         cfg = getattr(ks, "server_config", None)
-        limit_ms = cfg["busy-reply-threshold"] if cfg is not None else DEFAULT_TIME_LIMIT_MS
-        self.limit_ms = limit_ms
-        self.deadline = perf_counter() + limit_ms / 1000 if limit_ms > 0 else math.inf
+        self._arm(cfg["busy-reply-threshold"] if cfg is not None else DEFAULT_TIME_LIMIT_MS)
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
         self.server = server
@@ -236,14 +233,36 @@ class Scripts:
                 if keywatch.ready:
                     keywatch.serve_ready()
 
-    def _failure(self, err: Any) -> str:
-        """The error reply of a script that raised (Redis luaCallFunction)."""
+    def load_library(self, body: bytes, name: str) -> Any:
+        """FUNCTION LOAD: compile and run a library's code (its first line blanked); returns
+        what it registered (a Lua table of {name, callback, flags, description}), or raises
+        CommandError with Redis's text."""
+        fn, error = self._compile(body)
+        if fn is None:
+            raise CommandError("ERR Error compiling function: " + _text(error))
+        self.sha = name
+        self._arm(DEFAULT_TIME_LIMIT_MS)
+        registered, error = self._load_library(fn)
+        if registered is None:
+            raise CommandError("ERR Error registering functions: "
+                               + self._failure(error, where=False))
+        return registered
+
+    def _arm(self, limit_ms: int) -> None:
+        """Start the time limit of a run (0: none)."""
+        self.killed: str | None = None
+        self.limit_ms = limit_ms
+        self.deadline = perf_counter() + limit_ms / 1000 if limit_ms > 0 else math.inf
+
+    def _failure(self, err: Any, where: bool = True) -> str:
+        """The error reply of a script that raised (Redis luaCallFunction), naming the script
+        and line (`where`) when the error handler found them."""
         if self.lua_type(err) != "table":
             return "ERR Error running script " + _text(err)
         msg = err[b"err"]
         text = _text(msg) if msg is not None else "ERR unknown error"
         source, line = err[b"source"], err[b"line"]
-        if source is not None and line is not None:
+        if where and source is not None and line is not None:
             text += f" script: {self.sha}, on {_text(source)}:{_text(line)}."
         return text
 

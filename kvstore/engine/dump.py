@@ -16,6 +16,7 @@ the first, and its loader refuses the second.
 
 from __future__ import annotations
 
+from ..version import REDIS_VERSION
 from . import rdb
 from .values import Hash, List, Set, Thresholds
 
@@ -155,7 +156,7 @@ def write_rdb(ks, out, now: int) -> None:
         size = 0
 
     emit(b"REDIS%04d" % rdb.RDB_VERSION)
-    for name, value in ((b"redis-ver", b"7.2.4"), (b"redis-bits", b"64"),
+    for name, value in ((b"redis-ver", REDIS_VERSION.encode()), (b"redis-bits", b"64"),
                         (b"ctime", b"%d" % (now // 1000)), (b"aof-base", b"0")):
         emit(b"\xfa" + rdb.rdb_string(name) + rdb.rdb_string(value))
     functions = getattr(ks, "functions", None)

@@ -15,7 +15,7 @@ import platform
 import resource
 import time
 
-from .. import __version__
+from ..version import REDIS_VERSION, __version__
 
 DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication",
                     "cpu", "modules", "errorstats", "cluster", "keyspace"]
@@ -57,7 +57,7 @@ def _server(ctx, server) -> list:
     cfg = server.config if server is not None else None
     uptime = int(time.time() - server.start_time) if server is not None else 0
     return [
-        ("redis_version", "7.2.4"), ("kvstore_version", __version__),
+        ("redis_version", REDIS_VERSION), ("kvstore_version", __version__),
         ("redis_git_sha1", "00000000"), ("redis_git_dirty", "0"), ("redis_build_id", "0"),
         ("redis_mode", "standalone"),
         ("os", f"{platform.system()} {platform.release()} {platform.machine()}"),

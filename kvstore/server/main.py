@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import __version__
+from ..version import REDIS_VERSION, __version__
 from .config import Config, FatalConfigError, parse_command_line
-from .server import REDIS_VERSION, Log, Server, run, startup_banner
+from .server import Log, Server, run, startup_banner
 
 USAGE = """Usage: kvstore-server [/path/to/redis.conf] [options] [-]
        kvstore-server - (read config from stdin: not supported)

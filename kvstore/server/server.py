@@ -31,7 +31,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from .. import __version__
+from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
 from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, WRITE, lookup, resolve
 from ..engine import Keyspace
@@ -49,7 +49,6 @@ from .pubsub import Notifier, PubSub
 from .states import refusal
 from .tracking import Tracking
 
-REDIS_VERSION = "7.2.4"          # what HELLO and INFO report, so clients enable their features
 CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
 SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
@@ -584,4 +583,4 @@ def startup_banner(server: Server) -> None:
     log.notice("Running mode=standalone, port=%d.", server.config["port"])
 
 
-__all__ = ["Log", "REDIS_VERSION", "Server", "run"]
+__all__ = ["Log", "Server", "run"]
