@@ -102,6 +102,26 @@ def test_malformed_input_replies_then_closes(server, data, message):
     assert Conn(server.port)("PING") == b"PONG"  # the server stays up
 
 
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+
+
+@pytest.mark.parametrize("kind", [b"~", b">", b"|"])
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_huge_set_push_and_attribute_counts_allocate_nothing(server, kind, pipelined):
+    # A parser that sizes an aggregate from its header would build 999,999,999 slots (7.6 GB).
+    before = peak_rss_mb(server.proc.pid)
+    c = Conn(server.port)
+    head = Conn.encode("PING") * 8 if pipelined else b""
+    c.send(head + b"*2\r\n$4\r\nECHO\r\n" + kind + b"999999999\r\n")
+    assert [c.reply() for _ in range(8 if pipelined else 0)] == [b"PONG"] * (8 if pipelined else 0)
+    assert err(c.reply()) == f"ERR Protocol error: expected '$', got '{kind.decode()}'"
+    assert c.closed()
+    assert Conn(server.port)("PING") == b"PONG"
+    assert peak_rss_mb(server.proc.pid) - before < 100
+
+
 def test_half_frames_wait_for_the_rest(conn):
     conn.send(b"*2\r\n$4\r\nECHO\r\n$10\r\n01234")
     conn.sock.settimeout(0.2)
