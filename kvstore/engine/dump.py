@@ -70,6 +70,12 @@ def deserialize(payload: bytes, limits: Thresholds) -> object:
         kind, data = rdb.load(body)
     except rdb.RdbFormatError as exc:
         raise PayloadFormatError(str(exc)) from None
+    return build_value(kind, data, limits)
+
+
+def build_value(kind: str, data: list | bytes, limits: Thresholds) -> object:
+    """The value for an RDB object as `rdb.load` reads it, with the encoding `limits` give it.
+    Raises PayloadFormatError for an empty container or duplicate members."""
     if kind == "string":
         return data
     if not data:

@@ -515,7 +515,11 @@ def load(body: bytes) -> tuple[str, object]:
     ("hash", [field, value, ...]), ("zset", [member, score, ...]) with float scores. Bytes after
     the object are ignored, as Redis's RESTORE ignores them."""
     r = _Reader(body)
-    t = r.byte()
+    return _object(r, r.byte())
+
+
+def _object(r: _Reader, t: int) -> tuple[str, object]:
+    """`load` from the reader's position, for an object of type `t` (already read)."""
     if t == T_STRING:
         return "string", r.string()
     if t == T_LIST or t == T_SET:
@@ -558,3 +562,60 @@ def load(body: bytes) -> tuple[str, object]:
                 raise RdbFormatError("bad quicklist container")
         return "list", items
     raise RdbFormatError(f"unsupported RDB type {t}")
+
+
+# RDB file opcodes (rdb.h).
+_OP_FUNCTION2, _OP_MODULE_AUX, _OP_IDLE, _OP_FREQ = 0xF5, 0xF7, 0xF8, 0xF9
+_OP_AUX, _OP_RESIZEDB, _OP_EXPIRETIME_MS, _OP_EXPIRETIME, _OP_SELECTDB, _OP_EOF = (
+    0xFA, 0xFB, 0xFC, 0xFD, 0xFE, 0xFF)
+
+
+def read_file(data: bytes):
+    """The records of a whole RDB file (what a master sends a replica, or a dump.rdb), in
+    order: ("function", library code), ("key", db, key, kind, data, expire ms or None) with
+    kind and data as `load` gives them. Checks the header, the version and the CRC-64 (a zero
+    CRC means the writer had rdbchecksum off). Raises RdbFormatError; nothing is yielded after
+    an error is found, but records before it may have been."""
+    if len(data) < 9 + 1 or data[:5] != b"REDIS" or not data[5:9].isdigit():
+        raise RdbFormatError("not an RDB file")
+    version = int(data[5:9])
+    if not 1 <= version <= MAX_RDB_VERSION:
+        raise RdbFormatError(f"can't handle RDB format version {version}")
+    r = _Reader(data)
+    r.pos = 9
+    db = 0
+    expire: int | None = None
+    while True:
+        op = r.byte()
+        if op == _OP_EOF:
+            break
+        if op == _OP_SELECTDB:
+            db = r.count()
+        elif op == _OP_RESIZEDB:
+            r.count()
+            r.count()
+        elif op == _OP_AUX:
+            r.string()
+            r.string()
+        elif op == _OP_EXPIRETIME_MS:
+            expire = int.from_bytes(r.take(8), "little", signed=True)
+        elif op == _OP_EXPIRETIME:
+            expire = int.from_bytes(r.take(4), "little", signed=True) * 1000
+        elif op == _OP_FREQ:
+            r.byte()
+        elif op == _OP_IDLE:
+            r.count()
+        elif op == _OP_FUNCTION2:
+            yield ("function", r.string())
+        elif op == _OP_MODULE_AUX:
+            raise RdbFormatError("module data is not supported")
+        else:
+            key = r.string()
+            kind, value = _object(r, op)
+            yield ("key", db, key, kind, value, expire)
+            expire = None
+    if version >= 5:
+        end = r.pos
+        stored = int.from_bytes(r.take(8), "little")
+        if stored and stored != crc64(data[:end]):
+            raise RdbFormatError("wrong RDB checksum")
