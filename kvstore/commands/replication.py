@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from ..errors import CommandError
 from ..numbers import parse_int
-from ..replies import OK
+from ..replies import OK, Status
 from .table import ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, STALE, Context, command
 
-NO_SERVER = "ERR SYNC needs a kvstore-server connection (the embedded store has no replicas)"
+NO_SERVER = "ERR %s needs a kvstore-server connection (the embedded store has no replicas)"
 
 
-def _server(ctx: Context):
+def _server(ctx: Context, name: str = "SYNC"):
     client = ctx.client
     server = getattr(client, "server", None) if client is not None else None
     if server is None:
-        raise CommandError(NO_SERVER)
+        raise CommandError(NO_SERVER % name)
     return server
 
 
@@ -75,10 +75,59 @@ def replconf(ctx: Context, argv: list[bytes]):
 
                 ctx.client.state |= DROP_LAST  # no reply at all (a replica's replies are off)
             return None
-        elif option not in (b"ip-address", b"capa", b"getack", b"rdb-only", b"rdb-filter-only"):
+        elif option == b"getack":
+            if getattr(ctx.client, "is_master", False):
+                ctx.client.send_ack()  # our master asks where we are
+            return None
+        elif option not in (b"ip-address", b"capa", b"rdb-only", b"rdb-filter-only"):
             raise CommandError("ERR Unrecognized REPLCONF option: "
                                + argv[i].decode("utf-8", "replace"))
     return OK
+
+
+def _replicaof(ctx: Context, argv: list[bytes]):
+    server = _server(ctx, argv[0].decode("utf-8", "replace").upper())
+    if argv[1].lower() == b"no" and argv[2].lower() == b"one":
+        if server.master_link is not None:
+            server.replicaof_none()
+        return OK
+    if ctx.client.replica is not None:
+        raise CommandError("ERR Command is not valid when client is a replica.")
+    try:
+        port = parse_int(argv[2])
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise CommandError("ERR Invalid master port")
+    host = argv[1].decode("utf-8", "replace")
+    link = server.master_link
+    if link is not None and link.host.lower() == host.lower() and link.port == port:
+        server.log.notice("REPLICAOF would result into synchronization with the master we are "
+                          "already connected with. No operation performed.")
+        return Status("OK Already connected to specified master")
+    server.replicaof(host, port)
+    server.log.notice("REPLICAOF %s:%d enabled (user request from '%s')", host, port,
+                      ctx.client.describe())
+    return OK
+
+
+@command("replicaof", 3, ADMIN | NOSCRIPT | STALE, group="server")
+def replicaof(ctx: Context, argv: list[bytes]):
+    """REPLICAOF host port | REPLICAOF NO ONE
+
+    Complexity: O(1) here; the sync then loads the master's data set.  Reply: OK (or "OK
+    Already connected to specified master").
+    """
+    return _replicaof(ctx, argv)
+
+
+@command("slaveof", 3, ADMIN | NOSCRIPT | STALE, group="server")
+def slaveof(ctx: Context, argv: list[bytes]):
+    """SLAVEOF host port | SLAVEOF NO ONE
+
+    Complexity: as REPLICAOF, which it is.  Reply: as REPLICAOF.
+    """
+    return _replicaof(ctx, argv)
 
 
 @command("wait", 3, NOSCRIPT, group="connection")

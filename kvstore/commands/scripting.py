@@ -52,6 +52,7 @@ DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
 OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
 
 _log = logging.getLogger("kvstore.scripting")
 _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
@@ -342,6 +343,10 @@ class Scripts:
             p = getattr(ks, "persistence", None)
             if p is not None and p.write_error is not None:
                 return p.misconf_text()
+            server = self.server
+            if server is not None and server.master_link is not None \
+                    and server.config["replica-read-only"] and not ctx.client.is_master:
+                return READONLY_REPLICA
         if flags & DENYOOM and self.oom:
             return OOM_TEXT
         dirty = ks.dirty

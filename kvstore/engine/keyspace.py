@@ -163,7 +163,11 @@ class Database:
         return self.expires.pop(key, None) is not None
 
     def expire_key(self, key: bytes) -> None:
-        """Delete a key whose TTL has passed, and tell the layers above (AOF DEL, notification)."""
+        """Delete a key whose TTL has passed, and tell the layers above (AOF DEL, notification).
+        On a replica the key stays (reads still see it as absent): only the master's DEL
+        deletes it, or the replica's data would drift from its master's, whose clock decides."""
+        if self.keyspace.replica:
+            return
         self.data.pop(key, None)
         self.expires.pop(key, None)
         if self.encodings:
@@ -229,6 +233,9 @@ class Keyspace:
         # the dispatcher that a write command changed something (so it is logged).
         self.dirty = 0
         self.active_expire_enabled = True
+        # A replica (server/replica_link.py): expired keys are hidden, never deleted, and the
+        # active cycle is off, as in Redis.
+        self.replica = False
         self._rng = random.Random()
         self._expire_cursor = 0
         self.expired_keys = 0  # INFO stats
@@ -268,7 +275,7 @@ class Keyspace:
         in (Redis's `current_db` does the same), so a database full of expired keys cannot
         starve the others. Returns how many keys it deleted (stale list entries not counted).
         """
-        if not self.active_expire_enabled:
+        if not self.active_expire_enabled or self.replica:
             return 0
         timer = time.perf_counter
         deadline = timer() + budget_ms / 1000.0

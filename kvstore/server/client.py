@@ -106,6 +106,8 @@ def _is_local(host: str) -> bool:
 class Client(asyncio.Protocol):
     """A connection. Attributes are read by CLIENT LIST/INFO and the connection commands."""
 
+    is_master = False  # the replica's link to its master (replica_link.MasterClient)
+
     def __init__(self, server) -> None:
         self.server = server
         self.id = server.next_client_id()
@@ -605,6 +607,8 @@ class Client(asyncio.Protocol):
             flags += "O"
         elif self.replica is not None:
             flags += "S"
+        elif self.is_master:
+            flags += "M"
         if self.subs or self.psubs or self.ssubs:
             flags += "P"
         if self.state & MULTI:

@@ -134,6 +134,14 @@ class Option:
 
 # -- special options ----------------------------------------------------------------------------
 
+
+def _parse_replicaof(text: str) -> str:
+    """`replicaof <masterip> <masterport>`, kept as its text ("" for none)."""
+    parts = text.split()
+    if parts and (len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) > 65535):
+        raise ConfigError("Bad directive or wrong number of arguments")
+    return " ".join(parts)
+
 OUTPUT_CLASSES = ("normal", "replica", "pubsub")
 
 
@@ -303,9 +311,12 @@ OPTIONS: list[Option] = [
     Option("always-show-logo", "bool", "no", mutable=False),
     Option("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"),
            mutable=False),
-    Option("replicaof", "string", "", mutable=False, alias="slaveof"),
+    Option("replicaof", "special", "", mutable=False, alias="slaveof", parse=_parse_replicaof),
     Option("masterauth", "string", ""),
+    Option("masteruser", "string", ""),
+    Option("repl-timeout", "int", "60", 1, INT_MAX),
     Option("replica-read-only", "bool", "yes", alias="slave-read-only"),
+    Option("replica-serve-stale-data", "bool", "yes", alias="slave-serve-stale-data"),
     Option("cluster-enabled", "bool", "no", mutable=False),
     Option("tracking-table-max-keys", "int", "1000000", 0, LLONG_MAX),
     Option("acllog-max-len", "int", "128", 0, LLONG_MAX),

@@ -226,24 +226,41 @@ class Replication:
         if entry is not None and entry[2] is not None:
             entry[2].cancel()
 
+    def disconnect_replicas(self) -> None:
+        """Our data set is about to be replaced (a full sync from our own master): our
+        replicas must sync again, as Redis makes them."""
+        for replica in list(self.replicas):
+            replica.client.kill()
+
+    def new_history(self) -> None:
+        """REPLICAOF NO ONE: from here on the data set is ours, under a new replication ID."""
+        self.replid = os.urandom(20).hex()
+
     # -- what INFO and ROLE show -------------------------------------------------------------
 
     def info(self) -> list[tuple[str, Any]]:
-        rows: list[tuple[str, Any]] = [("role", "master"),
-                                       ("connected_slaves", len(self.replicas))]
+        link = self.server.master_link
+        rows: list[tuple[str, Any]] = [("role", "master" if link is None else "slave")]
+        if link is not None:
+            rows += link.info()
+        rows.append(("connected_slaves", len(self.replicas)))
         for i, r in enumerate(self.replicas):
             ip = r.client.addr.rsplit(":", 1)[0]
             state = "online" if r.online else "wait_bgsave"
             rows.append((f"slave{i}", f"ip={ip},port={r.port},state={state},offset={r.ack},lag=0"))
         return rows + [
-            ("master_failover_state", "no-failover"), ("master_replid", self.replid),
-            ("master_replid2", "0" * 40), ("master_repl_offset", self.offset),
+            ("master_failover_state", "no-failover"),
+            ("master_replid", self.replid if link is None else link.master_replid),
+            ("master_replid2", "0" * 40),
+            ("master_repl_offset", self.offset if link is None else link.offset() or 0),
             ("second_repl_offset", -1), ("repl_backlog_active", 0),
             ("repl_backlog_size", 1048576), ("repl_backlog_first_byte_offset", 0),
             ("repl_backlog_histlen", 0),
         ]
 
     def role(self) -> list:
+        if self.server.master_link is not None:
+            return self.server.master_link.role()
         return [b"master", self.offset,
                 [[r.client.addr.rsplit(":", 1)[0].encode(), b"%d" % r.port, b"%d" % r.ack]
                  for r in self.replicas]]

@@ -44,6 +44,7 @@ from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config
 from .info import total_calls
 from .outbox import Outbox
+from .replica_link import MasterLink, parse_replicaof
 from .replication import Replication
 from .pubsub import Notifier, PubSub
 from .states import refusal
@@ -197,6 +198,7 @@ class Server:
         self.keywatch = KeyWatch(self)
         self.tracking = Tracking(self)
         self.replication = Replication(self)
+        self.master_link: Any = None  # replica_link.MasterLink while we are a replica
         self.notifier.configure(cfg["notify-keyspace-events"])
         cfg.on_change("notify-keyspace-events", self.notifier.configure)
         self._apply_config()
@@ -236,7 +238,8 @@ class Server:
     def gate_wanted(self) -> bool:
         return bool(self.monitors) or self.memory.maxmemory > 0 or self.memory.atime is not None \
             or self.write_paused_until > 0 or (
-            self.persistence is not None and self.persistence.write_error is not None)
+            self.persistence is not None and self.persistence.write_error is not None) \
+            or self.master_link is not None
 
     def next_client_id(self) -> int:
         self._next_id += 1
@@ -388,7 +391,8 @@ class Server:
         check_obuf = self.obuf_check
         if timeout or check_obuf:
             for client in list(self.clients.values()):
-                if timeout and not client.monitor and now - client.last_interaction > timeout:
+                if timeout and not client.monitor and not client.is_master \
+                        and now - client.last_interaction > timeout:
                     self.log.verbose("Closing idle client")
                     client.close()
                 elif check_obuf:
@@ -505,14 +509,42 @@ class Server:
                        self.config["unixsocket"])
             log.notice("Ready to accept connections unix")
         self._cron()
+        if self.config["replicaof"]:
+            self.replicaof(*parse_replicaof(self.config["replicaof"]))
         await self._stop.wait()
         return await self.stop()
+
+    # -- REPLICAOF (replica_link.py) ---------------------------------------------------------
+
+    def replicaof(self, host: str, port: int) -> None:
+        """Become (or stay) a replica of host:port, dropping any link to another master."""
+        if self.master_link is not None:
+            self.master_link.close()
+        self.config.values["replicaof"] = f"{host} {port}"
+        self.master_link = MasterLink(self, host, port)
+        self.ks.replica = True
+        self.gate = True
+        self.master_link.start()
+
+    def replicaof_none(self) -> None:
+        """REPLICAOF NO ONE: a master again, with the data set as it is."""
+        if self.master_link is None:
+            return
+        self.master_link.close()
+        self.master_link = None
+        self.config.values["replicaof"] = ""
+        self.ks.replica = False
+        self.replication.new_history()
+        self.gate = self.gate_wanted()
+        self.log.notice("MASTER MODE enabled")
 
     async def stop(self) -> int:
         log = self.log
         log.warning("User requested shutdown...")
         for srv in self._servers:
             srv.close()
+        if self.master_link is not None:
+            self.master_link.close()
         if self._cron_handle is not None:
             self._cron_handle.cancel()
         self.outbox.drain()  # the replies of the last loop iteration

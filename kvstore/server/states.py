@@ -24,13 +24,18 @@ test per command, shared with the other state bits).
 
 from __future__ import annotations
 
-from ..commands.table import DENYOOM, LOGGED, NO_MULTI, READONLY, WRITE, lookup, resolve
+from ..commands.table import (DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE, lookup,
+                              resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
 from .blocking import unwatch
 from .client import BLOCKED, MULTI, SUBSCRIBED, TRACKING, _error_line
 from .memory import OOM_TEXT
+
+READONLY_TEXT = "READONLY You can't write against a read only replica."
+MASTERDOWN_TEXT = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+                   "'no'.")
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 _QUEUED = b"+QUEUED\r\n"
@@ -105,14 +110,17 @@ def _reject(client, cmd, name: bytes, text: str, parts: list[bytes]) -> bool:
 
 def refusal(client, cmd, name: bytes) -> str | None:
     """Why Redis's processCommand would refuse `cmd` in the server's present state: over
-    maxmemory (OOM), then an AOF that cannot be written (MISCONF); None to go on. EXEC is judged
-    by the commands it would run, as in Redis."""
+    maxmemory (OOM), then an AOF that cannot be written (MISCONF), then a write to a read-only
+    replica (READONLY), a command a replica cut off from its master may not serve (MASTERDOWN);
+    None to go on. EXEC is judged by the commands it would run, as in Redis."""
     server = client.server
     flags = cmd.flags
     in_multi = client.state & MULTI
     if name == b"exec" and in_multi:
         for queued, _ in client.queue:
             flags |= queued.flags
+    if client.is_master:
+        return None  # the master's stream is never refused (a replica ignores maxmemory)
     memory = server.memory
     if memory.maxmemory > 0 and (flags & DENYOOM or in_multi and name not in
                                  _OOM_EXEMPT_IN_MULTI) and not memory.make_room():
@@ -120,6 +128,13 @@ def refusal(client, cmd, name: bytes) -> str | None:
     p = server.persistence
     if p is not None and p.write_error is not None and (flags & WRITE or name == b"ping"):
         return p.misconf_text()  # Redis refuses writes (and PING) while the AOF fails
+    link = server.master_link
+    if link is not None:
+        if flags & WRITE and server.config["replica-read-only"]:
+            return READONLY_TEXT
+        if not flags & STALE and link.state != "connected" \
+                and not server.config["replica-serve-stale-data"]:
+            return MASTERDOWN_TEXT
     return None
 
 

@@ -1,0 +1,408 @@
+"""Replication, the replica side: REPLICAOF / SLAVEOF and the `replicaof` option.
+
+What it does. The server connects to its master and goes through Redis 7.0's handshake: PING,
+AUTH (with `masterauth`, and `masteruser` if set), REPLCONF listening-port, REPLCONF capa eof
+capa psync2, then PSYNC ? -1. There is no backlog on either side, so every (re)connection is a
+full resynchronisation: `+FULLRESYNC <replid> <offset>`, then the data set as an RDB file,
+either `$<length>\\r\\n<bytes>` or, from a diskless master, `$EOF:<40-byte mark>\\r\\n<bytes><mark>`
+(newlines before it are the master's keep-alives). The file is loaded whole: it is read to the
+end and its checksum verified before the old data set is dropped, so a broken transfer leaves
+the replica as it was. Then the master's stream of writes runs on the same connection.
+
+How the stream runs. The connection is a `Client` (`MasterClient`) whose replies are off, so the
+master's commands go through the normal path: MULTI/EXEC, SELECT, the AOF, WATCH, blocked
+clients, keyspace notifications and our own replicas all see them as any write. Differences, as
+in Redis: the master's commands are never refused (maxmemory, read-only), and they see no key as
+expired (the master decides expiry, and sends a DEL), which `_MasterContext` does by reading
+"now" as 0; the keyspace's `replica` flag keeps every other client from deleting an expired key
+(it reads as absent) and stops the active expiry cycle. `REPLCONF GETACK` is answered with
+`REPLCONF ACK <offset>`, as is every second; the offset is the master's at FULLRESYNC plus the
+stream bytes run since.
+
+Reconnection. When the link drops (or the master is silent for `repl-timeout` seconds) the
+replica logs it and tries again every second, serving its data meanwhile (Redis's
+replica-serve-stale-data yes). Clients writing to a read-only replica (`replica-read-only yes`,
+the default) get Redis's READONLY error (server/states.py `refusal`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from ..commands.table import Context
+from ..engine import rdb
+from ..engine.dump import PayloadFormatError, build_value
+from ..persistence.aof import encode_argvs
+from .client import CLOSING, REPLY_OFF, Client
+
+RETRY_S = 1.0
+ACK_PERIOD_S = 1.0
+EOF_MARK_LEN = 40
+
+# Link states, as ROLE names them (Redis's replstateToString), and what INFO shows.
+CONNECT, CONNECTING, HANDSHAKE, SYNC, CONNECTED = (
+    "connect", "connecting", "handshake", "sync", "connected")
+
+
+class _MasterContext(Context):
+    """The master client's context: "now" reads as 0, so no key is expired for its commands
+    (they come with absolute times: the master turns EX into PXAT, EXPIRE into PEXPIREAT)."""
+
+    __slots__ = ()
+    now = property(lambda self: 0, lambda self, value: None)
+
+
+class MasterClient(Client):
+    """The connection to the master: the handshake, the file, then the stream as commands."""
+
+    is_master = True
+
+    def __init__(self, server, link: "MasterLink") -> None:
+        super().__init__(server)
+        self.link = link
+        self.ctx = _MasterContext(server.ks, 0, client=self)
+        self.ctx.on_write = server.script_hook
+        self.authenticate()
+        self.state |= REPLY_OFF
+        self.buf = bytearray()     # handshake lines and the file, before the stream
+        self.step = 0              # index into `link.steps` of the reply awaited
+        self.file_size = -1        # the file's length, or -1 for the EOF-mark form
+        self.eof_mark = b""
+        self.scanned = 0           # how far the file was searched for the EOF mark
+        self.streamed = 0          # stream bytes received
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        if isinstance(peer, tuple):
+            self.addr = f"{peer[0]}:{peer[1]}"
+            self.laddr = f"{local[0]}:{local[1]}"
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self.fd = sock.fileno()
+        self.server.clients[self.id] = self
+        self.link.connected(self)
+
+    def connection_lost(self, exc) -> None:
+        super().connection_lost(exc)
+        self.link.lost(self)
+
+    def data_received(self, data: bytes) -> None:
+        link = self.link
+        link.last_io = time.monotonic()
+        if link.state == CONNECTED:
+            self.streamed += len(data)
+            self.read(data)
+            return
+        self.buf += data
+        try:
+            while self.buf and link.state != CONNECTED and not self.state & CLOSING:
+                if not (self._transfer() if link.state == SYNC else self._handshake_line()):
+                    break
+        except _LinkError as exc:
+            self.server.log.warning("%s", exc)
+            self.kill()
+            return
+        if link.state == CONNECTED and self.buf:
+            rest, self.buf = bytes(self.buf), bytearray()
+            self.streamed += len(rest)
+            self.read(rest)
+
+    def offset(self) -> int:
+        """The master's replication offset we have run up to."""
+        return self.link.base_offset + self.streamed - self.parser.buffered()
+
+    def send(self, *argv: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            out = bytearray()
+            encode_argvs(out, [list(argv)])
+            self.transport.write(bytes(out))
+
+    def send_ack(self) -> None:
+        if self.link.state == CONNECTED:
+            self.send(b"REPLCONF", b"ACK", b"%d" % self.offset())
+
+    # -- before the stream ---------------------------------------------------------------------
+
+    def _handshake_line(self) -> bool:
+        while self.buf[:1] == b"\n":  # the master's keep-alives (while it waits to fork)
+            del self.buf[:1]
+        end = self.buf.find(b"\r\n")
+        if end < 0:
+            if len(self.buf) > 64 * 1024:
+                raise _LinkError("Master sent an overlong handshake line")
+            return False
+        line = bytes(self.buf[:end])
+        del self.buf[:end + 2]
+        self.link.reply(self, line)
+        return True
+
+    def _transfer(self) -> bool:
+        """The RDB file: its header line, then its bytes. Returns False to wait for more."""
+        buf = self.buf
+        if self.file_size < 0 and not self.eof_mark:
+            while buf[:1] == b"\n":  # the master's keep-alives while it prepares the file
+                del buf[:1]
+            end = buf.find(b"\r\n")
+            if end < 0:
+                return False
+            header = bytes(buf[:end])
+            del buf[:end + 2]
+            if header[:1] == b"-":
+                raise _LinkError("MASTER aborted replication with an error: "
+                                 + header[1:].decode("utf-8", "replace"))
+            if header.startswith(b"$EOF:") and len(header) == 5 + EOF_MARK_LEN:
+                self.eof_mark = header[5:]
+            else:
+                try:
+                    self.file_size = int(header[1:]) if header[:1] == b"$" else -1
+                except ValueError:
+                    self.file_size = -1
+                if self.file_size < 0:
+                    raise _LinkError("Bad protocol from MASTER, the first byte is not '$' "
+                                     "(we received '%s'), are you sure the host and port are "
+                                     "right?" % header[:64].decode("utf-8", "replace"))
+            self.server.log.notice("MASTER <-> REPLICA sync: receiving %s bytes from master",
+                                   self.file_size if self.file_size >= 0 else "streamed")
+        if self.eof_mark:
+            at = buf.find(self.eof_mark, self.scanned)
+            if at < 0:
+                self.scanned = max(0, len(buf) - EOF_MARK_LEN)  # each byte searched once
+                return False
+            data, rest = bytes(buf[:at]), buf[at + EOF_MARK_LEN:]
+        else:
+            if len(buf) < self.file_size:
+                return False
+            data, rest = bytes(buf[:self.file_size]), buf[self.file_size:]
+        self.buf = bytearray(rest)
+        self.link.load(self, data)
+        return True
+
+
+class _LinkError(Exception):
+    pass
+
+
+class MasterLink:
+    """Our replication towards one master (`host`:`port`), with its retries. See the module
+    docstring."""
+
+    def __init__(self, server, host: str, port: int) -> None:
+        self.server = server
+        self.host = host
+        self.port = port
+        self.state = CONNECT
+        self.client: MasterClient | None = None
+        self.base_offset = 0       # the master's offset at FULLRESYNC
+        self.master_replid = "?"
+        self.last_io = time.monotonic()
+        self.down_since = time.monotonic()
+        self.closed = False
+        self.steps: list[tuple[bytes, ...]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._connecting: asyncio.Task | None = None
+
+    # -- connecting ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._connecting = asyncio.get_running_loop().create_task(self._connect())
+        self._tick()
+
+    async def _connect(self) -> None:
+        self.state = CONNECTING
+        self.server.log.notice("Connecting to MASTER %s:%d", self.host, self.port)
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(loop.create_connection(
+                lambda: MasterClient(self.server, self), self.host, self.port),
+                self.server.config["repl-timeout"])
+        except (OSError, asyncio.TimeoutError) as exc:
+            self.server.log.warning("Error condition on socket for SYNC: %s",
+                                    getattr(exc, "strerror", None) or exc or "timeout")
+            self.state = CONNECT
+        finally:
+            self._connecting = None
+
+    def connected(self, client: MasterClient) -> None:
+        if self.closed:
+            client.kill()
+            return
+        self.client = client
+        self.state = HANDSHAKE
+        self.last_io = time.monotonic()
+        cfg = self.server.config
+        self.server.log.notice("MASTER <-> REPLICA sync started")
+        steps: list[tuple[bytes, ...]] = [(b"PING",)]
+        if cfg["masterauth"]:
+            auth = cfg["masterauth"].encode()
+            user = cfg["masteruser"].encode() if cfg["masteruser"] else None
+            steps.append((b"AUTH", user, auth) if user else (b"AUTH", auth))
+        port = self.server.ports[0] if self.server.ports else cfg["port"]
+        steps += [(b"REPLCONF", b"listening-port", b"%d" % port),
+                  (b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"),
+                  (b"PSYNC", b"?", b"-1")]
+        self.steps = steps
+        client.step = 0
+        client.send(*steps[0])
+
+    def reply(self, client: MasterClient, line: bytes) -> None:
+        """A reply line of the handshake, to the step `client.step`."""
+        step = self.steps[client.step]
+        name = step[0]
+        text = line.decode("utf-8", "replace")
+        if name == b"PSYNC":
+            if not line.startswith(b"+FULLRESYNC"):
+                raise _LinkError(f"Unexpected reply to PSYNC from master: {text}")
+            parts = line.split()
+            try:
+                self.master_replid = parts[1].decode()
+                self.base_offset = int(parts[2])
+            except (IndexError, ValueError, UnicodeDecodeError):
+                raise _LinkError(f"Unexpected reply to PSYNC from master: {text}") from None
+            self.server.log.notice("Full resync from master: %s:%d", self.master_replid,
+                                   self.base_offset)
+            self.state = SYNC
+            return
+        if line.startswith(b"-"):
+            # As Redis: a master that wants AUTH before PING (or denies it) still gets the
+            # rest of the handshake; any other error ends this attempt.
+            if name == b"PING" and line[1:].startswith((b"NOAUTH", b"NOPERM", b"ERR operation "
+                                                        b"not permitted")):
+                pass
+            elif name == b"AUTH":
+                raise _LinkError(f"Unable to AUTH to MASTER: {text}")
+            elif name == b"PING":
+                raise _LinkError(f"Error reply to PING from master: '{text}'")
+            else:
+                self.server.log.warning("Master does not understand %s: %s",
+                                        b" ".join(step).decode("utf-8", "replace"), text)
+        client.step += 1
+        client.send(*self.steps[client.step])
+
+    def load(self, client: MasterClient, data: bytes) -> None:
+        """The master's RDB file: check it whole, then replace the data set with it."""
+        server = self.server
+        ks = server.ks
+        limits = ks.limits
+        try:
+            records = list(rdb.read_file(data))
+            if any(r[0] == "key" and not 0 <= r[1] < len(ks.dbs) for r in records):
+                raise rdb.RdbFormatError("a database index out of range")
+            values = [(r[1], r[2], build_value(r[3], r[4], limits), r[5])
+                      for r in records if r[0] == "key"]
+        except (rdb.RdbFormatError, PayloadFormatError) as exc:
+            raise _LinkError(f"Failed trying to load the MASTER synchronization DB from "
+                             f"socket: {exc}") from None
+        server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
+        from ..commands.functions import functions_of
+        from ..commands.scan import forget_db
+
+        server.replication.disconnect_replicas()  # they would keep the old data set
+        ks.flushall()
+        for db in ks.dbs:
+            forget_db(ks, db)
+        functions = functions_of(ks)
+        functions.flush()
+        for r in records:
+            if r[0] == "function":
+                functions.load(r[1], replace=True)
+        dbs = ks.dbs
+        for index, key, value, expire in values:
+            db = dbs[index]
+            db.data[key] = value
+            if expire is not None:
+                db.set_expire(key, expire)
+        ks.dirty += 1
+        server.log.notice("MASTER <-> REPLICA sync: Finished with success (%d keys)",
+                          len(values))
+        self.state = CONNECTED
+        client.streamed = 0
+        client.send_ack()  # a diskless master starts the stream on the first ACK
+        p = server.persistence
+        if p is not None and p.writer is not None:
+            # The AOF holds the old data set: a new base of the loaded one replaces it.
+            p.bgrewriteaof()
+
+    # -- while linked --------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Every second: an ACK to the master, the silence check, a retry when unlinked."""
+        self._timer = asyncio.get_running_loop().call_later(ACK_PERIOD_S, self._tick)
+        client = self.client
+        if client is not None:
+            if time.monotonic() - self.last_io > self.server.config["repl-timeout"]:
+                self.server.log.warning("MASTER timeout: no data nor PING received...")
+                client.kill()
+            else:
+                client.send_ack()
+        elif self._connecting is None and not self.closed \
+                and time.monotonic() - self.down_since >= RETRY_S:
+            self._connecting = asyncio.get_running_loop().create_task(self._connect())
+
+    def lost(self, client: MasterClient) -> None:
+        if client is not self.client:
+            return
+        if self.state == CONNECTED:
+            self.server.log.notice("Connection with master lost.")
+        self.client = None
+        self.state = CONNECT
+        self.down_since = time.monotonic()
+
+    def close(self) -> None:
+        """REPLICAOF NO ONE, another master, or shutdown."""
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._connecting is not None:
+            self._connecting.cancel()
+        if self.client is not None:
+            self.client.kill()
+            self.client = None
+
+    # -- what INFO and ROLE show ---------------------------------------------------------------
+
+    def offset(self) -> int | None:
+        """Where we are in the master's stream; None while not linked."""
+        if self.client is not None and self.state == CONNECTED:
+            return self.client.offset()
+        return None
+
+    def info(self) -> list[tuple[str, object]]:
+        up = self.state == CONNECTED
+        rows: list[tuple[str, object]] = [
+            ("master_host", self.host), ("master_port", self.port),
+            ("master_link_status", "up" if up else "down"),
+            ("master_last_io_seconds_ago", int(time.monotonic() - self.last_io) if up else -1),
+            ("master_sync_in_progress", int(self.state == SYNC)),
+        ]
+        client = self.client
+        if self.state == SYNC and client is not None:
+            started = client.file_size >= 0 or bool(client.eof_mark)
+            done = len(client.buf) if started else 0
+            total = client.file_size  # -1 for a diskless master's file of unknown length
+            rows += [("master_sync_total_bytes", total), ("master_sync_read_bytes", done),
+                     ("master_sync_left_bytes", total - done if total >= 0 else -1),
+                     ("master_sync_perc", "%.2f" % (done * 100 / total if total > 0 else 0)),
+                     ("master_sync_last_io_seconds_ago", int(time.monotonic() - self.last_io))]
+        offset = self.offset()
+        rows += [("slave_read_repl_offset", 1 if offset is None else offset),  # (Redis's 1)
+                 ("slave_repl_offset", 1 if offset is None else offset)]
+        if not up:
+            rows.append(("master_link_down_since_seconds",
+                         int(time.monotonic() - self.down_since)))
+        return rows + [("slave_priority", 100),
+                       ("slave_read_only", int(bool(self.server.config["replica-read-only"]))),
+                       ("replica_announced", 1)]
+
+    def role(self) -> list:
+        offset = self.offset()
+        return [b"slave", self.host.encode(), self.port, self.state.encode(),
+                -1 if offset is None else offset]
+
+
+def parse_replicaof(value: str) -> tuple[str, int]:
+    """The `replicaof` option's "host port" (checked when the configuration was read)."""
+    host, port = value.split()
+    return host, int(port)

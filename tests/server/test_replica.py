@@ -1,0 +1,502 @@
+"""Replication, the replica side, black-box: kvstore-server (and, as the oracle, redis-server)
+as the replica of a real redis-server master, and once of a kvstore master. The replica gets
+the data set (every type, TTLs, several databases) and then the stream; it refuses client
+writes with READONLY, reports ROLE / INFO replication, answers WAIT through its ACKs, turns
+back into a master on REPLICAOF NO ONE and resyncs after its master restarts.
+
+Every case parametrised over `replica_kind` runs the same assertions on a redis-server replica,
+so it checks Redis's behaviour. Every wait polls a condition with a deadline. The master and
+the replica get their own directories: a redis-server replica writes the file it is sent to
+its dump.rdb, which a master restarted in the same directory would load (and PSYNC would go on
+from it).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+import tests.server.conftest as server_conftest
+
+from .helpers import Conn, err
+
+READONLY = "READONLY You can't write against a read only replica."
+# redis-server's master waits 5 s for more replicas before a diskless sync, by default
+NO_DELAY = ("--repl-diskless-sync-delay", "0")
+TYPES = {
+    "string": lambda r, k: r.get(k),
+    "hash": lambda r, k: r.hgetall(k),
+    "list": lambda r, k: r.lrange(k, 0, -1),
+    "set": lambda r, k: sorted(r.smembers(k)),
+    "zset": lambda r, k: r.zrange(k, 0, -1, withscores=True),
+}
+
+
+def wait_until(check, timeout: float = 10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for "
+                                 f"{what() if callable(what) else what}")
+        time.sleep(0.02)
+
+
+def cli(port: int, db: int = 0, **kw) -> redis.Redis:
+    return redis.Redis(port=port, db=db, protocol=2, **kw)
+
+
+def snapshot(port: int, password: str | None = None) -> dict:
+    """(db, key) -> (type, value, PTTL) for every key of every database."""
+    out = {}
+    for db in range(16):
+        r = cli(port, db, password=password)
+        for key in r.keys("*"):
+            kind = r.type(key).decode()
+            out[(db, key)] = (kind, TYPES[kind](r, key), r.pttl(key))
+        r.close()
+    return out
+
+
+def differences(master: int, replica: int, password: str | None = None) -> list:
+    """The keys whose type, value or TTL (within a second) differ between the two servers."""
+    a, b = snapshot(master, password), snapshot(replica)
+    out = []
+    for k in sorted(a.keys() | b.keys()):
+        x, y = a.get(k), b.get(k)
+        if x is None or y is None or x[:2] != y[:2] or (x[2] < 0) != (y[2] < 0) \
+                or abs(x[2] - y[2]) > 1000:
+            out.append((k, x, y))
+    return out
+
+
+def wait_same(master: int, replica: int, password: str | None = None) -> None:
+    wait_until(lambda: not differences(master, replica, password),
+               what=lambda: f"the replica's data: {differences(master, replica, password)!r}")
+
+
+def dbsizes(port: int, password: str | None = None) -> list[int]:
+    """DBSIZE counts keys that are logically expired too: a key is gone only once deleted."""
+    return [cli(port, db, password=password).dbsize() for db in range(16)]
+
+
+def linked(port: int) -> bool:
+    info = cli(port).info("replication")
+    return (info["role"] == "slave" and info["master_link_status"] == "up"
+            and info["master_sync_in_progress"] == 0)
+
+
+def wait_linked(replica) -> None:
+    wait_until(lambda: linked(replica.port),
+               what=lambda: f"the replica's sync: {cli(replica.port).info('replication')}\n"
+                            f"{replica.output()[-3000:]}")
+
+
+@pytest.fixture(params=["kvstore", "redis"])
+def replica_kind(request):
+    return request.param
+
+
+@pytest.fixture
+def spawn(tmp_path, monkeypatch):
+    """spawn(kind, name, *options, port=None): a server in tmp_path/name (on `port` if given);
+    all stopped at the end of the test."""
+    procs = []
+
+    def spawn(kind: str, name: str, *extra: str, port: int | None = None):
+        d = tmp_path / name
+        d.mkdir(exist_ok=True)
+        with monkeypatch.context() as m:
+            if port is not None:
+                m.setattr(server_conftest, "free_port", lambda: port)
+            p = server_conftest.start(kind, d, *extra)
+        procs.append(p)
+        return p
+
+    yield spawn
+    for p in reversed(procs):
+        p.stop()
+
+
+def replica_of(spawn, kind: str, master, *extra: str):
+    return spawn(kind, "replica", "--replicaof", f"127.0.0.1 {master.port}", *extra)
+
+
+def fill(port: int, password: str | None = None) -> None:
+    """Every type, small and big encodings, with and without TTLs, in databases 0 and 3."""
+    for db in (0, 3):
+        r = cli(port, db, password=password)
+        r.set("s", f"v{db}")
+        r.set("n", 12345)
+        r.set("big", "x" * 5000)
+        r.set("s_ttl", "soon", px=600_000)
+        r.pfadd("hll", *range(100))
+        r.hset("h", mapping={"f": "1", "g": "2"})
+        r.hset("hbig", mapping={f"f{i}": "v" * 100 for i in range(300)})
+        r.hset("h_ttl", "f", "v")
+        r.expire("h_ttl", 500)
+        r.rpush("l", "a", "b", "c")
+        r.rpush("lbig", *range(1000))
+        r.rpush("l_ttl", "x")
+        r.expire("l_ttl", 400)
+        r.sadd("si", 1, 2, 3)
+        r.sadd("ss", "a", "b", "c")
+        r.sadd("sbig", *range(600))
+        r.sadd("s_set_ttl", "m")
+        r.expire("s_set_ttl", 300)
+        r.zadd("z", {"m": 1.5, "n": -2, "o": float("inf")})
+        r.zadd("zbig", {f"m{i}": i / 3 for i in range(500)})
+        r.zadd("z_ttl", {"a": 1})
+        r.expire("z_ttl", 200)
+        r.close()
+
+
+def test_initial_sync_of_every_type_ttls_and_databases(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    fill(master.port)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    assert differences(master.port, replica.port) == []
+    assert dbsizes(replica.port) == dbsizes(master.port)
+    assert dbsizes(replica.port)[:4] == [18, 0, 0, 18]
+    r3 = cli(replica.port, 3)
+    assert r3.get("s") == b"v3" and r3.pttl("s") == -1
+    assert 590_000 < r3.pttl("s_ttl") <= 600_000 and 0 < r3.ttl("z_ttl") <= 200
+    assert r3.lrange("lbig", 0, -1) == [str(i).encode() for i in range(1000)]
+    assert r3.zscore("z", "o") == float("inf")
+
+
+def test_streaming_writes_after_sync(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    m = cli(master.port)
+    m.set("before", "1")
+    m.rpush("l", "a")
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    m.set("s", "v")
+    m.incrbyfloat("f", "10.5")
+    m.incrbyfloat("f", "0.25")
+    m.append("s", "w")
+    pipe = m.pipeline(transaction=True)
+    pipe.lpush("l", "head").hset("h", mapping={"f": "1", "g": "2"}).sadd("set", "x", "y")
+    pipe.zadd("z", {"a": 1, "b": 2.5}).expire("s", 900).incr("counter")
+    assert pipe.execute() == [2, 2, 2, 2, True, 1]
+    c = Conn(master.port)   # SELECT on the same connection: the stream switches databases
+    assert c("SELECT", "3") == b"OK" and c("SET", "in3", "three") == b"OK"
+    assert c("SELECT", "0") == b"OK" and c("DEL", "before") == 1
+    c.close()
+    m5 = cli(master.port, 5)
+    m5.set("doomed", "x")
+    m5.rpush("doomed_list", 1, 2)
+    m5.flushdb()
+    m.set("short", "v", px=200)
+    wait_until(lambda: m.get("short") is None, what="the key's expiry on the master")
+    m.set("last", "1")
+    wait_same(master.port, replica.port)
+    # the expired key is deleted on the replica too (DBSIZE counts an expired key not deleted)
+    assert dbsizes(replica.port) == dbsizes(master.port)
+    assert dbsizes(replica.port)[:6] == [8, 0, 0, 1, 0, 0]
+    r = cli(replica.port)
+    assert r.get("f") == b"10.75" and r.lrange("l", 0, -1) == [b"head", b"a"]
+    assert 890_000 < r.pttl("s") <= 900_000 and r.get("s") == b"vw"
+
+
+def test_a_replica_never_expires_keys_itself(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    m = cli(master.port)
+    m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")   # only a read expires it there
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    r = cli(replica.port)
+    m.set("e", "1", px=200)
+    m.set("keep", "1")
+    wait_until(lambda: r.get("keep") == b"1", what="the writes on the replica")
+    wait_until(lambda: r.get("e") is None, what="the key's logical expiry on the replica")
+    # logically expired, but still there until the master's DEL
+    assert (r.exists("e"), r.pttl("e"), r.type("e"), r.keys("*")) == (0, -2, b"none", [b"keep"])
+    assert r.dbsize() == 2
+    assert m.dbsize() == 2 and m.get("e") is None and m.dbsize() == 1  # the read expires it
+    wait_until(lambda: r.dbsize() == 1, what="the master's DEL on the replica")
+
+
+def test_read_only_replica_refuses_writes(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    m = cli(master.port)
+    m.set("k", "v")
+    m.rpush("l", "a", "b")
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    c = Conn(replica.port)
+    for argv in (("SET", "k", "x"), ("DEL", "k"), ("EXPIRE", "k", "100"), ("INCR", "n"),
+                 ("LPUSH", "l", "c"), ("FLUSHALL",)):
+        assert err(c(*argv)) == READONLY, argv
+    assert c("MULTI") == b"OK" and c("GET", "k") == b"QUEUED"
+    assert err(c("SET", "k", "x")) == READONLY
+    assert err(c("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+    # reads still work, and nothing was written
+    assert c("GET", "k") == b"v" and c("LRANGE", "l", "0", "-1") == [b"a", b"b"]
+    assert c("PTTL", "k") == -1 and c("EXISTS", "k", "n") == 1 and c("DBSIZE") == 2
+    c.close()
+    assert differences(master.port, replica.port) == []
+
+
+def test_role_and_info_replication(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    m = cli(master.port)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    r = cli(replica.port)
+    role = r.execute_command("ROLE")
+    assert role[:4] == [b"slave", b"127.0.0.1", master.port, b"connected"]
+    assert isinstance(role[4], int) and role[4] >= 0
+    info = r.info("replication")
+    assert {k: info[k] for k in ("role", "master_host", "master_port", "master_link_status",
+                                 "master_sync_in_progress", "slave_read_only",
+                                 "connected_slaves")} == {
+        "role": "slave", "master_host": "127.0.0.1", "master_port": master.port,
+        "master_link_status": "up", "master_sync_in_progress": 0, "slave_read_only": 1,
+        "connected_slaves": 0}
+    m.set("k", "v" * 100)
+    want = m.info("replication")["master_repl_offset"]
+    assert want > 0
+    # the replica's offset follows the master's (the master PINGs every 10 s: poll for both)
+    wait_until(lambda: r.info("replication")["slave_repl_offset"]
+               == m.info("replication")["master_repl_offset"] >= want, what="the offset")
+    wait_until(lambda: r.execute_command("ROLE")[4]
+               == m.info("replication")["master_repl_offset"], what="ROLE's offset")
+    # the master's view: the replica's listening port, and its ACKs (one a second)
+    mrole = m.execute_command("ROLE")
+    assert mrole[0] == b"master" and [x[:2] for x in mrole[2]] == \
+        [[b"127.0.0.1", str(replica.port).encode()]]
+    wait_until(lambda: m.info("replication")["slave0"]["offset"]
+               == m.info("replication")["master_repl_offset"], what="the replica's ACK")
+    c = Conn(replica.port)
+    assert c("REPLICAOF", "127.0.0.1", str(master.port)) == \
+        b"OK Already connected to specified master"
+    assert err(c("REPLICAOF", "NO")) == "ERR wrong number of arguments for 'replicaof' command"
+    assert err(c("SLAVEOF", "127.0.0.1", "x")) == "ERR Invalid master port"
+    assert err(c("REPLICAOF", "127.0.0.1", "70000")) == "ERR Invalid master port"
+    c.close()
+    assert linked(replica.port)
+
+
+def test_replicaof_no_one_makes_a_writable_master(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    fill(master.port)
+    m = cli(master.port)
+    replica = spawn(replica_kind, "replica")      # a master until told otherwise, at run time
+    r = cli(replica.port)
+    r.set("own", "dropped by the sync")
+    assert Conn(replica.port)("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+    wait_linked(replica)
+    m.set("streamed", "1")
+    wait_same(master.port, replica.port)
+    before = snapshot(master.port)
+    assert Conn(replica.port)("REPLICAOF", "NO", "ONE") == b"OK"
+    role = r.execute_command("ROLE")
+    assert role[0] == b"master" and role[2] == []
+    info = r.info("replication")
+    assert info["role"] == "master" and "master_host" not in info
+    assert r.set("own", "mine") and r.incr("n") == 12346 and r.delete("s") == 1
+    assert r.get("own") == b"mine"
+    after = snapshot(replica.port)
+    changed = {(0, b"own"), (0, b"n"), (0, b"s")}
+    assert {k: v[:2] for k, v in after.items() if k not in changed} == \
+        {k: v[:2] for k, v in before.items() if k not in changed}
+    wait_until(lambda: m.info("replication")["connected_slaves"] == 0,
+               what="the master to see its replica go")
+    assert m.get("own") is None   # the replica's writes are its own
+
+
+def test_resync_after_the_master_restarts(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    fill(master.port)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    assert differences(master.port, replica.port) == []
+    master.stop()
+    r = cli(replica.port)
+    wait_until(lambda: r.info("replication")["master_link_status"] == "down",
+               what="the replica to see the link drop")
+    role = r.execute_command("ROLE")
+    assert role[:3] == [b"slave", b"127.0.0.1", master.port]
+    assert role[3] in (b"connect", b"connecting") and role[4] == -1
+    assert r.get("s") == b"v0" and err(Conn(replica.port)("SET", "x", "1")) == READONLY
+    # the same port, other data: the replica must flush what it had and load the new set
+    new = spawn("redis", "master2", *NO_DELAY, port=master.port)
+    n = cli(new.port)
+    n.set("s", "new")
+    n.zadd("z2", {"q": 7})
+    cli(new.port, 9).rpush("l9", "x", "y")
+    wait_until(lambda: linked(replica.port), timeout=15, what="the reconnection")
+    wait_same(new.port, replica.port)
+    assert dbsizes(replica.port) == dbsizes(new.port)
+    assert sum(dbsizes(replica.port)) == 3 and cli(replica.port, 3).dbsize() == 0
+    assert r.execute_command("ROLE")[3] == b"connected"
+
+
+def test_masterauth(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY, "--requirepass", "s3cret")
+    fill(master.port, password="s3cret")
+    replica = replica_of(spawn, replica_kind, master, "--masterauth", "s3cret")
+    wait_linked(replica)
+    m = cli(master.port, password="s3cret")
+    m.set("after", "auth")
+    wait_same(master.port, replica.port, password="s3cret")
+    assert cli(replica.port).get("after") == b"auth"
+
+
+def test_wait_counts_the_replicas_ack(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = spawn(replica_kind, "replica")
+    r = cli(replica.port)
+    assert Conn(replica.port)("SLAVEOF", "127.0.0.1", str(master.port)) == b"OK"
+    wait_linked(replica)
+    c = Conn(master.port)
+    c.send(Conn.encode("SET", "w", "1") + Conn.encode("WAIT", "1", "5000")
+           + Conn.encode("GET", "w"))
+    assert [c.reply(), c.reply(), c.reply()] == [b"OK", 1, b"1"]
+    assert r.get("w") == b"1"       # acknowledged: applied
+    assert c("WAIT", "2", "100") == 1
+    c.close()
+
+
+def test_replica_read_only_no_accepts_writes(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    m = cli(master.port)
+    m.set("k", "master")
+    replica = replica_of(spawn, replica_kind, master, "--replica-read-only", "no")
+    wait_linked(replica)
+    r = cli(replica.port)
+    assert r.info("replication")["slave_read_only"] == 0
+    assert r.set("local", "x") is True and r.get("local") == b"x"
+    assert r.incr("k2") == 1 and r.get("k") == b"master"
+    m.set("k", "changed")
+    wait_until(lambda: r.get("k") == b"changed", what="the stream after a local write")
+    assert m.get("local") is None and m.exists("k2") == 0   # not sent up to the master
+    assert linked(replica.port)
+
+
+def test_kvstore_master_to_kvstore_replica(spawn):
+    master = spawn("kvstore", "master")
+    fill(master.port)
+    m = cli(master.port)
+    replica = replica_of(spawn, "kvstore", master)
+    wait_linked(replica)
+    assert differences(master.port, replica.port) == []
+    assert dbsizes(replica.port)[:4] == [18, 0, 0, 18]
+    r = cli(replica.port)
+    assert r.execute_command("ROLE")[:4] == [b"slave", b"127.0.0.1", master.port, b"connected"]
+    pipe = m.pipeline(transaction=True)
+    pipe.lpush("l", "head").srem("ss", "a").zincrby("z", 2, "m").expire("s", 100)
+    pipe.execute()
+    cli(master.port, 3).delete("hbig")
+    m.set("short", "v", px=200)
+    wait_until(lambda: m.get("short") is None, what="the key's expiry on the master")
+    assert m.wait(1, 5000) == 1
+    wait_same(master.port, replica.port)
+    assert dbsizes(replica.port) == dbsizes(master.port)
+    assert err(Conn(replica.port)("SET", "k", "v")) == READONLY
+
+
+# --- kvstore only: a scripted master, to pin the wire details a real one sends by chance ----
+
+class FakeMaster:
+    """A listening socket that plays a master's side of the handshake on the first connection
+    and then sends what the test gives it, byte for byte."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(4)
+        self.port = self.srv.getsockname()[1]
+        self.conn = None
+        self.got = b""
+
+    def accept(self, psync_reply: bytes) -> None:
+        """Take the replica's connection and answer its handshake up to PSYNC."""
+        self.srv.settimeout(10)
+        self.conn, _ = self.srv.accept()
+        self.conn.settimeout(10)
+        for word, answer in ((b"PING", b"\n+PONG\r\n"), (b"listening-port", b"+OK\r\n"),
+                             (b"capa", b"+OK\r\n"), (b"PSYNC", psync_reply)):
+            self.until(word)
+            self.conn.sendall(answer)
+
+    def until(self, needle: bytes) -> bytes:
+        while needle not in self.got:
+            data = self.conn.recv(65536)
+            assert data, f"the replica closed the link before sending {needle!r}"
+            self.got += data
+        return self.got
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.srv.close()
+
+
+def rdb_file(*writes) -> bytes:
+    """An RDB file of a store given `writes` (kvstore's writer, Redis 7.0's format)."""
+    import io
+
+    import kvstore
+    from kvstore.engine.dump import write_rdb
+
+    store = kvstore.open(active_expire=False)
+    for argv in writes:
+        store.execute(*argv)
+    out = io.BytesIO()
+    write_rdb(store.keyspace, out, store.keyspace.clock())
+    store.close()
+    return out.getvalue()
+
+
+@pytest.fixture
+def fake_master():
+    master = FakeMaster()
+    yield master
+    master.close()
+
+
+def test_diskless_file_with_the_stream_in_the_same_read_and_getack(spawn, fake_master):
+    replica = spawn("kvstore", "replica", "--replicaof", f"127.0.0.1 {fake_master.port}")
+    mark = b"m" * 40
+    fake_master.accept(b"\n\n+FULLRESYNC " + b"a" * 40 + b" 1000\r\n")
+    stream = (Conn.encode("SELECT", "0") + Conn.encode("SET", "k", "2")
+              + Conn.encode("REPLCONF", "GETACK", "*"))
+    # keep-alive newlines, the EOF-mark form split inside the mark, and the stream right after
+    # the mark, in the same read
+    first = b"\n\n$EOF:" + mark + b"\r\n" + rdb_file(("SET", "k", "1")) + mark[:25]
+    fake_master.conn.sendall(first)
+    wait_until(lambda: cli(replica.port).info("replication").get("master_sync_read_bytes")
+               == len(first) - len(b"\n\n$EOF:" + mark + b"\r\n"), what="the first part")
+    fake_master.conn.sendall(mark[25:] + stream)
+    ack = b"REPLCONF\r\n$3\r\nACK\r\n$4\r\n%d\r\n" % (1000 + len(stream))
+    fake_master.until(ack)  # the GETACK in the middle of a read is answered, with its offset
+    assert cli(replica.port).get("k") == b"2"
+    assert cli(replica.port).execute_command("ROLE")[3:] == [b"connected", 1000 + len(stream)]
+
+
+def test_a_damaged_file_leaves_the_data_and_the_replica_retries(spawn, fake_master):
+    replica = spawn("kvstore", "replica")
+    r = cli(replica.port)
+    r.set("mine", "kept")
+    assert Conn(replica.port)("REPLICAOF", "127.0.0.1", str(fake_master.port)) == b"OK"
+    fake_master.accept(b"+FULLRESYNC " + b"a" * 40 + b" 0\r\n")
+    data = bytearray(rdb_file(("SET", "k", "from master")))
+    data[data.index(b"from master")] ^= 1  # the checksum no longer matches
+    fake_master.conn.sendall(b"$%d\r\n" % len(data) + bytes(data))
+    # the replica drops the link and dials again; its data set is untouched meanwhile
+    fake_master.srv.settimeout(10)
+    again, _ = fake_master.srv.accept()
+    again.close()
+    assert r.get("mine") == b"kept" and r.get("k") is None
+    assert "checksum" in replica.output()
+    assert r.info("replication")["master_link_status"] == "down"
