@@ -103,3 +103,17 @@ def raw_replies(port: int, protocol: int, script, end: bytes) -> bytes:
         return conn.read_raw(until=end + b"\r\n")
     finally:
         conn.close()
+
+
+def wait_until(check, timeout: float = 15.0, what="condition"):
+    """Poll `check()` every 20 ms until it is truthy (returned) or `timeout` s pass (raises,
+    naming `what`, a text or a callable giving one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for "
+                                 f"{what() if callable(what) else what}")
+        time.sleep(0.02)

@@ -13,14 +13,13 @@ from it).
 
 from __future__ import annotations
 
-import time
 
 import pytest
 import redis
 
 import tests.server.conftest as server_conftest
 
-from .helpers import Conn, err
+from .helpers import Conn, err, wait_until
 
 READONLY = "READONLY You can't write against a read only replica."
 # redis-server's master waits 5 s for more replicas before a diskless sync, by default
@@ -32,18 +31,6 @@ TYPES = {
     "set": lambda r, k: sorted(r.smembers(k)),
     "zset": lambda r, k: r.zrange(k, 0, -1, withscores=True),
 }
-
-
-def wait_until(check, timeout: float = 10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for "
-                                 f"{what() if callable(what) else what}")
-        time.sleep(0.02)
 
 
 def cli(port: int, db: int = 0, **kw) -> redis.Redis:
@@ -155,12 +142,18 @@ def fill(port: int, password: str | None = None) -> None:
         r.close()
 
 
-def test_initial_sync_of_every_type_ttls_and_databases(spawn, replica_kind):
+def synced(spawn, replica_kind):
+    """A filled redis-server master and a replica that has synced with it."""
     master = spawn("redis", "master", *NO_DELAY)
     fill(master.port)
     replica = replica_of(spawn, replica_kind, master)
     wait_linked(replica)
     assert differences(master.port, replica.port) == []
+    return master, replica
+
+
+def test_initial_sync_of_every_type_ttls_and_databases(spawn, replica_kind):
+    master, replica = synced(spawn, replica_kind)
     assert dbsizes(replica.port) == dbsizes(master.port)
     assert dbsizes(replica.port)[:4] == [18, 0, 0, 18]
     r3 = cli(replica.port, 3)
@@ -313,11 +306,7 @@ def test_replicaof_no_one_makes_a_writable_master(spawn, replica_kind):
 
 
 def test_resync_after_the_master_restarts(spawn, replica_kind):
-    master = spawn("redis", "master", *NO_DELAY)
-    fill(master.port)
-    replica = replica_of(spawn, replica_kind, master)
-    wait_linked(replica)
-    assert differences(master.port, replica.port) == []
+    master, replica = synced(spawn, replica_kind)
     master.stop()
     r = cli(replica.port)
     wait_until(lambda: r.info("replication")["master_link_status"] == "down",

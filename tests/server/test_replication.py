@@ -6,25 +6,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import pytest
 import redis
 
 from tests.conftest import require_binary
 
-from .helpers import Conn, err
-
-
-def wait_until(check, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from .helpers import Conn, err, wait_until
 
 
 def fill(r: redis.Redis) -> None:
