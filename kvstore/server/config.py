@@ -97,6 +97,9 @@ class Option:
     choices: tuple[str, ...] = ()
     mutable: bool = True
     alias: str = ""
+    # CONFIG SET only with enable-protected-configs yes (or local, from a local connection):
+    # Redis 7's guard against writing files where a client chooses.
+    protected: bool = False
     # special: parse(text) -> value, fmt(value) -> text
     parse: Callable[[str], Any] | None = None
     fmt: Callable[[Any], str] | None = None
@@ -236,7 +239,7 @@ OPTIONS: list[Option] = [
     Option("unixsocketperm", "int", "0", 0, 0o777, mutable=False),
     Option("protected-mode", "bool", "yes"),
     Option("requirepass", "string", ""),
-    Option("dir", "string", "."),
+    Option("dir", "string", ".", protected=True),
     Option("daemonize", "enum", "no", choices=("no",), mutable=False),
     Option("databases", "int", "16", 1, INT_MAX, mutable=False),
     Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
@@ -268,7 +271,7 @@ OPTIONS: list[Option] = [
     Option("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
     Option("appendfilename", "string", "appendonly.aof", mutable=False),
     Option("appenddirname", "string", "appendonlydir", mutable=False),
-    Option("dbfilename", "string", "dump.rdb"),
+    Option("dbfilename", "string", "dump.rdb", protected=True),
     Option("auto-aof-rewrite-percentage", "int", "100", 0, INT_MAX),
     Option("auto-aof-rewrite-min-size", "memory", "67108864", 0, LLONG_MAX),
     Option("aof-load-truncated", "bool", "yes"),
@@ -302,6 +305,8 @@ OPTIONS: list[Option] = [
     Option("lazyfree-lazy-user-flush", "bool", "no"),
     Option("io-threads", "int", "1", 1, 128, mutable=False),
     Option("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), mutable=False),
+    Option("enable-protected-configs", "enum", "no", choices=("no", "yes", "local"),
+           mutable=False),
     Option("shutdown-timeout", "int", "10", 0, INT_MAX),
     Option("shutdown-on-sigint", "enum", "default", choices=("default", "save", "nosave", "now",
                                                              "force")),

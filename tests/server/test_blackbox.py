@@ -20,6 +20,7 @@ import redis
 
 from kvstore.commands import COMMANDS
 
+from .conftest import start
 from .helpers import Conn, err
 
 
@@ -120,6 +121,17 @@ def test_huge_set_push_and_attribute_counts_allocate_nothing(server, kind, pipel
     assert c.closed()
     assert Conn(server.port)("PING") == b"PONG"
     assert peak_rss_mb(server.proc.pid) - before < 100
+
+
+@pytest.mark.parametrize("setting", ["yes", "local"])
+def test_protected_configs_can_be_allowed(tmp_path, setting):
+    proc = start("kvstore", tmp_path, "--enable-protected-configs", setting)
+    try:
+        c = Conn(proc.port)  # a loopback connection: "local" allows it too
+        assert c("CONFIG", "SET", "dir", str(tmp_path), "dbfilename", "other.rdb") == b"OK"
+        assert c("CONFIG", "GET", "dbfilename") == [b"dbfilename", b"other.rdb"]
+    finally:
+        proc.stop()
 
 
 def test_half_frames_wait_for_the_rest(conn):
@@ -386,6 +398,9 @@ def test_config_get_set_errors(conn):
         ("timeout", "05"): "argument couldn't be parsed into an integer",
         ("hz", "-1"): "argument must be between 0 and 2147483647 inclusive",
         ("daemonize", "yes"): "can't set immutable config",
+        ("dir", "/tmp"): "can't set protected config",  # (enable-protected-configs no)
+        ("dbfilename", "x.rdb"): "can't set protected config",
+        ("enable-protected-configs", "yes"): "can't set immutable config",
         ("loglevel", "x"): "argument(s) must be one of the following: debug, verbose, notice, "
                            "warning",
         ("maxmemory-policy", "foo"): "argument(s) must be one of the following: volatile-lru, "
