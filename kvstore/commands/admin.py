@@ -219,23 +219,10 @@ def config_get(ctx: Context, argv: list[bytes]):
     return out
 
 
-def _protected_allowed(ctx: Context, cfg) -> bool:
-    """Redis's allowProtectedAction for enable-protected-configs: yes, or local and a local
-    connection. The embedded store's caller is the process itself."""
-    setting = cfg["enable-protected-configs"]
-    client = ctx.client
-    if setting == "yes" or not hasattr(client, "server"):
-        return True
-    if setting == "local":
-        from ..server.client import _is_local
-
-        return client.unix or _is_local(client.addr.rsplit(":", 1)[0])
-    return False
-
-
 @command("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def config_set(ctx: Context, argv: list[bytes]):
     """CONFIG SET parameter value [parameter value ...]"""
+    from ..server.client import protected_action_allowed
     from ..server.config import BY_NAME, ConfigError
 
     if len(argv) % 2:
@@ -259,7 +246,8 @@ def config_set(ctx: Context, argv: list[bytes]):
         try:
             if not opt.mutable:
                 raise ConfigError("can't set immutable config")
-            if opt.protected and not _protected_allowed(ctx, cfg):
+            if opt.protected and not protected_action_allowed(
+                    cfg["enable-protected-configs"], ctx.client):
                 raise ConfigError("can't set protected config")
             opt.convert(text)
         except ConfigError as exc:

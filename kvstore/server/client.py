@@ -103,6 +103,15 @@ def _is_local(host: str) -> bool:
     return host.startswith("127.") or host in ("::1", "localhost") or host.startswith("::ffff:127.")
 
 
+def protected_action_allowed(setting: str, client) -> bool:
+    """Redis's allowProtectedAction, for enable-protected-configs / enable-module-command:
+    "yes", or "local" and a local connection. A caller that is no connection (the embedded
+    store's) is the process itself."""
+    if setting == "yes" or not isinstance(client, Client):
+        return True
+    return setting == "local" and (client.unix or _is_local(client.addr.rsplit(":", 1)[0]))
+
+
 class Client(asyncio.Protocol):
     """A connection. Attributes are read by CLIENT LIST/INFO and the connection commands."""
 

@@ -307,6 +307,8 @@ OPTIONS: list[Option] = [
     Option("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), mutable=False),
     Option("enable-protected-configs", "enum", "no", choices=("no", "yes", "local"),
            mutable=False),
+    Option("enable-module-command", "enum", "no", choices=("no", "yes", "local"),
+           mutable=False),
     Option("shutdown-timeout", "int", "10", 0, INT_MAX),
     Option("shutdown-on-sigint", "enum", "default", choices=("default", "save", "nosave", "now",
                                                              "force")),

@@ -123,6 +123,37 @@ def test_huge_set_push_and_attribute_counts_allocate_nothing(server, kind, pipel
     assert peak_rss_mb(server.proc.pid) - before < 100
 
 
+CLUSTER_OFF = "ERR This instance has cluster support disabled"
+MODULE_OFF = ('ERR MODULE command not allowed. If the enable-module-command option is set to '
+              '"local", you can run it from a local connection, otherwise you need to set this '
+              'option in the configuration file, and then restart the server.')
+
+
+@pytest.mark.parametrize("argv, reply", [
+    (("CLUSTER", "INFO"), CLUSTER_OFF), (("CLUSTER", "SLOTS"), CLUSTER_OFF),
+    (("CLUSTER", "SHARDS"), CLUSTER_OFF), (("CLUSTER", "HELP"), CLUSTER_OFF),
+    (("CLUSTER", "KEYSLOT", "k"), CLUSTER_OFF),
+    (("CLUSTER", "KEYSLOT"), "ERR wrong number of arguments for 'cluster|keyslot' command"),
+    (("CLUSTER", "NOPE"), "ERR unknown subcommand 'NOPE'. Try CLUSTER HELP."),
+    (("READONLY",), CLUSTER_OFF), (("READWRITE",), CLUSTER_OFF), (("ASKING",), CLUSTER_OFF),
+    (("MODULE", "LIST"), []), (("MODULE", "LOAD", "/x.so"), MODULE_OFF),
+    (("MODULE", "UNLOAD", "x"), MODULE_OFF),
+    (("MODULE", "NOPE"), "ERR unknown subcommand 'NOPE'. Try MODULE HELP."),
+])
+def test_standalone_answers_for_cluster_and_module_commands(conn, argv, reply):
+    got = conn(*argv)
+    assert (err(got) if isinstance(reply, str) else got) == reply
+
+
+def test_module_help_and_command_info(conn):
+    help_lines = conn("MODULE", "HELP")
+    assert help_lines[0].startswith(b"MODULE <subcommand>") and len(help_lines) == 11
+    info = conn("COMMAND", "INFO", "cluster|slots", "asking", "module|list")
+    assert [(i[0], i[1], sorted(i[2])) for i in info] == [
+        (b"cluster|slots", 2, [b"stale"]), (b"asking", 1, [b"fast"]),
+        (b"module|list", 2, [b"admin", b"noscript"])]
+
+
 @pytest.mark.parametrize("setting", ["yes", "local"])
 def test_protected_configs_can_be_allowed(tmp_path, setting):
     proc = start("kvstore", tmp_path, "--enable-protected-configs", setting)
