@@ -297,7 +297,7 @@ def client_list(ctx: Context, argv: list[bytes]):
     clients = _server_clients(ctx)
     if len(argv) == 4 and argv[2].lower() == b"type":
         kind = _client_type(argv[3])
-        clients = [c for c in clients if c.kind == kind]
+        clients = [c for c in clients if c.type_name() == kind]
     elif len(argv) >= 4 and argv[2].lower() == b"id":
         # In the order asked, as often as asked (Redis looks each one up)
         by_id = {c.id: c for c in clients}
@@ -335,7 +335,7 @@ def client_kill(ctx: Context, argv: list[bytes]):
             tests.append(lambda c, cid=cid: c.id == cid)
         elif opt == b"type":
             kind = _client_type(val)
-            tests.append(lambda c, kind=kind: c.kind == kind)
+            tests.append(lambda c, kind=kind: c.type_name() == kind)
         elif opt == b"addr":
             tests.append(lambda c, a=val.decode("utf-8", "replace"): c.addr == a)
         elif opt == b"laddr":

@@ -35,10 +35,15 @@ def sync(ctx: Context, argv: list[bytes]):
 def psync(ctx: Context, argv: list[bytes]):
     """PSYNC replicationid offset
 
-    Complexity: as SYNC.  Reply: +FULLRESYNC <replid> <offset> (never a partial resync: there is
-    no backlog), then as SYNC.
+    Complexity: O(1) and the backlog's bytes from `offset` on, or as SYNC.  Reply: +CONTINUE
+    <replid> and the stream from `offset` when the backlog still holds it (a partial resync),
+    else +FULLRESYNC <replid> <offset>, then as SYNC.
     """
-    _server(ctx).replication.sync(ctx.client, psync=True)
+    try:
+        offset = parse_int(argv[2])
+    except ValueError:
+        offset = -1
+    _server(ctx).replication.sync(ctx.client, psync=True, replid=argv[1], offset=offset)
 
 
 @command("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, group="server")
@@ -79,7 +84,10 @@ def replconf(ctx: Context, argv: list[bytes]):
             if getattr(ctx.client, "is_master", False):
                 ctx.client.send_ack()  # our master asks where we are
             return None
-        elif option not in (b"ip-address", b"capa", b"rdb-only", b"rdb-filter-only"):
+        elif option == b"capa":
+            if value.lower() == b"psync2" and ctx.client is not None:
+                ctx.client.replica_psync2 = True
+        elif option not in (b"ip-address", b"rdb-only", b"rdb-filter-only"):
             raise CommandError("ERR Unrecognized REPLCONF option: "
                                + argv[i].decode("utf-8", "replace"))
     return OK

@@ -157,6 +157,7 @@ class Client(asyncio.Protocol):
         self.tracker = None          # tracking.Tracker once CLIENT TRACKING was turned on
         self.replica = None          # replication.Replica once it sent SYNC or PSYNC
         self.replica_port = 0        # REPLCONF listening-port, before SYNC
+        self.replica_psync2 = False  # REPLCONF capa psync2: +CONTINUE names the replid
         if server.notifier.flags:
             server.notifier.attach(self)
 
@@ -608,6 +609,15 @@ class Client(asyncio.Protocol):
 
     def describe(self) -> str:
         return self.info_line()
+
+    def type_name(self) -> str:
+        """CLIENT LIST / KILL TYPE: Redis's getClientType (`kind` is the output-buffer class,
+        which stays "normal" for a replica: see server/replication.py)."""
+        if self.is_master:
+            return "master"
+        if self.replica is not None and not self.monitor:
+            return "replica"
+        return "pubsub" if self.kind == "pubsub" else "normal"
 
     def flags_text(self) -> str:
         """CLIENT LIST flags, in Redis's order (networking.c `getClientInfoString`)."""

@@ -8,6 +8,9 @@ either `$<length>\\r\\n<bytes>` or, from a diskless master, `$EOF:<40-byte mark>
 (newlines before it are the master's keep-alives). The file is loaded whole: it is read to the
 end and its checksum verified before the old data set is dropped, so a broken transfer leaves
 the replica as it was. Then the master's stream of writes runs on the same connection.
+After a link that was up drops, the replica asks to continue where it stopped (`PSYNC
+<master replid> <offset + 1>`); a master whose backlog still holds that answers `+CONTINUE`
+and the rest of the stream, and the data set is kept (a partial resync).
 
 How the stream runs. The connection is a `Client` (`MasterClient`) whose replies are off, so the
 master's commands go through the normal path: MULTI/EXEC, SELECT, the AOF, WATCH, blocked
@@ -34,7 +37,7 @@ from ..commands.table import Context
 from ..engine import rdb
 from ..engine.dump import PayloadFormatError, build_value
 from ..persistence.aof import encode_argvs
-from .client import CLOSING, REPLY_OFF, Client
+from .client import CLOSING, MULTI, REPLY_OFF, Client
 
 RETRY_S = 1.0
 ACK_PERIOD_S = 1.0
@@ -195,8 +198,11 @@ class MasterLink:
         self.port = port
         self.state = CONNECT
         self.client: MasterClient | None = None
-        self.base_offset = 0       # the master's offset at FULLRESYNC
+        self.base_offset = 0       # the master's offset at FULLRESYNC (or +CONTINUE)
         self.master_replid = "?"
+        # (master replid, offset run up to, database selected) of the last link that was up:
+        # what PSYNC asks to continue from, and the stream's database at that point
+        self.cached: tuple[str, int, int] | None = None
         self.last_io = time.monotonic()
         self.down_since = time.monotonic()
         self.closed = False
@@ -242,7 +248,8 @@ class MasterLink:
         port = self.server.ports[0] if self.server.ports else cfg["port"]
         steps += [(b"REPLCONF", b"listening-port", b"%d" % port),
                   (b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"),
-                  (b"PSYNC", b"?", b"-1")]
+                  (b"PSYNC", self.cached[0].encode(), b"%d" % (self.cached[1] + 1))
+                  if self.cached else (b"PSYNC", b"?", b"-1")]
         self.steps = steps
         client.step = 0
         client.send(*steps[0])
@@ -253,6 +260,18 @@ class MasterLink:
         name = step[0]
         text = line.decode("utf-8", "replace")
         if name == b"PSYNC":
+            if line.startswith(b"+CONTINUE") and self.cached is not None:
+                parts = line.split()
+                if len(parts) > 1:  # psync2: the master may have a new ID for the same history
+                    self.master_replid = parts[1].decode("latin-1")
+                self.base_offset = self.cached[1]
+                client.ctx.select(self.cached[2])
+                self.cached = None
+                self.state = CONNECTED
+                client.streamed = 0
+                self.server.log.notice("Successful partial resynchronization with master.")
+                return
+            self.cached = None
             if not line.startswith(b"+FULLRESYNC"):
                 raise _LinkError(f"Unexpected reply to PSYNC from master: {text}")
             parts = line.split()
@@ -300,6 +319,7 @@ class MasterLink:
         from ..commands.scan import forget_db
 
         server.replication.disconnect_replicas()  # they would keep the old data set
+        server.replication.new_history()
         ks.flushall()
         for db in ks.dbs:
             forget_db(ks, db)
@@ -346,6 +366,10 @@ class MasterLink:
             return
         if self.state == CONNECTED:
             self.server.log.notice("Connection with master lost.")
+            # A transaction cut in the middle was never run: it would have to be sent again,
+            # from before its MULTI, which the offset no longer says. Sync in full then.
+            self.cached = None if client.state & MULTI else (
+                self.master_replid, client.offset(), client.ctx.db.id)
         self.client = None
         self.state = CONNECT
         self.down_since = time.monotonic()

@@ -1,11 +1,17 @@
 """Replication, the master side: SYNC, PSYNC, REPLCONF, ROLE, INFO replication.
 
 What it serves. A Redis replica (`replicaof <our host> <port>` on a redis-server) and
-`redis-cli --rdb` (a backup over the replication protocol) both start with SYNC or PSYNC. The
-reply is always a full resynchronisation: PSYNC gets `+FULLRESYNC <replid> <offset>`, then
+`redis-cli --rdb` (a backup over the replication protocol) both start with SYNC or PSYNC. A
+first sync is a full resynchronisation: PSYNC gets `+FULLRESYNC <replid> <offset>`, then
 either gets the data set as an RDB file (`$<length>\\r\\n<bytes>`, Redis 7.0's format, written
 by `engine.dump.write_rdb`), then the stream of writes from the moment of the snapshot on.
-There is no backlog, so a replica that reconnects is sent everything again.
+
+The backlog. From the first replica on, the stream's last `repl-backlog-size` bytes are kept
+(up to twice that before the front is cut, so the cut is a memmove now and then rather than on
+every write), and fed even while no replica is connected, until `repl-backlog-ttl` seconds
+without one. A replica that reconnects with `PSYNC <our replid> <offset>` for an offset the
+backlog still holds gets `+CONTINUE <replid>` and the stream from there (a partial resync, as
+Redis's `masterTryPartialResynchronization`); any other PSYNC gets a full one.
 
 How. The snapshot is written by a forked child (copy-on-write: the data at the fork) to a
 temporary file in `dir`, as BGSAVE writes; the parent reads it back when the child is done and
@@ -53,33 +59,39 @@ class Replication:
         self.offset = 0           # bytes of stream produced so far (master_repl_offset)
         self.replicas: list[Replica] = []
         self.stream_db = -1       # the database the stream last SELECTed
+        # The stream's last bytes, up to `offset`; None until a replica first syncs, and again
+        # after repl-backlog-ttl seconds without one. The write hooks feed it while it exists.
+        self.backlog: bytearray | None = None
         self._ping: asyncio.TimerHandle | None = None
+        self._ttl: asyncio.TimerHandle | None = None
         # WAIT: client -> (offset it waits for, replicas wanted, its timeout's handle or None)
         self.waiting: dict[Any, tuple[int, int, asyncio.TimerHandle | None]] = {}
 
     # -- SYNC / PSYNC ---------------------------------------------------------------------------
 
-    def sync(self, client, psync: bool) -> None:
-        """Make `client` a replica: FULLRESYNC (for PSYNC), then the file, then the stream."""
+    def sync(self, client, psync: bool, replid: bytes = b"?", offset: int = -1) -> None:
+        """Make `client` a replica: from the backlog if PSYNC asks for what it holds, else
+        FULLRESYNC (for PSYNC), then the file, then the stream."""
         from ..errors import CommandError
-        from .client import DROP_LAST, REPLY_OFF
 
         server = self.server
+        if psync and replid != b"?":
+            if self._continue(client, replid, offset):
+                server.stats.sync_partial_ok += 1
+                return
+            server.stats.sync_partial_err += 1
         if sum(not r.online for r in self.replicas) >= MAX_SYNCING:
             # each waiting replica has a child writing its file: a bound on forks and disk
             raise CommandError("ERR too many replicas are synchronizing, try again later")
+        server.stats.sync_full += 1
         if psync:
             server.outbox.put(client, b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(),
                                                                    self.offset))
-        replica = Replica(client)
-        replica.port = client.replica_port
-        client.replica = replica
-        client.state |= REPLY_OFF | DROP_LAST  # (the replica's REPLCONF ACKs get no reply)
-        if not self.replicas:
+        replica = self._attach(client)
+        if self.backlog is None:
+            self.backlog = bytearray()  # its first byte is the one after the snapshot's offset
             server.add_write_hook(self.feed, first=True)  # before blocking.py's pops
             server.ks.expired_listeners.append(self.expired)
-            self._schedule_ping()
-        self.replicas.append(replica)
         self.stream_db = -1  # the stream after the file starts with a SELECT
         directory = server.config["dir"]
         path = os.path.join(directory if os.path.isabs(directory) else os.getcwd(),
@@ -95,6 +107,40 @@ class Replication:
         loop = asyncio.get_running_loop()
         reap_child(fork_job(write),
                    lambda ok: loop.call_soon_threadsafe(self._file_done, replica, path, ok))
+
+    def _attach(self, client) -> Replica:
+        from .client import DROP_LAST, REPLY_OFF
+
+        replica = Replica(client)
+        replica.port = client.replica_port
+        client.replica = replica
+        client.state |= REPLY_OFF | DROP_LAST  # (the replica's REPLCONF ACKs get no reply)
+        self.replicas.append(replica)
+        if self._ttl is not None:
+            self._ttl.cancel()
+            self._ttl = None
+        if self._ping is None:
+            self._schedule_ping()
+        return replica
+
+    def _continue(self, client, replid: bytes, offset: int) -> bool:
+        """A partial resync from `offset` (the first byte the replica lacks), if possible."""
+        backlog = self.backlog
+        if backlog is None or replid.decode("latin-1") != self.replid:
+            return False
+        first = self.offset - len(backlog) + 1
+        if not first <= offset <= self.offset + 1:
+            return False
+        replica = self._attach(client)
+        replica.pending = None
+        replica.online = True
+        head = b"+CONTINUE %s\r\n" % self.replid.encode() if client.replica_psync2 \
+            else b"+CONTINUE\r\n"
+        self.server.outbox.put(client, head + bytes(backlog[offset - first:]))
+        self.server.log.notice("Partial resynchronization request from %s accepted. Sending "
+                               "%d bytes of backlog starting from offset %d.", client.addr,
+                               self.offset + 1 - offset, offset)
+        return True
 
     def _file_done(self, replica: Replica, path: str, ok: bool) -> None:
         client = replica.client
@@ -132,11 +178,22 @@ class Replication:
         if replica in self.replicas:
             self.replicas.remove(replica)
             if not self.replicas:
-                self.server.remove_write_hook(self.feed)
-                self.server.ks.expired_listeners.remove(self.expired)
                 if self._ping is not None:
                     self._ping.cancel()
                     self._ping = None
+                # the backlog lives on for a replica that comes back, as long as Redis keeps it
+                ttl = self.server.config["repl-backlog-ttl"]
+                if ttl and self.backlog is not None:
+                    self._ttl = asyncio.get_running_loop().call_later(ttl, self.free_backlog)
+
+    def free_backlog(self) -> None:
+        """No replica for repl-backlog-ttl seconds: stop keeping the stream; a replica that
+        comes back syncs in full."""
+        self._ttl = None
+        if self.backlog is not None and not self.replicas:
+            self.backlog = None
+            self.server.remove_write_hook(self.feed)
+            self.server.ks.expired_listeners.remove(self.expired)
 
     # -- the stream --------------------------------------------------------------------------
 
@@ -158,6 +215,12 @@ class Replication:
 
     def _send(self, chunk: bytes) -> None:
         self.offset += len(chunk)
+        backlog = self.backlog
+        if backlog is not None:
+            backlog += chunk
+            size = self.server.config["repl-backlog-size"]
+            if len(backlog) > 2 * size:
+                del backlog[:len(backlog) - size]
         outbox = self.server.outbox
         for replica in self.replicas:
             if replica.online:
@@ -233,8 +296,11 @@ class Replication:
             replica.client.kill()
 
     def new_history(self) -> None:
-        """REPLICAOF NO ONE: from here on the data set is ours, under a new replication ID."""
+        """The data set is no longer the one our stream describes (REPLICAOF NO ONE, a full
+        sync from our own master): a new replication ID, and no partial resync from before."""
         self.replid = os.urandom(20).hex()
+        if self.backlog is not None:
+            self.backlog.clear()
 
     # -- what INFO and ROLE show -------------------------------------------------------------
 
@@ -253,9 +319,12 @@ class Replication:
             ("master_replid", self.replid if link is None else link.master_replid),
             ("master_replid2", "0" * 40),
             ("master_repl_offset", self.offset if link is None else link.offset() or 0),
-            ("second_repl_offset", -1), ("repl_backlog_active", 0),
-            ("repl_backlog_size", 1048576), ("repl_backlog_first_byte_offset", 0),
-            ("repl_backlog_histlen", 0),
+            ("second_repl_offset", -1),
+            ("repl_backlog_active", int(self.backlog is not None)),
+            ("repl_backlog_size", self.server.config["repl-backlog-size"]),
+            ("repl_backlog_first_byte_offset",
+             self.offset - len(self.backlog) + 1 if self.backlog is not None else 0),
+            ("repl_backlog_histlen", len(self.backlog) if self.backlog is not None else 0),
         ]
 
     def role(self) -> list:

@@ -106,6 +106,9 @@ class Stats:
         self.net_output = 0
         self.protocol_errors = 0
         self.evicted_keys = 0
+        self.sync_full = 0         # replicas sent the whole data set
+        self.sync_partial_ok = 0   # PSYNCs answered from the backlog
+        self.sync_partial_err = 0  # PSYNCs that asked to continue and could not
         self.total_errors = 0
         self.errors: dict[str, int] = {}
         # (monotonic seconds, commands, input bytes, output bytes), taken by the cron every

@@ -328,6 +328,23 @@ def test_resync_after_the_master_restarts(spawn, replica_kind):
     assert r.execute_command("ROLE")[3] == b"connected"
 
 
+def test_partial_resync_after_the_link_drops(spawn, replica_kind):
+    # the replica asks to continue where it stopped, the master's backlog holds it: no new
+    # full sync, and the stream goes on in the database it had selected
+    master, replica = synced(spawn, replica_kind)
+    m5 = cli(master.port, 5)
+    m5.set("in5", "before")
+    wait_until(lambda: cli(replica.port, 5).get("in5") == b"before", what="the stream")
+    assert cli(master.port).execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+    m5.set("in5", "after")
+    cli(master.port).set("s", "changed")
+    wait_until(lambda: linked(replica.port) and not differences(master.port, replica.port),
+               what=lambda: f"the replica again: {differences(master.port, replica.port)}")
+    stats = cli(master.port).info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+    assert cli(replica.port).execute_command("ROLE")[3] == b"connected"
+
+
 def test_masterauth(spawn, replica_kind):
     master = spawn("redis", "master", *NO_DELAY, "--requirepass", "s3cret")
     fill(master.port, password="s3cret")

@@ -205,3 +205,68 @@ def test_syncs_in_flight_are_bounded():
     replication.replicas[0].online = True
     with pytest.raises(AttributeError):  # under the bound it goes on (to the missing server)
         replication.sync(client=None, psync=True)
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_a_redis_replica_continues_after_its_link_drops(kv_factory, tmp_path, kind):
+    # a partial resync: the replica asks for the stream from where it stopped, and the
+    # master's backlog still holds it; the replica keeps its data and the database it was in
+    master = kv_factory("--repl-diskless-sync-delay", "0", kind=kind)
+    r = redis.Redis(port=master.port)
+    fill(r)
+    proc, port = start_replica(tmp_path, master.port)
+    try:
+        wait_until(lambda: linked(port), what="the replica's initial sync")
+        r5 = redis.Redis(port=master.port, db=5)
+        r5.set("in5", "before")
+        wait_until(lambda: redis.Redis(port=port, db=5).get("in5") == b"before",
+                   what="the stream")
+        assert r.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+        r5.set("in5", "after")   # the stream still has db 5 selected
+        r.set("s", "changed")
+        want = snapshot(master.port)
+        wait_until(lambda: linked(port) and snapshot(port) == want, what="the replica again")
+        stats = r.info("stats")
+        assert (stats["sync_full"], stats["sync_partial_ok"], stats["sync_partial_err"]) == \
+            (1, 1, 0)
+        info = r.info("replication")
+        assert info["repl_backlog_active"] == 1 and info["repl_backlog_histlen"] > 0
+        assert info["repl_backlog_first_byte_offset"] + info["repl_backlog_histlen"] - 1 == \
+            info["master_repl_offset"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_psync_continues_only_from_what_the_backlog_holds(kv_factory, kind):
+    master = kv_factory("--repl-backlog-size", "16kb", "--repl-diskless-sync-delay", "0",
+                        kind=kind)
+    def psync(*argv, keep=False):
+        c = Conn(master.port)
+        c.send(Conn.encode("REPLCONF", "capa", "psync2"))
+        assert c.read_raw(until=b"\r\n") == b"+OK\r\n"
+        c.send(Conn.encode("PSYNC", *argv))
+        line = c.read_raw(until=b"\r\n").lstrip(b"\n").split(b"\r\n")[0]
+        if keep:
+            return c, line
+        c.close()
+        return line
+
+    first, line = psync("?", "-1", keep=True)  # a replica by hand: it starts the backlog
+    assert line.startswith(b"+FULLRESYNC ")
+    r = redis.Redis(port=master.port)
+    info = r.info("replication")
+    replid, offset = info["master_replid"], info["master_repl_offset"]
+    r.set("k", "v")
+    assert psync(replid, str(offset + 1)) == b"+CONTINUE " + replid.encode()
+    assert psync("0" * 40, str(offset + 1)).startswith(b"+FULLRESYNC ")  # another history
+    assert psync(replid, str(offset + 10**6)).startswith(b"+FULLRESYNC ")  # beyond the end
+    # (Redis 7 keeps what a connected replica has not read: let the only one go first)
+    first.close()
+    wait_until(lambda: r.info("replication")["connected_slaves"] == 0, what="the replica gone")
+    for i in range(100):  # 100 KB of writes push offset + 1 out of a 16 KB backlog
+        r.set(f"big{i}", "x" * 1000)
+    assert psync(replid, str(offset + 1)).startswith(b"+FULLRESYNC ")
+    stats = r.info("stats")
+    assert stats["sync_partial_ok"] == 1 and stats["sync_partial_err"] == 3
