@@ -13,12 +13,34 @@ import datetime
 from typing import Any, NoReturn
 
 from ..errors import ConnectionError, DataError, KvstoreError
-from .base import bool_ok
-from .types import EncodableT, KeyT, PatternT, Reply
+from .base import bool_ok, list_or_args, pairs_to_dict
+from .types import EncodableT, KeyT, KeysT, PatternT, Reply
 
 
 def _str(value: Any) -> Any:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _true(reply: Any) -> bool:
+    return True  # (redis-py's BGSAVE / BGREWRITEAOF callback: the reply is a status text)
+
+
+def _pairs(reply: list) -> list[tuple[Any, int]]:
+    """PUBSUB NUMSUB: [channel, count, ...] -> [(channel, count), ...]."""
+    return list(zip(reply[0::2], reply[1::2]))
+
+
+def _memory_stats(reply: list) -> dict[str, Any]:
+    """MEMORY STATS, as redis-py's parse_memory_stats: str keys and string values, the
+    db.N entries dicts too."""
+    def to_dict(flat: list) -> dict[str, Any]:
+        return {_str(k): _str(v) for k, v in zip(flat[0::2], flat[1::2])}
+
+    stats = to_dict(reply)
+    for key, value in stats.items():
+        if key.startswith("db.") and isinstance(value, list):
+            stats[key] = to_dict(value)
+    return stats
 
 
 def parse_info(reply: Any) -> dict[str, Any]:
@@ -316,6 +338,138 @@ class ServerMethods:
 
     def command_docs(self, *args: Any) -> NoReturn:
         raise NotImplementedError("COMMAND DOCS is intentionally not implemented in the client.")
+
+    # -- pub/sub (publishing and introspection; subscribing is clients.PubSub's) -------------
+
+    def publish(self, channel: KeyT, message: EncodableT, **kwargs: Any) -> int:
+        return self.execute_command("PUBLISH", channel, message)
+
+    def spublish(self, shard_channel: KeyT, message: EncodableT) -> int:
+        return self.execute_command("SPUBLISH", shard_channel, message)
+
+    def pubsub_channels(self, pattern: PatternT = "*", **kwargs: Any) -> list[Reply]:
+        return self.execute_command("PUBSUB", "CHANNELS", pattern)
+
+    def pubsub_shardchannels(self, pattern: PatternT = "*", **kwargs: Any) -> list[Reply]:
+        return self.execute_command("PUBSUB", "SHARDCHANNELS", pattern)
+
+    def pubsub_numpat(self, **kwargs: Any) -> int:
+        return self.execute_command("PUBSUB", "NUMPAT")
+
+    def pubsub_numsub(self, *args: KeyT, **kwargs: Any) -> list[tuple[Reply, int]]:
+        return self.execute_command("PUBSUB", "NUMSUB", *args, callback=_pairs)
+
+    def pubsub_shardnumsub(self, *args: KeyT, **kwargs: Any) -> list[tuple[Reply, int]]:
+        return self.execute_command("PUBSUB", "SHARDNUMSUB", *args, callback=_pairs)
+
+    # -- memory, persistence, replication ----------------------------------------------------
+
+    def memory_usage(self, key: KeyT, samples: int | None = None, **kwargs: Any) -> int | None:
+        args: list[Any] = [b"SAMPLES", samples] if isinstance(samples, int) else []
+        return self.execute_command("MEMORY", "USAGE", key, *args)
+
+    def memory_stats(self, **kwargs: Any) -> dict[str, Any]:
+        return self.execute_command("MEMORY", "STATS", callback=_memory_stats)
+
+    def memory_purge(self, **kwargs: Any) -> bool:
+        return self.execute_command("MEMORY", "PURGE", callback=bool_ok)
+
+    def memory_malloc_stats(self, **kwargs: Any) -> Reply:
+        return self.execute_command("MEMORY", "MALLOC-STATS")
+
+    def save(self, **kwargs: Any) -> bool:
+        return self.execute_command("SAVE", callback=bool_ok)
+
+    def bgsave(self, schedule: bool = True, **kwargs: Any) -> bool:
+        return self.execute_command("BGSAVE", *(["SCHEDULE"] if schedule else []),
+                                    callback=_true)
+
+    def bgrewriteaof(self, **kwargs: Any) -> bool:
+        return self.execute_command("BGREWRITEAOF", callback=_true)
+
+    def wait(self, num_replicas: int, timeout: int, **kwargs: Any) -> int:
+        return self.execute_command("WAIT", num_replicas, timeout)
+
+    def role(self) -> list[Any]:
+        return self.execute_command("ROLE")
+
+    def replicaof(self, *args: Any, **kwargs: Any) -> Reply:
+        return self.execute_command("REPLICAOF", *args)
+
+    def slaveof(self, host: str | None = None, port: int | None = None,
+                **kwargs: Any) -> bool:
+        if host is None and port is None:
+            return self.execute_command("SLAVEOF", b"NO", b"ONE", callback=bool_ok)
+        return self.execute_command("SLAVEOF", host, port, callback=bool_ok)
+
+    def readonly(self, **kwargs: Any) -> bool:
+        return self.execute_command("READONLY", callback=bool_ok)
+
+    def readwrite(self, **kwargs: Any) -> bool:
+        return self.execute_command("READWRITE", callback=bool_ok)
+
+    def module_list(self) -> list[dict[Any, Any]]:
+        return self.execute_command("MODULE", "LIST",
+                                    callback=lambda r: [pairs_to_dict(m) for m in r])
+
+    def migrate(self, host: str, port: int, keys: KeysT, destination_db: int, timeout: int,
+                copy: bool = False, replace: bool = False, auth: str | None = None,
+                **kwargs: Any) -> Reply:
+        keys = list_or_args(keys, None)
+        if not keys:
+            raise DataError("MIGRATE requires at least one key")
+        pieces: list[Any] = []
+        if copy:
+            pieces.append(b"COPY")
+        if replace:
+            pieces.append(b"REPLACE")
+        if auth:
+            pieces += [b"AUTH", auth]
+        pieces += [b"KEYS", *keys]
+        return self.execute_command("MIGRATE", host, port, "", destination_db, timeout,
+                                    *pieces)
+
+    # -- client-side caching -------------------------------------------------------------------
+
+    def client_tracking(self, on: bool = True, clientid: int | None = None,
+                        prefix: list[KeyT] | tuple[KeyT, ...] = (), bcast: bool = False,
+                        optin: bool = False, optout: bool = False, noloop: bool = False,
+                        **kwargs: Any) -> Reply:
+        if prefix and not bcast:
+            raise DataError("Prefix can only be used with bcast")
+        pieces: list[Any] = ["ON" if on else "OFF"]
+        if clientid is not None:
+            pieces += ["REDIRECT", clientid]
+        for p in prefix:
+            pieces += ["PREFIX", p]
+        for flag, word in ((bcast, "BCAST"), (optin, "OPTIN"), (optout, "OPTOUT"),
+                           (noloop, "NOLOOP")):
+            if flag:
+                pieces.append(word)
+        return self.execute_command("CLIENT", "TRACKING", *pieces)
+
+    def client_tracking_on(self, clientid: int | None = None,
+                           prefix: list[KeyT] | tuple[KeyT, ...] = (), bcast: bool = False,
+                           optin: bool = False, optout: bool = False,
+                           noloop: bool = False) -> Reply:
+        return self.client_tracking(True, clientid, prefix, bcast, optin, optout, noloop)
+
+    def client_tracking_off(self, clientid: int | None = None,
+                            prefix: list[KeyT] | tuple[KeyT, ...] = (), bcast: bool = False,
+                            optin: bool = False, optout: bool = False,
+                            noloop: bool = False) -> Reply:
+        return self.client_tracking(False, clientid, prefix, bcast, optin, optout, noloop)
+
+    def client_trackinginfo(self, **kwargs: Any) -> list[Any]:
+        return self.execute_command("CLIENT", "TRACKINGINFO",
+                                    callback=lambda r: [_str(x) for x in r])
+
+    def client_getredir(self, **kwargs: Any) -> int:
+        return self.execute_command("CLIENT", "GETREDIR")
+
+    def client_unblock(self, client_id: int, error: bool = False, **kwargs: Any) -> bool:
+        args: list[Any] = [int(client_id)] + ([b"ERROR"] if error else [])
+        return self.execute_command("CLIENT", "UNBLOCK", *args, callback=bool)
 
     def shutdown(self, save: bool = False, nosave: bool = False, now: bool = False,
                  force: bool = False, abort: bool = False, **kwargs: Any) -> None:

@@ -69,6 +69,42 @@ SCRIPT = [
 ]
 
 
+# Methods whose replies depend on the server they run on (memory sizes, ROLE's replication ID)
+# or change its state for the test's duration: compared between our client and redis-py on the
+# same server, not with the memory:// transport.
+SERVER_SCRIPT = [
+    ("publish", ("ch", "m"), {}),
+    ("spublish", ("sch", "m"), {}),
+    ("pubsub_channels", (), {}),
+    ("pubsub_channels", ("c*",), {}),
+    ("pubsub_shardchannels", (), {}),
+    ("pubsub_numpat", (), {}),
+    ("pubsub_numsub", ("ch", "other"), {}),
+    ("pubsub_shardnumsub", ("sch",), {}),
+    ("set", ("m", "v" * 100), {}),
+    ("memory_usage", ("m",), {}),
+    ("memory_usage", ("m",), {"samples": 0}),
+    ("memory_usage", ("nokey",), {}),
+    ("memory_purge", (), {}),
+    ("wait", (0, 0), {}),
+    ("slaveof", (), {}),          # NO ONE on a master: OK
+    ("replicaof", ("NO", "ONE"), {}),
+    ("readonly", (), {}),         # cluster support disabled
+    ("readwrite", (), {}),
+    ("module_list", (), {}),
+    ("migrate", ("127.0.0.1", 1, "nokey", 0, 100), {}),
+    ("migrate", ("127.0.0.1", 1, "m", 0, 100), {"copy": True, "replace": True}),
+    ("client_getredir", (), {}),
+    ("client_trackinginfo", (), {}),
+    ("client_tracking_on", (), {"bcast": True, "prefix": ["p:"]}),
+    ("client_trackinginfo", (), {}),
+    ("client_tracking_off", (), {}),
+    ("client_unblock", (999999,), {}),
+    ("client_unblock", (999999,), {"error": True}),
+    ("save", (), {}),
+]
+
+
 def outcome(fn, *args, **kwargs):
     try:
         return ("ok", fn(*args, **kwargs))
@@ -78,9 +114,9 @@ def outcome(fn, *args, **kwargs):
         return ("err", str(exc).removeprefix("ERR "))
 
 
-def run_script(client) -> list:
+def run_script(client, script=SCRIPT) -> list:
     client.flushdb()
-    return [outcome(getattr(client, m), *a, **kw) for m, a, kw in SCRIPT]
+    return [outcome(getattr(client, m), *a, **kw) for m, a, kw in script]
 
 
 async def arun_script(client) -> list:
@@ -110,6 +146,22 @@ def test_script_matches_redis_py(server, protocol, decode):
     try:
         compare(run_script(ours), run_script(theirs))
         assert asyncio.run(_async_script(server.port, protocol, decode)) == run_script(ours)
+    finally:
+        ours.close()
+        theirs.close()
+
+
+@pytest.mark.parametrize("decode", [False, True])
+def test_server_methods_match_redis_py(server, decode):
+    theirs = redis.Redis(port=server.port, decode_responses=decode, single_connection_client=True)
+    ours = Client(port=server.port, decode_responses=decode, max_connections=1)
+    try:
+        got, want = run_script(ours, SERVER_SCRIPT), run_script(theirs, SERVER_SCRIPT)
+        for (m, a, kw), g, w in zip(SERVER_SCRIPT, got, want):
+            assert g == w, f"{m}{a}{kw}: ours {g!r} != redis-py {w!r}"
+        stats = ours.memory_stats()
+        assert stats.keys() == theirs.memory_stats().keys() and "keys.count" in stats
+        assert isinstance(ours.role()[0], (bytes, str)) and ours.role()[0] in (b"master", "master")
     finally:
         ours.close()
         theirs.close()

@@ -24,7 +24,8 @@ from kvstore.methods import Methods
 # Methods whose reply needs a server connection or configuration the embedded store lacks.
 # (script_kill: NOTBUSY unless a script runs, and none can while the store serves the call)
 NEEDS_A_SERVER = {"auth", "client_kill", "config_rewrite", "shutdown", "script_kill",
-                  "function_kill"}
+                  "function_kill", "save", "bgsave", "bgrewriteaof", "replicaof", "slaveof",
+                  "readonly", "readwrite", "migrate"}
 FUNCTION_LIB = ("#!lua name=tlib\nredis.register_function{function_name='tf', flags={'no-writes'},"
                 " callback=function(keys, args) return args[1] end}")
 
@@ -200,6 +201,15 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("config_get", ("maxmemory",), {}), ("config_set", ("maxmemory", 0), {}),
     ("config_resetstat", (), {}), ("time", (), {}), ("lastsave", (), {}),
     ("slowlog_get", (), {}), ("slowlog_len", (), {}), ("slowlog_reset", (), {}),
+    ("publish", ("ch", "m"), {}), ("spublish", ("ch", "m"), {}), ("pubsub_channels", (), {}),
+    ("pubsub_shardchannels", (), {}), ("pubsub_numpat", (), {}),
+    ("pubsub_numsub", ("ch",), {}), ("pubsub_shardnumsub", ("ch",), {}),
+    ("memory_usage", ("s",), {}), ("memory_usage", ("nokey",), {}), ("memory_stats", (), {}),
+    ("memory_purge", (), {}), ("memory_malloc_stats", (), {}), ("wait", (0, 0), {}),
+    ("role", (), {}), ("module_list", (), {}), ("client_tracking_on", (), {}),
+    ("client_trackinginfo", (), {}), ("client_getredir", (), {}),
+    ("client_tracking_off", (), {}), ("client_tracking", (False,), {}),
+    ("client_unblock", (5,), {}),
     ("command", (), {}), ("command_count", (), {}), ("command_list", (), {"pattern": "z*"}),
     ("command_getkeys", ("get", "k"), {}), ("command_docs", (), {}),
     # last: they empty the store
