@@ -15,7 +15,8 @@ kvstore.protocol.pack_command: one codec for the server and the clients.
 
 from kvstore.errors import (
     AuthenticationError, AuthorizationError, BusyKeyError, ConnectionError, DataError,
-    ExecAbortError, KvstoreError, ResponseError, TimeoutError, WrongTypeError,
+    ExecAbortError, KvstoreError, LockError, LockNotOwnedError, ResponseError, TimeoutError,
+    WrongTypeError,
 )
 
 from .aclient import AsyncClient
@@ -29,6 +30,7 @@ from_url = Client.from_url  # redis.from_url's counterpart: clients.from_url("me
 __all__ = [
     "AsyncClient", "AsyncConnectionPool", "AsyncPipeline", "AsyncPubSub", "AuthenticationError",
     "AuthorizationError", "BusyKeyError", "Client", "ConnectionError", "ConnectionPool",
-    "DataError", "ExecAbortError", "KvstoreError", "Pipeline", "PubSub", "ResponseError",
-    "Retry", "TimeoutError", "WatchError", "WrongTypeError", "from_url",
+    "DataError", "ExecAbortError", "KvstoreError", "LockError", "LockNotOwnedError", "Pipeline",
+    "PubSub", "ResponseError", "Retry", "TimeoutError", "WatchError", "WrongTypeError",
+    "from_url",
 ]

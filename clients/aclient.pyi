@@ -13,6 +13,7 @@ from clients.client import T
 from clients.pipeline import AsyncPipeline
 from clients.pool import Retry
 from clients.pubsub import AsyncPubSub
+from kvstore.methods.lock import Lock
 from kvstore.methods.scripting import Script
 from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
@@ -1113,3 +1114,14 @@ class AsyncClient:
     async def function_restore(self, payload: bytes | str, policy: str | None = ...) -> bool: ...
     async def function_kill(self) -> Reply: ...
     async def function_stats(self) -> Any: ...
+    def lock(
+        self,
+        name: Any,
+        timeout: float | None = ...,
+        sleep: float = ...,
+        blocking: bool = ...,
+        blocking_timeout: float | None = ...,
+        lock_class: Any = ...,
+        thread_local: bool = ...,
+        raise_on_release_error: bool = ...,
+    ) -> Lock: ...

@@ -8,6 +8,7 @@ import builtins
 from typing import Any, Callable, Iterable, Literal, Mapping, NoReturn, Self, Sequence
 
 from kvstore.errors import KvstoreError
+from kvstore.methods.lock import Lock
 from kvstore.methods.scripting import Script
 from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
@@ -757,6 +758,17 @@ class Pipeline:
     def function_restore(self, payload: bytes | str, policy: str | None = ...) -> Self: ...
     def function_kill(self) -> Self: ...
     def function_stats(self) -> Self: ...
+    def lock(
+        self,
+        name: Any,
+        timeout: float | None = ...,
+        sleep: float = ...,
+        blocking: bool = ...,
+        blocking_timeout: float | None = ...,
+        lock_class: Any = ...,
+        thread_local: bool = ...,
+        raise_on_release_error: bool = ...,
+    ) -> Lock: ...
 
 
 class AsyncPipeline:
@@ -1481,3 +1493,14 @@ class AsyncPipeline:
     def function_restore(self, payload: bytes | str, policy: str | None = ...) -> Self: ...
     def function_kill(self) -> Self: ...
     def function_stats(self) -> Self: ...
+    def lock(
+        self,
+        name: Any,
+        timeout: float | None = ...,
+        sleep: float = ...,
+        blocking: bool = ...,
+        blocking_timeout: float | None = ...,
+        lock_class: Any = ...,
+        thread_local: bool = ...,
+        raise_on_release_error: bool = ...,
+    ) -> Lock: ...

@@ -72,6 +72,20 @@ class TimeoutError(KvstoreError):  # noqa: A001
     pass
 
 
+class LockError(KvstoreError, ValueError):
+    """A lock could not be acquired, released, extended or reacquired (redis-py's LockError,
+    a ValueError as threading.Lock's errors are)."""
+
+    def __init__(self, message: str | None = None, lock_name: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.lock_name = lock_name
+
+
+class LockNotOwnedError(LockError):
+    """The lock's key no longer holds this lock's token (it expired, or another took it)."""
+
+
 class DataError(KvstoreError):
     """An argument the client library cannot send (e.g. a bool, or None, as a value)."""
 

@@ -9,6 +9,7 @@ from .hashes import HashMethods
 from .hyperloglog import HyperLogLogMethods
 from .keys import KeyMethods
 from .lists import ListMethods
+from .lock import LockMethods
 from .scripting import ScriptingMethods
 from .server import ServerMethods
 from .sets import SetMethods
@@ -18,7 +19,7 @@ from .zsets import SortedSetMethods
 
 class Methods(
     StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
-    HyperLogLogMethods, GeoMethods, ServerMethods, ScriptingMethods,
+    HyperLogLogMethods, GeoMethods, ServerMethods, ScriptingMethods, LockMethods,
 ):
     """All families' methods."""
 

@@ -29,7 +29,7 @@ DUNDERS = ("__contains__", "__getitem__", "__setitem__", "__delitem__")
 SCAN_ITERATORS = ("scan_iter", "sscan_iter", "hscan_iter", "zscan_iter")
 # Return a builder at once on every transport; its execute() (a Script's call) is the command:
 # see test_bitfield_builder_as_redis_py and test_register_script_as_redis_py.
-BUILDERS = ("bitfield", "register_script")
+BUILDERS = ("bitfield", "register_script", "lock")  # lock: tests/clients/test_lock.py
 
 
 @pytest.fixture(scope="module")

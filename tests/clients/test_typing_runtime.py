@@ -209,7 +209,7 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("role", (), {}), ("module_list", (), {}), ("client_tracking_on", (), {}),
     ("client_trackinginfo", (), {}), ("client_getredir", (), {}),
     ("client_tracking_off", (), {}), ("client_tracking", (False,), {}),
-    ("client_unblock", (5,), {}),
+    ("client_unblock", (5,), {}), ("lock", ("lk",), {"timeout": 1}),
     ("command", (), {}), ("command_count", (), {}), ("command_list", (), {"pattern": "z*"}),
     ("command_getkeys", ("get", "k"), {}), ("command_docs", (), {}),
     # last: they empty the store
