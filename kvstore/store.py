@@ -133,6 +133,7 @@ class Store(FastPaths):
         self._after_write: Callable[..., None] | None = None
         self._write_hooks: list[Callable[..., None]] = []
         self._watching = 0  # connections (memory://) with at least one WATCHed key
+        self._pubsub_client: Any = None  # made by the first publish() or pubsub()
         if path is not None:
             self._open_persistence(path, persistence)
         elif persistence:
@@ -278,6 +279,43 @@ class Store(FastPaths):
         """Switch this store's current database (embedded equivalent of SELECT)."""
         return self.execute_command("SELECT", db, callback=lambda r: r == b"OK")
 
+    # -- pipelines, transactions, pub/sub: through clients' in-process transport -------------
+
+    def _client(self, db: int) -> Any:
+        """A `clients.Client` on this store (the memory:// transport: MULTI/EXEC, WATCH and
+        pub/sub, which need a connection's state), in database `db`."""
+        from clients import Client
+
+        return Client(transport="memory", store=self, db=db,
+                      decode_responses=self.decode_responses, encoding=self.encoding)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        """A `clients.Pipeline` on this store, in its current database: commands buffered
+        until execute(), run as one MULTI/EXEC (atomic) when `transaction`."""
+        return self._client(self._ctx.db.id).pipeline(transaction)
+
+    def transaction(self, func: Callable[[Any], Any], *watches: Any, **kwargs: Any) -> Any:
+        """redis-py's `transaction`: `func(pipe)` under WATCH of `watches`, then MULTI/EXEC,
+        retried while a watched key changes."""
+        return self._client(self._ctx.db.id).transaction(func, *watches, **kwargs)
+
+    def pubsub(self, ignore_subscribe_messages: bool = False) -> Any:
+        """A `clients.PubSub` that receives what this store's `publish()` sends."""
+        return self._hub_client().pubsub(ignore_subscribe_messages)
+
+    def publish(self, channel: Any, message: Any, **kwargs: Any) -> int:
+        return self._hub_client().publish(channel, message)
+
+    def spublish(self, shard_channel: Any, message: Any) -> int:
+        return self._hub_client().spublish(shard_channel, message)
+
+    def _hub_client(self) -> Any:
+        """The one client whose pool's hub connects publish() and pubsub()."""
+        client = self._pubsub_client
+        if client is None:
+            client = self._pubsub_client = self._client(0)
+        return client
+
     def _active_expire_loop(self) -> None:
         period = ACTIVE_EXPIRE_PERIOD_MS / 1000.0
         while not self._closed.wait(period):
@@ -286,6 +324,8 @@ class Store(FastPaths):
 
     def close(self) -> None:
         self._closed.set()
+        if self._pubsub_client is not None:
+            self._pubsub_client.close()  # (its pool does not own the store)
         if self._expire_thread is not None:
             self._expire_thread.join()
             self._expire_thread = None

@@ -87,3 +87,50 @@ def test_embedded_publishing_reaches_nobody(store):
     for name in ("SUBSCRIBE", "SSUBSCRIBE"):
         with pytest.raises(kvstore.ResponseError, match="no connection to subscribe"):
             store.execute_command(name, "c")
+
+
+# -- pipelines, transactions and pub/sub on the store itself (the memory:// transport) ----------
+
+def test_store_pipeline_runs_in_the_current_database():
+    with kvstore.open(active_expire=False) as s:
+        with s.pipeline() as p:
+            assert p.set("a", 1).incr("a").get("a").execute() == [True, 2, b"2"]
+        s.select(3)
+        with s.pipeline(transaction=False) as p:
+            assert p.set("in3", "x").lpush("l", "v").execute() == [True, 1]
+        assert s.get("in3") == b"x"
+        s.select(0)
+        assert s.get("in3") is None and s.get("a") == b"2"
+
+
+def test_store_transaction_retries_when_a_watched_key_changes():
+    with kvstore.open(active_expire=False, decode_responses=True) as s:
+        s.set("n", 1)
+        tries = []
+
+        def bump(pipe):
+            value = int(pipe.get("n"))
+            if not tries:
+                s.set("n", 10)  # another writer between WATCH and EXEC: EXEC fails, retried
+            tries.append(value)
+            pipe.multi()
+            pipe.set("n", value + 1)
+
+        assert s.transaction(bump, "n") == [True]
+        assert tries == [1, 10] and s.get("n") == "11"
+
+
+def test_store_pubsub_receives_the_stores_publish():
+    with kvstore.open(active_expire=False) as s:
+        p = s.pubsub(ignore_subscribe_messages=True)
+        p.subscribe("news")
+        p.psubscribe("n*")
+        assert s.publish("news", "hi") == 2
+        got = []
+        for _ in range(4):  # two subscribe confirmations (read as None), then the messages
+            m = p.get_message(timeout=5)
+            if m is not None:
+                got.append((m["type"], m["data"]))
+        assert sorted(got) == [("message", b"hi"), ("pmessage", b"hi")]
+        p.close()
+        assert s.publish("news", "again") == 0
