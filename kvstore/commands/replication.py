@@ -5,6 +5,8 @@ The embedded store has no replicas: SYNC and PSYNC are refused there, ROLE says 
 
 from __future__ import annotations
 
+import time
+
 from ..errors import CommandError
 from ..numbers import parse_int
 from ..replies import OK, Status
@@ -70,6 +72,7 @@ def replconf(ctx: Context, argv: list[bytes]):
             if replica is not None:
                 try:
                     replica.ack = parse_int(value)
+                    replica.ack_time = time.monotonic()
                 except ValueError:
                     pass
                 replication = ctx.client.server.replication

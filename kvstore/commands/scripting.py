@@ -53,6 +53,7 @@ NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
 OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
 READONLY_REPLICA = "READONLY You can't write against a read only replica."
+NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
 
 _log = logging.getLogger("kvstore.scripting")
 _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
@@ -344,6 +345,8 @@ class Scripts:
             if p is not None and p.write_error is not None:
                 return p.misconf_text()
             server = self.server
+            if server is not None and not server.replication.enough_replicas():
+                return NOREPLICAS
             if server is not None and server.master_link is not None \
                     and server.config["replica-read-only"] and not ctx.client.is_master:
                 return READONLY_REPLICA

@@ -322,6 +322,8 @@ OPTIONS: list[Option] = [
     Option("masterauth", "string", ""),
     Option("masteruser", "string", ""),
     Option("repl-timeout", "int", "60", 1, INT_MAX),
+    Option("min-replicas-to-write", "int", "0", 0, INT_MAX, alias="min-slaves-to-write"),
+    Option("min-replicas-max-lag", "int", "10", 0, INT_MAX, alias="min-slaves-max-lag"),
     Option("repl-backlog-size", "memory", "1mb", 1, LLONG_MAX),
     # Kept so redis.conf files load; the file always goes as `$<length>` once written.
     Option("repl-diskless-sync", "bool", "yes"),

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from typing import Any
 
 from ..engine.dump import write_rdb
@@ -42,7 +43,7 @@ MAX_SYNCING = 4     # replicas whose file is being written at once
 
 
 class Replica:
-    __slots__ = ("client", "pending", "online", "port", "ack")
+    __slots__ = ("client", "pending", "online", "port", "ack", "ack_time")
 
     def __init__(self, client) -> None:
         self.client = client
@@ -50,6 +51,7 @@ class Replica:
         self.online = False
         self.port = 0   # REPLCONF listening-port
         self.ack = 0    # the offset of the last REPLCONF ACK
+        self.ack_time = time.monotonic()  # when it came (min-replicas-max-lag)
 
 
 class Replication:
@@ -240,6 +242,19 @@ class Replication:
 
     # -- WAIT ------------------------------------------------------------------------------------
 
+    def good_replicas(self) -> int:
+        """Online replicas whose last ACK is at most min-replicas-max-lag seconds old."""
+        lag = self.server.config["min-replicas-max-lag"]
+        now = time.monotonic()
+        return sum(r.online and now - r.ack_time <= lag for r in self.replicas)
+
+    def enough_replicas(self) -> bool:
+        """Redis's checkGoodReplicasStatus: may a write run under min-replicas-to-write?"""
+        cfg = self.server.config
+        wanted = cfg["min-replicas-to-write"]
+        return (not wanted or not cfg["min-replicas-max-lag"]
+                or self.server.master_link is not None or self.good_replicas() >= wanted)
+
     def acked(self, offset: int) -> int:
         return sum(r.online and r.ack >= offset for r in self.replicas)
 
@@ -310,6 +325,9 @@ class Replication:
         if link is not None:
             rows += link.info()
         rows.append(("connected_slaves", len(self.replicas)))
+        cfg = self.server.config
+        if cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"]:
+            rows.append(("min_slaves_good_slaves", self.good_replicas()))
         for i, r in enumerate(self.replicas):
             ip = r.client.addr.rsplit(":", 1)[0]
             state = "online" if r.online else "wait_bgsave"

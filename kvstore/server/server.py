@@ -211,7 +211,8 @@ class Server:
                      "maxmemory-policy", "client-output-buffer-limit", "loglevel",
                      "hash-max-listpack-entries", "hash-max-listpack-value",
                      "set-max-intset-entries", "zset-max-listpack-entries",
-                     "zset-max-listpack-value", "hll-sparse-max-bytes", "requirepass"):
+                     "zset-max-listpack-value", "hll-sparse-max-bytes", "requirepass",
+                     "min-replicas-to-write"):
             cfg.on_change(name, lambda _v: self._apply_config())
 
     # -- configuration --------------------------------------------------------------------------
@@ -242,7 +243,7 @@ class Server:
         return bool(self.monitors) or self.memory.maxmemory > 0 or self.memory.atime is not None \
             or self.write_paused_until > 0 or (
             self.persistence is not None and self.persistence.write_error is not None) \
-            or self.master_link is not None
+            or self.master_link is not None or self.config["min-replicas-to-write"] > 0
 
     def next_client_id(self) -> int:
         self._next_id += 1

@@ -34,6 +34,7 @@ from .client import BLOCKED, MULTI, SUBSCRIBED, TRACKING, _error_line
 from .memory import OOM_TEXT
 
 READONLY_TEXT = "READONLY You can't write against a read only replica."
+NOREPLICAS_TEXT = "NOREPLICAS Not enough good replicas to write."
 MASTERDOWN_TEXT = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
                    "'no'.")
 
@@ -110,8 +111,9 @@ def _reject(client, cmd, name: bytes, text: str, parts: list[bytes]) -> bool:
 
 def refusal(client, cmd, name: bytes) -> str | None:
     """Why Redis's processCommand would refuse `cmd` in the server's present state: over
-    maxmemory (OOM), then an AOF that cannot be written (MISCONF), then a write to a read-only
-    replica (READONLY), a command a replica cut off from its master may not serve (MASTERDOWN);
+    maxmemory (OOM), then an AOF that cannot be written (MISCONF), then a write without
+    min-replicas-to-write good replicas (NOREPLICAS), then a write to a read-only replica
+    (READONLY), a command a replica cut off from its master may not serve (MASTERDOWN);
     None to go on. EXEC is judged by the commands it would run, as in Redis."""
     server = client.server
     flags = cmd.flags
@@ -128,6 +130,8 @@ def refusal(client, cmd, name: bytes) -> str | None:
     p = server.persistence
     if p is not None and p.write_error is not None and (flags & WRITE or name == b"ping"):
         return p.misconf_text()  # Redis refuses writes (and PING) while the AOF fails
+    if flags & WRITE and not server.replication.enough_replicas():
+        return NOREPLICAS_TEXT
     link = server.master_link
     if link is not None:
         if flags & WRITE and server.config["replica-read-only"]:

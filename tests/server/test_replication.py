@@ -270,3 +270,29 @@ def test_psync_continues_only_from_what_the_backlog_holds(kv_factory, kind):
     assert psync(replid, str(offset + 1)).startswith(b"+FULLRESYNC ")
     stats = r.info("stats")
     assert stats["sync_partial_ok"] == 1 and stats["sync_partial_err"] == 3
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_min_replicas_to_write(kv_factory, tmp_path, kind):
+    master = kv_factory("--min-replicas-to-write", "1", "--min-replicas-max-lag", "2",
+                        "--repl-diskless-sync-delay", "0", kind=kind)
+    c = Conn(master.port)
+    noreplicas = "NOREPLICAS Not enough good replicas to write."
+    assert err(c("SET", "k", "v")) == noreplicas
+    assert err(c("EVAL", "return redis.call('set', 'k', 'v')", "0")).startswith(noreplicas)
+    assert c("MULTI") == b"OK" and err(c("SET", "k", "v")) == noreplicas
+    assert err(c("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+    assert c("GET", "k") is None and c("PING") == b"PONG"   # reads are served
+    r = redis.Redis(port=master.port)
+    assert r.info("replication")["min_slaves_good_slaves"] == 0
+    proc, port = start_replica(tmp_path, master.port)
+    try:
+        wait_until(lambda: linked(port) and c("SET", "k", "v") == b"OK",
+                   what="a good replica, and writes accepted")
+        assert r.info("replication")["min_slaves_good_slaves"] == 1
+    finally:
+        proc.kill()
+        proc.wait(10)
+    # a replica that stopped acknowledging for longer than the lag no longer counts
+    wait_until(lambda: err(c("SET", "k", "w")) == noreplicas, what="NOREPLICAS again")
+    c.close()
