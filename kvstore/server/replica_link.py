@@ -34,12 +34,16 @@ import asyncio
 import time
 
 from ..commands.table import Context
+from ..errors import CommandError
 from ..engine import rdb
 from ..engine.dump import PayloadFormatError, build_value
 from ..persistence.aof import encode_argvs
 from .client import CLOSING, MULTI, REPLY_OFF, Client
 
 RETRY_S = 1.0
+# After a file we could not load (say, a stream), each retry waits twice as long, up to this:
+# every retry makes the master write its whole data set again.
+RETRY_MAX_S = 60.0
 ACK_PERIOD_S = 1.0
 EOF_MARK_LEN = 40
 
@@ -206,6 +210,7 @@ class MasterLink:
         self.last_io = time.monotonic()
         self.down_since = time.monotonic()
         self.closed = False
+        self.retry_s = RETRY_S     # wait between attempts (see RETRY_MAX_S)
         self.steps: list[tuple[bytes, ...]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._connecting: asyncio.Task | None = None
@@ -312,6 +317,7 @@ class MasterLink:
             values = [(r[1], r[2], build_value(r[3], r[4], limits), r[5])
                       for r in records if r[0] == "key"]
         except (rdb.RdbFormatError, PayloadFormatError) as exc:
+            self.retry_s = min(self.retry_s * 2, RETRY_MAX_S)
             raise _LinkError(f"Failed trying to load the MASTER synchronization DB from "
                              f"socket: {exc}") from None
         server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
@@ -327,7 +333,10 @@ class MasterLink:
         functions.flush()
         for r in records:
             if r[0] == "function":
-                functions.load(r[1], replace=True)
+                try:
+                    functions.load(r[1], replace=True)
+                except CommandError as exc:  # the keys still load; the library is named
+                    server.log.warning("Skipping a function library from the MASTER: %s", exc)
         dbs = ks.dbs
         for index, key, value, expire in values:
             db = dbs[index]
@@ -338,6 +347,7 @@ class MasterLink:
         server.log.notice("MASTER <-> REPLICA sync: Finished with success (%d keys)",
                           len(values))
         self.state = CONNECTED
+        self.retry_s = RETRY_S
         client.streamed = 0
         client.send_ack()  # a diskless master starts the stream on the first ACK
         p = server.persistence
@@ -358,7 +368,7 @@ class MasterLink:
             else:
                 client.send_ack()
         elif self._connecting is None and not self.closed \
-                and time.monotonic() - self.down_since >= RETRY_S:
+                and time.monotonic() - self.down_since >= self.retry_s:
             self._connecting = asyncio.get_running_loop().create_task(self._connect())
 
     def lost(self, client: MasterClient) -> None:
