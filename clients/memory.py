@@ -181,6 +181,10 @@ class MemoryConnection:
             return self.hub.publish(argv[1], argv[2])
         if name == b"SPUBLISH" and len(argv) == 3:
             return self.hub.spublish(argv[1], argv[2])
+        if name == b"PUBSUB" and len(argv) > 1:
+            reply = self.hub.introspect(argv[1].upper(), argv[2:])
+            if reply is not None:
+                return reply
         store = self.store
         with store._lock:
             return self._call_locked(argv)
@@ -323,6 +327,25 @@ class Hub:
         for conn in targets:
             conn.deliver([b"smessage", channel, data])
         return len(targets)
+
+    def introspect(self, sub: bytes, args: list[bytes]) -> Any:
+        """PUBSUB CHANNELS / SHARDCHANNELS [pattern], NUMSUB / SHARDNUMSUB [channel ...],
+        NUMPAT over this hub's subscriptions (as a server counts its clients'); None for any
+        other form, which the store answers (arity and syntax errors included)."""
+        with self._lock:
+            if sub in (b"CHANNELS", b"SHARDCHANNELS") and len(args) <= 1:
+                table = self.channels if sub == b"CHANNELS" else self.shard_channels
+                return [ch for ch, conns in table.items() if conns and (
+                    not args or match(args[0], ch))]
+            if sub in (b"NUMSUB", b"SHARDNUMSUB"):
+                table = self.channels if sub == b"NUMSUB" else self.shard_channels
+                out: list[Any] = []
+                for ch in args:
+                    out += [ch, len(table.get(ch, ()))]
+                return out
+            if sub == b"NUMPAT" and not args:
+                return sum(1 for conns in self.patterns.values() if conns)
+        return None
 
     def subscription(self, conn: MemoryConnection, name: bytes, names: list[bytes]) -> None:
         """(P|S)(UN)SUBSCRIBE for conn; one confirmation message per name, as Redis sends,

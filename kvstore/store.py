@@ -309,6 +309,22 @@ class Store(FastPaths):
     def spublish(self, shard_channel: Any, message: Any) -> int:
         return self._hub_client().spublish(shard_channel, message)
 
+    # PUBSUB introspection counts the subscribers of this store's pubsub() objects.
+    def pubsub_channels(self, pattern: Any = "*", **kwargs: Any) -> list:
+        return self._hub_client().pubsub_channels(pattern)
+
+    def pubsub_shardchannels(self, pattern: Any = "*", **kwargs: Any) -> list:
+        return self._hub_client().pubsub_shardchannels(pattern)
+
+    def pubsub_numpat(self, **kwargs: Any) -> int:
+        return self._hub_client().pubsub_numpat()
+
+    def pubsub_numsub(self, *args: Any, **kwargs: Any) -> list:
+        return self._hub_client().pubsub_numsub(*args)
+
+    def pubsub_shardnumsub(self, *args: Any, **kwargs: Any) -> list:
+        return self._hub_client().pubsub_shardnumsub(*args)
+
     def _hub_client(self) -> Any:
         """The one client whose pool's hub connects publish() and pubsub()."""
         client = self._pubsub_client

@@ -132,5 +132,9 @@ def test_store_pubsub_receives_the_stores_publish():
             if m is not None:
                 got.append((m["type"], m["data"]))
         assert sorted(got) == [("message", b"hi"), ("pmessage", b"hi")]
+        assert s.pubsub_numsub("news", "other") == [(b"news", 1), (b"other", 0)]
+        assert (s.pubsub_channels(), s.pubsub_channels("x*"), s.pubsub_numpat()) == \
+            ([b"news"], [], 1)
         p.close()
+        assert s.pubsub_numsub("news") == [(b"news", 0)] and s.pubsub_numpat() == 0
         assert s.publish("news", "again") == 0
