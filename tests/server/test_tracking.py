@@ -111,6 +111,19 @@ def test_other_clients_writes(server, c):
     a.close()
 
 
+def test_scripts_track_the_keys_of_a_read_only_call_only(server, c):
+    # Redis 7.0 remembers EVAL_RO's declared keys (the command is read-only), not the reads a
+    # script makes inside (7.2 tracks those too)
+    a = conn(server)
+    a("CLIENT", "TRACKING", "ON")
+    assert a("EVAL", "return redis.call('get', 'inside')", "0") is None
+    assert a("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "declared") is None
+    c("SET", "inside", "1")
+    c("SET", "declared", "1")
+    expect(a, inv(b"declared"))
+    a.close()
+
+
 def test_flush_sends_a_null_to_every_tracking_client(server, c):
     a, b = conn(server), conn(server)
     a("CLIENT", "TRACKING", "ON")
