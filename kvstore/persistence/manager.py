@@ -133,6 +133,14 @@ class Persistence:
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
+            # A directory with no data of ours but Redis's dump.rdb: import it once (the AOF
+            # base or a snapshot written right after holds it from then on).
+            rdb_path = os.path.join(self.dir, loader.REDIS_RDB)
+            fresh = not os.path.exists(self.aof_dir) and not os.path.exists(self.snapshot_path)
+            imported = None
+            if fresh and self.snapshot_path != rdb_path and os.path.exists(rdb_path):
+                imported = loader.import_rdb(self.ks, rdb_path)
+                self.log(f"Imported {imported} keys from Redis's {loader.REDIS_RDB}")
             if self.opt["appendonly"]:
                 m = loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
                                         self.opt["aof-load-truncated"], self.log)
@@ -142,6 +150,8 @@ class Persistence:
                 self._open_aof()
             else:
                 loader.load_snapshot(self.ks, self.snapshot_path)
+                if imported is not None:
+                    snapshot.dump(self.ks, self.snapshot_path)
         finally:
             if gc_was_on:
                 gc.enable()

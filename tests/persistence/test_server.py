@@ -179,3 +179,67 @@ def test_pipelined_writes_logged_as_read_survive_kill_dash_nine(tmp_path):
     assert r.get("m") == b"6" and 990 < r.ttl("m") <= 1000
     assert r.get("nx") == b"1" and r.exists("first") == 0
     _shutdown(proc, port)
+
+
+def _redis_dump(directory) -> None:
+    """A dump.rdb written by redis-server into `directory`: every type, TTLs, two databases,
+    a function library, and a key that expires before kvstore starts."""
+    from tests.conftest import require_binary
+
+    port = free_port()
+    proc = subprocess.Popen([require_binary("redis-server"), "--port", str(port), "--save", "",
+                             "--appendonly", "no", "--dir", str(directory)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc)
+        r = redis.Redis(port=port)
+        r.set("s", "v")
+        r.set("n", 12345)
+        r.set("ttl", "x", ex=1000)
+        r.set("gone", "x", px=1)
+        r.rpush("l", *range(300))
+        r.sadd("si", 1, 2, 3)
+        r.hset("h", mapping={f"f{i}": i for i in range(200)})
+        r.zadd("z", {"a": 1.5, "b": float("-inf")})
+        redis.Redis(port=port, db=4).set("in4", "four")
+        r.function_load("#!lua name=lib\nredis.register_function('f', function() return 7 end)")
+        r.save()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("appendonly", ["yes", "no"])
+def test_a_redis_dump_rdb_is_imported_once(tmp_path, appendonly):
+    _redis_dump(tmp_path)
+    proc, port = _start(tmp_path, "--appendonly", appendonly)
+    r = redis.Redis(port=port)
+    assert r.get("s") == b"v" and r.get("gone") is None and 0 < r.ttl("ttl") <= 1000
+    assert r.lrange("l", 0, -1) == [str(i).encode() for i in range(300)]
+    assert r.smembers("si") == {b"1", b"2", b"3"} and r.hlen("h") == 200
+    assert r.zrange("z", 0, -1, withscores=True) == [(b"b", float("-inf")), (b"a", 1.5)]
+    assert redis.Redis(port=port, db=4).get("in4") == b"four" and r.fcall("f", 0) == 7
+    assert r.dbsize() == 7
+    r.flushall()
+    r.set("mine", "1")
+    if appendonly == "no":
+        r.save()
+    out = _shutdown(proc, port)
+    assert "Imported 8 keys from Redis's dump.rdb" in out
+    # our own data is there now: the file is not imported again (FLUSHALL stays flushed)
+    proc, port = _start(tmp_path, "--appendonly", appendonly)
+    assert redis.Redis(port=port).keys("*") == [b"mine"]
+    assert "Imported" not in _shutdown(proc, port)
+
+
+def test_a_redis_dump_rdb_we_cannot_read_refuses_to_start(tmp_path):
+    _redis_dump(tmp_path)
+    path = tmp_path / "dump.rdb"
+    data = bytearray(path.read_bytes())
+    data[data.index(b"four")] ^= 1  # the checksum no longer matches
+    path.write_bytes(bytes(data))
+    proc = subprocess.Popen(_cmd(tmp_path, free_port()), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    _PROCS.append(proc)
+    out = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 1 and "cannot import this RDB file" in out and "checksum" in out
