@@ -101,6 +101,22 @@ def test_config_rewrite(tmp_path, kv_factory):
     assert "maxclients 50" not in text
 
 
+def test_config_rewrite_writes_replicaof_as_redis_reads_it(tmp_path, kv_factory):
+    # `replicaof <masterip> <masterport>` is two arguments: quoted as one, redis-server could
+    # not read the file back
+    conf = tmp_path / "replica.conf"
+    conf.write_text("# a replica\n")
+    p = kv_factory(config_file=str(conf))
+    c = Conn(p.port)
+    assert c("REPLICAOF", "127.0.0.1", "1") == b"OK" and c("CONFIG", "REWRITE") == b"OK"
+    assert "\nreplicaof 127.0.0.1 1\n" in conf.read_text()
+    p.stop()
+    c = Conn(kv_factory(config_file=str(conf)).port)  # the file as rewritten
+    assert c("ROLE")[:3] == [b"slave", b"127.0.0.1", 1]
+    assert c("REPLICAOF", "NO", "ONE") == b"OK" and c("CONFIG", "REWRITE") == b"OK"
+    assert "replicaof" not in conf.read_text()
+
+
 def test_config_rewrite_without_file(kv_factory):
     c = Conn(kv_factory().port)
     assert err(c("CONFIG", "REWRITE")) == "ERR The server is running without a config file"
