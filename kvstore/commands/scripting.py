@@ -204,6 +204,11 @@ class Scripts:
         self.server = server
         self.oom = server is not None and server.memory.maxmemory > 0 \
             and not server.memory.make_room()
+        # Why the server refuses writes now (it cannot change while the script runs)
+        self.no_writes = None if server is None else (
+            NOREPLICAS if not server.replication.enough_replicas() else
+            READONLY_REPLICA if server.master_link is not None
+            and server.config["replica-read-only"] and not ctx.client.is_master else None)
         keywatch = server.keywatch if server is not None else None
         deferred = keywatch is not None and keywatch.defer
         if keywatch is not None:
@@ -344,12 +349,8 @@ class Scripts:
             p = getattr(ks, "persistence", None)
             if p is not None and p.write_error is not None:
                 return p.misconf_text()
-            server = self.server
-            if server is not None and not server.replication.enough_replicas():
-                return NOREPLICAS
-            if server is not None and server.master_link is not None \
-                    and server.config["replica-read-only"] and not ctx.client.is_master:
-                return READONLY_REPLICA
+            if self.no_writes is not None:
+                return self.no_writes
         if flags & DENYOOM and self.oom:
             return OOM_TEXT
         dirty = ks.dirty

@@ -227,6 +227,8 @@ def test_read_only_replica_refuses_writes(spawn, replica_kind):
     for argv in (("SET", "k", "x"), ("DEL", "k"), ("EXPIRE", "k", "100"), ("INCR", "n"),
                  ("LPUSH", "l", "c"), ("FLUSHALL",)):
         assert err(c(*argv)) == READONLY, argv
+    assert err(c("EVAL", "return redis.call('set', 'k', 'x')", "0")).startswith(READONLY)
+    assert c("EVAL", "return redis.call('get', 'k')", "0") == b"v"  # a script's reads are fine
     assert c("MULTI") == b"OK" and c("GET", "k") == b"QUEUED"
     assert err(c("SET", "k", "x")) == READONLY
     assert err(c("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
