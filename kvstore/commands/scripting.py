@@ -204,8 +204,9 @@ class Scripts:
         self.server = server
         self.oom = server is not None and server.memory.maxmemory > 0 \
             and not server.memory.make_room()
-        # Why the server refuses writes now (it cannot change while the script runs)
-        self.no_writes = None if server is None else (
+        # Why the server refuses writes now (it cannot change while the script runs); only
+        # a replica link or min-replicas-to-write can, and each raises the server's gate
+        self.no_writes = None if server is None or not server.gate else (
             NOREPLICAS if not server.replication.enough_replicas() else
             READONLY_REPLICA if server.master_link is not None
             and server.config["replica-read-only"] and not ctx.client.is_master else None)
