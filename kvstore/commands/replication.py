@@ -12,6 +12,10 @@ from ..numbers import parse_int
 from ..replies import OK, Status
 from .table import ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, STALE, Context, command
 
+WAIT_ON_REPLICA = (
+    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if "
+    "a replica is configured to be writable (which is not the default) writes to replicas are "
+    "just local and are not propagated.")
 NO_SERVER = "ERR %s needs a kvstore-server connection (the embedded store has no replicas)"
 
 
@@ -159,6 +163,8 @@ def wait(ctx: Context, argv: list[bytes]):
     server = getattr(client, "server", None) if client is not None else None
     if server is None:
         return 0  # the embedded store has no replicas
+    if server.master_link is not None:
+        raise CommandError(WAIT_ON_REPLICA)
     return server.replication.wait(client, wanted, timeout)
 
 

@@ -276,6 +276,8 @@ def test_role_and_info_replication(spawn, replica_kind):
     assert err(c("SLAVEOF", "127.0.0.1", "x")) == "ERR Invalid master port"
     assert err(c("REPLICAOF", "127.0.0.1", "70000")) == "ERR Invalid master port"
     c.close()
+    assert err(Conn(replica.port)("WAIT", "0", "0")).startswith(
+        "ERR WAIT cannot be used with replica instances.")
     assert linked(replica.port)
 
 
