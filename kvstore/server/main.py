@@ -43,6 +43,9 @@ def load_config(argv: list[str]) -> Config:
             raise FatalConfigError(f"file {path}", f"Fatal error, can't open config file "
                                    f"'{path}': {exc.strerror}") from None
     config.load_lines(lines, [f"option '--{' '.join(line)}'" for line in lines])
+    if config["daemonize"]:
+        raise FatalConfigError("option 'daemonize yes'", "kvstore does not daemonize: run it "
+                               "under a supervisor (systemd, ...) or add --daemonize no")
     return config
 
 
@@ -68,14 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     log = Log(config["loglevel"], config["logfile"])
     server = Server(config, log)
     startup_banner(server)
-    if config["pidfile"]:
-        with open(config["pidfile"], "w") as f:
-            f.write(f"{os.getpid()}\n")
+    pidfile = config["pidfile"]
+    if pidfile:
+        try:
+            with open(pidfile, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as exc:  # as Redis: a warning, and the server runs without one
+            log.warning("Failed to write PID file: %s", exc.strerror)
+            pidfile = ""
     try:
         return run(server=server)
     finally:
-        if config["pidfile"] and os.path.exists(config["pidfile"]):
-            os.unlink(config["pidfile"])
+        if pidfile and os.path.exists(pidfile):
+            os.unlink(pidfile)
 
 
 if __name__ == "__main__":

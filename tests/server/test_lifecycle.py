@@ -122,6 +122,35 @@ def test_config_rewrite_without_file(kv_factory):
     assert err(c("CONFIG", "REWRITE")) == "ERR The server is running without a config file"
 
 
+DEBIAN_CONF = "/etc/redis/redis.conf"
+
+
+def test_the_distributions_redis_conf_loads(tmp_path, kv_factory):
+    # An operator points kvstore at the redis.conf their package installed. Its lines are
+    # read as Redis reads them; where it runs is the command line's (daemonize, dir, files).
+    if not os.access(DEBIAN_CONF, os.R_OK):
+        if os.environ.get("KVSTORE_CI"):
+            pytest.fail(f"{DEBIAN_CONF} (from apt's redis-server) is not readable under CI")
+        pytest.skip(f"{DEBIAN_CONF} is not here (apt-get install redis-server)")
+    conf = tmp_path / "redis.conf"
+    conf.write_text(open(DEBIAN_CONF).read())
+    p = kv_factory("--daemonize", "no", "--logfile", "", "--pidfile", str(tmp_path / "x.pid"),
+                   config_file=str(conf))
+    c = Conn(p.port)
+    assert c("PING") == b"PONG"
+    assert c("CONFIG", "GET", "replica-priority") == [b"replica-priority", b"100"]
+    assert c("CONFIG", "GET", "daemonize") == [b"daemonize", b"no"]
+    out = subprocess.run([sys.executable, "-m", "kvstore", str(conf), "--port", "0"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=20)
+    assert out.returncode == 1 and "kvstore does not daemonize" in out.stdout + out.stderr
+
+
+def test_an_unwritable_pidfile_is_a_warning(tmp_path, kv_factory):
+    p = kv_factory("--pidfile", str(tmp_path / "no" / "such" / "dir.pid"))
+    assert Conn(p.port)("PING") == b"PONG"
+    assert "Failed to write PID file: No such file or directory" in p.output()
+
+
 def test_bad_config_is_fatal(tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("maxclients abc\n")
