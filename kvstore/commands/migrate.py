@@ -134,8 +134,35 @@ def _exchange(host: str, port: bytes, request: bytes, count: int, timeout: float
         except (ConnectionError, TimeoutError):
             raise CommandError("IOERR error or timeout writing to target instance") from None
         try:
-            return [conn.read_raw(timeout, decode=False) for _ in range(count)]
-        except (ConnectionError, TimeoutError):
+            return _reply_lines(conn.sock, count, timeout)
+        except (ConnectionError, OSError):
             raise CommandError("IOERR error or timeout reading to target instance") from None
     finally:
         conn.disconnect()
+
+
+# A reply line longer than this is no reply MIGRATE expects (Redis reads them into 1 KB).
+_MAX_LINE = 64 * 1024
+
+
+def _reply_lines(sock, count: int, timeout: float) -> list:
+    """`count` replies read as Redis's MIGRATE reads them (syncReadLine): one line each, an
+    error line as a ResponseError, any other line as success. A reply is never parsed past its
+    first line, so a target cannot make us build what an aggregate's header claims."""
+    sock.settimeout(timeout)
+    out: list = []
+    buf = b""
+    while len(out) < count:
+        end = buf.find(b"\r\n")
+        if end < 0:
+            if len(buf) > _MAX_LINE:
+                raise ConnectionError("reply line too long")
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionError("closed by the target")
+            buf += data
+            continue
+        line, buf = buf[:end], buf[end + 2:]
+        out.append(ResponseError(line[1:].decode("utf-8", "replace")) if line[:1] == b"-"
+                   else line)
+    return out

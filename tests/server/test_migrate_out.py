@@ -126,3 +126,44 @@ def test_moved_keys_are_logged_as_deleted(kv_factory, target):
     p.proc.wait(10)
     p = kv_factory(*aof)
     assert redis.Redis(port=p.port).keys("*") == [b"keep"]
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+
+
+def test_a_hostile_target_cannot_make_the_source_allocate(server):
+    # MIGRATE reads one line per reply, as Redis does: a target answering RESTORE with a push
+    # header claiming 999,999,999 elements is a non-error line (the key counts as moved, as
+    # in Redis), never an aggregate to build
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        data = b""
+        while data.count(b"RESTORE") < 1 or not data.endswith(b"\r\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        conn.sendall(b"+OK\r\n>999999999\r\n")
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    c = Conn(server.port)
+    c("FLUSHALL")
+    c("SET", "k", "v")
+    before = peak_rss_mb(server.proc.pid)
+    assert migrate(c, listener.getsockname()[1], "k") == b"OK"
+    assert c("EXISTS", "k") == 0
+    assert peak_rss_mb(server.proc.pid) - before < 100
+    thread.join(10)
+    listener.close()
+    c.close()
