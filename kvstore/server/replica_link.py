@@ -2,8 +2,8 @@
 
 What it does. The server connects to its master and goes through Redis 7.0's handshake: PING,
 AUTH (with `masterauth`, and `masteruser` if set), REPLCONF listening-port, REPLCONF capa eof
-capa psync2, then PSYNC ? -1. There is no backlog on either side, so every (re)connection is a
-full resynchronisation: `+FULLRESYNC <replid> <offset>`, then the data set as an RDB file,
+capa psync2, then PSYNC ? -1 the first time. A full resynchronisation follows:
+`+FULLRESYNC <replid> <offset>`, then the data set as an RDB file,
 either `$<length>\\r\\n<bytes>` or, from a diskless master, `$EOF:<40-byte mark>\\r\\n<bytes><mark>`
 (newlines before it are the master's keep-alives). The file is loaded whole: it is read to the
 end and its checksum verified before the old data set is dropped, so a broken transfer leaves
