@@ -52,8 +52,6 @@ DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
 OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
-READONLY_REPLICA = "READONLY You can't write against a read only replica."
-NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
 
 _log = logging.getLogger("kvstore.scripting")
 _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
@@ -206,10 +204,11 @@ class Scripts:
             and not server.memory.make_room()
         # Why the server refuses writes now (it cannot change while the script runs); only
         # a replica link or min-replicas-to-write can, and each raises the server's gate
-        self.no_writes = None if server is None or not server.gate else (
-            NOREPLICAS if not server.replication.enough_replicas() else
-            READONLY_REPLICA if server.master_link is not None
-            and server.config["replica-read-only"] and not ctx.client.is_master else None)
+        self.no_writes = None
+        if server is not None and server.gate:
+            from ..server.states import write_refusal
+
+            self.no_writes = write_refusal(ctx.client)
         keywatch = server.keywatch if server is not None else None
         deferred = keywatch is not None and keywatch.defer
         if keywatch is not None:

@@ -73,6 +73,39 @@ def deserialize(payload: bytes, limits: Thresholds) -> object:
     return build_value(kind, data, limits)
 
 
+def read_rdb_file(data: bytes, ks) -> tuple[list[tuple[int, bytes, object, int | None]],
+                                             list[bytes]]:
+    """The contents of a whole RDB file (a dump.rdb, a master's sync file), checked whole first:
+    (keys as (db, key, value, expiry ms or None), function libraries' code). Raises
+    PayloadFormatError, having put nothing anywhere."""
+    try:
+        records = list(rdb.read_file(data))
+        if any(r[0] == "key" and not 0 <= r[1] < len(ks.dbs) for r in records):
+            raise rdb.RdbFormatError("a database index out of range")
+        keys = [(r[1], r[2], build_value(r[3], r[4], ks.limits), r[5])
+                for r in records if r[0] == "key"]
+    except rdb.RdbFormatError as exc:
+        raise PayloadFormatError(str(exc)) from None
+    return keys, [r[1] for r in records if r[0] == "function"]
+
+
+def store_keys(ks, keys: list[tuple[int, bytes, object, int | None]],
+               now: int | None = None) -> int:
+    """Put `read_rdb_file`'s keys into the keyspace; with `now`, those already expired are left
+    out (as a Redis master loading its file does). Returns how many were put."""
+    n = 0
+    dbs = ks.dbs
+    for index, key, value, expire in keys:
+        if expire is not None and now is not None and expire <= now:
+            continue
+        db = dbs[index]
+        db.data[key] = value
+        if expire is not None:
+            db.set_expire(key, expire)
+        n += 1
+    return n
+
+
 def build_value(kind: str, data: list | bytes, limits: Thresholds) -> object:
     """The value for an RDB object as `rdb.load` reads it, with the encoding `limits` give it.
     Raises PayloadFormatError for an empty container or duplicate members."""

@@ -281,31 +281,16 @@ def import_rdb(keyspace, path: str) -> int:
     Raises snapshot.SnapshotError for a file we cannot read (a stream or module type, a bad
     checksum): nothing is loaded then."""
     from ..commands.functions import functions_of
-    from ..engine import rdb
-    from ..engine.dump import PayloadFormatError, build_value
+    from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
 
     with open(path, "rb") as f:
         data = f.read()
     try:
-        records = list(rdb.read_file(data))
-        if any(r[0] == "key" and not 0 <= r[1] < len(keyspace.dbs) for r in records):
-            raise rdb.RdbFormatError("a database index out of range")
-        values = [(r[1], r[2], build_value(r[3], r[4], keyspace.limits), r[5])
-                  for r in records if r[0] == "key"]
-        for r in records:
-            if r[0] == "function":
-                functions_of(keyspace).load(r[1], replace=True)
-    except (rdb.RdbFormatError, PayloadFormatError, CommandError) as exc:
+        keys, libraries = read_rdb_file(data, keyspace)
+        for code in libraries:
+            functions_of(keyspace).load(code, replace=True)
+    except (PayloadFormatError, CommandError) as exc:
         raise snapshot.SnapshotError(f"{path}: cannot import this RDB file: {exc}") from None
-    now = keyspace.clock()
-    n = 0
-    for index, key, value, expire in values:
-        if expire is not None and expire <= now:
-            continue
-        db = keyspace.dbs[index]
-        db.data[key] = value
-        if expire is not None:
-            db.set_expire(key, expire)
-        n += 1
+    n = store_keys(keyspace, keys, keyspace.clock())
     keyspace.dirty = 0
     return n

@@ -34,9 +34,8 @@ import asyncio
 import time
 
 from ..commands.table import Context
+from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
 from ..errors import CommandError
-from ..engine import rdb
-from ..engine.dump import PayloadFormatError, build_value
 from ..persistence.aof import encode_argvs
 from .client import CLOSING, MULTI, REPLY_OFF, Client
 
@@ -309,14 +308,9 @@ class MasterLink:
         """The master's RDB file: check it whole, then replace the data set with it."""
         server = self.server
         ks = server.ks
-        limits = ks.limits
         try:
-            records = list(rdb.read_file(data))
-            if any(r[0] == "key" and not 0 <= r[1] < len(ks.dbs) for r in records):
-                raise rdb.RdbFormatError("a database index out of range")
-            values = [(r[1], r[2], build_value(r[3], r[4], limits), r[5])
-                      for r in records if r[0] == "key"]
-        except (rdb.RdbFormatError, PayloadFormatError) as exc:
+            keys, libraries = read_rdb_file(data, ks)
+        except PayloadFormatError as exc:
             self.retry_s = min(self.retry_s * 2, RETRY_MAX_S)
             raise _LinkError(f"Failed trying to load the MASTER synchronization DB from "
                              f"socket: {exc}") from None
@@ -331,21 +325,15 @@ class MasterLink:
             forget_db(ks, db)
         functions = functions_of(ks)
         functions.flush()
-        for r in records:
-            if r[0] == "function":
-                try:
-                    functions.load(r[1], replace=True)
-                except CommandError as exc:  # the keys still load; the library is named
-                    server.log.warning("Skipping a function library from the MASTER: %s", exc)
-        dbs = ks.dbs
-        for index, key, value, expire in values:
-            db = dbs[index]
-            db.data[key] = value
-            if expire is not None:
-                db.set_expire(key, expire)
+        for code in libraries:
+            try:
+                functions.load(code, replace=True)
+            except CommandError as exc:  # the keys still load; the library is named
+                server.log.warning("Skipping a function library from the MASTER: %s", exc)
+        # (expired keys too: on a replica the master's DEL removes them)
+        loaded = store_keys(ks, keys)
         ks.dirty += 1
-        server.log.notice("MASTER <-> REPLICA sync: Finished with success (%d keys)",
-                          len(values))
+        server.log.notice("MASTER <-> REPLICA sync: Finished with success (%d keys)", loaded)
         self.state = CONNECTED
         self.retry_s = RETRY_S
         client.streamed = 0
@@ -436,7 +424,3 @@ class MasterLink:
                 -1 if offset is None else offset]
 
 
-def parse_replicaof(value: str) -> tuple[str, int]:
-    """The `replicaof` option's "host port" (checked when the configuration was read)."""
-    host, port = value.split()
-    return host, int(port)

@@ -64,6 +64,7 @@ class Replication:
         # The stream's last bytes, up to `offset`; None until a replica first syncs, and again
         # after repl-backlog-ttl seconds without one. The write hooks feed it while it exists.
         self.backlog: bytearray | None = None
+        self.backlog_size = 1 << 20  # repl-backlog-size, set by the server's configuration
         self._ping: asyncio.TimerHandle | None = None
         self._ttl: asyncio.TimerHandle | None = None
         # WAIT: client -> (offset it waits for, replicas wanted, its timeout's handle or None)
@@ -220,9 +221,8 @@ class Replication:
         backlog = self.backlog
         if backlog is not None:
             backlog += chunk
-            size = self.server.config["repl-backlog-size"]
-            if len(backlog) > 2 * size:
-                del backlog[:len(backlog) - size]
+            if len(backlog) > 2 * self.backlog_size:
+                del backlog[:len(backlog) - self.backlog_size]
         outbox = self.server.outbox
         for replica in self.replicas:
             if replica.online:
@@ -339,7 +339,7 @@ class Replication:
             ("master_repl_offset", self.offset if link is None else link.offset() or 0),
             ("second_repl_offset", -1),
             ("repl_backlog_active", int(self.backlog is not None)),
-            ("repl_backlog_size", self.server.config["repl-backlog-size"]),
+            ("repl_backlog_size", self.backlog_size),
             ("repl_backlog_first_byte_offset",
              self.offset - len(self.backlog) + 1 if self.backlog is not None else 0),
             ("repl_backlog_histlen", len(self.backlog) if self.backlog is not None else 0),

@@ -44,7 +44,7 @@ from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config
 from .info import total_calls
 from .outbox import Outbox
-from .replica_link import MasterLink, parse_replicaof
+from .replica_link import MasterLink
 from .replication import Replication
 from .pubsub import Notifier, PubSub
 from .states import refusal
@@ -212,7 +212,7 @@ class Server:
                      "hash-max-listpack-entries", "hash-max-listpack-value",
                      "set-max-intset-entries", "zset-max-listpack-entries",
                      "zset-max-listpack-value", "hll-sparse-max-bytes", "requirepass",
-                     "min-replicas-to-write"):
+                     "min-replicas-to-write", "repl-backlog-size"):
             cfg.on_change(name, lambda _v: self._apply_config())
 
     # -- configuration --------------------------------------------------------------------------
@@ -233,6 +233,7 @@ class Server:
         for name, attr in THRESHOLDS:
             setattr(self.ks.limits, attr, cfg[name])
         self.memory.configure(cfg["maxmemory"], cfg["maxmemory-policy"])
+        self.replication.backlog_size = cfg["repl-backlog-size"]  # (read on every write)
         self.gate = self.gate_wanted()
 
     def _set_max_bulk(self, value: int) -> None:
@@ -513,8 +514,9 @@ class Server:
                        self.config["unixsocket"])
             log.notice("Ready to accept connections unix")
         self._cron()
-        if self.config["replicaof"]:
-            self.replicaof(*parse_replicaof(self.config["replicaof"]))
+        if self.config["replicaof"]:  # "host port", checked when the configuration was read
+            host, port = self.config["replicaof"].split()
+            self.replicaof(host, int(port))
         await self._stop.wait()
         return await self.stop()
 
@@ -527,7 +529,7 @@ class Server:
         self.config.values["replicaof"] = f"{host} {port}"
         self.master_link = MasterLink(self, host, port)
         self.ks.replica = True
-        self.gate = True
+        self.gate = self.gate_wanted()
         self.master_link.start()
 
     def replicaof_none(self) -> None:

@@ -115,14 +115,14 @@ def refusal(client, cmd, name: bytes) -> str | None:
     min-replicas-to-write good replicas (NOREPLICAS), then a write to a read-only replica
     (READONLY), a command a replica cut off from its master may not serve (MASTERDOWN);
     None to go on. EXEC is judged by the commands it would run, as in Redis."""
+    if client.is_master:
+        return None  # the master's stream is never refused (a replica ignores maxmemory)
     server = client.server
     flags = cmd.flags
     in_multi = client.state & MULTI
     if name == b"exec" and in_multi:
         for queued, _ in client.queue:
             flags |= queued.flags
-    if client.is_master:
-        return None  # the master's stream is never refused (a replica ignores maxmemory)
     memory = server.memory
     if memory.maxmemory > 0 and (flags & DENYOOM or in_multi and name not in
                                  _OOM_EXEMPT_IN_MULTI) and not memory.make_room():
@@ -130,15 +130,26 @@ def refusal(client, cmd, name: bytes) -> str | None:
     p = server.persistence
     if p is not None and p.write_error is not None and (flags & WRITE or name == b"ping"):
         return p.misconf_text()  # Redis refuses writes (and PING) while the AOF fails
-    if flags & WRITE and not server.replication.enough_replicas():
-        return NOREPLICAS_TEXT
+    if flags & WRITE:
+        text = write_refusal(client)
+        if text is not None:
+            return text
     link = server.master_link
-    if link is not None:
-        if flags & WRITE and server.config["replica-read-only"]:
-            return READONLY_TEXT
-        if not flags & STALE and link.state != "connected" \
-                and not server.config["replica-serve-stale-data"]:
-            return MASTERDOWN_TEXT
+    if link is not None and not flags & STALE and link.state != "connected" \
+            and not server.config["replica-serve-stale-data"]:
+        return MASTERDOWN_TEXT
+    return None
+
+
+def write_refusal(client) -> str | None:
+    """Why any write from `client` is refused now: too few good replicas (NOREPLICAS), then a
+    read-only replica (READONLY); for `refusal` and for the writes inside scripts."""
+    server = client.server
+    if not server.replication.enough_replicas():
+        return NOREPLICAS_TEXT
+    if server.master_link is not None and server.config["replica-read-only"] \
+            and not client.is_master:
+        return READONLY_TEXT
     return None
 
 
