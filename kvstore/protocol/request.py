@@ -273,9 +273,9 @@ class PythonRequestParser:
 
     def take_one(self, data: bytes) -> list[bytes] | None:
         """The command when the parser holds nothing and `data` is exactly one small command
-        (one GET or SET per read, as at `redis-benchmark -c 50`); then it is consumed, and
-        `last_read` is ([command], data). Otherwise None, and nothing is consumed: the caller
-        goes on with `take(data)`."""
+        (one GET or SET per read, as at `redis-benchmark -c 50`); then it is consumed. Otherwise
+        None, and nothing is consumed: the caller goes on with `take(data)`. Unlike `take`, it
+        leaves `last_read` alone: a caller that logs the read sets it."""
         if self._pos < len(self._buf) or self._args is not None or self._chunks \
                 or not self.authenticated or self.error is not None or type(data) is not bytes:
             return None
@@ -285,7 +285,6 @@ class PythonRequestParser:
         self._buf = b""
         if one is None:
             return None
-        self.last_read = (one, data)
         return one[0]
 
     def get_commands(self) -> list[list[bytes]]:
@@ -548,6 +547,8 @@ _HIREDIS_MAX_COUNT = 99999
 _HIREDIS_MIN_READ = 63
 # `take_one` takes reads up to this long (an MSET of ten short keys is ~350 bytes).
 _ONE_READ_MAX = 1024
+# What a plain one-command read lacks past its first byte: `*` and the lookalike bytes.
+_LOOKALIKE_OR_STAR = b"*+=(~>|%"
 
 
 def _canonical(commands: list[list[bytes]]) -> bytes:
@@ -601,34 +602,32 @@ class HiredisRequestParser(PythonRequestParser):
 
     def take_one(self, data: bytes) -> list[bytes] | None:
         """PythonRequestParser.take_one by hiredis, behind `_hiredis`'s guards made cheaper by
-        the read's size: at most _ONE_READ_MAX bytes (and under proto-max-bulk-len) cannot
-        break a bulk limit, and with no `*` past the first byte and a count of at most three
-        digits it holds no big or nested array."""
-        if (type(data) is bytes and len(data) <= _ONE_READ_MAX and data[:1] == b"*"
-                and data.find(b"\r", 2, 5) > 0 and data.find(b"*", 1) < 0
-                and len(data) < self.max_bulk_len and self._pos >= len(self._buf)
-                and self._args is None and not self._chunks and self.authenticated
-                and self.error is None and self._fast is None):
-            aggregate = 126 in data or 62 in data or 124 in data or 37 in data
-            if aggregate and _BIG_OTHER_COUNT.search(data) is not None:
+        the read's size: at most _ONE_READ_MAX bytes (and so under proto-max-bulk-len, 1 MB at
+        least) cannot break a bulk limit, and with a count of at most three digits and no `*`
+        past the first byte it holds no big or nested array."""
+        if (type(data) is bytes and 4 < len(data) <= _ONE_READ_MAX and data[0] == 42
+                and (data[2] == 13 or data[3] == 13 or data[4] == 13)
+                and self._fast is None and self._pos >= len(self._buf) and not self._chunks
+                and self._args is None and self.error is None and self.authenticated):
+            # One C pass over the read: the usual command holds neither a second `*` nor any
+            # lookalike byte. A read that does (a script, a glob) is taken only with no other
+            # `*` and no big aggregate count, and only if re-encoding gives back its bytes.
+            plain = len(data.translate(None, _LOOKALIKE_OR_STAR)) == len(data) - 1
+            if not plain and (data.find(b"*", 1) >= 0
+                              or _BIG_OTHER_COUNT.search(data) is not None):
                 return None
             reader = self._reader
-            reader.feed(data)
-            reader.feed(b"*0\r\n")
             try:
+                reader.feed(data)
                 command = reader.gets()
-                # The `*0` probe came back next, and nothing after it: the read held exactly
-                # this command.
-                if type(command) is list and command and reader.gets() == [] \
-                        and not reader.has_data():
+                # A complete reply and nothing left: the read held exactly this command.
+                if type(command) is list and command and not reader.has_data():
                     _JOIN(command)  # TypeError unless a list of bytes
-                    if not (aggregate or 43 in data or 61 in data or 40 in data) \
-                            or _canonical([command]) == data:
-                        self.last_read = ([command], data)
+                    if plain or _canonical([command]) == data:
                         return command
             except (_hiredis.HiredisError, TypeError):
                 pass
-            self._reader = _hiredis.Reader()
+            self._reader = _hiredis.Reader()  # it may hold the rest of the read
         return None
 
     def buffered(self) -> int:

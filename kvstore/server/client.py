@@ -310,7 +310,9 @@ class Client(asyncio.Protocol):
         if dt > server.slowlog_s:
             server.slowlog_add(self, argv, dt)
         if server.log_batch is not None:
-            server.log_batch(parser, parser.last_read[0])  # (take_one set it: [argv], data)
+            batch = [argv]
+            parser.last_read = (batch, data)  # the AOF may log the read as it came
+            server.log_batch(parser, batch)
         if parts or self.state or self.transport is None:
             # Messages published to ourselves (they go before the reply, as in the batch), or a
             # state the command set (QUIT, MULTI, a blocking pop...): `read`'s ending does it.
