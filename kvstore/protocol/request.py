@@ -547,8 +547,8 @@ _HIREDIS_MAX_COUNT = 99999
 _HIREDIS_MIN_READ = 63
 # `take_one` takes reads up to this long (an MSET of ten short keys is ~350 bytes).
 _ONE_READ_MAX = 1024
-# What a plain one-command read lacks past its first byte: `*` and the lookalike bytes.
-_LOOKALIKE_OR_STAR = b"*+=(~>|%"
+# The lookalike bytes (above), which a plain command lacks.
+_LOOKALIKE = b"+=(~>|%"
 
 
 def _canonical(commands: list[list[bytes]]) -> bytes:
@@ -607,14 +607,14 @@ class HiredisRequestParser(PythonRequestParser):
         past the first byte it holds no big or nested array."""
         if (type(data) is bytes and 4 < len(data) <= _ONE_READ_MAX and data[0] == 42
                 and (data[2] == 13 or data[3] == 13 or data[4] == 13)
+                and data.find(b"*", 1) < 0  # (a pipeline's second command: declined here)
                 and self._fast is None and self._pos >= len(self._buf) and not self._chunks
                 and self._args is None and self.error is None and self.authenticated):
-            # One C pass over the read: the usual command holds neither a second `*` nor any
-            # lookalike byte. A read that does (a script, a glob) is taken only with no other
-            # `*` and no big aggregate count, and only if re-encoding gives back its bytes.
-            plain = len(data.translate(None, _LOOKALIKE_OR_STAR)) == len(data) - 1
-            if not plain and (data.find(b"*", 1) >= 0
-                              or _BIG_OTHER_COUNT.search(data) is not None):
+            # One C pass: the usual command holds no lookalike byte. One that does (a script)
+            # is taken only with no big aggregate count, and only if re-encoding gives back its
+            # bytes.
+            plain = len(data.translate(None, _LOOKALIKE)) == len(data)
+            if not plain and _BIG_OTHER_COUNT.search(data) is not None:
                 return None
             reader = self._reader
             try:
