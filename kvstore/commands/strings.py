@@ -328,10 +328,11 @@ def mset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     data = db.data
     expires = db.expires
     for argv in argvs:
-        keys = argv[1::2]
-        data.update(zip(keys, argv[2::2]))
+        pairs = iter(argv)
+        next(pairs)  # (the name; zip(it, it) then pairs the rest without two slices' copies)
+        data.update(zip(pairs, pairs))
         if expires:
-            for key in keys:
+            for key in argv[1::2]:
                 expires.pop(key, None)
         append(b"+OK\r\n")
     ctx.ks.dirty += len(argvs) * (len(argvs[0]) >> 1)
