@@ -103,17 +103,32 @@ def _memory(ctx, server) -> list:
     scripts = getattr(ctx.ks, "scripts", None)
     lua = scripts.rt.get_memory_used() if scripts is not None else 0
     cached = len(scripts.loaded) if scripts is not None else 0
+    functions = getattr(ctx.ks, "functions", None)
+    libraries = functions.libraries if functions is not None else {}
+    function_bytes = sum(len(lib.code) for lib in libraries.values())  # (their sources)
+    function_vm = functions.engine.rt.get_memory_used() if functions is not None else 0
+    system = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return [
         ("used_memory", used), ("used_memory_human", human(used)),
         ("used_memory_rss", rss), ("used_memory_rss_human", human(rss)),
         ("used_memory_peak", peak), ("used_memory_peak_human", human(peak)),
+        ("used_memory_peak_perc", f"{used * 100 / peak:.2f}%" if peak else "0.00%"),
         ("used_memory_startup", 0), ("used_memory_dataset", used),
+        ("used_memory_dataset_perc", "100.00%" if used else "0.00%"),
+        ("total_system_memory", system), ("total_system_memory_human", human(system)),
         ("used_memory_lua", lua), ("used_memory_vm_eval", lua),
         ("used_memory_lua_human", human(lua)), ("number_of_cached_scripts", cached),
+        ("number_of_functions", sum(len(lib.functions) for lib in libraries.values())),
+        ("number_of_libraries", len(libraries)),
+        ("used_memory_vm_functions", function_vm),
+        ("used_memory_vm_total", lua + function_vm),
+        ("used_memory_vm_total_human", human(lua + function_vm)),
+        ("used_memory_functions", function_bytes),
         ("allocator_allocated", allocated_bytes()),
         ("maxmemory", maxmemory), ("maxmemory_human", human(maxmemory)),
         ("maxmemory_policy", policy),
         ("mem_fragmentation_ratio", f"{rss / used:.2f}" if used else "0.00"),
+        ("mem_fragmentation_bytes", rss - used),
         ("mem_allocator", "libc"), ("lazyfree_pending_objects", 0),
     ]
 

@@ -3,6 +3,7 @@ and on kvstore libraries surviving an AOF rewrite plus kill -9, and a SAVEd snap
 
 from __future__ import annotations
 
+import os
 import time
 
 import redis
@@ -34,6 +35,26 @@ def test_function_stats_and_list_in_resp3(server):
         c("FUNCTION", "FLUSH")
     finally:
         c.close()
+
+
+def test_info_memory_counts_libraries_functions_and_system_memory(server):
+    r = redis.Redis(port=server.port)
+    try:
+        r.function_flush()
+        three = LIB2 + "\nredis.register_function('f3', function() return 3 end)"
+        r.function_load(LIB)
+        r.function_load(three.replace("lib2", "lib3"))
+        info = r.info("memory")
+        assert (info["number_of_libraries"], info["number_of_functions"]) == (2, 3)
+        assert info["total_system_memory"] == os.sysconf("SC_PAGE_SIZE") * os.sysconf(
+            "SC_PHYS_PAGES")
+        assert info["used_memory_functions"] > 0 and info["used_memory_vm_functions"] > 0
+        # (Redis samples RSS and used memory for it in its cron: only the field is compared)
+        assert isinstance(info["mem_fragmentation_bytes"], int)
+        r.function_flush()
+        assert r.info("memory")["number_of_functions"] == 0
+    finally:
+        r.close()
 
 
 def test_libraries_survive_rewrite_and_kill_9(kv_factory):
