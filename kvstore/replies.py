@@ -65,6 +65,23 @@ class Verbatim(bytes):
     """A verbatim string (`=`, format `txt`) in RESP3 such as INFO; a bulk string in RESP2."""
 
     __slots__ = ()
+    fmt = b"txt"
+
+
+class FormattedVerbatim(Verbatim):
+    """A verbatim string of another format (a script's `{verbatim_string=...}`): `fmt`, its
+    three bytes as Redis's addReplyVerbatim writes them (cut, or padded with spaces)."""
+
+    def __new__(cls, data: bytes, fmt: bytes) -> "FormattedVerbatim":
+        self = super().__new__(cls, data)
+        self.fmt = (fmt[:3] + b"   ")[:3]
+        return self
+
+
+class BigNumber(bytes):
+    """A RESP3 big number (`(`), the digits as given; a bulk string in RESP2."""
+
+    __slots__ = ()
 
 
 class Push(list):

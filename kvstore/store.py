@@ -99,9 +99,13 @@ def _decode(value: Any, encoding: str) -> Any:
 
 
 def _typed(exc: ResponseError) -> ResponseError:
-    """The exception subclass for an error's text (WRONGTYPE -> WrongTypeError, ...)."""
+    """The exception subclass for an error's text (WRONGTYPE -> WrongTypeError, ...), which
+    reads as the server sends it: one line (a script's error may hold line breaks)."""
     if type(exc) is ResponseError:
-        return error_from_message(str(exc))
+        text = str(exc)
+        if "\r" in text or "\n" in text:
+            text = text.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+        return error_from_message(text)
     return exc
 
 

@@ -21,10 +21,10 @@ from ..engine import rdb
 from ..engine.glob import match
 from ..errors import CommandError
 from ..replies import OK, SetReply, Status
-from .scripting import Scripts, numkeys_keys, numkeys_of
+from .scripting import Scripts, numkeys_keys, numkeys_of, prepare_run, script_cmd_flags
 from .table import (
     ALLOW_BUSY, DENYOOM, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context,
-    command, container,
+    COMMANDS, command, container,
 )
 
 FUNCTION_OPCODE = 245  # RDB_OPCODE_FUNCTION2: a library's code, in FUNCTION DUMP and RDB files
@@ -33,13 +33,14 @@ BAD_NAME = ("ERR Library names can only contain letters, numbers, or underscores
 
 
 class Function:
-    __slots__ = ("name", "callback", "flags", "description", "library")
+    __slots__ = ("name", "callback", "flags", "flag_set", "description", "library")
 
     def __init__(self, name: str, callback: Any, flags: list[str], description: bytes | None,
                  library: str) -> None:
         self.name = name
         self.callback = callback
-        self.flags = flags
+        self.flags = flags  # as registered, for FUNCTION LIST
+        self.flag_set = frozenset(flags)
         self.description = description
         self.library = library
 
@@ -98,16 +99,16 @@ class Functions:
         for entry in registered.values():
             fname = entry[1].decode("utf-8", "surrogateescape")
             flags = [f.decode() for f in entry[3].values()]
-            if fname in functions:
+            if fname.lower() in functions:
                 raise CommandError("ERR Error registering functions: ERR Function already "
                                    "exists in the library")
-            functions[fname] = Function(fname, entry[2], flags, entry[4], name)
+            functions[fname.lower()] = Function(fname, entry[2], flags, entry[4], name)
         if not functions:
             raise CommandError("ERR No functions registered")
-        for fname in functions:
-            other = self.functions.get(fname)
+        for key, fn in functions.items():
+            other = self.functions.get(key)
             if other is not None and other.library != name:
-                raise CommandError(f"ERR Function {fname} already exists")
+                raise CommandError(f"ERR Function {fn.name} already exists")
         if old is not None:
             self._remove(old)
         self.libraries[name] = Library(name, code, functions)
@@ -116,8 +117,8 @@ class Functions:
 
     def _remove(self, library: Library) -> None:
         del self.libraries[library.name]
-        for fname in library.functions:
-            self.functions.pop(fname, None)
+        for key in library.functions:
+            self.functions.pop(key, None)
 
     def delete(self, name: str) -> None:
         library = self.libraries.get(name)
@@ -173,15 +174,23 @@ def functions_of(ks) -> Functions:
 
 def _fcall(ctx: Context, argv: list[bytes], readonly: bool) -> Any:
     functions = functions_of(ctx.ks)
-    fn = functions.functions.get(argv[1].decode("utf-8", "surrogateescape"))
+    # (names compare without case, as in Redis's dict of functions; bytes.lower() is ASCII's)
+    fn = functions.functions.get(argv[1].lower().decode("utf-8", "surrogateescape"))
     if fn is None:
         raise CommandError("ERR Function not found")
     numkeys = numkeys_of(argv, "ERR Bad number of keys provided")
-    no_writes = "no-writes" in fn.flags
-    if readonly and not no_writes:
-        raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
-    return functions.engine.run(ctx, fn.name, fn.callback, numkeys, argv[3:], no_writes,
-                                function=True)
+    prepare_run(ctx, fn.flag_set, readonly)
+    return functions.engine.run(ctx, fn.name, fn.callback, numkeys, argv[3:],
+                                readonly or "no-writes" in fn.flag_set, function=True,
+                                allow_oom="allow-oom" in fn.flag_set)
+
+
+def fcall_cmd_flags(ctx: Context, argv: list[bytes], cmd_flags: int) -> int:
+    """Redis's fcallGetCommandFlags: FCALL's flags as its function declares them."""
+    functions = getattr(ctx.ks, "functions", None)
+    fn = functions.functions.get(argv[1].lower().decode("utf-8", "surrogateescape")) \
+        if functions is not None and len(argv) > 1 else None
+    return cmd_flags if fn is None else script_cmd_flags(cmd_flags, fn.flag_set)
 
 
 _FCALL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
@@ -203,6 +212,10 @@ def fcall_ro(ctx: Context, argv: list[bytes]):
     Complexity: the function's.  Reply: the function's return value (no-writes functions).
     """
     return _fcall(ctx, argv, True)
+
+
+for _name in (b"fcall", b"fcall_ro"):
+    COMMANDS[_name].dynamic_flags = fcall_cmd_flags
 
 
 # -- FUNCTION ----------------------------------------------------------------------------------

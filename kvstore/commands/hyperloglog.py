@@ -19,7 +19,7 @@ from ..engine import hyperloglog as hll
 from ..errors import CommandError, wrongtype
 from ..replies import OK, Status
 from .table import (
-    ADMIN, DENYOOM, FAST, MAY_CHANGE, READONLY, WRITE, Context, KeySpec, command,
+    ADMIN, DENYOOM, FAST, MAY_CHANGE, MAY_REPLICATE, READONLY, WRITE, Context, KeySpec, command,
 )
 
 NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
@@ -139,7 +139,7 @@ def merged_registers(ctx: Context, keys: list[bytes]) -> tuple[bytes | None, boo
     return acc, any_dense
 
 
-@command("pfcount", -2, READONLY | MAY_CHANGE, KEYS, "hyperloglog")
+@command("pfcount", -2, READONLY | MAY_CHANGE | MAY_REPLICATE, KEYS, "hyperloglog")
 def pfcount(ctx: Context, argv: list[bytes]):
     """PFCOUNT key [key ...]
 

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.scanner
 import logging
 import math
 import os
+import re
 from time import perf_counter
 from typing import Any
 
@@ -34,12 +36,13 @@ from ..errors import NOT_INTEGER, CommandError, NoScriptError
 from ..version import REDIS_VERSION
 from ..numbers import format_double, format_long_double, parse_int
 from ..replies import (
-    OK, Bool, Error, HumanDouble, NullArray, ScorePairs, SetReply, Status, Verbatim,
+    OK, BigNumber, Bool, Error, FormattedVerbatim, HumanDouble, NullArray, ScorePairs, SetReply,
+    Status, Verbatim,
 )
 from . import lua_msgpack, lua_struct
 from .table import (
-    ALLOW_BUSY, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE,
-    WRITE, Context, command, container, fast_lookup, resolve,
+    ALLOW_BUSY, COMMANDS, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NOSCRIPT, READONLY,
+    SKIP_MONITOR, STALE, WRITE, Context, command, container, fast_lookup, resolve,
 )
 
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
@@ -52,6 +55,10 @@ DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
 OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
+
+# The flags a `#!lua flags=...` shebang may declare (Redis's scripts_flags_def)
+SCRIPT_FLAGS = frozenset(
+    ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"))
 
 _log = logging.getLogger("kvstore.scripting")
 _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
@@ -98,6 +105,8 @@ class Scripts:
         self.loaded: dict[str, Any] = {}   # sha -> compiled function, SCRIPT LOAD'ed or EVAL'ed
         self.evaled: dict[str, None] = {}  # shas cached by EVAL, oldest first
         self.bodies: dict[bytes, tuple[str, Any]] = {}  # body -> (sha, function): no SHA1 per EVAL
+        # sha -> the flags its shebang declared; None without a shebang (compatibility mode)
+        self.flags: dict[str, frozenset | None] = {}
         self.ctx: Context | None = None    # the running script's
         self.server: Any = None            # its server (None embedded): MONITOR, maxmemory
         self._start()
@@ -119,6 +128,9 @@ class Scripts:
             version_num = version_num * 256 + int(part)
         null = rt.eval("newproxy()")
         self.null = null
+        # Whether a reply table's `double` is -0, whose sign lupa's int conversion loses
+        self.negative_zero = rt.eval(
+            "function(t) local d = rawget(t, 'double') return d == 0 and 1 / d < 0 end")
         # The Python functions a script can call, by their name in Lua (`_attribute_filter`).
         self.functions = {
             b"call": self._redis_call, b"pcall": self._redis_pcall, b"log": self._log,
@@ -150,6 +162,7 @@ class Scripts:
         self.loaded.clear()
         self.evaled.clear()
         self.bodies.clear()
+        self.flags.clear()
         self._start()
 
     # -- the script cache --------------------------------------------------------------------
@@ -162,16 +175,20 @@ class Scripts:
         sha = hashlib.sha1(body).hexdigest()
         fn = self.loaded.get(sha)
         if fn is None:
-            fn, error = self._compile(body)
+            shebang, flags = parse_shebang(body)
+            # (the shebang line is skipped but its line feed kept: line numbers stay right)
+            fn, error = self._compile(body[shebang:] if shebang else body)
             if fn is None:
                 raise CommandError("ERR Error compiling script (new function): " + _text(error))
             self.loaded[sha] = fn
+            self.flags[sha] = flags
             if by_eval:
                 self.evaled[sha] = None
                 if len(self.evaled) > EVAL_CACHE:
                     old = next(iter(self.evaled))
                     del self.evaled[old]
                     self.loaded.pop(old, None)
+                    self.flags.pop(old, None)
                     self.bodies = {b: v for b, v in self.bodies.items() if v[0] != old}
         elif not by_eval:
             self.evaled.pop(sha, None)  # SCRIPT LOAD keeps it for good
@@ -182,7 +199,7 @@ class Scripts:
     # -- running -------------------------------------------------------------------------------
 
     def run(self, ctx: Context, sha: str, fn: Any, numkeys: int, keys_and_args: list[bytes],
-            readonly: bool, function: bool = False) -> Any:
+            readonly: bool, function: bool = False, allow_oom: bool = False) -> Any:
         """Run a script (`fn` from `load`), or with `function` a registered function (FCALL),
         `sha` then being its name; the reply, or CommandError."""
         ks = ctx.ks
@@ -200,7 +217,7 @@ class Scripts:
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
         self.server = server
-        self.oom = server is not None and server.memory.maxmemory > 0 \
+        self.oom = not allow_oom and server is not None and server.memory.maxmemory > 0 \
             and not server.memory.make_room()
         # Why the server refuses writes now (it cannot change while the script runs); only
         # a replica link or min-replicas-to-write can, and each raises the server's gate
@@ -343,9 +360,9 @@ class Scripts:
             return "ERR This Redis command is not allowed from script"
         ctx = self.ctx
         ks = ctx.ks
+        if flags & (WRITE | MAY_REPLICATE) and self.readonly:  # (PFCOUNT, PUBLISH... too)
+            return "ERR Write commands are not allowed from read-only scripts."
         if flags & WRITE:
-            if self.readonly:
-                return "ERR Write commands are not allowed from read-only scripts."
             p = getattr(ks, "persistence", None)
             if p is not None and p.write_error is not None:
                 return p.misconf_text()
@@ -421,8 +438,12 @@ class Scripts:
             return None
         if t is Bool or t is bool:
             return r.value if t is Bool else r
-        if t is float or t is HumanDouble:
-            return self.table({b"double": float(r)})
+        if t is float:
+            return self.table({b"double": r})
+        if t is HumanDouble:  # (the client parses the `%.17Lf` text Redis sends)
+            return self.table({b"double": float(format_long_double(r))})
+        if t is BigNumber:
+            return self.table({b"big_number": bytes(r)})
         if t is ScorePairs:
             return self.table([self.table([m, self.table({b"double": s})]) for m, s in r])
         if t is SetReply:
@@ -430,9 +451,9 @@ class Scripts:
         if t is dict:
             return self.table({b"map": self.table(
                 {self._lua3(k): self._lua3(v) for k, v in r.items()})})
-        if t is Verbatim:
+        if isinstance(r, Verbatim):
             return self.table({b"verbatim_string": self.table(
-                {b"format": b"txt", b"string": bytes(r)})})
+                {b"format": r.fmt, b"string": bytes(r)})})
         if isinstance(r, list):
             return self.table([self._lua3(x) for x in r])
         return self._lua2(r)
@@ -465,12 +486,20 @@ class Scripts:
         ok = v[b"ok"]
         if type(ok) is bytes:
             return Status(_text(ok).replace("\r", " ").replace("\n", " "))
+        # (each of these only with its Lua type, as Redis checks it; otherwise on to the next)
         double = v[b"double"]
-        if double is not None:
-            return float(double) if type(double) in (int, float) else 0.0
+        if type(double) in (int, float):
+            if double == 0 and self.negative_zero(v):  # (lupa hands -0.0 over as int 0)
+                return -0.0
+            return float(double)
         big = v[b"big_number"]
-        if big is not None:
-            return _text(big).encode()
+        if type(big) is bytes:
+            return BigNumber(big.replace(b"\r", b" ").replace(b"\n", b" "))
+        verbatim = v[b"verbatim_string"]
+        if verbatim is not None and self.lua_type(verbatim) == "table":
+            fmt, text = verbatim[b"format"], verbatim[b"string"]
+            if type(fmt) is bytes and type(text) is bytes:
+                return FormattedVerbatim(text, fmt.split(b"\0", 1)[0])
         mapping = v[b"map"]
         if mapping is not None and self.lua_type(mapping) == "table":
             return {self._reply(k, depth + 1): self._reply(x, depth + 1)
@@ -519,9 +548,19 @@ class Scripts:
     def _set_resp(self, *args: Any) -> tuple:
         if len(args) != 1:
             raise ScriptError("ERR redis.setresp() requires one argument.")
-        if args[0] not in (2, 3) or type(args[0]) is bool:
+        # Redis: `int resp = lua_tonumber(...)`: a numeric string counts as its number, any
+        # other value as 0, and the C cast truncates (2.5 is 2)
+        version = args[0]
+        if type(version) is bytes:
+            try:
+                version = float(version.strip())
+            except ValueError:
+                version = 0
+        elif type(version) not in (int, float):
+            version = 0
+        if not math.isfinite(version) or int(version) not in (2, 3):
             raise ScriptError("ERR RESP version must be 2 or 3.")
-        self.resp = int(args[0])
+        self.resp = int(version)
         return ()
 
     def _set_repl(self, *args: Any) -> tuple:
@@ -615,15 +654,26 @@ class Scripts:
         if len(args) != 1:
             raise ScriptError("bad argument #1 to 'decode' (expected 1 argument)", True)
         data = args[0]
-        if type(data) is not bytes:
-            raise ScriptError("bad argument #1 to 'decode' (string expected)", True)
+        if type(data) in (int, float) and type(data) is not bool:
+            data = _text(data).encode()  # (luaL_checklstring takes a number as its text)
+        elif type(data) is not bytes:
+            raise ScriptError("bad argument #1 to 'decode' (string expected, got "
+                              f"{self._type_name(data)})", True)
         try:
-            value = json.loads(data.decode("latin-1"), parse_int=float)
+            value = _CJSON.decode(data.decode("latin-1"))
         except json.JSONDecodeError as exc:
             raise ScriptError(_json_error(exc, data), True) from None
         except (ValueError, RecursionError):
             raise ScriptError("Found too many nested data structures", True) from None
         return self._from_json(value)
+
+    def _type_name(self, v: Any) -> str:
+        """Lua's type() of a value handed to Python."""
+        if v is None:
+            return "nil"
+        if type(v) is bool:
+            return "boolean"
+        return str(self.lua_type(v) or "userdata")
 
     def _from_json(self, v: Any) -> Any:
         if type(v) is str:
@@ -637,10 +687,76 @@ class Scripts:
         return v
 
 
+# lua-cjson's string escapes other than \\u
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
+            "t": "\t"}
+_STRING_CHUNK = re.compile(r'([^"\\]*)(["\\])', re.DOTALL)
+_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_BAD_ESCAPE = "invalid escape code"
+_BAD_UNICODE = "invalid unicode escape code"
+_END_OF_STRING = "unexpected end of string"
+
+
+def _cjson_string(s: str, end: int, strict: bool = True) -> tuple[str, int]:
+    """A JSON string as lua-cjson reads it, for json's scanner (`s` is the input read as
+    latin-1): raw bytes kept as they are (control characters too), a \\u escape written as
+    the UTF-8 of its code point (a surrogate pair combined, a lone surrogate an error), so the
+    string's latin-1 encoding is the bytes cjson returns."""
+    chunks = []
+    while True:
+        chunk = _STRING_CHUNK.match(s, end)
+        if chunk is None:
+            raise json.JSONDecodeError(_END_OF_STRING, s, len(s))
+        end = chunk.end()
+        content, terminator = chunk.groups()
+        chunks.append(content)
+        if terminator == '"':
+            return "".join(chunks), end
+        escape = s[end : end + 1]
+        if escape != "u":
+            char = _ESCAPES.get(escape)
+            if char is None:
+                raise json.JSONDecodeError(_BAD_ESCAPE, s, end - 1)
+            chunks.append(char)
+            end += 1
+            continue
+        code = _hex4(s, end + 1)
+        if code is not None and 0xD800 <= code <= 0xDBFF:
+            low = _hex4(s, end + 7) if s[end + 5 : end + 7] == "\\u" else None
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) \
+                if low is not None and 0xDC00 <= low <= 0xDFFF else None
+            width = 11
+        else:
+            width = 5
+        if code is None or 0xDC00 <= code <= 0xDFFF:
+            raise json.JSONDecodeError(_BAD_UNICODE, s, end - 1)
+        chunks.append(chr(code).encode("utf-8").decode("latin-1"))
+        end += width
+
+
+def _hex4(s: str, pos: int) -> int | None:
+    m = _HEX4.match(s, pos)
+    return int(m.group(), 16) if m is not None else None
+
+
+class _CJsonDecoder(json.JSONDecoder):
+    """json's decoder with lua-cjson's strings (`_cjson_string`) and numbers (all doubles)."""
+
+    def __init__(self) -> None:
+        super().__init__(parse_int=float)
+        self.parse_string = _cjson_string
+        self.scan_once = json.scanner.py_make_scanner(self)  # (the C one ignores parse_string)
+
+
+_CJSON = _CJsonDecoder()
+
+
 def _json_error(exc: json.JSONDecodeError, data: bytes) -> str:
     """lua-cjson's text for the commonest decode errors (what was expected, at which 1-based
     character; the token found is reported as cjson names the end of input or else as invalid)."""
     pos = exc.pos
+    if exc.msg in (_BAD_ESCAPE, _BAD_UNICODE, _END_OF_STRING):
+        return f"Expected value but found {exc.msg} at character {pos + 1}"
     found = "T_END" if pos >= len(data.rstrip()) else "invalid token"
     expected = {
         "Expecting property name enclosed in double quotes": "object key string",
@@ -745,6 +861,79 @@ def _bit(name: bytes, *args: Any) -> tuple[bool, Any]:
 # -- the commands ---------------------------------------------------------------------------------
 
 
+def parse_shebang(body: bytes) -> tuple[int, frozenset | None]:
+    """Redis's evalExtractShebangFlags: (length of the `#!lua ...` line, its flags), or
+    (0, None) for a body without one, which runs in Redis's EVAL compatibility mode."""
+    if not body.startswith(b"#!"):
+        return 0, None
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    from ..protocol.request import ProtocolError, split_inline
+
+    try:
+        parts = split_inline(body[:end])
+    except ProtocolError:
+        parts = []
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError("ERR Unexpected engine in script shebang: " + _text(parts[0]))
+    flags = set()
+    for part in parts[1:]:
+        if not part.startswith(b"flags="):
+            raise CommandError("ERR Unknown lua shebang option: " + _text(part))
+        for flag in part[6:].split(b",") if len(part) > 6 else ():
+            name = flag.decode("utf-8", "surrogateescape")
+            if name not in SCRIPT_FLAGS:
+                raise CommandError("ERR Unexpected flag in script shebang: " + _text(flag))
+            flags.add(name)
+    return end, frozenset(flags)
+
+
+def script_cmd_flags(cmd_flags: int, script_flags: frozenset) -> int:
+    """Redis's scriptFlagsToCmdFlags: the flags the server judges EVAL or FCALL by (OOM,
+    READONLY, MASTERDOWN...) once its script or function has declared flags."""
+    cmd_flags &= ~(STALE | DENYOOM | WRITE | MAY_REPLICATE)
+    if "allow-oom" not in script_flags and "no-writes" not in script_flags:
+        cmd_flags |= DENYOOM
+    if "no-writes" not in script_flags:
+        cmd_flags |= WRITE
+    if "allow-stale" in script_flags:
+        cmd_flags |= STALE
+    return cmd_flags
+
+
+def prepare_run(ctx: Context, script_flags: frozenset, ro: bool) -> None:
+    """Redis's scriptPrepareForRun for a script with declared flags (or a function): refuse
+    it, with Redis's texts, when what it declares does not fit the server's state."""
+    client = ctx.client
+    server = getattr(client, "server", None)
+    master = server is not None and client.is_master
+    link = server.master_link if server is not None else None
+    if link is not None and link.state != "connected" \
+            and not server.config["replica-serve-stale-data"] \
+            and "allow-stale" not in script_flags:
+        raise CommandError("MASTERDOWN Link with MASTER is down, replica-serve-stale-data is "
+                           "set to 'no' and 'allow-stale' flag is not set on the script.")
+    if "no-writes" not in script_flags:
+        if link is not None and server.config["replica-read-only"] and not master:
+            raise CommandError("READONLY Can not run script with write flag on readonly replica")
+        p = server.persistence if server is not None else None
+        if p is not None and p.write_error is not None and not master:
+            raise CommandError(p.misconf_text())
+        if ro:
+            raise CommandError("ERR Can not execute a script with write flag using *_ro "
+                               "command.")
+        if server is not None and not server.replication.enough_replicas():
+            raise CommandError("NOREPLICAS Not enough good replicas to write.")
+        if "allow-oom" not in script_flags and server is not None \
+                and server.memory.maxmemory > 0 and not master \
+                and not server.memory.make_room():
+            raise CommandError("OOM allow-oom flag is not set on the script, can not run it "
+                               "when used memory > 'maxmemory'")
+
+
 def scripts_of(ks) -> Scripts:
     scripts = getattr(ks, "scripts", None)
     if scripts is None:
@@ -786,7 +975,35 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
             raise NoScriptError(NOSCRIPT_TEXT)
     else:
         sha, fn = scripts.load(argv[1], True)
-    return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly)
+    flags = scripts.flags.get(sha)
+    if flags is None:  # no shebang: Redis's compatibility mode
+        return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly)
+    prepare_run(ctx, flags, readonly)
+    return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly or "no-writes" in flags,
+                       allow_oom="allow-oom" in flags)
+
+
+def eval_cmd_flags(ctx: Context, argv: list[bytes], cmd_flags: int) -> int:
+    """Redis's evalGetCommandFlags: EVAL's flags as its script's shebang declares them."""
+    if len(argv) < 2:
+        return cmd_flags
+    by_sha = argv[0].lower().startswith(b"evalsha")
+    scripts = getattr(ctx.ks, "scripts", None)
+    if by_sha:
+        if len(argv[1]) != 40 or scripts is None:
+            return cmd_flags
+        flags = scripts.flags.get(argv[1].decode("latin-1").lower())
+    else:
+        known = scripts.bodies.get(argv[1]) if scripts is not None else None
+        sha = known[0] if known is not None else hashlib.sha1(argv[1]).hexdigest()
+        if scripts is not None and sha in scripts.flags:
+            flags = scripts.flags[sha]
+        else:
+            try:
+                flags = parse_shebang(argv[1])[1]
+            except CommandError:
+                return cmd_flags
+    return cmd_flags if flags is None else script_cmd_flags(cmd_flags, flags)
 
 
 _EVAL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
@@ -828,6 +1045,10 @@ def evalsha_ro(ctx: Context, argv: list[bytes]):
     Complexity: the script's.  Reply: the script's return value; writes are refused.
     """
     return _eval(ctx, argv, True, True)
+
+
+for _name in (b"eval", b"evalsha", b"eval_ro", b"evalsha_ro"):
+    COMMANDS[_name].dynamic_flags = eval_cmd_flags
 
 
 container("script", -2, group="scripting")

@@ -428,15 +428,19 @@ local load_redis = {register_function = register_function, log = redis.log,
                     LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
                     REDIS_VERSION = version, REDIS_VERSION_NUM = version_num}
 setmetatable(load_redis, getmetatable(env))  -- a missing field is an error, as a global is
-local load_redis_proxy, redis_proxy = protect(load_redis), rawget(env, 'redis')
+-- While a library loads, `redis` is all its globals hold (Redis's LIBRARY_API_NAME table):
+-- the scripts' _G looks its names up here instead of in `env`. Its functions keep that same
+-- _G, so when they run later they see every global.
+local load_globals = setmetatable({redis = protect(load_redis)}, getmetatable(env))
+local genv_mt = dbg.getmetatable(genv)
 
 local function load_library(f)
   registered = {}
-  rawset(env, 'redis', load_redis_proxy)
+  genv_mt.__index = load_globals
   dbg.sethook(hook, '', HOOK_COUNT)
   local ok, e = xpcall(f, handler)
   dbg.sethook()
-  rawset(env, 'redis', redis_proxy)
+  genv_mt.__index = env
   local out = registered
   registered = nil
   if not ok then return nil, e end

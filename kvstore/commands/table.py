@@ -107,6 +107,14 @@ class Command:
     runs: bool = False
     # For the commonest pipelined commands, a handler of a whole run (`run_handler`).
     many: Callable[["Context", list[list[bytes]], Callable], int] | None = None
+    # EVAL and FCALL: their flags as the script or function declares them (Redis's
+    # getCommandFlags), given (ctx, argv, flags); the server judges refusals by these.
+    dynamic_flags: Callable[["Context", list[bytes], int], int] | None = None
+
+    def flags_for(self, ctx: "Context", argv: list[bytes]) -> int:
+        if self.dynamic_flags is None:
+            return self.flags
+        return self.dynamic_flags(ctx, argv, self.flags)
 
     def __post_init__(self) -> None:
         arity = self.arity

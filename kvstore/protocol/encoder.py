@@ -21,6 +21,7 @@ their wire form, and it is the only place that knows how RESP2 and RESP3 differ:
     Status             +text                          same
     Error              -message                       same
     Verbatim           =<len+4> txt:<data>            bulk
+    BigNumber          (<digits>                      bulk
 
 The server collects the pieces of a whole batch of replies in one list with `encode_into()` and
 joins them once (DESIGN.md: one write per batch), so the encoder appends and never joins. Types
@@ -47,6 +48,7 @@ from kvstore.replies import (
     OK,
     PONG,
     QUEUED,
+    BigNumber,
     Bool,
     Error,
     Frames,
@@ -161,7 +163,8 @@ def _status(parts: list[bytes], value: Status, r3: bool) -> None:
 
 
 def _error(parts: list[bytes], value: Error, r3: bool) -> None:
-    parts.append(b"-%b\r\n" % _line(value.message))
+    # (Redis trims CR and LF from an error's end before it turns the others into spaces)
+    parts.append(b"-%b\r\n" % _line(value.message.rstrip("\r\n")))
 
 
 def _line(text: str) -> bytes:
@@ -171,7 +174,14 @@ def _line(text: str) -> bytes:
 
 def _verbatim(parts: list[bytes], value: Verbatim, r3: bool) -> None:
     if r3:
-        parts.append(b"=%d\r\ntxt:%b\r\n" % (len(value) + 4, value))
+        parts.append(b"=%d\r\n%b:%b\r\n" % (len(value) + 4, value.fmt, value))
+    else:
+        _bulk(parts, bytes(value))
+
+
+def _big_number(parts: list[bytes], value: BigNumber, r3: bool) -> None:
+    if r3:
+        parts.append(b"(%b\r\n" % value)
     else:
         _bulk(parts, bytes(value))
 
@@ -263,6 +273,7 @@ _ENCODERS: dict[type, Callable[[list[bytes], Any, bool], None]] = {
     Status: _status,
     Error: _error,
     Verbatim: _verbatim,
+    BigNumber: _big_number,
     list: _array,
     tuple: _array,
     SetReply: _set,
@@ -274,7 +285,7 @@ _ENCODERS: dict[type, Callable[[list[bytes], Any, bool], None]] = {
 
 # Subclasses of the types above (an IntEnum, a user's dict subclass...), most specific first.
 _SUBCLASS_ORDER = (
-    Status, Verbatim, ScorePairs, SetReply, Push, bool, int, float, bytes, bytearray, memoryview,
+    Status, Verbatim, BigNumber, ScorePairs, SetReply, Push, bool, int, float, bytes, bytearray, memoryview,
     str, list, tuple, dict,
 )
 

@@ -265,7 +265,7 @@ class Server:
             self.memory.touch(client.ctx.db, cmd.keys(argv))
         if client.state & MULTI:
             return None  # states.special already judged it (EXEC by what it would run)
-        return refusal(client, cmd, argv[0].lower())  # OOM, then MISCONF, as processCommand
+        return refusal(client, cmd, argv[0].lower(), argv)  # OOM, MISCONF... as processCommand
 
     def monitor_command(self, client: Client, cmd, argv: list[bytes],
                         where: str | None = None) -> None:

@@ -68,7 +68,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         if cmd.flags & NO_MULTI:  # SAVE, SHUTDOWN: Redis refuses them before any other check
             return _reject(client, cmd, name, "ERR Command not allowed inside a transaction",
                            parts)
-        text = refusal(client, cmd, name) if client.server.gate else None
+        text = refusal(client, cmd, name, argv) if client.server.gate else None
         if text is not None:
             return _reject(client, cmd, name, text, parts)
         if name in _IN_MULTI:
@@ -109,7 +109,7 @@ def _reject(client, cmd, name: bytes, text: str, parts: list[bytes]) -> bool:
     return True
 
 
-def refusal(client, cmd, name: bytes) -> str | None:
+def refusal(client, cmd, name: bytes, argv: list[bytes] | None = None) -> str | None:
     """Why Redis's processCommand would refuse `cmd` in the server's present state: over
     maxmemory (OOM), then an AOF that cannot be written (MISCONF), then a write without
     min-replicas-to-write good replicas (NOREPLICAS), then a write to a read-only replica
@@ -118,11 +118,12 @@ def refusal(client, cmd, name: bytes) -> str | None:
     if client.is_master:
         return None  # the master's stream is never refused (a replica ignores maxmemory)
     server = client.server
-    flags = cmd.flags
+    ctx = client.ctx
+    flags = cmd.flags if argv is None else cmd.flags_for(ctx, argv)
     in_multi = client.state & MULTI
     if name == b"exec" and in_multi:
-        for queued, _ in client.queue:
-            flags |= queued.flags
+        for queued, queued_argv in client.queue:
+            flags |= queued.flags_for(ctx, queued_argv)
     memory = server.memory
     if memory.maxmemory > 0 and (flags & DENYOOM or in_multi and name not in
                                  _OOM_EXEMPT_IN_MULTI) and not memory.make_room():

@@ -1204,3 +1204,61 @@ def test_cmsgpack_nesting_past_the_limit(c):
     assert err(ev(c, script)) == ("ERR user_script:1: stack overflow (in function "
                                   "mp_decode_to_lua_array)" + at(script))
     assert c("PING") == b"PONG"
+
+
+# -- scripts with a shebang: flags the server judges the call by ----------------------------------
+
+WRITES = "#!lua\nreturn redis.call('set', KEYS[1], 'v')"
+NO_WRITES = "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])"
+ALLOW_OOM = "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'v')"
+
+
+def test_shebang_flags_decide_oom_and_read_only_calls(c):
+    try:
+        assert ev(c, WRITES, keys=["sb"]) == b"OK"
+        assert err(c("EVAL_RO", WRITES, 1, "sb")) == \
+            "ERR Can not execute a script with write flag using *_ro command."
+        assert c("EVAL_RO", NO_WRITES, 1, "sb") == b"v"
+        c("CONFIG", "SET", "maxmemory", "1")
+        # a script that may write is refused before it runs, as a write command would be
+        assert err(ev(c, WRITES, keys=["sb"])) == \
+            "OOM command not allowed when used memory > 'maxmemory'."
+        assert ev(c, NO_WRITES, keys=["sb"]) == b"v"
+        assert ev(c, ALLOW_OOM, keys=["sb2"]) == b"OK"
+        # without a shebang the script runs and its write is refused inside it
+        plain = "return redis.call('set', KEYS[1], 'v')"
+        assert err(ev(c, plain, keys=["sb3"])) == \
+            "OOM command not allowed when used memory > 'maxmemory'." + at(plain)
+    finally:
+        c("CONFIG", "SET", "maxmemory", "0")
+
+
+@pytest.mark.parametrize("script, want", [
+    ("#!lua flags=bogus\nreturn 1", "ERR Unexpected flag in script shebang: bogus"),
+    ("#!nolua\nreturn 1", "ERR Unexpected engine in script shebang: #!nolua"),
+    ("#!lua name=x\nreturn 1", "ERR Unknown lua shebang option: name=x"),
+    ("#!lua return 1", "ERR Invalid script shebang"),
+])
+def test_bad_shebangs(c, script, want):
+    assert err(ev(c, script)) == want
+    assert err(c("SCRIPT", "LOAD", script)) == want
+
+
+def test_read_only_scripts_refuse_may_replicate_commands(c):
+    script = "return redis.call('pfcount', KEYS[1])"
+    assert err(c("EVAL_RO", script, 1, "nohll")) == \
+        "ERR Write commands are not allowed from read-only scripts." + at(script)
+    assert ev(c, script, keys=["nohll"]) == 0
+
+
+def test_fcall_finds_functions_whatever_their_case(c):
+    c("FUNCTION", "LOAD", "REPLACE",
+      "#!lua name=caselib\nredis.register_function('MyFunc', function() return 7 end)")
+    try:
+        assert c("FCALL", "myfunc", 0) == 7
+        assert c("FCALL", "MYFUNC", 0) == 7
+        assert err(c("FUNCTION", "LOAD", "#!lua name=other\n"
+                     "redis.register_function('myFUNC', function() return 8 end)")) == \
+            "ERR Function myFUNC already exists"
+    finally:
+        c("FUNCTION", "DELETE", "caselib")
