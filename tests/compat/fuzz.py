@@ -46,6 +46,17 @@ Replies are compared after a per-command normaliser (`normalise`):
   section titles, CLIENT ID by type, CLIENT INFO by frame and the fields of the connection's
   state, TIME and LASTSAVE by type (fuzz_wire.WIRE_NORMALISERS).
 
+Blocking pops. The embedded store has no connection to block, so BLPOP & co with nothing to pop
+answer at once, as Redis does where a client may not block; the runner sends them to Redis inside
+MULTI/EXEC (`call_counted_in_multi`), where Redis never blocks either (and answers BLMOVE and
+BRPOPLPUSH with a null bulk, not a timeout's null array). Over the wire both servers block for the
+generated 1-20 ms timeout.
+
+Scripts and functions. Before the stream both sides run `Gen.setup_commands()` (SCRIPT FLUSH,
+FUNCTION FLUSH, FUNCTION LOAD of the fuzz library), through each side's `harness_call`. Status
+and error texts of the embedded side are compared as its encoder sends them (CR and LF as
+spaces, `one_line`), which is what Redis makes of them.
+
 Dirty. Both sides also report whether the command changed the dirty counter (Redis's
 `server.dirty`, read from INFO persistence in the same round trip; kvstore's `ks.dirty` minus
 expiries, which kvstore counts and Redis does not). It drives AOF logging and WATCH, so "changed
@@ -87,18 +98,26 @@ import kvstore
 from kvstore.engine import rdb
 from kvstore.engine import values as V
 from kvstore.errors import ResponseError
-from kvstore.replies import HumanDouble, NullArray, ScorePairs, Status
+from kvstore.replies import Error, HumanDouble, NullArray, ScorePairs, Status
 from kvstore.numbers import format_double, format_long_double
 
-from .fuzz_gen import FAMILIES, POOLS, Gen, family_of
+from .fuzz_gen import BLOCKING, FAMILIES, POOLS, Gen, family_of
 from .fuzz_gen_wire import WIRE_FAMILIES, WireGen
-from .fuzz_wire import (NIL_ARRAY, WIRE_NORMALISERS, RawRedis, WireSide, canon,
-                        oracle_dump, oracle_dumps, pairs, plain, shape, start_server, wire_copy)
+from .fuzz_wire import (INFO_DIRTY, NIL_ARRAY, WIRE_NORMALISERS, RawRedis, WireSide, canon,
+                        dirty_of, oracle_dump, oracle_dumps, pairs, plain, shape, start_server,
+                        wire_copy)
 
 DBS = (0, 1, 2)          # the databases the stream uses (SELECT/MOVE/SWAPDB/COPY DB)
 HISTORY = 12             # recent commands kept to explain a state mismatch
 
 # -- the two sides ----------------------------------------------------------------------------
+
+
+def one_line(text: str) -> str:
+    """A status or error text as the encoder sends it (protocol/encoder.py `_line`): CR and LF
+    become spaces, as Redis makes them when it builds the reply (a script's error_reply of "a",
+    CR, LF, "b" is "a  b" on both wires; embedded, only kvstore's encoder would make it so)."""
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def wire_value(reply):
@@ -107,7 +126,7 @@ def wire_value(reply):
     if t is bytes or t is int or reply is None:
         return reply
     if t is Status:
-        return str(reply)
+        return one_line(str(reply))
     if t is float:
         return format_double(reply)
     if t is HumanDouble:
@@ -132,6 +151,8 @@ def wire_value(reply):
         return int(reply)
     if hasattr(reply, "value"):  # replies.Bool
         return int(reply.value)
+    if t is Error:   # an error inside an aggregate (EXEC, a script's table): as parsed
+        return ("err", one_line(reply.message))
     if isinstance(reply, bytes):
         return bytes(reply)
     return ("unexpected reply type", t.__name__)
@@ -156,11 +177,15 @@ class KvSide:
         try:
             return ("ok", wire_value(self.store._call(argv)))
         except ResponseError as exc:
-            return ("err", str(exc))
+            return ("err", one_line(str(exc)))
         except Exception as exc:  # a bug in a handler: report it, keep fuzzing
             tb = traceback.extract_tb(exc.__traceback__)[-1]
             where = f"{os.path.basename(tb.filename)}:{tb.lineno}"
             return ("crash", f"{type(exc).__name__}: {exc} at {where}")
+
+    def harness_call(self, argv: list[bytes]):
+        """A command of the harness's own (Runner.setup), not part of the stream."""
+        return self.call(argv)
 
     @property
     def db(self):
@@ -212,6 +237,9 @@ class RedisSide(RawRedis):
 
     def db_index(self) -> int:
         return self.index
+
+    def harness_call(self, argv):
+        return RawRedis.call(self, argv)
 
     def select(self, index: int) -> None:
         self.call([b"SELECT", b"%d" % index])
@@ -565,8 +593,14 @@ class Runner:
 
     def setup(self) -> None:
         """Both sides empty, then a few keys of every type (so keys/expiry commands and type
-        clashes have data from the first command on), created in Redis and copied over."""
+        clashes have data from the first command on), created in Redis and copied over; the
+        script caches and function libraries made alike on both (Gen.setup_commands)."""
         self.r.ok("FLUSHALL")
+        for argv in self.gen.setup_commands():
+            argv = [a.encode() for a in argv]
+            want, got = self.r.call(argv), self.kv.harness_call(argv)
+            if want[0] != "ok" or got != want:
+                raise RuntimeError(f"setup {argv[:2]!r}: redis {want!r}, kvstore {got!r}")
         for argv in self.gen.seed_commands():
             self.r.ok(*argv)
         self.resync_all()
@@ -635,8 +669,17 @@ class Runner:
         name = argv[0].decode().upper()
         pre = self._prefetch(name, argv, keys)
         sent = [b"EVAL", PCALL_ARGV, b"0", *argv] if self.through_eval else argv
-        want, want_dirty = self.ro.call_counted(sent)
-        got, got_dirty = self.kv.call_counted(sent)
+        if name in BLOCKING and not (self.wire or self.through_eval):
+            # The embedded store has no connection to block: a blocking pop with nothing to pop
+            # answers at once, as Redis does where it may not block (MULTI, scripts). Redis gets
+            # it inside MULTI, where it never blocks either (and BLMOVE/BRPOPLPUSH answer a null
+            # bulk there, not a timeout's null array).
+            want, want_dirty = call_counted_in_multi(self.ro, sent)
+            got, got_dirty = (call_counted_in_multi(self.kv, sent) if self.twin
+                              else self.kv.call_counted(sent))
+        else:
+            want, want_dirty = self.ro.call_counted(sent)
+            got, got_dirty = self.kv.call_counted(sent)
         if not (self.through_eval and name == "SELECT"):  # (a script's SELECT is its own)
             self.gen.observe(name, argv, want)
         self._follow_db()
@@ -758,6 +801,21 @@ class Runner:
 
 
 PCALL_ARGV = b"return redis.pcall(unpack(ARGV))"
+
+
+def call_counted_in_multi(conn: RawRedis, argv):
+    """`RawRedis.call_counted` of a command sent inside MULTI/EXEC, with the outcome the command
+    itself had: its queue-time error, or EXEC's only element."""
+    before, _, queued, result, after = conn.pipeline(
+        [INFO_DIRTY, [b"MULTI"], argv, [b"EXEC"], INFO_DIRTY])
+    if queued[0] == "err":
+        outcome = queued                 # refused when queued (EXEC answers EXECABORT)
+    elif result[0] == "ok" and type(result[1]) is list and len(result[1]) == 1:
+        v = result[1][0]
+        outcome = v if type(v) is tuple and v[:1] == ("err",) else ("ok", v)
+    else:
+        outcome = ("harness", result)
+    return outcome, dirty_of(before) != dirty_of(after)
 
 
 def main(argv=None) -> int:

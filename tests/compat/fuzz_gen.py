@@ -11,15 +11,27 @@ their own pool 70% of the time, a shared key 15%, another type's pool 10%, and a
 5%. TTLs are large (>= 1 day) so nothing expires during a run: relative ones are multiples of
 100000 s, absolute ones `base + 150007..`, so a reply equal to a generated absolute time can be
 compared exactly (the runner's `exact_times`).
+
+Scripting. The "scripting" family draws EVAL / EVALSHA / EVAL_RO / EVALSHA_RO of fixed script
+templates (`SCRIPTS`, and generic ones that run another family's command on KEYS[1]), SCRIPT
+LOAD / EXISTS / FLUSH, FCALL / FCALL_RO of the functions of `FUNCTION_LIBRARY`, and FUNCTION LOAD
+of that library or of broken ones. `Gen.setup_commands` flushes both script caches and loads the
+library on both sides before the stream, so EVALSHA, SCRIPT EXISTS and FCALL start from the same
+state even on a shared redis-server.
+
+Blocking pops (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP in lists, BZPOPMIN BZPOPMAX BZMPOP in zsets)
+only get timeouts that end (`BLOCK_TIMEOUTS`, 1-20 ms) or that are refused; never 0. LCS reads
+its own pool of short strings (`LCS_POOL`), since it costs len(a) * len(b).
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 
 FAMILIES = ["keys", "expiry", "strings", "hashes", "lists", "sets", "zsets", "hyperloglog",
-            "geo"]
+            "geo", "scripting"]
 TYPE_OF = {"strings": "string", "hashes": "hash", "lists": "list", "sets": "set", "zsets": "zset"}
 POOLS = {t: [f"{t}:{i}".encode() for i in range(6)] for t in TYPE_OF.values()}
 POOLS["any"] = [f"any:{i}".encode() for i in range(5)]
@@ -197,7 +209,9 @@ class Gen:
             if len(argv) > 1 and r.random() < 0.6:
                 argv = argv[:r.randrange(1, len(argv))]
             else:
-                argv = argv + [r.choice(["extra", "1", "NX"]) for _ in range(r.randint(1, 2))]
+                # (never a "1" after a blocking pop: its timeout would be 1 s)
+                extra = ["extra", "NX"] if argv[0] in BLOCKING else ["extra", "1", "NX"]
+                argv = argv + [r.choice(extra) for _ in range(r.randint(1, 2))]
                 if argv[0] in ("ZRANK", "ZREVRANK"):
                     # Ours are 7.2's (arity -3): extra arguments get 7.2's errors, not the 7.0
                     # oracle's; tests/commands/test_zsets.py and tests/server/test_transactions.py
@@ -211,6 +225,11 @@ class Gen:
         """Follow what the stream changed in the connection state (the selected database)."""
         if name == "SELECT" and outcome == ("ok", "OK"):
             self.db = int(argv[1])
+
+    def setup_commands(self):
+        """Run on both sides before the stream: empty script caches, and only the library FCALL
+        calls (a shared redis-server keeps both from earlier runs)."""
+        return [["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", FUNCTION_LIBRARY]]
 
     def seed_commands(self):
         """Initial data: half of each pool, and each shared key with a different type."""
@@ -479,6 +498,51 @@ def g_bitfield(g):
     return argv
 
 
+# LCS reads keys of its own small pool (short strings only SET by g_set_lcs, or a set, or
+# nothing), plus missing keys: the pools' strings may be 12 KB HyperLogLogs in a mixed run, and
+# LCS costs len(a) * len(b) (0.1 us a cell in kvstore).
+LCS_POOL = [f"lcs:{i}".encode() for i in range(3)]
+LCS_TEXTS = ["ohmytext", "mynewtext", "", "a", "abc", "cba", "aaaa", "abcabc", "hello", "10"]
+
+
+def _lcs_key(g):
+    if g.r.random() < 0.1:
+        return g.key_of("string") if g.r.random() < 0.3 and "hyperloglog" not in g.families \
+            else f"missing:{g.r.randrange(3)}"
+    k = g.r.choice(LCS_POOL)
+    g.used.append(k)
+    return k.decode()
+
+
+def g_set_lcs(g):
+    r = g.r
+    key = _lcs_key(g)
+    if r.random() < 0.08:
+        return ["SADD", key, "a"]
+    if r.random() < 0.3:
+        return ["SET", key, r.choice(LCS_TEXTS)]
+    return ["SET", key, "".join(r.choice("abcd") for _ in range(r.randint(0, 16)))]
+
+
+def g_lcs(g):
+    r = g.r
+    argv = ["LCS", _lcs_key(g), _lcs_key(g)]
+    opts = []
+    if r.random() < 0.5:
+        opts.append([g.opt("IDX")])
+    if r.random() < 0.2:
+        opts.append([g.opt("LEN")])
+    if r.random() < 0.3:
+        opts.append([g.opt("MINMATCHLEN"), g.pick(["0", "1", "2", "3", "4"],
+                                                  ["-1", "abc", "9223372036854775808", ""])])
+    if r.random() < 0.3:
+        opts.append([g.opt("WITHMATCHLEN")])
+    if r.random() < 0.03:
+        opts.append([r.choice(["BOGUS", "MINMATCHLEN"])])
+    r.shuffle(opts)
+    return argv + [a for o in opts for a in o]
+
+
 # -- big containers: past the listpack / intset limits (128 entries, 512 integers) -----------
 
 def g_hset_many(g):
@@ -599,6 +663,37 @@ def g_lmove(g): return ["LMOVE", g.key(), g.key(), _dir(g), _dir(g)]
 
 def g_lmpop(g):
     argv = ["LMPOP"] + g.numkeys(g.keys(1, 3)) + [_dir(g)]
+    if g.r.random() < 0.4:
+        argv += [g.opt("COUNT"), g.pick(["1", "2", "10"], ["0", "-1", "abc"])]
+    return argv
+
+
+# -- blocking pops (lists and zsets) --------------------------------------------------------------
+# Only timeouts that end: a good one is 1-20 ms (never 0, which blocks forever on an empty key
+# over the wire, nor under 1 ms, nor "-0" or hex, which Redis reads as 0 or 16 s), a bad one is
+# refused before anything blocks ("inf" and "1e400" are "timeout is negative" on x86). The
+# embedded runner sends them to Redis inside MULTI, where Redis never blocks, as the embedded
+# store never does (fuzz.py); over the wire both servers block and time out.
+BLOCK_TIMEOUTS = ["0.01", "0.02", "0.001", "0.005"]
+BAD_TIMEOUTS = ["-1", "-0.5", "abc", "", "nan", "inf", "1e400", " 1", "1,5"]
+BLOCKING = {"BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP"}
+
+
+def _timeout(g):
+    return g.pick(BLOCK_TIMEOUTS, BAD_TIMEOUTS, p_bad=0.06)
+
+
+def g_blpop(g): return [g.r.choice(["BLPOP", "BRPOP"])] + g.keys(1, 3) + [_timeout(g)]
+
+
+def g_blmove(g):
+    if g.r.random() < 0.3:
+        return ["BRPOPLPUSH", g.key(), g.key(), _timeout(g)]
+    return ["BLMOVE", g.key(), g.key(), _dir(g), _dir(g), _timeout(g)]
+
+
+def g_blmpop(g):
+    argv = ["BLMPOP", _timeout(g)] + g.numkeys(g.keys(1, 3)) + [_dir(g)]
     if g.r.random() < 0.4:
         argv += [g.opt("COUNT"), g.pick(["1", "2", "10"], ["0", "-1", "abc"])]
     return argv
@@ -776,6 +871,18 @@ def g_zpop(g):
 
 def g_zmpop(g):
     argv = ["ZMPOP"] + g.numkeys(g.keys(1, 3)) + [g.opt(g.pick(["MIN", "MAX"], ["MID"]))]
+    if g.r.random() < 0.4:
+        argv += [g.opt("COUNT"), g.pick(["1", "2", "10"], ["0", "-1", "abc"])]
+    return argv
+
+
+def g_bzpop(g):
+    return [g.r.choice(["BZPOPMIN", "BZPOPMAX"])] + g.keys(1, 3) + [_timeout(g)]
+
+
+def g_bzmpop(g):
+    argv = ["BZMPOP", _timeout(g)] + g.numkeys(g.keys(1, 3)) + \
+        [g.opt(g.pick(["MIN", "MAX"], ["MID"]))]
     if g.r.random() < 0.4:
         argv += [g.opt("COUNT"), g.pick(["1", "2", "10"], ["0", "-1", "abc"])]
     return argv
@@ -997,6 +1104,402 @@ def g_georadiusbymember(g):
     return argv + _geo_options(g, store=None if ro and g.r.random() < 0.9 else _geo_store)
 
 
+# -- scripting ----------------------------------------------------------------------------------
+# EVAL & co run templates: fixed bodies (so the script caches stay small and EVALSHA finds them
+# by their SHA1) that call commands of the other families on KEYS and ARGV, so every RESP <-> Lua
+# conversion is crossed both ways, plus Lua's own values, errors and libraries. Every template is
+# deterministic: what a script reads in an order Redis leaves to its hash tables (SMEMBERS,
+# HGETALL) it sorts first. A template is (key type, number of keys, body, ARGV codes), the codes
+# drawing one argument each (SCRIPT_ARGS).
+
+JSONS = ['[1,2,3]', '{"a":1}', '"x"', '[1.5,-0,1e3,100000000000000]', 'null',
+         '[null,true,false]', '{"a":[1,{"b":2}]}', '[]', '{}', 'bad json', '[1,2', '1e400', '"\\u00e9\\n"',
+         '[1,"2",[3]]', '12345678901234567890', '0.1', '{"a":1,"b":2,"c":[],"d":{}}', '',
+         '[[[[1]]]]', '{"1":2}', '-0.0', '"\\ud800"', 'nul', '{"a":1,"a":2}']
+# (No '[1,]' or '{"a":}': kvstore's cjson names the token found only as T_END or "invalid token",
+# a difference the README lists.)
+TEXTS = ["OK", "PONG", "", "ERR custom", "-ERR dashed", "WRONGTYPE mine", "x\r\ny", "no space",
+         "lower case", "a" * 30]
+ODD_STRINGS = ['a"b', "x\ny", "\\", "\x00z", "\r", "", "%s", "\xff"]
+
+SCRIPT_ARGS = {
+    "v": lambda g: g.value(),
+    "i": lambda g: g.int_(),
+    "f": lambda g: g.float_(),
+    "n": lambda g: g.pick(INTS + ["0.5", "-2.5", "1e3", "3.99", "-3.99"], BAD_INTS + FLOATS
+                          + BAD_FLOATS, EDGE_INTS + ["1e308", "-1e308", "4503599627370497"],
+                          p_bad=0.25, p_edge=0.1),
+    "u": lambda g: g.pick(INTS, EDGE_INTS + ["-9223372036854775808", "2147483647"]),
+    "s": lambda g: g.pick(VALUES, ODD_STRINGS, p_bad=0.2),
+    "j": lambda g: g.r.choice(JSONS),
+    "t": lambda g: g.r.choice(TEXTS),
+    "h": lambda g: _field(g),
+    "e": lambda g: g.r.choice(ELEMS),
+    "m": lambda g: g.r.choice(SMEMBERS),
+    "z": lambda g: _zm(g),
+    "r": lambda g: g.small(-4, 6),
+    "d": lambda g: g.r.choice(["0", "1", "2", "3", "-1", "abc", "16"]),
+}
+
+SCRIPTS = [
+    # replies of every type, straight through: bulk / nil -> false, status, integer, array
+    ("string", 1, "return redis.call('GET', KEYS[1])", ""),
+    ("string", 1, "return redis.pcall('GET', KEYS[1])", ""),
+    ("string", 1, "return redis.call('SET', KEYS[1], ARGV[1])", "v"),
+    ("string", 1, "local r = redis.call('SET', KEYS[1], ARGV[1]) return {type(r), r.ok}", "v"),
+    ("string", 1, "return redis.call('INCRBY', KEYS[1], ARGV[1])", "i"),
+    ("string", 1, "return redis.pcall('INCRBYFLOAT', KEYS[1], ARGV[1])", "f"),
+    ("string", 1, "return tonumber(redis.call('INCRBYFLOAT', KEYS[1], ARGV[1]))", "f"),
+    ("string", 2, "return redis.call('MGET', KEYS[1], KEYS[2], 'missing:0')", ""),
+    ("string", 1, "local v = redis.call('GET', KEYS[1]) return {v == false, type(v), v}", ""),
+    ("string", 1, "return redis.call('APPEND', KEYS[1], ARGV[1]) .. ':' .. "
+                  "redis.call('GETRANGE', KEYS[1], 0, 3)", "s"),
+    ("string", 1, "redis.call('SET', KEYS[1], tonumber(ARGV[1])) return redis.call('GET', KEYS[1])",
+     "n"),
+    # (TTL, not PTTL: a script's clock is not frozen in 7.0, a millisecond may pass)
+    ("string", 1, "redis.call('SET', KEYS[1], ARGV[1], 'EX', 100000) "
+                  "return {redis.call('TTL', KEYS[1]), redis.call('EXISTS', KEYS[1])}", "v"),
+    ("string", 1, "return redis.call('SETRANGE', KEYS[1], ARGV[1], ARGV[2])", "rs"),
+    ("string", 1, "return {redis.call('SETBIT', KEYS[1], 7, 1), redis.call('BITCOUNT', KEYS[1]),"
+                  " redis.call('BITFIELD', KEYS[1], 'GET', 'i8', 0)}", ""),
+    # hashes
+    ("hash", 1, "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])", "hv"),
+    ("hash", 1, "return redis.call('HGET', KEYS[1], ARGV[1])", "h"),
+    ("hash", 1, "return redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2], ARGV[3])", "hhh"),
+    ("hash", 1, "return redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], ARGV[2])", "hf"),
+    ("hash", 1, "return redis.pcall('HINCRBY', KEYS[1], ARGV[1], ARGV[2])", "hi"),
+    ("hash", 1, "local t = redis.call('HGETALL', KEYS[1]) local out = {} "
+                "for i = 1, #t, 2 do out[#out + 1] = t[i] .. '=' .. t[i + 1] end "
+                "table.sort(out) return out", ""),
+    ("hash", 1, "local t = redis.call('HKEYS', KEYS[1]) table.sort(t) "
+                "return table.concat(t, ARGV[1])", "s"),
+    # lists
+    ("list", 1, "return redis.call('RPUSH', KEYS[1], ARGV[1], ARGV[2])", "ee"),
+    ("list", 1, "return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])", "rr"),
+    ("list", 1, "local t = redis.call('LRANGE', KEYS[1], 0, -1) "
+                "return {#t, t, {t[1], {t[2], {t[3]}}}}", ""),
+    ("list", 1, "return redis.call('LPOP', KEYS[1], ARGV[1])", "r"),
+    ("list", 1, "return {redis.call('LPOS', KEYS[1], ARGV[1]), redis.call('LLEN', KEYS[1])}",
+     "e"),
+    ("list", 1, "return table.concat(redis.call('LRANGE', KEYS[1], 0, -1), ARGV[1])", "s"),
+    ("list", 1, "return redis.call('LINDEX', KEYS[1], ARGV[1])", "r"),
+    # sets
+    ("set", 1, "return redis.call('SADD', KEYS[1], ARGV[1], ARGV[2])", "mm"),
+    ("set", 1, "local t = redis.call('SMEMBERS', KEYS[1]) table.sort(t) return t", ""),
+    ("set", 2, "local t = redis.call('SINTER', KEYS[1], KEYS[2]) table.sort(t) "
+               "return {#t, t}", ""),
+    ("set", 1, "return {redis.call('SISMEMBER', KEYS[1], ARGV[1]), "
+               "redis.call('SMISMEMBER', KEYS[1], ARGV[1], ARGV[2]), redis.call('SCARD', KEYS[1])}",
+     "mm"),
+    # sorted sets: scores as bulk strings, as numbers, and as RESP3 doubles
+    ("zset", 1, "return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])", "fz"),
+    ("zset", 1, "return redis.call('ZSCORE', KEYS[1], ARGV[1])", "z"),
+    ("zset", 1, "return tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]))", "z"),
+    ("zset", 1, "return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')", ""),
+    ("zset", 1, "return redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])", "fz"),
+    ("zset", 1, "return {redis.call('ZRANK', KEYS[1], ARGV[1]), redis.call('ZCARD', KEYS[1])}",
+     "z"),
+    ("zset", 1, "return redis.call('ZPOPMIN', KEYS[1], ARGV[1])", "r"),
+    ("zset", 1, "redis.setresp(3) return redis.call('ZSCORE', KEYS[1], ARGV[1])", "z"),
+    ("zset", 1, "redis.setresp(3) local r = redis.call('ZSCORE', KEYS[1], ARGV[1]) "
+                "if type(r) == 'table' then return {'double', tostring(r.double), r.double} end "
+                "return {type(r), tostring(r)}", "z"),
+    ("zset", 1, "redis.setresp(3) return redis.call('ZRANGE', KEYS[1], 0, 2, 'WITHSCORES')", ""),
+    ("zset", 1, "redis.setresp(3) return redis.pcall('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])",
+     "fz"),
+    # RESP3 inside the script: maps, sets, nulls, statuses as Lua tables
+    ("hash", 1, "redis.setresp(3) local r = redis.call('HGETALL', KEYS[1]) local n, ks = 0, {} "
+                "for k, v in pairs(r.map) do n = n + 1 ks[#ks + 1] = k .. '=' .. v end "
+                "table.sort(ks) return {n, ks}", ""),
+    ("set", 1, "redis.setresp(3) local r = redis.call('SMEMBERS', KEYS[1]) local ks = {} "
+               "for k, v in pairs(r.set) do ks[#ks + 1] = k .. ':' .. tostring(v) end "
+               "table.sort(ks) return ks", ""),
+    ("string", 1, "redis.setresp(3) local v = redis.call('GET', KEYS[1]) "
+                  "return {type(v), tostring(v)}", ""),
+    ("string", 1, "redis.setresp(3) return redis.call('SET', KEYS[1], ARGV[1], 'GET')", "v"),
+    ("string", 0, "redis.setresp(ARGV[1]) return 1", "d"),
+    ("string", 0, "redis.setresp(3) return redis.call('HELLO')", ""),
+    # hyperloglog, geo, keys
+    ("string", 1, "return {redis.call('PFADD', KEYS[1], ARGV[1], ARGV[2]), "
+                  "redis.call('PFCOUNT', KEYS[1])}", "ii"),
+    ("zset", 1, "return redis.call('GEOPOS', KEYS[1], ARGV[1], 'nosuchmember')", "z"),
+    ("zset", 1, "return redis.call('GEODIST', KEYS[1], ARGV[1], ARGV[2], 'km')", "zz"),
+    ("zset", 1, "redis.setresp(3) return redis.call('GEODIST', KEYS[1], ARGV[1], ARGV[2])",
+     "zz"),
+    ("zset", 1, "return redis.call('GEOADD', KEYS[1], '13.361389', '38.115556', ARGV[1])", "z"),
+    ("any", 2, "return {redis.call('EXISTS', KEYS[1], KEYS[2]), redis.call('TYPE', KEYS[1]), "
+               "redis.call('TYPE', KEYS[2]).ok}", ""),
+    ("any", 1, "return redis.call('TYPE', KEYS[1])", ""),
+    ("any", 1, "return redis.call('DEL', KEYS[1]) + redis.call('EXISTS', KEYS[1])", ""),
+    ("any", 1, "return redis.call('EXPIRE', KEYS[1], ARGV[1])", "i"),
+    ("any", 2, "return redis.pcall('RENAME', KEYS[1], KEYS[2])", ""),
+    ("any", 1, "redis.call('SELECT', ARGV[1]) return redis.call('EXISTS', KEYS[1])", "d"),
+    ("any", 1, "return redis.call('OBJECT', 'REFCOUNT', KEYS[1])", ""),
+    # Lua values to replies: floats truncated, booleans, nil ending an array, tables as replies
+    ("string", 0, "return tonumber(ARGV[1])", "n"),
+    ("string", 0, "return {tonumber(ARGV[1]), -tonumber(ARGV[2] or '1')}", "nn"),
+    ("string", 0, "local n = tonumber(ARGV[1]) return {tostring(n), type(n), "
+                  "n and tostring(n * 3) or false}", "n"),
+    ("string", 0, "return {true, false, 1, 'x'}", ""),
+    ("string", 0, "return {1, 2, nil, 4}", ""),
+    ("string", 0, "return {1, {2, {3, {4, {}}}}, 'a', {ok = 'fine'}, {err = 'ERR inner'}}", ""),
+    ("string", 0, "return 3.99", ""),
+    ("string", 0, "return -2.5", ""),
+    ("string", 0, "return 0/0", ""),
+    ("string", 0, "return {1/0, -1/0, 2^53 + 1, 2^63, -2^63, 1e20}", ""),
+    ("string", 0, "return tostring(0/0) .. ' ' .. tostring(1/0) .. ' ' .. tostring(-0.0) .. "
+                  "' ' .. tostring(1e15) .. ' ' .. tostring(2^63) .. ' ' .. tostring(0.1)", ""),
+    ("string", 0, "return true", ""),
+    ("string", 0, "return false", ""),
+    ("string", 0, "return nil", ""),
+    ("string", 0, "return {}", ""),
+    ("string", 0, "return {ok = ARGV[1]}", "t"),
+    ("string", 0, "return {err = ARGV[1]}", "t"),
+    ("string", 0, "return {ok = 5}", ""),
+    ("string", 0, "return {err = {}}", ""),
+    ("string", 0, "return redis.status_reply(ARGV[1])", "t"),
+    ("string", 0, "return redis.error_reply(ARGV[1])", "t"),
+    ("string", 0, "return {redis.status_reply(ARGV[1]), redis.error_reply(ARGV[1])}", "t"),
+    ("string", 0, "return {double = tonumber(ARGV[1])}", "n"),
+    ("string", 0, "return {map = {a = 1}}", ""),
+    ("string", 0, "return {set = {x = true}}", ""),
+    ("string", 0, "return {big_number = ARGV[1]}", "u"),
+    ("string", 0, "return {verbatim_string = {format = 'txt', string = ARGV[1]}}", "s"),
+    ("string", 0, "return {#KEYS, #ARGV, KEYS, ARGV}", "vv"),
+    ("any", 2, "return {#KEYS, #ARGV, KEYS[1], KEYS[2], ARGV[1]}", "v"),
+    # Lua libraries: string, table, math, cjson, cmsgpack, struct, bit, sha1hex
+    ("string", 0, "local n = tonumber(ARGV[1]) or 0 return string.format("
+                  "'%d|%5.2f|%s|%q|%x|%g|%-4s|%05d', n, n, ARGV[2], ARGV[2], n, n, 'ab', n)", "us"),
+    ("string", 0, "return string.format('%s %s %s', tonumber(ARGV[1]), 1.5, 10)", "n"),
+    ("string", 0, "return {string.rep(ARGV[1], 3), string.len(ARGV[1]), string.upper(ARGV[1]), "
+                  "string.sub(ARGV[1], 2, -2), string.byte(ARGV[1] .. ' ')}", "s"),
+    ("string", 0, "return {string.find(ARGV[1], ARGV[2], 1, true), "
+                  "string.gsub(ARGV[1], '%d', '#')}", "ss"),
+    ("string", 0, "local t = {} for w in string.gmatch(ARGV[1], '.') do t[#t + 1] = w end "
+                  "table.sort(t) return table.concat(t, ',')", "s"),
+    ("string", 0, "return {math.floor(tonumber(ARGV[1]) or 0), math.max(1, 2.5), "
+                  "math.fmod(7, 3), math.huge > 1, tostring(math.pi)}", "n"),
+    ("string", 0, "return cjson.encode(cjson.decode(ARGV[1]))", "j"),
+    ("string", 0, "local t = cjson.decode(ARGV[1]) return {type(t), tostring(t == cjson.null)}",
+     "j"),
+    ("string", 0, "return cjson.decode(ARGV[1])", "j"),
+    ("string", 0, "return cjson.encode({ARGV[1], tonumber(ARGV[2]), {1, 2, {a = 1}}, true})", "sn"),
+    ("string", 0, "return cjson.encode({[1] = 1, [2] = 2, [4] = 4})", ""),
+    ("string", 0, "return cjson.encode({[1] = 1, [20] = 2})", ""),
+    ("string", 0, "return cjson.encode({1, 2, 3, x = 1})", ""),
+    ("string", 0, "return cmsgpack.pack({1, ARGV[1], {a = 1}, tonumber(ARGV[2])})", "sn"),
+    ("string", 0, "return {cmsgpack.unpack(cmsgpack.pack(1, ARGV[1], {2, 3}, true))}", "s"),
+    ("string", 0, "return struct.pack('>iHb', tonumber(ARGV[1]) or 0, 7, 1)", "u"),
+    ("string", 0, "return {struct.unpack('>i', ARGV[1] .. 'abcd')}", "s"),
+    ("string", 0, "return {bit.band(tonumber(ARGV[1]) or 0, 255), bit.tohex(tonumber(ARGV[1]) "
+                  "or 0), bit.bnot(0), bit.lshift(1, 31), bit.tobit(tonumber(ARGV[1]) or 0)}", "u"),
+    ("string", 0, "return redis.sha1hex(ARGV[1])", "s"),
+    ("string", 0, "return {redis.sha1hex(''), type(redis.REDIS_VERSION_NUM), redis.LOG_WARNING}",
+     ""),
+    ("string", 0, "return redis.log(redis.LOG_DEBUG, ARGV[1])", "s"),
+    ("string", 0, "local t = {3, 1, 2} table.insert(t, 0) table.sort(t) "
+                  "return {table.concat(t, '-'), table.remove(t), #t, select('#', 1, 2)}", ""),
+    ("string", 0, "return {pcall(error, 'x')}", ""),
+    ("string", 0, "return {type(loadstring), type(os), type(io), type(require), "
+                  "type(print), type(setfenv)}", ""),
+    # errors: raised by the script, by Lua, by redis.call; redis.call misused
+    ("string", 0, "error('boom')", ""),
+    ("string", 0, "error({err = 'CUSTOM fail'})", ""),
+    ("string", 0, "error(ARGV[1])", "t"),
+    ("string", 0, "error()", ""),
+    ("string", 0, "error(42)", ""),
+    ("string", 0, "return nil + 1", ""),
+    ("string", 0, "local x = nil return x.y", ""),
+    ("string", 0, "return undefined_global", ""),
+    ("string", 0, "newglobal = 1 return newglobal", ""),
+    ("string", 0, "redis = nil return 1", ""),
+    ("string", 0, "return (", ""),
+    ("string", 0, "return 'unfinished", ""),
+    ("string", 0, "return redis.call()", ""),
+    ("string", 0, "return redis.call('NOSUCHCOMMAND', 'x')", ""),
+    ("string", 0, "return redis.pcall('NOSUCHCOMMAND', 'x')", ""),
+    ("string", 1, "return redis.call('GET')", ""),
+    ("string", 1, "return redis.pcall('GET', KEYS[1], 'extra')", ""),
+    ("string", 1, "return redis.call('SET', KEYS[1], {})", ""),
+    ("string", 1, "return redis.call('SET', KEYS[1], nil)", ""),
+    ("string", 1, "return redis.call('BLPOP', KEYS[1], 0)", ""),
+    ("string", 0, "return redis.call('EVAL', 'return 1', 0)", ""),
+    ("string", 0, "return redis.pcall('MULTI')", ""),
+    ("list", 1, "local ok, e = pcall(redis.call, 'INCR', KEYS[1]) "
+                "return {tostring(ok), type(e), type(e) == 'table' and e.err or e}", ""),
+    ("list", 1, "local r = redis.pcall('INCR', KEYS[1]) return {type(r), r.err}", ""),
+    ("list", 1, "return {1, redis.pcall('INCR', KEYS[1]), 3}", ""),
+    ("hash", 1, "return redis.call('LPUSH', KEYS[1], 'x')", ""),
+    ("zset", 1, "return redis.call('HGET', KEYS[1], 'f1')", ""),
+    # shebangs and flags
+    ("string", 1, "#!lua\nreturn redis.call('GET', KEYS[1])", ""),
+    ("string", 1, "#!lua flags=no-writes\nreturn redis.call('SET', KEYS[1], 'x')", ""),
+    ("string", 1, "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])", ""),
+    ("string", 0, "#!lua flags=bogus\nreturn 1", ""),
+    ("string", 0, "#!lua name=x\nreturn 1", ""),
+    ("string", 0, "#!nolua\nreturn 1", ""),
+    ("string", 0, "#!lua flags=allow-oom,no-cluster\nreturn 1", ""),
+]
+
+# Commands a generic template runs with KEYS[1] = their key: replies that do not depend on the
+# order of a hash table or on chance (no SMEMBERS, HGETALL, SPOP, TTL...), drawn from the other
+# families' generators with their key's type. Not ZRANK/ZREVRANK: ours have 7.2's arity (see
+# Gen.draw), and a broken arity of EVAL adds arguments to them.
+SCRIPT_INNER = [
+    ("string", g_get), ("string", g_set), ("string", g_incrby), ("string", g_incrbyfloat),
+    ("string", g_append), ("string", g_getrange), ("string", g_getdel), ("string", g_setrange),
+    ("string", g_bitcount), ("string", g_bitpos), ("string", g_bitfield), ("string", g_getex),
+    ("string", g_pfcount), ("hash", g_hset), ("hash", g_hget), ("hash", g_hmget),
+    ("hash", g_hdel), ("hash", g_hincrby), ("hash", g_hincrbyfloat), ("hash", g_hsetnx),
+    ("list", g_push), ("list", g_pop), ("list", g_lrange), ("list", g_lindex), ("list", g_lpos),
+    ("list", g_linsert), ("list", g_lset), ("list", g_lrem), ("set", g_sadd), ("set", g_srem),
+    ("set", g_sismember), ("set", g_smismember), ("zset", g_zadd), ("zset", g_zincrby),
+    ("zset", g_zscore), ("zset", g_zmscore), ("zset", g_zpop),
+    ("zset", g_zrangebyscore), ("zset", g_zrevrange), ("zset", g_zcount), ("zset", g_geoadd),
+    ("zset", g_geopos), ("zset", g_geodist), ("zset", g_georadius), ("any", g_type),
+    ("any", g_expire), ("any", g_persist), ("any", g_exists), ("any", g_del),
+]
+INNER_BODIES = [
+    "return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))",
+    "return redis.pcall(ARGV[1], KEYS[1], unpack(ARGV, 2))",
+    "return {redis.pcall(ARGV[1], KEYS[1], unpack(ARGV, 2))}",
+    "redis.setresp(3) return redis.pcall(ARGV[1], KEYS[1], unpack(ARGV, 2))",
+    "redis.setresp(3) return {redis.pcall(ARGV[1], KEYS[1], unpack(ARGV, 2))}",
+]
+
+# The library FCALL calls, loaded on both sides before the stream (Gen.setup_commands) and
+# sometimes reloaded by the stream.
+FUNCTION_LIBRARY = """#!lua name=fuzzlib
+local function get(keys, args) return redis.call('GET', keys[1]) end
+redis.register_function('fz_get', get)
+redis.register_function('fz_set', function(keys, args)
+  return redis.call('SET', keys[1], args[1]) end)
+redis.register_function('fz_incr', function(keys, args)
+  return redis.call('INCRBY', keys[1], args[1]) end)
+redis.register_function{function_name = 'fz_exists', flags = {'no-writes'},
+  callback = function(keys, args) return redis.call('EXISTS', unpack(keys)) end}
+redis.register_function{function_name = 'fz_ro_del', flags = {'no-writes'},
+  callback = function(keys, args) return redis.call('DEL', keys[1]) end}
+redis.register_function('fz_echo', function(keys, args) return {keys, args, #keys, #args} end)
+redis.register_function('fz_error', function(keys, args) return redis.error_reply(args[1]) end)
+redis.register_function('fz_raise', function(keys, args) error('fz raised ' .. #keys) end)
+redis.register_function('fz_pcall', function(keys, args) return redis.pcall(unpack(args)) end)
+redis.register_function('fz_float', function(keys, args) return tonumber(args[1]) end)
+redis.register_function{function_name = 'fz_stale', flags = {'no-writes', 'allow-stale'},
+  callback = function(keys, args) redis.setresp(3) return redis.call('HGET', keys[1], 'f1') end}
+"""
+BAD_LIBRARIES = [
+    "#!lua name=fuzzbad\nreturn (",
+    "#!lua name=fuzzbad\nlocal x = 1",
+    "#!lua name=fuzzbad\nredis.register_function('fz_get', function() return 1 end)",
+    "#!lua name=fuzzbad\nredis.register_function('bad name', function() return 1 end)",
+    "#!lua name=fuzzbad\nredis.register_function{function_name = 'fzb', callback = 1}",
+    "#!lua name=fuzzbad\nredis.register_function{function_name = 'fzb', "
+    "callback = function() end, flags = {'bogus'}}",
+    "#!lua name=fuzzbad\nredis.call('SET', 'x', 1)",
+    "#!lua name=fuzzbad\nerror('load failed')",
+    "#!lua name=bad-name\nreturn 1",
+    "#!lua\nreturn 1",
+    "#!lua name=fuzzbad bogus=1\nreturn 1",
+    "#!nolua name=fuzzbad\nreturn 1",
+    "no shebang",
+]
+FUNCTIONS = ["fz_get", "fz_set", "fz_incr", "fz_exists", "fz_ro_del", "fz_echo", "fz_error",
+             "fz_raise", "fz_pcall", "fz_float", "fz_stale"]
+FUNCTION_ARGS = {"fz_get": "", "fz_set": "v", "fz_incr": "i", "fz_exists": "", "fz_ro_del": "",
+                 "fz_echo": "vv", "fz_error": "t", "fz_raise": "", "fz_pcall": "",
+                 "fz_float": "n", "fz_stale": ""}
+FUNCTION_KEY = {"fz_get": "string", "fz_set": "string", "fz_incr": "string", "fz_stale": "hash"}
+
+
+def _sha1(body: str) -> str:
+    return hashlib.sha1(body.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _script_call(g, nkeys: int, codes: str, pool: str):
+    """KEYS and ARGV of a template: `nkeys` keys of `pool`'s type, one argument per code."""
+    if pool in POOLS and pool != "any":
+        g.own = pool
+    keys = [g.key() for _ in range(nkeys)]
+    return g.numkeys(keys) + [SCRIPT_ARGS[c](g) for c in codes]
+
+
+def _script_body(g):
+    """(body, numkeys + keys + args) of a template or of a generic call of another command."""
+    r = g.r
+    if r.random() < 0.3:
+        pool, fn = r.choice(SCRIPT_INNER)
+        if pool != "any":
+            g.own = pool
+        inner = [str(a) for a in fn(g)]
+        if len(inner) < 2:
+            inner.append(g.key())
+        return r.choice(INNER_BODIES), ["1", inner[1], inner[0]] + inner[2:]
+    pool, nkeys, body, codes = r.choice(SCRIPTS)
+    return body, _script_call(g, nkeys, codes, pool)
+
+
+def g_eval(g):
+    body, rest = _script_body(g)
+    return [g.r.choice(["EVAL"] * 4 + ["EVAL_RO"]), body] + rest
+
+
+def g_evalsha(g):
+    body, rest = _script_body(g)
+    x = g.r.random()
+    sha = _sha1(body)
+    if x < 0.1:
+        sha = sha.upper()
+    elif x < 0.15:
+        sha = g.r.choice(["0" * 40, sha[:39], sha + "0", "", "nosuchsha"])
+    return [g.r.choice(["EVALSHA"] * 4 + ["EVALSHA_RO"]), sha] + rest
+
+
+def g_script(g):
+    r = g.r
+    x = r.random()
+    if x < 0.45:
+        body = r.choice(SCRIPTS)[2] if r.random() < 0.9 else r.choice(INNER_BODIES)
+        return ["SCRIPT", g.opt("LOAD"), body]
+    if x < 0.9:
+        shas = [_sha1(r.choice(SCRIPTS)[2]) for _ in range(r.randint(1, 3))]
+        if r.random() < 0.1:
+            shas.append(r.choice(["nosuch", shas[0].upper()]))
+        return ["SCRIPT", g.opt("EXISTS")] + shas
+    if x < 0.93:
+        return ["SCRIPT", g.opt("FLUSH")] + ([g.opt(r.choice(["ASYNC", "SYNC", "BOGUS"]))]
+                                             if r.random() < 0.5 else [])
+    # (not HELP: Redis's lists SCRIPT DEBUG, which kvstore leaves out on purpose, see README)
+    return ["SCRIPT", r.choice(["BOGUS", "KILL"])]
+
+
+def g_fcall(g):
+    r = g.r
+    name = g.pick(FUNCTIONS, ["nosuch", "", "FZ_GET", "fuzzlib"], p_bad=0.05)
+    g.own = FUNCTION_KEY.get(name, r.choice(list(TYPE_OF.values())))
+    if name == "fz_pcall":   # any generic command, as in SCRIPT_INNER
+        pool, fn = r.choice(SCRIPT_INNER)
+        if pool != "any":
+            g.own = pool
+        args = [str(a) for a in fn(g)]
+        keys = args[1:2]
+    else:
+        keys = [g.key() for _ in range(r.choice([0, 1, 1, 1, 2]))]
+        args = [SCRIPT_ARGS[c](g) for c in FUNCTION_ARGS.get(name, "v")]
+    return [r.choice(["FCALL"] * 3 + ["FCALL_RO"]), name] + g.numkeys(keys) + args
+
+
+def g_function_load(g):
+    r = g.r
+    x = r.random()
+    if x < 0.5:
+        return ["FUNCTION", g.opt("LOAD"), g.opt("REPLACE"), FUNCTION_LIBRARY]
+    if x < 0.65:
+        return ["FUNCTION", g.opt("LOAD"), FUNCTION_LIBRARY]
+    return ["FUNCTION", g.opt("LOAD")] + ([g.opt("REPLACE")] if r.random() < 0.3 else []) + \
+        [r.choice(BAD_LIBRARIES)]
+
+
 GENERATORS = {
     "keys": [(6, g_del), (6, g_exists), (6, g_type), (5, g_rename), (4, g_copy), (3, g_keys),
              (4, g_scan), (2, g_dbsize), (0.15, g_flushdb), (2, g_select), (1, g_swapdb),
@@ -1007,12 +1510,13 @@ GENERATORS = {
                 (3, g_mset), (2, g_getset), (2, g_getdel), (3, g_getex), (3, g_append),
                 (2, g_strlen), (4, g_incr), (4, g_incrby), (4, g_incrbyfloat), (3, g_getrange),
                 (3, g_setrange), (3, g_setbit), (2, g_getbit), (3, g_bitcount), (3, g_bitpos),
-                (3, g_bitop), (4, g_bitfield)],
+                (3, g_bitop), (4, g_bitfield), (2, g_lcs), (1, g_set_lcs)],
     "hashes": [(10, g_hset), (2, g_hsetnx), (6, g_hget), (3, g_hmget), (4, g_hdel), (6, g_hlen),
                (4, g_hincrby), (4, g_hincrbyfloat), (3, g_hrandfield), (3, g_hscan), (0.1, g_hset_many)],
     "lists": [(10, g_push), (3, g_pushx), (6, g_pop), (2, g_llen), (5, g_lrange), (3, g_lindex),
               (3, g_lset), (3, g_linsert), (3, g_lrem), (3, g_ltrim), (4, g_lpos), (3, g_lmove),
-              (2, g_rpoplpush), (3, g_lmpop), (0.3, g_push_many)],
+              (2, g_rpoplpush), (3, g_lmpop), (0.3, g_push_many), (0.7, g_blpop),
+              (0.7, g_blmove), (0.6, g_blmpop)],
     "sets": [(10, g_sadd), (5, g_srem), (5, g_smembers), (3, g_sismember), (3, g_smismember),
              (3, g_spop), (3, g_srandmember), (3, g_smove), (4, g_setop), (4, g_setopstore),
              (3, g_sintercard), (3, g_sscan), (0.08, g_sadd_many)],
@@ -1021,11 +1525,14 @@ GENERATORS = {
               (2, g_zrangestore), (2, g_zrevrange), (3, g_zrangebyscore), (3, g_zrangebylex),
               (2, g_zremrangebyrank), (2, g_zremrangebyscore), (2, g_zremrangebylex),
               (3, g_zpop), (2, g_zmpop), (2, g_zrandmember), (4, g_zsetop), (3, g_zsetopstore),
-              (2, g_zintercard), (2, g_zscan), (0.1, g_zadd_many), (3, g_zadd_lex)],
+              (2, g_zintercard), (2, g_zscan), (0.1, g_zadd_many), (3, g_zadd_lex),
+              (0.8, g_bzpop), (0.6, g_bzmpop)],
     "hyperloglog": [(10, g_pfadd), (6, g_pfcount), (3, g_pfmerge), (2, g_pfdebug),
                     (0.5, g_pfcorrupt), (1, g_pfreset)],
     "geo": [(8, g_geoadd), (4, g_geopos), (3, g_geodist), (6, g_geosearch),
             (3, g_geosearchstore), (4, g_georadius), (3, g_georadiusbymember)],
+    "scripting": [(10, g_eval), (4, g_evalsha), (3, g_script), (6, g_fcall),
+                  (0.5, g_function_load)],
 }
 
 # Which family a command name belongs to, for the per-family report.
@@ -1037,10 +1544,13 @@ _FAMILY_OF = {
                   "LASTSAVE",
     "strings": "GET SET SETNX SETEX PSETEX MGET MSET MSETNX GETSET GETDEL GETEX APPEND STRLEN "
                "INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SUBSTR SETRANGE SETBIT GETBIT "
-               "BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO",
+               "BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO LCS",
+    "lists": "BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP",
+    "zsets": "BZPOPMIN BZPOPMAX BZMPOP",
     "hyperloglog": "PFADD PFCOUNT PFMERGE PFDEBUG",
     "geo": "GEOADD GEOPOS GEOHASH GEODIST GEOSEARCH GEOSEARCHSTORE GEORADIUS GEORADIUS_RO "
            "GEORADIUSBYMEMBER GEORADIUSBYMEMBER_RO",
+    "scripting": "EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT FCALL FCALL_RO FUNCTION",
 }
 
 

@@ -304,6 +304,10 @@ class WireSide:
     def call(self, argv):
         return self.stream.call(argv)
 
+    def harness_call(self, argv):
+        """A command of the harness's own (Runner.setup), on the admin connection."""
+        return self.admin.call(argv)
+
     def call_counted(self, argv):
         before = self._dirty()
         outcome = self.stream.call(argv)
