@@ -261,6 +261,7 @@ def g_dump(g): return ["DUMP", g.key()]
 
 # SORT weights and GET targets: keys of the pools (numbers, text, hashes) and missing ones.
 SORT_BY = ["nosort", "string:*", "hash:*->f1", "hash:*->f3", "any:*", "nokey", "#"]
+SORT_BY_STAR = [p for p in SORT_BY if "*" in p]
 SORT_GET = ["#", "string:*", "hash:*->f2", "hash:*->f1", "nokey", "any:*->f1"]
 
 
@@ -273,15 +274,19 @@ def g_sort(g):
     r = g.r
     ro = r.random() < 0.25
     store = not ro and r.random() < 0.3
-    by = False
+    by = limit = False
     opts = []
     for _ in range(r.randint(0, 4)):
         x = r.random()
         if x < 0.2:
-            opts += [g.opt("BY"), "nosort" if store else r.choice(SORT_BY)]
+            # (after a LIMIT only a pattern with `*`: "nokey" and "#" mean no sorting, as
+            # "nosort" does, and a limited hash-table order cannot be compared)
+            opts += [g.opt("BY"), "nosort" if store else r.choice(SORT_BY_STAR if limit
+                                                                   else SORT_BY)]
             by = True
         elif x < 0.35 and not by:
             opts += [g.opt("LIMIT"), g.small(-2, 6), g.small(-2, 6)]
+            limit = True
         elif x < 0.55:
             opts += [g.opt("GET"), r.choice(SORT_GET)]
         elif x < 0.95:
