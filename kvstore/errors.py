@@ -125,10 +125,21 @@ def wrong_args(name: str) -> ResponseError:
     return ResponseError(f"ERR wrong number of arguments for '{name}' command")
 
 
+def c_text(arg: bytes, limit: int | None = None) -> str:
+    """An argument as Redis's `%s` (or `%.<limit>s`) prints it into an error: up to its first
+    NUL byte, at most `limit` bytes; decoded so that its bytes go back out unchanged."""
+    end = arg.find(b"\0")
+    if end >= 0:
+        arg = arg[:end]
+    if limit is not None:
+        arg = arg[:limit]
+    return arg.decode("utf-8", "surrogateescape")
+
+
 def subcommand_syntax(argv: list[bytes]) -> ResponseError:
     """Redis `addReplySubcommandSyntaxError`: a subcommand given the wrong arguments, named as
-    typed (128 characters at most), and its container in capitals."""
-    sub = argv[1].decode("utf-8", "replace")[:128]
+    typed (128 bytes at most), and its container in capitals."""
+    sub = c_text(argv[1], 128)
     return ResponseError(f"ERR unknown subcommand or wrong number of arguments for '{sub}'. "
                          f"Try {argv[0].decode('utf-8', 'replace').upper()} HELP.")
 

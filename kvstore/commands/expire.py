@@ -15,7 +15,7 @@ so replaying the log later gives the same expiry; a deletion is logged as `DEL k
 
 from __future__ import annotations
 
-from ..errors import CommandError
+from ..errors import CommandError, c_text
 from ..numbers import INT64_MAX
 from .args import to_int
 from .table import FAST, READONLY, WRITE, Context, KeySpec, command
@@ -35,8 +35,7 @@ def _expire_flags(argv: list[bytes]) -> int:
     for opt in argv[3:]:
         flag = _FLAGS.get(opt.lower())
         if flag is None:
-            text = opt.decode("utf-8", "replace").replace("\r", " ").replace("\n", " ")
-            raise CommandError(f"ERR Unsupported option {text}")
+            raise CommandError(f"ERR Unsupported option {c_text(opt)}")
         flags |= flag
     if flags & _NX and flags & (_XX | _GT | _LT):
         raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")

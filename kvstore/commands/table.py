@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import CommandError, wrong_args
+from ..errors import CommandError, c_text, wrong_args
 
 # Flags, as Redis names them in COMMAND INFO.
 WRITE = 1 << 0
@@ -222,9 +222,18 @@ def no_notify(event_class: str, event: str, key: bytes) -> None:
 
 
 def unknown_command(argv: list[bytes]) -> CommandError:
-    name = argv[0].decode("utf-8", "replace")[:128]
-    args = "".join(f"'{a.decode('utf-8', 'replace')[:128]}' " for a in argv[1:])
-    return CommandError(f"ERR unknown command '{name}', with args beginning with: {args}")
+    # Redis's text: each argument quoted while the list is under 128 bytes, the last one cut
+    # to fit, every one at its first NUL byte (C strings)
+    args = ""
+    size = 0
+    for arg in argv[1:]:
+        if size >= 128:
+            break
+        text = c_text(arg, 128 - size)
+        args += f"'{text}' "
+        size += len(text.encode("utf-8", "surrogateescape")) + 3
+    return CommandError(
+        f"ERR unknown command '{c_text(argv[0], 128)}', with args beginning with: {args}")
 
 
 def resolve(argv: list[bytes]) -> Command | None:
@@ -252,9 +261,7 @@ def lookup(argv: list[bytes]) -> Command:
         sub = cmd.subcommands.get(argv[1].lower())
         if sub is None:
             raise CommandError(
-                f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. "
-                f"Try {cmd.name.upper()} HELP."
-            )
+                f"ERR unknown subcommand '{c_text(argv[1], 128)}'. Try {cmd.name.upper()} HELP.")
         cmd = sub
     arity = cmd.arity
     if (arity > 0 and len(argv) != arity) or len(argv) < -arity:

@@ -97,8 +97,11 @@ def _run_end(batch: list[list[bytes]], i: int, n: int, name: bytes, size: int) -
 def _error_line(text: str) -> bytes:
     # Redis never lets a newline into an error line (it would desync the protocol): it trims
     # them from the end, then turns the others into spaces (addReplyErrorFormatEx).
-    return b"-%s\r\n" % text.rstrip("\r\n").replace("\r", " ").replace("\n", " ").encode(
-        "utf-8", "replace")
+    text = text.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+    try:  # (an argument's bytes quoted in the text go back out as they came)
+        return b"-%s\r\n" % text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return b"-%s\r\n" % text.encode("utf-8", "replace")
 
 
 def _is_local(host: str) -> bool:

@@ -21,7 +21,7 @@ import redis
 from kvstore.commands import COMMANDS
 
 from .conftest import start
-from .helpers import Conn, err
+from .helpers import Conn, err, raw_replies
 
 
 @pytest.fixture
@@ -974,3 +974,20 @@ def test_sort_over_the_wire(server):
     finally:
         a.close()
         b.close()
+
+
+@pytest.mark.parametrize("argv, want", [
+    # the quoted list stops once it reaches 128 bytes, its last argument cut to fit
+    ((b"NOSUCH", b"x" * 130, b"arg2"),
+     b"-ERR unknown command 'NOSUCH', with args beginning with: '" + b"x" * 128 + b"' \r\n"),
+    ((b"NOSUCH", b"a" * 100, b"b" * 40, b"c"),
+     b"-ERR unknown command 'NOSUCH', with args beginning with: '" + b"a" * 100 + b"' '"
+     + b"b" * 25 + b"' \r\n"),
+    # C strings: an argument ends at its first NUL byte; other bytes go out as they came
+    ((b"NOSUCH", b"a\x00b", b"\xff\xc3\xa9"),
+     b"-ERR unknown command 'NOSUCH', with args beginning with: 'a' '\xff\xc3\xa9' \r\n"),
+    ((b"PEXPIRE", b"k", b"100000", b"NX", b"k\x00z"), b"-ERR Unsupported option k\r\n"),
+    ((b"CONFIG", b"bo\x00gus"), b"-ERR unknown subcommand 'bo'. Try CONFIG HELP.\r\n"),
+])
+def test_error_texts_quote_arguments_as_c_strings(server, argv, want):
+    assert raw_replies(server.port, 2, [argv], b"end") == want + b"$3\r\nend\r\n"
