@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.decoder
 import json.scanner
 import logging
 import math
 import os
 import re
+import types
 from time import perf_counter
 from typing import Any
 
@@ -703,10 +705,11 @@ def _cjson_string(s: str, end: int, strict: bool = True) -> tuple[str, int]:
     the UTF-8 of its code point (a surrogate pair combined, a lone surrogate an error), so the
     string's latin-1 encoding is the bytes cjson returns."""
     chunks = []
+    begin = end - 1  # (the opening quote: `_json_error` tells a key from a value by it)
     while True:
         chunk = _STRING_CHUNK.match(s, end)
         if chunk is None:
-            raise json.JSONDecodeError(_END_OF_STRING, s, len(s))
+            raise _string_error(_END_OF_STRING, s, len(s), begin)
         end = chunk.end()
         content, terminator = chunk.groups()
         chunks.append(content)
@@ -716,7 +719,7 @@ def _cjson_string(s: str, end: int, strict: bool = True) -> tuple[str, int]:
         if escape != "u":
             char = _ESCAPES.get(escape)
             if char is None:
-                raise json.JSONDecodeError(_BAD_ESCAPE, s, end - 1)
+                raise _string_error(_BAD_ESCAPE, s, end - 1, begin)
             chunks.append(char)
             end += 1
             continue
@@ -729,9 +732,15 @@ def _cjson_string(s: str, end: int, strict: bool = True) -> tuple[str, int]:
         else:
             width = 5
         if code is None or 0xDC00 <= code <= 0xDFFF:
-            raise json.JSONDecodeError(_BAD_UNICODE, s, end - 1)
+            raise _string_error(_BAD_UNICODE, s, end - 1, begin)
         chunks.append(chr(code).encode("utf-8").decode("latin-1"))
         end += width
+
+
+def _string_error(what: str, s: str, pos: int, begin: int) -> json.JSONDecodeError:
+    exc = json.JSONDecodeError(what, s, pos)
+    exc.begin = begin  # type: ignore[attr-defined]
+    return exc
 
 
 def _hex4(s: str, pos: int) -> int | None:
@@ -739,13 +748,44 @@ def _hex4(s: str, pos: int) -> int | None:
     return int(m.group(), 16) if m is not None else None
 
 
+# json.decoder's JSONObject reading its keys with `_cjson_string` too: the same code, with its
+# module-level `scanstring` (the name it reads keys with) bound to ours.
+_cjson_object = types.FunctionType(
+    json.decoder.JSONObject.__code__, dict(vars(json.decoder), scanstring=_cjson_string),
+    "_cjson_object", json.decoder.JSONObject.__defaults__)
+
+
+# Numbers as Redis's cjson reads them (decode_invalid_numbers on): strtod's longest prefix, at a
+# sign, a digit, or inf/nan; so "+1", "05", "2.", "-.5", "0x10" and "inf" are numbers. (Three
+# groups, as json's scanner unpacks: the whole text, then two empty ones.)
+_STRTOD_BODY = (r"(?:0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][-+]?\d+)?"
+                r"|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+                r"|(?i:inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?))")
+_CJSON_NUMBER = re.compile(
+    rf"([-+]{_STRTOD_BODY}|(?=\d){_STRTOD_BODY}|(?=[iInN]){_STRTOD_BODY})()()")
+
+
+def _strtod(text: str) -> float:
+    body = text.lstrip("+-").lower()
+    value = float.fromhex(body) if body.startswith("0x") else float(body.split("(", 1)[0])
+    return -value if text.startswith("-") else value
+
+
+# json.scanner's py_make_scanner matching numbers with `_CJSON_NUMBER` (its NUMBER_RE global)
+_cjson_make_scanner = types.FunctionType(
+    json.scanner.py_make_scanner.__code__,
+    dict(vars(json.scanner), NUMBER_RE=_CJSON_NUMBER), "_cjson_make_scanner")
+
+
 class _CJsonDecoder(json.JSONDecoder):
-    """json's decoder with lua-cjson's strings (`_cjson_string`) and numbers (all doubles)."""
+    """json's decoder with lua-cjson's strings (`_cjson_string`), keys included, and numbers
+    (`_CJSON_NUMBER`, all doubles)."""
 
     def __init__(self) -> None:
-        super().__init__(parse_int=float)
+        super().__init__(parse_int=_strtod)
         self.parse_string = _cjson_string
-        self.scan_once = json.scanner.py_make_scanner(self)  # (the C one ignores parse_string)
+        self.parse_object = _cjson_object
+        self.scan_once = _cjson_make_scanner(self)  # (the C scanner ignores all of these)
 
 
 _CJSON = _CJsonDecoder()
@@ -756,7 +796,12 @@ def _json_error(exc: json.JSONDecodeError, data: bytes) -> str:
     character; the token found is reported as cjson names the end of input or else as invalid)."""
     pos = exc.pos
     if exc.msg in (_BAD_ESCAPE, _BAD_UNICODE, _END_OF_STRING):
-        return f"Expected value but found {exc.msg} at character {pos + 1}"
+        # a string where an object wants its next key (after `{` or `,` inside an object)
+        begin = exc.begin  # type: ignore[attr-defined]
+        before = data[:begin].rstrip()[-1:]
+        key = before in (b"{", b",") and _innermost(data, begin) == "{"
+        return (f"Expected {'object key string' if key else 'value'} but found {exc.msg} at "
+                f"character {pos + 1}")
     found = "T_END" if pos >= len(data.rstrip()) else "invalid token"
     expected = {
         "Expecting property name enclosed in double quotes": "object key string",

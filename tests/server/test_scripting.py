@@ -1262,3 +1262,23 @@ def test_fcall_finds_functions_whatever_their_case(c):
             "ERR Function myFUNC already exists"
     finally:
         c("FUNCTION", "DELETE", "caselib")
+
+
+@pytest.mark.parametrize("text, want", [
+    ('{"\\u00e9": "\\u00e9"}', b'{"\xc3\xa9":"\xc3\xa9"}'),  # escapes as UTF-8, keys too
+    ('{"\\ud83d\\ude00": 1}', b'{"\xf0\x9f\x98\x80":1}'),
+    ('[+23, 05, 2., -.5e3, 0x10, -0.e3]', b"[23,5,2,-500,16,-0]"),  # strtod's numbers
+])
+def test_cjson_decode_reads_as_redis_cjson(c, text, want):
+    assert ev(c, "return cjson.encode(cjson.decode(ARGV[1]))", text) == want
+
+
+@pytest.mark.parametrize("text, found", [
+    ('{"\\ud800": 1}', "Expected object key string but found invalid unicode escape code at "
+                       "character 3"),
+    ('["\\x"]', "Expected value but found invalid escape code at character 3"),
+    ('{"k": "v', "Expected value but found unexpected end of string at character 9"),
+])
+def test_cjson_decode_string_errors(c, text, found):
+    script = "return cjson.decode(ARGV[1])"
+    assert err(ev(c, script, text)) == f"ERR user_script:1: {found}" + at(script)
