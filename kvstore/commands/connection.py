@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import SYNTAX, CommandError, subcommand_syntax
+from ..errors import SYNTAX, CommandError, c_text, subcommand_syntax
 from ..numbers import INT64_MAX
 from ..replies import OK, PONG, Status, Verbatim
 from ..version import REDIS_VERSION
@@ -142,7 +142,7 @@ def hello(ctx: Context, argv: list[bytes]):
                 client.name = argv[i + 1]
             i += 2
         else:
-            opt_text = argv[i].decode("utf-8", "replace")
+            opt_text = c_text(argv[i])
             raise CommandError(f"ERR Syntax error in HELLO option '{opt_text}'")
     if client is not None and not client.authenticated:
         raise CommandError(HELLO_NOAUTH)
@@ -257,7 +257,7 @@ def client_setinfo(ctx: Context, argv: list[bytes]):
     """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>"""
     attr = argv[2].lower()
     if attr not in (b"lib-name", b"lib-ver"):
-        raise CommandError(f"ERR Unrecognized option '{argv[2].decode('utf-8', 'replace')}'")
+        raise CommandError(f"ERR Unrecognized option '{c_text(argv[2])}'")
     value = argv[3]
     if any(c < 33 or c > 126 for c in value):
         raise CommandError(f"ERR {attr.decode()} cannot contain spaces, newlines or special "
@@ -287,7 +287,7 @@ def client_info(ctx: Context, argv: list[bytes]):
 def _client_type(raw: bytes) -> str:
     t = raw.lower()
     if t not in _CLIENT_TYPES:
-        raise CommandError(f"ERR Unknown client type '{raw.decode('utf-8', 'replace')}'")
+        raise CommandError(f"ERR Unknown client type '{c_text(raw)}'")
     return "replica" if t == b"slave" else t.decode()
 
 
@@ -342,7 +342,7 @@ def client_kill(ctx: Context, argv: list[bytes]):
             tests.append(lambda c, a=val.decode("utf-8", "replace"): c.laddr == a)
         elif opt == b"user":
             if val != b"default":  # the only user there is
-                raise CommandError(f"ERR No such user '{val.decode('utf-8', 'replace')}'")
+                raise CommandError(f"ERR No such user '{c_text(val)}'")
         elif opt == b"skipme":
             if val.lower() not in (b"yes", b"no"):
                 raise CommandError(SYNTAX)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine import rdb
 from ..engine.glob import match
-from ..errors import CommandError
+from ..errors import CommandError, c_text
 from ..replies import OK, SetReply, Status
 from .scripting import Scripts, numkeys_keys, numkeys_of, prepare_run, script_cmd_flags
 from .table import (
@@ -234,7 +234,7 @@ def function_load(ctx: Context, argv: list[bytes]):
         if arg.lower() == b"replace":
             replace = True
         else:
-            raise CommandError(f"ERR Unknown option given: {arg.decode('utf-8', 'replace')}")
+            raise CommandError(f"ERR Unknown option given: {c_text(arg)}")
     name = functions_of(ctx.ks).load(argv[-1], replace)
     ctx.ks.dirty += 1
     return name.encode()
@@ -283,7 +283,7 @@ def function_list(ctx: Context, argv: list[bytes]):
             i += 1
             pattern = argv[i]
         else:
-            raise CommandError(f"ERR Unknown argument {argv[i].decode('utf-8', 'replace')}")
+            raise CommandError(f"ERR Unknown argument {c_text(argv[i])}")
         i += 1
     out = []
     for lib in functions_of(ctx.ks).libraries.values():
