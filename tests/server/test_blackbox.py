@@ -988,6 +988,8 @@ def test_sort_over_the_wire(server):
      b"-ERR unknown command 'NOSUCH', with args beginning with: 'a' '\xff\xc3\xa9' \r\n"),
     ((b"PEXPIRE", b"k", b"100000", b"NX", b"k\x00z"), b"-ERR Unsupported option k\r\n"),
     ((b"CONFIG", b"bo\x00gus"), b"-ERR unknown subcommand 'bo'. Try CONFIG HELP.\r\n"),
+    ((b"HELLO", b"3", b"bo\x00gus"), b"-ERR Syntax error in HELLO option 'bo'\r\n"),
+    ((b"CLIENT", b"LIST", b"TYPE", b"z\x00q"), b"-ERR Unknown client type 'z'\r\n"),
 ])
 def test_error_texts_quote_arguments_as_c_strings(server, argv, want):
     assert raw_replies(server.port, 2, [argv], b"end") == want + b"$3\r\nend\r\n"
