@@ -128,12 +128,14 @@ def _other(c):
     ("SET", "w", "x"), ("DEL", "w"), ("EXPIRE", "w", "100"), ("RENAME", "w", "w2"),
     ("RENAME", "z", "w"), ("LPUSH", "l", "a"), ("FLUSHDB",), ("FLUSHALL",), ("SWAPDB", "0", "1"),
     ("APPEND", "w", "y"), ("MOVE", "w", "3"), ("INCR", "n"),
+    ("LTRIM", "lt", "0", "-1"),  # trims nothing, yet Redis signals the key
 ])
 def test_watch_broken_by_other_client(c, write):
     c("SET", "w", "1")
     c("SET", "z", "2")
     c("SET", "n", "1")
-    keys = {"RENAME": "w", "LPUSH": "l", "INCR": "n"}
+    c("RPUSH", "lt", "a")
+    keys = {"RENAME": "w", "LPUSH": "l", "INCR": "n", "LTRIM": "lt"}
     c("WATCH", keys.get(write[0], "w"))
     other = _other(c)
     other(*write)
