@@ -208,7 +208,7 @@ class Client(asyncio.Protocol):
         self.state |= CLOSING
         server = self.server
         server.clients.pop(self.id, None)
-        server.postponed.discard(self)
+        server.postponed.pop(self, None)
         if self.monitor:
             server.remove_monitor(self)
         if self.watched or self.waiter is not None or self.subs or self.psubs or self.ssubs:

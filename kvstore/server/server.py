@@ -186,7 +186,8 @@ class Server:
         self.obuf_check = False
         self.paused_until = 0.0          # CLIENT PAUSE ALL: every client holds its input
         self.write_paused_until = 0.0    # CLIENT PAUSE WRITE: writers wait (`postponed`)
-        self.postponed: set[Client] = set()
+        # (a dict as an ordered set: unpause resumes them in the order they were stopped)
+        self.postponed: dict[Client, None] = {}
         self.memory = memory.Memory(self)
         self.ks.access = self.memory
         self.ports: list[int] = []
@@ -428,21 +429,23 @@ class Server:
             cmd = lookup(argv)
         except CommandError:
             return False
-        writes = cmd.flags & (WRITE | MAY_REPLICATE)
+        ctx = client.ctx  # (EVAL and FCALL: as their script or function declares)
+        writes = cmd.flags_for(ctx, argv) & (WRITE | MAY_REPLICATE)
         if not writes and cmd.name == "exec" and client.state & MULTI:
-            writes = any(queued.flags & (WRITE | MAY_REPLICATE) for queued, _ in client.queue)
+            writes = any(queued.flags_for(ctx, queued_argv) & (WRITE | MAY_REPLICATE)
+                         for queued, queued_argv in client.queue)
         if not writes:
             return False
         client.pending.append(argv)
         client.state |= BLOCKED
         client.last_cmd = cmd  # (CLIENT LIST cmd=, as Redis's)
-        self.postponed.add(client)
+        self.postponed[client] = None
         return True
 
     def unpause(self) -> None:
         self.paused_until = self.write_paused_until = 0.0
         self.gate = self.gate_wanted()
-        postponed, self.postponed = self.postponed, set()
+        postponed, self.postponed = self.postponed, {}
         for client in list(self.clients.values()):
             client.release()
         loop = asyncio.get_running_loop()

@@ -353,6 +353,29 @@ def test_client_pause_write_postpones_scripts_that_may_write(kv_factory, server)
     assert writer.reply() == b"OK" and admin("GET", "k") == b"new"
 
 
+def test_client_unpause_resumes_writers_in_the_order_they_waited(kv_factory, server):
+    """Writers stopped by CLIENT PAUSE WRITE run in the order they were stopped; a script that
+    declares no-writes is no writer and runs at once."""
+    p = kv_factory(kind=server.kind)
+    admin = Conn(p.port)
+    writers = [Conn(p.port) for _ in range(3)]
+    ids = [w("CLIENT", "ID") for w in writers]
+    admin("SET", "k", "0")
+    assert admin("CLIENT", "PAUSE", "60000", "WRITE") == b"OK"
+    try:
+        # arrival in the reverse order of the connections' ids, so that neither order passes
+        # by accident: SET k 1, then INCR k, then APPEND k x
+        for i, cmd in [(2, ("SET", "k", "1")), (1, ("INCR", "k")), (0, ("APPEND", "k", "x"))]:
+            writers[i].send(Conn.encode(*cmd))
+            _wait_flag_b(admin, ids[i])
+        assert admin("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1,
+                     "k") == b"0"
+    finally:
+        assert admin("CLIENT", "UNPAUSE") == b"OK"
+    assert [writers[2].reply(), writers[1].reply(), writers[0].reply()] == [b"OK", 2, 2]
+    assert admin("GET", "k") == b"2x"
+
+
 def test_auth_and_noauth(kv_factory, server):
     p = kv_factory("--requirepass", "s3cret", kind=server.kind)
     c = Conn(p.port)
