@@ -205,9 +205,13 @@ class KeyWatch:
             value = db.lookup(key, ks.clock())
             if value is None:
                 return
-            w = waiters[0]
-            if type(value) is not w.cls:
-                return  # a key of another type: Redis 7.0 leaves the waiters blocked
+            # The first waiter for this type of value: as Redis's serveClientsBlockedOn*Key,
+            # the waiters for another type (BLPOP before a BZPOPMIN on a new zset) stay blocked
+            # and are passed over.
+            cls = type(value)
+            w = next((w for w in waiters if w.cls is cls), None)
+            if w is None:
+                return
             ctx = w.client.ctx
             ctx.now = ks.clock()
             ctx.effects = None

@@ -270,6 +270,25 @@ def test_list_waiter_ignores_zset(c):
     a.close()
 
 
+def test_waiters_for_another_type_are_passed_over(c):
+    """A BZPOPMIN behind a BLPOP on the same key is served when a zset appears there; the
+    BLPOP stays blocked until a list does."""
+    lists, zsets = _other(c), _other(c)
+    lists.send(Conn.encode("BLPOP", "k", "5"))
+    _wait_blocked(c)
+    zsets.send(Conn.encode("BZPOPMIN", "k", "5"))
+    _wait_blocked(c, 2)
+    c("SET", "k", "v")  # a string: nobody's type
+    c("DEL", "k")
+    c("ZADD", "k", "1", "m")
+    assert zsets.reply() == [b"k", b"m", b"1"]
+    assert c("EXISTS", "k") == 0
+    c("RPUSH", "k", "x")
+    assert lists.reply() == [b"k", b"x"]
+    lists.close()
+    zsets.close()
+
+
 def test_input_sent_while_blocked_runs_after(c):
     a = _other(c)
     a.send(Conn.encode("BLPOP", "q", "0") + Conn.encode("SET", "k1", "1"))
