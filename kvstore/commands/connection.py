@@ -325,21 +325,23 @@ def client_kill(ctx: Context, argv: list[bytes]):
     if len(argv) % 2:
         raise CommandError(SYNTAX)
     skipme = True
-    tests = []
+    # One test per filter, a repeated one replacing the earlier (Redis keeps one id, one
+    # type... and the last given wins)
+    tests = {}
     for i in range(2, len(argv), 2):
         opt, val = argv[i].lower(), argv[i + 1]
         if opt == b"id":
             cid = to_int(val, _BAD_CLIENT_ID)
             if cid <= 0:
                 raise CommandError(_BAD_CLIENT_ID)
-            tests.append(lambda c, cid=cid: c.id == cid)
+            tests[opt] = lambda c, cid=cid: c.id == cid
         elif opt == b"type":
             kind = _client_type(val)
-            tests.append(lambda c, kind=kind: c.type_name() == kind)
+            tests[opt] = lambda c, kind=kind: c.type_name() == kind
         elif opt == b"addr":
-            tests.append(lambda c, a=val.decode("utf-8", "replace"): c.addr == a)
+            tests[opt] = lambda c, a=val.decode("utf-8", "replace"): c.addr == a
         elif opt == b"laddr":
-            tests.append(lambda c, a=val.decode("utf-8", "replace"): c.laddr == a)
+            tests[opt] = lambda c, a=val.decode("utf-8", "replace"): c.laddr == a
         elif opt == b"user":
             if val != b"default":  # the only user there is
                 raise CommandError(f"ERR No such user '{c_text(val)}'")
@@ -349,7 +351,8 @@ def client_kill(ctx: Context, argv: list[bytes]):
             skipme = val.lower() == b"yes"
         else:
             raise CommandError(SYNTAX)
-    victims = [c for c in clients if all(t(c) for t in tests) and not (skipme and c is me)]
+    victims = [c for c in clients
+               if all(t(c) for t in tests.values()) and not (skipme and c is me)]
     _kill(victims, me)
     return len(victims)
 

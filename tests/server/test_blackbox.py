@@ -292,6 +292,11 @@ def test_client_kill_by_id_and_addr(server):
     addr = c("CLIENT", "INFO").decode().split(" addr=")[1].split()[0]
     assert a("CLIENT", "KILL", addr) == b"OK"
     assert c.closed()
+    # a filter given twice: the last one counts (Redis keeps one id)
+    d, e = Conn(server.port), Conn(server.port)
+    did, eid = d("CLIENT", "ID"), e("CLIENT", "ID")
+    assert a("CLIENT", "KILL", "ID", did, "ID", eid) == 1
+    assert e.closed() and d("PING") == b"PONG"
 
 
 def test_client_pause_holds_commands(server):
