@@ -419,6 +419,9 @@ class Server:
         else:
             self.paused_until = end
             self.write_paused_until = 0.0
+        # Redis suspends expiry while paused (PAUSE_ACTION_EXPIRE): an expired key is hidden
+        # from reads but stays, as on a replica, until the pause ends
+        self.ks.replica = True
         self.gate = self.gate_wanted()
 
     def postpone(self, client: Client, argv: list[bytes]) -> bool:
@@ -444,6 +447,7 @@ class Server:
 
     def unpause(self) -> None:
         self.paused_until = self.write_paused_until = 0.0
+        self.ks.replica = self.master_link is not None
         self.gate = self.gate_wanted()
         postponed, self.postponed = self.postponed, {}
         for client in list(self.clients.values()):
@@ -542,7 +546,7 @@ class Server:
         self.master_link.close()
         self.master_link = None
         self.config.values["replicaof"] = ""
-        self.ks.replica = False
+        self.ks.replica = bool(self.paused_until or self.write_paused_until)
         self.replication.new_history()
         self.gate = self.gate_wanted()
         self.log.notice("MASTER MODE enabled")

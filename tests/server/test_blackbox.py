@@ -21,7 +21,7 @@ import redis
 from kvstore.commands import COMMANDS
 
 from .conftest import start
-from .helpers import Conn, err, raw_replies
+from .helpers import Conn, err, raw_replies, wait_until
 
 
 @pytest.fixture
@@ -379,6 +379,21 @@ def test_client_unpause_resumes_writers_in_the_order_they_waited(kv_factory, ser
         assert admin("CLIENT", "UNPAUSE") == b"OK"
     assert [writers[2].reply(), writers[1].reply(), writers[0].reply()] == [b"OK", 2, 2]
     assert admin("GET", "k") == b"2x"
+
+
+def test_keys_expire_but_stay_during_a_client_pause(kv_factory, server):
+    """While paused, Redis deletes no expired key (reads see none; DBSIZE still counts it);
+    after UNPAUSE the active cycle reclaims it."""
+    p = kv_factory(kind=server.kind)
+    c = Conn(p.port)
+    c("SET", "k", "v", "PX", "100")
+    assert c("CLIENT", "PAUSE", "60000", "WRITE") == b"OK"
+    try:
+        wait_until(lambda: c("EXISTS", "k") == 0, what="k to expire")
+        assert c("GET", "k") is None and c("DBSIZE") == 1
+    finally:
+        assert c("CLIENT", "UNPAUSE") == b"OK"
+    wait_until(lambda: c("DBSIZE") == 0, what="the active cycle to reclaim k")
 
 
 def test_auth_and_noauth(kv_factory, server):
