@@ -109,7 +109,7 @@ def _reject(client, cmd, name: bytes, text: str, parts: list[bytes]) -> bool:
     return True
 
 
-def refusal(client, cmd, name: bytes, argv: list[bytes] | None = None) -> str | None:
+def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     """Why Redis's processCommand would refuse `cmd` in the server's present state: over
     maxmemory (OOM), then an AOF that cannot be written (MISCONF), then a write without
     min-replicas-to-write good replicas (NOREPLICAS), then a write to a read-only replica
@@ -118,12 +118,12 @@ def refusal(client, cmd, name: bytes, argv: list[bytes] | None = None) -> str | 
     if client.is_master:
         return None  # the master's stream is never refused (a replica ignores maxmemory)
     server = client.server
-    ctx = client.ctx
-    flags = cmd.flags if argv is None else cmd.flags_for(ctx, argv)
+    # (every command pays this while the gate is up: the plain case without a call)
+    flags = cmd.flags if cmd.dynamic_flags is None else cmd.flags_for(client.ctx, argv)
     in_multi = client.state & MULTI
     if name == b"exec" and in_multi:
         for queued, queued_argv in client.queue:
-            flags |= queued.flags_for(ctx, queued_argv)
+            flags |= queued.flags_for(client.ctx, queued_argv)
     memory = server.memory
     if memory.maxmemory > 0 and (flags & DENYOOM or in_multi and name not in
                                  _OOM_EXEMPT_IN_MULTI) and not memory.make_room():
