@@ -49,11 +49,12 @@ TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "rpush", "l
 # `--tests eval_incr`): a one-line script around INCR measures the cost of running a script.
 CUSTOM = {"eval_incr": ["EVAL", "return redis.call('incr', KEYS[1])", "1", "counter"]}
 # Commands each test needs (to skip tests kvstore cannot run yet).
-NEEDS = {"ping_inline": ["ping"], "ping_mbulk": ["ping"], "lrange_100": ["lpush", "lrange"],
-         "eval_incr": ["eval", "incr"]}
-# The CSV row name of each test.
-ROW = {"ping_inline": "PING_INLINE", "ping_mbulk": "PING_MBULK",
-       "lrange_100": "LRANGE_100 (first 100 elements)", "mset": "MSET (10 keys)"}
+NEEDS = {"ping_inline": ["ping"], "ping_mbulk": ["ping"], "eval_incr": ["eval", "incr"],
+         **{f"lrange_{n}": ["lpush", "lrange"] for n in (100, 300, 500, 600)}}
+# The CSV row name of each test (lrange_300, _500 and _600: redis-benchmark's other list reads,
+# not run by default).
+ROW = {"ping_inline": "PING_INLINE", "ping_mbulk": "PING_MBULK", "mset": "MSET (10 keys)",
+       **{f"lrange_{n}": f"LRANGE_{n} (first {n} elements)" for n in (100, 300, 500, 600)}}
 MODES = [("c50", ["-c", "50"]), ("P16", ["-c", "50", "-P", "16"]), ("c1", ["-c", "1"])]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
