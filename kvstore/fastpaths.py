@@ -12,6 +12,7 @@ falls through to the shared method. tests/test_fastpaths.py runs every one besid
 path. What they keep from the generic path, what they may skip, and how they stay cheap:
 
 - "now" is read only when the key has a TTL: the handlers read it only to expire that key.
+- The reads count INFO's keyspace_hits / keyspace_misses, as `Context.read` does.
 - Writes call `_check_writable` (MISCONF) before touching anything and `_after_write(argv,
   None)` after a change, when a hook is installed; each logs the argv the method would send.
 - Keyspace notifications are skipped: the store's own context never has a listener (only the
@@ -105,6 +106,10 @@ class FastPaths(Methods):
                 value = db.lookup(key, self.keyspace.clock())
             else:
                 value = db.data.get(key)
+            if value is None:
+                self.keyspace.misses += 1
+            else:
+                self.keyspace.hits += 1
         finally:
             lock.release()
         if value is None or type(value) is bytes:
@@ -401,8 +406,11 @@ class FastPaths(Methods):
                 zs = db.data.get(key)
             if type(zs) is not ZSet:
                 if zs is not None:
+                    self.keyspace.hits += 1
                     raise wrongtype()
+                self.keyspace.misses += 1
                 return []
+            self.keyspace.hits += 1
             reply = zs.range_by_rank(start, end)
         finally:
             lock.release()
@@ -427,8 +435,11 @@ class FastPaths(Methods):
                 zs = db.data.get(key)
             if type(zs) is not ZSet:
                 if zs is not None:
+                    self.keyspace.hits += 1
                     raise wrongtype()
+                self.keyspace.misses += 1
                 return None
+            self.keyspace.hits += 1
             return zs.rank(member)
         finally:
             lock.release()

@@ -1,7 +1,8 @@
 """The embedded store's direct paths give what the shared generic methods give: the same
-replies, the same exceptions and texts, the same logged effects, the same change counter and the
-same keyspace (values, TTLs, OBJECT ENCODING), on random sequences that include wrong types,
-missing keys, keys that expire, encoding conversions and decode_responses."""
+replies, the same exceptions and texts, the same logged effects, the same change counter, the
+same keyspace hits and misses, and the same keyspace (values, TTLs, OBJECT ENCODING), on random
+sequences that include wrong types, missing keys, keys that expire, encoding conversions and
+decode_responses."""
 
 from __future__ import annotations
 
@@ -117,6 +118,7 @@ def test_direct_paths_match_the_generic_methods(seed, decode):
         assert got == want, (name, args)
     assert fast_log == slow_log
     assert fast.keyspace.dirty == slow.keyspace.dirty
+    assert (fast.keyspace.hits, fast.keyspace.misses) == (slow.keyspace.hits, slow.keyspace.misses)
     assert snapshot(fast) == snapshot(slow)
     fast.close()
     slow.close()

@@ -271,6 +271,7 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
 
         server.stats = Stats()
         ctx.ks.expired_keys = 0
+    ctx.ks.hits = ctx.ks.misses = 0
     return OK
 
 

@@ -174,7 +174,7 @@ def bitfield_generic(ctx: Context, argv: list[bytes], readonly: bool) -> list[in
         if readonly:
             raise CommandError(READONLY_ERROR)
         return run_write(ctx, key, ops)
-    value = ctx.db.lookup(key, ctx.now)
+    value = ctx.read(key)
     if value is not None and type(value) is not bytes:
         raise wrongtype()
     value = value or b""

@@ -128,7 +128,7 @@ def pexpireat(ctx: Context, argv: list[bytes]):
 def _ttl(ctx: Context, key: bytes, ms: bool, absolute: bool) -> int:
     """Redis `ttlGenericCommand`: -2 no key, -1 no TTL; seconds are rounded to nearest."""
     db = ctx.db
-    if db.lookup(key, ctx.now) is None:
+    if ctx.read(key) is None:
         return -2
     when = db.expires.get(key)
     if when is None:

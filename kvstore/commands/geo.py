@@ -99,7 +99,7 @@ def distance_text(d: float) -> bytes:
 
 
 def _lookup(ctx: Context, key: bytes) -> ZSet | None:
-    return ctx.db.lookup_typed(key, ctx.now, ZSet)  # type: ignore[return-value]
+    return ctx.read_typed(key, ZSet)  # type: ignore[return-value]
 
 
 # -- GEOADD, GEOPOS, GEODIST, GEOHASH ------------------------------------------------------------

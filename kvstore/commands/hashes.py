@@ -52,8 +52,9 @@ SCAN_DEFAULT_COUNT = 10
 
 
 def get_hash(ctx: Context, key: bytes) -> Hash | None:
-    """The hash at key, None if absent; WRONGTYPE for another type."""
-    return ctx.db.lookup_typed(key, ctx.now, Hash)  # type: ignore[return-value]
+    """The hash at key, None if absent; WRONGTYPE for another type. A read (counted, see
+    Context.read): the writes look the key up with `db.lookup_typed`."""
+    return ctx.read_typed(key, Hash)  # type: ignore[return-value]
 
 
 def _hash_for_write(ctx: Context, key: bytes) -> Hash:
@@ -178,7 +179,7 @@ def hsetnx(ctx: Context, argv: list[bytes]):
     Complexity: O(1). Reply: integer, 1 if the field was set, 0 if it already existed.
     """
     key, field = argv[1], argv[2]
-    h = get_hash(ctx, key)
+    h = ctx.db.lookup_typed(key, ctx.now, Hash)
     if h is not None and field in h:
         return 0
     if h is None:
@@ -197,7 +198,7 @@ def hdel(ctx: Context, argv: list[bytes]):
     Complexity: O(1) per field. Reply: integer, the number of fields removed.
     """
     key = argv[1]
-    h = get_hash(ctx, key)
+    h = ctx.db.lookup_typed(key, ctx.now, Hash)
     if h is None:
         return 0
     deleted = 0

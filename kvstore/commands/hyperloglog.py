@@ -28,10 +28,11 @@ CORRUPT = "INVALIDOBJ Corrupted HLL object detected"
 KEYS = KeySpec(1, -1, 1)
 
 
-def hll_value(ctx: Context, key: bytes) -> bytes | None:
+def hll_value(ctx: Context, key: bytes, read: bool = False) -> bytes | None:
     """The HLL string at key, None if absent; WRONGTYPE for another type or a string that is
-    not an HLL (Redis `isHLLObjectOrReply`)."""
-    value = ctx.db.lookup(key, ctx.now)
+    not an HLL (Redis `isHLLObjectOrReply`). `read`: a counted lookup (PFCOUNT, PFMERGE's
+    inputs; see Context.read)."""
+    value = ctx.read(key) if read else ctx.db.lookup(key, ctx.now)
     if value is None:
         return None
     if type(value) is not bytes:
@@ -127,7 +128,7 @@ def merged_registers(ctx: Context, keys: list[bytes]) -> tuple[bytes | None, boo
     acc = None
     any_dense = False
     for key in keys:
-        value = hll_value(ctx, key)
+        value = hll_value(ctx, key, True)
         if value is None:
             continue
         any_dense = any_dense or value[4] == hll.DENSE
@@ -150,7 +151,7 @@ def pfcount(ctx: Context, argv: list[bytes]):
         acc, _ = merged_registers(ctx, argv[1:])
         return 0 if acc is None else signed(hll.estimate(hll.histogram(acc)))
     key = argv[1]
-    value = hll_value(ctx, key)
+    value = hll_value(ctx, key, True)
     if value is None:
         return 0
     card = hll.cached_count(value)

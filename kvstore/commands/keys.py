@@ -112,9 +112,8 @@ def exists(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N) keys. Reply: integer, how many of the keys exist (repeats count again).
     """
-    lookup = ctx.db.lookup
-    now = ctx.now
-    return sum(1 for key in argv[1:] if lookup(key, now) is not None)
+    read = ctx.read
+    return sum(1 for key in argv[1:] if read(key) is not None)
 
 
 @command("touch", -2, READONLY | FAST, KEYS_ALL, "generic")
@@ -139,7 +138,7 @@ def type_(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1). Reply: status, the type name or "none".
     """
-    value = ctx.db.lookup(argv[1], ctx.now)
+    value = ctx.read(argv[1])
     if value is None:
         return _NONE
     name = type_name(value)
@@ -223,7 +222,7 @@ def copy(ctx: Context, argv: list[bytes]):
         i += 1
     if dst_db is ctx.db and src == dst:
         raise CommandError(SAME_OBJECT)
-    value = ctx.db.lookup(src, ctx.now)
+    value = ctx.read(src)
     if value is None:
         return 0
     when = ctx.db.expires.get(src)
@@ -364,7 +363,7 @@ def object_encoding(ctx: Context, argv: list[bytes]):
     Complexity: O(1). Reply: the encoding Redis would use, or null.
     """
     key = argv[2]
-    value = ctx.db.lookup(key, ctx.now)
+    value = ctx.read(key, notify=False)
     if value is None:
         return None
     if type(value) is bytes:
@@ -379,7 +378,7 @@ def object_refcount(ctx: Context, argv: list[bytes]):
     Complexity: O(1). Reply: integer: INT_MAX for a shared integer 0..9999, else 1; or null.
     """
     key = argv[2]
-    value = ctx.db.lookup(key, ctx.now)
+    value = ctx.read(key, notify=False)
     if value is None:
         return None
     # Shared: an integer 0..9999 stored by its bytes, not one marked by how it was written
@@ -399,7 +398,7 @@ def object_idletime(ctx: Context, argv: list[bytes]):
     policies); Redis's error under an LFU policy; or null for a missing key.
     """
     key = argv[2]
-    if ctx.db.lookup(key, ctx.now) is None:
+    if ctx.read(key, notify=False) is None:
         return None
     access = ctx.ks.access
     idle = access.idle_seconds(ctx.db.id, key) if access is not None else 0
@@ -416,7 +415,7 @@ def object_freq(ctx: Context, argv: list[bytes]):
     an LFU maxmemory-policy, or Redis's error under any other.
     """
     key = argv[2]
-    if ctx.db.lookup(key, ctx.now) is None:
+    if ctx.read(key, notify=False) is None:
         return None
     access = ctx.ks.access
     freq = access.frequency(ctx.db.id, key) if access is not None else None
@@ -465,7 +464,7 @@ def dump(ctx: Context, argv: list[bytes]):
     Complexity: O(N) in the value's size. Reply: the payload (Redis's RDB format, see
     engine/rdb.py), or null.
     """
-    value = ctx.db.lookup(argv[1], ctx.now)
+    value = ctx.read(argv[1])
     return None if value is None else serialize(value)
 
 

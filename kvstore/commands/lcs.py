@@ -120,9 +120,8 @@ def lcs(ctx: Context, argv: list[bytes]):
     Complexity: O(N*M). Reply: the subsequence; with LEN its length; with IDX a map
     {matches: [[[a_start, a_end], [b_start, b_end](, len)], ...], len: n}. Missing keys are "".
     """
-    db = ctx.db
-    a = db.lookup(argv[1], ctx.now)
-    b = db.lookup(argv[2], ctx.now)
+    a = ctx.read(argv[1])
+    b = ctx.read(argv[2])
     if (a is not None and type(a) is not bytes) or (b is not None and type(b) is not bytes):
         raise CommandError(LCS_WRONGTYPE)
     a = a or b""

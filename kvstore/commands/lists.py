@@ -87,6 +87,7 @@ def _at_least(arg: bytes, minimum: int, message: str) -> int:
 
 
 def _get_list(ctx: Context, key: bytes) -> List | None:
+    """The list at key for a write (uncounted; the reads use `ctx.read_typed`)."""
     return ctx.db.lookup_typed(key, ctx.now, List)  # type: ignore[return-value]
 
 
@@ -505,7 +506,7 @@ def llen(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1).  Reply: integer, 0 if no key.
     """
-    lst = _get_list(ctx, argv[1])
+    lst = ctx.read_typed(argv[1], List)
     return 0 if lst is None else len(lst)
 
 
@@ -518,7 +519,7 @@ def lrange(ctx: Context, argv: list[bytes]):
     """
     start = to_int(argv[2])
     end = to_int(argv[3])
-    lst = ctx.db.lookup_typed(argv[1], ctx.now, List)
+    lst = ctx.read_typed(argv[1], List)
     if lst is None:
         return []
     return list_range(lst, start, end)  # type: ignore[arg-type]
@@ -530,7 +531,7 @@ def lindex(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N/64) to reach the index.  Reply: the element, nil if out of range or no key.
     """
-    lst = _get_list(ctx, argv[1])
+    lst = ctx.read_typed(argv[1], List)
     if lst is None:
         return None
     index = to_int(argv[2])
@@ -567,7 +568,7 @@ def lpos(ctx: Context, argv: list[bytes]):
         else:
             raise CommandError(SYNTAX)
         i += 2
-    lst = _get_list(ctx, argv[1])
+    lst = ctx.read_typed(argv[1], List)
     if lst is None:
         return None if count == -1 else []
     return _positions(lst, argv[2], rank, count, maxlen)

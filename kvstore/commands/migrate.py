@@ -66,10 +66,10 @@ def migrate(ctx: Context, argv: list[bytes]):
         raise CommandError("ERR value is not an integer or out of range") from None
     if timeout <= 0:
         timeout = 1000
-    db, now = ctx.db, ctx.now
+    db = ctx.db
     moving = []
     for key in keys:
-        value = db.lookup(key, now)
+        value = ctx.read(key)
         if value is not None:
             moving.append((key, value, db.expires.get(key)))
     if not moving:
@@ -79,7 +79,7 @@ def migrate(ctx: Context, argv: list[bytes]):
     request.append(pack_command(b"SELECT", b"%d" % dbid))
     sent = []
     for key, value, when in moving:
-        ttl = 0 if when is None else max(when - now, 1)
+        ttl = 0 if when is None else max(when - ctx.now, 1)
         restore = [b"RESTORE", key, b"%d" % ttl, serialize(value)]
         if replace:
             restore.append(b"REPLACE")

@@ -40,7 +40,7 @@ SPOP_EFFECT_BATCH = 1024
 
 def get_set(ctx: Context, key: bytes) -> Set | None:
     """The set at key, None if absent; WRONGTYPE for another type."""
-    return ctx.db.lookup_typed(key, ctx.now, Set)  # type: ignore[return-value]
+    return ctx.read_typed(key, Set)  # type: ignore[return-value]
 
 
 def in_order(members, limits) -> list[bytes]:
@@ -143,7 +143,7 @@ def srem(ctx: Context, argv: list[bytes]):
     Complexity: O(1) per member. Reply: integer, the number of members removed.
     """
     key = argv[1]
-    s = get_set(ctx, key)
+    s = ctx.db.lookup_typed(key, ctx.now, Set)
     if s is None:
         return 0
     removed = 0
@@ -229,7 +229,7 @@ def spop(ctx: Context, argv: list[bytes]):
     if n > 3:
         raise CommandError(SYNTAX)
     key = argv[1]
-    s = get_set(ctx, key)
+    s = ctx.db.lookup_typed(key, ctx.now, Set)
     if s is None:
         return None
     member = pop_random(s)
@@ -249,7 +249,7 @@ def _spop_count(ctx: Context, argv: list[bytes]):
     count = to_int(argv[2], POSITIVE)
     if count < 0:
         raise CommandError(POSITIVE)
-    s = get_set(ctx, key)
+    s = ctx.db.lookup_typed(key, ctx.now, Set)
     if s is None or count == 0:
         return SetReply()
     size = len(s)
@@ -339,10 +339,10 @@ def smove(ctx: Context, argv: list[bytes]):
 
 
 def _load(ctx: Context, keys: list[bytes]) -> list[Set | None]:
-    """The sets at keys (None for absent ones); WRONGTYPE if any key holds another type."""
-    lookup = ctx.db.lookup_typed
-    now = ctx.now
-    return [lookup(k, now, Set) for k in keys]  # type: ignore[misc]
+    """The sets at keys (None for absent ones), read in order; WRONGTYPE at the first key that
+    holds another type."""
+    read = ctx.read_typed
+    return [read(k, Set) for k in keys]  # type: ignore[misc]
 
 
 def _inter(sets: list[Set | None]) -> set:

@@ -45,7 +45,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Callable
 
-from ..engine.keyspace import Database
 from ..engine.values import Hash, List, Set
 from ..engine.zset import ZSet
 from ..errors import SYNTAX, CommandError, wrongtype
@@ -73,7 +72,7 @@ STORE_EFFECT_BATCH = 1024
 # Options with arguments, for the key finder (Redis `sortGetKeys`): how many to skip.
 _OPTION_ARGS = {b"limit": 2, b"get": 1, b"by": 1}
 
-Lookup = Callable[[Database, int, bytes], "bytes | None"]
+Lookup = Callable[[Context, bytes], "bytes | None"]
 
 
 def sort_score(value: bytes) -> float:
@@ -111,24 +110,24 @@ def pattern_lookup(pattern: bytes) -> Lookup:
     key or field, or a value of another type: None. Redis scans the pattern as a C string."""
     text = pattern.partition(b"\0")[0]
     if text == b"#":
-        return lambda db, now, element: element
+        return lambda ctx, element: element
     star = text.find(b"*")
     if star < 0:
-        return lambda db, now, element: None
+        return lambda ctx, element: None
     arrow = text.find(b"->", star + 1)
     prefix = pattern[:star]
     if arrow < 0 or arrow + 2 == len(text):  # no arrow, or nothing after it: part of the key
         suffix = pattern[star + 1:]
 
-        def string_at(db: Database, now: int, element: bytes) -> bytes | None:
-            value = db.lookup(prefix + element + suffix, now)
+        def string_at(ctx: Context, element: bytes) -> bytes | None:
+            value = ctx.read(prefix + element + suffix)
             return value if type(value) is bytes else None
 
         return string_at
     suffix, field = pattern[star + 1:arrow], pattern[arrow + 2:]
 
-    def field_at(db: Database, now: int, element: bytes) -> bytes | None:
-        value = db.lookup(prefix + element + suffix, now)
+    def field_at(ctx: Context, element: bytes) -> bytes | None:
+        value = ctx.read(prefix + element + suffix)
         return value.get(field) if type(value) is Hash else None
 
     return field_at
@@ -230,8 +229,7 @@ def _sort_keys(ctx: Context, elements: list[bytes], by: bytes | None, alpha: boo
         values: list = elements
     else:
         find = pattern_lookup(by)
-        db, now = ctx.db, ctx.now
-        values = [find(db, now, element) for element in elements]
+        values = [find(ctx, element) for element in elements]
     if alpha:
         if by is None:
             return values if binary else [v.partition(b"\0")[0] for v in values]
@@ -290,7 +288,7 @@ def _store(ctx: Context, dest: bytes, values: list, log_result: bool) -> int:
 
 def _sort(ctx: Context, argv: list[bytes], readonly: bool):
     opts = _parse(argv, readonly)
-    value = ctx.db.lookup(argv[1], ctx.now)
+    value = ctx.read(argv[1])
     kind = type(value)
     if value is not None and kind is not List and kind is not Set and kind is not ZSet:
         raise wrongtype()
@@ -313,8 +311,7 @@ def _sort(ctx: Context, argv: list[bytes], readonly: bool):
     values: list[bytes] | list[bytes | None] = picked
     if opts.gets:
         finds = [pattern_lookup(p) for p in opts.gets]
-        db, now = ctx.db, ctx.now
-        values = [find(db, now, element) for element in picked for find in finds]
+        values = [find(ctx, element) for element in picked for find in finds]
     if opts.store is not None:
         reads_keys = (by is not None and not dontsort) or any(
             p.partition(b"\0")[0] != b"#" for p in opts.gets)

@@ -49,8 +49,9 @@ def check_length(size: int) -> None:
 
 
 def get_string(ctx: Context, key: bytes) -> bytes | None:
-    """The string at key, None if absent; WRONGTYPE for another type."""
-    value = ctx.db.lookup(key, ctx.now)
+    """The string at key (a read: counted, see Context.read), None if absent; WRONGTYPE for
+    another type."""
+    value = ctx.read(key)
     if value is None or type(value) is bytes:
         return value
     raise wrongtype()
@@ -64,22 +65,31 @@ def get(ctx: Context, argv: list[bytes]):
     """
     db = ctx.db
     key = argv[1]
-    if key in db.expires:  # Database.lookup, inlined: GET is the hottest command
+    if key in db.expires:
         return get_string(ctx, key)
+    # Context.read, inlined: GET is the hottest command
     value = db.data.get(key)
-    if value is None or type(value) is bytes:
+    if value is None:
+        ctx.ks.misses += 1
+        if ctx.notify is not no_notify:
+            ctx.notify("m", "keymiss", key)
+        return None
+    ctx.ks.hits += 1
+    if type(value) is bytes:
         return value
     raise wrongtype()
 
 
 @run_handler("get")
 def get_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
-    # `get` of keys without a TTL holding strings under 1 KB
+    # `get` of keys without a TTL holding strings under 1 KB, with no keymiss listener
+    if ctx.notify is not no_notify:
+        return 0
     db = ctx.db
     data = db.data
     expires = db.expires
     null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
-    done = 0
+    done = misses = 0
     for argv in argvs:
         key = argv[1]
         if key in expires:
@@ -87,11 +97,15 @@ def get_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
         value = data.get(key)
         if value is None:
             append(null)
+            misses += 1
         elif type(value) is bytes and len(value) < 1024:
             append(BULK_HEADERS[len(value)] + value + b"\r\n")
         else:
             break
         done += 1
+    ks = ctx.ks
+    ks.hits += done - misses
+    ks.misses += misses
     return done
 
 
@@ -162,7 +176,8 @@ def set_generic(ctx: Context, name: str, key: bytes, value: bytes, flags: int,
     if expire_opt is not None:
         when = parse_expire_option(ctx, name, expire_opt, expire_arg)
     db = ctx.db
-    old = db.lookup(key, ctx.now)
+    # With GET, Redis reads the key first (getGenericCommand: a counted read)
+    old = ctx.read(key) if flags & _GET else db.lookup(key, ctx.now)
     if flags & _GET and old is not None and type(old) is not bytes:
         raise wrongtype()
     if (flags & _NX and old is not None) or (flags & _XX and old is None):
@@ -263,7 +278,7 @@ def getset(ctx: Context, argv: list[bytes]):
     """
     key = argv[1]
     db = ctx.db
-    old = db.lookup(key, ctx.now)
+    old = ctx.read(key)
     if old is not None and type(old) is not bytes:
         raise wrongtype()
     db.set_value(key, argv[2])
@@ -281,12 +296,11 @@ def mget(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N). Reply: one value per key; nil for a missing key or one of another type.
     """
-    lookup = ctx.db.lookup
-    now = ctx.now
+    read = ctx.read
     out = []
     append = out.append
     for key in argv[1:]:
-        value = lookup(key, now)
+        value = read(key)
         append(value if type(value) is bytes else None)
     return out
 
@@ -370,7 +384,7 @@ def getdel(ctx: Context, argv: list[bytes]):
     """
     key = argv[1]
     db = ctx.db
-    value = db.lookup(key, ctx.now)
+    value = ctx.read(key)
     if value is None:
         return None
     if type(value) is not bytes:
@@ -391,7 +405,7 @@ def getex(ctx: Context, argv: list[bytes]):
     flags, expire_opt, expire_arg = parse_string_options(argv, False)
     key = argv[1]
     db = ctx.db
-    value = db.lookup(key, ctx.now)
+    value = ctx.read(key)
     if value is None:
         return None
     if type(value) is not bytes:

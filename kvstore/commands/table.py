@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import CommandError, c_text, wrong_args
+from ..errors import CommandError, c_text, wrong_args, wrongtype
 
 # Flags, as Redis names them in COMMAND INFO.
 WRITE = 1 << 0
@@ -213,6 +213,28 @@ class Context:
 
     def select(self, index: int) -> None:
         self.db = self.ks.dbs[index]
+
+    def read(self, key: bytes, notify: bool = True) -> object | None:
+        """The live value of a key the command reads, or None: Redis's lookupKeyRead, which
+        counts INFO's keyspace_hits / keyspace_misses and raises the `keymiss` event on a miss
+        (not with `notify` False: OBJECT's lookup). Writes look keys up with `db.lookup`,
+        which counts nothing, as Redis's lookupKeyWrite."""
+        value = self.db.lookup(key, self.now)
+        if value is None:
+            self.ks.misses += 1
+            if notify and self.notify is not no_notify:
+                self.notify("m", "keymiss", key)
+        else:
+            self.ks.hits += 1
+        return value
+
+    def read_typed(self, key: bytes, cls: type) -> object | None:
+        """`read`, raising WRONGTYPE when the value is not a `cls` (after counting a hit, as
+        Redis checks the type after the lookup)."""
+        value = self.read(key)
+        if value is not None and type(value) is not cls:
+            raise wrongtype()
+        return value
 
 
 def no_notify(event_class: str, event: str, key: bytes) -> None:

@@ -88,6 +88,12 @@ def _listpack_score(score: float) -> bytes:
 
 
 def _lookup(ctx: Context, key: bytes) -> ZSet | None:
+    """The zset at key for a command that reads it (counted, see Context.read)."""
+    return ctx.read_typed(key, ZSet)  # type: ignore[return-value]
+
+
+def _for_write(ctx: Context, key: bytes) -> ZSet | None:
+    """The zset at key for a command that writes it (uncounted)."""
     return ctx.db.lookup_typed(key, ctx.now, ZSet)  # type: ignore[return-value]
 
 
@@ -178,7 +184,7 @@ def zadd(ctx: Context, argv: list[bytes]):
     score = float(text)
     db = ctx.db
     if key in db.expires:
-        zs = _lookup(ctx, key)
+        zs = _for_write(ctx, key)
     else:  # Database.lookup_typed, inlined
         zs = db.data.get(key)
         if zs is not None and type(zs) is not ZSet:
@@ -242,7 +248,7 @@ def _zadd_generic(ctx: Context, argv: list[bytes], incr: bool):
         raise CommandError("ERR INCR option supports a single increment-element pair")
     scores = [to_score(argv[j]) for j in range(i, n, 2)]
     key = argv[1]
-    zs = _lookup(ctx, key)
+    zs = _for_write(ctx, key)
     if zs is None:
         if xx:
             return None if incr else 0
@@ -293,7 +299,7 @@ def zrem(ctx: Context, argv: list[bytes]):
     Complexity: O(M log N). Reply: members removed.
     """
     key = argv[1]
-    zs = _lookup(ctx, key)
+    zs = _for_write(ctx, key)
     if zs is None:
         return 0
     remove = zs.remove

@@ -70,7 +70,7 @@ def _setop(ctx: Context, argv: list[bytes], numkeys_idx: int, op: int, store: bo
     srcs = []
     j = numkeys_idx + 1
     for key in argv[j : j + setnum]:
-        value = ctx.db.lookup(key, ctx.now)
+        value = ctx.read(key)
         if value is not None and type(value) is not ZSet and type(value) is not Set:
             raise wrongtype()
         srcs.append(None if value is None else _scores_of(value))

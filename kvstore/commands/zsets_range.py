@@ -19,7 +19,7 @@ from ..errors import SYNTAX, CommandError, wrongtype
 from ..replies import ScorePairs
 from .args import to_int
 from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command
-from .zsets import GROUP, KEY1, _lookup, store_pairs
+from .zsets import GROUP, KEY1, _for_write, _lookup, store_pairs
 
 NOT_RANGE_FLOAT = "ERR min or max is not a float"
 NOT_RANGE_LEX = "ERR min or max not valid string range item"
@@ -158,7 +158,7 @@ def zrange_generic(ctx: Context, argv: list[bytes], src: int, store: bool, range
         rng = parse_score_range(argv[minidx], argv[maxidx])
     else:
         rng = parse_lex_range(argv[minidx], argv[maxidx])  # type: ignore[assignment]
-    zs = ctx.db.lookup(argv[src], ctx.now)
+    zs = ctx.read(argv[src])
     if zs is None:
         return ([], 0) if store else []
     if type(zs) is not ZSet:
@@ -251,7 +251,7 @@ def _zremrange(ctx: Context, argv: list[bytes], rangetype: int, event: str) -> i
     else:
         rng = parse_lex_range(argv[2], argv[3])  # type: ignore[assignment]
     key = argv[1]
-    zs = _lookup(ctx, key)
+    zs = _for_write(ctx, key)
     if zs is None:
         return 0
     if rangetype == RANK:

@@ -239,6 +239,10 @@ class Keyspace:
         self._rng = random.Random()
         self._expire_cursor = 0
         self.expired_keys = 0  # INFO stats
+        # INFO's keyspace_hits / keyspace_misses: lookups of commands that read a key (Redis's
+        # lookupKeyRead; `Context.read`), not of those that write it.
+        self.hits = 0
+        self.misses = 0
         # The server's LRU/LFU access info (server/memory.py `Memory`) for OBJECT IDLETIME and
         # FREQ; None in a store without a server, which keeps none.
         self.access = None

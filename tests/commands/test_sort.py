@@ -19,7 +19,7 @@ import redis
 import kvstore
 from kvstore.commands.pqsort import partial_sort
 from kvstore.commands.sort import pattern_lookup, sort_score
-from kvstore.commands.table import COMMANDS, DENYOOM, READONLY, WRITE
+from kvstore.commands.table import COMMANDS, DENYOOM, READONLY, WRITE, Context
 from kvstore.engine.keyspace import Keyspace
 from tests.conftest import Oracle, outcome
 
@@ -205,11 +205,13 @@ def test_patterns_read_the_current_database(both):
 
 def test_pattern_lookup_unit():
     ks = Keyspace()
-    db = ks.dbs[0]
-    db.add(b"a1b", b"v")
-    assert pattern_lookup(b"#")(db, 0, b"el") == b"el"
-    assert pattern_lookup(b"a*b")(db, 0, b"1") == b"v"
-    assert pattern_lookup(b"ab")(db, 0, b"1") is None
+    ks.dbs[0].add(b"a1b", b"v")
+    ctx = Context(ks)
+    assert pattern_lookup(b"#")(ctx, b"el") == b"el"
+    assert pattern_lookup(b"a*b")(ctx, b"1") == b"v"
+    assert pattern_lookup(b"a*b")(ctx, b"2") is None
+    assert pattern_lookup(b"ab")(ctx, b"1") is None
+    assert (ks.hits, ks.misses) == (1, 1)  # lookups Redis counts (lookupKeyRead)
 
 
 # Weights (one letter per element, "-" for none) and LIMIT windows where a partition of Redis
