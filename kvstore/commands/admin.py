@@ -12,13 +12,18 @@ from __future__ import annotations
 import fnmatch
 import time
 
-from ..errors import SYNTAX, CommandError, subcommand_syntax
-from ..replies import OK, SetReply, Status
+from ..errors import SYNTAX, CommandError, c_text, subcommand_syntax
+from ..replies import OK, SetReply, Status, Verbatim
 from .args import to_int
 from .table import (
     ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MULTI, NOSCRIPT, PUBSUB, READONLY,
     STALE, WRITE, Command, Context, command, container, lookup,
 )
+
+def _text(ctx: Context, text: str):
+    """A text reply: verbatim in RESP3, a bulk string in RESP2 (INFO, LATENCY DOCTOR)."""
+    return Verbatim(text.encode()) if ctx.resp == 3 else text.encode()
+
 
 # -- COMMAND --------------------------------------------------------------------------------------
 
@@ -181,12 +186,10 @@ COMMANDS[b"command"].summary = "COMMAND"
 @command("info", -1, LOADING | STALE, group="server")
 def info(ctx: Context, argv: list[bytes]):
     """INFO [section [section ...]]"""
-    from ..replies import Verbatim
     from ..server.info import info_text
 
     sections = [a.decode("utf-8", "replace").lower() for a in argv[1:]]
-    text = info_text(ctx, sections)
-    return Verbatim(text.encode()) if ctx.resp == 3 else text.encode()
+    return _text(ctx, info_text(ctx, sections))
 
 
 # -- CONFIG ---------------------------------------------------------------------------------------
@@ -265,6 +268,7 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
         for c in (cmd, *cmd.subcommands.values()):
             c.calls = c.failed = c.rejected = 0
             c.seconds = 0.0
+            c.latency.clear()
     if ctx.client is not None:
         server = ctx.client.server
         from ..server.server import Stats
@@ -368,6 +372,105 @@ def slowlog_help(ctx: Context, argv: list[bytes]):
              "    id, timestamp, time in microseconds, arguments array, client IP and port,",
              "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
              "    Reset the slowlog.", "HELP", "    Prints this help."]
+    return [Status(x) for x in lines]
+
+
+# -- LATENCY --------------------------------------------------------------------------------------
+
+container("latency", -2, group="server")
+
+_LATENCY = ADMIN | NOSCRIPT | LOADING | STALE
+
+
+def _latency(ctx: Context):
+    """The server's latency monitor; None in an embedded store, which times no command."""
+    return ctx.client.server.latency if ctx.client is not None else None
+
+
+@command("latency|latest", 2, _LATENCY, group="server")
+def latency_latest(ctx: Context, argv: list[bytes]):
+    """LATENCY LATEST"""
+    monitor = _latency(ctx)
+    return [] if monitor is None else monitor.latest()
+
+
+@command("latency|history", 3, _LATENCY, group="server")
+def latency_history(ctx: Context, argv: list[bytes]):
+    """LATENCY HISTORY event"""
+    monitor = _latency(ctx)
+    return [] if monitor is None else monitor.history(argv[2].decode("utf-8", "surrogateescape"))
+
+
+@command("latency|reset", -2, _LATENCY, group="server")
+def latency_reset(ctx: Context, argv: list[bytes]):
+    """LATENCY RESET [event ...]"""
+    monitor = _latency(ctx)
+    if monitor is None:
+        return 0
+    names = [a.decode("utf-8", "surrogateescape") for a in argv[2:]]
+    return monitor.reset(names or None)
+
+
+@command("latency|graph", 3, _LATENCY, group="server")
+def latency_graph(ctx: Context, argv: list[bytes]):
+    """LATENCY GRAPH event"""
+    name = argv[2].decode("utf-8", "surrogateescape")
+    monitor = _latency(ctx)
+    graph = None if monitor is None else monitor.graph(name)
+    if graph is None:
+        raise CommandError(f"ERR No samples available for event '{c_text(argv[2], 128)}'")
+    return _text(ctx, graph)
+
+
+@command("latency|doctor", 2, _LATENCY, group="server")
+def latency_doctor(ctx: Context, argv: list[bytes]):
+    """LATENCY DOCTOR"""
+    from ..server.latency import LatencyMonitor
+
+    monitor = _latency(ctx)
+    if monitor is None:
+        return _text(ctx, LatencyMonitor().doctor(0, 10))
+    cfg = ctx.client.server.config
+    return _text(ctx, monitor.doctor(cfg["slowlog-log-slower-than"], cfg["hz"]))
+
+
+@command("latency|histogram", -2, _LATENCY, group="server")
+def latency_histogram(ctx: Context, argv: list[bytes]):
+    """LATENCY HISTOGRAM [command ...]: for each command with recorded durations (all of
+    them, or those named: a container names its subcommands), {calls, histogram_usec}."""
+    from ..server.latency import histogram_usec
+
+    if len(argv) == 2:
+        chosen = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]
+    else:
+        chosen = []
+        for arg in argv[2:]:
+            name, _, sub = arg.lower().partition(b"|")
+            cmd = COMMANDS.get(name)
+            if cmd is not None and sub:
+                cmd = cmd.subcommands.get(sub)
+            if cmd is not None:
+                chosen += cmd.subcommands.values() if cmd.subcommands and not sub else [cmd]
+    return {c.name.encode(): {b"calls": sum(c.latency.values()),
+                              b"histogram_usec": histogram_usec(c.latency)}
+            for c in chosen if c.latency}
+
+
+@command("latency|help", 2, LOADING | STALE, group="server")
+def latency_help(ctx: Context, argv: list[bytes]):
+    """LATENCY HELP"""
+    lines = ["LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "DOCTOR", "    Return a human readable latency analysis report.",
+             "GRAPH <event>", "    Return an ASCII latency graph for the <event> class.",
+             "HISTORY <event>", "    Return time-latency samples for the <event> class.",
+             "LATEST", "    Return the latest latency samples for all events.",
+             "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
+             "    (default: reset all data for all event classes)",
+             "HISTOGRAM [COMMAND ...]",
+             "    Return a cumulative distribution of latencies in the format of a histogram "
+             "for the specified command names.",
+             "    If no commands are specified then all histograms are replied.",
+             "HELP", "    Prints this help."]
     return [Status(x) for x in lines]
 
 

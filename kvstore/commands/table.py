@@ -98,6 +98,9 @@ class Command:
     seconds: float = 0.0
     failed: int = 0
     rejected: int = 0
+    # Durations in whole microseconds -> calls, while latency-tracking is on (the server's
+    # LATENCY HISTOGRAM and INFO latencystats; server/latency.py).
+    latency: dict[int, int] = field(default_factory=dict)
     # The argv lengths up to 64 that `arity` allows: the server's hot loop tests membership,
     # a dozen opcodes less than the arity arithmetic, which longer argvs still go through.
     argcs: frozenset[int] = frozenset()

@@ -316,6 +316,15 @@ class ServerMethods:
     def slowlog_reset(self, **kwargs: Any) -> bool:
         return self.execute_command("SLOWLOG", "RESET", callback=bool_ok)
 
+    def latency_latest(self) -> list[list[Reply]]:
+        return self.execute_command("LATENCY", "LATEST")
+
+    def latency_history(self, event: str) -> list[list[int]]:
+        return self.execute_command("LATENCY", "HISTORY", event)
+
+    def latency_reset(self, *events: str) -> int:
+        return self.execute_command("LATENCY", "RESET", *events)
+
     def command(self, **kwargs: Any) -> dict[str, dict[str, Any]]:
         return self.execute_command("COMMAND", callback=parse_command)
 

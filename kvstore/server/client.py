@@ -312,8 +312,12 @@ class Client(asyncio.Protocol):
         dt = perf_counter() - t0
         cmd.calls += 1
         cmd.seconds += dt
-        if dt > server.slowlog_s:
-            server.slowlog_add(self, argv, dt)
+        if server.track_latency:
+            us = int(dt * 1e6)
+            latency = cmd.latency
+            latency[us] = latency.get(us, 0) + 1
+        if dt > server.watch_s:
+            server.slow_command(self, cmd, argv, dt)
         if server.log_batch is not None:
             batch = [argv]
             parser.last_read = (batch, data)  # the AOF may log the read as it came
@@ -467,15 +471,20 @@ class Client(asyncio.Protocol):
                             break
                         argv = following
                         i += 1
-                cmd.calls += i - first + 1
+                calls = i - first + 1
+                cmd.calls += calls
                 t1 = clock()
                 dt = t1 - t0
                 t0 = t1
                 cmd.seconds += dt
+                if server.track_latency:  # (each call of a run is given its share)
+                    us = int(dt * 1e6 / calls)
+                    latency = cmd.latency
+                    latency[us] = latency.get(us, 0) + calls
                 if dt > server.slow_s:  # min(1 ms, the slowlog threshold)
                     ctx.now = ks.clock()  # expiry stays exact to the ms after a slow one
-                    if dt > server.slowlog_s:
-                        server.slowlog_add(self, argv, dt)
+                    if dt > server.watch_s:
+                        server.slow_command(self, cmd, argv, dt)
             if server.log_batch is not None:  # (an AOF is open)
                 server.log_batch(parser, batch)
             if closing or (authenticated and parser.error is None):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..engine import values as V
-from ..numbers import parse_int
+from ..numbers import parse_float, parse_int
 
 LLONG_MAX = (1 << 63) - 1
 ULLONG_MAX = (1 << 64) - 1
@@ -203,6 +203,24 @@ def _parse_keyspace_events(text: str) -> str:
     return flags_to_text(parse_flags(text))
 
 
+def _parse_percentiles(text: str) -> list[float]:
+    """latency-tracking-info-percentiles: numbers from 0 to 100, apart by spaces."""
+    try:
+        values = [parse_float(word.encode("utf-8", "surrogateescape")) for word in text.split()]
+    except ValueError:
+        raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
+    if not all(0.0 <= v <= 100.0 for v in values):
+        raise ConfigError("latency-tracking-info-percentiles parameters should sit between "
+                          "[0.0,100.0]")
+    return values
+
+
+def _fmt_percentiles(values: list[float]) -> str:
+    from .latency import format_percentile
+
+    return " ".join(format_percentile(v) for v in values)
+
+
 def _parse_memory_or_percent(text: str) -> int:
     """maxmemory-clients: a memory value, or 'N%' of maxmemory, kept as -N as Redis keeps it."""
     try:
@@ -267,6 +285,9 @@ OPTIONS: list[Option] = [
     Option("slowlog-log-slower-than", "int", "10000", -1, LLONG_MAX),
     Option("slowlog-max-len", "int", "128", 0, LLONG_MAX),
     Option("latency-monitor-threshold", "int", "0", 0, LLONG_MAX),
+    Option("latency-tracking", "bool", "yes"),
+    Option("latency-tracking-info-percentiles", "special", "50 99 99.9",
+           parse=_parse_percentiles, fmt=_fmt_percentiles),
     Option("notify-keyspace-events", "special", "", parse=_parse_keyspace_events),
     Option("save", "special", "3600 1 300 100 60 10000", parse=_parse_save, fmt=_fmt_save),
     Option("appendonly", "bool", "no"),

@@ -2,8 +2,7 @@
 
 Sections are `# Name` headers followed by `field:value` lines, separated by a blank line, with
 CRLF line ends. `INFO` and `INFO default` give the default sections; `all` adds commandstats,
-errorstats and latencystats (a title with no fields, as Redis gives with `latency-tracking no`:
-we keep no per-call latency histograms); `everything` is `all` here.
+errorstats and latencystats (server/latency.py); `everything` is `all` here.
 Fields kvstore has no equivalent for (replication, forks, defrag) report Redis's idle values, so
 tools that parse INFO find what they expect.
 """
@@ -235,6 +234,26 @@ def _commandstats(ctx, server) -> list:
     return out
 
 
+def _latencystats(ctx, server) -> list:
+    """Each timed command's latency-tracking-info-percentiles (none with latency-tracking
+    off, as Redis)."""
+    if server is None or not server.track_latency:
+        return []
+    from ..commands.table import COMMANDS
+    from .latency import format_percentile, percentile_us
+
+    wanted = server.config["latency-tracking-info-percentiles"]
+    out = []
+    for cmd in COMMANDS.values():
+        for c in (cmd, *cmd.subcommands.values()):
+            if c.latency:
+                total = sum(c.latency.values())
+                out.append((f"latency_percentiles_usec_{c.name}", ",".join(
+                    f"p{format_percentile(p)}={percentile_us(c.latency, total, p):.3f}"
+                    for p in wanted)))
+    return out
+
+
 def _errorstats(ctx, server) -> list:
     if server is None:
         return []
@@ -257,6 +276,6 @@ def _empty(ctx, server) -> list:
 _SECTIONS = {
     "server": _server, "clients": _clients, "memory": _memory, "persistence": _persistence,
     "stats": _stats, "replication": _replication, "cpu": _cpu, "modules": _empty,
-    "commandstats": _commandstats, "errorstats": _errorstats, "latencystats": _empty, "cluster":
+    "commandstats": _commandstats, "errorstats": _errorstats, "latencystats": _latencystats, "cluster":
         lambda ctx, server: [("cluster_enabled", 0)], "keyspace": _keyspace,
 }

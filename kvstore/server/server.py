@@ -43,6 +43,7 @@ from .client import BLOCKED, CLOSING, MULTI, Client
 from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config
 from .info import total_calls
+from .latency import LatencyMonitor
 from .outbox import Outbox
 from .replica_link import MasterLink
 from .replication import Replication
@@ -171,6 +172,7 @@ class Server:
         self.slowlog: deque = deque(maxlen=max(cfg["slowlog-max-len"], 0) or None)
         self.slowlog_next_id = 0
         self.slowlog_s = 0.0
+        self.latency = LatencyMonitor()
         self.monitors: list[Client] = []
         # (ctx, argv) after a write that changed data: the AOF feed, then WATCH/blocking.
         # Changed only through add/remove_write_hook, which keep `propagate` their fan-out.
@@ -208,6 +210,7 @@ class Server:
         self._apply_config()
         cfg.on_change("proto-max-bulk-len", self._set_max_bulk)
         for name in ("slowlog-log-slower-than", "slowlog-max-len", "maxmemory",
+                     "latency-monitor-threshold", "latency-tracking",
                      "client-query-buffer-limit",
                      "maxmemory-policy", "client-output-buffer-limit", "loglevel",
                      "hash-max-listpack-entries", "hash-max-listpack-value",
@@ -224,6 +227,11 @@ class Server:
         # Redis logs a command of at least `slower` us; durations are float seconds.
         self.slowlog_s = float("inf") if slower < 0 else (slower - 0.5) / 1e6
         self.slow_s = min(self.slowlog_s, 0.001)
+        threshold = self.latency.threshold = cfg["latency-monitor-threshold"]
+        # Commands at least this slow go to `slow_command` (SLOWLOG, latency events)
+        self.watch_s = min(self.slowlog_s, threshold / 1000 - 1e-9) if threshold \
+            else self.slowlog_s
+        self.track_latency = cfg["latency-tracking"]
         self.qbuf_limit = cfg["client-query-buffer-limit"]
         maxlen = cfg["slowlog-max-len"]
         if self.slowlog.maxlen != maxlen:
@@ -343,6 +351,12 @@ class Server:
         if cmd is not None:
             cmd.rejected += 1
 
+    def slow_command(self, client: Client, cmd, argv: list[bytes], seconds: float) -> None:
+        """A command (or a timed run of one) took at least `watch_s`."""
+        if seconds > self.slowlog_s:
+            self.slowlog_add(client, argv, seconds)
+        self.latency.command(cmd, seconds)
+
     def slowlog_add(self, client: Client, argv: list[bytes], seconds: float) -> None:
         name = argv[0].lower()
         cmd = COMMANDS.get(name)
@@ -384,7 +398,12 @@ class Server:
     def _cron(self) -> None:
         loop = asyncio.get_running_loop()
         self._cron_handle = loop.call_later(ACTIVE_EXPIRE_PERIOD_MS / 1000.0, self._cron)
-        self.ks.active_expire()
+        if self.latency.threshold:
+            start = time.perf_counter()
+            self.ks.active_expire()
+            self.latency.add("expire-cycle", int((time.perf_counter() - start) * 1000))
+        else:
+            self.ks.active_expire()
         now = time.monotonic()
         if now - self._last_slow < CRON_SLOW_MS / 1000.0:
             return
