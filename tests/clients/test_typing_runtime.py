@@ -201,6 +201,7 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("config_get", ("maxmemory",), {}), ("config_set", ("maxmemory", 0), {}),
     ("config_resetstat", (), {}), ("time", (), {}), ("lastsave", (), {}),
     ("slowlog_get", (), {}), ("slowlog_len", (), {}), ("slowlog_reset", (), {}),
+    ("latency_latest", (), {}), ("latency_history", ("command",), {}), ("latency_reset", (), {}),
     ("publish", ("ch", "m"), {}), ("spublish", ("ch", "m"), {}), ("pubsub_channels", (), {}),
     ("pubsub_shardchannels", (), {}), ("pubsub_numpat", (), {}),
     ("pubsub_numsub", ("ch",), {}), ("pubsub_shardnumsub", ("ch",), {}),
