@@ -134,9 +134,9 @@ class FastPaths(Methods):
                 if log_write is not None:
                     self._check_writable()
                 db = self._ctx.db
-                db.data[key] = value
                 if key in db.expires:
-                    del db.expires[key]
+                    db.untime(key, self.keyspace.clock())
+                db.data[key] = value
                 self.keyspace.dirty += 1
                 if log_write is not None:
                     log_write([b"SET", key, value], None)

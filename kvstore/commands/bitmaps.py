@@ -232,7 +232,7 @@ def bitop(ctx: Context, argv: list[bytes]):
         for x in ints[1:]:
             acc ^= x
     result = acc.to_bytes(size, "big")
-    db.set_value(dest, result)
+    db.set_value(dest, result, ctx.now)
     db.mark_encoding(dest, result, b"raw")
     ctx.ks.dirty += 1
     ctx.notify("$", "set", dest)

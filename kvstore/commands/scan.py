@@ -217,7 +217,9 @@ def scan(ctx: Context, argv: list[bytes]):
 
 def _scan_filter(ctx: Context, chunk: list[bytes], pattern, type_filter) -> list[bytes]:
     """The keys of `chunk` still live and matching, in Redis's order of checks: pattern, type,
-    then expiry (an expired key met by SCAN is deleted, as Redis does)."""
+    then expiry (an expired key met by SCAN is deleted, as Redis does). The type is checked by
+    a read of the key (Context.read: counted, and expiring it), after which an expired key is
+    "none" and no longer has a TTL, so that TYPE none lists it, as in Redis."""
     db = ctx.db
     data = db.data
     expires = db.expires
@@ -230,8 +232,10 @@ def _scan_filter(ctx: Context, chunk: list[bytes], pattern, type_filter) -> list
         value = data.get(key)
         if value is None:  # deleted since the snapshot was taken
             continue
-        if type_filter is not None and type_name(value) != type_filter:
-            continue
+        if type_filter is not None:
+            value = ctx.read(key)
+            if (b"none" if value is None else type_name(value)) != type_filter:
+                continue
         if key in expires and expires[key] <= now:
             db.expire_key(key)
             continue

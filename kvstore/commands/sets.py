@@ -374,11 +374,10 @@ def _store(ctx: Context, dest: bytes, result: set, event: str) -> int:
             value.big = True
         else:
             value.grew(limits, *value)
-        db.set_value(dest, value)
+        db.set_value(dest, value, ctx.now)
         ctx.ks.dirty += 1
         ctx.notify("s", event, dest)
-    elif db.lookup(dest, ctx.now) is not None:
-        db.delete(dest)
+    elif db.delete(dest):  # (even past its TTL: Redis's dbDelete, a `del` event)
         ctx.ks.dirty += 1
         ctx.notify("g", "del", dest)
     return len(result)

@@ -271,7 +271,7 @@ def _store(ctx: Context, dest: bytes, values: list, log_result: bool) -> int:
     db = ctx.db
     if values:
         stored = List(b"" if v is None else v for v in values)
-        db.set_value(dest, stored)
+        db.set_value(dest, stored, ctx.now)
         ctx.ks.dirty += len(values)
         ctx.notify("l", "sortstore", dest)
         if log_result:
@@ -279,8 +279,7 @@ def _store(ctx: Context, dest: bytes, values: list, log_result: bool) -> int:
             ctx.effects = [[b"DEL", dest]] + [
                 [b"RPUSH", dest, *items[i:i + STORE_EFFECT_BATCH]]
                 for i in range(0, len(items), STORE_EFFECT_BATCH)]
-    elif db.lookup(dest, ctx.now) is not None:
-        db.delete(dest)
+    elif db.delete(dest):  # (even past its TTL: Redis's dbDelete, a `del` event)
         ctx.ks.dirty += 1
         ctx.notify("g", "del", dest)
     return len(values)

@@ -185,7 +185,7 @@ def set_generic(ctx: Context, name: str, key: bytes, value: bytes, flags: int,
     if flags & _KEEPTTL:
         db.data[key] = value
     else:
-        db.set_value(key, value)
+        db.set_value(key, value, ctx.now)
     ctx.ks.dirty += 1
     ctx.notify("$", "set", key)
     if when is not None:
@@ -207,9 +207,9 @@ def set_(ctx: Context, argv: list[bytes]):
     if len(argv) == 3:  # the common case, kept short
         key = argv[1]
         db = ctx.db
-        db.data[key] = argv[2]
         if key in db.expires:
-            del db.expires[key]
+            db.untime(key, ctx.now)
+        db.data[key] = argv[2]
         ctx.ks.dirty += 1
         if ctx.notify is not no_notify:
             ctx.notify("$", "set", key)
@@ -228,9 +228,9 @@ def set_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     expires = db.expires
     for argv in argvs:
         key = argv[1]
-        data[key] = argv[2]
         if key in expires:
-            del expires[key]
+            db.untime(key, ctx.now)
+        data[key] = argv[2]
         append(b"+OK\r\n")
     ctx.ks.dirty += len(argvs)
     return len(argvs)
@@ -281,7 +281,7 @@ def getset(ctx: Context, argv: list[bytes]):
     old = ctx.read(key)
     if old is not None and type(old) is not bytes:
         raise wrongtype()
-    db.set_value(key, argv[2])
+    db.set_value(key, argv[2], ctx.now)
     ctx.ks.dirty += 1
     ctx.notify("$", "set", key)
     return old
@@ -319,16 +319,18 @@ def mset(ctx: Context, argv: list[bytes]):
     if not len(argv) & 1:  # `_check_pairs`, inlined: a tenth of a pipelined MSET's opcodes
         raise wrong_args("mset")
     db = ctx.db
-    data = db.data
     keys = argv[1::2]
-    data.update(zip(keys, argv[2::2]))  # in order, so a repeated key keeps its last value
-    expires = db.expires
-    if expires:
-        for key in keys:
-            expires.pop(key, None)
-    if ctx.notify is not no_notify:
-        for key in keys:
+    if ctx.notify is not no_notify:  # key by key, for Redis's order of events
+        for key, value in zip(keys, argv[2::2]):
+            db.set_value(key, value, ctx.now)
             ctx.notify("$", "set", key)
+    else:
+        expires = db.expires
+        if expires:
+            for key in keys:
+                if key in expires:
+                    db.untime(key, ctx.now)
+        db.data.update(zip(keys, argv[2::2]))  # in order: a repeated key keeps its last value
     ctx.ks.dirty += len(keys)
     return OK
 
@@ -344,10 +346,11 @@ def mset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     for argv in argvs:
         pairs = iter(argv)
         next(pairs)  # (the name; zip(it, it) then pairs the rest without two slices' copies)
-        data.update(zip(pairs, pairs))
         if expires:
             for key in argv[1::2]:
-                expires.pop(key, None)
+                if key in expires:
+                    db.untime(key, ctx.now)
+        data.update(zip(pairs, pairs))
         append(b"+OK\r\n")
     ctx.ks.dirty += len(argvs) * (len(argvs[0]) >> 1)
     return len(argvs)
@@ -367,7 +370,7 @@ def msetnx(ctx: Context, argv: list[bytes]):
             return 0
     notify = ctx.notify
     for i in range(1, len(argv), 2):
-        db.set_value(argv[i], argv[i + 1])
+        db.set_value(argv[i], argv[i + 1], now)
         notify("$", "set", argv[i])
     ctx.ks.dirty += len(argv) // 2
     return 1

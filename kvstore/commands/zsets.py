@@ -143,7 +143,7 @@ def store_pairs(ctx: Context, dst: bytes, pairs: list, event: str, size_hint: in
 def _store(ctx: Context, dst: bytes, scores: dict, big: bool, event: str) -> int:
     zs = ZSet.from_scores(scores)
     zs.big = big
-    ctx.db.set_value(dst, zs)
+    ctx.db.set_value(dst, zs, ctx.now)
     ctx.ks.dirty += 1
     ctx.notify("z", event, dst)
     return len(zs)

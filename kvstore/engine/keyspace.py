@@ -110,10 +110,19 @@ class Database:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def set_value(self, key: bytes, value: object) -> None:
-        """Store a new value, dropping any TTL (what SET without KEEPTTL does)."""
-        self.data[key] = value
+    def set_value(self, key: bytes, value: object, now: int = 0) -> None:
+        """Store a new value, dropping any TTL (what SET without KEEPTTL does); see `untime`."""
         if key in self.expires:
+            self.untime(key, now)
+        self.data[key] = value
+
+    def untime(self, key: bytes, now: int) -> None:
+        """Drop the TTL of a key with one that is about to be overwritten. A key already past
+        it at `now` is expired first (its `expired` event, INFO's expired_keys), as Redis's
+        lookupKeyWrite does before the write; on a replica it only loses the TTL."""
+        if self.expires[key] <= now and not self.keyspace.replica:
+            self.expire_key(key)
+        else:
             del self.expires[key]
 
     def add(self, key: bytes, value: object) -> None:

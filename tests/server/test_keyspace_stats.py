@@ -399,3 +399,60 @@ def test_a_miss_raises_the_keymiss_event_except_for_object(conns):
     finally:
         conn("CONFIG", "SET", "notify-keyspace-events", "")
         sub.close()
+
+
+# A write over a key past its TTL (not yet removed) expires it first, as Redis's lookupKeyWrite
+# does: an `expired` event and INFO's expired_keys, then the write's own event. A STORE whose
+# result is empty deletes the key as it stands (a `del` event, nothing counted as expired).
+# SCAN ... TYPE reads each key to learn its type (counted, and expiring it).
+# (command, reply, expired_keys added, keyspace_hits, keyspace_misses, events)
+EXPIRED_DEST = [
+    ("SET d v2", b"OK", 1, 0, 0, ["expired:d", "set:d"]),
+    ("MSET d v2 x y", b"OK", 1, 0, 0, ["expired:d", "set:d", "set:x"]),
+    ("SDIFFSTORE d nx nx2", 0, 0, 0, 2, ["del:d"]),
+    ("SDIFFSTORE d s1 nx", 1, 1, 1, 1, ["expired:d", "sdiffstore:d"]),
+    ("SINTERSTORE d s1 nx", 0, 0, 1, 1, ["del:d"]),
+    ("ZUNIONSTORE d 1 z1", 1, 1, 1, 0, ["expired:d", "zunionstore:d"]),
+    ("SORT nx STORE d", 0, 0, 0, 1, ["del:d"]),
+    ("SORT l1 STORE d", 1, 1, 1, 0, ["expired:d", "sortstore:d"]),
+    ("BITOP AND d str", 1, 1, 1, 0, ["expired:d", "set:d"]),
+    ("SCAN 0 TYPE set", [b"0", [b"s1"]], 1, 4, 1, ["expired:d"]),
+    ("SCAN 0 TYPE none", [b"0", [b"d"]], 1, 4, 1, ["expired:d"]),
+]
+
+
+def test_writes_over_a_key_past_its_ttl(conns):
+    conn, probe = conns
+    sub = Conn(probe.sock.getpeername()[1])
+    assert conn("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"OK"
+    try:
+        conn("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        sub("PSUBSCRIBE", "__keyevent@0__:*")
+        wrong = []
+        for command, reply, expired, hits, misses, events in EXPIRED_DEST:
+            conn("FLUSHALL")
+            conn("SADD", "s1", "a")
+            conn("RPUSH", "l1", "3")
+            conn("ZADD", "z1", "1", "a")
+            conn("SET", "str", "x")
+            conn("SET", "d", "v", "PXAT", "1")
+            conn("PUBLISH", "__keyevent@0__:mark", "start")
+            while sub.reply()[3] != b"start":  # the setup's events
+                pass
+            conn("CONFIG", "RESETSTAT")
+            got_reply = conn(*command.split())
+            conn("PUBLISH", "__keyevent@0__:mark", "end")
+            got_events = []
+            while (msg := sub.reply())[3] != b"end":
+                got_events.append(f"{msg[2].decode().split(':')[1]}:{msg[3].decode()}")
+            text = probe("INFO", "stats").decode()
+            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            got = (got_reply, int(fields["expired_keys"]), int(fields["keyspace_hits"]),
+                   int(fields["keyspace_misses"]), got_events)
+            if got != (reply, expired, hits, misses, events):
+                wrong.append((command, got))
+        assert not wrong
+    finally:
+        conn("CONFIG", "SET", "notify-keyspace-events", "")
+        conn("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        sub.close()
