@@ -272,11 +272,15 @@ def wire_copy(conn: RawRedis, key: bytes, dump, encodings: bool) -> None:
                 if t in ("hash", "zset") else data
             cmds.append([_CREATE[t], key, *flat])
             if encodings and enc in ("hashtable", "skiplist"):
-                cmds += [[a if a is not None else key for a in argv] for argv in _GROW[t]]
-                # a skiplist keeps a -0 made by arithmetic, which ZADD stores as 0
+                grow, shrink = ([a if a is not None else key for a in argv] for argv in _GROW[t])
+                cmds.append(grow)
+                # A skiplist keeps a -0 made by arithmetic, which ZADD stores as 0. Redone while
+                # the big member holds the key: a lone member's ZREM would delete it, and the
+                # ZADD then make a listpack again.
                 negative_zeros = [m for m, score in data if score == b"-0"] if t == "zset" else []
                 for member in negative_zeros:
                     cmds += [[b"ZREM", key, member], [b"ZADD", key, b"INCR", b"-0", member]]
+                cmds.append(shrink)
         if when != -1:
             cmds.append([b"PEXPIREAT", key, b"%d" % when])
     for argv, (kind, v) in zip(cmds, conn.pipeline(cmds)):
