@@ -269,6 +269,7 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
             c.calls = c.failed = c.rejected = 0
             c.seconds = 0.0
             c.latency.clear()
+            del c.durations[:]
     if ctx.client is not None:
         server = ctx.client.server
         from ..server.server import Stats
@@ -438,8 +439,9 @@ def latency_doctor(ctx: Context, argv: list[bytes]):
 def latency_histogram(ctx: Context, argv: list[bytes]):
     """LATENCY HISTOGRAM [command ...]: for each command with recorded durations (all of
     them, or those named: a container names its subcommands), {calls, histogram_usec}."""
-    from ..server.latency import histogram_usec
+    from ..server.latency import fold_all, histogram_usec
 
+    fold_all(COMMANDS.values())
     if len(argv) == 2:
         chosen = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]
     else:

@@ -18,6 +18,7 @@ arithmetic) sets `ctx.effects` to the commands to log instead (see `Context`).
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -98,9 +99,11 @@ class Command:
     seconds: float = 0.0
     failed: int = 0
     rejected: int = 0
-    # Durations in whole microseconds -> calls, while latency-tracking is on (the server's
-    # LATENCY HISTOGRAM and INFO latencystats; server/latency.py).
+    # While latency-tracking is on: durations in whole microseconds -> calls, and the seconds
+    # of the latest single calls not yet counted there (appending costs less than half of
+    # counting; server/latency.py `fold` moves them in).
     latency: dict[int, int] = field(default_factory=dict)
+    durations: array = field(default_factory=lambda: array("d"))
     # The argv lengths up to 64 that `arity` allows: the server's hot loop tests membership,
     # a dozen opcodes less than the arity arithmetic, which longer argvs still go through.
     argcs: frozenset[int] = frozenset()

@@ -313,9 +313,7 @@ class Client(asyncio.Protocol):
         cmd.calls += 1
         cmd.seconds += dt
         if server.track_latency:
-            us = int(dt * 1e6)
-            latency = cmd.latency
-            latency[us] = latency.get(us, 0) + 1
+            cmd.durations.append(dt)
         if dt > server.watch_s:
             server.slow_command(self, cmd, argv, dt)
         if server.log_batch is not None:

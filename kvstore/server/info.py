@@ -240,8 +240,9 @@ def _latencystats(ctx, server) -> list:
     if server is None or not server.track_latency:
         return []
     from ..commands.table import COMMANDS
-    from .latency import format_percentile, percentile_us
+    from .latency import fold_all, format_percentile, percentile_us
 
+    fold_all(COMMANDS.values())
     wanted = server.config["latency-tracking-info-percentiles"]
     out = []
     for cmd in COMMANDS.values():

@@ -43,7 +43,7 @@ from .client import BLOCKED, CLOSING, MULTI, Client
 from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config
 from .info import total_calls
-from .latency import LatencyMonitor
+from .latency import LatencyMonitor, fold_all
 from .outbox import Outbox
 from .replica_link import MasterLink
 from .replication import Replication
@@ -409,6 +409,7 @@ class Server:
             return
         self._last_slow = self.now_mono = now
         self.stats.sample(now, total_calls())
+        fold_all(COMMANDS.values())
         if (self.paused_until or self.write_paused_until) \
                 and time.time() >= max(self.paused_until, self.write_paused_until):
             self.unpause()

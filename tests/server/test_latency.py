@@ -179,3 +179,18 @@ def test_the_client_library_and_redis_py_read_the_events(lc, server):
     finally:
         ours.close()
         theirs.close()
+
+
+def test_fold_counts_the_appended_durations():
+    from kvstore.commands.table import COMMANDS
+    from kvstore.server.latency import fold
+
+    cmd = COMMANDS[b"echo"]
+    saved, cmd.latency = cmd.latency, {5: 1}
+    try:
+        cmd.durations.extend([0.0000051, 0.0000059, 0.000012, 0.0000004])
+        fold(cmd)
+        assert cmd.latency == {5: 3, 12: 1, 0: 1} and not cmd.durations
+    finally:
+        cmd.latency = saved
+        del cmd.durations[:]
