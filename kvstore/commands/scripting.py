@@ -56,6 +56,8 @@ DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (
 
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
+# Who a script's calls are in SLOWLOG: Redis's script client, which has no connection.
+_SCRIPT_CALLER = types.SimpleNamespace(addr="?:0", name=b"")
 OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
 
 # The flags a `#!lua flags=...` shebang may declare (Redis's scripts_flags_def)
@@ -378,11 +380,16 @@ class Scripts:
         server = self.server
         if server is not None and server.monitors:  # shown as "[<db> lua]", as Redis does
             server.monitor_command(ctx.client, cmd, argv, "lua")
+        start = perf_counter()
         try:
             reply = cmd.handler(ctx, argv)
         except CommandError as exc:
             cmd.failed += 1
+            if server is not None:
+                server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
             return str(exc)
+        if server is not None:
+            server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
         if ks.dirty != dirty and flags & LOGGED and self.replicate:
             hook = self.hook
             if hook is not None:

@@ -351,6 +351,16 @@ class Server:
         if cmd is not None:
             cmd.rejected += 1
 
+    def timed(self, caller, cmd, argv: list[bytes], seconds: float) -> None:
+        """A command run by EXEC or a script took `seconds`: its own commandstats time,
+        latency histogram, SLOWLOG entry and latency event, as Redis's call() gives it.
+        `caller` is the client, or for a script's call one with Redis's "?:0" address."""
+        cmd.seconds += seconds
+        if self.track_latency:
+            cmd.durations.append(seconds)
+        if seconds > self.watch_s:
+            self.slow_command(caller, cmd, argv, seconds)
+
     def slow_command(self, client: Client, cmd, argv: list[bytes], seconds: float) -> None:
         """A command (or a timed run of one) took at least `watch_s`."""
         if seconds > self.slowlog_s:

@@ -24,6 +24,8 @@ test per command, shared with the other state bits).
 
 from __future__ import annotations
 
+from time import perf_counter
+
 from ..commands.table import (DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE, lookup,
                               resolve)
 from ..commands.watching import watched_key_expired
@@ -200,12 +202,14 @@ def run_exec(client):
             ctx.now = ks.clock()
             ctx.effects = None
             dirty = ks.dirty
+            start = perf_counter()
             try:
                 reply = cmd.handler(ctx, argv)
             except CommandError as exc:
                 cmd.failed += 1
                 server.count_error(str(exc), None)
                 reply = Error(str(exc))
+            server.timed(client, cmd, argv, perf_counter() - start)
             cmd.calls += 1
             append(reply)
             if client.state & TRACKING and cmd.flags & READONLY:

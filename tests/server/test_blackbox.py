@@ -555,6 +555,29 @@ def test_slowlog_logs_every_command_of_a_pipelined_run(conn):
     assert conn("SLOWLOG", "RESET") == b"OK"
 
 
+def test_slowlog_logs_the_commands_of_exec_and_scripts(conn):
+    conn("FLUSHALL")
+    conn("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    try:
+        conn("SLOWLOG", "RESET")
+        assert conn("EVAL", "redis.call('set', 'a', 'b') return 1", "0") == 1
+        conn("MULTI")
+        conn("SET", "x", "1")
+        conn("GET", "x")
+        assert conn("EXEC") == [b"OK", b"1"]
+        entries = conn("SLOWLOG", "GET", "-1")
+    finally:
+        conn("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    # Each in its turn, a script's call (its client has no address) before the script, and
+    # EXEC's commands but not EXEC.
+    logged = [(e[3], e[4]) for e in reversed(entries)]
+    me = logged[0][1]
+    assert logged == [([b"SLOWLOG", b"RESET"], me), ([b"set", b"a", b"b"], b"?:0"),
+                      ([b"EVAL", b"redis.call('set', 'a', 'b') return 1", b"0"], me),
+                      ([b"MULTI"], me), ([b"SET", b"x", b"1"], me), ([b"GET", b"x"], me)]
+    assert conn("SLOWLOG", "RESET") == b"OK"
+
+
 def test_commandstats_count_every_command_of_a_pipelined_run(conn, server):
     conn("FLUSHALL")
     conn("CONFIG", "RESETSTAT")
