@@ -275,7 +275,9 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
         from ..server.server import Stats
 
         server.stats = Stats()
-        ctx.ks.expired_keys = 0
+        ks = ctx.ks
+        ks.expired_keys = ks.expire_time_cap_reached = ks.expire_cycle_us = 0
+        ks.expired_stale_perc = 0.0
     ctx.ks.hits = ctx.ks.misses = 0
     return OK
 

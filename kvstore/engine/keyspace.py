@@ -61,7 +61,7 @@ class Database:
 
     __slots__ = (
         "id", "keyspace", "data", "expires", "volatile", "expire_pos", "watched", "blocked",
-        "encodings",
+        "encodings", "avg_ttl",
     )
 
     def __init__(self, keyspace: "Keyspace", index: int) -> None:
@@ -78,6 +78,9 @@ class Database:
         # key -> mark of a string whose encoding comes from how it was written, not from its
         # bytes (`mark_encoding`).
         self.encodings: dict[bytes, int] = {}
+        # INFO keyspace's avg_ttl (ms): Redis's running average of the TTLs the active cycle
+        # meets, each sample weighing 2%.
+        self.avg_ttl = 0
 
     def __len__(self) -> int:
         return len(self.data)
@@ -196,6 +199,7 @@ class Database:
         self.volatile = []
         self.expire_pos = 0
         self.encodings = {}
+        self.avg_ttl = 0
 
     # -- active expiry --------------------------------------------------------------------------
 
@@ -206,7 +210,7 @@ class Database:
         volatile = self.volatile
         expires = self.expires
         i = self.expire_pos
-        sampled = expired = 0
+        sampled = expired = ttl_sum = ttl_samples = 0
         while sampled < ACTIVE_EXPIRE_SAMPLE and volatile:
             if i >= len(volatile):
                 i = 0  # wrap around: the next pass
@@ -223,7 +227,14 @@ class Database:
                     self.expire_key(key)
             else:
                 i += 1
+                ttl_sum += when - now
+                ttl_samples += 1
         self.expire_pos = i
+        if ttl_samples:
+            average = ttl_sum // ttl_samples
+            if not self.avg_ttl:
+                self.avg_ttl = average
+            self.avg_ttl = self.avg_ttl // 50 * 49 + average // 50
         return sampled, expired
 
 
@@ -248,6 +259,12 @@ class Keyspace:
         self._rng = random.Random()
         self._expire_cursor = 0
         self.expired_keys = 0  # INFO stats
+        # INFO stats of the active cycle: Redis's running estimate of the share of expired keys
+        # among those sampled (each cycle weighing 5%), cycles stopped by their time budget,
+        # and their time (us).
+        self.expired_stale_perc = 0.0
+        self.expire_time_cap_reached = 0
+        self.expire_cycle_us = 0
         # INFO's keyspace_hits / keyspace_misses: lookups of commands that read a key (Redis's
         # lookupKeyRead; `Context.read`), not of those that write it.
         self.hits = 0
@@ -279,6 +296,7 @@ class Keyspace:
         da.expires, db_.expires = db_.expires, da.expires
         da.volatile, db_.volatile = db_.volatile, da.volatile
         da.encodings, db_.encodings = db_.encodings, da.encodings
+        da.avg_ttl, db_.avg_ttl = db_.avg_ttl, da.avg_ttl
 
     def active_expire(self, budget_ms: float = ACTIVE_EXPIRE_BUDGET_MS) -> int:
         """One active expiry cycle over all databases, within about `budget_ms` of wall-clock
@@ -291,19 +309,33 @@ class Keyspace:
         if not self.active_expire_enabled or self.replica:
             return 0
         timer = time.perf_counter
-        deadline = timer() + budget_ms / 1000.0
+        began = timer()
+        deadline = began + budget_ms / 1000.0
         now = self.clock()
         before = self.expired_keys
         ndbs = len(self.dbs)
         start = self._expire_cursor
+        total_sampled = total_expired = 0
+        self._expire_cursor = 0
+        out_of_time = False
         for step in range(ndbs):
             db = self.dbs[(start + step) % ndbs]
+            if not db.expires:
+                db.avg_ttl = 0
             while db.volatile:
                 sampled, expired = db.expire_sample(now)
+                total_sampled += sampled
+                total_expired += expired
                 if timer() > deadline:
-                    self._expire_cursor = (start + step + 1) % ndbs
-                    return self.expired_keys - before
+                    out_of_time = True
+                    break
                 if expired * 100 <= sampled * ACTIVE_EXPIRE_REPEAT_PCT:
                     break
-        self._expire_cursor = 0
+            if out_of_time:
+                self._expire_cursor = (start + step + 1) % ndbs
+                self.expire_time_cap_reached += 1
+                break
+        self.expire_cycle_us += int((timer() - began) * 1e6)
+        share = total_expired / total_sampled if total_sampled else 0.0
+        self.expired_stale_perc = share * 0.05 + self.expired_stale_perc * 0.95
         return self.expired_keys - before

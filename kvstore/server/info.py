@@ -183,7 +183,11 @@ def _stats(ctx, server) -> list:
         ("sync_full", st.sync_full if st else 0),
         ("sync_partial_ok", st.sync_partial_ok if st else 0),
         ("sync_partial_err", st.sync_partial_err if st else 0),
-        ("expired_keys", ctx.ks.expired_keys), ("evicted_keys", st.evicted_keys if st else 0),
+        ("expired_keys", ctx.ks.expired_keys),
+        ("expired_stale_perc", f"{ctx.ks.expired_stale_perc * 100:.2f}"),
+        ("expired_time_cap_reached_count", ctx.ks.expire_time_cap_reached),
+        ("expire_cycle_cpu_milliseconds", ctx.ks.expire_cycle_us // 1000),
+        ("evicted_keys", st.evicted_keys if st else 0),
         ("evicted_clients", 0), ("keyspace_hits", ctx.ks.hits),
         ("keyspace_misses", ctx.ks.misses),
         ("pubsub_channels", len(ps.channels) if ps else 0),
@@ -266,7 +270,7 @@ def _keyspace(ctx, server) -> list:
     for db in ctx.ks.dbs:
         if db.data:
             out.append((f"db{db.id}", f"keys={len(db.data)},expires={len(db.expires)},"
-                        "avg_ttl=0"))
+                        f"avg_ttl={db.avg_ttl}"))
     return out
 
 

@@ -127,3 +127,24 @@ def test_store_background_thread_reclaims_without_reads():
         assert store.keyspace.expired_keys == 200
     finally:
         store.close()
+
+
+def test_avg_ttl_is_redis_running_average_of_the_sampled_ttls():
+    clock = ManualClock()
+    ks = Keyspace(clock=clock)
+    db = ks.dbs[0]
+    for i in range(ACTIVE_EXPIRE_SAMPLE):
+        db.add(b"k%d" % i, b"v")
+        db.set_expire(b"k%d" % i, clock.now + 10_000)
+    db.expire_sample(clock.now)
+    assert db.avg_ttl == 10_000 // 50 * 49 + 10_000 // 50  # the first sample seeds it
+    clock.advance(5_000)  # every TTL now 5,000
+    db.expire_sample(clock.now)
+    assert db.avg_ttl == 10_000 // 50 * 49 + 5_000 // 50  # a sample weighs 2%
+    ks.active_expire()
+    assert ks.expired_stale_perc == 0.0 and ks.expire_time_cap_reached == 0
+    clock.advance(5_000)  # all expired: the next cycle finds only expired keys
+    ks.active_expire()
+    assert ks.expired_stale_perc == 0.05 and not db.expires
+    ks.active_expire()
+    assert db.avg_ttl == 0  # no TTL left in the database

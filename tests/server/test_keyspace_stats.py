@@ -456,3 +456,22 @@ def test_writes_over_a_key_past_its_ttl(conns):
         conn("CONFIG", "SET", "notify-keyspace-events", "")
         conn("DEBUG", "SET-ACTIVE-EXPIRE", "1")
         sub.close()
+
+
+def test_avg_ttl_and_the_active_cycle_stats(conns):
+    conn, probe = conns
+    for i in range(20):
+        conn("SET", f"k{i}", "v", "EX", "100")
+
+    def avg_ttl() -> int:
+        line = probe("INFO", "keyspace").decode().split("db0:")[1].split()[0]
+        return int(dict(f.split("=") for f in line.split(","))["avg_ttl"])
+
+    # The active cycle's running average of the TTLs it samples (ms), from 0
+    ttl = wait_until(avg_ttl, what="an avg_ttl from the active expiry cycle")
+    assert 0 < ttl <= 100_000
+    text = probe("INFO", "stats").decode()
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    assert float(fields["expired_stale_perc"]) >= 0.0
+    assert int(fields["expired_time_cap_reached_count"]) >= 0
+    assert int(fields["expire_cycle_cpu_milliseconds"]) >= 0
