@@ -69,7 +69,10 @@ def setbit(ctx: Context, argv: list[bytes]):
         bitval = 0
         prefix = old or b""
         new = prefix + bytes(byte - len(prefix)) + bytes((on << shift,))
-    db.data[key] = new  # keeps the TTL of an existing key
+    if old is None:
+        db.add(key, new)
+    else:
+        db.data[key] = new  # keeps the TTL of an existing key
     db.mark_encoding(key, new, b"raw")
     ctx.ks.dirty += 1
     ctx.notify("$", "setbit", key)

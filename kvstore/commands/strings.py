@@ -182,7 +182,7 @@ def set_generic(ctx: Context, name: str, key: bytes, value: bytes, flags: int,
         raise wrongtype()
     if (flags & _NX and old is not None) or (flags & _XX and old is None):
         return old if flags & _GET else None
-    if flags & _KEEPTTL:
+    if flags & _KEEPTTL and old is not None:
         db.data[key] = value
     else:
         db.set_value(key, value, ctx.now)
@@ -207,12 +207,15 @@ def set_(ctx: Context, argv: list[bytes]):
     if len(argv) == 3:  # the common case, kept short
         key = argv[1]
         db = ctx.db
+        if ctx.notify is not no_notify:  # (its events: maybe `expired`, maybe `new`, `set`)
+            db.set_value(key, argv[2], ctx.now)
+            ctx.ks.dirty += 1
+            ctx.notify("$", "set", key)
+            return OK
         if key in db.expires:
             db.untime(key, ctx.now)
         db.data[key] = argv[2]
         ctx.ks.dirty += 1
-        if ctx.notify is not no_notify:
-            ctx.notify("$", "set", key)
         return OK
     flags, expire_opt, expire_arg = parse_string_options(argv, True)
     return set_generic(ctx, "set", argv[1], argv[2], flags, expire_opt, expire_arg)
@@ -576,7 +579,10 @@ def incr_by(ctx: Context, key: bytes, delta: int) -> int:
         value = stored_int(old) + delta
         if value > INT64_MAX or value < INT64_MIN:
             raise CommandError(OVERFLOW)
-    db.data[key] = b"%d" % value
+    if old is None:
+        db.add(key, b"%d" % value)
+    else:
+        db.data[key] = b"%d" % value
     ctx.ks.dirty += 1
     ctx.notify("$", "incrby", key)
     return value
@@ -602,7 +608,10 @@ def incr(ctx: Context, argv: list[bytes]):
         if value == INT64_MAX:
             raise CommandError(OVERFLOW)
         value += 1
-    db.data[key] = b"%d" % value
+    if old is None:
+        db.add(key, b"%d" % value)
+    else:
+        db.data[key] = b"%d" % value
     ctx.ks.dirty += 1
     if ctx.notify is not no_notify:
         ctx.notify("$", "incrby", key)
@@ -690,7 +699,10 @@ def incrbyfloat(ctx: Context, argv: list[bytes]):
         raise CommandError(NOT_FLOAT) from None
     except OverflowError:
         raise CommandError("ERR increment would produce NaN or Infinity") from None
-    db.data[key] = new  # keeps the TTL
+    if old is None:
+        db.add(key, new)
+    else:
+        db.data[key] = new  # keeps the TTL
     db.mark_encoding(key, new, b"embstr" if len(new) <= EMBSTR_MAX else b"raw")
     ctx.ks.dirty += 1
     ctx.notify("$", "incrbyfloat", key)

@@ -117,7 +117,10 @@ class Database:
         """Store a new value, dropping any TTL (what SET without KEEPTTL does); see `untime`."""
         if key in self.expires:
             self.untime(key, now)
-        self.data[key] = value
+        if self.keyspace.on_new is not None and key not in self.data:
+            self.add(key, value)
+        else:
+            self.data[key] = value
 
     def untime(self, key: bytes, now: int) -> None:
         """Drop the TTL of a key with one that is about to be overwritten. A key already past
@@ -129,8 +132,12 @@ class Database:
             del self.expires[key]
 
     def add(self, key: bytes, value: object) -> None:
-        """Store a value under a key known to be absent (e.g. the first HSET of a hash)."""
+        """Store a value under a key known to be absent (e.g. the first HSET of a hash): Redis's
+        dbAdd, which raises the `new` keyspace event."""
         self.data[key] = value
+        on_new = self.keyspace.on_new
+        if on_new is not None:
+            on_new(self, key)
 
     def delete(self, key: bytes) -> bool:
         """Remove a key and its TTL. Returns whether it existed (expired or not)."""
@@ -273,6 +280,9 @@ class Keyspace:
         # FREQ; None in a store without a server, which keeps none.
         self.access = None
         self.expired_listeners: list[Callable[[Database, bytes], None]] = []
+        # Called with (db, key) when a key is created (`Database.add`), while the server's
+        # notify-keyspace-events asks for `new` events ('n'); None otherwise.
+        self.on_new: Callable[[Database, bytes], None] | None = None
         # Called with (db, None) before a db is emptied and (a, b), (b, a) before a SWAPDB.
         self.flush_listeners: list[Callable[[Database, Database | None], None]] = []
 

@@ -195,12 +195,20 @@ def _fmt_save(rules: list[tuple[int, int]]) -> str:
     return " ".join(f"{s} {c}" for s, c in rules)
 
 
-def _parse_keyspace_events(text: str) -> str:
+def _parse_keyspace_events(text: str) -> int:
+    """The flags, as Redis keeps them: "KEA" reads back "AKE" (`_fmt_keyspace_events`), and
+    "KEAn" reads back "AKE" too, its `new` events on all the same, as in Redis."""
     if any(c not in "KEg$lshzxetmdnA" for c in text):
         raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    from .pubsub import flags_to_text, parse_flags  # Redis keeps flags: "KEA" reads back "AKE"
+    from .pubsub import parse_flags
 
-    return flags_to_text(parse_flags(text))
+    return parse_flags(text)
+
+
+def _fmt_keyspace_events(flags: int) -> str:
+    from .pubsub import flags_to_text
+
+    return flags_to_text(flags)
 
 
 def _parse_percentiles(text: str) -> list[float]:
@@ -288,7 +296,8 @@ OPTIONS: list[Option] = [
     Option("latency-tracking", "bool", "yes"),
     Option("latency-tracking-info-percentiles", "special", "50 99 99.9",
            parse=_parse_percentiles, fmt=_fmt_percentiles),
-    Option("notify-keyspace-events", "special", "", parse=_parse_keyspace_events),
+    Option("notify-keyspace-events", "special", "", parse=_parse_keyspace_events,
+           fmt=_fmt_keyspace_events),
     Option("save", "special", "3600 1 300 100 60 10000", parse=_parse_save, fmt=_fmt_save),
     Option("appendonly", "bool", "no"),
     Option("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),

@@ -218,9 +218,10 @@ class Notifier:
         self.flags = 0
         self._listening = False
 
-    def configure(self, text: str) -> None:
-        self.flags = parse_flags(text)
+    def configure(self, flags: int) -> None:
+        self.flags = flags
         active = bool(self.flags & (_KEYSPACE | _KEYEVENT))
+        self.server.ks.on_new = self._new if active and self.flags & _CLASS_BITS["n"] else None
         for client in list(self.server.clients.values()):
             self.attach(client)
         if active and not self._listening:
@@ -249,6 +250,9 @@ class Notifier:
             publish(b"__keyspace@%d__:%b" % (db, key), ev)
         if flags & _KEYEVENT:
             publish(b"__keyevent@%d__:%b" % (db, ev), key)
+
+    def _new(self, db, key: bytes) -> None:
+        self.fire(db.id, "n", "new", key)
 
     def _expired(self, db, key: bytes) -> None:
         if self.flags & (_KEYSPACE | _KEYEVENT):

@@ -96,3 +96,40 @@ def test_off_means_nothing(server, c):
     sub.send(Conn.encode("PING"))
     assert sub.reply() == [b"pong", b""]  # no event came first
     sub.close()
+
+
+# A command that creates a key raises `new` first (Redis's dbAdd), whatever creates it; one
+# that writes an existing key does not. "KEAn" reads back "AKE" but keeps `new`, as in Redis.
+NEW_CASES = [
+    (("SET", "a", "1"), ["new:a", "set:a"]),
+    (("SET", "a", "2"), ["set:a"]),
+    (("MSET", "f", "1", "a", "3"), ["new:f", "set:f", "set:a"]),
+    (("INCR", "n"), ["new:n", "incrby:n"]),
+    (("INCRBYFLOAT", "n2", "1.5"), ["new:n2", "incrbyfloat:n2"]),
+    (("SETBIT", "s", "7", "1"), ["new:s", "setbit:s"]),
+    (("SET", "k", "1", "KEEPTTL"), ["new:k", "set:k"]),
+    (("RPUSH", "l", "a", "b"), ["new:l", "rpush:l"]),
+    (("LMOVE", "l", "l2", "LEFT", "RIGHT"), ["new:l2", "rpush:l2", "lpop:l"]),
+    (("HINCRBY", "h", "f", "1"), ["new:h", "hincrby:h"]),
+    (("ZADD", "z", "1", "m"), ["new:z", "zadd:z"]),
+    (("SUNIONSTORE", "u", "l2", "nx"), ["err"]),
+    (("COPY", "a", "c"), ["new:c", "copy_to:c"]),
+    (("RENAME", "a", "r"), ["new:r", "rename_from:a", "rename_to:r"]),
+]
+
+
+def test_new_events(server, c):
+    assert c("CONFIG", "SET", "notify-keyspace-events", "KEAn") == b"OK"
+    assert c("CONFIG", "GET", "notify-keyspace-events") == [b"notify-keyspace-events", b"AKE"]
+    sub = Conn(server.port)
+    sub("PSUBSCRIBE", "__keyevent@0__:*")
+    try:
+        for argv, want in NEW_CASES:
+            reply = c(*argv)
+            c("PUBLISH", "__keyevent@0__:mark", "done")
+            got = []
+            while (msg := sub.reply())[3] != b"done":
+                got.append(f"{msg[2].split(b':')[1].decode()}:{msg[3].decode()}")
+            assert (got or (["err"] if err(reply) else [])) == want, argv
+    finally:
+        sub.close()
