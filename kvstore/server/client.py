@@ -27,6 +27,7 @@ are enforced where the outbox writes and by the server's cron.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from time import perf_counter
 
@@ -616,10 +617,20 @@ class Client(asyncio.Protocol):
             self.transport.close()
 
     def kill(self) -> None:
-        """CLIENT KILL / limits: drop the connection without waiting for replies to drain."""
+        """CLIENT KILL / limits: drop the connection without waiting for replies to drain.
+        The peer sees the close at once, as Redis's freeClient gives it, before the killer's
+        reply: the transport's own close waits for the next loop iteration."""
         self.state |= CLOSING
-        if self.transport is not None:
-            self.transport.abort()
+        transport = self.transport
+        if transport is not None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                try:  # (uvloop's socket refuses shutdown(); a duplicate of its fd does not)
+                    with socket.fromfd(sock.fileno(), sock.family, sock.type) as dup:
+                        dup.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            transport.abort()
 
     def describe(self) -> str:
         return self.info_line()

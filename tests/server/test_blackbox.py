@@ -299,6 +299,20 @@ def test_client_kill_by_id_and_addr(server):
     assert e.closed() and d("PING") == b"PONG"
 
 
+def test_client_kill_closes_the_others_before_replying(server):
+    # Redis frees the other victims at once and the caller after its reply: a victim's socket
+    # is at its end before the killer reads the count (kvstore used to close it one loop
+    # iteration later, after the reply had gone, a third of the time).
+    for _ in range(20):
+        victim, killer = Conn(server.port), Conn(server.port)
+        killer.send(Conn.encode("CLIENT", "KILL", "SKIPME", "no"))
+        reply = killer.sock.recv(64)  # raw, so the check follows the reply at once
+        closed = select.select([victim.sock], [], [], 0)[0]
+        assert reply.startswith(b":") and closed and victim.sock.recv(16) == b""
+        victim.close()
+        killer.close()
+
+
 def test_client_pause_holds_commands(server):
     a, b = Conn(server.port), Conn(server.port)
     assert a("CLIENT", "PAUSE", "300") == b"OK"
