@@ -386,6 +386,12 @@ def object_refcount(ctx: Context, argv: list[bytes]):
     if type(value) is bytes and len(value) <= 4 and encoding_of(value) == b"int" \
             and ctx.db.string_encoding(key, value) is None and 0 <= int(value) < SHARED_INTEGERS:
         return INT32_MAX
+    client = ctx.client
+    if ctx.in_multi and client is not None and any(
+            a is value for _, queued in client.queue for a in queued):
+        # A string stored from an argument of a queued command (SET, MSET, APPEND...): until
+        # EXEC ends Redis's transaction queue holds the same object, a second reference.
+        return 2
     return 1
 
 

@@ -523,3 +523,17 @@ def test_client_list_flags_in_redis_order(server, c):
         c("DISCARD")
     finally:
         other.close()
+
+
+def test_a_value_stored_by_a_queued_command_is_shared_with_the_queue(c):
+    # Redis's transaction queue keeps its arguments' objects until EXEC ends: OBJECT REFCOUNT
+    # of a string stored from one counts that reference (shared integers excepted).
+    c("SET", "before", "abc")
+    c("MULTI")
+    for argv in (("SET", "k", "abc"), ("MSET", "m", "hello"), ("APPEND", "ap", "xyz"),
+                 ("SET", "i", "12")):
+        c(*argv)
+    for key in ("k", "m", "ap", "i", "before"):
+        c("OBJECT", "REFCOUNT", key)
+    assert c("EXEC")[4:] == [2, 2, 2, 2147483647, 1]
+    assert c("OBJECT", "REFCOUNT", "k") == 1
