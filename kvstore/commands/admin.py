@@ -17,8 +17,9 @@ from ..replies import OK, SetReply, Status, Verbatim
 from .args import to_int
 from .table import (
     ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MULTI, NOSCRIPT, PUBSUB, READONLY,
-    STALE, WRITE, Command, Context, command, container, lookup,
+    STALE, WRITE, Command, Context, command, container, every_command, lookup,
 )
+
 
 def _text(ctx: Context, text: str):
     """A text reply: verbatim in RESP3, a bulk string in RESP2 (INFO, LATENCY DOCTOR)."""
@@ -264,21 +265,16 @@ def config_set(ctx: Context, argv: list[bytes]):
 @command("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def config_resetstat(ctx: Context, argv: list[bytes]):
     """CONFIG RESETSTAT"""
-    for cmd in COMMANDS.values():
-        for c in (cmd, *cmd.subcommands.values()):
-            c.calls = c.failed = c.rejected = 0
-            c.seconds = 0.0
-            c.latency.clear()
-            del c.durations[:]
+    for c in every_command():
+        c.calls = c.failed = c.rejected = 0
+        c.seconds = 0.0
+        c.latency.clear()
+        del c.durations[:]
     if ctx.client is not None:
-        server = ctx.client.server
         from ..server.server import Stats
 
-        server.stats = Stats()
-        ks = ctx.ks
-        ks.expired_keys = ks.expire_time_cap_reached = ks.expire_cycle_us = 0
-        ks.expired_stale_perc = 0.0
-    ctx.ks.hits = ctx.ks.misses = 0
+        ctx.client.server.stats = Stats()
+    ctx.ks.reset_stats()
     return OK
 
 
@@ -443,9 +439,9 @@ def latency_histogram(ctx: Context, argv: list[bytes]):
     them, or those named: a container names its subcommands), {calls, histogram_usec}."""
     from ..server.latency import fold_all, histogram_usec
 
-    fold_all(COMMANDS.values())
+    fold_all()
     if len(argv) == 2:
-        chosen = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]
+        chosen = list(every_command())
     else:
         chosen = []
         for arg in argv[2:]:

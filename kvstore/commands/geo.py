@@ -30,7 +30,7 @@ from ..replies import NULL_ARRAY, HumanDouble
 from .args import to_int
 from .pqsort import partial_sort
 from .table import DENYOOM, READONLY, WRITE, Context, KeySpec, command
-from .zsets import KEY1, _zadd_generic, store_scores, to_score
+from .zsets import KEY1, _lookup, _zadd_generic, store_scores, to_score
 
 GROUP = "geo"
 
@@ -96,10 +96,6 @@ def distance_text(d: float) -> bytes:
     sign = b"-" if n < 0 else b""
     whole, frac = divmod(abs(n), 10000)
     return b"%s%d.%04d" % (sign, whole, frac)
-
-
-def _lookup(ctx: Context, key: bytes) -> ZSet | None:
-    return ctx.read_typed(key, ZSet)  # type: ignore[return-value]
 
 
 # -- GEOADD, GEOPOS, GEODIST, GEOHASH ------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..errors import CommandError, c_text, wrong_args, wrongtype
 
@@ -272,6 +272,13 @@ def resolve(argv: list[bytes]) -> Command | None:
     if cmd is not None and cmd.subcommands and len(argv) >= 2:
         return cmd.subcommands.get(argv[1].lower())
     return cmd
+
+
+def every_command() -> Iterator[Command]:
+    """Every command of the table, each container followed by its subcommands (the stats)."""
+    for cmd in COMMANDS.values():
+        yield cmd
+        yield from cmd.subcommands.values()
 
 
 def lookup(argv: list[bytes]) -> Command:

@@ -286,6 +286,12 @@ class Keyspace:
         # Called with (db, None) before a db is emptied and (a, b), (b, a) before a SWAPDB.
         self.flush_listeners: list[Callable[[Database, Database | None], None]] = []
 
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: the INFO counters kept here."""
+        self.expired_keys = self.expire_time_cap_reached = self.expire_cycle_us = 0
+        self.expired_stale_perc = 0.0
+        self.hits = self.misses = 0
+
     def on_expired(self, db: Database, key: bytes) -> None:
         self.expired_keys += 1
         self.dirty += 1

@@ -151,14 +151,9 @@ def _persistence(ctx, server) -> list:
 
 
 def total_calls() -> int:
-    from ..commands.table import COMMANDS
+    from ..commands.table import every_command
 
-    total = 0
-    for cmd in COMMANDS.values():
-        total += cmd.calls
-        for sub in cmd.subcommands.values():
-            total += sub.calls
-    return total
+    return sum(c.calls for c in every_command())
 
 
 _NO_TRACKING = [("tracking_total_keys", 0), ("tracking_total_items", 0),
@@ -243,19 +238,18 @@ def _latencystats(ctx, server) -> list:
     off, as Redis)."""
     if server is None or not server.track_latency:
         return []
-    from ..commands.table import COMMANDS
+    from ..commands.table import every_command
     from .latency import fold_all, format_percentile, percentile_us
 
-    fold_all(COMMANDS.values())
+    fold_all()
     wanted = server.config["latency-tracking-info-percentiles"]
     out = []
-    for cmd in COMMANDS.values():
-        for c in (cmd, *cmd.subcommands.values()):
-            if c.latency:
-                total = sum(c.latency.values())
-                out.append((f"latency_percentiles_usec_{c.name}", ",".join(
-                    f"p{format_percentile(p)}={percentile_us(c.latency, total, p):.3f}"
-                    for p in wanted)))
+    for c in every_command():
+        if c.latency:
+            total = sum(c.latency.values())
+            out.append((f"latency_percentiles_usec_{c.name}", ",".join(
+                f"p{format_percentile(p)}={percentile_us(c.latency, total, p):.3f}"
+                for p in wanted)))
     return out
 
 

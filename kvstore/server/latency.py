@@ -9,13 +9,15 @@ sample in the same second keeps the larger latency), and its all-time maximum.
 Histograms (`latency-tracking yes`, Redis's default). Each command's durations are recorded in
 whole microseconds, the unit Redis records them in, in a dict of duration -> count kept on the
 `Command`. A one-command read only appends its duration to the command's `durations` array
-(630 instructions under callgrind, where counting it at once cost 1,500); `fold` counts those
-in C loops at every reading of the histograms and every CRON_SLOW_MS, so the array holds at
-most that long's calls. Redis keeps them in an HdrHistogram of 2 significant
-digits; the figures it reports are that histogram's "equivalent values" of the recorded
-durations (`equivalent_range`), so these reports give the figures Redis would give for the same
-durations: a percentile is the highest value equivalent to the duration at that rank (the
-lowest for p0), and LATENCY HISTOGRAM's buckets are the powers of two from 1024 ns.
+(630 instructions under callgrind, where counting it at once cost 1,500); `fold_all` counts
+those in C loops at every reading of the histograms and every CRON_SLOW_MS, so the array holds
+at most that long's calls.
+
+Redis keeps them in an HdrHistogram of 2 significant digits; the figures it reports are that
+histogram's "equivalent values" of the recorded durations (`equivalent_range`), so these
+reports give the figures Redis would give for the same durations: a percentile is the highest
+value equivalent to the duration at that rank (the lowest for p0), and LATENCY HISTOGRAM's
+buckets are the powers of two from 1024 ns.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from ..commands.table import FAST
+from ..commands.table import FAST, every_command
 
 SAMPLES = 160  # per event (LATENCY_TS_LEN)
 GRAPH_COLUMNS = 80
@@ -243,11 +245,10 @@ def fold(cmd) -> None:
         del durations[:]
 
 
-def fold_all(commands) -> None:
-    for cmd in commands:
+def fold_all() -> None:
+    for cmd in every_command():
         fold(cmd)
-        for sub in cmd.subcommands.values():
-            fold(sub)
+
 
 def equivalent_range(ns: int) -> tuple[int, int]:
     """(lowest, highest) values an HdrHistogram of 2 significant digits (256 sub-buckets per

@@ -417,7 +417,7 @@ class Server:
             return
         self._last_slow = self.now_mono = now
         self.stats.sample(now, total_calls())
-        fold_all(COMMANDS.values())
+        fold_all()
         if (self.paused_until or self.write_paused_until) \
                 and time.time() >= max(self.paused_until, self.write_paused_until):
             self.unpause()
