@@ -268,7 +268,7 @@ class Store(FastPaths):
                 self._remove_write_hook(self._touch_written)
 
     def _touch_written(self, argv: list[bytes], effects: list[list[bytes]] | None = None) -> None:
-        watching.touch_written(self._ctx.db, argv)
+        watching.touch_written(self._ctx.db, argv, self._ctx.touched)
 
     def _run_locked(self, fn: Callable[[], None]) -> None:
         with self._lock:

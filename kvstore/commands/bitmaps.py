@@ -212,6 +212,7 @@ def bitop(ctx: Context, argv: list[bytes]):
     if op == b"not" and len(argv) != 4:
         raise CommandError(BITOP_NOT_ARITY)
     values = [get_string(ctx, key) or b"" for key in argv[3:]]
+    ctx.touched = (argv, [argv[2]])  # not its sources
     size = max(map(len, values))
     db = ctx.db
     dest = argv[2]

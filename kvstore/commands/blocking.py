@@ -23,6 +23,7 @@ from .zsets import numkeys_keys, zpop
 from .zsets import parse_mpop as zset_parse_mpop
 from .table import (
     ADMIN, BLOCKING, DENYOOM, FAST, LOADING, NOSCRIPT, STALE, WRITE, Context, KeySpec, command,
+    popped_from,
 )
 
 
@@ -44,10 +45,11 @@ def _block(ctx: Context, keys: list[bytes], timeout_ms: int, serve, argv, cls=Li
 def _bpop(ctx: Context, argv: list[bytes], where: int):
     timeout = _timeout(argv[-1])
     keys = argv[1:-1]
-    reply = serve_pop(ctx, keys, where)
+    reply = popped_from(ctx, argv, serve_pop(ctx, keys, where))
     if reply is not None:
         return reply
-    return _block(ctx, keys, timeout, lambda c, key: serve_pop(c, [key], where), argv)
+    return _block(ctx, keys, timeout,
+                  lambda c, key: popped_from(c, argv, serve_pop(c, [key], where)), argv)
 
 
 @command("blpop", -3, WRITE | NOSCRIPT | BLOCKING, KeySpec(1, -2, 1), "list")
@@ -109,10 +111,11 @@ def blmpop(ctx: Context, argv: list[bytes]):
     """
     keys, where, count = parse_mpop(argv, 2)  # Redis checks these before the timeout
     timeout = _timeout(argv[1])
-    reply = serve_mpop(ctx, keys, where, count)
+    reply = popped_from(ctx, argv, serve_mpop(ctx, keys, where, count))
     if reply is not None:
         return reply
-    return _block(ctx, keys, timeout, lambda c, key: serve_mpop(c, [key], where, count), argv)
+    return _block(ctx, keys, timeout,
+                  lambda c, key: popped_from(c, argv, serve_mpop(c, [key], where, count)), argv)
 
 
 @command("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")
@@ -171,10 +174,11 @@ def _zmpop(ctx: Context, keys: list[bytes], maximum: bool, count: int):
 def _bzpop(ctx: Context, argv: list[bytes], maximum: bool):
     timeout = _timeout(argv[-1])
     keys = argv[1:-1]
-    reply = _zpop_one(ctx, keys, maximum)
+    reply = popped_from(ctx, argv, _zpop_one(ctx, keys, maximum))
     if reply is not None:
         return reply
-    return _block(ctx, keys, timeout, lambda c, key: _zpop_one(c, [key], maximum), argv, ZSet)
+    return _block(ctx, keys, timeout,
+                  lambda c, key: popped_from(c, argv, _zpop_one(c, [key], maximum)), argv, ZSet)
 
 
 @command("bzpopmin", -3, WRITE | NOSCRIPT | FAST | BLOCKING, KeySpec(1, -2, 1), "sorted-set")
@@ -207,8 +211,9 @@ def bzmpop(ctx: Context, argv: list[bytes]):
     """
     keys, maximum, count = zset_parse_mpop(argv, 2)  # Redis checks these before the timeout
     timeout = _timeout(argv[1])
-    reply = _zmpop(ctx, keys, maximum, count)
+    reply = popped_from(ctx, argv, _zmpop(ctx, keys, maximum, count))
     if reply is not None:
         return reply
-    return _block(ctx, keys, timeout, lambda c, key: _zmpop(c, [key], maximum, count), argv,
+    return _block(ctx, keys, timeout,
+                  lambda c, key: popped_from(c, argv, _zmpop(c, [key], maximum, count)), argv,
                   ZSet)

@@ -275,6 +275,8 @@ def _search(ctx: Context, argv: list[bytes], src: int, flags: int):
         if flags & GEOSEARCHSTORE:
             q.store = argv[1]
     _parse(argv, base, flags, zs, q, centre)
+    if q.store is not None:
+        ctx.touched = (argv, [q.store])  # not the source
     if q.store is not None and (q.withdist or q.withhash or q.withcoord):
         name = "GEOSEARCHSTORE" if flags & GEOSEARCHSTORE else "STORE option in GEORADIUS"
         raise CommandError(

@@ -177,6 +177,7 @@ def pfmerge(ctx: Context, argv: list[bytes]):
     """
     acc, any_dense = merged_registers(ctx, argv[1:])
     dest = argv[1]
+    ctx.touched = (argv, [dest])  # not its sources
     value = ctx.db.data.get(dest)  # checked, and live, as an input above
     existed = value is not None
     if value is None:

@@ -77,13 +77,18 @@ def _delete(ctx: Context, argv: list[bytes]) -> int:
     lookup = db.lookup
     notify = ctx.notify
     deleted = 0
+    gone: list[bytes] | None = [] if len(argv) > 2 else None
     for key in argv[1:]:
         if lookup(key, now) is not None:
             db.delete(key)
             deleted += 1
             notify("g", "del", key)
+            if gone is not None:
+                gone.append(key)
     if deleted:
         ctx.ks.dirty += deleted
+        if gone is not None and deleted < len(argv) - 1:
+            ctx.touched = (argv, gone)  # the absent keys did not change
     return deleted
 
 

@@ -34,7 +34,7 @@ from ..protocol.encoder import BULK_HEADERS
 from ..replies import NULL_ARRAY, OK
 from .args import to_int
 from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
-                    run_handler)
+                    popped_from, run_handler)
 from .watching import touch
 
 KEY1 = KeySpec(1, 1, 1)
@@ -474,7 +474,7 @@ def lmpop(ctx: Context, argv: list[bytes]):
     first non-empty list, or a null array.
     """
     keys, where, count = parse_mpop(argv, 1)
-    reply = mpop(ctx, keys, where, count)
+    reply = popped_from(ctx, argv, mpop(ctx, keys, where, count))
     return NULL_ARRAY if reply is None else reply
 
 

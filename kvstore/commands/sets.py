@@ -317,6 +317,7 @@ def smove(ctx: Context, argv: list[bytes]):
         return 1 if member in src else 0
     if member not in src:
         return 0
+    ctx.touched = (argv, [src_key])  # and the destination if it gains the member
     src.remove(member)  # type: ignore[union-attr]
     if src.picker is not None:  # type: ignore[union-attr]
         src.picker.removed(member)  # type: ignore[union-attr]
@@ -334,6 +335,7 @@ def smove(ctx: Context, argv: list[bytes]):
         elif dst.picker is not None:  # type: ignore[union-attr]
             dst.picker.added(member)  # type: ignore[union-attr]
         ctx.ks.dirty += 1
+        ctx.touched[1].append(dst_key)
         ctx.notify("s", "sadd", dst_key)
     return 1
 
@@ -398,6 +400,7 @@ def sinterstore(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N*M). Reply: integer, the size of the stored set.
     """
+    ctx.touched = (argv, [argv[1]])  # not its sources
     return _store(ctx, argv[1], _inter(_load(ctx, argv[2:])), "sinterstore")
 
 
@@ -416,6 +419,7 @@ def sunionstore(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N). Reply: integer, the size of the stored set.
     """
+    ctx.touched = (argv, [argv[1]])  # not its sources
     return _store(ctx, argv[1], _union(_load(ctx, argv[2:])), "sunionstore")
 
 
@@ -434,6 +438,7 @@ def sdiffstore(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N). Reply: integer, the size of the stored set.
     """
+    ctx.touched = (argv, [argv[1]])  # not its sources
     return _store(ctx, argv[1], _diff(_load(ctx, argv[2:])), "sdiffstore")
 
 

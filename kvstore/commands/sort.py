@@ -287,6 +287,8 @@ def _store(ctx: Context, dest: bytes, values: list, log_result: bool) -> int:
 
 def _sort(ctx: Context, argv: list[bytes], readonly: bool):
     opts = _parse(argv, readonly)
+    if opts.store is not None:
+        ctx.touched = (argv, [opts.store])  # not the source
     value = ctx.read(argv[1])
     kind = type(value)
     if value is not None and kind is not List and kind is not Set and kind is not ZSet:

@@ -197,15 +197,22 @@ class Context:
 
     `effects`: None to log the request as is (if it changed something), or the list of argvs
     that reproduce its effect at any later time, e.g. SET k v EX 10 -> SET k v PXAT <abs>.
+
+    `touched`: (argv, keys) when a write changed fewer keys than it names (a STORE's sources,
+    DEL's absent keys, the keys LMPOP did not pop from, SMOVE's destination that already held
+    the member), so WATCH and tracking see only `keys`, as Redis signals them. It counts only
+    for the argv it names; any other write touches every key it names.
     """
 
-    __slots__ = ("ks", "db", "now", "effects", "client", "resp", "in_multi", "notify", "on_write")
+    __slots__ = ("ks", "db", "now", "effects", "client", "resp", "in_multi", "notify", "on_write",
+                 "touched")
 
     def __init__(self, ks, db_index: int = 0, client: Any = None) -> None:
         self.ks = ks
         self.db = ks.dbs[db_index]
         self.now = 0
         self.effects: list[list[bytes]] | None = None
+        self.touched: tuple[list[bytes], list[bytes]] | None = None
         self.client = client
         self.resp = 2
         self.in_multi = False
@@ -241,6 +248,13 @@ class Context:
         if value is not None and type(value) is not cls:
             raise wrongtype()
         return value
+
+
+def popped_from(ctx: Context, argv: list[bytes], reply: list | None) -> list | None:
+    """A multi-key pop's reply, [key, ...] or None: it changed only that key."""
+    if reply is not None:
+        ctx.touched = (argv, [reply[0]])
+    return reply
 
 
 def no_notify(event_class: str, event: str, key: bytes) -> None:

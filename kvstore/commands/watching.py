@@ -11,13 +11,14 @@ Invariant: a watcher is in `db.watched[key]` iff [db, key, _] is in its `watched
 
 A key is touched, as Redis's `signalModifiedKey` touches it:
 - by a write command that changed the keyspace (`touch_written`, called by the front door's
-  write hook with the request's argv): the keys named by the command table's key positions, in
-  the connection's database, or in the databases MOVE and COPY ... DB name;
+  write hook with the request's argv): the keys named by the command table's key positions (or
+  `Context.touched`), in the connection's database, or in the databases MOVE and COPY ... DB
+  name;
 - by its expiry (`on_expired`, a `Keyspace.expired_listeners` entry);
 - by FLUSHDB / FLUSHALL / SWAPDB when it exists on either side (`on_flush`, a
   `Keyspace.flush_listeners` entry), as Redis 7.0's `touchAllWatchedKeysInDb`.
-Key positions over-approximate: a key a command only reads (SINTERSTORE's sources) or did not
-change (DEL of an absent key beside a present one) is touched too, where Redis does not.
+A write that changed fewer keys than it names (a STORE's sources, DEL's absent keys) says which
+in `Context.touched`; the others touch every key they name.
 
 Redis 7 rule for keys already expired when WATCHed: deleting such a key (by expiry, or by a
 write while it is absent) is no change, and clears the flag; any other write touches it. At EXEC,
@@ -88,9 +89,13 @@ def touch(db: Database, keys: Iterable[bytes], expired: bool = False) -> None:
                 watcher.dirty_cas = True
 
 
-def written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[bytes]]] | None:
-    """The (database, keys) pairs a write command on `db` names, or None for FLUSH*/SWAPDB
-    (whole databases)."""
+def written(db: Database, argv: list[bytes], touched: tuple | None = None
+            ) -> list[tuple[Database, list[bytes]]] | None:
+    """The (database, keys) pairs a write command on `db` changed, or None for FLUSH*/SWAPDB
+    (whole databases): the keys it names, or those of `touched` (`Context.touched`) when that
+    is about this argv."""
+    if touched is not None and touched[0] is argv:
+        return [(db, touched[1])]
     name = argv[0].lower()
     if name in WIDE:
         dbs = db.keyspace.dbs
@@ -112,10 +117,11 @@ def written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[bytes]
     return [(db, cmd.keys(argv))]
 
 
-def touch_written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[bytes]]] | None:
-    """After a write on `db` that changed the keyspace: touch the keys it names. Returns
-    `written(db, argv)` for the caller's other uses (the server's blocked clients)."""
-    changed = written(db, argv)
+def touch_written(db: Database, argv: list[bytes], touched: tuple | None = None
+                  ) -> list[tuple[Database, list[bytes]]] | None:
+    """After a write on `db` that changed the keyspace: touch the keys it changed. Returns
+    `written(db, argv, touched)` for the caller's other uses (the server's blocked clients)."""
+    changed = written(db, argv, touched)
     if changed:
         for wdb, keys in changed:
             if wdb.watched:
@@ -125,10 +131,36 @@ def touch_written(db: Database, argv: list[bytes]) -> list[tuple[Database, list[
 
 def on_flush(db: Database, other: Database | None) -> None:
     """Flush listener: before FLUSHDB/FLUSHALL empties `db` (other None) or SWAPDB swaps it with
-    `other`, touch its watched keys that exist in either (Redis `touchAllWatchedKeysInDb`)."""
-    if db.watched:
-        touch(db, [k for k in db.watched if k in db.data or (other is not None
-                                                              and k in other.data)])
+    `other`, touch its watched keys that exist in either (Redis 7.0 `touchAllWatchedKeysInDb`).
+    Logically expired keys count as absent: a stale key that goes away or is replaced by
+    another stale one is no change, and an absent key replaced by a stale one becomes a key
+    watched while expired."""
+    if not db.watched:
+        return
+    now = db.keyspace.clock()
+    for key, watchers in db.watched.items():
+        here = key in db.data
+        there = other is not None and key in other.data
+        if not (here or there):
+            continue
+        when = other.expires.get(key) if there else None  # type: ignore[union-attr]
+        stale_there = when is not None and when <= now
+        for watcher in watchers:
+            for entry in watcher.watched:
+                if entry[0] is db and entry[1] == key:
+                    break
+            else:
+                continue
+            if entry[2]:
+                if not there:
+                    entry[2] = False
+                    continue
+                if stale_there:
+                    continue
+            elif not here and stale_there:
+                entry[2] = True
+                continue
+            watcher.dirty_cas = True
 
 
 def on_expired(db: Database, key: bytes) -> None:

@@ -490,6 +490,7 @@ def zmpop(ctx: Context, argv: list[bytes]):
             continue
         if type(zs) is not ZSet:
             raise wrongtype()
+        ctx.touched = (argv, [key])  # not the keys before it
         return [key, [[m, s] for m, s in zpop(ctx, key, zs, maximum, count)]]
     return NULL_ARRAY
 

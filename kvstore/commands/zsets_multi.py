@@ -208,6 +208,7 @@ def zunionstore(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N) + O(M log M). Reply: the size of the stored result.
     """
+    ctx.touched = (argv, [argv[1]])  # not its sources
     return store_scores(ctx, argv[1], _setop(ctx, argv, 2, UNION, True)[0], "zunionstore")
 
 
@@ -217,6 +218,7 @@ def zinterstore(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N*K) + O(M log M). Reply: the size of the stored result.
     """
+    ctx.touched = (argv, [argv[1]])  # not its sources
     return store_scores(ctx, argv[1], _setop(ctx, argv, 2, INTER, True)[0], "zinterstore")
 
 
@@ -226,6 +228,7 @@ def zdiffstore(ctx: Context, argv: list[bytes]):
 
     Complexity: O(L + M log M). Reply: the size of the stored result.
     """
+    ctx.touched = (argv, [argv[1]])  # not its sources
     return store_scores(ctx, argv[1], _setop(ctx, argv, 2, DIFF, True)[0], "zdiffstore")
 
 

@@ -240,6 +240,7 @@ def zrangestore(ctx: Context, argv: list[bytes]):
     Complexity: O(log N + M). Reply: the number of members stored at dst (0 deletes dst).
     """
     pairs, size_hint = zrange_generic(ctx, argv, 2, True, AUTO, None)  # type: ignore[misc]
+    ctx.touched = (argv, [argv[1]])  # not the source
     return store_pairs(ctx, argv[1], pairs, "zrangestore", size_hint)
 
 

@@ -101,7 +101,7 @@ class KeyWatch:
 
     def on_write(self, ctx, argv: list[bytes]) -> None:
         """After a write command that changed the keyspace."""
-        changed = watching.touch_written(ctx.db, argv)
+        changed = watching.touch_written(ctx.db, argv, ctx.touched)
         if changed is None:  # FLUSH* / SWAPDB
             changed = [(db, list(db.blocked)) for db in ctx.ks.dbs]
         for db, keys in changed:

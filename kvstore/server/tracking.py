@@ -204,7 +204,7 @@ class Tracking:
 
     def on_write(self, ctx, argv: list[bytes]) -> None:
         """Write hook: after a write that changed the keyspace (or an eviction's DEL)."""
-        changed = written(ctx.db, argv)
+        changed = written(ctx.db, argv, ctx.touched)
         if changed is None:  # FLUSHDB / FLUSHALL / SWAPDB; Redis's SWAPDB invalidates nothing
             if argv[0].lower() != b"swapdb":
                 self.flushed(ctx.client)
