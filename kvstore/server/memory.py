@@ -112,6 +112,7 @@ class Memory:
         self._rng = random.Random()
 
     def configure(self, maxmemory: int, policy: str) -> None:
+        changed = self.maxmemory != maxmemory
         self.maxmemory = maxmemory
         self.policy = policy
         lfu = policy.endswith("lfu")
@@ -124,6 +125,8 @@ class Memory:
             self.atime = {}  # (one kind's entries mean nothing to the other)
             self._prune_at = _PRUNE_MIN
         self.lfu = lfu
+        if maxmemory and self.base and changed:
+            self.make_room()  # as Redis's CONFIG SET maxmemory: evict at once, not at next write
 
     def baseline(self) -> None:
         self.base = allocated_bytes()
@@ -224,21 +227,30 @@ class Memory:
     def _candidates(self, db) -> list[bytes]:
         n = self.server.config["maxmemory-samples"]
         if self.policy.startswith("volatile"):
-            pool = db.volatile
-        else:
-            pool = self._snapshots.get(db.id)
-            if pool is None or len(pool) > 2 * len(db.data) + 64 or not pool:
-                pool = self._snapshots[db.id] = list(db.data)
+            return self._sample(db, db.volatile, n)
+        pool = self._snapshots.get(db.id)
+        # Rebuilt when mostly stale, or when it lacks most keys (added since).
+        if pool is None or len(pool) > 2 * len(db.data) + 64 or 2 * len(pool) < len(db.data):
+            pool = self._snapshots[db.id] = list(db.data)
+        out = self._sample(db, pool, n)
+        if not out and db.data:  # every key drawn had gone: the live ones are not in it
+            pool = self._snapshots[db.id] = list(db.data)
+            out = self._sample(db, pool, n)
+        return out
+
+    def _sample(self, db, pool: list[bytes], n: int) -> list[bytes]:
+        """Up to n live keys drawn from pool, dropping the gone ones drawn from a snapshot."""
         out = []
         data = db.data
+        volatile = pool is db.volatile
         for _ in range(min(n * 2, len(pool))):
             i = self._rng.randrange(len(pool))
             key = pool[i]
-            if key in data and (not self.policy.startswith("volatile") or key in db.expires):
+            if key in data and (not volatile or key in db.expires):
                 out.append(key)
                 if len(out) >= n:
                     break
-            elif pool is not db.volatile:
+            elif not volatile:
                 pool[i] = pool[-1]
                 pool.pop()
                 if not pool:
@@ -275,6 +287,7 @@ class Memory:
             self.atime.pop((db.id, key), None)
         self.server.ks.dirty += 1
         self.server.stats.evicted_keys += 1
+        self.server.notifier.fire(db.id, "e", "evicted", key)
         for hook in self.server.write_hooks:
             from ..commands.table import Context
 

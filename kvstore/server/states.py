@@ -127,8 +127,9 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
         for queued, queued_argv in client.queue:
             flags |= queued.flags_for(client.ctx, queued_argv)
     memory = server.memory
-    if memory.maxmemory > 0 and (flags & DENYOOM or in_multi and name not in
-                                 _OOM_EXEMPT_IN_MULTI) and not memory.make_room():
+    # Redis evicts before every command (a GET too), and refuses only those that may grow memory
+    if memory.maxmemory > 0 and not memory.make_room() and (
+            flags & DENYOOM or in_multi and name not in _OOM_EXEMPT_IN_MULTI):
         return OOM_TEXT
     p = server.persistence
     if p is not None and p.write_error is not None and (flags & WRITE or name == b"ping"):

@@ -854,6 +854,28 @@ def test_maxmemory_allkeys_lru_evicts(kv_factory, server):
     assert c("GET", "after") == b"v"
 
 
+def test_eviction_happens_before_any_command_and_is_announced(kv_factory, server):
+    p = kv_factory(kind=server.kind)
+    c = Conn(p.port)
+    c("CONFIG", "SET", "notify-keyspace-events", "Ee")
+    sub = Conn(p.port)
+    sub("SUBSCRIBE", "__keyevent@0__:evicted")
+    big = "x" * 8_000_000  # far over 1mb on either server's used-memory figure
+    c("SET", "a", big)
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    c("CONFIG", "SET", "maxmemory", "1mb")  # evicts at once, as Redis's updateMaxmemory
+    assert sub.reply() == [b"message", b"__keyevent@0__:evicted", b"a"]
+    assert c("DBSIZE") == 0
+    c("CONFIG", "SET", "maxmemory", "0")
+    c("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    c("SET", "b", big)
+    c("CONFIG", "SET", "maxmemory", "1mb")  # nothing may be evicted: b stays
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+    assert c("EXISTS", "b") == 0  # a read evicts first, as before every command in Redis
+    assert sub.reply() == [b"message", b"__keyevent@0__:evicted", b"b"]
+    assert "evicted_keys:2" in c("INFO", "stats").decode()
+
+
 def test_object_freq_and_idletime_follow_the_policy(kv_factory, server):
     c = Conn(kv_factory(kind=server.kind).port)
     c("SET", "k", "v")
