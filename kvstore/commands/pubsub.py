@@ -52,8 +52,17 @@ def update_mode(client, ctx: Context) -> None:
         client.state &= ~SUBSCRIBED
 
 
+def _pushing(client) -> None:
+    """(Un)subscribe confirmations are pushes: CLIENT REPLY OFF / SKIP does not hold them back
+    (Redis's CLIENT_PUSHING)."""
+    from ..server.client import DROP_LAST
+
+    client.state &= ~DROP_LAST
+
+
 def _subscribe(ctx: Context, argv: list[bytes], kind: bytes, add, count=_count) -> Frames:
     client = ctx.client
+    _pushing(client)
     out = Frames()
     for name in argv[1:]:
         add(client, name)
@@ -65,6 +74,7 @@ def _subscribe(ctx: Context, argv: list[bytes], kind: bytes, add, count=_count) 
 def _unsubscribe(ctx: Context, argv: list[bytes], kind: bytes, mine: dict, remove,
                  count=_count) -> Frames:
     client = ctx.client
+    _pushing(client)
     names = argv[1:] or list(mine)
     out = Frames()
     for name in names:

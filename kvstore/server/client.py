@@ -372,8 +372,9 @@ class Client(asyncio.Protocol):
                 argv = batch[i]
                 i += 1
                 if self.state or server.gate:
-                    if self._special(argv, parts, mark):
-                        mark = len(parts)
+                    handled = self._special(argv, parts, mark)
+                    if handled is not None:
+                        mark = handled
                         t0 = clock()  # (EXEC runs a whole transaction in there)
                         continue
                     if self.state & CLOSING:
@@ -543,10 +544,11 @@ class Client(asyncio.Protocol):
                                self.describe())
             self.close()
 
-    def _special(self, argv: list[bytes], parts: list[bytes], mark: int) -> bool:
+    def _special(self, argv: list[bytes], parts: list[bytes], mark: int) -> int | None:
         """The slow path for connections with `state` bits or a server-wide gate. `mark` is
-        where the previous command's reply starts in `parts`. Returns True when it handled the
-        command itself (error written); False lets the normal path run it."""
+        where the previous command's reply starts in `parts`. Returns where this command's
+        reply starts when it handled the command itself (a refusal, QUEUED...); None lets the
+        normal path run it."""
         state = self.state
         if state & DROP_LAST:  # the previous command's reply is not to be sent
             del parts[mark:]
@@ -554,22 +556,27 @@ class Client(asyncio.Protocol):
         if state & PUSHES:  # invalidations caused by the previous command follow its reply
             self.server.tracking.flush_pending(self)
             state = self.state
+        start = len(parts)
         if state & CLOSING:
-            return False
+            return None
         # CLIENT PAUSE WRITE stops a writer before anything else, even one queued in MULTI
         if self.server.write_paused_until and not state & BLOCKED \
                 and self.server.postpone(self, argv):
-            return True
+            return start
+        if state & (REPLY_OFF | SKIP_NEXT):
+            # This command's reply (a refusal, QUEUED, a subscribed PING's too) is dropped at the
+            # next command or at the end of the batch; (un)subscribe confirmations stay.
+            state = self.state = (state & ~SKIP_NEXT) | DROP_LAST
         if state & _TXPS:
             from .states import special
 
             if special(self, argv, parts):
-                return True
+                return start
         if state & NEEDS_AUTH:
             try:
                 cmd = lookup(argv)
             except CommandError:
-                return False  # Redis reports an unknown command or a wrong arity before NOAUTH
+                return None  # Redis reports an unknown command or a wrong arity before NOAUTH
             if not cmd.flags & NO_AUTH:
                 text = NOAUTH
                 if cmd.name == "exec":
@@ -578,19 +585,16 @@ class Client(asyncio.Protocol):
                     text = abort_exec(self, text)
                 parts.append(_error_line(text))
                 self.server.count_error(text, cmd)
-                return True
+                return start
         if self.server.gate:
             err = self.server.before_command(self, argv)
             if err is not None:
                 self.server.count_error(err, None, argv)
                 parts.append(_error_line(err))
-                return True
+                return start
         if state & TRACKING:
             self.server.tracking.before_command(self, argv)
-        if state & (REPLY_OFF | SKIP_NEXT):
-            # This command's reply is dropped at the next command or at the end of the batch.
-            self.state = (state & ~SKIP_NEXT) | DROP_LAST
-        return False
+        return None
 
     # -- helpers for commands and the server ----------------------------------------------------
 

@@ -395,3 +395,27 @@ def test_redis_py_sharded_pubsub(server, protocol):
     assert r.spublish("shard", "gone") == 0
     p.close()
     r.close()
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_confirmations_pass_client_reply_off(c, proto):
+    # Redis sends (un)subscribe confirmations as pushes, past CLIENT REPLY OFF and SKIP; every
+    # other reply is held back, a subscribed PING's or a refusal's too.
+    if proto == 3:
+        c("HELLO", "3")
+    c.send(Conn.encode("CLIENT", "REPLY", "OFF") + Conn.encode("SUBSCRIBE", "ch")
+           + Conn.encode("PING") + Conn.encode("SSUBSCRIBE", "sh") + Conn.encode("GET", "k"))
+    assert c.reply() == [b"subscribe", b"ch", 1]
+    assert c.reply() == [b"ssubscribe", b"sh", 1]
+    c.send(Conn.encode("SUNSUBSCRIBE") + Conn.encode("PING", "x") + Conn.encode("UNSUBSCRIBE")
+           + Conn.encode("MULTI") + Conn.encode("SET", "k", "v") + Conn.encode("EXEC")
+           + Conn.encode("CLIENT", "REPLY", "ON"))
+    assert c.reply() == [b"sunsubscribe", b"sh", 0]
+    assert c.reply() == [b"unsubscribe", b"ch", 0]
+    assert c.reply() == b"OK"
+    c.send(Conn.encode("CLIENT", "REPLY", "SKIP") + Conn.encode("SUBSCRIBE", "a")
+           + Conn.encode("UNSUBSCRIBE", "a") + Conn.encode("CLIENT", "REPLY", "SKIP")
+           + Conn.encode("GET", "k") + Conn.encode("ECHO", "back"))
+    assert c.reply() == [b"subscribe", b"a", 1]
+    assert c.reply() == [b"unsubscribe", b"a", 0]
+    assert c.reply() == b"back"
