@@ -7,6 +7,7 @@ same way, with the same bytes left behind.
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -255,7 +256,7 @@ def test_pfdebug(d):
     same_bytes(d, "s")
 
 
-@pytest.mark.parametrize("name", ["PFADD", "PFCOUNT", "PFMERGE", "PFDEBUG"])
+@pytest.mark.parametrize("name", ["PFADD", "PFCOUNT", "PFMERGE", "PFDEBUG", "PFSELFTEST"])
 def test_command_info(both, name):
     want = both.oracle.execute("COMMAND", "INFO", name)[0]
     got = both.store.execute("COMMAND", "INFO", name)[0]
@@ -299,3 +300,76 @@ def test_methods(pair):
     same(pair, "pfmerge", "m", "h", "h2")
     same(pair, "pfcount", "m")
     same(pair, "get", "m")
+
+
+# -- PFSELFTEST ----------------------------------------------------------------------------------
+
+
+def test_pfselftest(d):
+    d("PFSELFTEST")  # OK, no change
+    d("PFSELFTEST", "extra")
+    d("CONFIG", "SET", "hll-sparse-max-bytes", "0")  # promoted at once: sparse never required
+    d("PFSELFTEST")
+    # Sparse required up to 10000 elements: kvstore only (Redis's then takes a minute).
+    d.store.execute("CONFIG", "SET", "hll-sparse-max-bytes", "20000")
+    assert d.store.execute("PFSELFTEST") == b"OK"
+
+
+def _raise_register_1234(fn):
+    def broken(value):
+        regs = bytearray(fn(value))
+        regs[1234] ^= 1
+        return bytes(regs)
+    return broken
+
+
+def _dense_set_clobbers_4320(fn):
+    def broken(buf, index, count):  # setting register 4321 zeroes its neighbour below
+        changed = fn(buf, index, count)
+        if index == 4321:
+            regs = bytearray(hll.dense_registers(bytes(buf)))
+            regs[4320] = 0
+            buf[hll.HEADER:] = hll.pack_dense(bytes(regs))
+        return changed
+    return broken
+
+
+def _histogram_off_by_one(fn):
+    def broken(self):
+        hist = fn(self)
+        hist[0] -= 1
+        hist[1] += 1
+        return hist
+    return broken
+
+
+# Each check of the self-test, with a fault planted in what it checks: PFSELFTEST must name it.
+FAULTS = {
+    "register read back": (
+        "dense_registers", _raise_register_1234,
+        r"ERR TESTFAILED Register 1234 should be \d+ but is \d+"),
+    "register set": (
+        "dense_set", _dense_set_clobbers_4320,
+        r"ERR TESTFAILED Register 4320 should be [1-9]\d* but is 0"),
+    "sparse given up": (
+        "Sparse.set", lambda fn: lambda self, index, count, max_bytes: None,
+        r"ERR TESTFAILED sparse encoding not used"),
+    "sparse count": (
+        "Sparse.histogram", _histogram_off_by_one, r"ERR TESTFAILED dense/sparse disagree"),
+    "estimate": (
+        "estimate", lambda fn: lambda hist: 2 * fn(hist),
+        r"ERR TESTFAILED Too big error\. card:10 abserr:\d+"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_pfselftest_finds_planted_faults(store, monkeypatch, name):
+    target, wrap, error = FAULTS[name]
+    owner = hll
+    if "." in target:
+        cls, target = target.split(".")
+        owner = getattr(hll, cls)
+    monkeypatch.setattr(owner, target, wrap(getattr(owner, target)))
+    with pytest.raises(Exception) as exc:
+        store.execute("PFSELFTEST")
+    assert re.fullmatch(error, str(exc.value)), str(exc.value)
