@@ -10,7 +10,8 @@ clients set (`maxmemory-clients`) are validated as Redis validates them but not 
 
 Validation texts are Redis 7.0's; CONFIG SET reports them as
 "ERR CONFIG SET failed (possibly related to argument 'NAME') - TEXT".
-Listeners (`Config.listeners[name]`) let the server apply a change at once (maxmemory, ...).
+Listeners (`Config.listeners[name]`) let the server apply a change at once (maxmemory, ...); one
+that cannot (a port in use) raises ConfigError, and the option keeps its old value.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..engine import values as V
+from ..errors import CommandError
 from ..numbers import parse_float, parse_int
 
 LLONG_MAX = (1 << 63) - 1
@@ -415,14 +417,22 @@ class Config:
         return default if opt is None else self.values[opt.name]
 
     def set(self, name: str, text: str, startup: bool = False) -> None:
-        """Validate and apply one value (raises KeyError if unknown, ConfigError if bad)."""
+        """Validate and apply one value (raises KeyError if unknown, ConfigError if bad, and
+        CommandError, the old value restored, if a listener cannot apply it)."""
         opt = BY_NAME[name.lower()]
         if not startup and not opt.mutable:
             raise ConfigError("can't set immutable config")
+        old = self.values[opt.name]
         self.values[opt.name] = value = opt.convert(text)
         if not startup:
-            for fn in self.listeners.get(opt.name, ()):
-                fn(value)
+            try:
+                for fn in self.listeners.get(opt.name, ()):
+                    fn(value)
+            except ConfigError as exc:
+                self.values[opt.name] = old
+                # Redis names the option, not the argument as spelled, when applying fails.
+                raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
+                                   f"'{opt.name}') - {exc}") from None
 
     def on_change(self, name: str, fn: Callable[[Any], None]) -> None:
         self.listeners.setdefault(name, []).append(fn)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from collections import deque
@@ -41,7 +42,7 @@ from ..numbers import parse_int
 from . import memory
 from .client import BLOCKED, CLOSING, MULTI, Client
 from .blocking import KeyWatch, resume
-from .config import THRESHOLDS, Config
+from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
 from .latency import LatencyMonitor, fold_all
 from .outbox import Outbox
@@ -60,6 +61,9 @@ _REDACTED = b"(redacted)"  # what MONITOR shows for a password
 _NO_TOUCH = frozenset(("object|encoding", "object|freq", "object|idletime", "object|refcount",
                        "type", "ttl", "pttl", "expiretime", "pexpiretime", "exists",
                        "memory|usage"))
+# CONFIG SET's reasons (Redis 7.0's) when the server cannot listen at a new port or bind.
+_LISTEN_FAILED = {"port": "Unable to listen on this port. Check server logs.",
+                  "bind": "Failed to bind to specified addresses."}
 _LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
 _LEVEL_CHARS = ".-*#"
 
@@ -193,7 +197,11 @@ class Server:
         self.memory = memory.Memory(self)
         self.ks.access = self.memory
         self.ports: list[int] = []
-        self._servers: list[asyncio.base_events.Server] = []
+        self._servers: list[asyncio.base_events.Server] = []  # the unix socket's
+        # The TCP listening sockets in force, each with the server accepting on it once
+        # `_serve_tcp` has made it, and the (bind, port) they listen at.
+        self._tcp: dict[socket.socket, asyncio.base_events.Server | None] = {}
+        self._listening = ("", 0)
         self._stop: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
         self._last_slow = 0.0
@@ -218,6 +226,8 @@ class Server:
                      "zset-max-listpack-value", "hll-sparse-max-bytes", "requirepass",
                      "min-replicas-to-write", "repl-backlog-size"):
             cfg.on_change(name, lambda _v: self._apply_config())
+        cfg.on_change("port", lambda _v: self._relisten("port"))
+        cfg.on_change("bind", lambda _v: self._relisten("bind"))
 
     # -- configuration --------------------------------------------------------------------------
 
@@ -507,27 +517,81 @@ class Server:
             if cfg["unixsocketperm"]:
                 os.chmod(path, cfg["unixsocketperm"])
             self._servers.append(srv)
-        if port:
-            bound = []
-            for addr in cfg["bind"].split():
-                optional = addr.startswith("-")
-                host = addr.lstrip("-")
-                if host == "*":
-                    host = "0.0.0.0"
-                try:
-                    srv = await loop.create_server(lambda: Client(self), host, port,
-                                                   backlog=backlog, reuse_address=True)
-                except OSError as exc:
-                    if optional:
-                        continue
-                    self.log.warning("Warning: Could not create server TCP listening socket "
-                                     "%s:%d: %s", host, port, exc.strerror or exc)
-                    raise
-                self._servers.append(srv)
-                bound.append(srv)
-            if not bound:
-                raise OSError("Failed listening on port %d (tcp), aborting." % port)
-            self.ports = sorted({s.sockets[0].getsockname()[1] for s in bound})
+        socks = self._open_tcp(cfg["bind"], port)
+        if port and not socks:
+            raise OSError("Failed listening on port %d (tcp), aborting." % port)
+        self._listen_on(socks, cfg["bind"], port)
+
+    def _open_tcp(self, bind: str, port: int) -> list[socket.socket]:
+        """Listening sockets at `port` on each address of `bind` (none for port 0). An optional
+        ("-") address that fails is skipped; another failure is logged, closes the sockets
+        opened and raises OSError."""
+        socks: list[socket.socket] = []
+        for addr in bind.split() if port else ():
+            optional = addr.startswith("-")
+            host = addr.lstrip("-")
+            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+            try:
+                socks.append(_listening_socket(host, port, self.config["tcp-backlog"]))
+            except OSError as exc:
+                if optional:
+                    continue
+                self.log.warning("Warning: Could not create server TCP listening socket "
+                                 "%s:%d: %s", host, port, exc.strerror or exc)
+                for sock in socks:
+                    sock.close()
+                raise
+        return socks
+
+    def _listen_on(self, socks: list[socket.socket], bind: str, port: int) -> None:
+        """Make `socks` the TCP listeners in force. They queue connections already; the server
+        accepts them from the next loop iteration."""
+        self._tcp = dict.fromkeys(socks)
+        self._listening = (bind, port)
+        self.ports = sorted({sock.getsockname()[1] for sock in socks})
+        asyncio.get_running_loop().create_task(self._serve_tcp(socks))
+
+    async def _serve_tcp(self, socks: list[socket.socket]) -> None:
+        """Accept on those of `socks` still in force (a later CONFIG SET in the same batch may
+        have closed them already)."""
+        loop = asyncio.get_running_loop()
+        for sock in socks:
+            if sock in self._tcp:
+                # Not serving yet, create_server returns without yielding to another task:
+                # the server is in `_tcp` before anything can close the socket under it.
+                srv = self._tcp[sock] = await loop.create_server(
+                    lambda: Client(self), sock=sock, backlog=self.config["tcp-backlog"],
+                    start_serving=False)
+                await srv.start_serving()
+
+    def _close_tcp(self) -> None:
+        """Stop listening on TCP; the connections accepted stay open."""
+        for sock, srv in self._tcp.items():
+            (sock if srv is None else srv).close()
+        self._tcp = {}
+
+    def _relisten(self, name: str) -> None:
+        """CONFIG SET port / bind: listen at the new address at once, as Redis's
+        changeListenPort / changeBindAddr. A new port is opened before the old listeners close,
+        so they stay if it fails; new addresses may include old ones at the same port, so the
+        old listeners close first and reopen if it fails. Raises ConfigError on failure."""
+        cfg = self.config
+        old = self._listening
+        if (cfg["bind"], cfg["port"]) == old:
+            return  # Redis does nothing for an unchanged value
+        if name == "bind":
+            self._close_tcp()
+        try:
+            socks = self._open_tcp(cfg["bind"], cfg["port"])
+        except OSError:
+            if name == "bind":
+                self.log.warning("Failed to bind")
+                self._listen_on(self._open_tcp(*old), *old)
+            self.log.warning("Failed applying new configuration. Possibly related to new %s "
+                             "setting. Restoring previous settings.", name)
+            raise ConfigError(_LISTEN_FAILED[name]) from None
+        self._close_tcp()
+        self._listen_on(socks, cfg["bind"], cfg["port"])
 
     async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""
@@ -584,6 +648,7 @@ class Server:
         log.warning("User requested shutdown...")
         for srv in self._servers:
             srv.close()
+        self._close_tcp()
         if self.master_link is not None:
             self.master_link.close()
         if self._cron_handle is not None:
@@ -606,6 +671,23 @@ class Server:
         await asyncio.sleep(0)  # let the transports flush and close
         log.warning("Redis is now ready to exit, bye bye...")
         return code
+
+
+def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """As Redis's anetTcpServer (not socket.create_server, whose error text names the address).
+    IPv6 only on an IPv6 address, so "* -::*" listens on both at the same port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
