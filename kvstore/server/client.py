@@ -161,6 +161,7 @@ class Client(asyncio.Protocol):
         self.pending: list = []      # commands received after the blocking one
         self.out: list | None = None  # the batch's reply parts while it runs (pubsub.deliver)
         self.tracker = None          # tracking.Tracker once CLIENT TRACKING was turned on
+        self.after_reply: list[bytes] = []  # MONITOR lines of its own command (bit PUSHES)
         self.replica = None          # replication.Replica once it sent SYNC or PSYNC
         self.replica_port = 0        # REPLCONF listening-port, before SYNC
         self.replica_psync2 = False  # REPLCONF capa psync2: +CONTINUE names the replid
@@ -507,7 +508,7 @@ class Client(asyncio.Protocol):
                 del parts[mark:]
                 self.state &= ~DROP_LAST
             if self.state & PUSHES:  # (after the reply they follow, which DROP_LAST may drop)
-                server.tracking.flush_pending(self)
+                self.flush_pushes()
         self.out = None
         transport = self.transport
         # Replies leave at the end of the loop iteration, after the AOF write that logs their
@@ -554,7 +555,7 @@ class Client(asyncio.Protocol):
             del parts[mark:]
             state = self.state = state & ~DROP_LAST
         if state & PUSHES:  # invalidations caused by the previous command follow its reply
-            self.server.tracking.flush_pending(self)
+            self.flush_pushes()
             state = self.state
         start = len(parts)
         if state & CLOSING:
@@ -597,6 +598,19 @@ class Client(asyncio.Protocol):
         return None
 
     # -- helpers for commands and the server ----------------------------------------------------
+
+    def flush_pushes(self) -> None:
+        """Send what waited for the reply of the last command (state bit PUSHES): tracking
+        invalidations it caused, the MONITOR line of a monitor's own command."""
+        self.state &= ~PUSHES
+        if self.tracker is not None and self.tracker.pending:
+            self.server.tracking.flush_pending(self)
+        if self.after_reply:
+            from .pubsub import deliver_bytes
+
+            lines, self.after_reply = self.after_reply, []
+            for line in lines:
+                deliver_bytes(self, line)
 
     def authenticate(self) -> None:
         self.authenticated = True

@@ -40,7 +40,7 @@ from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError
 from ..numbers import parse_int
 from . import memory
-from .client import BLOCKED, CLOSING, MULTI, Client
+from .client import BLOCKED, CLOSING, MULTI, PUSHES, Client
 from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
@@ -302,6 +302,8 @@ class Server:
             for i in range(2, len(argv) - 2):
                 if argv[i].lower() == b"auth":
                     argv[i + 1] = argv[i + 2] = _REDACTED
+        elif name == "migrate":
+            argv = _redact_migrate(argv)
         elif name == "select":
             try:
                 index = parse_int(argv[1])
@@ -319,7 +321,11 @@ class Server:
         line = (f"+{now:.6f} [{client.ctx.db.id if db is None else db} {where}] "
                 + " ".join(_repr_arg(a) for a in argv) + "\r\n").encode()
         for mon in self.monitors:
-            if mon.transport is not None:
+            if mon is client:
+                # Redis feeds monitors after the command ran: its reply comes first.
+                client.after_reply.append(line)
+                client.state |= PUSHES
+            elif mon.transport is not None:
                 self.outbox.put(mon, line)
 
     def add_monitor(self, client: Client) -> None:
@@ -671,6 +677,25 @@ class Server:
         await asyncio.sleep(0)  # let the transports flush and close
         log.warning("Redis is now ready to exit, bye bye...")
         return code
+
+
+def _redact_migrate(argv: list[bytes]) -> list[bytes]:
+    """MIGRATE's argv with AUTH / AUTH2 credentials "(redacted)", as far as Redis's option
+    loop reads them (not in the keys after KEYS)."""
+    argv = list(argv)
+    j = 6
+    while j < len(argv):
+        opt = argv[j].lower()
+        if opt == b"auth" and j + 1 < len(argv):
+            argv[j + 1] = _REDACTED
+            j += 1
+        elif opt == b"auth2" and j + 2 < len(argv):
+            argv[j + 1] = argv[j + 2] = _REDACTED
+            j += 2
+        elif opt not in (b"copy", b"replace"):
+            break
+        j += 1
+    return argv
 
 
 def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:

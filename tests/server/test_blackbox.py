@@ -712,20 +712,38 @@ def test_monitor_redacts_passwords_and_shows_select_in_its_db(server):
     assert mon("MONITOR") == b"OK"
     c = Conn(server.port)
     for argv in (("AUTH", "pw"), ("AUTH", "default", "pw"), ("HELLO", "2", "AUTH", "u", "pw"),
+                 ("MIGRATE", "127.0.0.1", "1", "k", "0", "100", "COPY", "AUTH2", "u", "pw"),
+                 ("MIGRATE", "127.0.0.1", "1", "", "0", "100", "AUTH", "pw", "KEYS", "auth",
+                  "x"),
                  ("CONFIG", "GET", "hz"), ("SELECT", "2"), ("GET", "k")):
         c(*argv)
     out = b""
     deadline = time.monotonic() + 5
-    while out.count(b"\r\n") < 5 and time.monotonic() < deadline:
+    while out.count(b"\r\n") < 7 and time.monotonic() < deadline:
         out += mon.read_raw(until=b"\r\n", timeout=1)
     shown = [line.split(" ", 1)[1].split(":")[0] + " " + line.split("] ", 1)[1]
              for line in out.decode().split("\r\n") if line]
     assert shown == ['[0 127.0.0.1 "AUTH" "(redacted)"',
                      '[0 127.0.0.1 "AUTH" "(redacted)" "(redacted)"',
                      '[0 127.0.0.1 "HELLO" "2" "AUTH" "(redacted)" "(redacted)"',
+                     '[0 127.0.0.1 "MIGRATE" "127.0.0.1" "1" "k" "0" "100" "COPY" "AUTH2" '
+                     '"(redacted)" "(redacted)"',
+                     '[0 127.0.0.1 "MIGRATE" "127.0.0.1" "1" "" "0" "100" "AUTH" "(redacted)" '
+                     '"KEYS" "auth" "x"',
                      '[2 127.0.0.1 "SELECT" "2"', '[2 127.0.0.1 "GET" "k"'], shown  # no CONFIG
     mon.close()
     c.close()
+
+
+def test_a_monitors_own_command_is_shown_after_its_reply(server):
+    mon = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    mon.send(Conn.encode("PING") + Conn.encode("ECHO", "x"))
+    assert mon.reply() == b"PONG"
+    assert mon.reply().endswith(b'"PING"')
+    assert mon.reply() == b"x"
+    assert mon.reply().endswith(b'"ECHO" "x"')
+    mon.close()
 
 
 def test_monitor_shows_what_exec_runs_then_exec(server):
