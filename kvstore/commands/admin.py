@@ -240,10 +240,11 @@ def config_set(ctx: Context, argv: list[bytes]):
         if opt is None:
             raise CommandError(f"ERR Unknown option or number of arguments for CONFIG SET - "
                                f"'{raw}'")
-        if opt.name in seen:
+        # An alias and its name are two parameters to Redis: both apply, the later one wins.
+        if raw.lower() in seen:
             raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{raw}') - "
                                "duplicate parameter")
-        seen.add(opt.name)
+        seen.add(raw.lower())
         pairs.append((raw, opt, argv[i + 1].decode("utf-8", "surrogateescape")))
     # Validate everything before applying anything: CONFIG SET is all or nothing.
     for raw, opt, text in pairs:
@@ -257,8 +258,16 @@ def config_set(ctx: Context, argv: list[bytes]):
         except ConfigError as exc:
             raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{raw}') - "
                                f"{exc}") from None
-    for raw, opt, text in pairs:
-        cfg.set(opt.name, text)
+    applied = []
+    try:
+        for raw, opt, text in pairs:
+            old = cfg.values[opt.name]
+            cfg.set(opt.name, text)
+            applied.append((opt.name, old))
+    except CommandError:  # one could not be applied (a port in use): undo the others, as Redis
+        for name, old in reversed(applied):
+            cfg.restore(name, old)
+        raise
     return OK
 
 

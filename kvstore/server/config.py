@@ -434,6 +434,13 @@ class Config:
                 raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
                                    f"'{opt.name}') - {exc}") from None
 
+    def restore(self, name: str, value: Any) -> None:
+        """Put back a value applied before (a CONFIG SET undone): it applied then, so it
+        applies again."""
+        self.values[name] = value
+        for fn in self.listeners.get(name, ()):
+            fn(value)
+
     def on_change(self, name: str, fn: Callable[[Any], None]) -> None:
         self.listeners.setdefault(name, []).append(fn)
 

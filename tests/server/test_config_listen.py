@@ -96,6 +96,22 @@ def test_port_in_use_is_refused_and_the_old_listener_stays(srv, c):
                        "setting. Restoring previous settings.")
 
 
+def test_a_failed_port_undoes_the_whole_config_set(srv, c):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        reply = c("CONFIG", "SET", "maxmemory", "12345", "port", busy.getsockname()[1])
+    assert str(reply) == PORT_FAILED
+    assert c("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"0"]
+    assert ping(srv.port) == b"PONG"
+
+
+def test_an_alias_and_its_name_are_two_parameters(srv, c):
+    assert c("CONFIG", "SET", "list-max-listpack-size", "5", "list-max-ziplist-size", "6") \
+        == b"OK"
+    assert c("CONFIG", "GET", "list-max-listpack-size") == [b"list-max-listpack-size", b"6"]
+    assert str(c("CONFIG", "SET", "hz", "5", "HZ", "6")) == (
+        "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter")
+
+
 def test_port_zero_stops_listening_on_tcp(srv, c):
     assert c("CONFIG", "SET", "port", 0) == b"OK"
     assert c("CONFIG", "GET", "port") == [b"port", b"0"]
