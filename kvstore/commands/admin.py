@@ -30,14 +30,27 @@ def _text(ctx: Context, text: str):
 
 container("command", -1, LOADING | STALE, group="server")
 
-# A command's ACL categories: its group's (as Redis's command tables give them), plus those
-# Redis derives from its flags (setImplicitACLCategories), listed in Redis's order. The pubsub
-# group has none of its own: @pubsub comes from the PUBSUB flag, so PUBSUB HELP is only @slow.
+# A command's ACL categories: its group's (as Redis's command tables give them), those its table
+# entry adds (`_ACL_EXTRA`, by command or by container for its subcommands), plus those Redis
+# derives from its flags (setImplicitACLCategories), listed in Redis's order. The pubsub group
+# has none of its own: @pubsub comes from the PUBSUB flag, so PUBSUB HELP is only @slow. A
+# container (CLIENT, OBJECT...) is only @slow (COMMAND @connection too, as it runs alone): its
+# subcommands carry the categories.
 _GROUP_CATEGORY = {"string": "@string", "hash": "@hash", "list": "@list", "set": "@set",
                    "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
                    "bitmap": "@bitmap", "generic": "@keyspace", "keys": "@keyspace",
                    "connection": "@connection", "transactions": "@transaction",
-                   "hyperloglog": "@hyperloglog", "geo": "@geo"}
+                   "hyperloglog": "@hyperloglog", "geo": "@geo", "scripting": "@scripting"}
+_ACL_EXTRA = {"command": ("@connection",), "readonly": ("@connection",),
+              "readwrite": ("@connection",), "asking": ("@connection",),
+              "dbsize": ("@keyspace",), "flushall": ("@keyspace", "@dangerous"),
+              "flushdb": ("@keyspace", "@dangerous"), "swapdb": ("@keyspace", "@dangerous"),
+              "info": ("@dangerous",), "keys": ("@dangerous",), "migrate": ("@dangerous",),
+              "restore": ("@dangerous",), "lastsave": ("@admin", "@dangerous"),
+              "role": ("@admin", "@dangerous")}
+# SORT reads lists, sets and sorted sets: those categories instead of its group's @keyspace
+_ACL_ONLY = {"sort": ("@set", "@sortedset", "@list", "@dangerous"),
+             "sort_ro": ("@set", "@sortedset", "@list", "@dangerous")}
 _CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash",
                    "@string", "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin",
                    "@fast", "@slow", "@blocking", "@dangerous", "@connection", "@transaction",
@@ -46,11 +59,17 @@ _CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list"
 
 def _categories(cmd: Command) -> list[str]:
     flags = cmd.flags
-    cats = {_GROUP_CATEGORY.get(cmd.group), "@fast" if flags & FAST else "@slow"}
+    name = cmd.name
+    if cmd.subcommands:
+        return [c for c in _CATEGORY_ORDER if c == "@slow" or c in _ACL_EXTRA.get(name, ())]
+    cats = {"@fast" if flags & FAST else "@slow", *_ACL_EXTRA.get(name.split("|")[0], ())}
+    cats.update(_ACL_ONLY.get(name) or (_GROUP_CATEGORY.get(cmd.group),))
     for flag, implied in ((WRITE, "@write"), (READONLY, "@read"), (ADMIN, "@admin"),
                           (ADMIN, "@dangerous"), (PUBSUB, "@pubsub"), (BLOCKING, "@blocking")):
         if flags & flag:
             cats.add(implied)
+    if "@scripting" in cats:  # a read-only script may still write: never implicitly @read
+        cats.discard("@read")
     return [c for c in _CATEGORY_ORDER if c in cats]
 
 
@@ -97,7 +116,7 @@ def command_list(ctx: Context, argv: list[bytes]):
         return []
     if kind == b"aclcat":
         cat = "@" + arg.decode("utf-8", "replace").lower()
-        return [n for n, c in COMMANDS.items() if cat in _categories(c)]
+        return [c.name.encode() for c in every_command() if cat in _categories(c)]
     if kind == b"pattern":
         pat = arg.decode("utf-8", "replace").lower()
         out = []
@@ -143,16 +162,25 @@ def command_docs(ctx: Context, argv: list[bytes]):
 def command_getkeys(ctx: Context, argv: list[bytes]):
     """COMMAND GETKEYS command [arg [arg ...]]"""
     sub = argv[2:]
-    if COMMANDS.get(sub[0].lower()) is None:
+    cmd = COMMANDS.get(sub[0].lower())
+    if cmd is not None and cmd.subcommands and len(sub) > 1:
+        cmd = cmd.subcommands.get(sub[1].lower())
+    if cmd is None:
         raise CommandError("ERR Invalid command specified")
-    try:
-        cmd = lookup(sub)
-    except CommandError:
-        raise CommandError("ERR Invalid number of arguments specified for command") from None
-    keys = cmd.keys(sub)
-    if not keys:
+    # Redis's order: a command without keys, then the arity, then the keys found
+    if cmd.getkeys is None and (not cmd.keyspec.first or cmd.keyspec.not_key):
         raise CommandError("ERR The command has no key arguments")
+    if cmd.arity > 0 and cmd.arity != len(sub) or len(sub) < -cmd.arity:
+        raise CommandError("ERR Invalid number of arguments specified for command")
+    keys = cmd.keys(sub)
+    if not keys and cmd.name not in _NO_MANDATORY_KEYS:
+        raise CommandError("ERR Invalid arguments specified for command")
     return keys
+
+
+# Commands whose keys may all be absent (Redis's NO_MANDATORY_KEYS flag): GETKEYS answers an
+# empty list for them.
+_NO_MANDATORY_KEYS = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"))
 
 
 @command("command|help", 2, LOADING | STALE, group="server")

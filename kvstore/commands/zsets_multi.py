@@ -172,7 +172,8 @@ def _reply(scores: dict[bytes, float], withscores: bool):
 
 
 def _store_keys(argv: list[bytes]) -> list[bytes]:
-    return [argv[1], *numkeys_keys(argv, 2)] if len(argv) > 1 else []
+    sources = numkeys_keys(argv, 2)  # none for a bad numkeys: then no key at all, as Redis
+    return [argv[1], *sources] if sources else []
 
 
 @command("zunion", -3, READONLY, NO_KEYS, GROUP, getkeys=numkeys_keys)

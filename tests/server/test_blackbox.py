@@ -683,6 +683,40 @@ def test_command_introspection(conn):
     assert isinstance(everything, list) and len(everything) == conn("COMMAND", "COUNT")
 
 
+@pytest.mark.parametrize("argv,keys", [
+    (("eval", "return 1", "0"), []),             # keys are optional to a script
+    (("fcall_ro", "f", "0"), []),
+    (("zunionstore", "t", "0", "a"), None),      # a bad numkeys: no key, not even the target
+    (("zdiffstore", "t", "3", "a"), None),
+    (("lmpop", "0", "a", "left"), None),
+    (("sintercard", "2", "a", "b"), [b"a", b"b"]),
+    (("client", "info"), "ERR The command has no key arguments"),
+    (("object", "encoding"), "ERR Invalid number of arguments specified for command"),
+    (("object", "nosuch", "k"), "ERR Invalid command specified"),
+])
+def test_command_getkeys_edge_cases(conn, argv, keys):
+    reply = conn("COMMAND", "GETKEYS", *argv)
+    if keys is None:
+        assert err(reply) == "ERR Invalid arguments specified for command"
+    elif isinstance(keys, str):
+        assert err(reply) == keys
+    else:
+        assert reply == keys
+
+
+@pytest.mark.parametrize("category,expected", [
+    ("scripting", {b"eval", b"eval_ro", b"fcall", b"function|load", b"script|load"}),
+    ("connection", {b"command", b"command|info", b"client|kill", b"readonly"}),
+    ("dangerous", {b"flushall", b"keys", b"sort", b"config|set", b"lastsave"}),
+    ("sortedset", {b"sort", b"zadd"}),
+])
+def test_acl_categories_of_commands_and_subcommands(conn, category, expected):
+    listed = set(conn("COMMAND", "LIST", "FILTERBY", "ACLCAT", category))
+    assert expected <= listed
+    assert not {b"client", b"object", b"slowlog", b"eval_ro"} & set(
+        conn("COMMAND", "LIST", "FILTERBY", "ACLCAT", "read"))  # containers; scripts never
+
+
 def test_command_docs_all_is_well_formed_in_both_protocols(conn):
     docs = conn("COMMAND", "DOCS")
     assert len(docs) % 2 == 0 and all(isinstance(n, bytes) for n in docs[::2])
