@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine import rdb
 from ..engine.glob import match
-from ..errors import CommandError, c_text
+from ..errors import CommandError, ProtocolError, c_text
 from ..replies import OK, SetReply, Status
 from .scripting import Scripts, numkeys_keys, numkeys_of, prepare_run, script_cmd_flags
 from .table import (
@@ -59,19 +59,31 @@ def _valid(name: str) -> bool:
 
 
 def _metadata(code: bytes) -> str:
-    """The library name of `#!lua name=<name>` (Redis functionExtractLibMetaData)."""
+    """The library name of `#!lua name=<name>` (Redis functionExtractLibMetaData: the shebang
+    line, up to a newline it must have, split as sdssplitargs splits)."""
+    from ..protocol.request import split_inline
+
     if not code.startswith(b"#!"):
         raise CommandError("ERR Missing library metadata")
-    line = code[2:].split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
-    parts = line.split()
-    if not parts or parts[0].lower() != "lua":
-        raise CommandError(f"ERR Engine '{parts[0] if parts else ''}' not found")
+    line, newline, _ = code.partition(b"\n")
+    try:
+        parts = split_inline(line) if newline else []
+    except ProtocolError:
+        parts = []
+    if not parts:
+        raise CommandError("ERR Invalid library metadata")
+    engine = c_text(parts[0][2:])
+    if engine.lower() != "lua":
+        raise CommandError(f"ERR Engine '{engine}' not found")
     name = None
     for part in parts[1:]:
-        if part.startswith("name="):
-            name = part[5:]
+        if part[:5].lower() == b"name=":
+            if name is not None:
+                raise CommandError("ERR Invalid metadata value, name argument was given "
+                                   "multiple times")
+            name = part[5:].decode("utf-8", "surrogateescape")
         else:
-            raise CommandError(f"ERR Invalid metadata value given: {part}")
+            raise CommandError(f"ERR Invalid metadata value given: {c_text(part)}")
     if name is None:
         raise CommandError("ERR Library name was not given")
     if not _valid(name):

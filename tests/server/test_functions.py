@@ -96,3 +96,25 @@ def test_libraries_in_a_saved_snapshot(kv_factory):
     p.proc.wait(10)
     p = kv_factory("--dbfilename", "snap.kvs")
     assert redis.Redis(port=p.port).fcall("f2", 0) == b"two"
+
+
+def test_library_metadata_errors(server):
+    # functionExtractLibMetaData: the shebang line needs its newline and is split as
+    # sdssplitargs splits, name= in any case, once.
+    c = Conn(server.port)
+    cases = {
+        "#!lua": "ERR Invalid library metadata",
+        "#!lua name=x": "ERR Invalid library metadata",
+        "#!lua 'name=x\n": "ERR Invalid library metadata",
+        "#!lua\nreturn 1": "ERR Library name was not given",
+        "#!lua foo\n": "ERR Invalid metadata value given: foo",
+        "#!lua name=x name=y\n": "ERR Invalid metadata value, name argument was given "
+                                 "multiple times",
+        "#!js name=x\n": "ERR Engine 'js' not found",
+        '#!lua "name=a b"\n': "ERR Library names can only contain letters, numbers, or "
+                              "underscores(_) and must be at least one character long",
+        "#!LUA NAME=x\n": "ERR No functions registered",
+    }
+    for code, text in cases.items():
+        assert str(c("FUNCTION", "LOAD", code)) == text, code
+    c.close()
