@@ -316,18 +316,49 @@ env.redis, env.cjson, env.bit = protect(redis), protect(cjson), protect(bit)
 env.cmsgpack, env.struct = protect(cmsgpack), protect(struct)
 env.load, env.loadstring, env.pcall = safe_load, safe_loadstring, redis_pcall
 env.__redis__err__handler = handler
-env.pairs = function(t) local r = real[t]; if r then return next, r, nil end return pairs(t) end
-env.next = function(t, k) return next(real[t] or t, k) end
-env.rawget = function(t, k) return rawget(real[t] or t, k) end
-env.rawset = function(t, k, v)
+-- These check their table argument themselves: the error of the builtin they call would name
+-- this chunk's line, where Redis's names the script's.
+local function need_table(name, n, t)
+  if type(t) ~= 'table' then
+    error(format("bad argument #1 to '%s' (table expected, got %s)", name,
+                 n == 0 and 'no value' or type(t)), 3)
+  end
+end
+env.pairs = function(...)
+  local t = ...
+  need_table('pairs', select('#', ...), t)
+  local r = real[t]
+  if r then return next, r, nil end
+  return pairs(t)
+end
+env.next = function(...)
+  local t, k = ...
+  need_table('next', select('#', ...), t)
+  return next(real[t] or t, k)
+end
+env.rawget = function(...)
+  local t, k = ...
+  need_table('rawget', select('#', ...), t)
+  return rawget(real[t] or t, k)
+end
+env.rawset = function(...)
+  local t, k, v = ...
+  need_table('rawset', select('#', ...), t)
   if real[t] then error(READONLY, 0) end
   return rawset(t, k, v)
 end
-env.setmetatable = function(t, mt)
+env.setmetatable = function(...)
+  local t, mt = ...
+  need_table('setmetatable', select('#', ...), t)
+  if mt ~= nil and type(mt) ~= 'table' then
+    error("bad argument #2 to 'setmetatable' (nil or table expected)", 2)
+  end
   if real[t] then error(READONLY, 0) end
   return setmetatable(t, mt)
 end
-env.getmetatable = function(o)
+env.getmetatable = function(...)
+  local o = ...
+  if select('#', ...) == 0 then error("bad argument #1 to 'getmetatable' (value expected)", 2) end
   if python[o] or (real[o] and o ~= genv) then return nil end  -- as Redis: only _G has one
   return getmetatable(o)
 end

@@ -1282,3 +1282,21 @@ def test_cjson_decode_reads_as_redis_cjson(c, text, want):
 def test_cjson_decode_string_errors(c, text, found):
     script = "return cjson.decode(ARGV[1])"
     assert err(ev(c, script, text)) == f"ERR user_script:1: {found}" + at(script)
+
+
+@pytest.mark.parametrize("script, text", [
+    ("local n = 0 for k in pairs('x') do n = n + 1 end return n",
+     "bad argument #1 to 'pairs' (table expected, got string)"),
+    ("local k = next(5) return 1", "bad argument #1 to 'next' (table expected, got number)"),
+    ("local v = rawget('a', 1) return 1",
+     "bad argument #1 to 'rawget' (table expected, got string)"),
+    ("rawset(nil, 1, 2) return 1", "bad argument #1 to 'rawset' (table expected, got nil)"),
+    ("local t = {} setmetatable(t, 5) return 1",
+     "bad argument #2 to 'setmetatable' (nil or table expected)"),
+    ("local m = getmetatable() return 1", "bad argument #1 to 'getmetatable' (value expected)"),
+])
+def test_sandboxed_builtins_blame_the_script_line(c, script, text):
+    # pairs & co are wrapped by the sandbox: their errors still name the script's line.
+    sha = hashlib.sha1(script.encode()).hexdigest()
+    assert err(c("EVAL", script, "0")) == \
+        f"ERR user_script:1: {text} script: {sha}, on @user_script:1."
