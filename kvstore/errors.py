@@ -14,7 +14,10 @@ class KvstoreError(Exception):
 
 
 class ResponseError(KvstoreError):
-    """The command failed; str(exc) is the text after `-`, e.g. 'ERR syntax error'."""
+    """The command failed; str(exc) is the text after `-`, e.g. 'ERR syntax error'.
+    `counted`: already in INFO errorstats (a script's reply made of a command's error)."""
+
+    counted = False
 
 
 CommandError = ResponseError

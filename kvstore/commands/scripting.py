@@ -72,15 +72,29 @@ _SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripting_lu
 class ScriptError(Exception):
     """An error redis.call & co raise inside a script; `err` is Redis's error text. `where`:
     the text is a Lua error's, to which the error handler adds "ERR user_script:<line>: " as
-    Lua adds the position of the script line a C function was called from."""
+    Lua adds the position of the script line a C function was called from. `counted`: the
+    error reply of a command, already in INFO errorstats."""
 
-    def __init__(self, text: str, where: bool = False) -> None:
+    def __init__(self, text: str, where: bool = False, counted: bool = False) -> None:
         super().__init__(text)
         self.err = text.encode("utf-8", "surrogateescape")
         self.where = where
+        self.counted = counted
+
+
+class _Failed(str):
+    """The error reply of a command a script ran, counted in errorstats when it happened: its
+    error table says so (Redis's ignore_error_stats_update), and the script's reply made of it
+    is not counted again."""
 
     def __str__(self) -> str:
         return self.err.decode("utf-8", "surrogateescape")
+
+
+def _counted(exc: CommandError, counted: bool) -> CommandError:
+    """A script's error reply; `counted` when it is a command's, already in errorstats."""
+    exc.counted = counted
+    return exc
 
 
 def _text(value: Any) -> str:
@@ -247,7 +261,9 @@ class Scripts:
                 raise CommandError("ERR Error running script: " + (
                     str(exc).split("\n", 1)[0] or type(exc).__name__)) from None
             if not ok:
-                raise CommandError(self._failure(result))
+                raise _counted(CommandError(self._failure(result)),
+                               self.lua_type(result) == "table"
+                               and result[b"ignore_error_stats_update"] is True)
             return self._reply(result, 0)
         finally:
             if self.wrapped:
@@ -308,20 +324,26 @@ class Scripts:
     def _error_table(self, exc: Any) -> Any:
         """The error handler's view of an error raised from Python: a table {err=text}."""
         if type(exc) is ScriptError:
+            if exc.counted:
+                return self.table({b"ignore_error_stats_update": True, b"err": exc.err,
+                                   b"where": exc.where})
             return self.table({b"err": exc.err, b"where": exc.where})
         return self.table({b"err": ("ERR " + str(exc)).encode("utf-8", "surrogateescape")})
 
     def _redis_call(self, *args: Any) -> Any:
         """redis.call: the reply as Lua sees it; raises the error of a failed command."""
         reply = self._command(args, False)
-        if type(reply) is str:
-            raise ScriptError(reply)
+        if isinstance(reply, str):
+            raise ScriptError(reply, counted=type(reply) is _Failed)
         return reply
 
     def _redis_pcall(self, *args: Any) -> Any:
         """redis.pcall: the reply as Lua sees it, an error as a table {err=text}."""
         reply = self._command(args, False)
-        if type(reply) is str:
+        if isinstance(reply, str):
+            if type(reply) is _Failed:
+                return self.table({b"ignore_error_stats_update": True,
+                                   b"err": reply.encode("utf-8", "surrogateescape")})
             return self.table({b"err": reply.encode("utf-8", "surrogateescape")})
         return reply
 
@@ -330,7 +352,7 @@ class Scripts:
         if not args:
             raise ScriptError("ERR Please specify at least one argument for this redis lib call")
         reply = self._command(args, True)
-        if type(reply) is str:
+        if isinstance(reply, str):
             if reply == _UNKNOWN:
                 raise ScriptError("ERR Invalid command passed to redis.acl_check_cmd()")
             raise ScriptError(reply)
@@ -387,7 +409,8 @@ class Scripts:
             cmd.failed += 1
             if server is not None:
                 server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
-            return str(exc)
+                server.count_error(str(exc), None)  # caught by pcall or not, as Redis counts
+            return _Failed(exc)
         if server is not None:
             server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
         if ks.dirty != dirty and flags & LOGGED and self.replicate:
@@ -490,7 +513,7 @@ class Scripts:
         if type(err) is bytes:
             text = _text(err)
             if not depth:
-                raise CommandError(text)
+                raise _counted(CommandError(text), v[b"ignore_error_stats_update"] is True)
             return Error(text)
         ok = v[b"ok"]
         if type(ok) is bytes:

@@ -293,7 +293,8 @@ class Client(asyncio.Protocol):
             reply = cmd.handler(ctx, argv)
         except CommandError as exc:
             cmd.failed += 1
-            server.count_error(str(exc), None)
+            if not exc.counted:
+                server.count_error(str(exc), None)
             out = _error_line(str(exc))
         else:
             t = type(reply)
@@ -440,7 +441,8 @@ class Client(asyncio.Protocol):
                             reply = handler(ctx, argv)
                         except CommandError as exc:
                             cmd.failed += 1
-                            server.count_error(str(exc), None)
+                            if not exc.counted:
+                                server.count_error(str(exc), None)
                             append(_error_line(str(exc)))
                         else:
                             t = type(reply)

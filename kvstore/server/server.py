@@ -358,7 +358,10 @@ class Server:
     def count_error(self, text: str, cmd, argv: list[bytes] | None = None) -> None:
         """An error reply. A command rejected before it ran (`cmd`, or the one `argv` names)
         counts it in its rejected_calls; pass neither for an error the command itself gave."""
-        prefix = text.split(" ", 1)[0]
+        # Redis's afterErrorReply: the code is what precedes a space in the reply's first 32
+        # bytes ("-" and 31 of the text), ERR when there is none.
+        space = text.find(" ", 0, 31)
+        prefix = text[:space] if space >= 0 else "ERR"
         stats = self.stats
         stats.errors[prefix] = stats.errors.get(prefix, 0) + 1
         stats.total_errors += 1

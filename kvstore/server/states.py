@@ -208,7 +208,8 @@ def run_exec(client):
                 reply = cmd.handler(ctx, argv)
             except CommandError as exc:
                 cmd.failed += 1
-                server.count_error(str(exc), None)
+                if not exc.counted:
+                    server.count_error(str(exc), None)
                 reply = Error(str(exc))
             server.timed(client, cmd, argv, perf_counter() - start)
             cmd.calls += 1

@@ -1300,3 +1300,26 @@ def test_sandboxed_builtins_blame_the_script_line(c, script, text):
     sha = hashlib.sha1(script.encode()).hexdigest()
     assert err(c("EVAL", script, "0")) == \
         f"ERR user_script:1: {text} script: {sha}, on @user_script:1."
+
+
+def test_errorstats_count_each_error_once_where_redis_does(c):
+    # A command's error counts when it happens, caught by pcall or not; a script's reply made
+    # of it is not counted again. Other error replies count by their code: what precedes a
+    # space in the first 32 bytes of "-" + text, else ERR.
+    c("SET", "s", "x")
+    c("CONFIG", "RESETSTAT")
+    for script in ["redis.pcall('LPUSH', 's', 'a') return 1",
+                   "return redis.call('LPUSH', 's', 'a')",
+                   "return redis.pcall('LPUSH', 's', 'a')",
+                   "local ok = pcall(redis.call, 'LPUSH', 's', 'a') return 1",
+                   "return redis.pcall('nosuch')",
+                   "return {err='-X'}", "return {err='-X y'}", "return {err='MYERR y'}",
+                   "return {err='" + "A" * 36 + " x'}", "error('boom')"]:
+        ev(c, script)
+    stats = dict(line.split(":", 1) for line in c("INFO", "errorstats").decode().split("\r\n")
+                 if line.startswith("errorstat_"))
+    assert stats == {"errorstat_WRONGTYPE": "count=4", "errorstat_ERR": "count=4",
+                     "errorstat_-X": "count=1", "errorstat_MYERR": "count=1"}
+    assert "total_error_replies:10" in c("INFO", "stats").decode()
+    table = ev(c, "local t = redis.pcall('LPUSH', 's', 'a') return t.ignore_error_stats_update")
+    assert table == 1
