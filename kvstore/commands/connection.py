@@ -26,7 +26,7 @@ WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 AUTH_NOPASS = ("ERR AUTH <password> called without any password configured for the default "
                "user. Are you sure your configuration is correct?")
 HELLO_NOAUTH = ("NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+                "the HELLO AUTH <user> <pass> option can be used to authenticate the "
                 "client and select the RESP protocol version at the same time")
 BAD_NAME = "ERR Client names cannot contain spaces, newlines or special characters."
 RESET = Status("RESET")

@@ -418,7 +418,10 @@ def test_auth_and_noauth(kv_factory, server):
         "WRONGPASS invalid username-password pair or user is disabled."
     assert err(c("AUTH", "bob", "s3cret")) == \
         "WRONGPASS invalid username-password pair or user is disabled."
-    assert err(c("HELLO", "3")).startswith("NOAUTH HELLO must be called with the client already")
+    assert err(c("HELLO", "3")) == (
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
+        "the RESP protocol version at the same time")
     assert c("AUTH", "s3cret") == b"OK"
     assert c("PING") == b"PONG"
     d = Conn(p.port)
