@@ -4,9 +4,11 @@ One `Config` holds the values in force. It is filled, in order, from the default
 redis.conf-syntax file (`name value...` lines, `#` comments, quoted arguments as Redis's
 `sdssplitargs` reads them, `include other.conf`), then command-line `--name value...` pairs, which
 Redis also treats as config lines appended to the file. CONFIG GET/SET/REWRITE work on the same
-table. Options Redis has but kvstore ignores (TLS, replication, cluster tuning, ...) are kept as
-strings so CONFIG GET answers and config files written for Redis load unchanged; a few that
-clients set (`maxmemory-clients`) are validated as Redis validates them but not enforced.
+table. Options Redis 7.0 has but kvstore ignores (defrag, syslog, CPU lists, replication
+tuning, ...) are kept with Redis's type, default and validation, so CONFIG GET answers and config
+files written for Redis load unchanged; a few that clients set (`maxmemory-clients`) are
+validated as Redis validates them but not enforced. Redis's TLS and cluster options are not
+listed (but for tls-port and cluster-enabled): kvstore has neither.
 
 Validation texts are Redis 7.0's; CONFIG SET reports them as
 "ERR CONFIG SET failed (possibly related to argument 'NAME') - TEXT".
@@ -45,11 +47,14 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000 ** 2, "mb": 1024 ** 2,
 
 def parse_memory(text: str) -> int:
     """Redis's memtoull: '100', '1k' (1000), '1kb' (1024), '1gb', case-insensitive; ASCII
-    digits only, no spaces, and no digits at all reads as 0 ('' and 'kb' are 0, as in Redis)."""
+    digits only, no spaces, and no digits at all reads as 0 ('' and 'kb' are 0, as in Redis).
+    Its C arithmetic too: up to 127 digits, a number past ULLONG_MAX reads as ULLONG_MAX
+    (strtoull), and the unit's product wraps at 2**64 ('99999999999999999999' sets maxmemory
+    to 18446744073709551615, '9223372036854775808kb' to 0)."""
     m = _MEMORY.fullmatch(text)
-    if m is None or m.group(2).lower() not in _UNITS:
+    if m is None or m.group(2).lower() not in _UNITS or len(m.group(1)) >= 128:
         raise ConfigError("argument must be a memory value")
-    return int(m.group(1) or 0) * _UNITS[m.group(2).lower()]
+    return min(int(m.group(1) or 0), ULLONG_MAX) * _UNITS[m.group(2).lower()] % (ULLONG_MAX + 1)
 
 
 # Options that are encoding thresholds, and the `engine.values.Thresholds` field each sets (the
@@ -102,9 +107,11 @@ class Option:
     # CONFIG SET only with enable-protected-configs yes (or local, from a local connection):
     # Redis 7's guard against writing files where a client chooses.
     protected: bool = False
-    # special: parse(text) -> value, fmt(value) -> text
+    # special: parse(text) -> value, fmt(value) -> text, and merge(old, new) -> value in force
+    # when a value sets only part of the option (client-output-buffer-limit's classes)
     parse: Callable[[str], Any] | None = None
     fmt: Callable[[Any], str] | None = None
+    merge: Callable[[Any, Any], Any] | None = None
 
     def convert(self, text: str) -> Any:
         kind = self.kind
@@ -151,11 +158,12 @@ OUTPUT_CLASSES = ("normal", "replica", "pubsub")
 
 
 def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
-    """client-output-buffer-limit: '<class> <hard> <soft> <soft-seconds>' repeated."""
+    """client-output-buffer-limit: '<class> <hard> <soft> <soft-seconds>' repeated, for the
+    classes named (`_merge_obuf` keeps the others; '' names none and changes nothing)."""
     args = text.split()
-    if not args or len(args) % 4:
+    if len(args) % 4:
         raise ConfigError("Wrong number of arguments in buffer limit configuration.")
-    limits = dict(DEFAULT_OBUF)
+    limits: dict[str, tuple[int, int, int]] = {}
     for i in range(0, len(args), 4):
         cls = args[i].lower()
         cls = "replica" if cls == "slave" else cls
@@ -171,16 +179,17 @@ def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
     return limits
 
 
+def _merge_obuf(old: dict[str, tuple[int, int, int]],
+               new: dict[str, tuple[int, int, int]]) -> dict[str, tuple[int, int, int]]:
+    return {**old, **new}
+
+
 def _fmt_obuf(limits: dict[str, tuple[int, int, int]]) -> str:
     out = []
     for cls in OUTPUT_CLASSES:
         hard, soft, secs = limits[cls]
         out.append(f"{'slave' if cls == 'replica' else cls} {hard} {soft} {secs}")
     return " ".join(out)
-
-
-DEFAULT_OBUF = {"normal": (0, 0, 0), "replica": (268435456, 67108864, 60),
-                "pubsub": (33554432, 8388608, 60)}
 
 
 def _parse_save(text: str) -> list[tuple[int, int]]:
@@ -245,14 +254,72 @@ def _parse_memory_or_percent(text: str) -> int:
         if percent < 0:
             raise ConfigError("argument must be a memory or percent value") from None
         value = -percent
-    # Redis reads the memory value as signed: one past LLONG_MAX is taken for a percentage.
-    if value < -100 or value > LLONG_MAX:
+    # Redis reads the memory value as signed: past LLONG_MAX it is taken for a percentage
+    # (ULLONG_MAX, what '99999999999999999999' reads as, is -1: "1%").
+    if value > LLONG_MAX:
+        value -= ULLONG_MAX + 1
+    if value < -100:
         raise ConfigError("percentage argument must be less or equal to 100")
     return value
 
 
 def _fmt_memory_or_percent(value: int) -> str:
     return f"{-value}%" if value < 0 else str(value)
+
+
+# strtoll's whole-string forms: leading C spaces, a sign, digits; or nothing at all (read as 0).
+_STRTOLL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+|")
+
+
+def _parse_oom_values(text: str) -> tuple[int, ...]:
+    """oom-score-adj-values: three integers for master, replica and child, split on single
+    spaces as Redis splits them (so a double space makes an empty, 0, fourth value)."""
+    words = text.split(" ")
+    if len(words) != 3:
+        raise ConfigError("wrong number of arguments")
+    if not all(_STRTOLL.fullmatch(w) and -2000 <= int(w or 0) <= 2000 for w in words):
+        raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 and "
+                          "2000.")
+    return tuple(int(w or 0) for w in words)
+
+
+def _fmt_oom_values(values: tuple[int, ...]) -> str:
+    return " ".join(map(str, values))
+
+
+# proc-title-template's variables, and whether each expands to text when Redis validates a
+# template: the title is empty then, and so are the server mode (no cluster) and unix socket.
+_TITLE_VARIABLES = {"title": False, "listen-addr": True, "server-mode": False,
+                    "config-file": True, "port": True, "tls-port": True, "unixsocket": False}
+_BAD_TEMPLATE = "template format is invalid or contains unknown variables"
+
+
+def _parse_title_template(text: str) -> str:
+    """Redis's sdstemplate syntax ('{name}', '{{' for a brace), known names only, and not blank
+    once expanded ('{title}' alone is refused)."""
+    shown, i = False, 0
+    while (j := text.find("{", i)) >= 0:
+        shown = shown or bool(text[i:j].strip(" "))
+        if text[j + 1:j + 2] == "{":
+            shown, i = True, j + 2
+            continue
+        k = text.find("}", j + 1)
+        if k < 0 or text[j + 1:k] not in _TITLE_VARIABLES:
+            raise ConfigError(_BAD_TEMPLATE)
+        shown, i = shown or _TITLE_VARIABLES[text[j + 1:k]], k + 1
+    if not (shown or text[i:].strip(" ")):
+        raise ConfigError(_BAD_TEMPLATE)
+    return text
+
+
+def _parse_activedefrag(text: str) -> bool:
+    """activedefrag: 'no' only, as in a Redis built without its patched jemalloc (this one has
+    no defragmenter either)."""
+    if _parse_bool(text):
+        raise ConfigError("Active defragmentation cannot be enabled: it requires a Redis server "
+                          "compiled with a modified Jemalloc like the one shipped by default "
+                          "with the Redis source distribution")
+    return False
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -291,7 +358,7 @@ OPTIONS: list[Option] = [
     Option("proto-max-bulk-len", "memory", "536870912", 1024 * 1024, LLONG_MAX),
     Option("client-query-buffer-limit", "memory", "1073741824", 1024 * 1024, LLONG_MAX),
     Option("client-output-buffer-limit", "special", "normal 0 0 0 slave 268435456 67108864 60 "
-           "pubsub 33554432 8388608 60", parse=_parse_obuf, fmt=_fmt_obuf),
+           "pubsub 33554432 8388608 60", parse=_parse_obuf, fmt=_fmt_obuf, merge=_merge_obuf),
     Option("slowlog-log-slower-than", "int", "10000", -1, LLONG_MAX),
     Option("slowlog-max-len", "int", "128", 0, LLONG_MAX),
     Option("latency-monitor-threshold", "int", "0", 0, LLONG_MAX),
@@ -302,7 +369,7 @@ OPTIONS: list[Option] = [
            fmt=_fmt_keyspace_events),
     Option("save", "special", "3600 1 300 100 60 10000", parse=_parse_save, fmt=_fmt_save),
     Option("appendonly", "bool", "no"),
-    Option("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
+    Option("appendfsync", "enum", "everysec", choices=("everysec", "always", "no")),
     Option("appendfilename", "string", "appendonly.aof", mutable=False),
     Option("appenddirname", "string", "appendonlydir", mutable=False),
     Option("dbfilename", "string", "dump.rdb", protected=True),
@@ -312,17 +379,17 @@ OPTIONS: list[Option] = [
     Option("aof-use-rdb-preamble", "bool", "yes"),
     Option("stop-writes-on-bgsave-error", "bool", "yes"),
     Option("rdbcompression", "bool", "yes"),
-    Option("rdbchecksum", "bool", "yes"),
+    Option("rdbchecksum", "bool", "yes", mutable=False),
     # The engine's thresholds are the defaults, so the server converts encodings where the
     # embedded store (and Redis 7.0: hashes at 512 entries, zsets at 128) does.
     Option("hash-max-listpack-entries", "int", str(V.HASH_MAX_LISTPACK_ENTRIES), 0, LLONG_MAX,
            alias="hash-max-ziplist-entries"),
-    Option("hash-max-listpack-value", "int", str(V.HASH_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
+    Option("hash-max-listpack-value", "memory", str(V.HASH_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
            alias="hash-max-ziplist-value"),
     Option("set-max-intset-entries", "int", str(V.SET_MAX_INTSET_ENTRIES), 0, LLONG_MAX),
     Option("zset-max-listpack-entries", "int", str(V.ZSET_MAX_LISTPACK_ENTRIES), 0, LLONG_MAX,
            alias="zset-max-ziplist-entries"),
-    Option("zset-max-listpack-value", "int", str(V.ZSET_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
+    Option("zset-max-listpack-value", "memory", str(V.ZSET_MAX_LISTPACK_VALUE), 0, LLONG_MAX,
            alias="zset-max-ziplist-value"),
     Option("hll-sparse-max-bytes", "memory", str(V.HLL_SPARSE_MAX_BYTES), 0, LLONG_MAX),
     Option("list-max-listpack-size", "int", "-2", -INT_MAX - 1, INT_MAX,
@@ -365,7 +432,7 @@ OPTIONS: list[Option] = [
     Option("repl-diskless-sync-max-replicas", "int", "0", 0, INT_MAX),
     Option("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db",
                                                               "swapdb")),
-    Option("repl-backlog-ttl", "int", "3600", 0, INT_MAX),
+    Option("repl-backlog-ttl", "int", "3600", 0, LLONG_MAX),
     Option("replica-read-only", "bool", "yes", alias="slave-read-only"),
     Option("replica-serve-stale-data", "bool", "yes", alias="slave-serve-stale-data"),
     Option("cluster-enabled", "bool", "no", mutable=False),
@@ -378,8 +445,10 @@ OPTIONS: list[Option] = [
     Option("jemalloc-bg-thread", "bool", "yes"),
     Option("no-appendfsync-on-rewrite", "bool", "no"),
     Option("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
-    Option("oom-score-adj-values", "string", "0 200 800"),
-    Option("proc-title-template", "string", "{title} {listen-addr} {server-mode}"),
+    Option("oom-score-adj-values", "special", "0 200 800", parse=_parse_oom_values,
+           fmt=_fmt_oom_values),
+    Option("proc-title-template", "special", "{title} {listen-addr} {server-mode}",
+           parse=_parse_title_template),
     Option("rdb-del-sync-files", "bool", "no"),
     Option("rdb-save-incremental-fsync", "bool", "yes"),
     Option("repl-disable-tcp-nodelay", "bool", "no"),
@@ -390,6 +459,47 @@ OPTIONS: list[Option] = [
     Option("stream-node-max-entries", "int", "100", 0, LLONG_MAX),
     Option("tracking-table-max-keys", "int", "1000000", 0, LLONG_MAX),
     Option("acllog-max-len", "int", "128", 0, LLONG_MAX),
+    # Accepted, validated and shown only: kvstore has no defragmenter, CPU pinning, syslog,
+    # crash report, I/O threads, socket marks, ACL file or channel rules, or source address for
+    # outgoing links. Some name a behaviour kvstore has, fixed at one setting: RESTORE checks
+    # every payload in full (engine/dump.py), as sanitize-dump-payload yes; a master pings its
+    # replicas every 10 s (replication.py's PING_PERIOD_S); a replica's INFO says it is
+    # announced; an AOF rewrite deletes the old files at once, as aof-disable-auto-gc no.
+    Option("activedefrag", "special", "no", parse=_parse_activedefrag,
+           fmt=lambda value: "yes" if value else "no"),
+    Option("active-defrag-ignore-bytes", "memory", "104857600", 1, LLONG_MAX),
+    Option("active-defrag-threshold-lower", "int", "10", 0, 1000),
+    Option("active-defrag-threshold-upper", "int", "100", 0, 1000),
+    Option("active-defrag-cycle-min", "int", "1", 1, 99),
+    Option("active-defrag-cycle-max", "int", "25", 1, 99),
+    Option("active-defrag-max-scan-fields", "int", "1000", 1, LLONG_MAX),
+    Option("server_cpulist", "string", "", mutable=False),
+    Option("bio_cpulist", "string", "", mutable=False),
+    Option("aof_rewrite_cpulist", "string", "", mutable=False),
+    Option("bgsave_cpulist", "string", "", mutable=False),
+    Option("syslog-enabled", "bool", "no", mutable=False),
+    Option("syslog-ident", "string", "redis", mutable=False),
+    Option("syslog-facility", "enum", "local0", mutable=False, choices=(
+        "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7")),
+    Option("crash-log-enabled", "bool", "yes"),
+    Option("crash-memcheck-enabled", "bool", "yes"),
+    Option("io-threads-do-reads", "bool", "no", mutable=False),
+    Option("socket-mark-id", "int", "0", 0, UINT_MAX, mutable=False),
+    Option("bind-source-addr", "string", ""),
+    Option("ignore-warnings", "string", ""),
+    Option("aclfile", "string", "", mutable=False),
+    Option("acl-pubsub-default", "enum", "resetchannels",
+           choices=("allchannels", "resetchannels")),
+    Option("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
+    Option("repl-ping-replica-period", "int", "10", 1, INT_MAX, alias="repl-ping-slave-period"),
+    Option("replica-announced", "bool", "yes"),
+    Option("replica-announce-ip", "string", "", alias="slave-announce-ip"),
+    Option("replica-announce-port", "int", "0", 0, 65535, alias="slave-announce-port"),
+    Option("replica-ignore-maxmemory", "bool", "yes", alias="slave-ignore-maxmemory"),
+    Option("replica-ignore-disk-write-errors", "bool", "no"),
+    Option("propagation-error-behavior", "enum", "ignore",
+           choices=("ignore", "panic", "panic-on-replicas")),
+    Option("aof-disable-auto-gc", "bool", "no"),
     Option("tls-port", "int", "0", 0, 65535, mutable=False),
 ]
 
@@ -423,7 +533,10 @@ class Config:
         if not startup and not opt.mutable:
             raise ConfigError("can't set immutable config")
         old = self.values[opt.name]
-        self.values[opt.name] = value = opt.convert(text)
+        value = opt.convert(text)
+        if opt.merge is not None:
+            value = opt.merge(old, value)
+        self.values[opt.name] = value
         if not startup:
             try:
                 for fn in self.listeners.get(opt.name, ()):
