@@ -32,17 +32,23 @@ BAD_NAME = "ERR Client names cannot contain spaces, newlines or special characte
 RESET = Status("RESET")
 
 
-def _requirepass(ctx: Context) -> str:
+def _nopass(ctx: Context) -> bool:
+    """The default user (the only one) takes any password: no requirepass (or ACL nopass)."""
     client = ctx.client
-    return client.server.config["requirepass"] if client is not None else ""
+    return client is None or client.server.acl.nopass
 
 
-def _check_password(ctx: Context, user: bytes | None, password: bytes) -> bool:
-    """The default user is the only one; with no requirepass it accepts any password."""
-    if user is not None and user != b"default":
-        return False
-    required = _requirepass(ctx)
-    return not required or password.decode("utf-8", "surrogateescape") == required
+def _check_password(ctx: Context, user: bytes | None, password: bytes, command: bytes) -> bool:
+    """AUTH's and HELLO's check; a refusal goes to the ACL log, as Redis logs it (its object:
+    the command's name as typed)."""
+    client = ctx.client
+    if client is None:
+        return True
+    if (user is None or user == b"default") and client.server.acl.check(password):
+        return True
+    client.server.acl.failed_auth(b"default" if user is None else user, c_text(command),
+                                  "multi" if ctx.in_multi else "toplevel", client.info_line())
+    return False
 
 
 @command("ping", -1, FAST, group="connection")
@@ -105,10 +111,10 @@ def auth(ctx: Context, argv: list[bytes]):
     """AUTH [username] password"""
     if len(argv) > 3:
         raise CommandError(SYNTAX)
-    if len(argv) == 2 and not _requirepass(ctx):
+    if len(argv) == 2 and _nopass(ctx):
         raise CommandError(AUTH_NOPASS)
     user = argv[1] if len(argv) == 3 else None
-    if not _check_password(ctx, user, argv[-1]):
+    if not _check_password(ctx, user, argv[-1], argv[0]):
         raise CommandError(WRONGPASS)
     if ctx.client is not None:
         ctx.client.authenticate()
@@ -131,7 +137,7 @@ def hello(ctx: Context, argv: list[bytes]):
         opt = argv[i].lower()
         left = len(argv) - i - 1
         if opt == b"auth" and left >= 2:
-            if not _check_password(ctx, argv[i + 1], argv[i + 2]):
+            if not _check_password(ctx, argv[i + 1], argv[i + 2], argv[0]):
                 raise CommandError(WRONGPASS)
             if client is not None:
                 client.authenticate()

@@ -128,7 +128,7 @@ class Client(asyncio.Protocol):
         self.id = server.next_client_id()
         self.ctx = Context(server.ks, 0, client=self)
         self.ctx.on_write = server.script_hook
-        self.authenticated = not server.config["requirepass"]
+        self.authenticated = server.acl.nopass
         self.parser = RequestParser(
             max_bulk_len=server.config["proto-max-bulk-len"], authenticated=self.authenticated)
         self.state = 0 if self.authenticated else NEEDS_AUTH
@@ -193,7 +193,7 @@ class Client(asyncio.Protocol):
             server.stats.rejected_conn += 1
             self._refuse(MAX_CLIENTS)
             return
-        if server.config["protected-mode"] and not server.config["requirepass"] \
+        if server.config["protected-mode"] and server.acl.nopass \
                 and not _is_local(host):
             server.log.warning("Possible SECURITY ATTACK detected. ... (protected mode denied "
                                "a connection from %s)", self.addr)
@@ -620,8 +620,8 @@ class Client(asyncio.Protocol):
         self.state &= ~NEEDS_AUTH
 
     def deauthenticate(self) -> None:
-        """RESET with requirepass set: back to the unauthenticated state."""
-        if self.server.config["requirepass"]:
+        """RESET while the default user has a password: back to the unauthenticated state."""
+        if not self.server.acl.nopass:
             self.authenticated = False
             self.parser.authenticated = False
             self.state |= NEEDS_AUTH

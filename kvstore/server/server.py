@@ -41,6 +41,7 @@ from ..errors import CommandError
 from ..numbers import parse_int
 from . import memory
 from .client import BLOCKED, CLOSING, MULTI, PUSHES, Client
+from .acl import DefaultUser
 from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
@@ -228,6 +229,9 @@ class Server:
             cfg.on_change(name, lambda _v: self._apply_config())
         cfg.on_change("port", lambda _v: self._relisten("port"))
         cfg.on_change("bind", lambda _v: self._relisten("bind"))
+        self.acl = DefaultUser(cfg["requirepass"], cfg["acllog-max-len"])
+        cfg.on_change("requirepass", self.acl.require)
+        cfg.on_change("acllog-max-len", lambda v: setattr(self.acl, "log_max", v))
 
     # -- configuration --------------------------------------------------------------------------
 
