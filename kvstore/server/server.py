@@ -299,16 +299,8 @@ class Server:
             return
         name = cmd.name
         db = client.ctx.db.id
-        if name == "auth":
-            argv = argv[:1] + [_REDACTED] * (len(argv) - 1)
-        elif name == "hello":
-            argv = list(argv)
-            for i in range(2, len(argv) - 2):
-                if argv[i].lower() == b"auth":
-                    argv[i + 1] = argv[i + 2] = _REDACTED
-        elif name == "migrate":
-            argv = _redact_migrate(argv)
-        elif name == "select":
+        argv = redacted(name, argv)
+        if name == "select":
             try:
                 index = parse_int(argv[1])
             except ValueError:
@@ -393,8 +385,12 @@ class Server:
     def slowlog_add(self, client: Client, argv: list[bytes], seconds: float) -> None:
         name = argv[0].lower()
         cmd = COMMANDS.get(name)
-        if cmd is not None and name in (b"exec", b"auth", b"hello"):  # Redis: SKIP_SLOWLOG
+        if cmd is not None and name == b"exec":  # Redis: SKIP_SLOWLOG
             return
+        if cmd is not None:
+            if cmd.subcommands and len(argv) > 1:
+                cmd = cmd.subcommands.get(argv[1].lower(), cmd)
+            argv = redacted(cmd.name, argv)
         args = []
         for i, a in enumerate(argv[:SLOWLOG_ARGS_MAX]):
             if i == SLOWLOG_ARGS_MAX - 1 and len(argv) > SLOWLOG_ARGS_MAX:
@@ -684,6 +680,31 @@ class Server:
         await asyncio.sleep(0)  # let the transports flush and close
         log.warning("Redis is now ready to exit, bye bye...")
         return code
+
+
+# Configs whose values Redis never shows in MONITOR or SLOWLOG (its SENSITIVE_CONFIG flag)
+_SENSITIVE_CONFIGS = frozenset((b"requirepass", b"masterauth"))
+
+
+def redacted(name: str, argv: list[bytes]) -> list[bytes]:
+    """argv as MONITOR and SLOWLOG show it: passwords "(redacted)", as Redis's
+    redactClientCommandArgument does while a command parses them. `name`: the command's."""
+    if name == "auth":
+        return argv[:1] + [_REDACTED] * (len(argv) - 1)
+    if name == "hello":
+        argv = list(argv)
+        for i in range(2, len(argv) - 2):
+            if argv[i].lower() == b"auth":
+                argv[i + 1] = argv[i + 2] = _REDACTED
+        return argv
+    if name == "migrate":
+        return _redact_migrate(argv)
+    if name == "config|set":
+        argv = list(argv)
+        for i in range(2, len(argv) - 1, 2):
+            if argv[i].lower() in _SENSITIVE_CONFIGS:
+                argv[i + 1] = _REDACTED
+    return argv
 
 
 def _redact_migrate(argv: list[bytes]) -> list[bytes]:
