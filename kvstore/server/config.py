@@ -104,6 +104,8 @@ class Option:
     choices: tuple[str, ...] = ()
     mutable: bool = True
     alias: str = ""
+    # Redis's HIDDEN_CONFIG (debugging knobs): CONFIG GET names it only when asked by name
+    hidden: bool = False
     # CONFIG SET only with enable-protected-configs yes (or local, from a local connection):
     # Redis 7's guard against writing files where a client chooses.
     protected: bool = False
@@ -347,6 +349,8 @@ OPTIONS: list[Option] = [
     Option("tcp-keepalive", "int", "300", 0, INT_MAX),
     Option("tcp-backlog", "int", "511", 0, INT_MAX, mutable=False),
     Option("hz", "special", "10", parse=_parse_hz),
+    # Redis's watchdog (a stack trace when the loop stalls) is accepted, not acted on.
+    Option("watchdog-period", "int", "0", 0, INT_MAX, hidden=True),
     Option("maxmemory", "memory", "0", 0, ULLONG_MAX),
     Option("maxmemory-policy", "enum", "noeviction", choices=_POLICIES),
     Option("maxmemory-samples", "int", "5", 1, INT_MAX),
@@ -569,7 +573,7 @@ class Config:
             out[pattern] = self.text(pattern.lower())  # named as asked, as Redis echoes it
             return out
         for name, opt in BY_NAME.items():
-            if fnmatch.fnmatchcase(name, pattern.lower()):
+            if not opt.hidden and fnmatch.fnmatchcase(name, pattern.lower()):
                 out[name] = opt.format(self.values[opt.name])
         return out
 

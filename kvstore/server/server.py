@@ -24,6 +24,7 @@ MEMORY_SAMPLE_MS, and again during eviction (see eviction.py).
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import os
 import signal
 import socket
@@ -527,8 +528,10 @@ class Server:
                 os.chmod(path, cfg["unixsocketperm"])
             self._servers.append(srv)
         socks = self._open_tcp(cfg["bind"], port)
-        if port and not socks:
+        if port and not socks and cfg["bind"].split():
             raise OSError("Failed listening on port %d (tcp), aborting." % port)
+        if not socks and not cfg["unixsocket"]:
+            raise OSError("Configured to not listen anywhere, exiting.")
         self._listen_on(socks, cfg["bind"], port)
 
     def _open_tcp(self, bind: str, port: int) -> list[socket.socket]:
@@ -766,6 +769,10 @@ def run(config: Config | None = None, shutdown_event: asyncio.Event | None = Non
             loop = asyncio.get_running_loop()
             for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
                 loop.add_signal_handler(sig, _on_signal, server, name)
+            # As Redis: SIGALRM (its watchdog's) does not stop the server, and a crash by
+            # SIGSEGV, SIGABRT, SIGBUS, SIGFPE or SIGILL leaves a report (the stacks) in the log.
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            faulthandler.enable(file=log.stream, all_threads=True)
         return await server.serve(shutdown_event)
 
     with asyncio.Runner(loop_factory=new_event_loop) as runner:

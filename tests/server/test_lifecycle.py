@@ -17,7 +17,7 @@ from kvstore.server.config import (
     Config, ConfigError, FatalConfigError, parse_command_line, parse_memory, split_args,
 )
 from kvstore.server.server import Log, Server, run
-from tests.conftest import free_port, wait_for_port
+from tests.conftest import free_port, require_binary, wait_for_port
 
 from .conftest import ROOT
 from .helpers import Conn, err
@@ -286,3 +286,33 @@ def test_config_get_globs_and_aliases():
 
 def test_ports_and_pid_helpers_exist():
     assert os.getpid() > 0 and time.time() > 0
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_listening_nowhere_is_fatal(tmp_path, kind):
+    exe = [sys.executable, "-m", "kvstore"] if kind == "kvstore" else \
+        [require_binary("redis-server")]
+    for args in (["--port", "0"], ["--port", str(free_port()), "--bind", ""]):
+        out = subprocess.run([*exe, *args, "--save", "", "--dir", str(tmp_path)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=20)
+        assert out.returncode == 1
+        assert "Configured to not listen anywhere, exiting." in out.stdout
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_sigalrm_does_not_stop_the_server(kv_factory, kind):
+    p = kv_factory(kind=kind)
+    c = Conn(p.port)
+    c.send(Conn.encode("DEBUG", "SLEEP", "0.2"))
+    os.kill(p.proc.pid, signal.SIGALRM)
+    assert c.reply() == b"OK"
+    assert c("PING") == b"PONG"
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_watchdog_period_is_a_hidden_config(kv_factory, kind):
+    c = Conn(kv_factory(kind=kind).port)
+    assert c("CONFIG", "SET", "watchdog-period", "200") == b"OK"
+    assert c("CONFIG", "GET", "watchdog-period") == [b"watchdog-period", b"200"]
+    assert c("CONFIG", "GET", "watchdog*") == []
+    c("CONFIG", "SET", "watchdog-period", "0")
