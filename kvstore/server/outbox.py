@@ -71,6 +71,10 @@ class Outbox:
         for client, out in batch:
             transport = client.transport
             if transport is not None and not transport.is_closing():
+                # Redis counts a reply against the hard limit before writing any of it: one
+                # reply over it closes the client (only a big one can be).
+                if len(out) > 65536 and self.server.over_hard_limit(client, len(out)):
+                    continue
                 transport.write(out)
                 if transport.get_write_buffer_size():
                     self.server.check_output_limits(client)

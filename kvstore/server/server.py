@@ -406,6 +406,19 @@ class Server:
 
     # -- output buffer limits -------------------------------------------------------------------
 
+    def over_hard_limit(self, client: Client, size: int) -> bool:
+        """Before writing `size` bytes: True (and the client killed) when they and what waits
+        already exceed its class's hard limit."""
+        if client.kind == "replica":  # (a snapshot to a replica is not reply data)
+            return False
+        hard = self.config["client-output-buffer-limit"][client.kind][0]
+        if not hard or size + client.transport.get_write_buffer_size() <= hard:
+            return False
+        self.log.warning("Client %s scheduled to be closed ASAP for overcoming of output "
+                         "buffer limits.", client.describe())
+        client.kill()
+        return True
+
     def check_output_limits(self, client: Client) -> None:
         transport = client.transport
         if transport is None or client.state & CLOSING:

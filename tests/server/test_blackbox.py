@@ -881,6 +881,21 @@ def test_idle_timeout(kv_factory, server):
     assert c.closed(timeout=15)
 
 
+def test_one_reply_over_the_hard_limit_closes_the_client(server):
+    admin = Conn(server.port)
+    admin("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")
+    try:
+        admin("SETRANGE", "big-reply", "200000", "v")
+        c = Conn(server.port)
+        c.send(Conn.encode("GET", "big-reply"))
+        with pytest.raises(ConnectionError):
+            c.reply()
+        assert admin("GET", "x") is None  # the server goes on
+    finally:
+        admin("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+        admin("DEL", "big-reply")
+
+
 def test_output_buffer_hard_limit_closes_slow_reader(server):
     admin = Conn(server.port)
     admin("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0")
