@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+from time import perf_counter
 
 from ..commands import watching
+from ..commands.table import lookup
 from ..errors import CommandError, ProtocolError
 from ..numbers import parse_long_double
 from ..replies import NULL_ARRAY, Error
@@ -216,16 +218,23 @@ class KeyWatch:
             ctx.now = ks.clock()
             ctx.effects = None
             dirty = ks.dirty
+            start = perf_counter()
             try:
                 reply = w.serve(ctx, key)
             except CommandError as exc:
                 reply = Error(str(exc))
             if reply is None:  # cannot happen for a ready key of the right type; be safe
                 return
+            served_in = perf_counter() - start
+            server = self.server
             # The pop is logged before its reply is queued, so the reply waits for it (group.py).
-            if ks.dirty != dirty and self.server.propagate is not None:
-                self.server.propagate(ctx, w.argv)
+            if ks.dirty != dirty and server.propagate is not None:
+                server.propagate(ctx, w.argv)
             self.finish(w, reply)
+            if served_in > server.watch_s:
+                # SLOWLOG has it now, not when it blocked: after the command that served it
+                asyncio.get_running_loop().call_soon(
+                    server.slow_command, w.client, lookup(w.argv), w.argv, served_in)
 
 
 # -- WATCH (the registry is kvstore/commands/watching.py; this keeps the hook's count) ---------

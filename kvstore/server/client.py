@@ -317,7 +317,7 @@ class Client(asyncio.Protocol):
         cmd.seconds += dt
         if server.track_latency:
             cmd.durations.append(dt)
-        if dt > server.watch_s:
+        if dt > server.watch_s and not self.state & BLOCKED:  # (a blocked one: when served)
             server.slow_command(self, cmd, argv, dt)
         if server.log_batch is not None:
             batch = [argv]
@@ -486,7 +486,7 @@ class Client(asyncio.Protocol):
                     latency[us] = latency.get(us, 0) + calls
                 if dt > server.slow_s:  # min(1 ms, the slowlog threshold)
                     ctx.now = ks.clock()  # expiry stays exact to the ms after a slow one
-                    if dt > server.watch_s:
+                    if dt > server.watch_s and not self.state & BLOCKED:  # (when served)
                         server.slow_command(self, cmd, argv, dt)
             if server.log_batch is not None:  # (an AOF is open)
                 server.log_batch(parser, batch)

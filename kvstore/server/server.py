@@ -378,7 +378,8 @@ class Server:
             self.slow_command(caller, cmd, argv, seconds)
 
     def slow_command(self, client: Client, cmd, argv: list[bytes], seconds: float) -> None:
-        """A command (or a timed run of one) took at least `watch_s`."""
+        """A command (or a timed run of one) took at least `watch_s`. (One that blocked comes
+        here when it is served, from blocking.py, as Redis logs it then.)"""
         if seconds > self.slowlog_s:
             self.slowlog_add(client, argv, seconds)
         self.latency.command(cmd, seconds)

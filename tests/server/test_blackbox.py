@@ -565,6 +565,25 @@ def test_slowlog_redacts_secrets(conn):
          b"(redacted)"]]
 
 
+def test_slowlog_logs_a_blocked_command_when_served(conn):
+    conn("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    conn("SLOWLOG", "RESET")
+    waiter = Conn(conn.sock.getpeername()[1])
+    try:
+        waiter.send(Conn.encode("BLPOP", "bq", "0") + Conn.encode("BLPOP", "bq2", "0.01"))
+        while b"cmd=blpop" not in conn("CLIENT", "LIST", "TYPE", "normal"):
+            pass  # until the waiter is blocked
+        conn("LPUSH", "bq", "x")
+        assert waiter.reply() == [b"bq", b"x"] and waiter.reply() is None
+        logged = [e[3] for e in conn("SLOWLOG", "GET", "10")]
+    finally:
+        conn("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+        waiter.close()
+    # served after the push that served it; the one that timed out is not logged
+    assert [a for a in logged if a[0] in (b"BLPOP", b"LPUSH")] == [
+        [b"BLPOP", b"bq", b"0"], [b"LPUSH", b"bq", b"x"]]
+
+
 def _pipeline(conn, commands) -> list:
     """Send `commands` in one write, so the server reads them as one batch; their replies."""
     conn.send(b"".join(conn.encode(*c) for c in commands))
