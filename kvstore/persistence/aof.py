@@ -3,9 +3,11 @@
 Theory of operation. Commands run in batches (all the complete commands of a read, on the event
 loop; or one call of the embedded store). During a batch, `feed()` appends each write's effects
 as RESP (`*N\\r\\n$len\\r\\n...`) to an in-memory buffer, preceded by a SELECT when the database
-differs from the last one written to this file. The server logs a write whose effects are its
-own command, in that database, to `plain` instead; when a whole batch was such writes, the read
-it was parsed from is its record (`log_batch`), otherwise they are encoded. `flush()` runs once
+differs from the last one written to this file, and, with aof-timestamp-enabled, by a
+`#TS:<unix seconds>` annotation line when the second changed (Redis's; loaders skip '#' lines).
+The server logs a write whose effects are its own command, in that database, to `plain` instead;
+when a whole batch was such writes, the read it was parsed from is its record (`log_batch`),
+otherwise they are encoded. `flush()` runs once
 per batch, BEFORE the batch's replies are sent: one `os.write` of the whole buffer, then, with
 `appendfsync always`, one fsync. Every command and every client of the batch shares that fsync
 (group commit), and no reply can leave before its effects are on disk. With `everysec` a
@@ -71,8 +73,10 @@ def encode_argvs(buf: bytearray, argvs: list[list[bytes]]) -> None:
 class AofWriter:
     """Appends to one incremental file at a time; see the module docstring."""
 
-    def __init__(self, path: str, fsync: str = "everysec") -> None:
+    def __init__(self, path: str, fsync: str = "everysec", timestamps: bool = False) -> None:
         self.policy = fsync
+        self.timestamps = timestamps  # aof-timestamp-enabled
+        self.stamped = 0  # the second of the last `#TS:` annotation (kept across files, as Redis)
         self.buf = bytearray()
         # Commands run in database `db` and logged after everything in `buf`, not yet encoded:
         # at the end of a server batch they become the very bytes they were read from, or RESP
@@ -99,6 +103,8 @@ class AofWriter:
         """Buffer the effects of one write command run in database `db`."""
         if self.plain:
             self._settle()
+        if self.timestamps:
+            self._stamp()
         buf = self.buf
         if db != self.db:
             buf += select_record(db)
@@ -113,14 +119,27 @@ class AofWriter:
         Redis and our loader alike). Otherwise the plain commands are encoded."""
         plain = self.plain
         if data is not None and len(plain) == len(batch) and all(map(is_, plain, batch)):
+            if self.timestamps:
+                self._stamp()
             self.buf += data
             plain.clear()
         elif plain:
             self._settle()
 
     def _settle(self) -> None:
+        if self.timestamps:
+            self._stamp()
         encode_argvs(self.buf, self.plain)
         self.plain.clear()
+
+    def _stamp(self) -> None:
+        """`#TS:<unix seconds>` before the next record if the second changed since the last one
+        (Redis's genAofTimestampAnnotationIfNeeded): what redis-check-aof --truncate-to-timestamp
+        cuts at. Loaders skip '#' lines."""
+        now = int(time.time())
+        if now > self.stamped:
+            self.buf += b"#TS:%d\r\n" % now
+            self.stamped = now
 
     @property
     def pending(self) -> bool:

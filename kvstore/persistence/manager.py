@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "appendonly": False, "appendfsync": "everysec", "appendfilename": "appendonly.aof",
     "appenddirname": "appendonlydir", "dbfilename": "dump.kvs", "save": [],
     "aof-load-truncated": True, "auto-aof-rewrite-percentage": 100,
-    "auto-aof-rewrite-min-size": 64 * 1024 * 1024,
+    "auto-aof-rewrite-min-size": 64 * 1024 * 1024, "aof-timestamp-enabled": False,
 }
 
 
@@ -133,6 +133,9 @@ class Persistence:
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
+            if self.opt["appendonly"]:
+                loader.upgrade_old_aof(self.dir, self.aof_dir, self.opt["appendfilename"],
+                                       self.log)
             # A directory with no data of ours but Redis's dump.rdb: import it once (the AOF
             # base or a snapshot written right after holds it from then on).
             rdb_path = os.path.join(self.dir, loader.REDIS_RDB)
@@ -185,7 +188,7 @@ class Persistence:
             m.incrs = [m.next_incr()]
             m.write(self.aof_dir)
         self.writer = AofWriter(os.path.join(self.aof_dir, m.incrs[-1].name),
-                                self.opt["appendfsync"])
+                                self.opt["appendfsync"], self.opt["aof-timestamp-enabled"])
         self.rewrite_base_size = self.aof_size()
 
     def start_cron_thread(self, lock) -> None:

@@ -76,23 +76,38 @@ class Manifest:
         fsync_dir(directory)
 
 
+# Redis's MANIFEST_MAX_LINE: a line, its newline included, longer than this is refused (so is a
+# last line without a newline: Redis cannot tell it from a cut one).
+MAX_LINE = 1024  # bytes
+
+
 def parse(text: str, path: str = "manifest") -> Manifest:
-    """Parse a manifest (Redis's format; key/value pairs in any order, '#' comments)."""
+    """Parse a manifest with Redis's rules (aofLoadManifestFromFile): '#' comment lines, keys in
+    any order and any case, unknown keys ignored, at least the three known pairs; an empty file,
+    a blank line, a too long line or an unknown type is refused with Redis's text."""
+    if not text:
+        raise ManifestError(f"Found an empty AOF manifest: {path}")
     m = Manifest()
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
+    lines = text.split("\n")
+    for n, line in enumerate(lines, 1):
+        if n == len(lines) and not line:
+            break  # (after the last newline)
+        if line.startswith("#"):
             continue
+        if n == len(lines) or len(line.encode()) + 1 > MAX_LINE:
+            raise ManifestError(f"The AOF manifest file contains too long line: {path} line {n}")
         words = line.split()
-        if len(words) % 2:
+        if len(words) < 6 or len(words) % 2:
             raise ManifestError(f"Invalid AOF manifest file format: {path} line {n}")
-        kv = dict(zip(words[0::2], words[1::2]))
+        kv = {k.lower(): v for k, v in zip(words[0::2], words[1::2])}
         try:
-            entry = Entry(kv["file"], int(kv["seq"]), kv["type"])
+            entry = Entry(kv["file"], int(kv["seq"]), kv["type"][0])
         except (KeyError, ValueError):
             raise ManifestError(f"Invalid AOF manifest file format: {path} line {n}") from None
-        if "/" in entry.name or entry.type not in (BASE, HISTORY, INCR):
+        if entry.seq == 0:
             raise ManifestError(f"Invalid AOF manifest file format: {path} line {n}")
+        if "/" in entry.name:
+            raise ManifestError(f"File can't be a path, just a filename: {path} line {n}")
         if entry.type == BASE:
             if m.base is not None:
                 raise ManifestError(f"Found duplicate base file information: {path} line {n}")
@@ -101,6 +116,8 @@ def parse(text: str, path: str = "manifest") -> Manifest:
             if m.incrs and entry.seq <= m.incrs[-1].seq:
                 raise ManifestError(f"Found a non-monotonic sequence number: {path} line {n}")
             m.incrs.append(entry)
+        elif entry.type != HISTORY:
+            raise ManifestError(f"Unknown AOF file type: {path} line {n}")
     return m
 
 

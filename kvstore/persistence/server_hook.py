@@ -25,7 +25,8 @@ from .manifest import ManifestError
 from .snapshot import SnapshotError
 
 _OPTIONS = ("appendonly", "appendfsync", "appendfilename", "appenddirname", "dbfilename", "save",
-            "aof-load-truncated", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size")
+            "aof-load-truncated", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size",
+            "aof-timestamp-enabled")
 
 
 def options_from(config) -> dict:
@@ -118,6 +119,7 @@ def attach(server) -> Persistence:
     sync_feed()
     server.on_shutdown.append(shutdown)
     cfg.on_change("appendfsync", lambda v: p.writer and p.writer.set_policy(v))
+    cfg.on_change("aof-timestamp-enabled", lambda v: _set_timestamps(p, v))
     cfg.on_change("save", lambda v: p.opt.__setitem__("save", v))
     cfg.on_change("appendonly", set_appendonly)
     for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated"):
@@ -135,6 +137,12 @@ def _set_appendonly(p: Persistence, on: bool) -> None:
         p.stop_rewrite()
         p.writer.close()
         p.writer = None
+
+
+def _set_timestamps(p: Persistence, on: bool) -> None:
+    p.opt["aof-timestamp-enabled"] = on
+    if p.writer is not None:
+        p.writer.timestamps = on
 
 
 def _logger(log):
