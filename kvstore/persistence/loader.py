@@ -418,7 +418,7 @@ def import_rdb(keyspace, path: str) -> int:
         for code in libraries:
             functions_of(keyspace).load(code, replace=True)
     except (PayloadFormatError, CommandError) as exc:
-        raise snapshot.SnapshotError(f"{path}: cannot import this RDB file: {exc}") from None
+        raise snapshot.SnapshotError(path, 0, f"cannot import this RDB file: {exc}") from None
     n = store_keys(keyspace, keys, keyspace.clock())
     keyspace.dirty = 0
     return n

@@ -243,3 +243,4 @@ def test_a_redis_dump_rdb_we_cannot_read_refuses_to_start(tmp_path):
     _PROCS.append(proc)
     out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 1 and "cannot import this RDB file" in out and "checksum" in out
+    assert "Traceback" not in out  # a clear refusal, not a crash
