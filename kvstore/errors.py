@@ -13,6 +13,11 @@ class KvstoreError(Exception):
     """Base of every error raised by kvstore."""
 
 
+class ShutdownRefused(KvstoreError):
+    """The final save failed: the server refuses to exit and keeps serving (Redis's
+    prepareForShutdown error), unless SHUTDOWN ... FORCE."""
+
+
 class ResponseError(KvstoreError):
     """The command failed; str(exc) is the text after `-`, e.g. 'ERR syntax error'.
     `counted`: already in INFO errorstats (a script's reply made of a command's error)."""

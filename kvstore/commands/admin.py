@@ -539,11 +539,13 @@ def shutdown(ctx: Context, argv: list[bytes]):
     if ctx.client is None:
         raise CommandError("ERR SHUTDOWN is only available on a server")
     client = ctx.client
-    client.server.request_shutdown(flags)
-    client.close_after_reply()
-    from ..server.client import DROP_LAST
+    # The server stops at the end of this loop iteration and closes the connection without
+    # a reply, or, if the final save fails, answers this client with Redis's error; the
+    # client's next commands wait for that outcome (BLOCKED holds them).
+    client.server.request_shutdown(flags, client)
+    from ..server.client import BLOCKED, DROP_LAST
 
-    client.state |= DROP_LAST  # Redis closes the connection without replying
+    client.state |= BLOCKED | DROP_LAST
     return OK
 
 

@@ -18,6 +18,7 @@ import asyncio
 import gc
 import os
 
+from ..errors import ShutdownRefused
 from .loader import AofError
 from .manager import CRON_MS, Persistence, PersistenceError
 from .group import GroupCommit
@@ -89,7 +90,14 @@ def attach(server) -> Persistence:
         flags = server.shutdown_flags
         if "save" in flags or (cfg["save"] and "nosave" not in flags):
             log.notice("Saving the final snapshot before exiting.")
-            p.save()
+            try:
+                p.save()
+            except OSError as exc:
+                log.warning("Error saving the final snapshot: %s", exc)
+                if "force" not in flags:  # exiting would lose what was not saved
+                    log.warning("Error trying to save the DB, can't exit.")
+                    raise ShutdownRefused(str(exc)) from None
+                log.warning("Error trying to save the DB. Exit anyway.")
         p.close(wait=False)
         log.notice("DB saved on disk" if p.saves else "Persistence closed.")
 

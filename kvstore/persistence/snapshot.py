@@ -24,6 +24,7 @@ yielding records one by one (both passes read the file in CHUNK-sized pieces).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import struct
@@ -110,6 +111,18 @@ def dump(keyspace, path: str, now: int | None = None) -> int:
     now = keyspace.clock() if now is None else now
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f"temp-{os.getpid()}-{name}")
+    try:
+        size = _write(keyspace, tmp, now)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # no temp file left behind by a failed save
+        raise
+    fsync_dir(directory)
+    return size
+
+
+def _write(keyspace, tmp: str, now: int) -> int:
     digest = hashlib.blake2b(digest_size=CHECKSUM_BYTES)
     comp = lz4.frame.LZ4FrameCompressor()
     pack = msgpack.Packer(use_bin_type=True).pack
@@ -139,8 +152,6 @@ def dump(keyspace, path: str, now: int | None = None) -> int:
         size += CHECKSUM_BYTES
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(directory)
     return size
 
 

@@ -38,7 +38,8 @@ from ..hooks import fan_out
 from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, WRITE, lookup, resolve
 from ..engine import Keyspace
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
-from ..errors import CommandError
+from ..errors import CommandError, ShutdownRefused
+from ..replies import Error
 from ..numbers import parse_int
 from . import memory
 from .client import BLOCKED, CLOSING, MULTI, PUSHES, Client
@@ -50,7 +51,7 @@ from .latency import LatencyMonitor, fold_all
 from .outbox import Outbox
 from .replica_link import MasterLink
 from .replication import Replication
-from .pubsub import Notifier, PubSub
+from .pubsub import Notifier, PubSub, deliver
 from .states import refusal
 from .tracking import Tracking
 
@@ -208,6 +209,7 @@ class Server:
         self._cron_handle: asyncio.TimerHandle | None = None
         self._last_slow = 0.0
         self.shutdown_flags: set[str] = set()
+        self.shutdown_requester = None
         # Pub/sub, keyspace notifications, WATCH and blocked clients (pubsub.py, blocking.py).
         self.pubsub = PubSub(self)
         self.notifier = Notifier(self)
@@ -521,8 +523,11 @@ class Server:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def request_shutdown(self, flags: set[str] | None = None) -> None:
+    def request_shutdown(self, flags: set[str] | None = None, requester=None) -> None:
+        """Stop at the end of this loop iteration. `requester`: the client whose SHUTDOWN
+        hears why, if the server refuses to stop."""
         self.shutdown_flags = flags or set()
+        self.shutdown_requester = requester
         if self._stop is not None:
             self._stop.set()
 
@@ -642,8 +647,17 @@ class Server:
         if self.config["replicaof"]:  # "host port", checked when the configuration was read
             host, port = self.config["replicaof"].split()
             self.replicaof(host, int(port))
-        await self._stop.wait()
-        return await self.stop()
+        while True:
+            await self._stop.wait()
+            code = await self.stop()
+            if code is not None:
+                return code
+            self._stop.clear()  # refused (the final save failed): serving goes on
+            requester, self.shutdown_requester = self.shutdown_requester, None
+            if requester is not None and requester.transport is not None:
+                deliver(requester, Error("ERR Errors trying to SHUTDOWN. Check logs."))
+                requester.state &= ~BLOCKED
+                asyncio.get_running_loop().call_soon(resume, requester)
 
     # -- REPLICAOF (replica_link.py) ---------------------------------------------------------
 
@@ -669,9 +683,26 @@ class Server:
         self.gate = self.gate_wanted()
         self.log.notice("MASTER MODE enabled")
 
-    async def stop(self) -> int:
+    async def stop(self) -> int | None:
+        """Shut down: the exit code, or None when a final save failed and the server must keep
+        serving (Redis's prepareForShutdown refusal)."""
         log = self.log
         log.warning("User requested shutdown...")
+        self.outbox.drain()  # the replies of the last loop iteration
+        code = 0
+        # Persistence first, while nothing is closed yet: a refusal leaves the server whole.
+        for hook in self.on_shutdown:
+            try:
+                result = hook()
+                if asyncio.iscoroutine(result):
+                    await result
+            except ShutdownRefused:
+                log.warning("Errors trying to shut down the server. Check the logs for more "
+                            "information.")
+                return None
+            except Exception as exc:  # noqa: BLE001 - a failing hook must not stop the exit
+                log.warning("Error in shutdown hook: %s", exc)
+                code = 1
         for srv in self._servers:
             srv.close()
         self._close_tcp()
@@ -679,16 +710,6 @@ class Server:
             self.master_link.close()
         if self._cron_handle is not None:
             self._cron_handle.cancel()
-        self.outbox.drain()  # the replies of the last loop iteration
-        code = 0
-        for hook in self.on_shutdown:
-            try:
-                result = hook()
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception as exc:  # noqa: BLE001 - a failing hook must not stop the exit
-                log.warning("Error in shutdown hook: %s", exc)
-                code = 1
         for client in list(self.clients.values()):
             client.close()
         if self.config["unixsocket"] and os.path.exists(self.config["unixsocket"]):

@@ -316,3 +316,29 @@ def test_watchdog_period_is_a_hidden_config(kv_factory, kind):
     assert c("CONFIG", "GET", "watchdog-period") == [b"watchdog-period", b"200"]
     assert c("CONFIG", "GET", "watchdog*") == []
     c("CONFIG", "SET", "watchdog-period", "0")
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_a_shutdown_whose_final_save_fails_is_refused(tmp_path, kind):
+    from .conftest import start
+
+    p = start(kind, tmp_path, "--save", "900 1", "--dbfilename", "snap.db")
+    try:
+        (tmp_path / "snap.db").mkdir()  # where the final save must write: it fails
+        c = Conn(p.port)
+        c("SET", "k", "v")
+        c.send(Conn.encode("SHUTDOWN") + Conn.encode("GET", "k"))
+        assert err(c.reply()) == "ERR Errors trying to SHUTDOWN. Check logs."
+        assert c.reply() == b"v"  # then what followed it: still serving, data in hand
+        p.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while "Errors trying to shut down the server" not in p.output().split(
+                "Received SIGTERM")[-1] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert c("GET", "k") == b"v"
+        assert "Error trying to save the DB, can't exit." in p.output()
+        assert not [f for f in os.listdir(tmp_path) if f.startswith("temp-")]
+        c.send(Conn.encode("SHUTDOWN", "NOSAVE"))
+        assert p.proc.wait(10) == 0
+    finally:
+        p.stop()
