@@ -179,13 +179,16 @@ class Persistence:
         if m is None or m.base is None and not m.incrs:
             m = mf.Manifest(self.opt["appendfilename"])
             base = m.next_base()
+            self.log(f"Creating AOF base file {base.name} on server start")
             snapshot.dump(self.ks, os.path.join(self.aof_dir, base.name))
             m.base = base
             m.incrs = [m.next_incr()]
+            self.log(f"Creating AOF incr file {m.incrs[0].name} on server start")
             m.write(self.aof_dir)
             self.manifest = m
         elif not m.incrs:
             m.incrs = [m.next_incr()]
+            self.log(f"Creating AOF incr file {m.incrs[0].name} on server start")
             m.write(self.aof_dir)
         self.writer = AofWriter(os.path.join(self.aof_dir, m.incrs[-1].name),
                                 self.opt["appendfsync"], self.opt["aof-timestamp-enabled"])
@@ -217,6 +220,7 @@ class Persistence:
             self.log("There is a child saving or rewriting: killing it!")
             self._stop_child()
         if self.writer is not None:
+            self.log("Calling fsync() on the AOF file.")
             self.writer.close()
             self.writer = None
         if self._lock_fd >= 0:
