@@ -25,10 +25,11 @@ from typing import Any, Callable
 
 
 class Outbox:
-    __slots__ = ("server", "queued", "scheduled", "call_soon", "commit", "drain_held")
+    __slots__ = ("server", "queued", "scheduled", "call_soon", "commit", "drain_held", "limited")
 
     def __init__(self, server) -> None:
         self.server = server
+        self.limited = False  # a "normal" class output-buffer limit is set (server config)
         self.queued: list[tuple[Any, bytes]] = []  # (client, bytes) of this iteration
         self.scheduled = False
         self.call_soon: Callable | None = None  # the running loop's, set by Server.serve
@@ -68,12 +69,13 @@ class Outbox:
             self.send(batch)
 
     def send(self, batch: list[tuple[Any, bytes]]) -> None:
+        limited = self.limited
         for client, out in batch:
             transport = client.transport
             if transport is not None and not transport.is_closing():
                 # Redis counts a reply against the hard limit before writing any of it: one
                 # reply over it closes the client (only a big one can be).
-                if len(out) > 65536 and self.server.over_hard_limit(client, len(out)):
+                if limited and len(out) > 65536 and self.server.over_hard_limit(client, len(out)):
                     continue
                 transport.write(out)
                 if transport.get_write_buffer_size():

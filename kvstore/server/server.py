@@ -254,7 +254,7 @@ class Server:
         if self.slowlog.maxlen != maxlen:
             self.slowlog = deque(list(self.slowlog)[-maxlen:] if maxlen else [], maxlen=maxlen)
         obuf = cfg["client-output-buffer-limit"]
-        self.obuf_check = any(obuf["normal"])
+        self.obuf_check = self.outbox.limited = any(obuf["normal"])
         self.log.level = _LEVELS[cfg["loglevel"]]
         for name, attr in THRESHOLDS:
             setattr(self.ks.limits, attr, cfg[name])
