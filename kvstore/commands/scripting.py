@@ -376,26 +376,32 @@ class Scripts:
         try:
             cmd = fast_lookup(argv)
         except CommandError:  # the table's texts; scripts say it their own way
-            if resolve(argv) is None:
-                return _UNKNOWN
-            return "ERR Wrong number of args calling Redis command from script"
+            known = resolve(argv)
+            if check_only:
+                return _UNKNOWN if known is None else "ERR Wrong number of args calling Redis " \
+                    "command from script"
+            if known is None:
+                return self._rejected(_UNKNOWN, None)
+            return self._rejected("ERR Wrong number of args calling Redis command from script",
+                                  known)
         if check_only:
             return True
         flags = cmd.flags
         if flags & NOSCRIPT:
-            return "ERR This Redis command is not allowed from script"
+            return self._rejected("ERR This Redis command is not allowed from script", cmd)
         ctx = self.ctx
         ks = ctx.ks
         if flags & (WRITE | MAY_REPLICATE) and self.readonly:  # (PFCOUNT, PUBLISH... too)
-            return "ERR Write commands are not allowed from read-only scripts."
+            return self._rejected("ERR Write commands are not allowed from read-only scripts.",
+                                  cmd)
         if flags & WRITE:
             p = getattr(ks, "persistence", None)
             if p is not None and p.write_error is not None:
-                return p.misconf_text()
+                return self._rejected(p.misconf_text(), cmd)
             if self.no_writes is not None:
-                return self.no_writes
+                return self._rejected(self.no_writes, cmd)
         if flags & DENYOOM and self.oom:
-            return OOM_TEXT
+            return self._rejected(OOM_TEXT, cmd)
         dirty = ks.dirty
         ctx.effects = None
         cmd.calls += 1
@@ -423,6 +429,13 @@ class Scripts:
                     ctx.effects = effects
                 hook(ctx, argv)
         return self._lua2(reply) if self.resp == 2 else self._lua3(reply)
+
+    def _rejected(self, text: str, cmd: Any) -> _Failed:
+        """A command the script may not run now (Redis scriptCall's refusals): counted as an
+        error reply, and in the command's rejected_calls, when it happens, as Redis does."""
+        if self.server is not None:
+            self.server.count_error(text, cmd)
+        return _Failed(text)
 
     def _lua2(self, r: Any) -> Any:
         """A reply as a RESP2 client reads it, in Lua values (Redis redisProtocolToLuaType)."""

@@ -1323,3 +1323,20 @@ def test_errorstats_count_each_error_once_where_redis_does(c):
     assert "total_error_replies:10" in c("INFO", "stats").decode()
     table = ev(c, "local t = redis.pcall('LPUSH', 's', 'a') return t.ignore_error_stats_update")
     assert table == 1
+
+
+def test_calls_a_script_may_not_make_count_as_rejected(c):
+    # scriptCall's refusals (unknown command, arity, NOSCRIPT, a write from a read-only
+    # script) are error replies when they happen, and rejected_calls of the command.
+    c("CONFIG", "RESETSTAT")
+    for script in ["redis.pcall('hset', 'k') return 1", "redis.pcall('nosuch') return 1",
+                   "return redis.pcall('nosuch')", "redis.pcall('config', 'get', 'x') return 1",
+                   "return redis.call('hset', 'k')"]:
+        ev(c, script)
+    c("EVAL_RO", "redis.pcall('set', 'a', 'b') return 1", "0")
+    c("EVAL", "redis.pcall() return 1", "0")  # Lua's own error, before any command: not one
+    info = c("INFO", "all").decode()
+    assert "errorstat_ERR:count=6" in info and "total_error_replies:6" in info
+    for name, rejected in (("hset", 2), ("set", 1), ("config|get", 1)):
+        assert f"cmdstat_{name}:calls=0," in info
+        assert re.search(rf"cmdstat_{re.escape(name)}:.*rejected_calls={rejected},", info)
