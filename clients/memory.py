@@ -250,7 +250,16 @@ def _exec(conn: MemoryConnection, argv: list[bytes]) -> Any:
             return error_from_message(_EXECABORT)
         if changed:
             return None  # a watched key changed: EXEC replies a null array
-        return [conn._call_locked(a) for a in queued]
+        # Time stands still during EXEC, as in Redis (no key expires midway): the keyspace's
+        # clock is held at EXEC's instant while the lock keeps every other reader out.
+        ks = store.keyspace
+        clock = ks.clock
+        now = clock()
+        ks.clock = lambda: now
+        try:
+            return [conn._call_locked(a) for a in queued]
+        finally:
+            ks.clock = clock
 
 
 def _discard(conn: MemoryConnection, argv: list[bytes]) -> Any:

@@ -138,3 +138,15 @@ def test_store_pubsub_receives_the_stores_publish():
         p.close()
         assert s.pubsub_numsub("news") == [(b"news", 0)] and s.pubsub_numpat() == 0
         assert s.publish("news", "again") == 0
+
+
+def test_time_stands_still_during_an_embedded_exec():
+    store = kvstore.open()
+    pipe = store.pipeline(transaction=True)
+    pipe.set("k", "v", px=1)
+    pipe.execute_command("DEBUG", "SLEEP", "0.01")
+    pipe.get("k")
+    pipe.exists("k")
+    assert pipe.execute()[2:] == [b"v", 1]  # as Redis: no key expires during EXEC
+    assert store.get("k") is None
+    store.close()

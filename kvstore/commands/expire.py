@@ -133,7 +133,9 @@ def _ttl(ctx: Context, key: bytes, ms: bool, absolute: bool) -> int:
     when = db.expires.get(key)
     if when is None:
         return -1
-    ttl = when if absolute else when - ctx.now
+    # (the live clock, as Redis's mstime(): inside EXEC or a script, where time stands still
+    # for expiry, a key past its TTL still exists and shows 0)
+    ttl = when if absolute else when - ctx.ks.clock()
     if ttl < 0:
         ttl = 0
     return ttl if ms else (ttl + 500) // 1000

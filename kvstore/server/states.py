@@ -198,9 +198,10 @@ def run_exec(client):
     propagated = False
     ctx.in_multi = True
     keywatch.defer = True
+    now = ks.clock()  # time stands still during EXEC, as in Redis: no key expires midway
     try:
         for cmd, argv in queue:
-            ctx.now = ks.clock()
+            ctx.now = now
             ctx.effects = None
             dirty = ks.dirty
             start = perf_counter()

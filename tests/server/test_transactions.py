@@ -537,3 +537,14 @@ def test_a_value_stored_by_a_queued_command_is_shared_with_the_queue(c):
         c("OBJECT", "REFCOUNT", key)
     assert c("EXEC")[4:] == [2, 2, 2, 2147483647, 1]
     assert c("OBJECT", "REFCOUNT", "k") == 1
+
+
+def test_time_stands_still_during_exec(c):
+    c("MULTI")
+    c("SET", "k", "v", "PX", "1")
+    c("DEBUG", "SLEEP", "0.01")
+    c("GET", "k")
+    c("PTTL", "k")
+    c("EXISTS", "k")
+    assert c("EXEC") == [b"OK", b"OK", b"v", 0, 1]  # not expired until EXEC is over (PTTL 0)
+    assert c("GET", "k") is None
