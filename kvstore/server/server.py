@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
-from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, WRITE, lookup, resolve
+from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, READONLY, WRITE, lookup, resolve
 from ..engine import Keyspace
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError, ShutdownRefused
@@ -60,6 +60,7 @@ SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
 
 _REDACTED = b"(redacted)"  # what MONITOR shows for a password
+_KEYSPACE_FLAGS = WRITE | READONLY | MAY_REPLICATE
 # Commands that read keys without updating their LRU/LFU data (Redis's LOOKUP_NOTOUCH).
 _NO_TOUCH = frozenset(("object|encoding", "object|freq", "object|idletime", "object|refcount",
                        "type", "ttl", "pttl", "expiretime", "pexpiretime", "exists",
@@ -284,6 +285,9 @@ class Server:
             cmd = lookup(argv)
         except CommandError:
             return None  # the normal path replies with the lookup error
+        if (client.monitor or client.replica is not None) and cmd.flags & _KEYSPACE_FLAGS:
+            # Redis: a replica (a MONITOR is one) may not touch the keyspace
+            return "ERR Replica can't interact with the keyspace"
         if self.monitors and cmd.name != "exec":  # EXEC: after the commands it runs (states.py)
             self.monitor_command(client, cmd, argv)
         if self.memory.atime is not None and cmd.name not in _NO_TOUCH and (

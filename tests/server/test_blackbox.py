@@ -810,6 +810,15 @@ def test_monitor_redacts_passwords_and_shows_select_in_its_db(server):
     c.close()
 
 
+def test_a_monitor_may_not_touch_the_keyspace(server):
+    mon = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    for argv in (("SET", "x", "y"), ("GET", "x"), ("PUBLISH", "c", "m")):
+        assert err(mon(*argv)) == "ERR Replica can't interact with the keyspace"
+    assert mon("PING") == b"PONG"
+    mon.close()
+
+
 def test_a_monitors_own_command_is_shown_after_its_reply(server):
     mon = Conn(server.port)
     assert mon("MONITOR") == b"OK"
