@@ -244,6 +244,12 @@ class Scripts:
             from ..server.states import write_refusal
 
             self.no_writes = write_refusal(ctx.client)
+        # A tracking caller (default mode) remembers the script's declared keys once the
+        # script runs a read-only command, as Redis 7.0's call() remembers its caller's keys.
+        self.track_keys = None
+        tracker = getattr(ctx.client, "tracker", None) if server is not None else None
+        if tracker is not None and tracker.on and not tracker.bcast and numkeys:
+            self.track_keys = keys_and_args[:numkeys]
         keywatch = server.keywatch if server is not None else None
         deferred = keywatch is not None and keywatch.defer
         if keywatch is not None:
@@ -402,6 +408,9 @@ class Scripts:
                 return self._rejected(self.no_writes, cmd)
         if flags & DENYOOM and self.oom:
             return self._rejected(OOM_TEXT, cmd)
+        if flags & READONLY and self.track_keys is not None:
+            self.server.tracking.remember(ctx.client, cmd, self.track_keys)
+            self.track_keys = None
         dirty = ks.dirty
         ctx.effects = None
         cmd.calls += 1

@@ -163,6 +163,10 @@ class KeyWatch:
         client = w.client
         if client.transport is not None:
             deliver(client, reply)
+            from .client import PUSHES
+
+            if client.state & PUSHES:  # invalidations its own pop caused follow its reply
+                client.flush_pushes()
             asyncio.get_running_loop().call_soon(resume, client)
 
     def _timed_out(self, w: Waiter) -> None:

@@ -40,6 +40,10 @@ from ..errors import CommandError
 from ..protocol import encode
 from ..replies import Push
 from .client import MULTI, PUSHES, TRACKING
+
+# Read-only scripts are not tracked as such: the keys they declare are, once they run a
+# read-only command (commands/scripting.py), as Redis 7.0's call() does.
+_SCRIPTS = frozenset(("eval_ro", "evalsha_ro", "fcall_ro"))
 from .pubsub import deliver, deliver_bytes
 
 _INVALIDATE_PUSH = b">2\r\n$10\r\ninvalidate\r\n"
@@ -174,7 +178,7 @@ class Tracking:
         if not name.startswith("client|") and not (
                 name == "multi" or client.state & MULTI and name not in ("exec", "discard")):
             t.spent = True
-        if cmd.flags & READONLY:
+        if cmd.flags & READONLY and name not in _SCRIPTS:
             ctx = client.ctx
             keys = cmd.keys(argv)
             for key in keys:  # a key that has expired goes (and is invalidated) before it is read

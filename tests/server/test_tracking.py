@@ -111,16 +111,20 @@ def test_other_clients_writes(server, c):
     a.close()
 
 
-def test_scripts_track_the_keys_of_a_read_only_call_only(server, c):
-    # Redis 7.0 remembers EVAL_RO's declared keys (the command is read-only), not the reads a
-    # script makes inside (7.2 tracks those too)
+def test_scripts_track_their_declared_keys_once_they_read(server, c):
+    # Redis 7.0: when a script runs a read-only command, its caller remembers the keys the
+    # script declared (not the keys the command read); a script that reads nothing, EVAL_RO
+    # included, is not tracked.
     a = conn(server)
     a("CLIENT", "TRACKING", "ON")
     assert a("EVAL", "return redis.call('get', 'inside')", "0") is None
     assert a("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "declared") is None
-    c("SET", "inside", "1")
-    c("SET", "declared", "1")
-    expect(a, inv(b"declared"))
+    assert a("EVAL", "return redis.call('get', KEYS[1])", "1", "evaled") is None
+    assert a("EVAL_RO", "return 1", "1", "unread") == 1
+    assert a("EVAL", "redis.call('set', 'w', 1) return 1", "1", "written") == 1
+    for key in ("inside", "declared", "evaled", "unread", "written"):
+        c("SET", key, "1")
+    expect(a, inv(b"declared") + inv(b"evaled"))
     a.close()
 
 
@@ -405,3 +409,15 @@ def test_redis_py_client_side_cache(server, c, monkeypatch):
     finally:
         cached.close()
         other.close()
+
+
+def test_a_served_blocking_move_invalidates_its_own_destination_after_the_reply(server, c):
+    b = conn(server)
+    b("CLIENT", "TRACKING", "ON")
+    assert b("GET", "dst") is None
+    b.send(Conn.encode("BLMOVE", "src", "dst", "LEFT", "LEFT", "0"))
+    while b"cmd=blmove" not in c("CLIENT", "LIST", "TYPE", "normal"):
+        pass  # until b is blocked
+    c("RPUSH", "src", "foo")
+    expect(b, b"$3\r\nfoo\r\n" + inv(b"dst"))
+    b.close()
