@@ -104,6 +104,8 @@ class Persistence:
         self.rewrite_scheduled = False
         self.bgsave_scheduled = False
         self.saves = self.rewrites = 0
+        self.last_child_secs: dict[str, int] = {}  # kind -> how long its last child ran
+        self.loaded_keys = 0
         self.dirty_at_bgsave = 0
         self._lock_fd = -1
         self.group: Any = None  # group.GroupCommit, installed by the server
@@ -158,7 +160,7 @@ class Persistence:
         finally:
             if gc_was_on:
                 gc.enable()
-        keys = sum(len(db) for db in self.ks.dbs)
+        keys = self.loaded_keys = sum(len(db) for db in self.ks.dbs)
         self.log(f"DB loaded from disk: {time.perf_counter() - t0:.3f} seconds ({keys} keys)")
         self.ks.expired_listeners.append(self._expired)
 
@@ -413,6 +415,8 @@ class Persistence:
     def _child_done(self, pid: int, ok: bool) -> None:
         if self.child is None or self.child[1] != pid:
             return  # already handled
+        kind, _, started = self.child
+        self.last_child_secs[kind] = int(time.time() - started)  # INFO *_last_*_time_sec
         try:
             self._child_callback(ok)
         finally:
@@ -458,23 +462,34 @@ class Persistence:
         started = self.child[2] if self.child else 0
         w = self.writer
         return [
+            # (a fork's copy-on-write is not measured: its fields read 0)
+            ("current_cow_peak", 0), ("current_cow_size", 0), ("current_cow_size_age", 0),
+            ("current_fork_perc", "0.00"), ("current_save_keys_processed", 0),
+            ("current_save_keys_total", 0),
             ("rdb_changes_since_last_save", self.ks.dirty),
             ("rdb_bgsave_in_progress", int(kind == "bgsave")),
             ("rdb_last_save_time", self.lastsave),
             ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
+            ("rdb_last_bgsave_time_sec", self.last_child_secs.get("bgsave", -1)),
             ("rdb_current_bgsave_time_sec", int(time.time() - started) if kind == "bgsave"
              else -1),
-            ("rdb_saves", self.saves),
+            ("rdb_saves", self.saves), ("rdb_last_cow_size", 0),
+            ("rdb_last_load_keys_expired", 0), ("rdb_last_load_keys_loaded", self.loaded_keys),
             ("aof_enabled", int(w is not None)),
             ("aof_rewrite_in_progress", int(kind == "aof")),
             ("aof_rewrite_scheduled", int(self.rewrite_scheduled)),
+            ("aof_last_rewrite_time_sec", self.last_child_secs.get("aof", -1)),
             ("aof_current_rewrite_time_sec", int(time.time() - started) if kind == "aof"
              else -1),
             ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
-            ("aof_rewrites", self.rewrites),
+            ("aof_rewrites", self.rewrites), ("aof_rewrites_consecutive_failures", 0),
             ("aof_last_write_status", "err" if self.write_error else "ok"),
+            ("aof_last_cow_size", 0), ("module_fork_in_progress", 0),
+            ("module_fork_last_cow_size", 0),
         ] + ([("aof_current_size", self.aof_size()), ("aof_base_size", self.rewrite_base_size),
-              ("aof_buffer_length", len(w.buf))] if w is not None else [])
+              ("aof_pending_rewrite", int(self.rewrite_scheduled)),
+              ("aof_buffer_length", len(w.buf)), ("aof_pending_bio_fsync", 0),
+              ("aof_delayed_fsync", 0)] if w is not None else [])
 
 
 def _unlink(path: str) -> None:

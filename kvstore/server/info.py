@@ -107,28 +107,55 @@ def _memory(ctx, server) -> list:
     function_bytes = sum(len(lib.code) for lib in libraries.values())  # (their sources)
     function_vm = functions.engine.rt.get_memory_used() if functions is not None else 0
     system = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    # What Redis counts apart from the data set: clients' output, the replication backlog,
+    # the AOF buffer, the scripting VMs (kvstore cannot see its dicts' own overhead).
+    clients_out = sum(c.transport.get_write_buffer_size() for c in server.clients.values()
+                      if c.transport is not None) if server is not None else 0
+    backlog = len(server.replication.backlog or b"") if server is not None else 0
+    p = getattr(ctx.ks, "persistence", None)
+    aof_buf = len(p.writer.buf) if p is not None and p.writer is not None else 0
+    scripts_bytes = sum(map(len, scripts.bodies)) if scripts is not None else 0
+    overhead = clients_out + backlog + aof_buf + lua + function_vm
+    allocated = allocated_bytes()
     return [
         ("used_memory", used), ("used_memory_human", human(used)),
         ("used_memory_rss", rss), ("used_memory_rss_human", human(rss)),
         ("used_memory_peak", peak), ("used_memory_peak_human", human(peak)),
         ("used_memory_peak_perc", f"{used * 100 / peak:.2f}%" if peak else "0.00%"),
-        ("used_memory_startup", 0), ("used_memory_dataset", used),
-        ("used_memory_dataset_perc", "100.00%" if used else "0.00%"),
+        ("used_memory_overhead", overhead), ("used_memory_startup", 0),
+        ("used_memory_dataset", max(used - overhead, 0)),
+        ("used_memory_dataset_perc", f"{max(used - overhead, 0) * 100 / used:.2f}%"
+         if used else "0.00%"),
+        # glibc's malloc: what it handed out, as allocated and active alike (no jemalloc
+        # pages to tell apart), and the process's RSS as resident
+        ("allocator_allocated", allocated), ("allocator_active", allocated),
+        ("allocator_resident", rss),
         ("total_system_memory", system), ("total_system_memory_human", human(system)),
         ("used_memory_lua", lua), ("used_memory_vm_eval", lua),
-        ("used_memory_lua_human", human(lua)), ("number_of_cached_scripts", cached),
+        ("used_memory_lua_human", human(lua)), ("used_memory_scripts_eval", scripts_bytes),
+        ("number_of_cached_scripts", cached),
         ("number_of_functions", sum(len(lib.functions) for lib in libraries.values())),
         ("number_of_libraries", len(libraries)),
         ("used_memory_vm_functions", function_vm),
         ("used_memory_vm_total", lua + function_vm),
         ("used_memory_vm_total_human", human(lua + function_vm)),
         ("used_memory_functions", function_bytes),
-        ("allocator_allocated", allocated_bytes()),
+        ("used_memory_scripts", scripts_bytes + function_bytes),
+        ("used_memory_scripts_human", human(scripts_bytes + function_bytes)),
         ("maxmemory", maxmemory), ("maxmemory_human", human(maxmemory)),
         ("maxmemory_policy", policy),
+        ("allocator_frag_ratio", "1.00"), ("allocator_frag_bytes", 0),
+        ("allocator_rss_ratio", f"{rss / allocated:.2f}" if allocated else "0.00"),
+        ("allocator_rss_bytes", rss - allocated),
+        ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0),
         ("mem_fragmentation_ratio", f"{rss / used:.2f}" if used else "0.00"),
         ("mem_fragmentation_bytes", rss - used),
-        ("mem_allocator", "libc"), ("lazyfree_pending_objects", 0),
+        ("mem_not_counted_for_evict", aof_buf), ("mem_replication_backlog", backlog),
+        ("mem_total_replication_buffers", backlog), ("mem_clients_slaves", 0),
+        ("mem_clients_normal", clients_out), ("mem_cluster_links", 0),
+        ("mem_aof_buffer", aof_buf),
+        ("mem_allocator", "libc"), ("active_defrag_running", 0),
+        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
     ]
 
 
@@ -139,14 +166,20 @@ def _persistence(ctx, server) -> list:
     lastsave = server.lastsave if server is not None else int(time.time())
     aof = server.config["appendonly"] if server is not None else False
     return [
-        ("loading", 0), ("async_loading", 0), ("rdb_changes_since_last_save", ctx.ks.dirty),
+        ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0), ("current_cow_size", 0),
+        ("current_cow_size_age", 0), ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", 0), ("current_save_keys_total", 0),
+        ("rdb_changes_since_last_save", ctx.ks.dirty),
         ("rdb_bgsave_in_progress", 0), ("rdb_last_save_time", lastsave),
         ("rdb_last_bgsave_status", "ok"), ("rdb_last_bgsave_time_sec", -1),
-        ("rdb_current_bgsave_time_sec", -1), ("rdb_saves", 0),
+        ("rdb_current_bgsave_time_sec", -1), ("rdb_saves", 0), ("rdb_last_cow_size", 0),
+        ("rdb_last_load_keys_expired", 0), ("rdb_last_load_keys_loaded", 0),
         ("aof_enabled", int(bool(aof))), ("aof_rewrite_in_progress", 0),
         ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1),
         ("aof_current_rewrite_time_sec", -1), ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", 0), ("aof_last_write_status", "ok"),
+        ("aof_rewrites", 0), ("aof_rewrites_consecutive_failures", 0),
+        ("aof_last_write_status", "ok"), ("aof_last_cow_size", 0),
+        ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
     ]
 
 
@@ -183,16 +216,25 @@ def _stats(ctx, server) -> list:
         ("expired_time_cap_reached_count", ctx.ks.expire_time_cap_reached),
         ("expire_cycle_cpu_milliseconds", ctx.ks.expire_cycle_us // 1000),
         ("evicted_keys", st.evicted_keys if st else 0),
-        ("evicted_clients", 0), ("keyspace_hits", ctx.ks.hits),
+        ("evicted_clients", 0), ("total_eviction_exceeded_time", 0),
+        ("current_eviction_exceeded_time", 0), ("keyspace_hits", ctx.ks.hits),
         ("keyspace_misses", ctx.ks.misses),
         ("pubsub_channels", len(ps.channels) if ps else 0),
         ("pubsub_patterns", ps.numpat() if ps else 0),
         ("pubsubshard_channels", len(ps.shard_channels) if ps else 0), ("latest_fork_usec", 0),
         ("total_forks", 0),
+        # (no defragmentation, I/O threads or replica-side expiry tracking here: zeros)
+        ("migrate_cached_sockets", 0), ("slave_expires_tracked_keys", 0),
+        ("active_defrag_hits", 0), ("active_defrag_misses", 0), ("active_defrag_key_hits", 0),
+        ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),
+        ("current_active_defrag_time", 0),
         *(server.tracking.info() if server else _NO_TRACKING),
         ("unexpected_error_replies", 0),
         ("total_error_replies", st.total_errors if st else 0),
+        ("dump_payload_sanitizations", 0),
         ("total_protocol_errors", st.protocol_errors if st else 0),
+        ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
+        ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0),
     ]
 
 
@@ -211,10 +253,14 @@ def _replication(ctx, server) -> list:
 def _cpu(ctx, server) -> list:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    main = resource.getrusage(resource.RUSAGE_THREAD)
     return [
         ("used_cpu_sys", f"{me.ru_stime:.6f}"), ("used_cpu_user", f"{me.ru_utime:.6f}"),
         ("used_cpu_sys_children", f"{kids.ru_stime:.6f}"),
         ("used_cpu_user_children", f"{kids.ru_utime:.6f}"),
+        # INFO runs on the event loop's thread, the one that runs every command
+        ("used_cpu_sys_main_thread", f"{main.ru_stime:.6f}"),
+        ("used_cpu_user_main_thread", f"{main.ru_utime:.6f}"),
     ]
 
 
