@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine import rdb
 from ..engine.glob import match
-from ..errors import CommandError, ProtocolError, c_text
+from ..errors import CommandError, ProtocolError, c_text, subcommand_syntax
 from ..replies import OK, SetReply, Status
 from .scripting import Scripts, numkeys_keys, numkeys_of, prepare_run, script_cmd_flags
 from .table import (
@@ -67,7 +67,8 @@ def _metadata(code: bytes) -> str:
         raise CommandError("ERR Missing library metadata")
     line, newline, _ = code.partition(b"\n")
     try:
-        parts = split_inline(line) if newline else []
+        # (Redis reads the code as a C string there: a NUL before the newline hides it)
+        parts = split_inline(line) if newline and b"\0" not in line else []
     except ProtocolError:
         parts = []
     if not parts:
@@ -269,7 +270,9 @@ def function_flush(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N) libraries.  Reply: OK.
     """
-    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"async", b"sync")):
+    if len(argv) > 3:
+        raise subcommand_syntax(argv)
+    if len(argv) == 3 and argv[2].lower() not in (b"async", b"sync"):
         raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     functions_of(ctx.ks).flush()
     ctx.ks.dirty += 1
@@ -340,8 +343,9 @@ def function_restore(ctx: Context, argv: list[bytes]):
 
     Complexity: O(N) libraries.  Reply: OK.
     """
-    if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() not in (b"flush", b"append",
-                                                                       b"replace")):
+    if len(argv) > 4:
+        raise subcommand_syntax(argv)
+    if len(argv) == 4 and argv[3].lower() not in (b"flush", b"append", b"replace"):
         raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, "
                            "APPEND or REPLACE.")
     policy = argv[3].lower().decode() if len(argv) == 4 else "append"

@@ -53,6 +53,7 @@ BODY_KEY_MAX = 4096             # bodies up to this size find their script witho
 MAX_REPLY_DEPTH = 400           # tables nested in a script's reply (Python recursion, twice)
 MANY_ARGS = 1000                # keys + args past which they reach Lua as two tables
 DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (embedded)
+LOAD_TIME_LIMIT_MS = 500        # a library's loading code (Redis's LOAD_TIMEOUT_MS)
 
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
@@ -291,16 +292,18 @@ class Scripts:
         if fn is None:
             raise CommandError("ERR Error compiling function: " + _text(error))
         self.sha = name
-        self._arm(DEFAULT_TIME_LIMIT_MS)
+        self._arm(LOAD_TIME_LIMIT_MS, "ERR FUNCTION LOAD timeout")
         registered, error = self._load_library(fn)
         if registered is None:
             raise CommandError("ERR Error registering functions: "
                                + self._failure(error, where=False))
         return registered
 
-    def _arm(self, limit_ms: int) -> None:
-        """Start the time limit of a run (0: none)."""
+    def _arm(self, limit_ms: int, text: str | None = None) -> None:
+        """Start the time limit of a run (0: none); `text`: the error that stops it (else the
+        busy-reply-threshold one)."""
         self.killed: str | None = None
+        self.timeout_text = text
         self.limit_ms = limit_ms
         self.deadline = perf_counter() + limit_ms / 1000 if limit_ms > 0 else math.inf
 
@@ -320,8 +323,9 @@ class Scripts:
         if perf_counter() < self.deadline:
             return None
         if self.killed is None:
-            self.killed = ("ERR Script killed after running longer than busy-reply-threshold "
-                           f"({self.limit_ms} ms)")
+            self.killed = self.timeout_text or (
+                "ERR Script killed after running longer than busy-reply-threshold "
+                f"({self.limit_ms} ms)")
             _log.warning("Lua script %s ran longer than %d ms: stopped", self.sha, self.limit_ms)
         return self.killed
 

@@ -392,9 +392,15 @@ local function valid_name(name)
 end
 
 local function register_function(...)
+  if registered == nil then  -- reached later, through a reference the library kept
+    error({err = 'ERR redis.register_function can only be called on FUNCTION LOAD command'})
+  end
   local n = select('#', ...)
   local name, callback, flags, description
-  if n == 1 and type((...)) == 'table' then
+  if n == 1 and type((...)) ~= 'table' then
+    error({err = 'ERR calling redis.register_function with a single argument is only '
+                 .. 'applicable to Lua table (representing named arguments).'})
+  elseif n == 1 then
     for k, v in next, (...) do
       if k == 'function_name' then
         if type(v) ~= 'string' then

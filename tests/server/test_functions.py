@@ -118,3 +118,30 @@ def test_library_metadata_errors(server):
     for code, text in cases.items():
         assert str(c("FUNCTION", "LOAD", code)) == text, code
     c.close()
+
+
+def test_function_errors_as_redis_gives_them(server):
+    c = Conn(server.port)
+    c("FUNCTION", "FLUSH")
+    cases = [
+        (("FUNCTION", "RESTORE", "a", "b", "c"),
+         "ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP."),
+        (("FUNCTION", "FLUSH", "sync", "x"),
+         "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP."),
+        (("FUNCTION", "LOAD", "#!lua name=l2\nredis.register_function('f1')"),
+         "ERR Error registering functions: ERR calling redis.register_function with a single "
+         "argument is only applicable to Lua table (representing named arguments)."),
+        (("FUNCTION", "LOAD", "#!lua name=a\0b\nredis.register_function('x', function() end)"),
+         "ERR Invalid library metadata"),
+        (("FUNCTION", "LOAD", "#!lua name=t\nlocal a = 1\nwhile 1 do a = a + 1 end\n"),
+         "ERR Error registering functions: ERR FUNCTION LOAD timeout"),  # after 500 ms
+    ]
+    for argv, text in cases:
+        assert str(c(*argv)) == text, argv
+    # register_function kept by the library and called later, from a function
+    c("FUNCTION", "LOAD", "#!lua name=l1\nlocal lib = redis\nlib.register_function('f1', "
+                          "function() lib.register_function('f2', function() end) end)")
+    assert str(c("FCALL", "f1", "0")) == ("ERR redis.register_function can only be called on "
+                                          "FUNCTION LOAD command script: f1, on @user_function:3.")
+    c("FUNCTION", "FLUSH")
+    c.close()
