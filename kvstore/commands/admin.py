@@ -17,7 +17,7 @@ from ..replies import OK, SetReply, Status, Verbatim
 from .args import to_int
 from .table import (
     ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MULTI, NOSCRIPT, PUBSUB, READONLY,
-    STALE, WRITE, Command, Context, command, container, every_command, lookup,
+    STALE, WRITE, Command, Context, command, container, every_command,
 )
 
 

@@ -6,7 +6,6 @@ redis-server, starts it, and checks the data, the files and the log, or the refu
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,11 +15,10 @@ import pytest
 from kvstore.engine import Keyspace, ManualClock
 from kvstore.persistence import loader, snapshot
 from kvstore.persistence import manifest as mf
-from tests.conftest import require_binary, wait_for_port
+from tests.conftest import free_port, require_binary, wait_for_port
 from tests.server.helpers import Conn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PORTS = range(7371, 7380)  # the range these tests may use
 SETUP = ["--appendonly", "yes", "--appendfilename", "appendonly.aof", "--appenddirname",
          "appendonlydir", "--auto-aof-rewrite-percentage", "0", "--save", ""]
 MAN = "appendonlydir/appendonly.aof.manifest"
@@ -29,28 +27,12 @@ M1 = "file appendonly.aof.1.incr.aof seq 1 type i\n"
 KINDS = pytest.mark.parametrize("kind", ["kvstore", "redis"])
 
 
-def resp(*args) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def _port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 7371-7379")
+resp = Conn.encode  # an AOF record is a RESP request
 
 
 class Server:
     def __init__(self, kind: str, directory, *extra: str) -> None:
-        self.port = _port()
+        self.port = free_port()
         self.log = os.path.join(directory, f"{kind}.log")
         if kind == "kvstore":
             cmd = [sys.executable, "-m", "kvstore"]
