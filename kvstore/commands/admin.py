@@ -312,6 +312,9 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
 
         ctx.client.server.stats = Stats()
     ctx.ks.reset_stats()
+    from ..persistence.manager import fork_stats
+
+    fork_stats["total"] = 0
     return OK
 
 

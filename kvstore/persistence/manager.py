@@ -51,9 +51,15 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# The process's forks, for INFO stats' total_forks and latest_fork_usec (CONFIG RESETSTAT
+# zeroes the count, as Redis's).
+fork_stats = {"total": 0, "latest_usec": 0}
+
+
 def fork_job(job: Callable[[], Any]) -> int:
     """Run `job` in a forked child (copy-on-write: the data as it is now), which exits 0 if the
     job returned. Returns the child's pid; `reap_child` waits for it."""
+    start = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # the child: the job, then leave without running any parent cleanup
         code = 1
@@ -62,6 +68,8 @@ def fork_job(job: Callable[[], Any]) -> int:
             code = 0
         finally:
             os._exit(code)
+    fork_stats["latest_usec"] = int((time.perf_counter() - start) * 1e6)
+    fork_stats["total"] += 1
     return pid
 
 

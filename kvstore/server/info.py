@@ -14,6 +14,7 @@ import platform
 import resource
 import time
 
+from ..persistence.manager import fork_stats
 from ..version import REDIS_VERSION, __version__
 
 DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication",
@@ -221,8 +222,8 @@ def _stats(ctx, server) -> list:
         ("keyspace_misses", ctx.ks.misses),
         ("pubsub_channels", len(ps.channels) if ps else 0),
         ("pubsub_patterns", ps.numpat() if ps else 0),
-        ("pubsubshard_channels", len(ps.shard_channels) if ps else 0), ("latest_fork_usec", 0),
-        ("total_forks", 0),
+        ("pubsubshard_channels", len(ps.shard_channels) if ps else 0),
+        ("latest_fork_usec", fork_stats["latest_usec"]), ("total_forks", fork_stats["total"]),
         # (no defragmentation, I/O threads or replica-side expiry tracking here: zeros)
         ("migrate_cached_sockets", 0), ("slave_expires_tracked_keys", 0),
         ("active_defrag_hits", 0), ("active_defrag_misses", 0), ("active_defrag_key_hits", 0),

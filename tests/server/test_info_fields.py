@@ -26,3 +26,23 @@ def test_info_fields_are_redis(ports, section):
     redis_names = [n for n in names(ports["redis"], section) if n not in ONLY_REDIS]
     ours = [n for n in names(ports["kvstore"], section) if n not in ONLY_KVSTORE]
     assert ours == redis_names
+
+
+def info_value(c: Conn, section: str, name: str) -> str:
+    for line in c("INFO", section).decode().split("\r\n"):
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1]
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_forks_are_counted(ports, kind):
+    c = Conn(ports[kind])
+    c("CONFIG", "RESETSTAT")
+    assert info_value(c, "stats", "total_forks") == "0"
+    c("BGSAVE")
+    while info_value(c, "persistence", "rdb_bgsave_in_progress") != "0":
+        pass
+    assert info_value(c, "stats", "total_forks") == "1"
+    assert int(info_value(c, "stats", "latest_fork_usec")) > 0
+    assert info_value(c, "persistence", "rdb_last_bgsave_time_sec") != "-1"
