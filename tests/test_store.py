@@ -150,3 +150,12 @@ def test_time_stands_still_during_an_embedded_exec():
     assert pipe.execute()[2:] == [b"v", 1]  # as Redis: no key expires during EXEC
     assert store.get("k") is None
     store.close()
+
+
+def test_debug_reload_in_memory():
+    store = kvstore.open()
+    store.rpush("l", "a", "b")
+    store.set("e", "v", px=100_000)
+    assert store.execute("DEBUG", "RELOAD") == b"OK"  # no file: through the snapshot records
+    assert store.lrange("l", 0, -1) == [b"a", b"b"] and 0 < store.pttl("e") <= 100_000
+    store.close()

@@ -614,19 +614,132 @@ def debug_populate(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|object", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_object(ctx: Context, argv: list[bytes]):
+    """DEBUG OBJECT key: Redis's low-level line (address, refcount, encoding, serialized length,
+    LRU clock and idle time, and for a quicklist its node figures, estimated here)."""
+    from ..engine.dump import serialize
+    from .keys import object_encoding, object_refcount
+
+    key = argv[2]
+    value = ctx.db.lookup(key, ctx.now)
+    if value is None:
+        raise CommandError("ERR no such key")
+    probe = [b"OBJECT", b"", key]
+    encoding = object_encoding(ctx, probe).decode()
+    refcount = object_refcount(ctx, probe)
+    access = ctx.ks.access
+    idle = (access.idle_seconds(ctx.db.id, key) if access is not None else 0) or 0
+    lru = int(time.time()) & 0xFFFFFF  # Redis's LRU clock: seconds, 24 bits
+    line = (f"Value at:0x{id(value):x} refcount:{refcount} encoding:{encoding} "
+            f"serializedlength:{len(serialize(value)) - 11} lru:{lru} lru_seconds_idle:{idle}")
+    if encoding == "quicklist":
+        size = sum(map(len, value)) + 2 * len(value)  # its listpack bytes, about
+        nodes = max(1, -(-size // 8192))  # list-max-listpack-size -2: 8 KB nodes
+        line += (f" ql_nodes:{nodes} ql_avg_node:{len(value) / nodes:.2f} ql_listpack_max:-2 "
+                 f"ql_compressed:0 ql_uncompressed_size:{size}")
+    return Status(line)
+
+
+@command("debug|listpack", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_listpack(ctx: Context, argv: list[bytes]):
+    """DEBUG LISTPACK key: Redis prints the listpack's entries on its stdout."""
+    from .keys import object_encoding
+
+    if ctx.db.lookup(argv[2], ctx.now) is None:
+        raise CommandError("ERR no such key")
+    if object_encoding(ctx, [b"OBJECT", b"", argv[2]]) != b"listpack":
+        raise CommandError("ERR Not a listpack encoded object.")
+    print(f"{{listpack {c_text(argv[2])}}}", flush=True)
+    return Status("Listpack structure printed on stdout")
+
+
+@command("debug|quicklist-packed-threshold", 3, ADMIN | NOSCRIPT | LOADING | STALE,
+         group="server")
+def debug_quicklist_packed_threshold(ctx: Context, argv: list[bytes]):
+    """DEBUG QUICKLIST-PACKED-THRESHOLD size: accepted in Redis's range; lists here have no
+    plain nodes for it to move."""
+    from ..server.config import ConfigError, parse_memory
+
+    try:
+        size = parse_memory(argv[2].decode("utf-8", "replace"))  # 0: back to the default
+    except ConfigError:
+        size = -1
+    if not 0 <= size <= 1 << 32:
+        raise CommandError("ERR argument must be a memory value bigger than 1 and smaller "
+                           "than 4gb")
+    return OK
+
+
+@command("debug|reload", -2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_reload(ctx: Context, argv: list[bytes]):
+    """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the snapshot, empty the databases, load
+    it back (what survives a restart), as Redis does with its RDB file."""
+    import os
+
+    from ..persistence import snapshot
+
+    opts = {a.lower() for a in argv[2:]}
+    if not opts <= {b"merge", b"noflush", b"nosave"}:
+        raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                           "options.")
+    ks = ctx.ks
+    p = getattr(ks, "persistence", None)
+    if p is None and ctx.client is None:  # an embedded store without files: in memory
+        records = list(snapshot.iter_records(ks, ks.clock()))
+    else:
+        path = p.snapshot_path if p is not None else os.path.join(_config(ctx)["dir"],
+                                                                  _config(ctx)["dbfilename"])
+        try:
+            if b"nosave" not in opts:
+                snapshot.dump(ks, path)
+            records = list(snapshot.load(path))
+        except (OSError, snapshot.SnapshotError):
+            raise CommandError("ERR Error trying to load the RDB dump") from None
+    if b"noflush" not in opts:
+        for db in ks.dbs:
+            db.flush()
+    elif b"merge" not in opts and any(r[1] in ks.dbs[r[0]].data for r in records
+                                      if r[2] != snapshot.FUNCTION_RECORD):
+        raise CommandError("ERR Error trying to load the RDB dump")  # Redis: a duplicate key
+    snapshot.apply(ks, iter(records))
+    return OK
+
+
 @command("debug|help", 2, LOADING | STALE, group="server")
 def debug_help(ctx: Context, argv: list[bytes]):
     """DEBUG HELP"""
     lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-             "SET-ACTIVE-EXPIRE <0|1>",
-             "    Setting it to 0 disables expiring keys in background when they are not",
-             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-             "    default.", "POPULATE <count> [<prefix>] [<size>]",
+             "OBJECT <key>", "    Show low level info about `key` and associated value.",
+             "POPULATE <count> [<prefix>] [<size>]",
              "    Create <count> string keys named key:<num>. If <prefix> is specified then",
              "    it is used instead of the 'key' prefix. These are not propagated to",
              "    replicas. Cluster slots are not respected so keys not belonging to the",
              "    current node can be created in cluster mode.",
+             "RELOAD [option ...]",
+             "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+             "    * MERGE: conflicting keys will be loaded from RDB.",
+             "    * NOFLUSH: the existing database will not be removed before load, but",
+             "      conflicting keys will generate an exception and kill the server.",
+             "    * NOSAVE: the database will be loaded from an existing RDB file.",
+             "    Examples:",
+             "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+             "      the database.",
+             "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+             "      existing RDB file.",
+             "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+             "      file to the database.",
+             "SET-ACTIVE-EXPIRE <0|1>",
+             "    Setting it to 0 disables expiring keys in background when they are not",
+             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+             "    default.",
+             "QUICKLIST-PACKED-THRESHOLD <size>",
+             "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+             "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to "
+             "default.",
              "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+             "LISTPACK <key>",
+             "    Show low level info about the listpack encoding of <key>.",
              "HELP", "    Prints this help."]
     return [Status(x) for x in lines]
 

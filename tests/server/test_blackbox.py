@@ -1212,3 +1212,30 @@ def test_sort_over_the_wire(server):
 ])
 def test_error_texts_quote_arguments_as_c_strings(server, argv, want):
     assert raw_replies(server.port, 2, [argv], b"end") == want + b"$3\r\nend\r\n"
+
+
+def test_debug_reload_object_listpack_and_packed_threshold(conn):
+    conn("FLUSHALL")
+    conn("RPUSH", "l", "a", "b")
+    conn("HSET", "h", "f", "v")
+    conn("SET", "n", "123")
+    conn("SET", "e", "v", "PX", "100000")
+    assert conn("DEBUG", "RELOAD") == b"OK"  # saved, emptied, loaded back
+    assert conn("DBSIZE") == 4 and 0 < conn("PTTL", "e") <= 100000
+    assert conn("LRANGE", "l", "0", "-1") == [b"a", b"b"]
+    assert conn("OBJECT", "ENCODING", "h") == b"listpack"
+    assert err(conn("DEBUG", "RELOAD", "bogus")) == \
+        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    assert conn("DEBUG", "RELOAD", "NOFLUSH", "MERGE") == b"OK" and conn("DBSIZE") == 4
+    line = conn("DEBUG", "OBJECT", "n").decode()
+    assert re.fullmatch(r"Value at:0x[0-9a-f]+ refcount:2147483647 encoding:int "
+                        r"serializedlength:2 lru:\d+ lru_seconds_idle:\d+", line), line
+    assert "encoding:listpack serializedlength:14 " in conn("DEBUG", "OBJECT", "h").decode()
+    assert err(conn("DEBUG", "OBJECT", "nosuch")) == "ERR no such key"
+    assert conn("DEBUG", "LISTPACK", "h") == b"Listpack structure printed on stdout"
+    assert err(conn("DEBUG", "LISTPACK", "n")) == "ERR Not a listpack encoded object."
+    assert conn("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1gb") == b"OK"
+    assert conn("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0") == b"OK"  # the default again
+    assert err(conn("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb")) == \
+        "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
+    conn("FLUSHALL")
