@@ -14,8 +14,8 @@ must not rely on.
 The SCAN helpers (`parse_scan_options`, `scan_reply`; the cursor is scan.py's `parse_cursor`)
 and `parse_rand_count` live here and serve the set commands too. Scans follow Redis's `scanGenericCommand`: the cursor
 is checked before the key is looked up, the options after (so a missing key with bad options
-still replies an empty scan). A big container's cursor is a position in iteration order; the live
-iterator of a walk in progress is kept (see `_SCAN_ITERS`) so each step costs O(COUNT).
+still replies an empty scan). A big container's scan walks a snapshot of its members (see
+`_SCANS`): each step costs O(COUNT), and a member present throughout comes exactly once.
 
 Random picks (HRANDFIELD) go through engine.picker: O(1) each from a big hash, whose
 random-access index every handler here that adds or removes a field keeps up to date (a small
@@ -24,7 +24,7 @@ hash is walked instead). Overwriting a field's value leaves the index alone.
 
 from __future__ import annotations
 
-from itertools import islice
+from collections import OrderedDict
 
 from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args, wrongtype
 from ..numbers import (
@@ -449,38 +449,43 @@ def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None
     return count, pattern
 
 
-# Live iterators of scans in progress over big containers: (id(container), cursor) -> (container,
-# iterator positioned at cursor, size when made). A client walking a big hash or set pays O(COUNT)
-# per call instead of O(cursor) (a dict or set cannot seek), so a full scan is O(N), not O(N**2).
-# An entry is used only while the container is the same object with the same size (otherwise the
-# step falls back to skipping from the start); the cache is small because each entry keeps its
-# container alive, even one deleted mid-scan, until it is evicted.
-_SCAN_ITERS: dict[tuple[int, int], tuple[object, object, int]] = {}
-_SCAN_ITERS_MAX = 8
+# Scans in progress over big containers, as SCAN keeps them for keys (scan.py): HSCAN / SSCAN
+# with cursor 0 takes a snapshot of the members (a list of references, O(N) once per full scan,
+# what a full scan costs anyway) and the cursor is (snapshot id << 32 | position). Each step
+# returns the snapshot's next COUNT members still present, so every member present for the
+# whole scan comes exactly once (Redis: at least once), whatever is added or deleted meanwhile.
+# Least recently used first out, at most _SCANS_MAX snapshots and _SCANS_MAX_REFS references; a
+# cursor whose snapshot went resumes at its position in a fresh one (then members may be missed).
+_SCANS: OrderedDict[int, tuple[object, list]] = OrderedDict()
+_SCANS_MAX = 64
+_SCANS_MAX_REFS = 4_000_000
+_scans_held = 0
+_next_scan_id = 1
 
 
-def _scan_step(container, elements, size: int, cursor: int, count: int) -> tuple[list, int]:
-    """`count` elements from position `cursor` of `elements()`, and the next cursor (0: done)."""
-    chunk = None
-    entry = _SCAN_ITERS.pop((id(container), cursor), None) if cursor else None
-    if entry is not None and entry[0] is container and entry[2] == size:
-        it = entry[1]
-        try:
-            chunk = list(islice(it, count))  # type: ignore[call-overload]
-        except RuntimeError:  # changed size during iteration (cannot happen at equal size)
-            chunk = None
-    if chunk is None:
-        if cursor >= size:
-            return [], 0
-        it = iter(elements())
-        chunk = list(islice(it, cursor, cursor + count))
-    end = cursor + count
-    if end >= size:
+def _scan_step(container, cursor: int, count: int) -> tuple[list, int]:
+    """The next `count` members of a scan of `container` still in it, and the next cursor."""
+    global _scans_held, _next_scan_id
+    scan_id, pos = cursor >> 32, cursor & 0xFFFFFFFF
+    entry = _SCANS.get(scan_id) if cursor else None
+    if entry is not None and entry[0] is container:
+        snapshot = entry[1]
+        _SCANS.move_to_end(scan_id)
+    else:
+        snapshot = list(container)
+        scan_id = _next_scan_id
+        _next_scan_id = scan_id % 0xFFFFFFFF + 1
+        _SCANS[scan_id] = (container, snapshot)
+        _scans_held += len(snapshot)
+        while len(_SCANS) > 1 and (len(_SCANS) > _SCANS_MAX or _scans_held > _SCANS_MAX_REFS):
+            _, (_, old) = _SCANS.popitem(last=False)
+            _scans_held -= len(old)
+    end = pos + count
+    chunk = [m for m in snapshot[pos:end] if m in container]
+    if end >= len(snapshot):
+        _scans_held -= len(_SCANS.pop(scan_id)[1])
         return chunk, 0
-    if len(_SCAN_ITERS) >= _SCAN_ITERS_MAX:
-        del _SCAN_ITERS[next(iter(_SCAN_ITERS))]  # the oldest
-    _SCAN_ITERS[(id(container), end)] = (container, it, size)
-    return chunk, end
+    return chunk, scan_id << 32 | end
 
 
 def scan_reply(container, elements, cursor: int, count: int, pattern, pairs: bool):
@@ -488,14 +493,15 @@ def scan_reply(container, elements, cursor: int, count: int, pattern, pairs: boo
     (field, value) pairs when `pairs`.
 
     A compact encoding (listpack / intset, `big` False) is returned whole with cursor 0, as
-    Redis does (intsets in ascending order). Otherwise the cursor is a position in iteration
-    order and each step returns `count` elements (before MATCH filtering, as Redis counts).
-    Complexity: O(count) for a step that continues the previous one, else O(cursor + count).
-    Elements deleted during a scan can shift later ones to positions already passed, so unlike
-    Redis a scan may miss an element present throughout if others are deleted meanwhile.
+    Redis does (intsets in ascending order). Otherwise a scan walks a snapshot of the members
+    (`_scan_step`): each step examines `count` of them (before MATCH filtering, as Redis
+    counts) and returns those still present. Complexity: O(count) a step, plus O(N) for the
+    snapshot a new scan takes.
     """
     if container.big:
-        chunk, next_cursor = _scan_step(container, elements, len(container), cursor, count)
+        chunk, next_cursor = _scan_step(container, cursor, count)
+        if pairs:
+            chunk = [(f, container[f]) for f in chunk]
     elif pairs:
         chunk, next_cursor = list(elements()), 0
     else:

@@ -1239,3 +1239,28 @@ def test_debug_reload_object_listpack_and_packed_threshold(conn):
     assert err(conn("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb")) == \
         "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
     conn("FLUSHALL")
+
+
+@pytest.mark.parametrize("kind", ["set", "hash"])
+def test_sscan_hscan_return_every_member_present_throughout(conn, kind):
+    # Redis's SCAN guarantee: deleting other members mid-scan must not hide one (scan.tcl,
+    # "SCAN regression test for issue #4906")
+    key = f"scan-{kind}"
+    members = [b"x"] + [str(i).encode() for i in range(300)]
+    if kind == "set":
+        conn("SADD", key, *members)
+    else:
+        conn("HSET", key, *[a for m in members for a in (m, b"v")])
+    command = "SSCAN" if kind == "set" else "HSCAN"
+    cursor, seen, step = b"0", set(), 0
+    while True:
+        cursor, found = conn(command, key, cursor, "COUNT", "10")
+        seen.update(found if kind == "set" else found[::2])
+        if step == 0:  # after the first step, half of the members go
+            gone = [str(i).encode() for i in range(150, 300)]
+            conn("SREM" if kind == "set" else "HDEL", key, *gone)
+        step += 1
+        if cursor == b"0":
+            break
+    assert set(members[:151]) <= seen  # x and 0..149: present from start to end
+    conn("DEL", key)
