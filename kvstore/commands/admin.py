@@ -706,10 +706,37 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|digest", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_digest(ctx: Context, argv: list[bytes]):
+    """DEBUG DIGEST: Redis's digest of the whole dataset (engine/digest.py), 40 hex digits;
+    the same data gives the same digest on redis-server."""
+    from ..engine.digest import dataset_digest
+
+    return Status(dataset_digest(ctx.ks).hex())
+
+
+@command("debug|digest-value", -2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_digest_value(ctx: Context, argv: list[bytes]):
+    """DEBUG DIGEST-VALUE key [key ...]: each value's digest (zeros for a missing key)."""
+    from ..engine.digest import ZERO, value_digest
+
+    db = ctx.db
+    out = []
+    for key in argv[2:]:
+        value = db.lookup(key, ctx.now)
+        out.append(Status((ZERO if value is None else
+                           value_digest(value, key in db.expires)).hex()))
+    return out
+
+
 @command("debug|help", 2, LOADING | STALE, group="server")
 def debug_help(ctx: Context, argv: list[bytes]):
     """DEBUG HELP"""
     lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "DIGEST",
+             "    Output a hex signature representing the current DB content.",
+             "DIGEST-VALUE <key> [<key> ...]",
+             "    Output a hex signature of the values of all the specified keys.",
              "OBJECT <key>", "    Show low level info about `key` and associated value.",
              "POPULATE <count> [<prefix>] [<size>]",
              "    Create <count> string keys named key:<num>. If <prefix> is specified then",

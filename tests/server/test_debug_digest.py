@@ -1,0 +1,46 @@
+"""DEBUG DIGEST / DIGEST-VALUE give redis-server's digits for the same data (both servers
+side by side), and a digest follows the data: unchanged by a reload, changed by a write."""
+
+from __future__ import annotations
+
+from .helpers import Conn
+
+
+def load(c: Conn) -> None:
+    c("FLUSHALL")
+    c("SET", "s", "hello")
+    c("SET", "n", "12345")
+    c("RPUSH", "l", "a", "b", "c")
+    c("SADD", "st", "x", "y", "1")
+    c("SADD", "big", *[str(i) for i in range(600)])
+    c("HSET", "h", "f", "v", "g", "w")
+    c("ZADD", "z", "1.5", "a", "2", "b", "-inf", "c", "0.1", "d")
+    c("SET", "t", "v", "EX", "100")
+    c("SELECT", "3")
+    c("SET", "k3", "v")
+    c("SELECT", "0")
+
+
+def test_digests_are_redis(ports):
+    replies = {}
+    for kind, port in ports.items():
+        c = Conn(port)
+        assert c("DEBUG", "DIGEST") == b"0" * 40 or c("FLUSHALL") == b"OK"
+        load(c)
+        replies[kind] = (c("DEBUG", "DIGEST"),
+                         c("DEBUG", "DIGEST-VALUE", "s", "n", "l", "st", "big", "h", "z", "t",
+                           "nosuch"))
+        c("FLUSHALL")
+        assert c("DEBUG", "DIGEST") == b"0" * 40
+    assert replies["kvstore"] == replies["redis"]
+    assert replies["kvstore"][1][-1] == b"0" * 40  # a missing key
+
+
+def test_a_digest_follows_the_data(ports):
+    c = Conn(ports["kvstore"])
+    load(c)
+    before = c("DEBUG", "DIGEST")
+    assert c("DEBUG", "RELOAD") == b"OK" and c("DEBUG", "DIGEST") == before
+    c("LSET", "l", "0", "A")
+    assert c("DEBUG", "DIGEST") != before
+    c("FLUSHALL")
