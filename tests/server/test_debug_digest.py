@@ -25,13 +25,13 @@ def test_digests_are_redis(ports):
     replies = {}
     for kind, port in ports.items():
         c = Conn(port)
-        assert c("DEBUG", "DIGEST") == b"0" * 40 or c("FLUSHALL") == b"OK"
+        c("FLUSHALL")
+        assert c("DEBUG", "DIGEST") == b"0" * 40  # an empty dataset
         load(c)
         replies[kind] = (c("DEBUG", "DIGEST"),
                          c("DEBUG", "DIGEST-VALUE", "s", "n", "l", "st", "big", "h", "z", "t",
                            "nosuch"))
         c("FLUSHALL")
-        assert c("DEBUG", "DIGEST") == b"0" * 40
     assert replies["kvstore"] == replies["redis"]
     assert replies["kvstore"][1][-1] == b"0" * 40  # a missing key
 
