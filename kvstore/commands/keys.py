@@ -479,9 +479,8 @@ def dump(ctx: Context, argv: list[bytes]):
     return None if value is None else serialize(value)
 
 
-def _restore_options(argv: list[bytes]) -> tuple[bool, bool]:
-    """(replace, absttl) from RESTORE's options; IDLETIME / FREQ are checked, then ignored
-    (we keep no access times)."""
+def _restore_options(argv: list[bytes]) -> tuple[bool, bool, int | None, int | None]:
+    """(replace, absttl, idle seconds, LFU frequency) from RESTORE's options."""
     replace = absttl = False
     idle = freq = None
     i = 4
@@ -505,7 +504,7 @@ def _restore_options(argv: list[bytes]) -> tuple[bool, bool]:
         else:
             raise CommandError(SYNTAX)
         i += 1
-    return replace, absttl
+    return replace, absttl, idle, freq
 
 
 @command("restore", -4, WRITE | DENYOOM, KEY1, "generic")
@@ -516,7 +515,7 @@ def restore(ctx: Context, argv: list[bytes]):
     (and with REPLACE deletes the old key, logged as DEL); a relative TTL is logged as ABSTTL.
     """
     key = argv[1]
-    replace, absttl = _restore_options(argv)
+    replace, absttl, idle, freq = _restore_options(argv)
     db = ctx.db
     now = ctx.now
     if not replace and db.lookup(key, now) is not None:
@@ -546,6 +545,9 @@ def restore(ctx: Context, argv: list[bytes]):
         db.set_expire(key, ttl)
         if not absttl:
             ctx.effects = [[b"RESTORE", key, b"%d" % ttl, *argv[3:], b"ABSTTL"]]
+    access = ctx.ks.access
+    if access is not None and (idle is not None or freq is not None):
+        access.restored(db.id, key, idle, freq)  # under the policy that keeps it, as Redis
     ctx.ks.dirty += 1
     ctx.notify("g", "restore", key)
     return OK

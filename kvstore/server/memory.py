@@ -170,6 +170,17 @@ class Memory:
         if len(atime) > self._prune_at:
             self._prune()
 
+    def restored(self, db_id: int, key: bytes, idle: int | None, freq: int | None) -> None:
+        """RESTORE ... IDLETIME / FREQ: the access info it carries, kept only under the policy
+        that uses it (Redis's objectSetLRUOrLFU)."""
+        atime = self.atime
+        if atime is None:
+            return
+        if self.lfu and freq is not None:
+            atime[(db_id, key)] = self._minutes() << 8 | freq
+        elif not self.lfu and idle is not None:
+            atime[(db_id, key)] = time.monotonic() - idle
+
     def _prune(self) -> None:
         dbs = self.server.ks.dbs
         self.atime = atime = {k: v for k, v in self.atime.items() if k[1] in dbs[k[0]].data}

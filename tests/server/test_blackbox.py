@@ -1021,6 +1021,21 @@ def test_object_freq_and_idletime_follow_the_policy(kv_factory, server):
     assert err(c("OBJECT", "FREQ", "lru")).startswith("ERR An LFU maxmemory policy is not")
 
 
+def test_restore_sets_the_access_info_the_policy_keeps(kv_factory, server):
+    c = Conn(kv_factory(kind=server.kind).port)
+    c("SET", "foo", "bar")
+    payload = c("DUMP", "foo")
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    c("DEL", "foo")
+    assert c("RESTORE", "foo", "0", payload, "FREQ", "100") == b"OK"
+    assert c("OBJECT", "FREQ", "foo") == 100
+    c("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    c("CONFIG", "SET", "maxmemory", "1gb")  # (kvstore keeps idle times only with a limit)
+    c("DEL", "foo")
+    assert c("RESTORE", "foo", "0", payload, "IDLETIME", "1000") == b"OK"
+    assert 1000 <= c("OBJECT", "IDLETIME", "foo") <= 1002
+
+
 def test_redis_cli_hotkeys_under_lfu(kv_factory, server):
     cli = shutil.which("redis-cli")
     if cli is None:
