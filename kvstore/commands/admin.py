@@ -706,6 +706,14 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|change-repl-id", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_change_repl_id(ctx: Context, argv: list[bytes]):
+    """DEBUG CHANGE-REPL-ID: a new replication ID (replicas then resynchronize in full)."""
+    if ctx.client is not None:
+        ctx.client.server.replication.new_history()
+    return OK
+
+
 @command("debug|digest", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def debug_digest(ctx: Context, argv: list[bytes]):
     """DEBUG DIGEST: Redis's digest of the whole dataset (engine/digest.py), 40 hex digits;
@@ -733,6 +741,7 @@ def debug_digest_value(ctx: Context, argv: list[bytes]):
 def debug_help(ctx: Context, argv: list[bytes]):
     """DEBUG HELP"""
     lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "CHANGE-REPL-ID", "    Change the replication IDs of the instance.",
              "DIGEST",
              "    Output a hex signature representing the current DB content.",
              "DIGEST-VALUE <key> [<key> ...]",

@@ -44,3 +44,12 @@ def test_a_digest_follows_the_data(ports):
     c("LSET", "l", "0", "A")
     assert c("DEBUG", "DIGEST") != before
     c("FLUSHALL")
+
+
+def test_debug_change_repl_id(ports):
+    for port in ports.values():
+        c = Conn(port)
+        before = [x for x in c("INFO", "replication").split(b"\r\n") if b"master_replid:" in x]
+        assert c("DEBUG", "CHANGE-REPL-ID") == b"OK"
+        after = [x for x in c("INFO", "replication").split(b"\r\n") if b"master_replid:" in x]
+        assert len(after[0]) == len(b"master_replid:") + 40 and after != before
