@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import redis
 from redis.cache import CacheConfig
 from redis.connection import CacheProxyConnection
