@@ -98,6 +98,7 @@ PROTO_MAX_BULK_LEN = 512 * 1024 * 1024  # bytes per argument: `proto-max-bulk-le
 # `*1048577` waits for data, `*2147483648` is refused); older versions refused over 1024*1024.
 PROTO_MAX_MULTIBULK_LEN = 2**31 - 1
 PROTO_INLINE_MAX_SIZE = 64 * 1024  # bytes of a header or inline line still lacking its line end
+PROTO_IOBUF_LEN = 16 * 1024  # Redis's read size
 # Before AUTH succeeds (only when the server requires a password), much smaller limits, so an
 # unauthenticated client cannot make the server buffer megabytes.
 UNAUTH_MAX_MULTIBULK_LEN = 10
@@ -513,6 +514,10 @@ class PythonRequestParser:
             self._want = b"\n" if nl < 0 else None  # after a NUL, only the size limit can end it
             self._save(pos, None, 0)
             return -1
+        if nl - pos > self.inline_max_size + PROTO_IOBUF_LEN:
+            # Redis reads 16 KB at a time and refuses a line still without its end past the
+            # limit: no longer line gets through there, however it arrived here
+            raise ProtocolError(ERR_BIG_INLINE)
         end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl  # drop the \r of \r\n
         argv = split_inline(buf[pos:end])
         if argv:

@@ -193,6 +193,14 @@ def test_line_at_the_limit_with_its_end_is_fine(make_parser):
     assert run(make_parser(), [line + b"\r\n"]) == ([[b"ECHO", b"x" * (PROTO_INLINE_MAX_SIZE - 5)]], None)
 
 
+def test_a_whole_inline_line_past_what_redis_reads_is_refused(make_parser):
+    # Redis reads 16 KB at a time and refuses a line still without its end past 64 KB: a
+    # 70 KB line can get through, a 100 KB one cannot, however it arrives
+    ok = b"ECHO " + b"x" * 70_000
+    assert run(make_parser(), [ok + b"\r\n"]) == ([[b"ECHO", b"x" * 70_000]], None)
+    assert run(make_parser(), [b"ECHO " + b"x" * 100_000 + b"\r\n"]) == ([], ERR_BIG_INLINE)
+
+
 def test_nul_in_a_line_hides_the_line_end_like_redis(make_parser):
     for data in [b"PING\x00\r\n", b"\x00PING\r\n", b"ECHO a\x00b\r\nPING\r\n", b"*1\x00\r\n$4\r\nPING\r\n",
                  b"*1\r\n$4\x00\r\nPING\r\n", b"*1\r\n\x00\r\n"]:

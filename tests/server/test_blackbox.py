@@ -175,6 +175,15 @@ def test_half_frames_wait_for_the_rest(conn):
     assert conn.reply() == b"0123456789"
 
 
+def test_an_inline_line_redis_would_not_read_whole_is_refused(server):
+    ok = Conn(server.port)
+    ok.send(b"ECHO " + b"x" * 70_000 + b"\r\n")
+    assert ok.reply() == b"x" * 70_000
+    bad = Conn(server.port)
+    bad.send(b"ECHO " + b"x" * 100_000 + b"\r\n")
+    assert bad.read_raw(timeout=5).startswith(b"-ERR Protocol error: too big inline request")
+
+
 def test_huge_line_without_newline_is_refused_and_others_unaffected(server):
     other = Conn(server.port)
     bad = Conn(server.port)
