@@ -546,6 +546,10 @@ class Client(asyncio.Protocol):
             server.log.warning("Closing client that reached max query buffer length: %s",
                                self.describe())
             self.close()
+        elif len(data) >= 1024 and server.config["maxmemory-clients"]:
+            from .client_eviction import check_client
+
+            check_client(server, self)
 
     def _special(self, argv: list[bytes], parts: list[bytes], mark: int) -> int | None:
         """The slow path for connections with `state` bits or a server-wide gate. `mark` is

@@ -6,8 +6,7 @@ redis.conf-syntax file (`name value...` lines, `#` comments, quoted arguments as
 Redis also treats as config lines appended to the file. CONFIG GET/SET/REWRITE work on the same
 table. Options Redis 7.0 has but kvstore ignores (defrag, syslog, CPU lists, replication
 tuning, ...) are kept with Redis's type, default and validation, so CONFIG GET answers and config
-files written for Redis load unchanged; a few that clients set (`maxmemory-clients`) are
-validated as Redis validates them but not enforced. Redis's TLS and cluster options are not
+files written for Redis load unchanged. Redis's TLS and cluster options are not
 listed (but for tls-port and cluster-enabled): kvstore has neither.
 
 Validation texts are Redis 7.0's; CONFIG SET reports them as
@@ -355,8 +354,7 @@ OPTIONS: list[Option] = [
     Option("maxmemory-policy", "enum", "noeviction", choices=_POLICIES),
     Option("maxmemory-samples", "int", "5", 1, INT_MAX),
     Option("maxmemory-eviction-tenacity", "int", "10", 0, 100),
-    # Accepted, validated and shown, not enforced: kvstore keeps no total of client buffers to
-    # evict clients by; each client class has its own output-buffer limits instead.
+    # Client eviction: server/client_eviction.py
     Option("maxmemory-clients", "special", "0", parse=_parse_memory_or_percent,
            fmt=_fmt_memory_or_percent),
     Option("proto-max-bulk-len", "memory", "536870912", 1024 * 1024, LLONG_MAX),

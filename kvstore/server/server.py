@@ -41,7 +41,7 @@ from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError, ShutdownRefused
 from ..replies import Error
 from ..numbers import parse_int
-from . import memory
+from . import client_eviction, memory
 from .client import BLOCKED, CLOSING, MULTI, PUSHES, Client
 from .acl import DefaultUser
 from .blocking import KeyWatch, resume
@@ -115,6 +115,7 @@ class Stats:
         self.net_output = 0
         self.protocol_errors = 0
         self.evicted_keys = 0
+        self.evicted_clients = 0   # maxmemory-clients (client_eviction.py)
         self.sync_full = 0         # replicas sent the whole data set
         self.sync_partial_ok = 0   # PSYNCs answered from the backlog
         self.sync_partial_err = 0  # PSYNCs that asked to continue and could not
@@ -473,6 +474,8 @@ class Server:
                     self.check_output_limits(client)
         if self.memory.maxmemory:
             self.memory.sample()
+        if self.config["maxmemory-clients"]:
+            client_eviction.check_all(self)
 
     # -- CLIENT PAUSE ---------------------------------------------------------------------------
 
