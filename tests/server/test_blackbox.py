@@ -1033,6 +1033,18 @@ def test_maxmemory_clients_evicts_the_biggest_clients(kv_factory, server):
     admin("CONFIG", "SET", "maxmemory-clients", "0")
 
 
+def test_client_list_counts_a_multi_queue(conn):
+    other = Conn(conn.sock.getpeername()[1])
+    other("CLIENT", "SETNAME", "queuer")
+    other("MULTI")
+    other("SET", "k", "v" * 100_000)
+    line = next(x for x in conn("CLIENT", "LIST").decode().split("\n") if "name=queuer" in x)
+    fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+    assert int(fields["multi-mem"]) >= 100_000
+    assert int(fields["tot-mem"]) >= int(fields["multi-mem"])
+    other.close()
+
+
 def test_object_freq_and_idletime_follow_the_policy(kv_factory, server):
     c = Conn(kv_factory(kind=server.kind).port)
     c("SET", "k", "v")
