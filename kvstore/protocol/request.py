@@ -242,6 +242,8 @@ class PythonRequestParser:
         self._want: bytes | None = None  # ...or once a chunk brings this line-end byte
         self._args: list[bytes] | None = None  # a multibulk command whose bulks are arriving
         self._left = 0  # bulks _args still lacks
+        self._args_bytes = 0  # the lengths of _args's first _args_counted bulks (`held`)
+        self._args_counted = 0
         # The short-header fast paths skip the limit checks, so they are off for tiny limits.
         self._short_bulk = _SHORT_BULK_HEADERS if max_bulk_len >= 99 else {}
         self._short_count = _SHORT_COUNT_HEADERS if max_multibulk_len >= 9 else {}
@@ -266,6 +268,12 @@ class PythonRequestParser:
     def buffered(self) -> int:
         """Bytes received but not yet returned as commands (for `client-query-buffer-limit`)."""
         return len(self._buf) - self._pos + self._pending
+
+    def held(self) -> int:
+        """Bytes this connection's input holds: `buffered`, plus the bulks of a command still
+        arriving (each with a bytes object's ~41 bytes of overhead): what client eviction and
+        CLIENT LIST's argv-mem count."""
+        return self.buffered() + self._args_bytes + 41 * self._args_counted
 
     def take(self, data: bytes) -> list[list[bytes]]:
         """`feed(data)` then `get_commands()`: the server's call for each read."""
@@ -450,6 +458,13 @@ class PythonRequestParser:
         self._save(pos, None, 0)
 
     def _save(self, pos: int, args: list[bytes] | None, left: int) -> None:
+        if args is None:
+            self._args_bytes = self._args_counted = 0
+        else:  # count the bulks that arrived since (linear over a command's reads)
+            if args is not self._args:
+                self._args_bytes = self._args_counted = 0
+            self._args_bytes += sum(map(len, args[self._args_counted:]))
+            self._args_counted = len(args)
         self._args = args
         self._left = left
         if pos >= len(self._buf):

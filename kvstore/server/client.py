@@ -708,6 +708,7 @@ class Client(asyncio.Protocol):
         idle = int(time.monotonic() - self.last_interaction)
         obuf = self.transport.get_write_buffer_size() if self.transport is not None else 0
         qbuf = self.parser.buffered()
+        argv_mem = self.parser.held() - qbuf  # the bulks of a command still arriving
         multi = sum(len(a) for _, argv in self.queue for a in argv) if self.queue else 0
         name = self.name.decode("utf-8", "replace")
         redir = self.tracker.redirect if self.tracker is not None and self.tracker.on else -1
@@ -716,8 +717,8 @@ class Client(asyncio.Protocol):
             f"age={int(now - self.created)} idle={idle} flags={self.flags_text()} "
             f"db={self.ctx.db.id} sub={len(self.subs)} psub={len(self.psubs)} ssub={len(self.ssubs)} "
             f"multi={len(self.queue) if self.state & MULTI else -1} qbuf={qbuf} qbuf-free=0 "
-            f"argv-mem=0 multi-mem={multi} rbs=16384 rbp=0 obl=0 oll=0 omem={obuf} "
-            f"tot-mem={qbuf + obuf + multi} events=r "
+            f"argv-mem={argv_mem} multi-mem={multi} rbs=16384 rbp=0 obl=0 oll=0 omem={obuf} "
+            f"tot-mem={qbuf + argv_mem + obuf + multi} events=r "
             f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} user=default redir={redir} "
             f"resp={self.ctx.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
         )

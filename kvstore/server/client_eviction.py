@@ -29,7 +29,7 @@ def usage(client: Any) -> int:
     tot-mem."""
     out = client.transport.get_write_buffer_size() if client.transport is not None else 0
     queued = sum(len(a) for _, argv in client.queue for a in argv) if client.queue else 0
-    return client.parser.buffered() + out + queued
+    return client.parser.held() + out + queued
 
 
 def evictable(client: Any) -> bool:
