@@ -605,6 +605,10 @@ class Client(asyncio.Protocol):
 
     # -- helpers for commands and the server ----------------------------------------------------
 
+    def queued_bytes(self) -> int:
+        """The arguments of the commands queued in MULTI (CLIENT LIST's multi-mem)."""
+        return sum(len(a) for _, argv in self.queue for a in argv) if self.queue else 0
+
     def flush_pushes(self) -> None:
         """Send what waited for the reply of the last command (state bit PUSHES): tracking
         invalidations it caused, the MONITOR line of a monitor's own command."""
@@ -709,7 +713,7 @@ class Client(asyncio.Protocol):
         obuf = self.transport.get_write_buffer_size() if self.transport is not None else 0
         qbuf = self.parser.buffered()
         argv_mem = self.parser.held() - qbuf  # the bulks of a command still arriving
-        multi = sum(len(a) for _, argv in self.queue for a in argv) if self.queue else 0
+        multi = self.queued_bytes()
         name = self.name.decode("utf-8", "replace")
         redir = self.tracker.redirect if self.tracker is not None and self.tracker.on else -1
         return (

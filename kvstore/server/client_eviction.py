@@ -28,8 +28,7 @@ def usage(client: Any) -> int:
     """Bytes `client` makes the server hold (see the module docstring): CLIENT LIST's
     tot-mem."""
     out = client.transport.get_write_buffer_size() if client.transport is not None else 0
-    queued = sum(len(a) for _, argv in client.queue for a in argv) if client.queue else 0
-    return client.parser.held() + out + queued
+    return client.parser.held() + out + client.queued_bytes()
 
 
 def evictable(client: Any) -> bool:

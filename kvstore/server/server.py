@@ -422,10 +422,13 @@ class Server:
         hard = self.config["client-output-buffer-limit"][client.kind][0]
         if not hard or size + client.transport.get_write_buffer_size() <= hard:
             return False
+        self._close_over_limit(client)
+        return True
+
+    def _close_over_limit(self, client: Client) -> None:
         self.log.warning("Client %s scheduled to be closed ASAP for overcoming of output "
                          "buffer limits.", client.describe())
         client.kill()
-        return True
 
     def check_output_limits(self, client: Client) -> None:
         transport = client.transport
@@ -440,9 +443,7 @@ class Server:
             client.obuf_soft_since = 0.0
         if (hard and size > hard) or (
                 over_soft and self.now_mono - client.obuf_soft_since >= secs):
-            self.log.warning("Client %s scheduled to be closed ASAP for overcoming of output "
-                             "buffer limits.", client.describe())
-            client.kill()
+            self._close_over_limit(client)
 
     # -- cron -----------------------------------------------------------------------------------
 
