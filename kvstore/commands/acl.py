@@ -16,8 +16,7 @@ import secrets
 from ..errors import CommandError, subcommand_syntax
 from ..replies import OK, Status
 from .args import to_int
-from .table import ADMIN, LOADING, NOSCRIPT, STALE, COMMANDS, Context, command, container, \
-    every_command
+from .table import ADMIN, LOADING, NOSCRIPT, STALE, COMMANDS, Context, command, container
 
 _FLAGS = ADMIN | NOSCRIPT | LOADING | STALE
 _CATEGORIES = ("keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
@@ -135,7 +134,7 @@ def acl_deluser(ctx: Context, argv: list[bytes]):
 @command("acl|cat", -2, NOSCRIPT | LOADING | STALE, group="server")
 def acl_cat(ctx: Context, argv: list[bytes]):
     """ACL CAT [category]"""
-    from .admin import _categories
+    from .admin import _categories, _listed
 
     if len(argv) == 2:
         return [c.encode() for c in _CATEGORIES]
@@ -145,7 +144,7 @@ def acl_cat(ctx: Context, argv: list[bytes]):
     if name.lower() not in _CATEGORIES:
         raise CommandError(f"ERR Unknown category '{name}'")
     cat = "@" + name.lower()
-    return [c.name.encode() for c in every_command() if cat in _categories(c)]
+    return [c.name.encode() for c in _listed() if cat in _categories(c)]
 
 
 @command("acl|dryrun", -4, _FLAGS, group="server")

@@ -10,14 +10,16 @@ answer from a default configuration.
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import time
 
 from ..errors import SYNTAX, CommandError, c_text, subcommand_syntax
 from ..replies import OK, SetReply, Status, Verbatim
 from .args import to_int
 from .table import (
-    ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MULTI, NOSCRIPT, PUBSUB, READONLY,
-    STALE, WRITE, Command, Context, command, container, every_command,
+    ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MANDATORY_KEYS, NO_MULTI, NOSCRIPT,
+    PUBSUB, READONLY, STALE, WRITE, Command, Context, command, container, every_command,
 )
 
 
@@ -60,7 +62,7 @@ _CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list"
 def _categories(cmd: Command) -> list[str]:
     flags = cmd.flags
     name = cmd.name
-    if cmd.subcommands:
+    if _subcommands(cmd):
         return [c for c in _CATEGORY_ORDER if c == "@slow" or c in _ACL_EXTRA.get(name, ())]
     cats = {"@fast" if flags & FAST else "@slow", *_ACL_EXTRA.get(name.split("|")[0], ())}
     cats.update(_ACL_ONLY.get(name) or (_GROUP_CATEGORY.get(cmd.group),))
@@ -79,19 +81,77 @@ def _info(cmd: Command) -> list:
     container's subcommands). A command whose keys a function finds is `movablekeys`, as in
     Redis, so that cluster clients ask COMMAND GETKEYS for them."""
     ks = cmd.keyspec
-    flags = cmd.flag_names() + (["movablekeys"] if cmd.getkeys is not None else [])
-    subs = [_info(s) for s in cmd.subcommands.values()] or SetReply()
+    # A container's flags are its own only when it runs alone (bare COMMAND), as in Redis.
+    flags = cmd.flag_names() if cmd.handler is not None or not _subcommands(cmd) else []
+    subs = [_info(s) for s in _subcommands(cmd)] or SetReply()
+    meta = _redis_meta()["info"].get(cmd.name)
+    tips, specs = (meta[b"tips"], meta[b"key_specs"]) if meta else (SetReply(), SetReply())
     return [cmd.name.encode(), cmd.arity, SetReply(Status(f) for f in flags),
             ks.first, ks.last, ks.step, SetReply(Status(c) for c in _categories(cmd)),
-            SetReply(), SetReply(), subs]
+            tips, specs, subs]
 
 
 def _docs(cmd: Command) -> dict:
-    doc = {b"summary": cmd.summary.encode(), b"since": b"1.0.0",
-           b"group": (cmd.group or "generic").encode(), b"complexity": b""}
-    if cmd.subcommands:
-        doc[b"subcommands"] = {s.name.encode(): _docs(s) for s in cmd.subcommands.values()}
+    meta = _redis_meta()["docs"].get(cmd.name)
+    if meta is not None:
+        doc = dict(meta)
+    else:  # a command Redis does not have: what the table knows
+        doc = {b"summary": cmd.summary.encode(), b"since": b"1.0.0",
+               b"group": (cmd.group or "generic").encode(), b"complexity": b""}
+    subs = _subcommands(cmd)
+    if subs:
+        doc[b"subcommands"] = {s.name.encode(): _docs(s) for s in subs}
     return doc
+
+
+# DEBUG is one command in Redis (its subcommands are arguments): it is listed as such.
+_UNLISTED_SUBCOMMANDS = frozenset({"debug"})
+
+
+def _subcommands(cmd: Command) -> list[Command]:
+    """The subcommands COMMAND lists for `cmd` (Redis lists them in its hash table's order,
+    which changes from one process to the next)."""
+    if cmd.name in _UNLISTED_SUBCOMMANDS:
+        return []
+    return list(cmd.subcommands.values())
+
+
+def _listed():
+    """Every command COMMAND lists, each container followed by its subcommands."""
+    for cmd in COMMANDS.values():
+        yield cmd
+        yield from _subcommands(cmd)
+
+
+_META: dict | None = None
+
+
+def _redis_meta() -> dict:
+    """Redis's own descriptions of its commands (COMMAND DOCS; COMMAND INFO's tips and key
+    specs), by command name ("parent|sub" for a subcommand), as reply values. Read once, on
+    first use: redis_commands.json (see tests/compat/gen_command_docs.py for its format)."""
+    global _META
+    if _META is None:
+        with open(os.path.join(os.path.dirname(__file__), "redis_commands.json"), "rb") as f:
+            raw = json.load(f)
+        _META = {section: {name: _reply(entry) for name, entry in raw[section].items()}
+                 for section in ("docs", "info")}
+    return _META
+
+
+def _reply(value):
+    """A tagged JSON value of redis_commands.json as a reply value."""
+    if type(value) is str:
+        return value.encode()
+    if type(value) is list:
+        return [_reply(v) for v in value]
+    if type(value) is dict:
+        if "~" in value and len(value) == 1:
+            return SetReply(_reply(v) for v in value["~"])
+        if "+" in value and len(value) == 1:
+            return Status(value["+"])
+        return {k.encode(): _reply(v) for k, v in value.items()}
+    return value
 
 
 @command("command|count", 2, LOADING | STALE, group="server")
@@ -107,7 +167,7 @@ def command_list(ctx: Context, argv: list[bytes]):
         out = []
         for n, c in COMMANDS.items():
             out.append(n)
-            out += [b"%s|%s" % (n, s) for s in c.subcommands]
+            out += [s.name.encode() for s in _subcommands(c)]
         return out
     if len(argv) != 5 or argv[2].lower() != b"filterby":
         raise CommandError(SYNTAX)
@@ -116,15 +176,15 @@ def command_list(ctx: Context, argv: list[bytes]):
         return []
     if kind == b"aclcat":
         cat = "@" + arg.decode("utf-8", "replace").lower()
-        return [c.name.encode() for c in every_command() if cat in _categories(c)]
+        return [c.name.encode() for c in _listed() if cat in _categories(c)]
     if kind == b"pattern":
         pat = arg.decode("utf-8", "replace").lower()
         out = []
         for n, c in COMMANDS.items():
             if fnmatch.fnmatchcase(n.decode(), pat):
                 out.append(n)
-            out += [f"{n.decode()}|{s.decode()}".encode() for s in c.subcommands
-                    if fnmatch.fnmatchcase(f"{n.decode()}|{s.decode()}", pat)]
+            out += [s.name.encode() for s in _subcommands(c)
+                    if fnmatch.fnmatchcase(s.name, pat)]
         return out
     raise CommandError(SYNTAX)
 
@@ -141,7 +201,7 @@ def _find(name: bytes) -> Command | None:
     if b"|" in name:
         parent, sub = name.lower().split(b"|", 1)
         p = COMMANDS.get(parent)
-        return p.subcommands.get(sub) if p is not None else None
+        return p.subcommands.get(sub) if p is not None and _subcommands(p) else None
     return COMMANDS.get(name.lower())
 
 
@@ -173,14 +233,9 @@ def command_getkeys(ctx: Context, argv: list[bytes]):
     if cmd.arity > 0 and cmd.arity != len(sub) or len(sub) < -cmd.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
     keys = cmd.keys(sub)
-    if not keys and cmd.name not in _NO_MANDATORY_KEYS:
+    if not keys and not cmd.flags & NO_MANDATORY_KEYS:
         raise CommandError("ERR Invalid arguments specified for command")
     return keys
-
-
-# Commands whose keys may all be absent (Redis's NO_MANDATORY_KEYS flag): GETKEYS answers an
-# empty list for them.
-_NO_MANDATORY_KEYS = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"))
 
 
 @command("command|help", 2, LOADING | STALE, group="server")

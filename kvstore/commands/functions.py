@@ -23,8 +23,8 @@ from ..errors import CommandError, ProtocolError, c_text, subcommand_syntax
 from ..replies import OK, SetReply, Status
 from .scripting import Scripts, numkeys_keys, numkeys_of, prepare_run, script_cmd_flags
 from .table import (
-    ALLOW_BUSY, DENYOOM, MAY_REPLICATE, NOSCRIPT, READONLY, SKIP_MONITOR, STALE, WRITE, Context,
-    COMMANDS, command, container,
+    ALLOW_BUSY, DENYOOM, LOADING, MAY_REPLICATE, NO_MANDATORY_KEYS, NOSCRIPT, READONLY, SKIP_MONITOR,
+    STALE, WRITE, Context, COMMANDS, command, container,
 )
 
 FUNCTION_OPCODE = 245  # RDB_OPCODE_FUNCTION2: a library's code, in FUNCTION DUMP and RDB files
@@ -206,7 +206,7 @@ def fcall_cmd_flags(ctx: Context, argv: list[bytes], cmd_flags: int) -> int:
     return cmd_flags if fn is None else script_cmd_flags(cmd_flags, fn.flag_set)
 
 
-_FCALL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
+_FCALL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE | NO_MANDATORY_KEYS
 
 
 @command("fcall", -3, _FCALL_FLAGS | MAY_REPLICATE, group="scripting", getkeys=numkeys_keys)
@@ -416,7 +416,7 @@ _FUNCTION_HELP = [
 ]
 
 
-@command("function|help", 2, STALE, group="scripting")
+@command("function|help", 2, LOADING | STALE, group="scripting")
 def function_help(ctx: Context, argv: list[bytes]):
     """FUNCTION HELP
 

@@ -14,7 +14,7 @@ from ..errors import CommandError, ConnectionError, ResponseError, TimeoutError
 from ..numbers import parse_int
 from ..protocol import pack_command
 from ..replies import OK, Status
-from .table import WRITE, Context, command
+from .table import WRITE, Context, KeySpec, command
 
 NOKEY = Status("NOKEY")
 
@@ -26,7 +26,9 @@ def _migrate_keys(argv: list[bytes]) -> list[bytes]:
     return argv[3:4] if len(argv) > 3 else []
 
 
-@command("migrate", -6, WRITE, group="generic", getkeys=_migrate_keys)
+# COMMAND INFO shows the legacy range of Redis's first key spec (the single key, argument 3);
+# the keys come from `_migrate_keys`.
+@command("migrate", -6, WRITE, KeySpec(3, 3, 1), "generic", getkeys=_migrate_keys)
 def migrate(ctx: Context, argv: list[bytes]):
     """MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password]
     [AUTH2 username password] [KEYS key [key ...]]

@@ -10,7 +10,8 @@ import time
 from ..errors import CommandError
 from ..numbers import parse_int
 from ..replies import OK, Status
-from .table import ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, STALE, Context, command
+from .table import (ADMIN, ALLOW_BUSY, FAST, LOADING, NO_ASYNC_LOADING, NO_MULTI, NOSCRIPT, STALE,
+                    Context, command)
 
 WAIT_ON_REPLICA = (
     "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if "
@@ -27,7 +28,7 @@ def _server(ctx: Context, name: str = "SYNC"):
     return server
 
 
-@command("sync", 1, ADMIN | NOSCRIPT | NO_MULTI, group="server")
+@command("sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, group="server")
 def sync(ctx: Context, argv: list[bytes]):
     """SYNC
 
@@ -37,7 +38,7 @@ def sync(ctx: Context, argv: list[bytes]):
     _server(ctx).replication.sync(ctx.client, psync=False)
 
 
-@command("psync", -3, ADMIN | NOSCRIPT | NO_MULTI, group="server")
+@command("psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, group="server")
 def psync(ctx: Context, argv: list[bytes]):
     """PSYNC replicationid offset
 
@@ -126,7 +127,7 @@ def _replicaof(ctx: Context, argv: list[bytes]):
     return OK
 
 
-@command("replicaof", 3, ADMIN | NOSCRIPT | STALE, group="server")
+@command("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, group="server")
 def replicaof(ctx: Context, argv: list[bytes]):
     """REPLICAOF host port | REPLICAOF NO ONE
 
@@ -136,7 +137,7 @@ def replicaof(ctx: Context, argv: list[bytes]):
     return _replicaof(ctx, argv)
 
 
-@command("slaveof", 3, ADMIN | NOSCRIPT | STALE, group="server")
+@command("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, group="server")
 def slaveof(ctx: Context, argv: list[bytes]):
     """SLAVEOF host port | SLAVEOF NO ONE
 

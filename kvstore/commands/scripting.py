@@ -43,8 +43,8 @@ from ..replies import (
 )
 from . import lua_msgpack, lua_struct
 from .table import (
-    ALLOW_BUSY, COMMANDS, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NOSCRIPT, READONLY,
-    SKIP_MONITOR, STALE, WRITE, Context, command, container, fast_lookup, resolve,
+    ALLOW_BUSY, COMMANDS, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NO_MANDATORY_KEYS, NOSCRIPT,
+    READONLY, SKIP_MONITOR, STALE, WRITE, Context, command, container, fast_lookup, resolve,
 )
 
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
@@ -1107,7 +1107,7 @@ def eval_cmd_flags(ctx: Context, argv: list[bytes], cmd_flags: int) -> int:
     return cmd_flags if flags is None else script_cmd_flags(cmd_flags, flags)
 
 
-_EVAL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE
+_EVAL_FLAGS = NOSCRIPT | SKIP_MONITOR | STALE | NO_MANDATORY_KEYS
 
 
 # MAY_REPLICATE (hidden from COMMAND INFO, as Redis hides it): a script may write, so CLIENT

@@ -347,7 +347,12 @@ def sort(ctx: Context, argv: list[bytes]):
     return _sort(ctx, argv, False)
 
 
-@command("sort_ro", -2, READONLY, KEY1, "generic")
+def _first_key(argv: list[bytes]) -> list[bytes]:
+    return argv[1:2]
+
+
+# Redis finds SORT_RO's one key by a function too (sortROGetKeys): it is `movablekeys`.
+@command("sort_ro", -2, READONLY, KEY1, "generic", getkeys=_first_key)
 def sort_ro(ctx: Context, argv: list[bytes]):
     """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
 

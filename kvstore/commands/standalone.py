@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ..errors import CommandError
 from ..replies import Status
-from .table import (ADMIN, COMMANDS, FAST, LOADING, NO_KEYS, NOSCRIPT, STALE, Command, Context,
-                    command, container)
+from .table import (ADMIN, COMMANDS, FAST, LOADING, NO_ASYNC_LOADING, NO_KEYS, NOSCRIPT, STALE,
+                    Command, Context, command, container)
 
 CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 MODULE_NOT_ALLOWED = (
@@ -28,18 +28,19 @@ def _cluster_disabled(ctx: Context, argv: list[bytes]):
 container("cluster", -2, group="cluster")
 
 # name, arity, flags: redis-server 7.0's COMMAND INFO cluster
+NAL = NO_ASYNC_LOADING
 _CLUSTER = (
-    ("addslots", -3, ADMIN | STALE), ("addslotsrange", -4, ADMIN | STALE),
-    ("bumpepoch", 2, ADMIN | STALE), ("count-failure-reports", 3, ADMIN | STALE),
-    ("countkeysinslot", 3, STALE), ("delslots", -3, ADMIN | STALE),
-    ("delslotsrange", -4, ADMIN | STALE), ("failover", -2, ADMIN | STALE),
-    ("flushslots", 2, ADMIN | STALE), ("forget", 3, ADMIN | STALE),
+    ("addslots", -3, ADMIN | STALE | NAL), ("addslotsrange", -4, ADMIN | STALE | NAL),
+    ("bumpepoch", 2, ADMIN | STALE | NAL), ("count-failure-reports", 3, ADMIN | STALE),
+    ("countkeysinslot", 3, STALE), ("delslots", -3, ADMIN | STALE | NAL),
+    ("delslotsrange", -4, ADMIN | STALE | NAL), ("failover", -2, ADMIN | STALE | NAL),
+    ("flushslots", 2, ADMIN | STALE | NAL), ("forget", 3, ADMIN | STALE | NAL),
     ("getkeysinslot", 4, STALE), ("help", 2, LOADING | STALE), ("info", 2, STALE),
-    ("keyslot", 3, STALE), ("links", 2, STALE), ("meet", -4, ADMIN | STALE),
+    ("keyslot", 3, STALE), ("links", 2, STALE), ("meet", -4, ADMIN | STALE | NAL),
     ("myid", 2, STALE), ("nodes", 2, STALE), ("replicas", 3, ADMIN | STALE),
-    ("replicate", 3, ADMIN | STALE), ("reset", -2, ADMIN | NOSCRIPT | STALE),
-    ("saveconfig", 2, ADMIN | STALE), ("set-config-epoch", 3, ADMIN | STALE),
-    ("setslot", -4, ADMIN | STALE), ("shards", 2, STALE), ("slaves", 3, ADMIN | STALE),
+    ("replicate", 3, ADMIN | STALE | NAL), ("reset", -2, ADMIN | NOSCRIPT | STALE),
+    ("saveconfig", 2, ADMIN | STALE | NAL), ("set-config-epoch", 3, ADMIN | STALE | NAL),
+    ("setslot", -4, ADMIN | STALE | NAL), ("shards", 2, STALE), ("slaves", 3, ADMIN | STALE),
     ("slots", 2, STALE),
 )
 for _name, _arity, _flags in _CLUSTER:
@@ -87,21 +88,21 @@ def _refuse_module(ctx: Context) -> None:
         raise CommandError(MODULE_NOT_ALLOWED)
 
 
-@command("module|load", -3, ADMIN | NOSCRIPT, group="server")
+@command("module|load", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, group="server")
 def module_load(ctx: Context, argv: list[bytes]):
     """MODULE LOAD path [arg [arg ...]]"""
     _refuse_module(ctx)
     raise CommandError("ERR Error loading the extension. Please check the server logs.")
 
 
-@command("module|loadex", -3, ADMIN | NOSCRIPT, group="server")
+@command("module|loadex", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, group="server")
 def module_loadex(ctx: Context, argv: list[bytes]):
     """MODULE LOADEX path [CONFIG name value [CONFIG name value ...]] [ARGS args [args ...]]"""
     _refuse_module(ctx)
     raise CommandError("ERR Error loading the extension. Please check the server logs.")
 
 
-@command("module|unload", 3, ADMIN | NOSCRIPT, group="server")
+@command("module|unload", 3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, group="server")
 def module_unload(ctx: Context, argv: list[bytes]):
     """MODULE UNLOAD name"""
     _refuse_module(ctx)

@@ -45,6 +45,10 @@ SKIP_MONITOR = 1 << 15
 # PFCOUNT caches the cardinality in the HLL string. The front doors treat such a change as a
 # write's: logged to the AOF, seen by WATCH.
 MAY_CHANGE = 1 << 16
+# Descriptive only, for COMMAND INFO: every key may be absent (EVAL's numkeys 0), and a command
+# refused while the server loads a replication stream asynchronously (which kvstore never does).
+NO_MANDATORY_KEYS = 1 << 17
+NO_ASYNC_LOADING = 1 << 18
 # The flags under which a command that changed the keyspace is logged and touches its keys.
 LOGGED = WRITE | MAY_CHANGE
 
@@ -53,7 +57,8 @@ FLAG_NAMES = {  # (in the order Redis lists them)
     WRITE: "write", READONLY: "readonly", DENYOOM: "denyoom", ADMIN: "admin",
     PUBSUB: "pubsub", NOSCRIPT: "noscript", BLOCKING: "blocking", LOADING: "loading",
     STALE: "stale", SKIP_MONITOR: "skip_monitor", SKIP_SLOWLOG: "skip_slowlog", FAST: "fast",
-    NO_AUTH: "no_auth", NO_MULTI: "no_multi", ALLOW_BUSY: "allow_busy",
+    NO_AUTH: "no_auth", NO_MANDATORY_KEYS: "no_mandatory_keys",
+    NO_ASYNC_LOADING: "no_async_loading", NO_MULTI: "no_multi", ALLOW_BUSY: "allow_busy",
 }
 
 
@@ -133,7 +138,12 @@ class Command:
         return self.keyspec.keys(argv)
 
     def flag_names(self) -> list[str]:
-        return [name for bit, name in FLAG_NAMES.items() if self.flags & bit]
+        """COMMAND INFO's flags, in Redis's order: `movablekeys` (a command whose keys a
+        function finds) goes before `allow_busy`."""
+        names = [name for bit, name in FLAG_NAMES.items() if self.flags & bit]
+        if self.getkeys is not None:
+            names.insert(len(names) - (self.flags & ALLOW_BUSY != 0), "movablekeys")
+        return names
 
 
 COMMANDS: dict[bytes, Command] = {}

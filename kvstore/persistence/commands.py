@@ -11,7 +11,7 @@ Replies and error texts are Redis 7.0's (rdb.c bgsaveCommand, aof.c bgrewriteaof
 
 from __future__ import annotations
 
-from ..commands.table import ADMIN, NO_MULTI, NOSCRIPT, Context, command
+from ..commands.table import ADMIN, NO_ASYNC_LOADING, NO_MULTI, NOSCRIPT, Context, command
 from ..errors import SYNTAX, CommandError
 from ..replies import OK, Status
 
@@ -25,7 +25,7 @@ def _persistence(ctx: Context):
     return p
 
 
-@command("save", 1, ADMIN | NOSCRIPT | NO_MULTI, group="server")
+@command("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, group="server")
 def save(ctx: Context, argv: list[bytes]):
     """SAVE"""
     p = _persistence(ctx)
@@ -38,7 +38,7 @@ def save(ctx: Context, argv: list[bytes]):
     return OK
 
 
-@command("bgsave", -1, ADMIN | NOSCRIPT, group="server")
+@command("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, group="server")
 def bgsave(ctx: Context, argv: list[bytes]):
     """BGSAVE [SCHEDULE]"""
     schedule = False
@@ -60,7 +60,7 @@ def bgsave(ctx: Context, argv: list[bytes]):
     return Status(p.bgsave())
 
 
-@command("bgrewriteaof", 1, ADMIN | NOSCRIPT, group="server")
+@command("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, group="server")
 def bgrewriteaof(ctx: Context, argv: list[bytes]):
     """BGREWRITEAOF"""
     p = _persistence(ctx)
