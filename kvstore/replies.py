@@ -68,6 +68,14 @@ class Verbatim(bytes):
     fmt = b"txt"
 
 
+def text_reply(resp: int, text: str) -> bytes:
+    """A text reply (INFO, LATENCY DOCTOR, MEMORY DOCTOR): verbatim in RESP3, a bulk string in
+    RESP2 (for a script too). The text may carry a client's bytes that are not UTF-8 (an error
+    code in errorstats, decoded with surrogateescape): they go back as they came."""
+    data = text.encode("utf-8", "surrogateescape")
+    return Verbatim(data) if resp == 3 else data
+
+
 class FormattedVerbatim(Verbatim):
     """A verbatim string of another format (a script's `{verbatim_string=...}`): `fmt`, its
     three bytes as Redis's addReplyVerbatim writes them (cut, or padded with spaces)."""

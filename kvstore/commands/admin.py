@@ -15,17 +15,12 @@ import os
 import time
 
 from ..errors import SYNTAX, CommandError, c_text, subcommand_syntax
-from ..replies import OK, SetReply, Status, Verbatim
+from ..replies import OK, Error, SetReply, Status, text_reply
 from .args import to_int
 from .table import (
     ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MANDATORY_KEYS, NO_MULTI, NOSCRIPT,
     PUBSUB, READONLY, STALE, WRITE, Command, Context, command, container, every_command,
 )
-
-
-def _text(ctx: Context, text: str):
-    """A text reply: verbatim in RESP3, a bulk string in RESP2 (INFO, LATENCY DOCTOR)."""
-    return Verbatim(text.encode()) if ctx.resp == 3 else text.encode()
 
 
 # -- COMMAND --------------------------------------------------------------------------------------
@@ -104,14 +99,10 @@ def _docs(cmd: Command) -> dict:
     return doc
 
 
-# DEBUG is one command in Redis (its subcommands are arguments): it is listed as such.
-_UNLISTED_SUBCOMMANDS = frozenset({"debug"})
-
-
 def _subcommands(cmd: Command) -> list[Command]:
     """The subcommands COMMAND lists for `cmd` (Redis lists them in its hash table's order,
     which changes from one process to the next)."""
-    if cmd.name in _UNLISTED_SUBCOMMANDS:
+    if cmd.one_command:
         return []
     return list(cmd.subcommands.values())
 
@@ -273,7 +264,7 @@ def info(ctx: Context, argv: list[bytes]):
     from ..server.info import info_text
 
     sections = [a.decode("utf-8", "replace").lower() for a in argv[1:]]
-    return _text(ctx, info_text(ctx, sections))
+    return text_reply(ctx.resp, info_text(ctx, sections))
 
 
 # -- CONFIG ---------------------------------------------------------------------------------------
@@ -513,7 +504,7 @@ def latency_graph(ctx: Context, argv: list[bytes]):
     graph = None if monitor is None else monitor.graph(name)
     if graph is None:
         raise CommandError(f"ERR No samples available for event '{c_text(argv[2], 128)}'")
-    return _text(ctx, graph)
+    return text_reply(ctx.resp, graph)
 
 
 @command("latency|doctor", 2, _LATENCY, group="server")
@@ -523,9 +514,9 @@ def latency_doctor(ctx: Context, argv: list[bytes]):
 
     monitor = _latency(ctx)
     if monitor is None:
-        return _text(ctx, LatencyMonitor().doctor(0, 10))
+        return text_reply(ctx.resp, LatencyMonitor().doctor(0, 10))
     cfg = ctx.client.server.config
-    return _text(ctx, monitor.doctor(cfg["slowlog-log-slower-than"], cfg["hz"]))
+    return text_reply(ctx.resp, monitor.doctor(cfg["slowlog-log-slower-than"], cfg["hz"]))
 
 
 @command("latency|histogram", -2, _LATENCY, group="server")
@@ -607,7 +598,17 @@ def shutdown(ctx: Context, argv: list[bytes]):
     return OK
 
 
-container("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+container("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, group="server", one_command=True)
+
+
+@command("debug|error", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_error(ctx: Context, argv: list[bytes]):
+    """DEBUG ERROR string"""
+    # The string is the whole error line, with no code added: clients' tests make any error
+    # with it (LOADING, READONLY, OOM...). Like Redis's, the reply is not a failure of the
+    # command, so it is not counted in errorstats or failed_calls.
+    text = argv[2].decode("utf-8", "surrogateescape")
+    return Error(text.replace("\r", " ").replace("\n", " "))
 
 
 @command("debug|sleep", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
@@ -801,6 +802,9 @@ def debug_help(ctx: Context, argv: list[bytes]):
              "    Output a hex signature representing the current DB content.",
              "DIGEST-VALUE <key> [<key> ...]",
              "    Output a hex signature of the values of all the specified keys.",
+             "ERROR <string>",
+             "    Return a Redis protocol error with <string> as message. Useful for clients",
+             "    unit tests to simulate Redis errors.",
              "OBJECT <key>", "    Show low level info about `key` and associated value.",
              "POPULATE <count> [<prefix>] [<size>]",
              "    Create <count> string keys named key:<num>. If <prefix> is specified then",

@@ -21,7 +21,7 @@ from itertools import islice
 
 from ..engine.values import Hash, List, Set
 from ..errors import SYNTAX, CommandError
-from ..replies import OK, Status, Verbatim
+from ..replies import OK, Status, text_reply
 from .args import to_int
 from .table import LOADING, READONLY, STALE, Context, KeySpec, command, container
 
@@ -137,27 +137,24 @@ def memory_stats(ctx: Context, argv: list[bytes]):
     return _stats(ctx)
 
 
-def _text(ctx: Context, text: str):
-    """A bulk text reply, verbatim in RESP3 as Redis sends it."""
-    return Verbatim(text.encode()) if ctx.resp == 3 else text.encode()
-
-
 @command("memory|doctor", 2, group="server")
 def memory_doctor(ctx: Context, argv: list[bytes]):
     """MEMORY DOCTOR"""
     if _stats(ctx)[b"total.allocated"] < DOCTOR_MIN_BYTES:
-        return _text(ctx, "Hi Sam, this instance is empty or is using very little memory, my "
-                     "issues detector can't be used in these conditions. Please, leave for your "
-                     "mission on Earth and fill it with some data. The new Sam and I will be "
-                     "back to our programming as soon as I finished rebooting.\n")
-    return _text(ctx, "Hi Sam, I can't find any memory issue in your instance. I can only account "
-                 "for what occurs on this base.\n")
+        return text_reply(ctx.resp, "Hi Sam, this instance is empty or is using very little "
+                          "memory, my issues detector can't be used in these conditions. Please, "
+                          "leave for your mission on Earth and fill it with some data. The new "
+                          "Sam and I will be back to our programming as soon as I finished "
+                          "rebooting.\n")
+    return text_reply(ctx.resp, "Hi Sam, I can't find any memory issue in your instance. I can "
+                      "only account for what occurs on this base.\n")
 
 
 @command("memory|malloc-stats", 2, group="server")
 def memory_malloc_stats(ctx: Context, argv: list[bytes]):
     """MEMORY MALLOC-STATS"""
-    return _text(ctx, "Stats not supported for the current allocator")  # Redis without jemalloc
+    # (Redis built without jemalloc)
+    return text_reply(ctx.resp, "Stats not supported for the current allocator")
 
 
 @command("memory|purge", 2, group="server")

@@ -22,7 +22,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from ..errors import CommandError, c_text, wrong_args, wrongtype
+from ..errors import CommandError, c_text, subcommand_syntax, wrong_args, wrongtype
 
 # Flags, as Redis names them in COMMAND INFO.
 WRITE = 1 << 0
@@ -121,6 +121,10 @@ class Command:
     # EVAL and FCALL: their flags as the script or function declares them (Redis's
     # getCommandFlags), given (ctx, argv, flags); the server judges refusals by these.
     dynamic_flags: Callable[["Context", list[bytes], int], int] | None = None
+    # A container that is one command in Redis (DEBUG): its first argument picks what it does,
+    # COMMAND lists no subcommands, and an unknown one or a wrong argument count gets Redis's
+    # "unknown subcommand or wrong number of arguments" text.
+    one_command: bool = False
 
     def flags_for(self, ctx: "Context", argv: list[bytes]) -> int:
         if self.dynamic_flags is None:
@@ -196,9 +200,11 @@ def run_handler(name: str) -> Callable:
     return register
 
 
-def container(name: str, arity: int = -2, flags: int = 0, group: str = "") -> None:
+def container(name: str, arity: int = -2, flags: int = 0, group: str = "",
+              one_command: bool = False) -> None:
     """Declare a command made of subcommands (OBJECT, CLIENT, ...)."""
-    COMMANDS[name.encode()] = Command(name, arity, flags, NO_KEYS, None, group)
+    COMMANDS[name.encode()] = Command(name, arity, flags, NO_KEYS, None, group,
+                                      one_command=one_command)
 
 
 class Context:
@@ -318,14 +324,19 @@ def lookup(argv: list[bytes]) -> Command:
                 return cmd
             raise wrong_args(cmd.name)
         sub = cmd.subcommands.get(argv[1].lower())
+        if cmd.one_command and (sub is None or not _arity_ok(sub.arity, len(argv))):
+            raise subcommand_syntax(argv)
         if sub is None:
             raise CommandError(
                 f"ERR unknown subcommand '{c_text(argv[1], 128)}'. Try {cmd.name.upper()} HELP.")
         cmd = sub
-    arity = cmd.arity
-    if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+    if not _arity_ok(cmd.arity, len(argv)):
         raise wrong_args(cmd.name)
     return cmd
+
+
+def _arity_ok(arity: int, argc: int) -> bool:
+    return argc == arity if arity > 0 else argc >= -arity
 
 
 # Plain (non-container) commands by the exact bytes callers send ("GET", "get", ...), so the hot

@@ -1,0 +1,58 @@
+"""DEBUG as one command (Redis's debugCommand): DEBUG ERROR, which clients' own test suites use
+to make any error reply (redis-py's test_connection_pool.py), and the texts of a subcommand
+that is unknown or given the wrong arguments. Every case runs on both servers."""
+
+from __future__ import annotations
+
+from .helpers import Conn, raw_replies
+
+
+def error_replies(c: Conn) -> int:
+    stats = c("INFO", "stats").decode()
+    return int(stats.split("total_error_replies:")[1].split("\r\n")[0])
+
+
+def test_debug_error_replies_with_the_text_as_given(server):
+    script = [("DEBUG", "ERROR", "LOADING fake message"), ("DEBUG", "ERROR", "READONLY blah"),
+              ("DEBUG", "ERROR", "no code\r\nat all"), ("DEBUG", "ERROR", ""),
+              ("DEBUG", "ERROR"), ("DEBUG", "ERROR", "a", "b")]
+    raw = raw_replies(server.port, 2, script, b"end")
+    assert raw.split(b"\r\n")[:6] == [
+        b"-LOADING fake message", b"-READONLY blah", b"-no code  at all", b"-",
+        b"-ERR unknown subcommand or wrong number of arguments for 'ERROR'. Try DEBUG HELP.",
+        b"-ERR unknown subcommand or wrong number of arguments for 'ERROR'. Try DEBUG HELP."]
+
+
+def test_debug_error_is_not_a_failed_command(server):
+    c = Conn(server.port)
+    c("CONFIG", "RESETSTAT")
+    c("DEBUG", "ERROR", "OOM made up")
+    assert error_replies(c) == 0
+    assert "errorstat_OOM" not in c("INFO", "errorstats").decode()
+    c.close()
+
+
+def test_unknown_subcommand_and_wrong_arguments(server):
+    script = [("DEBUG", "nosuch"), ("DEBUG", "Sleep"), ("DEBUG", "sleep", "0", "1"), ("DEBUG",),
+              ("DEBUG", "OBJECT")]
+    lines = raw_replies(server.port, 3, script, b"end").split(b"\r\n")
+    assert lines[:5] == [
+        b"-ERR unknown subcommand or wrong number of arguments for 'nosuch'. Try DEBUG HELP.",
+        b"-ERR unknown subcommand or wrong number of arguments for 'Sleep'. Try DEBUG HELP.",
+        b"-ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP.",
+        b"-ERR wrong number of arguments for 'debug' command",
+        b"-ERR unknown subcommand or wrong number of arguments for 'OBJECT'. Try DEBUG HELP."]
+
+
+def test_info_with_an_error_code_that_is_not_utf8(server):
+    # An error code made of any bytes (a script's error_reply) is kept in errorstats; INFO
+    # gives it back as it came, in both protocols, instead of dropping the connection.
+    c = Conn(server.port)
+    c("CONFIG", "RESETSTAT")
+    reply = c("EVAL", b"return redis.error_reply('\xff\xfeBAD oops')", "0")
+    assert str(reply) == b"\xff\xfeBAD oops".decode("utf-8", "replace")
+    assert b"errorstat_\xff\xfeBAD:count=1\r\n" in c("INFO", "errorstats")
+    c("HELLO", "3")
+    assert b"errorstat_\xff\xfeBAD:count=1\r\n" in c("INFO")
+    c("CONFIG", "RESETSTAT")
+    c.close()
