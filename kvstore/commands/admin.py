@@ -17,6 +17,7 @@ import time
 from ..errors import SYNTAX, CommandError, c_text, subcommand_syntax
 from ..replies import OK, Error, SetReply, Status, text_reply
 from .args import to_int
+from .keyspecs import keys_and_flags
 from .table import (
     ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MANDATORY_KEYS, NO_MULTI, NOSCRIPT,
     PUBSUB, READONLY, STALE, WRITE, Command, Context, command, container, every_command,
@@ -209,24 +210,51 @@ def command_docs(ctx: Context, argv: list[bytes]):
     return out
 
 
-@command("command|getkeys", -4, LOADING | STALE, group="server")
-def command_getkeys(ctx: Context, argv: list[bytes]):
-    """COMMAND GETKEYS command [arg [arg ...]]"""
+def _keys_command(argv: list[bytes]) -> Command:
+    """The command COMMAND GETKEYS[ANDFLAGS] asks about, checked as Redis checks it: known,
+    with keys, then its arity."""
     sub = argv[2:]
     cmd = COMMANDS.get(sub[0].lower())
-    if cmd is not None and cmd.subcommands and len(sub) > 1:
+    if cmd is not None and cmd.subcommands and len(sub) > 1 and not cmd.one_command:
         cmd = cmd.subcommands.get(sub[1].lower())
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
-    # Redis's order: a command without keys, then the arity, then the keys found
     if cmd.getkeys is None and (not cmd.keyspec.first or cmd.keyspec.not_key):
         raise CommandError("ERR The command has no key arguments")
     if cmd.arity > 0 and cmd.arity != len(sub) or len(sub) < -cmd.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
-    keys = cmd.keys(sub)
-    if not keys and not cmd.flags & NO_MANDATORY_KEYS:
+    return cmd
+
+
+def _no_keys_found(cmd: Command) -> list:
+    if not cmd.flags & NO_MANDATORY_KEYS:
         raise CommandError("ERR Invalid arguments specified for command")
-    return keys
+    return []
+
+
+def _keys_and_flags(cmd: Command, argv: list[bytes]) -> list[tuple[bytes, list[str]]]:
+    """The keys of a command's argv with their key-spec flags, found as Redis finds them (its
+    key specs, then its key functions); a command Redis lacks: the table's keys, no flags."""
+    meta = _redis_meta()["info"].get(cmd.name)
+    if meta is None:
+        return [(key, []) for key in cmd.keys(argv)]
+    return [(argv[pos], flags) for pos, flags in keys_and_flags(cmd.name, meta[b"key_specs"],
+                                                                argv)]
+
+
+@command("command|getkeys", -4, LOADING | STALE, group="server")
+def command_getkeys(ctx: Context, argv: list[bytes]):
+    """COMMAND GETKEYS command [arg [arg ...]]"""
+    cmd = _keys_command(argv)
+    return [key for key, _ in _keys_and_flags(cmd, argv[2:])] or _no_keys_found(cmd)
+
+
+@command("command|getkeysandflags", -4, LOADING | STALE, group="server")
+def command_getkeysandflags(ctx: Context, argv: list[bytes]):
+    """COMMAND GETKEYSANDFLAGS command [arg [arg ...]]"""
+    cmd = _keys_command(argv)
+    return [[key, SetReply(Status(f) for f in flags)]
+            for key, flags in _keys_and_flags(cmd, argv[2:])] or _no_keys_found(cmd)
 
 
 @command("command|help", 2, LOADING | STALE, group="server")
@@ -238,9 +266,15 @@ def command_help(ctx: Context, argv: list[bytes]):
              "LIST", "    Return a list of all commands in this Redis server.",
              "INFO [<command-name> ...]",
              "    Return details about multiple Redis commands.",
+             "    If no command names are given, documentation details for all",
+             "    commands are returned.",
              "DOCS [<command-name> ...]",
              "    Return documentation details about multiple Redis commands.",
+             "    If no command names are given, documentation details for all",
+             "    commands are returned.",
              "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+             "GETKEYSANDFLAGS <full-command>",
+             "    Return the keys and the access flags from a full Redis command.",
              "HELP", "    Prints this help."]
     return [Status(x) for x in lines]
 

@@ -11,6 +11,8 @@ import random
 
 import pytest
 
+from kvstore.commands.table import COMMANDS
+
 from .helpers import keyevent_streams, same, same_keyspace
 from .test_zsets import Diff, small  # noqa: F401 - `small` is a fixture
 
@@ -258,10 +260,11 @@ def test_getkeys(d):
                  ("GEORADIUS_RO", "g", "1", "2", "3", "km", "STORE", "a"),
                  ("GEOADD", "g", "1", "2", "m"), ("GEOPOS", "g"), ("GEODIST", "g", "a", "b")]:
         d("COMMAND", "GETKEYS", *argv)
-    # Redis's key specs name the first STORE only; the command writes the last one, so ours
-    # names it too (WATCH and cluster routing need it).
-    assert d.store.execute("COMMAND", "GETKEYS", "GEORADIUS", "g", "1", "2", "3", "km",
-                           "STORE", "a", "STORE", "b") == [b"g", b"a", b"b"]
+    # COMMAND GETKEYS answers as Redis's key specs do, naming the first STORE only; the command
+    # writes the last one, so the keys WATCH and tracking see name it too.
+    argv = [b"GEORADIUS", b"g", b"1", b"2", b"3", b"km", b"STORE", b"a", b"STORE", b"b"]
+    d("COMMAND", "GETKEYS", *argv)
+    assert COMMANDS[b"georadius"].keys(argv) == [b"g", b"a", b"b"]
 
 
 # -- seeded random searches -----------------------------------------------------------------------

@@ -12,8 +12,8 @@ import pytest
 from .helpers import Conn, raw_replies
 
 # kvstore follows Redis 7.2 here (ZRANK/ZREVRANK WITHSCORE; CLIENT NO-TOUCH and SETINFO), or
-# lacks a subcommand Redis 7.0 has (COMMAND GETKEYSANDFLAGS, SCRIPT DEBUG).
-DIFFERENT = {"zrank", "zrevrank", "client", "command", "script"}
+# lacks a subcommand Redis 7.0 has (SCRIPT DEBUG).
+DIFFERENT = {"zrank", "zrevrank", "client", "script"}
 
 
 def command_names(port: int) -> set[str]:
@@ -85,3 +85,44 @@ def test_redis_cli_help_from_command_docs(ports):
     ours, theirs = help_text("kvstore"), help_text("redis")
     assert "Set the string value of a key" in theirs
     assert ours == theirs
+
+
+# Argument lists the random stream rarely draws: key functions Redis prefers to its specs.
+KEYS_CASES = [
+    ("SET", "k", "v"), ("SET", "k", "v", "GET"), ("SET", "k", "v", "EX", "10", "get"),
+    ("BITFIELD", "k", "GET", "u8", "0"), ("BITFIELD", "k", "GET", "u8", "0", "SET", "u8", "0", "1"),
+    ("BITFIELD", "k", "OVERFLOW", "SAT", "GET", "u8", "0"), ("BITFIELD", "k", "GET", "u8"),
+    ("BITFIELD_RO", "k", "GET", "u8", "0"),
+    ("SORT", "k"), ("SORT", "k", "BY", "w_*", "STORE", "d"), ("SORT", "k", "STORE", "STORE", "d"),
+    ("SORT", "k", "LIMIT", "0", "STORE", "GET", "#"), ("SORT_RO", "k", "BY", "nosort"),
+    ("MIGRATE", "h", "1", "k", "0", "10"), ("MIGRATE", "h", "1", "", "0", "10", "KEYS", "a", "b"),
+    ("MIGRATE", "h", "1", "k", "0", "10", "KEYS", "a"),
+    ("MIGRATE", "h", "1", "", "0", "10", "AUTH", "KEYS", "KEYS", "a"),
+    ("MIGRATE", "h", "1", "", "0", "10", "AUTH2", "u", "KEYS", "KEYS", "a"),
+    ("GEORADIUS", "k", "0", "0", "1", "km", "STORE", "d"),
+    ("GEORADIUS", "k", "0", "0", "1", "km", "STORE", "STOREDIST", "d"),
+    ("GEORADIUSBYMEMBER", "k", "m", "1", "km", "STOREDIST", "d"),
+    ("PFMERGE", "d"), ("PFMERGE", "d", "s"), ("EVAL", "s", "0"), ("EVAL", "s", "-1", "a"),
+    ("EVAL", "s", "01", "a"), ("FCALL", "f", "2", "a", "b"), ("LMPOP", "3", "a", "b", "LEFT"),
+    ("ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"), ("OBJECT", "ENCODING", "k"),
+    ("MEMORY", "USAGE", "k", "SAMPLES", "0"), ("LCS", "a", "b"), ("MSET", "a", "1", "b"),
+    ("GET",), ("NOSUCH", "k"), ("PING",), ("CLIENT", "LIST"), ("DEBUG", "OBJECT", "k"),
+    # counts that string2ll refuses and atoi reads: the key functions' answer, with no flags
+    ("ZUNIONSTORE", "d", "01", "a"), ("LMPOP", "+1", "a", "LEFT"), ("SINTERCARD", " 2", "a", "b"),
+    ("BLMPOP", "0", "4294967297", "a", "LEFT"), ("EVAL", "s", "x"), ("FCALL", "f", "1x", "k"),
+]
+
+
+@pytest.mark.parametrize("subcommand", ["GETKEYS", "GETKEYSANDFLAGS"])
+def test_keys_of_commands_found_as_redis_finds_them(ports, subcommand):
+    from tests.compat.fuzz_gen import Gen
+
+    argvs = list(KEYS_CASES)
+    for seed in (1, 2):
+        gen = Gen(seed)
+        argvs += [gen.next()[0] for _ in range(2000)]  # every family's commands, bad ones too
+    script = [("COMMAND", subcommand, *argv) for argv in argvs]
+    for protocol in (2, 3):
+        ours, theirs = (raw_replies(ports[kind], protocol, script, b"end").split(b"\r\n")
+                        for kind in ("kvstore", "redis"))
+        assert ours == theirs
