@@ -304,6 +304,12 @@ class ServerMethods:
     def lastsave(self, **kwargs: Any) -> datetime.datetime | None:
         return self.execute_command("LASTSAVE", callback=timestamp_to_datetime)
 
+    def lolwut(self, *version_numbers: EncodableT, **kwargs: Any) -> Reply:
+        """The server's version, and with VERSION 5 or 6 (and their arguments) a drawing."""
+        if version_numbers:
+            return self.execute_command("LOLWUT", "VERSION", *version_numbers)
+        return self.execute_command("LOLWUT")
+
     def slowlog_get(self, num: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         """The entries of the slow log, their texts bytes even with decode_responses (redis-py
         reads this reply undecoded: a logged argument need not be text)."""
