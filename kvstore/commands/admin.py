@@ -44,7 +44,8 @@ _ACL_EXTRA = {"command": ("@connection",), "readonly": ("@connection",),
               "dbsize": ("@keyspace",), "flushall": ("@keyspace", "@dangerous"),
               "flushdb": ("@keyspace", "@dangerous"), "swapdb": ("@keyspace", "@dangerous"),
               "info": ("@dangerous",), "keys": ("@dangerous",), "migrate": ("@dangerous",),
-              "restore": ("@dangerous",), "lastsave": ("@admin", "@dangerous"),
+              "restore": ("@dangerous",), "restore-asking": ("@dangerous",),
+              "lastsave": ("@admin", "@dangerous"),
               "role": ("@admin", "@dangerous")}
 # SORT reads lists, sets and sorted sets: those categories instead of its group's @keyspace
 _ACL_ONLY = {"sort": ("@set", "@sortedset", "@list", "@dangerous"),

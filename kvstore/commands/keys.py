@@ -23,7 +23,7 @@ from ..replies import OK, Status
 from .args import to_int
 from .scan import forget_db
 from .table import (
-    DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, Context, KeySpec, command, container,
+    ASKING, DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, Context, KeySpec, command, container,
 )
 
 KEY1 = KeySpec(1, 1, 1)
@@ -551,3 +551,8 @@ def restore(ctx: Context, argv: list[bytes]):
     ctx.ks.dirty += 1
     ctx.notify("g", "restore", key)
     return OK
+
+
+# What Redis Cluster's MIGRATE sends to a node importing the key's slot (after ASKING); with no
+# cluster mode it is RESTORE.
+command("restore-asking", -4, WRITE | DENYOOM | ASKING, KEY1, "generic")(restore)

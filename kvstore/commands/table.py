@@ -49,6 +49,8 @@ MAY_CHANGE = 1 << 16
 # refused while the server loads a replication stream asynchronously (which kvstore never does).
 NO_MANDATORY_KEYS = 1 << 17
 NO_ASYNC_LOADING = 1 << 18
+# Descriptive too: a command a cluster node accepts for a slot it is importing (RESTORE-ASKING).
+ASKING = 1 << 19
 # The flags under which a command that changed the keyspace is logged and touches its keys.
 LOGGED = WRITE | MAY_CHANGE
 
@@ -56,7 +58,8 @@ LOGGED = WRITE | MAY_CHANGE
 FLAG_NAMES = {  # (in the order Redis lists them)
     WRITE: "write", READONLY: "readonly", DENYOOM: "denyoom", ADMIN: "admin",
     PUBSUB: "pubsub", NOSCRIPT: "noscript", BLOCKING: "blocking", LOADING: "loading",
-    STALE: "stale", SKIP_MONITOR: "skip_monitor", SKIP_SLOWLOG: "skip_slowlog", FAST: "fast",
+    STALE: "stale", SKIP_MONITOR: "skip_monitor", SKIP_SLOWLOG: "skip_slowlog", ASKING: "asking",
+    FAST: "fast",
     NO_AUTH: "no_auth", NO_MANDATORY_KEYS: "no_mandatory_keys",
     NO_ASYNC_LOADING: "no_async_loading", NO_MULTI: "no_multi", ALLOW_BUSY: "allow_busy",
 }

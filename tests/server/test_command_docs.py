@@ -126,3 +126,17 @@ def test_keys_of_commands_found_as_redis_finds_them(ports, subcommand):
         ours, theirs = (raw_replies(ports[kind], protocol, script, b"end").split(b"\r\n")
                         for kind in ("kvstore", "redis"))
         assert ours == theirs
+
+
+def test_restore_asking_is_restore(server):
+    # what Redis Cluster's MIGRATE sends to an importing node; outside cluster mode, RESTORE
+    c = Conn(server.port)
+    c("SET", "src", "hello")
+    c("DEL", "dst")
+    payload = c("DUMP", "src")
+    assert c("RESTORE-ASKING", "dst", "0", payload) == b"OK"
+    assert c("GET", "dst") == b"hello"
+    assert str(c("RESTORE-ASKING", "dst", "0", payload)).startswith("BUSYKEY")
+    assert c("RESTORE-ASKING", "dst", "0", payload, "REPLACE") == b"OK"
+    c("DEL", "src", "dst")
+    c.close()
