@@ -4,6 +4,7 @@ A class that provides `execute_command(*args, callback=None)` and inherits `Meth
 method per command, with redis-py's names, arguments and reply shapes (see `base`).
 """
 
+from .acl import ACLMethods
 from .geo import GeoMethods
 from .hashes import HashMethods
 from .hyperloglog import HyperLogLogMethods
@@ -19,7 +20,7 @@ from .zsets import SortedSetMethods
 
 class Methods(
     StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
-    HyperLogLogMethods, GeoMethods, ServerMethods, ScriptingMethods, LockMethods,
+    HyperLogLogMethods, GeoMethods, ServerMethods, ScriptingMethods, LockMethods, ACLMethods,
 ):
     """All families' methods."""
 

@@ -351,6 +351,10 @@ class ServerMethods:
         return self.execute_command("COMMAND", "GETKEYS", *args,
                                     callback=lambda r: [_str(x) for x in r])
 
+    def command_getkeysandflags(self, *args: EncodableT) -> list[list[Any]]:
+        """[[key, [flag, ...]], ...] as Redis sends it (redis-py has no callback for it)."""
+        return self.execute_command("COMMAND", "GETKEYSANDFLAGS", *args)
+
     def command_docs(self, *args: Any) -> NoReturn:
         raise NotImplementedError("COMMAND DOCS is intentionally not implemented in the client.")
 

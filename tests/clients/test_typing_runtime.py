@@ -25,7 +25,8 @@ from kvstore.methods import Methods
 # (script_kill: NOTBUSY unless a script runs, and none can while the store serves the call)
 NEEDS_A_SERVER = {"auth", "client_kill", "config_rewrite", "shutdown", "script_kill",
                   "function_kill", "save", "bgsave", "bgrewriteaof", "replicaof", "slaveof",
-                  "readonly", "readwrite", "migrate"}
+                  "readonly", "readwrite", "migrate",
+                  "acl_load", "acl_save"}  # (they need a server's aclfile)
 FUNCTION_LIB = ("#!lua name=tlib\nredis.register_function{function_name='tf', flags={'no-writes'},"
                 " callback=function(keys, args) return args[1] end}")
 
@@ -200,7 +201,14 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("client_no_touch", ("on",), {}), ("info", (), {}), ("info", ("server",), {}),
     ("config_get", ("maxmemory",), {}), ("config_set", ("maxmemory", 0), {}),
     ("config_resetstat", (), {}), ("time", (), {}), ("lastsave", (), {}), ("lolwut", (), {}),
-    ("lolwut", (5, 3, 1, 1), {}),
+    ("lolwut", (5, 3, 1, 1), {}), ("acl_whoami", (), {}), ("acl_users", (), {}),
+    ("acl_list", (), {}), ("acl_cat", (), {}), ("acl_help", (), {}),
+    ("acl_getuser", ("default",), {}), ("acl_deluser", ("nobody",), {}),
+    ("acl_dryrun", ("default", "get", "k"), {}), ("acl_genpass", (), {}), ("acl_log", (), {}),
+    ("acl_log_reset", (), {}),
+    ("acl_setuser", ("default",), {"enabled": True, "nopass": True, "categories": ["+@all"],
+                                   "keys": ["*"], "channels": ["*"]}),
+    ("command_getkeysandflags", ("get", "k"), {}),
     ("slowlog_get", (), {}), ("slowlog_len", (), {}), ("slowlog_reset", (), {}),
     ("latency_latest", (), {}), ("latency_history", ("command",), {}), ("latency_reset", (), {}),
     ("publish", ("ch", "m"), {}), ("spublish", ("ch", "m"), {}), ("pubsub_channels", (), {}),

@@ -107,3 +107,36 @@ def test_connection_methods_over_tcp_match_redis(redis_server, kv_port, protocol
         results.append(out)
         c.close()
     assert results[1] == results[0]
+
+
+def test_acl_methods_match_redis(redis_server):
+    # redis-py's RESP2 shapes, which the embedded methods follow (kvstore/methods/acl.py)
+    r = redis.Redis(port=redis_server, protocol=2)
+    s = kvstore.open()
+    try:
+        pair = (r, s)
+        for method, args in [("acl_whoami", ()), ("acl_users", ()), ("acl_list", ()),
+                             ("acl_cat", ()), ("acl_cat", ("hash",)),
+                             ("acl_getuser", ("default",)), ("acl_getuser", ("nobody",)),
+                             ("acl_dryrun", ("default", "get", "x")), ("acl_log_reset", ()),
+                             ("acl_log", ()), ("acl_deluser", ("nobody",)),
+                             ("command_getkeysandflags", ("lmove", "a", "b", "left", "left"))]:
+            if method == "acl_cat":  # the same categories, in each server's order
+                assert sorted(getattr(s, method)(*args)) == sorted(getattr(r, method)(*args))
+            else:
+                both(pair, method, *args)
+        assert len(s.acl_genpass()) == len(r.acl_genpass()) == 64
+        assert len(s.acl_genpass(12)) == len(r.acl_genpass(12)) == 3
+        for call in (lambda c: c.acl_genpass(5000), lambda c: c.acl_log(count="x"),
+                     lambda c: c.acl_setuser("default", passwords=["pw"]),
+                     lambda c: c.acl_setuser("default", nopass=True, passwords=["+pw"])):
+            with pytest.raises(redis.DataError):
+                call(r)
+            with pytest.raises(DataError):
+                call(s)
+        # rules that leave the default user unrestricted: accepted by both
+        assert s.acl_setuser("default", enabled=True, nopass=True, categories=["+@all"],
+                             keys=["*"], channels=["*"]) is True
+        assert s.acl_getuser("default") == r.acl_getuser("default")
+    finally:
+        s.close()
