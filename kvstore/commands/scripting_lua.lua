@@ -211,9 +211,9 @@ local function encode_table(t, depth, out)
   out[#out + 1] = '{'
   local first = true
   for k, v in next, t do
-    local kt = type(k)
-    if kt ~= 'string' and kt ~= 'number' then
-      error('Cannot serialise table: table key must be a number or string', 0)
+    local kt = python[k] and 'function' or type(k)
+    if kt ~= 'string' and kt ~= 'number' then  -- (lua-cjson names the key's type)
+      error('Cannot serialise ' .. kt .. ': table key must be a number or string', 0)
     end
     if not first then out[#out + 1] = ',' end
     first = false
@@ -225,7 +225,7 @@ local function encode_table(t, depth, out)
 end
 
 encode_value = function(v, depth, out)
-  local t = type(v)
+  local t = python[v] and 'function' or type(v)  -- (a library function is one to a script)
   if t == 'string' then
     out[#out + 1] = '"' .. v:gsub('[%c"\\/\127]', escapes) .. '"'
   elseif t == 'number' then

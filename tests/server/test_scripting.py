@@ -729,6 +729,16 @@ def test_cjson_decode(c):
     s = "return cjson.encode(function() end)"
     assert err(ev(c, s)) == ("ERR user_script:1: Cannot serialise function: type not supported"
                              + at(s))
+    # lua-cjson names the type of what it cannot serialise, a library function's too
+    for s, what in [("return cjson.encode(redis.call)", "function: type not supported"),
+                    ("return cjson.encode({1, redis.sha1hex})", "function: type not supported"),
+                    ("return cjson.encode({[{}] = 1})",
+                     "table: table key must be a number or string"),
+                    ("return cjson.encode({a = {[cjson.encode] = 2}})",
+                     "function: table key must be a number or string")]:
+        assert err(ev(c, s)) == f"ERR user_script:1: Cannot serialise {what}" + at(s)
+    assert ev(c, "local ok, e = pcall(cjson.encode, {[true] = 1}) return e") == \
+        b"Cannot serialise boolean: table key must be a number or string"
 
 
 @pytest.mark.parametrize("script", [
