@@ -302,7 +302,7 @@ def resolve(argv: list[bytes]) -> Command | None:
     unchecked; None for an unknown command or subcommand. What a rejection is counted on
     (INFO commandstats rejected_calls), as Redis counts it on `c->cmd`."""
     cmd = COMMANDS.get(argv[0].lower())
-    if cmd is not None and cmd.subcommands and len(argv) >= 2:
+    if cmd is not None and cmd.subcommands and len(argv) >= 2 and not cmd.one_command:
         return cmd.subcommands.get(argv[1].lower())
     return cmd
 

@@ -271,13 +271,19 @@ def _commandstats(ctx, server) -> list:
 
     out = []
     for cmd in COMMANDS.values():
-        for c in (cmd, *cmd.subcommands.values()):
-            if c.calls or c.failed or c.rejected:
-                usec = int(c.seconds * 1e6)
-                per = c.seconds * 1e6 / c.calls if c.calls else 0.0
-                out.append((f"cmdstat_{c.name}", f"calls={c.calls},usec={usec},"
-                            f"usec_per_call={per:.2f},rejected_calls={c.rejected},"
-                            f"failed_calls={c.failed}"))
+        if cmd.one_command:  # DEBUG: one command to Redis, one line
+            parts = (cmd, *cmd.subcommands.values())
+            rows = [(cmd.name, sum(c.calls for c in parts), sum(c.seconds for c in parts),
+                     sum(c.rejected for c in parts), sum(c.failed for c in parts))]
+        else:
+            rows = [(c.name, c.calls, c.seconds, c.rejected, c.failed)
+                    for c in (cmd, *cmd.subcommands.values())]
+        for name, calls, seconds, rejected, failed in rows:
+            if calls or failed or rejected:
+                per = seconds * 1e6 / calls if calls else 0.0
+                out.append((f"cmdstat_{name}", f"calls={calls},usec={int(seconds * 1e6)},"
+                            f"usec_per_call={per:.2f},rejected_calls={rejected},"
+                            f"failed_calls={failed}"))
     return out
 
 

@@ -372,7 +372,12 @@ class Server:
         if cmd is None and argv:
             cmd = resolve(argv)
         if cmd is not None:
-            cmd.rejected += 1
+            if cmd.one_command and argv and len(argv) > 1:
+                # DEBUG's own argument errors: Redis's debugCommand ran and replied with it
+                cmd.calls += 1
+                cmd.failed += 1
+            else:
+                cmd.rejected += 1
 
     def timed(self, caller, cmd, argv: list[bytes], seconds: float) -> None:
         """A command run by EXEC or a script took `seconds`: its own commandstats time,

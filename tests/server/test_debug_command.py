@@ -56,3 +56,20 @@ def test_info_with_an_error_code_that_is_not_utf8(server):
     assert b"errorstat_\xff\xfeBAD:count=1\r\n" in c("INFO")
     c("CONFIG", "RESETSTAT")
     c.close()
+
+
+def test_commandstats_count_debug_as_one_command(server):
+    c = Conn(server.port)
+    c("CONFIG", "RESETSTAT")
+    for argv in [("DEBUG", "nosuch"), ("DEBUG", "SLEEP"), ("DEBUG",), ("DEBUG", "SLEEP", "0"),
+                 ("DEBUG", "OBJECT", "nokey"), ("DEBUG", "SET-ACTIVE-EXPIRE", "1"),
+                 ("DEBUG", "ERROR", "x")]:
+        c(*argv)
+    stats = c("INFO", "commandstats").decode()
+    lines = [line for line in stats.split("\r\n") if line.startswith("cmdstat_debug")]
+    assert len(lines) == 1
+    # a subcommand's own error is a failed call of DEBUG, DEBUG alone a rejected one
+    assert lines[0].startswith("cmdstat_debug:calls=6,")
+    assert lines[0].endswith(",rejected_calls=1,failed_calls=3")
+    c("CONFIG", "RESETSTAT")
+    c.close()
