@@ -109,7 +109,9 @@ def _bitfield_keys(argv: list[bytes]) -> KeyFlags:
     return [(1, _RO if readonly else _RW)]
 
 
-def _sort_keys(argv: list[bytes]) -> KeyFlags:
+def sort_keys(argv: list[bytes]) -> KeyFlags:
+    """SORT's source, and the last STORE's destination, skipping the arguments of LIMIT, GET
+    and BY (sortGetKeys)."""
     out: KeyFlags = [(1, _RO)]
     store = None
     skip = {b"limit": 2, b"get": 1, b"by": 1}
@@ -129,7 +131,9 @@ def _sort_keys(argv: list[bytes]) -> KeyFlags:
 _MIGRATE_SKIP = {b"copy": 0, b"replace": 0, b"auth": 1, b"auth2": 2}
 
 
-def _migrate_keys(argv: list[bytes]) -> KeyFlags:
+def migrate_keys(argv: list[bytes]) -> KeyFlags:
+    """MIGRATE's key, or with an empty one the keys after KEYS (AUTH's and AUTH2's arguments
+    skipped), as migrateGetKeys finds them."""
     flags = ["RW", "access", "delete"]
     i = 6
     while i < len(argv):
@@ -181,8 +185,8 @@ def _georadius_keys(argv: list[bytes]) -> KeyFlags:
 
 # Redis's key functions (getkeys_proc) of the commands whose specs it does not trust alone.
 PROCS: dict[str, Callable[[list[bytes]], KeyFlags]] = {
-    "set": _set_keys, "bitfield": _bitfield_keys, "sort": _sort_keys,
-    "sort_ro": lambda argv: [(1, _RO)], "migrate": _migrate_keys,
+    "set": _set_keys, "bitfield": _bitfield_keys, "sort": sort_keys,
+    "sort_ro": lambda argv: [(1, _RO)], "migrate": migrate_keys,
     "georadius": _georadius_keys, "georadiusbymember": _georadius_keys,
     **dict.fromkeys(["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "blmpop",
                      "bzmpop"], _counted_keys(0, 2, 3)),

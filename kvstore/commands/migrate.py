@@ -14,16 +14,15 @@ from ..errors import CommandError, ConnectionError, ResponseError, TimeoutError
 from ..numbers import parse_int
 from ..protocol import pack_command
 from ..replies import OK, Status
+from .keyspecs import migrate_keys
 from .table import WRITE, Context, KeySpec, command
 
 NOKEY = Status("NOKEY")
 
 
 def _migrate_keys(argv: list[bytes]) -> list[bytes]:
-    for i in range(6, len(argv)):
-        if argv[i].lower() == b"keys":
-            return argv[i + 1 :]
-    return argv[3:4] if len(argv) > 3 else []
+    """The keys MIGRATE moves, as Redis's migrateGetKeys finds them."""
+    return [argv[pos] for pos, _ in migrate_keys(argv)]
 
 
 # COMMAND INFO shows the legacy range of Redis's first key spec (the single key, argument 3);

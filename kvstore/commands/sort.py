@@ -49,6 +49,7 @@ from ..engine.values import Hash, List, Set
 from ..engine.zset import ZSet
 from ..errors import SYNTAX, CommandError, wrongtype
 from ..numbers import parse_float
+from .keyspecs import sort_keys
 from .args import to_int
 from .lists import list_range
 from .pqsort import partial_sort
@@ -69,8 +70,6 @@ _HEX = re.compile(rb"([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([+-]?[0-
 # SORT ... STORE whose patterns read other keys is logged as its result, in RPUSHes of at most
 # this many elements (so no AOF record grows without bound).
 STORE_EFFECT_BATCH = 1024
-# Options with arguments, for the key finder (Redis `sortGetKeys`): how many to skip.
-_OPTION_ARGS = {b"limit": 2, b"get": 1, b"by": 1}
 
 Lookup = Callable[[Context, bytes], "bytes | None"]
 
@@ -321,19 +320,8 @@ def _sort(ctx: Context, argv: list[bytes], readonly: bool):
 
 
 def _sort_keys_of(argv: list[bytes]) -> list[bytes]:
-    """COMMAND GETKEYS / routing for SORT (Redis `sortGetKeys`): the source, and the last
-    STORE's destination, skipping the arguments of LIMIT, GET and BY."""
-    keys = argv[1:2]
-    dest = None
-    i = 2
-    while i < len(argv):
-        word = argv[i].lower()
-        if word in _OPTION_ARGS:
-            i += _OPTION_ARGS[word]
-        elif word == b"store" and i + 1 < len(argv):
-            dest = argv[i + 1]
-        i += 1
-    return keys if dest is None else [*keys, dest]
+    """The keys SORT reads and writes (Redis's sortGetKeys)."""
+    return [argv[pos] for pos, _ in sort_keys(argv)]
 
 
 @command("sort", -2, WRITE | DENYOOM, KEY1, "generic", getkeys=_sort_keys_of)
