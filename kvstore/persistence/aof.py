@@ -88,7 +88,11 @@ class AofWriter:
         self.path = path
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.size = os.fstat(self.fd).st_size
-        self.written = 0         # bytes written since the last fsync (for everysec)
+        # Bytes written by this writer (all its files), and how many of them an fsync covers.
+        # The loop thread advances `total`; `synced` is what `total` was when the last fsync
+        # began, so bytes written while an fsync runs are never taken for synced.
+        self.total = 0
+        self.synced = 0
         self.last_fsync = time.monotonic()
         self.fsyncs = 0
         self._fd_lock = threading.Lock()
@@ -164,7 +168,7 @@ class AofWriter:
             self._failed(exc, start)
             return False
         self.size = start + len(buf)
-        self.written += len(buf)
+        self.total += len(buf)
         self.buf = bytearray()
         if fsync or (fsync is None and self.policy == "always"):
             try:
@@ -173,7 +177,7 @@ class AofWriter:
                 self._failed(exc, None)
                 return False
             self.fsyncs += 1
-            self.written = 0
+            self.synced = self.total
         if self.error is not None:
             self.error = None
             self.errno = 0
@@ -210,13 +214,14 @@ class AofWriter:
         self.path = path
         self.size = os.fstat(self.fd).st_size
         self.db = -1
-        self.written = 0
+        self.synced = self.total
 
     def fsync(self) -> None:
         with self._fd_lock:
+            target = self.total
             if self.fd >= 0:
                 _fsync(self.fd)
-        self.written = 0
+            self.synced = max(self.synced, target)
         self.fsyncs += 1
         self.last_fsync = time.monotonic()
 
@@ -253,7 +258,7 @@ class AofWriter:
         while not self._stop.wait(EVERYSEC_PERIOD):
             if self.policy != "everysec":
                 continue
-            if self.written:
+            if self.synced < self.total:
                 try:
                     self.fsync()
                 except OSError:
