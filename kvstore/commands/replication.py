@@ -10,8 +10,10 @@ import time
 from ..errors import CommandError
 from ..numbers import parse_int
 from ..replies import OK, Status
-from .table import (ADMIN, ALLOW_BUSY, FAST, LOADING, NO_ASYNC_LOADING, NO_MULTI, NOSCRIPT, STALE,
-                    Context, command)
+from .args import to_int
+from .lists import POSITIVE
+from .table import (ADMIN, ALLOW_BUSY, BLOCKING, FAST, LOADING, NO_ASYNC_LOADING, NO_MULTI,
+                    NOSCRIPT, STALE, Context, command)
 
 WAIT_ON_REPLICA = (
     "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if "
@@ -153,13 +155,8 @@ def wait(ctx: Context, argv: list[bytes]):
     Complexity: O(1).  Reply: how many replicas acknowledged every write made before it, once
     `numreplicas` have or `timeout` ms passed (0: no limit); at once inside MULTI.
     """
-    try:
-        wanted = parse_int(argv[1])
-        timeout = parse_int(argv[2])
-    except ValueError:
-        raise CommandError("ERR value is not an integer or out of range") from None
-    if timeout < 0:
-        raise CommandError("ERR timeout is negative")
+    wanted = to_int(argv[1])
+    timeout = _timeout_ms(argv[2])
     client = ctx.client
     server = getattr(client, "server", None) if client is not None else None
     if server is None:
@@ -167,6 +164,52 @@ def wait(ctx: Context, argv: list[bytes]):
     if server.master_link is not None:
         raise CommandError(WAIT_ON_REPLICA)
     return server.replication.wait(client, wanted, timeout)
+
+
+def _timeout_ms(arg: bytes) -> int:
+    """Redis's getTimeoutFromObjectOrReply in milliseconds (WAIT, WAITAOF)."""
+    timeout = to_int(arg, "ERR timeout is not an integer or out of range")
+    if timeout < 0:
+        raise CommandError("ERR timeout is negative")
+    return timeout
+
+
+@command("waitaof", 4, BLOCKING, group="connection")
+def waitaof(ctx: Context, argv: list[bytes]):
+    """WAITAOF numlocal numreplicas timeout
+
+    Complexity: O(1).  Reply: [1 if every write before it is fsynced to the AOF else 0,
+    replicas that reported the same], once `numlocal` (0 or 1) and `numreplicas` are met or
+    `timeout` ms passed (0: no limit); at once inside MULTI. Replicas never report it here.
+    """
+    numlocal = to_int(argv[1])
+    if not 0 <= numlocal <= 1:
+        raise CommandError("ERR value is out of range, value must between 0 and 1")
+    numreplicas = to_int(argv[2])
+    if numreplicas < 0:
+        raise CommandError(POSITIVE)
+    timeout = _timeout_ms(argv[3])
+    client = ctx.client
+    server = getattr(client, "server", None) if client is not None else None
+    if server is None:  # the embedded store: its own AOF, fsynced now; no replicas
+        p = getattr(ctx.ks, "persistence", None)
+        writer = p.writer if p is not None else None
+        if numlocal and writer is None:
+            raise CommandError(WAITAOF_NO_AOF)
+        if writer is not None:
+            writer.flush(fsync=True)
+        return [int(writer is not None), 0]
+    if server.master_link is not None:
+        raise CommandError(
+            "ERR WAITAOF cannot be used with replica instances. Please also note that writes "
+            "to replicas are just local and are not propagated.")
+    p = server.persistence
+    if numlocal and (p is None or p.writer is None):
+        raise CommandError(WAITAOF_NO_AOF)
+    return server.replication.waitaof(client, numlocal, numreplicas, timeout)
+
+
+WAITAOF_NO_AOF = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."
 
 
 @command("role", 1, NOSCRIPT | LOADING | STALE | FAST, group="server")

@@ -409,6 +409,10 @@ class ServerMethods:
     def wait(self, num_replicas: int, timeout: int, **kwargs: Any) -> int:
         return self.execute_command("WAIT", num_replicas, timeout)
 
+    def waitaof(self, num_local: int, num_replicas: int, timeout: int,
+                **kwargs: Any) -> list[int]:
+        return self.execute_command("WAITAOF", num_local, num_replicas, timeout)
+
     def role(self) -> list[Any]:
         return self.execute_command("ROLE")
 

@@ -145,6 +145,13 @@ class AofWriter:
             self.buf += b"#TS:%d\r\n" % now
             self.stamped = now
 
+    def position(self) -> int:
+        """The byte count `total` reaches once everything logged so far is written: what an
+        fsync must cover for WAITAOF (`synced` >= it)."""
+        if self.plain:
+            self._settle()
+        return self.total + len(self.buf)
+
     @property
     def pending(self) -> bool:
         """Whether anything is logged but not written."""

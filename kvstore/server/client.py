@@ -221,7 +221,7 @@ class Client(asyncio.Protocol):
             server.tracking.disable(self)
         if self.replica is not None:
             server.replication.drop(self)
-        if server.replication.waiting:
+        if server.replication.waiting or server.replication.aof_waiting:
             server.replication.unwait(self)
         self.transport = None
 

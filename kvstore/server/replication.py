@@ -69,6 +69,9 @@ class Replication:
         self._ttl: asyncio.TimerHandle | None = None
         # WAIT: client -> (offset it waits for, replicas wanted, its timeout's handle or None)
         self.waiting: dict[Any, tuple[int, int, asyncio.TimerHandle | None]] = {}
+        # WAITAOF: client -> (AOF position it waits for or None, whether it waits for replicas
+        # (which no replica can satisfy here), its timeout's handle or None)
+        self.aof_waiting: dict[Any, tuple[int | None, bool, asyncio.TimerHandle | None]] = {}
 
     # -- SYNC / PSYNC ---------------------------------------------------------------------------
 
@@ -300,9 +303,61 @@ class Replication:
 
     def unwait(self, client) -> None:
         """The waiting client left."""
-        entry = self.waiting.pop(client, None)
-        if entry is not None and entry[2] is not None:
-            entry[2].cancel()
+        for waiting in (self.waiting, self.aof_waiting):
+            entry = waiting.pop(client, None)
+            if entry is not None and entry[2] is not None:
+                entry[2].cancel()
+
+    # -- WAITAOF ----------------------------------------------------------------------------
+
+    def waitaof(self, client, numlocal: int, numreplicas: int, timeout_ms: int) -> list | None:
+        """WAITAOF: [1 if every write logged so far is fsynced to our AOF, replicas that
+        reported the same of theirs], at once when that meets `numlocal` and `numreplicas` (or
+        inside MULTI); else None, and `client` blocks until it does or `timeout_ms` passes (0:
+        for ever). No replica reports its AOF here (REPLCONF ACK ... FACK, Redis 7.2's), so
+        the replicas' count is 0. The writes waited for are all those logged before it, the
+        client's own included (Redis waits for the client's last write only)."""
+        from .client import BLOCKED, DROP_LAST, MULTI
+
+        p = self.server.persistence
+        writer = p.writer if p is not None else None
+        target = writer.position() if writer is not None else None
+        acked = int(target is not None and writer.synced >= target)
+        if acked >= numlocal and numreplicas <= 0 or client.state & MULTI or client.ctx.in_multi:
+            return [acked, 0]
+        handle = None
+        if timeout_ms:
+            handle = asyncio.get_running_loop().call_later(timeout_ms / 1000, self._wake_aof,
+                                                          client)
+        self.aof_waiting[client] = (target, numreplicas > 0, handle)
+        client.state |= BLOCKED | DROP_LAST  # the reply comes from _wake_aof
+        return None
+
+    def check_aof_waiting(self) -> None:
+        """From the cron (and after a group commit's fsync): wake the WAITAOFs now met."""
+        p = self.server.persistence
+        writer = p.writer if p is not None else None
+        synced = writer.synced if writer is not None else -1
+        for client, (target, replicas, _) in list(self.aof_waiting.items()):
+            if not replicas and target is not None and synced >= target:
+                self._wake_aof(client)
+
+    def _wake_aof(self, client) -> None:
+        from .blocking import resume
+        from .client import BLOCKED
+
+        entry = self.aof_waiting.pop(client, None)
+        if entry is None:
+            return
+        target, _, handle = entry
+        if handle is not None:
+            handle.cancel()
+        p = self.server.persistence
+        writer = p.writer if p is not None else None
+        acked = int(target is not None and writer is not None and writer.synced >= target)
+        self.server.outbox.put(client, b"*2\r\n:%d\r\n:0\r\n" % acked)
+        client.state &= ~BLOCKED
+        resume(client)
 
     def disconnect_replicas(self) -> None:
         """Our data set is about to be replaced (a full sync from our own master): our

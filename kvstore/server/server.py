@@ -482,6 +482,8 @@ class Server:
             self.memory.sample()
         if self.config["maxmemory-clients"]:
             client_eviction.check_all(self)
+        if self.replication.aof_waiting:
+            self.replication.check_aof_waiting()
 
     # -- CLIENT PAUSE ---------------------------------------------------------------------------
 

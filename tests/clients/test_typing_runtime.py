@@ -216,6 +216,7 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("pubsub_numsub", ("ch",), {}), ("pubsub_shardnumsub", ("ch",), {}),
     ("memory_usage", ("s",), {}), ("memory_usage", ("nokey",), {}), ("memory_stats", (), {}),
     ("memory_purge", (), {}), ("memory_malloc_stats", (), {}), ("wait", (0, 0), {}),
+    ("waitaof", (0, 0, 0), {}),
     ("role", (), {}), ("module_list", (), {}), ("client_tracking_on", (), {}),
     ("client_trackinginfo", (), {}), ("client_getredir", (), {}),
     ("client_tracking_off", (), {}), ("client_tracking", (False,), {}),

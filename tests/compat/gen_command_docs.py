@@ -24,8 +24,8 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "..", "kvstore", "commands",
                    "redis_commands.json")
 
 
-# Redis 7.2's entries for the commands 7.0 lacks (src/commands/client-no-touch.json and
-# client-setinfo.json).
+# Redis 7.2's entries for the commands 7.0 lacks (src/commands/client-no-touch.json,
+# client-setinfo.json and waitaof.json).
 EXTRA = {
     "docs": {
         "client|no-touch": {
@@ -35,6 +35,14 @@ EXTRA = {
             "arguments": [{"name": "enabled", "type": "oneof", "arguments": [
                 {"name": "on", "type": "pure-token", "token": "ON"},
                 {"name": "off", "type": "pure-token", "token": "OFF"}]}],
+        },
+        "waitaof": {
+            "summary": "Blocks until all of the preceding write commands sent by the connection "
+                       "are written to the append-only file of the master and/or replicas.",
+            "since": "7.2.0", "group": "generic", "complexity": "O(1)",
+            "arguments": [{"name": "numlocal", "type": "integer"},
+                          {"name": "numreplicas", "type": "integer"},
+                          {"name": "timeout", "type": "integer"}],
         },
         "client|setinfo": {
             "summary": "Sets information specific to the client or connection.",
@@ -47,6 +55,8 @@ EXTRA = {
     "info": {
         "client|no-touch": {"tips": {"~": []}, "key_specs": {"~": []}},
         "client|setinfo": {"tips": {"~": []}, "key_specs": {"~": []}},
+        "waitaof": {"tips": {"~": ["request_policy:all_shards", "response_policy:agg_min"]},
+                    "key_specs": {"~": []}},
     },
 }
 

@@ -162,6 +162,7 @@ def test_replconf_and_role_replies(c):
 def test_wait_without_replicas(c):
     assert err(c("WAIT", "x", "0")) == "ERR value is not an integer or out of range"
     assert err(c("WAIT", "1", "-1")) == "ERR timeout is negative"
+    assert err(c("WAIT", "1", "x")) == "ERR timeout is not an integer or out of range"
     assert c("WAIT", "0", "0") == 0
     c.send(Conn.encode("WAIT", "1", "50") + Conn.encode("PING"))
     assert [c.reply(), c.reply()] == [0, b"PONG"]   # the timeout answers, then the rest runs
@@ -296,3 +297,61 @@ def test_min_replicas_to_write(kv_factory, tmp_path, kind):
     # a replica that stopped acknowledging for longer than the lag no longer counts
     wait_until(lambda: err(c("SET", "k", "w")) == noreplicas, what="NOREPLICAS again")
     c.close()
+
+
+# WAITAOF is Redis 7.2's (redis-server 7.0 has none to compare with): the texts below are
+# those of its waitaofCommand and argument parsers.
+def test_waitaof_arguments_and_aof_off(kv_factory):
+    c = Conn(kv_factory().port)
+    for argv, text in [(("2", "0", "0"), "ERR value is out of range, value must between 0 and 1"),
+                       (("x", "0", "0"), "ERR value is not an integer or out of range"),
+                       (("0", "-1", "0"), "ERR value is out of range, must be positive"),
+                       (("0", "0", "x"), "ERR timeout is not an integer or out of range"),
+                       (("0", "0", "-1"), "ERR timeout is negative"),
+                       (("1", "0", "0"), "ERR WAITAOF cannot be used when numlocal is set but "
+                                         "appendonly is disabled.")]:
+        assert err(c("WAITAOF", *argv)) == text
+    assert c("WAITAOF", "0", "0", "0") == [0, 0]
+    assert c("WAITAOF", "0", "1", "50") == [0, 0]  # no replica reports its AOF: the timeout
+    c.close()
+
+
+@pytest.mark.parametrize("policy", ["always", "everysec"])
+def test_waitaof_waits_for_the_fsync(kv_factory, policy):
+    c = Conn(kv_factory("--appendonly", "yes", "--appendfsync", policy).port)
+    c.send(Conn.encode("SET", "k", "v") + Conn.encode("WAITAOF", "1", "0", "0"))
+    assert [c.reply(), c.reply()] == [b"OK", [1, 0]]  # (everysec: within the second)
+    c("MULTI")
+    c("SET", "k", "w")
+    c("WAITAOF", "1", "5", "0")
+    assert c("EXEC")[1][0] in (0, 1)  # never blocks inside MULTI
+    assert c("WAITAOF", "1", "0", "0") == [1, 0]
+    assert c("WAITAOF", "1", "1", "50") == [1, 0]  # no replica reports its AOF: the timeout
+    c.close()
+
+
+def test_waitaof_without_fsyncs_times_out(kv_factory):
+    c = Conn(kv_factory("--appendonly", "yes", "--appendfsync", "no").port)
+    c("SET", "k", "v")
+    c.send(Conn.encode("WAITAOF", "1", "0", "100") + Conn.encode("PING"))
+    assert [c.reply(), c.reply()] == [[0, 0], b"PONG"]
+    c.close()
+
+
+def test_waitaof_on_a_replica_and_embedded(kv_factory, tmp_path):
+    import kvstore
+
+    master = kv_factory()
+    (tmp_path / "replica").mkdir()
+    replica = kv_factory("--replicaof", "127.0.0.1", str(master.port),
+                         "--dir", str(tmp_path / "replica"))
+    assert err(Conn(replica.port)("WAITAOF", "0", "0", "0")) == (
+        "ERR WAITAOF cannot be used with replica instances. Please also note that writes to "
+        "replicas are just local and are not propagated.")
+    with kvstore.open() as store:
+        assert store.waitaof(0, 0, 0) == [0, 0]
+        with pytest.raises(kvstore.ResponseError, match="appendonly is disabled"):
+            store.waitaof(1, 0, 0)
+    with kvstore.open(path=str(tmp_path / "emb"), appendonly=True) as store:
+        store.set("k", "v")
+        assert store.waitaof(1, 0, 0) == [1, 0]
