@@ -619,8 +619,9 @@ class Client(asyncio.Protocol):
             from .pubsub import deliver_bytes
 
             lines, self.after_reply = self.after_reply, []
-            for line in lines:
-                deliver_bytes(self, line)
+            if self.monitor:  # (a RESET ended it: Redis feeds monitors after the command)
+                for line in lines:
+                    deliver_bytes(self, line)
 
     def authenticate(self) -> None:
         self.authenticated = True

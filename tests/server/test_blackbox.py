@@ -836,7 +836,15 @@ def test_a_monitors_own_command_is_shown_after_its_reply(server):
     assert mon.reply().endswith(b'"PING"')
     assert mon.reply() == b"x"
     assert mon.reply().endswith(b'"ECHO" "x"')
+    # RESET ends MONITOR before Redis feeds monitors: no line of its own, only other monitors'
+    other = Conn(server.port)
+    assert other("MONITOR") == b"OK"
+    mon.send(Conn.encode("RESET") + Conn.encode("PING"))
+    assert [mon.reply(), mon.reply()] == [b"RESET", b"PONG"]
+    assert other.reply().endswith(b'"RESET"')
+    assert other.reply().endswith(b'"PING"')
     mon.close()
+    other.close()
 
 
 def test_monitor_shows_what_exec_runs_then_exec(server):
