@@ -98,6 +98,13 @@ class Push(list):
     __slots__ = ()
 
 
+class Attribute(dict):
+    """A RESP3 attribute (`|`): a map describing the reply that follows it (DEBUG PROTOCOL
+    attrib sends one inside `Frames`). RESP2 has none: it is left out there."""
+
+    __slots__ = ()
+
+
 class Frames(list):
     """Several top-level replies from one command, sent one after the other (SUBSCRIBE a b
     replies one subscribe push per channel). Never nested in another reply."""

@@ -15,7 +15,8 @@ import os
 import time
 
 from ..errors import SYNTAX, CommandError, c_text, subcommand_syntax
-from ..replies import OK, Error, SetReply, Status, text_reply
+from ..replies import (OK, Attribute, BigNumber, Bool, Error, Frames, Push, SetReply, Status,
+                       Verbatim, text_reply)
 from .args import to_int
 from .keyspecs import keys_and_flags
 from .table import (
@@ -828,6 +829,36 @@ def debug_digest_value(ctx: Context, argv: list[bytes]):
     return out
 
 
+_PROTOCOL_TYPES = "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+
+
+@command("debug|protocol", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_protocol(ctx: Context, argv: list[bytes]):
+    """DEBUG PROTOCOL type"""
+    # A sample of each RESP type, which clients' own tests of their RESP3 parsers read.
+    name = argv[2].lower()
+    resp3 = ctx.resp == 3
+    if name == b"attrib":
+        reply = b"Some real reply following the attribute"
+        return Frames([Attribute({b"key-popularity": [b"key:123", 90]}), reply]) if resp3 \
+            else reply
+    if name == b"push":
+        if not resp3:
+            raise CommandError("ERR RESP2 is not supported by this command")
+        return Frames([Push([b"server-cpu-usage", 42]),
+                       b"Some real reply following the push reply"])
+    samples = {b"string": b"Hello World", b"integer": 12345, b"double": 3.141,
+               b"bignum": BigNumber(b"1234567999999999999999999999999999999"), b"null": None,
+               b"array": [0, 1, 2], b"set": SetReply([0, 1, 2]),
+               b"map": {0: Bool(False), 1: Bool(True), 2: Bool(False)},
+               b"verbatim": Verbatim(b"This is a verbatim\nstring"), b"true": Bool(True),
+               b"false": Bool(False)}
+    if name not in samples:
+        raise CommandError("ERR Wrong protocol type name. Please use one of the following: "
+                           + _PROTOCOL_TYPES)
+    return samples[name]
+
+
 @command("debug|help", 2, LOADING | STALE, group="server")
 def debug_help(ctx: Context, argv: list[bytes]):
     """DEBUG HELP"""
@@ -846,6 +877,10 @@ def debug_help(ctx: Context, argv: list[bytes]):
              "    it is used instead of the 'key' prefix. These are not propagated to",
              "    replicas. Cluster slots are not respected so keys not belonging to the",
              "    current node can be created in cluster mode.",
+             "PROTOCOL <type>",
+             "    Reply with a test value of the specified type. <type> can be: string,",
+             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+             "    true, false.",
              "RELOAD [option ...]",
              "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
              "    * MERGE: conflicting keys will be loaded from RDB.",

@@ -48,6 +48,7 @@ from kvstore.replies import (
     OK,
     PONG,
     QUEUED,
+    Attribute,
     BigNumber,
     Bool,
     Error,
@@ -235,6 +236,14 @@ def _frames(parts: list[bytes], value: Frames, r3: bool) -> None:
         encode_into(parts, item, proto)
 
 
+def _attribute(parts: list[bytes], value: Attribute, r3: bool) -> None:
+    if r3:
+        parts.append(b"|%d\r\n" % len(value))
+        for key, item in value.items():
+            encode_into(parts, key, 3)
+            encode_into(parts, item, 3)
+
+
 def _map(parts: list[bytes], value: dict, r3: bool) -> None:
     parts.append(b"%%%d\r\n" % len(value) if r3 else b"*%d\r\n" % (2 * len(value)))
     proto = 3 if r3 else 2
@@ -279,6 +288,7 @@ _ENCODERS: dict[type, Callable[[list[bytes], Any, bool], None]] = {
     SetReply: _set,
     Push: _push,
     Frames: _frames,
+    Attribute: _attribute,
     ScorePairs: _score_pairs,
     dict: _map,
 }

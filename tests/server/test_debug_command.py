@@ -73,3 +73,15 @@ def test_commandstats_count_debug_as_one_command(server):
     assert lines[0].endswith(",rejected_calls=1,failed_calls=3")
     c("CONFIG", "RESETSTAT")
     c.close()
+
+
+def test_debug_protocol_sends_each_resp_type(ports):
+    # what clients' tests of their RESP3 parsers read: attributes and a push included
+    names = ["string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
+             "push", "verbatim", "true", "false", "nosuch", "Map"]
+    script = [("DEBUG", "PROTOCOL", name) for name in names] + [("DEBUG", "PROTOCOL")]
+    for protocol in (2, 3):
+        ours, theirs = (raw_replies(ports[kind], protocol, script, b"end")
+                        for kind in ("kvstore", "redis"))
+        assert ours == theirs
+    assert b"|1\r\n$14\r\nkey-popularity\r\n" in ours and b">2\r\n" in ours
