@@ -22,6 +22,7 @@ from .keyspecs import keys_and_flags
 from .table import (
     ADMIN, ALLOW_BUSY, BLOCKING, COMMANDS, FAST, LOADING, NO_MANDATORY_KEYS, NO_MULTI, NOSCRIPT,
     PUBSUB, READONLY, STALE, WRITE, Command, Context, command, container, every_command,
+    merged_latency, reported,
 )
 
 
@@ -562,20 +563,25 @@ def latency_histogram(ctx: Context, argv: list[bytes]):
     from ..server.latency import fold_all, histogram_usec
 
     fold_all()
+    groups = dict(reported())
     if len(argv) == 2:
-        chosen = list(every_command())
+        chosen = list(groups)
     else:
         chosen = []
         for arg in argv[2:]:
-            name, _, sub = arg.lower().partition(b"|")
-            cmd = COMMANDS.get(name)
-            if cmd is not None and sub:
-                cmd = cmd.subcommands.get(sub)
-            if cmd is not None:
-                chosen += cmd.subcommands.values() if cmd.subcommands and not sub else [cmd]
-    return {c.name.encode(): {b"calls": sum(c.latency.values()),
-                              b"histogram_usec": histogram_usec(c.latency)}
-            for c in chosen if c.latency}
+            name = arg.lower().decode("utf-8", "replace")
+            cmd = COMMANDS.get(arg.lower())
+            if name in groups and cmd is not None and cmd.subcommands and not cmd.one_command:
+                chosen += [s.name for s in cmd.subcommands.values()]  # a container: its own
+            elif name in groups:
+                chosen.append(name)
+    out = {}
+    for name in chosen:
+        latency = merged_latency(groups[name])
+        if latency:
+            out[name.encode()] = {b"calls": sum(latency.values()),
+                                  b"histogram_usec": histogram_usec(latency)}
+    return out
 
 
 @command("latency|help", 2, LOADING | STALE, group="server")

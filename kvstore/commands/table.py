@@ -307,6 +307,30 @@ def resolve(argv: list[bytes]) -> Command | None:
     return cmd
 
 
+def reported() -> Iterator[tuple[str, list[Command]]]:
+    """(name, commands) as INFO commandstats, latencystats and LATENCY HISTOGRAM report them:
+    each command and subcommand alone, but a one-command container (DEBUG) with all of its
+    subcommands, as Redis counts it."""
+    for cmd in COMMANDS.values():
+        if cmd.one_command:
+            yield cmd.name, [cmd, *cmd.subcommands.values()]
+        else:
+            yield cmd.name, [cmd]
+            for sub in cmd.subcommands.values():
+                yield sub.name, [sub]
+
+
+def merged_latency(commands: list[Command]) -> dict[int, int]:
+    """The latency histograms (usec -> calls) of `commands` added up."""
+    if len(commands) == 1:
+        return commands[0].latency
+    out: dict[int, int] = {}
+    for c in commands:
+        for usec, calls in c.latency.items():
+            out[usec] = out.get(usec, 0) + calls
+    return out
+
+
 def every_command() -> Iterator[Command]:
     """Every command of the table, each container followed by its subcommands (the stats)."""
     for cmd in COMMANDS.values():

@@ -267,23 +267,17 @@ def _cpu(ctx, server) -> list:
 
 
 def _commandstats(ctx, server) -> list:
-    from ..commands.table import COMMANDS
+    from ..commands.table import reported
 
     out = []
-    for cmd in COMMANDS.values():
-        if cmd.one_command:  # DEBUG: one command to Redis, one line
-            parts = (cmd, *cmd.subcommands.values())
-            rows = [(cmd.name, sum(c.calls for c in parts), sum(c.seconds for c in parts),
-                     sum(c.rejected for c in parts), sum(c.failed for c in parts))]
-        else:
-            rows = [(c.name, c.calls, c.seconds, c.rejected, c.failed)
-                    for c in (cmd, *cmd.subcommands.values())]
-        for name, calls, seconds, rejected, failed in rows:
-            if calls or failed or rejected:
-                per = seconds * 1e6 / calls if calls else 0.0
-                out.append((f"cmdstat_{name}", f"calls={calls},usec={int(seconds * 1e6)},"
-                            f"usec_per_call={per:.2f},rejected_calls={rejected},"
-                            f"failed_calls={failed}"))
+    for name, parts in reported():  # (DEBUG: one command to Redis, one line)
+        calls, seconds = sum(c.calls for c in parts), sum(c.seconds for c in parts)
+        rejected, failed = sum(c.rejected for c in parts), sum(c.failed for c in parts)
+        if calls or failed or rejected:
+            per = seconds * 1e6 / calls if calls else 0.0
+            out.append((f"cmdstat_{name}", f"calls={calls},usec={int(seconds * 1e6)},"
+                        f"usec_per_call={per:.2f},rejected_calls={rejected},"
+                        f"failed_calls={failed}"))
     return out
 
 
@@ -292,17 +286,18 @@ def _latencystats(ctx, server) -> list:
     off, as Redis)."""
     if server is None or not server.track_latency:
         return []
-    from ..commands.table import every_command
+    from ..commands.table import merged_latency, reported
     from .latency import fold_all, format_percentile, percentile_us
 
     fold_all()
     wanted = server.config["latency-tracking-info-percentiles"]
     out = []
-    for c in every_command():
-        if c.latency:
-            total = sum(c.latency.values())
-            out.append((f"latency_percentiles_usec_{c.name}", ",".join(
-                f"p{format_percentile(p)}={percentile_us(c.latency, total, p):.3f}"
+    for name, parts in reported():
+        latency = merged_latency(parts)
+        if latency:
+            total = sum(latency.values())
+            out.append((f"latency_percentiles_usec_{name}", ",".join(
+                f"p{format_percentile(p)}={percentile_us(latency, total, p):.3f}"
                 for p in wanted)))
     return out
 

@@ -71,6 +71,10 @@ def test_commandstats_count_debug_as_one_command(server):
     # a subcommand's own error is a failed call of DEBUG, DEBUG alone a rejected one
     assert lines[0].startswith("cmdstat_debug:calls=6,")
     assert lines[0].endswith(",rejected_calls=1,failed_calls=3")
+    latency = c("INFO", "latencystats").decode()
+    assert "latency_percentiles_usec_debug:" in latency and "debug|" not in latency
+    histogram = c("LATENCY", "HISTOGRAM", "debug", "debug|sleep")  # (no such command)
+    assert histogram[0] == b"debug" and len(histogram) == 2
     c("CONFIG", "RESETSTAT")
     c.close()
 
