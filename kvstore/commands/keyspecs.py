@@ -46,8 +46,10 @@ def by_specs(specs: list[dict], argv: list[bytes]) -> KeyFlags:
         elif kind == b"keyword":
             keyword = begin[b"spec"][b"keyword"].lower()
             startfrom = begin[b"spec"][b"startfrom"]
-            scan = (range(startfrom, argc) if startfrom > 0
-                    else range(argc + startfrom, 0, -1))
+            # forward up to the one before last, or backward down to argument 2: a keyword as
+            # the last (first) argument is no keyword, as in Redis's loop
+            scan = (range(startfrom, argc - 1) if startfrom > 0
+                    else range(argc + startfrom, 1, -1))
             first = next((i + 1 for i in scan if 1 <= i < argc and argv[i].lower() == keyword), 0)
             if not first:
                 continue

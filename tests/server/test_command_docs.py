@@ -110,6 +110,11 @@ KEYS_CASES = [
     # counts that string2ll refuses and atoi reads: the key functions' answer, with no flags
     ("ZUNIONSTORE", "d", "01", "a"), ("LMPOP", "+1", "a", "LEFT"), ("SINTERCARD", " 2", "a", "b"),
     ("BLMPOP", "0", "4294967297", "a", "LEFT"), ("EVAL", "s", "x"), ("FCALL", "f", "1x", "k"),
+    # a keyword as the last argument is none
+    ("GEORADIUS", "k", "0", "0", "1", "km", "STORE"), ("GEORADIUSBYMEMBER", "k", "m", "1", "km",
+                                                        "STOREDIST"),
+    ("GEORADIUS", "k", "0", "0", "1", "km", "STORE", "d", "STORE"),
+    ("MIGRATE", "h", "1", "", "0", "10", "KEYS"), ("MIGRATE", "h", "1", "", "0", "10", "COPY"),
 ]
 
 
