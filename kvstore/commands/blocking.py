@@ -140,7 +140,8 @@ def client_unblock(ctx: Context, argv: list[bytes]):
     target = server.clients.get(cid)
     if target is None:
         return 0
-    return int(server.keywatch.client_unblock(target, error))
+    return int(server.keywatch.client_unblock(target, error)
+               or server.replication.unblock(target, error))
 
 
 # -- sorted sets (Redis 7.0 t_zset.c) ---------------------------------------------------------------

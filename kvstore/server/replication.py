@@ -301,6 +301,25 @@ class Replication:
         client.state &= ~BLOCKED
         resume(client)
 
+    def unblock(self, client, error: bool) -> bool:
+        """CLIENT UNBLOCK of a WAIT or WAITAOF: the reply its timeout would give, or the
+        UNBLOCKED error. Returns whether the client was waiting here."""
+        from .blocking import UNBLOCKED
+
+        if client not in self.waiting and client not in self.aof_waiting:
+            return False
+        if not error:
+            (self._wake if client in self.waiting else self._wake_aof)(client)
+            return True
+        from .blocking import resume
+        from .client import BLOCKED
+
+        self.unwait(client)
+        self.server.outbox.put(client, b"-%s\r\n" % UNBLOCKED.encode())
+        client.state &= ~BLOCKED
+        resume(client)
+        return True
+
     def unwait(self, client) -> None:
         """The waiting client left."""
         for waiting in (self.waiting, self.aof_waiting):

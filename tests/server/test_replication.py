@@ -313,6 +313,12 @@ def test_waitaof_arguments_and_aof_off(kv_factory):
         assert err(c("WAITAOF", *argv)) == text
     assert c("WAITAOF", "0", "0", "0") == [0, 0]
     assert c("WAITAOF", "0", "1", "50") == [0, 0]  # no replica reports its AOF: the timeout
+    other, cid = Conn(c.sock.getpeername()[1]), c("CLIENT", "ID")
+    c.send(Conn.encode("WAITAOF", "0", "1", "0"))  # for ever, but for CLIENT UNBLOCK
+    wait_until(lambda: b"cmd=waitaof" in other("CLIENT", "LIST"), what="the WAITAOF")
+    assert other("CLIENT", "UNBLOCK", str(cid)) == 1
+    assert c.reply() == [0, 0]
+    other.close()
     c.close()
 
 
@@ -355,3 +361,25 @@ def test_waitaof_on_a_replica_and_embedded(kv_factory, tmp_path):
     with kvstore.open(path=str(tmp_path / "emb"), appendonly=True) as store:
         store.set("k", "v")
         assert store.waitaof(1, 0, 0) == [1, 0]
+
+
+def test_client_unblock_ends_a_wait(server):
+    waiter, other = Conn(server.port), Conn(server.port)
+    wid = waiter("CLIENT", "ID")
+
+    def blocked():
+        return any(line.startswith(b"id=%d " % wid) and b" cmd=wait " in line
+                   for line in other("CLIENT", "LIST").split(b"\n"))
+
+    waiter.send(Conn.encode("WAIT", "1", "0"))  # no replica: it would wait for ever
+    wait_until(blocked, what="the WAIT")
+    assert other("CLIENT", "UNBLOCK", str(wid)) == 1
+    assert waiter.reply() == 0  # what its timeout would answer
+    waiter.send(Conn.encode("WAIT", "1", "0"))
+    wait_until(blocked, what="the second WAIT")
+    assert other("CLIENT", "UNBLOCK", str(wid), "ERROR") == 1
+    assert err(waiter.reply()) == "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+    assert waiter("PING") == b"PONG"
+    assert other("CLIENT", "UNBLOCK", str(wid)) == 0
+    waiter.close()
+    other.close()
