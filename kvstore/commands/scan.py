@@ -121,7 +121,7 @@ def _live(db, keys: list[bytes], now: int) -> list[bytes]:
     expires = db.expires
     if not expires:
         return keys
-    dead = {k for k, when in expires.items() if when <= now}
+    dead = {k for k, when in expires.items() if when < now}
     return [k for k in keys if k not in dead] if dead else keys
 
 
@@ -236,7 +236,7 @@ def _scan_filter(ctx: Context, chunk: list[bytes], pattern, type_filter) -> list
             value = ctx.read(key)
             if (b"none" if value is None else type_name(value)) != type_filter:
                 continue
-        if key in expires and expires[key] <= now:
+        if key in expires and expires[key] < now:
             db.expire_key(key)
             continue
         out.append(key)

@@ -49,7 +49,7 @@ def watch(watcher: Any, db: Database, key: bytes, now: int) -> bool:
         if wdb is db and wkey == key:
             return False
     when = db.expires.get(key)
-    watcher.watched.append([db, key, when is not None and when <= now])
+    watcher.watched.append([db, key, when is not None and when < now])
     db.watched.setdefault(key, set()).add(watcher)
     return len(watcher.watched) == 1
 
@@ -144,7 +144,7 @@ def on_flush(db: Database, other: Database | None) -> None:
         if not (here or there):
             continue
         when = other.expires.get(key) if there else None  # type: ignore[union-attr]
-        stale_there = when is not None and when <= now
+        stale_there = when is not None and when < now
         for watcher in watchers:
             for entry in watcher.watched:
                 if entry[0] is db and entry[1] == key:
@@ -174,7 +174,7 @@ def watched_key_expired(watcher: Any, now: int) -> bool:
     for db, key, was_expired in watcher.watched:
         if not was_expired:
             when = db.expires.get(key)
-            if when is not None and when <= now:
+            if when is not None and when < now:
                 return True
     return False
 

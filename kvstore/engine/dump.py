@@ -96,7 +96,7 @@ def store_keys(ks, keys: list[tuple[int, bytes, object, int | None]],
     n = 0
     dbs = ks.dbs
     for index, key, value, expire in keys:
-        if expire is not None and now is not None and expire <= now:
+        if expire is not None and now is not None and expire < now:
             continue
         db = dbs[index]
         db.data[key] = value
@@ -204,7 +204,7 @@ def write_rdb(ks, out, now: int) -> None:
             emit(b"\xf5" + rdb.rdb_string(lib.code))
     for db in ks.dbs:
         live = [(k, v) for k, v in db.data.items()
-                if not (k in db.expires and db.expires[k] <= now)]
+                if not (k in db.expires and db.expires[k] < now)]
         if not live:
             continue
         expiring = sum(1 for k, _ in live if k in db.expires)

@@ -89,14 +89,14 @@ class Database:
 
     def lookup(self, key: bytes, now: int) -> object | None:
         """The live value of `key`, or None. Deletes it first if it has expired. O(1)."""
-        if key in self.expires and self.expires[key] <= now:
+        if key in self.expires and self.expires[key] < now:
             self.expire_key(key)
             return None
         return self.data.get(key)
 
     def lookup_typed(self, key: bytes, now: int, cls: type) -> object | None:
         """Like `lookup`, but raises WRONGTYPE when the value is not a `cls`."""
-        if key in self.expires and self.expires[key] <= now:
+        if key in self.expires and self.expires[key] < now:
             self.expire_key(key)
             return None
         value = self.data.get(key)
@@ -126,7 +126,7 @@ class Database:
         """Drop the TTL of a key with one that is about to be overwritten. A key already past
         it at `now` is expired first (its `expired` event, INFO's expired_keys), as Redis's
         lookupKeyWrite does before the write; on a replica it only loses the TTL."""
-        if self.expires[key] <= now and not self.keyspace.replica:
+        if self.expires[key] < now and not self.keyspace.replica:
             self.expire_key(key)
         else:
             del self.expires[key]
@@ -224,7 +224,7 @@ class Database:
             key = volatile[i]
             sampled += 1
             when = expires.get(key)
-            if when is None or when <= now:
+            if when is None or when < now:
                 # Stale entry or expired key. Swap-remove, O(1): the last entry moves into slot
                 # i, which is examined next, so the pass still meets every entry.
                 volatile[i] = volatile[-1]

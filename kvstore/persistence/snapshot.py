@@ -88,7 +88,7 @@ def iter_records(keyspace, now: int) -> Iterator[list]:
         expires = db.expires
         for key, value in db.data.items():
             when = expires.get(key)
-            if when is not None and when <= now:
+            if when is not None and when < now:
                 continue
             t = type(value)
             if t is bytes:
@@ -209,7 +209,7 @@ def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
     zset_cls = zset_type()
     n = 0
     for dbi, key, kind, data, when in records:
-        if when is not None and when <= now:
+        if when is not None and when < now:
             continue
         if kind == FUNCTION_RECORD:
             from ..commands.functions import functions_of

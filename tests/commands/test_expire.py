@@ -168,6 +168,8 @@ def test_ttl_rounding_and_lazy_expiry(timed, clock):
     clock.advance(498)
     assert timed.execute("PTTL", "k") == 1
     clock.advance(1)
+    assert timed.execute("PTTL", "k") == 0  # alive through its deadline ms, as in Redis
+    clock.advance(1)
     assert timed.execute("PTTL", "k") == -2
     assert timed.execute("DBSIZE") == 0  # the read deleted it
     timed.execute("SET", "k", "v")

@@ -91,19 +91,19 @@ def test_expired_keys_are_absent():
     s = kvstore.open(clock=clock, active_expire=False)
     s.execute("SET", "k", "v", "PX", 100)
     s.execute("SET", "p", "v")
-    clock.advance(100)
+    clock.advance(101)
     assert s.execute("KEYS", "*") == [b"p"]
     assert s.execute("DBSIZE") == 2  # KEYS does not delete, as in Redis
     assert s.execute("SCAN", 0) == [b"0", [b"p"]]
     assert s.execute("DBSIZE") == 1  # SCAN met it and deleted it
     s.execute("SET", "k", "v", "PX", 100)
-    clock.advance(100)
+    clock.advance(101)
     assert s.execute("EXISTS", "k", "p") == 1
     s.execute("SET", "k", "v", "PX", 100)
-    clock.advance(100)
+    clock.advance(101)
     assert s.execute("TYPE", "k") == b"none"
     s.execute("SET", "k", "v", "PX", 100)
-    clock.advance(100)
+    clock.advance(101)
     assert s.execute("DEL", "k") == 0
     assert s.execute("RANDOMKEY") == b"p"
     s.close()
@@ -514,7 +514,7 @@ def test_randomkey_big_db_and_expired_keys():
     n = scan_module._RANDOM_EXACT_MAX * 2
     for i in range(n):
         s.execute("SET", i, i, "PX", 10) if i % 2 else s.execute("SET", i, i)
-    clock.advance(10)
+    clock.advance(11)
     picks = [s.execute("RANDOMKEY") for _ in range(400)]
     assert all(int(k) % 2 == 0 for k in picks)  # expired keys are never returned
     assert len(set(picks)) > 300
@@ -907,7 +907,7 @@ class Model:
     def live(self, db=None):
         d = self.dbs[self.cur if db is None else db]
         now = self.clock.now
-        for key in [k for k, (_, when) in d.items() if when is not None and when <= now]:
+        for key in [k for k, (_, when) in d.items() if when is not None and when < now]:
             del d[key]
         return d
 
@@ -1001,6 +1001,6 @@ def test_stress_against_model():
                 db = s.keyspace.dbs[i]
                 assert {k: db.data[k] for k in live} == {k: v for k, (v, _) in live.items()}
                 now = clock.now
-                assert {k for k in db.data if not (k in db.expires and db.expires[k] <= now)} == set(
+                assert {k for k in db.data if not (k in db.expires and db.expires[k] < now)} == set(
                     live)
     s.close()

@@ -28,7 +28,8 @@ def test_active_expire_reclaims_a_million_unread_keys_within_budget():
     db.expires = dict.fromkeys(keys[0::2], clock.now + 1)
     db.expires.update(dict.fromkeys(keys[1::2], clock.now + 86_400_000))
     db.volatile = list(keys)  # interleaved: every sample is half expired, half live
-    clock.advance(1)
+    # (Redis keeps a key alive at its deadline and expires it one ms later: now > when)
+    clock.advance(2)
     worst_cpu = worst_wall = 0.0
     calls = deleted = 0
     while len(db.data) > N // 2:
@@ -61,7 +62,7 @@ def test_a_pass_meets_every_entry():
         key = b"k%d" % i
         db.add(key, b"v")
         db.set_expire(key, clock.now + (1 if i % 1000 == 0 else 10**9))
-    clock.advance(1)
+    clock.advance(2)
     calls = 0
     while len(db.data) > 20_000 - 20:
         ks.active_expire()
@@ -77,7 +78,7 @@ def test_a_busy_database_does_not_starve_the_others():
         db = ks.dbs[index]
         keys = [b"k%d" % i for i in range(200_000)]
         db.data = dict.fromkeys(keys, b"v")
-        db.expires = dict.fromkeys(keys, clock.now)
+        db.expires = dict.fromkeys(keys, clock.now - 1)
         db.volatile = list(keys)
     for _ in range(4):
         ks.active_expire()
@@ -97,7 +98,7 @@ def test_stale_entries_are_dropped_and_not_counted():
         db.persist(b"k%d" % i)  # stale volatile entries
     for i in range(50, 60):
         db.delete(b"k%d" % i)
-    clock.advance(10)
+    clock.advance(11)
     total = 0
     while db.volatile:
         total += ks.active_expire()
@@ -143,8 +144,24 @@ def test_avg_ttl_is_redis_running_average_of_the_sampled_ttls():
     assert db.avg_ttl == 10_000 // 50 * 49 + 5_000 // 50  # a sample weighs 2%
     ks.active_expire()
     assert ks.expired_stale_perc == 0.0 and ks.expire_time_cap_reached == 0
-    clock.advance(5_000)  # all expired: the next cycle finds only expired keys
+    clock.advance(5_001)  # all expired: the next cycle finds only expired keys
     ks.active_expire()
     assert ks.expired_stale_perc == 0.05 and not db.expires
     ks.active_expire()
     assert db.avg_ttl == 0  # no TTL left in the database
+
+
+def test_a_key_lives_through_its_deadline_millisecond():
+    # Redis's keyIsExpired is `now > when`: at the deadline itself the key still answers, with
+    # PTTL 0; one ms later it is gone, for reads, writes, SCAN and the active cycle alike.
+    clock = ManualClock()
+    store = kvstore.open(clock=clock, active_expire=False)
+    store.set("k", "v", px=10)
+    store.set("w", "v", px=10)
+    clock.advance(10)
+    assert store.get("k") == b"v" and store.pttl("k") == 0
+    assert store.execute("SCAN", 0)[1] != [] and store.dbsize() == 2
+    assert store.keyspace.active_expire() == 0
+    clock.advance(1)
+    assert store.get("k") is None and store.pttl("k") == -2
+    assert store.keyspace.active_expire() == 1 and store.dbsize() == 0

@@ -57,7 +57,7 @@ class Model:
 
     def expire(self, now: int) -> None:
         for key, when in list(self.expires.items()):
-            if when <= now:
+            if when < now:
                 self.drop(key)
 
     def drop(self, key: bytes) -> None:

@@ -39,7 +39,7 @@ class Model:
 
     def get(self, key):
         when = self.expires.get(key)
-        if when is not None and when <= self.clock.now:
+        if when is not None and when < self.clock.now:
             self.lists.pop(key, None)
             del self.expires[key]
         return self.lists.get(key)

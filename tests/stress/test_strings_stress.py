@@ -32,7 +32,7 @@ class Model:
 
     def live(self, key: bytes) -> bytearray | None:
         when = self.expires.get(key)
-        if when is not None and when <= self.clock.now:
+        if when is not None and when < self.clock.now:
             del self.data[key], self.expires[key]
         return self.data.get(key)
 
