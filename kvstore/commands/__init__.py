@@ -8,6 +8,6 @@ from . import blocking, pubsub, transactions  # noqa: E402,F401
 from . import geo, hyperloglog, memory, sort, zsets_multi, zsets_range  # noqa: E402,F401
 from . import caching  # noqa: E402,F401  (CLIENT subcommands: after connection)
 from . import acl, functions, lolwut, migrate, replication, scripting  # noqa: E402,F401
-from . import standalone  # noqa: E402,F401
+from . import standalone, streams  # noqa: E402,F401
 
 __all__ = ["COMMANDS", "Command", "Context", "KeySpec", "command", "execute", "lookup"]

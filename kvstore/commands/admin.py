@@ -40,7 +40,8 @@ _GROUP_CATEGORY = {"string": "@string", "hash": "@hash", "list": "@list", "set":
                    "sorted_set": "@sortedset", "sorted-set": "@sortedset", "zset": "@sortedset",
                    "bitmap": "@bitmap", "generic": "@keyspace", "keys": "@keyspace",
                    "connection": "@connection", "transactions": "@transaction",
-                   "hyperloglog": "@hyperloglog", "geo": "@geo", "scripting": "@scripting"}
+                   "hyperloglog": "@hyperloglog", "geo": "@geo", "scripting": "@scripting",
+                   "stream": "@stream"}
 _ACL_EXTRA = {"command": ("@connection",), "readonly": ("@connection",),
               "readwrite": ("@connection",), "asking": ("@connection",),
               "dbsize": ("@keyspace",), "flushall": ("@keyspace", "@dangerous"),

@@ -19,6 +19,7 @@ import gc
 import sys
 from itertools import islice
 
+from ..engine.stream import Stream
 from ..engine.values import Hash, List, Set
 from ..errors import SYNTAX, CommandError
 from ..replies import OK, Status, text_reply
@@ -54,6 +55,13 @@ def value_usage(value: object, samples: int) -> int:
             value.items(), len(value), samples, lambda kv: getsize(kv[0]) + getsize(kv[1]))
     if t is List or t is Set:
         return getsize(value) + _sampled(value, len(value), samples, getsize)
+    if t is Stream:  # per node: its lists, then its entries (sampled), then the groups' PELs
+        nodes = value.nodes  # type: ignore[attr-defined]
+        entries = _sampled((flat for n in nodes for flat in n.entries),
+                           sum(len(n.ids) for n in nodes), samples,
+                           lambda flat: getsize(flat) + sum(map(getsize, flat)) + 32)
+        pels = sum(len(g.pel) for g in value.groups.values())  # type: ignore[attr-defined]
+        return getsize(value) + 200 * len(nodes) + entries + 150 * pels
     # ZSet: its score dict holds every member once.
     n = len(value)  # type: ignore[arg-type]
     head = value.members(0, samples)  # type: ignore[attr-defined]

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from .stream import SEQ_MASK, Stream
 from .values import Hash, List, Set
 from .zset import ZSet
 
 ZERO = bytes(20)
-_TYPES = {bytes: 0, List: 1, Set: 2, ZSet: 3, Hash: 4}  # Redis's OBJ_* codes
+_TYPES = {bytes: 0, List: 1, Set: 2, ZSet: 3, Hash: 4, Stream: 6}  # Redis's OBJ_* codes
 
 
 def _xor(digest: bytearray, data: bytes) -> None:
@@ -44,6 +45,11 @@ def _object(digest: bytearray, value: object, has_ttl: bool) -> None:
     elif kind == 2:
         for member in value:  # type: ignore[attr-defined]
             _xor(digest, member)
+    elif kind == 6:  # each live entry: "ms.seq", then its fields and values, in order
+        for i, flat in value.range(0, (1 << 128) - 1):  # type: ignore[attr-defined]
+            _mix(digest, b"%d.%d" % (i >> 64, i & SEQ_MASK))
+            for item in flat:
+                _mix(digest, item)
     elif kind == 3:
         for member, score in value.scores().items():  # type: ignore[attr-defined]
             element = bytearray(ZERO)

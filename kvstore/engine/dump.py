@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ..version import REDIS_VERSION
 from . import rdb
+from .stream import Stream, copy_stream
 from .values import Hash, List, Set, Thresholds
 
 
@@ -168,6 +169,8 @@ def copy_value(value: object) -> object:
         z = t.from_scores(dict(value.scores()))  # type: ignore[attr-defined]
         z.big = value.big  # type: ignore[attr-defined]
         return z
+    if t is Stream:
+        return copy_stream(value)  # type: ignore[arg-type]
     raise TypeError(f"cannot copy a {t.__name__}")
 
 

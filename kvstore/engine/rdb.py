@@ -31,6 +31,7 @@ MAX_RDB_VERSION = 11  # the newest we read: Redis 7.2's (we report 7.2 as our ve
 T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5
 T_LIST_ZIPLIST, T_SET_INTSET, T_ZSET_ZIPLIST, T_HASH_ZIPLIST, T_LIST_QUICKLIST = 10, 11, 12, 13, 14
 T_HASH_LISTPACK, T_ZSET_LISTPACK, T_LIST_QUICKLIST_2, T_SET_LISTPACK = 16, 17, 18, 20
+T_STREAM = 19  # RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0)
 
 # Largest string a payload may declare (Redis's proto-max-bulk-len default): an LZF header can
 # claim any length, and we refuse before decompressing rather than after.

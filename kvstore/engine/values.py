@@ -31,6 +31,8 @@ SET_MAX_INTSET_ENTRIES = 512
 ZSET_MAX_LISTPACK_ENTRIES = 128
 ZSET_MAX_LISTPACK_VALUE = 64      # bytes, per member
 HLL_SPARSE_MAX_BYTES = 3000       # a sparse HyperLogLog string longer than this turns dense
+STREAM_NODE_MAX_BYTES = 4096      # a stream node's listpack bytes, and its entries
+STREAM_NODE_MAX_ENTRIES = 100
 # Strings up to this length are allocated with their object header (embstr).
 EMBSTR_MAX = 44
 
@@ -39,7 +41,7 @@ class Thresholds:
     """The encoding thresholds in force (one instance per keyspace, changed by CONFIG SET)."""
 
     __slots__ = ("hash_entries", "hash_value", "set_intset", "zset_entries", "zset_value",
-                 "hll_sparse_max_bytes")
+                 "hll_sparse_max_bytes", "stream_node_max_bytes", "stream_node_max_entries")
 
     def __init__(self) -> None:
         self.hash_entries = HASH_MAX_LISTPACK_ENTRIES
@@ -48,6 +50,8 @@ class Thresholds:
         self.zset_entries = ZSET_MAX_LISTPACK_ENTRIES
         self.zset_value = ZSET_MAX_LISTPACK_VALUE
         self.hll_sparse_max_bytes = HLL_SPARSE_MAX_BYTES
+        self.stream_node_max_bytes = STREAM_NODE_MAX_BYTES
+        self.stream_node_max_entries = STREAM_NODE_MAX_ENTRIES
 
 
 class Hash(dict):
@@ -134,6 +138,8 @@ def encoding_of(value: object) -> bytes:
         return b"quicklist"
     if t is Set:
         return value.encoding()  # type: ignore[attr-defined]
+    if _TYPE_NAMES[t] == b"stream":
+        return b"stream"
     return b"skiplist" if value.big else b"listpack"  # type: ignore[attr-defined]
 
 

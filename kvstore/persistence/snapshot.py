@@ -34,7 +34,8 @@ import lz4.frame
 import msgpack
 
 from ..engine.dump import zset_type
-from ..engine.rdb import T_HASH, T_LIST, T_SET, T_STRING, T_ZSET
+from ..engine.rdb import T_HASH, T_LIST, T_SET, T_STREAM, T_STRING, T_ZSET
+from ..engine.stream import Stream, from_record, to_record
 from ..engine.values import Hash, List, Set
 
 # A function library's record (Redis's RDB opcode for one): [-1, name, FUNCTION_RECORD, code, nil].
@@ -101,6 +102,8 @@ def iter_records(keyspace, now: int) -> Iterator[list]:
                 yield [db.id, key, T_SET, list(value), when]
             elif t is zset_cls:
                 yield [db.id, key, T_ZSET, flatten(value.scores().items()), when]
+            elif t is Stream:
+                yield [db.id, key, T_STREAM, to_record(value), when]
             else:
                 raise TypeError(f"cannot snapshot a {t.__name__}")
 
@@ -232,6 +235,8 @@ def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
             members = data[0::2]
             value = zset_cls.from_scores(dict(zip(members, data[1::2])))
             value.grew(limits, *members)
+        elif kind == T_STREAM:
+            value = from_record(data)
         else:
             raise ValueError(f"unknown record type {kind}")
         db = dbs[dbi]

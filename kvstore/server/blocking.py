@@ -204,6 +204,7 @@ class KeyWatch:
 
     def _serve_key(self, db, key: bytes) -> None:
         ks = self.server.ks
+        passed: set[Waiter] = set()  # stream readers with nothing new for them yet
         while True:
             waiters = db.blocked.get(key)
             if not waiters:
@@ -215,7 +216,7 @@ class KeyWatch:
             # the waiters for another type (BLPOP before a BZPOPMIN on a new zset) stay blocked
             # and are passed over.
             cls = type(value)
-            w = next((w for w in waiters if w.cls is cls), None)
+            w = next((w for w in waiters if w.cls is cls and w not in passed), None)
             if w is None:
                 return
             ctx = w.client.ctx
@@ -227,8 +228,9 @@ class KeyWatch:
                 reply = w.serve(ctx, key)
             except CommandError as exc:
                 reply = Error(str(exc))
-            if reply is None:  # cannot happen for a ready key of the right type; be safe
-                return
+            if reply is None:  # (an XREAD waiting past an ID the stream has not reached)
+                passed.add(w)
+                continue
             served_in = perf_counter() - start
             server = self.server
             # The pop is logged before its reply is queued, so the reply waits for it (group.py).

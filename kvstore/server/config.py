@@ -63,7 +63,9 @@ THRESHOLDS = (("hash-max-listpack-entries", "hash_entries"),
               ("set-max-intset-entries", "set_intset"),
               ("zset-max-listpack-entries", "zset_entries"),
               ("zset-max-listpack-value", "zset_value"),
-              ("hll-sparse-max-bytes", "hll_sparse_max_bytes"))
+              ("hll-sparse-max-bytes", "hll_sparse_max_bytes"),
+              ("stream-node-max-bytes", "stream_node_max_bytes"),
+              ("stream-node-max-entries", "stream_node_max_entries"))
 
 
 def _parse_int(text: str) -> int:
