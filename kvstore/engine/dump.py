@@ -19,6 +19,7 @@ from __future__ import annotations
 from ..version import REDIS_VERSION
 from . import rdb
 from .stream import Stream, copy_stream
+from .stream import rdb_object as stream_rdb_object
 from .values import Hash, List, Set, Thresholds
 
 
@@ -56,6 +57,8 @@ def rdb_object(value: object) -> bytes:
         body = rdb.dump_set(value) if value.big else rdb.dump_intset(value)  # type: ignore
     elif t is zset_type():
         body = rdb.dump_zset(list(value.iter_items()), not value.big)  # type: ignore[attr-defined]
+    elif t is Stream:
+        body = stream_rdb_object(value)  # type: ignore[arg-type]
     else:
         raise TypeError(f"cannot dump a {t.__name__}")
     return body
@@ -110,7 +113,7 @@ def store_keys(ks, keys: list[tuple[int, bytes, object, int | None]],
 def build_value(kind: str, data: list | bytes, limits: Thresholds) -> object:
     """The value for an RDB object as `rdb.load` reads it, with the encoding `limits` give it.
     Raises PayloadFormatError for an empty container or duplicate members."""
-    if kind == "string":
+    if kind == "string" or kind == "stream":  # (an empty stream is a value)
         return data
     if not data:
         raise PayloadFormatError("empty container")

@@ -12,8 +12,9 @@ hash table's) could not match anyway.
 
 Reading takes every type Redis 2.6 to 7.2 (RDB version 11) writes for the five value types:
 plain lists, sets, hashes and sorted sets, ziplists, listpacks, intsets, quicklists of either,
-LZF-compressed and integer-encoded strings. Streams, modules, zipmaps and hashes with field TTLs
-are refused as a bad format. Every read is bounds-checked, so a payload with a forged checksum
+LZF-compressed and integer-encoded strings, and streams (engine/stream.py reads and writes them,
+nodes and consumer groups as Redis does). Modules, zipmaps and hashes with field TTLs are
+refused as a bad format. Every read is bounds-checked, so a payload with a forged checksum
 can only raise `RdbFormatError`, never run past its end or allocate more than it declares.
 """
 
@@ -31,7 +32,7 @@ MAX_RDB_VERSION = 11  # the newest we read: Redis 7.2's (we report 7.2 as our ve
 T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5
 T_LIST_ZIPLIST, T_SET_INTSET, T_ZSET_ZIPLIST, T_HASH_ZIPLIST, T_LIST_QUICKLIST = 10, 11, 12, 13, 14
 T_HASH_LISTPACK, T_ZSET_LISTPACK, T_LIST_QUICKLIST_2, T_SET_LISTPACK = 16, 17, 18, 20
-T_STREAM = 19  # RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0)
+T_STREAM_LISTPACKS, T_STREAM, T_STREAM_LISTPACKS_3 = 15, 19, 21  # T_STREAM: Redis 7.0's
 
 # Largest string a payload may declare (Redis's proto-max-bulk-len default): an LZF header can
 # claim any length, and we refuse before decompressing rather than after.
@@ -562,6 +563,10 @@ def _object(r: _Reader, t: int) -> tuple[str, object]:
             else:
                 raise RdbFormatError("bad quicklist container")
         return "list", items
+    if t in (T_STREAM_LISTPACKS, T_STREAM, T_STREAM_LISTPACKS_3):
+        from .stream import from_rdb  # (engine.stream builds on this module)
+
+        return "stream", from_rdb(r, t)
     raise RdbFormatError(f"unsupported RDB type {t}")
 
 

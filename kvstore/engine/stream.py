@@ -475,3 +475,194 @@ def from_record(data: list) -> Stream:
 def copy_stream(s: Stream) -> Stream:
     """COPY's deep copy."""
     return from_record(to_record(s))
+
+
+# -- RDB (DUMP / RESTORE, SYNC): RDB_TYPE_STREAM_LISTPACKS_2 and its siblings -----------------
+
+T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3 = 15, 19, 21
+_DELETED, _SAMEFIELDS = 1, 2
+
+
+def _node_listpack(node: Node) -> bytes:
+    """The node's listpack byte for byte as Redis holds it: the master entry, then each entry
+    (deleted ones flagged), delta-encoded from the master ID."""
+    from .rdb import _listpack, _lp_entry
+
+    def num(n: int) -> bytes:
+        return _lp_entry(b"%d" % n)
+
+    fields = node.fields
+    items = [num(node.live), num(node.deleted), num(len(fields))]
+    items += map(_lp_entry, fields)
+    items.append(num(0))
+    master_ms, master_seq = node.master >> 64, node.master & SEQ_MASK
+    for i, flat, alive in zip(node.ids, node.entries, node.alive):
+        n = len(flat) // 2
+        same = flat[0::2] == fields
+        items += (num((0 if alive else _DELETED) | (_SAMEFIELDS if same else 0)),
+                  num((i >> 64) - master_ms), num((i & SEQ_MASK) - master_seq))
+        if same:
+            items += map(_lp_entry, flat[1::2])
+            items.append(num(n + 3))
+        else:
+            items.append(num(n))
+            items += map(_lp_entry, flat)
+            items.append(num(2 * n + 4))
+    return _listpack(items, len(items))
+
+
+def rdb_object(s: Stream) -> bytes:
+    """The stream as Redis 7.0 saves it (rdbSaveObject), type byte first."""
+    from .rdb import _length, _string
+
+    def stream_id(i: int) -> bytes:
+        return _length(i >> 64) + _length(i & SEQ_MASK)
+
+    out = [bytes((T_STREAM_LISTPACKS_2,)), _length(len(s.nodes))]
+    for node in s.nodes:
+        out.append(_string(_id16(node.master)))
+        out.append(_string(_node_listpack(node)))
+    out += [_length(s.length), stream_id(s.last_id), stream_id(s.first_id),
+            stream_id(s.max_deleted), _length(s.entries_added), _length(len(s.groups))]
+    for name, g in sorted(s.groups.items()):
+        out += [_string(name), stream_id(g.last_id), _length(g.entries_read & SEQ_MASK),
+                _length(len(g.pel))]
+        for i, nack in g.pel.items():
+            out += [_id16(i), nack.delivery_time.to_bytes(8, "little", signed=True),
+                    _length(nack.delivery_count)]
+        out.append(_length(len(g.consumers)))
+        for cname, c in sorted(g.consumers.items()):
+            out += [_string(cname), c.seen_time.to_bytes(8, "little", signed=True),
+                    _length(len(c.pel))]
+            out += map(_id16, c.pel)
+    return b"".join(out)
+
+
+def _node_from_listpack(master: int, blob: bytes) -> Node:
+    """Rebuild a node from its listpack, checking every count, flag and ID (a payload may be
+    hostile): RdbFormatError on anything Redis would not have written."""
+    from .rdb import RdbFormatError, listpack_items
+
+    items = listpack_items(blob)
+
+    def num(k: int) -> int:
+        if k >= len(items):
+            raise RdbFormatError("truncated stream listpack")
+        n = _canonical_int(items[k])
+        if n is None:
+            raise RdbFormatError("stream listpack integer expected")
+        return n
+
+    live, deleted, nfields = num(0), num(1), num(2)
+    if nfields < 1 or 3 + nfields >= len(items) or num(3 + nfields) != 0:
+        raise RdbFormatError("bad stream master entry")
+    node = Node(master, tuple(items[3:3 + nfields]))
+    k = 4 + nfields
+    previous = -1
+    while k < len(items):
+        flags, ms, seq = num(k), num(k + 1), num(k + 2)
+        k += 3
+        if flags & ~(_DELETED | _SAMEFIELDS):
+            raise RdbFormatError("bad stream entry flags")
+        if flags & _SAMEFIELDS:
+            n = nfields
+            values = items[k:k + n]
+            flat = tuple(x for pair in zip(node.fields, values) for x in pair)
+            k += n
+            count = n + 3
+        else:
+            n = num(k)
+            k += 1
+            flat = tuple(items[k:k + 2 * n])
+            k += 2 * n
+            count = 2 * n + 4
+        if n < 1 or len(flat) != 2 * n or num(k) != count:
+            raise RdbFormatError("bad stream entry")
+        k += 1
+        i = ((master >> 64) + ms) << 64 | ((master & SEQ_MASK) + seq)
+        if not 0 <= (master >> 64) + ms <= SEQ_MASK or not 0 <= (master & SEQ_MASK) + seq \
+                <= SEQ_MASK or i <= previous or i < master:
+            raise RdbFormatError("stream entry IDs out of order")
+        previous = i
+        node.append(i, flat)
+        if flags & _DELETED:
+            node.alive[-1] = 0
+            node.live -= 1
+            node.deleted += 1
+    if not node.ids or node.live != live or node.deleted != deleted or not node.live:
+        raise RdbFormatError("stream node counts mismatch")
+    return node
+
+
+def from_rdb(r, t: int) -> Stream:
+    """A stream from an RDB reader (engine.rdb._Reader) past its type byte: types 15, 19
+    (Redis 7.0) and 21 (7.2, with consumers' active time)."""
+    from .rdb import RdbFormatError
+
+    def stream_id() -> int:
+        ms, seq = r.count(), r.count()
+        if ms > SEQ_MASK or seq > SEQ_MASK:
+            raise RdbFormatError("stream ID out of range")
+        return ms << 64 | seq
+
+    s = Stream()
+    for _ in range(r.count()):
+        key = r.string()
+        if len(key) != 16:
+            raise RdbFormatError("Stream node key entry is not the size of a stream ID")
+        master = int.from_bytes(key, "big")
+        node = _node_from_listpack(master, r.string())
+        if node.ids[0] != master or (s.nodes and master <= s.nodes[-1].ids[-1]):
+            raise RdbFormatError("stream nodes out of order")
+        s.nodes.append(node)
+        s.starts.append(master)
+    length = r.count()
+    if length != sum(n.live for n in s.nodes):
+        raise RdbFormatError("stream length mismatch")
+    s.length = length
+    s.last_id = stream_id()
+    if s.nodes and s.last_id < s.nodes[-1].ids[-1]:
+        raise RdbFormatError("stream last ID before its last entry")
+    if t >= T_STREAM_LISTPACKS_2:
+        s.first_id = stream_id()
+        s.max_deleted = stream_id()
+        s.entries_added = r.count()
+    else:
+        first = s.first_entry()
+        s.first_id = first[0] if first else 0
+        s.entries_added = length
+    for _ in range(r.count()):
+        name = r.string()
+        last = stream_id()
+        if t >= T_STREAM_LISTPACKS_2:
+            read = r.count()
+            entries_read = UNKNOWN if read == SEQ_MASK else read
+        else:
+            entries_read = s.estimate_read(last)
+        if name in s.groups:
+            raise RdbFormatError("Duplicated consumer group name")
+        g = s.groups[name] = Group(last, entries_read)
+        for _ in range(r.count()):
+            i = int.from_bytes(r.take(16), "big")
+            nack = Nack(int.from_bytes(r.take(8), "little", signed=True), None)
+            nack.delivery_count = r.count()
+            if i in g.pel:
+                raise RdbFormatError("Duplicated global PEL entry")
+            g.pel[i] = nack
+        for _ in range(r.count()):
+            cname = r.string()
+            if cname in g.consumers:
+                raise RdbFormatError("Duplicated consumer name")
+            c = g.add_consumer(cname, int.from_bytes(r.take(8), "little", signed=True))
+            if t >= T_STREAM_LISTPACKS_3:
+                r.take(8)  # active time (Redis 7.2): not kept
+            for _ in range(r.count()):
+                i = int.from_bytes(r.take(16), "big")
+                nack = g.pel.get(i)
+                if nack is None or nack.consumer is not None:
+                    raise RdbFormatError("Consumer entry not found in group global PEL")
+                nack.consumer = c
+                c.pel[i] = nack
+        if any(n.consumer is None for n in g.pel.values()):
+            raise RdbFormatError("a PEL entry without a consumer")
+    return s
