@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..engine.stream import ID_MAX, UNKNOWN, Group, Nack, Stream, id_text
 from ..errors import NO_SUCH_KEY, SYNTAX, CommandError, subcommand_syntax, wrong_args
-from ..replies import NULL_ARRAY, OK, Status
+from ..replies import NULL_ARRAY, OK, Error, Status
 from .args import to_int
 from .table import (
     BLOCKING, DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, Context, KeySpec, command,
@@ -633,6 +633,8 @@ def _xread(ctx: Context, argv: list[bytes], group_read: bool):
     def serve(c: Context, key: bytes):
         return _serve_blocked(c, key, wanted, blocked_count, group_name, consumer_name, noack)
 
+    if group_name is not None:  # a group reader whose key goes is told so (Redis 7.0.15)
+        serve.gone = Error("UNBLOCKED the stream key no longer exists")  # type: ignore[attr-defined]
     client.server.keywatch.block(ctx, list(keys), timeout, Stream, serve, argv)
     return None
 

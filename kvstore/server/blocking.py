@@ -210,12 +210,19 @@ class KeyWatch:
             if not waiters:
                 return
             value = db.lookup(key, ks.clock())
+            # A waiter that cannot outlive its key's value (XREADGROUP's `serve.gone`: the
+            # reply it gets when the key is deleted or holds another type).
+            cls = type(value)
+            w = next((w for w in waiters
+                      if w.cls is not cls and getattr(w.serve, "gone", None) is not None), None)
+            if w is not None:
+                self.finish(w, w.serve.gone)
+                continue
             if value is None:
                 return
             # The first waiter for this type of value: as Redis's serveClientsBlockedOn*Key,
             # the waiters for another type (BLPOP before a BZPOPMIN on a new zset) stay blocked
             # and are passed over.
-            cls = type(value)
             w = next((w for w in waiters if w.cls is cls and w not in passed), None)
             if w is None:
                 return
