@@ -17,9 +17,9 @@ from kvstore.methods.lock import Lock
 from kvstore.methods.scripting import Script
 from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
-    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, CastScore, EncodableT, ExpiryT,
-    GeoSearchResult, KeyT, KeysT, LexBoundT, PatternT, RangeBoundT, Reply, ScoreCastT,
-    ScoredMembers, SortResult, ZRangeResult, ZScoreBoundT,
+    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, CastScore, ConsumerT, EncodableT, ExpiryT,
+    GeoSearchResult, GroupT, KeyT, KeysT, LexBoundT, PatternT, RangeBoundT, Reply, ScoreCastT,
+    ScoredMembers, SortResult, StreamEntry, StreamIdT, XReadResult, ZRangeResult, ZScoreBoundT,
 )
 
 
@@ -830,6 +830,185 @@ class AsyncClient:
         count: int | None = ...,
         score_cast_func: ScoreCastT = ...,
     ) -> tuple[int, list[tuple[Reply, CastScore]]]: ...
+    async def xack(self, name: KeyT, groupname: GroupT, *ids: StreamIdT) -> int: ...
+    async def xadd(
+        self,
+        name: KeyT,
+        fields: Mapping[AnyFieldT, EncodableT],
+        id: StreamIdT = ...,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        nomkstream: bool = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+        ref_policy: Literal['KEEPREF', 'DELREF', 'ACKED'] | None = ...,
+        idmpauto: str | None = ...,
+        idmp: tuple[str, bytes] | None = ...,
+    ) -> Reply | None: ...
+    @overload
+    async def xautoclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        start_id: StreamIdT = ...,
+        count: int | None = ...,
+        justid: Literal[False] = ...,
+    ) -> list[Any]: ...
+    @overload
+    async def xautoclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        start_id: StreamIdT = ...,
+        count: int | None = ...,
+        *,
+        justid: Literal[True],
+    ) -> list[Reply]: ...
+    @overload
+    async def xautoclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        start_id: StreamIdT = ...,
+        count: int | None = ...,
+        justid: bool = ...,
+    ) -> list[Any]: ...
+    @overload
+    async def xclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        message_ids: Sequence[StreamIdT],
+        idle: int | None = ...,
+        time: int | None = ...,
+        retrycount: int | None = ...,
+        force: bool = ...,
+        justid: Literal[False] = ...,
+    ) -> list[StreamEntry]: ...
+    @overload
+    async def xclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        message_ids: Sequence[StreamIdT],
+        idle: int | None = ...,
+        time: int | None = ...,
+        retrycount: int | None = ...,
+        force: bool = ...,
+        *,
+        justid: Literal[True],
+    ) -> list[Reply]: ...
+    @overload
+    async def xclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        message_ids: Sequence[StreamIdT],
+        idle: int | None = ...,
+        time: int | None = ...,
+        retrycount: int | None = ...,
+        force: bool = ...,
+        justid: bool = ...,
+    ) -> list[StreamEntry] | list[Reply]: ...
+    async def xdel(self, name: KeyT, *ids: StreamIdT) -> int: ...
+    async def xgroup_create(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        id: StreamIdT = ...,
+        mkstream: bool = ...,
+        entries_read: int | None = ...,
+    ) -> bool: ...
+    async def xgroup_delconsumer(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+    ) -> int: ...
+    async def xgroup_destroy(self, name: KeyT, groupname: GroupT) -> bool: ...
+    async def xgroup_createconsumer(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+    ) -> int: ...
+    async def xgroup_setid(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        id: StreamIdT,
+        entries_read: int | None = ...,
+    ) -> bool: ...
+    async def xinfo_consumers(self, name: KeyT, groupname: GroupT) -> list[dict[str, Any]]: ...
+    async def xinfo_groups(self, name: KeyT) -> list[dict[str, Any]]: ...
+    async def xinfo_stream(self, name: KeyT, full: bool = ...) -> dict[str, Any]: ...
+    async def xlen(self, name: KeyT) -> int: ...
+    async def xpending(self, name: KeyT, groupname: GroupT) -> dict[str, Any]: ...
+    async def xpending_range(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        min: StreamIdT,
+        max: StreamIdT,
+        count: int,
+        consumername: ConsumerT | None = ...,
+        idle: int | None = ...,
+    ) -> list[dict[str, Any]]: ...
+    async def xrange(
+        self,
+        name: KeyT,
+        min: StreamIdT = ...,
+        max: StreamIdT = ...,
+        count: int | None = ...,
+    ) -> list[StreamEntry]: ...
+    async def xread(
+        self,
+        streams: Mapping[AnyKeyT, StreamIdT],
+        count: int | None = ...,
+        block: int | None = ...,
+        max_count: int | None = ...,
+        max_size: int | None = ...,
+    ) -> XReadResult: ...
+    async def xreadgroup(
+        self,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        streams: Mapping[AnyKeyT, StreamIdT],
+        count: int | None = ...,
+        block: int | None = ...,
+        noack: bool = ...,
+        claim_min_idle_time: int | None = ...,
+        max_count: int | None = ...,
+        max_size: int | None = ...,
+    ) -> XReadResult: ...
+    async def xrevrange(
+        self,
+        name: KeyT,
+        max: StreamIdT = ...,
+        min: StreamIdT = ...,
+        count: int | None = ...,
+    ) -> list[StreamEntry]: ...
+    async def xtrim(
+        self,
+        name: KeyT,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+        ref_policy: Literal['KEEPREF', 'DELREF', 'ACKED'] | None = ...,
+    ) -> int: ...
     async def pfadd(self, name: KeyT, *values: EncodableT) -> int: ...
     async def pfcount(self, *sources: KeyT) -> int: ...
     async def pfmerge(self, dest: KeyT, *sources: KeyT) -> bool: ...

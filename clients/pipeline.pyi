@@ -12,8 +12,8 @@ from kvstore.methods.lock import Lock
 from kvstore.methods.scripting import Script
 from kvstore.methods.strings import BitFieldOperation
 from kvstore.methods.types import (
-    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, EncodableT, ExpiryT, KeyT, KeysT, LexBoundT,
-    PatternT, RangeBoundT, ScoreCastT, ZScoreBoundT,
+    AbsExpiryT, AnyFieldT, AnyKeyT, BitfieldOffsetT, ConsumerT, EncodableT, ExpiryT, GroupT, KeyT,
+    KeysT, LexBoundT, PatternT, RangeBoundT, ScoreCastT, StreamIdT, ZScoreBoundT,
 )
 
 
@@ -521,6 +521,131 @@ class Pipeline:
         match: PatternT | None = ...,
         count: int | None = ...,
         score_cast_func: ScoreCastT = ...,
+    ) -> Self: ...
+    def xack(self, name: KeyT, groupname: GroupT, *ids: StreamIdT) -> Self: ...
+    def xadd(
+        self,
+        name: KeyT,
+        fields: Mapping[AnyFieldT, EncodableT],
+        id: StreamIdT = ...,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        nomkstream: bool = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+        ref_policy: Literal['KEEPREF', 'DELREF', 'ACKED'] | None = ...,
+        idmpauto: str | None = ...,
+        idmp: tuple[str, bytes] | None = ...,
+    ) -> Self: ...
+    def xautoclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        start_id: StreamIdT = ...,
+        count: int | None = ...,
+        justid: bool = ...,
+    ) -> Self: ...
+    def xclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        message_ids: Sequence[StreamIdT],
+        idle: int | None = ...,
+        time: int | None = ...,
+        retrycount: int | None = ...,
+        force: bool = ...,
+        justid: bool = ...,
+    ) -> Self: ...
+    def xdel(self, name: KeyT, *ids: StreamIdT) -> Self: ...
+    def xgroup_create(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        id: StreamIdT = ...,
+        mkstream: bool = ...,
+        entries_read: int | None = ...,
+    ) -> Self: ...
+    def xgroup_delconsumer(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+    ) -> Self: ...
+    def xgroup_destroy(self, name: KeyT, groupname: GroupT) -> Self: ...
+    def xgroup_createconsumer(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+    ) -> Self: ...
+    def xgroup_setid(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        id: StreamIdT,
+        entries_read: int | None = ...,
+    ) -> Self: ...
+    def xinfo_consumers(self, name: KeyT, groupname: GroupT) -> Self: ...
+    def xinfo_groups(self, name: KeyT) -> Self: ...
+    def xinfo_stream(self, name: KeyT, full: bool = ...) -> Self: ...
+    def xlen(self, name: KeyT) -> Self: ...
+    def xpending(self, name: KeyT, groupname: GroupT) -> Self: ...
+    def xpending_range(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        min: StreamIdT,
+        max: StreamIdT,
+        count: int,
+        consumername: ConsumerT | None = ...,
+        idle: int | None = ...,
+    ) -> Self: ...
+    def xrange(
+        self,
+        name: KeyT,
+        min: StreamIdT = ...,
+        max: StreamIdT = ...,
+        count: int | None = ...,
+    ) -> Self: ...
+    def xread(
+        self,
+        streams: Mapping[AnyKeyT, StreamIdT],
+        count: int | None = ...,
+        block: int | None = ...,
+        max_count: int | None = ...,
+        max_size: int | None = ...,
+    ) -> Self: ...
+    def xreadgroup(
+        self,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        streams: Mapping[AnyKeyT, StreamIdT],
+        count: int | None = ...,
+        block: int | None = ...,
+        noack: bool = ...,
+        claim_min_idle_time: int | None = ...,
+        max_count: int | None = ...,
+        max_size: int | None = ...,
+    ) -> Self: ...
+    def xrevrange(
+        self,
+        name: KeyT,
+        max: StreamIdT = ...,
+        min: StreamIdT = ...,
+        count: int | None = ...,
+    ) -> Self: ...
+    def xtrim(
+        self,
+        name: KeyT,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+        ref_policy: Literal['KEEPREF', 'DELREF', 'ACKED'] | None = ...,
     ) -> Self: ...
     def pfadd(self, name: KeyT, *values: EncodableT) -> Self: ...
     def pfcount(self, *sources: KeyT) -> Self: ...
@@ -1293,6 +1418,131 @@ class AsyncPipeline:
         match: PatternT | None = ...,
         count: int | None = ...,
         score_cast_func: ScoreCastT = ...,
+    ) -> Self: ...
+    def xack(self, name: KeyT, groupname: GroupT, *ids: StreamIdT) -> Self: ...
+    def xadd(
+        self,
+        name: KeyT,
+        fields: Mapping[AnyFieldT, EncodableT],
+        id: StreamIdT = ...,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        nomkstream: bool = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+        ref_policy: Literal['KEEPREF', 'DELREF', 'ACKED'] | None = ...,
+        idmpauto: str | None = ...,
+        idmp: tuple[str, bytes] | None = ...,
+    ) -> Self: ...
+    def xautoclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        start_id: StreamIdT = ...,
+        count: int | None = ...,
+        justid: bool = ...,
+    ) -> Self: ...
+    def xclaim(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        min_idle_time: int,
+        message_ids: Sequence[StreamIdT],
+        idle: int | None = ...,
+        time: int | None = ...,
+        retrycount: int | None = ...,
+        force: bool = ...,
+        justid: bool = ...,
+    ) -> Self: ...
+    def xdel(self, name: KeyT, *ids: StreamIdT) -> Self: ...
+    def xgroup_create(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        id: StreamIdT = ...,
+        mkstream: bool = ...,
+        entries_read: int | None = ...,
+    ) -> Self: ...
+    def xgroup_delconsumer(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+    ) -> Self: ...
+    def xgroup_destroy(self, name: KeyT, groupname: GroupT) -> Self: ...
+    def xgroup_createconsumer(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        consumername: ConsumerT,
+    ) -> Self: ...
+    def xgroup_setid(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        id: StreamIdT,
+        entries_read: int | None = ...,
+    ) -> Self: ...
+    def xinfo_consumers(self, name: KeyT, groupname: GroupT) -> Self: ...
+    def xinfo_groups(self, name: KeyT) -> Self: ...
+    def xinfo_stream(self, name: KeyT, full: bool = ...) -> Self: ...
+    def xlen(self, name: KeyT) -> Self: ...
+    def xpending(self, name: KeyT, groupname: GroupT) -> Self: ...
+    def xpending_range(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        min: StreamIdT,
+        max: StreamIdT,
+        count: int,
+        consumername: ConsumerT | None = ...,
+        idle: int | None = ...,
+    ) -> Self: ...
+    def xrange(
+        self,
+        name: KeyT,
+        min: StreamIdT = ...,
+        max: StreamIdT = ...,
+        count: int | None = ...,
+    ) -> Self: ...
+    def xread(
+        self,
+        streams: Mapping[AnyKeyT, StreamIdT],
+        count: int | None = ...,
+        block: int | None = ...,
+        max_count: int | None = ...,
+        max_size: int | None = ...,
+    ) -> Self: ...
+    def xreadgroup(
+        self,
+        groupname: GroupT,
+        consumername: ConsumerT,
+        streams: Mapping[AnyKeyT, StreamIdT],
+        count: int | None = ...,
+        block: int | None = ...,
+        noack: bool = ...,
+        claim_min_idle_time: int | None = ...,
+        max_count: int | None = ...,
+        max_size: int | None = ...,
+    ) -> Self: ...
+    def xrevrange(
+        self,
+        name: KeyT,
+        max: StreamIdT = ...,
+        min: StreamIdT = ...,
+        count: int | None = ...,
+    ) -> Self: ...
+    def xtrim(
+        self,
+        name: KeyT,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+        ref_policy: Literal['KEEPREF', 'DELREF', 'ACKED'] | None = ...,
     ) -> Self: ...
     def pfadd(self, name: KeyT, *values: EncodableT) -> Self: ...
     def pfcount(self, *sources: KeyT) -> Self: ...

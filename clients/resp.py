@@ -7,7 +7,9 @@ values (bytes or str, int, None, flat lists), because the callbacks in `kvstore.
 redis-py's RESP2 callbacks. A RESP3 connection (HELLO 3) gets richer types from the reader, so
 `to_resp2()` brings them back: map -> flat list, double -> its `%.17g` text (Redis's RESP2 form),
 boolean -> 1/0, set -> list. Commands whose RESP3 reply nests [member, score] pairs where RESP2
-sends a flat list (ZRANGE ... WITHSCORES, HRANDFIELD ... WITHVALUES) are flattened by name.
+sends a flat list (ZRANGE ... WITHSCORES, HRANDFIELD ... WITHVALUES) are flattened by name; XREAD
+and XREADGROUP, whose RESP3 reply is a map {stream: entries} where RESP2 sends [[stream,
+entries], ...], are paired again by name.
 
 Blocking commands carry their own timeout in their arguments; `block_timeout()` extracts it so the
 connection waits that long plus the socket timeout, instead of failing a BLPOP after
@@ -33,6 +35,8 @@ _PAIR_COMMANDS = frozenset((
     b"ZRANGE", b"ZRANGEBYSCORE", b"ZREVRANGEBYSCORE", b"ZREVRANGE", b"ZRANDMEMBER", b"ZUNION",
     b"ZINTER", b"ZDIFF", b"ZPOPMIN", b"ZPOPMAX", b"HRANDFIELD",
 ))
+# RESP3 replies that are a map where RESP2 sends an array of [key, value] pairs.
+_MAP_AS_PAIRS_COMMANDS = frozenset((b"XREAD", b"XREADGROUP"))
 # Writes that may be sent twice: same effect, same reply.
 _IDEMPOTENT_WRITES = frozenset((b"MSET", b"PING", b"ECHO", b"SELECT"))
 _SET_UNSAFE_OPTIONS = frozenset((b"NX", b"XX", b"GET"))
@@ -116,12 +120,17 @@ def to_resp2(value: Any, name: bytes, encoding: str | None) -> Any:
 
 
 def flatten_pairs(value: Any, name: bytes) -> Any:
-    """[[m, s], ...] -> [m, s, ...] for the commands whose RESP3 reply nests pairs."""
+    """[[m, s], ...] -> [m, s, ...] for the commands whose RESP3 reply nests pairs; a map's
+    [k, v, ...] (as _convert flattened it) -> [[k, v], ...] for those whose RESP2 reply pairs."""
     if name in _PAIR_COMMANDS and type(value) is list and value and type(value[0]) is list:
         flat: list = []
         for pair in value:
             flat.extend(pair)
         return flat
+    if name in _MAP_AS_PAIRS_COMMANDS and type(value) is list and value \
+            and type(value[0]) is not list:
+        it = iter(value)
+        return [[k, v] for k, v in zip(it, it)]
     return value
 
 

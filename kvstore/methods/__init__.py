@@ -14,13 +14,15 @@ from .lock import LockMethods
 from .scripting import ScriptingMethods
 from .server import ServerMethods
 from .sets import SetMethods
+from .streams import StreamMethods
 from .strings import StringMethods
 from .zsets import SortedSetMethods
 
 
 class Methods(
     StringMethods, KeyMethods, HashMethods, ListMethods, SetMethods, SortedSetMethods,
-    HyperLogLogMethods, GeoMethods, ServerMethods, ScriptingMethods, LockMethods, ACLMethods,
+    StreamMethods, HyperLogLogMethods, GeoMethods, ServerMethods, ScriptingMethods, LockMethods,
+    ACLMethods,
 ):
     """All families' methods."""
 

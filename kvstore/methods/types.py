@@ -45,6 +45,17 @@ SortResult: TypeAlias = list[Reply | None] | list[tuple[Reply | None, ...]] | in
 # (lon, lat)]); with store / store_dist, the number stored.
 GeoSearchResult: TypeAlias = list[Any] | int
 
+# Streams (redis-py's aliases): an entry ID ("1-1", "*", "$", ">", "-", "+", a millisecond time),
+# a consumer group's and a consumer's name.
+StreamIdT: TypeAlias = int | bytes | str | memoryview
+GroupT: TypeAlias = bytes | str | memoryview
+ConsumerT: TypeAlias = bytes | str | memoryview
+# An entry as redis-py's parse_stream_list gives it: (id, {field: value}); (id, {}) for an entry
+# deleted since it was delivered (XREADGROUP's history), (None, None) for a null entry.
+StreamEntry: TypeAlias = tuple[Reply | None, dict[Reply, Reply] | None]
+# XREAD / XREADGROUP: [[stream, [entry, ...]], ...]; [] when nothing was read (or on timeout).
+XReadResult: TypeAlias = list[list[Reply | list[StreamEntry]]]
+
 # Mapping is invariant in its key type, so a dict[str, ...] is not a Mapping[KeyT, ...]: the keys
 # of the mappings a method takes are typed by these.
 AnyKeyT = TypeVar("AnyKeyT", bound=KeyT)

@@ -35,6 +35,12 @@ def sync_client(c: Client) -> None:
     assert_type(c.sort("l", get=["#", "w_*"], groups=True), list[tuple[Reply | None, ...]])
     assert_type(c.sort("l", store="sorted"), int)
     assert_type(c.sort_ro("l", alpha=True), list[Reply | None])
+    assert_type(c.xadd("st", {"f": 1}), Reply | None)
+    assert_type(c.xclaim("st", "g", "c", 0, ["1-0"], justid=True), list[Reply])
+    for entry_id, fields in c.xrange("st"):
+        assert_type(fields, dict[Reply, Reply] | None)
+    for stream, entries in c.xread({"st": "$"}, block=100):
+        assert_type(stream, Reply | list[tuple[Reply | None, dict[Reply, Reply] | None]])
     for member, score in c.zrange("z", 0, -1, withscores=True):
         assert_type(member, Reply)
     for field, value in c.hscan_iter("h"):
@@ -77,6 +83,8 @@ async def async_client(ac: AsyncClient) -> None:
     assert_type(await ac.zrange("z", 0, -1, withscores=True), list[tuple[Reply, Any]])
     assert_type(await ac.zunion(["a", "b"], withscores=True), list[tuple[Reply, Any]])
     assert_type(await ac.spop("s", 3), list[Reply])
+    assert_type(await ac.xinfo_stream("st"), dict[str, Any])
+    assert_type(await ac.xautoclaim("st", "g", "c", 0, justid=True), list[Reply])
     assert_type(await ac.execute_command("PING"), Any)
     assert_type(AsyncClient.from_url("memory://"), AsyncClient)
     async for key in ac.scan_iter():
