@@ -60,6 +60,7 @@ def make_cases(batch_size: int = BATCH) -> dict[str, bytes]:
         "incr-same": batch(lambda i: ("INCR", b"counter:__rand_int__")),
         "hset-same": batch(lambda i: ("HSET", b"myhash", b"element:__rand_int__", b"xxx")),
         "sadd-same": batch(lambda i: ("SADD", b"myset", b"element:__rand_int__")),
+        "xadd": batch(lambda i: ("XADD", b"mystream", b"*", b"myfield", b"myvalue")),
     }
 
 

@@ -24,7 +24,7 @@ from ..replies import NULL_ARRAY, OK, Error, Status
 from .args import to_int
 from .table import (
     BLOCKING, DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, Context, KeySpec, command,
-    container,
+    container, no_notify,
 )
 
 KEY1 = KeySpec(1, 1, 1)
@@ -230,6 +230,10 @@ def _parse_add_or_trim(ctx: Context, argv: list[bytes], xadd: bool) -> tuple[_Tr
     return t, i
 
 
+_PLAIN = _Trim()  # XADD key * ...: never changed
+_PLAIN.id_given = False
+
+
 def _trim_effect(s: Stream, t: _Trim) -> list[bytes]:
     """The exact trim that reproduces an approximate one (streamRewriteTrimArgument)."""
     if t.maxlen is not None:
@@ -250,7 +254,10 @@ def xadd(ctx: Context, argv: list[bytes]):
     Complexity: O(1) to add, O(N) for the entries trimmed. Reply: the new entry's ID, or a
     null with NOMKSTREAM and no stream.
     """
-    t, idpos = _parse_add_or_trim(ctx, argv, True)
+    if argv[2] == b"*":  # the common form: no option to parse
+        t, idpos = _PLAIN, 2
+    else:
+        t, idpos = _parse_add_or_trim(ctx, argv, True)
     fields = argv[idpos + 1:]
     if len(fields) < 2 or len(fields) % 2:
         raise wrong_args("xadd")
@@ -258,7 +265,7 @@ def xadd(ctx: Context, argv: list[bytes]):
         raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
     key = argv[1]
     db = ctx.db
-    s = _stream_write(ctx, key)
+    s = db.lookup_typed(key, ctx.now, Stream)
     if s is None:
         if t.nomkstream:
             return None
@@ -269,7 +276,7 @@ def xadd(ctx: Context, argv: list[bytes]):
         raise CommandError("ERR The stream has exhausted the last possible ID, unable to add "
                            "more items")
     if not t.id_given:
-        ms = _clock(ctx)
+        ms = ctx.ks.clock()
         new = ms << 64 if ms > last >> 64 else last + 1
     elif not t.seq_given:
         if t.id >> 64 == last >> 64:
@@ -285,11 +292,18 @@ def xadd(ctx: Context, argv: list[bytes]):
         raise CommandError("ERR The ID specified in XADD is equal or smaller than the target "
                            "stream top item")
     flat = tuple(fields)
-    if sum(map(len, flat)) > 1 << 30:
+    size = sum(map(len, flat))
+    if size > 1 << 30:
         raise CommandError("ERR Elements are too large to be stored")
-    s.append(new, flat, *_limits(ctx))
+    limits = ctx.ks.limits
+    s.append(new, flat, size, limits.stream_node_max_bytes, limits.stream_node_max_entries)
     ctx.ks.dirty += 1
-    ctx.notify("t", "xadd", key)
+    if ctx.notify is not no_notify:
+        ctx.notify("t", "xadd", key)
+    new_text = b"%d-%d" % (new >> 64, new & _ULLONG_MAX)
+    if t is _PLAIN:
+        ctx.effects = [[argv[0], key, new_text, *fields]]
+        return new_text
     effect = [argv[0], key]
     if t.nomkstream:
         effect.append(b"NOMKSTREAM")
@@ -302,8 +316,8 @@ def xadd(ctx: Context, argv: list[bytes]):
             effect += [b"MAXLEN", b"=", b"%d" % t.maxlen]
         else:
             effect += [b"MINID", b"=", id_text(t.minid)]  # type: ignore[arg-type]
-    ctx.effects = [effect + [id_text(new)] + fields]
-    return id_text(new)
+    ctx.effects = [effect + [new_text] + fields]
+    return new_text
 
 
 @command("xtrim", -4, WRITE, KEY1, "stream")

@@ -61,21 +61,29 @@ def _int_size(n: int) -> int:
 def _str_size(s: bytes) -> int:
     """Bytes of a listpack string entry: one that spells an int64 is stored as an integer."""
     size = len(s)
-    if size <= 20 and s and s[0] in b"-0123456789":
+    if size <= 20 and s and s[0] in _INT_STARTS:
         n = _canonical_int(s)
         if n is not None:
             return _int_size(n)
-    head = size + (1 if size < 64 else 2 if size < 4096 else 5)
+    if size < 64:
+        return size + 2  # a 1-byte header, a 1-byte back-length
+    head = size + (2 if size < 4096 else 5)
     return head + _backlen_bytes(head)
+
+
+_INT_STARTS = frozenset(b"-0123456789")
 
 
 class Node:
     """One listpack of entries: IDs, flat field-value tuples, and which are still alive."""
 
-    __slots__ = ("master", "fields", "ids", "entries", "alive", "live", "deleted", "body")
+    __slots__ = ("master", "master_ms", "master_seq", "fields", "ids", "entries", "alive", "live",
+                 "deleted", "body")
 
     def __init__(self, master: int, fields: tuple) -> None:
         self.master = master
+        self.master_ms = master >> 64
+        self.master_seq = master & SEQ_MASK
         self.fields = fields          # the master entry's field names
         self.ids: list[int] = []
         self.entries: list[tuple] = []
@@ -90,14 +98,18 @@ class Node:
         return 7 + _int_size(self.live) + _int_size(self.deleted) + self.body
 
     def append(self, i: int, flat: tuple) -> None:
-        master = self.master
-        nfields = len(flat) // 2
-        same = flat[0::2] == self.fields
-        size = 2 + _int_size((i >> 64) - (master >> 64)) + _int_size((i & SEQ_MASK) - (master & SEQ_MASK))
-        if same:
-            size += sum(map(_str_size, flat[1::2])) + _int_size(nfields + 3)
+        """Add an entry: flags, the ID's two deltas from the master ID, the values alone when
+        the field names are the master's (else the count, fields and values), the item count.
+        Small integers take 2 bytes, the usual case, tested inline."""
+        d_ms = (i >> 64) - self.master_ms
+        d_seq = (i & SEQ_MASK) - self.master_seq
+        size = 2 + (2 if 0 <= d_ms <= 127 else _int_size(d_ms)) \
+            + (2 if 0 <= d_seq <= 127 else _int_size(d_seq))
+        n = len(flat) // 2
+        if flat[0::2] == self.fields:
+            size += sum(map(_str_size, flat[1::2])) + (2 if n <= 124 else _int_size(n + 3))
         else:
-            size += _int_size(nfields) + sum(map(_str_size, flat)) + _int_size(2 * nfields + 4)
+            size += _int_size(n) + sum(map(_str_size, flat)) + _int_size(2 * n + 4)
         self.body += size
         self.ids.append(i)
         self.entries.append(flat)
@@ -173,15 +185,19 @@ class Stream:
 
     # -- adding ---------------------------------------------------------------------------------
 
-    def append(self, i: int, flat: tuple, max_bytes: int, max_entries: int) -> None:
-        """Add an entry whose ID is past `last_id` (streamAppendItem): into the tail node, or a
-        new one when the tail holds max_entries (live and deleted) or would reach max_bytes."""
+    def append(self, i: int, flat: tuple, size: int, max_bytes: int, max_entries: int) -> None:
+        """Add an entry whose ID is past `last_id` (streamAppendItem), `size` the bytes of its
+        fields and values: into the tail node, or a new one when the tail holds max_entries
+        (live and deleted) or would reach max_bytes."""
         nodes = self.nodes
         node = nodes[-1] if nodes else None
         if node is not None:
             if max_bytes == 0 or max_bytes > LISTPACK_MAX_SIZE:
                 max_bytes = LISTPACK_MAX_SIZE
-            if node.nbytes + sum(map(len, flat)) >= max_bytes:
+            live, deleted = node.live, node.deleted  # (node.nbytes, inline)
+            nbytes = 7 + node.body + (2 if live <= 127 else _int_size(live)) \
+                + (2 if deleted <= 127 else _int_size(deleted))
+            if nbytes + size >= max_bytes:
                 node = None
             elif max_entries and node.live + node.deleted >= max_entries:
                 node = None
