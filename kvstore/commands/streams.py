@@ -146,6 +146,20 @@ def _limits(ctx: Context) -> tuple[int, int]:
     return limits.stream_node_max_bytes, limits.stream_node_max_entries
 
 
+def _untouched(ctx: Context, argv: list[bytes]) -> None:
+    """A write Redis does not signal (no signalModifiedKey): WATCH, client-side caching and
+    blocked readers do not see it. XSETID, the consumer-group commands, XACK, XCLAIM."""
+    ctx.touched = (argv, [])
+
+
+def _wake_readers(ctx: Context, key: bytes) -> None:
+    """signalKeyAsReady alone (XGROUP DESTROY): readers blocked on the key look again, and a
+    group reader finds its group gone, though the write touches nothing else."""
+    client = ctx.client
+    if client is not None and key in ctx.db.blocked:
+        client.server.keywatch.ready.append((ctx.db, key))
+
+
 # -- XADD / XTRIM -----------------------------------------------------------------------------
 
 class _Trim:
@@ -439,9 +453,6 @@ def xsetid(ctx: Context, argv: list[bytes]):
     s = _stream_write(ctx, key)
     if s is None:
         raise CommandError(NO_SUCH_KEY)
-    if new < s.max_deleted:
-        raise CommandError("ERR The ID specified in XSETID is smaller than current "
-                           "max_deleted_entry_id")
     if s.length:
         if new < s.last_entry()[0]:
             raise CommandError("ERR The ID specified in XSETID is smaller than the target "
@@ -454,6 +465,7 @@ def xsetid(ctx: Context, argv: list[bytes]):
         s.entries_added = entries_added
     if max_deleted:
         s.max_deleted = max_deleted
+    _untouched(ctx, argv)
     ctx.ks.dirty += 1
     ctx.notify("t", "xsetid", key)
     return OK
@@ -551,7 +563,6 @@ def _parse_xread(ctx: Context, argv: list[bytes], group_read: bool):
     streams_at = 0
     group_name = consumer_name = None
     noack = False
-    name = argv[0].decode("utf-8", "replace")
     i = 1
     argc = len(argv)
     while i < argc:
@@ -571,8 +582,8 @@ def _parse_xread(ctx: Context, argv: list[bytes], group_read: bool):
             streams_at = i + 1
             n = argc - streams_at
             if n % 2:
-                raise CommandError(f"ERR Unbalanced '{name}' list of streams: for each stream "
-                                   "key an ID or '$' must be specified.")
+                raise CommandError("ERR Unbalanced XREAD list of streams: for each stream key "
+                                   "an ID or '$' must be specified.")  # (XREADGROUP's too)
             break
         elif opt == b"group" and more >= 2:
             if not group_read:
@@ -634,6 +645,8 @@ def _xread(ctx: Context, argv: list[bytes], group_read: bool):
         else:
             afters.append(strict_id(arg))
     reply = _serve_xread(ctx, keys, afters, count, group_name, consumer_name, noack)
+    if group_read:
+        _untouched(ctx, argv)
     if reply is not None:
         return reply
     if timeout is None:
@@ -645,6 +658,8 @@ def _xread(ctx: Context, argv: list[bytes], group_read: bool):
     blocked_count = count or _BLOCKED_DEFAULT_COUNT
 
     def serve(c: Context, key: bytes):
+        if group_name is not None:
+            _untouched(c, argv)
         return _serve_blocked(c, key, wanted, blocked_count, group_name, consumer_name, noack)
 
     if group_name is not None:  # a group reader whose key goes is told so (Redis 7.0.15)
@@ -810,9 +825,11 @@ def xgroup_create(ctx: Context, argv: list[bytes]):
         last = s.last_id if s is not None else 0
     else:
         last = strict_id(argv[4])
-    if s is None:
+    if s is None:  # (MKSTREAM: Redis signals the new key, and only then)
         s = Stream()
         ctx.db.add(key, s)
+    else:
+        _untouched(ctx, argv)
     if group_name in s.groups:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
     s.groups[group_name] = Group(last, entries_read)
@@ -841,6 +858,7 @@ def xgroup_setid(ctx: Context, argv: list[bytes]):
     last = s.last_id if argv[4] == b"$" else parse_id(argv[4])[0]  # type: ignore[union-attr]
     group.last_id = last  # type: ignore[union-attr]
     group.entries_read = entries_read  # type: ignore[union-attr]
+    _untouched(ctx, argv)
     ctx.ks.dirty += 1
     ctx.notify("t", "xgroup-setid", argv[2])
     ctx.effects = [[b"XGROUP", b"SETID", argv[2], argv[3], id_text(last),
@@ -858,6 +876,8 @@ def xgroup_destroy(ctx: Context, argv: list[bytes]):
     if group is None:
         return 0
     del s.groups[argv[3]]  # type: ignore[union-attr]
+    _untouched(ctx, argv)
+    _wake_readers(ctx, argv[2])
     ctx.ks.dirty += 1
     ctx.notify("t", "xgroup-destroy", argv[2])
     return 1
@@ -873,6 +893,7 @@ def xgroup_createconsumer(ctx: Context, argv: list[bytes]):
     if argv[4] in group.consumers:  # type: ignore[union-attr]
         return 0
     group.add_consumer(argv[4], _clock(ctx))  # type: ignore[union-attr]
+    _untouched(ctx, argv)
     ctx.ks.dirty += 1
     ctx.notify("t", "xgroup-createconsumer", argv[2])
     return 1
@@ -890,6 +911,7 @@ def xgroup_delconsumer(ctx: Context, argv: list[bytes]):
         return 0
     for i in consumer.pel:
         group.pel.pop(i, None)  # type: ignore[union-attr]
+    _untouched(ctx, argv)
     ctx.ks.dirty += 1
     ctx.notify("t", "xgroup-delconsumer", argv[2])
     return len(consumer.pel)
@@ -935,6 +957,7 @@ def xack(ctx: Context, argv: list[bytes]):
     for i in ids:
         if group.ack(i):
             acked += 1
+    _untouched(ctx, argv)
     ctx.ks.dirty += acked
     return acked
 
@@ -1107,6 +1130,7 @@ def xclaim(ctx: Context, argv: list[bytes]):
         out.append(_claimed_reply(s, i, justid))
     if set_last:
         effects.append(_setid_effect(key, group_name, group))
+    _untouched(ctx, argv)
     if effects:
         ctx.ks.dirty += len(effects)
         ctx.effects = effects
@@ -1121,8 +1145,6 @@ def xautoclaim(ctx: Context, argv: list[bytes]):
     [claimed entries], [IDs of deleted entries dropped from the PEL]].
     """
     key, group_name, consumer_name = argv[1], argv[2], argv[3]
-    s = _stream_read(ctx, key)
-    group = s.groups.get(group_name) if s is not None else None
     min_idle = max(to_int(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM"), 0)
     start = _interval_start(argv[5])
     count = 100
@@ -1142,6 +1164,8 @@ def xautoclaim(ctx: Context, argv: list[bytes]):
         else:
             raise CommandError(SYNTAX)
         j += 1
+    s = _stream_read(ctx, key)  # (Redis checks the type after the arguments)
+    group = s.groups.get(group_name) if s is not None else None
     if group is None:
         raise _nogroup(key, group_name)
     attempts = count * attempts_factor
@@ -1171,6 +1195,7 @@ def xautoclaim(ctx: Context, argv: list[bytes]):
         _claim(ctx, key, group_name, group, s, i, nack, consumer, now, now, -1, justid, effects)
         count -= 1
         claimed.append(_claimed_reply(s, i, justid))
+    _untouched(ctx, argv)
     if effects:
         ctx.ks.dirty += len(effects)
         ctx.effects = effects

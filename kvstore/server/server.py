@@ -227,9 +227,7 @@ class Server:
                      "latency-monitor-threshold", "latency-tracking",
                      "client-query-buffer-limit",
                      "maxmemory-policy", "client-output-buffer-limit", "loglevel",
-                     "hash-max-listpack-entries", "hash-max-listpack-value",
-                     "set-max-intset-entries", "zset-max-listpack-entries",
-                     "zset-max-listpack-value", "hll-sparse-max-bytes", "requirepass",
+                     *(name for name, _ in THRESHOLDS), "requirepass",
                      "min-replicas-to-write", "repl-backlog-size"):
             cfg.on_change(name, lambda _v: self._apply_config())
         cfg.on_change("port", lambda _v: self._relisten("port"))
