@@ -422,6 +422,9 @@ class Scripts:
         if server is not None and server.monitors:  # shown as "[<db> lua]", as Redis does
             server.monitor_command(ctx.client, cmd, argv, "lua")
         start = perf_counter()
+        # Replies take the script's protocol (redis.setresp), not its caller's: XREAD's map,
+        # HRANDFIELD's pairs.
+        resp, ctx.resp = ctx.resp, self.resp
         try:
             reply = cmd.handler(ctx, argv)
         except CommandError as exc:
@@ -430,6 +433,8 @@ class Scripts:
                 server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
                 server.count_error(str(exc), None)  # caught by pcall or not, as Redis counts
             return _Failed(exc)
+        finally:
+            ctx.resp = resp
         if server is not None:
             server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
         if ks.dirty != dirty and flags & LOGGED and self.replicate:

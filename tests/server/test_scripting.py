@@ -1352,3 +1352,20 @@ def test_calls_a_script_may_not_make_count_as_rejected(c):
     for name, rejected in (("hset", 2), ("set", 1), ("config|get", 1)):
         assert f"cmdstat_{name}:calls=0," in info
         assert re.search(rf"cmdstat_{re.escape(name)}:.*rejected_calls={rejected},", info)
+
+
+def test_commands_in_a_script_reply_in_the_scripts_protocol(c):
+    # A RESP3 caller's script still gets RESP2 replies from redis.call until redis.setresp(3):
+    # HRANDFIELD's flat pairs, XREAD's array; after setresp(3), nested pairs and a map.
+    c("HELLO", "3")
+    c("HSET", "h", "a", "1")
+    c("XADD", "s", "1-1", "f", "v")
+    assert c("EVAL", "return redis.call('hrandfield', 'h', -2, 'withvalues')", 0) == \
+        [b"a", b"1", b"a", b"1"]
+    assert c("EVAL", "return redis.call('xread', 'streams', 's', '0')", 0) == \
+        [[b"s", [[b"1-1", [b"f", b"v"]]]]]
+    assert c("EVAL", "redis.setresp(3); return redis.call('hrandfield', 'h', -2, 'withvalues')",
+             0) == [[b"a", b"1"], [b"a", b"1"]]
+    assert c("EVAL", "redis.setresp(3); return redis.call('xread', 'streams', 's', '0')['map']"
+             "['s'][1][1]", 0) == b"1-1"
+    c("HELLO", "2")
