@@ -74,11 +74,17 @@ def _str_size(s: bytes) -> int:
 _INT_STARTS = frozenset(b"-0123456789")
 
 
+def _delta(a: int, b: int) -> int:
+    """a - b as Redis stores an ID part's delta: uint64 arithmetic read as an int64 (the
+    seq delta of 5-3 from 4-7 is -4; of the maximum ID from 0-0, -1)."""
+    return (a - b + (1 << 63) & SEQ_MASK) - (1 << 63)
+
+
 class Node:
     """One listpack of entries: IDs, flat field-value tuples, and which are still alive."""
 
     __slots__ = ("master", "master_ms", "master_seq", "fields", "ids", "entries", "alive", "live",
-                 "deleted", "body")
+                 "deleted", "body", "ordered")
 
     def __init__(self, master: int, fields: tuple) -> None:
         self.master = master
@@ -90,6 +96,9 @@ class Node:
         self.alive = bytearray()
         self.live = 0
         self.deleted = 0
+        # Whether `ids` is sorted, so bisectable. An XSETID below deleted tail entries lets a
+        # smaller ID follow them, as in Redis's listpack; live entries stay in order anyway.
+        self.ordered = True
         # listpack bytes but the live and deleted counters and the 7-byte header and end
         self.body = _int_size(len(fields)) + sum(map(_str_size, fields)) + _int_size(0)
 
@@ -101,8 +110,8 @@ class Node:
         """Add an entry: flags, the ID's two deltas from the master ID, the values alone when
         the field names are the master's (else the count, fields and values), the item count.
         Small integers take 2 bytes, the usual case, tested inline."""
-        d_ms = (i >> 64) - self.master_ms
-        d_seq = (i & SEQ_MASK) - self.master_seq
+        d_ms = _delta(i >> 64, self.master_ms)
+        d_seq = _delta(i & SEQ_MASK, self.master_seq)
         size = 2 + (2 if 0 <= d_ms <= 127 else _int_size(d_ms)) \
             + (2 if 0 <= d_seq <= 127 else _int_size(d_seq))
         n = len(flat) // 2
@@ -111,6 +120,8 @@ class Node:
         else:
             size += _int_size(n) + sum(map(_str_size, flat)) + _int_size(2 * n + 4)
         self.body += size
+        if self.ids and i <= self.ids[-1]:
+            self.ordered = False
         self.ids.append(i)
         self.entries.append(flat)
         self.alive.append(1)
@@ -219,8 +230,12 @@ class Stream:
         if n < 0:
             return None
         node = self.nodes[n]
-        k = bisect_left(node.ids, i)
-        if k < len(node.ids) and node.ids[k] == i and node.alive[k]:
+        ids = node.ids
+        if not node.ordered:
+            alive = node.alive
+            return next(((node, k) for k in range(len(ids)) if ids[k] == i and alive[k]), None)
+        k = bisect_left(ids, i)
+        if k < len(ids) and ids[k] == i and node.alive[k]:
             return node, k
         return None
 
@@ -243,17 +258,18 @@ class Stream:
             while n < len(nodes):
                 node = nodes[n]
                 ids = node.ids
-                k = bisect_left(ids, start) if ids[0] < start else 0
+                k = bisect_left(ids, start) if node.ordered and ids[0] < start else 0
                 alive = node.alive
                 entries = node.entries
                 while k < len(ids):
-                    i = ids[k]
-                    if i > end:
-                        return out
-                    if alive[k]:
-                        out.append((i, entries[k]))
-                        if len(out) == count:
+                    if alive[k]:  # (a tombstone may be out of order: never compared)
+                        i = ids[k]
+                        if i > end:
                             return out
+                        if i >= start:
+                            out.append((i, entries[k]))
+                            if len(out) == count:
+                                return out
                     k += 1
                 n += 1
         else:
@@ -261,17 +277,18 @@ class Stream:
             while n >= 0:
                 node = nodes[n]
                 ids = node.ids
-                k = bisect_right(ids, end) - 1
+                k = bisect_right(ids, end) - 1 if node.ordered else len(ids) - 1
                 alive = node.alive
                 entries = node.entries
                 while k >= 0:
-                    i = ids[k]
-                    if i < start:
-                        return out
                     if alive[k]:
-                        out.append((i, entries[k]))
-                        if len(out) == count:
+                        i = ids[k]
+                        if i < start:
                             return out
+                        if i <= end:
+                            out.append((i, entries[k]))
+                            if len(out) == count:
+                                return out
                     k -= 1
                 n -= 1
         return out
@@ -516,7 +533,7 @@ def _node_listpack(node: Node) -> bytes:
         n = len(flat) // 2
         same = flat[0::2] == fields
         items += (num((0 if alive else _DELETED) | (_SAMEFIELDS if same else 0)),
-                  num((i >> 64) - master_ms), num((i & SEQ_MASK) - master_seq))
+                  num(_delta(i >> 64, master_ms)), num(_delta(i & SEQ_MASK, master_seq)))
         if same:
             items += map(_lp_entry, flat[1::2])
             items.append(num(n + 3))
@@ -595,11 +612,12 @@ def _node_from_listpack(master: int, blob: bytes) -> Node:
         if n < 1 or len(flat) != 2 * n or num(k) != count:
             raise RdbFormatError("bad stream entry")
         k += 1
-        i = ((master >> 64) + ms) << 64 | ((master & SEQ_MASK) + seq)
-        if not 0 <= (master >> 64) + ms <= SEQ_MASK or not 0 <= (master & SEQ_MASK) + seq \
-                <= SEQ_MASK or i <= previous or i < master:
+        i = ((master >> 64) + ms & SEQ_MASK) << 64 | ((master & SEQ_MASK) + seq & SEQ_MASK)
+        # Live IDs increase; a tombstone may precede smaller IDs (after an XSETID below it).
+        if i < master or (not flags & _DELETED and i <= previous):
             raise RdbFormatError("stream entry IDs out of order")
-        previous = i
+        if not flags & _DELETED:
+            previous = i
         node.append(i, flat)
         if flags & _DELETED:
             node.alive[-1] = 0
