@@ -47,7 +47,9 @@ TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "rpush", "l
          "sadd", "hset", "spop", "zadd", "zpopmin", "lrange_100", "mset"]
 # Tests that are a command line rather than a redis-benchmark -t test (not run by default:
 # `--tests eval_incr`): a one-line script around INCR measures the cost of running a script.
-CUSTOM = {"eval_incr": ["EVAL", "return redis.call('incr', KEYS[1])", "1", "counter"]}
+CUSTOM = {"eval_incr": ["EVAL", "return redis.call('incr', KEYS[1])", "1", "counter"],
+          # (not a redis-benchmark test: what a stream producer sends, an auto-ID entry)
+          "xadd": ["XADD", "mystream", "*", "myfield", "myvalue"]}
 # Commands each test needs (to skip tests kvstore cannot run yet).
 NEEDS = {"ping_inline": ["ping"], "ping_mbulk": ["ping"], "eval_incr": ["eval", "incr"],
          **{f"lrange_{n}": ["lpush", "lrange"] for n in (100, 300, 500, 600)}}
