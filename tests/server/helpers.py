@@ -100,7 +100,8 @@ def raw_replies(port: int, protocol: int, script, end: bytes) -> bytes:
         conn("FLUSHALL")
         conn("HELLO", str(protocol))
         conn.send(b"".join(Conn.encode(*argv) for argv in script) + Conn.encode("ECHO", end))
-        return conn.read_raw(until=end + b"\r\n")
+        # (a long wait allowed: COMMAND DOCS of every command is megabytes, slow on a busy VM)
+        return conn.read_raw(until=end + b"\r\n", timeout=60)
     finally:
         conn.close()
 
