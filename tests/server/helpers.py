@@ -94,14 +94,22 @@ def err(reply) -> str | None:
 
 def raw_replies(port: int, protocol: int, script, end: bytes) -> bytes:
     """The bytes a server sends back for `script` (argv tuples), pipelined in one write after
-    FLUSHALL and HELLO `protocol`; `ECHO end` marks the end."""
+    FLUSHALL and HELLO `protocol`, ending with the reply to `ECHO end`. (Read up to a further
+    ECHO of a token no reply holds, not up to `end`'s own bytes: COMMAND DOCS names an argument
+    "end".)"""
     conn = Conn(port)
+    token = b"kvstore-raw-replies-end-7f3c9a"
+    marker = b"$%d\r\n%s\r\n" % (len(token), token)
     try:
         conn("FLUSHALL")
         conn("HELLO", str(protocol))
-        conn.send(b"".join(Conn.encode(*argv) for argv in script) + Conn.encode("ECHO", end))
-        # (a long wait allowed: COMMAND DOCS of every command is megabytes, slow on a busy VM)
-        return conn.read_raw(until=end + b"\r\n", timeout=60)
+        conn.send(b"".join(Conn.encode(*argv) for argv in script) + Conn.encode("ECHO", end)
+                  + Conn.encode("ECHO", token))
+        out = b""
+        deadline = time.monotonic() + 60  # (COMMAND DOCS of everything is megabytes)
+        while not out.endswith(marker) and time.monotonic() < deadline:
+            out += conn.read_raw(until=marker, timeout=max(deadline - time.monotonic(), 0.1))
+        return out[:-len(marker)] if out.endswith(marker) else out
     finally:
         conn.close()
 
