@@ -14,6 +14,7 @@ from it).
 from __future__ import annotations
 
 
+import hiredis
 import pytest
 import redis
 
@@ -30,7 +31,36 @@ TYPES = {
     "list": lambda r, k: r.lrange(k, 0, -1),
     "set": lambda r, k: sorted(r.smembers(k)),
     "zset": lambda r, k: r.zrange(k, 0, -1, withscores=True),
+    "stream": lambda r, k: stream_view(r, k),
 }
+
+
+def stream_view(r: redis.Redis, key) -> tuple:
+    """A stream's entries, counters, node count, groups, consumers and PEL, but times (read
+    raw: redis-py's callbacks reshape these replies)."""
+    kw = r.connection_pool.connection_kwargs
+    c = Conn(kw["port"])
+    c("SELECT", kw.get("db", 0))
+    try:
+        return _stream_view(c, key)
+    finally:
+        c.close()
+
+
+def _stream_view(r: Conn, key) -> tuple:
+    info = r("XINFO", "STREAM", key)
+    info = dict(zip(info[::2], info[1::2]))
+    groups = []
+    for g in r("XINFO", "GROUPS", key):
+        g = dict(zip(g[::2], g[1::2]))
+        pel = [(i, c, n) for i, c, _idle, n in
+               r("XPENDING", key, g[b"name"], "-", "+", 1000)]
+        consumers = [(c[1], c[3]) for c in
+                     r("XINFO", "CONSUMERS", key, g[b"name"])]
+        groups.append((g[b"name"], g[b"last-delivered-id"], g[b"entries-read"], pel, consumers))
+    return (r("XRANGE", key, "-", "+"),
+            [info[f] for f in (b"length", b"radix-tree-keys", b"last-generated-id",
+                               b"max-deleted-entry-id", b"entries-added")], groups)
 
 
 def cli(port: int, db: int = 0, **kw) -> redis.Redis:
@@ -510,3 +540,36 @@ def test_a_damaged_file_leaves_the_data_and_the_replica_retries(spawn, fake_mast
     assert r.get("mine") == b"kept" and r.get("k") is None
     assert "checksum" in replica.output()
     assert r.info("replication")["master_link_status"] == "down"
+
+
+def test_stream_writes_replicate(spawn, replica_kind):
+    # A Redis master propagates a ~ trim as the exact one it did, LIMIT kept, which only a
+    # master may send; consumer groups travel as XCLAIM ... FORCE and XGROUP SETID.
+    master = spawn("redis", "master", *NO_DELAY)
+    m = Conn(master.port)
+    for i in range(1, 151):
+        m("XADD", "s", f"{i}-1", "f", i)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    script = [("XADD", "s", "MAXLEN", "~", "20", "LIMIT", "100", "*", "g", "x"),
+              ("XADD", "s", "MINID", "~", "120", "*", "g", "y"),
+              ("XTRIM", "s", "MAXLEN", "~", "10", "LIMIT", "1000"),
+              ("XGROUP", "CREATE", "s", "grp", "0"), ("XGROUP", "CREATE", "e", "g2", "$",
+                                                      "MKSTREAM"),
+              ("XREADGROUP", "GROUP", "grp", "alice", "COUNT", "3", "STREAMS", "s", ">"),
+              ("XREADGROUP", "GROUP", "grp", "bob", "COUNT", "2", "NOACK", "STREAMS", "s", ">"),
+              ("XREADGROUP", "GROUP", "grp", "carol", "COUNT", "2", "STREAMS", "s", ">"),
+              ("XACK", "s", "grp", "101-1"), ("XDEL", "s", "102-1"),
+              ("XCLAIM", "s", "grp", "dave", "0", "103-1", "RETRYCOUNT", "5"),
+              ("XAUTOCLAIM", "s", "grp", "erin", "0", "0", "COUNT", "1"),
+              ("XGROUP", "CREATECONSUMER", "s", "grp", "frank"),
+              ("XGROUP", "DELCONSUMER", "s", "grp", "carol"),
+              ("XSETID", "e", "7-7", "ENTRIESADDED", "3", "MAXDELETEDID", "5-0"),
+              ("XGROUP", "SETID", "s", "grp", "$", "ENTRIESREAD", "150")]
+    for argv in script:
+        reply = m(*argv)
+        assert not isinstance(reply, hiredis.ReplyError), (argv, reply)
+    m.close()
+    wait_same(master.port, replica.port)
+    view = stream_view(cli(replica.port), "s")
+    assert view[1][0] < 152 and view[2][0][3]  # trimmed; a PEL with entries
