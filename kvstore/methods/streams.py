@@ -112,6 +112,36 @@ def _xinfo_stream(full: bool, reply: Any) -> dict[str, Any]:
     return data
 
 
+def _block(name: str, block: int | None) -> list[Any]:
+    """BLOCK ms, checked as redis-py checks it."""
+    if block is None:
+        return []
+    if not isinstance(block, int) or block < 0:
+        raise DataError(f"{name} block must be a non-negative integer")
+    return [b"BLOCK", str(block)]
+
+
+def _read_limits(name: str, count: int | None, max_count: int | None,
+                 max_size: int | None) -> list[Any]:
+    """COUNT, MAXCOUNT and MAXSIZE of XREAD / XREADGROUP, checked as redis-py checks them."""
+    pieces: list[Any] = []
+    if count is not None:
+        if not isinstance(count, int) or count < 1:
+            raise DataError(f"{name} count must be a positive integer")
+        pieces += [b"COUNT", str(count)]
+    if max_count is not None:
+        if not isinstance(max_count, int) or max_count < 1:
+            raise DataError(f"{name} max_count must be a positive integer")
+        if count is not None and max_count < count:
+            raise DataError(f"{name} max_count must be greater than or equal to count")
+        pieces += [b"MAXCOUNT", str(max_count)]
+    if max_size is not None:
+        if not isinstance(max_size, int) or max_size < 1:
+            raise DataError(f"{name} max_size must be a positive integer")
+        pieces += [b"MAXSIZE", str(max_size)]
+    return pieces
+
+
 def _xpending(reply: Any) -> dict[str, Any]:
     consumers = [{"name": n, "pending": int(p)} for n, p in reply[3] or []]
     return {"pending": reply[0], "min": reply[1], "max": reply[2], "consumers": consumers}
@@ -379,29 +409,8 @@ class StreamMethods:
               max_size: int | None = None) -> XReadResult:
         """XREAD [BLOCK ms] [COUNT n] STREAMS key... id...: [[stream, [(id, {f: v}), ...]],
         ...], [] if nothing (or on timeout)."""
-        pieces: list[Any] = []
-        if block is not None:
-            if not isinstance(block, int) or block < 0:
-                raise DataError("XREAD block must be a non-negative integer")
-            pieces.append(b"BLOCK")
-            pieces.append(str(block))
-        if count is not None:
-            if not isinstance(count, int) or count < 1:
-                raise DataError("XREAD count must be a positive integer")
-            pieces.append(b"COUNT")
-            pieces.append(str(count))
-        if max_count is not None:
-            if not isinstance(max_count, int) or max_count < 1:
-                raise DataError("XREAD max_count must be a positive integer")
-            if count is not None and max_count < count:
-                raise DataError("XREAD max_count must be greater than or equal to count")
-            pieces.append(b"MAXCOUNT")
-            pieces.append(str(max_count))
-        if max_size is not None:
-            if not isinstance(max_size, int) or max_size < 1:
-                raise DataError("XREAD max_size must be a positive integer")
-            pieces.append(b"MAXSIZE")
-            pieces.append(str(max_size))
+        pieces: list[Any] = _block("XREAD", block)
+        pieces += _read_limits("XREAD", count, max_count, max_size)
         if not isinstance(streams, dict) or len(streams) == 0:
             raise DataError("XREAD streams must be a non empty dict")
         pieces.append(b"STREAMS")
@@ -418,28 +427,8 @@ class StreamMethods:
         """XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key... id...:
         as xread ([] if nothing, or on timeout)."""
         pieces: list[Any] = [b"GROUP", groupname, consumername]
-        if count is not None:
-            if not isinstance(count, int) or count < 1:
-                raise DataError("XREADGROUP count must be a positive integer")
-            pieces.append(b"COUNT")
-            pieces.append(str(count))
-        if max_count is not None:
-            if not isinstance(max_count, int) or max_count < 1:
-                raise DataError("XREADGROUP max_count must be a positive integer")
-            if count is not None and max_count < count:
-                raise DataError("XREADGROUP max_count must be greater than or equal to count")
-            pieces.append(b"MAXCOUNT")
-            pieces.append(str(max_count))
-        if max_size is not None:
-            if not isinstance(max_size, int) or max_size < 1:
-                raise DataError("XREADGROUP max_size must be a positive integer")
-            pieces.append(b"MAXSIZE")
-            pieces.append(str(max_size))
-        if block is not None:
-            if not isinstance(block, int) or block < 0:
-                raise DataError("XREADGROUP block must be a non-negative integer")
-            pieces.append(b"BLOCK")
-            pieces.append(str(block))
+        pieces += _read_limits("XREADGROUP", count, max_count, max_size)
+        pieces += _block("XREADGROUP", block)
         if noack:
             pieces.append(b"NOACK")
         claim = False
