@@ -115,8 +115,12 @@ class Node:
         size = 2 + (2 if 0 <= d_ms <= 127 else _int_size(d_ms)) \
             + (2 if 0 <= d_seq <= 127 else _int_size(d_seq))
         n = len(flat) // 2
-        if flat[0::2] == self.fields:
+        fields = self.fields
+        if flat[0::2] == fields:
             size += sum(map(_str_size, flat[1::2])) + (2 if n <= 124 else _int_size(n + 3))
+            # the master's field names, not equal copies: 30-40 bytes less per field
+            flat = (fields[0], flat[1]) if n == 1 else \
+                tuple(x for pair in zip(fields, flat[1::2]) for x in pair)
         else:
             size += _int_size(n) + sum(map(_str_size, flat)) + _int_size(2 * n + 4)
         self.body += size
