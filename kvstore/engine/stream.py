@@ -74,6 +74,9 @@ def _str_size(s: bytes) -> int:
 _INT_STARTS = frozenset(b"-0123456789")
 
 
+_SMALL_DELTAS = 128 << 64  # an ID difference whose ms part is at most 127
+
+
 def _delta(a: int, b: int) -> int:
     """a - b as Redis stores an ID part's delta: uint64 arithmetic read as an int64 (the
     seq delta of 5-3 from 4-7 is -4; of the maximum ID from 0-0, -1)."""
@@ -83,13 +86,14 @@ def _delta(a: int, b: int) -> int:
 class Node:
     """One listpack of entries: IDs, flat field-value tuples, and which are still alive."""
 
-    __slots__ = ("master", "master_ms", "master_seq", "fields", "ids", "entries", "alive", "live",
-                 "deleted", "body", "ordered")
+    __slots__ = ("master", "master_ms", "master_seq", "small_seq", "fields", "ids", "entries",
+                 "alive", "live", "deleted", "body", "ordered")
 
     def __init__(self, master: int, fields: tuple) -> None:
         self.master = master
         self.master_ms = master >> 64
         self.master_seq = master & SEQ_MASK
+        self.small_seq = self.master_seq < SEQ_MASK - 126
         self.fields = fields          # the master entry's field names
         self.ids: list[int] = []
         self.entries: list[tuple] = []
@@ -109,11 +113,17 @@ class Node:
     def append(self, i: int, flat: tuple) -> None:
         """Add an entry: flags, the ID's two deltas from the master ID, the values alone when
         the field names are the master's (else the count, fields and values), the item count.
-        Small integers take 2 bytes, the usual case, tested inline."""
-        d_ms = _delta(i >> 64, self.master_ms)
-        d_seq = _delta(i & SEQ_MASK, self.master_seq)
-        size = 2 + (2 if 0 <= d_ms <= 127 else _int_size(d_ms)) \
-            + (2 if 0 <= d_seq <= 127 else _int_size(d_seq))
+        Small integers take 2 bytes, the usual case, tested first on the ID's difference from
+        the master's: both parts in 0..127 (no borrow from the ms part is possible unless the
+        master's seq is within 127 of the maximum, `small_seq` False)."""
+        d = i - self.master
+        if 0 <= d < _SMALL_DELTAS and d & SEQ_MASK <= 127 and self.small_seq:
+            size = 6  # flags, ms delta, seq delta
+        else:
+            d_ms = _delta(i >> 64, self.master_ms)
+            d_seq = _delta(i & SEQ_MASK, self.master_seq)
+            size = 2 + (2 if 0 <= d_ms <= 127 else _int_size(d_ms)) \
+                + (2 if 0 <= d_seq <= 127 else _int_size(d_seq))
         n = len(flat) // 2
         fields = self.fields
         if flat[0::2] == fields:
