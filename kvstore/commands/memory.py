@@ -57,7 +57,7 @@ def value_usage(value: object, samples: int) -> int:
         return getsize(value) + _sampled(value, len(value), samples, getsize)
     if t is Stream:  # per node: its lists, then its entries (sampled), then the groups' PELs
         nodes = value.nodes  # type: ignore[attr-defined]
-        entries = _sampled((flat for n in nodes for flat in n.entries),
+        entries = _sampled((n.flat(k) for n in nodes for k in range(len(n.ids))),
                            sum(len(n.ids) for n in nodes), samples,
                            lambda flat: getsize(flat) + sum(map(getsize, flat)) + 32)
         pels = sum(len(g.pel) for g in value.groups.values())  # type: ignore[attr-defined]
