@@ -18,8 +18,10 @@ it waits for (for a group, past the group's last delivered ID, re-read at each w
 
 from __future__ import annotations
 
+from itertools import islice
+
 from ..engine.stream import ID_MAX, UNKNOWN, Group, Nack, Stream, id_text
-from ..errors import NO_SUCH_KEY, SYNTAX, CommandError, subcommand_syntax, wrong_args
+from ..errors import NO_SUCH_KEY, SYNTAX, CommandError, c_text, subcommand_syntax, wrong_args
 from ..replies import NULL_ARRAY, OK, Error, Status
 from .args import to_int
 from .table import (
@@ -114,7 +116,7 @@ def entry_reply(i: int, flat: tuple) -> list:
 
 
 def _entries_reply(entries: list) -> list:
-    return [[id_text(i), list(flat)] for i, flat in entries]
+    return [entry_reply(i, flat) for i, flat in entries]
 
 
 # -- lookups ----------------------------------------------------------------------------------
@@ -135,15 +137,13 @@ def _nogroup(key: bytes, group: bytes) -> CommandError:
     return CommandError(f"NOGROUP No such key '{_c(key)}' or consumer group '{_c(group)}'")
 
 
-def _c(arg: bytes) -> str:
-    from ..errors import c_text
+def _no_group_for(key: bytes, group: bytes) -> CommandError:
+    """XGROUP's and XINFO CONSUMERS' text (the key exists)."""
+    return CommandError(f"NOGROUP No such consumer group '{_c(group)}' for key name "
+                        f"'{_c(key)}'")
 
-    return c_text(arg)
 
-
-def _limits(ctx: Context) -> tuple[int, int]:
-    limits = ctx.ks.limits
-    return limits.stream_node_max_bytes, limits.stream_node_max_entries
+_c = c_text
 
 
 def _untouched(ctx: Context, argv: list[bytes]) -> None:
@@ -317,7 +317,7 @@ def xadd(ctx: Context, argv: list[bytes]):
     ctx.ks.dirty += 1
     if ctx.notify is not no_notify:
         ctx.notify("t", "xadd", key)
-    new_text = b"%d-%d" % (new >> 64, new & _ULLONG_MAX)
+    new_text = id_text(new)
     if t is _PLAIN:
         ctx.effects = [[argv[0], key, new_text, *fields]]
         return new_text
@@ -623,16 +623,11 @@ def _xread(ctx: Context, argv: list[bytes], group_read: bool):
     timeout, count, keys, id_args, group_name, consumer_name, noack = \
         _parse_xread(ctx, argv, group_read)
     afters: list[int] = []
-    groups: list[Group | None] = []
     for key, arg in zip(keys, id_args):
         s = _stream_read(ctx, key)
-        group = None
-        if group_name is not None:
-            group = s.groups.get(group_name) if s is not None else None
-            if group is None:
-                raise CommandError(f"NOGROUP No such key '{_c(key)}' or consumer group "
-                                   f"'{_c(group_name)}' in XREADGROUP with GROUP option")
-        groups.append(group)
+        if group_name is not None and (s is None or group_name not in s.groups):
+            raise CommandError(f"NOGROUP No such key '{_c(key)}' or consumer group "
+                               f"'{_c(group_name)}' in XREADGROUP with GROUP option")
         if arg == b"$":
             if group_read:
                 raise CommandError("ERR The $ ID is meaningless in the context of XREADGROUP: "
@@ -665,9 +660,9 @@ def _xread(ctx: Context, argv: list[bytes], group_read: bool):
             _untouched(c, argv)
         return _serve_blocked(c, key, wanted, blocked_count, group_name, consumer_name, noack)
 
-    if group_name is not None:  # a group reader whose key goes is told so (Redis 7.0.15)
-        serve.gone = Error("UNBLOCKED the stream key no longer exists")  # type: ignore[attr-defined]
-    client.server.keywatch.block(ctx, list(keys), timeout, Stream, serve, argv)
+    # a group reader whose key goes is told so (Redis 7.0.15); a plain reader waits on
+    gone = None if group_name is None else Error("UNBLOCKED the stream key no longer exists")
+    client.server.keywatch.block(ctx, list(keys), timeout, Stream, serve, argv, gone)
     return None
 
 
@@ -742,8 +737,16 @@ def _serve_blocked(ctx: Context, key: bytes, wanted, count: int, group_name, con
     return {key: entries} if ctx.resp == 3 else [[key, entries]]
 
 
-@command("xread", -4, READONLY | BLOCKING, KeySpec(), "stream",
-         getkeys=lambda argv: _xread_keys(argv))
+def _xread_keys(argv: list[bytes]) -> list[bytes]:
+    """The keys after STREAMS: the first half of what follows it (xreadGetKeys)."""
+    for i in range(1, len(argv)):
+        if argv[i].lower() == b"streams":
+            rest = argv[i + 1:]
+            return rest[:len(rest) // 2]
+    return []
+
+
+@command("xread", -4, READONLY | BLOCKING, KeySpec(), "stream", getkeys=_xread_keys)
 def xread(ctx: Context, argv: list[bytes]):
     """XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
 
@@ -753,8 +756,7 @@ def xread(ctx: Context, argv: list[bytes]):
     return _xread(ctx, argv, False)
 
 
-@command("xreadgroup", -7, WRITE | BLOCKING, KeySpec(), "stream",
-         getkeys=lambda argv: _xread_keys(argv))
+@command("xreadgroup", -7, WRITE | BLOCKING, KeySpec(), "stream", getkeys=_xread_keys)
 def xreadgroup(ctx: Context, argv: list[bytes]):
     """XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key
     [key ...] id [id ...]
@@ -763,15 +765,6 @@ def xreadgroup(ctx: Context, argv: list[bytes]):
     group's pending entries list (unless NOACK).
     """
     return _xread(ctx, argv, True)
-
-
-def _xread_keys(argv: list[bytes]) -> list[bytes]:
-    """The keys after STREAMS: the first half of what follows it (xreadGetKeys)."""
-    for i in range(1, len(argv)):
-        if argv[i].lower() == b"streams":
-            rest = argv[i + 1:]
-            return rest[:len(rest) // 2]
-    return []
 
 
 # -- XGROUP -----------------------------------------------------------------------------------
@@ -789,8 +782,7 @@ def _xgroup_target(ctx: Context, argv: list[bytes], mkstream: bool = False,
                            "stream automatically.")
     group = s.groups.get(group_name) if s is not None else None
     if need_group and group is None:
-        raise CommandError(f"NOGROUP No such consumer group '{_c(group_name)}' for key name "
-                           f"'{_c(key)}'")
+        raise _no_group_for(key, group_name)
     return s, group
 
 
@@ -833,7 +825,7 @@ def xgroup_create(ctx: Context, argv: list[bytes]):
         ctx.db.add(key, s)
     else:
         _untouched(ctx, argv)
-    if group_name in s.groups:
+    if group is not None:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
     s.groups[group_name] = Group(last, entries_read)
     ctx.ks.dirty += 1
@@ -1022,19 +1014,19 @@ def xpending(ctx: Context, argv: list[bytes]):
     return out
 
 
-def _claim(ctx: Context, key: bytes, group_name: bytes, group: Group, s: Stream, i: int,
-           nack: Nack, consumer, now: int, deliverytime: int, retrycount: int, justid: bool,
-           effects: list):
-    if nack.consumer is not consumer and nack.consumer is not None:
-        nack.consumer.pel.pop(i, None)
+def _claim(key: bytes, group_name: bytes, group: Group, i: int, nack: Nack, consumer,
+           deliverytime: int, retrycount: int, justid: bool, effects: list) -> None:
+    """Hand a pending entry to `consumer` (XCLAIM's and XAUTOCLAIM's common part)."""
+    if nack.consumer is not consumer:
+        if nack.consumer is not None:
+            nack.consumer.pel.pop(i, None)
+        consumer.pel[i] = nack
+        nack.consumer = consumer
     nack.delivery_time = deliverytime
     if retrycount >= 0:
         nack.delivery_count = retrycount
     elif not justid:
         nack.delivery_count += 1
-    if nack.consumer is not consumer:
-        consumer.pel[i] = nack
-        nack.consumer = consumer
     effects.append(_xclaim_effect(key, group_name, group, i, nack))
 
 
@@ -1127,8 +1119,8 @@ def xclaim(ctx: Context, argv: list[bytes]):
             continue
         if consumer is None:
             consumer = _consumer_for(ctx, key, group_name, group, consumer_name, now, effects)
-        _claim(ctx, key, group_name, group, s, i, nack, consumer, now, deliverytime,
-               retrycount, justid, effects)
+        _claim(key, group_name, group, i, nack, consumer, deliverytime, retrycount, justid,
+               effects)
         set_last = False
         out.append(_claimed_reply(s, i, justid))
     if set_last:
@@ -1178,9 +1170,10 @@ def xautoclaim(ctx: Context, argv: list[bytes]):
     deleted = []
     consumer = None
     pel = group.pel
-    keys = iter(list(pel.irange(start)))
     cursor = 0
-    for i in keys:
+    # (a copy, as deleted entries leave the PEL on the way; at most the entries examined and
+    # the next one, the cursor)
+    for i in list(islice(pel.irange(start), attempts + 1)):
         if not attempts or not count:
             cursor = i
             break
@@ -1195,7 +1188,7 @@ def xautoclaim(ctx: Context, argv: list[bytes]):
             continue
         if consumer is None:
             consumer = _consumer_for(ctx, key, group_name, group, consumer_name, now, effects)
-        _claim(ctx, key, group_name, group, s, i, nack, consumer, now, now, -1, justid, effects)
+        _claim(key, group_name, group, i, nack, consumer, now, -1, justid, effects)
         count -= 1
         claimed.append(_claimed_reply(s, i, justid))
     _untouched(ctx, argv)
@@ -1226,8 +1219,7 @@ def xinfo_consumers(ctx: Context, argv: list[bytes]):
     s = _xinfo_stream_of(ctx, argv[2])
     group = s.groups.get(argv[3])
     if group is None:
-        raise CommandError(f"NOGROUP No such consumer group '{_c(argv[3])}' for key name "
-                           f"'{_c(argv[2])}'")
+        raise _no_group_for(argv[2], argv[3])
     now = _clock(ctx)
     return [{b"name": name, b"pending": len(c.pel), b"idle": max(now - c.seen_time, 0)}
             for name, c in sorted(group.consumers.items())]
@@ -1287,27 +1279,18 @@ def xinfo_stream(ctx: Context, argv: list[bytes]):
     groups = []
     for name, g in sorted(s.groups.items()):
         pending = [[id_text(i), n.consumer.name, n.delivery_time, n.delivery_count]
-                   for i, n in _first(g.pel.items(), count)]
+                   for i, n in islice(g.pel.items(), count or None)]
         consumers = []
         for cname, c in sorted(g.consumers.items()):
             consumers.append({
                 b"name": cname, b"seen-time": c.seen_time, b"pel-count": len(c.pel),
                 b"pending": [[id_text(i), n.delivery_time, n.delivery_count]
-                             for i, n in _first(c.pel.items(), count)]})
+                             for i, n in islice(c.pel.items(), count or None)]})
         groups.append({b"name": name, b"last-delivered-id": id_text(g.last_id),
                        b"entries-read": _entries_read(g), b"lag": s.lag(g),
                        b"pel-count": len(g.pel), b"pending": pending, b"consumers": consumers})
     info[b"groups"] = groups
     return info
-
-
-def _first(items, count: int) -> list:
-    out = []
-    for item in items:
-        if count and len(out) >= count:
-            break
-        out.append(item)
-    return out
 
 
 @command("xinfo|help", 2, LOADING | STALE, group="stream")

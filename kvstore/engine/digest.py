@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from .stream import SEQ_MASK, Stream
+from .stream import ID_MAX, SEQ_MASK, Stream
 from .values import Hash, List, Set
 from .zset import ZSet
 
@@ -46,7 +46,7 @@ def _object(digest: bytearray, value: object, has_ttl: bool) -> None:
         for member in value:  # type: ignore[attr-defined]
             _xor(digest, member)
     elif kind == 6:  # each live entry: "ms.seq", then its fields and values, in order
-        for i, flat in value.range(0, (1 << 128) - 1):  # type: ignore[attr-defined]
+        for i, flat in value.range(0, ID_MAX):  # type: ignore[attr-defined]
             _mix(digest, b"%d.%d" % (i >> 64, i & SEQ_MASK))
             for item in flat:
                 _mix(digest, item)

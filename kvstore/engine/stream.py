@@ -38,7 +38,6 @@ LISTPACK_MAX_SIZE = 1 << 30
 UNKNOWN = -1
 
 
-
 def id_text(i: int) -> bytes:
     return b"%d-%d" % (i >> 64, i & SEQ_MASK)
 
@@ -111,7 +110,9 @@ class Node:
 
     @property
     def nbytes(self) -> int:
-        return 7 + _int_size(self.live) + _int_size(self.deleted) + self.body
+        live, deleted = self.live, self.deleted  # (small counts: 2 bytes each, tested inline)
+        return 7 + self.body + (2 if live <= 127 else _int_size(live)) \
+            + (2 if deleted <= 127 else _int_size(deleted))
 
     def append(self, i: int, flat: tuple) -> None:
         """Add an entry: flags, the ID's two deltas from the master ID, the values alone when
@@ -147,10 +148,6 @@ class Node:
     def flat(self, k: int) -> tuple:
         e = self.entries[k]
         return e if type(e) is tuple else (self.fields[0], e)
-
-    @property
-    def last(self) -> int:
-        return self.ids[-1]
 
 
 class Nack:
@@ -226,10 +223,7 @@ class Stream:
         if node is not None:
             if max_bytes == 0 or max_bytes > LISTPACK_MAX_SIZE:
                 max_bytes = LISTPACK_MAX_SIZE
-            live, deleted = node.live, node.deleted  # (node.nbytes, inline)
-            nbytes = 7 + node.body + (2 if live <= 127 else _int_size(live)) \
-                + (2 if deleted <= 127 else _int_size(deleted))
-            if nbytes + size >= max_bytes:
+            if node.nbytes + size >= max_bytes:
                 node = None
             elif max_entries and node.live + node.deleted >= max_entries:
                 node = None
@@ -246,7 +240,8 @@ class Stream:
 
     # -- finding --------------------------------------------------------------------------------
 
-    def _locate(self, i: int) -> tuple[Node, int] | None:
+    def _locate(self, i: int) -> tuple[int, int] | None:
+        """(node index, entry index) of the live entry i, or None."""
         n = bisect_right(self.starts, i) - 1
         if n < 0:
             return None
@@ -254,15 +249,15 @@ class Stream:
         ids = node.ids
         if not node.ordered:
             alive = node.alive
-            return next(((node, k) for k in range(len(ids)) if ids[k] == i and alive[k]), None)
+            return next(((n, k) for k in range(len(ids)) if ids[k] == i and alive[k]), None)
         k = bisect_left(ids, i)
         if k < len(ids) and ids[k] == i and node.alive[k]:
-            return node, k
+            return n, k
         return None
 
     def get(self, i: int) -> tuple | None:
         found = self._locate(i)
-        return None if found is None else found[0].flat(found[1])
+        return None if found is None else self.nodes[found[0]].flat(found[1])
 
     def __contains__(self, i: int) -> bool:
         return self._locate(i) is not None
@@ -335,9 +330,10 @@ class Stream:
         found = self._locate(i)
         if found is None:
             return False
-        node, k = found
+        n, k = found
+        node = self.nodes[n]
         if node.live == 1:
-            self._drop_node(self.nodes.index(node))
+            self._drop_node(n)
         else:
             node.alive[k] = 0
             node.live -= 1
@@ -345,10 +341,8 @@ class Stream:
         self.length -= 1
         if i > self.max_deleted:
             self.max_deleted = i
-        if not self.length:
-            self.first_id = 0
-        elif i == self.first_id:
-            self.first_id = self.first_entry()[0]
+        if i == self.first_id or not self.length:
+            self._first_moved()
         return True
 
     def trim(self, maxlen: int | None, minid: int | None, approx: bool, limit: int) -> int:
@@ -393,8 +387,12 @@ class Stream:
             removed += gone
             break
         if removed:
-            self.first_id = self.first_entry()[0] if self.length else 0
+            self._first_moved()
         return removed
+
+    def _first_moved(self) -> None:
+        """first_id after entries went from the head: the first live one, 0 when empty."""
+        self.first_id = self.first_entry()[0] if self.length else 0
 
     # -- consumer groups' read counters (Redis 7.0) ---------------------------------------------
 
@@ -551,7 +549,7 @@ def _node_listpack(node: Node) -> bytes:
     items = [num(node.live), num(node.deleted), num(len(fields))]
     items += map(_lp_entry, fields)
     items.append(num(0))
-    master_ms, master_seq = node.master >> 64, node.master & SEQ_MASK
+    master_ms, master_seq = node.master_ms, node.master_seq
     for k, (i, alive) in enumerate(zip(node.ids, node.alive)):
         flat = node.flat(k)
         n = len(flat) // 2

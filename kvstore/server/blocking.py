@@ -63,9 +63,9 @@ def parse_timeout(arg: bytes) -> int:
 
 
 class Waiter:
-    __slots__ = ("client", "db", "keys", "cls", "serve", "argv", "timer")
+    __slots__ = ("client", "db", "keys", "cls", "serve", "argv", "timer", "gone")
 
-    def __init__(self, client, db, keys, cls, serve, argv) -> None:
+    def __init__(self, client, db, keys, cls, serve, argv, gone=None) -> None:
         self.client = client
         self.db = db
         self.keys = keys
@@ -73,6 +73,8 @@ class Waiter:
         self.serve = serve
         self.argv = argv
         self.timer: asyncio.TimerHandle | None = None
+        # The reply when its key stops holding a `cls` (XREADGROUP's), or None to wait on.
+        self.gone = gone
 
 
 class KeyWatch:
@@ -115,8 +117,10 @@ class KeyWatch:
 
     # -- blocking -------------------------------------------------------------------------------
 
-    def block(self, ctx, keys: list[bytes], timeout_ms: int, cls, serve, argv) -> None:
-        """Block ctx's client on keys until serve(ctx) returns a reply or the timeout passes."""
+    def block(self, ctx, keys: list[bytes], timeout_ms: int, cls, serve, argv,
+              gone=None) -> None:
+        """Block ctx's client on keys until serve(ctx) returns a reply or the timeout passes
+        (or, with `gone`, until a key stops holding a `cls`: `gone` is then the reply)."""
         from .client import BLOCKED, DROP_LAST
 
         client = ctx.client
@@ -125,7 +129,7 @@ class KeyWatch:
         for key in keys:
             if key not in seen:
                 seen.append(key)
-        w = Waiter(client, db, seen, cls, serve, argv)
+        w = Waiter(client, db, seen, cls, serve, argv, gone)
         for key in seen:
             db.blocked.setdefault(key, []).append(w)
         client.waiter = w
@@ -210,13 +214,11 @@ class KeyWatch:
             if not waiters:
                 return
             value = db.lookup(key, ks.clock())
-            # A waiter that cannot outlive its key's value (XREADGROUP's `serve.gone`: the
-            # reply it gets when the key is deleted or holds another type).
+            # A waiter that cannot outlive its key's value (`Waiter.gone`).
             cls = type(value)
-            w = next((w for w in waiters
-                      if w.cls is not cls and getattr(w.serve, "gone", None) is not None), None)
+            w = next((w for w in waiters if w.cls is not cls and w.gone is not None), None)
             if w is not None:
-                self.finish(w, w.serve.gone)
+                self.finish(w, w.gone)
                 continue
             if value is None:
                 return
