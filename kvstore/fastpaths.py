@@ -31,7 +31,8 @@ from typing import Any, Callable, TypeVar
 from .commands.strings import stored_int
 from .commands.table import COMMANDS
 from .commands.zsets import new_zset, stored_zero
-from .engine.values import Hash, List, Set
+from .engine.values import (SHARED_INT_BYTES, SHARED_INTEGERS, Hash, List, Set,
+                            shared_int_value)
 from .engine.zset import ADDED, ZSet
 from .errors import OVERFLOW, ResponseError, wrongtype
 from .methods import Methods
@@ -60,6 +61,8 @@ def typed_like(method: _F) -> Callable[[Callable[..., Any]], _F]:
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
+_AMOUNT_MIN = _INT64_MIN
+_AMOUNT_MAX = _INT64_MAX - SHARED_INTEGERS
 
 
 class FastPaths(Methods):
@@ -148,8 +151,9 @@ class FastPaths(Methods):
 
     @typed_like(Methods.incrby)
     def incrby(self, name, amount=1):
-        # The INCRBY handler (`incr_by`) inlined; logged as the same INCRBY argv.
-        if type(amount) is not int or not _INT64_MIN <= amount <= _INT64_MAX:
+        # The INCRBY handler (`incr_by`) inlined; logged as the same INCRBY argv. An amount this
+        # side of the limits cannot overflow from a shared integer (0..9999).
+        if type(amount) is not int or not _AMOUNT_MIN <= amount <= _AMOUNT_MAX:
             return super().incrby(name, amount)
         key = name if type(name) is bytes else self._encode(name)
         lock = self._lock
@@ -166,18 +170,26 @@ class FastPaths(Methods):
                 old = data.get(key)
             if old is None:
                 value = amount
-            elif type(old) is bytes and len(old) < 19 and old.isdigit() and (
-                    old[0] != 48 or len(old) == 1):
-                # Up to 18 plain digits without a leading zero: canonical, in range and not
-                # negative, so `stored_int`'s checks cannot fail and only the top can overflow.
-                value = int(old) + amount
-                if value > _INT64_MAX:
-                    raise ResponseError(OVERFLOW)
             else:
-                value = stored_int(old) + amount
-                if value > _INT64_MAX or value < _INT64_MIN:
-                    raise ResponseError(OVERFLOW)
-            data[key] = b"%d" % value
+                try:  # a shared small integer (what INCR stores: see SHARED_INT_BYTES)...
+                    value = shared_int_value(old)
+                except TypeError:  # a hash, list or set: not hashable
+                    raise wrongtype() from None
+                if value is not None:
+                    value += amount
+                elif type(old) is bytes and len(old) < 19 and old.isdigit() and old[0] != 48:
+                    # ... or up to 18 plain digits without a leading zero: canonical, in range
+                    # and not negative, so `stored_int`'s checks cannot fail and only the top
+                    # can overflow.
+                    value = int(old) + amount
+                    if value > _INT64_MAX:
+                        raise ResponseError(OVERFLOW)
+                else:
+                    value = stored_int(old) + amount
+                    if value > _INT64_MAX or value < _INT64_MIN:
+                        raise ResponseError(OVERFLOW)
+            data[key] = SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS \
+                else b"%d" % value
             self.keyspace.dirty += 1
             if log_write is not None:
                 log_write([b"INCRBY", key, b"%d" % amount], None)

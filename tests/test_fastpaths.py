@@ -139,13 +139,15 @@ def test_direct_zadd_stores_each_score_as_its_text_would_be_stored():
 
 
 def test_direct_incrby_overflows_and_odd_texts_like_the_generic_path():
-    """The direct INCRBY's own branch (up to 18 plain digits) at the int64 edges, and the
-    texts it leaves to `stored_int`: 19 digits, signs, leading zeros, spaces, "0"."""
+    """The direct INCRBY's own branches (a shared small integer, up to 18 plain digits) at
+    the int64 edges, and the texts it leaves to `stored_int`: 19 digits, signs, leading zeros,
+    spaces, "0"."""
     (fast, fast_log), (slow, slow_log) = pair(ManualClock())
     top = 2**63 - 1
-    olds = ["9" * 18, "1" + "0" * 17, "0", "7", "9" * 19, "-" + "9" * 18, "-5", "+5", "007",
-            " 5", "5 ", "1_0", "", "x", str(top), str(-top - 1)]
-    amounts = [1, -1, top, -top - 1, top - 10**18 + 1, top - 10**18 + 2, 0]
+    olds = ["9" * 18, "1" + "0" * 17, "0", "7", "9999", "10000", "9" * 19, "-" + "9" * 18,
+            "-5", "+5", "007", " 5", "5 ", "1_0", "", "x", str(top), str(-top - 1)]
+    amounts = [1, -1, top, -top - 1, top - 10**18 + 1, top - 10**18 + 2, 0, top - 10000,
+               top - 9999, -10000]
     for i, old in enumerate(olds):
         for j, amount in enumerate(amounts):
             key = f"n{i}.{j}"

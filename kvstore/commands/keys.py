@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..engine.dump import PayloadChecksumError, PayloadFormatError, copy_value, deserialize
 from ..engine.dump import serialize
-from ..engine.values import encoding_of, type_name
+from ..engine.values import SHARED_INTEGERS, encoding_of, type_name
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, BusyKeyError, CommandError
 from ..numbers import INT64_MAX, parse_int
 from ..replies import OK, Status
@@ -44,9 +44,6 @@ IDLE_NOT_TRACKED = (
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
-# Redis shares the integer objects 0..9999 (OBJ_SHARED_INTEGERS); OBJECT REFCOUNT reports
-# INT_MAX (OBJ_SHARED_REFCOUNT) for them.
-SHARED_INTEGERS = 10000
 
 
 def to_int32(arg: bytes, message: str | None = None) -> int:
@@ -386,8 +383,8 @@ def object_refcount(ctx: Context, argv: list[bytes]):
     value = ctx.read(key, notify=False)
     if value is None:
         return None
-    # Shared: an integer 0..9999 stored by its bytes, not one marked by how it was written
-    # (APPEND, COPY, ...: Redis's copies are its own objects).
+    # Shared (OBJ_SHARED_REFCOUNT): an integer 0..9999 stored by its bytes, not one marked by
+    # how it was written (APPEND, COPY, ...: Redis's copies are its own objects).
     if type(value) is bytes and len(value) <= 4 and encoding_of(value) == b"int" \
             and ctx.db.string_encoding(key, value) is None and 0 <= int(value) < SHARED_INTEGERS:
         return INT32_MAX

@@ -19,7 +19,7 @@ Every other write replays as sent.
 from __future__ import annotations
 
 from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args, wrongtype
-from ..engine.values import EMBSTR_MAX
+from ..engine.values import EMBSTR_MAX, SHARED_INT_BYTES, SHARED_INTEGERS, shared_int_value
 from ..numbers import INT64_MAX, INT64_MIN, incrbyfloat as _incrbyfloat
 from ..protocol.encoder import BULK_HEADERS
 from ..replies import OK
@@ -465,6 +465,10 @@ def append(ctx: Context, argv: list[bytes]):
             raise wrongtype()
         check_length(len(old) + len(tail))
         new = old + tail
+        if new is old:
+            # An empty tail gives the very object back, maybe a shared integer
+            # (SHARED_INT_BYTES), which must carry no key's mark: Redis unshares it too.
+            new = bytes(bytearray(old))
         db.data[key] = new
         db.mark_encoding(key, new, b"raw")
     ctx.ks.dirty += 1
@@ -579,10 +583,11 @@ def incr_by(ctx: Context, key: bytes, delta: int) -> int:
         value = stored_int(old) + delta
         if value > INT64_MAX or value < INT64_MIN:
             raise CommandError(OVERFLOW)
+    stored = SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS else b"%d" % value
     if old is None:
-        db.add(key, b"%d" % value)
+        db.add(key, stored)
     else:
-        db.data[key] = b"%d" % value
+        db.data[key] = stored
     ctx.ks.dirty += 1
     ctx.notify("$", "incrby", key)
     return value
@@ -600,18 +605,22 @@ def incr(ctx: Context, argv: list[bytes]):
     db = ctx.db
     old = db.lookup(key, ctx.now) if key in db.expires else db.data.get(key)
     if old is None:
+        db.add(key, SHARED_INT_BYTES[1])
         value = 1
-    elif type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
-        value = int(old) + 1  # stored_int's common case: canonical digits, far from INT64_MAX
     else:
-        value = stored_int(old)
-        if value == INT64_MAX:
-            raise CommandError(OVERFLOW)
+        if type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
+            # stored_int's common case: canonical digits, far from INT64_MAX; a shared small
+            # integer (SHARED_INT_BYTES) reads back with one probe instead of a parse.
+            value = shared_int_value(old) if len(old) < 5 else None
+            if value is None:
+                value = int(old)
+        else:
+            value = stored_int(old)
+            if value == INT64_MAX:
+                raise CommandError(OVERFLOW)
         value += 1
-    if old is None:
-        db.add(key, b"%d" % value)
-    else:
-        db.data[key] = b"%d" % value
+        db.data[key] = SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS \
+            else b"%d" % value
     ctx.ks.dirty += 1
     if ctx.notify is not no_notify:
         ctx.notify("$", "incrby", key)
@@ -631,9 +640,11 @@ def incr_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
             break
         old = data.get(key)
         if old is None:
-            value = b"1"
+            value = SHARED_INT_BYTES[1]
         elif type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
-            value = b"%d" % (int(old) + 1)
+            n = shared_int_value(old) if len(old) < 5 else None
+            n = (int(old) if n is None else n) + 1
+            value = SHARED_INT_BYTES[n] if n < SHARED_INTEGERS else b"%d" % n
         else:
             break
         data[key] = value

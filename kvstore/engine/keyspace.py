@@ -157,7 +157,8 @@ class Database:
         value's identity and bytes with the encoding in its 2 low bits (~70 bytes a key with
         its dict slot), so any later write of another value (SET, INCR, ...) voids it without
         having to clear it. Strings over EMBSTR_MAX bytes are raw by their length alone: no
-        mark, and no hash of a long string."""
+        mark, and no hash of a long string. `value` is never a shared integer
+        (`values.SHARED_INT_BYTES`): INCR stores those without voiding a mark."""
         if len(value) <= EMBSTR_MAX:
             self.encodings[key] = hash((id(value), value)) << 2 | _MARK_CODES[encoding]
 

@@ -552,6 +552,12 @@ def test_randomkey_big_db_and_expired_keys():
     [("SET", "k", "7"), ("APPEND", "k", "7"), ("FLUSHDB",), ("SET", "k", "77")],
     [("SET", "j", "77"), ("COPY", "j", "k")],            # int, but not the shared object
     [("SET", "j", "77"), ("COPY", "j", "k"), ("SET", "k", "77")],
+    # INCR stores the shared object of a small integer, which comes back: APPEND's mark must
+    # not stick to it.
+    [("INCR", "k"), ("APPEND", "k", ""), ("INCR", "k"), ("DECR", "k")],
+    [("INCR", "j"), ("APPEND", "j", ""), ("COPY", "j", "k"), ("INCRBY", "k", 5),
+     ("DECRBY", "k", 5)],
+    [("SET", "k", "9998"), ("INCR", "k"), ("INCR", "k"), ("DECR", "k")],
 ])
 def test_object_encoding_of_a_string_follows_how_it_was_written(both, commands):
     for command in commands:
