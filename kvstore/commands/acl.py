@@ -1,50 +1,41 @@
-"""ACL (Redis 7.0 `acl.c`) for the one user kvstore has, the default user (server/acl.py).
+"""ACL (Redis 7.0 `acl.c`): the ACL command over the users of server/acl.py.
 
-What reads ACLs answers as Redis does for a default user with full access: WHOAMI, USERS, LIST,
-GETUSER, CAT (from the command table's categories), DRYRUN, GENPASS, LOG (failed AUTHs),
-DELUSER, LOAD and SAVE (there is no ACL file). SETUSER takes the default user's password rules
-(>pw <pw #digest !digest nopass resetpass) and the rules that keep full access (on ~* allkeys
-&* allchannels +@all allcommands, the payload sanitizing flags); a rule that would restrict a
-user, or another user, is refused: kvstore checks no command, key or channel permission.
+WHOAMI, USERS, LIST, GETUSER, SETUSER, DELUSER, DRYRUN, CAT (from the command table's
+categories), GENPASS, LOG, LOAD and SAVE (with an `aclfile`), HELP. The embedded store has a
+registry of its own (users can be described and changed; there are no connections to limit).
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from ..errors import CommandError, subcommand_syntax
-from ..replies import OK, Status
+from ..replies import OK, SetReply, Status
 from .args import to_int
-from .table import ADMIN, LOADING, NOSCRIPT, STALE, COMMANDS, Context, command, container
+from .table import ADMIN, LOADING, NOSCRIPT, STALE, Context, command, container, lookup
 
 _FLAGS = ADMIN | NOSCRIPT | LOADING | STALE
-_CATEGORIES = ("keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
-               "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow",
-               "blocking", "dangerous", "connection", "transaction", "scripting")
 _NO_ACL_FILE = ("ERR This Redis instance is not configured to use an ACL file. You may want to "
                 "specify users via the ACL SETUSER command and then issue a CONFIG REWRITE "
                 "(assuming you have a Redis configuration file set) in order to store users in "
                 "the Redis configuration.")
-_NO_SUCH_PASSWORD = "The password you are trying to remove from the user does not exist"
-_BAD_DIGEST = ("The password hash must be exactly 64 characters and contain only lowercase "
-               "hexadecimal characters")
-_DIGEST = re.compile(rb"[0-9a-f]{64}")
-# Rules that leave the default user as it is: all access, and flags kvstore does not act on.
-_FULL_ACCESS = {b"on", b"~*", b"allkeys", b"%rw~*", b"&*", b"allchannels", b"+@all",
-                b"allcommands", b"sanitize-payload", b"skip-sanitize-payload"}
 
 
-def _user(ctx: Context):
-    from ..server.acl import DefaultUser
+def registry(ctx: Context):
+    """The server's users, or the embedded store's."""
+    from ..server.acl import Acl
 
-    client = ctx.client
-    server = getattr(client, "server", None)
-    return server.acl if server is not None else DefaultUser()
+    server = getattr(ctx.client, "server", None)
+    if server is not None:
+        return server.acl
+    ks = ctx.ks
+    if ks.acl is None:
+        ks.acl = Acl()
+    return ks.acl
 
 
-def _known(name: bytes) -> bool:
-    return name == b"default"
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
 
 
 container("acl", -2, group="server")
@@ -53,73 +44,64 @@ container("acl", -2, group="server")
 @command("acl|whoami", 2, NOSCRIPT | LOADING | STALE, group="server")
 def acl_whoami(ctx: Context, argv: list[bytes]):
     """ACL WHOAMI"""
-    return b"default"
+    user = getattr(ctx.client, "user", None)
+    return b"default" if user is None else user.name
 
 
 @command("acl|users", 2, _FLAGS, group="server")
 def acl_users(ctx: Context, argv: list[bytes]):
     """ACL USERS"""
-    return [b"default"]
+    return sorted(registry(ctx).users)
 
 
 @command("acl|list", 2, _FLAGS, group="server")
 def acl_list(ctx: Context, argv: list[bytes]):
     """ACL LIST"""
-    return [_user(ctx).describe().encode()]
+    users = registry(ctx).users
+    return [users[name].describe().encode("utf-8", "surrogateescape") for name in sorted(users)]
+
+
+def _selector_map(selector) -> dict:
+    return {b"commands": selector.commands_text().encode(),
+            b"keys": selector.keys_text().encode("utf-8", "surrogateescape"),
+            b"channels": selector.channels_text().encode("utf-8", "surrogateescape")}
 
 
 @command("acl|getuser", 3, _FLAGS, group="server")
 def acl_getuser(ctx: Context, argv: list[bytes]):
     """ACL GETUSER username"""
-    if not _known(argv[2]):
+    user = registry(ctx).users.get(argv[2])
+    if user is None:
         return None
-    user = _user(ctx)
-    flags = [b"on", b"nopass"] if user.nopass else [b"on"]
-    return {b"flags": flags, b"passwords": [p.encode() for p in user.passwords],
-            b"commands": b"+@all", b"keys": b"~*", b"channels": b"&*", b"selectors": []}
+    return {b"flags": SetReply(f.encode() for f in user.flags()),
+            b"passwords": [p.encode() for p in user.passwords],
+            **_selector_map(user.root),
+            b"selectors": [_selector_map(s) for s in user.selectors[1:]]}
 
 
 @command("acl|setuser", -3, _FLAGS, group="server")
 def acl_setuser(ctx: Context, argv: list[bytes]):
     """ACL SETUSER username [rule [rule ...]]"""
-    name = argv[2].decode("utf-8", "surrogateescape")
-    if not _known(argv[2]):
-        raise CommandError(f"ERR kvstore has the default user only: it cannot create '{name}'")
-    user = _user(ctx)
-    passwords, nopass = list(user.passwords), user.nopass
-    from ..server.acl import digest
+    from ..server.acl import RuleError, merge_selectors
 
-    for rule in argv[3:]:
-        low = rule.lower()
-        if low in _FULL_ACCESS:
-            continue
-        text = rule.decode("utf-8", "surrogateescape")
-        if rule[:1] in (b">", b"#"):
-            value = digest(rule[1:]) if rule[:1] == b">" else rule[1:].decode("latin-1")
-            if rule[:1] == b"#" and not _DIGEST.fullmatch(rule[1:]):
-                raise CommandError(f"ERR Error in ACL SETUSER modifier '{text}': {_BAD_DIGEST}")
-            if value not in passwords:
-                passwords.append(value)
-            nopass = False
-        elif rule[:1] in (b"<", b"!"):
-            value = digest(rule[1:]) if rule[:1] == b"<" else rule[1:].decode("latin-1")
-            if rule[:1] == b"!" and not _DIGEST.fullmatch(rule[1:]):
-                raise CommandError(f"ERR Error in ACL SETUSER modifier '{text}': {_BAD_DIGEST}")
-            if value not in passwords:
-                raise CommandError(f"ERR Error in ACL SETUSER modifier '{text}': "
-                                   f"{_NO_SUCH_PASSWORD}")
-            passwords.remove(value)
-        elif low == b"nopass":
-            passwords, nopass = [], True
-        elif low == b"resetpass":
-            passwords, nopass = [], False
-        elif low in (b"off", b"reset", b"resetkeys", b"resetchannels", b"nocommands") or \
-                rule[:1] in (b"~", b"%", b"&", b"+", b"-", b"("):
-            raise CommandError(f"ERR Error in ACL SETUSER modifier '{text}': kvstore checks no "
-                               "permissions, so the default user keeps full access")
-        else:
-            raise CommandError(f"ERR Error in ACL SETUSER modifier '{text}': Syntax error")
-    user.passwords, user.nopass = passwords, nopass  # all rules valid: apply them together
+    try:
+        rules = merge_selectors(argv[3:])
+    except ValueError as exc:
+        raise CommandError("ERR Unmatched parenthesis in acl selector starting at "
+                           f"'{_text(exc.args[0])}'.") from None
+    name = argv[2]
+    if any(c in b" \t\r\n\0" for c in name):
+        raise CommandError("ERR Usernames can't contain spaces or null characters")
+    acl = registry(ctx)
+    try:
+        user, before = acl.set_user(name, rules)
+    except RuleError as exc:
+        rule, reason = exc.args
+        raise CommandError(f"ERR Error in ACL SETUSER modifier '{_text(rule)}': {reason}") \
+            from None
+    server = getattr(ctx.client, "server", None)
+    if server is not None and before is not None:
+        server.acl_changed(user, before)
     return OK
 
 
@@ -128,40 +110,57 @@ def acl_deluser(ctx: Context, argv: list[bytes]):
     """ACL DELUSER username [username ...]"""
     if any(name == b"default" for name in argv[2:]):
         raise CommandError("ERR The 'default' user cannot be removed")
-    return 0
+    acl = registry(ctx)
+    server = getattr(ctx.client, "server", None)
+    deleted = 0
+    for name in argv[2:]:
+        user = acl.users.pop(name, None)
+        if user is not None:
+            deleted += 1
+            if server is not None:
+                server.acl_deleted(user, ctx.client)
+    return deleted
 
 
 @command("acl|cat", -2, NOSCRIPT | LOADING | STALE, group="server")
 def acl_cat(ctx: Context, argv: list[bytes]):
     """ACL CAT [category]"""
-    from .admin import _categories, _listed
+    from ..server.acl import CATEGORIES, catalog
 
     if len(argv) == 2:
-        return [c.encode() for c in _CATEGORIES]
+        return [c.encode() for c in CATEGORIES]
     if len(argv) > 3:
         raise subcommand_syntax(argv)
     name = argv[2].decode("utf-8", "surrogateescape")
-    if name.lower() not in _CATEGORIES:
+    if name.lower() not in CATEGORIES:
         raise CommandError(f"ERR Unknown category '{name}'")
-    cat = "@" + name.lower()
-    return [c.name.encode() for c in _listed() if cat in _categories(c)]
+    return [c.encode() for c in catalog().in_category[name.lower()]]
 
 
 @command("acl|dryrun", -4, _FLAGS, group="server")
 def acl_dryrun(ctx: Context, argv: list[bytes]):
     """ACL DRYRUN username command [arg [arg ...]]"""
-    if not _known(argv[2]):
-        raise CommandError(f"ERR User '{argv[2].decode('utf-8', 'surrogateescape')}' not found")
+    from ..server.acl import DENIED_CMD, DENIED_KEY, acl_name
+
+    user = registry(ctx).users.get(argv[2])
+    if user is None:
+        raise CommandError(f"ERR User '{_text(argv[2])}' not found")
     sub = argv[3:]
-    cmd = COMMANDS.get(sub[0].lower())
-    if cmd is not None and cmd.subcommands:
-        cmd = cmd.subcommands.get(sub[1].lower()) if len(sub) > 1 else None
-    if cmd is None:
-        raise CommandError(f"ERR Command '{sub[0].decode('utf-8', 'surrogateescape')}' "
-                           "not found")
-    if cmd.arity > 0 and cmd.arity != len(sub) or len(sub) < -cmd.arity:
-        raise CommandError(f"ERR wrong number of arguments for '{cmd.name}' command")
-    return OK  # the default user may run everything
+    try:
+        cmd = lookup(sub)
+    except CommandError as exc:
+        if str(exc).startswith("ERR wrong number"):
+            raise
+        raise CommandError(f"ERR Command '{_text(sub[0])}' not found") from None
+    name = acl_name(cmd)
+    denied, pos = user.check(name, sub)
+    if denied == DENIED_CMD:
+        return f"This user has no permissions to run the '{name}' command".encode()
+    if denied == DENIED_KEY:
+        return b"This user has no permissions to access the '%s' key" % sub[pos]
+    if denied:
+        return b"This user has no permissions to access the '%s' channel" % sub[pos]
+    return OK
 
 
 @command("acl|genpass", -2, NOSCRIPT | LOADING | STALE, group="server")
@@ -181,34 +180,54 @@ def acl_log(ctx: Context, argv: list[bytes]):
     """ACL LOG [count | RESET]"""
     import time
 
-    user = _user(ctx)
+    acl = registry(ctx)
     if len(argv) > 3:
         raise subcommand_syntax(argv)
     if len(argv) == 3 and argv[2].lower() == b"reset":
-        user.log.clear()
+        acl.log.clear()
         return OK
     count = to_int(argv[2]) if len(argv) == 3 else 10
     now_ms = int(time.time() * 1000)
     out = []
-    for entry in list(user.log)[:max(count, 0)]:
+    for entry in list(acl.log)[:max(count, 0)]:
         out.append({b"count": entry["count"], b"reason": entry["reason"].encode(),
-                    b"context": entry["context"].encode(), b"object": entry["object"].encode(),
+                    b"context": entry["context"].encode(),
+                    b"object": entry["object"].encode("utf-8", "surrogateescape"),
                     b"username": entry["username"],
                     b"age-seconds": (now_ms - entry["ctime"]) / 1000,
                     b"client-info": entry["client-info"].encode()})
     return out
 
 
+def _aclfile(ctx: Context) -> str:
+    server = getattr(ctx.client, "server", None)
+    path = server.config["aclfile"] if server is not None else ""
+    if not path:
+        raise CommandError(_NO_ACL_FILE)
+    return path
+
+
 @command("acl|load", 2, _FLAGS, group="server")
 def acl_load(ctx: Context, argv: list[bytes]):
     """ACL LOAD"""
-    raise CommandError(_NO_ACL_FILE)
+    path = _aclfile(ctx)
+    try:
+        ctx.client.server.load_aclfile(path)
+    except ValueError as exc:
+        raise CommandError(f"ERR {exc}") from None
+    return OK
 
 
 @command("acl|save", 2, _FLAGS, group="server")
 def acl_save(ctx: Context, argv: list[bytes]):
     """ACL SAVE"""
-    raise CommandError(_NO_ACL_FILE)
+    path = _aclfile(ctx)
+    try:
+        ctx.client.server.save_aclfile(path)
+    except OSError as exc:
+        raise CommandError("ERR There was an error trying to save the ACLs. Please check the "
+                           "server logs for more information") from exc
+    return OK
 
 
 @command("acl|help", 2, LOADING | STALE, group="server")

@@ -33,22 +33,25 @@ RESET = Status("RESET")
 
 
 def _nopass(ctx: Context) -> bool:
-    """The default user (the only one) takes any password: no requirepass (or ACL nopass)."""
+    """AUTH <password> with no password for the default user to check."""
     client = ctx.client
-    return client is None or client.server.acl.nopass
+    return client is None or client.server.acl.default.nopass
 
 
-def _check_password(ctx: Context, user: bytes | None, password: bytes, command: bytes) -> bool:
-    """AUTH's and HELLO's check; a refusal goes to the ACL log, as Redis logs it (its object:
-    the command's name as typed)."""
+def _authenticate(ctx: Context, user: bytes | None, password: bytes, command: bytes) -> None:
+    """AUTH's and HELLO's check: the connection runs as that user from now on. A refusal
+    (WRONGPASS) goes to the ACL log, as Redis logs it (its object: the command's name as
+    typed)."""
     client = ctx.client
     if client is None:
-        return True
-    if (user is None or user == b"default") and client.server.acl.check(password):
-        return True
-    client.server.acl.failed_auth(b"default" if user is None else user, c_text(command),
-                                  "multi" if ctx.in_multi else "toplevel", client.info_line())
-    return False
+        return
+    acl = client.server.acl
+    found = acl.authenticate(b"default" if user is None else user, password)
+    if found is None:
+        acl.failed_auth(b"default" if user is None else user, c_text(command),
+                        "multi" if ctx.in_multi else "toplevel", client.info_line())
+        raise CommandError(WRONGPASS)
+    client.authenticate(found)
 
 
 @command("ping", -1, FAST, group="connection")
@@ -113,11 +116,7 @@ def auth(ctx: Context, argv: list[bytes]):
         raise CommandError(SYNTAX)
     if len(argv) == 2 and _nopass(ctx):
         raise CommandError(AUTH_NOPASS)
-    user = argv[1] if len(argv) == 3 else None
-    if not _check_password(ctx, user, argv[-1], argv[0]):
-        raise CommandError(WRONGPASS)
-    if ctx.client is not None:
-        ctx.client.authenticate()
+    _authenticate(ctx, argv[1] if len(argv) == 3 else None, argv[-1], argv[0])
     return OK
 
 
@@ -137,10 +136,7 @@ def hello(ctx: Context, argv: list[bytes]):
         opt = argv[i].lower()
         left = len(argv) - i - 1
         if opt == b"auth" and left >= 2:
-            if not _check_password(ctx, argv[i + 1], argv[i + 2], argv[0]):
-                raise CommandError(WRONGPASS)
-            if client is not None:
-                client.authenticate()
+            _authenticate(ctx, argv[i + 1], argv[i + 2], argv[0])
             i += 3
         elif opt == b"setname" and left >= 1:
             _check_name(argv[i + 1])
@@ -349,8 +345,12 @@ def client_kill(ctx: Context, argv: list[bytes]):
         elif opt == b"laddr":
             tests[opt] = lambda c, a=val.decode("utf-8", "replace"): c.laddr == a
         elif opt == b"user":
-            if val != b"default":  # the only user there is
+            from .acl import registry
+
+            user = registry(ctx).users.get(val)
+            if user is None:
                 raise CommandError(f"ERR No such user '{c_text(val)}'")
+            tests[opt] = lambda c, user=user: c.user is user
         elif opt == b"skipme":
             if val.lower() not in (b"yes", b"no"):
                 raise CommandError(SYNTAX)

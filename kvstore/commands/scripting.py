@@ -35,6 +35,7 @@ from time import perf_counter
 from typing import Any
 
 from ..errors import NOT_INTEGER, CommandError, NoScriptError
+from ..server.acl import ACL_CHECK, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, acl_name
 from ..version import REDIS_VERSION
 from ..numbers import format_double, format_long_double, parse_int
 from ..replies import (
@@ -57,6 +58,14 @@ LOAD_TIME_LIMIT_MS = 500        # a library's loading code (Redis's LOAD_TIMEOUT
 
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
+# scriptVerifyACL's texts, by refusal (server/acl.py DENIED_*).
+_ACL_REFUSALS = {
+    DENIED_CMD: "ERR The user executing the script can't run this command or subcommand",
+    DENIED_KEY: "ERR The user executing the script can't access at least one of the keys "
+                "mentioned in the command arguments",
+    DENIED_CHANNEL: "ERR The user executing the script can't publish to the channel mentioned "
+                    "in the command",
+}
 # Who a script's calls are in SLOWLOG: Redis's script client, which has no connection.
 _SCRIPT_CALLER = types.SimpleNamespace(addr="?:0", name=b"")
 OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
@@ -358,7 +367,7 @@ class Scripts:
         return reply
 
     def _acl_check(self, *args: Any) -> bool:
-        """redis.acl_check_cmd: there are no ACLs, so any valid call is allowed."""
+        """redis.acl_check_cmd: whether the caller's user may run that command."""
         if not args:
             raise ScriptError("ERR Please specify at least one argument for this redis lib call")
         reply = self._command(args, True)
@@ -366,7 +375,7 @@ class Scripts:
             if reply == _UNKNOWN:
                 raise ScriptError("ERR Invalid command passed to redis.acl_check_cmd()")
             raise ScriptError(reply)
-        return True
+        return reply
 
     def _command(self, args: tuple, check_only: bool) -> Any:
         """Run one command from a script: its reply in Lua values, or an error text (str)."""
@@ -394,11 +403,17 @@ class Scripts:
                 return self._rejected(_UNKNOWN, None)
             return self._rejected("ERR Wrong number of args calling Redis command from script",
                                   known)
+        client = self.ctx.client
+        restricted = client is not None and client.state & ACL_CHECK
         if check_only:
-            return True
+            return not restricted or client.user.check(acl_name(cmd), argv)[0] == 0
         flags = cmd.flags
         if flags & NOSCRIPT:
             return self._rejected("ERR This Redis command is not allowed from script", cmd)
+        if restricted:
+            refused = client.acl_refusal(cmd, argv, "lua")
+            if refused is not None:
+                return self._rejected(_ACL_REFUSALS[refused[0]], cmd)
         ctx = self.ctx
         ks = ctx.ks
         if flags & (WRITE | MAY_REPLICATE) and self.readonly:  # (PFCOUNT, PUBLISH... too)

@@ -49,6 +49,7 @@ from ..engine.values import Hash, List, Set
 from ..engine.zset import ZSet
 from ..errors import SYNTAX, CommandError, wrongtype
 from ..numbers import parse_float
+from ..server.acl import ACL_CHECK
 from .keyspecs import sort_keys
 from .args import to_int
 from .lists import list_range
@@ -148,10 +149,12 @@ class _Options:
         self.store: bytes | None = None
 
 
-def _parse(argv: list[bytes], readonly: bool) -> _Options:
+def _parse(ctx: Context, argv: list[bytes], readonly: bool) -> _Options:
     """Options in any order, the last of a repeated one winning; an unknown word, or one
-    missing its arguments, is a syntax error (SORT_RO knows no STORE)."""
+    missing its arguments, is a syntax error (SORT_RO knows no STORE). BY with a pattern and
+    GET read keys no ACL key pattern names: a user without every key may not use them."""
     opts = _Options()
+    full_keys = _full_key_access(ctx, argv)
     i = 2
     argc = len(argv)
     while i < argc:
@@ -174,14 +177,31 @@ def _parse(argv: list[bytes], readonly: bool) -> _Options:
             opts.by = argv[i + 1]
             if b"*" not in opts.by.partition(b"\0")[0]:
                 opts.dontsort = True
+            elif not full_keys:
+                raise CommandError(_DENIED % "BY")
             i += 1
         elif word == b"get" and left >= 1:
+            if not full_keys:
+                raise CommandError(_DENIED % "GET")
             opts.gets.append(argv[i + 1])
             i += 1
         else:
             raise CommandError(SYNTAX)
         i += 1
     return opts
+
+
+_DENIED = "ERR %s option of SORT denied due to insufficient ACL permissions."
+
+
+def _full_key_access(ctx: Context, argv: list[bytes]) -> bool:
+    """Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess: a selector allows this SORT and every
+    key (`allkeys`)."""
+    client = ctx.client
+    if client is None or not client.state & ACL_CHECK:
+        return True
+    name = "sort_ro" if argv[0].lower() == b"sort_ro" else "sort"
+    return client.user.full_key_access(name, argv)
 
 
 def _window(n: int, offset: int, count: int) -> tuple[int, int]:
@@ -285,7 +305,7 @@ def _store(ctx: Context, dest: bytes, values: list, log_result: bool) -> int:
 
 
 def _sort(ctx: Context, argv: list[bytes], readonly: bool):
-    opts = _parse(argv, readonly)
+    opts = _parse(ctx, argv, readonly)
     if opts.store is not None:
         ctx.touched = (argv, [opts.store])  # not the source
     value = ctx.read(argv[1])

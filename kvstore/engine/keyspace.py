@@ -280,6 +280,9 @@ class Keyspace:
         # The server's LRU/LFU access info (server/memory.py `Memory`) for OBJECT IDLETIME and
         # FREQ; None in a store without a server, which keeps none.
         self.access = None
+        # The embedded store's ACL users (server/acl.py `Acl`), made by the first ACL command
+        # that needs them; a server keeps its own.
+        self.acl = None
         self.expired_listeners: list[Callable[[Database, bytes], None]] = []
         # Called with (db, key) when a key is created (`Database.add`), while the server's
         # notify-keyspace-events asks for `new` events ('n'); None otherwise.

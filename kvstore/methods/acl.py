@@ -3,8 +3,7 @@ acl_setuser, acl_deluser, acl_dryrun, acl_genpass, acl_log, acl_log_reset, acl_l
 acl_save, acl_help.
 
 Arguments are built and RESP2 replies shaped as redis-py's commands/core.py ACLCommands and its
-callbacks (parse_acl_getuser, parse_acl_log, str_if_bytes) do. kvstore has one user,
-`default` (README: ACL), so ACL SETUSER accepts only rules that keep it unrestricted.
+callbacks (parse_acl_getuser, parse_acl_log, str_if_bytes) do.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
 from ..protocol import RequestParser, encode_into
 from ..protocol.encoder import BULK_HEADERS
+from . import acl
 
 # `state` bits: any of them sends a command through `_special`.
 NEEDS_AUTH = 1
@@ -49,6 +50,7 @@ SUBSCRIBED = 64      # RESP2 with subscriptions: only (un)subscribe, PING, QUIT,
 BLOCKED = 128        # waiting in BLPOP & co.: later commands wait too (blocking.py)
 TRACKING = 256       # CLIENT TRACKING in default mode: reads are remembered (tracking.py)
 PUSHES = 512         # invalidations wait for the reply of the command that caused them
+ACL_CHECK = acl.ACL_CHECK  # a restricted ACL user's connection: each command is checked
 _TXPS = MULTI | SUBSCRIBED | BLOCKED
 _BATCH_END = DROP_LAST | PUSHES  # the bits the end of a batch acts on (one global load)
 
@@ -128,10 +130,13 @@ class Client(asyncio.Protocol):
         self.id = server.next_client_id()
         self.ctx = Context(server.ks, 0, client=self)
         self.ctx.on_write = server.script_hook
-        self.authenticated = server.acl.nopass
+        self.user = server.acl.default
+        self.authenticated = server.acl.open
         self.parser = RequestParser(
             max_bulk_len=server.config["proto-max-bulk-len"], authenticated=self.authenticated)
         self.state = 0 if self.authenticated else NEEDS_AUTH
+        if not self.user.unrestricted:
+            self.state |= ACL_CHECK
         self.transport: asyncio.Transport | None = None
         self.name = b""
         self.lib_name = ""
@@ -193,7 +198,7 @@ class Client(asyncio.Protocol):
             server.stats.rejected_conn += 1
             self._refuse(MAX_CLIENTS)
             return
-        if server.config["protected-mode"] and server.acl.nopass \
+        if server.config["protected-mode"] and server.acl.default.nopass \
                 and not _is_local(host):
             server.log.warning("Possible SECURITY ATTACK detected. ... (protected mode denied "
                                "a connection from %s)", self.addr)
@@ -415,7 +420,8 @@ class Client(asyncio.Protocol):
                 # together, with one clock read: INFO commandstats shares the run's time among
                 # them, and a run slower than slowlog-log-slower-than is one SLOWLOG entry, for
                 # its last command. Below a 1 ms threshold every command is its own run.
-                name = argv[0] if runs and cmd.runs and not server.gate else None
+                name = argv[0] if runs and cmd.runs and not server.gate and not self.state \
+                    else None
                 handler = cmd.handler
                 argcs = cmd.argcs
                 # Write hooks (an AOF, WATCH, blocked clients); None without any. Read once per
@@ -574,6 +580,23 @@ class Client(asyncio.Protocol):
             # This command's reply (a refusal, QUEUED, a subscribed PING's too) is dropped at the
             # next command or at the end of the batch; (un)subscribe confirmations stay.
             state = self.state = (state & ~SKIP_NEXT) | DROP_LAST
+        if state & ACL_CHECK and not state & (MULTI | BLOCKED | NEEDS_AUTH):
+            # (in MULTI: states.special checks when queueing; blocked: when it runs)
+            try:
+                cmd = lookup(argv)
+            except CommandError:
+                return None  # the normal path reports an unknown command or a wrong arity
+            self.last_cmd = cmd  # (Redis's lastcmd is set before the check: the log shows it)
+            refused = self.acl_refusal(cmd, argv, "toplevel")
+            if refused is not None:
+                text = refused[1]
+                if cmd.name == "exec":
+                    from .states import abort_exec
+
+                    text = abort_exec(self, text)
+                parts.append(_error_line(text))
+                self.server.count_error(text, cmd)
+                return start
         if state & _TXPS:
             from .states import special
 
@@ -623,17 +646,50 @@ class Client(asyncio.Protocol):
                 for line in lines:
                     deliver_bytes(self, line)
 
-    def authenticate(self) -> None:
+    def authenticate(self, user) -> None:
         self.authenticated = True
         self.parser.authenticated = True
         self.state &= ~NEEDS_AUTH
+        self.set_user(user)
+
+    def set_user(self, user) -> None:
+        """Run as `user` (server/acl.py): its commands are checked unless it may do anything."""
+        self.user = user
+        if user.unrestricted:
+            self.state &= ~ACL_CHECK
+        else:
+            self.state |= ACL_CHECK
 
     def deauthenticate(self) -> None:
-        """RESET while the default user has a password: back to the unauthenticated state."""
-        if not self.server.acl.nopass:
+        """RESET: back to the default user, unauthenticated if it needs a password."""
+        acl = self.server.acl
+        self.set_user(acl.default)
+        if not acl.open:
             self.authenticated = False
             self.parser.authenticated = False
             self.state |= NEEDS_AUTH
+
+    def acl_refusal(self, cmd, argv: list[bytes], context: str) -> tuple[int, str] | None:
+        """The ACL's refusal of argv for this connection's user (Redis's ACLCheckAllPerm, the
+        refusal logged in the ACL log): (DENIED_*, NOPERM text), or None when allowed."""
+        name = acl.acl_name(cmd)
+        denied, pos = self.user.check(name, argv)
+        if not denied:
+            return None
+        if denied == acl.DENIED_CMD:
+            obj = name
+            text = f"NOPERM this user has no permissions to run the '{name}' command"
+        elif denied == acl.DENIED_CHANNEL:
+            obj = argv[pos].decode("utf-8", "surrogateescape")
+            text = ("NOPERM this user has no permissions to access one of the channels used "
+                    "as arguments")
+        else:
+            obj = argv[pos].decode("utf-8", "surrogateescape")
+            text = ("NOPERM this user has no permissions to access one of the keys used as "
+                    "arguments")
+        reason = {acl.DENIED_CMD: "command", acl.DENIED_CHANNEL: "channel"}.get(denied, "key")
+        self.server.acl.add_log(reason, context, obj, self.user.name, self.info_line())
+        return denied, text
 
     def close_after_reply(self) -> None:
         self.state |= CLOSING
@@ -724,7 +780,8 @@ class Client(asyncio.Protocol):
             f"multi={len(self.queue) if self.state & MULTI else -1} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem={argv_mem} multi-mem={multi} rbs=16384 rbp=0 obl=0 oll=0 omem={obuf} "
             f"tot-mem={qbuf + argv_mem + obuf + multi} events=r "
-            f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} user=default redir={redir} "
+            f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} "
+            f"user={self.user.name.decode('utf-8', 'surrogateescape')} redir={redir} "
             f"resp={self.ctx.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
         )
 

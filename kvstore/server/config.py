@@ -522,6 +522,8 @@ class Config:
         self.listeners: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None
         self._save_seen = False
+        # `user <name> <rules...>` lines (checked when read; the server creates the users)
+        self.users: list[tuple[bytes, list[bytes]]] = []
 
     def __getitem__(self, name: str) -> Any:
         return self.values[BY_NAME[name].name]
@@ -588,6 +590,9 @@ class Config:
                     raise FatalConfigError(loc, "Bad directive or wrong number of arguments")
                 self.load_file(args[1])
                 continue
+            if name == "user" and len(args) >= 2:
+                self._add_user(args[1:], loc)
+                continue
             opt = BY_NAME.get(name)
             if opt is None or len(args) < 2:
                 raise FatalConfigError(loc, "Bad directive or wrong number of arguments")
@@ -601,6 +606,26 @@ class Config:
                 self.set(name, text, startup=True)
             except ConfigError as exc:
                 raise FatalConfigError(loc, str(exc)) from None
+
+    def _add_user(self, words: list[str], loc: str) -> None:
+        """A `user` line, its rules tried on a user of their own (Redis's
+        ACLAppendUserForLoading). An unknown command is left for the server's start-up to
+        report, as Redis does (a module could add it)."""
+        from .acl import UNKNOWN, Acl, RuleError, merge_selectors
+
+        name, *rules = (w.encode("utf-8", "surrogateescape") for w in words)
+        try:
+            Acl().set_user(name, merge_selectors(rules))
+        except RuleError as exc:
+            if exc.args[1] != UNKNOWN:
+                raise FatalConfigError(loc, f"Error in user declaration '{words[0]}': "
+                                       f"{exc.args[1]}") from None
+        except ValueError:
+            raise FatalConfigError(loc, "Unmatched parenthesis in acl selector") from None
+        if any(known == name for known, _ in self.users):
+            raise FatalConfigError(loc, "Duplicate user found. A user can only be defined once "
+                                   "in config files")
+        self.users.append((name, merge_selectors(rules)))
 
     def load_file(self, path: str) -> None:
         with open(path, encoding="utf-8", errors="surrogateescape") as f:

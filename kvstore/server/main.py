@@ -31,6 +31,13 @@ Examples:
 """
 
 
+_USERS_AND_ACLFILE = (
+    "Configuring Redis with users defined in redis.conf and at the same setting an ACL file "
+    "path is invalid. This setup is very likely to lead to configuration errors and security "
+    "holes, please define either an ACL file or declare users directly in your redis.conf, but "
+    "not both.")
+
+
 def load_config(argv: list[str]) -> Config:
     """Defaults, then the config file, then the command-line options (raises FatalConfigError)."""
     config = Config()
@@ -43,6 +50,8 @@ def load_config(argv: list[str]) -> Config:
             raise FatalConfigError(f"file {path}", f"Fatal error, can't open config file "
                                    f"'{path}': {exc.strerror}") from None
     config.load_lines(lines, [f"option '--{' '.join(line)}'" for line in lines])
+    if config.users and config["aclfile"]:
+        raise FatalConfigError("option 'aclfile'", _USERS_AND_ACLFILE)
     if config["daemonize"]:
         raise FatalConfigError("option 'daemonize yes'", "kvstore does not daemonize: run it "
                                "under a supervisor (systemd, ...) or add --daemonize no")

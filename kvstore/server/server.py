@@ -37,13 +37,14 @@ from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
 from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, READONLY, WRITE, lookup, resolve
 from ..engine import Keyspace
+from ..engine.glob import match
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..errors import CommandError, ShutdownRefused
 from ..replies import Error
 from ..numbers import parse_int
 from . import client_eviction, memory
 from .client import BLOCKED, CLOSING, MULTI, PUSHES, Client
-from .acl import DefaultUser
+from .acl import Acl, RuleError, User
 from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
@@ -232,9 +233,106 @@ class Server:
             cfg.on_change(name, lambda _v: self._apply_config())
         cfg.on_change("port", lambda _v: self._relisten("port"))
         cfg.on_change("bind", lambda _v: self._relisten("bind"))
-        self.acl = DefaultUser(cfg["requirepass"], cfg["acllog-max-len"])
+        self.acl = Acl(cfg["requirepass"], cfg["acllog-max-len"],
+                       cfg["acl-pubsub-default"] == "allchannels")
+        for name, rules in cfg.users:
+            try:
+                self.acl.set_user(name, rules)
+            except RuleError as exc:
+                self.log.warning("Error loading ACL rule '%s' for the user named '%s': %s",
+                                 exc.args[0].decode("utf-8", "replace"),
+                                 name.decode("utf-8", "replace"), exc.args[1])
+                self.log.warning("Critical error while loading ACLs. Exiting.")
+                raise SystemExit(1) from None
+        if cfg["aclfile"]:
+            try:
+                self.load_aclfile(cfg["aclfile"])
+            except ValueError as exc:
+                self.log.warning("Aborting Redis startup because of ACL errors: %s", exc)
+                raise SystemExit(1) from None
         cfg.on_change("requirepass", self.acl.require)
         cfg.on_change("acllog-max-len", lambda v: setattr(self.acl, "log_max", v))
+        cfg.on_change("acl-pubsub-default",
+                      lambda v: setattr(self.acl, "pubsub_default", v == "allchannels"))
+
+    # -- ACL users ------------------------------------------------------------------------------
+
+    def acl_changed(self, user: User, before: User) -> None:
+        """ACL SETUSER changed `user`: its connections follow (checked or not), and those
+        subscribed to a channel it may no longer use are closed, as Redis's
+        ACLKillPubsubClientsIfNeeded decides: only when no selector has every channel and a
+        channel pattern it had is gone (from `allchannels`, none is), a subscription to a
+        channel no pattern left matches, or to a pattern no longer listed as such."""
+        upcoming = [c for s in user.selectors for c in s.channels]
+        revoked = not any(s.allchannels for s in user.selectors) and any(
+            c not in upcoming for s in before.selectors for c in s.channels)
+        for client in list(self.clients.values()):
+            if client.user is not user:
+                continue
+            client.set_user(user)
+            if revoked and (any(p not in upcoming for p in client.psubs) or any(
+                    not any(match(p, ch) for p in upcoming)
+                    for ch in (*client.subs, *client.ssubs))):
+                client.kill()
+
+    def acl_deleted(self, user: User, caller: Client | None) -> None:
+        """ACL DELUSER: its connections are closed (the caller's after its reply)."""
+        for client in list(self.clients.values()):
+            if client.user is user:
+                client.close_after_reply() if client is caller else client.kill()
+
+    def load_aclfile(self, path: str) -> None:
+        """Replace the users with an ACL file's (Redis's ACLLoadFromFile): each line
+        `user <name> <rules...>`. An error (ValueError naming the line) changes nothing. The
+        default user stays the same object with the file's rules (or its initial ones), and
+        the connections of every other user replaced are closed."""
+        from .acl import merge_selectors
+
+        fresh = Acl(log_max=self.acl.log_max, pubsub_default=self.acl.pubsub_default)
+        del fresh.users[b"default"]
+        try:
+            with open(path, "rb") as f:
+                lines = f.read().split(b"\n")
+        except OSError as exc:
+            raise ValueError(f"Error loading ACLs, opening file '{path}': {exc.strerror}") \
+                from None
+        for number, line in enumerate(lines, 1):
+            words = line.split()
+            if not words:
+                continue
+            where = f"{path}:{number}"
+            if words[0] != b"user" or len(words) < 2:
+                raise ValueError(f"{where}: line should start with user keyword")
+            if words[1] in fresh.users:
+                raise ValueError(f"{where}: Duplicate user '{words[1].decode()}' found")
+            try:
+                fresh.set_user(words[1], merge_selectors(words[2:]))
+            except RuleError as exc:
+                raise ValueError(f"{where}: {exc.args[1]}") from None
+            except ValueError:
+                raise ValueError(f"{where}: Unmatched parenthesis in acl selector") from None
+        default = self.acl.default
+        new_default = fresh.users.pop(b"default", None) or Acl().default
+        default.enabled, default.nopass = new_default.enabled, new_default.nopass
+        default.sanitize, default.passwords = new_default.sanitize, new_default.passwords
+        default.selectors = new_default.selectors
+        fresh.users[b"default"] = default
+        self.acl.users = fresh.users
+        for client in list(self.clients.values()):
+            if client.user is default:
+                client.set_user(default)
+            else:
+                client.kill()
+
+    def save_aclfile(self, path: str) -> None:
+        lines = b"".join(u.describe().encode("utf-8", "surrogateescape") + b"\n"
+                         for _, u in sorted(self.acl.users.items()))
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(lines)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
 
     # -- configuration --------------------------------------------------------------------------
 

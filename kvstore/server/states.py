@@ -31,6 +31,8 @@ from ..commands.table import (DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE,
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Error
+from . import acl
+from .acl import ACL_CHECK
 from .blocking import unwatch
 from .client import BLOCKED, MULTI, SUBSCRIBED, TRACKING, _error_line
 from .memory import OOM_TEXT
@@ -41,6 +43,12 @@ MASTERDOWN_TEXT = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-
                    "'no'.")
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+_ACL_CHANGED = ("NOPERM ACLs rules changed between the moment the transaction was accumulated and "
+                "the EXEC call. This command is no longer allowed for the following reason: ")
+_ACL_REASONS = {acl.DENIED_CMD: "no permission to execute the command or subcommand",
+                acl.DENIED_KEY: "no permission to touch the specified keys",
+                acl.DENIED_CHANNEL: "no permission to access one of the channels used as "
+                                    "arguments"}
 _QUEUED = b"+QUEUED\r\n"
 _IN_MULTI = {b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"}
 # Over maxmemory, a client in MULTI may not even queue (the queue takes memory too): Redis refuses
@@ -70,6 +78,10 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         if cmd.flags & NO_MULTI:  # SAVE, SHUTDOWN: Redis refuses them before any other check
             return _reject(client, cmd, name, "ERR Command not allowed inside a transaction",
                            parts)
+        if client.state & ACL_CHECK:
+            refused = client.acl_refusal(cmd, argv, "multi")
+            if refused is not None:
+                return _reject(client, cmd, name, refused[1], parts)
         text = refusal(client, cmd, name, argv) if client.server.gate else None
         if text is not None:
             return _reject(client, cmd, name, text, parts)
@@ -206,6 +218,13 @@ def run_exec(client):
             dirty = ks.dirty
             start = perf_counter()
             try:
+                if client.state & ACL_CHECK:  # rules may have changed since it was queued
+                    refused = client.acl_refusal(cmd, argv, "multi")
+                    if refused is not None:
+                        text = _ACL_CHANGED + _ACL_REASONS[refused[0]]
+                        server.count_error(text, None)
+                        append(Error(text))
+                        continue
                 reply = cmd.handler(ctx, argv)
             except CommandError as exc:
                 cmd.failed += 1
