@@ -26,9 +26,9 @@ import re
 import shlex
 import time
 from collections import deque
-from typing import Iterable
+from typing import Callable, Iterable
 
-from ..engine.glob import match
+from ..engine.glob import compile_glob
 
 GROUPING_MS = 60000  # Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA
 
@@ -290,23 +290,29 @@ class Selector:
 
     def check(self, command: str, argv: list[bytes], keys: "KeyCache") -> tuple[int, int]:
         """(0, 0) when allowed, else (DENIED_*, index of the argument refused)."""
-        if not self.allcommands and command not in catalog().no_auth \
-                and command not in self.allowed:
+        if not self.allcommands and command not in self.allowed \
+                and command not in catalog().no_auth:
             firsts = self.firstargs.get(command)
             if len(argv) < 2 or not firsts \
                     or argv[1].lower() not in {f.lower().encode("latin-1") for f in firsts}:
                 return DENIED_CMD, 0
         if not self.allkeys:
+            patterns = self.keys
             for pos, need in keys.keys():
                 key = argv[pos]
-                if not any(flags & need == need and match(pattern, key)
-                           for pattern, flags in self.keys):
+                for pattern, flags in patterns:
+                    if flags & need == need and compile_glob(pattern)(key) is not None:
+                        break
+                else:
                     return DENIED_KEY, pos
         if not self.allchannels:
             for pos, is_pattern in keys.channels():
                 channel = argv[pos]
-                if not any(pattern == channel if is_pattern else match(pattern, channel)
-                           for pattern in self.channels):
+                for pattern in self.channels:
+                    if pattern == channel if is_pattern \
+                            else compile_glob(pattern)(channel) is not None:
+                        break
+                else:
                     return DENIED_CHANNEL, pos
         return 0, 0
 
@@ -541,8 +547,70 @@ class KeyCache:
 
 
 def command_keys(command: str, argv: list[bytes]) -> list[tuple[int, int]]:
-    """(position, permission needed) of each key, from the key specs' flags as Redis reads
-    them: ACCESS needs read, INSERT, DELETE and UPDATE need write."""
+    """(position, permission needed) of each key, as getKeysFromCommandWithSpecs finds them,
+    from the key specs' flags as Redis reads them: ACCESS needs read, INSERT, DELETE and UPDATE
+    need write."""
+    plan = _KEY_PLANS.get(command)
+    if plan is None:
+        plan = _KEY_PLANS[command] = _key_plan(command) or False
+    if type(plan) is list:  # index-and-range specs only: the positions, computed here
+        argc = len(argv)
+        out = []
+        for first, lastkey, step, limit, need in plan:
+            if lastkey >= 0:
+                last = first + lastkey
+            elif not limit:
+                last = argc + lastkey
+            else:
+                last = first + ((argc - first) // limit + lastkey)
+            if last >= argc or last < first or first >= argc:
+                return _general_keys(command, argv)  # as by_specs' InvalidSpec
+            out += [(i, need) for i in range(first, last + 1, step)]
+        return out
+    if plan is not False:  # Redis's key function for the command (SET, SORT, MIGRATE...)
+        return [(pos, _need(flags)) for pos, flags in plan(argv)]
+    return _general_keys(command, argv)
+
+
+_KEY_PLANS: dict[str, list | Callable | bool] = {}  # `_key_plan`s; False: the general way
+
+
+def _need(flags: list[str]) -> int:
+    need = READ if "access" in flags else 0
+    if "insert" in flags or "delete" in flags or "update" in flags:
+        need |= WRITE
+    return need
+
+
+def _key_plan(command: str) -> list | Callable | None:
+    """How to find a command's keys: a list of (first, lastkey, keystep, limit, permission)
+    when every key spec is an index and a range; the key function when its specs send
+    keys_and_flags there at once (variable flags); else None (`_general_keys`)."""
+    from ..commands.admin import _redis_meta
+    from ..commands.keyspecs import PROCS
+
+    meta = _redis_meta()["info"].get(command)
+    if meta is None:
+        return None
+    specs = [[str(f) for f in spec[b"flags"]] for spec in meta[b"key_specs"]]
+    if command in PROCS and (any("variable_flags" in flags for flags in specs)
+                             or all("not_key" in flags for flags in specs)):
+        return PROCS[command]
+    plan = []
+    for spec, flags in zip(meta[b"key_specs"], specs):
+        if "not_key" in flags:
+            continue
+        begin, find = spec[b"begin_search"], spec[b"find_keys"]
+        if "variable_flags" in flags or "incomplete" in flags or begin[b"type"] != b"index" \
+                or find[b"type"] != b"range":
+            return None
+        how = find[b"spec"]
+        plan.append((begin[b"spec"][b"index"], how[b"lastkey"], how[b"keystep"], how[b"limit"],
+                     _need(flags)))
+    return plan
+
+
+def _general_keys(command: str, argv: list[bytes]) -> list[tuple[int, int]]:
     from ..commands.admin import _redis_meta
     from ..commands.keyspecs import keys_and_flags
     from ..commands.table import COMMANDS
@@ -555,14 +623,8 @@ def command_keys(command: str, argv: list[bytes]) -> list[tuple[int, int]]:
             cmd = cmd.subcommands[sub.encode()]
         found = set(cmd.keys(argv))
         return [(i, ALL) for i, a in enumerate(argv) if i and a in found]
-    out = []
-    for pos, flags in keys_and_flags(command, meta[b"key_specs"], argv):
-        names = {str(f) for f in flags}
-        need = READ if "access" in names else 0
-        if names & {"insert", "delete", "update"}:
-            need |= WRITE
-        out.append((pos, need))
-    return out
+    return [(pos, _need([str(f) for f in flags]))
+            for pos, flags in keys_and_flags(command, meta[b"key_specs"], argv)]
 
 
 # Commands that publish (position 1) or subscribe (every argument; PSUBSCRIBE's are patterns).
