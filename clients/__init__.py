@@ -15,8 +15,8 @@ kvstore.protocol.pack_command: one codec for the server and the clients.
 
 from kvstore.errors import (
     AuthenticationError, AuthorizationError, BusyKeyError, ConnectionError, DataError,
-    ExecAbortError, KvstoreError, LockError, LockNotOwnedError, ResponseError, TimeoutError,
-    WrongTypeError,
+    ExecAbortError, KvstoreError, LockError, LockNotOwnedError, NoPermissionError, ResponseError,
+    TimeoutError, WrongTypeError,
 )
 
 from .aclient import AsyncClient
@@ -30,7 +30,8 @@ from_url = Client.from_url  # redis.from_url's counterpart: clients.from_url("me
 __all__ = [
     "AsyncClient", "AsyncConnectionPool", "AsyncPipeline", "AsyncPubSub", "AuthenticationError",
     "AuthorizationError", "BusyKeyError", "Client", "ConnectionError", "ConnectionPool",
-    "DataError", "ExecAbortError", "KvstoreError", "LockError", "LockNotOwnedError", "Pipeline",
+    "DataError", "ExecAbortError", "KvstoreError", "LockError", "LockNotOwnedError",
+    "NoPermissionError", "Pipeline",
     "PubSub", "ResponseError", "Retry", "TimeoutError", "WatchError", "WrongTypeError",
     "from_url",
 ]

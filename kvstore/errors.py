@@ -64,6 +64,9 @@ class AuthorizationError(ResponseError):
     pass
 
 
+NoPermissionError = AuthorizationError  # redis-py's name for a NOPERM reply
+
+
 class MovedError(ResponseError):
     pass
 

@@ -12,7 +12,7 @@ import asyncio
 import pytest
 import redis
 
-from clients import AsyncClient, Client
+from clients import AsyncClient, AuthenticationError, Client, NoPermissionError
 
 # (method, args, kwargs): every family of the method layer, replies of every shape (bool, int,
 # float, bytes, None, list, dict, set), and error replies (WRONGTYPE, ERR ...).
@@ -212,6 +212,31 @@ def test_select_auth_and_client_name_on_connect(server):
         c0.execute_command("SELECT", 3)
         assert c0.get("k") == b"in3"
         c0.delete("k")
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_an_acl_user_by_options_and_url(server, protocol):
+    admin = Client(port=server.port)
+    admin.acl_setuser("app", enabled=True, passwords=["+s3cret"], keys=["app:*"],
+                      commands=["+get", "+set", "+acl|whoami"])
+    try:
+        with Client(port=server.port, username="app", password="s3cret",
+                    protocol=protocol) as c:
+            assert c.execute_command("ACL", "WHOAMI") == b"app"
+            assert c.set("app:1", "v") and c.get("app:1") == b"v"
+            with pytest.raises(NoPermissionError, match="no permissions to access one of the "
+                               "keys"):
+                c.get("other")
+            with pytest.raises(NoPermissionError, match="'del' command"):
+                c.delete("app:1")
+        with Client.from_url(f"redis://app:s3cret@localhost:{server.port}") as c:
+            assert c.get("app:1") == b"v"
+        with pytest.raises(AuthenticationError, match="WRONGPASS"):
+            Client(port=server.port, username="app", password="bad").ping()
+    finally:
+        admin.acl_deluser("app")
+        admin.delete("app:1")
+        admin.close()
 
 
 def test_url_db_and_unix_and_errors(server):
