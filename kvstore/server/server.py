@@ -848,6 +848,8 @@ def redacted(name: str, argv: list[bytes]) -> list[bytes]:
         return argv
     if name == "migrate":
         return _redact_migrate(argv)
+    if name == "acl|setuser":  # the user's name and every rule
+        return argv[:2] + [_REDACTED] * (len(argv) - 2)
     if name == "config|set":
         argv = list(argv)
         for i in range(2, len(argv) - 1, 2):

@@ -563,15 +563,18 @@ def test_slowlog_redacts_secrets(conn):
         conn("HELLO", "2", "AUTH", "default", "pw")
         conn("CONFIG", "SET", "masterauth", "", "hz", "10")
         conn("MIGRATE", "127.0.0.1", "1", "k", "0", "100", "AUTH2", "u", "pw")
-        logged = [e[3] for e in conn("SLOWLOG", "GET", "5")][::-1]
+        conn("ACL", "SETUSER", "secretive", ">pw", "~k")
+        logged = [e[3] for e in conn("SLOWLOG", "GET", "6")][::-1]
     finally:
         conn("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+        conn("ACL", "DELUSER", "secretive")
     assert logged[1:] == [
         [b"AUTH", b"(redacted)"],
         [b"HELLO", b"2", b"AUTH", b"(redacted)", b"(redacted)"],
         [b"CONFIG", b"SET", b"masterauth", b"(redacted)", b"hz", b"10"],
         [b"MIGRATE", b"127.0.0.1", b"1", b"k", b"0", b"100", b"AUTH2", b"(redacted)",
-         b"(redacted)"]]
+         b"(redacted)"],
+        [b"ACL", b"SETUSER", b"(redacted)", b"(redacted)", b"(redacted)"]]
 
 
 def test_slowlog_logs_a_blocked_command_when_served(conn):
