@@ -239,6 +239,8 @@ class Selector:
                 else:
                     raise RuleError(_SYNTAX)
                 offset += 1
+            if not flags:
+                raise RuleError(_SYNTAX)
             pattern = rule[offset:]
         else:
             flags, pattern = ALL, rule[1:]
@@ -453,6 +455,8 @@ class User:
 
     def apply(self, rule: bytes, pubsub_default: bool) -> None:
         low = rule.lower()
+        if not rule:  # as in Redis: an empty rule does nothing
+            return
         if low == b"on":
             self.enabled = True
         elif low == b"off":
@@ -509,7 +513,9 @@ def merge_selectors(args: list[bytes]) -> list[bytes]:
     out: list[bytes] = []
     start: int | None = None
     for i, arg in enumerate(args):
-        if start is None and arg[:1] == b"(" and arg[-1:] != b")":
+        if arg[:1] == b"(" and arg[-1:] != b")":
+            if start is not None:  # an opening inside one starts afresh, as in Redis
+                out.pop()
             start = i
             out.append(arg)
         elif start is not None:

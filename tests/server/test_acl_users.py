@@ -682,3 +682,17 @@ def test_sort_by_and_get_need_every_key(a, login):
     assert err(c("SORT_RO", "k:list", "GET", "#")) == \
         "ERR GET option of SORT denied due to insufficient ACL permissions."
     assert login("sorter2")("SORT", "k:list", "BY", "w_*", "GET", "#") == [b"2", b"1"]
+
+
+def test_odd_rules(a):
+    # an empty rule does nothing; `%` needs a permission; `%R` without `~` is the empty pattern
+    assert a("ACL", "SETUSER", "odd", "", "on", "") == b"OK"
+    assert err(a("ACL", "SETUSER", "odd", "%~z")) == setuser_error("%~z", "Syntax error")
+    assert err(a("ACL", "SETUSER", "odd", "%")) == setuser_error("%", "Syntax error")
+    assert a("ACL", "SETUSER", "odd", "%R", "%rw~q", "&") == b"OK"
+    assert listed(a, "odd") == b"user odd on %R~ ~q resetchannels & -@all"
+    # a `(` inside an open selector starts another: the error names the last one opened
+    assert err(a("ACL", "SETUSER", "odd", "(~a", "(+get", "on")) == \
+        "ERR Unmatched parenthesis in acl selector starting at '(+get'."
+    assert a("ACL", "SETUSER", "odd", "(~a", "(+get", "~b)") == b"OK"
+    assert listed(a, "odd").endswith(b" (~b resetchannels -@all +get)")
