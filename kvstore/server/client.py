@@ -301,6 +301,9 @@ class Client(asyncio.Protocol):
             if not exc.counted:
                 server.count_error(str(exc), None)
             out = _error_line(str(exc))
+        except Exception as exc:  # a bug: an error reply, the traceback in the log
+            cmd.failed += 1
+            out = _error_line(server.internal_error(exc, cmd))
         else:
             t = type(reply)
             if t is bytes and len(reply) < 1024:
@@ -450,6 +453,9 @@ class Client(asyncio.Protocol):
                             if not exc.counted:
                                 server.count_error(str(exc), None)
                             append(_error_line(str(exc)))
+                        except Exception as exc:  # a bug (see data_received)
+                            cmd.failed += 1
+                            append(_error_line(server.internal_error(exc, cmd)))
                         else:
                             t = type(reply)
                             if t is bytes and len(reply) < 1024:  # (a lookup beats b"%d" %)

@@ -30,6 +30,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from collections import deque
 from typing import Any, Callable
 
@@ -474,6 +475,16 @@ class Server:
                 cmd.failed += 1
             else:
                 cmd.rejected += 1
+
+    def internal_error(self, exc: Exception, cmd) -> str:
+        """A command raised something other than its error reply: a bug in kvstore. The
+        connection gets an error reply and stays, the log gets the traceback (Redis would
+        crash with a report instead)."""
+        self.log.warning("Internal error in '%s': %s", cmd.name,
+                         "".join(traceback.format_exception(exc)).rstrip())
+        text = f"ERR internal error in '{cmd.name}': {type(exc).__name__}"
+        self.count_error(text, None)
+        return text
 
     def timed(self, caller, cmd, argv: list[bytes], seconds: float) -> None:
         """A command run by EXEC or a script took `seconds`: its own commandstats time,

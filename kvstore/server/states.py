@@ -231,6 +231,9 @@ def run_exec(client):
                 if not exc.counted:
                     server.count_error(str(exc), None)
                 reply = Error(str(exc))
+            except Exception as exc:  # a bug (see Client.data_received)
+                cmd.failed += 1
+                reply = Error(server.internal_error(exc, cmd))
             server.timed(client, cmd, argv, perf_counter() - start)
             cmd.calls += 1
             append(reply)

@@ -121,3 +121,28 @@ def test_a_killed_client_gets_nothing_more():
     end_iteration(scheduled)
     assert victim.transport.writes == [] and victim.transport.closed
     assert killer.transport.writes == [b":1\r\n"]
+
+
+def test_a_command_that_raises_gets_an_error_reply_and_the_connection_stays(monkeypatch):
+    """A bug in a handler (anything but its error reply) must not drop the connection: the
+    client gets an error reply, in order, and the next commands run, alone, pipelined or in
+    MULTI."""
+    from kvstore.commands.table import COMMANDS
+
+    def broken(ctx, argv):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(COMMANDS[b"echo"], "handler", broken)
+    server, scheduled = make_server()
+    client = connect(server)
+    want = b"-ERR internal error in 'echo': KeyError\r\n"
+    for read in (pack_command("ECHO", "x"),
+                 pack_command("ECHO", "x") + pack_command("PING"),
+                 pack_command("MULTI") + pack_command("ECHO", "x") + pack_command("EXEC")):
+        client.data_received(read)
+        scheduled.pop()()
+        assert want.rstrip(b"\r\n") in b"".join(client.transport.writes)
+        client.transport.writes.clear()
+    client.data_received(pack_command("PING"))
+    scheduled.pop()()
+    assert client.transport.writes == [b"+PONG\r\n"] and not client.transport.closed
