@@ -406,9 +406,15 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
 def config_rewrite(ctx: Context, argv: list[bytes]):
     """CONFIG REWRITE"""
     from ..server.config import ConfigError
+    from .acl import registry
 
+    config = _config(ctx)
+    # The users, as `user` lines, unless they live in an ACL file (Redis's
+    # rewriteConfigUserOption): then the file's `user` lines are dropped.
+    users = [] if config["aclfile"] else [
+        u.describe() for _, u in sorted(registry(ctx).users.items())]
     try:
-        _config(ctx).rewrite()
+        config.rewrite(users)
     except ConfigError as exc:
         raise CommandError(f"ERR {exc}") from None
     except OSError as exc:

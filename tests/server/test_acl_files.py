@@ -122,3 +122,20 @@ def test_client_kill_user_and_acl_check_cmd(kind, kv_factory):
               "redis.acl_check_cmd('set', 'a:1', 'x')}")
     assert alice("EVAL", script, "0") == [1, None, None]  # Lua's false: a null
     assert a("EVAL", script, "0") == [1, 1, 1]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_config_rewrite_writes_the_users(kind, kv_factory, tmp_path):
+    conf = tmp_path / f"{kind}.conf"
+    conf.write_text(f"# mine\n{ALICE}\nport 1\n")
+    p = kv_factory(kind=kind, config_file=str(conf))
+    a = Conn(p.port)
+    assert a("ACL", "SETUSER", "bob", "on", "nopass", "+@hash", "~h:*") == b"OK"
+    assert a("ACL", "DELUSER", "alice") == 1
+    assert a("CONFIG", "REWRITE") == b"OK"
+    lines = conf.read_text().splitlines()
+    assert lines[0] == "# mine"
+    assert [line for line in lines if line.startswith("user ")] == [
+        "user bob on nopass ~h:* resetchannels -@all +@hash",
+        "user default on nopass ~* &* +@all"]
+    assert lines.index("user bob on nopass ~h:* resetchannels -@all +@hash") == 1
