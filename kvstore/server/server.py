@@ -45,7 +45,7 @@ from ..replies import Error
 from ..numbers import parse_int
 from . import client_eviction, memory
 from .client import BLOCKED, CLOSING, MULTI, PUSHES, Client
-from .acl import Acl, RuleError, User
+from .acl import UNKNOWN, Acl, RuleError, User
 from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
@@ -61,6 +61,8 @@ CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
 SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
 
+_ACL_NO_CHANGE = ("WARNING: ACL errors detected, no change to the previously active ACL rules was "
+                  "performed")
 _REDACTED = b"(redacted)"  # what MONITOR shows for a password
 _KEYSPACE_FLAGS = WRITE | READONLY | MAY_REPLICATE
 # Commands that read keys without updating their LRU/LFU data (Redis's LOOKUP_NOTOUCH).
@@ -303,15 +305,21 @@ class Server:
                 continue
             where = f"{path}:{number}"
             if words[0] != b"user" or len(words) < 2:
-                raise ValueError(f"{where}: line should start with user keyword")
+                raise ValueError(f"{where} should start with user keyword followed by the "
+                                 f"username. {_ACL_NO_CHANGE}")
             if words[1] in fresh.users:
-                raise ValueError(f"{where}: Duplicate user '{words[1].decode()}' found")
+                raise ValueError(f"WARNING: Duplicate user '{words[1].decode()}' found on line "
+                                 f"{number}. {_ACL_NO_CHANGE}")
             try:
                 fresh.set_user(words[1], merge_selectors(words[2:]))
             except RuleError as exc:
-                raise ValueError(f"{where}: {exc.args[1]}") from None
+                rule, reason = exc.args
+                if reason == UNKNOWN:  # (the only text naming the rule: no secret in it)
+                    reason = f"Error in applying operation '{rule.decode()}': {reason}"
+                raise ValueError(f"{where}: {reason}. {_ACL_NO_CHANGE}") from None
             except ValueError:
-                raise ValueError(f"{where}: Unmatched parenthesis in acl selector") from None
+                raise ValueError(f"{where}: Unmatched parenthesis in acl selector. "
+                                 f"{_ACL_NO_CHANGE}") from None
         default = self.acl.default
         new_default = fresh.users.pop(b"default", None) or Acl().default
         default.enabled, default.nopass = new_default.enabled, new_default.nopass

@@ -64,9 +64,23 @@ def test_acl_file_save_and_load(kind, kv_factory, tmp_path):
     assert default("PING") == b"PONG"  # the default user's connections stay
     assert login(p.port, "dave", "d")("SET", "x", "1") == b"OK"
 
-    # A bad line: ACL LOAD fails and changes nothing.
-    acl.write_text("user eve on >e +nosuch\n")
-    assert err(a("ACL", "LOAD")).startswith("ERR ")
+    # A bad file: ACL LOAD fails with Redis's text and changes nothing.
+    unchanged = "WARNING: ACL errors detected, no change to the previously active ACL rules " \
+        "was performed"
+    for text, error in [
+            ("user eve on >e +nosuch\n", f"{acl}:1: Error in applying operation '+nosuch': "
+                                         f"Unknown command or category name in ACL. "),
+            ("user eve\n\n  \nuser bob #zz\n", f"{acl}:4: The password hash must be exactly 64 "
+                                               "characters and contain only lowercase "
+                                               "hexadecimal characters. "),
+            ("bogus line\n", f"{acl}:1 should start with user keyword followed by the "
+                             "username. "),
+            ("user a on\nuser a off\n", "WARNING: Duplicate user 'a' found on line 2. ")]:
+        acl.write_text(text)
+        assert err(a("ACL", "LOAD")) == f"ERR {error}{unchanged}"
+    acl.unlink()
+    assert err(a("ACL", "LOAD")) == f"ERR Error loading ACLs, opening file '{acl}': No such " \
+        "file or directory"
     assert a("ACL", "USERS") == [b"alice", b"dave", b"default"]
 
 
