@@ -24,11 +24,17 @@ def login(port: int, user: str, password: str = "pw") -> Conn:
     return conn
 
 
+def configured(kind: str, kv_factory, tmp_path, text: str):
+    """(a server of `kind` started with a config file holding `text`, that file)."""
+    conf = tmp_path / f"{kind}.conf"
+    conf.write_text(text)
+    return kv_factory(kind=kind, config_file=str(conf)), conf
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_user_lines_of_the_config_file(kind, kv_factory, tmp_path):
-    conf = tmp_path / f"{kind}.conf"
-    conf.write_text(f"{ALICE}\nuser bob on nopass +@read -@dangerous ~*\n")
-    p = kv_factory(kind=kind, config_file=str(conf))
+    p, _ = configured(kind, kv_factory, tmp_path,
+                      f"{ALICE}\nuser bob on nopass +@read -@dangerous ~*\n")
     a = Conn(p.port)
     assert a("ACL", "USERS") == [b"alice", b"bob", b"default"]
     assert a("ACL", "LIST")[0].startswith(b"user alice on #")
@@ -140,9 +146,7 @@ def test_client_kill_user_and_acl_check_cmd(kind, kv_factory):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_config_rewrite_writes_the_users(kind, kv_factory, tmp_path):
-    conf = tmp_path / f"{kind}.conf"
-    conf.write_text(f"# mine\n{ALICE}\nport 1\n")
-    p = kv_factory(kind=kind, config_file=str(conf))
+    p, conf = configured(kind, kv_factory, tmp_path, f"# mine\n{ALICE}\nport 1\n")
     a = Conn(p.port)
     assert a("ACL", "SETUSER", "bob", "on", "nopass", "+@hash", "~h:*") == b"OK"
     assert a("ACL", "DELUSER", "alice") == 1
