@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shlex
 import time
 from collections import deque
 from typing import Callable, Iterable
@@ -499,10 +498,12 @@ class User:
 
 
 def _split_args(text: bytes) -> list[bytes]:
-    """sdssplitargs for a selector's rules (quotes allowed); a malformed one is a syntax
-    error."""
+    """sdssplitargs for a selector's rules (quotes and escapes as in redis.conf); unbalanced
+    quotes are a syntax error."""
+    from .config import split_args
+
     try:
-        return [p.encode("latin-1") for p in shlex.split(text.decode("latin-1"))]
+        return [p.encode("latin-1") for p in split_args(text.decode("latin-1"))]
     except ValueError:
         raise RuleError(_SYNTAX) from None
 
