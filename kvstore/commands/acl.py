@@ -12,7 +12,7 @@ import secrets
 from ..errors import CommandError, subcommand_syntax
 from ..replies import OK, SetReply, Status
 from .args import to_int
-from .table import ADMIN, LOADING, NOSCRIPT, STALE, Context, command, container, lookup
+from .table import ADMIN, LOADING, NOSCRIPT, STALE, Context, command, container
 
 _FLAGS = ADMIN | NOSCRIPT | LOADING | STALE
 _NO_ACL_FILE = ("ERR This Redis instance is not configured to use an ACL file. You may want to "
@@ -140,14 +140,14 @@ def acl_cat(ctx: Context, argv: list[bytes]):
 @command("acl|dryrun", -4, _FLAGS, group="server")
 def acl_dryrun(ctx: Context, argv: list[bytes]):
     """ACL DRYRUN username command [arg [arg ...]]"""
-    from ..server.acl import DENIED_CMD, DENIED_KEY, acl_name
+    from ..server.acl import DENIED_CMD, DENIED_KEY, acl_lookup, acl_name
 
     user = registry(ctx).users.get(argv[2])
     if user is None:
         raise CommandError(f"ERR User '{_text(argv[2])}' not found")
     sub = argv[3:]
     try:
-        cmd = lookup(sub)
+        cmd = acl_lookup(sub)
     except CommandError as exc:
         if str(exc).startswith("ERR wrong number"):
             raise
@@ -212,7 +212,7 @@ def acl_load(ctx: Context, argv: list[bytes]):
     """ACL LOAD"""
     path = _aclfile(ctx)
     try:
-        ctx.client.server.load_aclfile(path)
+        ctx.client.server.load_aclfile(path, ctx.client)
     except ValueError as exc:
         raise CommandError(f"ERR {exc}") from None
     return OK

@@ -122,6 +122,18 @@ _ABSENT = {"failover": frozenset({"admin", "slow", "dangerous"}),
 _CATALOG: Catalog | None = None
 
 
+def acl_lookup(argv: list[bytes]):
+    """The command ACL judges argv as, Redis's lookupCommand: a DEBUG-like container is one
+    command whatever its first argument (a subcommand kvstore lacks is still refused by ACL
+    first). Raises CommandError as `lookup` does."""
+    from ..commands.table import COMMANDS, lookup
+
+    cmd = COMMANDS.get(argv[0].lower())
+    if cmd is not None and cmd.one_command and len(argv) >= 2:
+        return cmd
+    return lookup(argv)
+
+
 def acl_name(cmd) -> str:
     """The name ACL knows a looked-up command by: a DEBUG-like container's subcommands are the
     container itself."""

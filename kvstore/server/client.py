@@ -589,7 +589,7 @@ class Client(asyncio.Protocol):
         if state & ACL_CHECK and not state & (MULTI | BLOCKED | NEEDS_AUTH):
             # (in MULTI: states.special checks when queueing; blocked: when it runs)
             try:
-                cmd = lookup(argv)
+                cmd = acl.acl_lookup(argv)
             except CommandError:
                 return None  # the normal path reports an unknown command or a wrong arity
             self.last_cmd = cmd  # (Redis's lastcmd is set before the check: the log shows it)

@@ -239,6 +239,8 @@ class Server:
         self.acl = Acl(cfg["requirepass"], cfg["acllog-max-len"],
                        cfg["acl-pubsub-default"] == "allchannels")
         for name, rules in cfg.users:
+            if name == b"default":  # configured from scratch, as ACLLoadConfiguredUsers does
+                rules = [b"reset", *rules]
             try:
                 self.acl.set_user(name, rules)
             except RuleError as exc:
@@ -264,11 +266,12 @@ class Server:
         """ACL SETUSER changed `user`: its connections follow (checked or not), and those
         subscribed to a channel it may no longer use are closed, as Redis's
         ACLKillPubsubClientsIfNeeded decides: only when no selector has every channel and a
-        channel pattern it had is gone (from `allchannels`, none is), a subscription to a
-        channel no pattern left matches, or to a pattern no longer listed as such."""
+        channel pattern it had (or every channel) is gone, a subscription to a channel no
+        pattern left matches, or to a pattern no longer listed as such."""
         upcoming = [c for s in user.selectors for c in s.channels]
         revoked = not any(s.allchannels for s in user.selectors) and any(
-            c not in upcoming for s in before.selectors for c in s.channels)
+            s.allchannels or any(c not in upcoming for c in s.channels)
+            for s in before.selectors)
         for client in list(self.clients.values()):
             if client.user is not user:
                 continue
@@ -284,7 +287,7 @@ class Server:
             if client.user is user:
                 client.close_after_reply() if client is caller else client.kill()
 
-    def load_aclfile(self, path: str) -> None:
+    def load_aclfile(self, path: str, caller: Client | None = None) -> None:
         """Replace the users with an ACL file's (Redis's ACLLoadFromFile): each line
         `user <name> <rules...>`. An error (ValueError naming the line) changes nothing. The
         default user stays the same object with the file's rules (or its initial ones), and
@@ -330,8 +333,8 @@ class Server:
         for client in list(self.clients.values()):
             if client.user is default:
                 client.set_user(default)
-            else:
-                client.kill()
+            else:  # (the caller after its reply)
+                client.close_after_reply() if client is caller else client.kill()
 
     def save_aclfile(self, path: str) -> None:
         lines = b"".join(u.describe().encode("utf-8", "surrogateescape") + b"\n"

@@ -34,9 +34,14 @@ def configured(kind: str, kv_factory, tmp_path, text: str):
 @pytest.mark.parametrize("kind", KINDS)
 def test_user_lines_of_the_config_file(kind, kv_factory, tmp_path):
     p, _ = configured(kind, kv_factory, tmp_path,
-                      f"{ALICE}\nuser bob on nopass +@read -@dangerous ~*\n")
+                      f"{ALICE}\nuser bob on nopass +@read -@dangerous ~*\n"
+                      "user default on nopass ~* +@all\n")
     a = Conn(p.port)
     assert a("ACL", "USERS") == [b"alice", b"bob", b"default"]
+    # a configured default user starts from a reset one: no channels, sanitize-payload
+    assert a("ACL", "LIST")[2] == b"user default on nopass sanitize-payload ~* resetchannels +@all"
+    assert err(a("SUBSCRIBE", "foo")) == ("NOPERM this user has no permissions to access one "
+                                          "of the channels used as arguments")
     assert a("ACL", "LIST")[0].startswith(b"user alice on #")
     assert a("ACL", "LIST")[0].endswith(b" ~a:* resetchannels -@all +get")
     alice = login(p.port, "alice")
@@ -60,13 +65,14 @@ def test_acl_file_save_and_load(kind, kv_factory, tmp_path):
     assert saved[1].endswith(" ~h:* resetchannels -@all +@hash")
     assert saved[2] == "user default on nopass ~* &* +@all"
 
+    assert a("ACL", "SETUSER", "alice", "+acl") == b"OK"
     alice = login(p.port, "alice")
     default = Conn(p.port)
     assert default("PING") == b"PONG"
-    acl.write_text(f"{ALICE}\nuser dave on >d allcommands allkeys\n")
-    assert a("ACL", "LOAD") == b"OK"
+    acl.write_text(f"{ALICE} +acl\nuser dave on >d allcommands allkeys\n")
+    assert alice("ACL", "LOAD") == b"OK"  # then closed: its user was replaced by the file's
+    assert alice.closed()
     assert a("ACL", "USERS") == [b"alice", b"dave", b"default"]
-    assert alice.closed()  # its user was replaced by the file's
     assert default("PING") == b"PONG"  # the default user's connections stay
     assert login(p.port, "dave", "d")("SET", "x", "1") == b"OK"
 

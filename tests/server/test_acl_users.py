@@ -656,6 +656,28 @@ def test_revoking_channels_disconnects_subscribers(a, login):
     assert err(idle("PING")) == noperm("ping")  # not subscribed: still connected
 
 
+def test_revoking_every_channel_disconnects_subscribers(a, login):
+    a("ACL", "SETUSER", "allch", "on", ">pw", "+@all", "~*", "allchannels")
+    psub = login("allch")
+    assert psub("PSUBSCRIBE", "foo") == [b"psubscribe", b"foo", 1]
+    kept = login("allch")
+    assert kept("PSUBSCRIBE", "bar") == [b"psubscribe", b"bar", 1]
+    assert a("ACL", "SETUSER", "allch", "resetchannels", "&bar") == b"OK"
+    assert psub.closed()
+    assert kept("PING") == [b"pong", b""]
+
+
+def test_a_debug_subcommand_as_a_first_argument(a, login):
+    a("ACL", "SETUSER", "dbg", "on", ">pw", "~*", "-@all", "+set", "+debug|object")
+    c = login("dbg")
+    assert c("SET", "k", "v") == b"OK"
+    assert c("DEBUG", "OBJECT", "k").startswith(b"Value at:")
+    # refused by ACL before anything looks at the subcommand, one Redis does not have either
+    assert err(c("DEBUG", "NOSUCH")) == noperm("debug")
+    assert a("ACL", "DRYRUN", "dbg", "DEBUG", "NOSUCH") == \
+        b"This user has no permissions to run the 'debug' command"
+
+
 def test_disabling_or_changing_a_user_keeps_its_connections(a, login):
     a("ACL", "SETUSER", "chg", "on", ">pw", "+@all", "~*")
     c = login("chg")
