@@ -138,5 +138,17 @@ def test_acl_methods_match_redis(redis_server):
         assert s.acl_setuser("default", enabled=True, nopass=True, categories=["+@all"],
                              keys=["*"], channels=["*"]) is True
         assert s.acl_getuser("default") == r.acl_getuser("default")
+        # a user of its own: described, listed, checked and deleted alike
+        for c in pair:
+            assert c.acl_setuser("app", enabled=True, passwords=["+pw"],
+                                 categories=["+@hash", "-@dangerous"], commands=["-hdel"],
+                                 keys=["app:*"], channels=["news"],
+                                 selectors=[("+set", "%W~w:*")]) is True
+        assert s.acl_getuser("app") == r.acl_getuser("app")
+        assert [u for u in s.acl_list() if " app " in u] == \
+            [u for u in r.acl_list() if " app " in u]
+        for args in (("set", "w:1", "v"), ("hset", "app:h", "f", "v"), ("hdel", "app:h", "f")):
+            assert s.acl_dryrun("app", *args) == r.acl_dryrun("app", *args)
+        assert s.acl_deluser("app") == r.acl_deluser("app") == 1
     finally:
         s.close()
