@@ -48,11 +48,23 @@ def psync(ctx: Context, argv: list[bytes]):
     <replid> and the stream from `offset` when the backlog still holds it (a partial resync),
     else +FULLRESYNC <replid> <offset>, then as SYNC.
     """
+    server = _server(ctx)
+    if len(argv) > 3 and argv[3].lower() == b"failover":
+        # A master's FAILOVER hands over to us (Redis's syncCommand): only for the history we
+        # share with it, and we are a master before we answer it.
+        link = server.master_link
+        mine = link.master_replid if link is not None else server.replication.replid
+        if argv[1].decode("latin-1") != mine:
+            raise CommandError("ERR PSYNC FAILOVER replid must match my replid.")
+        if link is not None:
+            server.replicaof_none()
+            server.log.notice("MASTER MODE enabled (failover request from '%s')",
+                              ctx.client.describe())
     try:
         offset = parse_int(argv[2])
     except ValueError:
         offset = -1
-    _server(ctx).replication.sync(ctx.client, psync=True, replid=argv[1], offset=offset)
+    server.replication.sync(ctx.client, psync=True, replid=argv[1], offset=offset)
 
 
 @command("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, group="server")

@@ -573,3 +573,23 @@ def test_stream_writes_replicate(spawn, replica_kind):
     wait_same(master.port, replica.port)
     view = stream_view(cli(replica.port), "s")
     assert view[1][0] < 152 and view[2][0][3]  # trimmed; a PEL with entries
+
+
+def test_a_redis_masters_failover_promotes_the_replica(spawn, replica_kind):
+    """FAILOVER on a redis-server master: once the replica has acknowledged everything, the
+    master becomes its replica and sends PSYNC <replid> <offset> FAILOVER, which promotes it.
+    A PSYNC FAILOVER for another history is refused."""
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    m, r = cli(master.port), cli(replica.port)
+    m.set("before", "1")
+    wait_until(lambda: r.get("before") == b"1", what="the write to reach the replica")
+    assert err(Conn(replica.port)("PSYNC", "0" * 40, "1", "FAILOVER")) == \
+        "ERR PSYNC FAILOVER replid must match my replid."
+    assert m.execute_command("FAILOVER", "TO", "127.0.0.1", str(replica.port)) == b"OK"
+    wait_until(lambda: r.info("replication")["role"] == "master"
+               and linked(master.port), what="the failover to complete")
+    assert m.info("replication")["master_port"] == replica.port
+    assert r.set("after", "2") and r.get("before") == b"1"
+    wait_until(lambda: m.get("after") == b"2", what="the new master's write to replicate")
