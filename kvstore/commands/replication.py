@@ -10,6 +10,7 @@ import time
 from ..errors import CommandError
 from ..numbers import parse_int
 from ..replies import OK, Status
+from ..server.replication import NO_FAILOVER
 from .args import to_int
 from .lists import POSITIVE
 from .table import (ADMIN, ALLOW_BUSY, BLOCKING, FAST, LOADING, NO_ASYNC_LOADING, NO_MULTI,
@@ -37,7 +38,9 @@ def sync(ctx: Context, argv: list[bytes]):
     Complexity: O(N) to write the data set, in a child process.  Reply: the data set as an RDB
     file, then the stream of writes (the connection becomes a replica's).
     """
-    _server(ctx).replication.sync(ctx.client, psync=False)
+    server = _server(ctx)
+    _refuse_sync_while_failing_over(server)
+    server.replication.sync(ctx.client, psync=False)
 
 
 @command("psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, group="server")
@@ -60,11 +63,17 @@ def psync(ctx: Context, argv: list[bytes]):
             server.replicaof_none()
             server.log.notice("MASTER MODE enabled (failover request from '%s')",
                               ctx.client.describe())
+    _refuse_sync_while_failing_over(server)
     try:
         offset = parse_int(argv[2])
     except ValueError:
         offset = -1
     server.replication.sync(ctx.client, psync=True, replid=argv[1], offset=offset)
+
+
+def _refuse_sync_while_failing_over(server) -> None:
+    if server.replication.failover_state != NO_FAILOVER:
+        raise CommandError("NOMASTERLINK Can't SYNC while failing over")
 
 
 @command("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, group="server")
@@ -97,6 +106,7 @@ def replconf(ctx: Context, argv: list[bytes]):
                 replication = ctx.client.server.replication
                 if replication.waiting:
                     replication.check_waiting()
+                replication.check_failover()
             elif ctx.client is not None:
                 from ..server.client import DROP_LAST
 
@@ -117,6 +127,8 @@ def replconf(ctx: Context, argv: list[bytes]):
 
 def _replicaof(ctx: Context, argv: list[bytes]):
     server = _server(ctx, argv[0].decode("utf-8", "replace").upper())
+    if server.replication.failover_state != NO_FAILOVER:
+        raise CommandError("ERR REPLICAOF not allowed while failing over.")
     if argv[1].lower() == b"no" and argv[2].lower() == b"one":
         if server.master_link is not None:
             server.replicaof_none()
@@ -138,6 +150,57 @@ def _replicaof(ctx: Context, argv: list[bytes]):
     server.replicaof(host, port)
     server.log.notice("REPLICAOF %s:%d enabled (user request from '%s')", host, port,
                       ctx.client.describe())
+    return OK
+
+
+@command("failover", -1, ADMIN | NOSCRIPT | STALE, group="server")
+def failover(ctx: Context, argv: list[bytes]):
+    """FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]
+
+    Complexity: O(1).  Reply: OK; the failover then goes on by itself (INFO replication's
+    master_failover_state shows it).
+    """
+    server = _server(ctx, "FAILOVER")
+    replication = server.replication
+    if len(argv) == 2 and argv[1].lower() == b"abort":
+        if replication.failover_state == NO_FAILOVER:
+            raise CommandError("ERR No failover in progress.")
+        replication.abort_failover("Failover manually aborted")
+        return OK
+    timeout_ms, force, host, port = 0, False, None, 0
+    i = 1
+    while i < len(argv):  # (Redis's parse: each option once, else a syntax error)
+        word = argv[i].lower()
+        if word == b"timeout" and i + 1 < len(argv) and not timeout_ms:
+            timeout_ms = to_int(argv[i + 1])
+            if timeout_ms <= 0:
+                raise CommandError("ERR FAILOVER timeout must be greater than 0")
+            i += 2
+        elif word == b"to" and i + 2 < len(argv) and host is None:
+            port = to_int(argv[i + 2])
+            host = argv[i + 1].decode("utf-8", "replace")
+            i += 3
+        elif word == b"force" and not force:
+            force = True
+            i += 1
+        else:
+            raise CommandError("ERR syntax error")
+    if replication.failover_state != NO_FAILOVER:
+        raise CommandError("ERR FAILOVER already in progress.")
+    if server.master_link is not None:
+        raise CommandError("ERR FAILOVER is not valid when server is a replica.")
+    if not replication.replicas:
+        raise CommandError("ERR FAILOVER requires connected replicas.")
+    if force and (not timeout_ms or host is None):
+        raise CommandError("ERR FAILOVER with force option requires both a timeout and target "
+                           "HOST and IP.")
+    if host is not None:
+        target = replication.find_replica(host, port)
+        if target is None:
+            raise CommandError("ERR FAILOVER target HOST and PORT is not a replica.")
+        if not target.online:
+            raise CommandError("ERR FAILOVER target replica is not online.")
+    replication.failover(None if host is None else (host, port), timeout_ms, force)
     return OK
 
 

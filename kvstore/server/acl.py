@@ -117,8 +117,7 @@ class Catalog:
         return name if name in self.cats else None
 
 
-_ABSENT = {"failover": frozenset({"admin", "slow", "dangerous"}),
-           "script|debug": frozenset({"slow", "scripting"})}
+_ABSENT = {"script|debug": frozenset({"slow", "scripting"})}
 _CATALOG: Catalog | None = None
 
 

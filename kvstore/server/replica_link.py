@@ -210,6 +210,9 @@ class MasterLink:
         self.last_io = time.monotonic()
         self.down_since = time.monotonic()
         self.closed = False
+        # The link a FAILOVER opens to the replica it hands over to: PSYNC says FAILOVER, and
+        # its answer ends the failover (replication.py)
+        self.failover = False
         self.retry_s = RETRY_S     # wait between attempts (see RETRY_MAX_S)
         self.steps: list[tuple[bytes, ...]] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -255,6 +258,8 @@ class MasterLink:
                   (b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"),
                   (b"PSYNC", self.cached[0].encode(), b"%d" % (self.cached[1] + 1))
                   if self.cached else (b"PSYNC", b"?", b"-1")]
+        if self.failover:
+            steps[-1] += (b"FAILOVER",)
         self.steps = steps
         client.step = 0
         client.send(*steps[0])
@@ -265,6 +270,13 @@ class MasterLink:
         name = step[0]
         text = line.decode("utf-8", "replace")
         if name == b"PSYNC":
+            if self.failover:
+                self.failover = False
+                replication = self.server.replication
+                if not line.startswith((b"+CONTINUE", b"+FULLRESYNC")):
+                    replication.abort_failover("Failover target rejected psync request")
+                    return
+                replication.failover_done()
             if line.startswith(b"+CONTINUE") and self.cached is not None:
                 parts = line.split()
                 if len(parts) > 1:  # psync2: the master may have a new ID for the same history

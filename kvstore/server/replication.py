@@ -40,6 +40,12 @@ from ..persistence.manager import fork_job, reap_child
 
 PING_PERIOD_S = 10  # Redis's repl-ping-replica-period default
 MAX_SYNCING = 4     # replicas whose file is being written at once
+GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
+
+# FAILOVER's states, as INFO replication's master_failover_state names them.
+NO_FAILOVER = "no-failover"
+WAIT_FOR_SYNC = "waiting-for-sync"
+IN_PROGRESS = "failover-in-progress"
 
 
 class Replica:
@@ -72,6 +78,12 @@ class Replication:
         # WAITAOF: client -> (AOF position it waits for or None, whether it waits for replicas
         # (which no replica can satisfy here), its timeout's handle or None)
         self.aof_waiting: dict[Any, tuple[int | None, bool, asyncio.TimerHandle | None]] = {}
+        # FAILOVER (see `failover`): its state, the replica handed over to, when waiting ends
+        # (monotonic seconds, 0: never) and whether it then goes on anyway (FORCE)
+        self.failover_state = NO_FAILOVER
+        self.failover_to: tuple[str, int] | None = None
+        self.failover_end = 0.0
+        self.failover_force = False
 
     # -- SYNC / PSYNC ---------------------------------------------------------------------------
 
@@ -272,7 +284,7 @@ class Replication:
         if count >= wanted or client.state & MULTI or client.ctx.in_multi:
             return count
         if self.replicas:
-            self._send(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n")
+            self._send(GETACK)
         handle = None
         if timeout_ms:
             loop = asyncio.get_running_loop()
@@ -378,6 +390,83 @@ class Replication:
         client.state &= ~BLOCKED
         resume(client)
 
+    # -- FAILOVER -------------------------------------------------------------------------------
+
+    def find_replica(self, host: str, port: int) -> Replica | None:
+        for r in self.replicas:
+            if r.port == port and r.client.addr.rsplit(":", 1)[0] == host:
+                return r
+        return None
+
+    def failover(self, to: tuple[str, int] | None, timeout_ms: int, force: bool) -> None:
+        """FAILOVER (Redis 6.2's coordinated failover; the command checked its arguments):
+        writes are paused, then once a replica (`to`, or any) has acknowledged the whole
+        stream, this server becomes its replica and asks it with PSYNC ... FAILOVER to take
+        over. Past `timeout_ms` (0: never) it gives up, or with `force` goes on anyway."""
+        server = self.server
+        self.failover_to = to
+        self.failover_end = time.monotonic() + timeout_ms / 1000 if timeout_ms else 0.0
+        self.failover_force = force
+        self.failover_state = WAIT_FOR_SYNC
+        server.log.notice("FAILOVER requested to %s.",
+                          f"{to[0]}:{to[1]}" if to else "any replica")
+        server.pause(float("inf"), write_only=True)
+        self._send(GETACK)
+        self.check_failover()
+
+    def check_failover(self) -> None:
+        """While waiting for a replica to catch up: after each ACK and from the cron."""
+        if self.failover_state != WAIT_FOR_SYNC:
+            return
+        if self.failover_end and time.monotonic() >= self.failover_end:
+            if self.failover_force:
+                self.server.log.notice("FAILOVER to %s:%d time out exceeded, failing over.",
+                                       *self.failover_to)  # (FORCE needs TO)
+                self._hand_over()
+            else:
+                self.abort_failover("Replica never caught up before timeout")
+            return
+        if self.failover_to is not None:
+            caught_up = self.find_replica(*self.failover_to)
+        else:
+            caught_up = next((r for r in self.replicas if r.online), None)
+        if caught_up is not None and caught_up.online and caught_up.ack == self.offset:
+            self.failover_to = (caught_up.client.addr.rsplit(":", 1)[0], caught_up.port)
+            self.server.log.notice("Failover target %s:%d is synced, failing over.",
+                                   *self.failover_to)
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Become the target's replica, continuing our own stream: PSYNC <our replid> <our
+        offset + 1> FAILOVER, which makes it a master (`failover_done` when it answers)."""
+        self.failover_state = IN_PROGRESS
+        server = self.server
+        host, port = self.failover_to  # type: ignore[misc]
+        continue_from = (self.replid, self.offset, max(self.stream_db, 0))
+        server.replicaof(host, port)
+        server.master_link.cached = continue_from  # type: ignore[union-attr]
+        server.master_link.failover = True  # type: ignore[union-attr]
+        self.disconnect_replicas()  # as Redis's replicationSetMaster: they sync again
+
+    def failover_done(self) -> None:
+        """The target accepted PSYNC FAILOVER (+CONTINUE or +FULLRESYNC): writes resume."""
+        self.failover_state = NO_FAILOVER
+        self.failover_to = None
+        self.server.unpause()
+
+    def abort_failover(self, why: str) -> None:
+        """FAILOVER ABORT, a timeout, or a target that refused: a master again, writes resume."""
+        server = self.server
+        server.log.notice("FAILOVER to %s aborted: %s",
+                          "%s:%d" % self.failover_to if self.failover_to else "any replica",
+                          why)
+        was_in_progress = self.failover_state == IN_PROGRESS
+        self.failover_state = NO_FAILOVER
+        self.failover_to = None
+        if was_in_progress:
+            server.replicaof_none()
+        server.unpause()
+
     def disconnect_replicas(self) -> None:
         """Our data set is about to be replaced (a full sync from our own master): our
         replicas must sync again, as Redis makes them."""
@@ -407,7 +496,7 @@ class Replication:
             state = "online" if r.online else "wait_bgsave"
             rows.append((f"slave{i}", f"ip={ip},port={r.port},state={state},offset={r.ack},lag=0"))
         return rows + [
-            ("master_failover_state", "no-failover"),
+            ("master_failover_state", self.failover_state),
             ("master_replid", self.replid if link is None else link.master_replid),
             ("master_replid2", "0" * 40),
             ("master_repl_offset", self.offset if link is None else link.offset() or 0),

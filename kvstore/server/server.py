@@ -52,7 +52,7 @@ from .info import total_calls
 from .latency import LatencyMonitor, fold_all
 from .outbox import Outbox
 from .replica_link import MasterLink
-from .replication import Replication
+from .replication import WAIT_FOR_SYNC, NO_FAILOVER, Replication
 from .pubsub import Notifier, PubSub, deliver
 from .states import refusal
 from .tracking import Tracking
@@ -602,6 +602,8 @@ class Server:
             client_eviction.check_all(self)
         if self.replication.aof_waiting:
             self.replication.check_aof_waiting()
+        if self.replication.failover_state == WAIT_FOR_SYNC:
+            self.replication.check_failover()
 
     # -- CLIENT PAUSE ---------------------------------------------------------------------------
 
@@ -643,8 +645,12 @@ class Server:
         return True
 
     def unpause(self) -> None:
-        self.paused_until = self.write_paused_until = 0.0
-        self.ks.replica = self.master_link is not None
+        """The end of CLIENT PAUSE (and of a FAILOVER's, which only the failover's end
+        lifts: CLIENT UNPAUSE leaves writes paused meanwhile)."""
+        self.paused_until = 0.0
+        self.write_paused_until = float("inf") if self.replication.failover_state != \
+            NO_FAILOVER else 0.0
+        self.ks.replica = self.master_link is not None or bool(self.write_paused_until)
         self.gate = self.gate_wanted()
         postponed, self.postponed = self.postponed, {}
         for client in list(self.clients.values()):

@@ -593,3 +593,58 @@ def test_a_redis_masters_failover_promotes_the_replica(spawn, replica_kind):
     assert m.info("replication")["master_port"] == replica.port
     assert r.set("after", "2") and r.get("before") == b"1"
     wait_until(lambda: m.get("after") == b"2", what="the new master's write to replicate")
+
+
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_failover_hands_the_master_role_to_a_replica(spawn, master_kind, replica_kind):
+    master = spawn(master_kind, "master", *NO_DELAY)
+    mc = Conn(master.port)
+    assert err(mc("FAILOVER")) == "ERR FAILOVER requires connected replicas."
+    assert err(mc("FAILOVER", "ABORT")) == "ERR No failover in progress."
+    assert err(mc("FAILOVER", "TIMEOUT", "0")) == "ERR FAILOVER timeout must be greater than 0"
+    assert err(mc("FAILOVER", "TO", "h")) == "ERR syntax error"
+    replica = replica_of(spawn, replica_kind, master, *NO_DELAY)
+    wait_linked(replica)
+    m, r = cli(master.port), cli(replica.port)
+    assert err(mc("FAILOVER", "FORCE", "TIMEOUT", "10")) == \
+        "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+    assert err(mc("FAILOVER", "TO", "127.0.0.1", "1")) == \
+        "ERR FAILOVER target HOST and PORT is not a replica."
+    assert err(Conn(replica.port)("FAILOVER")) == \
+        "ERR FAILOVER is not valid when server is a replica."
+    m.set("before", "1")
+    wait_until(lambda: r.get("before") == b"1", what="the write to reach the replica")
+    assert mc("FAILOVER", "TIMEOUT", "10000") == b"OK"
+    wait_until(lambda: r.info("replication")["role"] == "master" and linked(master.port),
+               what="the failover to complete")
+    assert m.info("replication")["master_port"] == replica.port
+    assert m.info("replication")["master_failover_state"] == "no-failover"
+    assert err(mc("SET", "x", "1")) == "READONLY You can't write against a read only replica."
+    assert r.set("after", "2")
+    wait_until(lambda: m.get("after") == b"2", what="the new master's write to replicate")
+
+
+def test_failover_abort_resumes_writes(spawn):
+    master = spawn("kvstore", "master", *NO_DELAY)
+    replica = replica_of(spawn, "kvstore", master, *NO_DELAY)
+    wait_linked(replica)
+    mc = Conn(master.port)
+    # a target that does not catch up (asleep: no ACK): the failover waits, writes with it
+    mc("SET", "k", "1")
+    sleeper = Conn(replica.port)
+    sleeper.send(sleeper.encode("DEBUG", "SLEEP", "5"))
+    probe = Conn(replica.port)
+    probe.sock.settimeout(0.5)
+    with pytest.raises(TimeoutError):  # it sleeps
+        probe("PING")
+    assert mc("FAILOVER", "TO", "127.0.0.1", str(replica.port)) == b"OK"
+    assert cli(master.port).info("replication")["master_failover_state"] == "waiting-for-sync"
+    assert err(mc("FAILOVER")) == "ERR FAILOVER already in progress."
+    assert err(mc("REPLICAOF", "127.0.0.1", "1")) == \
+        "ERR REPLICAOF not allowed while failing over."
+    writer = Conn(master.port)
+    writer.send(writer.encode("SET", "k", "2"))
+    assert mc("GET", "k") == b"1"  # the SET is held
+    assert mc("FAILOVER", "ABORT") == b"OK"
+    assert writer.reply() == b"OK" and mc("GET", "k") == b"2"
+    assert cli(master.port).info("replication")["role"] == "master"
