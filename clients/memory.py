@@ -64,7 +64,7 @@ class MemoryConnection:
         self._replies: deque = deque()
         self._multi: list[list[bytes]] | None = None
         self._multi_failed = False
-        self.watched: list = []      # [db, key, expired-at-WATCH] per watched key
+        self.watched: dict = {}      # (db, key) -> [db, key, expired-at-WATCH] (watching.py)
         self.dirty_cas = False       # a watched key changed: EXEC fails
 
     # -- the connection interface used by clients, pools and pipelines -----------------------

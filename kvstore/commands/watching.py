@@ -2,8 +2,9 @@
 
 Theory of operation.
 
-A watcher is a connection object with two attributes: `watched`, a list of [db, key, expired]
-(one per watched key; `expired`: the key was already logically expired when WATCHed), and
+A watcher is a connection object with two attributes: `watched`, a dict (db, key) -> [db, key,
+expired] (one per watched key; `expired`: the key was already logically expired when WATCHed;
+a dict, so that WATCH and a write find the entry in O(1) whatever the number watched), and
 `dirty_cas`, set when a watched key is touched (its EXEC must then fail). `Database.watched` is
 the reverse index, key -> set of watchers, so a write finds the watchers of a key in O(1).
 Invariant: a watcher is in `db.watched[key]` iff [db, key, _] is in its `watched`; no set in
@@ -45,11 +46,10 @@ WIDE = frozenset((b"flushdb", b"flushall", b"swapdb", b"move", b"copy"))
 
 def watch(watcher: Any, db: Database, key: bytes, now: int) -> bool:
     """WATCH one key (no-op if already watched). True when it is the watcher's first key."""
-    for wdb, wkey, _ in watcher.watched:
-        if wdb is db and wkey == key:
-            return False
+    if (db, key) in watcher.watched:
+        return False
     when = db.expires.get(key)
-    watcher.watched.append([db, key, when is not None and when < now])
+    watcher.watched[db, key] = [db, key, when is not None and when < now]
     db.watched.setdefault(key, set()).add(watcher)
     return len(watcher.watched) == 1
 
@@ -59,13 +59,13 @@ def unwatch(watcher: Any) -> bool:
     watcher.dirty_cas = False
     if not watcher.watched:
         return False
-    for db, key, _ in watcher.watched:
+    for db, key in watcher.watched:
         watchers = db.watched.get(key)
         if watchers is not None:
             watchers.discard(watcher)
             if not watchers:
                 del db.watched[key]
-    watcher.watched = []
+    watcher.watched = {}
     return True
 
 
@@ -77,14 +77,10 @@ def touch(db: Database, keys: Iterable[bytes], expired: bool = False) -> None:
         if not watchers:
             continue
         for watcher in watchers:
-            for entry in watcher.watched:
-                if entry[0] is db and entry[1] == key and entry[2]:
-                    # Watched while already expired: its deletion is not a change.
-                    if key not in db.data or expired:
-                        entry[2] = False
-                        break
-                    watcher.dirty_cas = True
-                    break
+            entry = watcher.watched[db, key]
+            if entry[2] and (key not in db.data or expired):
+                # Watched while already expired: its deletion is not a change.
+                entry[2] = False
             else:
                 watcher.dirty_cas = True
 
@@ -146,11 +142,7 @@ def on_flush(db: Database, other: Database | None) -> None:
         when = other.expires.get(key) if there else None  # type: ignore[union-attr]
         stale_there = when is not None and when < now
         for watcher in watchers:
-            for entry in watcher.watched:
-                if entry[0] is db and entry[1] == key:
-                    break
-            else:
-                continue
+            entry = watcher.watched[db, key]
             if entry[2]:
                 if not there:
                     entry[2] = False
@@ -171,7 +163,7 @@ def on_expired(db: Database, key: bytes) -> None:
 
 def watched_key_expired(watcher: Any, now: int) -> bool:
     """Redis `isWatchedKeyExpired`, at EXEC: a key live when WATCHed has expired since."""
-    for db, key, was_expired in watcher.watched:
+    for db, key, was_expired in watcher.watched.values():
         if not was_expired:
             when = db.expires.get(key)
             if when is not None and when < now:

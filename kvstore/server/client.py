@@ -157,7 +157,7 @@ class Client(asyncio.Protocol):
         # Transactions, pub/sub, blocking (server/states.py, pubsub.py, blocking.py).
         self.queue: list = []        # MULTI: (Command, argv) queued for EXEC
         self.multi_error = False     # a queued command was rejected: EXEC aborts
-        self.watched: list = []      # [db, key, expired-at-WATCH] per watched key
+        self.watched: dict = {}      # (db, key) -> [db, key, expired-at-WATCH] (watching.py)
         self.dirty_cas = False       # a watched key changed: EXEC fails
         self.subs: dict[bytes, None] = {}
         self.psubs: dict[bytes, None] = {}
