@@ -10,7 +10,7 @@ subscribes to.
 
 The rules (`Acl.set_user`) and their errors are Redis's, applied to a copy of the user so that a
 failing rule changes nothing. ACL LIST and GETUSER describe the command rules as Redis 7.0 does:
-+@all or -@all, then the categories that fit the user's commands best (`_describe_commands`),
++@all or -@all, then the categories that fit the user's commands best (`commands_text`),
 then single commands; so `+@hash +@set -hset` reads back as `-@all +@set +@hash -hset`.
 
 The server checks permissions only for connections whose user is restricted (client state bit

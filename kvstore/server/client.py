@@ -38,6 +38,7 @@ from ..errors import ProtocolError
 from ..protocol import RequestParser, encode_into
 from ..protocol.encoder import BULK_HEADERS
 from . import acl
+from .client_eviction import entries_bytes
 
 # `state` bits: any of them sends a command through `_special`.
 NEEDS_AUTH = 1
@@ -785,7 +786,7 @@ class Client(asyncio.Protocol):
             f"db={self.ctx.db.id} sub={len(self.subs)} psub={len(self.psubs)} ssub={len(self.ssubs)} "
             f"multi={len(self.queue) if self.state & MULTI else -1} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem={argv_mem} multi-mem={multi} rbs=16384 rbp=0 obl=0 oll=0 omem={obuf} "
-            f"tot-mem={qbuf + argv_mem + obuf + multi} events=r "
+            f"tot-mem={qbuf + argv_mem + obuf + multi + entries_bytes(self)} events=r "
             f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} "
             f"user={self.user.name.decode('utf-8', 'surrogateescape')} redir={redir} "
             f"resp={self.ctx.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"

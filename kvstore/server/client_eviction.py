@@ -4,7 +4,9 @@ While the clients together use more than the limit (`maxmemory-clients` bytes, o
 of `maxmemory`), the biggest are closed first, as Redis does, until they fit; a client with
 CLIENT NO-EVICT on, a replica and our master's link are never evicted. A client's memory here
 is what it makes the server hold: its query buffer (with the arguments of a command still
-arriving), its output waiting to be written, and its queued MULTI commands.
+arriving), its output waiting to be written, its queued MULTI commands, and an entry's
+worth (ENTRY_BYTES) for each key it WATCHes and each channel or pattern it subscribes to, as
+Redis counts those entries' overhead (not their names' bytes).
 
 When. A read that leaves a client holding more than the whole limit evicts it at once (one
 client growing a huge unfinished request); the sum over all clients is checked by the server's
@@ -24,11 +26,22 @@ def limit(server: Any) -> int:
     return server.memory.maxmemory * -value // 100  # a percentage of maxmemory (0 if unset)
 
 
+# The overhead of one watched key or one subscription (a list node and a watchedKey, or a
+# dict entry and its bucket, in Redis).
+ENTRY_BYTES = 48
+
+
+def entries_bytes(client: Any) -> int:
+    """The watched keys' and subscriptions' share of a client's memory."""
+    return ENTRY_BYTES * (len(client.watched) + len(client.subs) + len(client.psubs)
+                          + len(client.ssubs))
+
+
 def usage(client: Any) -> int:
     """Bytes `client` makes the server hold (see the module docstring): CLIENT LIST's
     tot-mem."""
     out = client.transport.get_write_buffer_size() if client.transport is not None else 0
-    return client.parser.held() + out + client.queued_bytes()
+    return client.parser.held() + out + client.queued_bytes() + entries_bytes(client)
 
 
 def evictable(client: Any) -> bool:

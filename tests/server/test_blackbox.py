@@ -1051,6 +1051,22 @@ def test_maxmemory_clients_evicts_the_biggest_clients(kv_factory, server):
     admin("CONFIG", "SET", "maxmemory-clients", "0")
 
 
+@pytest.mark.parametrize("command", ["WATCH", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"])
+def test_maxmemory_clients_counts_watched_keys_and_subscriptions(kv_factory, server, command):
+    """As in Redis's client-eviction tests: one key or channel at a time until the client's
+    bookkeeping alone passes a small limit, and it is evicted."""
+    admin = Conn(kv_factory(kind=server.kind).port)
+    port = admin.sock.getpeername()[1]
+    admin("CLIENT", "NO-EVICT", "on")
+    admin("CONFIG", "SET", "maxmemory-clients", "200000")
+    c = Conn(port)
+    with pytest.raises(ConnectionError):
+        for i in range(200_000):  # far more entries than 200,000 bytes hold
+            c.send(c.encode(command, f"k{i}"))
+            c.reply()
+    assert "evicted_clients:1\r\n" in admin("INFO", "stats").decode()
+
+
 def test_client_list_counts_a_multi_queue(conn):
     other = Conn(conn.sock.getpeername()[1])
     other("CLIENT", "SETNAME", "queuer")
