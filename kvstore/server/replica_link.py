@@ -37,7 +37,7 @@ from ..commands.table import Context
 from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
 from ..errors import CommandError
 from ..persistence.aof import encode_argvs
-from .client import ACL_CHECK, CLOSING, MULTI, REPLY_OFF, Client
+from .client import CLOSING, MULTI, REPLY_OFF, Client
 
 RETRY_S = 1.0
 # After a file we could not load (say, a stream), each retry waits twice as long, up to this:
@@ -69,8 +69,7 @@ class MasterClient(Client):
         self.link = link
         self.ctx = _MasterContext(server.ks, 0, client=self)
         self.ctx.on_write = server.script_hook
-        self.authenticate(server.acl.default)
-        self.state &= ~ACL_CHECK  # the master's stream is never refused
+        self.authenticate(server.acl.default)  # (set_user: never checked)
         self.state |= REPLY_OFF
         self.buf = bytearray()     # handshake lines and the file, before the stream
         self.step = 0              # index into `link.steps` of the reply awaited

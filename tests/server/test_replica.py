@@ -648,3 +648,16 @@ def test_failover_abort_resumes_writes(spawn):
     assert mc("FAILOVER", "ABORT") == b"OK"
     assert writer.reply() == b"OK" and mc("GET", "k") == b"2"
     assert cli(master.port).info("replication")["role"] == "master"
+
+
+def test_a_restricted_default_user_does_not_restrict_the_masters_stream(spawn, replica_kind):
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    r = Conn(replica.port)
+    assert r("ACL", "SETUSER", "admin", "on", ">pw", "+@all", "~*", "&*") == b"OK"
+    assert r("ACL", "SETUSER", "default", "-@all", "+auth") == b"OK"
+    assert r("AUTH", "admin", "pw") == b"OK"
+    cli(master.port).set("after", "1")
+    wait_until(lambda: r("GET", "after") == b"1", what="the master's write to apply")
+    assert b"master_link_status:up" in r("INFO", "replication")
