@@ -607,17 +607,20 @@ def incr(ctx: Context, argv: list[bytes]):
     if old is None:
         db.add(key, SHARED_INT_BYTES[1])
         value = 1
-    else:
-        if type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
-            # stored_int's common case: canonical digits, far from INT64_MAX; a shared small
-            # integer (SHARED_INT_BYTES) reads back with one probe instead of a parse.
-            value = shared_int_value(old) if len(old) < 5 else None
-            if value is None:
-                value = int(old)
+    elif type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
+        # stored_int's common case: canonical digits, far from INT64_MAX. Under five of them
+        # it is a shared integer 1..9999 (SHARED_INT_BYTES): one probe instead of a parse,
+        # and the next one's object; a big counter pays one length test more.
+        if len(old) < 5:
+            value = shared_int_value(old) + 1
+            db.data[key] = SHARED_INT_BYTES[value] if value < SHARED_INTEGERS else b"10000"
         else:
-            value = stored_int(old)
-            if value == INT64_MAX:
-                raise CommandError(OVERFLOW)
+            value = int(old) + 1
+            db.data[key] = b"%d" % value
+    else:
+        value = stored_int(old)
+        if value == INT64_MAX:
+            raise CommandError(OVERFLOW)
         value += 1
         db.data[key] = SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS \
             else b"%d" % value
@@ -642,9 +645,11 @@ def incr_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
         if old is None:
             value = SHARED_INT_BYTES[1]
         elif type(old) is bytes and old.isdigit() and old[0] != 48 and len(old) < 19:
-            n = shared_int_value(old) if len(old) < 5 else None
-            n = (int(old) if n is None else n) + 1
-            value = SHARED_INT_BYTES[n] if n < SHARED_INTEGERS else b"%d" % n
+            if len(old) < 5:  # a shared integer 1..9999: see `incr`
+                n = shared_int_value(old) + 1
+                value = SHARED_INT_BYTES[n] if n < SHARED_INTEGERS else b"10000"
+            else:
+                value = b"%d" % (int(old) + 1)
         else:
             break
         data[key] = value
