@@ -1220,6 +1220,26 @@ def script_kill(ctx: Context, argv: list[bytes]):
     raise CommandError("NOTBUSY No scripts in execution right now.")
 
 
+@command("script|debug", 3, NOSCRIPT, group="scripting")
+def script_debug(ctx: Context, argv: list[bytes]):
+    """SCRIPT DEBUG YES|SYNC|NO
+
+    Complexity: O(1).  Reply: OK for NO; kvstore has no Lua debugger, so YES and SYNC (what
+    `redis-cli --ldb` sends) are refused with an error saying so.
+    """
+    client = ctx.client
+    if ctx.in_multi or (client is not None and client.out):
+        # Redis: the debugger takes the connection over, so no reply may be waiting before it
+        raise CommandError("ERR SCRIPT DEBUG must be called outside a pipeline")
+    mode = argv[2].lower()
+    if mode == b"no":
+        return OK
+    if mode in (b"yes", b"sync"):
+        raise CommandError("ERR kvstore has no Lua debugger: SCRIPT DEBUG YES and SYNC are not "
+                           "supported")
+    raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+
+
 _SCRIPT_HELP = [
     Status(line) for line in (
         "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

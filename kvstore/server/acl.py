@@ -93,17 +93,6 @@ class Catalog:
             self.subs[cmd.name] = [s.name for s in subs]
             for s in subs:
                 self.parent[s.name] = cmd.name
-        # Commands Redis 7.0 has and kvstore does not: rules may still name them, and they
-        # count in their categories, as in Redis (they can never run here).
-        for name, cats in _ABSENT.items():
-            self.names.append(name)
-            self.cats[name] = cats
-            parent, _, sub = name.partition("|")
-            if sub:
-                self.subs[parent].append(name)
-                self.parent[name] = parent
-            else:
-                self.subs[name] = []
         self.in_category = {cat: [n for n in self.names if cat in self.cats[n]]
                             for cat in CATEGORIES}
 
@@ -117,7 +106,6 @@ class Catalog:
         return name if name in self.cats else None
 
 
-_ABSENT = {"script|debug": frozenset({"slow", "scripting"})}
 _CATALOG: Catalog | None = None
 
 

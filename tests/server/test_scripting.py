@@ -1369,3 +1369,17 @@ def test_commands_in_a_script_reply_in_the_scripts_protocol(c):
     assert c("EVAL", "redis.setresp(3); return redis.call('xread', 'streams', 's', '0')['map']"
              "['s'][1][1]", 0) == b"1-1"
     c("HELLO", "2")
+
+
+def test_script_debug(c, server):
+    assert c("SCRIPT", "DEBUG", "NO") == b"OK"
+    assert err(c("SCRIPT", "DEBUG", "MAYBE")) == "ERR Use SCRIPT DEBUG YES/SYNC/NO"
+    assert err(c("SCRIPT", "DEBUG")) == \
+        "ERR wrong number of arguments for 'script|debug' command"
+    assert c("MULTI") == b"OK" and c("SCRIPT", "DEBUG", "NO") == b"QUEUED"
+    assert str(c("EXEC")[0]) == "ERR SCRIPT DEBUG must be called outside a pipeline"
+    assert err(c("EVAL", "return redis.call('script', 'debug', 'no')", "0")).startswith(
+        "ERR This Redis command is not allowed from script")
+    if server.kind == "kvstore":  # Redis starts its Lua debugger here; kvstore has none
+        assert err(c("SCRIPT", "DEBUG", "YES")) == \
+            "ERR kvstore has no Lua debugger: SCRIPT DEBUG YES and SYNC are not supported"
