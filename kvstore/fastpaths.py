@@ -61,7 +61,6 @@ def typed_like(method: _F) -> Callable[[Callable[..., Any]], _F]:
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
-_AMOUNT_MIN = _INT64_MIN
 _AMOUNT_MAX = _INT64_MAX - SHARED_INTEGERS
 
 
@@ -153,7 +152,7 @@ class FastPaths(Methods):
     def incrby(self, name, amount=1):
         # The INCRBY handler (`incr_by`) inlined; logged as the same INCRBY argv. An amount this
         # side of the limits cannot overflow from a shared integer (0..9999).
-        if type(amount) is not int or not _AMOUNT_MIN <= amount <= _AMOUNT_MAX:
+        if type(amount) is not int or not _INT64_MIN <= amount <= _AMOUNT_MAX:
             return super().incrby(name, amount)
         key = name if type(name) is bytes else self._encode(name)
         lock = self._lock
@@ -189,7 +188,7 @@ class FastPaths(Methods):
                     if value > _INT64_MAX or value < _INT64_MIN:
                         raise ResponseError(OVERFLOW)
             data[key] = SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS \
-                else b"%d" % value
+                else b"%d" % value  # (values.int_bytes, inlined: no call on this path)
             self.keyspace.dirty += 1
             if log_write is not None:
                 log_write([b"INCRBY", key, b"%d" % amount], None)

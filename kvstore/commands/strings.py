@@ -19,7 +19,8 @@ Every other write replays as sent.
 from __future__ import annotations
 
 from ..errors import NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args, wrongtype
-from ..engine.values import EMBSTR_MAX, SHARED_INT_BYTES, SHARED_INTEGERS, shared_int_value
+from ..engine.values import (EMBSTR_MAX, SHARED_INT_BYTES, SHARED_INTEGERS, int_bytes,
+                             shared_int_value)
 from ..numbers import INT64_MAX, INT64_MIN, incrbyfloat as _incrbyfloat
 from ..protocol.encoder import BULK_HEADERS
 from ..replies import OK
@@ -583,7 +584,7 @@ def incr_by(ctx: Context, key: bytes, delta: int) -> int:
         value = stored_int(old) + delta
         if value > INT64_MAX or value < INT64_MIN:
             raise CommandError(OVERFLOW)
-    stored = SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS else b"%d" % value
+    stored = int_bytes(value)
     if old is None:
         db.add(key, stored)
     else:
@@ -622,8 +623,7 @@ def incr(ctx: Context, argv: list[bytes]):
         if value == INT64_MAX:
             raise CommandError(OVERFLOW)
         value += 1
-        db.data[key] = SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS \
-            else b"%d" % value
+        db.data[key] = int_bytes(value)
     ctx.ks.dirty += 1
     if ctx.notify is not no_notify:
         ctx.notify("$", "incrby", key)

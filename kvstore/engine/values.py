@@ -45,6 +45,11 @@ SHARED_INT_BYTES = [b"%d" % i for i in range(SHARED_INTEGERS)]
 shared_int_value = {b: i for i, b in enumerate(SHARED_INT_BYTES)}.get
 
 
+def int_bytes(value: int) -> bytes:
+    """How INCR & co. store an integer: the shared object for 0..9999, else its digits."""
+    return SHARED_INT_BYTES[value] if 0 <= value < SHARED_INTEGERS else b"%d" % value
+
+
 class Thresholds:
     """The encoding thresholds in force (one instance per keyspace, changed by CONFIG SET)."""
 

@@ -99,10 +99,6 @@ class Catalog:
     def find(self, name: str) -> str | None:
         """The full name of a command or `parent|sub`, as ACLLookupCommand finds it."""
         name = name.lower()
-        if "|" in name:
-            parent, _, sub = name.partition("|")
-            return name if sub in {s.partition("|")[2] for s in self.subs.get(parent, ())} \
-                else None
         return name if name in self.cats else None
 
 
@@ -423,6 +419,12 @@ class User:
         u.selectors = [s.copy() for s in self.selectors]
         return u
 
+    def assign(self, other: "User") -> None:
+        """Take `other`'s rules, staying the same object: connections authenticated as this
+        user follow the change."""
+        self.enabled, self.nopass, self.sanitize = other.enabled, other.nopass, other.sanitize
+        self.passwords, self.selectors = other.passwords, other.selectors
+
     def flags(self) -> list[str]:
         out = ["on" if self.enabled else "off"]
         if self.nopass:
@@ -708,9 +710,7 @@ class Acl:
             self.users[name] = user
             return user, None
         before = old.copy()
-        # The same object stays: connections authenticated as the user follow the change.
-        old.enabled, old.nopass, old.sanitize = user.enabled, user.nopass, user.sanitize
-        old.passwords, old.selectors = user.passwords, user.selectors
+        old.assign(user)
         return old, before
 
     def add_log(self, reason: str, context: str, obj: str, username: bytes,

@@ -615,7 +615,8 @@ class Config:
 
         name, *rules = (w.encode("utf-8", "surrogateescape") for w in words)
         try:
-            Acl().set_user(name, merge_selectors(rules))
+            rules = merge_selectors(rules)
+            Acl().set_user(name, rules)
         except RuleError as exc:
             if exc.args[1] != UNKNOWN:
                 raise FatalConfigError(loc, f"Error in user declaration '{words[0]}': "
@@ -625,7 +626,7 @@ class Config:
         if any(known == name for known, _ in self.users):
             raise FatalConfigError(loc, "Duplicate user found. A user can only be defined once "
                                    "in config files")
-        self.users.append((name, merge_selectors(rules)))
+        self.users.append((name, rules))
 
     def load_file(self, path: str) -> None:
         with open(path, encoding="utf-8", errors="surrogateescape") as f:

@@ -59,6 +59,10 @@ class Replica:
         self.ack = 0    # the offset of the last REPLCONF ACK
         self.ack_time = time.monotonic()  # when it came (min-replicas-max-lag)
 
+    @property
+    def ip(self) -> str:
+        return self.client.addr.rsplit(":", 1)[0]
+
 
 class Replication:
     def __init__(self, server) -> None:
@@ -394,7 +398,7 @@ class Replication:
 
     def find_replica(self, host: str, port: int) -> Replica | None:
         for r in self.replicas:
-            if r.port == port and r.client.addr.rsplit(":", 1)[0] == host:
+            if r.port == port and r.ip == host:
                 return r
         return None
 
@@ -431,7 +435,7 @@ class Replication:
         else:
             caught_up = next((r for r in self.replicas if r.online), None)
         if caught_up is not None and caught_up.online and caught_up.ack == self.offset:
-            self.failover_to = (caught_up.client.addr.rsplit(":", 1)[0], caught_up.port)
+            self.failover_to = (caught_up.ip, caught_up.port)
             self.server.log.notice("Failover target %s:%d is synced, failing over.",
                                    *self.failover_to)
             self._hand_over()
@@ -492,9 +496,9 @@ class Replication:
         if cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"]:
             rows.append(("min_slaves_good_slaves", self.good_replicas()))
         for i, r in enumerate(self.replicas):
-            ip = r.client.addr.rsplit(":", 1)[0]
             state = "online" if r.online else "wait_bgsave"
-            rows.append((f"slave{i}", f"ip={ip},port={r.port},state={state},offset={r.ack},lag=0"))
+            rows.append((f"slave{i}", f"ip={r.ip},port={r.port},state={state},offset={r.ack},"
+                         "lag=0"))
         return rows + [
             ("master_failover_state", self.failover_state),
             ("master_replid", self.replid if link is None else link.master_replid),
@@ -512,5 +516,5 @@ class Replication:
         if self.server.master_link is not None:
             return self.server.master_link.role()
         return [b"master", self.offset,
-                [[r.client.addr.rsplit(":", 1)[0].encode(), b"%d" % r.port, b"%d" % r.ack]
+                [[r.ip.encode(), b"%d" % r.port, b"%d" % r.ack]
                  for r in self.replicas]]

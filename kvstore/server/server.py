@@ -324,10 +324,7 @@ class Server:
                 raise ValueError(f"{where}: Unmatched parenthesis in acl selector. "
                                  f"{_ACL_NO_CHANGE}") from None
         default = self.acl.default
-        new_default = fresh.users.pop(b"default", None) or Acl().default
-        default.enabled, default.nopass = new_default.enabled, new_default.nopass
-        default.sanitize, default.passwords = new_default.sanitize, new_default.passwords
-        default.selectors = new_default.selectors
+        default.assign(fresh.users.pop(b"default", None) or Acl().default)
         fresh.users[b"default"] = default
         self.acl.users = fresh.users
         for client in list(self.clients.values()):
