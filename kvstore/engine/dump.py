@@ -78,10 +78,10 @@ def deserialize(payload: bytes, limits: Thresholds) -> object:
 
 
 def read_rdb_file(data: bytes, ks) -> tuple[list[tuple[int, bytes, object, int | None]],
-                                             list[bytes]]:
+                                             list[bytes], dict[bytes, bytes]]:
     """The contents of a whole RDB file (a dump.rdb, a master's sync file), checked whole first:
-    (keys as (db, key, value, expiry ms or None), function libraries' code). Raises
-    PayloadFormatError, having put nothing anywhere."""
+    (keys as (db, key, value, expiry ms or None), function libraries' code, auxiliary fields).
+    Raises PayloadFormatError, having put nothing anywhere."""
     try:
         records = list(rdb.read_file(data))
         if any(r[0] == "key" and not 0 <= r[1] < len(ks.dbs) for r in records):
@@ -90,7 +90,8 @@ def read_rdb_file(data: bytes, ks) -> tuple[list[tuple[int, bytes, object, int |
                 for r in records if r[0] == "key"]
     except rdb.RdbFormatError as exc:
         raise PayloadFormatError(str(exc)) from None
-    return keys, [r[1] for r in records if r[0] == "function"]
+    return (keys, [r[1] for r in records if r[0] == "function"],
+            {r[1]: r[2] for r in records if r[0] == "aux"})
 
 
 def store_keys(ks, keys: list[tuple[int, bytes, object, int | None]],
@@ -177,10 +178,12 @@ def copy_value(value: object) -> object:
     raise TypeError(f"cannot copy a {t.__name__}")
 
 
-def write_rdb(ks, out, now: int) -> None:
+def write_rdb(ks, out, now: int, stream_db: int | None = None) -> None:
     """The whole keyspace as an RDB file (Redis 7.0's format, version 10) written to `out` (a
     binary file): what SYNC sends a replica or `redis-cli --rdb`. Function libraries come first;
-    keys expired at `now` are left out, the others keep their absolute expiry. O(data)."""
+    keys expired at `now` are left out, the others keep their absolute expiry. O(data).
+    `stream_db`: the database the replication stream that follows the file is in (a replica's
+    file for its own replica, whose stream is the master's: Redis's repl-stream-db)."""
     crc = 0
     pending: list[bytes] = []
     size = 0
@@ -201,8 +204,11 @@ def write_rdb(ks, out, now: int) -> None:
         size = 0
 
     emit(b"REDIS%04d" % rdb.RDB_VERSION)
-    for name, value in ((b"redis-ver", REDIS_VERSION.encode()), (b"redis-bits", b"64"),
-                        (b"ctime", b"%d" % (now // 1000)), (b"aof-base", b"0")):
+    aux = [(b"redis-ver", REDIS_VERSION.encode()), (b"redis-bits", b"64"),
+           (b"ctime", b"%d" % (now // 1000)), (b"aof-base", b"0")]
+    if stream_db is not None:
+        aux.append((b"repl-stream-db", b"%d" % stream_db))
+    for name, value in aux:
         emit(b"\xfa" + rdb.rdb_string(name) + rdb.rdb_string(value))
     functions = getattr(ks, "functions", None)
     if functions is not None:  # RDB_OPCODE_FUNCTION2 and each library's code, as Redis 7.0

@@ -601,8 +601,7 @@ def read_file(data: bytes):
             r.count()
             r.count()
         elif op == _OP_AUX:
-            r.string()
-            r.string()
+            yield ("aux", r.string(), r.string())
         elif op == _OP_EXPIRETIME_MS:
             expire = int.from_bytes(r.take(8), "little", signed=True)
         elif op == _OP_EXPIRETIME:

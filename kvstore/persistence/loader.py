@@ -414,7 +414,7 @@ def import_rdb(keyspace, path: str) -> int:
     with open(path, "rb") as f:
         data = f.read()
     try:
-        keys, libraries = read_rdb_file(data, keyspace)
+        keys, libraries, _ = read_rdb_file(data, keyspace)
         for code in libraries:
             functions_of(keyspace).load(code, replace=True)
     except (PayloadFormatError, CommandError) as exc:

@@ -107,6 +107,8 @@ def test_a_file_saved_by_redis_server(oracle):
     def normal(recs):
         out = set()
         for r in recs:
+            if r[0] == "aux":  # (versions, times and memory differ)
+                continue
             if r[0] == "key" and r[3] in ("set", "hash"):
                 r = r[:4] + (tuple(sorted(r[4])),) + r[5:]
             elif r[0] == "key":
