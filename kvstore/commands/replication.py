@@ -56,8 +56,7 @@ def psync(ctx: Context, argv: list[bytes]):
         # A master's FAILOVER hands over to us (Redis's syncCommand): only for the history we
         # share with it, and we are a master before we answer it.
         link = server.master_link
-        mine = link.master_replid if link is not None else server.replication.replid
-        if argv[1].decode("latin-1") != mine:
+        if argv[1].decode("latin-1") != server.replication.replid:
             raise CommandError("ERR PSYNC FAILOVER replid must match my replid.")
         if link is not None:
             server.replicaof_none()

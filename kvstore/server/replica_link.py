@@ -10,7 +10,15 @@ end and its checksum verified before the old data set is dropped, so a broken tr
 the replica as it was. Then the master's stream of writes runs on the same connection.
 After a link that was up drops, the replica asks to continue where it stopped (`PSYNC
 <master replid> <offset + 1>`); a master whose backlog still holds that answers `+CONTINUE`
-and the rest of the stream, and the data set is kept (a partial resync).
+and the rest of the stream, and the data set is kept (a partial resync). The same goes for a
+server told to follow another master, whether it was a master (it continues its own history)
+or a replica (its master's): a promoted sibling still knows that history (psync2, see
+replication.py).
+
+The stream goes on. Whatever part of the stream has run here goes on to our own backlog and
+replicas as it came (`MasterClient._proxy`), so our replication ID and offset stay the master's.
+An open transaction waits for its EXEC, as Redis counts it run only then; the replication
+offset is that of the last whole command run.
 
 How the stream runs. The connection is a `Client` (`MasterClient`) whose replies are off, so the
 master's commands go through the normal path: MULTI/EXEC, SELECT, the AOF, WATCH, blocked
@@ -37,7 +45,7 @@ from ..commands.table import Context
 from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
 from ..errors import CommandError
 from ..persistence.aof import encode_argvs
-from .client import CLOSING, MULTI, REPLY_OFF, Client
+from .client import BLOCKED, CLOSING, MULTI, REPLY_OFF, Client
 
 RETRY_S = 1.0
 # After a file we could not load (say, a stream), each retry waits twice as long, up to this:
@@ -45,6 +53,8 @@ RETRY_S = 1.0
 RETRY_MAX_S = 60.0
 ACK_PERIOD_S = 1.0
 EOF_MARK_LEN = 40
+# `*1\r\n$5\r\nMULTI\r\n`: how a master's stream opens a transaction
+MULTI_LEN = 15
 
 # Link states, as ROLE names them (Redis's replstateToString), and what INFO shows.
 CONNECT, CONNECTING, HANDSHAKE, SYNC, CONNECTED = (
@@ -77,6 +87,8 @@ class MasterClient(Client):
         self.eof_mark = b""
         self.scanned = 0           # how far the file was searched for the EOF mark
         self.streamed = 0          # stream bytes received
+        self.proxied = 0           # of which handed on (`_proxy`)
+        self.raw = bytearray()     # the stream bytes received and not yet handed on
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         self.transport = transport
@@ -100,7 +112,9 @@ class MasterClient(Client):
         link.last_io = time.monotonic()
         if link.state == CONNECTED:
             self.streamed += len(data)
+            self.raw += data
             self.read(data)
+            self._proxy()
             return
         self.buf += data
         try:
@@ -114,11 +128,42 @@ class MasterClient(Client):
         if link.state == CONNECTED and self.buf:
             rest, self.buf = bytes(self.buf), bytearray()
             self.streamed += len(rest)
+            self.raw += rest
             self.read(rest)
+            self._proxy()
+
+    def release(self) -> None:
+        # (held input was counted in `streamed` when it came)
+        held, self.held = self.held, []
+        if held:
+            self.read(b"".join(held))
+            self._proxy()
 
     def offset(self) -> int:
-        """The master's replication offset we have run up to."""
-        return self.link.base_offset + self.streamed - self.parser.buffered()
+        """The master's replication offset we have read up to (REPLCONF ACK's)."""
+        return self.link.base_offset + self.streamed - self.parser.buffered() \
+            - (self.held_bytes if self.held else 0)
+
+    def unsent(self) -> int:
+        """Bytes of the stream run here and not yet handed on: commands before an open
+        transaction's MULTI, or whole ones; not the transaction itself."""
+        run = self.streamed - self.parser.buffered() - self.proxied
+        if self.state & MULTI:
+            # Not run yet: the MULTI and the queue, as the master encodes them (canonically)
+            run -= MULTI_LEN + sum(_encoded_len(argv) for _, argv in self.queue)
+        return run
+
+    def _proxy(self) -> None:
+        """Hand on what has run of the stream (see the module docstring). Not while commands
+        wait (CLIENT PAUSE): what came before them is sent with them."""
+        if self.state & (BLOCKED | CLOSING) or self.held or self.link.state != CONNECTED:
+            return
+        n = self.unsent()
+        if n > 0:
+            chunk = bytes(self.raw[:n])
+            del self.raw[:n]
+            self.proxied += n
+            self.server.replication.proxy(chunk)
 
     def send(self, *argv: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -185,6 +230,12 @@ class MasterClient(Client):
         self.buf = bytearray(rest)
         self.link.load(self, data)
         return True
+
+
+def _encoded_len(argv: list[bytes]) -> int:
+    """The length of `argv` as a RESP array of bulk strings."""
+    return len(b"*%d\r\n" % len(argv)) + sum(len(b"$%d\r\n" % len(a)) + len(a) + 2
+                                            for a in argv)
 
 
 class _LinkError(Exception):
@@ -277,16 +328,26 @@ class MasterLink:
                     return
                 replication.failover_done()
             if line.startswith(b"+CONTINUE") and self.cached is not None:
+                replication = self.server.replication
                 parts = line.split()
                 if len(parts) > 1:  # psync2: the master may have a new ID for the same history
                     self.master_replid = parts[1].decode("latin-1")
+                    if self.master_replid != replication.replid:
+                        self.server.log.notice("Master replication ID changed to %s",
+                                               self.master_replid)
+                        replication.shift_history(self.master_replid)
                 self.base_offset = self.cached[1]
                 client.ctx.select(self.cached[2])
                 self.cached = None
                 self.state = CONNECTED
-                client.streamed = 0
+                replication.keep_backlog()
                 self.server.log.notice("Successful partial resynchronization with master.")
                 return
+            if line.startswith((b"-NOMASTERLINK", b"-LOADING")):
+                # A master not ready to serve (a replica not linked to its own): ask again
+                # later, for the same history (Redis's PSYNC_TRY_LATER)
+                raise _LinkError(f"Master is currently unable to PSYNC but should be in the "
+                                 f"future: {text}")
             self.cached = None
             if not line.startswith(b"+FULLRESYNC"):
                 raise _LinkError(f"Unexpected reply to PSYNC from master: {text}")
@@ -321,7 +382,7 @@ class MasterLink:
         server = self.server
         ks = server.ks
         try:
-            keys, libraries = read_rdb_file(data, ks)
+            keys, libraries, aux = read_rdb_file(data, ks)
         except PayloadFormatError as exc:
             self.retry_s = min(self.retry_s * 2, RETRY_MAX_S)
             raise _LinkError(f"Failed trying to load the MASTER synchronization DB from "
@@ -331,7 +392,7 @@ class MasterLink:
         from ..commands.scan import forget_db
 
         server.replication.disconnect_replicas()  # they would keep the old data set
-        server.replication.new_history()
+        server.replication.follow(self.master_replid, self.base_offset)
         ks.flushall()
         for db in ks.dbs:
             forget_db(ks, db)
@@ -348,7 +409,11 @@ class MasterLink:
         server.log.notice("MASTER <-> REPLICA sync: Finished with success (%d keys)", loaded)
         self.state = CONNECTED
         self.retry_s = RETRY_S
-        client.streamed = 0
+        # A replica's file says where its stream is (its master's database), a master's
+        # stream starts with a SELECT
+        stream_db = aux.get(b"repl-stream-db", b"0")
+        client.ctx.select(int(stream_db) if stream_db.isdigit()
+                          and int(stream_db) < len(ks.dbs) else 0)
         client.send_ack()  # a diskless master starts the stream on the first ACK
         p = server.persistence
         if p is not None and p.writer is not None:
@@ -366,6 +431,7 @@ class MasterLink:
                 self.server.log.warning("MASTER timeout: no data nor PING received...")
                 client.kill()
             else:
+                client._proxy()  # (what a pause held back)
                 client.send_ack()
         elif self._connecting is None and not self.closed \
                 and time.monotonic() - self.down_since >= self.retry_s:
@@ -376,10 +442,8 @@ class MasterLink:
             return
         if self.state == CONNECTED:
             self.server.log.notice("Connection with master lost.")
-            # A transaction cut in the middle was never run: it would have to be sent again,
-            # from before its MULTI, which the offset no longer says. Sync in full then.
-            self.cached = None if client.state & MULTI else (
-                self.master_replid, client.offset(), client.ctx.db.id)
+            # (a transaction cut in the middle was never run: it comes again, whole)
+            self.cached = self.history()
         self.client = None
         self.state = CONNECT
         self.down_since = time.monotonic()
@@ -394,6 +458,29 @@ class MasterLink:
         if self.client is not None:
             self.client.kill()
             self.client = None
+
+    def history(self) -> tuple[str, int, int] | None:
+        """(replication ID, offset, database) our data set is at, to continue from; None when
+        something has run here that our own stream does not hold yet (a CLIENT PAUSE held
+        back part of a read): only a full sync is safe then."""
+        replication = self.server.replication
+        client = self.client
+        if self.state == CONNECTED and client is not None:
+            if client.unsent():
+                return None
+            db = client.ctx.db.id
+        else:
+            db = self.cached[2] if self.cached else 0
+        return replication.replid, replication.offset, db
+
+    def can_serve(self) -> bool:
+        """Whether our data set is exactly our stream's at our offset, so that a replica of
+        ours can start from a copy of it (Redis: only while linked to our master)."""
+        client = self.client
+        if self.state != CONNECTED or client is None:
+            return False
+        client._proxy()
+        return not client.unsent()
 
     # -- what INFO and ROLE show ---------------------------------------------------------------
 

@@ -13,6 +13,13 @@ without one. A replica that reconnects with `PSYNC <our replid> <offset>` for an
 backlog still holds gets `+CONTINUE <replid>` and the stream from there (a partial resync, as
 Redis's `masterTryPartialResynchronization`); any other PSYNC gets a full one.
 
+One history (psync2). A replica's replication ID and offset are its master's: it keeps a backlog
+of the master's stream and hands that stream on to its own replicas byte for byte (`proxy`), so
+that any server of a chain can continue any other's. When a replica is promoted (REPLICAOF NO
+ONE, or a FAILOVER's PSYNC) its ID becomes `replid2`, valid up to `second_offset`, and it takes a
+new one (Redis's shiftReplicationId): the old master and the sibling replicas, which ask for the
+old ID at an offset it has, continue with it instead of loading its whole data set.
+
 How. The snapshot is written by a forked child (copy-on-write: the data at the fork) to a
 temporary file in `dir`, as BGSAVE writes; the parent reads it back when the child is done and
 queues it to the replica. From the fork on, every write's effects (the same argvs the AOF gets,
@@ -41,6 +48,7 @@ from ..persistence.manager import fork_job, reap_child
 PING_PERIOD_S = 10  # Redis's repl-ping-replica-period default
 MAX_SYNCING = 4     # replicas whose file is being written at once
 GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
+NO_REPLID = "0" * 40
 
 # FAILOVER's states, as INFO replication's master_failover_state names them.
 NO_FAILOVER = "no-failover"
@@ -69,6 +77,9 @@ class Replication:
         self.server = server
         self.replid = os.urandom(20).hex()
         self.offset = 0           # bytes of stream produced so far (master_repl_offset)
+        # The history we continue (see the module docstring), valid up to second_offset
+        self.replid2 = NO_REPLID
+        self.second_offset = -1
         self.replicas: list[Replica] = []
         self.stream_db = -1       # the database the stream last SELECTed
         # The stream's last bytes, up to `offset`; None until a replica first syncs, and again
@@ -97,6 +108,10 @@ class Replication:
         from ..errors import CommandError
 
         server = self.server
+        link = server.master_link
+        if link is not None and not link.can_serve():
+            # Our data set is not (yet, or not exactly) the stream's at our offset.
+            raise CommandError("NOMASTERLINK Can't SYNC while not connected with my master")
         if psync and replid != b"?":
             if self._continue(client, replid, offset):
                 server.stats.sync_partial_ok += 1
@@ -110,25 +125,33 @@ class Replication:
             server.outbox.put(client, b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(),
                                                                    self.offset))
         replica = self._attach(client)
-        if self.backlog is None:
-            self.backlog = bytearray()  # its first byte is the one after the snapshot's offset
-            server.add_write_hook(self.feed, first=True)  # before blocking.py's pops
-            server.ks.expired_listeners.append(self.expired)
-        self.stream_db = -1  # the stream after the file starts with a SELECT
+        self.keep_backlog()
+        if link is None:
+            self.stream_db = -1  # the stream after the file starts with a SELECT
         directory = server.config["dir"]
         path = os.path.join(directory if os.path.isabs(directory) else os.getcwd(),
                             f"temp-sync-{os.getpid()}-{client.id}.rdb")
         ks = server.ks
         now = ks.clock()
         server.log.notice("Replica %s asks for synchronization", client.addr)
+        # A replica's replica goes on in its master's stream, in the database it is in
+        stream_db = link.client.ctx.db.id if link is not None else None
 
         def write() -> None:
             with open(path, "wb") as f:
-                write_rdb(ks, f, now)
+                write_rdb(ks, f, now, stream_db)
 
         loop = asyncio.get_running_loop()
         reap_child(fork_job(write),
                    lambda ok: loop.call_soon_threadsafe(self._file_done, replica, path, ok))
+
+    def keep_backlog(self) -> None:
+        """Start keeping the stream, from the next byte on (a first replica, a replica's sync)."""
+        if self.backlog is None:
+            self.backlog = bytearray()
+            server = self.server
+            server.add_write_hook(self.feed, first=True)  # before blocking.py's pops
+            server.ks.expired_listeners.append(self.expired)
 
     def _attach(self, client) -> Replica:
         from .client import DROP_LAST, REPLY_OFF
@@ -148,7 +171,9 @@ class Replication:
     def _continue(self, client, replid: bytes, offset: int) -> bool:
         """A partial resync from `offset` (the first byte the replica lacks), if possible."""
         backlog = self.backlog
-        if backlog is None or replid.decode("latin-1") != self.replid:
+        asked = replid.decode("latin-1")
+        if backlog is None or (asked != self.replid and (
+                asked != self.replid2 or offset > self.second_offset)):
             return False
         first = self.offset - len(backlog) + 1
         if not first <= offset <= self.offset + 1:
@@ -205,14 +230,15 @@ class Replication:
                     self._ping = None
                 # the backlog lives on for a replica that comes back, as long as Redis keeps it
                 ttl = self.server.config["repl-backlog-ttl"]
-                if ttl and self.backlog is not None:
+                # (a replica keeps its backlog: it may be promoted, as in Redis)
+                if ttl and self.backlog is not None and self.server.master_link is None:
                     self._ttl = asyncio.get_running_loop().call_later(ttl, self.free_backlog)
 
     def free_backlog(self) -> None:
         """No replica for repl-backlog-ttl seconds: stop keeping the stream; a replica that
         comes back syncs in full."""
         self._ttl = None
-        if self.backlog is not None and not self.replicas:
+        if self.backlog is not None and not self.replicas and self.server.master_link is None:
             self.backlog = None
             self.server.remove_write_hook(self.feed)
             self.server.ks.expired_listeners.remove(self.expired)
@@ -220,12 +246,20 @@ class Replication:
     # -- the stream --------------------------------------------------------------------------
 
     def feed(self, ctx, argv: list[bytes]) -> None:
-        """Write hook: a write's effects, in its database."""
-        self._append(ctx.db.id, ctx.effects or [argv])
+        """Write hook: a write's effects, in its database. On a replica, nothing: its stream is
+        its master's (`proxy`), and its own writes (replica-read-only no) stay local."""
+        if self.server.master_link is None:
+            self._append(ctx.db.id, ctx.effects or [argv])
 
     def expired(self, db, key: bytes) -> None:
         """Expiry listener: the replicas delete it too (they never expire keys themselves)."""
-        self._append(db.id, [[b"DEL", key]])
+        if self.server.master_link is None:
+            self._append(db.id, [[b"DEL", key]])
+
+    def proxy(self, chunk: bytes) -> None:
+        """Bytes of our master's stream, run here: they go on, as they came, to our backlog and
+        replicas (Redis's replicationFeedStreamFromMasterStream)."""
+        self._send(chunk)
 
     def _append(self, db: int, argvs: list[list[bytes]]) -> None:
         chunk = bytearray()
@@ -256,7 +290,8 @@ class Replication:
     def _send_ping(self) -> None:
         self._ping = None
         if self.replicas:
-            self._send(b"*1\r\n$4\r\nPING\r\n")
+            if self.server.master_link is None:  # (a replica's replicas get its master's)
+                self._send(b"*1\r\n$4\r\nPING\r\n")
             self._schedule_ping()
 
     # -- WAIT ------------------------------------------------------------------------------------
@@ -446,11 +481,8 @@ class Replication:
         self.failover_state = IN_PROGRESS
         server = self.server
         host, port = self.failover_to  # type: ignore[misc]
-        continue_from = (self.replid, self.offset, max(self.stream_db, 0))
         server.replicaof(host, port)
-        server.master_link.cached = continue_from  # type: ignore[union-attr]
         server.master_link.failover = True  # type: ignore[union-attr]
-        self.disconnect_replicas()  # as Redis's replicationSetMaster: they sync again
 
     def failover_done(self) -> None:
         """The target accepted PSYNC FAILOVER (+CONTINUE or +FULLRESYNC): writes resume."""
@@ -478,11 +510,35 @@ class Replication:
             replica.client.kill()
 
     def new_history(self) -> None:
-        """The data set is no longer the one our stream describes (REPLICAOF NO ONE, a full
-        sync from our own master): a new replication ID, and no partial resync from before."""
+        """The data set is no longer the one our stream describes (DEBUG CHANGE-REPL-ID, a
+        promotion whose stream is not whole): a new replication ID, and no partial resync
+        from before."""
         self.replid = os.urandom(20).hex()
+        self.replid2 = NO_REPLID
+        self.second_offset = -1
+        self.stream_db = -1
         if self.backlog is not None:
             self.backlog.clear()
+
+    def follow(self, replid: str, offset: int) -> None:
+        """A full sync from our master loaded its data set at `offset` of its history `replid`:
+        that is our history now, and our backlog starts after it."""
+        self.replid = replid
+        self.offset = offset
+        self.replid2 = NO_REPLID
+        self.second_offset = -1
+        self.keep_backlog()
+        self.backlog.clear()  # type: ignore[union-attr]
+
+    def shift_history(self, replid: str | None = None) -> None:
+        """Our history goes on under another ID: `replid` (a master that continued us under
+        its new one) or a new one of ours (a promotion). The old one stays valid up to here,
+        for whoever shared it; our replicas reconnect to learn the new one."""
+        self.replid2 = self.replid
+        self.second_offset = self.offset + 1
+        self.replid = replid or os.urandom(20).hex()
+        self.stream_db = -1  # our own stream (a promotion) starts with a SELECT
+        self.disconnect_replicas()
 
     # -- what INFO and ROLE show -------------------------------------------------------------
 
@@ -501,10 +557,10 @@ class Replication:
                          "lag=0"))
         return rows + [
             ("master_failover_state", self.failover_state),
-            ("master_replid", self.replid if link is None else link.master_replid),
-            ("master_replid2", "0" * 40),
-            ("master_repl_offset", self.offset if link is None else link.offset() or 0),
-            ("second_repl_offset", -1),
+            ("master_replid", self.replid),
+            ("master_replid2", self.replid2),
+            ("master_repl_offset", self.offset),
+            ("second_repl_offset", self.second_offset),
             ("repl_backlog_active", int(self.backlog is not None)),
             ("repl_backlog_size", self.backlog_size),
             ("repl_backlog_first_byte_offset",

@@ -782,7 +782,7 @@ class Server:
         self._cron()
         if self.config["replicaof"]:  # "host port", checked when the configuration was read
             host, port = self.config["replicaof"].split()
-            self.replicaof(host, int(port))
+            self.replicaof(host, int(port), continue_history=False)
         while True:
             await self._stop.wait()
             code = await self.stop()
@@ -797,25 +797,42 @@ class Server:
 
     # -- REPLICAOF (replica_link.py) ---------------------------------------------------------
 
-    def replicaof(self, host: str, port: int) -> None:
-        """Become (or stay) a replica of host:port, dropping any link to another master."""
-        if self.master_link is not None:
-            self.master_link.close()
+    def replicaof(self, host: str, port: int, continue_history: bool = True) -> None:
+        """Become (or stay) a replica of host:port, dropping any link to another master. With
+        `continue_history`, ask it to continue the history our data set is at (ours as a
+        master, our old master's as a replica), as Redis does: a promoted sibling knows it."""
+        replication = self.replication
+        link = self.master_link
+        history = None
+        if continue_history:
+            history = (replication.replid, replication.offset, max(replication.stream_db, 0)) \
+                if link is None else link.history()
+        if link is not None:
+            link.close()
+        # (our replicas stay: the same history goes on, or we let them go when it changes)
         self.config.values["replicaof"] = f"{host} {port}"
         self.master_link = MasterLink(self, host, port)
+        self.master_link.cached = history
         self.ks.replica = True
         self.gate = self.gate_wanted()
         self.master_link.start()
 
     def replicaof_none(self) -> None:
         """REPLICAOF NO ONE: a master again, with the data set as it is."""
-        if self.master_link is None:
+        link = self.master_link
+        if link is None:
             return
-        self.master_link.close()
+        whole = link.history() is not None
+        link.close()
         self.master_link = None
         self.config.values["replicaof"] = ""
         self.ks.replica = bool(self.paused_until or self.write_paused_until)
-        self.replication.new_history()
+        # Our history goes on under a new ID: who shared it continues with us (psync2)
+        if whole:
+            self.replication.shift_history()
+        else:
+            self.replication.new_history()
+            self.replication.disconnect_replicas()
         self.gate = self.gate_wanted()
         self.log.notice("MASTER MODE enabled")
 

@@ -622,6 +622,8 @@ def test_failover_hands_the_master_role_to_a_replica(spawn, master_kind, replica
     assert err(mc("SET", "x", "1")) == "READONLY You can't write against a read only replica."
     assert r.set("after", "2")
     wait_until(lambda: m.get("after") == b"2", what="the new master's write to replicate")
+    # the old master goes on with the history they share: no full sync
+    assert (r.info("stats")["sync_full"], r.info("stats")["sync_partial_ok"]) == (0, 1)
 
 
 def test_failover_abort_resumes_writes(spawn):
@@ -661,3 +663,148 @@ def test_a_restricted_default_user_does_not_restrict_the_masters_stream(spawn, r
     cli(master.port).set("after", "1")
     wait_until(lambda: r("GET", "after") == b"1", what="the master's write to apply")
     assert b"master_link_status:up" in r("INFO", "replication")
+
+
+# --- one history (psync2): a promoted replica is continued by its old master and siblings ----
+
+def offsets_meet(*servers) -> None:
+    """Every server's master_repl_offset the same (each has run the whole stream)."""
+    def offsets():
+        return [cli(s.port).info("replication")["master_repl_offset"] for s in servers]
+    wait_until(lambda: len(set(offsets())) == 1, what=lambda: f"the offsets: {offsets()}")
+
+
+def spawn_chain_member(spawn, kind: str, name: str, master, *extra: str):
+    return spawn(kind, name, "--replicaof", f"127.0.0.1 {master.port}", *NO_DELAY, *extra)
+
+
+# (old master, promoted replica, sibling replica); all redis-server: the oracle
+PSYNC2_KINDS = [("redis", "redis", "redis"), ("kvstore", "kvstore", "kvstore"),
+                ("redis", "kvstore", "redis"), ("kvstore", "redis", "kvstore")]
+
+
+@pytest.mark.parametrize("kinds", PSYNC2_KINDS, ids="-".join)
+def test_a_promoted_replica_is_continued_by_its_old_master_and_sibling(spawn, kinds):
+    old_kind, promoted_kind, sibling_kind = kinds
+    quiet = ("--repl-ping-replica-period", "3600")  # no PING moves the old master's offset on
+    old = spawn(old_kind, "master", *NO_DELAY, *quiet)
+    fill(old.port)
+    a = spawn_chain_member(spawn, promoted_kind, "a", old, *quiet)
+    b = spawn_chain_member(spawn, sibling_kind, "b", old, *quiet)
+    wait_linked(a)
+    wait_linked(b)
+    cli(old.port, 5).set("in5", "before")
+    cli(old.port).incr("n")
+    offsets_meet(old, a, b)
+    old_id = cli(old.port).info("replication")["master_replid"]
+    offset = cli(old.port).info("replication")["master_repl_offset"]
+    assert cli(a.port).info("replication")["master_replid"] == old_id
+
+    assert Conn(a.port)("REPLICAOF", "NO", "ONE") == b"OK"
+    info = cli(a.port).info("replication")
+    assert (info["master_replid2"], info["second_repl_offset"]) == (old_id, offset + 1)
+    assert info["master_replid"] != old_id and info["master_repl_offset"] == offset
+    for s in (b, old):
+        assert Conn(s.port)("REPLICAOF", "127.0.0.1", str(a.port)) == b"OK"
+    wait_linked(b)
+    wait_linked(old)
+    cli(a.port, 5).set("in5", "after")  # the stream goes on in the database it was in
+    cli(a.port).incr("n")
+    cli(a.port, 3).delete("hbig")
+    for s in (b, old):
+        wait_same(a.port, s.port)
+    stats = cli(a.port).info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 2)
+    offsets_meet(a, b, old)
+
+
+@pytest.mark.parametrize("kinds", [("redis", "redis", "redis"), ("kvstore", "kvstore", "kvstore"),
+                                   ("redis", "kvstore", "redis"), ("redis", "redis", "kvstore")],
+                         ids="-".join)
+def test_a_chain_shares_the_masters_history(spawn, kinds):
+    """top -> middle -> bottom: the middle replica hands its master's stream on as it came,
+    so the bottom one has the top's replication ID and offset, and goes on with the middle one
+    after its promotion without a full sync. The bottom one's file says which database the
+    stream is in."""
+    top_kind, middle_kind, bottom_kind = kinds
+    top = spawn(top_kind, "master", *NO_DELAY)
+    middle = spawn_chain_member(spawn, middle_kind, "middle", top)
+    wait_linked(middle)
+    cli(top.port, 7).set("k", "in db 7")  # the stream is in database 7 from here on
+    wait_until(lambda: cli(middle.port, 7).get("k") == b"in db 7", what="the stream")
+    bottom = spawn_chain_member(spawn, bottom_kind, "bottom", middle)
+    wait_linked(bottom)
+    cli(top.port, 7).set("k2", "still db 7")  # no SELECT: the bottom must know it is in 7
+    fill(top.port)
+    for _ in range(20):  # transactions go on whole
+        cli(top.port, 2).pipeline(transaction=True).incr("t").lpush("tl", "x").execute()
+    wait_same(top.port, bottom.port)
+    offsets_meet(top, middle, bottom)
+    top_id = cli(top.port).info("replication")["master_replid"]
+    assert cli(bottom.port).info("replication")["master_replid"] == top_id
+
+    top.stop()
+    assert Conn(middle.port)("REPLICAOF", "NO", "ONE") == b"OK"
+    wait_linked(bottom)
+    cli(middle.port, 7).set("k3", "after the promotion")
+    cli(middle.port).rpush("l", "more")
+    wait_same(middle.port, bottom.port)
+    stats = cli(middle.port).info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+
+
+def test_an_open_transaction_is_handed_on_whole_with_its_exec(spawn, fake_master):
+    """A replica counts a transaction run (its offset, what its own replicas get) only at its
+    EXEC, as Redis does; what came before the MULTI goes on at once."""
+    middle = spawn("kvstore", "middle", "--replicaof", f"127.0.0.1 {fake_master.port}")
+    fake_master.accept(b"+FULLRESYNC " + b"a" * 40 + b" 1000\r\n")
+    data = rdb_file(("SET", "k", "1"))
+    fake_master.conn.sendall(b"$%d\r\n" % len(data) + data)
+    wait_linked(middle)
+    bottom = spawn("kvstore", "bottom", "--replicaof", f"127.0.0.1 {middle.port}")
+    wait_linked(bottom)
+    before = Conn.encode("SELECT", "0") + Conn.encode("SET", "k", "2")
+    opened = Conn.encode("MULTI") + Conn.encode("SET", "k", "3") + Conn.encode("INCR", "n")
+    fake_master.conn.sendall(before + opened)
+    wait_until(lambda: cli(bottom.port).get("k") == b"2", what="what came before the MULTI")
+    m = cli(middle.port).info("replication")
+    assert (m["master_replid"], m["master_repl_offset"]) == ("a" * 40, 1000 + len(before))
+    assert cli(bottom.port).info("replication")["master_repl_offset"] == 1000 + len(before)
+    fake_master.conn.sendall(Conn.encode("EXEC"))
+    wait_until(lambda: cli(bottom.port).get("n") == b"1", what="the transaction")
+    total = 1000 + len(before + opened + Conn.encode("EXEC"))
+    assert cli(bottom.port).get("k") == b"3"
+    offsets_meet(middle, bottom)
+    assert cli(middle.port).info("replication")["master_repl_offset"] == total
+
+
+@pytest.mark.parametrize("kinds", [("redis", "redis"), ("kvstore", "kvstore"),
+                                   ("kvstore", "redis"), ("redis", "kvstore")], ids="-".join)
+def test_a_replica_of_an_unlinked_replica_waits_and_continues(spawn, kinds):
+    """A replica refuses to sync its own replicas while it is not linked to its master
+    (NOMASTERLINK); they ask again later for the same history, and continue it once the link
+    is back. Its replicas stay connected when it is told to follow another master."""
+    middle_kind, bottom_kind = kinds
+    top = spawn("redis", "master", *NO_DELAY)
+    middle = spawn_chain_member(spawn, middle_kind, "middle", top)
+    wait_linked(middle)
+    bottom = spawn_chain_member(spawn, bottom_kind, "bottom", middle)
+    wait_linked(bottom)
+    fill(top.port)
+    wait_same(top.port, bottom.port)
+    nowhere = server_conftest.free_port()  # (nothing listens there)
+    assert Conn(middle.port)("REPLICAOF", "127.0.0.1", str(nowhere)) == b"OK"
+    assert linked(bottom.port)
+    assert err(Conn(middle.port)("PSYNC", "?", "-1")) == \
+        "NOMASTERLINK Can't SYNC while not connected with my master"
+    assert cli(middle.port).execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+    wait_until(lambda: cli(bottom.port).info("replication")["master_link_status"] == "down",
+               what="the bottom replica's link to drop")
+    cli(top.port).set("while", "away")
+    assert Conn(middle.port)("REPLICAOF", "127.0.0.1", str(top.port)) == b"OK"
+    wait_linked(middle)
+    wait_linked(bottom)
+    wait_same(top.port, bottom.port)
+    assert cli(top.port).info("stats")["sync_full"] == 1
+    stats = cli(middle.port).info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import types
 
 import pytest
 import redis
@@ -199,12 +200,12 @@ def test_syncs_in_flight_are_bounded():
     from kvstore.errors import CommandError
     from kvstore.server.replication import MAX_SYNCING, Replica, Replication
 
-    replication = Replication(server=None)
+    replication = Replication(server=types.SimpleNamespace(master_link=None))  # (a master)
     replication.replicas = [Replica(client=None) for _ in range(MAX_SYNCING)]
     with pytest.raises(CommandError, match="too many replicas are synchronizing"):
         replication.sync(client=None, psync=True)
     replication.replicas[0].online = True
-    with pytest.raises(AttributeError):  # under the bound it goes on (to the missing server)
+    with pytest.raises(AttributeError):  # under the bound it goes on (to the missing stats)
         replication.sync(client=None, psync=True)
 
 
