@@ -13,6 +13,7 @@ from it).
 
 from __future__ import annotations
 
+import random
 
 import hiredis
 import pytest
@@ -808,3 +809,44 @@ def test_a_replica_of_an_unlinked_replica_waits_and_continues(spawn, kinds):
     assert cli(top.port).info("stats")["sync_full"] == 1
     stats = cli(middle.port).info("stats")
     assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+
+
+def test_random_failovers_among_kvstore_and_redis_servers(spawn):
+    """After Redis's psync2.tcl: two kvstore-servers and two redis-servers; each round writes on
+    the master (counters, keys in four databases, transactions), checks that every server has
+    the same DEBUG DIGEST at the same offset, then promotes a random other server and points
+    the rest at it. Only the first syncs are full ones."""
+    rng = random.Random(7)
+    quiet = ("--repl-ping-replica-period", "3600", "--enable-debug-command", "yes")
+    servers = [spawn(kind, f"s{i}", *NO_DELAY, *quiet)
+               for i, kind in enumerate(["kvstore", "redis", "kvstore", "redis"])]
+    for s in servers[1:]:
+        assert Conn(s.port)("REPLICAOF", "127.0.0.1", str(servers[0].port)) == b"OK"
+    master = servers[0]
+    for _ in range(8):
+        for s in servers:
+            if s is not master:
+                wait_linked(s)
+        for _ in range(rng.randrange(1, 40)):
+            r = cli(master.port, rng.randrange(4))
+            op = rng.random()
+            if op < 0.4:
+                r.incr("counter")
+            elif op < 0.7:
+                r.set(f"k{rng.randrange(30)}", rng.randbytes(8))
+            elif op < 0.85:
+                r.pipeline(transaction=True).rpush("l", op).sadd("s", rng.randrange(9)).execute()
+            else:
+                r.delete(f"k{rng.randrange(30)}")
+        offsets_meet(*servers)
+        digests = {Conn(s.port)("DEBUG", "DIGEST") for s in servers}
+        assert len(digests) == 1, digests
+        master = rng.choice([s for s in servers if s is not master])
+        assert Conn(master.port)("REPLICAOF", "NO", "ONE") == b"OK"
+        for s in rng.sample(servers, len(servers)):
+            if s is not master:
+                assert Conn(s.port)("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+    for s in servers:
+        if s is not master:
+            wait_linked(s)
+    assert sum(cli(s.port).info("stats")["sync_full"] for s in servers) == 3
