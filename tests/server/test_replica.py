@@ -815,7 +815,7 @@ def test_random_failovers_among_kvstore_and_redis_servers(spawn):
     """After Redis's psync2.tcl: two kvstore-servers and two redis-servers; each round writes on
     the master (counters, keys in four databases, transactions), checks that every server has
     the same DEBUG DIGEST at the same offset, then promotes a random other server and points
-    the rest at it. Only the first syncs are full ones."""
+    the rest at it or at one another (chains). Only the first syncs are full ones."""
     rng = random.Random(7)
     quiet = ("--repl-ping-replica-period", "3600", "--enable-debug-command", "yes")
     servers = [spawn(kind, f"s{i}", *NO_DELAY, *quiet)
@@ -843,9 +843,13 @@ def test_random_failovers_among_kvstore_and_redis_servers(spawn):
         assert len(digests) == 1, digests
         master = rng.choice([s for s in servers if s is not master])
         assert Conn(master.port)("REPLICAOF", "NO", "ONE") == b"OK"
+        placed = [master]  # a tree: each follows the new master or a server already under it
         for s in rng.sample(servers, len(servers)):
             if s is not master:
-                assert Conn(s.port)("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+                up = rng.choice(placed)
+                assert Conn(s.port)("REPLICAOF", "127.0.0.1", str(up.port)) in (
+                    b"OK", b"OK Already connected to specified master")
+                placed.append(s)
     for s in servers:
         if s is not master:
             wait_linked(s)
