@@ -43,7 +43,7 @@ def check_resp(path: str, fix: bool) -> bool:
 def check_snapshot(path: str) -> bool:
     try:
         snapshot.verify(path)
-        n = sum(1 for _ in snapshot.load(path, check=False))
+        n = sum(1 for r in snapshot.load(path, check=False) if r[2] != snapshot.REPL_RECORD)
     except snapshot.SnapshotError as exc:
         print(f"{path}: {exc} (offset {exc.offset})")
         return False

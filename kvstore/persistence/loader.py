@@ -390,11 +390,12 @@ def upgrade_old_aof(data_dir: str, directory: str, filename: str,
         f"({os.path.basename(directory)}).")
 
 
-def load_snapshot(keyspace, path: str) -> int:
-    """Load a snapshot file if it exists. Returns the number of keys loaded."""
+def load_snapshot(keyspace, path: str, found: dict | None = None) -> int:
+    """Load a snapshot file if it exists. Returns the number of keys loaded (`found`: as
+    snapshot.apply's)."""
     if not os.path.exists(path):
         return 0
-    n = snapshot.apply(keyspace, snapshot.load(path))
+    n = snapshot.apply(keyspace, snapshot.load(path), found=found)
     keyspace.dirty = 0
     return n
 

@@ -118,6 +118,10 @@ class Persistence:
         self._lock_fd = -1
         self.group: Any = None  # group.GroupCommit, installed by the server
         self.on_state_change: Callable[[], None] = lambda: None
+        # The replication history the data set is at, for SAVE/BGSAVE's file (installed by the
+        # server), and the one the loaded snapshot had
+        self.repl_history: Callable[[], tuple[str, int, int] | None] = lambda: None
+        self.loaded_history: tuple[str, int, int] | None = None
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -162,7 +166,9 @@ class Persistence:
                 self.manifest = m
                 self._open_aof()
             else:
-                loader.load_snapshot(self.ks, self.snapshot_path)
+                found: dict = {}
+                loader.load_snapshot(self.ks, self.snapshot_path, found)
+                self.loaded_history = found.get("repl")
                 if imported is not None:
                     snapshot.dump(self.ks, self.snapshot_path)
         finally:
@@ -348,7 +354,7 @@ class Persistence:
     def save(self) -> None:
         """SAVE: write the snapshot now, on the calling thread."""
         self.flush()
-        snapshot.dump(self.ks, self.snapshot_path)
+        snapshot.dump(self.ks, self.snapshot_path, repl=self.repl_history())
         self.ks.dirty = 0
         self.lastsave = int(time.time())
         self.last_bgsave_ok = True
@@ -360,7 +366,8 @@ class Persistence:
         path = self.snapshot_path
         self.dirty_at_bgsave = self.ks.dirty
         self.last_bgsave_try = time.time()
-        self._fork("bgsave", lambda: snapshot.dump(self.ks, path), self._bgsave_done)
+        repl = self.repl_history()  # (read here: the child's data is the fork's)
+        self._fork("bgsave", lambda: snapshot.dump(self.ks, path, repl=repl), self._bgsave_done)
         return "Background saving started"
 
     def _bgsave_done(self, ok: bool) -> None:

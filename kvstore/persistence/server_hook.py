@@ -58,6 +58,8 @@ def attach(server) -> Persistence:
     server.ks.persistence = p
     server.persistence = p
     server.lastsave = p.lastsave
+    p.repl_history = server.replication.save_history
+    server.replication.resume_history(p.loaded_history, replica=bool(cfg["replicaof"]))
 
     def feed(ctx, argv) -> None:
         w = p.writer

@@ -8,7 +8,10 @@ Each record is the msgpack array `[db, key, type, data, expire_ms]`: `type` is R
 number (0 string, 1 list, 2 set, 3 zset, 4 hash, as in engine/rdb.py), `data` is the string's
 bytes or a flat list (list elements; set members; hash field, value, ...; zset member, score, ...),
 `expire_ms` the absolute expiry in ms since the epoch, or nil. A function library (FUNCTION
-LOAD) is a record of db -1 and type FUNCTION_RECORD whose data is the library's code. The
+LOAD) is a record of db -1 and type FUNCTION_RECORD whose data is the library's code. A server's
+SAVE/BGSAVE may start with a record of db -1 and type REPL_RECORD whose data is [replication ID,
+offset, stream database] (Redis's repl-id / repl-offset / repl-stream-db aux fields): where the
+data set is in a replication history, so that it can be continued after a restart. The
 checksum covers every byte before it, so a torn or bit-flipped file is refused before a single
 record is applied.
 
@@ -40,6 +43,9 @@ from ..engine.values import Hash, List, Set
 
 # A function library's record (Redis's RDB opcode for one): [-1, name, FUNCTION_RECORD, code, nil].
 FUNCTION_RECORD = 245
+# The replication history the data set is at (Redis's RDB aux opcode): [-1, b"repl",
+# REPL_RECORD, [replid, offset, stream db], nil].
+REPL_RECORD = 250
 MAGIC = b"KVSNAP"
 VERSION = 1
 HEADER = MAGIC + struct.pack(">H", VERSION)
@@ -108,14 +114,16 @@ def iter_records(keyspace, now: int) -> Iterator[list]:
                 raise TypeError(f"cannot snapshot a {t.__name__}")
 
 
-def dump(keyspace, path: str, now: int | None = None) -> int:
-    """Write the keyspace's live keys to `path` atomically. Returns the file size in bytes.
-    O(n) time; memory: one CHUNK of packed records plus lz4's frame state."""
+def dump(keyspace, path: str, now: int | None = None,
+         repl: tuple[str, int, int] | None = None) -> int:
+    """Write the keyspace's live keys to `path` atomically (and `repl`, the replication
+    history the data set is at, if given). Returns the file size in bytes. O(n) time; memory:
+    one CHUNK of packed records plus lz4's frame state."""
     now = keyspace.clock() if now is None else now
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f"temp-{os.getpid()}-{name}")
     try:
-        size = _write(keyspace, tmp, now)
+        size = _write(keyspace, tmp, now, repl)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -125,7 +133,7 @@ def dump(keyspace, path: str, now: int | None = None) -> int:
     return size
 
 
-def _write(keyspace, tmp: str, now: int) -> int:
+def _write(keyspace, tmp: str, now: int, repl: tuple[str, int, int] | None) -> int:
     digest = hashlib.blake2b(digest_size=CHECKSUM_BYTES)
     comp = lz4.frame.LZ4FrameCompressor()
     pack = msgpack.Packer(use_bin_type=True).pack
@@ -142,6 +150,10 @@ def _write(keyspace, tmp: str, now: int) -> int:
         out(comp.begin())
         buf: list[bytes] = []
         held = 0
+        if repl is not None:
+            replid, offset, stream_db = repl
+            buf.append(pack([-1, b"repl", REPL_RECORD, [replid.encode(), offset, stream_db],
+                             None]))
         for record in iter_records(keyspace, now):
             b = pack(record)
             buf.append(b)
@@ -203,9 +215,11 @@ def load(path: str, check: bool = True) -> Iterator[list]:
             yield from unpacker
 
 
-def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
+def apply(keyspace, records: Iterator[list], now: int | None = None,
+          found: dict | None = None) -> int:
     """Put records into the keyspace (keys already expired at `now` are skipped). Returns the
-    number of keys loaded."""
+    number of keys loaded. The replication history, if the file has one, goes into `found`
+    ("repl": (replid, offset, stream db))."""
     now = keyspace.clock() if now is None else now
     dbs = keyspace.dbs
     limits = keyspace.limits
@@ -218,6 +232,10 @@ def apply(keyspace, records: Iterator[list], now: int | None = None) -> int:
             from ..commands.functions import functions_of
 
             functions_of(keyspace).load(data, replace=True)
+            continue
+        if kind == REPL_RECORD:
+            if found is not None:
+                found["repl"] = (data[0].decode("latin-1"), data[1], data[2])
             continue
         if kind == T_STRING:
             value: object = data

@@ -530,6 +530,27 @@ class Replication:
         self.keep_backlog()
         self.backlog.clear()  # type: ignore[union-attr]
 
+    def save_history(self) -> tuple[str, int, int] | None:
+        """Where our data set is in a replication history, for a SAVE/BGSAVE file (Redis's
+        rdbPopulateSaveInfo): a master's once it has a backlog (it is in a chain), a
+        replica's while its data set is its stream's at our offset."""
+        link = self.server.master_link
+        if link is None:
+            return (self.replid, self.offset, max(self.stream_db, 0)) \
+                if self.backlog is not None else None
+        return link.history()
+
+    def resume_history(self, history: tuple[str, int, int] | None, replica: bool) -> None:
+        """A start from a file that recorded `save_history`: its offset, and a backlog from
+        there, so that our replicas (our master, for a replica) continue with us rather than
+        sync in full. A master goes on under a new ID, the file's valid up to here, as Redis's
+        loadDataFromDisk does; a replica keeps its master's."""
+        if history is not None:
+            self.replid, self.offset, _ = history
+            self.keep_backlog()
+            if not replica:
+                self.shift_history()
+
     def shift_history(self, replid: str | None = None) -> None:
         """Our history goes on under another ID: `replid` (a master that continued us under
         its new one) or a new one of ours (a promotion). The old one stays valid up to here,

@@ -783,6 +783,9 @@ class Server:
         if self.config["replicaof"]:  # "host port", checked when the configuration was read
             host, port = self.config["replicaof"].split()
             self.replicaof(host, int(port), continue_history=False)
+            # (a snapshot that says where its data set is in a history: ask to continue it)
+            loaded = self.persistence.loaded_history if self.persistence is not None else None
+            self.master_link.cached = loaded  # type: ignore[union-attr]
         while True:
             await self._stop.wait()
             code = await self.stop()

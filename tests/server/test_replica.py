@@ -675,8 +675,9 @@ def offsets_meet(*servers) -> None:
     wait_until(lambda: len(set(offsets())) == 1, what=lambda: f"the offsets: {offsets()}")
 
 
-def spawn_chain_member(spawn, kind: str, name: str, master, *extra: str):
-    return spawn(kind, name, "--replicaof", f"127.0.0.1 {master.port}", *NO_DELAY, *extra)
+def spawn_chain_member(spawn, kind: str, name: str, master, *extra: str, port=None):
+    return spawn(kind, name, "--replicaof", f"127.0.0.1 {master.port}", *NO_DELAY, *extra,
+                 port=port)
 
 
 # (old master, promoted replica, sibling replica); all redis-server: the oracle
@@ -854,3 +855,48 @@ def test_random_failovers_among_kvstore_and_redis_servers(spawn):
         if s is not master:
             wait_linked(s)
     assert sum(cli(s.port).info("stats")["sync_full"] for s in servers) == 3
+
+
+SAVES = ("--save", "3600 1")  # (a file on shutdown, with where its data set is in the history)
+
+
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_a_restarted_replica_continues_from_its_file(spawn, master_kind, replica_kind):
+    master = spawn(master_kind, "master", *NO_DELAY)
+    fill(master.port)
+    replica = spawn_chain_member(spawn, replica_kind, "replica", master, *SAVES)
+    wait_linked(replica)
+    cli(master.port, 5).set("in5", "before")  # the stream is in database 5 when it stops
+    offsets_meet(master, replica)
+    replica.stop()  # SIGTERM: the file is saved
+    cli(master.port, 5).set("in5", "while down")
+    replica = spawn_chain_member(spawn, replica_kind, "replica", master, *SAVES,
+                                 port=replica.port)
+    wait_linked(replica)
+    cli(master.port, 5).set("more", "after")
+    wait_same(master.port, replica.port)
+    stats = cli(master.port).info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+
+
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_a_restarted_master_is_continued_by_its_replica(spawn, master_kind, replica_kind):
+    """A master's file keeps its place in the history too: restarted, it takes a new ID and
+    keeps the file's as replid2, so its replicas continue with it."""
+    master = spawn(master_kind, "master", *NO_DELAY, *SAVES)
+    fill(master.port)
+    replica = spawn_chain_member(spawn, replica_kind, "replica", master)
+    wait_linked(replica)
+    cli(master.port, 5).set("in5", "before")
+    offsets_meet(master, replica)
+    replid = cli(master.port).info("replication")["master_replid"]
+    master.stop()
+    master = spawn(master_kind, "master", *NO_DELAY, *SAVES, port=master.port)
+    info = cli(master.port).info("replication")
+    assert info["master_replid"] != replid and info["master_replid2"] == replid
+    wait_linked(replica)
+    cli(master.port, 5).set("in5", "after")
+    cli(master.port).rpush("l", "more")
+    wait_same(master.port, replica.port)
+    stats = cli(master.port).info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 1)
