@@ -675,6 +675,18 @@ def offsets_meet(*servers) -> None:
     wait_until(lambda: len(set(offsets())) == 1, what=lambda: f"the offsets: {offsets()}")
 
 
+def goes_on(master, replicas, syncs: tuple[int, int]) -> None:
+    """More writes on `master` (in database 5 too) reach every replica, and the master's
+    (sync_full, sync_partial_ok) are `syncs`."""
+    cli(master.port, 5).set("in5", "after")
+    cli(master.port).rpush("l", "more")
+    cli(master.port, 3).delete("hbig")
+    for replica in replicas:
+        wait_same(master.port, replica.port)
+    stats = cli(master.port).info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == syncs
+
+
 def spawn_chain_member(spawn, kind: str, name: str, master, *extra: str, port=None):
     return spawn(kind, name, "--replicaof", f"127.0.0.1 {master.port}", *NO_DELAY, *extra,
                  port=port)
@@ -710,13 +722,7 @@ def test_a_promoted_replica_is_continued_by_its_old_master_and_sibling(spawn, ki
         assert Conn(s.port)("REPLICAOF", "127.0.0.1", str(a.port)) == b"OK"
     wait_linked(b)
     wait_linked(old)
-    cli(a.port, 5).set("in5", "after")  # the stream goes on in the database it was in
-    cli(a.port).incr("n")
-    cli(a.port, 3).delete("hbig")
-    for s in (b, old):
-        wait_same(a.port, s.port)
-    stats = cli(a.port).info("stats")
-    assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 2)
+    goes_on(a, (b, old), (0, 2))  # (in database 5: the stream goes on in the one it was in)
     offsets_meet(a, b, old)
 
 
@@ -748,11 +754,7 @@ def test_a_chain_shares_the_masters_history(spawn, kinds):
     top.stop()
     assert Conn(middle.port)("REPLICAOF", "NO", "ONE") == b"OK"
     wait_linked(bottom)
-    cli(middle.port, 7).set("k3", "after the promotion")
-    cli(middle.port).rpush("l", "more")
-    wait_same(middle.port, bottom.port)
-    stats = cli(middle.port).info("stats")
-    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+    goes_on(middle, (bottom,), (1, 1))
 
 
 def test_an_open_transaction_is_handed_on_whole_with_its_exec(spawn, fake_master):
@@ -873,10 +875,7 @@ def test_a_restarted_replica_continues_from_its_file(spawn, master_kind, replica
     replica = spawn_chain_member(spawn, replica_kind, "replica", master, *SAVES,
                                  port=replica.port)
     wait_linked(replica)
-    cli(master.port, 5).set("more", "after")
-    wait_same(master.port, replica.port)
-    stats = cli(master.port).info("stats")
-    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+    goes_on(master, (replica,), (1, 1))
 
 
 @pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
@@ -895,8 +894,4 @@ def test_a_restarted_master_is_continued_by_its_replica(spawn, master_kind, repl
     info = cli(master.port).info("replication")
     assert info["master_replid"] != replid and info["master_replid2"] == replid
     wait_linked(replica)
-    cli(master.port, 5).set("in5", "after")
-    cli(master.port).rpush("l", "more")
-    wait_same(master.port, replica.port)
-    stats = cli(master.port).info("stats")
-    assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 1)
+    goes_on(master, (replica,), (0, 1))
