@@ -168,7 +168,11 @@ class Persistence:
             else:
                 found: dict = {}
                 loader.load_snapshot(self.ks, self.snapshot_path, found)
-                self.loaded_history = found.get("repl")
+                # Keys that expired while we were down are gone here but not on our replicas,
+                # and no DEL says so in the stream: the history cannot go on then (Redis sends
+                # those DELs)
+                if not found.get("expired"):
+                    self.loaded_history = found.get("repl")
                 if imported is not None:
                     snapshot.dump(self.ks, self.snapshot_path)
         finally:

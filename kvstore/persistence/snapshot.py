@@ -219,14 +219,17 @@ def apply(keyspace, records: Iterator[list], now: int | None = None,
           found: dict | None = None) -> int:
     """Put records into the keyspace (keys already expired at `now` are skipped). Returns the
     number of keys loaded. The replication history, if the file has one, goes into `found`
-    ("repl": (replid, offset, stream db))."""
+    ("repl": (replid, offset, stream db)), with the number of keys skipped as expired
+    ("expired")."""
     now = keyspace.clock() if now is None else now
     dbs = keyspace.dbs
     limits = keyspace.limits
     zset_cls = zset_type()
     n = 0
+    expired = 0
     for dbi, key, kind, data, when in records:
         if when is not None and when < now:
+            expired += 1
             continue
         if kind == FUNCTION_RECORD:
             from ..commands.functions import functions_of
@@ -262,4 +265,6 @@ def apply(keyspace, records: Iterator[list], now: int | None = None,
         if when is not None:
             db.set_expire(key, when)
         n += 1
+    if found is not None:
+        found["expired"] = expired
     return n

@@ -426,6 +426,7 @@ OPTIONS: list[Option] = [
     Option("replicaof", "special", "", mutable=False, alias="slaveof", parse=_parse_replicaof),
     Option("masterauth", "string", ""),
     Option("masteruser", "string", ""),
+    Option("repl-ping-replica-period", "int", "10", 1, INT_MAX, alias="repl-ping-slave-period"),
     Option("repl-timeout", "int", "60", 1, INT_MAX),
     Option("min-replicas-to-write", "int", "0", 0, INT_MAX, alias="min-slaves-to-write"),
     Option("min-replicas-max-lag", "int", "10", 0, INT_MAX, alias="min-slaves-max-lag"),
@@ -466,9 +467,9 @@ OPTIONS: list[Option] = [
     # Accepted, validated and shown only: kvstore has no defragmenter, CPU pinning, syslog,
     # crash report, I/O threads, socket marks, ACL file or channel rules, or source address for
     # outgoing links. Some name a behaviour kvstore has, fixed at one setting: RESTORE checks
-    # every payload in full (engine/dump.py), as sanitize-dump-payload yes; a master pings its
-    # replicas every 10 s (replication.py's PING_PERIOD_S); a replica's INFO says it is
-    # announced; an AOF rewrite deletes the old files at once, as aof-disable-auto-gc no.
+    # every payload in full (engine/dump.py), as sanitize-dump-payload yes; a replica's INFO
+    # says it is announced; an AOF rewrite deletes the old files at once, as aof-disable-auto-gc
+    # no.
     Option("activedefrag", "special", "no", parse=_parse_activedefrag,
            fmt=lambda value: "yes" if value else "no"),
     Option("active-defrag-ignore-bytes", "memory", "104857600", 1, LLONG_MAX),
@@ -495,7 +496,6 @@ OPTIONS: list[Option] = [
     Option("acl-pubsub-default", "enum", "resetchannels",
            choices=("allchannels", "resetchannels")),
     Option("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
-    Option("repl-ping-replica-period", "int", "10", 1, INT_MAX, alias="repl-ping-slave-period"),
     Option("replica-announced", "bool", "yes"),
     Option("replica-announce-ip", "string", "", alias="slave-announce-ip"),
     Option("replica-announce-port", "int", "0", 0, 65535, alias="slave-announce-port"),

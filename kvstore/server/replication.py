@@ -45,7 +45,6 @@ from ..engine.dump import write_rdb
 from ..persistence.aof import encode_argvs, select_record
 from ..persistence.manager import fork_job, reap_child
 
-PING_PERIOD_S = 10  # Redis's repl-ping-replica-period default
 MAX_SYNCING = 4     # replicas whose file is being written at once
 GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
 NO_REPLID = "0" * 40
@@ -285,7 +284,8 @@ class Replication:
 
     def _schedule_ping(self) -> None:
         loop = asyncio.get_running_loop()
-        self._ping = loop.call_later(PING_PERIOD_S, self._send_ping)
+        self._ping = loop.call_later(self.server.config["repl-ping-replica-period"],
+                                     self._send_ping)
 
     def _send_ping(self) -> None:
         self._ping = None
@@ -467,8 +467,9 @@ class Replication:
             return
         if self.failover_to is not None:
             caught_up = self.find_replica(*self.failover_to)
-        else:
-            caught_up = next((r for r in self.replicas if r.online), None)
+        else:  # any replica that has acknowledged the whole stream
+            caught_up = next((r for r in self.replicas if r.online and r.ack == self.offset),
+                             None)
         if caught_up is not None and caught_up.online and caught_up.ack == self.offset:
             self.failover_to = (caught_up.ip, caught_up.port)
             self.server.log.notice("Failover target %s:%d is synced, failing over.",

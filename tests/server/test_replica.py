@@ -895,3 +895,52 @@ def test_a_restarted_master_is_continued_by_its_replica(spawn, master_kind, repl
     assert info["master_replid"] != replid and info["master_replid2"] == replid
     wait_linked(replica)
     goes_on(master, (replica,), (0, 1))
+
+
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_the_master_pings_its_replicas_every_repl_ping_replica_period(spawn, master_kind):
+    master = spawn(master_kind, "master", *NO_DELAY, "--repl-ping-replica-period", "1")
+    replica = spawn_chain_member(spawn, "kvstore", "replica", master)
+    wait_linked(replica)
+    start = cli(master.port).info("replication")["master_repl_offset"]
+    # a quiet master: only its PINGs (14 bytes each) move the offset on
+    wait_until(lambda: cli(master.port).info("replication")["master_repl_offset"] >= start + 28,
+               timeout=10, what="two PINGs")
+    offsets_meet(master, replica)
+
+
+def test_keys_expired_while_a_master_was_down_mean_a_full_sync(spawn, replica_kind):
+    """kvstore drops keys that expired while it was down without a DEL in the stream (Redis
+    sends those DELs), so it does not continue its history then: its replicas sync in full,
+    rather than keep the keys."""
+    master = spawn("kvstore", "master", *NO_DELAY, *SAVES)
+    replica = spawn_chain_member(spawn, replica_kind, "replica", master)
+    wait_linked(replica)
+    cli(master.port).set("soon", "gone", px=300)
+    cli(master.port).set("stays", "1")
+    offsets_meet(master, replica)
+    master.stop()
+    wait_until(lambda: cli(replica.port).pttl("soon") == -2, what="the key's expiry")
+    master = spawn("kvstore", "master", *NO_DELAY, *SAVES, port=master.port)
+    wait_linked(replica)
+    goes_on(master, (replica,), (1, 0))
+    assert cli(replica.port).exists("soon", "stays") == 1
+
+
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_failover_to_any_replica_picks_one_that_caught_up(spawn, master_kind):
+    import signal
+
+    master = spawn(master_kind, "master", *NO_DELAY)
+    stuck = spawn_chain_member(spawn, "redis", "stuck", master)
+    ready = spawn_chain_member(spawn, "kvstore", "ready", master)
+    wait_linked(stuck)
+    wait_linked(ready)
+    stuck.proc.send_signal(signal.SIGSTOP)  # it cannot acknowledge anything now
+    try:
+        cli(master.port).set("k", "v")
+        assert Conn(master.port)("FAILOVER") == b"OK"
+        wait_until(lambda: cli(ready.port).info("replication")["role"] == "master",
+                   what="the failover to the replica that caught up")
+    finally:
+        stuck.proc.send_signal(signal.SIGCONT)
