@@ -150,7 +150,9 @@ class MasterClient(Client):
         run = self.streamed - self.parser.buffered() - self.proxied
         if self.state & MULTI:
             # Not run yet: the MULTI and the queue, as the master encodes them (canonically)
-            run -= MULTI_LEN + sum(_encoded_len(argv) for _, argv in self.queue)
+            queued = bytearray()
+            encode_argvs(queued, [argv for _, argv in self.queue])
+            run -= MULTI_LEN + len(queued)
         return run
 
     def _proxy(self) -> None:
@@ -230,12 +232,6 @@ class MasterClient(Client):
         self.buf = bytearray(rest)
         self.link.load(self, data)
         return True
-
-
-def _encoded_len(argv: list[bytes]) -> int:
-    """The length of `argv` as a RESP array of bulk strings."""
-    return len(b"*%d\r\n" % len(argv)) + sum(len(b"$%d\r\n" % len(a)) + len(a) + 2
-                                            for a in argv)
 
 
 class _LinkError(Exception):
