@@ -244,6 +244,7 @@ class PythonRequestParser:
         self._left = 0  # bulks _args still lacks
         self._args_bytes = 0  # the lengths of _args's first _args_counted bulks (`held`)
         self._args_counted = 0
+        self._args_wire = 0  # the bytes _args was parsed from: its headers too (`unreturned`)
         # The short-header fast paths skip the limit checks, so they are off for tiny limits.
         self._short_bulk = _SHORT_BULK_HEADERS if max_bulk_len >= 99 else {}
         self._short_count = _SHORT_COUNT_HEADERS if max_multibulk_len >= 9 else {}
@@ -266,8 +267,15 @@ class PythonRequestParser:
             self._need = 0
 
     def buffered(self) -> int:
-        """Bytes received but not yet returned as commands (for `client-query-buffer-limit`)."""
+        """Bytes received and not parsed yet: Redis's query buffer (`client-query-buffer-limit`,
+        CLIENT LIST's qbuf), which the finished bulks of a command still arriving have left."""
         return len(self._buf) - self._pos + self._pending
+
+    def unreturned(self) -> int:
+        """Bytes received that belong to no command returned yet: `buffered` plus what the
+        command still arriving was parsed from. A replica's offset in its master's stream is
+        the bytes received minus these."""
+        return self.buffered() + self._args_wire
 
     def held(self) -> int:
         """Bytes this connection's input holds: `buffered`, plus the bulks of a command still
@@ -459,12 +467,16 @@ class PythonRequestParser:
 
     def _save(self, pos: int, args: list[bytes] | None, left: int) -> None:
         if args is None:
-            if self._args_counted:  # (a store per read less in the common case)
-                self._args_bytes = self._args_counted = 0
+            if self._args_wire:  # (a store per read less in the common case)
+                self._args_bytes = self._args_counted = self._args_wire = 0
         else:  # count the bulks that arrived since (linear over a command's reads)
             if args is not self._args:
                 self._args_bytes = self._args_counted = 0
-            self._args_bytes += sum(map(len, args[self._args_counted:]))
+                self._args_wire = len(b"*%d\r\n" % (len(args) + left))
+            arrived = args[self._args_counted:]
+            self._args_bytes += sum(map(len, arrived))
+            # `$<length>\r\n<bulk>\r\n`: the parser accepts only canonical lengths
+            self._args_wire += sum(len(a) + len(str(len(a))) + 5 for a in arrived)
             self._args_counted = len(args)
         self._args = args
         self._left = left

@@ -141,13 +141,13 @@ class MasterClient(Client):
 
     def offset(self) -> int:
         """The master's replication offset we have read up to (REPLCONF ACK's)."""
-        return self.link.base_offset + self.streamed - self.parser.buffered() \
+        return self.link.base_offset + self.streamed - self.parser.unreturned() \
             - (self.held_bytes if self.held else 0)
 
     def unsent(self) -> int:
         """Bytes of the stream run here and not yet handed on: commands before an open
         transaction's MULTI, or whole ones; not the transaction itself."""
-        run = self.streamed - self.parser.buffered() - self.proxied
+        run = self.streamed - self.parser.unreturned() - self.proxied
         if self.state & MULTI:
             # Not run yet: the MULTI and the queue, as the master encodes them (canonically)
             queued = bytearray()

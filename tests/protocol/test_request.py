@@ -345,6 +345,29 @@ def test_fuzz_valid_pipelines_then_garbage(cmds, garbage):
         assert run(cls(), bytewise(data + garbage)) == (got, error)
 
 
+# Arguments long enough for every bulk-header path: short (<100), mid, and _bulk_header's
+long_args = st.lists(st.binary(max_size=30) | st.sampled_from([b"v" * 150, b"w" * 20000]),
+                     min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cmds=st.lists(long_args, min_size=1, max_size=8), cuts=st.lists(st.integers(0, 10**6)))
+def test_unreturned_counts_every_byte_of_commands_not_returned(cmds, cuts):
+    # A replica's offset in its master's stream is the bytes received minus these: one byte off
+    # and it resumes inside a command after a reconnection (a lost write)
+    data = b"".join(multibulk(*c) for c in cmds)
+    bounds = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
+    for cls in PARSERS.values():
+        parser = cls()
+        returned = 0
+        for start, stop in zip(bounds, bounds[1:]):
+            parser.feed(data[start:stop])
+            while batch := parser.get_commands():
+                returned += sum(len(multibulk(*c)) for c in batch)
+            assert parser.unreturned() == stop - returned
+        assert returned == len(data)
+
+
 # --- oracle: the real redis-server ---------------------------------------------------------------
 
 ORACLE_INPUTS = [

@@ -461,20 +461,30 @@ class FakeMaster:
         self.got = b""
 
     def accept(self, psync_reply: bytes) -> None:
-        """Take the replica's connection and answer its handshake up to PSYNC."""
+        """Take the replica's connection and answer its handshake up to PSYNC, whose
+        (replid, offset) it keeps in `psync`."""
         self.srv.settimeout(10)
         self.conn, _ = self.srv.accept()
         self.conn.settimeout(10)
+        self.got = b""
         for word, answer in ((b"PING", b"\n+PONG\r\n"), (b"listening-port", b"+OK\r\n"),
                              (b"capa", b"+OK\r\n"), (b"PSYNC", psync_reply)):
             self.until(word)
+            if word == b"PSYNC":  # `PSYNC\r\n$<n>\r\n<replid>\r\n$<n>\r\n<offset>\r\n`
+                while self.got.split(b"PSYNC", 1)[1].count(b"\r\n") < 5:
+                    self.more()
+                fields = self.got.split(b"PSYNC", 1)[1].split(b"\r\n")
+                self.psync = (fields[2], int(fields[4]))
             self.conn.sendall(answer)
+
+    def more(self) -> None:
+        data = self.conn.recv(65536)
+        assert data, "the replica closed the link"
+        self.got += data
 
     def until(self, needle: bytes) -> bytes:
         while needle not in self.got:
-            data = self.conn.recv(65536)
-            assert data, f"the replica closed the link before sending {needle!r}"
-            self.got += data
+            self.more()
         return self.got
 
     def close(self) -> None:
@@ -780,6 +790,30 @@ def test_an_open_transaction_is_handed_on_whole_with_its_exec(spawn, fake_master
     assert cli(bottom.port).get("k") == b"3"
     offsets_meet(middle, bottom)
     assert cli(middle.port).info("replication")["master_repl_offset"] == total
+
+
+def test_a_command_cut_by_a_lost_link_is_asked_for_again_whole(spawn, fake_master):
+    """The offset counts whole commands only: a link lost inside a command, after some of its
+    bulks were parsed, resumes at the command's first byte. (It resumed past its header, so
+    the master's next bytes were garbage here and the command was lost for good.)"""
+    replica = spawn("kvstore", "replica", "--replicaof", f"127.0.0.1 {fake_master.port}")
+    fake_master.accept(b"+FULLRESYNC " + b"a" * 40 + b" 1000\r\n")
+    data = rdb_file(("SET", "k", "1"))
+    fake_master.conn.sendall(b"$%d\r\n" % len(data) + data)
+    wait_linked(replica)
+    whole = Conn.encode("SELECT", "0") + Conn.encode("SET", "k", "2")
+    cut = Conn.encode("SET", "k", "3")
+    fake_master.conn.sendall(whole + cut[:-4])  # up to the last bulk's header
+    wait_until(lambda: cli(replica.port).get("k") == b"2", what="the whole commands")
+    wait_until(lambda: cli(replica.port).execute_command("ROLE")[4] == 1000 + len(whole),
+               what="the offset of the whole commands")
+    assert cli(replica.port).client_kill_filter(_type="master") == 1
+    fake_master.conn.close()
+    fake_master.accept(b"+CONTINUE " + b"a" * 40 + b"\r\n")
+    assert fake_master.psync == (b"a" * 40, 1000 + len(whole) + 1)
+    fake_master.conn.sendall(cut)
+    wait_until(lambda: cli(replica.port).get("k") == b"3", what="the command sent again")
+    assert cli(replica.port).execute_command("ROLE")[4] == 1000 + len(whole + cut)
 
 
 @pytest.mark.parametrize("kinds", [("redis", "redis"), ("kvstore", "kvstore"),
