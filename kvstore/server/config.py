@@ -467,9 +467,9 @@ OPTIONS: list[Option] = [
     # Accepted, validated and shown only: kvstore has no defragmenter, CPU pinning, syslog,
     # crash report, I/O threads, socket marks, ACL file or channel rules, or source address for
     # outgoing links. Some name a behaviour kvstore has, fixed at one setting: RESTORE checks
-    # every payload in full (engine/dump.py), as sanitize-dump-payload yes; a master pings its
-    # replicas every 10 s (replication.py's PING_PERIOD_S); a replica's INFO says it is
-    # announced; an AOF rewrite deletes the old files at once, as aof-disable-auto-gc no.
+    # every payload in full (engine/dump.py), as sanitize-dump-payload yes; a replica's INFO
+    # says it is announced; an AOF rewrite deletes the old files at once, as aof-disable-auto-gc
+    # no.
     Option("activedefrag", "special", "no", parse=_parse_activedefrag,
            fmt=lambda value: "yes" if value else "no"),
     Option("active-defrag-ignore-bytes", "memory", "104857600", 1, LLONG_MAX),

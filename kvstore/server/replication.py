@@ -25,8 +25,9 @@ temporary file in `dir`, as BGSAVE writes; the parent reads it back when the chi
 queues it to the replica. From the fork on, every write's effects (the same argvs the AOF gets,
 with SELECTs, and a DEL for each expired key) are appended to one stream; a replica still
 waiting for its file collects them, an online one gets them as they happen, through the outbox
-(so after the AOF, with the replies of the same iteration). Every PING_PERIOD_S seconds a
-PING goes down the stream, so a replica does not time out on a quiet master.
+(so after the AOF, with the replies of the same iteration). Every `repl-ping-replica-period`
+seconds a PING goes down the stream, so a replica does not time out on a quiet master: as in
+Redis's replicationCron, a one-second tick counts, so a CONFIG SET applies at the next tick.
 
 A replica's connection is a client whose replies are off (REPLCONF ACK needs none), under the
 "normal" class's output-buffer limit (the "replica" class's 256 MB would cut one whose file is
@@ -46,10 +47,6 @@ from ..persistence.aof import encode_argvs, select_record
 from ..persistence.manager import fork_job, reap_child
 
 MAX_SYNCING = 4     # replicas whose file is being written at once
-# A master PINGs its replicas this often, whatever repl-ping-replica-period says. Honouring it
-# (a2a9e5b) made Redis's psync2.tcl replay with kvstore in every role diverge (data, not only
-# full syncs): reverted until that is understood; see the session note of 2026-12-06.
-PING_PERIOD_S = 10
 GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
 NO_REPLID = "0" * 40
 
@@ -90,6 +87,7 @@ class Replication:
         self.backlog: bytearray | None = None
         self.backlog_size = 1 << 20  # repl-backlog-size, set by the server's configuration
         self._ping: asyncio.TimerHandle | None = None
+        self._ticks = 0           # seconds ticked while replicas were attached
         self._ttl: asyncio.TimerHandle | None = None
         # WAIT: client -> (offset it waits for, replicas wanted, its timeout's handle or None)
         self.waiting: dict[Any, tuple[int, int, asyncio.TimerHandle | None]] = {}
@@ -287,13 +285,15 @@ class Replication:
                 replica.pending += chunk  # type: ignore[operator]
 
     def _schedule_ping(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._ping = loop.call_later(PING_PERIOD_S, self._send_ping)
+        self._ping = asyncio.get_running_loop().call_later(1.0, self._ping_tick)
 
-    def _send_ping(self) -> None:
+    def _ping_tick(self) -> None:
         self._ping = None
         if self.replicas:
-            if self.server.master_link is None:  # (a replica's replicas get its master's)
+            self._ticks += 1
+            # (a replica's replicas get its master's PINGs)
+            if self._ticks % self.server.config["repl-ping-replica-period"] == 0 \
+                    and self.server.master_link is None:
                 self._send(b"*1\r\n$4\r\nPING\r\n")
             self._schedule_ping()
 

@@ -931,6 +931,19 @@ def test_a_restarted_master_is_continued_by_its_replica(spawn, master_kind, repl
     goes_on(master, (replica,), (0, 1))
 
 
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_the_master_pings_its_replicas_every_repl_ping_replica_period(spawn, master_kind):
+    master = spawn(master_kind, "master", *NO_DELAY, "--repl-ping-replica-period", "3600")
+    replica = spawn_chain_member(spawn, "kvstore", "replica", master)
+    wait_linked(replica)
+    assert cli(master.port).config_set("repl-ping-replica-period", 1)  # applies at once
+    start = cli(master.port).info("replication")["master_repl_offset"]
+    # a quiet master: only its PINGs (14 bytes each) move the offset on
+    wait_until(lambda: cli(master.port).info("replication")["master_repl_offset"] >= start + 28,
+               timeout=10, what="two PINGs")
+    offsets_meet(master, replica)
+
+
 def test_keys_expired_while_a_master_was_down_mean_a_full_sync(spawn, replica_kind):
     """kvstore drops keys that expired while it was down without a DEL in the stream (Redis
     sends those DELs), so it does not continue its history then: its replicas sync in full,
