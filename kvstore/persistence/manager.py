@@ -122,6 +122,7 @@ class Persistence:
         # server), and the one the loaded snapshot had
         self.repl_history: Callable[[], tuple[str, int, int] | None] = lambda: None
         self.loaded_history: tuple[str, int, int] | None = None
+        self.loaded_expired = 0  # keys found expired at load, and dropped
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -168,11 +169,8 @@ class Persistence:
             else:
                 found: dict = {}
                 loader.load_snapshot(self.ks, self.snapshot_path, found)
-                # Keys that expired while we were down are gone here but not on our replicas,
-                # and no DEL says so in the stream: the history cannot go on then (Redis sends
-                # those DELs)
-                if not found.get("expired"):
-                    self.loaded_history = found.get("repl")
+                self.loaded_history = found.get("repl")
+                self.loaded_expired = found.get("expired", 0)
                 if imported is not None:
                     snapshot.dump(self.ks, self.snapshot_path)
         finally:
@@ -493,7 +491,7 @@ class Persistence:
             ("rdb_current_bgsave_time_sec", int(time.time() - started) if kind == "bgsave"
              else -1),
             ("rdb_saves", self.saves), ("rdb_last_cow_size", 0),
-            ("rdb_last_load_keys_expired", 0), ("rdb_last_load_keys_loaded", self.loaded_keys),
+            ("rdb_last_load_keys_expired", self.loaded_expired), ("rdb_last_load_keys_loaded", self.loaded_keys),
             ("aof_enabled", int(w is not None)),
             ("aof_rewrite_in_progress", int(kind == "aof")),
             ("aof_rewrite_scheduled", int(self.rewrite_scheduled)),

@@ -60,6 +60,11 @@ def attach(server) -> Persistence:
     server.lastsave = p.lastsave
     p.repl_history = server.replication.save_history
     server.replication.resume_history(p.loaded_history, replica=bool(cfg["replicaof"]))
+    if p.loaded_history is not None and not cfg["replicaof"]:
+        # Keys that expired while we were down: deleted now, with their DELs in our stream
+        # after the file's offset, so that our replicas continue and delete them too (Redis's
+        # RDBFLAGS_FEED_REPL). A replica keeps them for its master's DELs.
+        p.loaded_expired += server.ks.expire_all()
 
     def feed(ctx, argv) -> None:
         w = p.writer

@@ -83,9 +83,10 @@ def flatten(pairs) -> list:
     return flat
 
 
-def iter_records(keyspace, now: int) -> Iterator[list]:
-    """[db, key, type, data, expire] for every live key (keys already expired are skipped),
-    after a [-1, library name, FUNCTION_RECORD, code, None] per function library."""
+def iter_records(keyspace, now: int | None) -> Iterator[list]:
+    """[db, key, type, data, expire] for every live key (keys already expired at `now` are
+    skipped; with None, kept), after a [-1, library name, FUNCTION_RECORD, code, None] per
+    function library."""
     functions = getattr(keyspace, "functions", None)
     if functions is not None:
         for lib in functions.libraries.values():
@@ -95,7 +96,7 @@ def iter_records(keyspace, now: int) -> Iterator[list]:
         expires = db.expires
         for key, value in db.data.items():
             when = expires.get(key)
-            if when is not None and when < now:
+            if when is not None and now is not None and when < now:
                 continue
             t = type(value)
             if t is bytes:
@@ -154,7 +155,10 @@ def _write(keyspace, tmp: str, now: int, repl: tuple[str, int, int] | None) -> i
             replid, offset, stream_db = repl
             buf.append(pack([-1, b"repl", REPL_RECORD, [replid.encode(), offset, stream_db],
                              None]))
-        for record in iter_records(keyspace, now):
+        # With a history, the keys expired but not deleted yet are kept: no DEL for them is in
+        # the stream before its offset, so they belong to the data set there (as in Redis's
+        # files; a master loading the file deletes them with DELs in its stream).
+        for record in iter_records(keyspace, now if repl is None else None):
             b = pack(record)
             buf.append(b)
             held += len(b)
@@ -217,18 +221,19 @@ def load(path: str, check: bool = True) -> Iterator[list]:
 
 def apply(keyspace, records: Iterator[list], now: int | None = None,
           found: dict | None = None) -> int:
-    """Put records into the keyspace (keys already expired at `now` are skipped). Returns the
-    number of keys loaded. The replication history, if the file has one, goes into `found`
-    ("repl": (replid, offset, stream db)), with the number of keys skipped as expired
-    ("expired")."""
+    """Put records into the keyspace (keys already expired at `now` are skipped, unless the
+    file records a replication history: see `_write`). Returns the number of keys loaded. The
+    history, if the file has one, goes into `found` ("repl": (replid, offset, stream db)),
+    with the number of keys skipped as expired ("expired")."""
     now = keyspace.clock() if now is None else now
     dbs = keyspace.dbs
     limits = keyspace.limits
     zset_cls = zset_type()
     n = 0
     expired = 0
+    history = False
     for dbi, key, kind, data, when in records:
-        if when is not None and when < now:
+        if when is not None and when < now and not history:
             expired += 1
             continue
         if kind == FUNCTION_RECORD:
@@ -239,6 +244,7 @@ def apply(keyspace, records: Iterator[list], now: int | None = None,
         if kind == REPL_RECORD:
             if found is not None:
                 found["repl"] = (data[0].decode("latin-1"), data[1], data[2])
+            history = True  # (the first record)
             continue
         if kind == T_STRING:
             value: object = data

@@ -898,18 +898,28 @@ SAVES = ("--save", "3600 1")  # (a file on shutdown, with where its data set is 
 
 @pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
 def test_a_restarted_replica_continues_from_its_file(spawn, master_kind, replica_kind):
+    """Keys expired in its file stay until the master's DELs, as on a replica that ran on."""
     master = spawn(master_kind, "master", *NO_DELAY)
     fill(master.port)
     replica = spawn_chain_member(spawn, replica_kind, "replica", master, *SAVES)
     wait_linked(replica)
+    m = cli(master.port)
+    m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    m.set("soon", "gone", px=100)
     cli(master.port, 5).set("in5", "before")  # the stream is in database 5 when it stops
     offsets_meet(master, replica)
+    wait_until(lambda: cli(replica.port).pttl("soon") == -2, what="the key's expiry")
     replica.stop()  # SIGTERM: the file is saved
     cli(master.port, 5).set("in5", "while down")
     replica = spawn_chain_member(spawn, replica_kind, "replica", master, *SAVES,
                                  port=replica.port)
     wait_linked(replica)
     goes_on(master, (replica,), (1, 1))
+    dbsize = m.dbsize()
+    assert cli(replica.port).dbsize() == dbsize  # "soon" included
+    m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    wait_until(lambda: cli(replica.port).dbsize() == m.dbsize() == dbsize - 1,
+               what="the master's DEL of the expired key, on both")
 
 
 @pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
@@ -944,22 +954,30 @@ def test_the_master_pings_its_replicas_every_repl_ping_replica_period(spawn, mas
     offsets_meet(master, replica)
 
 
-def test_keys_expired_while_a_master_was_down_mean_a_full_sync(spawn, replica_kind):
-    """kvstore drops keys that expired while it was down without a DEL in the stream (Redis
-    sends those DELs), so it does not continue its history then: its replicas sync in full,
-    rather than keep the keys."""
-    master = spawn("kvstore", "master", *NO_DELAY, *SAVES)
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_keys_expired_while_a_master_was_down_are_deleted_in_its_stream(spawn, master_kind,
+                                                                        replica_kind):
+    """A restarted master deletes the keys that expired while it was down, and its stream
+    carries the DELs after its file's offset (Redis's RDBFLAGS_FEED_REPL): its replicas
+    continue, and delete them too."""
+    master = spawn(master_kind, "master", *NO_DELAY, *SAVES)
     replica = spawn_chain_member(spawn, replica_kind, "replica", master)
     wait_linked(replica)
-    cli(master.port).set("soon", "gone", px=300)
-    cli(master.port).set("stays", "1")
+    m = cli(master.port)
+    m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")  # no DEL before the restart
+    cli(master.port, 3).set("soon", "gone", px=100)
+    m.set("soon", "gone", px=100)
+    m.set("stays", "1")
     offsets_meet(master, replica)
+    wait_until(lambda: cli(replica.port).pttl("soon") == cli(replica.port, 3).pttl("soon") == -2,
+               what="the keys' expiry")
+    assert cli(replica.port).dbsize() == cli(replica.port, 3).dbsize() + 1 == 2  # (kept)
     master.stop()
-    wait_until(lambda: cli(replica.port).pttl("soon") == -2, what="the key's expiry")
-    master = spawn("kvstore", "master", *NO_DELAY, *SAVES, port=master.port)
+    master = spawn(master_kind, "master", *NO_DELAY, *SAVES, port=master.port)
+    assert cli(master.port).info("persistence")["rdb_last_load_keys_expired"] == 2
     wait_linked(replica)
-    goes_on(master, (replica,), (1, 0))
-    assert cli(replica.port).exists("soon", "stays") == 1
+    goes_on(master, (replica,), (0, 1))
+    assert (cli(replica.port).dbsize(), cli(replica.port, 3).dbsize()) == (2, 0)  # +l
 
 
 @pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
