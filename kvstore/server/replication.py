@@ -229,17 +229,25 @@ class Replication:
                 if self._ping is not None:
                     self._ping.cancel()
                     self._ping = None
-                # the backlog lives on for a replica that comes back, as long as Redis keeps it
-                ttl = self.server.config["repl-backlog-ttl"]
-                # (a replica keeps its backlog: it may be promoted, as in Redis)
-                if ttl and self.backlog is not None and self.server.master_link is None:
-                    self._ttl = asyncio.get_running_loop().call_later(ttl, self.free_backlog)
+                self.alone()
+
+    def alone(self) -> None:
+        """A master without replicas (the last one left, a promotion, a restart): the backlog
+        lives on for one that comes back for repl-backlog-ttl seconds, as in Redis (0: for
+        good). A replica keeps its backlog: it may be promoted."""
+        ttl = self.server.config["repl-backlog-ttl"]
+        if ttl and self.backlog is not None and self.server.master_link is None \
+                and not self.replicas and self._ttl is None:
+            self._ttl = asyncio.get_running_loop().call_later(ttl, self.free_backlog)
 
     def free_backlog(self) -> None:
         """No replica for repl-backlog-ttl seconds: stop keeping the stream; a replica that
-        comes back syncs in full."""
+        comes back syncs in full. Our offset stops while the data set goes on changing, so
+        the history ends too (a new ID, no replid2), as Redis's replicationCron does: told
+        to follow a server that shares the old one, we would continue it with other data."""
         self._ttl = None
         if self.backlog is not None and not self.replicas and self.server.master_link is None:
+            self.new_history()
             self.backlog = None
             self.server.remove_write_hook(self.feed)
             self.server.ks.expired_listeners.remove(self.expired)
@@ -554,6 +562,7 @@ class Replication:
             self.keep_backlog()
             if not replica:
                 self.shift_history()
+                self.alone()
 
     def shift_history(self, replid: str | None = None) -> None:
         """Our history goes on under another ID: `replid` (a master that continued us under

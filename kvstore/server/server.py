@@ -838,6 +838,7 @@ class Server:
         else:
             self.replication.new_history()
             self.replication.disconnect_replicas()
+        self.replication.alone()
         self.gate = self.gate_wanted()
         self.log.notice("MASTER MODE enabled")
 

@@ -980,6 +980,26 @@ def test_keys_expired_while_a_master_was_down_are_deleted_in_its_stream(spawn, m
     assert (cli(replica.port).dbsize(), cli(replica.port, 3).dbsize()) == (2, 0)  # +l
 
 
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_a_promoted_replica_alone_frees_its_backlog_and_ends_its_history(spawn, kind):
+    """After repl-backlog-ttl seconds without replicas the backlog goes, and with it the
+    history: a new ID and no replid2, since the offset stops while writes go on."""
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = spawn_chain_member(spawn, kind, "replica", master, "--repl-backlog-ttl", "1")
+    wait_linked(replica)
+    r = cli(replica.port)
+    old = r.info("replication")["master_replid"]
+    assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    info = r.info("replication")
+    assert (info["repl_backlog_active"], info["master_replid2"]) == (1, old)
+    wait_until(lambda: r.info("replication")["repl_backlog_active"] == 0, timeout=10,
+               what="the backlog freed")
+    info = r.info("replication")
+    assert info["master_replid"] not in (old, info["master_replid2"])
+    # (forty zeroes, which redis-py reads as a number)
+    assert info["master_replid2"] == 0 and info["second_repl_offset"] == -1
+
+
 @pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
 def test_failover_to_any_replica_picks_one_that_caught_up(spawn, master_kind):
     import signal
