@@ -491,7 +491,8 @@ class Persistence:
             ("rdb_current_bgsave_time_sec", int(time.time() - started) if kind == "bgsave"
              else -1),
             ("rdb_saves", self.saves), ("rdb_last_cow_size", 0),
-            ("rdb_last_load_keys_expired", self.loaded_expired), ("rdb_last_load_keys_loaded", self.loaded_keys),
+            ("rdb_last_load_keys_expired", self.loaded_expired),
+            ("rdb_last_load_keys_loaded", self.loaded_keys),
             ("aof_enabled", int(w is not None)),
             ("aof_rewrite_in_progress", int(kind == "aof")),
             ("aof_rewrite_scheduled", int(self.rewrite_scheduled)),
