@@ -306,6 +306,8 @@ def test_take_one_takes_exactly_one_small_command(parser_class):
     assert parser.take_one(SET) == [b"SET", b"k", b"v"]
     assert parser.take_one(GET) == [b"GET", b"k"]
     assert parser.buffered() == 0
+    # a bulk holding a line end (the split at line ends declines it; the command is still taken)
+    assert parser.take_one(multibulk(b"SET", b"a\r\nb", b"\r\n")) == [b"SET", b"a\r\nb", b"\r\n"]
     # lookalike bytes inside bulk strings (a script): taken, once the bytes prove canonical
     script = multibulk(b"EVAL", b"return redis.call('incr', KEYS[1]) + 1 % 2", b"0")
     assert parser.take_one(script) == [b"EVAL", b"return redis.call('incr', KEYS[1]) + 1 % 2",
