@@ -724,15 +724,14 @@ def debug_object(ctx: Context, argv: list[bytes]):
     """DEBUG OBJECT key: Redis's low-level line (address, refcount, encoding, serialized length,
     LRU clock and idle time, and for a quicklist its node figures, estimated here)."""
     from ..engine.dump import serialize
-    from .keys import object_encoding, object_refcount
+    from .keys import value_encoding, value_refcount
 
     key = argv[2]
-    value = ctx.db.lookup(key, ctx.now)
+    value = ctx.db.data.get(key)  # (an expired key too, as Redis's dictFind: it is there)
     if value is None:
         raise CommandError("ERR no such key")
-    probe = [b"OBJECT", b"", key]
-    encoding = object_encoding(ctx, probe).decode()
-    refcount = object_refcount(ctx, probe)
+    encoding = value_encoding(ctx, key, value).decode()
+    refcount = value_refcount(ctx, key, value)
     access = ctx.ks.access
     idle = (access.idle_seconds(ctx.db.id, key) if access is not None else 0) or 0
     lru = int(time.time()) & 0xFFFFFF  # Redis's LRU clock: seconds, 24 bits

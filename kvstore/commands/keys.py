@@ -366,8 +366,11 @@ def object_encoding(ctx: Context, argv: list[bytes]):
     """
     key = argv[2]
     value = ctx.read(key, notify=False)
-    if value is None:
-        return None
+    return None if value is None else value_encoding(ctx, key, value)
+
+
+def value_encoding(ctx: Context, key: bytes, value: object) -> bytes:
+    """What OBJECT ENCODING says of `value`, stored at `key`."""
     if type(value) is bytes:
         return ctx.db.string_encoding(key, value) or encoding_of(value)
     return encoding_of(value)
@@ -381,8 +384,11 @@ def object_refcount(ctx: Context, argv: list[bytes]):
     """
     key = argv[2]
     value = ctx.read(key, notify=False)
-    if value is None:
-        return None
+    return None if value is None else value_refcount(ctx, key, value)
+
+
+def value_refcount(ctx: Context, key: bytes, value: object) -> int:
+    """What OBJECT REFCOUNT says of `value`, stored at `key`."""
     # Shared (OBJ_SHARED_REFCOUNT): an integer 0..9999 stored by its bytes, not one marked by
     # how it was written (APPEND, COPY, ...: Redis's copies are its own objects).
     if type(value) is bytes and len(value) <= 4 and encoding_of(value) == b"int" \

@@ -4,7 +4,7 @@ that is unknown or given the wrong arguments. Every case runs on both servers.""
 
 from __future__ import annotations
 
-from .helpers import Conn, raw_replies
+from .helpers import Conn, raw_replies, wait_until
 
 
 def error_replies(c: Conn) -> int:
@@ -89,3 +89,24 @@ def test_debug_protocol_sends_each_resp_type(ports):
                         for kind in ("kvstore", "redis"))
         assert ours == theirs
     assert b"|1\r\n$14\r\nkey-popularity\r\n" in ours and b">2\r\n" in ours
+
+
+def test_debug_object_sees_a_key_expired_and_not_deleted_yet(server):
+    # Redis's DEBUG OBJECT looks the key up without expiring it (the replication tests read
+    # a replica's expired keys with it)
+    c = Conn(server.port)
+    c("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        def now_ms() -> int:
+            sec, usec = c("TIME")
+            return int(sec) * 1000 + int(usec) // 1000
+
+        c("SET", "dbg:soon", "v", "PX", "1")
+        start = now_ms()
+        wait_until(lambda: now_ms() > start + 2, what="the key's expiry time")
+        assert bytes(c("DEBUG", "OBJECT", "dbg:soon")).startswith(b"Value at:")
+        assert c("EXISTS", "dbg:soon") == 0  # (this read expires it)
+        assert str(c("DEBUG", "OBJECT", "dbg:soon")) == "ERR no such key"
+    finally:
+        c("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        c.close()
