@@ -520,6 +520,8 @@ class Client(asyncio.Protocol):
         parser = self.parser
         if self.state & _BATCH_END:
             if self.state & DROP_LAST:
+                if self.is_master and len(parts) > mark and parts[mark][:1] == b"-":
+                    self.stream_error(parts[mark])  # (replica_link.py)
                 del parts[mark:]
                 self.state &= ~DROP_LAST
             if self.state & PUSHES:  # (after the reply they follow, which DROP_LAST may drop)
@@ -571,6 +573,8 @@ class Client(asyncio.Protocol):
         normal path run it."""
         state = self.state
         if state & DROP_LAST:  # the previous command's reply is not to be sent
+            if self.is_master and len(parts) > mark and parts[mark][:1] == b"-":
+                self.stream_error(parts[mark])  # (replica_link.py)
             del parts[mark:]
             state = self.state = state & ~DROP_LAST
         if state & PUSHES:  # invalidations caused by the previous command follow its reply

@@ -231,7 +231,7 @@ def _stats(ctx, server) -> list:
         ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),
         ("current_active_defrag_time", 0),
         *(server.tracking.info() if server else _NO_TRACKING),
-        ("unexpected_error_replies", 0),
+        ("unexpected_error_replies", st.unexpected_errors if st else 0),
         ("total_error_replies", st.total_errors if st else 0),
         ("dump_payload_sanitizations", 0),
         ("total_protocol_errors", st.protocol_errors if st else 0),

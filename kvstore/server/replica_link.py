@@ -167,6 +167,18 @@ class MasterClient(Client):
             self.proxied += n
             self.server.replication.proxy(chunk)
 
+    def stream_error(self, line: bytes) -> None:
+        """A command of the master's stream failed here: its error reply goes nowhere, so it is
+        logged, as Redis's afterErrorReply does (a sign that the data sets differ)."""
+        self.server.stats.unexpected_errors += 1
+        cmd = self.last_cmd.name if self.last_cmd is not None else "<unknown>"
+        # (as Redis words it: most of its ERR errors are built without their code, the others
+        # keep their `-CODE`)
+        text = line[5:-2] if line.startswith(b"-ERR ") else line[:-2]
+        self.server.log.warning("== CRITICAL == This replica is sending an error to its master: "
+                                "'%s' after processing the command '%s'",
+                                text[:4096].decode("utf-8", "replace"), cmd)
+
     def send(self, *argv: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             out = bytearray()

@@ -125,6 +125,7 @@ class Stats:
         self.sync_partial_err = 0  # PSYNCs that asked to continue and could not
         self.total_errors = 0
         self.errors: dict[str, int] = {}
+        self.unexpected_errors = 0  # our master's stream commands that failed here
         # (monotonic seconds, commands, input bytes, output bytes), taken by the cron every
         # 100 ms, as Redis keeps 16 samples for its instantaneous_* figures.
         self.samples: deque[tuple[float, int, int, int]] = deque(maxlen=16)

@@ -980,6 +980,22 @@ def test_keys_expired_while_a_master_was_down_are_deleted_in_its_stream(spawn, m
     assert (cli(replica.port).dbsize(), cli(replica.port, 3).dbsize()) == (2, 0)  # +l
 
 
+def test_a_command_of_the_stream_that_fails_here_is_logged(spawn, replica_kind):
+    """Its error reply goes nowhere: the replica logs it and counts it (data sets differ)."""
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = spawn_chain_member(spawn, replica_kind, "replica", master,
+                                 "--replica-read-only", "no")
+    wait_linked(replica)
+    cli(replica.port).set("k", "abc")  # (a writable replica's own write)
+    cli(master.port).incrby("k", 2)
+    offsets_meet(master, replica)
+    assert cli(replica.port).get("k") == b"abc"
+    assert cli(replica.port).info("stats")["unexpected_error_replies"] == 1
+    line = ("== CRITICAL == This replica is sending an error to its master: 'value is not an "
+            "integer or out of range' after processing the command 'incrby'")
+    wait_until(lambda: line in replica.output(), what=lambda: replica.output()[-2000:])
+
+
 @pytest.mark.parametrize("kind", ["kvstore", "redis"])
 def test_a_promoted_replica_alone_frees_its_backlog_and_ends_its_history(spawn, kind):
     """After repl-backlog-ttl seconds without replicas the backlog goes, and with it the
