@@ -177,16 +177,20 @@ class Database:
                 self.volatile = list(self.expires)
                 self.volatile.append(key)
         self.expires[key] = when_ms
+        ks = self.keyspace
+        if ks.replica and not ks.from_master:  # a writable replica's own TTL: it expires it
+            ks.own_expires.add((self.id, key))
 
     def persist(self, key: bytes) -> bool:
         """Drop a key's TTL. Returns whether it had one."""
         return self.expires.pop(key, None) is not None
 
-    def expire_key(self, key: bytes) -> None:
+    def expire_key(self, key: bytes, force: bool = False) -> None:
         """Delete a key whose TTL has passed, and tell the layers above (AOF DEL, notification).
         On a replica the key stays (reads still see it as absent): only the master's DEL
-        deletes it, or the replica's data would drift from its master's, whose clock decides."""
-        if self.keyspace.replica:
+        deletes it, or the replica's data would drift from its master's, whose clock decides;
+        `force` for a TTL the replica set itself (`Keyspace.expire_own`)."""
+        if self.keyspace.replica and not force:
             return
         self.data.pop(key, None)
         self.expires.pop(key, None)
@@ -264,6 +268,11 @@ class Keyspace:
         # A replica (server/replica_link.py): expired keys are hidden, never deleted, and the
         # active cycle is off, as in Redis.
         self.replica = False
+        # On a writable replica, the keys whose TTL a client of its own set (not its master's
+        # stream, during which `from_master` is set): the replica expires those itself, as
+        # Redis's slaveKeysWithExpire.
+        self.from_master = False
+        self.own_expires: set[tuple[int, bytes]] = set()
         self._rng = random.Random()
         self._expire_cursor = 0
         self.expired_keys = 0  # INFO stats
@@ -301,6 +310,18 @@ class Keyspace:
         self.dirty += 1
         for listener in self.expired_listeners:
             listener(db, key)
+
+    def expire_own(self) -> None:
+        """A replica's cycle over `own_expires`: delete those whose TTL has passed, forget
+        those gone or without a TTL now (its master's writes may have replaced them)."""
+        now = self.clock()
+        for entry in list(self.own_expires):
+            db = self.dbs[entry[0]]
+            when = db.expires.get(entry[1])
+            if when is None or when < now:
+                self.own_expires.discard(entry)
+                if when is not None:
+                    db.expire_key(entry[1], force=True)
 
     def expire_all(self) -> int:
         """Delete every key whose TTL has passed, as its expiry would (see `expire_key`).

@@ -132,6 +132,14 @@ class MasterClient(Client):
             self.read(rest)
             self._proxy()
 
+    def read(self, data: bytes) -> None:
+        ks = self.server.ks
+        ks.from_master = True  # (TTLs it sets are its master's to expire)
+        try:
+            super().read(data)
+        finally:
+            ks.from_master = False
+
     def release(self) -> None:
         # (held input was counted in `streamed` when it came)
         held, self.held = self.held, []
@@ -402,6 +410,7 @@ class MasterLink:
         server.replication.disconnect_replicas()  # they would keep the old data set
         server.replication.follow(self.master_replid, self.base_offset)
         ks.flushall()
+        ks.own_expires.clear()
         for db in ks.dbs:
             forget_db(ks, db)
         functions = functions_of(ks)

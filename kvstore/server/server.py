@@ -573,6 +573,11 @@ class Server:
         self._cron_handle = loop.call_later(ACTIVE_EXPIRE_PERIOD_MS / 1000.0, self._cron)
         spent_us = self.ks.expire_cycle_us
         self.ks.active_expire()
+        if self.ks.own_expires:
+            if self.master_link is not None:
+                self.ks.expire_own()
+            else:  # (a master's active cycle expires every key)
+                self.ks.own_expires.clear()
         if self.latency.threshold:
             self.latency.add("expire-cycle", (self.ks.expire_cycle_us - spent_us) // 1000)
         now = time.monotonic()

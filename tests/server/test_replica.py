@@ -980,6 +980,28 @@ def test_keys_expired_while_a_master_was_down_are_deleted_in_its_stream(spawn, m
     assert (cli(replica.port).dbsize(), cli(replica.port, 3).dbsize()) == (2, 0)  # +l
 
 
+def test_a_writable_replica_expires_the_ttls_it_set_itself(spawn, replica_kind):
+    """Not those of its master's stream (the master's DEL deletes those)."""
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = spawn_chain_member(spawn, replica_kind, "replica", master,
+                                 "--replica-read-only", "no")
+    wait_linked(replica)
+    m, r = cli(master.port), cli(replica.port)
+    m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")  # no DEL from the master
+    m.set("theirs", "v", px=200)
+    offsets_meet(master, replica)
+    r.set("mine", "v", px=200)
+    r.set("also_mine", "v")
+    r.pexpire("also_mine", 200)
+    assert r.info("stats")["slave_expires_tracked_keys"] == 2
+    wait_until(lambda: r.dbsize() == 1, what=lambda: f"the replica's own keys deleted: "
+                                                     f"{r.dbsize()} keys")
+    assert r.info("stats")["slave_expires_tracked_keys"] == 0
+    assert r.pttl("theirs") == -2 and m.dbsize() == 1  # (expired, kept for the master's DEL)
+    m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    wait_until(lambda: r.dbsize() == 0, what="the master's DEL")
+
+
 def test_a_command_of_the_stream_that_fails_here_is_logged(spawn, replica_kind):
     """Its error reply goes nowhere: the replica logs it and counts it (data sets differ)."""
     master = spawn("redis", "master", *NO_DELAY)
