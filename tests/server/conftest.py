@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -46,28 +48,51 @@ class Proc:
 
 
 def start(kind: str, tmp_path, *extra: str, config_file: str | None = None) -> Proc:
-    port = free_port()
-    log = str(tmp_path / f"{kind}-{port}.log")
-    if kind == "kvstore":
-        cmd = [sys.executable, "-m", "kvstore"]
-    else:
-        cmd = [require_binary("redis-server")]
-    if config_file:
-        cmd.append(config_file)
-    cmd += ["--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path),
-            *extra]
-    if kind == "redis":
-        cmd += ["--enable-debug-command", "yes"]
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    p = Proc(kind, port, proc, log, cmd)
-    try:
-        wait_for_port(port, proc)
-    except Exception:
+    # A port free_port gave out may be taken before the server binds it (another test's or
+    # another program's server starting at the same time): ours then exits, and whatever
+    # answers there is not it. So the server must say it is ours, else a new port is tried.
+    for attempt in range(3):
+        port = free_port()
+        log = str(tmp_path / f"{kind}-{port}.log")
+        if kind == "kvstore":
+            cmd = [sys.executable, "-m", "kvstore"]
+        else:
+            cmd = [require_binary("redis-server")]
+        if config_file:
+            cmd.append(config_file)
+        cmd += ["--port", str(port), "--save", "", "--appendonly", "no", "--dir",
+                str(tmp_path), *extra]
+        if kind == "redis":
+            cmd += ["--enable-debug-command", "yes"]
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        with open(log, "w") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+                                    env=env)
+        p = Proc(kind, port, proc, log, cmd)
+        try:
+            wait_for_port(port, proc)
+            if _answers_as(port, proc):
+                return p
+        except Exception:
+            p.stop()
+            raise RuntimeError(f"{kind} did not start:\n{p.output()}") from None
         p.stop()
-        raise RuntimeError(f"{kind} did not start:\n{p.output()}") from None
-    return p
+    raise RuntimeError(f"{kind}: another process took each port given to it")
+
+
+def _answers_as(port: int, proc: subprocess.Popen) -> bool:
+    """Whether the server on `port` is `proc`: its INFO's process_id (a server that wants AUTH
+    first cannot say: then whether `proc` is still running)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+        data = b""
+        while not data.startswith(b"-") and not re.search(rb"process_id:\d+\r\n", data):
+            chunk = sock.recv(65536)
+            if not chunk:
+                return False
+            data += chunk
+    found = re.search(rb"process_id:(\d+)\r\n", data)
+    return proc.poll() is None if found is None else int(found.group(1)) == proc.pid
 
 
 @pytest.fixture(scope="module", params=["kvstore", "redis"])
