@@ -402,7 +402,19 @@ class Server:
             self.memory.touch(client.ctx.db, cmd.keys(argv))
         if client.state & MULTI:
             return None  # states.special already judged it (EXEC by what it would run)
-        return refusal(client, cmd, argv[0].lower(), argv)  # OOM, MISCONF... as processCommand
+        refused = refusal(client, cmd, argv[0].lower(), argv)  # OOM, MISCONF... as processCommand
+        if refused is None and self.master_link is not None and cmd.flags & WRITE \
+                and not client.is_master:
+            # A writable replica's own write: the keys it writes that expired without their
+            # DEL yet go first, as Redis 7.0's write lookups delete them there; the write must
+            # not inherit their past TTL (a key it creates would read as absent).
+            db = client.ctx.db
+            now = self.ks.clock()
+            for key in cmd.keys(argv):
+                when = db.expires.get(key)
+                if when is not None and when < now:
+                    db.expire_key(key, force=True)
+        return refused
 
     def monitor_command(self, client: Client, cmd, argv: list[bytes],
                         where: str | None = None) -> None:

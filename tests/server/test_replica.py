@@ -1002,6 +1002,24 @@ def test_a_writable_replica_expires_the_ttls_it_set_itself(spawn, replica_kind):
     wait_until(lambda: r.dbsize() == 0, what="the master's DEL")
 
 
+def test_a_writable_replicas_write_over_an_expired_key_starts_afresh(spawn, replica_kind):
+    """(Redis's replication-3.tcl 'Writable replica doesn't return expired keys'.)"""
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = spawn_chain_member(spawn, replica_kind, "replica", master,
+                                 "--replica-read-only", "no")
+    wait_linked(replica)
+    m, r = cli(master.port), cli(replica.port)
+    m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    m.set("key1", 5, px=10)
+    m.set("key2", 5, px=10)
+    offsets_meet(master, replica)
+    wait_until(lambda: r.dbsize() == 2 and r.exists("key1", "key2") == 0,
+               what="the keys' expiry on the replica")
+    assert r.incr("key1") == 1
+    assert r.ttl("key1") == -1  # a new key, without the old TTL
+    assert r.get("key2") is None and r.dbsize() == 2
+
+
 def test_a_command_of_the_stream_that_fails_here_is_logged(spawn, replica_kind):
     """Its error reply goes nowhere: the replica logs it and counts it (data sets differ)."""
     master = spawn("redis", "master", *NO_DELAY)
