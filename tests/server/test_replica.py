@@ -980,12 +980,19 @@ def test_keys_expired_while_a_master_was_down_are_deleted_in_its_stream(spawn, m
     assert (cli(replica.port).dbsize(), cli(replica.port, 3).dbsize()) == (2, 0)  # +l
 
 
-def test_a_writable_replica_expires_the_ttls_it_set_itself(spawn, replica_kind):
-    """Not those of its master's stream (the master's DEL deletes those)."""
+def writable_replica(spawn, replica_kind):
+    """A redis-server master and its replica of `replica_kind` with replica-read-only no,
+    linked: (master, replica)."""
     master = spawn("redis", "master", *NO_DELAY)
     replica = spawn_chain_member(spawn, replica_kind, "replica", master,
                                  "--replica-read-only", "no")
     wait_linked(replica)
+    return master, replica
+
+
+def test_a_writable_replica_expires_the_ttls_it_set_itself(spawn, replica_kind):
+    """Not those of its master's stream (the master's DEL deletes those)."""
+    master, replica = writable_replica(spawn, replica_kind)
     m, r = cli(master.port), cli(replica.port)
     m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")  # no DEL from the master
     m.set("theirs", "v", px=200)
@@ -1004,10 +1011,7 @@ def test_a_writable_replica_expires_the_ttls_it_set_itself(spawn, replica_kind):
 
 def test_a_writable_replicas_write_over_an_expired_key_starts_afresh(spawn, replica_kind):
     """(Redis's replication-3.tcl 'Writable replica doesn't return expired keys'.)"""
-    master = spawn("redis", "master", *NO_DELAY)
-    replica = spawn_chain_member(spawn, replica_kind, "replica", master,
-                                 "--replica-read-only", "no")
-    wait_linked(replica)
+    master, replica = writable_replica(spawn, replica_kind)
     m, r = cli(master.port), cli(replica.port)
     m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
     m.set("key1", 5, px=10)
@@ -1022,10 +1026,7 @@ def test_a_writable_replicas_write_over_an_expired_key_starts_afresh(spawn, repl
 
 def test_a_command_of_the_stream_that_fails_here_is_logged(spawn, replica_kind):
     """Its error reply goes nowhere: the replica logs it and counts it (data sets differ)."""
-    master = spawn("redis", "master", *NO_DELAY)
-    replica = spawn_chain_member(spawn, replica_kind, "replica", master,
-                                 "--replica-read-only", "no")
-    wait_linked(replica)
+    master, replica = writable_replica(spawn, replica_kind)
     cli(replica.port).set("k", "abc")  # (a writable replica's own write)
     cli(master.port).incrby("k", 2)
     offsets_meet(master, replica)
