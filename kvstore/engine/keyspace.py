@@ -337,6 +337,7 @@ class Keyspace:
     def flushall(self) -> None:
         for db in self.dbs:
             db.flush()
+        self.own_expires.clear()
 
     def swap(self, a: int, b: int) -> None:
         """SWAPDB: exchange contents; the Database objects (and their watchers) stay put."""

@@ -410,7 +410,6 @@ class MasterLink:
         server.replication.disconnect_replicas()  # they would keep the old data set
         server.replication.follow(self.master_replid, self.base_offset)
         ks.flushall()
-        ks.own_expires.clear()
         for db in ks.dbs:
             forget_db(ks, db)
         functions = functions_of(ks)
