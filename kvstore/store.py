@@ -204,7 +204,7 @@ class Store(FastPaths):
         """A write changed the keyspace: log its effects (`effects`, or argv itself) to the AOF
         right away, under the lock (no event loop here: each call is its own batch)."""
         p = self._persistence
-        if p is not None and p.writer is not None:
+        if p is not None and p.writer is not None and effects != []:  # ([]: nothing to log)
             p.writer.feed(self._ctx.db.id, effects or [argv])
             if not p.flush() and p.writer.policy == "always":
                 raise error_from_message(p.misconf_text())

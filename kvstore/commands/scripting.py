@@ -455,7 +455,7 @@ class Scripts:
         if ks.dirty != dirty and flags & LOGGED and self.replicate:
             hook = self.hook
             if hook is not None:
-                if not self.wrapped:
+                if not self.wrapped and ctx.effects != []:  # ([]: nothing to log)
                     self.wrapped = True
                     effects, ctx.effects = ctx.effects, None
                     hook(ctx, [b"MULTI"])

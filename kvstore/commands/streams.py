@@ -700,12 +700,38 @@ def _serve_xread(ctx: Context, keys, afters, count: int, group_name, consumer_na
             entries = _deliver(ctx, key, s, after, count, group, group_name, consumer, noack,
                                effects)
         out.append((key, entries))
-    if effects:  # (a read of the history changes delivery counts only: logged as XCLAIMs)
-        ctx.ks.dirty += 1
+    if group_name is not None and out:
+        # Redis counts each stream it serves a group from as a change (xreadCommand's
+        # server.dirty++: at least the consumer's seen-time, which an RDB keeps), even an empty
+        # read of the history, and propagates only what the read did: the effects, maybe none.
+        # (A read of the history changes delivery counts only: logged as XCLAIMs.)
+        ctx.ks.dirty += len(out)
         ctx.effects = effects
     if not out:
         return None
-    return dict(out) if ctx.resp == 3 else [[k, e] for k, e in out]
+    if ctx.resp == 3:
+        return _streams_map(out)
+    return [[k, e] for k, e in out]
+
+
+class _NamedAgain(bytes):
+    """A stream key named again in one XREAD (STREAMS s s 0 5): a map key of its own, equal
+    to nothing else, as Redis's RESP3 map repeats the key where a dict would keep one."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+def _streams_map(out: list) -> dict:
+    """The RESP3 map of XREAD's [(key, entries), ...], a key named twice kept twice."""
+    reply: dict = {}
+    for key, entries in out:
+        reply[_NamedAgain(key) if key in reply else key] = entries
+    return reply
 
 
 def _serve_blocked(ctx: Context, key: bytes, wanted, count: int, group_name, consumer_name,
@@ -843,13 +869,16 @@ def xgroup_setid(ctx: Context, argv: list[bytes]):
     Complexity: O(1). Reply: OK.
     """
     entries_read = UNKNOWN
-    if len(argv) == 7:
-        if argv[5].lower() != b"entriesread":
+    i = 5
+    while i < len(argv):  # (every option is parsed before the key and the arity are checked)
+        if argv[i].lower() == b"entriesread" and i + 1 < len(argv):
+            entries_read = _entries_read_arg(argv[i + 1])
+            i += 2
+        else:
             raise subcommand_syntax(argv)
-        entries_read = _entries_read_arg(argv[6])
-    elif len(argv) != 5:
-        raise subcommand_syntax(argv)
     s, group = _xgroup_target(ctx, argv)
+    if len(argv) not in (5, 7):
+        raise subcommand_syntax(argv)
     last = s.last_id if argv[4] == b"$" else parse_id(argv[4])[0]  # type: ignore[union-attr]
     group.last_id = last  # type: ignore[union-attr]
     group.entries_read = entries_read  # type: ignore[union-attr]
@@ -1249,6 +1278,7 @@ def xinfo_stream(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1), or O(N) with FULL (N capped by COUNT, default 10). Reply: a map.
     """
+    s = _xinfo_stream_of(ctx, argv[2])  # (Redis looks the key up before the options)
     opts = argv[3:]
     full = bool(opts)
     count = 10
@@ -1261,7 +1291,6 @@ def xinfo_stream(ctx: Context, argv: list[bytes]):
             count = to_int(opts[2])
             if count < 0:
                 count = 10
-    s = _xinfo_stream_of(ctx, argv[2])
     info: dict = {b"length": s.length, b"radix-tree-keys": len(s.nodes),
                   b"radix-tree-nodes": s.rax_nodes(),
                   b"last-generated-id": id_text(s.last_id),

@@ -215,7 +215,9 @@ class Context:
     the connection state the server attaches (`client`, None when embedded).
 
     `effects`: None to log the request as is (if it changed something), or the list of argvs
-    that reproduce its effect at any later time, e.g. SET k v EX 10 -> SET k v PXAT <abs>.
+    that reproduce its effect at any later time, e.g. SET k v EX 10 -> SET k v PXAT <abs>; an
+    empty list when what it changed is counted in `dirty` but not propagated (an XREADGROUP
+    of an empty history: Redis counts the consumer's new seen-time, and logs nothing).
 
     `touched`: (argv, keys) when a write changed fewer keys than it names (a STORE's sources,
     DEL's absent keys, the keys LMPOP did not pop from, SMOVE's destination that already held

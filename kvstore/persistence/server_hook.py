@@ -71,10 +71,13 @@ def attach(server) -> Persistence:
         if w is None:
             return
         effects = ctx.effects
-        if effects is None and ctx.db.id == w.db:
-            w.plain.append(argv)  # the hot case: encoded at the batch's end, if at all
-        else:
-            w.feed(ctx.db.id, effects or [argv])
+        if effects is None:
+            if ctx.db.id == w.db:
+                w.plain.append(argv)  # the hot case: encoded at the batch's end, if at all
+            else:
+                w.feed(ctx.db.id, [argv])
+        elif effects:  # ([]: a change with nothing to log, see Context)
+            w.feed(ctx.db.id, effects)
 
     def log_batch(parser, batch) -> None:
         # Encoding each command was a third of a pipelined SET under an AOF; a whole read of

@@ -257,8 +257,9 @@ class Replication:
     def feed(self, ctx, argv: list[bytes]) -> None:
         """Write hook: a write's effects, in its database. On a replica, nothing: its stream is
         its master's (`proxy`), and its own writes (replica-read-only no) stay local."""
-        if self.server.master_link is None:
-            self._append(ctx.db.id, ctx.effects or [argv])
+        effects = ctx.effects
+        if self.server.master_link is None and effects != []:  # ([]: nothing to log)
+            self._append(ctx.db.id, effects or [argv])
 
     def expired(self, db, key: bytes) -> None:
         """Expiry listener: the replicas delete it too (they never expire keys themselves)."""

@@ -242,7 +242,7 @@ def run_exec(client):
             if server.monitors:
                 server.monitor_command(client, cmd, argv)
             if ks.dirty != dirty and cmd.flags & LOGGED and server.propagate is not None:
-                if not propagated:
+                if not propagated and ctx.effects != []:  # ([]: nothing to log)
                     propagated = True
                     effects, ctx.effects = ctx.effects, None
                     server.propagate(ctx, [b"MULTI"])

@@ -40,13 +40,17 @@ Replies are compared after a per-command normaliser (`normalise`):
 * random commands (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, RANDOMKEY) are compared by
   properties checked against the key's state read from Redis just before the command (count,
   distinctness, membership, the values/scores paired with fields/members); DUMP by the value its
-  payload decodes to (Redis LZF-compresses, we do not; hashes and sets in any order); OBJECT
-  IDLETIME only by type (we do not track access times);
+  payload decodes to (Redis LZF-compresses, we do not; hashes, sets and zsets in any order,
+  streams as fuzz_streams.stream_view); OBJECT IDLETIME only by type (we do not track access
+  times);
+* the time fields of XPENDING's extended form, XINFO CONSUMERS and XINFO STREAM FULL (idle,
+  delivery and seen times) become tokens (fuzz_streams.stream_times), nothing else of them;
 * connection commands (wire mode): HELLO without the client id and version, INFO by frame and
   section titles, CLIENT ID by type, CLIENT INFO by frame and the fields of the connection's
   state, TIME and LASTSAVE by type (fuzz_wire.WIRE_NORMALISERS).
 
-Blocking pops. The embedded store has no connection to block, so BLPOP & co with nothing to pop
+Blocking pops. The embedded store has no connection to block, so BLPOP & co (and XREAD /
+XREADGROUP with BLOCK: fuzz_gen.blocking) with nothing to pop
 answer at once, as Redis does where a client may not block; the runner sends them to Redis inside
 MULTI/EXEC (`call_counted_in_multi`), where Redis never blocks either (and answers BLMOVE and
 BRPOPLPUSH with a null bulk, not a timeout's null array). Over the wire both servers block for the
@@ -78,7 +82,9 @@ commands are also resynced *before* they run, so both sides draw from the same s
 mode the copy goes through plain commands instead (`fuzz_wire.wire_copy`, which also forces
 Redis's sticky big encodings), and a mismatched EXEC resyncs every database. Every `check_every`
 commands the whole keyspace of databases 0-2 is compared (type, contents, TTL within 1000 ms,
-container encoding), differences are recorded as "state" mismatches, then resynced.
+container encoding), differences are recorded as "state" mismatches, then resynced. A stream's
+contents are its XINFO STREAM FULL and the stream itself, times as tokens, and it is copied by
+its DUMP payload (RESTORE over the wire, engine/stream.py's reader embedded): fuzz_streams.py.
 
 Self-test over the wire: `--server --self-test` runs the wire mode against a second redis-server.
 """
@@ -101,7 +107,9 @@ from kvstore.errors import ResponseError
 from kvstore.replies import Error, HumanDouble, NullArray, ScorePairs, Status
 from kvstore.numbers import format_double, format_long_double
 
-from .fuzz_gen import BLOCKING, FAMILIES, POOLS, Gen, family_of
+from .fuzz_gen import FAMILIES, POOLS, Gen, blocking, family_of
+from .fuzz_streams import (STREAM_TIMES, XINFO_FULL, decode_stream, stream_state, stream_times,
+                           stream_view)
 from .fuzz_gen_wire import WIRE_FAMILIES, WireGen
 from .fuzz_wire import (INFO_DIRTY, NIL_ARRAY, WIRE_NORMALISERS, RawRedis, WireSide, canon,
                         dirty_of, oracle_dump, oracle_dumps, pairs, plain, shape, start_server,
@@ -204,7 +212,9 @@ class KvSide:
         """kv_dump, or a marker when a container was left empty (Redis deletes those)."""
         value = self.db.data.get(key)
         got = kv_dump(self, key, self.store.keyspace.clock())
-        if value is not None and type(value) is not bytes and len(value) == 0:
+        # (a Stream has no len(): an empty stream is a key, as in Redis)
+        if value is not None and type(value) is not bytes and hasattr(value, "__len__") \
+                and len(value) == 0:
             return ("empty container left in keyspace", got)
         return got
 
@@ -350,6 +360,8 @@ def normalise(name, argv, outcome, pre, call):
         return ("ok", MIXED)
     if name == "OBJECT" and argv[1].upper() == b"IDLETIME" and type(v) is int:
         return ("ok", ("idletime", "int"))
+    if name in STREAM_TIMES:
+        return ("ok", stream_times(name, argv, v))
     special = WIRE_NORMALISERS.get(name)
     if special is not None:
         return ("ok", special(argv, v))
@@ -385,6 +397,10 @@ def _decoded(payload: bytes):
         data = sorted(data)
     elif kind == "hash":
         data = sorted(zip(data[::2], data[1::2]))
+    elif kind == "zset":   # (a skiplist is saved from its tail, a listpack from its head)
+        data = sorted(zip(data[::2], data[1::2]), key=lambda pair: (pair[1], pair[0]))
+    elif kind == "stream":   # (times as tokens: fuzz_streams)
+        data = stream_view(data)
     return kind, data
 
 
@@ -410,6 +426,8 @@ def kv_dump(kv: KvSide, key: bytes, now: int):
     elif t == "zset":
         kind, flat = kv.call([b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"])
         data = pairs(flat) if kind == "ok" else (kind, flat)
+    elif t == "stream":
+        data = stream_state(kv.call([a if a is not None else key for a in XINFO_FULL]), value)
     else:
         data = repr(value)[:200]
     try:
@@ -463,6 +481,10 @@ def copy_key(kv: KvSide, key: bytes, dump) -> bool:
     elif t == "set":
         value = V.Set(data)
         value.big = enc == "hashtable"
+    elif t == "stream":   # Redis's own payload, as RESTORE reads it
+        value = decode_stream(data.payload)
+        if type(value) is str:
+            return False
     elif t == "zset":
         argv = [b"ZADD", key]
         for member, score in data:
@@ -548,6 +570,7 @@ def queueable(name: str, argv) -> bool:
     normalised, so only commands whose replies are compared exactly."""
     return not (name in SORTED or name in HASH_ORDER or name in SORTS or name in SCANS or name in TOLERANCE
                 or name in RANDOM or name in FORCED or name in ("DUMP", "OBJECT")
+                or name in STREAM_TIMES
                 or lex_source(name, argv) is not None)
 
 
@@ -669,7 +692,7 @@ class Runner:
         name = argv[0].decode().upper()
         pre = self._prefetch(name, argv, keys)
         sent = [b"EVAL", PCALL_ARGV, b"0", *argv] if self.through_eval else argv
-        if name in BLOCKING and not (self.wire or self.through_eval):
+        if blocking(name, argv) and not (self.wire or self.through_eval):
             # The embedded store has no connection to block: a blocking pop with nothing to pop
             # answers at once, as Redis does where it may not block (MULTI, scripts). Redis gets
             # it inside MULTI, where it never blocks either (and BLMOVE/BRPOPLPUSH answer a null

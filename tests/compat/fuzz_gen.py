@@ -5,10 +5,10 @@ function `g_<command>(g)` returning argv (str/int items); keys are drawn with `g
 `g.key_of(pool)`), which records them so the runner knows what to resync. Weights set how often a
 command is drawn within its family; the family is drawn uniformly.
 
-Keys: 6 per type (`string:0`..`string:5`, `hash:0`.., `list:`, `set:`, `zset:`) plus `any:0`..
-`any:4`, which every family writes, so WRONGTYPE clashes are frequent. A family's commands pick
-their own pool 70% of the time, a shared key 15%, another type's pool 10%, and a never-written key
-5%. TTLs are large (>= 1 day) so nothing expires during a run: relative ones are multiples of
+Keys: 6 per type (`string:0`..`string:5`, `hash:0`.., `list:`, `set:`, `zset:`, `stream:`) plus
+`any:0`..`any:4`, which every family writes, so WRONGTYPE clashes are frequent. A family's
+commands pick their own pool 70% of the time, a shared key 15%, another type's pool 10%, and a
+never-written key 5%. TTLs are large (>= 1 day) so nothing expires during a run: relative ones are multiples of
 100000 s, absolute ones `base + 150007..`, so a reply equal to a generated absolute time can be
 compared exactly (the runner's `exact_times`).
 
@@ -20,19 +20,23 @@ library on both sides before the stream, so EVALSHA, SCRIPT EXISTS and FCALL sta
 state even on a shared redis-server.
 
 Blocking pops (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP in lists, BZPOPMIN BZPOPMAX BZMPOP in zsets)
-only get timeouts that end (`BLOCK_TIMEOUTS`, 1-20 ms) or that are refused; never 0. LCS reads
-its own pool of short strings (`LCS_POOL`), since it costs len(a) * len(b).
+only get timeouts that end (`BLOCK_TIMEOUTS`, 1-20 ms) or that are refused; never 0; so do
+XREAD and XREADGROUP (`BLOCK_MS`). Streams get explicit IDs only, never `*` (see the streams
+section for what keeps their replies independent of the clock). LCS reads its own pool of short
+strings (`LCS_POOL`), since it costs len(a) * len(b).
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 import time
 
 FAMILIES = ["keys", "expiry", "strings", "hashes", "lists", "sets", "zsets", "hyperloglog",
-            "geo", "scripting"]
-TYPE_OF = {"strings": "string", "hashes": "hash", "lists": "list", "sets": "set", "zsets": "zset"}
+            "geo", "scripting", "streams"]
+TYPE_OF = {"strings": "string", "hashes": "hash", "lists": "list", "sets": "set", "zsets": "zset",
+           "streams": "stream"}
 POOLS = {t: [f"{t}:{i}".encode() for i in range(6)] for t in TYPE_OF.values()}
 POOLS["any"] = [f"any:{i}".encode() for i in range(5)]
 # Lex-range commands are only specified when every member has the same score (Redis docs: "the
@@ -100,6 +104,8 @@ class Gen:
         self.base_s = int(time.time())
         self.exact_times: set[int] = set()
         self.db = 0
+        self.stream_ms = 10     # the ms part of the next stream IDs (see `_new_id`)
+        self.stream_ids: dict[bytes, list[str]] = {}   # per key, lately seen (`_sid`)
         self.used: list[bytes] = []
         self.own = "string"
         generators = generators or GENERATORS
@@ -225,6 +231,17 @@ class Gen:
         """Follow what the stream changed in the connection state (the selected database)."""
         if name == "SELECT" and outcome == ("ok", "OK"):
             self.db = int(argv[1])
+        elif name in ("XADD", "XREADGROUP", "XAUTOCLAIM") and outcome[0] == "ok":
+            # IDs added, or delivered (so pending), per key
+            v = outcome[1]
+            if name == "XREADGROUP":
+                per_key = v[1] if type(v) is tuple and len(v) == 2 else v   # (RESP3: a map)
+            else:
+                per_key = [[argv[1], v]]
+            for key, reply in per_key if type(per_key) is list else ():
+                ids = self.stream_ids.setdefault(key, [])
+                ids += _ids_in(reply)
+                del ids[:-STREAM_RECENT_IDS]
 
     def setup_commands(self):
         """Run on both sides before the stream: empty script caches, and only the library FCALL
@@ -244,6 +261,16 @@ class Gen:
                 ["RPUSH", "any:2", "x", "y"], ["SADD", "any:3", "1", "a"],
                 ["ZADD", "any:4", "1", "a", "2", "b"],
                 ["ZADD", "lexz:0", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e"]]
+        for i in range(3):   # streams below the stream clock (10), with groups and pending
+            out += [["XADD", f"stream:{i}", f"{ms}-{seq}", "f", f"{ms}", "g", "x"]
+                    for ms in range(1, 7) for seq in (1, 2)]
+        out += [["XDEL", "stream:1", "3-1"],
+                ["XGROUP", "CREATE", "stream:0", "g1", "0"],
+                ["XGROUP", "CREATE", "stream:0", "g2", "$"],
+                ["XGROUP", "CREATE", "stream:1", "g1", "2-1"],
+                ["XREADGROUP", "GROUP", "g1", "c1", "COUNT", "3", "STREAMS", "stream:0", ">"],
+                ["XREADGROUP", "GROUP", "g1", "c2", "COUNT", "2", "STREAMS", "stream:0", ">"],
+                ["XREADGROUP", "GROUP", "g1", "c1", "STREAMS", "stream:1", ">"]]
         return out
 
 
@@ -1109,6 +1136,294 @@ def g_georadiusbymember(g):
     return argv + _geo_options(g, store=None if ro and g.r.random() < 0.9 else _geo_store)
 
 
+# -- streams ------------------------------------------------------------------------------------
+# IDs are explicit, never a bare `*` (an ID from the clock differs between the two servers):
+# they follow the generator's own clock `g.stream_ms`, which XADD advances half of the time, so
+# most XADDs succeed (as `ms-*` or `ms-seq`) and the rest are refused as equal or smaller, 0-0,
+# or garbage. Groups and consumers come from small pools; min-idle-times are 0 or longer than
+# anything is idle, IDLE is 0 and TIME a fixed instant, so no reply depends on when a command
+# ran; the times replies still carry (idle, delivery and seen times) are normalised by the
+# runner (fuzz.STREAM_TIMES). Blocking reads only get BLOCK 1-20 (ms) or refused values, and run
+# as the blocking pops do (`blocking`).
+STREAM_MAX_ID = "18446744073709551615-18446744073709551615"
+STREAM_BAD_IDS = ["abc", "-1", "1-", "1-x", "", "18446744073709551616", "1.5", "0x10", "*-1",
+                  " 1", "1-18446744073709551616", "(", "1--1"]
+STREAM_GROUPS = ["g1", "g1", "g1", "g2", "g2", "nogroup"]
+STREAM_CONSUMERS = ["c1", "c1", "c2", "c3"]
+STREAM_FIELDS = ["f", "f", "g", "1", ""]
+BLOCK_MS = ["1", "5", "10", "20"]
+BAD_BLOCK_MS = ["-1", "abc", "1.5", "", "9223372036854775808"]
+# (min-idle-time / IDLE of XPENDING: nothing delivered by the stream is idle that long, but an
+# entry XCLAIM gave TIME 1000 is)
+MIN_IDLE = ["0", "0", "0", "1000000000000"]
+BAD_MIN_IDLE = ["-1", "abc", "", "1.5"]
+STREAM_BLOCKING = {"XREAD", "XREADGROUP"}
+STREAM_RECENT_IDS = 40
+
+
+def blocking(name: str, argv) -> bool:
+    """Whether a command may block: a blocking pop, or XREAD / XREADGROUP with BLOCK."""
+    return name in BLOCKING or (name in STREAM_BLOCKING
+                                and any(a.upper() == b"BLOCK" for a in argv[2:]))
+
+
+def _sid(g, special=(), p_bad=0.19):
+    """An ID: one lately added to or delivered from the command's key, or near the stream clock (ms-seq, ms alone), 0-0, garbage or
+    a special form, the maximum."""
+    r = g.r
+    x = r.random()
+    ids = g.stream_ids.get(g.used[0]) if g.used else None
+    if x < 0.4 and ids:
+        return r.choice(ids)
+    if x < 0.6:
+        return f"{r.randrange(0, g.stream_ms + 3)}-{r.randrange(0, 4)}"
+    if x < 0.75:
+        return str(r.randrange(0, g.stream_ms + 3))
+    if x < 0.8:
+        return r.choice(["0-0", "0", "0-1"])
+    if x < 0.8 + p_bad:
+        return r.choice(STREAM_BAD_IDS + ["-", "+", "$", ">"] + list(special))
+    return STREAM_MAX_ID
+
+
+def _sids(g, special=(), p_bad=0.19):
+    return [_sid(g, special, p_bad) for _ in range(g.r.choice([1, 1, 2, 3]))]
+
+
+_ID_TEXT = re.compile(rb"\d+-\d+")
+
+
+def _ids_in(reply) -> list[str]:
+    """The stream IDs in a reply, in order (no generated value looks like one)."""
+    if type(reply) is bytes:
+        return [reply.decode()] if _ID_TEXT.fullmatch(reply) else []
+    if type(reply) is tuple:   # a RESP3 map, set, ...: its items
+        reply = [x for item in reply[1:] if type(item) is list for x in item]
+    if type(reply) is list:
+        return [i for x in reply for i in _ids_in(x)]
+    return []
+
+
+def _new_id(g):
+    """XADD's ID: mostly past every stream's top, else anything `_sid` draws."""
+    r = g.r
+    x = r.random()
+    if x < 0.5:
+        g.stream_ms += r.random() < 0.3
+        return f"{g.stream_ms}-*"
+    if x < 0.8:
+        g.stream_ms += 1
+        return f"{g.stream_ms}-{r.randrange(0, 6)}"
+    if x < 0.85:
+        return r.choice(["0-1", "0-*", "1-1", "5-1", "5-*", "0-0"])
+    return _sid(g)
+
+
+def _stream_count(g):
+    return g.pick(["1", "2", "3", "10"], ["0", "-1", "abc", ""], EDGE_INTS[:1], 0.1)
+
+
+def _trim_opts(g):
+    """MAXLEN|MINID [=|~] threshold [LIMIT count]."""
+    r = g.r
+    strategy = r.choice(["MAXLEN", "MINID"])
+    opts = [g.opt(strategy)] + r.choice([[], [], ["="], ["~"]])
+    if strategy == "MAXLEN":
+        opts.append(g.pick(["0", "1", "3", "10", "25", "60"], ["-1", "abc", ""]))
+    else:
+        opts.append(_sid(g) if r.random() < 0.3 else str(max(0, g.stream_ms - r.randrange(40))))
+    if r.random() < 0.2:
+        opts += [g.opt("LIMIT"), g.pick(["0", "1", "5", "100"], ["-1", "abc"])]
+    if r.random() < 0.02:
+        opts += r.choice([["MAXLEN", "1"], ["BOGUS"], ["LIMIT"]])
+    return opts
+
+
+def _field_values(g):
+    r = g.r
+    out = []
+    for _ in range(r.choice([1, 1, 1, 2, 3])):
+        out += [r.choice(STREAM_FIELDS), g.value()]
+    if r.random() < 0.03:
+        out = out[:-1]
+    return out
+
+
+def g_xadd(g):
+    r = g.r
+    argv = ["XADD", g.key()]
+    if r.random() < 0.1:
+        argv.append(g.opt("NOMKSTREAM"))
+    if r.random() < 0.3:
+        argv += _trim_opts(g)
+    return argv + [_new_id(g)] + _field_values(g)
+
+
+def g_xrange(g):
+    r = g.r
+    cmd = r.choice(["XRANGE", "XREVRANGE"])
+    lo = r.choice(["-", "-", _sid(g, p_bad=0.05), "(" + _sid(g, p_bad=0.05)]) \
+        if r.random() < 0.95 else r.choice(["(-", "(+", "(", "-x"])
+    hi = r.choice(["+", "+", _sid(g, p_bad=0.05), "(" + _sid(g, p_bad=0.05)])
+    argv = [cmd, g.key()] + ([lo, hi] if cmd == "XRANGE" else [hi, lo])
+    if r.random() < 0.4:
+        argv += [g.opt("COUNT"), _stream_count(g)]
+    if r.random() < 0.02:
+        argv.append(r.choice(["COUNT", "BOGUS"]))
+    return argv
+
+
+def g_xlen(g): return ["XLEN", g.key()]
+def g_xdel(g): return ["XDEL", g.key()] + _sids(g)
+def g_xtrim(g): return ["XTRIM", g.key()] + _trim_opts(g)
+
+
+def g_xread(g):
+    r = g.r
+    argv = ["XREAD"]
+    opts = []
+    if r.random() < 0.5:
+        opts.append([g.opt("COUNT"), _stream_count(g)])
+    if r.random() < 0.15:
+        opts.append([g.opt("BLOCK"), g.pick(BLOCK_MS, BAD_BLOCK_MS, p_bad=0.15)])
+    r.shuffle(opts)
+    keys = g.keys(1, 2)
+    ids = [_sid(g, ["$"] * 6) for _ in keys]
+    if r.random() < 0.04:
+        ids = ids[:-1]
+    for o in opts:
+        argv += o
+    return argv + [g.opt("STREAMS")] + keys + ids
+
+
+def g_xsetid(g):
+    r = g.r
+    argv = ["XSETID", g.key(), _sid(g) if r.random() < 0.4 else f"{g.stream_ms + 1}-0"]
+    if r.random() < 0.3:
+        argv += [g.opt("ENTRIESADDED"), g.pick(["0", "5", "50", "1000"], ["-1", "abc"])]
+    if r.random() < 0.3:
+        argv += [g.opt("MAXDELETEDID"), _sid(g)]
+    return argv
+
+
+def g_xgroup(g):
+    r = g.r
+    sub = r.choice(["CREATE"] * 4 + ["SETID"] * 2 + ["DESTROY"] + [
+        "CREATECONSUMER", "CREATECONSUMER", "DELCONSUMER"])
+    if r.random() < 0.02:
+        return ["XGROUP", r.choice(["HELP", "BOGUS", "help", "CREATE"])]
+    argv = ["XGROUP", g.opt(sub), g.key(), r.choice(STREAM_GROUPS)]
+    if sub in ("CREATE", "SETID"):
+        argv.append(r.choice(["$", "0", "$", _sid(g)]))
+        if sub == "CREATE" and r.random() < 0.5:
+            argv.append(g.opt("MKSTREAM"))
+        if r.random() < 0.2:
+            argv += [g.opt("ENTRIESREAD"), g.pick(["0", "2", "-1", "100"], ["-2", "abc"])]
+        if r.random() < 0.02:
+            argv.append("BOGUS")
+    elif sub != "DESTROY":
+        argv.append(r.choice(STREAM_CONSUMERS))
+    return argv
+
+
+def g_xreadgroup(g):
+    r = g.r
+    argv = ["XREADGROUP", g.opt("GROUP"), r.choice(STREAM_GROUPS), r.choice(STREAM_CONSUMERS)]
+    opts = []
+    if r.random() < 0.4:
+        opts.append([g.opt("COUNT"), _stream_count(g)])
+    if r.random() < 0.15:
+        opts.append([g.opt("NOACK")])
+    if r.random() < 0.1:
+        opts.append([g.opt("BLOCK"), g.pick(BLOCK_MS, BAD_BLOCK_MS, p_bad=0.15)])
+    r.shuffle(opts)
+    for o in opts:
+        argv += o
+    keys = g.keys(1, 2) if r.random() < 0.2 else [g.key()]
+    ids = [">" if r.random() < 0.6 else _sid(g) for _ in keys]
+    if r.random() < 0.03:
+        argv = ["XREADGROUP"] + argv[4:]   # no GROUP
+    return argv + [g.opt("STREAMS")] + keys + ids
+
+
+def g_xack(g): return ["XACK", g.key(), g.r.choice(STREAM_GROUPS)] + _sids(g, p_bad=0.05)
+
+
+def g_xreset(g):
+    """Delete a stream now and then: one XSETID to the maximum ID would refuse every XADD."""
+    return ["DEL", g.key_of("stream")]
+
+
+def g_xpending(g):
+    r = g.r
+    argv = ["XPENDING", g.key(), r.choice(STREAM_GROUPS)]
+    if r.random() < 0.35:
+        return argv
+    if r.random() < 0.3:
+        argv += [g.opt("IDLE"), g.pick(MIN_IDLE, BAD_MIN_IDLE)]
+    argv += [r.choice(["-", "-", _sid(g)]), r.choice(["+", "+", _sid(g)]), _stream_count(g)]
+    if r.random() < 0.3:
+        argv.append(r.choice(STREAM_CONSUMERS))
+    return argv
+
+
+def g_xclaim(g):
+    r = g.r
+    argv = ["XCLAIM", g.key(), r.choice(STREAM_GROUPS), r.choice(STREAM_CONSUMERS),
+            g.pick(MIN_IDLE, BAD_MIN_IDLE)] + _sids(g, p_bad=0.04)
+    opts = []
+    for opt in ("JUSTID", "FORCE"):
+        if r.random() < 0.2:
+            opts.append([g.opt(opt)])
+    if r.random() < 0.2:
+        opts.append([g.opt("RETRYCOUNT"), g.pick(["0", "1", "5"], ["-1", "abc"])])
+    if r.random() < 0.15:
+        opts.append([g.opt("LASTID"), _sid(g)])
+    if r.random() < 0.1:
+        # a fixed instant (a time in the future is read as now), or no time at all
+        opts.append(r.choice([[g.opt("TIME"), g.pick(["1000", "0", "99999999999999"],
+                                                      ["-5", "abc"])],
+                              [g.opt("IDLE"), g.pick(["0"], ["abc"])]]))
+    if r.random() < 0.02:
+        opts.append([r.choice(["BOGUS", "TIME", "RETRYCOUNT"])])
+    r.shuffle(opts)
+    for o in opts:
+        argv += o
+    return argv
+
+
+def g_xautoclaim(g):
+    r = g.r
+    argv = ["XAUTOCLAIM", g.key(), r.choice(STREAM_GROUPS), r.choice(STREAM_CONSUMERS),
+            g.pick(MIN_IDLE, BAD_MIN_IDLE), r.choice(["0", "-", "0-0", _sid(g), "(" + _sid(g)])]
+    if r.random() < 0.5:
+        argv += [g.opt("COUNT"), _stream_count(g)]
+    if r.random() < 0.3:
+        argv.append(g.opt("JUSTID"))
+    if r.random() < 0.02:
+        argv.append(r.choice(["BOGUS", "COUNT"]))
+    return argv
+
+
+def g_xinfo(g):
+    r = g.r
+    sub = r.choice(["STREAM", "STREAM", "FULL", "GROUPS", "CONSUMERS", "CONSUMERS"])
+    if r.random() < 0.02:
+        return ["XINFO"] + r.choice([["HELP"], ["BOGUS"], ["STREAM"], ["help"]])
+    if sub == "FULL":
+        argv = ["XINFO", "STREAM", g.key(), g.opt("FULL")]
+        if r.random() < 0.5:
+            argv += [g.opt("COUNT"), g.pick(["0", "1", "2", "10"], ["-1", "abc"])]
+        if r.random() < 0.03:
+            argv.append(r.choice(["COUNT", "BOGUS"]))
+        return argv
+    argv = ["XINFO", g.opt(sub), g.key()]
+    if sub == "CONSUMERS":
+        argv.append(r.choice(STREAM_GROUPS))
+    return argv
+
+
+
 # -- scripting ----------------------------------------------------------------------------------
 # EVAL & co run templates: fixed bodies (so the script caches stay small and EVALSHA finds them
 # by their SHA1) that call commands of the other families on KEYS and ARGV, so every RESP <-> Lua
@@ -1538,6 +1853,10 @@ GENERATORS = {
             (3, g_geosearchstore), (4, g_georadius), (3, g_georadiusbymember)],
     "scripting": [(10, g_eval), (4, g_evalsha), (3, g_script), (6, g_fcall),
                   (0.5, g_function_load)],
+    "streams": [(10, g_xadd), (5, g_xrange), (2, g_xlen), (3, g_xdel), (2, g_xtrim),
+                (3, g_xread), (1, g_xsetid), (5, g_xgroup), (6, g_xreadgroup), (3, g_xack),
+                (4, g_xpending), (4, g_xclaim), (3, g_xautoclaim), (4, g_xinfo),
+                (0.15, g_xreset)],
 }
 
 # Which family a command name belongs to, for the per-family report.
@@ -1563,5 +1882,6 @@ def family_of(name: str) -> str:
     for fam, names in _FAMILY_OF.items():
         if name in names.split():
             return fam
-    return {"H": "hashes", "L": "lists", "R": "lists", "S": "sets", "Z": "zsets"}.get(
+    return {"H": "hashes", "L": "lists", "R": "lists", "S": "sets", "Z": "zsets",
+            "X": "streams"}.get(
         name[:1], "other")

@@ -26,7 +26,8 @@ reply. kvstore-server's dirty counts expiries (lazy and active) and Redis's does
 expiry off (DEBUG SET-ACTIVE-EXPIRE 0), as the embedded side does, so expired keys are reclaimed
 by the same accesses on both sides, not by two racing cycles.
 
-Resync over the wire (`wire_copy`) writes a key with plain commands; a container Redis holds in
+Resync over the wire (`wire_copy`) writes a key with plain commands (a stream: RESTORE of the
+oracle's DUMP payload, fuzz_streams); a container Redis holds in
 its big encoding (hashtable, skiplist) after shrinking is forced there by adding, then removing,
 one member longer than every listpack/intset limit, since neither server converts back; a -0
 score there (made by arithmetic, which only a skiplist keeps) is remade with ZADD INCR -0.
@@ -42,6 +43,8 @@ import tempfile
 import time
 
 from kvstore.engine.values import string_encoding
+
+from .fuzz_streams import XINFO_FULL, decode_stream, stream_state
 
 NIL_ARRAY = ("nil-array",)   # RESP2 *-1
 NULL = ("null",)             # RESP3 _
@@ -222,17 +225,28 @@ def oracle_dumps(r: RawRedis, keys) -> dict:
     types = [v for _, v in r.pipeline([[b"TYPE", k] for k in keys])]
     cmds, live = [], []
     for key, t in zip(keys, types):
-        if t == "none" or t not in _READ:
+        if t == "stream":   # (fuzz_streams: its state, and its payload for a resync)
+            cmds += [[b"DUMP", key], [a if a is not None else key for a in XINFO_FULL]]
+        elif t in _READ:
+            read = _READ[t]
+            cmds.append([read[0], key] + read[2:])
+        else:
             continue
-        read = _READ[t]
-        cmds.append([read[0], key] + read[2:])
         cmds.append([b"PEXPIRETIME", key])
         cmds.append([b"OBJECT", b"ENCODING", key])
         live.append((key, t))
-    replies = [v for _, v in r.pipeline(cmds)]
+    replies = r.pipeline(cmds)
     out = dict.fromkeys(keys)
-    for i, (key, t) in enumerate(live):
-        data, when, enc = replies[3 * i: 3 * i + 3]
+    i = 0
+    for key, t in live:
+        if t == "stream":
+            payload, info = replies[i][1], replies[i + 1]
+            data = stream_state(info, decode_stream(payload), payload)
+            i += 1
+        else:
+            data = replies[i][1]
+        when, enc = replies[i + 1][1], replies[i + 2][1]
+        i += 3
         if t == "hash" or t == "zset":
             data = pairs(data)
         elif t == "set":
@@ -260,7 +274,9 @@ def wire_copy(conn: RawRedis, key: bytes, dump, encodings: bool) -> None:
     cmds = [[b"DEL", key]]
     if dump is not None:
         t, data, when, enc = dump
-        if t == "string":
+        if t == "stream":
+            cmds.append([b"RESTORE", key, b"0", data.payload])
+        elif t == "string":
             cmds.append([b"SET", key, data])
             if encodings and enc.encode() != string_encoding(data):
                 # How Redis made it raw or embstr, redone: an APPEND to an existing string

@@ -37,6 +37,7 @@ import time
 import pytest
 
 from tests.compat.fuzz_gen import POOLS, Gen
+from tests.compat.fuzz_streams import XINFO_FULL, stream_times
 from tests.conftest import free_port, wait_for_port
 from tests.server.helpers import Conn, err
 
@@ -430,7 +431,8 @@ def _expire_short_keys(conn: Conn, timeout: float = 10.0) -> None:
 
 _READ_VALUE = {b"string": lambda k: ["GET", k], b"hash": lambda k: ["HGETALL", k],
                b"list": lambda k: ["LRANGE", k, 0, -1], b"set": lambda k: ["SMEMBERS", k],
-               b"zset": lambda k: ["ZRANGE", k, 0, -1, "WITHSCORES"]}
+               b"zset": lambda k: ["ZRANGE", k, 0, -1, "WITHSCORES"],
+               b"stream": lambda k: ["XINFO", "STREAM", k, "FULL", "COUNT", 0]}
 
 
 def snapshot(port: int) -> dict:
@@ -462,6 +464,8 @@ def snapshot(port: int) -> dict:
                     v = sorted(zip(v[0::2], v[1::2]))
                 elif t == b"set":
                     v = sorted(v)
+                elif t == b"stream":  # (delivery and seen times: set by the run, or the load)
+                    v = stream_times("XINFO", XINFO_FULL, v)
                 entries[k] = (t, v, ttl)
             if entries:
                 state[db] = entries

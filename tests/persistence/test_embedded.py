@@ -248,3 +248,35 @@ def test_without_a_path_persistence_commands_error():
     s.close()
     with pytest.raises(TypeError):
         kvstore.open(appendfsync="always")
+
+
+def test_a_change_with_nothing_to_propagate_logs_nothing(tmp_path):
+    """An XREADGROUP of an empty history counts as a change, as in Redis (the consumer's
+    seen-time: rdb_changes_since_last_save grows), but Redis propagates nothing of it: the AOF
+    must not get the command (effects `[]`, see Context)."""
+    s = _open(tmp_path)
+    s.execute("XADD", "s", "1-0", "f", "v")
+    s.execute("XGROUP", "CREATE", "s", "g", "$")
+    s.execute("XGROUP", "CREATECONSUMER", "s", "g", "c")
+    incr = os.path.join(tmp_path, "appendonlydir", mf.read(
+        os.path.join(tmp_path, "appendonlydir")).incrs[-1].name)
+
+    def changes() -> int:
+        info = s.execute("INFO", "persistence")
+        return int(info.split(b"rdb_changes_since_last_save:")[1].split(b"\r\n")[0])
+
+    size, before = os.path.getsize(incr), changes()
+    assert s.execute("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0") == [[b"s", []]]
+    assert changes() == before + 1
+    assert os.path.getsize(incr) == size
+    s.execute("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0-0")   # the same, logged alike
+    s.execute("XADD", "s", "2-0", "f", "w")
+    s.execute("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    with open(incr, "rb") as f:
+        logged = f.read()
+    assert b"XREADGROUP" not in logged and b"XCLAIM" in logged
+    pending = s.execute("XPENDING", "s", "g")
+    s.close()
+    s = _open(tmp_path)
+    assert s.execute("XPENDING", "s", "g") == pending
+    s.close()

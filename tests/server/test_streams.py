@@ -1094,6 +1094,82 @@ def test_xinfo_consumers(ports):
 
 # --- the keyspace: TYPE, OBJECT, RENAME, COPY, DUMP, digests, MULTI ----------------------------
 
+def test_xinfo_stream_looks_the_key_up_before_its_options(ports):
+    """A missing key or a wrong type is reported before bad FULL / COUNT options, which are
+    checked only on a stream (xinfoCommand looks the key up first)."""
+    script = xadds("s", 2) + [("SET", "str", "x")]
+    for key in ("nokey", "str", "s"):
+        script += [("XINFO", "STREAM", key, "FULL", "COUNT", "abc"),
+                   ("XINFO", "STREAM", key, "FULL", "COUNT", "abc", "BOGUS"),
+                   ("XINFO", "STREAM", key, "FULL", "COUNT"), ("XINFO", "STREAM", key, "BOGUS"),
+                   ("xinfo", "stream", key, "full", "bogus", "1")]
+    check(ports, script)
+
+
+def test_xgroup_setid_parses_its_options_before_the_key(ports):
+    """XGROUP SETID reads every ENTRIESREAD option (a bad value is refused first), then
+    checks the key and the group, and only then its arity."""
+    script = xadds("s", 2) + [("XGROUP", "CREATE", "s", "g", "0"), ("SET", "str", "x")]
+    for key, group in (("s", "g"), ("s", "nog"), ("nokey", "g"), ("str", "g")):
+        script += [("XGROUP", "SETID", key, group, "$", "ENTRIESREAD", "abc", "BOGUS"),
+                   ("XGROUP", "SETID", key, group, "$", "ENTRIESREAD", "-5", "x"),
+                   ("XGROUP", "SETID", key, group, "$", "ENTRIESREAD", "1", "ENTRIESREAD", "2"),
+                   ("XGROUP", "SETID", key, group, "$", "ENTRIESREAD", "1", "BOGUS"),
+                   ("XGROUP", "SETID", key, group, "$", "ENTRIESREAD"),
+                   ("XGROUP", "SETID", key, group, "$", "BOGUS", "1")]
+    script.append(("XINFO", "GROUPS", "s"))
+    check(ports, script)
+
+
+def _changes(w: Wire) -> int:
+    text = w("INFO", "persistence").decode()
+    return int(re.search(r"rdb_changes_since_last_save:(\d+)", text).group(1))
+
+
+def test_xreadgroup_counts_each_stream_served_as_a_change(ports):
+    """Redis counts every stream XREADGROUP serves as a change (rdb_changes_since_last_save),
+    an empty read of a consumer's history too (its seen-time changed); `>` with nothing new
+    serves nothing. The dirty counter's steps must be Redis's."""
+    script = xadds("s", 3) + xadds("t", 1) + [
+        ("XGROUP", "CREATE", "s", "g", "0"), ("XGROUP", "CREATE", "t", "g", "$"),
+        ("XGROUP", "CREATECONSUMER", "s", "g", "c"), ("XGROUP", "CREATECONSUMER", "t", "g", "c"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"),
+        ("XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "s", "99"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "t", "0", "0"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "t", ">"),
+        ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"),
+        ("XDEL", "s", "1-0"), ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"),
+        ("XREADGROUP", "GROUP", "g", "d", "STREAMS", "s", "t", "0", ">"),
+        ("XREAD", "STREAMS", "s", "0")]
+
+    def scenario(port):
+        w = fresh(port)
+        steps = []
+        for argv in script:
+            before = _changes(w)
+            reply = w(*argv)
+            steps.append((argv, reply, _changes(w) - before))
+        return steps
+
+    both(ports, scenario)
+
+
+def test_xread_resp3_map_repeats_a_stream_named_twice(ports):
+    """STREAMS s s ...: Redis's RESP3 reply is a map with the key twice, as RESP2's array has
+    it twice (a dict would keep one)."""
+    script = xadds("s", 3) + [("XGROUP", "CREATE", "s", "g", "0"),
+                              ("XREAD", "STREAMS", "s", "s", "0", "2-0"),
+                              ("XREAD", "COUNT", "1", "STREAMS", "s", "t", "s", "0", "0", "1"),
+                              ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", "s",
+                               ">", ">"),
+                              ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "s", "0", ">")]
+    for protocol in (2, 3):
+        want = check(ports, script, protocol)
+    assert want[4] == ("%", [b"s", [[b"1-0", [b"f", b"1"]], [b"2-0", [b"f", b"2"]],
+                                     [b"3-0", [b"f", b"3"]]], b"s", [[b"3-0", [b"f", b"3"]]]])
+
+
 def test_generic_key_commands(ports):
     script = xadds("s", 3) + [
         ("XGROUP", "CREATE", "s", "g", "0"), ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
