@@ -8,6 +8,11 @@ hierarchy for the embedded store and every client.
 
 from __future__ import annotations
 
+import re
+
+# redis-py's pattern for an error code (the first word of an error reply).
+_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
 
 class KvstoreError(Exception):
     """Base of every error raised by kvstore."""
@@ -20,9 +25,19 @@ class ShutdownRefused(KvstoreError):
 
 class ResponseError(KvstoreError):
     """The command failed; str(exc) is the text after `-`, e.g. 'ERR syntax error'.
-    `counted`: already in INFO errorstats (a script's reply made of a command's error)."""
+    `counted`: already in INFO errorstats (a script's reply made of a command's error).
+    `status_code`: the error code, its first word if that is one ('ERR', 'WRONGTYPE', ...,
+    else None), as redis-py's exceptions carry it."""
 
     counted = False
+
+    def __init__(self, *args: object, status_code: str | None = None) -> None:
+        super().__init__(*args)
+        if status_code is None and args and isinstance(args[0], str):
+            code = args[0].split(" ", 1)[0]
+            if _ERROR_CODE.fullmatch(code):
+                status_code = code
+        self.status_code = status_code
 
 
 CommandError = ResponseError

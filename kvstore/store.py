@@ -100,9 +100,15 @@ def _decode(value: Any, encoding: str) -> Any:
 
 def _typed(exc: ResponseError) -> ResponseError:
     """The exception subclass for an error's text (WRONGTYPE -> WrongTypeError, ...), which
-    reads as the server sends it: one line (a script's error may hold line breaks)."""
+    reads as a redis-py client receives it: one line (a script's error may hold line breaks),
+    bytes that are not UTF-8 (kept as surrogates by the handlers) as U+FFFD."""
+    text = str(exc)
+    if not text.isascii():
+        fixed = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        if fixed != text:
+            exc = type(exc)(fixed)  # a subclass keeps its class; a plain one is typed below
+            text = fixed
     if type(exc) is ResponseError:
-        text = str(exc)
         if "\r" in text or "\n" in text:
             text = text.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
         return error_from_message(text)
@@ -152,11 +158,15 @@ class Store(FastPaths):
     # -- the generic path -------------------------------------------------------------------
 
     def execute_command(self, *args: Any, callback: Callable[[Any], Any] | None = None,
-                        never_decode: bool = False) -> Any:
+                        never_decode: bool = False, **options: Any) -> Any:
         """Run one command given as arguments (str, bytes, int, float); returns the reply as
         redis-py's RESP2 parser would, shaped by `callback` if given. Raises ResponseError
         subclasses for error replies. `never_decode`: keep bytes even with decode_responses
-        (redis-py's NEVER_DECODE, for binary replies such as DUMP)."""
+        (redis-py's NEVER_DECODE, for binary replies such as DUMP). redis-py's options are
+        accepted too: NEVER_DECODE (the same), EMPTY_RESPONSE (the value to return instead of
+        raising an error reply); the others (keys, ...) are for its response callbacks."""
+        if options:
+            return self._execute_with_options(args, callback, never_decode, options)
         argv = [a if type(a) is bytes else encode_arg(a) for a in args]
         with self._lock:
             reply = self._call(argv)
@@ -170,6 +180,17 @@ class Store(FastPaths):
         if self.decode_responses and not never_decode:
             value = _decode(value, self.encoding)
         return callback(value) if callback is not None else value
+
+    def _execute_with_options(self, args: tuple, callback: Callable[[Any], Any] | None,
+                              never_decode: bool, options: dict) -> Any:
+        """execute_command with redis-py's `**options` (see there)."""
+        never_decode = never_decode or "NEVER_DECODE" in options
+        if "EMPTY_RESPONSE" not in options:
+            return self.execute_command(*args, callback=callback, never_decode=never_decode)
+        try:
+            return self.execute_command(*args, callback=callback, never_decode=never_decode)
+        except ResponseError:
+            return options["EMPTY_RESPONSE"]
 
     def execute(self, *args: Any) -> Any:
         """A raw command: `store.execute("ZADD", "z", 1, "a")`. Replies as RESP2 values."""

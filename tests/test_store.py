@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import redis
 
 import kvstore
 
@@ -159,3 +160,56 @@ def test_debug_reload_in_memory():
     assert store.execute("DEBUG", "RELOAD") == b"OK"  # no file: through the snapshot records
     assert store.lrange("l", 0, -1) == [b"a", b"b"] and 0 < store.pttl("e") <= 100_000
     store.close()
+
+
+def test_execute_command_takes_redis_py_options():
+    """NEVER_DECODE keeps bytes, EMPTY_RESPONSE replaces an error reply; other options
+    (keys=...) are for redis-py's response callbacks and change nothing."""
+    s = kvstore.open(decode_responses=True)
+    s.set("a", "x")
+    assert s.execute_command("GET", "a", NEVER_DECODE=[]) == b"x"
+    assert s.execute_command("GET", "a", keys=["a"]) == "x"
+    assert s.execute_command("EXISTS", "a", EMPTY_RESPONSE=[]) == 1
+    assert s.execute_command("LPOP", "a", EMPTY_RESPONSE=[]) == []
+    with pytest.raises(kvstore.ResponseError):
+        s.execute_command("LPOP", "a", NEVER_DECODE=[])
+    s.close()
+
+
+def test_errors_carry_redis_py_status_code(redis_server, store):
+    client = redis.Redis(port=redis_server, protocol=2)
+    for target in (client, store):
+        target.delete("l")
+        target.lpush("l", "1")
+    for args in [("GET", "l"), ("NOPE",), ("INCR", "l")]:
+        codes = []
+        for target in (client, store):
+            with pytest.raises((redis.ResponseError, kvstore.ResponseError)) as exc:
+                target.execute_command(*args)
+            codes.append(exc.value.status_code)
+        assert codes[0] == codes[1], args
+    client.delete("l")
+    client.close()
+
+
+def test_error_text_that_is_not_utf8_reads_as_redis_py_shows_it(redis_server, store):
+    client = redis.Redis(port=redis_server, protocol=2)
+    script = b"return redis.error_reply('\xff\xfeBAD oops')"
+    texts = []
+    for target in (client, store):
+        with pytest.raises((redis.ResponseError, kvstore.ResponseError)) as exc:
+            target.eval(script, 0)
+        texts.append(str(exc.value))
+    assert texts[1] == texts[0] == "\ufffd\ufffdBAD oops"
+    client.close()
+
+
+@pytest.mark.parametrize("method", ["latency_doctor", "latency_graph", "latency_histogram",
+                                    "memory_doctor", "memory_help", "script_debug"])
+def test_methods_redis_py_leaves_to_redis_cli(store, method):
+    texts = []
+    for target in (redis.Redis(), store):  # redis-py raises before connecting
+        with pytest.raises(NotImplementedError) as exc:
+            getattr(target, method)()
+        texts.append(str(exc.value))
+    assert texts[0] == texts[1]

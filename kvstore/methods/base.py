@@ -23,7 +23,12 @@ against real replies.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
+
+_ZERO = datetime.timedelta(0)
+_ONE_MS = datetime.timedelta(milliseconds=1)
+_UNIX_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def bool_ok(reply: Any) -> bool:
@@ -47,7 +52,7 @@ def pairs_to_dict(reply: Any) -> dict:
 
 def list_or_args(keys: Any, args: tuple[Any, ...] | None) -> list[Any]:
     """redis-py's convention: f(["a", "b"]) and f("a", "b") mean the same."""
-    if isinstance(keys, (bytes, str, int, float, memoryview)):
+    if isinstance(keys, (bytes, str, int, float, bytearray, memoryview)):
         keys = [keys]
     else:
         try:
@@ -57,3 +62,21 @@ def list_or_args(keys: Any, args: tuple[Any, ...] | None) -> list[Any]:
     if args:
         keys.extend(args)
     return keys
+
+
+def timedelta_to_ms(td: datetime.timedelta) -> int:
+    """Whole milliseconds, truncated toward zero, in integer arithmetic (redis-py's
+    `_timedelta_to_ms`): total_seconds() * 1000 goes through a float and can come out 1 ms low
+    (1.001 * 1000 == 1000.9999999999999)."""
+    if td < _ZERO:
+        return -(-td // _ONE_MS)
+    return td // _ONE_MS
+
+
+def datetime_to_unix_ms(dt: datetime.datetime) -> int:
+    """A datetime as Unix milliseconds, exactly (redis-py's `_datetime_to_unix_ms`): a naive
+    datetime is local time, resolved at whole seconds, its microseconds added separately."""
+    if dt.utcoffset() is None:
+        seconds = int(dt.replace(tzinfo=None, microsecond=0).timestamp())
+        return timedelta_to_ms(datetime.timedelta(seconds=seconds, microseconds=dt.microsecond))
+    return timedelta_to_ms(dt - _UNIX_EPOCH)

@@ -135,7 +135,7 @@ class HashMethods:
             pieces.extend([b"MATCH", match])
         if count is not None:
             pieces.extend([b"COUNT", count])
-        if no_values is not None:
+        if no_values:
             pieces.extend([b"NOVALUES"])  # Redis 7.4+: a 7.0 server answers "syntax error"
         return self.execute_command(
             "HSCAN", *pieces, callback=lambda r: parse_hscan(r, no_values)

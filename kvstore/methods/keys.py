@@ -13,7 +13,7 @@ import datetime
 from typing import Any, Callable, Iterable, Iterator, Literal, overload
 
 from ..errors import DataError
-from .base import bool_ok, to_bool
+from .base import bool_ok, datetime_to_unix_ms, timedelta_to_ms, to_bool
 from .types import AbsExpiryT, EncodableT, ExpiryT, KeyT, PatternT, Reply, SortResult
 
 
@@ -238,7 +238,7 @@ class KeyMethods:
     def pexpire(self, name: KeyT, time: ExpiryT, nx: bool = False, xx: bool = False,
                 gt: bool = False, lt: bool = False) -> bool:
         if isinstance(time, datetime.timedelta):
-            time = int(time.total_seconds() * 1000)
+            time = timedelta_to_ms(time)
         options = _expire_options(nx, xx, gt, lt)
         return self.execute_command("PEXPIRE", name, time, *options, callback=to_bool)
 
@@ -252,7 +252,7 @@ class KeyMethods:
     def pexpireat(self, name: KeyT, when: AbsExpiryT, nx: bool = False, xx: bool = False,
                   gt: bool = False, lt: bool = False) -> bool:
         if isinstance(when, datetime.datetime):
-            when = int(when.timestamp() * 1000)
+            when = datetime_to_unix_ms(when)
         options = _expire_options(nx, xx, gt, lt)
         return self.execute_command("PEXPIREAT", name, when, *options, callback=to_bool)
 

@@ -92,6 +92,10 @@ class ScriptingMethods:
         """Whether each digest names a cached script."""
         return self.execute_command("SCRIPT", "EXISTS", *args, callback=_bools)
 
+    def script_debug(self, *args: Any) -> None:
+        """Not supported, as in redis-py (SCRIPT DEBUG needs redis-cli's debugger)."""
+        raise NotImplementedError("SCRIPT DEBUG is intentionally not implemented in the client.")
+
     def script_flush(self, sync_type: Literal["SYNC", "ASYNC"] | None = None) -> bool:
         """Forget every cached script."""
         if sync_type not in ("SYNC", "ASYNC", None):

@@ -171,6 +171,15 @@ def shutdown_args(save: bool, nosave: bool, now: bool, force: bool, abort: bool)
     return args
 
 
+def _not_in_client(command: str, page: str) -> str:
+    """redis-py's NotImplementedError text for a command it leaves to redis-cli."""
+    return f"""
+            {command} is intentionally not implemented in the client.
+
+            For more information, see https://redis.io/commands/{page}
+            """
+
+
 class ServerMethods:
     __slots__ = ()
 
@@ -331,6 +340,18 @@ class ServerMethods:
     def latency_reset(self, *events: str) -> int:
         return self.execute_command("LATENCY", "RESET", *events)
 
+    # redis-py leaves these human-oriented reports to redis-cli, and so do we (same errors).
+    def latency_doctor(self) -> None:
+        raise NotImplementedError(_not_in_client("LATENCY DOCTOR", "latency-doctor"))
+
+    def latency_graph(self) -> None:
+        raise NotImplementedError(_not_in_client("LATENCY GRAPH", "latency-graph"))
+
+    def latency_histogram(self, *args: Any) -> None:
+        raise NotImplementedError(
+            "LATENCY HISTOGRAM is intentionally not implemented in the client."
+        )
+
     def command(self, **kwargs: Any) -> dict[str, dict[str, Any]]:
         return self.execute_command("COMMAND", callback=parse_command)
 
@@ -389,6 +410,12 @@ class ServerMethods:
 
     def memory_stats(self, **kwargs: Any) -> dict[str, Any]:
         return self.execute_command("MEMORY", "STATS", callback=_memory_stats)
+
+    def memory_doctor(self, **kwargs: Any) -> None:
+        raise NotImplementedError(_not_in_client("MEMORY DOCTOR", "memory-doctor"))
+
+    def memory_help(self, **kwargs: Any) -> None:
+        raise NotImplementedError(_not_in_client("MEMORY HELP", "memory-help"))
 
     def memory_purge(self, **kwargs: Any) -> bool:
         return self.execute_command("MEMORY", "PURGE", callback=bool_ok)

@@ -15,7 +15,7 @@ import datetime
 from typing import Any, Mapping
 
 from ..errors import DataError
-from .base import bool_ok, list_or_args
+from .base import bool_ok, datetime_to_unix_ms, list_or_args, timedelta_to_ms
 from .types import (
     AbsExpiryT, AnyKeyT, BitfieldOffsetT, EncodableT, ExpiryT, KeysT, KeyT, Reply,
 )
@@ -38,22 +38,24 @@ def expire_flags(ex: ExpiryT | None = None, px: ExpiryT | None = None,
             return ["EX", int(ex.total_seconds())]
         if isinstance(ex, int):
             return ["EX", ex]
-        if isinstance(ex, str) and ex.isdigit():
+        if isinstance(ex, str) and ex.isdecimal():
             return ["EX", int(ex)]
-        raise DataError("ex must be datetime.timedelta or int")
+        raise DataError("ex must be datetime.timedelta, int, or a digit string")
     if px is not None:
         if isinstance(px, datetime.timedelta):
-            return ["PX", int(px.total_seconds() * 1000)]
+            return ["PX", timedelta_to_ms(px)]
         if isinstance(px, int):
             return ["PX", px]
-        raise DataError("px must be datetime.timedelta or int")
+        if isinstance(px, str) and px.isdecimal():
+            return ["PX", int(px)]
+        raise DataError("px must be datetime.timedelta, int, or a digit string")
     if exat is not None:
         if isinstance(exat, datetime.datetime):
             exat = int(exat.timestamp())
         return ["EXAT", exat]
     if pxat is not None:
         if isinstance(pxat, datetime.datetime):
-            pxat = int(pxat.timestamp() * 1000)
+            pxat = datetime_to_unix_ms(pxat)
         return ["PXAT", pxat]
     return []
 
@@ -202,7 +204,7 @@ class StringMethods:
     def psetex(self, name: KeyT, time_ms: ExpiryT, value: EncodableT) -> bool:
         """Set ``name`` to ``value``, expiring in ``time_ms`` milliseconds (int or timedelta)."""
         if isinstance(time_ms, datetime.timedelta):
-            time_ms = int(time_ms.total_seconds() * 1000)
+            time_ms = timedelta_to_ms(time_ms)
         return self.execute_command("PSETEX", name, time_ms, value, callback=bool)
 
     def getset(self, name: KeyT, value: EncodableT) -> Reply | None:

@@ -10,6 +10,7 @@ embedded store has no one to wait for.
 
 from __future__ import annotations
 
+from collections import abc
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, overload
 
@@ -210,7 +211,7 @@ class SortedSetMethods:
         if bylex and withscores:
             raise DataError("``withscores`` not supported in combination with ``bylex``.")
         pieces = [command]
-        if dest:
+        if dest is not None:  # an empty name is a name
             pieces.append(dest)
         pieces.extend([name, start, end])
         if byscore:
@@ -401,12 +402,12 @@ class SortedSetMethods:
 
     def _zaggregate(self, command, dest, keys, aggregate=None, withscores=False,
                     score_cast_func=float):
-        """Z{UNION,INTER}[STORE]: `keys` a list, or a dict of key -> weight."""
+        """Z{UNION,INTER}[STORE]: `keys` a list, or a mapping (any) of key -> weight."""
         pieces: list = [command]
         if dest is not None:
             pieces.append(dest)
         pieces.append(len(keys))
-        if isinstance(keys, dict):
+        if isinstance(keys, abc.Mapping):
             keys, weights = keys.keys(), keys.values()
         else:
             weights = None

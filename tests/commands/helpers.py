@@ -98,3 +98,18 @@ def keyevent_streams(redis_server, oracle, store, flags: str, seq):
     finally:
         oracle.execute("CONFIG", "SET", "notify-keyspace-events", "")
         sub.close()
+
+
+class Recorder:
+    """Stands in for a client: records the argv a method (redis-py's or kvstore's) builds."""
+
+    def execute_command(self, *args, **options):
+        self.args = args
+        return True
+
+
+def argv_of(method, *args, **kwargs):
+    """The argv `method` (unbound: redis.Redis.pexpire, kvstore.Store.pexpire) would send."""
+    rec = Recorder()
+    method(rec, *args, **kwargs)
+    return rec.args

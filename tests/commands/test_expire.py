@@ -12,11 +12,12 @@ import datetime
 import random
 
 import pytest
+import redis
 
 import kvstore
 from kvstore.commands.table import COMMANDS, Context, execute
 
-from .helpers import same, ttl_close
+from .helpers import argv_of, same, ttl_close
 
 FAR = 4102444800  # 2100-01-01, in seconds
 INT64_MAX = (1 << 63) - 1
@@ -327,3 +328,17 @@ def test_stress_against_model(timed, clock):
             live = {k for k in db.data if not (k in db.expires and db.expires[k] <= clock.now)}
             now = clock.now
             assert live == {k for k, w in model.items() if w is None or w > now}
+
+
+@pytest.mark.parametrize("method, args", [
+    ("pexpire", ("k", datetime.timedelta(milliseconds=1001))),
+    ("pexpire", ("k", datetime.timedelta(milliseconds=-1001))),
+    ("pexpire", ("k", datetime.timedelta(seconds=1, microseconds=999))),
+    ("pexpireat", ("k", datetime.datetime(2100, 1, 1, 0, 0, 1, 1000,
+                                          tzinfo=datetime.timezone.utc))),
+    ("pexpireat", ("k", datetime.datetime(2100, 1, 1, 0, 0, 1, 1000))),  # naive: local time
+])
+def test_millisecond_arguments_are_exact_like_redis_py(method, args):
+    """timedelta -> ms in integer arithmetic, as redis-py: 1001 ms is 1001, not 1000 (float)."""
+    assert argv_of(getattr(kvstore.Store, method), *args) == \
+        argv_of(getattr(redis.Redis, method), *args)

@@ -496,6 +496,18 @@ def test_methods(pair):
             target.hmset("h", {})
 
 
+def test_methods_take_redis_py_argument_forms(pair):
+    """bytearray and memoryview are one field (not a list of ints), and no_values=False is
+    the default (no NOVALUES sent), as in redis-py."""
+    for field, value in [(bytearray(b"fa"), bytearray(b"va")), (memoryview(b"fm"), b"vm")]:
+        same(pair, "hset", "h", field, value)
+        same(pair, "hget", "h", field)
+        same(pair, "hmget", "h", field)
+        same(pair, "hmget", "h", field, "nope")
+    same(pair, "hscan", "h", no_values=False)
+    assert dict(pair[1].hscan_iter("h", no_values=False)) == dict(pair[0].hscan_iter("h"))
+
+
 def test_hscan_iter_big(pair):
     mapping = {f"f{i}": i for i in range(1000)}
     for target in pair:

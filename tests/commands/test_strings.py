@@ -23,6 +23,8 @@ from kvstore.engine import Hash, List, ManualClock
 from kvstore.errors import ResponseError
 from kvstore.methods.strings import StringMethods
 
+from .helpers import argv_of
+
 BIG = "9223372036854775807"
 SMALL = "-9223372036854775808"
 NOT_INTS = ["abc", "1.5", "", " 1", "1 ", "+1", "01", "-0", "0x10", "9223372036854775808",
@@ -948,6 +950,31 @@ def test_methods_set_family(pair):
     same(pair, "__getitem__", "item")
     with pytest.raises(KeyError):
         s["absent"]
+
+
+@pytest.mark.parametrize("method, args, kwargs", [
+    ("psetex", ("k", datetime.timedelta(milliseconds=1001), "v"), {}),
+    ("set", ("k", "v"), {"px": datetime.timedelta(milliseconds=1001)}),
+    ("getex", ("k",), {"px": datetime.timedelta(milliseconds=1001)}),
+    ("set", ("k", "v"), {"px": "1001"}),
+    ("getex", ("k",), {"px": "1001"}),
+    ("set", ("k", "v"), {"ex": "7"}),
+])
+def test_millisecond_and_digit_string_arguments_like_redis_py(method, args, kwargs):
+    """timedelta -> ms in integer arithmetic (1001 ms is 1001, not 1000 through a float), and
+    px, like ex, may be a digit string: the argv redis-py sends."""
+    assert argv_of(getattr(StringMethods, method), *args, **kwargs) == \
+        argv_of(getattr(BasicKeyCommands, method), *args, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"ex": 1.5}, {"px": 1.5}, {"ex": "1.5"}, {"px": "x"}])
+def test_bad_expiry_types_raise_redis_py_data_error(kwargs):
+    texts = []
+    for method in (StringMethods.set, BasicKeyCommands.set):
+        with pytest.raises((redis.DataError, kvstore.DataError)) as exc:
+            argv_of(method, "k", "v", **kwargs)
+        texts.append(str(exc.value))
+    assert texts[0] == texts[1]
 
 
 def test_methods_multi_key(pair):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import ChainMap, UserDict
+from types import MappingProxyType
 
 import pytest
 import redis
@@ -848,3 +850,26 @@ def test_method_signatures_match_redis_py():
         theirs = inspect.signature(inspect.unwrap(theirs))
         assert [(p.name, p.default, p.kind) for p in ours.parameters.values()] == \
             [(p.name, p.default, p.kind) for p in theirs.parameters.values()], name
+
+
+@pytest.mark.parametrize("mapping", [UserDict, MappingProxyType, lambda d: ChainMap(d)])
+@pytest.mark.parametrize("method", ["zunion", "zinter", "zunionstore", "zinterstore"])
+def test_aggregate_weights_from_any_mapping(pair, method, mapping):
+    """Any Mapping of key -> weight gives WEIGHTS, as in redis-py (not only a dict)."""
+    for target in pair:
+        target.zadd("a", {"shared": 2, "left": 3})
+        target.zadd("b", {"shared": 5, "right": 7})
+    keys = mapping({"a": 2, "b": -1})
+    if method.endswith("store"):
+        same(pair, method, "dest", keys)
+        same(pair, "zrange", "dest", 0, -1, withscores=True)
+    else:
+        same(pair, method, keys, withscores=True)
+
+
+@pytest.mark.parametrize("dest", ["", b"", memoryview(b"")])
+def test_zrangestore_to_an_empty_key_name(pair, dest):
+    for target in pair:
+        target.zadd("source", {"a": 1, "b": 2, "c": 3})
+    assert same(pair, "zrangestore", dest, "source", 0, 1) == 2
+    same(pair, "zrange", dest, 0, -1)
