@@ -139,7 +139,7 @@ def hset(ctx: Context, argv: list[bytes]):
     return added
 
 
-@run_handler("hset")
+@run_handler("hset", logged=True)
 def hset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     # `hset` of one field into an existing hash without a TTL
     if len(argvs[0]) != 4:

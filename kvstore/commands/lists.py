@@ -214,8 +214,8 @@ def serve_move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: in
 
 def _push_run(push: Callable[[List, bytes], None]) -> Callable:
     """The run handler of LPUSH or RPUSH (`push` is List.appendleft or List.append): one
-    element onto an existing list without a TTL. (With a client blocked on a list, a write
-    hook is installed and the server does not use run handlers.)"""
+    element onto an existing list without a TTL. (With a client blocked on a list, the
+    blocking write hook is installed, which takes no runs: the server does not use this.)"""
     def run(ctx: Context, argvs: list[list[bytes]], append) -> int:
         if len(argvs[0]) != 3:
             return 0
@@ -292,8 +292,8 @@ def rpush(ctx: Context, argv: list[bytes]):
     return len(lst)
 
 
-run_handler("lpush")(_push_run(List.appendleft))
-run_handler("rpush")(_push_run(List.append))
+run_handler("lpush", logged=True)(_push_run(List.appendleft))
+run_handler("rpush", logged=True)(_push_run(List.append))
 
 
 def _pushx(ctx: Context, argv: list[bytes], where: int) -> int:

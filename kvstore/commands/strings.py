@@ -222,7 +222,7 @@ def set_(ctx: Context, argv: list[bytes]):
     return set_generic(ctx, "set", argv[1], argv[2], flags, expire_opt, expire_arg)
 
 
-@run_handler("set")
+@run_handler("set", logged=True)
 def set_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     # `set_`'s common case, SET key value
     if len(argvs[0]) != 3:
@@ -339,7 +339,7 @@ def mset(ctx: Context, argv: list[bytes]):
     return OK
 
 
-@run_handler("mset")
+@run_handler("mset", logged=True)
 def mset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     # `mset` (a run holds calls of one size, up to Command.argcs's 64 arguments)
     if not len(argvs[0]) & 1:
@@ -630,7 +630,7 @@ def incr(ctx: Context, argv: list[bytes]):
     return value
 
 
-@run_handler("incr")
+@run_handler("incr", logged=True)
 def incr_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     # `incr`'s common case: no TTL, canonical digits far from the limit
     db = ctx.db

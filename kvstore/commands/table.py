@@ -119,8 +119,10 @@ class Command:
     # FAST ones, SET, O(1) here (Redis leaves it unflagged), and MSET and MGET, whose run
     # continues only through calls of up to 64 arguments (`argcs`), a bounded cost.
     runs: bool = False
-    # For the commonest pipelined commands, a handler of a whole run (`run_handler`).
+    # For the commonest pipelined commands, a handler of a whole run (`run_handler`), and
+    # whether each call it does is a change logged as sent (`run_handler`'s `logged`).
     many: Callable[["Context", list[list[bytes]], Callable], int] | None = None
+    many_logged: bool = False
     # EVAL and FCALL: their flags as the script or function declares them (Redis's
     # getCommandFlags), given (ctx, argv, flags); the server judges refusals by these.
     dynamic_flags: Callable[["Context", list[bytes], int], int] | None = None
@@ -183,21 +185,29 @@ def command(
     return register
 
 
-def run_handler(name: str) -> Callable:
+def run_handler(name: str, logged: bool = False) -> Callable:
     """Register the decorated function as the run handler of command `name` (`Command.many`).
 
     In a pipelined batch, the server calls `many(ctx, argvs, append)` with a run of `name`:
     consecutive calls spelled the same with the same number of arguments (what redis-benchmark
-    -P and bulk loads send), when nothing watches writes (no write hook, no keyspace
-    notification listener, no server gate, so a run handler notifies nothing). It does the
-    handler's work for argvs[0], argvs[1], ... while they are in the plainest form it takes,
-    appends each encoded reply, and returns how many it did; the server runs the next one (and
-    a run whose first it refuses) through the handler. Replies, effects and `dirty` must be the
-    handler's, call for call (tests/server/test_shortcuts.py).
+    -P and bulk loads send), when no keyspace notification listener or server gate needs to see
+    each call (a run handler notifies nothing). It does the handler's work for argvs[0],
+    argvs[1], ... while they are in the plainest form it takes, appends each encoded reply,
+    and returns how many it did; the server runs the next one (and a run whose first it
+    refuses) through the handler. Replies, effects and `dirty` must be the handler's, call for
+    call (tests/server/test_shortcuts.py).
+
+    Write hooks (an AOF, replicas, WATCH, blocked clients) see each write. A read's run handler
+    runs under them all; a write's only with `logged`: each call it does changes the keyspace
+    and is propagated as sent (its argv, no other effects), so the server hands the hooks the
+    run's argvs in one call (`Server.propagate_run`), when every hook installed takes runs.
     """
 
     def register(fn: Callable) -> Callable:
-        COMMANDS[name.encode()].many = fn
+        cmd = COMMANDS[name.encode()]
+        assert not logged or cmd.flags & LOGGED, name
+        cmd.many = fn
+        cmd.many_logged = logged
         return fn
 
     return register

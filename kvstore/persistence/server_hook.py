@@ -79,6 +79,15 @@ def attach(server) -> Persistence:
         elif effects:  # ([]: a change with nothing to log, see Context)
             w.feed(ctx.db.id, effects)
 
+    def feed_run(ctx, argvs) -> None:
+        # A pipelined run of writes, each logged as sent (commands.table.run_handler)
+        w = p.writer
+        if w is not None:
+            if ctx.db.id == w.db:
+                w.plain += argvs
+            else:
+                w.feed(ctx.db.id, argvs)
+
     def log_batch(parser, batch) -> None:
         # Encoding each command was a third of a pipelined SET under an AOF; a whole read of
         # plain writes is logged as the bytes it came in (AofWriter.log_batch).
@@ -118,7 +127,7 @@ def attach(server) -> Persistence:
         hooks = server.write_hooks
         outbox = server.outbox
         if p.writer is not None and feed not in hooks:
-            server.add_write_hook(feed, first=True)
+            server.add_write_hook(feed, first=True, run=feed_run)
             server.log_batch = log_batch
             outbox.commit, outbox.drain_held = p.group.commit, p.group.drain
         elif p.writer is None and feed in hooks:

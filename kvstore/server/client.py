@@ -31,7 +31,7 @@ import socket
 import time
 from time import perf_counter
 
-from ..commands.table import COMMANDS, LOGGED, NO_AUTH, Context, lookup, no_notify
+from ..commands.table import COMMANDS, LOGGED, NO_AUTH, WRITE, Context, lookup, no_notify
 from ..errors import CommandError, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
@@ -435,13 +435,17 @@ class Client(asyncio.Protocol):
                 prop = server.propagate
                 first = i  # (the run's calls are i - first + 1 when it ends)
                 many = cmd.many
-                if many is not None and name is not None and prop is None \
-                        and ctx.notify is no_notify \
+                # Under write hooks, a write's run handler only if they take its run in one call
+                if many is not None and name is not None and ctx.notify is no_notify \
+                        and (prop is None or not cmd.flags & WRITE or cmd.many_logged
+                             and (prop_run := server.propagate_run) is not None) \
                         and (done := many(ctx, batch[i - 1:_run_end(batch, i, n, name, len(argv))],
                                           append)):
                     # The run handler did `done` commands from argv on (table.run_handler)
                     i += done - 1
                     argv = batch[i - 1]
+                    if prop is not None and cmd.flags & WRITE:
+                        prop_run(ctx, batch[first - 1:i])
                 else:
                     while True:
                         if prop is not None:

@@ -151,7 +151,8 @@ class Replication:
         if self.backlog is None:
             self.backlog = bytearray()
             server = self.server
-            server.add_write_hook(self.feed, first=True)  # before blocking.py's pops
+            # (first: before blocking.py's pops)
+            server.add_write_hook(self.feed, first=True, run=self.feed_run)
             server.ks.expired_listeners.append(self.expired)
 
     def _attach(self, client) -> Replica:
@@ -260,6 +261,12 @@ class Replication:
         effects = ctx.effects
         if self.server.master_link is None and effects != []:  # ([]: nothing to log)
             self._append(ctx.db.id, effects or [argv])
+
+    def feed_run(self, ctx, argvs: list[list[bytes]]) -> None:
+        """Write hook for a pipelined run of writes each propagated as sent: one chunk, the
+        same bytes as the writes one by one."""
+        if self.server.master_link is None:
+            self._append(ctx.db.id, argvs)
 
     def expired(self, db, key: bytes) -> None:
         """Expiry listener: the replicas delete it too (they never expire keys themselves)."""

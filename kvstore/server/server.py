@@ -189,9 +189,12 @@ class Server:
         self.latency = LatencyMonitor()
         self.monitors: list[Client] = []
         # (ctx, argv) after a write that changed data: the AOF feed, then WATCH/blocking.
-        # Changed only through add/remove_write_hook, which keep `propagate` their fan-out.
+        # Changed only through add/remove_write_hook, which keep `propagate` their fan-out,
+        # and `propagate_run` the fan-out of their run variants while every hook has one.
         self.write_hooks: list[Callable] = []
+        self.run_hooks: dict[Callable, Callable] = {}
         self.propagate: Callable | None = None
+        self.propagate_run: Callable | None = None
         # (parser, batch) after each batch of commands while an AOF is open (server_hook.py).
         self.log_batch: Callable | None = None
         self.on_shutdown: list[Callable[[], Any]] = []
@@ -462,16 +465,26 @@ class Server:
         client.monitor = False
         self.gate = self.gate_wanted()
 
-    def add_write_hook(self, hook: Callable, first: bool = False) -> None:
+    def add_write_hook(self, hook: Callable, first: bool = False,
+                       run: Callable | None = None) -> None:
+        """`hook(ctx, argv)` after each write that changed data. `run(ctx, argvs)`, if given,
+        does the hook's work for a pipelined run of writes each propagated as sent (see
+        `commands.table.run_handler`)."""
         self.write_hooks.insert(0 if first else len(self.write_hooks), hook)
+        if run is not None:
+            self.run_hooks[hook] = run
         self._set_propagate()
 
     def remove_write_hook(self, hook: Callable) -> None:
         self.write_hooks.remove(hook)
+        self.run_hooks.pop(hook, None)
         self._set_propagate()
 
     def _set_propagate(self) -> None:
-        self.propagate = fan_out(self.write_hooks)  # None without hooks: the loop skips it
+        hooks = self.write_hooks
+        self.propagate = fan_out(hooks)  # None without hooks: the loop skips it
+        runs = [self.run_hooks[hook] for hook in hooks if hook in self.run_hooks]
+        self.propagate_run = fan_out(runs) if len(runs) == len(hooks) else None
 
     def script_hook(self) -> Callable | None:
         """`Context.on_write`: the write hooks, for the writes inside a script."""

@@ -129,6 +129,45 @@ def test_run_handlers_give_what_the_handlers_give(seed, monkeypatch):
     assert with_runs[1:] == without[1:]
 
 
+def _propagated(pipelines: list[list[tuple]], runs: bool) -> tuple:
+    """`_run` under a write hook that records what it is given, with or without a run variant
+    (without one, the server leaves every write to its handler)."""
+    server, scheduled = make_server()
+    random.seed(1)
+    now = [NOW_MS]
+    server.ks.clock = lambda: now[0]
+    logged: list[tuple[int, list[bytes]]] = []
+    run_calls = []
+
+    def hook(ctx, argv):
+        logged.append((ctx.db.id, list(argv)))
+
+    def hook_run(ctx, argvs):
+        run_calls.append(len(argvs))
+        logged.extend((ctx.db.id, list(argv)) for argv in argvs)
+
+    server.add_write_hook(hook, run=hook_run if runs else None)
+    client = connect(server)
+    for commands in pipelines:
+        send(client, *commands)
+        end_iteration(scheduled)
+        now[0] += 20
+    keyspace = [(dict(db.data), dict(db.expires)) for db in server.ks.dbs[:2]]
+    return b"".join(client.transport.writes), keyspace, server.ks.dirty, logged, run_calls
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_write_hooks_that_take_runs_see_each_write_of_a_run(seed):
+    rng = random.Random(seed)
+    pipelines = [[_command(rng) if rng.random() < 0.95 else ("SELECT", rng.choice("01"))
+                  for _ in range(rng.randint(1, 40))] for _ in range(60)]
+    with_runs = _propagated(pipelines, runs=True)
+    without = _propagated(pipelines, runs=False)
+    assert with_runs[0] == without[0]
+    assert with_runs[1:4] == without[1:4]
+    assert with_runs[4] and max(with_runs[4]) > 1 and not without[4]
+
+
 def test_runs_leave_writes_to_the_handler_when_notifications_are_on():
     server, scheduled = make_server()
     listener, writer = connect(server), connect(server)
