@@ -14,7 +14,13 @@ pipeline to immediate mode (each command runs at once and returns its reply, to 
 values); `pipe.multi()` switches back to buffering; `execute()` then sends MULTI ... EXEC on the
 pinned connection. EXEC's null reply raises `WatchError`; queue-time errors (EXECABORT) raise the
 first queued error. `reset()` (also on exit of a `with` block, and after execute) UNWATCHes and
-returns the connection, or closes it when a reply may still be owed.
+returns the connection, or closes it when a reply may still be owed. `discard()` is a command like
+the others, as in redis-py: buffered, it ends the MULTI early so EXEC fails ("EXEC without MULTI").
+
+An error that execute() raises names its command, as redis-py's `annotate_exception` does: its
+text becomes "Command # N (ARGS) of pipeline caused error: <text>", N counting every buffered
+command from 1, ARGS shortened to 100 characters with credentials hidden (`command_text`).
+Errors returned in place (raise_on_error=False) keep their own text.
 
 The protocol-independent steps (packing, interpreting replies) are plain functions shared by
 `Pipeline` and `AsyncPipeline`; only the I/O differs.
@@ -23,6 +29,7 @@ The protocol-independent steps (packing, interpreting replies) are plain functio
 from __future__ import annotations
 
 import asyncio
+import textwrap
 import time
 from typing import Any, Callable
 
@@ -42,6 +49,39 @@ class WatchError(KvstoreError):
 
 class PipelineError(KvstoreError):
     """Misuse of a pipeline (nested MULTI, WATCH after MULTI, ...)."""
+
+
+# redis-py's annotate_exception shortens the command's text to this many characters.
+_ANNOTATION_WIDTH = 100
+# Commands (or command + subcommand) whose arguments may carry credentials: redis-py's
+# command_text shows them as <REDACTED>.
+_CREDENTIAL_COMMANDS = frozenset(("ACL SETUSER", "AUTH", "MIGRATE", "HELLO", "CONFIG SET",
+                                  "SENTINEL SET"))
+
+
+def command_text(args: tuple) -> str:
+    """A command as an error message shows it (redis-py's command_text): arguments joined by
+    spaces, bytes decoded as UTF-8 (replacing what is not), credentials redacted."""
+    parts = [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in args]
+    name_len = 0
+    if parts:
+        name = parts[0].upper()
+        if name in _CREDENTIAL_COMMANDS:
+            name_len = 1
+        elif len(parts) > 1 and f"{name} {parts[1].upper()}" in _CREDENTIAL_COMMANDS:
+            name_len = 2
+    if name_len and len(parts) > name_len:
+        parts[name_len:] = ["<REDACTED>"]
+    return " ".join(parts)
+
+
+def annotate_exception(exception: Exception, number: int, args: tuple) -> None:
+    """Prefix the error of the `number`th command (from 1) of a pipeline with that command, in
+    place, as redis-py's Pipeline.annotate_exception does."""
+    cmd = textwrap.shorten(command_text(args), width=_ANNOTATION_WIDTH, placeholder="...",
+                           break_long_words=True)
+    msg = f"Command # {number} ({cmd}) of pipeline caused error: {exception.args[0]}"
+    exception.args = (msg,) + exception.args[1:]
 
 
 def _items(stack: list[Entry], transaction: bool) -> tuple[list[tuple], list[tuple[bytes, bool]],
@@ -72,8 +112,9 @@ def _shape(stack: list[Entry], results: list[Any], raise_on_error: bool) -> list
         else:
             out.append(callback(reply) if callback is not None else reply)
     if raise_on_error:
-        for reply in out:
+        for i, reply in enumerate(out):
             if isinstance(reply, ResponseError):
+                annotate_exception(reply, i + 1, stack[i][0])
                 raise reply
     return out
 
@@ -92,9 +133,12 @@ def finish_transaction(stack: list[Entry], replies: list[Any], raise_on_error: b
     if isinstance(result, ResponseError):
         result = typed_errors(result)
         if isinstance(result, ExecAbortError):
-            for reply in queued:
+            numbers = [i for i, e in enumerate(stack) if e[0]]  # the sent commands' places
+            for i, reply in zip(numbers, queued):
                 if isinstance(reply, ResponseError):
-                    raise typed_errors(reply)
+                    error = typed_errors(reply)
+                    annotate_exception(error, i + 1, stack[i][0])
+                    raise error
         raise result
     if result is None:
         raise WatchError("Watched variable changed.")
@@ -210,6 +254,11 @@ class Pipeline(_Base):
         self.watching = False
         return ok
 
+    def discard(self) -> None:
+        """DISCARD, as any command: buffered (then EXEC fails, the MULTI being over), or run at
+        once while watching (an error: no MULTI yet). redis-py's Pipeline.discard."""
+        self.execute_command("DISCARD")
+
     def reset(self) -> None:
         """Forget buffered commands, UNWATCH, give the pinned connection back."""
         self.command_stack = []
@@ -318,6 +367,10 @@ class AsyncPipeline(_Base, AsyncMethods):
         ok = await self._immediate(("UNWATCH",), None, False) in (b"OK", "OK")
         self.watching = False
         return ok
+
+    async def discard(self) -> None:
+        """DISCARD (see Pipeline.discard); the buffering form returns the pipeline, awaitable."""
+        await self.execute_command("DISCARD")
 
     async def reset(self) -> None:
         self.command_stack = []

@@ -15,17 +15,29 @@ as messages, like everything else, read by `get_message(timeout=...)` (or its re
 The type is always a str; the rest follows decode_responses. A channel subscribed with a handler
 (`subscribe(c=fn)`) calls fn(message) instead of returning the message.
 
+A name may also be given as `Subscription(name, handler)` (redis-py 8.2's form, for names that
+cannot be keywords, such as binary ones); redis-py's own `redis.Subscription` is accepted too.
+
+The subscriptions are tables name -> handler, as redis-py keeps them. (P|S)UNSUBSCRIBE does not
+remove a name at once: it marks it pending, and the name leaves its table when its confirmation
+is read (a subscribe in between cancels the mark). So `subscribed` (any table non-empty) stays
+True until the last unsubscribe confirmation has been read, and `listen()` yields that
+confirmation before it ends, as in redis-py.
+
 The subscriptions are remembered, so when the connection breaks (server restart) the next
-get_message() reconnects and subscribes again to everything, then goes on; the confirmations of
-the re-subscription are delivered as messages, as after the first subscribe.
+get_message() reconnects and subscribes again to everything not pending unsubscription, then
+goes on; the confirmations of the re-subscription are delivered as messages, as after the first
+subscribe.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterator
 
 from kvstore.errors import ConnectionError, TimeoutError
 from kvstore.methods.base import list_or_args
+from kvstore.protocol.encoder import encode_arg
 
 Handler = Callable[[dict], Any] | None
 
@@ -34,9 +46,32 @@ _SUBSCRIBE_TYPES = frozenset(("subscribe", "psubscribe", "ssubscribe", "unsubscr
 _HANDLED_TYPES = frozenset(("message", "pmessage", "smessage"))
 
 
-def _key(name: Any) -> Any:
-    """Subscriptions are stored as received in messages: bytes (str with decode_responses)."""
-    return name.encode() if isinstance(name, str) else name
+_UNSUBSCRIBE_TYPES = {"unsubscribe": "channels", "punsubscribe": "patterns",
+                      "sunsubscribe": "shard_channels"}
+_PLAIN_NAMES = (str, bytes, memoryview, int, float)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel or pattern to subscribe to, with an optional handler (redis-py 8.2's)."""
+
+    name: Any
+    handler: Handler = None
+
+
+def _subscriptions(args: tuple, kwargs: dict) -> dict:
+    """name -> handler from positional names or Subscriptions (or one list of them) and
+    name=handler keywords: redis-py's parse_pubsub_subscriptions. Any object with `name` and
+    `handler` attributes counts as a Subscription, so redis.Subscription works too."""
+    out: dict = {}
+    for arg in list_or_args(args[0], args[1:]) if args else []:
+        if not isinstance(arg, _PLAIN_NAMES) and hasattr(arg, "name") and hasattr(arg,
+                                                                                 "handler"):
+            out[arg.name] = arg.handler
+        else:
+            out[arg] = None
+    out.update(kwargs)
+    return out
 
 
 class _Base:
@@ -50,34 +85,71 @@ class _Base:
         self.channels: dict[Any, Handler] = {}
         self.patterns: dict[Any, Handler] = {}
         self.shard_channels: dict[Any, Handler] = {}
+        # Names unsubscribed whose confirmation has not been read yet (redis-py's).
+        self.pending_unsubscribe_channels: set = set()
+        self.pending_unsubscribe_patterns: set = set()
+        self.pending_unsubscribe_shard_channels: set = set()
 
     @property
     def subscribed(self) -> bool:
+        """Subscribed to anything, counting what is unsubscribed but not yet confirmed."""
         return bool(self.channels or self.patterns or self.shard_channels)
 
     def _norm(self, name: Any) -> Any:
-        """A channel name as messages will report it (to find its handler)."""
-        if self.encoding is not None:
-            return name.decode(self.encoding) if isinstance(name, bytes) else name
-        return _key(name)
+        """A channel name as messages will report it (to find its handler): bytes, str with
+        decode_responses (redis-py's encode then decode)."""
+        if self.encoding is None:
+            return encode_arg(name)
+        return name if isinstance(name, str) else encode_arg(name).decode(self.encoding)
 
-    def _register(self, table: dict, args: tuple, kwargs: dict) -> list:
-        names = list_or_args(args[0], args[1:]) if args else []
-        new: dict = dict.fromkeys(names)
-        new.update(kwargs)
+    def _pending(self, table: str) -> set:
+        return getattr(self, f"pending_unsubscribe_{table}")
+
+    def _register(self, table: str, args: tuple, kwargs: dict) -> list:
+        """Add the subscriptions (see `_subscriptions`); the names to send."""
+        new = _subscriptions(args, kwargs)
+        names, pending = getattr(self, table), self._pending(table)
         for name, handler in new.items():
-            table[self._norm(name)] = handler
+            key = self._norm(name)
+            names[key] = handler
+            pending.discard(key)
         return list(new)
 
-    def _forget(self, table: dict, args: tuple) -> list:
+    def _forget(self, table: str, args: tuple) -> list:
+        """Mark names (all of the table's, when none is given) pending unsubscription; the
+        names to send. They leave the table when their confirmation is read."""
         names = list_or_args(args[0], args[1:]) if args else []
-        if not names:
-            table.clear()
-        for name in names:
-            table.pop(self._norm(name), None)
+        pending = self._pending(table)
+        if names:
+            pending.update(self._norm(name) for name in names)
+        else:
+            pending.update(getattr(self, table))
         return names
 
+    def _confirmed(self, kind: str, name: Any) -> None:
+        """An unsubscribe confirmation was read: the name leaves its table if still pending."""
+        table = _UNSUBSCRIBE_TYPES[kind]
+        pending = self._pending(table)
+        if name in pending:
+            pending.discard(name)
+            getattr(self, table).pop(name, None)
+
+    def _drop_pending(self) -> None:
+        """A new connection: what was being unsubscribed is not subscribed there."""
+        for table in _UNSUBSCRIBE_TYPES.values():
+            pending, names = self._pending(table), getattr(self, table)
+            for name in pending:
+                names.pop(name, None)
+            pending.clear()
+
+    def _clear(self) -> None:
+        for table in _UNSUBSCRIBE_TYPES.values():
+            getattr(self, table).clear()
+            self._pending(table).clear()
+
     def _resubscribe_commands(self) -> list[tuple]:
+        """The commands that restore the subscriptions on a new connection."""
+        self._drop_pending()
         cmds: list[tuple] = []
         if self.channels:
             cmds.append(("SUBSCRIBE", *self.channels))
@@ -102,6 +174,8 @@ class _Base:
             message = {"type": kind, "pattern": None, "channel": reply[1],
                        "data": reply[2] if len(reply) > 2 else None}
         if kind in _SUBSCRIBE_TYPES:
+            if kind in _UNSUBSCRIBE_TYPES:
+                self._confirmed(kind, message["channel"])
             if ignore_subscribe_messages or self.ignore_subscribe_messages:
                 return None
         elif kind in _HANDLED_TYPES:
@@ -143,27 +217,27 @@ class PubSub(_Base):
             conn.send_commands(cmds)
 
     def subscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
-        """SUBSCRIBE channels (names, or name=handler keywords)."""
-        names = self._register(self.channels, args, kwargs)
+        """SUBSCRIBE channels (names, Subscription(name, handler), or name=handler keywords)."""
+        names = self._register("channels", args, kwargs)
         self.execute_command("SUBSCRIBE", *names)
 
     def psubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
-        names = self._register(self.patterns, args, kwargs)
+        names = self._register("patterns", args, kwargs)
         self.execute_command("PSUBSCRIBE", *names)
 
     def unsubscribe(self, *args: Any) -> None:
-        self.execute_command("UNSUBSCRIBE", *self._forget(self.channels, args))
+        self.execute_command("UNSUBSCRIBE", *self._forget("channels", args))
 
     def punsubscribe(self, *args: Any) -> None:
-        self.execute_command("PUNSUBSCRIBE", *self._forget(self.patterns, args))
+        self.execute_command("PUNSUBSCRIBE", *self._forget("patterns", args))
 
     def ssubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
-        """SSUBSCRIBE shard channels (names, or name=handler keywords)."""
-        names = self._register(self.shard_channels, args, kwargs)
+        """SSUBSCRIBE shard channels (as subscribe)."""
+        names = self._register("shard_channels", args, kwargs)
         self.execute_command("SSUBSCRIBE", *names)
 
     def sunsubscribe(self, *args: Any) -> None:
-        self.execute_command("SUNSUBSCRIBE", *self._forget(self.shard_channels, args))
+        self.execute_command("SUNSUBSCRIBE", *self._forget("shard_channels", args))
 
     def ping(self, message: Any = None) -> None:
         self.execute_command("PING", *([] if message is None else [message]))
@@ -198,9 +272,7 @@ class PubSub(_Base):
         if conn is not None:
             conn.disconnect()  # subscribed: it cannot serve normal commands any more
             self.connection_pool.release(conn)
-        self.channels.clear()
-        self.patterns.clear()
-        self.shard_channels.clear()
+        self._clear()
 
     reset = close
 
@@ -231,23 +303,23 @@ class AsyncPubSub(_Base):
             conn.send_commands(cmds)
 
     async def subscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
-        await self.execute_command("SUBSCRIBE", *self._register(self.channels, args, kwargs))
+        await self.execute_command("SUBSCRIBE", *self._register("channels", args, kwargs))
 
     async def psubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
-        await self.execute_command("PSUBSCRIBE", *self._register(self.patterns, args, kwargs))
+        await self.execute_command("PSUBSCRIBE", *self._register("patterns", args, kwargs))
 
     async def unsubscribe(self, *args: Any) -> None:
-        await self.execute_command("UNSUBSCRIBE", *self._forget(self.channels, args))
+        await self.execute_command("UNSUBSCRIBE", *self._forget("channels", args))
 
     async def punsubscribe(self, *args: Any) -> None:
-        await self.execute_command("PUNSUBSCRIBE", *self._forget(self.patterns, args))
+        await self.execute_command("PUNSUBSCRIBE", *self._forget("patterns", args))
 
     async def ssubscribe(self, *args: Any, **kwargs: Callable[[dict], Any]) -> None:
         await self.execute_command("SSUBSCRIBE",
-                                   *self._register(self.shard_channels, args, kwargs))
+                                   *self._register("shard_channels", args, kwargs))
 
     async def sunsubscribe(self, *args: Any) -> None:
-        await self.execute_command("SUNSUBSCRIBE", *self._forget(self.shard_channels, args))
+        await self.execute_command("SUNSUBSCRIBE", *self._forget("shard_channels", args))
 
     async def ping(self, message: Any = None) -> None:
         await self.execute_command("PING", *([] if message is None else [message]))
@@ -280,9 +352,7 @@ class AsyncPubSub(_Base):
         if conn is not None:
             conn.disconnect()
             self.connection_pool.release(conn)
-        self.channels.clear()
-        self.patterns.clear()
-        self.shard_channels.clear()
+        self._clear()
 
     close = aclose
     reset = aclose
