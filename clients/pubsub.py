@@ -13,7 +13,8 @@ as messages, like everything else, read by `get_message(timeout=...)` (or its re
     {'type': 'subscribe', 'pattern': None, 'channel': b'c', 'data': 1}
 
 The type is always a str; the rest follows decode_responses. A channel subscribed with a handler
-(`subscribe(c=fn)`) calls fn(message) instead of returning the message.
+(`subscribe(c=fn)`) calls fn(message) instead of returning the message; the asyncio PubSub awaits
+a coroutine function handler, as redis-py's does.
 
 A name may also be given as `Subscription(name, handler)` (redis-py 8.2's form, for names that
 cannot be keywords, such as binary ones); redis-py's own `redis.Subscription` is accepted too.
@@ -32,6 +33,7 @@ subscribe.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterator
 
@@ -161,8 +163,16 @@ class _Base:
 
     def handle_message(self, reply: Any, ignore_subscribe_messages: bool = False) -> Any:
         """redis-py's message dict for one pushed reply (None when consumed or ignored)."""
-        if not isinstance(reply, list) or not reply:
+        message, handler = self._message(reply, ignore_subscribe_messages)
+        if handler is not None:
+            handler(message)
             return None
+        return message
+
+    def _message(self, reply: Any, ignore_subscribe_messages: bool) -> tuple[Any, Handler]:
+        """(the message dict or None, the handler it is for or None) of one pushed reply."""
+        if not isinstance(reply, list) or not reply:
+            return None, None
         kind = reply[0]
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind == "pmessage":
@@ -177,17 +187,13 @@ class _Base:
             if kind in _UNSUBSCRIBE_TYPES:
                 self._confirmed(kind, message["channel"])
             if ignore_subscribe_messages or self.ignore_subscribe_messages:
-                return None
+                return None, None
         elif kind in _HANDLED_TYPES:
             if kind == "pmessage":
-                handler = self.patterns.get(message["pattern"])
-            else:
-                table = self.shard_channels if kind == "smessage" else self.channels
-                handler = table.get(message["channel"])
-            if handler is not None:
-                handler(message)
-                return None
-        return message
+                return message, self.patterns.get(message["pattern"])
+            table = self.shard_channels if kind == "smessage" else self.channels
+            return message, table.get(message["channel"])
+        return message, None
 
 
 class PubSub(_Base):
@@ -337,9 +343,21 @@ class AsyncPubSub(_Base):
             return None
         if reply is None:
             return None
-        return self.handle_message(reply, ignore_subscribe_messages)
+        return await self.handle_message(reply, ignore_subscribe_messages)
 
     get_sharded_message = get_message
+
+    async def handle_message(self, reply: Any,  # type: ignore[override]
+                             ignore_subscribe_messages: bool = False) -> Any:
+        """As the sync one; a coroutine function handler is awaited, as in redis-py."""
+        message, handler = self._message(reply, ignore_subscribe_messages)
+        if handler is not None:
+            if inspect.iscoroutinefunction(handler):
+                await handler(message)
+            else:
+                handler(message)
+            return None
+        return message
 
     async def listen(self) -> AsyncIterator[dict]:
         while self.subscribed:

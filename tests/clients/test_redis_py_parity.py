@@ -341,3 +341,34 @@ def test_async_pubsub_subscription_objects(server, client):
         await c.aclose()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("client", ["socket", "memory"])
+def test_async_pubsub_awaits_coroutine_handlers_as_redis_py(server, redis_server, client):
+    async def session(r) -> list:
+        seen: list = []
+
+        async def handler(message):
+            await asyncio.sleep(0)
+            seen.append((message["type"], message["data"]))
+
+        p = r.pubsub(ignore_subscribe_messages=True)
+        await p.subscribe(ch=handler)
+        await p.psubscribe(**{"c*": lambda m: seen.append((m["type"], m["data"]))})
+        out = [await p.get_message(timeout=1) for _ in range(2)]
+        out.append(await r.execute_command("PUBLISH", "ch", "x"))
+        out += [await p.get_message(timeout=1) for _ in range(2)]
+        out.append(seen)
+        await p.aclose()
+        return out
+
+    async def main():
+        ours = _async_client(client, server)
+        theirs = redis.asyncio.Redis(port=redis_server)
+        got = await session(ours)
+        assert got == await session(theirs)
+        assert got[-1] == [("message", b"x"), ("pmessage", b"x")]
+        await ours.aclose()
+        await theirs.aclose()
+
+    asyncio.run(main())
