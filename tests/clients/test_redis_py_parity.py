@@ -92,6 +92,23 @@ def _async_client(kind: str, server) -> AsyncClient:
 
 # -- pipelines: "Command # N (ARGS) of pipeline caused error: ..." ----------------------------
 
+def _on_both_async(session, client: str, server, redis_server) -> list:
+    """`session(r)` on our AsyncClient (`client`: "socket" or "memory") and on redis-py's
+    asyncio client against redis-server: both must record the same; returns ours."""
+    async def main():
+        ours = _async_client(client, server)
+        theirs = redis.asyncio.Redis(port=redis_server)
+        try:
+            got = await session(ours)
+            assert got == await session(theirs)
+            return got
+        finally:
+            await ours.aclose()
+            await theirs.aclose()
+
+    return asyncio.run(main())
+
+
 def _pipeline_errors(r, transaction: bool) -> list:
     _seed(r)
     out = []
@@ -281,16 +298,7 @@ def test_async_pubsub_subscribed_until_unsubscribe_is_read(server, redis_server,
         await p.aclose()
         return out
 
-    async def main():
-        ours = _async_client(client, server)
-        theirs = redis.asyncio.Redis(port=redis_server)
-        got = await session(ours)
-        assert got == await session(theirs)
-        assert got[4:6] == [True, True]
-        await ours.aclose()
-        await theirs.aclose()
-
-    asyncio.run(main())
+    assert _on_both_async(session, client, server, redis_server)[4:6] == [True, True]
 
 
 # -- pub/sub: Subscription(name, handler) objects, as redis-py 8.2 accepts -----------------------
@@ -362,13 +370,5 @@ def test_async_pubsub_awaits_coroutine_handlers_as_redis_py(server, redis_server
         await p.aclose()
         return out
 
-    async def main():
-        ours = _async_client(client, server)
-        theirs = redis.asyncio.Redis(port=redis_server)
-        got = await session(ours)
-        assert got == await session(theirs)
-        assert got[-1] == [("message", b"x"), ("pmessage", b"x")]
-        await ours.aclose()
-        await theirs.aclose()
-
-    asyncio.run(main())
+    got = _on_both_async(session, client, server, redis_server)
+    assert got[-1] == [("message", b"x"), ("pmessage", b"x")]
