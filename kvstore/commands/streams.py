@@ -298,7 +298,9 @@ def xadd(ctx: Context, argv: list[bytes]):
     elif not t.seq_given:
         if t.id >> 64 == last >> 64:
             if last & _ULLONG_MAX == _ULLONG_MAX:
-                new = 0  # refused below
+                # Redis 7.0's streamAppendItem fails here without setting errno (7.2 sets
+                # EDOM), so xaddCommand gives its other error
+                raise CommandError("ERR Elements are too large to be stored")
             else:
                 new = last + 1
         else:

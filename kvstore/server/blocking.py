@@ -165,6 +165,12 @@ class KeyWatch:
         """Unblock with `reply`, then let the client run what it sent meanwhile."""
         self.unblock(w)
         client = w.client
+        if isinstance(reply, Error):
+            # Redis 7.0 counts an error a blocked command ends with (CLIENT UNBLOCK ERROR, a
+            # group reader's key or group gone) as its own: errorstats, total_error_replies
+            # and the command's failed_calls (afterErrorReply, updateStatsOnUnblock).
+            self.server.count_error(reply.message, None)
+            lookup(w.argv).failed += 1
         if client.transport is not None:
             deliver(client, reply)
             from .client import PUSHES

@@ -321,6 +321,20 @@ def xadds(key, n, start=1, size=1, fields_=("f",)):
 
 # --- XADD -----------------------------------------------------------------------------------
 
+def test_xadd_auto_seq_past_the_last_seq_of_its_ms(ports):
+    """`ms-*` when the top item is ms-18446744073709551615: Redis 7.0's streamAppendItem fails
+    without setting errno, so XADD replies "Elements are too large to be stored" (7.2 gives
+    "equal or smaller"). From redis's stream.tcl, "XADD auto-generated sequence can't
+    overflow". (Redis reads a stale errno there: after an XADD refused as "equal or smaller"
+    it says that again until a failed syscall, such as accept's EAGAIN for a new connection,
+    overwrites errno; kvstore keeps the reply of a fresh connection, which this script is.)"""
+    check(ports, [
+        ("XADD", "s", "1-18446744073709551615", "f", "v"), ("XADD", "s", "1-*", "f", "v"),
+        ("XADD", "s", "MAXLEN", "1", "1-*", "g", "w"),
+        ("XADD", "s", "2-*", "f", "v"), ("XRANGE", "s", "-", "+"), ("XLEN", "s"),
+    ])
+
+
 def test_xadd_ids_and_errors(ports):
     script = [
         ("XADD", "s", "0-0", "f", "v"), ("XADD", "s", "0", "f", "v"),
@@ -716,6 +730,44 @@ def test_block_ended_by_key_deletion_and_type_change(ports):
         out += [w("SET", "s", "x"), r2.reply(), blocked_clients(port)]
         for c in (w, r1, r2):
             c.close()
+        return out
+
+    both(ports, scenario)
+
+
+def test_blocked_reader_ended_by_an_error_counts_it(ports):
+    """A blocked XREADGROUP ended by NOGROUP (XGROUP DESTROY) or UNBLOCKED (its key deleted),
+    and a blocked XREAD ended by CLIENT UNBLOCK ERROR: each error is in INFO errorstats and
+    total_error_replies, and in its command's failed_calls, as Redis 7.0 counts them
+    (updateStatsOnUnblock). From redis's stream-cgroups.tcl, "XGROUP DESTROY should unblock
+    XREADGROUP with -NOGROUP"."""
+
+    def stats(port):
+        w = Wire(port)
+        text = b"".join(w("INFO", section) for section in ("errorstats", "commandstats",
+                                                           "stats")).decode()
+        w.close()
+        lines = [line for line in text.splitlines()
+                 if line.startswith(("errorstat_", "cmdstat_xread", "total_error_replies"))]
+        return sorted(re.sub(r"usec=\d+,usec_per_call=[\d.]+,", "", line) for line in lines)
+
+    def scenario(port):
+        w, rd = fresh(port), Wire(port)
+        w("CONFIG", "RESETSTAT")
+        w("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        rd.send(("XREADGROUP", "GROUP", "g", "Alice", "BLOCK", "0", "STREAMS", "s", ">"))
+        wait_blocked(port, 1)
+        out = [w("XGROUP", "DESTROY", "s", "g"), rd.reply(), stats(port)]
+        w("XGROUP", "CREATE", "s", "g", "$")
+        rd.send(("XREADGROUP", "GROUP", "g", "Alice", "BLOCK", "0", "STREAMS", "s", ">"))
+        wait_blocked(port, 1)
+        out += [w("DEL", "s"), rd.reply(), stats(port)]
+        rd_id = rd("CLIENT", "ID")
+        rd.send(("XREAD", "BLOCK", "0", "STREAMS", "s", "$"))
+        wait_blocked(port, 1)
+        out += [w("CLIENT", "UNBLOCK", rd_id, "ERROR"), rd.reply(), stats(port)]
+        rd.send(("XREAD", "BLOCK", "1", "STREAMS", "s", "$"))  # a timeout is no error
+        out += [rd.reply(), stats(port)]
         return out
 
     both(ports, scenario)
