@@ -600,7 +600,7 @@ def _split_small(data: bytes) -> list[bytes] | None:
     Redis frames them (a bulk holding `\r\n` breaks into pieces of other lengths: None).
     1,200-2,300 instructions a read less than hiredis behind its guards. Callers check for
     `*2\r` or `*3\r` first: other shapes would only pay for the split."""
-    parts = data.split(b"\r\n")
+    parts = data.split(b"\r\n", 8)  # (a pipeline: its first 8 lines and the rest, no more)
     n = len(parts)
     if n == 6:
         if parts[0] == b"*2" and not parts[5] \
