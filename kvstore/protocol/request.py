@@ -588,8 +588,9 @@ _ONE_READ_MAX = 1024
 _LOOKALIKE = b"+=(~>|%"
 
 
-# "$0".."$1023": a bulk header line of a read of at most _ONE_READ_MAX bytes, canonical
-_SMALL_BULK_LINES = {b"$%d" % i: i for i in range(_ONE_READ_MAX)}
+# "$0".."$1024", indexed by length: the bulk header lines of a read of at most _ONE_READ_MAX
+# bytes, canonical
+_SMALL_BULK_LINES = tuple(b"$%d" % i for i in range(_ONE_READ_MAX + 1))
 
 
 def _split_small(data: bytes) -> list[bytes] | None:
@@ -599,20 +600,21 @@ def _split_small(data: bytes) -> list[bytes] | None:
     piece after a bulk header as long as it says, the pieces rejoined are `data` and frame as
     Redis frames them (a bulk holding `\r\n` breaks into pieces of other lengths: None).
     1,200-2,300 instructions a read less than hiredis behind its guards. Callers check for
-    `*2\r` or `*3\r` first: other shapes would only pay for the split."""
+    `*2\r` or `*3\r` and a read of at most _ONE_READ_MAX bytes first: other shapes would only
+    pay for the split."""
     parts = data.split(b"\r\n", 8)  # (a pipeline: its first 8 lines and the rest, no more)
     n = len(parts)
-    if n == 6:
-        if parts[0] == b"*2" and not parts[5] \
-                and _SMALL_BULK_LINES.get(parts[1]) == len(parts[2]) \
-                and _SMALL_BULK_LINES.get(parts[3]) == len(parts[4]):
-            return [parts[2], parts[4]]
-    elif n == 8:
-        if parts[0] == b"*3" and not parts[7] \
-                and _SMALL_BULK_LINES.get(parts[1]) == len(parts[2]) \
-                and _SMALL_BULK_LINES.get(parts[3]) == len(parts[4]) \
-                and _SMALL_BULK_LINES.get(parts[5]) == len(parts[6]):
-            return [parts[2], parts[4], parts[6]]
+    lines = _SMALL_BULK_LINES  # (a piece is shorter than the read: the index exists)
+    if n == 8:
+        count, line1, arg1, line2, arg2, line3, arg3, rest = parts
+        if count == b"*3" and not rest and lines[len(arg1)] == line1 \
+                and lines[len(arg2)] == line2 and lines[len(arg3)] == line3:
+            return [arg1, arg2, arg3]
+    elif n == 6:
+        count, line1, arg1, line2, arg2, rest = parts
+        if count == b"*2" and not rest and lines[len(arg1)] == line1 \
+                and lines[len(arg2)] == line2:
+            return [arg1, arg2]
     return None
 
 
