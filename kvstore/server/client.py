@@ -340,7 +340,17 @@ class Client(asyncio.Protocol):
             return
         self.out = None
         stats.net_output += len(out)
-        server.outbox.put(self, out)
+        outbox = server.outbox
+        if outbox.queued or outbox.commit is not None or len(out) > 65536:
+            outbox.put(self, out)
+            return
+        # Nothing waits in the outbox for anyone and no AOF holds replies: this one can leave
+        # now, in order. A read of one command gains nothing from the end-of-iteration write
+        # (outbox.py), and queueing cost ~7% of the CPU per request at redis-benchmark -c 50.
+        transport = self.transport
+        transport.write(out)
+        if transport.get_write_buffer_size():
+            server.check_output_limits(self)
 
     def read(self, data: bytes) -> None:  # noqa: C901 - the hot loop, kept flat on purpose
         """Run every complete command of a read (see the module docstring)."""

@@ -79,16 +79,57 @@ def test_replies_wait_for_the_end_of_the_iteration():
     assert b.transport.writes == [b":2\r\n"]
 
 
+def test_a_lone_command_is_answered_at_once_when_nothing_waits():
+    """One command in a read (a request-reply client) gains nothing from waiting for the end of
+    the iteration: with nothing queued for anyone and no AOF, its reply leaves at once."""
+    server, scheduled = make_server()
+    a = connect(server)
+    send(a, ("SET", "k", "1"))
+    assert a.transport.writes == [b"+OK\r\n"] and scheduled == []
+    send(a, ("GET", "k"), ("GET", "k"))  # a pipeline still waits
+    assert a.transport.writes == [b"+OK\r\n"]
+    end_iteration(scheduled)
+    assert a.transport.writes == [b"+OK\r\n", b"$1\r\n1\r\n$1\r\n1\r\n"]
+
+
+def test_a_lone_command_waits_behind_what_was_queued_for_its_connection():
+    """A message queued for a RESP3 subscriber (it takes the one-command path) must reach it
+    before the reply of the command it sends next in the same iteration."""
+    server, scheduled = make_server()
+    sub, pub = connect(server), connect(server)
+    send(sub, ("HELLO", "3"), ("SUBSCRIBE", "ch"))
+    end_iteration(scheduled)
+    sub.transport.writes.clear()
+    send(pub, ("PUBLISH", "ch", "hi"), ("PING",))  # the message is queued for sub
+    send(sub, ("PING",))
+    end_iteration(scheduled)
+    assert b"".join(sub.transport.writes) == (
+        b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n+PONG\r\n")
+
+
+def test_a_lone_command_waits_for_the_aof():
+    """With an AOF attached its commit writes the iteration's effects before any reply leaves:
+    a lone command's reply goes through it too."""
+    server, scheduled = make_server()
+    committed: list = []
+    server.outbox.commit = committed.extend
+    a = connect(server)
+    send(a, ("SET", "k", "1"))
+    assert a.transport.writes == []
+    end_iteration(scheduled)
+    assert committed == [(a, b"+OK\r\n")]
+
+
 def test_a_closing_connection_drains_what_was_queued_before_it():
     server, scheduled = make_server()
     a, b = connect(server), connect(server)
-    send(a, ("PING",))
+    send(a, ("PING",), ("PING",))
     send(b, ("PING",), ("QUIT",))
-    # QUIT replies and closes at once; a's reply, queued earlier, left first.
-    assert a.transport.writes == [b"+PONG\r\n"]
+    # QUIT replies and closes at once; a's replies, queued earlier, left first.
+    assert a.transport.writes == [b"+PONG\r\n+PONG\r\n"]
     assert b.transport.writes == [b"+PONG\r\n+OK\r\n"] and b.transport.closed
     end_iteration(scheduled)
-    assert a.transport.writes == [b"+PONG\r\n"]
+    assert a.transport.writes == [b"+PONG\r\n+PONG\r\n"]
 
 
 def test_a_message_queues_behind_the_subscribers_own_replies():
@@ -116,7 +157,7 @@ def test_a_protocol_error_sends_the_queue_then_the_error_and_closes():
 def test_a_killed_client_gets_nothing_more():
     server, scheduled = make_server()
     victim, killer = connect(server), connect(server)
-    send(victim, ("PING",))
+    send(victim, ("PING",), ("PING",))
     send(killer, ("CLIENT", "KILL", "ID", str(victim.id)))
     end_iteration(scheduled)
     assert victim.transport.writes == [] and victim.transport.closed
@@ -140,9 +181,9 @@ def test_a_command_that_raises_gets_an_error_reply_and_the_connection_stays(monk
                  pack_command("ECHO", "x") + pack_command("PING"),
                  pack_command("MULTI") + pack_command("ECHO", "x") + pack_command("EXEC")):
         client.data_received(read)
-        scheduled.pop()()
+        end_iteration(scheduled)
         assert want.rstrip(b"\r\n") in b"".join(client.transport.writes)
         client.transport.writes.clear()
     client.data_received(pack_command("PING"))
-    scheduled.pop()()
+    end_iteration(scheduled)
     assert client.transport.writes == [b"+PONG\r\n"] and not client.transport.closed
