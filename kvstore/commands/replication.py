@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import time
 
-from ..errors import CommandError
+from ..errors import CommandError, ProtocolError
 from ..numbers import parse_int
+from ..protocol.request import split_inline
 from ..replies import OK, Status
 from ..server.replication import NO_FAILOVER
 from .args import to_int
@@ -116,9 +117,34 @@ def replconf(ctx: Context, argv: list[bytes]):
                 ctx.client.send_ack()  # our master asks where we are
             return None
         elif option == b"capa":
-            if value.lower() == b"psync2" and ctx.client is not None:
-                ctx.client.replica_psync2 = True
-        elif option not in (b"ip-address", b"rdb-only", b"rdb-filter-only"):
+            if ctx.client is not None:
+                if value.lower() == b"psync2":
+                    ctx.client.replica_psync2 = True
+                elif value.lower() == b"eof":
+                    ctx.client.replica_eof = True
+        elif option == b"rdb-only":  # (redis-cli --rdb) the file, no stream after it
+            try:
+                rdb_only = parse_int(value)
+            except ValueError:
+                raise CommandError("ERR value is not an integer or out of range") from None
+            if not 0 <= rdb_only <= 1:
+                raise CommandError("ERR value is out of range, value must between 0 and 1")
+            if ctx.client is not None:
+                ctx.client.rdb_only = bool(rdb_only)
+        elif option == b"rdb-filter-only":
+            # What the file includes, from nothing (""): only "functions" exists, for
+            # redis-cli --functions-rdb
+            try:
+                filters = split_inline(value)
+            except ProtocolError:
+                raise CommandError("ERR Missing rdb-filter-only values") from None
+            for name in filters:
+                if name.lower() != b"functions":
+                    raise CommandError("ERR Unsupported rdb-filter-only option: "
+                                       + name.decode("utf-8", "replace"))
+            if ctx.client is not None:
+                ctx.client.rdb_filter = (False, bool(filters))  # (keys?, functions?)
+        elif option != b"ip-address":
             raise CommandError("ERR Unrecognized REPLCONF option: "
                                + argv[i].decode("utf-8", "replace"))
     return OK

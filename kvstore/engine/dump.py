@@ -178,12 +178,14 @@ def copy_value(value: object) -> object:
     raise TypeError(f"cannot copy a {t.__name__}")
 
 
-def write_rdb(ks, out, now: int, stream_db: int | None = None) -> None:
+def write_rdb(ks, out, now: int, stream_db: int | None = None, *, keys: bool = True,
+              functions: bool = True) -> None:
     """The whole keyspace as an RDB file (Redis 7.0's format, version 10) written to `out` (a
     binary file): what SYNC sends a replica or `redis-cli --rdb`. Function libraries come first;
     keys expired at `now` are left out, the others keep their absolute expiry. O(data).
     `stream_db`: the database the replication stream that follows the file is in (a replica's
-    file for its own replica, whose stream is the master's: Redis's repl-stream-db)."""
+    file for its own replica, whose stream is the master's: Redis's repl-stream-db).
+    `keys` / `functions` False leave those out (REPLCONF rdb-filter-only)."""
     crc = 0
     pending: list[bytes] = []
     size = 0
@@ -210,11 +212,11 @@ def write_rdb(ks, out, now: int, stream_db: int | None = None) -> None:
         aux.append((b"repl-stream-db", b"%d" % stream_db))
     for name, value in aux:
         emit(b"\xfa" + rdb.rdb_string(name) + rdb.rdb_string(value))
-    functions = getattr(ks, "functions", None)
-    if functions is not None:  # RDB_OPCODE_FUNCTION2 and each library's code, as Redis 7.0
-        for lib in functions.libraries.values():
+    libraries = getattr(ks, "functions", None) if functions else None
+    if libraries is not None:  # RDB_OPCODE_FUNCTION2 and each library's code, as Redis 7.0
+        for lib in libraries.libraries.values():
             emit(b"\xf5" + rdb.rdb_string(lib.code))
-    for db in ks.dbs:
+    for db in ks.dbs if keys else ():
         live = [(k, v) for k, v in db.data.items()
                 if not (k in db.expires and db.expires[k] < now)]
         if not live:

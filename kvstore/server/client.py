@@ -171,6 +171,9 @@ class Client(asyncio.Protocol):
         self.replica = None          # replication.Replica once it sent SYNC or PSYNC
         self.replica_port = 0        # REPLCONF listening-port, before SYNC
         self.replica_psync2 = False  # REPLCONF capa psync2: +CONTINUE names the replid
+        self.replica_eof = False     # REPLCONF capa eof (needed for a filtered file)
+        self.rdb_only = False        # REPLCONF rdb-only 1: closed once its file is sent
+        self.rdb_filter: tuple[bool, bool] | None = None  # rdb-filter-only: (keys?, functions?)
         if server.notifier.flags:
             server.notifier.attach(self)
 

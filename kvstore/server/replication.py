@@ -113,7 +113,10 @@ class Replication:
         if link is not None and not link.can_serve():
             # Our data set is not (yet, or not exactly) the stream's at our offset.
             raise CommandError("NOMASTERLINK Can't SYNC while not connected with my master")
-        if psync and replid != b"?":
+        if client.rdb_filter is not None and not client.replica_eof:
+            # (Redis writes a filtered file only to a socket, in the EOF-marked format)
+            raise CommandError("ERR Filtered replica requires EOF capability")
+        if psync and replid != b"?" and client.rdb_filter is None:
             if self._continue(client, replid, offset):
                 server.stats.sync_partial_ok += 1
                 return
@@ -138,9 +141,11 @@ class Replication:
         # A replica's replica goes on in its master's stream, in the database it is in
         stream_db = link.client.ctx.db.id if link is not None else None
 
+        keys, functions = client.rdb_filter or (True, True)
+
         def write() -> None:
             with open(path, "wb") as f:
-                write_rdb(ks, f, now, stream_db)
+                write_rdb(ks, f, now, stream_db, keys=keys, functions=functions)
 
         loop = asyncio.get_running_loop()
         reap_child(fork_job(write),
@@ -214,6 +219,11 @@ class Replication:
             return
         outbox = self.server.outbox
         outbox.put(client, b"$%d\r\n" % len(data) + data)
+        if client.rdb_only:
+            self.server.log.notice("RDB transfer completed, rdb only replica (%s) should be "
+                                   "disconnected asap", client.addr)
+            client.close()
+            return
         if replica.pending:
             outbox.put(client, bytes(replica.pending))
         replica.pending = None

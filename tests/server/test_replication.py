@@ -144,7 +144,39 @@ def test_redis_cli_rdb_backup_loads_into_redis(kv_factory, tmp_path):
     assert not [f for f in os.listdir(tmp_path) if f.startswith("temp-sync-")]
 
 
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_redis_cli_functions_rdb_holds_the_functions_only(kv_factory, tmp_path, kind):
+    """redis-cli --functions-rdb asks (REPLCONF rdb-filter-only functions, rdb-only 1) for a
+    file of the function libraries alone, and the master closes the link once it is sent."""
+    master = kv_factory(kind=kind)
+    r = redis.Redis(port=master.port)
+    fill(r)
+    r.function_load("#!lua name=mylib\nredis.register_function('f', function() return 1 end)")
+    path = tmp_path / "functions.rdb"
+    out = subprocess.run([require_binary("redis-cli"), "-p", str(master.port),
+                          "--functions-rdb", str(path)], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stdout + out.stderr
+    loaded = kv_factory("--dbfilename", "functions.rdb", kind="redis")  # same dir: tmp_path
+    back = redis.Redis(port=loaded.port)
+    assert back.dbsize() == 0
+    assert [lib[1] for lib in back.function_list()] == [b"mylib"]  # (library_name, name, ...)
+    wait_until(lambda: r.info("replication")["connected_slaves"] == 0,
+               what="the rdb-only replica's departure")
+    assert r.dbsize() > 0
+
+
 def test_replconf_and_role_replies(c):
+    assert c("REPLCONF", "rdb-only", "0") == b"OK"
+    assert err(c("REPLCONF", "rdb-only", "2")) == \
+        "ERR value is out of range, value must between 0 and 1"
+    assert err(c("REPLCONF", "rdb-only", "x")) == "ERR value is not an integer or out of range"
+    assert err(c("REPLCONF", "rdb-filter-only", "functions nosuch")) == \
+        "ERR Unsupported rdb-filter-only option: nosuch"
+    assert err(c("REPLCONF", "rdb-filter-only", '"functions')) == \
+        "ERR Missing rdb-filter-only values"
+    assert c("REPLCONF", "rdb-filter-only", "FUNCTIONS") == b"OK"
+    assert err(c("SYNC")) == "ERR Filtered replica requires EOF capability"  # (no capa eof yet)
     assert c("REPLCONF", "listening-port", "7777") == b"OK"
     assert c("REPLCONF", "capa", "eof", "capa", "psync2") == b"OK"
     assert err(c("REPLCONF", "listening-port")) == "ERR syntax error"
@@ -202,11 +234,12 @@ def test_syncs_in_flight_are_bounded():
 
     replication = Replication(server=types.SimpleNamespace(master_link=None))  # (a master)
     replication.replicas = [Replica(client=None) for _ in range(MAX_SYNCING)]
+    client = types.SimpleNamespace(rdb_filter=None)
     with pytest.raises(CommandError, match="too many replicas are synchronizing"):
-        replication.sync(client=None, psync=True)
+        replication.sync(client=client, psync=True)
     replication.replicas[0].online = True
     with pytest.raises(AttributeError):  # under the bound it goes on (to the missing stats)
-        replication.sync(client=None, psync=True)
+        replication.sync(client=client, psync=True)
 
 
 @pytest.mark.parametrize("kind", ["kvstore", "redis"])
