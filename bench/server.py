@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     tests = args.tests.split(",")
     have = available(tests)
     results: dict[tuple[str, str, str], dict | None] = {}
+    start = time.monotonic(), steal_seconds()
     with tempfile.TemporaryDirectory() as workdir:
         servers = start_servers(workdir)
         servers.update(start_peers(args.peer))
@@ -224,8 +226,11 @@ def main(argv: list[str] | None = None) -> int:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(10)
+    # This VM's host takes CPU time from it at some hours ("steal"): every server slows then,
+    # and their ratios spread; the run says how much it lost.
+    steal = (steal_seconds() - start[1], time.monotonic() - start[0])
     memory = memory_per_key(args.memory_keys) if args.memory_keys else None
-    text = render(results, tests, args, memory, peers)
+    text = render(results, tests, args, memory, peers, steal)
     print(text)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
@@ -233,7 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(results: dict, tests: list[str], args, memory: dict | None, peers: list[str]) -> str:
+def steal_seconds() -> float:
+    """CPU time the hypervisor took from this machine's CPUs so far (/proc/stat), in seconds."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()  # cpu user nice system idle iowait irq softirq steal
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
+def render(results: dict, tests: list[str], args, memory: dict | None, peers: list[str],
+           steal: tuple[float, float]) -> str:
     lines = [
         "# kvstore-server vs redis-server (redis-benchmark)",
         "",
@@ -243,6 +256,7 @@ def render(results: dict, tests: list[str], args, memory: dict | None, peers: li
         "ratio = kvstore / redis" + (f"; vs {', '.join(peers)}: kvstore's CPU per request "
                                      "over the peer's (below 1: kvstore is ahead)"
                                      if peers else "") + ".",
+        f"Host steal during the run: {steal[0]:.1f} s of CPU over {steal[1]:.0f} s.",
         "",
     ]
     for mode_name, title in (("c50", "-c 50"), ("P16", "-c 50 -P 16")):

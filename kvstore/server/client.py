@@ -349,7 +349,7 @@ class Client(asyncio.Protocol):
             return
         # Nothing waits in the outbox for anyone and no AOF holds replies: this one can leave
         # now, in order. A read of one command gains nothing from the end-of-iteration write
-        # (outbox.py), and queueing cost ~7% of the CPU per request at redis-benchmark -c 50.
+        # (outbox.py), and queueing cost 3-6% of the CPU per request at redis-benchmark -c 50.
         transport = self.transport
         transport.write(out)
         if transport.get_write_buffer_size():
