@@ -353,7 +353,7 @@ def test_take_one_seeded_differential_fuzz(parser_class):
         reads = []
         for _ in range(rng.randint(1, 4)):
             args = [bytes(rng.choice(b"ab+=$*\r\n:%~|(>-0123") for _ in range(rng.randint(0, 5)))
-                    for _ in range(rng.randint(1, 3))]
+                    for _ in range(rng.randint(1, 5))]
             data = multibulk(*args)
             if rng.random() < 0.3:
                 data = _mutate(rng, data)
