@@ -22,6 +22,7 @@ WAIT_ON_REPLICA = (
     "a replica is configured to be writable (which is not the default) writes to replicas are "
     "just local and are not propagated.")
 NO_SERVER = "ERR %s needs a kvstore-server connection (the embedded store has no replicas)"
+ZERO_OR_ONE = "ERR value is out of range, value must between 0 and 1"
 
 
 def _server(ctx: Context, name: str = "SYNC"):
@@ -118,17 +119,15 @@ def replconf(ctx: Context, argv: list[bytes]):
             return None
         elif option == b"capa":
             if ctx.client is not None:
-                if value.lower() == b"psync2":
+                capa = value.lower()
+                if capa == b"psync2":
                     ctx.client.replica_psync2 = True
-                elif value.lower() == b"eof":
+                elif capa == b"eof":
                     ctx.client.replica_eof = True
         elif option == b"rdb-only":  # (redis-cli --rdb) the file, no stream after it
-            try:
-                rdb_only = parse_int(value)
-            except ValueError:
-                raise CommandError("ERR value is not an integer or out of range") from None
+            rdb_only = to_int(value)
             if not 0 <= rdb_only <= 1:
-                raise CommandError("ERR value is out of range, value must between 0 and 1")
+                raise CommandError(ZERO_OR_ONE)
             if ctx.client is not None:
                 ctx.client.rdb_only = bool(rdb_only)
         elif option == b"rdb-filter-only":
@@ -284,7 +283,7 @@ def waitaof(ctx: Context, argv: list[bytes]):
     """
     numlocal = to_int(argv[1])
     if not 0 <= numlocal <= 1:
-        raise CommandError("ERR value is out of range, value must between 0 and 1")
+        raise CommandError(ZERO_OR_ONE)
     numreplicas = to_int(argv[2])
     if numreplicas < 0:
         raise CommandError(POSITIVE)

@@ -692,7 +692,7 @@ class HiredisRequestParser(PythonRequestParser):
             if command is not None:
                 return command
         if (data[0] == 42 and (data[2] == 13 or data[3] == 13 or data[4] == 13)
-                and data.find(b"*", 1) < 0):  # (a pipeline's second command: declined here)
+                and (len(data) > 128 or data.find(b"*", 1) < 0)):  # (no second `*`: above)
             # One C pass: the usual command holds no lookalike byte. One that does (a script)
             # is taken only with no big aggregate count, and only if re-encoding gives back its
             # bytes.

@@ -8,14 +8,14 @@ cut the server's CPU per request by 18-20%). So a batch's replies are queued her
 writes them all once the iteration's reads are done (a `call_soon`, run before the loop polls
 again, so no request waits for another poll).
 
-Everything a connection is sent goes through here, so it arrives in the order it was queued:
-its own replies, pub/sub messages, a served BLPOP's reply, MONITOR lines. One exception keeps
-that order: the reply to a read of a single command (`Client.data_received`) is written at once
-when nothing is queued for anyone and no AOF is attached; waiting would gain it nothing. With an AOF open,
-`commit` (persistence/group.py) takes each iteration's queue: it writes the iteration's effects
-first and sends the replies after (under `appendfsync always`, after their fsync). A batch that
-cannot wait (its connection is closing, or it ended with a protocol error) calls `drain`, which
-sends everything queued before it, then the caller writes its own.
+Everything a connection is sent goes through here, so it arrives in the order it was queued: its
+own replies, pub/sub messages, a served BLPOP's reply, MONITOR lines. One exception keeps that
+order: the reply to a read of a single command (`Client.data_received`) is written at once when
+nothing is queued for anyone and no AOF is attached; waiting would gain it nothing. With an AOF
+open, `commit` (persistence/group.py) takes each iteration's queue: it writes the iteration's
+effects first and sends the replies after (under `appendfsync always`, after their fsync). A batch
+that cannot wait (its connection is closing, or it ended with a protocol error) calls `drain`,
+which sends everything queued before it, then the caller writes its own.
 
 Output-buffer limits are checked where the bytes are handed to the transport, for the one client
 whose transport kept some unsent.
