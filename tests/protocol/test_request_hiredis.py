@@ -305,6 +305,7 @@ def test_take_one_takes_exactly_one_small_command(parser_class):
     parser = parser_class()
     assert parser.take_one(SET) == [b"SET", b"k", b"v"]
     assert parser.take_one(GET) == [b"GET", b"k"]
+    assert parser.take_one(b"*1\r\n$4\r\nPING\r\n") == [b"PING"]
     assert parser.buffered() == 0
     # a bulk holding a line end (the split at line ends declines it; the command is still taken)
     assert parser.take_one(multibulk(b"SET", b"a\r\nb", b"\r\n")) == [b"SET", b"a\r\nb", b"\r\n"]
@@ -319,6 +320,8 @@ def test_take_one_takes_exactly_one_small_command(parser_class):
     SET + GET,                          # two commands
     SET[:-1],                           # a partial one
     b"*1\r\n$4\r\nPING\r\n*0\r\n",      # a no-op after it
+    b"*1\r\n$4\r\nPING\r\n*1",          # the start of another
+    b"*1\r\n$5\r\nPING\r\n",             # a bulk shorter than its header says
     b"*2\r\n$4\r\nECHO\r\n+PING\r\n",   # a lookalike type
     b"*2\r\n$4\r\nECHO\r\n*1\r\n$1\r\na\r\n",
     b"*1\r\n*9999999\r\n",              # a huge nested count never reaches hiredis
