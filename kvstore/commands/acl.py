@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from ..errors import CommandError, subcommand_syntax
+from ..errors import CommandError, c_text, subcommand_syntax
 from ..replies import OK, SetReply, Status
 from .args import to_int
 from .table import ADMIN, LOADING, NOSCRIPT, STALE, Context, command, container
@@ -32,10 +32,6 @@ def registry(ctx: Context):
     if ks.acl is None:
         ks.acl = Acl()
     return ks.acl
-
-
-def _text(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
 
 
 container("acl", -2, group="server")
@@ -88,7 +84,7 @@ def acl_setuser(ctx: Context, argv: list[bytes]):
         rules = merge_selectors(argv[3:])
     except ValueError as exc:
         raise CommandError("ERR Unmatched parenthesis in acl selector starting at "
-                           f"'{_text(exc.args[0])}'.") from None
+                           f"'{c_text(exc.args[0])}'.") from None
     name = argv[2]
     if any(c in b" \t\r\n\0" for c in name):
         raise CommandError("ERR Usernames can't contain spaces or null characters")
@@ -97,7 +93,7 @@ def acl_setuser(ctx: Context, argv: list[bytes]):
         user, before = acl.set_user(name, rules)
     except RuleError as exc:
         rule, reason = exc.args
-        raise CommandError(f"ERR Error in ACL SETUSER modifier '{_text(rule)}': {reason}") \
+        raise CommandError(f"ERR Error in ACL SETUSER modifier '{c_text(rule)}': {reason}") \
             from None
     server = getattr(ctx.client, "server", None)
     if server is not None and before is not None:
@@ -131,7 +127,7 @@ def acl_cat(ctx: Context, argv: list[bytes]):
         return [c.encode() for c in CATEGORIES]
     if len(argv) > 3:
         raise subcommand_syntax(argv)
-    name = argv[2].decode("utf-8", "surrogateescape")
+    name = c_text(argv[2])  # (Redis looks the category up as a C string, strcasecmp)
     if name.lower() not in CATEGORIES:
         raise CommandError(f"ERR Unknown category '{name}'")
     return [c.encode() for c in catalog().in_category[name.lower()]]
@@ -144,14 +140,14 @@ def acl_dryrun(ctx: Context, argv: list[bytes]):
 
     user = registry(ctx).users.get(argv[2])
     if user is None:
-        raise CommandError(f"ERR User '{_text(argv[2])}' not found")
+        raise CommandError(f"ERR User '{c_text(argv[2])}' not found")
     sub = argv[3:]
     try:
         cmd = acl_lookup(sub)
     except CommandError as exc:
         if str(exc).startswith("ERR wrong number"):
             raise
-        raise CommandError(f"ERR Command '{_text(sub[0])}' not found") from None
+        raise CommandError(f"ERR Command '{c_text(sub[0])}' not found") from None
     name = acl_name(cmd)
     denied, pos = user.check(name, sub)
     if denied == DENIED_CMD:

@@ -298,7 +298,9 @@ def function_list(ctx: Context, argv: list[bytes]):
             i += 1
             pattern = argv[i]
         else:
-            raise CommandError(f"ERR Unknown argument {c_text(argv[i])}")
+            # (addReplyErrorSds: its line ends become spaces, none trimmed as in Format's)
+            text = c_text(argv[i]).replace("\r", " ").replace("\n", " ")
+            raise CommandError(f"ERR Unknown argument {text}")
         i += 1
     out = []
     for lib in functions_of(ctx.ks).libraries.values():

@@ -44,6 +44,15 @@ def test_the_default_user(a):
     assert len(a("ACL", "CAT")) == 21
     assert {b"eval", b"function|load", b"script|kill"} <= set(a("ACL", "CAT", "scripting"))
     assert err(a("ACL", "CAT", "nosuch")) == "ERR Unknown category 'nosuch'"
+    # names read as C strings, up to a NUL: in lookups (a category) and in error texts
+    assert set(a("ACL", "CAT", b"string\0x")) == set(a("ACL", "CAT", "string"))
+    assert err(a("ACL", "CAT", b"no\0such")) == "ERR Unknown category 'no'"
+    assert err(a("ACL", "DRYRUN", b"no\0body", "get", "k")) == "ERR User 'no' not found"
+    assert err(a("ACL", "DRYRUN", "default", b"nos\0uch")) == "ERR Command 'nos' not found"
+    assert err(a("ACL", "SETUSER", "u", b"fo\0o")) == \
+        "ERR Error in ACL SETUSER modifier 'fo': Syntax error"
+    assert err(a("ACL", "SETUSER", "u", b"(~x\0", "y")) == \
+        "ERR Unmatched parenthesis in acl selector starting at '(~x'."
     assert len(a("ACL", "GENPASS")) == 64 and len(a("ACL", "GENPASS", "5")) == 2
     assert err(a("ACL", "GENPASS", "0")).startswith("ERR ACL GENPASS argument must be")
 

@@ -135,6 +135,10 @@ def test_function_errors_as_redis_gives_them(server):
          "ERR Invalid library metadata"),
         (("FUNCTION", "LOAD", "#!lua name=t\nlocal a = 1\nwhile 1 do a = a + 1 end\n"),
          "ERR Error registering functions: ERR FUNCTION LOAD timeout"),  # after 500 ms
+        # line ends become spaces, a trailing one kept (unlike most errors, which trim it);
+        # the argument is read as a C string
+        (("FUNCTION", "LIST", "x\n"), "ERR Unknown argument x "),
+        (("FUNCTION", "LIST", "a\rb\0c\n"), "ERR Unknown argument a b"),
     ]
     for argv, text in cases:
         assert str(c(*argv)) == text, argv
