@@ -35,7 +35,7 @@ from ..engine.glob import compile_glob
 from ..engine.picker import random_distinct, random_member, random_repeats
 from ..engine.values import Hash
 from ..replies import OK
-from .args import to_int
+from .args import repeated_picks, to_int
 from .scan import parse_cursor
 from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
                     run_handler)
@@ -413,7 +413,7 @@ def hrandfield(ctx: Context, argv: list[bytes]):
         return []
     if count < 0 or count == 1:
         # With repeats: independent draws (Redis's CASE 1; count 1 is served the same way).
-        k = -count if count < 0 else 1
+        k = repeated_picks(count) if count < 0 else 1
         fields = [random_member(h)] if k == 1 else random_repeats(h, k)
     elif count >= len(h):
         return _pairs_reply(ctx, h.items()) if withvalues else list(h)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 
 from ..engine import hyperloglog as hll
-from ..errors import CommandError, wrongtype
+from ..errors import CommandError, c_text, wrongtype
 from ..replies import OK, Status
 from .table import (
     ADMIN, DENYOOM, FAST, MAY_CHANGE, MAY_REPLICATE, NO_KEYS, READONLY, WRITE, Context, KeySpec,
@@ -235,8 +235,7 @@ def pfdebug(ctx: Context, argv: list[bytes]):
         return decode(value).encode()
     if sub == b"encoding":
         return Status("sparse" if value[4] == hll.SPARSE else "dense")
-    name = argv[1].decode("utf-8", "replace")
-    raise CommandError(f"ERR Unknown PFDEBUG subcommand '{name}'")
+    raise CommandError(f"ERR Unknown PFDEBUG subcommand '{c_text(argv[1])}'")
 
 
 @command("pfselftest", 1, ADMIN, NO_KEYS, "hyperloglog")

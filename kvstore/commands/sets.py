@@ -25,7 +25,7 @@ from ..engine.values import Set, _is_intset_member
 from ..errors import SYNTAX, CommandError, wrongtype
 from ..numbers import parse_int
 from ..replies import SetReply
-from .args import to_int
+from .args import repeated_picks, to_int
 from .hashes import parse_cursor, parse_rand_count, parse_scan_options, scan_reply
 from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
                     run_handler)
@@ -291,7 +291,7 @@ def srandmember(ctx: Context, argv: list[bytes]):
     if count == 1 or count == -1:
         return [random_member(s)]
     if count < 0:
-        return random_repeats(s, -count)
+        return random_repeats(s, repeated_picks(count))
     if count >= len(s):
         return members_of(s)
     return random_distinct(s, count)

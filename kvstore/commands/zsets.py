@@ -28,7 +28,7 @@ from ..engine.zset import ADDED, ZSet
 from ..errors import NOT_FLOAT, SYNTAX, CommandError, wrong_args, wrongtype
 from ..numbers import format_double, parse_float, parse_int
 from ..replies import NULL_ARRAY, ScorePairs
-from .args import to_int
+from .args import repeated_picks, to_int
 from .scan import parse_cursor
 from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
 
@@ -523,7 +523,7 @@ def zrandmember(ctx: Context, argv: list[bytes]):
         return []
     n = len(zs)
     if count < 0:  # with repetitions, in random order
-        picks = [_rng.randrange(n) for _ in range(-count)]
+        picks = [_rng.randrange(n) for _ in range(repeated_picks(count))]
     elif count >= n:  # all of it, as Redis walks it: from the highest score down
         out = list(zs.iter_items(reverse=True))
         return ScorePairs(out) if withscores else [m for m, _ in out]

@@ -307,6 +307,22 @@ def test_hrandfield_negative_count_repeats():
     store.close()
 
 
+@pytest.mark.parametrize("command, key", [("SRANDMEMBER", "s"), ("HRANDFIELD", "h"),
+                                          ("ZRANDMEMBER", "z")])
+def test_repeated_picks_are_limited(command, key):
+    # Redis builds any such reply, and at -LONG_MAX dies out of memory: kvstore refuses
+    from kvstore.commands.args import MAX_REPEATED_PICKS
+    store = kvstore.open(active_expire=False)
+    store.execute("SADD", "s", "a")
+    store.execute("HSET", "h", "a", "1")
+    store.execute("ZADD", "z", "1", "a")
+    for count in (-MAX_REPEATED_PICKS - 1, -9223372036854775807):
+        with pytest.raises(ResponseError, match="at most 16777216 random picks with repeats"):
+            store.execute(command, key, count)
+    assert store.execute(command, key, -3) == [b"a"] * 3
+    store.close()
+
+
 def test_hrandfield_resp3_pairs():
     store = kvstore.open(active_expire=False)
     ctx = Context(store.keyspace)

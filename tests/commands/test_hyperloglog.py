@@ -246,6 +246,7 @@ def test_pfdebug(d):
     d("PFDEBUG", "ENCODING", "h")
     d("PFDEBUG", "encoding", "h")
     d("PFDEBUG", "FOO", "h")
+    d("PFDEBUG", b"F\xffO\0O", "h")  # (the name quoted up to its NUL, bytes as sent)
     d("PFDEBUG", "ENCODING", "missing")
     d("PFDEBUG", "GETREG", "h")  # turns it dense
     same_bytes(d, "h")
