@@ -520,7 +520,8 @@ class Client(asyncio.Protocol):
                         server.slow_command(self, cmd, argv, dt)
             if server.log_batch is not None:  # (an AOF is open)
                 server.log_batch(parser, batch)
-            if closing or (authenticated and parser.error is None):
+            # (QUIT ran last: what follows it is never parsed, a protocol error included)
+            if closing or self.state & CLOSING or (authenticated and parser.error is None):
                 break
             authenticated = parser.authenticated
             try:

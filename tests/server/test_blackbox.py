@@ -231,6 +231,12 @@ def test_quit_replies_ok_and_closes(server):
     c = Conn(server.port)
     c.send(Conn.encode("QUIT") + Conn.encode("PING"))
     assert c.read_raw(timeout=3) == b"+OK\r\n"
+    # what follows QUIT in its read is never parsed: no protocol error for it
+    for tail in (b"*abc\r\n", b"$-5\r\n", b"*1\r\n$x\r\n"):
+        for quit in (b"QUIT\r\n", Conn.encode("QUIT")):
+            c = Conn(server.port)
+            c.send(quit + tail)
+            assert c.read_raw(timeout=3) == b"+OK\r\n", (quit, tail)
 
 
 def test_reset(conn):
