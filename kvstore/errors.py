@@ -151,6 +151,13 @@ def wrong_args(name: str) -> ResponseError:
     return ResponseError(f"ERR wrong number of arguments for '{name}' command")
 
 
+def line_text(text: str) -> str:
+    """An error's text as it goes out on its line: Redis never lets a newline into one (it
+    would desync the protocol), so it trims them from the end, then turns the others into
+    spaces (addReplyErrorFormatEx)."""
+    return text.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+
+
 def c_text(arg: bytes, limit: int | None = None) -> str:
     """An argument as Redis's `%s` (or `%.<limit>s`) prints it into an error: up to its first
     NUL byte, at most `limit` bytes; decoded so that its bytes go back out unchanged."""

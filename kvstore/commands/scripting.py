@@ -34,7 +34,7 @@ import types
 from time import perf_counter
 from typing import Any
 
-from ..errors import NOT_INTEGER, CommandError, NoScriptError
+from ..errors import NOT_INTEGER, CommandError, NoScriptError, line_text
 from ..server.acl import ACL_CHECK, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, acl_name
 from ..version import REDIS_VERSION
 from ..numbers import format_double, format_long_double, parse_int
@@ -447,7 +447,7 @@ class Scripts:
             if server is not None:
                 server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
                 server.count_error(str(exc), None)  # caught by pcall or not, as Redis counts
-            return _Failed(exc)
+            return _Failed(line_text(str(exc)))  # (the reply's line, as the script sees it)
         finally:
             ctx.resp = resp
         if server is not None:

@@ -32,7 +32,7 @@ import time
 from time import perf_counter
 
 from ..commands.table import COMMANDS, LOGGED, NO_AUTH, WRITE, Context, lookup, no_notify
-from ..errors import CommandError, wrong_args
+from ..errors import CommandError, line_text, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
 from ..protocol import RequestParser, encode_into
@@ -99,9 +99,7 @@ def _run_end(batch: list[list[bytes]], i: int, n: int, name: bytes, size: int) -
 
 
 def _error_line(text: str) -> bytes:
-    # Redis never lets a newline into an error line (it would desync the protocol): it trims
-    # them from the end, then turns the others into spaces (addReplyErrorFormatEx).
-    text = text.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+    text = line_text(text)
     try:  # (an argument's bytes quoted in the text go back out as they came)
         return b"-%s\r\n" % text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:

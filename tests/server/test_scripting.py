@@ -161,6 +161,9 @@ def test_pcall_error_is_a_table_with_err(c):
         "ERR value is not an integer or out of range"
     assert err(ev(c, "return redis.pcall('nosuch')")) == \
         "ERR Unknown Redis command called from script"
+    # the script sees the reply's line: line ends trimmed from the end, the others spaces
+    assert ev(c, "return redis.pcall('pexpireat', 'k', '1', 'a\\nb\\r\\n').err") == \
+        b"ERR Unsupported option a b"
 
 
 def test_lua_pcall_catches_redis_call_errors_as_strings(c):
