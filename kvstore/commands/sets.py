@@ -262,6 +262,11 @@ def _spop_count(ctx: Context, argv: list[bytes]):
         ctx.effects = [[b"DEL", key]]
         return SetReply(popped)
     popped = pop_random_many(s, count)
+    if (size - count) * 5 <= count and s.big:
+        # Redis copies the few members left into a new set (spopWithCountCommand's CASE 3),
+        # whose encoding starts over: an intset again if they are all integers.
+        s.big = False
+        s.grew(ctx.ks.limits, *s)
     ctx.ks.dirty += count
     ctx.effects = [
         [b"SREM", key, *popped[i:i + SPOP_EFFECT_BATCH]]

@@ -173,6 +173,23 @@ def test_srandmember_negative_count_repeats():
     store.close()
 
 
+@pytest.mark.parametrize("left, count, encoding", [(6, 34, "intset"), (7, 34, "hashtable"),
+                                                   (10, 30, "hashtable")])
+def test_spop_count_of_most_of_a_set_starts_its_encoding_over(both, left, count, encoding):
+    # Redis copies the members left into a new set when left * 5 <= count: an intset again
+    # if they are all integers (its members then listed in order)
+    for db in (both.oracle, both.store):
+        db.execute("DEL", "s")
+        db.execute("SADD", "s", *range(left + count), "a")
+        db.execute("SREM", "s", "a")
+        db.execute("SPOP", "s", count)
+        assert db.execute("OBJECT", "ENCODING", "s") == encoding.encode()
+        members = db.execute("SMEMBERS", "s")
+        assert len(members) == left
+        if encoding == "intset":
+            assert members == sorted(members, key=int)
+
+
 def test_spop_effects_replay_to_the_same_state():
     src = kvstore.open(active_expire=False)
     ctx = Context(src.keyspace)
