@@ -102,8 +102,11 @@ def parse_float(b: bytes) -> float:
 
 
 def format_double(x: float) -> bytes:
-    """`addReplyDouble` in Redis 7.0: `%.17g`, and "inf" / "-inf" / "-0" as C prints them. O(1)."""
-    return b"%.17g" % x
+    """`addReplyDouble` in Redis 7.0: `%.17g`, and "inf" / "-inf" / "-0" / "-nan" (a script's
+    0/0) as C prints them. O(1)."""
+    if x == x:
+        return b"%.17g" % x
+    return b"-nan" if math.copysign(1.0, x) < 0 else b"nan"
 
 
 # --- long double (x87 80-bit extended) emulation, for INCRBYFLOAT / HINCRBYFLOAT ---------------

@@ -389,7 +389,8 @@ class Scripts:
             if t is int and -10**17 < a < 10**17:
                 argv[i] = b"%d" % a
             elif t is int or t is float:
-                argv[i] = b"%.17g" % a  # as Redis prints a Lua number it passes on
+                # as Redis prints a Lua number it passes on (C's printf signs a NaN: 0/0 is -nan)
+                argv[i] = b"%.17g" % a if a == a else b"-nan" if math.copysign(1, a) < 0 else b"nan"
             else:
                 return "ERR Lua redis lib command arguments must be strings or integers"
         try:

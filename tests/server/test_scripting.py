@@ -166,6 +166,13 @@ def test_pcall_error_is_a_table_with_err(c):
         b"ERR Unsupported option a b"
 
 
+def test_a_nan_goes_out_as_c_prints_it(c):
+    # 0/0 has its sign bit set on x86: printf gives -nan, as an argument and as a double reply
+    assert ev(c, "return redis.call('echo', 0/0)") == b"-nan"
+    assert ev(c, "return redis.call('echo', -(0/0))") == b"nan"
+    assert ev(c, "return {double=0/0}") == b"-nan"
+
+
 def test_lua_pcall_catches_redis_call_errors_as_strings(c):
     """Redis 7's pcall hands the err field of an error table to the script, as a string."""
     s = "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), type(e), e}"
