@@ -738,6 +738,10 @@ class Scripts:
         elif type(data) is not bytes:
             raise ScriptError("bad argument #1 to 'decode' (string expected, got "
                               f"{self._type_name(data)})", True)
+        if len(data) >= 2 and not (data[0] and data[1]):
+            # lua-cjson's guess at a wide encoding: a NUL among the first two bytes
+            raise ScriptError("JSON parser does not support UTF-16 or UTF-32", True)
+        data = data.split(b"\0", 1)[0]  # (cjson reads a C string: a NUL ends the input)
         try:
             value = _CJSON.decode(data.decode("latin-1"))
         except json.JSONDecodeError as exc:
@@ -880,6 +884,8 @@ def _json_error(exc: json.JSONDecodeError, data: bytes) -> str:
         return (f"Expected {'object key string' if key else 'value'} but found {exc.msg} at "
                 f"character {pos + 1}")
     found = "T_END" if pos >= len(data.rstrip()) else "invalid token"
+    if exc.msg == "Extra data":  # a whole value, then more than white space
+        return f"Expected the end but found {_json_token(data, pos)} at character {pos + 1}"
     expected = {
         "Expecting property name enclosed in double quotes": "object key string",
         "Expecting ':' delimiter": "colon",
@@ -887,6 +893,28 @@ def _json_error(exc: json.JSONDecodeError, data: bytes) -> str:
         else "comma or object end",
     }.get(exc.msg, "value")
     return f"Expected {expected} but found {found} at character {pos + 1}"
+
+
+_JSON_TOKENS = {ord("{"): "T_OBJ_BEGIN", ord("}"): "T_OBJ_END", ord("["): "T_ARR_BEGIN",
+                ord("]"): "T_ARR_END", ord(","): "T_COMMA", ord(":"): "T_COLON",
+                ord('"'): "T_STRING"}
+
+
+def _json_token(data: bytes, pos: int) -> str:
+    """lua-cjson's name for the token that starts at `pos`."""
+    c = data[pos]
+    if c in _JSON_TOKENS:
+        return _JSON_TOKENS[c]
+    for word, name in ((b"true", "T_BOOLEAN"), (b"false", "T_BOOLEAN"), (b"null", "T_NULL")):
+        if data.startswith(word, pos) and c != 45 and not 48 <= c <= 57:
+            return name
+    # '-' or a digit starts a number, and so do the forms cjson reads though JSON has none
+    # ('+', inf, nan): strtod then takes it, or it is an invalid number
+    word = data[pos:pos + 3].lower()
+    if c == 45 or 48 <= c <= 57 or c == 43 or word == b"inf" or word == b"nan":
+        return "T_NUMBER" if _CJSON_NUMBER.match(data.decode("latin-1"), pos) else \
+            "invalid number"
+    return "invalid token"
 
 
 def _innermost(data: bytes, pos: int) -> str:

@@ -1306,6 +1306,27 @@ def test_cjson_decode_string_errors(c, text, found):
     assert err(ev(c, script, text)) == f"ERR user_script:1: {found}" + at(script)
 
 
+@pytest.mark.parametrize("text, found", [
+    # a whole value, then another token: cjson names it
+    ("1 2", "Expected the end but found T_NUMBER at character 3"),
+    ("1 +1", "Expected the end but found T_NUMBER at character 3"),
+    ("1 NaN", "Expected the end but found T_NUMBER at character 3"),
+    ("1 -x", "Expected the end but found invalid number at character 3"),
+    ("{} x", "Expected the end but found invalid token at character 4"),
+    ("1]", "Expected the end but found T_ARR_END at character 2"),
+    ('1 "a"', "Expected the end but found T_STRING at character 3"),
+    ("true false", "Expected the end but found T_BOOLEAN at character 6"),
+    ("1 null", "Expected the end but found T_NULL at character 3"),
+    # a NUL among the first two bytes reads as a wide encoding; later, as the input's end
+    ("1\0", "JSON parser does not support UTF-16 or UTF-32"),
+    ("[1, 2\0]", "Expected comma or array end but found T_END at character 6"),
+])
+def test_cjson_decode_trailing_data_and_nul_errors(c, text, found):
+    script = "return cjson.decode(ARGV[1])"
+    assert err(ev(c, script, text)) == f"ERR user_script:1: {found}" + at(script)
+    assert ev(c, script, "7 \0 x") == 7
+
+
 @pytest.mark.parametrize("script, text", [
     ("local n = 0 for k in pairs('x') do n = n + 1 end return n",
      "bad argument #1 to 'pairs' (table expected, got string)"),
