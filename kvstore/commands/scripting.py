@@ -389,8 +389,7 @@ class Scripts:
             if t is int and -10**17 < a < 10**17:
                 argv[i] = b"%d" % a
             elif t is int or t is float:
-                # as Redis prints a Lua number it passes on (C's printf signs a NaN: 0/0 is -nan)
-                argv[i] = b"%.17g" % a if a == a else b"-nan" if math.copysign(1, a) < 0 else b"nan"
+                argv[i] = format_double(a)  # as Redis prints a Lua number it passes on
             else:
                 return "ERR Lua redis lib command arguments must be strings or integers"
         try:
@@ -906,7 +905,7 @@ def _json_token(data: bytes, pos: int) -> str:
     if c in _JSON_TOKENS:
         return _JSON_TOKENS[c]
     for word, name in ((b"true", "T_BOOLEAN"), (b"false", "T_BOOLEAN"), (b"null", "T_NULL")):
-        if data.startswith(word, pos) and c != 45 and not 48 <= c <= 57:
+        if data.startswith(word, pos):
             return name
     # '-' or a digit starts a number, and so do the forms cjson reads though JSON has none
     # ('+', inf, nan): strtod then takes it, or it is an invalid number
