@@ -151,11 +151,16 @@ def wrong_args(name: str) -> ResponseError:
     return ResponseError(f"ERR wrong number of arguments for '{name}' command")
 
 
+def spaced(text: str) -> str:
+    """`text` with each CR and LF turned into a space: what Redis does to a status or error
+    line's text so that it cannot desync the protocol."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
 def line_text(text: str) -> str:
-    """An error's text as it goes out on its line: Redis never lets a newline into one (it
-    would desync the protocol), so it trims them from the end, then turns the others into
-    spaces (addReplyErrorFormatEx)."""
-    return text.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+    """An error's text as it goes out on its line: line ends trimmed from the end, the others
+    spaced (addReplyErrorFormatEx)."""
+    return spaced(text.rstrip("\r\n"))
 
 
 def c_text(arg: bytes, limit: int | None = None) -> str:

@@ -30,7 +30,7 @@ from .hooks import fan_out
 from .commands.table import LOGGED, WRITE, Context, fast_lookup
 from .engine import Keyspace
 from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
-from .errors import ResponseError, error_from_message
+from .errors import ResponseError, error_from_message, line_text
 from .fastpaths import FastPaths
 from .numbers import format_double, format_long_double
 from .protocol.encoder import encode_arg
@@ -110,7 +110,7 @@ def _typed(exc: ResponseError) -> ResponseError:
             text = fixed
     if type(exc) is ResponseError:
         if "\r" in text or "\n" in text:
-            text = text.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+            text = line_text(text)
         return error_from_message(text)
     return exc
 

@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from ..errors import SYNTAX, CommandError, c_text, subcommand_syntax
+from ..errors import SYNTAX, CommandError, c_text, spaced, subcommand_syntax
 from ..replies import (OK, Attribute, BigNumber, Bool, Error, Frames, Push, SetReply, Status,
                        Verbatim, text_reply)
 from .args import to_int
@@ -657,7 +657,7 @@ def debug_error(ctx: Context, argv: list[bytes]):
     # with it (LOADING, READONLY, OOM...). Like Redis's, the reply is not a failure of the
     # command, so it is not counted in errorstats or failed_calls.
     text = argv[2].decode("utf-8", "surrogateescape")
-    return Error(text.replace("\r", " ").replace("\n", " "))
+    return Error(spaced(text))
 
 
 @command("debug|sleep", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")

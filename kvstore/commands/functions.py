@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine import rdb
 from ..engine.glob import match
-from ..errors import CommandError, ProtocolError, c_text, subcommand_syntax
+from ..errors import CommandError, ProtocolError, c_text, spaced, subcommand_syntax
 from ..replies import OK, SetReply, Status
 from .scripting import Scripts, numkeys_keys, numkeys_of, prepare_run, script_cmd_flags
 from .table import (
@@ -299,8 +299,7 @@ def function_list(ctx: Context, argv: list[bytes]):
             pattern = argv[i]
         else:
             # (addReplyErrorSds: its line ends become spaces, none trimmed as in Format's)
-            text = c_text(argv[i]).replace("\r", " ").replace("\n", " ")
-            raise CommandError(f"ERR Unknown argument {text}")
+            raise CommandError(f"ERR Unknown argument {spaced(c_text(argv[i]))}")
         i += 1
     out = []
     for lib in functions_of(ctx.ks).libraries.values():

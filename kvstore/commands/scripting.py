@@ -34,7 +34,7 @@ import types
 from time import perf_counter
 from typing import Any
 
-from ..errors import NOT_INTEGER, CommandError, NoScriptError, line_text
+from ..errors import NOT_INTEGER, CommandError, NoScriptError, line_text, spaced
 from ..server.acl import ACL_CHECK, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, acl_name
 from ..version import REDIS_VERSION
 from ..numbers import format_double, format_long_double, parse_int
@@ -563,7 +563,7 @@ class Scripts:
             return Error(text)
         ok = v[b"ok"]
         if type(ok) is bytes:
-            return Status(_text(ok).replace("\r", " ").replace("\n", " "))
+            return Status(spaced(_text(ok)))
         # (each of these only with its Lua type, as Redis checks it; otherwise on to the next)
         double = v[b"double"]
         if type(double) in (int, float):

@@ -372,7 +372,6 @@ class Client(asyncio.Protocol):
         clock = perf_counter  # float seconds: ~400 instructions a command less than int ns
         error = None
         mark = 0
-        closing = False
         # Authenticated, one call returns every complete command; before AUTH the parser
         # returns one at a time (its limits depend on the command before), so loop.
         authenticated = parser.authenticated
@@ -400,7 +399,6 @@ class Client(asyncio.Protocol):
                         t0 = clock()  # (EXEC runs a whole transaction in there)
                         continue
                     if self.state & CLOSING:
-                        closing = True
                         break
                 mark = len(parts)
                 cmd = cache_get(argv[0])
@@ -518,8 +516,8 @@ class Client(asyncio.Protocol):
                         server.slow_command(self, cmd, argv, dt)
             if server.log_batch is not None:  # (an AOF is open)
                 server.log_batch(parser, batch)
-            # (QUIT ran last: what follows it is never parsed, a protocol error included)
-            if closing or self.state & CLOSING or (authenticated and parser.error is None):
+            # (after QUIT nothing more is parsed, a protocol error included)
+            if self.state & CLOSING or (authenticated and parser.error is None):
                 break
             authenticated = parser.authenticated
             try:
