@@ -265,7 +265,9 @@ def _spop_count(ctx: Context, argv: list[bytes]):
     if (size - count) * 5 <= count and s.big:
         # Redis copies the few members left into a new set (spopWithCountCommand's CASE 3),
         # whose encoding starts over: an intset again if they are all integers.
+        # The picker goes too: a container has one only while big (see engine.picker).
         s.big = False
+        s.picker = None
         s.grew(ctx.ks.limits, *s)
     ctx.ks.dirty += count
     ctx.effects = [
