@@ -177,13 +177,15 @@ def test_srandmember_negative_count_repeats():
                                                    (10, 30, "hashtable")])
 def test_spop_count_of_most_of_a_set_starts_its_encoding_over(both, left, count, encoding):
     # Redis copies the members left into a new set when left * 5 <= count: an intset again
-    # if they are all integers (its members then listed in order)
+    # if they are all integers (its members then listed in order); the key keeps its TTL
     for db in (both.oracle, both.store):
         db.execute("DEL", "s")
         db.execute("SADD", "s", *range(left + count), "a")
         db.execute("SREM", "s", "a")
+        db.execute("EXPIRE", "s", 1000)
         db.execute("SPOP", "s", count)
         assert db.execute("OBJECT", "ENCODING", "s") == encoding.encode()
+        assert 0 < db.execute("TTL", "s") <= 1000  # the new set replaces the value, not the key
         members = db.execute("SMEMBERS", "s")
         assert len(members) == left
         if encoding == "intset":

@@ -332,8 +332,12 @@ def op_spop(h: Harness, key: bytes) -> None:
         assert len(set(popped)) == len(popped) == min(count, len(model))
         assert set(popped) <= model
         if count < len(model) and (len(model) - count) * 5 <= count:
-            # Redis's CASE 3: the members left are copied into a new set, encoded afresh
+            # Redis's CASE 3: the members left are copied into a new set, encoded afresh; the
+            # key keeps its TTL (dbOverwrite)
+            when = h.model.expires.get(key)
             h.model.store(key, model - set(popped))
+            if when is not None:
+                h.model.expires[key] = when
             return
     model.difference_update(popped)
     h.model.removed(key)
