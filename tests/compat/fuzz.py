@@ -574,6 +574,16 @@ def queueable(name: str, argv) -> bool:
                 or lex_source(name, argv) is not None)
 
 
+def next_millisecond() -> None:
+    """Wait for the wall clock's next millisecond. A relative EXPIRE ... GT repeating the TTL a
+    command before it set wins only if it runs a millisecond later, which each server decides
+    by its own reading of the clock: once the clock has moved past every reading made for the
+    earlier command (its replies are in), both servers see a later one."""
+    start = time.time_ns() // 1_000_000
+    while time.time_ns() // 1_000_000 == start:
+        pass
+
+
 class Runner:
     """One differential run. `twin_port`: compare Redis with a second redis-server instead of
     kvstore, which must give 100% (a self-test of the generator and the normalisers).
@@ -691,6 +701,8 @@ class Runner:
         argv, keys, family = self.gen.next()
         name = argv[0].decode().upper()
         pre = self._prefetch(name, argv, keys)
+        if name in ("EXPIRE", "PEXPIRE") and b"GT" in (a.upper() for a in argv[3:]):
+            next_millisecond()
         sent = [b"EVAL", PCALL_ARGV, b"0", *argv] if self.through_eval else argv
         if blocking(name, argv) and not (self.wire or self.through_eval):
             # The embedded store has no connection to block: a blocking pop with nothing to pop
