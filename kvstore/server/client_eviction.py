@@ -66,7 +66,10 @@ def check_all(server: Any) -> None:
     cap = limit(server)
     if not cap:
         return
-    sizes = [(usage(c), c) for c in server.clients.values() if c.transport is not None]
+    # A client already closing (evicted or killed, its connection_lost not yet delivered)
+    # frees its memory within an iteration: evicting it again would count it twice.
+    sizes = [(usage(c), c) for c in server.clients.values()
+             if c.transport is not None and not c.transport.is_closing()]
     total = sum(size for size, _ in sizes)
     if total <= cap:
         return

@@ -1043,7 +1043,7 @@ def test_maxmemory_clients_evicts_the_biggest_clients(kv_factory, server):
         c("MULTI")
         c("SET", "k", "y" * 1_200_000)
     deadline = time.monotonic() + 10
-    while re.search(r"evicted_clients:2\r\n", admin("INFO", "stats").decode()):
+    while int(re.search(r"evicted_clients:(\d+)", admin("INFO", "stats").decode())[1]) < 3:
         assert time.monotonic() < deadline, "no client was evicted for the sum"
         time.sleep(0.01)
     alive = 0
