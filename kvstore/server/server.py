@@ -618,10 +618,14 @@ class Server:
         check_obuf = self.obuf_check
         if timeout or check_obuf:
             for client in list(self.clients.values()):
-                if timeout and not client.monitor and not client.is_master \
-                        and now - client.last_interaction > timeout:
+                # Redis's clientsCronHandleTimeout: never monitors, replicas, our master,
+                # blocked clients (BLPOP & co., WAIT, a postponed one: their own timeouts) or
+                # subscribers; an idle one is freed at once, output it never read dropped.
+                if timeout and now - client.last_interaction > timeout \
+                        and not client.state & (BLOCKED | CLOSING) and client.kind == "normal" \
+                        and not client.monitor and not client.is_master and client.replica is None:
                     self.log.verbose("Closing idle client")
-                    client.close()
+                    client.kill()
                 elif check_obuf:
                     self.check_output_limits(client)
         if self.memory.maxmemory:

@@ -935,6 +935,47 @@ def test_idle_timeout(kv_factory, server):
     assert c.closed(timeout=15)
 
 
+def test_idle_timeout_spares_subscribers_blocked_clients_and_monitors(kv_factory, server):
+    p = kv_factory("--timeout", "1", kind=server.kind)
+    sub = Conn(p.port)
+    sub("SUBSCRIBE", "ch")
+    psub = Conn(p.port)
+    psub("HELLO", "3")
+    psub("PSUBSCRIBE", "p*")
+    blocked = Conn(p.port)
+    blocked.send(Conn.encode("BLPOP", "nolist", "0"))
+    monitor = Conn(p.port)
+    assert monitor("MONITOR") == b"OK"
+    first = Conn(p.port)
+    first("PING")
+    assert first.closed(timeout=15)
+    # A client idle for a whole timeout after the others were due: every check has run.
+    later = Conn(p.port)
+    later("PING")
+    assert later.closed(timeout=15)
+    for spared in (sub, psub, blocked, monitor):
+        assert not spared.closed(timeout=0.05)
+    assert sub("PING") == [b"pong", b""]
+    Conn(p.port)("LPUSH", "nolist", "x")
+    assert blocked.reply() == [b"nolist", b"x"]
+
+
+def test_idle_timeout_frees_a_client_that_stopped_reading(kv_factory, server):
+    # Redis frees it at once (freeClient): its unread output goes, it does not linger.
+    p = kv_factory("--timeout", "1", kind=server.kind)
+    admin = Conn(p.port)
+    admin("SETRANGE", "big", str(20_000_000), "v")
+    c = Conn(p.port)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    cid = c("CLIENT", "ID")
+    c.send(Conn.encode("GET", "big"))  # ~20 MB it never reads
+    deadline = time.monotonic() + 15
+    while b"id=%d " % cid in admin("CLIENT", "LIST"):
+        assert time.monotonic() < deadline, "the idle client was never freed"
+        time.sleep(0.05)
+    admin("PING")
+
+
 def test_one_reply_over_the_hard_limit_closes_the_client(server):
     admin = Conn(server.port)
     admin("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")
