@@ -150,6 +150,7 @@ class Client(asyncio.Protocol):
         self.no_evict = self.no_touch = False
         self.reading_paused = False
         self.obuf_soft_since = 0.0   # when the soft output limit was first passed, 0 = not over
+        self.obuf_seen = 0           # output waiting at the idle check's last look
         self.kind = "normal"
         self.held: list[bytes] = []  # data received during CLIENT PAUSE (or while blocked)
         self.held_bytes = 0          # their total length

@@ -624,8 +624,17 @@ class Server:
                 if timeout and now - client.last_interaction > timeout \
                         and not client.state & (BLOCKED | CLOSING) and client.kind == "normal" \
                         and not client.monitor and not client.is_master and client.replica is None:
-                    self.log.verbose("Closing idle client")
-                    client.kill()
+                    transport = client.transport
+                    pending = transport.get_write_buffer_size() if transport is not None else 0
+                    if pending and pending != client.obuf_seen:
+                        # Its output drained since the last look: Redis counts a write that
+                        # reaches the client as an interaction, so a slow reader stays (one
+                        # that stopped goes a timeout later than in Redis at most).
+                        client.obuf_seen = pending
+                        client.last_interaction = now
+                    else:
+                        self.log.verbose("Closing idle client")
+                        client.kill()
                 elif check_obuf:
                     self.check_output_limits(client)
         if self.memory.maxmemory:

@@ -960,6 +960,21 @@ def test_idle_timeout_spares_subscribers_blocked_clients_and_monitors(kv_factory
     assert blocked.reply() == [b"nolist", b"x"]
 
 
+def test_idle_timeout_spares_a_client_still_reading_a_long_reply(kv_factory, server):
+    # Redis counts every write that reaches the client as an interaction (lastinteraction).
+    p = kv_factory("--timeout", "1", kind=server.kind)
+    Conn(p.port)("SETRANGE", "big", str(20_000_000), "v")
+    c = Conn(p.port)
+    c.send(Conn.encode("GET", "big"))
+    got = 0
+    started = time.monotonic()
+    while got < 20_000_000:  # a slow reader: at most 200 KB every 25 ms, 2.5 s at least
+        chunk = c.sock.recv(200_000)
+        assert chunk, "closed %.1f s into the reply" % (time.monotonic() - started)
+        got += len(chunk)
+        time.sleep(0.025)
+
+
 def test_idle_timeout_frees_a_client_that_stopped_reading(kv_factory, server):
     # Redis frees it at once (freeClient): its unread output goes, it does not linger.
     p = kv_factory("--timeout", "1", kind=server.kind)
