@@ -619,11 +619,13 @@ class Server:
         if timeout or check_obuf:
             for client in list(self.clients.values()):
                 # Redis's clientsCronHandleTimeout: never monitors, replicas, our master,
-                # blocked clients (BLPOP & co., WAIT, a postponed one: their own timeouts) or
-                # subscribers; an idle one is freed at once, output it never read dropped.
+                # blocked clients (BLPOP & co., WAIT, a postponed one, one whose input CLIENT
+                # PAUSE holds: their own timeouts) or subscribers; an idle one is freed at once,
+                # output it never read dropped.
                 if timeout and now - client.last_interaction > timeout \
-                        and not client.state & (BLOCKED | CLOSING) and client.kind == "normal" \
-                        and not client.monitor and not client.is_master and client.replica is None:
+                        and not client.state & (BLOCKED | CLOSING) and not client.held \
+                        and client.kind == "normal" and not client.monitor \
+                        and not client.is_master and client.replica is None:
                     transport = client.transport
                     pending = transport.get_write_buffer_size() if transport is not None else 0
                     if pending and pending != client.obuf_seen:

@@ -960,6 +960,17 @@ def test_idle_timeout_spares_subscribers_blocked_clients_and_monitors(kv_factory
     assert blocked.reply() == [b"nolist", b"x"]
 
 
+def test_idle_timeout_spares_a_client_whose_command_client_pause_holds(kv_factory, server):
+    p = kv_factory("--timeout", "1", kind=server.kind)
+    admin = Conn(p.port)
+    c = Conn(p.port)
+    assert c("PING") == b"PONG"
+    admin("CLIENT", "PAUSE", "2500", "ALL")
+    c.send(Conn.encode("SET", "k", "v"))  # held (Redis: blocked, postponed) for 2.5 s
+    assert c.reply() == b"OK"
+    assert Conn(p.port)("GET", "k") == b"v"  # (admin itself was idle: timed out)
+
+
 def test_idle_timeout_spares_a_client_still_reading_a_long_reply(kv_factory, server):
     # Redis counts every write that reaches the client as an interaction (lastinteraction).
     p = kv_factory("--timeout", "1", kind=server.kind)
