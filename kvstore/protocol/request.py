@@ -240,6 +240,7 @@ class PythonRequestParser:
         self._pending = 0  # total length of _chunks
         self._need = 0  # join and parse again once this many bytes are unread...
         self._want: bytes | None = None  # ...or once a chunk brings this line-end byte
+        self._bulk = 0  # the length of the bulk _need waits for (0: not waiting for one)
         self._args: list[bytes] | None = None  # a multibulk command whose bulks are arriving
         self._left = 0  # bulks _args still lacks
         self._args_bytes = 0  # the lengths of _args's first _args_counted bulks (`held`)
@@ -270,6 +271,17 @@ class PythonRequestParser:
         """Bytes received and not parsed yet: Redis's query buffer (`client-query-buffer-limit`,
         CLIENT LIST's qbuf), which the finished bulks of a command still arriving have left."""
         return len(self._buf) - self._pos + self._pending
+
+    def bulk_past(self, incoming: int, limit: int) -> bool:
+        """Whether `incoming` more bytes take the bulk being waited for past `limit`. Redis
+        reads an argument that long into a query buffer of its own, the bulk and its CRLF only,
+        and closes the client once that buffer passes client-query-buffer-limit: so an argument
+        longer than the limit (less 2) closes it, whatever follows it in the same read."""
+        size = self._bulk
+        if size + 2 <= limit:
+            return False
+        header = self._need - size - 2  # `$<size>\r\n`, at the start of what is buffered
+        return self.buffered() + incoming - header > limit
 
     def unreturned(self) -> int:
         """Bytes received that belong to no command returned yet: `buffered` plus what the
@@ -411,6 +423,7 @@ class PythonRequestParser:
         one = not self.authenticated
         self._need = 0  # the wait paths below set these again
         self._want = None
+        self._bulk = 0
         args = self._args
         left = self._left
         while True:
@@ -458,6 +471,7 @@ class PythonRequestParser:
                 stop = start + size
                 if stop + 2 > n:
                     self._need = stop + 2 - pos
+                    self._bulk = size
                     self._save(pos, args, left)
                     return
                 args.append(buf[start:stop])

@@ -364,6 +364,9 @@ class Client(asyncio.Protocol):
         parser = self.parser
         self.last_interaction = server.now_mono
         server.stats.net_input += len(data)
+        if len(data) >= 1024 and parser.bulk_past(len(data), server.qbuf_limit):
+            self._query_buffer_full()  # (before the read's commands run, as in Redis)
+            return
         parts: list[bytes] = []
         append = parts.append
         self.out = parts  # a message published to ourselves goes in order with our replies
@@ -573,13 +576,16 @@ class Client(asyncio.Protocol):
         elif len(data) >= 1024 and parser.buffered() > server.qbuf_limit:
             # Only a large read can take the buffer near the limit (the parser caps lines at
             # 64 KiB and bulks at proto-max-bulk-len), so small reads skip the check.
-            server.log.warning("Closing client that reached max query buffer length: %s",
-                               self.describe())
-            self.close()
+            self._query_buffer_full()
         elif len(data) >= 1024 and server.config["maxmemory-clients"]:
             from .client_eviction import check_client
 
             check_client(server, self)
+
+    def _query_buffer_full(self) -> None:
+        self.server.log.warning("Closing client that reached max query buffer length: %s",
+                                self.describe())
+        self.close()
 
     def _special(self, argv: list[bytes], parts: list[bytes], mark: int) -> int | None:
         """The slow path for connections with `state` bits or a server-wide gate. `mark` is

@@ -145,6 +145,23 @@ def test_waiting_states_keep_data_buffered(make_parser):
         assert run(make_parser(), bytewise(partial)) == ([], None)
 
 
+def test_bulk_past_counts_the_bulk_being_waited_for_only(make_parser):
+    # Redis's big-argument query buffer: the bulk and its CRLF, not its header, not what
+    # came before it, not what follows it.
+    parser = make_parser()
+    head = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000\r\n"
+    assert run(parser, [head + b"x" * 400]) == ([], None)
+    assert not parser.bulk_past(602, 1002)  # all 1002 bytes (bulk + CRLF) fit a 1002 limit
+    assert parser.bulk_past(602, 1001)
+    assert not parser.bulk_past(601, 1001)  # 1001 of them so far
+    assert not parser.bulk_past(10**6, 1002)  # what follows the bulk is not its
+    assert run(parser, [b"x" * 600 + b"\r\n*1\r\n$4\r\nPING\r\n"]) == (
+        [[b"SET", b"k", b"x" * 1000], [b"PING"]], None)
+    assert not parser.bulk_past(10**6, 10)  # no bulk waited for: nothing to say
+    assert run(parser, [b"*1\r\n$2000"]) == ([], None)  # a header still arriving
+    assert not parser.bulk_past(10**6, 10)
+
+
 def test_error_is_sticky_and_deferred_after_good_commands(make_parser):
     parser = make_parser()
     parser.feed(b"*1\r\n$4\r\nPING\r\nPING\r\n*1\r\n$x\r\nPING\r\n")

@@ -1002,6 +1002,28 @@ def test_idle_timeout_frees_a_client_that_stopped_reading(kv_factory, server):
     admin("PING")
 
 
+@pytest.mark.parametrize("size, closed", [(1_048_574, False), (1_048_575, True),
+                                           (3_000_000, True)])
+def test_query_buffer_limit_is_an_argument_longer_than_it(server, size, closed):
+    # Redis reads a long argument into a query buffer of its own (the bulk and its CRLF) and
+    # closes the client once that passes the limit, before running anything of the read.
+    admin = Conn(server.port)
+    admin("CONFIG", "SET", "client-query-buffer-limit", "1mb")
+    try:
+        c = Conn(server.port)
+        if closed:
+            with pytest.raises(ConnectionError):  # (a reset while still sending, or a close)
+                c.send(Conn.encode("SET", "qb", "x" * size) + Conn.encode("PING"))
+                c.reply()
+            assert admin("EXISTS", "qb") == 0
+        else:
+            c.send(Conn.encode("SET", "qb", "x" * size) + Conn.encode("PING"))
+            assert c.reply() == b"OK" and c.reply() == b"PONG"
+    finally:
+        admin("CONFIG", "SET", "client-query-buffer-limit", "1gb")
+        admin("DEL", "qb")
+
+
 def test_one_reply_over_the_hard_limit_closes_the_client(server):
     admin = Conn(server.port)
     admin("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")
