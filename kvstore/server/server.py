@@ -202,7 +202,8 @@ class Server:
         self.persistence: Any = None
         self.outbox = Outbox(self)
         self.gate = False
-        self.obuf_check = False
+        self.obuf_check = False    # a "normal" class output-buffer limit is set
+        self.obuf_pubsub = False   # a "pubsub" class one is (the default: 32mb 8mb 60)
         self.paused_until = 0.0          # CLIENT PAUSE ALL: every client holds its input
         self.write_paused_until = 0.0    # CLIENT PAUSE WRITE: writers wait (`postponed`)
         # (a dict as an ordered set: unpause resumes them in the order they were stopped)
@@ -366,6 +367,7 @@ class Server:
             self.slowlog = deque(list(self.slowlog)[-maxlen:] if maxlen else [], maxlen=maxlen)
         obuf = cfg["client-output-buffer-limit"]
         self.obuf_check = self.outbox.limited = any(obuf["normal"])
+        self.obuf_pubsub = any(obuf["pubsub"])
         self.log.level = _LEVELS[cfg["loglevel"]]
         for name, attr in THRESHOLDS:
             setattr(self.ks.limits, attr, cfg[name])
@@ -616,7 +618,9 @@ class Server:
             self.unpause()
         timeout = self.config["timeout"]
         check_obuf = self.obuf_check
-        if timeout or check_obuf:
+        # A subscriber over its soft limit goes in time even if no message comes (clientsCron).
+        check_pubsub = self.obuf_pubsub
+        if timeout or check_obuf or check_pubsub:
             for client in list(self.clients.values()):
                 # Redis's clientsCronHandleTimeout: never monitors, replicas, our master,
                 # blocked clients (BLPOP & co., WAIT, a postponed one, one whose input CLIENT
@@ -637,7 +641,7 @@ class Server:
                     else:
                         self.log.verbose("Closing idle client")
                         client.kill()
-                elif check_obuf:
+                elif check_obuf or check_pubsub and client.kind == "pubsub":
                     self.check_output_limits(client)
         if self.memory.maxmemory:
             self.memory.sample()

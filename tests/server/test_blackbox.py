@@ -1059,6 +1059,25 @@ def test_output_buffer_hard_limit_closes_slow_reader(server):
         admin("SET", "big-obuf", "")
 
 
+def test_subscriber_past_its_soft_limit_goes_without_another_message(server):
+    # Redis's clientsCron checks the limits too, not only the next write to the client.
+    admin = Conn(server.port)
+    admin("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 256kb 1")
+    try:
+        sub = Conn(server.port)
+        sub.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        cid = sub("CLIENT", "ID")
+        sub("SUBSCRIBE", "obuf-ch")
+        for _ in range(120):  # 12 MB it never reads: past what the kernel buffers take
+            admin("PUBLISH", "obuf-ch", "x" * 100_000)
+        deadline = time.monotonic() + 10
+        while f"id={cid} " in admin("CLIENT", "LIST").decode():
+            assert time.monotonic() < deadline, "the subscriber was never closed"
+            time.sleep(0.05)
+    finally:
+        admin("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
+
+
 def test_maxmemory_noeviction_refuses_writes(kv_factory, server):
     p = kv_factory(kind=server.kind)
     c = Conn(p.port)
