@@ -72,6 +72,7 @@ class Outbox:
 
     def send(self, batch: list[tuple[Any, bytes]]) -> None:
         limited = self.limited
+        now = self.server.now_mono
         for client, out in batch:
             transport = client.transport
             if transport is not None and not transport.is_closing():
@@ -82,3 +83,5 @@ class Outbox:
                 transport.write(out)
                 if transport.get_write_buffer_size():
                     self.server.check_output_limits(client)
+                else:  # written through: as in Redis, a write that reaches the client is an
+                    client.last_interaction = now  # interaction (`timeout`: a served BLPOP)
