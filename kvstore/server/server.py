@@ -632,9 +632,10 @@ class Server:
                         and not client.is_master and client.replica is None:
                     transport = client.transport
                     pending = transport.get_write_buffer_size() if transport is not None else 0
-                    if pending and pending != client.obuf_seen:
-                        # Its output drained since the last look: Redis counts a write that
-                        # reaches the client as an interaction, so a slow reader stays (one
+                    if pending != client.obuf_seen:
+                        # Its output drained since the last look (to nothing, maybe: the rest
+                        # is in the kernel's buffers, still to be read): Redis counts a write
+                        # that reaches the client as an interaction, so a slow reader stays (one
                         # that stopped goes a timeout later than in Redis at most).
                         client.obuf_seen = pending
                         client.last_interaction = now
