@@ -263,12 +263,7 @@ def _spop_count(ctx: Context, argv: list[bytes]):
         return SetReply(popped)
     popped = pop_random_many(s, count)
     if (size - count) * 5 <= count and s.big:
-        # Redis copies the few members left into a new set (spopWithCountCommand's CASE 3),
-        # whose encoding starts over: an intset again if they are all integers.
-        # The picker goes too: a container has one only while big (see engine.picker).
-        s.big = False
-        s.picker = None
-        s.grew(ctx.ks.limits, *s)
+        s.start_over(ctx.ks.limits)  # Redis copies the few members left into a new set
     ctx.ks.dirty += count
     ctx.effects = [
         [b"SREM", key, *popped[i:i + SPOP_EFFECT_BATCH]]

@@ -119,6 +119,14 @@ class Set(set):
         ):
             self.big = True
 
+    def start_over(self, limits: Thresholds) -> None:
+        """Encode the members afresh, as Redis's copy of them into a new set (SPOP's CASE 3):
+        an intset again if they allow it. A picker goes with the hashtable flag (engine.picker:
+        only a big container has one)."""
+        self.big = False
+        self.picker = None
+        self.grew(limits, *self)
+
     def encoding(self) -> bytes:
         return b"hashtable" if self.big else b"intset"
 

@@ -240,7 +240,6 @@ class PythonRequestParser:
         self._pending = 0  # total length of _chunks
         self._need = 0  # join and parse again once this many bytes are unread...
         self._want: bytes | None = None  # ...or once a chunk brings this line-end byte
-        self._bulk = 0  # the length of the bulk _need waits for (0: not waiting for one)
         self._args: list[bytes] | None = None  # a multibulk command whose bulks are arriving
         self._left = 0  # bulks _args still lacks
         self._args_bytes = 0  # the lengths of _args's first _args_counted bulks (`held`)
@@ -277,11 +276,14 @@ class PythonRequestParser:
         reads an argument that long into a query buffer of its own, the bulk and its CRLF only,
         and closes the client once that buffer passes client-query-buffer-limit: so an argument
         longer than the limit (less 2) closes it, whatever follows it in the same read."""
-        size = self._bulk
-        if size + 2 <= limit:
+        if self._args is None or not self._need:
             return False
-        header = self._need - size - 2  # `$<size>\r\n`, at the start of what is buffered
-        return self.buffered() + incoming - header > limit
+        # A bulk waited for starts what is buffered with its header, which _parse accepted.
+        head = self._buf[self._pos : self._pos + 24]
+        end = head.find(b"\r\n")
+        if head[:1] != b"$" or end < 0 or int(head[1:end]) + 2 <= limit:
+            return False
+        return self.buffered() + incoming - (end + 2) > limit
 
     def unreturned(self) -> int:
         """Bytes received that belong to no command returned yet: `buffered` plus what the
@@ -423,7 +425,6 @@ class PythonRequestParser:
         one = not self.authenticated
         self._need = 0  # the wait paths below set these again
         self._want = None
-        self._bulk = 0
         args = self._args
         left = self._left
         while True:
@@ -471,7 +472,6 @@ class PythonRequestParser:
                 stop = start + size
                 if stop + 2 > n:
                     self._need = stop + 2 - pos
-                    self._bulk = size
                     self._save(pos, args, left)
                     return
                 args.append(buf[start:stop])

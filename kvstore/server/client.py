@@ -254,9 +254,7 @@ class Client(asyncio.Protocol):
         self.held.append(data)
         self.held_bytes += len(data)
         if self.held_bytes > self.server.qbuf_limit:
-            self.server.log.warning(
-                "Closing client that reached max query buffer length: %s", self.describe())
-            self.kill()
+            self._query_buffer_full(drop=True)
 
     def release(self) -> None:
         held, self.held = self.held, []
@@ -582,10 +580,15 @@ class Client(asyncio.Protocol):
 
             check_client(server, self)
 
-    def _query_buffer_full(self) -> None:
+    def _query_buffer_full(self, drop: bool = False) -> None:
+        """Close (`drop`: at once, replies pending or not) a client over the query buffer
+        limit."""
         self.server.log.warning("Closing client that reached max query buffer length: %s",
                                 self.describe())
-        self.close()
+        if drop:
+            self.kill()
+        else:
+            self.close()
 
     def _special(self, argv: list[bytes], parts: list[bytes], mark: int) -> int | None:
         """The slow path for connections with `state` bits or a server-wide gate. `mark` is
