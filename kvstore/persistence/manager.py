@@ -6,7 +6,11 @@ writer. The host calls, in order:
 
 * `start()`: lock `dir` (fcntl.flock on `dir/kvstore.lock`: a second process gets "directory is
   locked by another process"), load (AOF directory when appendonly, else the snapshot), then open
-  the current incremental file;
+  the current incremental file. An `exclusive` host (the embedded store) holds the lock from
+  start to close; the server takes it only with an AOF (at start, or when CONFIG SET appendonly
+  yes opens one), because two processes appending to one AOF would interleave their records,
+  while snapshots go to a temp file renamed into place: servers sharing a directory without an
+  AOF overwrite each other's snapshots, as redis-servers sharing one overwrite dump.rdb;
 * per write command: `feed(db, effects)`; per batch, before the replies go out: `flush()`;
 * about every CRON_MS: `cron()` (flush buffered expiry DELs, retry after a write error, save
   rules, automatic AOF rewrite);
@@ -94,8 +98,10 @@ class PersistenceError(Exception):
 class Persistence:
     def __init__(self, keyspace, directory: str, options: dict | None = None,
                  log: Callable[[str], None] = print,
-                 run_later: Callable[[Callable[[], None]], None] | None = None) -> None:
+                 run_later: Callable[[Callable[[], None]], None] | None = None,
+                 exclusive: bool = True) -> None:
         self.ks = keyspace
+        self.exclusive = exclusive
         self.dir = os.path.abspath(directory)
         self.opt = dict(DEFAULTS)
         self.opt.update(options or {})
@@ -140,7 +146,8 @@ class Persistence:
         """Lock the directory, load the data, open the AOF. Raises PersistenceError,
         loader.AofError, snapshot.SnapshotError."""
         os.makedirs(self.dir, exist_ok=True)
-        self._lock()
+        if self.exclusive or self.opt["appendonly"]:
+            self._lock()
         t0 = time.perf_counter()
         # The cyclic GC would traverse every container loaded so far, again and again as the
         # heap grows (8 full collections in a load of 1M hashes, a quarter of its time), and a
@@ -280,6 +287,8 @@ class Persistence:
         """CONFIG SET appendonly yes: a fresh base holding the current data, then a new incr."""
         if self.writer is not None:
             return
+        if self._lock_fd < 0:
+            self._lock()
         self.stop_rewrite()
         os.makedirs(self.aof_dir, exist_ok=True)
         m = mf.read(self.aof_dir, self.opt["appendfilename"]) or \

@@ -19,6 +19,7 @@ import gc
 import os
 
 from ..errors import ShutdownRefused
+from ..server.config import ConfigError
 from .loader import AofError
 from .manager import CRON_MS, Persistence, PersistenceError
 from .group import GroupCommit
@@ -45,7 +46,7 @@ def attach(server) -> Persistence:
     directory = cfg["dir"] if os.path.isabs(cfg["dir"]) else os.getcwd()
     log = server.log
     p = Persistence(server.ks, directory, options_from(cfg), log=_logger(log),
-                    run_later=loop.call_soon_threadsafe)
+                    run_later=loop.call_soon_threadsafe, exclusive=False)
     try:
         p.start()
     except (AofError, SnapshotError, ManifestError, PersistenceError, OSError) as exc:
@@ -138,7 +139,11 @@ def attach(server) -> Persistence:
     def set_appendonly(on: bool) -> None:
         if not on and p.writer is not None:
             server.outbox.drain()  # nothing may stay held once the AOF is gone
-        _set_appendonly(p, on)
+        try:
+            _set_appendonly(p, on)
+        except (PersistenceError, OSError) as exc:
+            log.warning("Can't turn on the AOF: %s", exc)
+            raise ConfigError("Unable to turn on AOF. Check server logs.") from None
         sync_feed()
 
     p.on_state_change = state_changed
@@ -157,13 +162,13 @@ def attach(server) -> Persistence:
 
 def _set_appendonly(p: Persistence, on: bool) -> None:
     """CONFIG SET appendonly: yes opens (creating base + incr from the current data), no closes."""
-    p.opt["appendonly"] = on
     if on and p.writer is None:
         p.enable_aof()
     elif not on and p.writer is not None:
         p.stop_rewrite()
         p.writer.close()
         p.writer = None
+    p.opt["appendonly"] = on
 
 
 def _set_timestamps(p: Persistence, on: bool) -> None:

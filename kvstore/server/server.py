@@ -819,11 +819,9 @@ class Server:
         self.outbox.call_soon = asyncio.get_running_loop().call_soon
         # A replica from the start: keys expired in its file wait for its master's DELs
         self.ks.replica = bool(self.config["replicaof"])
-        if self.config["appendonly"] or self.config["dir"] != "." or \
-                self.config.text("save") != "3600 1 300 100 60 10000":
-            from ..persistence.server_hook import attach
+        from ..persistence.server_hook import attach
 
-            attach(self)  # loads the data set before listening
+        attach(self)  # loads the data set before listening
         await self.start()
         self.memory.baseline()
         if self.ports:

@@ -1,0 +1,107 @@
+"""A server started with no persistence option behaves as redis-server does with its defaults:
+save points on, a snapshot in the working directory that SAVE, SHUTDOWN and SIGTERM write and
+the next start loads, and CONFIG SET appendonly yes turning an AOF on. Servers started in one
+directory all run, as redis-servers do; only an AOF is kept to one process (kvstore's lock)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import redis
+
+from tests.conftest import free_port, require_binary, wait_for_port
+from tests.server.helpers import wait_until
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+KINDS = ["kvstore", "redis"]
+_PROCS: list = []
+
+
+@pytest.fixture(autouse=True)
+def _reap_servers():
+    """A failing test must not leave its server running."""
+    yield
+    while _PROCS:
+        proc = _PROCS.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _launch(kind: str, cwd, *extra: str):
+    """The server of `kind` in `cwd` with only a port (and `extra`) given: its own defaults."""
+    port = free_port()
+    exe = [sys.executable, "-m", "kvstore"] if kind == "kvstore" else \
+        [require_binary("redis-server")]
+    with open(os.path.join(cwd, f"{kind}-{port}.log"), "w") as log:
+        proc = subprocess.Popen([*exe, "--port", str(port), *extra], cwd=cwd, stdout=log,
+                                stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=ROOT))
+    _PROCS.append(proc)
+    wait_for_port(port, proc, timeout=30)
+    return proc, redis.Redis(port=port)
+
+
+def _aof_ready(r: redis.Redis) -> bool:
+    info = r.info("persistence")
+    return info["aof_enabled"] == 1 and not info["aof_rewrite_in_progress"] \
+        and not info["aof_rewrite_scheduled"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_defaults_save_at_shutdown_and_sigterm_and_load_at_start(kind, tmp_path):
+    proc, r = _launch(kind, tmp_path)
+    assert r.config_get("save") == {"save": "3600 1 300 100 60 10000"}
+    r.set("saved", "1")
+    assert r.save() is True
+    r.set("at-shutdown", "2")
+    r.shutdown()  # (redis-py takes the closed connection as the expected reply)
+    assert proc.wait(20) == 0
+    proc, r = _launch(kind, tmp_path)
+    assert r.mget("saved", "at-shutdown") == [b"1", b"2"]
+    r.set("at-sigterm", "3")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+    proc, r = _launch(kind, tmp_path)
+    assert r.mget("saved", "at-shutdown", "at-sigterm") == [b"1", b"2", b"3"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_config_set_appendonly_on_a_default_server_survives_kill_9(kind, tmp_path):
+    proc, r = _launch(kind, tmp_path)
+    r.set("before", "1")
+    assert r.config_set("appendfsync", "always") and r.config_set("appendonly", "yes")
+    wait_until(lambda: _aof_ready(r), what="the AOF's first rewrite")
+    r.set("after", "2")
+    proc.kill()
+    proc.wait(10)
+    proc, r = _launch(kind, tmp_path, "--appendonly", "yes")
+    assert r.mget("before", "after") == [b"1", b"2"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_servers_started_in_one_directory_all_run(kind, tmp_path):
+    _, first = _launch(kind, tmp_path)
+    _, second = _launch(kind, tmp_path)
+    first.set("k", "first")
+    assert second.get("k") is None and first.get("k") == b"first"
+
+
+def test_an_aof_is_kept_to_one_server(tmp_path):
+    _, plain = _launch("kvstore", tmp_path)
+    _, logging = _launch("kvstore", tmp_path, "--appendonly", "yes")
+    port = free_port()
+    out = subprocess.run([sys.executable, "-m", "kvstore", "--port", str(port), "--appendonly",
+                          "yes"], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 1
+    assert "directory is locked by another process" in out.stdout + out.stderr
+    with pytest.raises(redis.ResponseError, match="Unable to turn on AOF"):
+        plain.config_set("appendonly", "yes")
+    assert plain.config_get("appendonly") == {"appendonly": "no"}
+    logging.set("k", "v")
+    assert logging.config_set("appendonly", "no") and logging.config_set("appendonly", "yes")
