@@ -91,7 +91,7 @@ def quit_(ctx: Context, argv: list[bytes]):
 def reset(ctx: Context, argv: list[bytes]):
     """RESET"""
     ctx.select(0)
-    ctx.resp = 2
+    ctx.resp = ctx.conn_resp = 2
     client = ctx.client
     if client is not None:
         from ..server.client import DROP_LAST, REPLY_OFF, SKIP_NEXT
@@ -148,7 +148,7 @@ def hello(ctx: Context, argv: list[bytes]):
             raise CommandError(f"ERR Syntax error in HELLO option '{opt_text}'")
     if client is not None and not client.authenticated:
         raise CommandError(HELLO_NOAUTH)
-    ctx.resp = proto
+    ctx.resp = ctx.conn_resp = proto
     if client is not None and (client.subs or client.psubs or client.ssubs):
         from .pubsub import update_mode  # HELLO 2 with subscriptions: RESP2's subscribed mode
 

@@ -235,8 +235,8 @@ class Context:
     for the argv it names; any other write touches every key it names.
     """
 
-    __slots__ = ("ks", "db", "now", "effects", "client", "resp", "in_multi", "notify", "on_write",
-                 "touched")
+    __slots__ = ("ks", "db", "now", "effects", "client", "resp", "conn_resp", "in_multi",
+                 "notify", "on_write", "touched")
 
     def __init__(self, ks, db_index: int = 0, client: Any = None) -> None:
         self.ks = ks
@@ -245,7 +245,9 @@ class Context:
         self.effects: list[list[bytes]] | None = None
         self.touched: tuple[list[bytes], list[bytes]] | None = None
         self.client = client
-        self.resp = 2
+        # The protocol replies take (a script's own while it runs: redis.setresp), and the
+        # connection's (HELLO), which its pushes take: a script's PUBLISH to its caller, too.
+        self.resp = self.conn_resp = 2
         self.in_multi = False
         # Keyspace notifications: notify(event_class, event, key). The server installs a real
         # one when notify-keyspace-events is set; the default costs one call and nothing else.

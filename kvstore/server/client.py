@@ -167,6 +167,7 @@ class Client(asyncio.Protocol):
         self.out: list | None = None  # the batch's reply parts while it runs (pubsub.deliver)
         self.tracker = None          # tracking.Tracker once CLIENT TRACKING was turned on
         self.after_reply: list[bytes] = []  # MONITOR lines of its own command (bit PUSHES)
+        self.kept_pushes: list[bytes] = []  # its pushes that a dropped reply let by (bit PUSHES)
         self.replica = None          # replication.Replica once it sent SYNC or PSYNC
         self.replica_port = 0        # REPLCONF listening-port, before SYNC
         self.replica_psync2 = False  # REPLCONF capa psync2: +CONTINUE names the replid
@@ -669,8 +670,15 @@ class Client(asyncio.Protocol):
 
     def flush_pushes(self) -> None:
         """Send what waited for the reply of the last command (state bit PUSHES): tracking
-        invalidations it caused, the MONITOR line of a monitor's own command."""
+        invalidations it caused, the MONITOR line of a monitor's own command, the pushes that
+        CLIENT REPLY OFF / SKIP let by."""
         self.state &= ~PUSHES
+        if self.kept_pushes:
+            from .pubsub import deliver_bytes
+
+            pushes, self.kept_pushes = self.kept_pushes, []
+            for data in pushes:
+                deliver_bytes(self, data)
         if self.tracker is not None and self.tracker.pending:
             self.server.tracking.flush_pending(self)
         if self.after_reply:
@@ -818,7 +826,7 @@ class Client(asyncio.Protocol):
             f"tot-mem={qbuf + argv_mem + obuf + multi + entries_bytes(self)} events=r "
             f"cmd={self.last_cmd.name if self.last_cmd else 'NULL'} "
             f"user={self.user.name.decode('utf-8', 'surrogateescape')} redir={redir} "
-            f"resp={self.ctx.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
+            f"resp={self.ctx.conn_resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
         )
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from ..engine.glob import compile_glob
 from ..protocol import encode, encode_into
 from ..replies import Push
+from .client import DROP_LAST, PUSHES
 
 # Redis's NOTIFY_* bits and their letters (notify.c).
 _KEYSPACE, _KEYEVENT = 1, 2
@@ -192,10 +193,10 @@ def deliver(client, value) -> None:
     """Send one out-of-band reply to a client, in its protocol."""
     if client.transport is None:
         return
-    if client.out is not None:  # the client is running its own batch: keep reply order
-        encode_into(client.out, value, client.ctx.resp)
+    if client.out is not None and not client.state & DROP_LAST:
+        encode_into(client.out, value, client.ctx.conn_resp)  # its own batch: in reply order
         return
-    deliver_bytes(client, encode(value, client.ctx.resp))
+    deliver_bytes(client, encode(value, client.ctx.conn_resp))
 
 
 def deliver_bytes(client, data: bytes) -> None:
@@ -203,7 +204,13 @@ def deliver_bytes(client, data: bytes) -> None:
     if client.transport is None:
         return
     if client.out is not None:
-        client.out.append(data)
+        if client.state & DROP_LAST:
+            # CLIENT REPLY OFF / SKIP drop the running command's reply, not its pushes (Redis's
+            # CLIENT_PUSHING): they go out once the reply is dropped
+            client.kept_pushes.append(data)
+            client.state |= PUSHES
+        else:
+            client.out.append(data)
         return
     server = client.server
     server.stats.net_output += len(data)

@@ -289,17 +289,17 @@ class Tracking:
             target = self.server.clients.get(t.redirect)
             if target is None:
                 t.broken = True
-                if client.ctx.resp == 3:
+                if client.ctx.conn_resp == 3:
                     deliver(client, Push([b"tracking-redir-broken", t.redirect]))
                 return
-        if target.ctx.resp == 3:
+        if target.ctx.conn_resp == 3:
             head = _INVALIDATE_PUSH
         elif t.redirect and target.kind == "pubsub":
             head = _INVALIDATE_MESSAGE
         else:
             return  # RESP2 has no pushes on a connection's own channel
         if keys is None:
-            keys = _NULLS[client.ctx.resp] if key is None else encode([key])
+            keys = _NULLS[client.ctx.conn_resp] if key is None else encode([key])
         deliver_bytes(target, head + keys)
 
     # -- end of the loop iteration (Redis's beforeSleep and serverCron) -------------------------

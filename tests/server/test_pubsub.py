@@ -153,6 +153,15 @@ def test_resp3_publish_to_self_order(c):
     assert data == (b"$5\r\nfirst\r\n>3\r\n$7\r\nmessage\r\n$2\r\nme\r\n$2\r\nhi\r\n:1\r\n")
 
 
+def test_resp3_publish_to_self_from_a_script_is_a_push(c):
+    # The script's replies take its own protocol (RESP2 here); its caller's message stays a push
+    c("HELLO", "3")
+    c("SUBSCRIBE", "me")
+    c.send(Conn.encode("EVAL", "redis.call('publish', 'me', 'hi') return 1", "0"))
+    data = c.read_raw(until=b":1\r\n")
+    assert data == b">3\r\n$7\r\nmessage\r\n$2\r\nme\r\n$2\r\nhi\r\n:1\r\n"
+
+
 def test_client_list_fields(server, c):
     c("SUBSCRIBE", "a", "b")
     c.reply()
@@ -419,3 +428,18 @@ def test_confirmations_pass_client_reply_off(c, proto):
     assert c.reply() == [b"subscribe", b"a", 1]
     assert c.reply() == [b"unsubscribe", b"a", 0]
     assert c.reply() == b"back"
+
+
+def test_client_reply_off_lets_the_clients_own_messages_by(server, c):
+    def push(text):
+        return b">3\r\n$7\r\nmessage\r\n$2\r\nme\r\n$%d\r\n%s\r\n" % (len(text), text)
+
+    c("HELLO", "3")
+    c("SUBSCRIBE", "me")
+    c.send(Conn.encode("CLIENT", "REPLY", "OFF") + Conn.encode("PUBLISH", "me", "own"))
+    assert c.read_raw(until=push(b"own")) == push(b"own")
+    other = Conn(server.port)
+    assert other("PUBLISH", "me", "other") == 1
+    other.close()
+    c.send(Conn.encode("CLIENT", "REPLY", "ON"))
+    assert c.read_raw(until=b"+OK\r\n") == push(b"other") + b"+OK\r\n"
