@@ -246,21 +246,19 @@ class Client(asyncio.Protocol):
             self.transport.resume_reading()
 
     def hold(self, data: bytes) -> None:
-        """Keep data that arrived while blocked or during CLIENT PAUSE; `release` (unpause) or
-        `blocking.resume` (unblock) runs it. Reading goes on, as in Redis, so that a client
-        that hangs up while blocked is seen to go (and leaves no waiter to take an element);
-        held input counts against client-query-buffer-limit like Redis's query buffer."""
+        """Keep data that arrived while blocked or during CLIENT PAUSE; `blocking.resume` runs
+        it at unblock or unpause (Server.unpause). Reading goes on, as in Redis, so that a
+        client that hangs up while blocked is seen to go (and leaves no waiter to take an
+        element); held input counts against client-query-buffer-limit like Redis's query
+        buffer."""
         if not self.held:
             self.held_bytes = 0
+            if not self.state & BLOCKED:  # CLIENT PAUSE ALL: released in the order it stopped
+                self.server.postponed[self] = None
         self.held.append(data)
         self.held_bytes += len(data)
         if self.held_bytes > self.server.qbuf_limit:
             self._query_buffer_full(drop=True)
-
-    def release(self) -> None:
-        held, self.held = self.held, []
-        if held:
-            self.data_received(b"".join(held))
 
     def eof_received(self):
         return False  # close our side too, as Redis does on read of 0 bytes
@@ -786,7 +784,7 @@ class Client(asyncio.Protocol):
             flags += "P"
         if self.state & MULTI:
             flags += "x"
-        if self.state & BLOCKED:
+        if self.state & BLOCKED or self in self.server.postponed:
             flags += "b"
         tracker = self.tracker
         if tracker is not None and tracker.on:

@@ -207,6 +207,8 @@ class Server:
         self.paused_until = 0.0          # CLIENT PAUSE ALL: every client holds its input
         self.write_paused_until = 0.0    # CLIENT PAUSE WRITE: writers wait (`postponed`)
         # (a dict as an ordered set: unpause resumes them in the order they were stopped)
+        # Clients CLIENT PAUSE stopped (WRITE: at a write, ALL: holding their input), in the
+        # order they stopped: the order unpause releases them in, as Redis's paused_clients
         self.postponed: dict[Client, None] = {}
         self.memory = memory.Memory(self)
         self.ks.access = self.memory
@@ -701,12 +703,12 @@ class Server:
         self.ks.replica = self.master_link is not None or bool(self.write_paused_until)
         self.gate = self.gate_wanted()
         postponed, self.postponed = self.postponed, {}
-        for client in list(self.clients.values()):
-            client.release()
         loop = asyncio.get_running_loop()
         for client in postponed:
-            client.state &= ~BLOCKED
-            loop.call_soon(resume, client)
+            # Blocked until its turn, after this iteration's reads: input arriving meanwhile
+            # waits behind what the pause stopped
+            client.state |= BLOCKED
+            loop.call_soon(_release, client)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -930,6 +932,12 @@ class Server:
 
 # Configs whose values Redis never shows in MONITOR or SLOWLOG (its SENSITIVE_CONFIG flag)
 _SENSITIVE_CONFIGS = frozenset((b"requirepass", b"masterauth"))
+
+
+def _release(client: Client) -> None:
+    """A client's turn after CLIENT PAUSE: what the pause stopped runs."""
+    client.state &= ~BLOCKED
+    resume(client)
 
 
 def redacted(name: str, argv: list[bytes]) -> list[bytes]:

@@ -410,6 +410,36 @@ def test_client_unpause_resumes_writers_in_the_order_they_waited(kv_factory, ser
     assert admin("GET", "k") == b"2x"
 
 
+def test_client_unpause_runs_commands_held_by_pause_all_in_arrival_order(kv_factory, server):
+    """Under CLIENT PAUSE ALL nothing answers (INFO and CLIENT LIST wait too), so the arrivals
+    are ordered by their sends alone: loopback hands each send to the server's socket at once,
+    and epoll reports readable sockets in the order they became so."""
+    p = kv_factory(kind=server.kind)
+    admin = Conn(p.port)
+    writers = [Conn(p.port) for _ in range(3)]
+    assert admin("CLIENT", "PAUSE", "1000", "ALL") == b"OK"
+    for i in (2, 0, 1):  # not the order of the connections
+        writers[i].send(Conn.encode("RPUSH", "order", str(i)))
+        time.sleep(0.02)
+    assert [writers[i].reply() for i in (2, 0, 1)] == [1, 2, 3]
+    assert admin("LRANGE", "order", 0, -1) == [b"2", b"0", b"1"]
+
+
+def test_clients_postponed_by_client_pause_count_as_blocked(kv_factory, server):
+    p = kv_factory(kind=server.kind)
+    admin, writer = Conn(p.port), Conn(p.port)
+    writer_id = writer("CLIENT", "ID")
+    assert admin("CLIENT", "PAUSE", "60000", "WRITE") == b"OK"
+    try:
+        writer.send(Conn.encode("SET", "k", "v"))
+        _wait_flag_b(admin, writer_id)
+        assert b"blocked_clients:1\r\n" in admin("INFO", "clients")
+    finally:
+        assert admin("CLIENT", "UNPAUSE") == b"OK"
+    assert writer.reply() == b"OK"
+    assert b"blocked_clients:0\r\n" in admin("INFO", "clients")
+
+
 def test_keys_expire_but_stay_during_a_client_pause(kv_factory, server):
     """While paused, Redis deletes no expired key (reads see none; DBSIZE still counts it);
     after UNPAUSE the active cycle reclaims it."""
