@@ -31,7 +31,8 @@ import socket
 import time
 from time import perf_counter
 
-from ..commands.table import COMMANDS, LOGGED, NO_AUTH, WRITE, Context, lookup, no_notify
+from ..commands.table import (COMMANDS, LOGGED, NO_AUTH, WRITE, Context, lookup, no_notify,
+                              resolve)
 from ..errors import CommandError, line_text, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
@@ -416,6 +417,7 @@ class Client(asyncio.Protocol):
                         if k != arity and (arity > 0 or k < -arity):
                             raise wrong_args(cmd.name)
                 except CommandError as exc:
+                    self.last_cmd = resolve(argv)  # (Redis's lastcmd: NULL if unknown)
                     text = str(exc)
                     if argv[0].lower() == b"exec":  # a rejected EXEC discards the transaction
                         from .states import abort_exec

@@ -73,7 +73,8 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         except CommandError as exc:
             if name == b"exec":
                 return False  # the normal path replies and discards the transaction
-            return _reject(client, resolve(argv), name, str(exc), parts)
+            client.last_cmd = cmd = resolve(argv)  # (NULL for an unknown one, as Redis's)
+            return _reject(client, cmd, name, str(exc), parts)
         client.last_cmd = cmd  # Redis's lastcmd: CLIENT LIST shows the command last queued
         if cmd.flags & NO_MULTI:  # SAVE, SHUTDOWN: Redis refuses them before any other check
             return _reject(client, cmd, name, "ERR Command not allowed inside a transaction",
@@ -101,6 +102,8 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         client.last_cmd = cmd  # Redis's lastcmd is set before the check: CLIENT LIST cmd=get
         if name not in _SUBSCRIBED_OK:
             text = _SUBSCRIBED_ERR % cmd.name
+            if name == b"exec":
+                text = abort_exec(client, text)
             client.server.count_error(text, cmd)  # commandstats' rejected_calls
             parts.append(_error_line(text))
             return True

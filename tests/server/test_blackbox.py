@@ -1503,3 +1503,24 @@ def test_sscan_hscan_return_every_member_present_throughout(conn, kind):
             break
     assert set(members[:151]) <= seen  # x and 0..149: present from start to end
     conn("DEL", key)
+
+
+def test_client_list_cmd_is_null_after_an_unknown_command(server):
+    """CLIENT LIST's cmd= is Redis's lastcmd: the command looked up (even one refused for its
+    arity), NULL when none was found, in MULTI or not."""
+    a, b = Conn(server.port), Conn(server.port)
+    a_id = a("CLIENT", "ID")
+
+    def last_cmd():
+        line = b("CLIENT", "LIST", "ID", a_id).decode()
+        return line.split(" cmd=")[1].split()[0]
+
+    seen = []
+    for argv in (("GET", "a"), ("NOSUCH",), ("GET",), ("CONFIG",), ("CONFIG", "NOPE"),
+                 ("MULTI",), ("NOSUCH",), ("GET",), ("CONFIG", "NOPE"), ("DISCARD",)):
+        a(*argv)
+        seen.append(last_cmd())
+    assert seen == ["get", "NULL", "get", "config", "NULL", "multi", "NULL", "get", "NULL",
+                    "discard"]
+    a.close()
+    b.close()

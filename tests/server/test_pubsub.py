@@ -71,6 +71,9 @@ def test_subscribed_mode_restrictions(c):
                                   "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
                                   "context")
     assert err(c("NOPE")) == "ERR unknown command 'NOPE', with args beginning with: "
+    assert err(c("EXEC")) == ("EXECABORT Transaction discarded because of: Can't execute "
+                              "'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                              "RESET are allowed in this context")
     assert c("PING") == [b"pong", b""]
     assert c("PING", "hi") == [b"pong", b"hi"]
     c.send(Conn.encode("PING"))
