@@ -654,7 +654,9 @@ def _xread(ctx: Context, argv: list[bytes], group_read: bool):
     client = ctx.client
     if client is None or ctx.in_multi:
         return NULL_ARRAY
-    wanted = list(zip(keys, afters))
+    wanted: dict[bytes, int] = {}
+    for key, after in zip(keys, afters):
+        wanted.setdefault(key, after)  # a key named twice waits from its first ID (blockForKeys)
     blocked_count = count or _BLOCKED_DEFAULT_COUNT
 
     def serve(c: Context, key: bytes):
@@ -743,7 +745,7 @@ def _serve_blocked(ctx: Context, key: bytes, wanted, count: int, group_name, con
     s = ctx.db.lookup(key, ctx.now)
     if type(s) is not Stream:
         return None
-    after = dict(wanted)[key]
+    after = wanted[key]
     effects: list = []
     group = None
     consumer = None

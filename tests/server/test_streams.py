@@ -704,6 +704,31 @@ def test_xread_block_woken_only_past_its_id(ports):
     assert want[5:7] == [1, b""]
 
 
+def test_xread_block_on_a_stream_named_twice_waits_from_its_first_id(ports):
+    """Redis's blockForKeys registers a key once, with the first ID given for it: waiting from
+    1-1, an XADD of 1-1 wakes nothing; waiting from $ (the key is missing: 0-0), it does."""
+
+    def scenario(port):
+        w, reader = fresh(port), Wire(port)
+        out = []
+        for ids in (("1-1", "$"), ("$", "1-1")):
+            w("DEL", "s")
+            reader.send(("XREAD", "BLOCK", "0", "STREAMS", "s", "s", *ids))
+            wait_blocked(port, 1)
+            out += [w("XADD", "s", "1-1", "a", "1"), w("PING")]
+            still = blocked_clients(port)
+            out.append(still)
+            if still:
+                out.append(w("XADD", "s", "2-0", "b", "2"))
+            out.append(reader.reply())
+        for c in (w, reader):
+            c.close()
+        return out
+
+    want = both(ports, scenario)
+    assert want[2] == 1
+
+
 def test_block_ended_by_key_deletion_and_type_change(ports):
     """DEL of the key: a blocked XREADGROUP gets an UNBLOCKED error at once, a blocked XREAD
     stays blocked until the key is a stream with a new entry. A key turned into a string."""
