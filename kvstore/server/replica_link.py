@@ -501,10 +501,11 @@ class MasterLink:
     # -- what INFO and ROLE show ---------------------------------------------------------------
 
     def offset(self) -> int | None:
-        """Where we are in the master's stream; None while not linked."""
+        """Where we are in the master's stream: the link's, or, between links, where PSYNC is
+        to continue (Redis's cached master); None when neither."""
         if self.client is not None and self.state == CONNECTED:
             return self.client.offset()
-        return None
+        return self.cached[1] if self.cached is not None else None
 
     def info(self) -> list[tuple[str, object]]:
         up = self.state == CONNECTED
@@ -534,8 +535,8 @@ class MasterLink:
                        ("replica_announced", 1)]
 
     def role(self) -> list:
-        offset = self.offset()
+        linked = self.client is not None and self.state == CONNECTED
         return [b"slave", self.host.encode(), self.port, self.state.encode(),
-                -1 if offset is None else offset]
+                self.client.offset() if linked else -1]  # (Redis's: no cached master here)
 
 

@@ -342,13 +342,18 @@ def test_replicaof_no_one_makes_a_writable_master(spawn, replica_kind):
 
 def test_resync_after_the_master_restarts(spawn, replica_kind):
     master, replica = synced(spawn, replica_kind)
-    master.stop()
     r = cli(replica.port)
+    at = cli(master.port).info("replication")["master_repl_offset"]
+    wait_until(lambda: r.info("replication")["slave_repl_offset"] == at, what="the stream")
+    master.stop()
     wait_until(lambda: r.info("replication")["master_link_status"] == "down",
                what="the replica to see the link drop")
     role = r.execute_command("ROLE")
     assert role[:3] == [b"slave", b"127.0.0.1", master.port]
     assert role[3] in (b"connect", b"connecting") and role[4] == -1
+    # INFO shows where PSYNC is to continue (Redis's cached master); ROLE does not
+    info = r.info("replication")
+    assert (info["slave_repl_offset"], info["slave_read_repl_offset"]) == (at, at)
     assert r.get("s") == b"v0" and err(Conn(replica.port)("SET", "x", "1")) == READONLY
     # the same port, other data: the replica must flush what it had and load the new set
     new = spawn("redis", "master2", *NO_DELAY, port=master.port)
