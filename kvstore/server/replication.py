@@ -57,19 +57,28 @@ IN_PROGRESS = "failover-in-progress"
 
 
 class Replica:
-    __slots__ = ("client", "pending", "online", "port", "ack", "ack_time")
+    __slots__ = ("client", "pending", "online", "port", "ack", "ack_time", "acks")
 
-    def __init__(self, client) -> None:
+    def __init__(self, client, acks: bool) -> None:
         self.client = client
+        # A replica that came by PSYNC sends REPLCONF ACKs, and one silent for repl-timeout is
+        # dropped; one that came by SYNC (Redis's CLIENT_PRE_PSYNC: redis-cli --replica) never
+        # acks and is not timed out.
+        self.acks = acks
         self.pending: bytearray | None = bytearray()  # the stream while the file is written
         self.online = False
         self.port = 0   # REPLCONF listening-port
         self.ack = 0    # the offset of the last REPLCONF ACK
-        self.ack_time = time.monotonic()  # when it came (min-replicas-max-lag)
+        self.ack_time = time.monotonic()  # when it came (or went online): lag, repl-timeout
 
     @property
     def ip(self) -> str:
         return self.client.addr.rsplit(":", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """As Redis's log names a replica: ip:listening-port."""
+        return f"{self.ip}:{self.port}"
 
 
 class Replication:
@@ -128,7 +137,7 @@ class Replication:
         if psync:
             server.outbox.put(client, b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(),
                                                                    self.offset))
-        replica = self._attach(client)
+        replica = self._attach(client, psync)
         self.keep_backlog()
         if link is None:
             self.stream_db = -1  # the stream after the file starts with a SELECT
@@ -160,10 +169,10 @@ class Replication:
             server.add_write_hook(self.feed, first=True, run=self.feed_run)
             server.ks.expired_listeners.append(self.expired)
 
-    def _attach(self, client) -> Replica:
+    def _attach(self, client, psync: bool) -> Replica:
         from .client import DROP_LAST, REPLY_OFF
 
-        replica = Replica(client)
+        replica = Replica(client, psync)
         replica.port = client.replica_port
         client.replica = replica
         client.state |= REPLY_OFF | DROP_LAST  # (the replica's REPLCONF ACKs get no reply)
@@ -185,7 +194,7 @@ class Replication:
         first = self.offset - len(backlog) + 1
         if not first <= offset <= self.offset + 1:
             return False
-        replica = self._attach(client)
+        replica = self._attach(client, True)
         replica.pending = None
         replica.online = True
         head = b"+CONTINUE %s\r\n" % self.replid.encode() if client.replica_psync2 \
@@ -228,6 +237,7 @@ class Replication:
             outbox.put(client, bytes(replica.pending))
         replica.pending = None
         replica.online = True
+        replica.ack_time = time.monotonic()  # (Redis's putSlaveOnline: its lag starts here)
         self.server.log.notice("Synchronization with replica %s succeeded", client.addr)
 
     def drop(self, client) -> None:
@@ -315,6 +325,13 @@ class Replication:
 
     def _ping_tick(self) -> None:
         self._ping = None
+        timeout = self.server.config["repl-timeout"]
+        now = time.monotonic()
+        for replica in list(self.replicas):
+            if replica.online and replica.acks and now - replica.ack_time > timeout:
+                self.server.log.warning("Disconnecting timedout replica (streaming sync): %s",
+                                        replica.name)
+                replica.client.kill()  # (drop() removes it)
         if self.replicas:
             self._ticks += 1
             # (a replica's replicas get its master's PINGs)
@@ -329,7 +346,7 @@ class Replication:
         """Online replicas whose last ACK is at most min-replicas-max-lag seconds old."""
         lag = self.server.config["min-replicas-max-lag"]
         now = time.monotonic()
-        return sum(r.online and now - r.ack_time <= lag for r in self.replicas)
+        return sum(r.online and int(now - r.ack_time) <= lag for r in self.replicas)
 
     def enough_replicas(self) -> bool:
         """Redis's checkGoodReplicasStatus: may a write run under min-replicas-to-write?"""
@@ -603,10 +620,12 @@ class Replication:
         cfg = self.server.config
         if cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"]:
             rows.append(("min_slaves_good_slaves", self.good_replicas()))
+        now = time.monotonic()
         for i, r in enumerate(self.replicas):
             state = "online" if r.online else "wait_bgsave"
+            lag = int(now - r.ack_time) if r.online else 0
             rows.append((f"slave{i}", f"ip={r.ip},port={r.port},state={state},offset={r.ack},"
-                         "lag=0"))
+                         f"lag={lag}"))
         return rows + [
             ("master_failover_state", self.failover_state),
             ("master_replid", self.replid),

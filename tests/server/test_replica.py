@@ -1079,3 +1079,33 @@ def test_failover_to_any_replica_picks_one_that_caught_up(spawn, master_kind):
                    what="the failover to the replica that caught up")
     finally:
         stuck.proc.send_signal(signal.SIGCONT)
+
+
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_a_silent_replica_lags_stops_writes_then_is_dropped_at_repl_timeout(spawn, master_kind):
+    """A replica that stops acknowledging: INFO's lag grows, min-replicas-to-write refuses
+    writes once it is over min-replicas-max-lag, and the master drops it after repl-timeout
+    (Redis's replicationCron); back, it resyncs and writes go on."""
+    import signal
+
+    master = spawn(master_kind, "master", *NO_DELAY, "--repl-timeout", "3",
+                   "--min-replicas-to-write", "1", "--min-replicas-max-lag", "1")
+    replica = spawn_chain_member(spawn, "redis", "replica", master)
+    wait_linked(replica)
+    m = cli(master.port)
+    wait_until(lambda: m.info("replication").get("min_slaves_good_slaves") == 1,
+               what="a good replica")
+    assert m.set("k", "v")
+    replica.proc.send_signal(signal.SIGSTOP)  # it cannot acknowledge anything now
+    try:
+        wait_until(lambda: m.info("replication")["slave0"]["lag"] >= 1, what="the lag")
+        wait_until(lambda: err(Conn(master.port)("SET", "k", "w")) == (
+            "NOREPLICAS Not enough good replicas to write."), what="NOREPLICAS")
+        wait_until(lambda: m.info("replication")["connected_slaves"] == 0, timeout=20,
+                   what="the timed-out replica to be dropped")
+        assert m.info("replication")["min_slaves_good_slaves"] == 0
+    finally:
+        replica.proc.send_signal(signal.SIGCONT)
+    wait_until(lambda: m.info("replication").get("min_slaves_good_slaves") == 1, timeout=20,
+               what="the replica back")
+    assert m.set("k", "w") and m.get("k") == b"w"
