@@ -233,7 +233,7 @@ def test_syncs_in_flight_are_bounded():
     from kvstore.server.replication import MAX_SYNCING, Replica, Replication
 
     replication = Replication(server=types.SimpleNamespace(master_link=None))  # (a master)
-    replication.replicas = [Replica(client=None) for _ in range(MAX_SYNCING)]
+    replication.replicas = [Replica(client=None, acks=True) for _ in range(MAX_SYNCING)]
     client = types.SimpleNamespace(rdb_filter=None)
     with pytest.raises(CommandError, match="too many replicas are synchronizing"):
         replication.sync(client=client, psync=True)
