@@ -206,9 +206,8 @@ class Server:
         self.obuf_pubsub = False   # a "pubsub" class one is (the default: 32mb 8mb 60)
         self.paused_until = 0.0          # CLIENT PAUSE ALL: every client holds its input
         self.write_paused_until = 0.0    # CLIENT PAUSE WRITE: writers wait (`postponed`)
-        # (a dict as an ordered set: unpause resumes them in the order they were stopped)
-        # Clients CLIENT PAUSE stopped (WRITE: at a write, ALL: holding their input), in the
-        # order they stopped: the order unpause releases them in, as Redis's paused_clients
+        # Clients CLIENT PAUSE stopped (WRITE: at a write, ALL: holding their input); a dict as
+        # an ordered set: unpause resumes them in the order they stopped, as Redis's list
         self.postponed: dict[Client, None] = {}
         self.memory = memory.Memory(self)
         self.ks.access = self.memory
