@@ -30,8 +30,10 @@ seconds a PING goes down the stream, so a replica does not time out on a quiet m
 Redis's replicationCron, a one-second tick counts, so a CONFIG SET applies at the next tick.
 
 A replica's connection is a client whose replies are off (REPLCONF ACK needs none), under the
-"normal" class's output-buffer limit (the "replica" class's 256 MB would cut one whose file is
-bigger; Redis keeps the file out of that count). The write hook and the expiry listener are
+"replica" class's output-buffer limit (256mb 64mb 60 by default), which counts its stream only,
+as Redis's: the stream it collects while its file is written, then what it has not read of the
+stream queued after the file (`Replica.streamed`; the transport's buffer is first in, first
+out, so the file is what was queued before). The write hook and the expiry listener are
 installed only while there is a replica.
 """
 
@@ -57,7 +59,7 @@ IN_PROGRESS = "failover-in-progress"
 
 
 class Replica:
-    __slots__ = ("client", "pending", "online", "port", "ack", "ack_time", "acks")
+    __slots__ = ("client", "pending", "online", "port", "ack", "ack_time", "acks", "streamed")
 
     def __init__(self, client, acks: bool) -> None:
         self.client = client
@@ -70,6 +72,7 @@ class Replica:
         self.port = 0   # REPLCONF listening-port
         self.ack = 0    # the offset of the last REPLCONF ACK
         self.ack_time = time.monotonic()  # when it came (or went online): lag, repl-timeout
+        self.streamed = 0  # bytes of stream queued to it once online (its output-buffer limit)
 
     @property
     def ip(self) -> str:
@@ -175,6 +178,7 @@ class Replication:
         replica = Replica(client, psync)
         replica.port = client.replica_port
         client.replica = replica
+        client.kind = "replica"  # (its output-buffer class)
         client.state |= REPLY_OFF | DROP_LAST  # (the replica's REPLCONF ACKs get no reply)
         self.replicas.append(replica)
         if self._ttl is not None:
@@ -199,7 +203,9 @@ class Replication:
         replica.online = True
         head = b"+CONTINUE %s\r\n" % self.replid.encode() if client.replica_psync2 \
             else b"+CONTINUE\r\n"
-        self.server.outbox.put(client, head + bytes(backlog[offset - first:]))
+        data = head + bytes(backlog[offset - first:])
+        self.server.outbox.put(client, data)
+        replica.streamed = len(data)
         self.server.log.notice("Partial resynchronization request from %s accepted. Sending "
                                "%d bytes of backlog starting from offset %d.", client.addr,
                                self.offset + 1 - offset, offset)
@@ -235,6 +241,7 @@ class Replication:
             return
         if replica.pending:
             outbox.put(client, bytes(replica.pending))
+            replica.streamed = len(replica.pending)
         replica.pending = None
         replica.online = True
         replica.ack_time = time.monotonic()  # (Redis's putSlaveOnline: its lag starts here)
@@ -317,6 +324,7 @@ class Replication:
         for replica in self.replicas:
             if replica.online:
                 outbox.put(replica.client, chunk)
+                replica.streamed += len(chunk)
             else:
                 replica.pending += chunk  # type: ignore[operator]
 
@@ -332,6 +340,8 @@ class Replication:
                 self.server.log.warning("Disconnecting timedout replica (streaming sync): %s",
                                         replica.name)
                 replica.client.kill()  # (drop() removes it)
+            else:  # (the soft limit's time, and a syncing one's stream, go by without writes)
+                self.server.check_output_limits(replica.client)
         if self.replicas:
             self._ticks += 1
             # (a replica's replicas get its master's PINGs)

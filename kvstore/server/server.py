@@ -584,14 +584,19 @@ class Server:
         if transport is None or client.state & CLOSING:
             return
         size = transport.get_write_buffer_size()
+        replica = client.replica
+        if replica is not None:  # its stream counts, not its file (replication.py)
+            size = len(replica.pending) if replica.pending is not None \
+                else min(size, replica.streamed)
         hard, soft, secs = self.config["client-output-buffer-limit"][client.kind]
         over_soft = soft and size > soft
         if over_soft and not client.obuf_soft_since:
             client.obuf_soft_since = self.now_mono
         elif not over_soft:
             client.obuf_soft_since = 0.0
+        # Over the soft limit for more than `secs` whole seconds, as Redis counts in unixtime
         if (hard and size > hard) or (
-                over_soft and self.now_mono - client.obuf_soft_since >= secs):
+                over_soft and int(self.now_mono) - int(client.obuf_soft_since) > secs):
             self._close_over_limit(client)
 
     # -- cron -----------------------------------------------------------------------------------

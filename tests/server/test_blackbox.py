@@ -973,7 +973,9 @@ def test_idle_timeout(kv_factory, server):
 
 
 def test_idle_timeout_spares_subscribers_blocked_clients_and_monitors(kv_factory, server):
-    p = kv_factory("--timeout", "1", kind=server.kind)
+    # The timeout is set once the spared clients are in place: a stalled machine between a
+    # connection and its first command must not time it out first.
+    p = kv_factory(kind=server.kind)
     sub = Conn(p.port)
     sub("SUBSCRIBE", "ch")
     psub = Conn(p.port)
@@ -983,6 +985,9 @@ def test_idle_timeout_spares_subscribers_blocked_clients_and_monitors(kv_factory
     blocked.send(Conn.encode("BLPOP", "nolist", "0"))
     monitor = Conn(p.port)
     assert monitor("MONITOR") == b"OK"
+    wait_until(lambda: b"blocked_clients:1\r\n" in Conn(p.port)("INFO", "clients"),
+               what="the BLPOP")
+    Conn(p.port)("CONFIG", "SET", "timeout", "1")
     first = Conn(p.port)
     first("PING")
     assert first.closed(timeout=15)

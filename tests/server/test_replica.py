@@ -1109,3 +1109,29 @@ def test_a_silent_replica_lags_stops_writes_then_is_dropped_at_repl_timeout(spaw
     wait_until(lambda: m.info("replication").get("min_slaves_good_slaves") == 1, timeout=20,
                what="the replica back")
     assert m.set("k", "w") and m.get("k") == b"w"
+
+
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_a_replica_that_stops_reading_is_cut_at_the_replica_output_limit(spawn, master_kind):
+    """The "replica" class of client-output-buffer-limit: over its hard limit the master drops
+    the replica at once, over its soft limit for longer than its seconds too (the kernel's
+    socket buffers take some megabytes first, hence the sizes)."""
+    import signal
+
+    master = spawn(master_kind, "master", *NO_DELAY, "--client-output-buffer-limit",
+                   "replica 16mb 0 0")
+    replica = spawn_chain_member(spawn, "redis", "replica", master)
+    m = cli(master.port)
+    for limit, megabytes in (("replica 16mb 0 0", 40), ("replica 0 4mb 1", 30)):
+        assert m.config_set("client-output-buffer-limit", limit)
+        wait_linked(replica)
+        replica.proc.send_signal(signal.SIGSTOP)  # it reads nothing now
+        try:
+            value = b"x" * 100_000
+            for i in range(megabytes * 10):
+                m.set(f"k{i}", value)
+            wait_until(lambda: m.info("replication")["connected_slaves"] == 0,
+                       what=f"the replica cut at {limit}")
+        finally:
+            replica.proc.send_signal(signal.SIGCONT)
+        m.flushall()
