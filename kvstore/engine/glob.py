@@ -1,7 +1,10 @@
 """Redis's glob patterns (`stringmatchlen` in util.c), for KEYS, SCAN MATCH and the other scans.
 
 Syntax: `*` any run of bytes, `?` one byte, `[abc]` one of, `[^abc]` none of, `[a-z]` a range,
-`\\x` the byte x literally (also inside brackets). Matching is on bytes; nocase is not needed.
+`\\x` the byte x literally (also inside brackets). Matching is on bytes. With nocase (CONFIG GET,
+COMMAND LIST FILTERBY PATTERN) a byte matches a pattern byte or range when they are equal once
+lowered (ASCII), as the C code compares them, but for an escaped byte inside brackets, which the C
+code compares as it is.
 
 Theory of operation: a pattern is translated once into a compiled regular expression (cached), so
 matching a million keys runs in C. The translation walks the pattern exactly as the C code does,
@@ -58,8 +61,13 @@ def _class_regex(members: bytearray) -> bytes:
     return b"[" + b"".join(parts) + b"]"
 
 
-def _parse_class(p: bytes, i: int) -> tuple[bytes, int]:
+def _lower(b: int) -> int:
+    return b + 32 if 65 <= b <= 90 else b
+
+
+def _parse_class(p: bytes, i: int, nocase: bool) -> tuple[bytes, int]:
     """Parse a class whose `[` is at p[i-1]; returns (regex, index of its last byte)."""
+    fold = _lower if nocase else int
     n = len(p)
     negate = i < n and p[i] == 0x5E  # '^'
     if negate:
@@ -78,19 +86,22 @@ def _parse_class(p: bytes, i: int) -> tuple[bytes, int]:
             start, end = _signed(p[i]), _signed(p[i + 2])
             if start > end:
                 start, end = end, start
+            start, end = _signed(fold(start % 256)), _signed(fold(end % 256))
             for b in range(256):
-                if start <= _signed(b) <= end:
+                if start <= _signed(fold(b)) <= end:
                     members[b] = 1
             i += 2
         else:
-            members[p[i]] = 1
+            for b in range(256):
+                if fold(b) == fold(p[i]):
+                    members[b] = 1
         i += 1
     if negate:
         members = bytearray(1 - x for x in members)
     return _class_regex(members), i
 
 
-def _elements(p: bytes) -> list:
+def _elements(p: bytes, nocase: bool) -> list:
     """The pattern as a list of one-byte regexes and _STAR markers (runs of `*` collapsed)."""
     out: list = []
     n = len(p)
@@ -103,23 +114,28 @@ def _elements(p: bytes) -> list:
         elif c == 0x3F:  # '?'
             out.append(b".")
         elif c == 0x5B:  # '['
-            rx, i = _parse_class(p, i + 1)
+            rx, i = _parse_class(p, i + 1, nocase)
             out.append(rx)
         else:
             if c == 0x5C and n - i >= 2:  # '\\x' is x, literally
                 i += 1
                 c = p[i]
-            out.append(re.escape(bytes((c,))))
+            if nocase and c != _lower(c):
+                out.append(b"[%c%c]" % (c, _lower(c)))
+            elif nocase and 97 <= c <= 122:
+                out.append(b"[%c%c]" % (c - 32, c))
+            else:
+                out.append(re.escape(bytes((c,))))
         i += 1
     return out
 
 
-def translate(pattern: bytes) -> bytes:
+def translate(pattern: bytes, nocase: bool = False) -> bytes:
     """The regex (for `fullmatch`, flags DOTALL) equivalent to a glob pattern."""
     if not pattern:
         return b""
     segments: list[list[bytes]] = [[]]
-    for element in _elements(pattern):
+    for element in _elements(pattern, nocase):
         if element is _STAR:
             segments.append([])
         else:
@@ -135,12 +151,12 @@ def translate(pattern: bytes) -> bytes:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def compile_glob(pattern: bytes) -> Callable[[bytes], object]:
+def compile_glob(pattern: bytes, nocase: bool = False) -> Callable[[bytes], object]:
     """A predicate for `pattern`: `compile_glob(p)(key)` is truthy when key matches. O(len(key))
     per call for most patterns; compiling is O(len(pattern)) and cached."""
-    return re.compile(translate(bytes(pattern)), re.DOTALL).fullmatch
+    return re.compile(translate(bytes(pattern), nocase), re.DOTALL).fullmatch
 
 
-def match(pattern: bytes, string: bytes) -> bool:
-    """`stringmatchlen(pattern, string, nocase=0)`."""
-    return compile_glob(pattern)(string) is not None
+def match(pattern: bytes, string: bytes, nocase: bool = False) -> bool:
+    """`stringmatchlen(pattern, string, nocase)`."""
+    return compile_glob(pattern, nocase)(string) is not None
