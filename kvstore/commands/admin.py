@@ -9,11 +9,11 @@ answer from a default configuration.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import time
 
+from ..engine.glob import compile_glob
 from ..errors import SYNTAX, CommandError, c_text, spaced, subcommand_syntax
 from ..replies import (OK, Attribute, BigNumber, Bool, Error, Frames, Push, SetReply, Status,
                        Verbatim, text_reply)
@@ -174,13 +174,12 @@ def command_list(ctx: Context, argv: list[bytes]):
         cat = "@" + arg.decode("utf-8", "replace").lower()
         return [c.name.encode() for c in _listed() if cat in _categories(c)]
     if kind == b"pattern":
-        pat = arg.decode("utf-8", "replace").lower()
+        matches = compile_glob(arg, nocase=True)  # Redis: stringmatchlen(..., nocase=1)
         out = []
         for n, c in COMMANDS.items():
-            if fnmatch.fnmatchcase(n.decode(), pat):
+            if matches(n):
                 out.append(n)
-            out += [s.name.encode() for s in _subcommands(c)
-                    if fnmatch.fnmatchcase(s.name, pat)]
+            out += [s.name.encode() for s in _subcommands(c) if matches(s.name.encode())]
         return out
     raise CommandError(SYNTAX)
 
@@ -327,12 +326,9 @@ def _config(ctx: Context):
 @command("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def config_get(ctx: Context, argv: list[bytes]):
     """CONFIG GET parameter [parameter ...]"""
-    cfg = _config(ctx)
-    out: dict[bytes, bytes] = {}
-    for pat in argv[2:]:
-        for name, value in cfg.matching(pat.decode("utf-8", "replace")).items():
-            out[name.encode()] = value.encode("utf-8", "surrogateescape")
-    return out
+    found = _config(ctx).matching(*(a.decode("utf-8", "surrogateescape") for a in argv[2:]))
+    return {name.encode("utf-8", "surrogateescape"): value.encode("utf-8", "surrogateescape")
+            for name, value in found.items()}
 
 
 @command("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
@@ -346,35 +342,45 @@ def config_set(ctx: Context, argv: list[bytes]):
     cfg = _config(ctx)
     pairs = []
     seen = set()
+    # As Redis's configSetCommand: every name is checked first (the first unknown, immutable,
+    # protected or repeated one is the error, named as spelled), then every value in order
+    # (named as the option table does: lowercase, an alias as the alias).
     for i in range(2, len(argv), 2):
         raw = argv[i].decode("utf-8", "replace")
         opt = BY_NAME.get(raw.lower())
         if opt is None:
             raise CommandError(f"ERR Unknown option or number of arguments for CONFIG SET - "
                                f"'{raw}'")
+        why = ""
+        if not opt.mutable:
+            why = "can't set immutable config"
+        elif opt.protected and not protected_action_allowed(cfg["enable-protected-configs"],
+                                                           ctx.client):
+            why = "can't set protected config"
         # An alias and its name are two parameters to Redis: both apply, the later one wins.
-        if raw.lower() in seen:
+        elif raw.lower() in seen:
+            why = "duplicate parameter"
+        if why:
             raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{raw}') - "
-                               "duplicate parameter")
+                               f"{why}")
         seen.add(raw.lower())
-        pairs.append((raw, opt, argv[i + 1].decode("utf-8", "surrogateescape")))
-    # Validate everything before applying anything: CONFIG SET is all or nothing.
-    for raw, opt, text in pairs:
+        pairs.append((raw.lower(), opt, argv[i + 1].decode("utf-8", "surrogateescape")))
+    # Validate every value before applying any: CONFIG SET is all or nothing.
+    for name, opt, text in pairs:
         try:
-            if not opt.mutable:
-                raise ConfigError("can't set immutable config")
-            if opt.protected and not protected_action_allowed(
-                    cfg["enable-protected-configs"], ctx.client):
-                raise ConfigError("can't set protected config")
             opt.convert(text)
         except ConfigError as exc:
-            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{raw}') - "
-                               f"{exc}") from None
+            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{name}') "
+                               f"- {exc}") from None
     applied = []
     try:
-        for raw, opt, text in pairs:
+        for name, opt, text in pairs:
             old = cfg.values[opt.name]
-            cfg.set(opt.name, text)
+            try:
+                cfg.set(name, text)
+            except ConfigError as exc:  # its effect failed (dir: chdir)
+                raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
+                                   f"'{name}') - {exc}") from None
             applied.append((opt.name, old))
     except CommandError:  # one could not be applied (a port in use): undo the others, as Redis
         for name, old in reversed(applied):

@@ -6,8 +6,8 @@ redis.conf-syntax file (`name value...` lines, `#` comments, quoted arguments as
 Redis also treats as config lines appended to the file. CONFIG GET/SET/REWRITE work on the same
 table. Options Redis 7.0 has but kvstore ignores (defrag, syslog, CPU lists, replication
 tuning, ...) are kept with Redis's type, default and validation, so CONFIG GET answers and config
-files written for Redis load unchanged. Redis's TLS and cluster options are not
-listed (but for tls-port and cluster-enabled): kvstore has neither.
+files written for Redis load unchanged; so are Redis's TLS and cluster options, though kvstore
+has neither.
 
 Validation texts are Redis 7.0's; CONFIG SET reports them as
 "ERR CONFIG SET failed (possibly related to argument 'NAME') - TEXT".
@@ -17,13 +17,15 @@ that cannot (a port in use) raises ConfigError, and the option keeps its old val
 
 from __future__ import annotations
 
-import fnmatch
+import glob
 import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..engine import values as V
+from ..engine.glob import compile_glob
+from ..version import REDIS_VERSION
 from ..errors import CommandError
 from ..numbers import parse_float, parse_int
 
@@ -95,7 +97,7 @@ def _parse_bool(text: str) -> bool:
 
 @dataclass(slots=True)
 class Option:
-    """One option: kind is int | memory | bool | enum | string | special."""
+    """One option: kind is int | memory | octal | bool | enum | string | special."""
 
     name: str
     kind: str
@@ -112,21 +114,31 @@ class Option:
     protected: bool = False
     # special: parse(text) -> value, fmt(value) -> text, and merge(old, new) -> value in force
     # when a value sets only part of the option (client-output-buffer-limit's classes)
-    parse: Callable[[str], Any] | None = None
+    parse: Callable[[Any], Any] | None = None
     fmt: Callable[[Any], str] | None = None
     merge: Callable[[Any, Any], Any] | None = None
+    # Redis's MULTI_ARG_CONFIG: parse takes the list of arguments. A config line gives them as
+    # its words (one quoted word is split again); CONFIG SET splits its value at each space.
+    multi: bool = False
+    # What the value does outside the table, at start-up as at CONFIG SET (dir: chdir, in
+    # whatever process holds the Config), returning the value to keep; raises ConfigError,
+    # and the option keeps its old value.
+    effect: Callable[[Any], Any] | None = None
 
     def convert(self, text: str) -> Any:
+        """The value of a CONFIG SET argument (or a default)."""
+        if self.multi:
+            return self.parse(text.split(" ") if text else [])  # type: ignore[misc]
         kind = self.kind
+        if kind == "octal":
+            return self._bounded(_parse_octal(text))
         if kind == "int" or kind == "memory":
             if kind == "memory":
                 t = text  # no strip: Redis refuses " 10" for a memory value
                 value = -parse_memory(t[1:]) if t[:1] == "-" and self.lo < 0 else parse_memory(t)
             else:
                 value = _parse_int(text)
-            if not self.lo <= value <= self.hi:
-                raise ConfigError(f"argument must be between {self.lo} and {self.hi} inclusive")
-            return value
+            return self._bounded(value)
         if kind == "bool":
             return _parse_bool(text)
         if kind == "enum":
@@ -139,10 +151,32 @@ class Option:
             return self.parse(text)  # type: ignore[misc]
         return text
 
+    def convert_words(self, words: list[str]) -> Any:
+        """The value of a config line's arguments (Redis checks their count first)."""
+        if not self.multi:
+            if len(words) != 1:
+                raise ConfigError("wrong number of arguments")
+            return self.convert(words[0])
+        if len(words) == 1 and words[0]:
+            try:
+                words = split_args(words[0])
+            except ValueError:
+                raise ConfigError("Unbalanced quotes in configuration line") from None
+        return self.parse(words)  # type: ignore[misc]
+
+    def _bounded(self, value: int) -> int:
+        if not self.lo <= value <= self.hi:
+            fmt = "o" if self.kind == "octal" else "d"
+            raise ConfigError(f"argument must be between {self.lo:{fmt}} and {self.hi:{fmt}} "
+                              "inclusive")
+        return value
+
     def format(self, value: Any) -> str:
         if self.kind == "bool":
             return "yes" if value else "no"
-        if self.kind == "special" and self.fmt is not None:
+        if self.kind == "octal":
+            return f"{value:o}"
+        if self.fmt is not None:
             return self.fmt(value)
         return str(value)
 
@@ -150,20 +184,61 @@ class Option:
 # -- special options ----------------------------------------------------------------------------
 
 
-def _parse_replicaof(text: str) -> str:
-    """`replicaof <masterip> <masterport>`, kept as its text ("" for none)."""
-    parts = text.split()
-    if parts and (len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) > 65535):
-        raise ConfigError("Bad directive or wrong number of arguments")
-    return " ".join(parts)
+# strtoll's whole-string forms: leading C spaces, a sign, digits; or nothing at all (read as 0).
+_STRTOLL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+|")
+_STRTOLL_OCTAL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-7]+|")
+LLONG_MIN = -LLONG_MAX - 1
+
+
+def _strtoll(word: str, pattern: re.Pattern = _STRTOLL) -> int | None:
+    """C's strtoll(word, &end, 10) when it reads the whole word (clamped as it clamps), else
+    None."""
+    if pattern.fullmatch(word) is None:
+        return None
+    digits = word.strip(_C_SPACE)
+    value = int(digits, 8 if pattern is _STRTOLL_OCTAL else 10) if digits else 0
+    return min(max(value, LLONG_MIN), LLONG_MAX)
+
+
+def _c_int(value: int) -> int:
+    """A long long stored in a C int (two's complement truncation)."""
+    return (value + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def _parse_octal(text: str) -> int:
+    """unixsocketperm: strtoll base 8 (overflow is refused)."""
+    value = _strtoll(text, _STRTOLL_OCTAL)
+    if value is None or value in (LLONG_MIN, LLONG_MAX):
+        raise ConfigError("argument couldn't be parsed as an octal number")
+    # The bound is checked as unsigned: -1 is past 777 too
+    return value % (ULLONG_MAX + 1)
+
+
+def _parse_replicaof(words: list[str]) -> str:
+    """`replicaof <masterip> <masterport>` or `replicaof no one`, kept as "host port" ("" for
+    none)."""
+    if len(words) != 2:
+        raise ConfigError("wrong number of arguments")
+    host, port_text = words
+    if host.lower() == "no" and port_text.lower() == "one":
+        return ""
+    port = _strtoll(port_text)  # strtol
+    if port is None or not 0 <= port <= 65535:
+        raise ConfigError("Invalid master port")
+    return f"{host} {port}"
+
+
+def _parse_bind(words: list[str]) -> str:
+    if len(words) > 16:  # CONFIG_BINDADDR_MAX
+        raise ConfigError("Too many bind addresses specified.")
+    return " ".join(words)
 
 OUTPUT_CLASSES = ("normal", "replica", "pubsub")
 
 
-def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
+def _parse_obuf(args: list[str]) -> dict[str, tuple[int, int, int]]:
     """client-output-buffer-limit: '<class> <hard> <soft> <soft-seconds>' repeated, for the
-    classes named (`_merge_obuf` keeps the others; '' names none and changes nothing)."""
-    args = text.split()
+    classes named (`_merge_obuf` keeps the others; no argument names none)."""
     if len(args) % 4:
         raise ConfigError("Wrong number of arguments in buffer limit configuration.")
     limits: dict[str, tuple[int, int, int]] = {}
@@ -172,12 +247,15 @@ def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
         cls = "replica" if cls == "slave" else cls
         if cls not in OUTPUT_CLASSES:
             raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        secs = _strtoll(args[i + 3])
+        secs = -1 if secs is None else _c_int(secs)  # kept in an int, as Redis keeps it
         try:
             hard, soft = parse_memory(args[i + 1]), parse_memory(args[i + 2])
-            secs = int(args[i + 3])
-        except (ConfigError, ValueError):
+        except ConfigError:
+            secs = -1
+        if secs < 0:
             raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
-                              "configuration.") from None
+                              "configuration.")
         limits[cls] = (hard, soft, secs)
     return limits
 
@@ -195,14 +273,15 @@ def _fmt_obuf(limits: dict[str, tuple[int, int, int]]) -> str:
     return " ".join(out)
 
 
-def _parse_save(text: str) -> list[tuple[int, int]]:
-    args = text.split()
-    if len(args) % 2:
+def _parse_save(args: list[str]) -> list[tuple[int, int]]:
+    """`save <seconds> <changes>...` (one "" for none): seconds from 1, changes from 0, read by
+    strtoll; changes are kept in a C int, as Redis keeps them."""
+    if args == [""]:
+        args = []
+    values = [_strtoll(word) for word in args]
+    if len(args) % 2 or any(v is None or v < (1 - j % 2) for j, v in enumerate(values)):
         raise ConfigError("Invalid save parameters")
-    try:
-        return [(int(args[i]), int(args[i + 1])) for i in range(0, len(args), 2)]
-    except ValueError:
-        raise ConfigError("Invalid save parameters") from None
+    return [(values[j], _c_int(values[j + 1])) for j in range(0, len(values), 2)]
 
 
 def _fmt_save(rules: list[tuple[int, int]]) -> str:
@@ -225,10 +304,12 @@ def _fmt_keyspace_events(flags: int) -> str:
     return flags_to_text(flags)
 
 
-def _parse_percentiles(text: str) -> list[float]:
-    """latency-tracking-info-percentiles: numbers from 0 to 100, apart by spaces."""
+def _parse_percentiles(words: list[str]) -> list[float]:
+    """latency-tracking-info-percentiles: numbers from 0 to 100 (one "" for none)."""
+    if words == [""]:
+        words = []
     try:
-        values = [parse_float(word.encode("utf-8", "surrogateescape")) for word in text.split()]
+        values = [parse_float(word.encode("utf-8", "surrogateescape")) for word in words]
     except ValueError:
         raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
     if not all(0.0 <= v <= 100.0 for v in values):
@@ -270,14 +351,9 @@ def _fmt_memory_or_percent(value: int) -> str:
     return f"{-value}%" if value < 0 else str(value)
 
 
-# strtoll's whole-string forms: leading C spaces, a sign, digits; or nothing at all (read as 0).
-_STRTOLL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+|")
-
-
-def _parse_oom_values(text: str) -> tuple[int, ...]:
-    """oom-score-adj-values: three integers for master, replica and child, split on single
-    spaces as Redis splits them (so a double space makes an empty, 0, fourth value)."""
-    words = text.split(" ")
+def _parse_oom_values(words: list[str]) -> tuple[int, ...]:
+    """oom-score-adj-values: three integers for master, replica and child (CONFIG SET splits at
+    single spaces, so a double space there makes an empty, 0, fourth value)."""
     if len(words) != 3:
         raise ConfigError("wrong number of arguments")
     if not all(_STRTOLL.fullmatch(w) and -2000 <= int(w or 0) <= 2000 for w in words):
@@ -315,6 +391,37 @@ def _parse_title_template(text: str) -> str:
     return text
 
 
+def _file_name(option: str, what: str = "") -> Callable[[str], str]:
+    """dbfilename, appendfilename, appenddirname: a name in `dir`, not a path (the AOF names
+    not empty either)."""
+    def parse(text: str) -> str:
+        if what and not text:
+            raise ConfigError(f"{option} can't be empty")
+        if "/" in text:
+            raise ConfigError(f"{option} can't be a path, just {what or 'a filename'}")
+        return text
+
+    return parse
+
+
+def _chdir(path: str) -> str:
+    """dir: the working directory (kept absolute, so that putting it back is a chdir too)."""
+    try:
+        os.chdir(path)
+    except OSError as exc:
+        raise ConfigError(exc.strerror) from None
+    return os.getcwd()
+
+
+def _parse_hostname(text: str) -> str:
+    """cluster-announce-hostname: letters, digits, '-' and '.', under NET_HOST_STR_LEN."""
+    if len(text.encode("utf-8", "surrogateescape")) >= 256:
+        raise ConfigError("Hostnames must be less than 256 characters")
+    if any(not (c.isascii() and (c.isalnum() or c in "-.")) for c in text):
+        raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+    return text
+
+
 def _parse_activedefrag(text: str) -> bool:
     """activedefrag: 'no' only, as in a Redis built without its patched jemalloc (this one has
     no defragmenter either)."""
@@ -332,19 +439,21 @@ _POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", 
 
 OPTIONS: list[Option] = [
     Option("port", "int", "6379", 0, 65535),
-    Option("bind", "string", "127.0.0.1 -::1"),
+    Option("bind", "special", "127.0.0.1 -::1", parse=_parse_bind, multi=True),
     Option("unixsocket", "string", "", mutable=False),
-    Option("unixsocketperm", "int", "0", 0, 0o777, mutable=False),
+    Option("unixsocketperm", "octal", "0", 0, 0o777, mutable=False),
     Option("protected-mode", "bool", "yes"),
     Option("requirepass", "string", ""),
-    Option("dir", "string", ".", protected=True),
+    # In force as the working directory, which CONFIG GET shows (Redis's getcwd)
+    Option("dir", "special", ".", protected=True, parse=str, fmt=lambda _: os.getcwd(),
+           effect=_chdir),
     # "yes" is read (distribution redis.conf files have it) and refused once every line and
     # option is in (main.py), so `--daemonize no` after such a file runs.
     Option("daemonize", "bool", "no", mutable=False),
     Option("databases", "int", "16", 1, INT_MAX, mutable=False),
     Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
     Option("logfile", "string", "", mutable=False),
-    Option("pidfile", "string", ""),
+    Option("pidfile", "string", "", mutable=False),
     Option("maxclients", "int", "10000", 1, UINT_MAX),
     Option("timeout", "int", "0", 0, INT_MAX),
     Option("tcp-keepalive", "int", "300", 0, INT_MAX),
@@ -362,21 +471,25 @@ OPTIONS: list[Option] = [
     Option("proto-max-bulk-len", "memory", "536870912", 1024 * 1024, LLONG_MAX),
     Option("client-query-buffer-limit", "memory", "1073741824", 1024 * 1024, LLONG_MAX),
     Option("client-output-buffer-limit", "special", "normal 0 0 0 slave 268435456 67108864 60 "
-           "pubsub 33554432 8388608 60", parse=_parse_obuf, fmt=_fmt_obuf, merge=_merge_obuf),
+           "pubsub 33554432 8388608 60", parse=_parse_obuf, fmt=_fmt_obuf, merge=_merge_obuf,
+           multi=True),
     Option("slowlog-log-slower-than", "int", "10000", -1, LLONG_MAX),
     Option("slowlog-max-len", "int", "128", 0, LLONG_MAX),
     Option("latency-monitor-threshold", "int", "0", 0, LLONG_MAX),
     Option("latency-tracking", "bool", "yes"),
     Option("latency-tracking-info-percentiles", "special", "50 99 99.9",
-           parse=_parse_percentiles, fmt=_fmt_percentiles),
+           parse=_parse_percentiles, fmt=_fmt_percentiles, multi=True),
     Option("notify-keyspace-events", "special", "", parse=_parse_keyspace_events,
            fmt=_fmt_keyspace_events),
-    Option("save", "special", "3600 1 300 100 60 10000", parse=_parse_save, fmt=_fmt_save),
+    Option("save", "special", "3600 1 300 100 60 10000", parse=_parse_save, fmt=_fmt_save,
+           multi=True),
     Option("appendonly", "bool", "no"),
     Option("appendfsync", "enum", "everysec", choices=("everysec", "always", "no")),
-    Option("appendfilename", "string", "appendonly.aof", mutable=False),
-    Option("appenddirname", "string", "appendonlydir", mutable=False),
-    Option("dbfilename", "string", "dump.rdb", protected=True),
+    Option("appendfilename", "special", "appendonly.aof", mutable=False,
+           parse=_file_name("appendfilename", "a filename")),
+    Option("appenddirname", "special", "appendonlydir", mutable=False,
+           parse=_file_name("appenddirname", "a dirname")),
+    Option("dbfilename", "special", "dump.rdb", protected=True, parse=_file_name("dbfilename")),
     Option("auto-aof-rewrite-percentage", "int", "100", 0, INT_MAX),
     Option("auto-aof-rewrite-min-size", "memory", "67108864", 0, LLONG_MAX),
     Option("aof-load-truncated", "bool", "yes"),
@@ -423,7 +536,8 @@ OPTIONS: list[Option] = [
     Option("always-show-logo", "bool", "no", mutable=False),
     Option("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"),
            mutable=False),
-    Option("replicaof", "special", "", mutable=False, alias="slaveof", parse=_parse_replicaof),
+    Option("replicaof", "special", "no one", mutable=False, alias="slaveof", parse=_parse_replicaof,
+           multi=True),
     Option("masterauth", "string", ""),
     Option("masteruser", "string", ""),
     Option("repl-ping-replica-period", "int", "10", 1, INT_MAX, alias="repl-ping-slave-period"),
@@ -440,7 +554,6 @@ OPTIONS: list[Option] = [
     Option("repl-backlog-ttl", "int", "3600", 0, LLONG_MAX),
     Option("replica-read-only", "bool", "yes", alias="slave-read-only"),
     Option("replica-serve-stale-data", "bool", "yes", alias="slave-serve-stale-data"),
-    Option("cluster-enabled", "bool", "no", mutable=False),
     # Tuning a distribution's redis.conf sets (Debian's has each): kept, so the file loads and
     # CONFIG GET answers as Redis; they change nothing here.
     Option("aof-rewrite-incremental-fsync", "bool", "yes"),
@@ -449,9 +562,11 @@ OPTIONS: list[Option] = [
     Option("dynamic-hz", "bool", "yes"),
     Option("jemalloc-bg-thread", "bool", "yes"),
     Option("no-appendfsync-on-rewrite", "bool", "no"),
-    Option("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
+    # "relative" is another name of "yes", which CONFIG GET shows
+    Option("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute"),
+           fmt=lambda value: "yes" if value == "relative" else value),
     Option("oom-score-adj-values", "special", "0 200 800", parse=_parse_oom_values,
-           fmt=_fmt_oom_values),
+           fmt=_fmt_oom_values, multi=True),
     Option("proc-title-template", "special", "{title} {listen-addr} {server-mode}",
            parse=_parse_title_template),
     Option("rdb-del-sync-files", "bool", "no"),
@@ -504,7 +619,42 @@ OPTIONS: list[Option] = [
     Option("propagation-error-behavior", "enum", "ignore",
            choices=("ignore", "panic", "panic-on-replicas")),
     Option("aof-disable-auto-gc", "bool", "no"),
-    Option("tls-port", "int", "0", 0, 65535, mutable=False),
+    # Redis's cluster and TLS options, so that config files written for Redis load: kept with
+    # Redis's types, defaults and validation, and inert. kvstore has neither, so turning TLS on
+    # (tls-port, tls-replication, tls-cluster) stops the start-up (main.py) and CONFIG SET
+    # refuses it (server.py).
+    Option("cluster-enabled", "bool", "no", mutable=False),
+    Option("cluster-config-file", "string", "nodes.conf", mutable=False),
+    Option("cluster-port", "int", "0", 0, 65535, mutable=False),
+    Option("cluster-node-timeout", "int", "15000", 0, LLONG_MAX),
+    Option("cluster-announce-ip", "string", ""),
+    Option("cluster-announce-hostname", "special", "", parse=_parse_hostname),
+    Option("cluster-announce-port", "int", "0", 0, 65535),
+    Option("cluster-announce-bus-port", "int", "0", 0, 65535),
+    Option("cluster-announce-tls-port", "int", "0", 0, 65535),
+    Option("cluster-replica-validity-factor", "int", "10", 0, INT_MAX,
+           alias="cluster-slave-validity-factor"),
+    Option("cluster-replica-no-failover", "bool", "no", alias="cluster-slave-no-failover"),
+    Option("cluster-migration-barrier", "int", "1", 0, INT_MAX),
+    Option("cluster-require-full-coverage", "bool", "yes"),
+    Option("cluster-allow-reads-when-down", "bool", "no"),
+    Option("cluster-allow-pubsubshard-when-down", "bool", "yes"),
+    Option("cluster-allow-replica-migration", "bool", "yes"),
+    Option("cluster-link-sendbuf-limit", "memory", "0", 0, ULLONG_MAX),
+    Option("cluster-preferred-endpoint-type", "enum", "ip",
+           choices=("ip", "hostname", "unknown-endpoint")),
+    Option("tls-port", "int", "0", 0, 65535),
+    Option("tls-replication", "bool", "no"),
+    Option("tls-cluster", "bool", "no"),
+    Option("tls-auth-clients", "enum", "yes", choices=("no", "yes", "optional")),
+    Option("tls-session-caching", "bool", "yes"),
+    Option("tls-session-cache-size", "int", "20480", 0, INT_MAX),
+    Option("tls-session-cache-timeout", "int", "300", 0, INT_MAX),
+    Option("tls-prefer-server-ciphers", "bool", "no"),
+    *(Option(f"tls-{name}", "string", "") for name in (
+        "cert-file", "key-file", "key-file-pass", "client-cert-file", "client-key-file",
+        "client-key-file-pass", "dh-params-file", "ca-cert-file", "ca-cert-dir", "protocols",
+        "ciphers", "ciphersuites")),
 ]
 
 BY_NAME: dict[str, Option] = {}
@@ -521,7 +671,11 @@ class Config:
         self.values: dict[str, Any] = {o.name: o.convert(o.default) for o in OPTIONS}
         self.listeners: dict[str, list[Callable[[Any], None]]] = {}
         self.config_file: str | None = None
-        self._save_seen = False
+        # Reading config lines, the first `save` replaces the defaults and the others add rules;
+        # but after an `include`, as in Redis (whose flag the included file's end clears), each
+        # replaces them.
+        self._save_loaded = False
+        self._reading = False
         # `user <name> <rules...>` lines (checked when read; the server creates the users)
         self.users: list[tuple[bytes, list[bytes]]] = []
 
@@ -538,24 +692,31 @@ class Config:
         opt = BY_NAME[name.lower()]
         if not startup and not opt.mutable:
             raise ConfigError("can't set immutable config")
+        self._assign(opt, opt.convert(text), startup, name.lower())
+
+    def _assign(self, opt: Option, value: Any, startup: bool, name: str) -> None:
         old = self.values[opt.name]
-        value = opt.convert(text)
         if opt.merge is not None:
             value = opt.merge(old, value)
+        if opt.effect is not None:
+            value = opt.effect(value)
         self.values[opt.name] = value
         if not startup:
             try:
                 for fn in self.listeners.get(opt.name, ()):
                     fn(value)
             except ConfigError as exc:
-                self.values[opt.name] = old
-                # Redis names the option, not the argument as spelled, when applying fails.
+                self.restore(opt.name, old)
+                # Redis names the option as its table does (an alias as the alias)
                 raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
-                                   f"'{opt.name}') - {exc}") from None
+                                   f"'{name}') - {exc}") from None
 
     def restore(self, name: str, value: Any) -> None:
         """Put back a value applied before (a CONFIG SET undone): it applied then, so it
         applies again."""
+        opt = BY_NAME[name]
+        if opt.effect is not None:
+            opt.effect(value)
         self.values[name] = value
         for fn in self.listeners.get(name, ()):
             fn(value)
@@ -567,47 +728,70 @@ class Config:
         opt = BY_NAME[name]
         return opt.format(self.values[opt.name])
 
-    def matching(self, pattern: str) -> dict[str, str]:
-        """CONFIG GET: name -> text for every option (and alias) matching the glob."""
+    def matching(self, *patterns: str) -> dict[str, str]:
+        """CONFIG GET: name -> text for every option (and alias) named or matching a pattern,
+        as Redis's configGetCommand: a name without glob characters is looked up (hidden
+        options too) and answered as spelled; a pattern is matched without case
+        (stringmatchlen nocase) by the options not hidden; each option once, names compared
+        without case."""
         out: dict[str, str] = {}
-        exact = BY_NAME.get(pattern.lower())
-        if exact is not None and not any(c in pattern for c in "*?["):
-            out[pattern] = self.text(pattern.lower())  # named as asked, as Redis echoes it
-            return out
-        for name, opt in BY_NAME.items():
-            if not opt.hidden and fnmatch.fnmatchcase(name, pattern.lower()):
-                out[name] = opt.format(self.values[opt.name])
+        seen: set[str] = set()
+        for pattern in patterns:
+            if not any(c in pattern for c in "[*?"):
+                opt = BY_NAME.get(pattern.lower())
+                if opt is not None and pattern.lower() not in seen:
+                    seen.add(pattern.lower())
+                    out[pattern] = opt.format(self.values[opt.name])
+                continue
+            matches = compile_glob(pattern.encode("utf-8", "surrogateescape"), nocase=True)
+            for name, opt in BY_NAME.items():
+                if not opt.hidden and name not in seen and matches(name.encode()):
+                    seen.add(name)
+                    out[name] = opt.format(self.values[opt.name])
         return out
 
     # -- files and the command line -------------------------------------------------------------
 
-    def load_lines(self, lines: list[list[str]], where: list[str]) -> None:
-        """Apply parsed config lines; `where[i]` describes line i for Redis-style fatal errors."""
-        for args, loc in zip(lines, where):
-            name = args[0].lower()
-            if name == "include":
-                if len(args) != 2:
-                    raise FatalConfigError(loc, "Bad directive or wrong number of arguments")
-                self.load_file(args[1])
+    def load_text(self, text: str) -> None:
+        """Apply config lines as Redis's loadServerConfigFromString: a line is `name args...`
+        (sdssplitargs), `#` starts a comment line. Raises FatalConfigError naming the line."""
+        self._reading = True
+        for lineno, line in enumerate(text.split("\n"), 1):
+            line = line.strip(" \t\r\n")
+            if not line or line.startswith("#"):
                 continue
-            if name == "user" and len(args) >= 2:
-                self._add_user(args[1:], loc)
-                continue
-            opt = BY_NAME.get(name)
-            if opt is None or len(args) < 2:
-                raise FatalConfigError(loc, "Bad directive or wrong number of arguments")
-            # "save" may be repeated line by line in redis.conf; each appends rules.
-            text = " ".join(args[1:])
-            if name == "save" and text != "" and self._save_seen and loc.startswith("file"):
-                text = _fmt_save(self.values["save"]) + " " + text
-            if name == "save":
-                self._save_seen = True  # the first save line replaces the defaults
             try:
-                self.set(name, text, startup=True)
+                args = split_args(line)
+            except ValueError:
+                raise FatalConfigError("Unbalanced quotes in configuration line", lineno,
+                                       line) from None
+            try:
+                if args:
+                    self._load_line(args[0].lower(), args[1:])
             except ConfigError as exc:
-                raise FatalConfigError(loc, str(exc)) from None
+                raise FatalConfigError(str(exc), lineno, line) from None
+        self._reading = False
 
-    def _add_user(self, words: list[str], loc: str) -> None:
+    def _load_line(self, name: str, words: list[str]) -> None:
+        opt = BY_NAME.get(name)
+        if opt is not None:
+            value = opt.convert_words(words)
+            if name == "save" and self._reading and self._save_loaded and words != [""]:
+                value = self.values["save"] + value  # (`save ""` resets)
+            self._save_loaded = self._save_loaded or name == "save"
+            self._assign(opt, value, True, name)
+        elif name in _DEPRECATED and len(words) == 1:
+            pass  # options Redis 7.0 still reads and ignores
+        elif name == "include" and len(words) == 1:
+            self.load_text(read_config_file(words[0]))
+        elif name == "user" and words:
+            self._add_user(words)
+        elif name == "sentinel" and words:
+            raise ConfigError("sentinel directive while not in sentinel mode")
+        else:
+            raise ConfigError("Bad directive or wrong number of arguments")
+
+    def _add_user(self, words: list[str]) -> None:
         """A `user` line, its rules tried on a user of their own (Redis's
         ACLAppendUserForLoading). An unknown command is left for the server's start-up to
         report, as Redis does (a module could add it)."""
@@ -619,32 +803,14 @@ class Config:
             Acl().set_user(name, rules)
         except RuleError as exc:
             if exc.args[1] != UNKNOWN:
-                raise FatalConfigError(loc, f"Error in user declaration '{words[0]}': "
-                                       f"{exc.args[1]}") from None
+                raise ConfigError(f"Error in user declaration '{words[0]}': "
+                                  f"{exc.args[1]}") from None
         except ValueError:
-            raise FatalConfigError(loc, "Unmatched parenthesis in acl selector") from None
+            raise ConfigError("Unmatched parenthesis in acl selector") from None
         if any(known == name for known, _ in self.users):
-            raise FatalConfigError(loc, "Duplicate user found. A user can only be defined once "
-                                   "in config files")
+            raise ConfigError("Duplicate user found. A user can only be defined once in config "
+                              "files")
         self.users.append((name, rules))
-
-    def load_file(self, path: str) -> None:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            text = f.read()
-        lines, where = [], []
-        for n, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            try:
-                args = split_args(line)
-            except ValueError:
-                raise FatalConfigError(f"file {path} line {n}: {line}",
-                                       "Unbalanced quotes in configuration line") from None
-            if args:
-                lines.append(args)
-                where.append(f"file {path} line {n}: {line}")
-        self.load_lines(lines, where)
 
     def rewrite(self, users: list[str] = ()) -> None:
         """CONFIG REWRITE: write the non-default values to the config file, keeping comments and
@@ -704,69 +870,93 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class FatalConfigError(Exception):
-    """A bad config line at start-up. str() is Redis's fatal message."""
+# Options Redis 7.0 no longer has but still reads, and ignores (its deprecated_configs)
+_DEPRECATED = frozenset(("list-max-ziplist-entries", "list-max-ziplist-value",
+                         "lua-replicate-commands"))
 
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"\n*** FATAL CONFIG FILE ERROR (kvstore) ***\nReading the configuration "
-                         f"file, at {where}\n{reason}")
+
+class FatalConfigError(Exception):
+    """A bad config line (or setting) at start-up. str() is Redis's fatal block, for stderr."""
+
+    def __init__(self, reason: str, lineno: int | None = None, line: str = "") -> None:
+        where = "" if lineno is None else \
+            f"Reading the configuration file, at line {lineno}\n>>> '{line}'\n"
+        super().__init__(f"\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n"
+                         f"{where}{reason}")
+
+
+class ConfigFileError(Exception):
+    """A config file that cannot be read: Redis logs this (a warning) and exits."""
+
+
+def read_config_file(path: str) -> str:
+    """A config file's text, as Redis's loadServerConfig reads it: a path with glob characters
+    reads every file matching (in order; none is fine), and a directory reads as nothing
+    (fopen succeeds, fgets reads nothing)."""
+    paths = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
+    text = []
+    for each in paths:
+        if os.path.isdir(each):
+            continue
+        try:
+            with open(each, encoding="utf-8", errors="surrogateescape", newline="") as f:
+                text.append(f.read())
+        except OSError as exc:
+            raise ConfigFileError(f"Fatal error, can't open config file '{each}': "
+                                  f"{exc.strerror}") from None
+    return "".join(text)
 
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
+_C_SPACE = " \t\n\v\f\r"  # C isspace(): skipped between arguments and allowed after a quote
+_WORD_END = " \n\r\t"      # what ends an unquoted word (sdssplitargs's switch)
 
 
 def split_args(line: str) -> list[str]:
     """Redis's sdssplitargs: spaces separate; "double quotes" with \\n \\xHH escapes; 'single
-    quotes' with \\' only. Raises ValueError on unbalanced quotes."""
+    quotes' with \\' only. A quote may open inside a word (`abc"def"` is abcdef), and a closing
+    quote must end the word. A NUL ends the line, as it ends the C string. Raises ValueError on
+    unbalanced quotes."""
+    line = line.split("\0", 1)[0]
     args: list[str] = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i].isspace():
+        while i < n and line[i] in _C_SPACE:
             i += 1
         if i >= n:
             return args
         cur: list[str] = []
-        if line[i] == '"':
-            i += 1
-            while True:
-                if i >= n:
-                    raise ValueError("unbalanced quotes")
-                c = line[i]
-                if c == "\\" and i + 3 < n and line[i + 1] == "x" and _ishex(line[i + 2:i + 4]):
-                    cur.append(chr(int(line[i + 2:i + 4], 16)))
-                    i += 4
-                    continue
-                if c == "\\" and i + 1 < n:
-                    cur.append(_ESCAPES.get(line[i + 1], line[i + 1]))
-                    i += 2
-                    continue
-                if c == '"':
-                    i += 1
-                    if i < n and not line[i].isspace():
-                        raise ValueError("closing quote must be followed by a space")
+        quote = ""
+        while True:
+            c = line[i] if i < n else ""
+            if not quote:
+                if c == "" or c in _WORD_END:
                     break
-                cur.append(c)
+                if c in "\"'":
+                    quote = c
+                else:
+                    cur.append(c)
                 i += 1
-        elif line[i] == "'":
-            i += 1
-            while True:
-                if i >= n:
-                    raise ValueError("unbalanced quotes")
-                c = line[i]
-                if c == "\\" and i + 1 < n and line[i + 1] == "'":
-                    cur.append("'")
-                    i += 2
-                    continue
-                if c == "'":
-                    i += 1
-                    if i < n and not line[i].isspace():
-                        raise ValueError("closing quote must be followed by a space")
-                    break
-                cur.append(c)
+                continue
+            if c == "":
+                raise ValueError("unbalanced quotes")
+            if c == quote:
                 i += 1
-        else:
-            while i < n and not line[i].isspace():
-                cur.append(line[i])
+                if i < n and line[i] not in _C_SPACE:
+                    raise ValueError("closing quote must be followed by a space")
+                break
+            if quote == '"' and c == "\\" and line[i + 1:i + 2] == "x" \
+                    and _ishex(line[i + 2:i + 4]):
+                cur.append(chr(int(line[i + 2:i + 4], 16)))
+                i += 4
+            elif quote == '"' and c == "\\" and i + 1 < n:
+                cur.append(_ESCAPES.get(line[i + 1], line[i + 1]))
+                i += 2
+            elif quote == "'" and c == "\\" and line[i + 1:i + 2] == "'":
+                cur.append("'")
+                i += 2
+            else:
+                cur.append(c)
                 i += 1
         args.append("".join(cur))
 
@@ -775,23 +965,45 @@ def _ishex(s: str) -> bool:
     return len(s) == 2 and all(c in "0123456789abcdefABCDEF" for c in s)
 
 
-def parse_command_line(argv: list[str]) -> tuple[str | None, list[list[str]]]:
-    """`[CONFIG-FILE] [--name value...]...` -> (file, config lines). As in Redis, an option's
-    values run until the next `--`; a lone `-` reads the config from stdin (not supported)."""
-    path = None
-    if argv and not argv[0].startswith("--"):
-        path, argv = argv[0], argv[1:]
-    lines: list[list[str]] = []
-    for arg in argv:
-        if arg.startswith("--") and len(arg) > 2:
-            lines.append([arg[2:]])
-        elif lines:
-            lines[-1].append(arg)
+def parse_command_line(argv: list[str]) -> tuple[str | None, bool, str]:
+    """`[CONFIG-FILE] [-] [--name value...]...` -> (file, read stdin, the options as config
+    lines), built as Redis's main() builds them: each `--name` starts a line, and its values
+    follow, quoted as sdscatrepr quotes them, until the next `--` that comes after a value (so
+    `--requirepass --port` sets no port). An argument holding name and value (`"--port 7000"`)
+    is a whole line; a `--save` with no value is `save ""`."""
+    path, stdin, j, n = None, False, 0, len(argv)
+    if argv and not argv[0].startswith("-"):
+        path, j = argv[0], 1
+    options: list[str] = []
+    named_only = False  # the last option has no value yet
+    for j in range(j, n):
+        arg = argv[j]
+        if arg == "-" and j in (0, n - 1):
+            stdin = True
+        elif not named_only and arg.startswith("--"):
+            if options:
+                options.append("\n")
+            options.append(arg[2:] + " ")
+            try:
+                named_only = len(split_args(arg)) == 1
+            except ValueError:
+                named_only = False
+            if named_only and arg.lower() == "--save" and \
+                    (j == n - 1 or argv[j + 1].startswith("--")):
+                options.append('""')
+                named_only = False
         else:
-            raise FatalConfigError(f"argument '{arg}'", "Bad directive or wrong number of "
-                                   "arguments")
-    for line in lines:
-        if len(line) == 1 and BY_NAME.get(line[0].lower()) is not None \
-                and BY_NAME[line[0].lower()].kind in ("string", "special"):
-            line.append("")  # `--save ""` arrives as `--save` followed by an empty string
-    return path, lines
+            options.append(_repr(arg) + " ")
+            named_only = False
+    return path, stdin, "".join(options)
+
+
+_REPR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a",
+         "\b": "\\b"}
+
+
+def _repr(text: str) -> str:
+    """sdscatrepr, as split_args reads it back. Characters past ASCII stay as they are (Redis
+    writes their bytes as \\xHH; split_args would read those as single characters)."""
+    return '"' + "".join(_REPR.get(c) or (c if c.isprintable() or ord(c) > 127
+                                          else f"\\x{ord(c):02x}") for c in text) + '"'

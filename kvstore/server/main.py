@@ -14,11 +14,12 @@ import os
 import sys
 
 from ..version import REDIS_VERSION, __version__
-from .config import Config, FatalConfigError, parse_command_line
+from .config import Config, ConfigFileError, FatalConfigError, parse_command_line, \
+    read_config_file
 from .server import Log, Server, run, startup_banner
 
 USAGE = """Usage: kvstore-server [/path/to/redis.conf] [options] [-]
-       kvstore-server - (read config from stdin: not supported)
+       kvstore-server - (read config from stdin)
        kvstore-server -v or --version
        kvstore-server -h or --help
 
@@ -39,22 +40,29 @@ _USERS_AND_ACLFILE = (
 
 
 def load_config(argv: list[str]) -> Config:
-    """Defaults, then the config file, then the command-line options (raises FatalConfigError)."""
+    """Defaults, then the config file, stdin and the command-line options, read as one text as
+    Redis reads them, so a bad option is reported at its line past the file's (raises
+    FatalConfigError, or ConfigFileError if the file cannot be read)."""
     config = Config()
-    path, lines = parse_command_line(argv)
+    path, stdin, options = parse_command_line(argv)
+    text = ""
     if path is not None:
         config.config_file = os.path.abspath(path)
+        text = read_config_file(config.config_file)
+    if stdin:
+        text += sys.stdin.read()
+    config.load_text(f"{text}\n{options}")
+    logfile = config["logfile"]
+    if logfile:  # as Redis: checked once read, since the server could not say so later
         try:
-            config.load_file(path)
+            open(logfile, "a").close()
         except OSError as exc:
-            raise FatalConfigError(f"file {path}", f"Fatal error, can't open config file "
-                                   f"'{path}': {exc.strerror}") from None
-    config.load_lines(lines, [f"option '--{' '.join(line)}'" for line in lines])
+            raise FatalConfigError(f"Can't open the log file: {exc.strerror}") from None
     if config.users and config["aclfile"]:
-        raise FatalConfigError("option 'aclfile'", _USERS_AND_ACLFILE)
+        raise FatalConfigError(_USERS_AND_ACLFILE)
     if config["daemonize"]:
-        raise FatalConfigError("option 'daemonize yes'", "kvstore does not daemonize: run it "
-                               "under a supervisor (systemd, ...) or add --daemonize no")
+        raise FatalConfigError("kvstore does not daemonize: run it under a supervisor "
+                               "(systemd, ...) or add --daemonize no")
     return config
 
 
@@ -67,19 +75,22 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     try:
-        config = load_config(argv)
+        config = load_config(argv)  # `dir` is in force once read (chdir), as in Redis
     except FatalConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    if config["dir"]:
-        try:
-            os.chdir(config["dir"])
-        except OSError as exc:
-            print(f"Can't chdir to '{config['dir']}': {exc.strerror}", file=sys.stderr)
-            return 1
+    except ConfigFileError as exc:
+        log = Log()
+        log.role = "C"
+        log.warning("%s", exc)
+        return 1
     log = Log(config["loglevel"], config["logfile"])
     server = Server(config, log)
     startup_banner(server)
+    if config["tls-port"] or config["tls-replication"] or config["tls-cluster"]:
+        log.warning("Failed to configure TLS: kvstore has no TLS (tls-port, tls-replication and "
+                    "tls-cluster must be 0 and no).")
+        return 1
     pidfile = config["pidfile"]
     if pidfile:
         try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import faulthandler
 import os
+import resource
 import signal
 import socket
 import sys
@@ -57,6 +58,10 @@ from .pubsub import Notifier, PubSub, deliver
 from .states import refusal
 from .tracking import Tracking
 
+# Redis's CONFIG_MIN_RESERVED_FDS: file descriptors kept for logs, files and links, beyond the
+# clients', when the open files limit is sized for maxclients.
+RESERVED_FDS = 32
+REPL_BACKLOG_MIN_SIZE = 16 * 1024  # Redis's CONFIG_REPL_BACKLOG_MIN_SIZE
 CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
 SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
@@ -74,6 +79,38 @@ _LISTEN_FAILED = {"port": "Unable to listen on this port. Check server logs.",
                   "bind": "Failed to bind to specified addresses."}
 _LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
 _LEVEL_CHARS = ".-*#"
+
+
+def _raise_open_files_limit(maxclients: int) -> None:
+    """Redis's adjustOpenFilesLimit, as CONFIG SET maxclients runs it: the open files limit is
+    raised to maxclients + RESERVED_FDS, or to the highest of that minus steps of 16 that the
+    hard limit allows; short of it, the value is refused with the number of clients that fit."""
+    need = maxclients + RESERVED_FDS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        return
+    if hard == resource.RLIM_INFINITY:
+        try:
+            with open("/proc/sys/fs/nr_open") as f:
+                hard = int(f.read())
+        except (OSError, ValueError):
+            hard = 1 << 20
+    best = need if need <= hard else need - (need - hard + 15) // 16 * 16
+    while best > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (best, resource.getrlimit(
+                resource.RLIMIT_NOFILE)[1]))
+            break
+        except (ValueError, OSError):
+            best -= 16
+    if best < need:
+        raise ConfigError("The operating system is not able to handle the specified number of "
+                          f"clients, try with {max(best, soft) - RESERVED_FDS}")
+
+
+def _refuse_tls(enabled: Any) -> None:
+    if enabled:
+        raise ConfigError("Unable to update TLS configuration. Check server logs.")
 
 
 class Log:
@@ -233,6 +270,10 @@ class Server:
         cfg.on_change("notify-keyspace-events", self.notifier.configure)
         self._apply_config()
         cfg.on_change("proto-max-bulk-len", self._set_max_bulk)
+        cfg.on_change("repl-backlog-size", self._floor_backlog)  # before _apply_config reads it
+        cfg.on_change("maxclients", _raise_open_files_limit)
+        for name in ("tls-port", "tls-replication", "tls-cluster"):
+            cfg.on_change(name, _refuse_tls)
         for name in ("slowlog-log-slower-than", "slowlog-max-len", "maxmemory",
                      "latency-monitor-threshold", "latency-tracking",
                      "client-query-buffer-limit",
@@ -265,6 +306,11 @@ class Server:
         cfg.on_change("acllog-max-len", lambda v: setattr(self.acl, "log_max", v))
         cfg.on_change("acl-pubsub-default",
                       lambda v: setattr(self.acl, "pubsub_default", v == "allchannels"))
+
+    def _floor_backlog(self, size: int) -> None:
+        """Redis's resizeReplicationBacklog: CONFIG SET keeps the backlog at 16 KiB at least."""
+        if size < REPL_BACKLOG_MIN_SIZE:
+            self.config.values["repl-backlog-size"] = REPL_BACKLOG_MIN_SIZE
 
     # -- ACL users ------------------------------------------------------------------------------
 
@@ -735,7 +781,10 @@ class Server:
             path = cfg["unixsocket"]
             if os.path.exists(path):
                 os.unlink(path)
-            srv = await loop.create_unix_server(lambda: Client(self), path, backlog=backlog)
+            try:
+                srv = await loop.create_unix_server(lambda: Client(self), path, backlog=backlog)
+            except OSError as exc:
+                raise OSError(f"Failed opening Unix socket: bind: {exc.strerror}") from None
             if cfg["unixsocketperm"]:
                 os.chmod(path, cfg["unixsocketperm"])
             self._servers.append(srv)

@@ -9,6 +9,7 @@ write that logs its effect is recorded.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -28,8 +29,9 @@ FSYNC = b"<fsync>"
 def running_server(tmp_path, policy: str):
     port = free_port()
     config = Config()
-    config.load_lines([["port", str(port)], ["dir", str(tmp_path)], ["appendonly", "yes"],
-                       ["appendfsync", policy], ["save", ""]], ["test"] * 5)
+    cwd = os.getcwd()  # `dir` is a chdir: undone at the end
+    config.load_text(f'port {port}\ndir "{tmp_path}"\nappendonly yes\nappendfsync {policy}\n'
+                     'save ""')
     server = Server(config, Log("warning", str(tmp_path / "log.txt")))
     loop = new_event_loop()
     stop = asyncio.Event()
@@ -42,6 +44,7 @@ def running_server(tmp_path, policy: str):
         loop.call_soon_threadsafe(stop.set)
         thread.join(30)
         loop.close()
+        os.chdir(cwd)
 
 
 @pytest.fixture

@@ -260,19 +260,17 @@ def test_parse_memory_units():
 
 
 def test_command_line_parsing():
-    path, lines = parse_command_line(["my.conf", "--port", "7000", "--save", "", "--bind",
-                                      "127.0.0.1", "::1"])
-    assert path == "my.conf"
-    assert lines == [["port", "7000"], ["save", ""], ["bind", "127.0.0.1", "::1"]]
+    path, stdin, options = parse_command_line(["my.conf", "--port", "7000", "--save", "",
+                                               "--bind", "127.0.0.1", "::1"])
+    assert path == "my.conf" and not stdin
+    assert options == 'port "7000" \nsave "" \nbind "127.0.0.1" "::1" '
     with pytest.raises(FatalConfigError):
-        Config().load_lines([["nosuch", "1"]], ["option '--nosuch 1'"])
+        Config().load_text("nosuch 1")
 
 
 def test_config_file_save_lines(tmp_path):
-    conf = tmp_path / "s.conf"
-    conf.write_text("save 900 1\nsave 300 10\n")
     cfg = Config()
-    cfg.load_file(str(conf))
+    cfg.load_text("save 900 1\nsave 300 10\n")
     assert cfg.text("save") == "900 1 300 10"
 
 

@@ -44,7 +44,7 @@ class Transport:
 
 def make_server() -> tuple[Server, list]:
     config = Config()
-    config.load_lines([["save", ""]], ["test"])
+    config.load_text('save ""')
     server = Server(config, Log("warning", os.devnull))
     scheduled: list = []
     server.outbox.call_soon = scheduled.append

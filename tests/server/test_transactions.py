@@ -478,6 +478,7 @@ def test_aof_write_error_refuses_queued_writes(tmp_path, monkeypatch):
     write can fail (`aof._write` is the seam for that)."""
     config = Config()
     port = free_port()
+    monkeypatch.chdir(tmp_path)  # `dir` is a chdir: undone after the test
     for name, value in (("port", str(port)), ("appendonly", "yes"), ("dir", str(tmp_path))):
         config.set(name, value, startup=True)
     server = Server(config, Log("warning"))

@@ -1,0 +1,285 @@
+"""Configuration handling compared with redis-server 7.0.15: config lines, the command line,
+CONFIG GET and CONFIG SET. Every case runs on both servers and their outcomes must be equal.
+
+* Start-up refusals (REFUSED): every case's process is launched at once, for both kinds, and
+  what each prints before exiting 1 is compared: the fatal block (its version line aside), or the
+  last log line when Redis logs the reason instead.
+* Start-up acceptances: one server of each kind reads a file of lines Redis accepts (STARTS)
+  and the values they lead to are compared.
+* Run time: one server of each kind, started with a directory as its config file (Redis reads
+  that as an empty file), answers the same CONFIG commands (RUNTIME, GLOBS).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import require_binary
+
+from .conftest import ROOT, start
+from .helpers import Conn, err
+
+# (config file text or None, command-line arguments); {DIR} is the case's directory.
+REFUSED = [
+    # wrong argument counts: Redis counts before it reads the value
+    ("requirepass foo bar", []), ("masterauth a b", []), ("ignore-warnings a b", []),
+    ("proc-title-template {title} {port}", []), ("hz 10 20", []), ("port 7000 7001", []),
+    ("maxmemory 1mb # comment", []), ("notify-keyspace-events K E", []),
+    ("\n\nmaxmemory", []), ("appendonly", []), ("replicaof 127.0.0.1", []),
+    ("slaveof h p x", []), ('replicaof ""', []), ("maxmemory-policy noeviction allkeys-lru", []),
+    (None, ["--maxmemory"]), (None, ["--requirepass"]), (None, ["--maxmemory", "--port", "1"]),
+    (None, ["--requirepass", "--port", "1"]), (None, ["--maxmemory", "1mb", "2mb"]),
+    ("hz 10\n", ["--hz", "20", "30"]), ("# c\nhz 20\n\n", ["--nosuch", "1"]),
+    ("hz 20", ["--maxmemory", "abc"]), ("hz 20\n", ["junk"]), (None, ["--loglevel", "bogus"]),
+    # values
+    ('replicaof "127.0.0.1 abc"', []), ("replicaof 127.0.0.1 70000", []),
+    ('replicaof "no one" x', []),
+    ("unixsocketperm 800", []), ("unixsocketperm abc", []), ("unixsocketperm 1000", []),
+    ("unixsocketperm -1", []),
+    ("save 0 1", []), ("save -1 1", []), ("save 900 -1", []), ('save 10 "1 2"', []),
+    ('client-output-buffer-limit "pubsub 1mb 1mb -1"', []),
+    ('client-output-buffer-limit "pubsub 1mb 1mb 99999999999999999999"', []),
+    ('client-output-buffer-limit ""', []),
+    ('appendfilename ""', []), ('appenddirname ""', []),
+    ("sentinel monitor m 127.0.0.1 7299 2", []),
+    ("masterauth 'a'b", []),
+    # files and directories
+    ("dir /nonexistent/x", []), ("logfile /nonexistent/x.log", []),
+    ("hz 20\ninclude nosuch.conf", []), ("unixsocket /nonexistent/x.sock", []),
+]
+
+# Lines Redis accepts, and the values it then shows (compared between the servers).
+STARTS = """\
+save
+replicaof no one
+slaveof "no one"
+masterauth abc"def"
+list-max-ziplist-entries 512
+list-max-ziplist-value 64
+lua-replicate-commands yes
+oom-score-adj relative
+oom-score-adj-values "0  200 800"
+unixsocket {DIR}/s.sock
+unixsocketperm 0700
+include {DIR}/conf.d/*.conf
+include {DIR}/none.d/*.conf
+include {DIR}/conf.d
+cluster-enabled no
+cluster-config-file nodes.conf
+cluster-port 0
+cluster-node-timeout 15000
+cluster-announce-ip ""
+cluster-announce-hostname ""
+cluster-announce-port 0
+cluster-announce-bus-port 0
+cluster-announce-tls-port 0
+cluster-replica-validity-factor 10
+cluster-slave-validity-factor 10
+cluster-replica-no-failover no
+cluster-slave-no-failover no
+cluster-migration-barrier 1
+cluster-require-full-coverage yes
+cluster-allow-reads-when-down no
+cluster-allow-pubsubshard-when-down yes
+cluster-allow-replica-migration yes
+cluster-link-sendbuf-limit 0
+cluster-preferred-endpoint-type ip
+tls-port 0
+tls-replication no
+tls-cluster no
+tls-auth-clients yes
+tls-session-caching yes
+tls-session-cache-size 20480
+tls-session-cache-timeout 300
+tls-prefer-server-ciphers no
+tls-cert-file ""
+tls-key-file ""
+tls-key-file-pass ""
+tls-client-cert-file ""
+tls-client-key-file ""
+tls-client-key-file-pass ""
+tls-dh-params-file ""
+tls-ca-cert-file ""
+tls-ca-cert-dir ""
+tls-protocols ""
+tls-ciphers ""
+tls-ciphersuites ""
+"""
+# (after the file's `include`, each `save` replaces the rules: Redis's reading flag is off)
+STARTS_ARGS = ("--maxmemory 1mb", "--save", "900", "1", "--save", "300", "10")
+STARTS_GET = ("save", "replicaof", "masterauth", "oom-score-adj", "oom-score-adj-values",
+              "unixsocketperm", "maxmemory", "hz", "tls-*", "cluster-*")
+
+RUNTIME = [
+    # names first, then values; a value's error names the option as the table does
+    ("CONFIG", "SET", "MAXMEMORY", "abc"), ("CONFIG", "SET", "HASH-MAX-ZIPLIST-ENTRIES", "abc"),
+    ("CONFIG", "SET", "maxmemory", "abc", "daemonize", "no"),
+    ("CONFIG", "SET", "daemonize", "no", "nosuch", "1"), ("CONFIG", "SET", "Daemonize", "no"),
+    ("CONFIG", "SET", "maxmemory", "1", "daemonize", "no", "maxmemory", "2"),
+    ("CONFIG", "SET", "pidfile", "abc"),
+    # save
+    ("CONFIG", "SET", "save", "  "), ("CONFIG", "SET", "save", "0 1"),
+    ("CONFIG", "SET", "save", "900 -1"), ("CONFIG", "SET", "save", " 1 2"),
+    ("CONFIG", "SET", "save", "1 4294967295 2 -0 3 +4"), ("CONFIG", "GET", "save"),
+    ("CONFIG", "SET", "save", "9223372036854775808 1"), ("CONFIG", "GET", "save"),
+    # list-valued options, split at each space
+    ("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 1mb -1"),
+    ("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 1mb 99999999999999999999"),
+    ("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 "),
+    ("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 4294967296"),
+    ("CONFIG", "GET", "client-output-buffer-limit"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", "50  90"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", " 50"),
+    ("CONFIG", "GET", "latency-tracking-info-percentiles"),
+    # others
+    ("CONFIG", "SET", "oom-score-adj", "RELATIVE"), ("CONFIG", "GET", "oom-score-adj"),
+    ("CONFIG", "SET", "repl-backlog-size", "1kb"), ("CONFIG", "GET", "repl-backlog-size"),
+    ("CONFIG", "SET", "maxclients", "1000000"), ("CONFIG", "GET", "maxclients"),
+    ("CONFIG", "SET", "dir", "/nonexistent/x"), ("CONFIG", "SET", "dir", ""),
+    ("CONFIG", "SET", "dbfilename", "a/b.rdb"), ("CONFIG", "SET", "tls-port", "0"),
+    ("CONFIG", "SET", "tls-port", "6380"), ("CONFIG", "SET", "tls-port", "65536"),
+    ("CONFIG", "SET", "cluster-announce-hostname", "a_b"),
+    ("CONFIG", "GET", "tls-port"),
+]
+# CONFIG GET patterns (Redis's reply order is its hash table's, so replies compare as maps)
+GLOBS = [("[^p]ort",), ("[!p]ort",), ("[z-a]ort",), ("maxmemor\\y*",), ("*\\-policy",),
+         ("h[^a]*",), ("h[!a]*",), ("maxmemory", "MAXMEMORY"), ("HZ", "Hz"), ("*", "hz"),
+         ("MAXMEMORY*",)]
+# Set by the fixtures, or by where each server runs (test_config_options.py says why)
+NOT_COMPARED = {b"port", b"dir", b"bind", b"enable-debug-command"}
+FILTERS = ("CONFIG|G*", "[^c]onfig*", "*\\|SET")
+
+
+def _launch(kind: str, where, conf: str | None, args: list[str]) -> subprocess.Popen:
+    where.mkdir()
+    exe = [sys.executable, "-m", "kvstore"] if kind == "kvstore" else \
+        [require_binary("redis-server")]
+    if conf is not None:
+        (where / "redis.conf").write_text(conf.replace("{DIR}", str(where)))
+        exe.append(str(where / "redis.conf"))
+    return subprocess.Popen([*exe, *args], cwd=where, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ,
+                                                                         PYTHONPATH=ROOT))
+
+
+def _why(proc: subprocess.Popen, where) -> tuple:
+    """Exit status and reason: the fatal block (the Redis version left out), else the last
+    log line's message."""
+    out, errors = proc.communicate(timeout=30)
+    errors = re.sub(r"\(Redis [0-9.]+\)", "(Redis)", errors.replace(str(where), "{DIR}"))
+    if not errors.strip():
+        lines = out.replace(str(where), "{DIR}").strip().splitlines() or [""]
+        errors = lines[-1].split(" # ", 1)[-1]
+    return proc.returncode, errors
+
+
+def test_refused_at_start_up_as_redis_refuses(tmp_path):
+    # Port 0 (no TCP listener), so that a case wrongly accepted exits too; before the case's
+    # arguments, but for one that must follow the file.
+    procs = {(i, kind): _launch(kind, tmp_path / f"{kind}{i}", conf,
+                                args + ["--port", "0"] if args[:1] == ["junk"] else
+                                ["--port", "0", *args])
+             for i, (conf, args) in enumerate(REFUSED) for kind in ("redis", "kvstore")}
+    for i, case in enumerate(REFUSED):
+        outcome = {kind: _why(procs[i, kind], tmp_path / f"{kind}{i}")
+                   for kind in ("redis", "kvstore")}
+        assert outcome["redis"][0] == 1, case
+        assert outcome["kvstore"] == outcome["redis"], case
+
+
+def test_tls_port_refused_at_start_up(tmp_path):
+    procs = {kind: _launch(kind, tmp_path / kind, None, ["--port", "0", "--tls-port", "7398"])
+             for kind in ("redis", "kvstore")}
+    for kind, proc in procs.items():
+        code, why = _why(proc, tmp_path / kind)
+        assert code == 1 and "TLS" in why
+
+
+def _both(tmp_path, *extra, config_file=None, make=None):
+    servers = {}
+    for kind in ("redis", "kvstore"):
+        where = tmp_path / kind
+        where.mkdir()
+        if make:
+            make(where)
+        conf = config_file(where) if config_file else None
+        servers[kind] = (start(kind, where, *extra, config_file=conf), where)
+    return servers
+
+
+def _get(port: int, *names: str) -> dict:
+    flat = Conn(port)("CONFIG", "GET", *names)
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def test_accepted_lines_and_their_values(tmp_path):
+    def make(where):
+        (where / "conf.d").mkdir()
+        (where / "conf.d" / "a.conf").write_text("hz 40\n")
+        (where / "conf.d" / "b.conf").write_text("maxmemory 7mb\n")
+        (where / "redis.conf").write_text(STARTS.replace("{DIR}", str(where)))
+
+    servers = _both(tmp_path, *STARTS_ARGS, config_file=lambda w: str(w / "redis.conf"),
+                    make=make)
+    try:
+        got = {kind: _get(p.port, *STARTS_GET) for kind, (p, _) in servers.items()}
+        assert got["kvstore"] == got["redis"]
+        assert got["redis"][b"save"] == b"300 10" and got["redis"][b"hz"] == b"40"
+        for p, where in servers.values():  # unixsocketperm is octal: 0700, not 700 decimal
+            assert stat.S_IMODE(os.stat(where / "s.sock").st_mode) == 0o700
+    finally:
+        for p, _ in servers.values():
+            p.stop()
+
+
+def test_config_commands_at_run_time(tmp_path):
+    servers = _both(tmp_path, "--enable-protected-configs", "yes",
+                    config_file=lambda where: str(where))  # a directory: read as empty
+    try:
+        conns = {kind: Conn(p.port) for kind, (p, _) in servers.items()}
+
+        def answers(*cmd):
+            out = {}
+            for kind, c in conns.items():
+                r = c(*cmd)
+                out[kind] = err(r) if err(r) is not None else r
+            return out
+
+        for cmd in RUNTIME:
+            got = answers(*cmd)
+            assert got["kvstore"] == got["redis"], cmd
+        for patterns in GLOBS:
+            got = {kind: _get(p.port, *patterns) for kind, (p, _) in servers.items()}
+            got = {kind: {k: v for k, v in d.items() if k not in NOT_COMPARED}
+                   for kind, d in got.items()}
+            assert got["kvstore"] == got["redis"], patterns
+        for pattern in FILTERS:
+            got = answers("COMMAND", "LIST", "FILTERBY", "PATTERN", pattern)
+            assert sorted(got["kvstore"]) == sorted(got["redis"]), pattern
+        # dir: a chdir, shown as the absolute working directory
+        for kind, (p, where) in servers.items():
+            (where / "sub").mkdir()
+            c = conns[kind]
+            assert _get(p.port, "dir") == {b"dir": str(where).encode()}
+            assert c("CONFIG", "SET", "dir", "sub") == b"OK"
+            assert _get(p.port, "dir") == {b"dir": str(where / "sub").encode()}
+    finally:
+        for p, _ in servers.values():
+            p.stop()
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_option_name_and_value_in_one_argument(tmp_path, kind):
+    p = start(kind, tmp_path, "--maxmemory 1mb", "--replicaof", "no", "one", "--save", "900",
+              "1", "--save", "300", "10")
+    try:
+        assert _get(p.port, "maxmemory", "replicaof", "save") == {
+            b"maxmemory": b"1048576", b"replicaof": b"", b"save": b"900 1 300 10"}
+    finally:
+        p.stop()
