@@ -404,7 +404,11 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
     ctx.ks.reset_stats()
     from ..persistence.manager import fork_stats
 
-    fork_stats["total"] = 0
+    # Redis's resetServerStats: fork count and time, and the saves and rewrites done
+    fork_stats["total"] = fork_stats["latest_usec"] = 0
+    persistence = getattr(ctx.ks, "persistence", None)
+    if persistence is not None:
+        persistence.saves = persistence.rewrites = 0
     return OK
 
 

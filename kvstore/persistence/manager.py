@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 # The process's forks, for INFO stats' total_forks and latest_fork_usec (CONFIG RESETSTAT
-# zeroes the count, as Redis's).
+# zeroes both, as Redis's).
 fork_stats = {"total": 0, "latest_usec": 0}
 
 

@@ -153,6 +153,7 @@ GLOBS = [("[^p]ort",), ("[!p]ort",), ("[z-a]ort",), ("maxmemor\\y*",), ("*\\-pol
          ("MAXMEMORY*",)]
 # Set by the fixtures, or by where each server runs (test_config_options.py says why)
 NOT_COMPARED = {b"port", b"dir", b"bind", b"enable-debug-command"}
+RESET = ("rdb_saves", "latest_fork_usec", "total_forks", "aof_rewrites")
 FILTERS = ("CONFIG|G*", "[^c]onfig*", "*\\|SET")
 
 
@@ -262,6 +263,15 @@ def test_config_commands_at_run_time(tmp_path):
         for pattern in FILTERS:
             got = answers("COMMAND", "LIST", "FILTERBY", "PATTERN", pattern)
             assert sorted(got["kvstore"]) == sorted(got["redis"]), pattern
+        # CONFIG RESETSTAT zeroes the fork and save counters too
+        for kind, c in conns.items():
+            assert c("BGSAVE") == b"Background saving started"
+            while b"rdb_bgsave_in_progress:1" in c("INFO", "persistence"):
+                c("PING")  # (a round trip per look, no sleep)
+            assert c("SAVE") == b"OK" and c("CONFIG", "RESETSTAT") == b"OK"
+            info = c("INFO", "all").decode()
+            assert {f: re.search(f"{f}:(\\d+)", info).group(1) for f in RESET} == dict.fromkeys(
+                RESET, "0"), kind
         # dir: a chdir, shown as the absolute working directory
         for kind, (p, where) in servers.items():
             (where / "sub").mkdir()
