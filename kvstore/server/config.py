@@ -678,6 +678,8 @@ class Config:
         self._reading = False
         # `user <name> <rules...>` lines (checked when read; the server creates the users)
         self.users: list[tuple[bytes, list[bytes]]] = []
+        # `loadmodule <path>` lines: kvstore loads no modules, so these stop the start-up
+        self.modules: list[str] = []
 
     def __getitem__(self, name: str) -> Any:
         return self.values[BY_NAME[name].name]
@@ -786,6 +788,8 @@ class Config:
             self.load_text(read_config_file(words[0]))
         elif name == "user" and words:
             self._add_user(words)
+        elif name == "loadmodule" and words:
+            self.modules.append(words[0])
         elif name == "sentinel" and words:
             raise ConfigError("sentinel directive while not in sentinel mode")
         else:

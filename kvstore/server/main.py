@@ -58,6 +58,8 @@ def load_config(argv: list[str]) -> Config:
             open(logfile, "a").close()
         except OSError as exc:
             raise FatalConfigError(f"Can't open the log file: {exc.strerror}") from None
+    if config["cluster-enabled"] and config["replicaof"]:
+        raise FatalConfigError("replicaof directive not allowed in cluster mode")
     if config.users and config["aclfile"]:
         raise FatalConfigError(_USERS_AND_ACLFILE)
     if config["daemonize"]:
@@ -87,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     log = Log(config["loglevel"], config["logfile"])
     server = Server(config, log)
     startup_banner(server)
+    for path in config.modules:  # Redis's texts when a module does not load
+        log.warning("Module %s failed to load: kvstore does not load modules", path)
+        log.warning("Can't load module from %s: server aborting", path)
+        return 1
     if config["tls-port"] or config["tls-replication"] or config["tls-cluster"]:
         log.warning("Failed to configure TLS: kvstore has no TLS (tls-port, tls-replication and "
                     "tls-cluster must be 0 and no).")

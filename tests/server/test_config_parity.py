@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from tests.conftest import require_binary
+from tests.conftest import free_port, require_binary
 
 from .conftest import ROOT, start
 from .helpers import Conn, err
@@ -48,6 +48,7 @@ REFUSED = [
     ('client-output-buffer-limit ""', []),
     ('appendfilename ""', []), ('appenddirname ""', []),
     ("sentinel monitor m 127.0.0.1 7299 2", []),
+    ("cluster-enabled yes\nreplicaof 127.0.0.1 7299", []),
     ("masterauth 'a'b", []),
     # files and directories
     ("dir /nonexistent/x", []), ("logfile /nonexistent/x.log", []),
@@ -194,12 +195,18 @@ def test_refused_at_start_up_as_redis_refuses(tmp_path):
         assert outcome["kvstore"] == outcome["redis"], case
 
 
-def test_tls_port_refused_at_start_up(tmp_path):
-    procs = {kind: _launch(kind, tmp_path / kind, None, ["--port", "0", "--tls-port", "7398"])
+@pytest.mark.parametrize("args, why", [
+    (["--tls-port", "7398"], "TLS"),
+    (["--loadmodule", "/nonexistent/mod.so"], "Can't load module from /nonexistent/mod.so: "
+                                               "server aborting"),
+])
+def test_refused_at_start_up_for_what_kvstore_lacks(tmp_path, args, why):
+    """Refused by both, for reasons told in other words (Redis: no certificate, no file)."""
+    procs = {kind: _launch(kind, tmp_path / kind, None, ["--port", str(free_port()), *args])
              for kind in ("redis", "kvstore")}
     for kind, proc in procs.items():
-        code, why = _why(proc, tmp_path / kind)
-        assert code == 1 and "TLS" in why
+        code, reason = _why(proc, tmp_path / kind)
+        assert code == 1 and why in reason
 
 
 def _both(tmp_path, *extra, config_file=None, make=None):
