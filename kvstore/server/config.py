@@ -190,14 +190,13 @@ _STRTOLL_OCTAL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-7]+|")
 LLONG_MIN = -LLONG_MAX - 1
 
 
-def _strtoll(word: str, pattern: re.Pattern = _STRTOLL) -> int | None:
+def _strtoll(word: str) -> int | None:
     """C's strtoll(word, &end, 10) when it reads the whole word (clamped as it clamps), else
     None."""
-    if pattern.fullmatch(word) is None:
+    if _STRTOLL.fullmatch(word) is None:
         return None
     digits = word.strip(_C_SPACE)
-    value = int(digits, 8 if pattern is _STRTOLL_OCTAL else 10) if digits else 0
-    return min(max(value, LLONG_MIN), LLONG_MAX)
+    return min(max(int(digits) if digits else 0, LLONG_MIN), LLONG_MAX)
 
 
 def _c_int(value: int) -> int:
@@ -207,8 +206,9 @@ def _c_int(value: int) -> int:
 
 def _parse_octal(text: str) -> int:
     """unixsocketperm: strtoll base 8 (overflow is refused)."""
-    value = _strtoll(text, _STRTOLL_OCTAL)
-    if value is None or value in (LLONG_MIN, LLONG_MAX):
+    digits = text.strip(_C_SPACE)
+    if _STRTOLL_OCTAL.fullmatch(text) is None or \
+            not LLONG_MIN <= (value := int(digits, 8) if digits else 0) <= LLONG_MAX:
         raise ConfigError("argument couldn't be parsed as an octal number")
     # The bound is checked as unsigned: -1 is past 777 too
     return value % (ULLONG_MAX + 1)
