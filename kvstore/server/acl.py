@@ -510,7 +510,7 @@ class User:
 def _split_args(text: bytes) -> list[bytes]:
     """sdssplitargs for a selector's rules (quotes and escapes as in redis.conf); unbalanced
     quotes are a syntax error."""
-    from .config import split_args
+    from .config_lines import split_args
 
     try:
         return [p.encode("latin-1") for p in split_args(text.decode("latin-1"))]

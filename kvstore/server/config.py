@@ -3,11 +3,15 @@
 One `Config` holds the values in force. It is filled, in order, from the defaults below, a
 redis.conf-syntax file (`name value...` lines, `#` comments, quoted arguments as Redis's
 `sdssplitargs` reads them, `include other.conf`), then command-line `--name value...` pairs, which
-Redis also treats as config lines appended to the file. CONFIG GET/SET/REWRITE work on the same
-table. Options Redis 7.0 has but kvstore ignores (defrag, syslog, CPU lists, replication
-tuning, ...) are kept with Redis's type, default and validation, so CONFIG GET answers and config
-files written for Redis load unchanged; so are Redis's TLS and cluster options, though kvstore
-has neither.
+Redis also treats as config lines appended to the file (config_lines.py reads that text).
+A single-value option takes exactly one argument; a list option (save, bind, ...) takes the
+line's words, as Redis's MULTI_ARG_CONFIG. CONFIG GET/SET/REWRITE work on the same table
+(CONFIG REWRITE: config_rewrite.py).
+
+Options Redis 7.0 has but kvstore ignores (defrag, syslog, CPU lists, replication tuning, ...)
+are kept with Redis's type, default and validation, so CONFIG GET answers and config files
+written for Redis load unchanged; so are Redis's TLS and cluster options, though kvstore has
+neither.
 
 Validation texts are Redis 7.0's; CONFIG SET reports them as
 "ERR CONFIG SET failed (possibly related to argument 'NAME') - TEXT".
@@ -17,7 +21,6 @@ that cannot (a port in use) raises ConfigError, and the option keeps its old val
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from dataclasses import dataclass
@@ -25,9 +28,9 @@ from typing import Any, Callable
 
 from ..engine import values as V
 from ..engine.glob import compile_glob
-from ..version import REDIS_VERSION
 from ..errors import CommandError
 from ..numbers import parse_float, parse_int
+from .config_lines import C_SPACE, FatalConfigError, read_config_file, split_args
 
 LLONG_MAX = (1 << 63) - 1
 ULLONG_MAX = (1 << 64) - 1
@@ -195,7 +198,7 @@ def _strtoll(word: str) -> int | None:
     None."""
     if _STRTOLL.fullmatch(word) is None:
         return None
-    digits = word.strip(_C_SPACE)
+    digits = word.strip(C_SPACE)
     return min(max(int(digits) if digits else 0, LLONG_MIN), LLONG_MAX)
 
 
@@ -206,7 +209,7 @@ def _c_int(value: int) -> int:
 
 def _parse_octal(text: str) -> int:
     """unixsocketperm: strtoll base 8 (overflow is refused)."""
-    digits = text.strip(_C_SPACE)
+    digits = text.strip(C_SPACE)
     if _STRTOLL_OCTAL.fullmatch(text) is None or \
             not LLONG_MIN <= (value := int(digits, 8) if digits else 0) <= LLONG_MAX:
         raise ConfigError("argument couldn't be parsed as an octal number")
@@ -828,137 +831,3 @@ class Config:
 # Options Redis 7.0 no longer has but still reads, and ignores (its deprecated_configs)
 _DEPRECATED = frozenset(("list-max-ziplist-entries", "list-max-ziplist-value",
                          "lua-replicate-commands"))
-
-
-class FatalConfigError(Exception):
-    """A bad config line (or setting) at start-up. str() is Redis's fatal block, for stderr."""
-
-    def __init__(self, reason: str, lineno: int | None = None, line: str = "") -> None:
-        where = "" if lineno is None else \
-            f"Reading the configuration file, at line {lineno}\n>>> '{line}'\n"
-        super().__init__(f"\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n"
-                         f"{where}{reason}")
-
-
-class ConfigFileError(Exception):
-    """A config file that cannot be read: Redis logs this (a warning) and exits."""
-
-
-def read_config_file(path: str) -> str:
-    """A config file's text, as Redis's loadServerConfig reads it: a path with glob characters
-    reads every file matching (in order; none is fine), and a directory reads as nothing
-    (fopen succeeds, fgets reads nothing)."""
-    paths = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
-    text = []
-    for each in paths:
-        if os.path.isdir(each):
-            continue
-        try:
-            with open(each, encoding="utf-8", errors="surrogateescape", newline="") as f:
-                text.append(f.read())
-        except OSError as exc:
-            raise ConfigFileError(f"Fatal error, can't open config file '{each}': "
-                                  f"{exc.strerror}") from None
-    return "".join(text)
-
-
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
-_C_SPACE = " \t\n\v\f\r"  # C isspace(): skipped between arguments and allowed after a quote
-_WORD_END = " \n\r\t"      # what ends an unquoted word (sdssplitargs's switch)
-
-
-def split_args(line: str) -> list[str]:
-    """Redis's sdssplitargs: spaces separate; "double quotes" with \\n \\xHH escapes; 'single
-    quotes' with \\' only. A quote may open inside a word (`abc"def"` is abcdef), and a closing
-    quote must end the word. A NUL ends the line, as it ends the C string. Raises ValueError on
-    unbalanced quotes."""
-    line = line.split("\0", 1)[0]
-    args: list[str] = []
-    i, n = 0, len(line)
-    while True:
-        while i < n and line[i] in _C_SPACE:
-            i += 1
-        if i >= n:
-            return args
-        cur: list[str] = []
-        quote = ""
-        while True:
-            c = line[i] if i < n else ""
-            if not quote:
-                if c == "" or c in _WORD_END:
-                    break
-                if c in "\"'":
-                    quote = c
-                else:
-                    cur.append(c)
-                i += 1
-                continue
-            if c == "":
-                raise ValueError("unbalanced quotes")
-            if c == quote:
-                i += 1
-                if i < n and line[i] not in _C_SPACE:
-                    raise ValueError("closing quote must be followed by a space")
-                break
-            if quote == '"' and c == "\\" and line[i + 1:i + 2] == "x" \
-                    and _ishex(line[i + 2:i + 4]):
-                cur.append(chr(int(line[i + 2:i + 4], 16)))
-                i += 4
-            elif quote == '"' and c == "\\" and i + 1 < n:
-                cur.append(_ESCAPES.get(line[i + 1], line[i + 1]))
-                i += 2
-            elif quote == "'" and c == "\\" and line[i + 1:i + 2] == "'":
-                cur.append("'")
-                i += 2
-            else:
-                cur.append(c)
-                i += 1
-        args.append("".join(cur))
-
-
-def _ishex(s: str) -> bool:
-    return len(s) == 2 and all(c in "0123456789abcdefABCDEF" for c in s)
-
-
-def parse_command_line(argv: list[str]) -> tuple[str | None, bool, str]:
-    """`[CONFIG-FILE] [-] [--name value...]...` -> (file, read stdin, the options as config
-    lines), built as Redis's main() builds them: each `--name` starts a line, and its values
-    follow, quoted as sdscatrepr quotes them, until the next `--` that comes after a value (so
-    `--requirepass --port` sets no port). An argument holding name and value (`"--port 7000"`)
-    is a whole line; a `--save` with no value is `save ""`."""
-    path, stdin, j, n = None, False, 0, len(argv)
-    if argv and not argv[0].startswith("-"):
-        path, j = argv[0], 1
-    options: list[str] = []
-    named_only = False  # the last option has no value yet
-    for j in range(j, n):
-        arg = argv[j]
-        if arg == "-" and j in (0, n - 1):
-            stdin = True
-        elif not named_only and arg.startswith("--"):
-            if options:
-                options.append("\n")
-            options.append(arg[2:] + " ")
-            try:
-                named_only = len(split_args(arg)) == 1
-            except ValueError:
-                named_only = False
-            if named_only and arg.lower() == "--save" and \
-                    (j == n - 1 or argv[j + 1].startswith("--")):
-                options.append('""')
-                named_only = False
-        else:
-            options.append(sdsrepr(arg) + " ")
-            named_only = False
-    return path, stdin, "".join(options)
-
-
-_REPR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a",
-         "\b": "\\b"}
-
-
-def sdsrepr(text: str) -> str:
-    """sdscatrepr, as split_args reads it back. Characters past ASCII stay as they are (Redis
-    writes their bytes as \\xHH; split_args would read those as single characters)."""
-    return '"' + "".join(_REPR.get(c) or (c if c.isprintable() or ord(c) > 127
-                                          else f"\\x{ord(c):02x}") for c in text) + '"'

@@ -14,8 +14,8 @@ import os
 import sys
 
 from ..version import REDIS_VERSION, __version__
-from .config import Config, ConfigFileError, FatalConfigError, parse_command_line, \
-    read_config_file
+from .config import Config
+from .config_lines import ConfigFileError, FatalConfigError, parse_command_line, read_config_file
 from .server import Log, Server, run, startup_banner
 
 USAGE = """Usage: kvstore-server [/path/to/redis.conf] [options] [-]

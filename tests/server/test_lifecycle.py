@@ -13,9 +13,8 @@ import time
 
 import pytest
 
-from kvstore.server.config import (
-    Config, ConfigError, FatalConfigError, parse_command_line, parse_memory, split_args,
-)
+from kvstore.server.config import Config, ConfigError, parse_memory
+from kvstore.server.config_lines import FatalConfigError, parse_command_line, split_args
 from kvstore.server.server import Log, Server, run
 from tests.conftest import free_port, require_binary, wait_for_port
 
