@@ -375,7 +375,9 @@ def config_set(ctx: Context, argv: list[bytes]):
     applied = []
     try:
         for name, opt, text in pairs:
-            old = cfg.values[opt.name]
+            # What puts it back: its value; for one in force outside the table (dir, "." until
+            # changed), its value as CONFIG GET shows it, which is how Redis backs up every one
+            old = opt.convert(cfg.text(opt.name)) if opt.effect else cfg.values[opt.name]
             try:
                 cfg.set(name, text)
             except ConfigError as exc:  # its effect failed (dir: chdir)
