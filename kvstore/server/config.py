@@ -815,8 +815,8 @@ class Config:
         except ValueError:
             raise ConfigError("Unmatched parenthesis in acl selector") from None
         if any(known == name for known, _ in self.users):
-            raise ConfigError("Duplicate user found. A user can only be defined once in config "
-                              "files")
+            raise ConfigError(f"Error in user declaration '{words[0]}': Duplicate user found. A "
+                              "user can only be defined once in config files")
         self.users.append((name, rules))
 
     def rewrite(self, users: list[str] = ()) -> None:

@@ -60,8 +60,6 @@ def load_config(argv: list[str]) -> Config:
             raise FatalConfigError(f"Can't open the log file: {exc.strerror}") from None
     if config["cluster-enabled"] and config["replicaof"]:
         raise FatalConfigError("replicaof directive not allowed in cluster mode")
-    if config.users and config["aclfile"]:
-        raise FatalConfigError(_USERS_AND_ACLFILE)
     if config["daemonize"]:
         raise FatalConfigError("kvstore does not daemonize: run it under a supervisor "
                                "(systemd, ...) or add --daemonize no")
@@ -87,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("%s", exc)
         return 1
     log = Log(config["loglevel"], config["logfile"])
+    if config.users and config["aclfile"]:  # (Redis says so when it loads the users)
+        log.warning("%s", _USERS_AND_ACLFILE)
+        return 1
     server = Server(config, log)
     startup_banner(server)
     for path in config.modules:  # Redis's texts when a module does not load

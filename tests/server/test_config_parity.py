@@ -49,7 +49,7 @@ REFUSED = [
     ('appendfilename ""', []), ('appenddirname ""', []),
     ("sentinel monitor m 127.0.0.1 7299 2", []),
     ("cluster-enabled yes\nreplicaof 127.0.0.1 7299", []),
-    ("masterauth 'a'b", []),
+    ("masterauth 'a'b", []), ("user alice on\nuser alice off", []),
     # files and directories
     ("dir /nonexistent/x", []), ("logfile /nonexistent/x.log", []),
     ("hz 20\ninclude nosuch.conf", []), ("unixsocket /nonexistent/x.sock", []),
@@ -199,9 +199,14 @@ def test_refused_at_start_up_as_redis_refuses(tmp_path):
     (["--tls-port", "7398"], "TLS"),
     (["--loadmodule", "/nonexistent/mod.so"], "Can't load module from /nonexistent/mod.so: "
                                                "server aborting"),
+    (["--user", "alice", "on", "--aclfile", "/nonexistent/u.acl"],
+     "Configuring Redis with users defined in redis.conf and at the same setting an ACL file "
+     "path is invalid."),
 ])
-def test_refused_at_start_up_for_what_kvstore_lacks(tmp_path, args, why):
-    """Refused by both, for reasons told in other words (Redis: no certificate, no file)."""
+def test_refused_once_the_config_is_read(tmp_path, args, why):
+    """Refused by both when they start (with a port to listen on: Redis checks that first),
+    the TLS and module cases for reasons told in other words (Redis: no certificate, no file;
+    kvstore: no TLS, no modules)."""
     procs = {kind: _launch(kind, tmp_path / kind, None, ["--port", str(free_port()), *args])
              for kind in ("redis", "kvstore")}
     for kind, proc in procs.items():
