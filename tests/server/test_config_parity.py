@@ -17,6 +17,7 @@ import re
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -34,7 +35,7 @@ REFUSED = [
     ("\n\nmaxmemory", []), ("appendonly", []), ("replicaof 127.0.0.1", []),
     ("slaveof h p x", []), ('replicaof ""', []), ("maxmemory-policy noeviction allkeys-lru", []),
     (None, ["--maxmemory"]), (None, ["--requirepass"]), (None, ["--maxmemory", "--port", "1"]),
-    (None, ["--requirepass", "--port", "1"]), (None, ["--maxmemory", "1mb", "2mb"]),
+    (None, ["--requirepass", "--port", "0"]), (None, ["--maxmemory", "1mb", "2mb"]),
     ("hz 10\n", ["--hz", "20", "30"]), ("# c\nhz 20\n\n", ["--nosuch", "1"]),
     ("hz 20", ["--maxmemory", "abc"]), ("hz 20\n", ["junk"]), (None, ["--loglevel", "bogus"]),
     # values
@@ -170,10 +171,15 @@ def _launch(kind: str, where, conf: str | None, args: list[str]) -> subprocess.P
                                                                          PYTHONPATH=ROOT))
 
 
-def _why(proc: subprocess.Popen, where) -> tuple:
+def _why(proc: subprocess.Popen, where, deadline: float) -> tuple:
     """Exit status and reason: the fatal block (the Redis version left out), else the last
-    log line's message."""
-    out, errors = proc.communicate(timeout=30)
+    log line's message. A process still running at `deadline` (time.monotonic) is killed."""
+    try:
+        out, errors = proc.communicate(timeout=max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:  # it runs: the case was accepted
+        proc.kill()
+        out, errors = proc.communicate()
+        return "running", out
     errors = re.sub(r"\(Redis [0-9.]+\)", "(Redis)", errors.replace(str(where), "{DIR}"))
     if not errors.strip():
         lines = out.replace(str(where), "{DIR}").strip().splitlines() or [""]
@@ -188,8 +194,9 @@ def test_refused_at_start_up_as_redis_refuses(tmp_path):
                                 args + ["--port", "0"] if args[:1] == ["junk"] else
                                 ["--port", "0", *args])
              for i, (conf, args) in enumerate(REFUSED) for kind in ("redis", "kvstore")}
+    deadline = time.monotonic() + 30  # for all: they run side by side
     for i, case in enumerate(REFUSED):
-        outcome = {kind: _why(procs[i, kind], tmp_path / f"{kind}{i}")
+        outcome = {kind: _why(procs[i, kind], tmp_path / f"{kind}{i}", deadline)
                    for kind in ("redis", "kvstore")}
         assert outcome["redis"][0] == 1, case
         assert outcome["kvstore"] == outcome["redis"], case
@@ -209,8 +216,9 @@ def test_refused_once_the_config_is_read(tmp_path, args, why):
     kvstore: no TLS, no modules)."""
     procs = {kind: _launch(kind, tmp_path / kind, None, ["--port", str(free_port()), *args])
              for kind in ("redis", "kvstore")}
+    deadline = time.monotonic() + 30
     for kind, proc in procs.items():
-        code, reason = _why(proc, tmp_path / kind)
+        code, reason = _why(proc, tmp_path / kind, deadline)
         assert code == 1 and why in reason and "FATAL" not in reason  # a log line
 
 
@@ -222,7 +230,12 @@ def _both(tmp_path, *extra, config_file=None, make=None):
         if make:
             make(where)
         conf = config_file(where) if config_file else None
-        servers[kind] = (start(kind, where, *extra, config_file=conf), where)
+        try:
+            servers[kind] = (start(kind, where, *extra, config_file=conf), where)
+        except RuntimeError:
+            for p, _ in servers.values():
+                p.stop()
+            raise
     return servers
 
 
