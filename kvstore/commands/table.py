@@ -311,6 +311,15 @@ def unknown_command(argv: list[bytes]) -> CommandError:
         f"ERR unknown command '{c_text(argv[0], 128)}', with args beginning with: {args}")
 
 
+def rename_command(name: bytes, new: bytes) -> None:
+    """redis.conf's rename-command (checked when read: server/config.py): the command answers to
+    `new` only, or to nothing when `new` is empty. Its own name (COMMAND INFO, commandstats)
+    stays, as in Redis."""
+    cmd = COMMANDS.pop(name)
+    if new:
+        COMMANDS[new] = cmd
+
+
 def resolve(argv: list[bytes]) -> Command | None:
     """The Command argv names (a container itself when it has no subcommand argument), arity
     unchecked; None for an unknown command or subcommand. What a rejection is counted on

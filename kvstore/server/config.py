@@ -683,6 +683,10 @@ class Config:
         self.users: list[tuple[bytes, list[bytes]]] = []
         # `loadmodule <path>` lines: kvstore loads no modules, so these stop the start-up
         self.modules: list[str] = []
+        # `rename-command <name> <new name or "">` lines, in order (the server applies them to
+        # the command table), and the command names they leave
+        self.renames: list[tuple[bytes, bytes]] = []
+        self._command_names: set[bytes] | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.values[BY_NAME[name].name]
@@ -795,8 +799,27 @@ class Config:
             self.modules.append(words[0])
         elif name == "sentinel" and words:
             raise ConfigError("sentinel directive while not in sentinel mode")
+        elif name == "rename-command" and len(words) == 2:
+            self._rename_command(*(w.encode("utf-8", "surrogateescape").lower() for w in words))
         else:
             raise ConfigError("Bad directive or wrong number of arguments")
+
+    def _rename_command(self, old: bytes, new: bytes) -> None:
+        """A `rename-command` line, checked as Redis's: the command must exist (renames before
+        included), an empty new name removes it, and the new name must be free."""
+        if self._command_names is None:
+            from ..commands.table import COMMANDS
+
+            self._command_names = set(COMMANDS)
+        names = self._command_names
+        if old not in names:
+            raise ConfigError("No such command in rename-command")
+        names.discard(old)
+        if new:
+            if new in names:
+                raise ConfigError("Target command name already exists")
+            names.add(new)
+        self.renames.append((old, new))
 
     def _add_user(self, words: list[str]) -> None:
         """A `user` line, its rules tried on a user of their own (Redis's

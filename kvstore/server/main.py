@@ -14,6 +14,7 @@ import os
 import sys
 
 from ..version import REDIS_VERSION, __version__
+from ..commands.table import rename_command
 from .config import Config
 from .config_lines import ConfigFileError, FatalConfigError, parse_command_line, read_config_file
 from .server import Log, Server, run, startup_banner
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     if config.users and config["aclfile"]:  # (Redis says so when it loads the users)
         log.warning("%s", _USERS_AND_ACLFILE)
         return 1
+    for name, new in config.renames:
+        rename_command(name, new)
     server = Server(config, log)
     startup_banner(server)
     for path in config.modules:  # Redis's texts when a module does not load

@@ -51,6 +51,9 @@ REFUSED = [
     ("sentinel monitor m 127.0.0.1 7299 2", []),
     ("cluster-enabled yes\nreplicaof 127.0.0.1 7299", []),
     ("masterauth 'a'b", []), ("user alice on\nuser alice off", []),
+    ("rename-command nosuch x", []), ("rename-command get set", []),
+    ('rename-command flushall ""\nrename-command flushall x', []),
+    ("rename-command get", []),
     # files and directories
     ("dir /nonexistent/x", []), ("logfile /nonexistent/x.log", []),
     ("hz 20\ninclude nosuch.conf", []), ("unixsocket /nonexistent/x.sock", []),
@@ -259,6 +262,30 @@ def test_accepted_lines_and_their_values(tmp_path):
         assert got["redis"][b"save"] == b"300 10" and got["redis"][b"hz"] == b"40"
         for p, where in servers.values():  # unixsocketperm is octal: 0700, not 700 decimal
             assert stat.S_IMODE(os.stat(where / "s.sock").st_mode) == 0o700
+    finally:
+        for p, _ in servers.values():
+            p.stop()
+
+
+def test_rename_command(tmp_path):
+    renames = ('rename-command FLUSHALL ""\nrename-command CONFIG myconfig\n'
+               'rename-command get fetch\nrename-command fetch GET2\n')
+    servers = _both(tmp_path, config_file=lambda where: str(where / "r.conf"),
+                    make=lambda where: (where / "r.conf").write_text(renames))
+    try:
+        got = {}
+        for kind, (p, _) in servers.items():
+            c = Conn(p.port)
+            c("SET", "k", "v")
+            replies = [c(*cmd) for cmd in (
+                ("FLUSHALL",), ("CONFIG", "GET", "hz"), ("MYCONFIG", "GET", "hz"), ("GET", "k"),
+                ("FETCH", "k"), ("get2", "k"), ("EVAL", "return redis.call('get2', 'k')", "0"),
+                ("EVAL", "return redis.call('flushall')", "0"), ("MULTI",), ("GET2", "k"),
+                ("FLUSHALL",), ("EXEC",), ("DBSIZE",))]
+            got[kind] = [err(r) if err(r) is not None else r for r in replies]
+            c.close()
+        assert got["kvstore"] == got["redis"]
+        assert got["redis"][5] == b"v" and got["redis"][-1] == 1
     finally:
         for p, _ in servers.values():
             p.stop()
