@@ -103,6 +103,9 @@ class Persistence:
         self.ks = keyspace
         self.exclusive = exclusive
         self.dir = os.path.abspath(directory)
+        # Where snapshots go: `dir` at first, then the server's CONFIG SET dir (the AOF and the
+        # lock stay in `dir`: an open AOF cannot move)
+        self.snapshot_dir = self.dir
         self.opt = dict(DEFAULTS)
         self.opt.update(options or {})
         self.log = log
@@ -138,7 +141,7 @@ class Persistence:
 
     @property
     def snapshot_path(self) -> str:
-        return os.path.join(self.dir, self.opt["dbfilename"])
+        return os.path.join(self.snapshot_dir, self.opt["dbfilename"])
 
     # -- start / stop --------------------------------------------------------------------------
 

@@ -33,9 +33,12 @@ _OPTIONS = ("appendonly", "appendfsync", "appendfilename", "appenddirname", "dbf
 
 def options_from(config) -> dict:
     opts = {name: config[name] for name in _OPTIONS}
-    if opts["dbfilename"] == "dump.rdb":
-        opts["dbfilename"] = "dump.kvs"
+    opts["dbfilename"] = _snapshot_name(opts["dbfilename"])
     return opts
+
+
+def _snapshot_name(dbfilename: str) -> str:
+    return "dump.kvs" if dbfilename == "dump.rdb" else dbfilename
 
 
 def attach(server) -> Persistence:
@@ -153,6 +156,8 @@ def attach(server) -> Persistence:
     cfg.on_change("appendfsync", lambda v: p.writer and p.writer.set_policy(v))
     cfg.on_change("aof-timestamp-enabled", lambda v: _set_timestamps(p, v))
     cfg.on_change("save", lambda v: p.opt.__setitem__("save", v))
+    cfg.on_change("dbfilename", lambda v: p.opt.__setitem__("dbfilename", _snapshot_name(v)))
+    cfg.on_change("dir", lambda v: setattr(p, "snapshot_dir", os.path.abspath(v)))
     cfg.on_change("appendonly", set_appendonly)
     for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated"):
         cfg.on_change(name, lambda v, name=name: p.opt.__setitem__(name, v))

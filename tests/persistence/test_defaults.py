@@ -105,3 +105,19 @@ def test_an_aof_is_kept_to_one_server(tmp_path):
     assert plain.config_get("appendonly") == {"appendonly": "no"}
     logging.set("k", "v")
     assert logging.config_set("appendonly", "no") and logging.config_set("appendonly", "yes")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_snapshots_follow_dir_and_dbfilename_set_at_run_time(kind, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    proc, r = _launch(kind, first, "--enable-protected-configs", "yes")
+    r.set("k", "v")
+    assert r.config_set("dir", str(second)) and r.config_set("dbfilename", "snap.rdb")
+    assert r.save() is True
+    assert os.path.exists(second / "snap.rdb")
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
+    proc, r = _launch(kind, second, "--dbfilename", "snap.rdb")
+    assert r.get("k") == b"v"
