@@ -16,21 +16,11 @@ import redis
 from tests.conftest import free_port, require_binary, wait_for_port
 from tests.server.helpers import wait_until
 
+from .test_server import _PROCS, _reap_servers  # noqa: F401 (the fixture kills what is left)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 KINDS = ["kvstore", "redis"]
-_PROCS: list = []
-
-
-@pytest.fixture(autouse=True)
-def _reap_servers():
-    """A failing test must not leave its server running."""
-    yield
-    while _PROCS:
-        proc = _PROCS.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 def _launch(kind: str, cwd, *extra: str):
