@@ -37,7 +37,8 @@ from typing import Any, Callable
 
 from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
-from ..commands.table import ADMIN, COMMANDS, MAY_REPLICATE, READONLY, WRITE, lookup, resolve
+from ..commands.table import (ADMIN, COMMANDS, MAY_REPLICATE, NO_AUTH, READONLY, WRITE, lookup,
+                              resolve)
 from ..engine import Keyspace
 from ..engine.glob import match
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
@@ -45,7 +46,7 @@ from ..errors import CommandError, ShutdownRefused
 from ..replies import Error
 from ..numbers import parse_int
 from . import client_eviction, memory
-from .client import BLOCKED, CLOSING, MULTI, PUSHES, Client
+from .client import BLOCKED, CLOSING, MULTI, NEEDS_AUTH, PUSHES, SUBSCRIBED, Client
 from .acl import UNKNOWN, Acl, RuleError, User
 from .blocking import KeyWatch, resume
 from .config import THRESHOLDS, Config, ConfigError
@@ -55,7 +56,7 @@ from .outbox import Outbox
 from .replica_link import MasterLink
 from .replication import WAIT_FOR_SYNC, NO_FAILOVER, Replication
 from .pubsub import Notifier, PubSub, deliver
-from .states import refusal
+from .states import SUBSCRIBED_OK, refusal
 from .tracking import Tracking
 
 # Redis's CONFIG_MIN_RESERVED_FDS: file descriptors kept for logs, files and links, beyond the
@@ -730,6 +731,10 @@ class Server:
         try:
             cmd = lookup(argv)
         except CommandError:
+            return False
+        # Redis refuses before its pause check: NOAUTH, and a RESP2 subscriber's other commands
+        if client.state & NEEDS_AUTH and not cmd.flags & NO_AUTH or \
+                client.state & SUBSCRIBED and argv[0].lower() not in SUBSCRIBED_OK:
             return False
         ctx = client.ctx  # (EVAL and FCALL: as their script or function declares)
         writes = cmd.flags_for(ctx, argv) & (WRITE | MAY_REPLICATE)

@@ -54,7 +54,7 @@ _IN_MULTI = {b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"}
 # Over maxmemory, a client in MULTI may not even queue (the queue takes memory too): Redis refuses
 # every command then, except these, where outside MULTI it refuses only DENYOOM commands.
 _OOM_EXEMPT_IN_MULTI = {b"exec", b"discard", b"quit", b"reset"}
-_SUBSCRIBED_OK = {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe",
+SUBSCRIBED_OK = {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe",
                   b"sunsubscribe", b"ping", b"quit", b"reset"}
 _SUBSCRIBED_ERR = ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
                    "/ RESET are allowed in this context")
@@ -100,7 +100,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         except CommandError:
             return False  # the normal path replies with the lookup error
         client.last_cmd = cmd  # Redis's lastcmd is set before the check: CLIENT LIST cmd=get
-        if name not in _SUBSCRIBED_OK:
+        if name not in SUBSCRIBED_OK:
             text = _SUBSCRIBED_ERR % cmd.name
             if name == b"exec":
                 text = abort_exec(client, text)

@@ -425,6 +425,24 @@ def test_client_unpause_runs_commands_held_by_pause_all_in_arrival_order(kv_fact
     assert admin("LRANGE", "order", 0, -1) == [b"2", b"0", b"1"]
 
 
+def test_client_pause_write_answers_what_redis_refuses_before_its_pause_check(kv_factory,
+                                                                              server):
+    """NOAUTH and a RESP2 subscriber's forbidden command come at once under PAUSE WRITE."""
+    p = kv_factory("--requirepass", "pw", kind=server.kind)
+    admin, subscriber, stranger = Conn(p.port), Conn(p.port), Conn(p.port)
+    for c in (admin, subscriber):
+        assert c("AUTH", "pw") == b"OK"
+    subscriber("SUBSCRIBE", "ch")
+    assert admin("CLIENT", "PAUSE", "60000", "WRITE") == b"OK"
+    try:
+        assert err(stranger("SET", "k", "v")) == "NOAUTH Authentication required."
+        assert err(subscriber("INCR", "k")) == (
+            "ERR Can't execute 'incr': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+            "RESET are allowed in this context")
+    finally:
+        assert admin("CLIENT", "UNPAUSE") == b"OK"
+
+
 def test_clients_postponed_by_client_pause_count_as_blocked(kv_factory, server):
     p = kv_factory(kind=server.kind)
     admin, writer = Conn(p.port), Conn(p.port)
