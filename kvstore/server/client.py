@@ -356,7 +356,10 @@ class Client(asyncio.Protocol):
         """Run every complete command of a read (see the module docstring)."""
         server = self.server
         if self.state & (CLOSING | BLOCKED) or server.paused_until:  # one test when neither
-            if not self.state & CLOSING:
+            if not self.state and not self.held and not self.pending \
+                    and self.parser.authenticated:
+                self._pause_all(data)
+            elif not self.state & CLOSING:
                 self.hold(data)  # CLIENT PAUSE / blocked: hold it
             return
         parser = self.parser
@@ -529,6 +532,41 @@ class Client(asyncio.Protocol):
                 error = str(exc)
                 break
         self._finish(parts, mark, error, data)
+
+    def _pause_all(self, data: bytes) -> None:
+        """A read under CLIENT PAUSE ALL, of a client in no special state: as Redis, what it
+        refuses before its pause check (an unknown command, a wrong arity, a protocol error)
+        is answered now; the first command it would run waits for the unpause with all after
+        it, postponed as PAUSE WRITE's writers are (Server.unpause)."""
+        server = self.server
+        self.last_interaction = server.now_mono
+        server.stats.net_input += len(data)
+        parts: list[bytes] = []
+        error = None
+        try:
+            batch = self.parser.take(data)
+        except ProtocolError as exc:
+            error = str(exc)
+            batch = []
+        for i, argv in enumerate(batch):
+            try:
+                cmd = lookup(argv)
+            except CommandError as exc:
+                text = str(exc)
+                if argv[0].lower() == b"exec":  # (a rejected EXEC discards the transaction)
+                    from .states import abort_exec
+
+                    text = abort_exec(self, text)
+                self.last_cmd = resolve(argv)
+                server.count_error(text, self.last_cmd, argv)
+                parts.append(_error_line(text))
+                continue
+            self.last_cmd = cmd
+            self.pending += batch[i:]
+            self.state |= BLOCKED
+            server.postponed[self] = None
+            break
+        self._finish(parts, len(parts), error, data)
 
     def _finish(self, parts: list[bytes], mark: int, error: str | None, data: bytes) -> None:
         """The end of a read: `parts` holds its replies (the last command's from `mark` on),

@@ -443,6 +443,26 @@ def test_client_pause_write_answers_what_redis_refuses_before_its_pause_check(kv
         assert admin("CLIENT", "UNPAUSE") == b"OK"
 
 
+def test_client_pause_all_answers_unknown_commands_and_bad_arities_at_once(kv_factory, server):
+    """Redis refuses them before its pause check; the first command it would run waits, with
+    everything after it, refusals included."""
+    p = kv_factory(kind=server.kind)
+    admin, held, c = Conn(p.port), Conn(p.port), Conn(p.port)
+    assert admin("CLIENT", "PAUSE", "2000", "ALL") == b"OK"
+    held.send(Conn.encode("GET", "other"))
+    c.send(Conn.encode("NOSUCH") + Conn.encode("GET") + Conn.encode("EXEC", "x")
+           + Conn.encode("SET", "k", "1") + Conn.encode("NOPE") + Conn.encode("GET", "k"))
+    assert [err(c.reply()) for _ in range(3)] == [
+        "ERR unknown command 'NOSUCH', with args beginning with: ",
+        "ERR wrong number of arguments for 'get' command",
+        "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' "
+        "command"]
+    assert held.available() == b""  # answered while the pause holds a plain GET
+    assert held.reply() is None
+    assert c.reply() == b"OK" and err(c.reply()).startswith("ERR unknown command 'NOPE'")
+    assert c.reply() == b"1"
+
+
 def test_clients_postponed_by_client_pause_count_as_blocked(kv_factory, server):
     p = kv_factory(kind=server.kind)
     admin, writer = Conn(p.port), Conn(p.port)
