@@ -250,22 +250,24 @@ class Memory:
         return out
 
     def _sample(self, db, pool: list[bytes], n: int) -> list[bytes]:
-        """Up to n live keys drawn from pool, dropping the gone ones drawn from a snapshot."""
-        out = []
+        """Up to n live keys drawn from pool (a snapshot of the keys, or the database's
+        `volatile`), dropping each gone one drawn. Past 2n draws it stops at the first live key:
+        one is found while the pool holds any (each miss shrinks it), so an evictable key never
+        goes unseen, and the misses are paid once."""
+        out: list[bytes] = []
         data = db.data
-        volatile = pool is db.volatile
-        for _ in range(min(n * 2, len(pool))):
-            i = self._rng.randrange(len(pool))
+        live = db.expires if pool is db.volatile else data  # (a key of expires is in data)
+        rng = self._rng
+        draws = 0
+        while pool and len(out) < n and (draws < 2 * n or not out):
+            draws += 1
+            i = rng.randrange(len(pool))
             key = pool[i]
-            if key in data and (not volatile or key in db.expires):
+            if key in live:
                 out.append(key)
-                if len(out) >= n:
-                    break
-            elif not volatile:
+            else:  # (volatile keeps every key of expires: only a gone one leaves)
                 pool[i] = pool[-1]
                 pool.pop()
-                if not pool:
-                    break
         return out
 
     def _score(self, db, key: bytes) -> float:

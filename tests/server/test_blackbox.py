@@ -1172,6 +1172,26 @@ def test_maxmemory_allkeys_lru_evicts(kv_factory, server):
     assert c("GET", "after") == b"v"
 
 
+@pytest.mark.parametrize("policy", ["volatile-lru", "volatile-ttl"])
+def test_volatile_policies_refuse_no_write_while_a_key_with_a_ttl_remains(kv_factory, server,
+                                                                          policy):
+    """Keys without a TTL are never evicted, and a write is refused only when none with one is
+    left. (kvstore drew 10 entries from its TTL key list, of which many may be gone, and
+    refused a write when it found no live one: 3-16 SETs refused per fill.)"""
+    p = kv_factory(kind=server.kind)
+    c = Conn(p.port)
+    used = int(re.search(rb"used_memory:(\d+)", c("INFO", "memory")).group(1))
+    c("CONFIG", "SET", "maxmemory-policy", policy)
+    c("CONFIG", "SET", "maxmemory", str(used + 2_000_000))
+    value = "x" * 1000
+    c.send(b"".join(Conn.encode("SET", f"p{i}", value) for i in range(800)))
+    assert [c.reply() for _ in range(800)] == [b"OK"] * 800
+    c.send(b"".join(Conn.encode("SET", f"v{i}", value, "EX", "10000") for i in range(3000)))
+    assert [c.reply() for _ in range(3000)] == [b"OK"] * 3000
+    assert c("EXISTS", *(f"p{i}" for i in range(800))) == 800
+    assert int(re.search(rb"evicted_keys:(\d+)", c("INFO", "stats")).group(1)) > 0
+
+
 def test_eviction_happens_before_any_command_and_is_announced(kv_factory, server):
     p = kv_factory(kind=server.kind)
     c = Conn(p.port)
