@@ -23,8 +23,11 @@ since are dropped when the dict has doubled since the last pruning (amortised O(
 stays within about twice the number of keys.
 
 Eviction follows Redis: take `maxmemory-samples` random candidates (all keys or keys with a TTL,
-per policy), evict the best (idlest, least frequent, soonest to expire, or random), repeat until
-under the limit; if nothing can be evicted, refuse DENYOOM commands with the OOM error.
+per policy) from each database, merge them into the pool of the EVICTION_POOL_SIZE best seen so
+far (Redis's eviction pool, kept between evictions: idlest, least frequent or soonest to
+expire), evict the best one still there, repeat until under the limit; the random policies
+evict a random candidate. If nothing can be evicted, refuse DENYOOM commands with the OOM
+error.
 Random access into a dict is O(n), so all-keys sampling draws from a snapshot list of keys,
 rebuilt when it is mostly stale (amortised O(1)); volatile sampling uses the keyspace's
 `volatile` list.
@@ -43,6 +46,7 @@ import time
 MEMORY_SAMPLE_MS = 1
 EVICT_BATCH = 16          # keys evicted between two memory readings
 EVICT_MAX_PER_CALL = 10000  # bounds the latency of one command, like Redis's tenacity
+EVICTION_POOL_SIZE = 16  # Redis's EVPOOL_SIZE
 LFU_INIT_VAL = 5
 _PRUNE_MIN = 1024  # access entries kept before the first pruning
 OOM_TEXT = "OOM command not allowed when used memory > 'maxmemory'."
@@ -110,10 +114,14 @@ class Memory:
         self._prune_at = 0
         self._snapshots: dict[int, list] = {}
         self._rng = random.Random()
+        # The best candidates seen, worst first: (score, db id, key), as Redis's EvictionPool
+        self._pool: list[tuple[float, int, bytes]] = []
 
     def configure(self, maxmemory: int, policy: str) -> None:
         changed = self.maxmemory != maxmemory
         self.maxmemory = maxmemory
+        if policy != self.policy:
+            self._pool = []  # (scores of another policy)
         self.policy = policy
         lfu = policy.endswith("lfu")
         tracking = lfu or (maxmemory > 0 and policy.endswith("lru"))
@@ -283,18 +291,25 @@ class Memory:
         return -(info if info is not None else 0.0)
 
     def _evict_one(self) -> bool:
-        best = None
-        best_score = -math.inf
-        for db in self.server.ks.dbs:
-            if not db.data:
-                continue
-            for key in self._candidates(db):
-                score = self._score(db, key)
-                if score > best_score:
-                    best, best_score = (db, key), score
-        if best is None:
+        dbs = self.server.ks.dbs
+        pool = [] if self.policy.endswith("random") else self._pool
+        pooled = {(db_id, key) for _, db_id, key in pool}
+        for db in dbs:
+            if db.data:
+                for key in self._candidates(db):
+                    if (db.id, key) not in pooled:
+                        pooled.add((db.id, key))
+                        pool.append((self._score(db, key), db.id, key))
+        pool.sort(key=lambda e: e[0])
+        del pool[:-EVICTION_POOL_SIZE]
+        volatile = self.policy.startswith("volatile")
+        while pool:
+            _, db_id, key = pool.pop()
+            db = dbs[db_id]
+            if key in (db.expires if volatile else db.data):  # (a pooled key may have gone)
+                break
+        else:
             return False
-        db, key = best
         db.delete(key)
         if self.atime is not None:
             self.atime.pop((db.id, key), None)
