@@ -420,14 +420,7 @@ class Client(asyncio.Protocol):
                         if k != arity and (arity > 0 or k < -arity):
                             raise wrong_args(cmd.name)
                 except CommandError as exc:
-                    self.last_cmd = resolve(argv)  # (Redis's lastcmd: NULL if unknown)
-                    text = str(exc)
-                    if argv[0].lower() == b"exec":  # a rejected EXEC discards the transaction
-                        from .states import abort_exec
-
-                        text = abort_exec(self, text)
-                    server.count_error(text, cmd, argv)
-                    append(_error_line(text))
+                    append(self._refused(argv, exc))
                     t0 = clock()
                     continue
                 self.last_cmd = cmd
@@ -552,21 +545,24 @@ class Client(asyncio.Protocol):
             try:
                 cmd = lookup(argv)
             except CommandError as exc:
-                text = str(exc)
-                if argv[0].lower() == b"exec":  # (a rejected EXEC discards the transaction)
-                    from .states import abort_exec
-
-                    text = abort_exec(self, text)
-                self.last_cmd = resolve(argv)
-                server.count_error(text, self.last_cmd, argv)
-                parts.append(_error_line(text))
+                parts.append(self._refused(argv, exc))
                 continue
-            self.last_cmd = cmd
-            self.pending += batch[i:]
-            self.state |= BLOCKED
-            server.postponed[self] = None
+            server.stop_until_unpause(self, cmd, batch[i:])
             break
         self._finish(parts, len(parts), error, data)
+
+    def _refused(self, argv: list[bytes], exc: CommandError) -> bytes:
+        """The reply to a command its lookup refused (unknown, or of a wrong arity), as Redis's
+        rejectCommand: a rejected EXEC discards the transaction, and CLIENT LIST's cmd= becomes
+        what was found (NULL for nothing), Redis's lastcmd."""
+        text = str(exc)
+        if argv[0].lower() == b"exec":
+            from .states import abort_exec
+
+            text = abort_exec(self, text)
+        self.last_cmd = resolve(argv)
+        self.server.count_error(text, self.last_cmd, argv)
+        return _error_line(text)
 
     def _finish(self, parts: list[bytes], mark: int, error: str | None, data: bytes) -> None:
         """The end of a read: `parts` holds its replies (the last command's from `mark` on),
@@ -799,6 +795,12 @@ class Client(asyncio.Protocol):
                     pass
             transport.abort()
 
+    @property
+    def blocked(self) -> bool:
+        """Blocked as Redis counts it (flags=b, blocked_clients): waiting on keys, WAIT, or
+        stopped by CLIENT PAUSE."""
+        return bool(self.state & BLOCKED) or self in self.server.postponed
+
     def describe(self) -> str:
         return self.info_line()
 
@@ -824,7 +826,7 @@ class Client(asyncio.Protocol):
             flags += "P"
         if self.state & MULTI:
             flags += "x"
-        if self.state & BLOCKED or self in self.server.postponed:
+        if self.blocked:
             flags += "b"
         tracker = self.tracker
         if tracker is not None and tracker.on:

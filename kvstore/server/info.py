@@ -16,7 +16,6 @@ import time
 
 from ..persistence.manager import fork_stats
 from ..version import REDIS_VERSION, __version__
-from .client import BLOCKED
 
 DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication",
                     "cpu", "modules", "errorstats", "cluster", "keyspace"]
@@ -82,8 +81,7 @@ def _clients(ctx, server) -> list:
         ("maxclients", server.config["maxclients"] if server else 10000),
         ("client_recent_max_input_buffer", 0), ("client_recent_max_output_buffer", 0),
         # (as Redis's, clients postponed by CLIENT PAUSE and waiting in WAIT included)
-        ("blocked_clients", sum(1 for c in server.clients.values()
-                                if c.state & BLOCKED or c in server.postponed) if server else 0),
+        ("blocked_clients", sum(c.blocked for c in server.clients.values()) if server else 0),
         ("tracking_clients", server.tracking.count if server else 0),
         ("clients_in_timeout_table", sum(
             1 for c in server.clients.values() if c.waiter is not None and c.waiter.timer)

@@ -743,11 +743,16 @@ class Server:
                          for queued, queued_argv in client.queue)
         if not writes:
             return False
-        client.pending.append(argv)
+        self.stop_until_unpause(client, cmd, [argv])
+        return True
+
+    def stop_until_unpause(self, client: Client, cmd, argvs: list[list[bytes]]) -> None:
+        """Redis's BLOCKED_POSTPONE: `argvs` (from `cmd` on) and whatever the client sends
+        after them run at unpause, in the order clients stopped."""
+        client.pending += argvs
         client.state |= BLOCKED
         client.last_cmd = cmd  # (CLIENT LIST cmd=, as Redis's)
         self.postponed[client] = None
-        return True
 
     def unpause(self) -> None:
         """The end of CLIENT PAUSE (and of a FAILOVER's, which only the failover's end
