@@ -88,7 +88,7 @@ def make_client():
     from kvstore.server.server import Log, Server
 
     config = Config()
-    config.load_lines([["save", ""]], ["bench"])
+    config.load_text("save \"\"")
     server = Server(config, Log("warning", os.devnull))
     client = Client(server)
     client.transport = _Transport()
