@@ -303,7 +303,7 @@ def waitaof(ctx: Context, argv: list[bytes]):
             "ERR WAITAOF cannot be used with replica instances. Please also note that writes "
             "to replicas are just local and are not propagated.")
     p = server.persistence
-    if numlocal and (p is None or p.writer is None):
+    if numlocal and (p is None or p.writer is None and not p.aof_starting):
         raise CommandError(WAITAOF_NO_AOF)
     return server.replication.waitaof(client, numlocal, numreplicas, timeout)
 

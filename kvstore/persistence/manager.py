@@ -116,8 +116,14 @@ class Persistence:
         self.last_bgsave_ok = True
         self.last_bgsave_try = 0.0
         self.last_rewrite_ok = True
+        self.rewrite_failures = 0  # in a row (INFO aof_rewrites_consecutive_failures)
+        self._retry_minutes = 0  # `_rewrite_limited`'s
+        self._retry_at = 0.0
         self.rewrite_base_size = 0
         self.child: tuple[str, int, float] | None = None  # (kind, pid, start time)
+        # CONFIG SET appendonly yes until its first rewrite is done (Redis's AOF_WAIT_REWRITE):
+        # the AOF is on, but the files on disk are still the old ones (`enable_aof`)
+        self.aof_starting = False
         self.rewrite_scheduled = False
         self.bgsave_scheduled = False
         self.saves = self.rewrites = 0
@@ -127,6 +133,9 @@ class Persistence:
         self._lock_fd = -1
         self.group: Any = None  # group.GroupCommit, installed by the server
         self.on_state_change: Callable[[], None] = lambda: None
+        # Sends every reply held for the AOF (the server's outbox.drain): called before the
+        # AOF closes, so that none is overtaken by replies sent once it is gone
+        self.drain_replies: Callable[[], None] = lambda: None
         # The replication history the data set is at, for SAVE/BGSAVE's file (installed by the
         # server), and the one the loaded snapshot had
         self.repl_history: Callable[[], tuple[str, int, int] | None] = lambda: None
@@ -242,6 +251,7 @@ class Persistence:
         if stop is not None:
             stop.set()
             self._cron_thread.join()
+        self.aof_starting = False  # (a first rewrite killed here is not tried again)
         if wait:
             self.wait_child()
         elif self.child is not None:
@@ -287,25 +297,90 @@ class Persistence:
         os._exit(1)
 
     def enable_aof(self) -> None:
-        """CONFIG SET appendonly yes: a fresh base holding the current data, then a new incr."""
-        if self.writer is not None:
+        """CONFIG SET appendonly yes, as Redis's startAppendOnly: a forked child writes a base of
+        the current data while the writes that follow go to a temp incr file; when the child is
+        done both take their names and the manifest switches to them (`_first_rewrite_done`).
+        Until then the files on disk are the old ones, as in Redis: a crash meanwhile loses what
+        it would have with the AOF off, and WAITAOF waits (`durable`)."""
+        if self.writer is not None or self.aof_starting:
             return
         if self._lock_fd < 0:
             self._lock()
-        self.stop_rewrite()
+        self.stop_rewrite()  # a BGREWRITEAOF's child: its base would miss the temp incr's writes
         os.makedirs(self.aof_dir, exist_ok=True)
-        m = mf.read(self.aof_dir, self.opt["appendfilename"]) or \
+        self.manifest = mf.read(self.aof_dir, self.opt["appendfilename"]) or \
             mf.Manifest(self.opt["appendfilename"])
-        old = m.files()
+        self.aof_starting = True
+        if self.child is not None:  # a BGSAVE's: the rewrite starts when it ends
+            self.rewrite_scheduled = True
+        else:
+            self._first_rewrite()
+
+    def _first_rewrite(self) -> None:
+        m = self.manifest
+        temp_incr = "temp-" + m.filename + ".incr"
+        path = os.path.join(self.aof_dir, temp_incr)
+        _unlink(path)  # a crashed attempt's: its records are older than the fork
+        self.log(f"Creating AOF incr file {temp_incr} on background rewrite")
+        self.writer = AofWriter(path, self.opt["appendfsync"], self.opt["aof-timestamp-enabled"])
+        self.on_state_change()
         base = m.next_base()
-        snapshot.dump(self.ks, os.path.join(self.aof_dir, base.name))
-        m.base = base
-        m.incrs = [m.next_incr()]
+        target = os.path.join(self.aof_dir, "temp-rewrite-" + base.name)
+        self._fork("aof", lambda: snapshot.dump(self.ks, target),
+                   lambda ok: self._first_rewrite_done(ok, base, target))
+
+    def _first_rewrite_done(self, ok: bool, base: mf.Entry, target: str) -> None:
+        if not self.aof_starting:  # turned off meanwhile
+            _unlink(target)
+            return
+        w = self.writer
+        m = self.manifest
+        incr = m.next_incr()
+        path = os.path.join(self.aof_dir, incr.name)
+        # (the writer's descriptor follows its file)
+        ok = ok and self._rename(target, base.name) and self._rename(w.path, incr.name)
+        self._count_rewrite(ok)
+        if not ok:  # all of it is still in memory: tried again from the cron, as Redis does
+            self.log("Background AOF rewrite terminated with error")
+            _unlink(target)
+            self._close_writer()
+            _unlink(w.path)
+            self.rewrite_scheduled = True
+            return
+        w.path = path
+        old = m.files()
+        m.base, m.incrs = base, [incr]
         m.write(self.aof_dir)
         for e in old:
             _unlink(os.path.join(self.aof_dir, e.name))
-        self.manifest = m
-        self._open_aof()
+        self.aof_starting = False
+        self.rewrite_base_size = self.aof_size()
+        self.rewrites += 1
+        self.log("Background AOF rewrite finished successfully")
+
+    def disable_aof(self) -> None:
+        """CONFIG SET appendonly no, as Redis's stopAppendOnly: a rewrite is stopped, a
+        scheduled one forgotten, the AOF closed (a first rewrite's temp incr deleted)."""
+        starting, self.aof_starting = self.aof_starting, False
+        self.rewrite_scheduled = False
+        self.stop_rewrite()
+        w = self.writer
+        if w is not None:
+            self._close_writer()
+            if starting:
+                _unlink(w.path)
+
+    def _close_writer(self) -> None:
+        self.drain_replies()
+        self.writer.close()
+        self.writer = None
+        self.on_state_change()
+
+    def durable(self, target: int) -> bool:
+        """Whether the AOF on disk holds every write logged up to `target` (a writer
+        position): fsynced, and in a file the manifest lists."""
+        w = self.writer
+        return w is not None and not self.aof_starting and w.synced >= target
 
     @property
     def write_error(self) -> str | None:
@@ -326,7 +401,7 @@ class Persistence:
                 self.flush()
         if self.child is not None:
             return
-        if self.rewrite_scheduled:
+        if self.rewrite_scheduled and not self._rewrite_limited():
             self.rewrite_scheduled = False
             self.bgrewriteaof()
             return
@@ -347,7 +422,8 @@ class Persistence:
             base = self.rewrite_base_size or 1
             growth = (size - base) * 100 // base
             if size > self.opt["auto-aof-rewrite-min-size"] and \
-                    growth >= self.opt["auto-aof-rewrite-percentage"]:
+                    growth >= self.opt["auto-aof-rewrite-percentage"] and \
+                    not self._rewrite_limited():
                 self.log(f"Starting automatic rewriting of AOF on {growth}% growth")
                 self.bgrewriteaof()
 
@@ -398,6 +474,9 @@ class Persistence:
 
     def bgrewriteaof(self) -> str:
         """Start a rewrite (see the module docstring). Returns the status text."""
+        if self.aof_starting:  # (scheduled behind a BGSAVE, or tried again)
+            self._first_rewrite()
+            return "Background append only file rewriting started"
         os.makedirs(self.aof_dir, exist_ok=True)
         m = self.manifest or mf.Manifest(self.opt["appendfilename"])
         self.manifest = m
@@ -417,13 +496,13 @@ class Persistence:
         return "Background append only file rewriting started"
 
     def _rewrite_done(self, ok: bool, base: mf.Entry, target: str, old: list) -> None:
-        self.last_rewrite_ok = ok
+        ok = ok and self._rename(target, base.name)
+        self._count_rewrite(ok)
         if not ok:
             self.log("Background AOF rewrite terminated with error")
             _unlink(target)
             return
         m = self.manifest
-        os.replace(target, os.path.join(self.aof_dir, base.name))
         m.base = base
         m.incrs = [e for e in m.incrs if e not in old]
         m.write(self.aof_dir)
@@ -432,6 +511,38 @@ class Persistence:
         self.rewrite_base_size = self.aof_size()
         self.rewrites += 1
         self.log("Background AOF rewrite finished successfully")
+
+    def _rename(self, path: str, name: str) -> bool:
+        """A rewrite's temp file into the AOF directory as `name`; False (logged) if it fails."""
+        try:
+            os.replace(path, os.path.join(self.aof_dir, name))
+        except OSError as exc:
+            self.log(f"Error trying to rename the temporary AOF file {os.path.basename(path)} "
+                     f"into {name}: {exc.strerror}")
+            return False
+        return True
+
+    def _count_rewrite(self, ok: bool) -> None:
+        self.last_rewrite_ok = ok
+        self.rewrite_failures = 0 if ok else self.rewrite_failures + 1
+
+    def _rewrite_limited(self) -> bool:
+        """Redis's aofRewriteLimited: after 3 failed rewrites in a row, an automatic or
+        scheduled one waits 1 minute, then 2, 4... up to 60, so that a rewrite that keeps
+        failing (a full disk) is not forked again every cron. BGREWRITEAOF is not limited."""
+        if self.rewrite_failures < 3:
+            self._retry_minutes, self._retry_at = 0, 0.0
+            return False
+        if self._retry_at:
+            if time.time() < self._retry_at:
+                return True
+            self._retry_at = 0.0
+            return False
+        self._retry_minutes = min(60, self._retry_minutes * 2 or 1)
+        self._retry_at = time.time() + self._retry_minutes * 60
+        self.log("Background AOF rewrite has repeatedly failed and triggered the limit, will "
+                 f"retry in {self._retry_minutes} minutes")
+        return True
 
     # -- children ------------------------------------------------------------------------------
 
@@ -463,9 +574,9 @@ class Persistence:
         writes with the older state it forked with."""
         if self.child is not None and self.child[0] == "aof":
             self.log(f"Killing running AOF rewrite child: {self.child[1]}")
-            was_ok = self.last_rewrite_ok
+            was = self.last_rewrite_ok, self.rewrite_failures
             self._stop_child()
-            self.last_rewrite_ok = was_ok  # stopped on purpose: not a failed rewrite
+            self.last_rewrite_ok, self.rewrite_failures = was  # stopped on purpose: no failure
 
     def _stop_child(self) -> None:
         """Kill the running child and reap it now; its work is discarded."""
@@ -505,21 +616,22 @@ class Persistence:
             ("rdb_saves", self.saves), ("rdb_last_cow_size", 0),
             ("rdb_last_load_keys_expired", self.loaded_expired),
             ("rdb_last_load_keys_loaded", self.loaded_keys),
-            ("aof_enabled", int(w is not None)),
+            ("aof_enabled", int(w is not None or self.aof_starting)),
             ("aof_rewrite_in_progress", int(kind == "aof")),
             ("aof_rewrite_scheduled", int(self.rewrite_scheduled)),
             ("aof_last_rewrite_time_sec", self.last_child_secs.get("aof", -1)),
             ("aof_current_rewrite_time_sec", int(time.time() - started) if kind == "aof"
              else -1),
             ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
-            ("aof_rewrites", self.rewrites), ("aof_rewrites_consecutive_failures", 0),
+            ("aof_rewrites", self.rewrites), ("aof_rewrites_consecutive_failures", self.rewrite_failures),
             ("aof_last_write_status", "err" if self.write_error else "ok"),
             ("aof_last_cow_size", 0), ("module_fork_in_progress", 0),
             ("module_fork_last_cow_size", 0),
         ] + ([("aof_current_size", self.aof_size()), ("aof_base_size", self.rewrite_base_size),
               ("aof_pending_rewrite", int(self.rewrite_scheduled)),
-              ("aof_buffer_length", len(w.buf)), ("aof_pending_bio_fsync", 0),
-              ("aof_delayed_fsync", 0)] if w is not None else [])
+              ("aof_buffer_length", len(w.buf) if w is not None else 0),
+              ("aof_pending_bio_fsync", 0), ("aof_delayed_fsync", 0)]
+             if w is not None or self.aof_starting else [])
 
 
 def _unlink(path: str) -> None:

@@ -101,6 +101,7 @@ def attach(server) -> Persistence:
             w.log_batch(last[1] if last is not None and last[0] is batch else None, batch)
 
     def state_changed() -> None:
+        sync_feed()  # (the AOF also opens and closes in its first rewrite, `enable_aof`)
         server.gate = server.gate_wanted()
 
     def cron() -> None:
@@ -111,6 +112,13 @@ def attach(server) -> Persistence:
     def shutdown() -> None:
         server.outbox.drain()  # replies held for the AOF
         flags = server.shutdown_flags
+        if p.aof_starting and p.child is not None and p.child[0] == "aof":
+            # The data set is in no AOF yet: exiting now would leave the old one, so Redis
+            # refuses (its prepareForShutdown), SIGTERM included, unless FORCE.
+            if "force" not in flags:
+                log.warning("Writing initial AOF, can't exit.")
+                raise ShutdownRefused("initial AOF")
+            log.warning("Writing initial AOF. Exit anyway.")
         if "save" in flags or (cfg["save"] and "nosave" not in flags):
             log.notice("Saving the final snapshot before exiting.")
             try:
@@ -140,8 +148,6 @@ def attach(server) -> Persistence:
             outbox.commit = outbox.drain_held = None
 
     def set_appendonly(on: bool) -> None:
-        if not on and p.writer is not None:
-            server.outbox.drain()  # nothing may stay held once the AOF is gone
         try:
             _set_appendonly(p, on)
         except (PersistenceError, OSError) as exc:
@@ -150,6 +156,7 @@ def attach(server) -> Persistence:
         sync_feed()
 
     p.on_state_change = state_changed
+    p.drain_replies = server.outbox.drain
     p.group = GroupCommit(p, loop, server.outbox.send)
     sync_feed()
     server.on_shutdown.append(shutdown)
@@ -166,13 +173,12 @@ def attach(server) -> Persistence:
 
 
 def _set_appendonly(p: Persistence, on: bool) -> None:
-    """CONFIG SET appendonly: yes opens (creating base + incr from the current data), no closes."""
-    if on and p.writer is None:
+    """CONFIG SET appendonly: yes starts the AOF (its first base written in the background), no
+    closes it."""
+    if on:
         p.enable_aof()
-    elif not on and p.writer is not None:
-        p.stop_rewrite()
-        p.writer.close()
-        p.writer = None
+    elif p.writer is not None or p.aof_starting:  # (as Redis: a no while off changes nothing)
+        p.disable_aof()
     p.opt["appendonly"] = on
 
 

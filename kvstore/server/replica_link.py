@@ -432,9 +432,11 @@ class MasterLink:
                           and int(stream_db) < len(ks.dbs) else 0)
         client.send_ack()  # a diskless master starts the stream on the first ACK
         p = server.persistence
-        if p is not None and p.writer is not None:
-            # The AOF holds the old data set: a new base of the loaded one replaces it.
-            p.bgrewriteaof()
+        if p is not None and (p.writer is not None or p.aof_starting):
+            # The AOF holds the old data set: restarted, it gets a base of the loaded one
+            # (Redis's restartAOFAfterSYNC).
+            p.disable_aof()
+            p.enable_aof()
 
     # -- while linked --------------------------------------------------------------------------
 

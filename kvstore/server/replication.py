@@ -447,8 +447,11 @@ class Replication:
 
         p = self.server.persistence
         writer = p.writer if p is not None else None
-        target = writer.position() if writer is not None else None
-        acked = int(target is not None and writer.synced >= target)
+        # (an AOF whose first rewrite waits for a BGSAVE has no writer yet: all it will hold
+        # is in the base it starts with, position 0 of its writer)
+        target = writer.position() if writer is not None else \
+            0 if p is not None and p.aof_starting else None
+        acked = int(target is not None and p.durable(target))
         if acked >= numlocal and numreplicas <= 0 or client.state & MULTI or client.ctx.in_multi:
             return [acked, 0]
         handle = None
@@ -462,10 +465,8 @@ class Replication:
     def check_aof_waiting(self) -> None:
         """From the cron (and after a group commit's fsync): wake the WAITAOFs now met."""
         p = self.server.persistence
-        writer = p.writer if p is not None else None
-        synced = writer.synced if writer is not None else -1
         for client, (target, replicas, _) in list(self.aof_waiting.items()):
-            if not replicas and target is not None and synced >= target:
+            if not replicas and target is not None and p is not None and p.durable(target):
                 self._wake_aof(client)
 
     def _wake_aof(self, client) -> None:
@@ -479,8 +480,7 @@ class Replication:
         if handle is not None:
             handle.cancel()
         p = self.server.persistence
-        writer = p.writer if p is not None else None
-        acked = int(target is not None and writer is not None and writer.synced >= target)
+        acked = int(target is not None and p is not None and p.durable(target))
         self.server.outbox.put(client, b"*2\r\n:%d\r\n:0\r\n" % acked)
         client.state &= ~BLOCKED
         resume(client)

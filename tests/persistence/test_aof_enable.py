@@ -1,0 +1,132 @@
+"""CONFIG SET appendonly yes as Redis does it (startAppendOnly): the reply comes at once, a forked
+child writes the first base in the background while the writes that follow go to a temp incr
+file, and only when the child is done does the manifest switch to both. Meanwhile INFO shows the
+AOF on and its rewrite running, SHUTDOWN and SIGTERM are refused (the data set is in no AOF
+yet), and a rewrite that fails is tried again. Each case runs on both servers, but WAITAOF
+(Redis 7.2's) on kvstore only."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+
+from tests.server.helpers import Conn, wait_until
+
+from .test_defaults import KINDS, _aof_ready, _launch
+from .test_server import _PROCS, _reap_servers  # noqa: F401 (the fixture kills what is left)
+
+# The first base's name in a fresh directory: ours is a kvstore snapshot, Redis's an RDB file
+FIRST_BASE = {"kvstore": "appendonly.aof.1.base.kvs", "redis": "appendonly.aof.1.base.rdb"}
+MANIFEST = "appendonly.aof.manifest"
+
+
+def _pipeline(port: int, *commands) -> list:
+    """Every command sent in one write, so that all of them run before the server can reap a
+    child (both reap between event-loop iterations); their replies."""
+    conn = Conn(port)
+    try:
+        conn.send(b"".join(Conn.encode(*c) for c in commands))
+        return [conn.reply() for _ in commands]
+    finally:
+        conn.close()
+
+
+def _info(r: redis.Redis) -> dict:
+    return r.info("persistence")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_first_base_is_written_in_the_background_and_nothing_is_lost(kind, tmp_path):
+    proc, r = _launch(kind, tmp_path, "--save", "")
+    r.set("before", "1")
+    port = r.connection_pool.connection_kwargs["port"]
+    replies = _pipeline(port, ["CONFIG", "SET", "appendonly", "yes"], ["INFO", "persistence"],
+                        ["SET", "during", "2"], ["SHUTDOWN"])
+    assert replies[0] == b"OK" and replies[2] == b"OK"
+    assert b"aof_enabled:1\r\n" in replies[1] and b"aof_rewrite_in_progress:1\r\n" in replies[1]
+    assert isinstance(replies[3], Exception) and str(replies[3]) == \
+        "ERR Errors trying to SHUTDOWN. Check logs."
+    assert proc.poll() is None
+    wait_until(lambda: _aof_ready(r), what="the first rewrite")
+    assert os.path.exists(tmp_path / "appendonlydir" / MANIFEST)
+    r.set("after", "3")
+    proc.kill()
+    proc.wait(10)
+    proc, r = _launch(kind, tmp_path, "--appendonly", "yes", "--save", "")
+    assert r.mget("before", "during", "after") == [b"1", b"2", b"3"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_appendonly_no_during_the_first_rewrite_stops_it(kind, tmp_path):
+    proc, r = _launch(kind, tmp_path, "--save", "")
+    r.set("k", "v")
+    port = r.connection_pool.connection_kwargs["port"]
+    replies = _pipeline(port, ["CONFIG", "SET", "appendonly", "yes"],
+                        ["CONFIG", "SET", "appendonly", "no"], ["INFO", "persistence"])
+    assert replies[:2] == [b"OK", b"OK"]
+    for field in (b"aof_enabled:0", b"aof_rewrite_in_progress:0", b"aof_rewrite_scheduled:0"):
+        assert field + b"\r\n" in replies[2]
+    assert not os.path.exists(tmp_path / "appendonlydir" / MANIFEST)
+    r.shutdown()
+    assert proc.wait(20) == 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_failed_first_rewrite_is_tried_again(kind, tmp_path):
+    # A directory where the base must go: renaming the rewrite's file there fails.
+    blocker = tmp_path / "appendonlydir" / FIRST_BASE[kind]
+    blocker.mkdir(parents=True)
+    proc, r = _launch(kind, tmp_path, "--save", "")
+    r.set("before", "1")
+    assert r.config_set("appendonly", "yes")
+    r.set("during", "2")
+    wait_until(lambda: _info(r)["aof_rewrites_consecutive_failures"] >= 1,
+               what="a failed rewrite")
+    info = _info(r)
+    assert info["aof_enabled"] == 1 and info["aof_last_bgrewrite_status"] == "err"
+    assert not os.path.exists(tmp_path / "appendonlydir" / MANIFEST)
+    blocker.rmdir()
+
+    def done() -> bool:
+        info = _info(r)
+        if info["aof_rewrite_in_progress"] or info["aof_rewrite_scheduled"]:
+            return False
+        if info["aof_last_bgrewrite_status"] == "ok":
+            return True
+        # Failed again, and waiting out Redis's limit (3 in a row): BGREWRITEAOF is not limited
+        r.bgrewriteaof()
+        return False
+
+    wait_until(done, what="a successful retry")
+    assert _info(r)["aof_rewrites_consecutive_failures"] == 0
+    r.set("after", "3")
+    proc.kill()
+    proc.wait(10)
+    proc, r = _launch(kind, tmp_path, "--appendonly", "yes", "--save", "")
+    assert r.mget("before", "during", "after") == [b"1", b"2", b"3"]
+
+
+def test_repeated_failures_trigger_the_retry_limit(tmp_path):
+    (tmp_path / "appendonlydir" / FIRST_BASE["kvstore"]).mkdir(parents=True)
+    proc, r = _launch("kvstore", tmp_path, "--save", "")
+    assert r.config_set("appendonly", "yes")
+    log = next(tmp_path.glob("kvstore-*.log"))
+    wait_until(lambda: "triggered the limit, will retry in 1 minutes" in log.read_text(),
+               what="the retry limit")
+    info = _info(r)
+    assert info["aof_rewrites_consecutive_failures"] == 3 and info["aof_rewrite_scheduled"] == 1
+    assert not info["aof_rewrite_in_progress"]
+
+
+def test_waitaof_during_the_first_rewrite_waits_for_it(tmp_path):
+    """The temp incr file is fsynced like any AOF, but no manifest lists it yet: WAITAOF must not
+    count it (Redis 7.2 does not either)."""
+    proc, r = _launch("kvstore", tmp_path, "--save", "", "--appendfsync", "always")
+    r.execute_command("DEBUG", "POPULATE", "200000")  # a child that runs long enough
+    port = r.connection_pool.connection_kwargs["port"]
+    replies = _pipeline(port, ["CONFIG", "SET", "appendonly", "yes"], ["SET", "k", "v"],
+                        ["WAITAOF", "1", "0", "20000"])
+    assert replies == [b"OK", b"OK", [1, 0]]
+    assert os.path.exists(tmp_path / "appendonlydir" / MANIFEST)
