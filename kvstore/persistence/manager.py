@@ -548,6 +548,8 @@ class Persistence:
 
     def _fork(self, kind: str, job: Callable[[], Any], done: Callable[[bool], None]) -> None:
         pid = fork_job(job)
+        self.log(f"Background {'saving' if kind == 'bgsave' else 'append only file rewriting'}"
+                 f" started by pid {pid}")
         self.child = (kind, pid, time.time())
         self._child_callback = done
         reap_child(pid, lambda ok: self.run_later(lambda: self._child_done(pid, ok)))
