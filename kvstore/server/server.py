@@ -24,6 +24,7 @@ MEMORY_SAMPLE_MS, and again during eviction (see eviction.py).
 from __future__ import annotations
 
 import asyncio
+import errno
 import faulthandler
 import os
 import resource
@@ -107,6 +108,46 @@ def _raise_open_files_limit(maxclients: int) -> None:
     if best < need:
         raise ConfigError("The operating system is not able to handle the specified number of "
                           f"clients, try with {max(best, soft) - RESERVED_FDS}")
+
+
+def adjust_open_files_limit(config: Config, log: "Log") -> None:
+    """Redis's adjustOpenFilesLimit at start: the open files limit (soft and hard) is raised to
+    maxclients + RESERVED_FDS, or to the highest of that minus steps of 16 that is allowed;
+    short of it, maxclients is lowered to fit, with Redis's warnings (992 under `ulimit -n
+    1024`), so that the clients past it get Redis's "max number of clients reached" rather than
+    a reset connection when accept() runs out of descriptors."""
+    maxclients = config["maxclients"]
+    need = maxclients + RESERVED_FDS
+    old = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if old >= need:
+        return
+    best, reason = need, ""
+    while best > old:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (best, best))
+            break
+        except ValueError as exc:  # (CPython's texts for EPERM and EINVAL)
+            reason = os.strerror(errno.EPERM if "raise" in str(exc) else errno.EINVAL)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        best -= 16
+    best = max(best, old)
+    if best >= need:
+        log.notice("Increased maximum number of open files to %d (it was originally set to %d).",
+                   need, old)
+        return
+    if best <= RESERVED_FDS:
+        log.warning("Your current 'ulimit -n' of %d is not enough for the server to start. Please "
+                    "increase your open file limit to at least %d. Exiting.", old, need)
+        raise SystemExit(1)
+    config.values["maxclients"] = best - RESERVED_FDS
+    log.warning("You requested maxclients of %d requiring at least %d max file descriptors.",
+                maxclients, need)
+    log.warning("Server can't set maximum open files to %d because of OS error: %s.", need,
+                reason)
+    log.warning("Current maximum open files is %d. maxclients has been reduced to %d to "
+                "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                best, best - RESERVED_FDS)
 
 
 def _refuse_tls(enabled: Any) -> None:
@@ -880,6 +921,7 @@ class Server:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""
         self._stop = shutdown_event or asyncio.Event()
         log = self.log
+        adjust_open_files_limit(self.config, log)
         log.notice("Server initialized")
         self.outbox.call_soon = asyncio.get_running_loop().call_soon
         # A replica from the start: keys expired in its file wait for its master's DELs
