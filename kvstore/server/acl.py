@@ -513,7 +513,7 @@ def _split_args(text: bytes) -> list[bytes]:
     from .config_lines import split_args
 
     try:
-        return [p.encode("latin-1") for p in split_args(text.decode("latin-1"))]
+        return [p.encode("latin-1") for p in split_args(text.decode("latin-1"), utf8=False)]
     except ValueError:
         raise RuleError(_SYNTAX) from None
 

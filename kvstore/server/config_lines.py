@@ -52,11 +52,15 @@ C_SPACE = " \t\n\v\f\r"  # C isspace(): skipped between arguments and allowed af
 _WORD_END = " \n\r\t"      # what ends an unquoted word (sdssplitargs's switch)
 
 
-def split_args(line: str) -> list[str]:
+def split_args(line: str, utf8: bool = True) -> list[str]:
     """Redis's sdssplitargs: spaces separate; "double quotes" with \\n \\xHH escapes; 'single
     quotes' with \\' only. A quote may open inside a word (`abc"def"` is abcdef), and a closing
     quote must end the word. A NUL ends the line, as it ends the C string. Raises ValueError on
-    unbalanced quotes."""
+    unbalanced quotes.
+
+    `utf8`: `line` is text read as UTF-8 (surrogateescape), and a \\xHH escape is a byte, so
+    `"p\\xc3\\xa4ss"` (what Redis's CONFIG REWRITE writes for "päss") reads as "päss". Without
+    it, `line` is bytes as latin-1 and an escape is the character of that code."""
     line = line.split("\0", 1)[0]
     args: list[str] = []
     i, n = 0, len(line)
@@ -87,7 +91,9 @@ def split_args(line: str) -> list[str]:
                 break
             if quote == '"' and c == "\\" and line[i + 1:i + 2] == "x" \
                     and _ishex(line[i + 2:i + 4]):
-                cur.append(chr(int(line[i + 2:i + 4], 16)))
+                code = int(line[i + 2:i + 4], 16)
+                # (a byte past ASCII as surrogateescape holds it, decoded with its arg below)
+                cur.append(chr(0xDC00 + code) if utf8 and code > 127 else chr(code))
                 i += 4
             elif quote == '"' and c == "\\" and i + 1 < n:
                 cur.append(_ESCAPES.get(line[i + 1], line[i + 1]))
@@ -98,7 +104,10 @@ def split_args(line: str) -> list[str]:
             else:
                 cur.append(c)
                 i += 1
-        args.append("".join(cur))
+        arg = "".join(cur)
+        if utf8 and not arg.isascii():
+            arg = arg.encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape")
+        args.append(arg)
 
 
 def _ishex(s: str) -> bool:
@@ -143,7 +152,8 @@ _REPR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": 
 
 
 def sdsrepr(text: str) -> str:
-    """sdscatrepr, as split_args reads it back. Characters past ASCII stay as they are (Redis
-    writes their bytes as \\xHH; split_args would read those as single characters)."""
-    return '"' + "".join(_REPR.get(c) or (c if c.isprintable() or ord(c) > 127
-                                          else f"\\x{ord(c):02x}") for c in text) + '"'
+    """sdscatrepr of `text`'s UTF-8 bytes (surrogateescape): a byte that is not printable ASCII
+    is \\xHH, as Redis writes it; split_args reads it back."""
+    data = text.encode("utf-8", "surrogateescape")
+    return '"' + "".join(_REPR.get(c) or (c if 32 <= ord(c) < 127 else f"\\x{ord(c):02x}")
+                         for c in data.decode("latin-1")) + '"'

@@ -75,6 +75,7 @@ unixsocketperm 0700
 include {DIR}/conf.d/*.conf
 include {DIR}/none.d/*.conf
 include {DIR}/conf.d
+replica-announce-ip "p\\xc3\\xa4ss \\xff"
 cluster-enabled no
 cluster-config-file nodes.conf
 cluster-port 0
@@ -118,7 +119,8 @@ tls-ciphersuites ""
 """
 # (after the file's `include`, each `save` replaces the rules: Redis's reading flag is off)
 STARTS_ARGS = ("--maxmemory 1mb", "--save", "900", "1", "--save", "300", "10")
-STARTS_GET = ("save", "replicaof", "masterauth", "oom-score-adj", "oom-score-adj-values",
+STARTS_GET = ("save", "replicaof", "masterauth", "replica-announce-ip", "oom-score-adj",
+              "oom-score-adj-values",
               "unixsocketperm", "maxmemory", "hz", "tls-*", "cluster-*")
 
 RUNTIME = [
@@ -260,6 +262,7 @@ def test_accepted_lines_and_their_values(tmp_path):
         got = {kind: _get(p.port, *STARTS_GET) for kind, (p, _) in servers.items()}
         assert got["kvstore"] == got["redis"]
         assert got["redis"][b"save"] == b"300 10" and got["redis"][b"hz"] == b"40"
+        assert got["redis"][b"replica-announce-ip"] == b"p\xc3\xa4ss \xff"  # (\xHH: bytes)
         for p, where in servers.values():  # unixsocketperm is octal: 0700, not 700 decimal
             assert stat.S_IMODE(os.stat(where / "s.sock").st_mode) == 0o700
     finally:
@@ -374,7 +377,8 @@ REWRITE_SETS = [
     ("notify-keyspace-events", ""), ("requirepass", 'new"pw\\x'), ("maxmemory-samples", "5"),
     ("latency-tracking-info-percentiles", "50 99.5"), ("oom-score-adj-values", "0 100 200"),
     ("proc-title-template", "{title} {port}"), ("maxmemory-clients", "10%"),
-    ("replica-announce-ip", "a b"), ("masterauth", ""), ("ignore-warnings", "tab\there"),
+    ("replica-announce-ip", "a b"), ("masterauth", ""), ("masteruser", "üser wörd"),
+    ("ignore-warnings", "tab\there"),
     ("replica-priority", "60"), ("auto-aof-rewrite-min-size", "3gb")]
 
 
