@@ -57,7 +57,10 @@ def bgsave(ctx: Context, argv: list[bytes]):
         raise CommandError(
             "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
             "SCHEDULE in order to schedule a BGSAVE whenever possible.")
-    return Status(p.bgsave())
+    try:
+        return Status(p.bgsave())
+    except OSError:  # the fork refused (logged): Redis's bare error
+        raise CommandError("ERR") from None
 
 
 @command("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, group="server")
@@ -69,4 +72,8 @@ def bgrewriteaof(ctx: Context, argv: list[bytes]):
             raise CommandError("ERR Background append only file rewriting already in progress")
         p.rewrite_scheduled = True
         return Status("Background append only file rewriting scheduled")
-    return Status(p.bgrewriteaof())
+    try:
+        return Status(p.bgrewriteaof())
+    except OSError:  # (the fork, or a file: logged)
+        raise CommandError("ERR Can't execute an AOF background rewriting. Please check the "
+                           "server logs for more information.") from None

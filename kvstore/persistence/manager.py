@@ -313,21 +313,35 @@ class Persistence:
         self.aof_starting = True
         if self.child is not None:  # a BGSAVE's: the rewrite starts when it ends
             self.rewrite_scheduled = True
-        else:
+            return
+        try:
             self._first_rewrite()
+        except OSError:
+            self.aof_starting = False
+            raise
 
     def _first_rewrite(self) -> None:
+        """Open the temp incr and fork the child. Raises OSError (logged, the temp incr closed
+        and deleted) if either fails."""
         m = self.manifest
         temp_incr = "temp-" + m.filename + ".incr"
         path = os.path.join(self.aof_dir, temp_incr)
         _unlink(path)  # a crashed attempt's: its records are older than the fork
         self.log(f"Creating AOF incr file {temp_incr} on background rewrite")
-        self.writer = AofWriter(path, self.opt["appendfsync"], self.opt["aof-timestamp-enabled"])
-        self.on_state_change()
         base = m.next_base()
         target = os.path.join(self.aof_dir, "temp-rewrite-" + base.name)
-        self._fork("aof", lambda: snapshot.dump(self.ks, target),
-                   lambda ok: self._first_rewrite_done(ok, base, target))
+        try:
+            self.writer = AofWriter(path, self.opt["appendfsync"],
+                                    self.opt["aof-timestamp-enabled"])
+            self.on_state_change()
+            self._fork("aof", lambda: snapshot.dump(self.ks, target),
+                       lambda ok: self._first_rewrite_done(ok, base, target))
+        except OSError as exc:
+            self.log(f"Can't start the AOF's first rewrite: {exc}")
+            if self.writer is not None:
+                self._close_writer()
+                _unlink(path)
+            raise
 
     def _first_rewrite_done(self, ok: bool, base: mf.Entry, target: str) -> None:
         if not self.aof_starting:  # turned off meanwhile
@@ -403,11 +417,11 @@ class Persistence:
             return
         if self.rewrite_scheduled and not self._rewrite_limited():
             self.rewrite_scheduled = False
-            self.bgrewriteaof()
+            self._cron_rewrite()
             return
         if self.bgsave_scheduled:
             self.bgsave_scheduled = False
-            self.bgsave()
+            self._cron_bgsave()
             return
         now = time.time()
         dirty = self.ks.dirty
@@ -415,7 +429,7 @@ class Persistence:
             for secs, changes in self.opt["save"]:
                 if dirty >= changes and now - self.lastsave > secs:
                     self.log(f"{changes} changes in {secs} seconds. Saving...")
-                    self.bgsave()
+                    self._cron_bgsave()
                     return
         if w is not None and self.opt["auto-aof-rewrite-percentage"]:
             size = self.aof_size()
@@ -425,7 +439,19 @@ class Persistence:
                     growth >= self.opt["auto-aof-rewrite-percentage"] and \
                     not self._rewrite_limited():
                 self.log(f"Starting automatic rewriting of AOF on {growth}% growth")
-                self.bgrewriteaof()
+                self._cron_rewrite()
+
+    def _cron_bgsave(self) -> None:
+        try:
+            self.bgsave()
+        except OSError:  # the fork refused (logged): the save points wait BGSAVE_RETRY_SECS
+            pass
+
+    def _cron_rewrite(self) -> None:
+        try:
+            self.bgrewriteaof()
+        except OSError as exc:  # (logged as it happened, or here; the next cron may try again)
+            self.log(f"Background AOF rewrite not started: {exc}")
 
     def aof_size(self) -> int:
         m = self.manifest
@@ -457,7 +483,12 @@ class Persistence:
         self.dirty_at_bgsave = self.ks.dirty
         self.last_bgsave_try = time.time()
         repl = self.repl_history()  # (read here: the child's data is the fork's)
-        self._fork("bgsave", lambda: snapshot.dump(self.ks, path, repl=repl), self._bgsave_done)
+        try:
+            self._fork("bgsave", lambda: snapshot.dump(self.ks, path, repl=repl),
+                       self._bgsave_done)
+        except OSError:
+            self.last_bgsave_ok = False  # (INFO rdb_last_bgsave_status:err, as Redis's)
+            raise
         return "Background saving started"
 
     def _bgsave_done(self, ok: bool) -> None:
@@ -475,7 +506,12 @@ class Persistence:
     def bgrewriteaof(self) -> str:
         """Start a rewrite (see the module docstring). Returns the status text."""
         if self.aof_starting:  # (scheduled behind a BGSAVE, or tried again)
-            self._first_rewrite()
+            try:
+                self._first_rewrite()
+            except OSError:  # tried again (and limited) as after a failed child
+                self._count_rewrite(False)
+                self.rewrite_scheduled = True
+                raise
             return "Background append only file rewriting started"
         os.makedirs(self.aof_dir, exist_ok=True)
         m = self.manifest or mf.Manifest(self.opt["appendfilename"])
@@ -547,7 +583,12 @@ class Persistence:
     # -- children ------------------------------------------------------------------------------
 
     def _fork(self, kind: str, job: Callable[[], Any], done: Callable[[bool], None]) -> None:
-        pid = fork_job(job)
+        try:
+            pid = fork_job(job)
+        except OSError as exc:
+            self.log(f"Can't {'save' if kind == 'bgsave' else 'rewrite append only file'} in "
+                     f"background: fork: {exc.strerror or exc}")
+            raise
         self.log(f"Background {'saving' if kind == 'bgsave' else 'append only file rewriting'}"
                  f" started by pid {pid}")
         self.child = (kind, pid, time.time())

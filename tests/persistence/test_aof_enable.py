@@ -7,6 +7,7 @@ yet), and a rewrite that fails is tried again. Each case runs on both servers, b
 
 from __future__ import annotations
 
+import errno
 import os
 
 import pytest
@@ -130,3 +131,29 @@ def test_waitaof_during_the_first_rewrite_waits_for_it(tmp_path):
                         ["WAITAOF", "1", "0", "20000"])
     assert replies == [b"OK", b"OK", [1, 0]]
     assert os.path.exists(tmp_path / "appendonlydir" / MANIFEST)
+
+
+def test_a_refused_fork_leaves_nothing_half_started(tmp_path, monkeypatch):
+    """fork() can fail (ENOMEM, a process limit). CONFIG SET appendonly yes then fails as a
+    whole (the server answers "Unable to turn on AOF"), no temp incr stays open, BGSAVE's failure
+    shows in INFO, and the log says why, as Redis's."""
+    from kvstore.engine import Keyspace
+    from kvstore.persistence import manager
+
+    def refused(job):
+        raise OSError(errno.ENOMEM, os.strerror(errno.ENOMEM))
+
+    logs: list[str] = []
+    p = manager.Persistence(Keyspace(), str(tmp_path), log=logs.append, exclusive=False)
+    p.start()
+    monkeypatch.setattr(manager, "fork_job", refused)
+    with pytest.raises(OSError):
+        p.enable_aof()
+    assert p.writer is None and not p.aof_starting and not p.rewrite_scheduled
+    assert os.listdir(tmp_path / "appendonlydir") == []
+    assert "Can't rewrite append only file in background: fork: Cannot allocate memory" in logs
+    with pytest.raises(OSError):
+        p.bgsave()
+    assert dict(p.info())["rdb_last_bgsave_status"] == "err"
+    assert "Can't save in background: fork: Cannot allocate memory" in logs
+    p.close()
