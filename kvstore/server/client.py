@@ -719,7 +719,9 @@ class Client(asyncio.Protocol):
             from .pubsub import deliver_bytes
 
             lines, self.after_reply = self.after_reply, []
-            if self.monitor:  # (a RESET ended it: Redis feeds monitors after the command)
+            # A RESET ended MONITOR (Redis feeds monitors after the command); after QUIT Redis
+            # writes nothing more to the client (CLIENT_CLOSE_AFTER_REPLY), not even its line.
+            if self.monitor and not self.state & CLOSING:
                 for line in lines:
                     deliver_bytes(self, line)
 

@@ -924,6 +924,20 @@ def test_a_monitors_own_command_is_shown_after_its_reply(server):
     other.close()
 
 
+def test_a_monitor_that_quits_gets_only_the_ok_of_its_quit(server):
+    # Redis writes nothing to a client after QUIT's reply: the quitting monitor does not see
+    # its own QUIT line (another monitor does).
+    mon = Conn(server.port)
+    other = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    assert other("MONITOR") == b"OK"
+    mon.send(Conn.encode("QUIT"))
+    assert mon.read_raw() == b"+OK\r\n"
+    assert other.reply().endswith(b'"QUIT"')
+    mon.close()
+    other.close()
+
+
 def test_monitor_shows_what_exec_runs_then_exec(server):
     mon = Conn(server.port)
     assert mon("MONITOR") == b"OK"
