@@ -96,8 +96,9 @@ def test_replace_delete_list_stats(fb):
     assert fb("FCALL", "echo_ro", 0, "x") == b"new"
     fb("FUNCTION", "LOAD", "#!lua name=other\n"
        "redis.register_function('other_fn', function() return 'o' end)")
+    # LIBRARYNAME matches without regard to case (Redis's stringmatchlen with nocase=1)
     for args in ([], ["WITHCODE"], ["LIBRARYNAME", "my*"], ["LIBRARYNAME", "nomatch"],
-                 ["WITHCODE", "LIBRARYNAME", "oth*"]):
+                 ["WITHCODE", "LIBRARYNAME", "oth*"], ["LIBRARYNAME", "MY*"]):
         same_list(fb, *args)
     fb("FUNCTION", "LIST", "LIBRARYNAME")
     fb("FUNCTION", "LIST", "BAD")

@@ -303,7 +303,7 @@ def function_list(ctx: Context, argv: list[bytes]):
         i += 1
     out = []
     for lib in functions_of(ctx.ks).libraries.values():
-        if pattern is not None and not match(pattern, lib.name.encode()):
+        if pattern is not None and not match(pattern, lib.name.encode(), nocase=True):
             continue
         entry: dict[bytes, Any] = {
             b"library_name": lib.name.encode(), b"engine": b"LUA",
