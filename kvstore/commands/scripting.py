@@ -137,6 +137,7 @@ class Scripts:
         self.flags: dict[str, frozenset | None] = {}
         self.ctx: Context | None = None    # the running script's
         self.server: Any = None            # its server (None embedded): MONITOR, maxmemory
+        self.ldb: Any = None               # a debugging session's (scripting_ldb.Session)
         self._start()
 
     def _start(self) -> None:
@@ -167,10 +168,11 @@ class Scripts:
             b"encode": self._json_encode, b"pack": self._mp_pack, b"unpack": self._mp_unpack,
             b"unpack_one": self._mp_unpack_one, b"unpack_limit": self._mp_unpack_limit,
             b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
-            b"struct_size": self._struct_size,
+            b"struct_size": self._struct_size, b"ldb_line": self._ldb_line,
+            b"ldb_breakpoint": self._ldb_breakpoint, b"ldb_debug": self._ldb_debug,
         }
         (self._compile, self._run, self._encode, self._execute,
-         self._load_library) = rt.execute(
+         self._load_library, self.ldb_lua) = rt.execute(
             source, self.functions, self._error_table, self._time_up, _bit,
             REDIS_VERSION.encode(), version_num, null, self.chunkname)
 
@@ -227,9 +229,11 @@ class Scripts:
     # -- running -------------------------------------------------------------------------------
 
     def run(self, ctx: Context, sha: str, fn: Any, numkeys: int, keys_and_args: list[bytes],
-            readonly: bool, function: bool = False, allow_oom: bool = False) -> Any:
+            readonly: bool, function: bool = False, allow_oom: bool = False,
+            session: Any = None) -> Any:
         """Run a script (`fn` from `load`), or with `function` a registered function (FCALL),
-        `sha` then being its name; the reply, or CommandError."""
+        `sha` then being its name; the reply, or CommandError. With a debugging `session`
+        (scripting_ldb.py), under the debugger and without the time limit."""
         ks = ctx.ks
         self.ctx = ctx
         self.sha = sha
@@ -241,7 +245,10 @@ class Scripts:
         # removes one (CONFIG, WATCH, MULTI are refused in scripts, blocking pops do not block).
         self.hook = ctx.on_write() if ctx.on_write is not None else None
         cfg = getattr(ks, "server_config", None)
-        self._arm(cfg["busy-reply-threshold"] if cfg is not None else DEFAULT_TIME_LIMIT_MS)
+        self._arm(0 if session is not None else cfg["busy-reply-threshold"] if cfg is not None
+                  else DEFAULT_TIME_LIMIT_MS)
+        self.ldb = session
+        self.ldb_lua.on(session is not None)
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
         self.server = server
@@ -288,6 +295,9 @@ class Scripts:
             ctx.db, ctx.in_multi = db, in_multi
             ctx.effects = None
             self.ctx = None
+            if session is not None:
+                self.ldb = None
+                self.ldb_lua.on(False)
             if keywatch is not None and not deferred:
                 keywatch.defer = False
                 if keywatch.ready:
@@ -380,7 +390,8 @@ class Scripts:
     def _command(self, args: tuple, check_only: bool) -> Any:
         """Run one command from a script: its reply in Lua values, or an error text (str)."""
         if not args:
-            return "ERR Please specify at least one argument for this redis lib call"
+            return self._ldb_error("ERR Please specify at least one argument for this redis lib "
+                                   "call", check_only)
         argv = list(args)
         for i, a in enumerate(args):
             t = type(a)
@@ -391,7 +402,11 @@ class Scripts:
             elif t is int or t is float:
                 argv[i] = format_double(a)  # as Redis prints a Lua number it passes on
             else:
-                return "ERR Lua redis lib command arguments must be strings or integers"
+                return self._ldb_error("ERR Lua redis lib command arguments must be strings or "
+                                       "integers", check_only)
+        ldb = self.ldb
+        if ldb is not None and not check_only and ldb.logging():
+            ldb.log_command(argv)
         try:
             cmd = fast_lookup(argv)
         except CommandError:  # the table's texts; scripts say it their own way
@@ -447,7 +462,11 @@ class Scripts:
             if server is not None:
                 server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
                 server.count_error(str(exc), None)  # caught by pcall or not, as Redis counts
-            return _Failed(line_text(str(exc)))  # (the reply's line, as the script sees it)
+            text = line_text(str(exc))
+            if ldb is not None and ldb.logging():
+                ldb.log("<error> -" + text)
+                ldb.log_reply(Error(text), self.resp)
+            return _Failed(text)  # (the reply's line, as the script sees it)
         finally:
             ctx.resp = resp
         if server is not None:
@@ -461,6 +480,8 @@ class Scripts:
                     hook(ctx, [b"MULTI"])
                     ctx.effects = effects
                 hook(ctx, argv)
+        if ldb is not None and ldb.logging():
+            ldb.log_reply(reply, self.resp)
         return self._lua2(reply) if self.resp == 2 else self._lua3(reply)
 
     def _rejected(self, text: str, cmd: Any) -> _Failed:
@@ -468,7 +489,35 @@ class Scripts:
         error reply, and in the command's rejected_calls, when it happens, as Redis does."""
         if self.server is not None:
             self.server.count_error(text, cmd)
-        return _Failed(text)
+        return _Failed(self._ldb_error(text, False))
+
+    # -- the debugger (scripting_ldb.py) ---------------------------------------------------
+
+    def _ldb_error(self, text: str, check_only: bool) -> str:
+        """`text`, an error refusing a script's command; logged first while stepping."""
+        ldb = self.ldb
+        if ldb is not None and not check_only and ldb.logging():
+            ldb.log("<error> " + (text[4:] if text.startswith("ERR ") else text))
+        return text
+
+    def _ldb_line(self, line: int, count: bool) -> bytes | None:
+        stop = self.ldb.line(self, line, count)
+        return None if stop is None else stop.encode()
+
+    def _ldb_breakpoint(self) -> None:
+        self.ldb.luabp = True
+
+    def _ldb_debug(self, text: bytes) -> None:
+        self.ldb.log(f"<debug> line {self.ldb.current}: " + text.decode("latin-1"))
+
+    def ldb_redis(self, argv: list[bytes]) -> None:
+        """The debugger's `redis` command: the command run as redis.call runs it, logged."""
+        ldb = self.ldb
+        ldb.step = True
+        try:
+            self._command(tuple(argv), False)
+        finally:
+            ldb.step = False
 
     def _lua2(self, r: Any) -> Any:
         """A reply as a RESP2 client reads it, in Lua values (Redis redisProtocolToLuaType)."""
@@ -1125,11 +1174,22 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
     else:
         sha, fn = scripts.load(argv[1], True)
     flags = scripts.flags.get(sha)
-    if flags is None:  # no shebang: Redis's compatibility mode
-        return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly)
-    prepare_run(ctx, flags, readonly)
-    return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly or "no-writes" in flags,
-                       allow_oom="allow-oom" in flags)
+    if flags is not None:  # (without a shebang: Redis's compatibility mode)
+        prepare_run(ctx, flags, readonly)
+        readonly = readonly or "no-writes" in flags
+
+    def run(session: Any = None) -> Any:
+        return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly,
+                           allow_oom=flags is not None and "allow-oom" in flags, session=session)
+
+    mode = getattr(ctx.client, "ldb", None)
+    if mode is None or ctx.in_multi:
+        return run()
+    if by_sha:
+        raise CommandError("ERR Please use EVAL instead of EVALSHA for debugging")
+    from .scripting_ldb import debug_eval
+
+    return debug_eval(ctx, scripts, argv[1], run, mode)
 
 
 def eval_cmd_flags(ctx: Context, argv: list[bytes], cmd_flags: int) -> int:
@@ -1252,25 +1312,30 @@ def script_kill(ctx: Context, argv: list[bytes]):
 def script_debug(ctx: Context, argv: list[bytes]):
     """SCRIPT DEBUG YES|SYNC|NO
 
-    Complexity: O(1).  Reply: OK for NO; kvstore has no Lua debugger, so YES and SYNC (what
-    `redis-cli --ldb` sends) are refused with an error saying so.
+    Complexity: O(1).  Reply: OK; the connection's next EVAL then runs under the Lua debugger
+    (scripting_ldb.py), in a forked child (YES) or in the server, which waits for it (SYNC).
+    The embedded store has no connection to debug on: only NO.
     """
     client = ctx.client
     if ctx.in_multi or (client is not None and client.out):
         # Redis: the debugger takes the connection over, so no reply may be waiting before it
         raise CommandError("ERR SCRIPT DEBUG must be called outside a pipeline")
     mode = argv[2].lower()
-    if mode == b"no":
-        return OK
-    if mode in (b"yes", b"sync"):
-        raise CommandError("ERR kvstore has no Lua debugger: SCRIPT DEBUG YES and SYNC are not "
-                           "supported")
-    raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+    if mode not in (b"yes", b"sync", b"no"):
+        raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+    if mode != b"no" and getattr(client, "transport", None) is None:
+        raise CommandError("ERR SCRIPT DEBUG YES and SYNC need a connection: the embedded "
+                           "store has none to debug on")
+    if client is not None and hasattr(client, "ldb"):
+        client.ldb = None if mode == b"no" else mode.decode()
+    return OK
 
 
 _SCRIPT_HELP = [
     Status(line) for line in (
         "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DEBUG (YES|SYNC|NO)",
+        "    Set the debug mode for subsequent scripts executed.",
         "EXISTS <sha1> [<sha1> ...]",
         "    Return information about the existence of the scripts in the script cache.",
         "FLUSH [ASYNC|SYNC]",

@@ -72,6 +72,19 @@ hook = function()
   end
 end
 
+-- The Lua debugger (SCRIPT DEBUG, Redis's LDB): while a session runs (`ldb_on`), the hook
+-- reports each line of the script, and every LDB_COUNT instructions its line again, to the
+-- session (py.ldb_line, scripting_ldb.py), which stops there or not; it returns the text of an
+-- error that ends the script (abort, a protocol error), raised here as a Lua error would be.
+local LDB_COUNT = 100000
+local ldb_on = false
+local function ldb_hook(event)
+  local info = dbg.getinfo(2, 'Sl')
+  if info.source ~= chunkname then return end  -- (only the script's own lines)
+  local stop = py.ldb_line(info.currentline, event == 'count')
+  if stop then error(stop, 0) end
+end
+
 -- execute(f, keys, argv, as_function): f runs under the error handler and the time limit,
 -- with KEYS and ARGV as globals (a script) or as its arguments (a function, FCALL).
 local function execute(f, keys, argv, as_function)
@@ -79,7 +92,11 @@ local function execute(f, keys, argv, as_function)
     rawset(env, 'KEYS', keys)
     rawset(env, 'ARGV', argv)
   end
-  dbg.sethook(hook, '', HOOK_COUNT)
+  if ldb_on then
+    dbg.sethook(ldb_hook, 'l', LDB_COUNT)
+  else
+    dbg.sethook(hook, '', HOOK_COUNT)
+  end
   local result
   if as_function then
     result = {xpcall(function() return f(keys, argv) end, handler)}
@@ -156,8 +173,55 @@ redis.status_reply = function(...)
   return {ok = msg}
 end
 redis.replicate_commands = function() return true end
-redis.breakpoint = function() return false end
-redis.debug = function() end
+-- A value as the debugger shows it (Redis's ldbCatStackValueRec): strings quoted as
+-- sdscatrepr quotes them, numbers by %g, tables as {1; 2} or {["k"]=v}.
+local REPR = {['\\'] = '\\\\', ['"'] = '\\"', ['\n'] = '\\n', ['\r'] = '\\r',
+              ['\t'] = '\\t', ['\a'] = '\\a', ['\b'] = '\\b'}
+local function quoted(s)
+  return '"' .. s:gsub('[%c"\\\128-\255]', function(c)
+    return REPR[c] or format('\\x%02x', byte(c))
+  end) .. '"'
+end
+local LDB_MAX_DEPTH = 10  -- (LUA_MINSTACK / 2)
+local function ldb_repr(v, depth)
+  if depth == LDB_MAX_DEPTH then return '<max recursion level reached! Nested table?>' end
+  depth = depth + 1
+  local t = type(v)
+  if python[v] then
+    return '"function@' .. python[v]:match('0x%x+') .. '"'
+  elseif t == 'string' then
+    return quoted(v)
+  elseif t == 'boolean' then
+    return v and 'true' or 'false'
+  elseif t == 'number' then
+    return format('%g', v)
+  elseif t == 'nil' then
+    return 'nil'
+  elseif t == 'table' then
+    local items, pairs_, array, expected = {}, {}, true, 1
+    for k, x in next, real[v] or v do
+      if array and (type(k) ~= 'number' or k ~= expected) then array = false end
+      items[#items + 1] = ldb_repr(x, depth)
+      pairs_[#pairs_ + 1] = '[' .. ldb_repr(k, depth) .. ']=' .. ldb_repr(x, depth)
+      expected = expected + 1
+    end
+    return '{' .. concat(array and items or pairs_, '; ') .. '}'
+  end
+  return '"' .. (t == 'userdata' and v == null and 'light-userdata' or t) .. '@'
+         .. (tostring(v):match('0x%x+') or '') .. '"'
+end
+
+redis.breakpoint = function()
+  if not ldb_on then return false end
+  py.ldb_breakpoint()
+  return true
+end
+redis.debug = function(...)
+  if not ldb_on then return end
+  local parts = {}
+  for i = 1, select('#', ...) do parts[i] = ldb_repr((select(i, ...)), 0) end
+  py.ldb_debug(concat(parts, ', '))
+end
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL =
   0, 1, 2, 2, 3
@@ -484,4 +548,72 @@ local function load_library(f)
   return out, nil
 end
 
-return compile, run, encode, execute, load_library
+-- The debugger's views of the stopped script, for the session (called from inside its hook):
+-- only the script's own frames count, innermost first.
+local function script_levels()
+  local levels, level = {}, 3  -- (past this function and its caller)
+  while true do
+    local info = dbg.getinfo(level, 'S')
+    if not info then return levels end
+    if info.source == chunkname then levels[#levels + 1] = level - 1 end
+    level = level + 1
+  end
+end
+
+local ldb = {}
+function ldb.on(on) ldb_on = on end
+
+-- "print": every local of the innermost frame, or the first local named `name` from the
+-- innermost frame out (then the globals KEYS and ARGV): log lines.
+function ldb.print(name)
+  local levels = script_levels()
+  local out = {}
+  if name == nil then
+    local level = levels[1]
+    for i = 1, level and math.huge or 0 do
+      local var, v = dbg.getlocal(level, i)
+      if not var then break end
+      if not var:find('(*temporary)', 1, true) then
+        out[#out + 1] = '<value> ' .. var .. ' = ' .. ldb_repr(v, 0)
+      end
+    end
+    if #out == 0 then out[1] = 'No local variables in the current context.' end
+    return out
+  end
+  for _, level in ipairs(levels) do
+    for i = 1, math.huge do
+      local var, v = dbg.getlocal(level, i)
+      if not var then break end
+      if var == name then return {'<value> ' .. ldb_repr(v, 0)} end
+    end
+  end
+  if name == 'KEYS' or name == 'ARGV' then return {'<value> ' .. ldb_repr(rawget(env, name), 0)} end
+  return {'No such variable.'}
+end
+
+-- "trace": {label, line} for each frame of the script.
+function ldb.trace()
+  local out = {}
+  for i, level in ipairs(script_levels()) do
+    local info = dbg.getinfo(level, 'nl')
+    out[#out + 1] = {(i == 1 and 'In ' or 'From ') .. (info.name or 'top level') .. ':',
+                     info.currentline}
+  end
+  return out
+end
+
+-- "eval": the code as an expression, else as a statement, run with the scripts' globals.
+function ldb.eval(code)
+  local f = loadstring('return ' .. code, '@ldb_eval')
+  if not f then
+    local e
+    f, e = loadstring(code, '@ldb_eval')
+    if not f then return '<error> ' .. e end
+  end
+  setfenv(f, genv)
+  local r = pack(pcall(f))
+  if not r[1] then return '<error> ' .. tostring(r[2]) end
+  return '<retval> ' .. ldb_repr(r[2], 0)
+end
+
+return compile, run, encode, execute, load_library, ldb

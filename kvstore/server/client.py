@@ -167,6 +167,7 @@ class Client(asyncio.Protocol):
         self.pending: list = []      # commands received after the blocking one
         self.out: list | None = None  # the batch's reply parts while it runs (pubsub.deliver)
         self.tracker = None          # tracking.Tracker once CLIENT TRACKING was turned on
+        self.ldb: str | None = None  # SCRIPT DEBUG's mode: "yes", "sync" (scripting_ldb.py)
         self.after_reply: list[bytes] = []  # MONITOR lines of its own command (bit PUSHES)
         self.kept_pushes: list[bytes] = []  # its pushes that a dropped reply let by (bit PUSHES)
         self.replica = None          # replication.Replica once it sent SYNC or PSYNC

@@ -1789,8 +1789,7 @@ def g_script(g):
     if x < 0.93:
         return ["SCRIPT", g.opt("FLUSH")] + ([g.opt(r.choice(["ASYNC", "SYNC", "BOGUS"]))]
                                              if r.random() < 0.5 else [])
-    # (not HELP: Redis's lists SCRIPT DEBUG, which kvstore leaves out on purpose, see README)
-    return ["SCRIPT", r.choice(["BOGUS", "KILL"])]
+    return ["SCRIPT", r.choice(["BOGUS", "KILL", "HELP"])]
 
 
 def g_fcall(g):

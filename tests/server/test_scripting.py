@@ -1411,6 +1411,5 @@ def test_script_debug(c, server):
     assert str(c("EXEC")[0]) == "ERR SCRIPT DEBUG must be called outside a pipeline"
     assert err(c("EVAL", "return redis.call('script', 'debug', 'no')", "0")).startswith(
         "ERR This Redis command is not allowed from script")
-    if server.kind == "kvstore":  # Redis starts its Lua debugger here; kvstore has none
-        assert err(c("SCRIPT", "DEBUG", "YES")) == \
-            "ERR kvstore has no Lua debugger: SCRIPT DEBUG YES and SYNC are not supported"
+    assert c("SCRIPT", "DEBUG", "YES") == b"OK"  # (sessions: test_ldb.py)
+    assert c("SCRIPT", "DEBUG", "NO") == b"OK" and c("EVAL", "return 1", "0") == 1
