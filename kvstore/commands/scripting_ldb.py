@@ -497,6 +497,7 @@ def _leave_the_server(server: Any, client: Any) -> None:
     (the child's writes are thrown away with it), and the server's signals stay the server's."""
     import signal
 
+    server.log.role = "C"  # (its log lines are a child's, as Redis marks them)
     signal.set_wakeup_fd(-1)  # (a copy of the server's: a signal here would wake the server)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
