@@ -179,6 +179,7 @@ class Persistence:
                 imported = loader.import_rdb(self.ks, rdb_path)
                 self.log(f"Imported {imported} keys from Redis's {loader.REDIS_RDB}")
             if self.opt["appendonly"]:
+                self._remove_temp_files()
                 m = loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
                                         self.opt["aof-load-truncated"], self.log)
                 if m is None and os.path.exists(self.snapshot_path):
@@ -198,6 +199,17 @@ class Persistence:
         keys = self.loaded_keys = sum(len(db) for db in self.ks.dbs)
         self.log(f"DB loaded from disk: {time.perf_counter() - t0:.3f} seconds ({keys} keys)")
         self.ks.expired_listeners.append(self._expired)
+
+    def _remove_temp_files(self) -> None:
+        """A crash mid-rewrite leaves its temp files (a partial base, a first rewrite's temp
+        incr): no manifest lists them, and under the lock no other process writes them."""
+        try:
+            names = os.listdir(self.aof_dir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            if name.startswith("temp-"):
+                _unlink(os.path.join(self.aof_dir, name))
 
     def _lock(self) -> None:
         fd = os.open(os.path.join(self.dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)

@@ -157,3 +157,19 @@ def test_a_refused_fork_leaves_nothing_half_started(tmp_path, monkeypatch):
     assert dict(p.info())["rdb_last_bgsave_status"] == "err"
     assert "Can't save in background: fork: Cannot allocate memory" in logs
     p.close()
+
+
+def test_a_crash_s_temp_files_are_removed_at_start(tmp_path):
+    """What a process killed mid-rewrite leaves (a partial base, a first rewrite's temp incr)
+    is listed by no manifest: the next start with the AOF deletes it rather than let crashes
+    pile them up."""
+    proc, r = _launch("kvstore", tmp_path, "--appendonly", "yes", "--save", "")
+    r.set("k", "v")
+    proc.kill()
+    proc.wait(10)
+    aof_dir = tmp_path / "appendonlydir"
+    for name in ("temp-123-temp-rewrite-appendonly.aof.2.base.kvs", "temp-appendonly.aof.incr"):
+        (aof_dir / name).write_bytes(b"partial")
+    proc, r = _launch("kvstore", tmp_path, "--appendonly", "yes", "--save", "")
+    assert r.get("k") == b"v"
+    assert not [p.name for p in aof_dir.iterdir() if p.name.startswith("temp-")]
