@@ -193,7 +193,7 @@ def _fcall(ctx: Context, argv: list[bytes], readonly: bool) -> Any:
         raise CommandError("ERR Function not found")
     numkeys = numkeys_of(argv, "ERR Bad number of keys provided")
     prepare_run(ctx, fn.flag_set, readonly)
-    return functions.engine.run(ctx, fn.name, fn.callback, numkeys, argv[3:],
+    return functions.engine.run(ctx, argv[0], fn.name, fn.callback, numkeys, argv[3:],
                                 readonly or "no-writes" in fn.flag_set, function=True,
                                 allow_oom="allow-oom" in fn.flag_set)
 

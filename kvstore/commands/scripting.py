@@ -228,14 +228,17 @@ class Scripts:
 
     # -- running -------------------------------------------------------------------------------
 
-    def run(self, ctx: Context, sha: str, fn: Any, numkeys: int, keys_and_args: list[bytes],
-            readonly: bool, function: bool = False, allow_oom: bool = False,
-            session: Any = None) -> Any:
+    def run(self, ctx: Context, caller: bytes, sha: str, fn: Any, numkeys: int,
+            keys_and_args: list[bytes], readonly: bool, function: bool = False,
+            allow_oom: bool = False, session: Any = None) -> Any:
         """Run a script (`fn` from `load`), or with `function` a registered function (FCALL),
-        `sha` then being its name; the reply, or CommandError. With a debugging `session`
-        (scripting_ldb.py), under the debugger and without the time limit."""
+        `sha` then being its name, for the command named `caller` (EVAL, FCALL_RO...); the
+        reply, or CommandError. With a debugging `session` (scripting_ldb.py), under the
+        debugger and without the time limit."""
         ks = ctx.ks
         self.ctx = ctx
+        self.reply_failures = 0
+        self.uncounted_failure = False
         self.sha = sha
         self.readonly = readonly
         self.resp = 2
@@ -287,7 +290,10 @@ class Scripts:
                 raise _counted(CommandError(self._failure(result)),
                                self.lua_type(result) == "table"
                                and result[b"ignore_error_stats_update"] is True)
-            return self._reply(result, 0)
+            reply = self._reply(result, 0)
+            if self.reply_failures:
+                resolve([caller]).failed += self.reply_failures
+            return reply
         finally:
             if self.wrapped:
                 ctx.effects = None
@@ -607,8 +613,10 @@ class Scripts:
         err = v[b"err"]
         if type(err) is bytes:
             text = _text(err)
+            counted = v[b"ignore_error_stats_update"] is True
             if not depth:
-                raise _counted(CommandError(text), v[b"ignore_error_stats_update"] is True)
+                raise _counted(CommandError(text), counted)
+            self._nested_error(text, counted)
             return Error(text)
         ok = v[b"ok"]
         if type(ok) is bytes:
@@ -642,6 +650,21 @@ class Scripts:
                 return out
             out.append(self._reply(item, depth + 1))
             i += 1
+
+    def _nested_error(self, text: str, counted: bool) -> None:
+        """An error table inside the script's reply is an error reply all the same (Redis's
+        afterErrorReply, run for each): in errorstats unless a command's error already counted
+        there, and in the script command's failed_calls, once for all the uncounted ones (as
+        call() compares the error total) and once for each counted one."""
+        if self.server is None:
+            return
+        if counted:
+            self.reply_failures += 1
+            return
+        self.server.count_error(text, None)
+        if not self.uncounted_failure:
+            self.uncounted_failure = True
+            self.reply_failures += 1
 
     # -- the rest of the library ---------------------------------------------------------------
 
@@ -1179,7 +1202,7 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
         readonly = readonly or "no-writes" in flags
 
     def run(session: Any = None) -> Any:
-        return scripts.run(ctx, sha, fn, numkeys, argv[3:], readonly,
+        return scripts.run(ctx, argv[0], sha, fn, numkeys, argv[3:], readonly,
                            allow_oom=flags is not None and "allow-oom" in flags, session=session)
 
     mode = getattr(ctx.client, "ldb", None)

@@ -1368,6 +1368,21 @@ def test_errorstats_count_each_error_once_where_redis_does(c):
     assert table == 1
 
 
+def test_errors_nested_in_a_script_reply_count_as_error_replies(c):
+    # Each error table in the reply is an error reply (Redis's afterErrorReply): in errorstats
+    # unless a command's error already counted there, and in EVAL's failed_calls, once for all
+    # the uncounted ones and once for each already counted one.
+    c("SET", "s", "x")
+    c("CONFIG", "RESETSTAT")
+    ev(c, "return {1, {err = 'e'}, {{err = 'MY f'}}}")
+    ev(c, "return {redis.pcall('INCR', 's'), redis.pcall('INCR', 's')}")
+    assert _stat(c("INFO", "errorstats"), "errorstat_ERR") == "count=3"
+    assert _stat(c("INFO", "errorstats"), "errorstat_MY") == "count=1"
+    assert _stat(c("INFO", "stats"), "total_error_replies") == "4"
+    assert re.match(r"calls=2,.*,rejected_calls=0,failed_calls=3$",
+                    _stat(c("INFO", "commandstats"), "cmdstat_eval"))
+
+
 def test_calls_a_script_may_not_make_count_as_rejected(c):
     # scriptCall's refusals (unknown command, arity, NOSCRIPT, a write from a read-only
     # script) are error replies when they happen, and rejected_calls of the command.
