@@ -18,6 +18,11 @@ command at a time cannot receive. Python objects never reach a script (`_no_attr
 Lua closures around the callbacks), and binary chunks are refused, so a script cannot leave Lua.
 EVAL's scripts stay cached (EVALSHA works after EVAL, as in Redis), the oldest beyond EVAL_CACHE
 dropped; SCRIPT LOAD's stay until SCRIPT FLUSH.
+
+Errors from Python. redis.call & co fail by raising, through lupa: the Lua error value keeps the
+exception until Lua's GC (blind to Python memory), and lupa keeps the last one. Their traceback
+would pin every frame of the call, the script's arguments with them, so `_error_table` drops it
+and `_forget_error` makes lupa let go of its copy when the run ends.
 """
 
 from __future__ import annotations
@@ -124,6 +129,14 @@ def _to_int(x: float) -> int:
     return int(x)
 
 
+class _Forgotten(Exception):
+    """Raised to make lupa forget the previous error (`Scripts._forget_error`)."""
+
+
+def _raise_forgotten() -> None:
+    raise _Forgotten
+
+
 class Scripts:
     """The Lua runtime and script cache of one keyspace, and the state of the running script."""
 
@@ -175,6 +188,20 @@ class Scripts:
          self._load_library, self.ldb_lua) = rt.execute(
             source, self.functions, self._error_table, self._time_up, _bit,
             REDIS_VERSION.encode(), version_num, null, self.chunkname)
+        self.raised = False  # a Python callback raised: lupa keeps that error (_forget_error)
+        self._reraise = rt.eval("function(f) return function() f() end end")(_raise_forgotten)
+
+    def _forget_error(self) -> None:
+        """Make lupa drop the last error a Python callback raised, which it keeps (with the
+        frames of its traceback, and their locals) until another one: lupa forgets an error
+        when it re-raises it, as it does when the Lua code called from Python does not catch
+        it. So one is raised there, uncaught, and its traceback dropped (its Lua error value
+        keeps the exception)."""
+        self.raised = False
+        try:
+            self._reraise()
+        except Exception as exc:  # (raised in a `finally`: its context may be an error too)
+            exc.__traceback__ = exc.__context__ = None
 
     def _attribute_filter(self, obj: Any, name: Any, setting: bool) -> Any:
         """No Python attribute is reachable from a script but a caught error's `err`; indexing
@@ -308,6 +335,8 @@ class Scripts:
                 keywatch.defer = False
                 if keywatch.ready:
                     keywatch.serve_ready()
+            if self.raised:
+                self._forget_error()
 
     def load_library(self, body: bytes, name: str) -> Any:
         """FUNCTION LOAD: compile and run a library's code (its first line blanked); returns
@@ -319,6 +348,8 @@ class Scripts:
         self.sha = name
         self._arm(LOAD_TIME_LIMIT_MS, "ERR FUNCTION LOAD timeout")
         registered, error = self._load_library(fn)
+        if self.raised:
+            self._forget_error()
         if registered is None:
             raise CommandError("ERR Error registering functions: "
                                + self._failure(error, where=False))
@@ -358,6 +389,11 @@ class Scripts:
 
     def _error_table(self, exc: Any) -> Any:
         """The error handler's view of an error raised from Python: a table {err=text}."""
+        # Its traceback holds every frame of the call (the script's arguments, the command's
+        # input): dropped here, since the Lua error value keeps `exc` until Lua's GC runs; the
+        # copy lupa keeps goes when the run ends (`_forget_error`).
+        exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+        self.raised = True
         if type(exc) is ScriptError:
             if exc.counted:
                 return self.table({b"ignore_error_stats_update": True, b"err": exc.err,

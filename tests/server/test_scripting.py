@@ -337,6 +337,23 @@ def test_runtime_errors_name_the_line(c, script, want):
     assert err(ev(c, script)) == want + at(script, 3)
 
 
+def test_failed_calls_keep_no_arguments(c):
+    # Each failed redis.call kept its script's arguments (in the frames of the Python error's
+    # traceback, held by lupa and by the Lua error value): 10 MB per failed call with a 5 MB
+    # argument, until Lua collected. As in Redis, only the last call's Lua garbage remains.
+    script = "return redis.call('set', KEYS[1], ARGV[1], 'badopt')"
+    big = "x" * (4 << 20)
+
+    def used() -> int:
+        return int(re.search(rb"used_memory:(\d+)", c("INFO", "memory")).group(1))
+
+    assert err(ev(c, script, big, keys=["k"])) == "ERR syntax error" + at(script)
+    before = used()
+    for _ in range(8):
+        assert err(ev(c, script, big, keys=["k"])) == "ERR syntax error" + at(script)
+    assert used() - before < 2 * len(big)
+
+
 @pytest.mark.parametrize("script, want", [
     ("return +", "user_script:1: unexpected symbol near '+'"),
     ("return 'unterminated", "user_script:1: unfinished string near '<eof>'"),
