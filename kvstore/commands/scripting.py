@@ -21,8 +21,9 @@ dropped; SCRIPT LOAD's stay until SCRIPT FLUSH.
 
 Errors from Python. redis.call & co fail by raising, through lupa: the Lua error value keeps the
 exception until Lua's GC (blind to Python memory), and lupa keeps the last one. Their traceback
-would pin every frame of the call, the script's arguments with them, so `_error_table` drops it
-and `_forget_error` makes lupa let go of its copy when the run ends.
+would pin every frame of the call, the script's arguments with them: `_error_table` drops it,
+and when the run ends `_forget_errors` drops those the handler never saw (xpcall, coroutines)
+and makes lupa let go of its copy.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
 _SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripting_lua.lua")
 
 
+# The ScriptErrors made since a run last ended (`Scripts._forget_errors`): a script can keep one
+# (xpcall with its own handler, a coroutine) where the error handler never sees it.
+_raised: list = []
+
+
 class ScriptError(Exception):
     """An error redis.call & co raise inside a script; `err` is Redis's error text. `where`:
     the text is a Lua error's, to which the error handler adds "ERR user_script:<line>: " as
@@ -95,6 +101,7 @@ class ScriptError(Exception):
         self.err = text.encode("utf-8", "surrogateescape")
         self.where = where
         self.counted = counted
+        _raised.append(self)
 
 
 class _Failed(str):
@@ -130,7 +137,7 @@ def _to_int(x: float) -> int:
 
 
 class _Forgotten(Exception):
-    """Raised to make lupa forget the previous error (`Scripts._forget_error`)."""
+    """Raised to make lupa forget the previous error (`Scripts._forget_errors`)."""
 
 
 def _raise_forgotten() -> None:
@@ -188,15 +195,17 @@ class Scripts:
          self._load_library, self.ldb_lua) = rt.execute(
             source, self.functions, self._error_table, self._time_up, _bit,
             REDIS_VERSION.encode(), version_num, null, self.chunkname)
-        self.raised = False  # a Python callback raised: lupa keeps that error (_forget_error)
+        self.raised = False  # a Python callback raised: lupa keeps that error (_forget_errors)
         self._reraise = rt.eval("function(f) return function() f() end end")(_raise_forgotten)
 
-    def _forget_error(self) -> None:
-        """Make lupa drop the last error a Python callback raised, which it keeps (with the
-        frames of its traceback, and their locals) until another one: lupa forgets an error
-        when it re-raises it, as it does when the Lua code called from Python does not catch
-        it. So one is raised there, uncaught, and its traceback dropped (its Lua error value
-        keeps the exception)."""
+    def _forget_errors(self) -> None:
+        """Drop the tracebacks of the errors the run's Python callbacks raised (Lua keeps the
+        exceptions until its GC), and make lupa drop the last one, which it keeps until
+        another: lupa forgets an error when it re-raises it, as it does when the Lua code
+        called from Python does not catch it. So one is raised there, uncaught."""
+        for exc in _raised:
+            exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+        _raised.clear()
         self.raised = False
         try:
             self._reraise()
@@ -335,8 +344,8 @@ class Scripts:
                 keywatch.defer = False
                 if keywatch.ready:
                     keywatch.serve_ready()
-            if self.raised:
-                self._forget_error()
+            if self.raised or _raised:
+                self._forget_errors()
 
     def load_library(self, body: bytes, name: str) -> Any:
         """FUNCTION LOAD: compile and run a library's code (its first line blanked); returns
@@ -348,8 +357,8 @@ class Scripts:
         self.sha = name
         self._arm(LOAD_TIME_LIMIT_MS, "ERR FUNCTION LOAD timeout")
         registered, error = self._load_library(fn)
-        if self.raised:
-            self._forget_error()
+        if self.raised or _raised:
+            self._forget_errors()
         if registered is None:
             raise CommandError("ERR Error registering functions: "
                                + self._failure(error, where=False))
@@ -391,7 +400,7 @@ class Scripts:
         """The error handler's view of an error raised from Python: a table {err=text}."""
         # Its traceback holds every frame of the call (the script's arguments, the command's
         # input): dropped here, since the Lua error value keeps `exc` until Lua's GC runs; the
-        # copy lupa keeps goes when the run ends (`_forget_error`).
+        # copy lupa keeps goes when the run ends (`_forget_errors`).
         exc.__traceback__ = exc.__context__ = exc.__cause__ = None
         self.raised = True
         if type(exc) is ScriptError:
