@@ -24,7 +24,9 @@ hash is walked instead). Overwriting a field's value leaves the index alone.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
+from functools import partial
 
 from ..errors import NOT_INTEGER, OVERFLOW, SYNTAX, CommandError, wrong_args, wrongtype
 from ..numbers import (
@@ -456,7 +458,9 @@ def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None
 # whole scan comes exactly once (Redis: at least once), whatever is added or deleted meanwhile.
 # Least recently used first out, at most _SCANS_MAX snapshots and _SCANS_MAX_REFS references; a
 # cursor whose snapshot went resumes at its position in a fresh one (then members may be missed).
-_SCANS: OrderedDict[int, tuple[object, list]] = OrderedDict()
+# A snapshot refers to its container weakly, and goes with it: a scan a client leaves does not
+# keep a deleted hash or set (Redis's cursor holds nothing).
+_SCANS: OrderedDict[int, tuple[weakref.ref, list]] = OrderedDict()
 _SCANS_MAX = 64
 _SCANS_MAX_REFS = 4_000_000
 _scans_held = 0
@@ -468,14 +472,14 @@ def _scan_step(container, cursor: int, count: int) -> tuple[list, int]:
     global _scans_held, _next_scan_id
     scan_id, pos = cursor >> 32, cursor & 0xFFFFFFFF
     entry = _SCANS.get(scan_id) if cursor else None
-    if entry is not None and entry[0] is container:
+    if entry is not None and entry[0]() is container:
         snapshot = entry[1]
         _SCANS.move_to_end(scan_id)
     else:
         snapshot = list(container)
         scan_id = _next_scan_id
         _next_scan_id = scan_id % 0xFFFFFFFF + 1
-        _SCANS[scan_id] = (container, snapshot)
+        _SCANS[scan_id] = (weakref.ref(container, partial(_drop_scan, scan_id)), snapshot)
         _scans_held += len(snapshot)
         while len(_SCANS) > 1 and (len(_SCANS) > _SCANS_MAX or _scans_held > _SCANS_MAX_REFS):
             _, (_, old) = _SCANS.popitem(last=False)
@@ -483,9 +487,17 @@ def _scan_step(container, cursor: int, count: int) -> tuple[list, int]:
     end = pos + count
     chunk = [m for m in snapshot[pos:end] if m in container]
     if end >= len(snapshot):
-        _scans_held -= len(_SCANS.pop(scan_id)[1])
+        _drop_scan(scan_id)
         return chunk, 0
     return chunk, scan_id << 32 | end
+
+
+def _drop_scan(scan_id: int, _ref: object = None) -> None:
+    """Forget a scan's snapshot: finished, or its container freed (the weakref's callback)."""
+    global _scans_held
+    entry = _SCANS.pop(scan_id, None)
+    if entry is not None:
+        _scans_held -= len(entry[1])
 
 
 def scan_reply(container, elements, cursor: int, count: int, pattern, pairs: bool):

@@ -68,9 +68,10 @@ class Thresholds:
 
 
 class Hash(dict):
-    """field (bytes) -> value (bytes)."""
+    """field (bytes) -> value (bytes). Weakly referable: a scan's snapshot (HSCAN) refers to
+    its hash so."""
 
-    __slots__ = ("big", "picker")
+    __slots__ = ("big", "picker", "__weakref__")
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,7 +104,7 @@ def _is_intset_member(member: bytes) -> bool:
 
 
 class Set(set):
-    """Members (bytes)."""
+    """Members (bytes). (Weakly referable, as sets are: a scan's snapshot refers to it so.)"""
 
     __slots__ = ("big", "picker")
 
