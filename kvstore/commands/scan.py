@@ -16,7 +16,11 @@ returned whole with cursor 0 and no snapshot. Snapshots are kept per keyspace, l
 used first out, at most _SCAN_MAX_SNAPSHOTS of them and _SCAN_MAX_KEYS references in all; a
 finished scan frees its own, FLUSHDB / FLUSHALL free those of the flushed databases. A cursor
 whose snapshot was evicted (or never existed) resumes at its position in a fresh snapshot: no
-error, but then keys may be missed.
+error, but then keys may be missed. A snapshot would also keep the keys deleted or expired since
+it was taken (their bytes, not just 8 bytes a key), for as long as a client leaves its scan
+unfinished: the server's cron calls `sweep`, which, once a database has fewer keys than its
+snapshot holds, turns the entries of the gone ones to None, a bounded number per call. Positions
+stay, so cursors do.
 
 RANDOMKEY. Redis picks a random bucket in O(1). Up to _RANDOM_EXACT_MAX keys we walk to a
 uniformly random position (islice, in C). Larger databases sample from a cached key list,
@@ -41,6 +45,7 @@ from .table import READONLY, Context, KeySpec, command
 _SCAN_DEFAULT_COUNT = 10
 _SCAN_MAX_SNAPSHOTS = 64          # live SCAN snapshots per keyspace
 _SCAN_MAX_KEYS = 4_000_000        # key references held by all of them (~32 MB)
+_SCAN_SWEEP_BUDGET = 10_000       # snapshot entries `sweep` checks per call (~0.3 ms)
 _RANDOM_EXACT_MAX = 1 << 12       # keys; above this RANDOMKEY samples a cached list
 _ULONG_MAX = (1 << 64) - 1
 
@@ -66,7 +71,8 @@ class _State:
     __slots__ = ("snapshots", "held", "next_id", "samples", "__weakref__")
 
     def __init__(self) -> None:
-        self.snapshots: OrderedDict[int, tuple[object, list[bytes]]] = OrderedDict()
+        # id -> [database, keys (None: swept), sweep position, entries swept to None]
+        self.snapshots: OrderedDict[int, list] = OrderedDict()
         self.held = 0
         self.next_id = 1
         self.samples: dict[int, _KeySample] = {}
@@ -74,12 +80,12 @@ class _State:
     def open_scan(self, db: object, keys: list[bytes]) -> int:
         scan_id = self.next_id
         self.next_id = scan_id % 0xFFFFFFFF + 1  # 1 .. 2**32-1, so the cursor fits 64 bits
-        self.snapshots[scan_id] = (db, keys)
+        self.snapshots[scan_id] = [db, keys, 0, 0]
         self.held += len(keys)
         while len(self.snapshots) > 1 and (
             len(self.snapshots) > _SCAN_MAX_SNAPSHOTS or self.held > _SCAN_MAX_KEYS
         ):
-            _, (_, old) = self.snapshots.popitem(last=False)
+            _, (_, old, _, _) = self.snapshots.popitem(last=False)
             self.held -= len(old)
         return scan_id
 
@@ -90,9 +96,33 @@ class _State:
 
     def forget_db(self, db: object) -> None:
         """Drop what refers to a flushed database, so its keys can be freed."""
-        for scan_id in [i for i, (d, _) in self.snapshots.items() if d is db]:
+        for scan_id in [i for i, entry in self.snapshots.items() if entry[0] is db]:
             self.close_scan(scan_id)
         self.samples.pop(db.id, None)  # type: ignore[attr-defined]
+
+    def sweep(self, dbs: list, budget: int) -> None:
+        """Let go of the keys gone from the databases since their snapshots and samples were
+        taken (see the module docstring); checks at most `budget` snapshot entries."""
+        for entry in self.snapshots.values():
+            db, keys, pos, swept = entry
+            data = db.data
+            if pos == 0 and len(data) >= len(keys) - swept:
+                continue  # nothing deleted since the last pass (or as many keys added)
+            end = min(pos + budget, len(keys))
+            for i in range(pos, end):
+                key = keys[i]
+                if key is not None and key not in data:
+                    keys[i] = None
+                    swept += 1
+            entry[2], entry[3] = (0 if end == len(keys) else end), swept
+            budget -= end - pos
+            if budget <= 0:
+                return
+        # (a sample the database drifted from is rebuilt at the next RANDOMKEY anyway)
+        for db_id, sample in list(self.samples.items()):
+            data = dbs[db_id].data
+            if sample.data_id != id(data) or abs(len(data) - sample.built) * 8 > sample.built:
+                del self.samples[db_id]
 
 
 _STATES: "weakref.WeakKeyDictionary[object, _State]" = weakref.WeakKeyDictionary()
@@ -103,6 +133,13 @@ def _state(ks: object) -> _State:
     if state is None:
         state = _STATES[ks] = _State()
     return state
+
+
+def sweep(ks) -> None:
+    """The server cron's: free the keys unfinished scans' snapshots would keep (`_State.sweep`)."""
+    state = _STATES.get(ks)
+    if state is not None and (state.snapshots or state.samples):
+        state.sweep(ks.dbs, _SCAN_SWEEP_BUDGET)
 
 
 def forget_db(ks: object, db: object) -> None:
@@ -227,6 +264,8 @@ def _scan_filter(ctx: Context, chunk: list[bytes], pattern, type_filter) -> list
     match = compile_glob(pattern) if pattern is not None else None
     out = []
     for key in chunk:
+        if key is None:  # swept: gone since the snapshot was taken
+            continue
         if match is not None and match(key) is None:
             continue
         value = data.get(key)

@@ -40,6 +40,7 @@ from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
 from ..commands.table import (ADMIN, COMMANDS, MAY_REPLICATE, NO_AUTH, READONLY, WRITE, lookup,
                               resolve)
+from ..commands.scan import sweep as sweep_scans
 from ..engine import Keyspace
 from ..engine.glob import match
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
@@ -707,6 +708,7 @@ class Server:
         self._last_slow = self.now_mono = now
         self.stats.sample(now, total_calls())
         fold_all()
+        sweep_scans(self.ks)
         if (self.paused_until or self.write_paused_until) \
                 and time.time() >= max(self.paused_until, self.write_paused_until):
             self.unpause()
