@@ -709,6 +709,8 @@ class Server:
         self.stats.sample(now, total_calls())
         fold_all()
         sweep_scans(self.ks)
+        for db in self.ks.dbs:
+            db.shrink()
         if (self.paused_until or self.write_paused_until) \
                 and time.time() >= max(self.paused_until, self.write_paused_until):
             self.unpause()

@@ -8,6 +8,7 @@ most of the test's time budget.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import kvstore
@@ -165,3 +166,24 @@ def test_a_key_lives_through_its_deadline_millisecond():
     clock.advance(1)
     assert store.get("k") is None and store.pttl("k") == -2
     assert store.keyspace.active_expire() == 1 and store.dbsize() == 0
+
+
+def test_an_emptied_database_gives_back_its_tables():
+    # A Python dict keeps its table as keys go: after 200,000 keys with a TTL expired, the
+    # empty `data` and `expires` held 10 MB each (Redis shrinks a table under 10% full).
+    clock = ManualClock(1_000_000)
+    ks = Keyspace(clock=clock)
+    db = ks.dbs[0]
+    for i in range(100_000):
+        db.data[b"k%d" % i] = b"v"
+        db.set_expire(b"k%d" % i, 1_000_500)
+    db.data[b"stays"] = b"v"
+    before = sys.getsizeof(db.data), sys.getsizeof(db.expires)
+    clock.advance(1000)
+    while len(db.data) > 1:
+        ks.active_expire(budget_ms=1000)
+    data = db.data
+    db.shrink()
+    assert db.data is data and db.data == {b"stays": b"v"} and db.expires == {}
+    after = sys.getsizeof(db.data), sys.getsizeof(db.expires)
+    assert max(after) < 1 << 16 < min(before), (before, after)  # (a 100,000-key table: ~5 MB)
