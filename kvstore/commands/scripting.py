@@ -287,7 +287,8 @@ class Scripts:
         self._arm(0 if session is not None else cfg["busy-reply-threshold"] if cfg is not None
                   else DEFAULT_TIME_LIMIT_MS)
         self.ldb = session
-        self.ldb_lua.on(session is not None)
+        if session is not None:  # (a call into Lua: ~1 us, so only for a session)
+            self.ldb_lua.on(True)
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
         self.server = server
@@ -1246,18 +1247,17 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
         prepare_run(ctx, flags, readonly)
         readonly = readonly or "no-writes" in flags
 
-    def run(session: Any = None) -> Any:
-        return scripts.run(ctx, argv[0], sha, fn, numkeys, argv[3:], readonly,
-                           allow_oom=flags is not None and "allow-oom" in flags, session=session)
-
+    allow_oom = flags is not None and "allow-oom" in flags
     mode = getattr(ctx.client, "ldb", None)
     if mode is None or ctx.in_multi:
-        return run()
+        return scripts.run(ctx, argv[0], sha, fn, numkeys, argv[3:], readonly, allow_oom=allow_oom)
     if by_sha:
         raise CommandError("ERR Please use EVAL instead of EVALSHA for debugging")
     from .scripting_ldb import debug_eval
 
-    return debug_eval(ctx, scripts, argv[1], run, mode)
+    return debug_eval(ctx, scripts, argv[1], lambda session: scripts.run(
+        ctx, argv[0], sha, fn, numkeys, argv[3:], readonly, allow_oom=allow_oom,
+        session=session), mode)
 
 
 def eval_cmd_flags(ctx: Context, argv: list[bytes], cmd_flags: int) -> int:
