@@ -469,7 +469,8 @@ def debug_eval(ctx: Any, scripts: Any, source: bytes, run: Any, mode: str) -> An
         raise CommandError("ERR Fork() failed: can't run EVAL in debugging mode: "
                            f"{exc.strerror}") from None
     if pid:
-        reap_child(pid, lambda ok: None)
+        server.ldb_children.add(pid)  # (killed if the server shuts down first)
+        reap_child(pid, lambda ok: server.ldb_children.discard(pid))
         client.state |= CLOSING | DROP_LAST  # the child answers
         return None
     code = 1

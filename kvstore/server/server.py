@@ -258,6 +258,7 @@ class Server:
         self.ks = Keyspace(cfg["databases"])
         self.ks.server_config = cfg  # what CONFIG GET/SET use (commands/admin.py)
         self.clients: dict[int, Client] = {}
+        self.ldb_children: set[int] = set()  # forked Lua debugging sessions' pids
         self._next_id = 0
         self.stats = Stats()
         self.start_time = time.time()
@@ -1007,6 +1008,13 @@ class Server:
         serving (Redis's prepareForShutdown refusal)."""
         log = self.log
         log.warning("User requested shutdown...")
+        for pid in list(self.ldb_children):  # (as Redis's ldbKillForkedSessions)
+            log.warning("Killing debugging session %d", pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.ldb_children.clear()
         self.outbox.drain()  # the replies of the last loop iteration
         code = 0
         # Persistence first, while nothing is closed yet: a refusal leaves the server whole.

@@ -135,3 +135,20 @@ def test_redis_cli_ldb(ports, tmp_path):
     assert out["kvstore", True] == out["redis", True]
     assert "dataset changes rolled back" in out["redis", False]
     assert "<redis> incr ldb:n" in out["redis", True]
+
+
+def test_a_shutdown_ends_the_forked_sessions(tmp_path):
+    """As Redis's prepareForShutdown: a forked session's child is killed with the server, so the
+    debugged client sees its connection close instead of waiting on a child nobody ends."""
+    from .conftest import start
+
+    for kind in ("kvstore", "redis"):
+        (tmp_path / kind).mkdir()
+        p = start(kind, tmp_path / kind)
+        debugged = Conn(p.port, timeout=10)
+        debugged("SCRIPT", "DEBUG", "yes")
+        debugged.send(Conn.encode("EVAL", "return 1", "0"))
+        assert debugged.reply()[0].startswith(b"* Stopped at 1")
+        Conn(p.port).send(Conn.encode("SHUTDOWN", "NOSAVE"))
+        assert p.proc.wait(20) == 0
+        assert debugged.sock.recv(100) == b"", kind  # closed, not left waiting
