@@ -269,26 +269,20 @@ class Session:
         star = buf.find(b"*")
         if star < 0:
             return "protocol error" if buf else None
-        end = buf.find(b"\r\n", star)
-        if end < 0:
-            return None
-        argc = _atoi(buf[star + 1:end])
-        if not 0 < argc <= MAX_ARGS:
-            return "protocol error"
-        pos = end + 2
+        head = self._header(star)
+        if type(head) is not tuple:
+            return head
+        argc, pos = head
         argv = []
         while len(argv) < argc:
             if pos >= len(buf):
                 return None
             if buf[pos:pos + 1] != b"$":
                 return "protocol error"
-            end = buf.find(b"\r\n", pos)
-            if end < 0:
-                return None
-            size = _atoi(buf[pos + 1:end])
-            if not 0 < size <= MAX_ARGS:
-                return "protocol error"
-            pos = end + 2
+            head = self._header(pos)
+            if type(head) is not tuple:
+                return head
+            size, pos = head
             if pos + size + 2 > len(buf):
                 return None
             argv.append(buf[pos:pos + size])
@@ -297,6 +291,15 @@ class Session:
                 return "protocol error"
             pos += 2
         return argv
+
+    def _header(self, at: int) -> tuple[int, int] | None | str:
+        """The count or length on the line whose `*` or `$` is at `at` (1 to MAX_ARGS), and
+        where the next line starts; None while the line is incomplete, else "protocol error"."""
+        end = self.buf.find(b"\r\n", at)
+        if end < 0:
+            return None
+        n = _atoi(self.buf[at + 1:end])
+        return (n, end + 2) if 0 < n <= MAX_ARGS else "protocol error"
 
     # -- stops ---------------------------------------------------------------------------------
 
