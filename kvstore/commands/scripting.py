@@ -1255,7 +1255,7 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
         raise CommandError("ERR Please use EVAL instead of EVALSHA for debugging")
     from .scripting_ldb import debug_eval
 
-    return debug_eval(ctx, scripts, argv[1], lambda session: scripts.run(
+    return debug_eval(ctx, argv[1], lambda session: scripts.run(
         ctx, argv[0], sha, fn, numkeys, argv[3:], readonly, allow_oom=allow_oom,
         session=session), mode)
 

@@ -151,11 +151,8 @@ class Session:
     """One debugging session: the connection it reads and writes, the script's source lines,
     and the debugger's state (stepping, breakpoints, what is logged until the next send)."""
 
-    def __init__(self, sock: socket.socket, source: bytes, forked: bool, lua: Any,
-                 time_limit_ms: int) -> None:
+    def __init__(self, sock: socket.socket, source: bytes, time_limit_ms: int) -> None:
         self.sock = sock  # non-blocking (the server's own socket, or the child's copy)
-        self.forked = forked
-        self.lua = lua  # scripting_lua.lua's `ldb` table: print, trace, eval
         self.lines = source.rstrip(b"\r\n").split(b"\n")
         self.time_limit_s = (time_limit_ms or 5000) / 1000
         self.step = True  # stop at the next line (a session starts stopped at the first)
@@ -444,7 +441,7 @@ def client_socket(client: Any) -> socket.socket | None:
     return sock
 
 
-def debug_eval(ctx: Any, scripts: Any, source: bytes, run: Any, mode: str) -> Any:
+def debug_eval(ctx: Any, source: bytes, run: Any, mode: str) -> Any:
     """EVAL under the debugger (`run(session)` runs the script): its reply for SYNC; for YES,
     no reply, as the connection is the child's from here on."""
     from ..errors import CommandError
@@ -458,7 +455,7 @@ def debug_eval(ctx: Any, scripts: Any, source: bytes, run: Any, mode: str) -> An
     if mode == "sync":
         server.log.warning("Redis synchronous debugging eval session started")
         sock = client_socket(client)
-        session = Session(sock, source, False, scripts.ldb_lua, limit)
+        session = Session(sock, source, limit)
         try:
             return run(session)
         finally:
@@ -480,7 +477,7 @@ def debug_eval(ctx: Any, scripts: Any, source: bytes, run: Any, mode: str) -> An
     try:  # the child: the session, the reply, and out, never back to the event loop
         _leave_the_server(server, client)
         server.log.warning("Redis forked for debugging eval")
-        session = Session(client_socket(client), source, True, scripts.ldb_lua, limit)
+        session = Session(client_socket(client), source, limit)
         pieces: list[bytes] = []
         try:
             encode_into(pieces, run(session), client.ctx.resp)
