@@ -131,9 +131,20 @@ _BY_PREFIX: dict[str, type[ResponseError]] = {
 }
 
 
+# ERR replies that redis-py's parser raises as AuthenticationError by their whole text (its
+# EXCEPTION_CLASSES): AUTH sent to a server without a password (Redis 6+, and older Redis's).
+_BY_TEXT: dict[str, type[ResponseError]] = {
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?": AuthenticationError,
+    "ERR Client sent AUTH, but no password is set": AuthenticationError,
+    "ERR invalid password": AuthenticationError,
+}
+
+
 def error_from_message(message: str) -> ResponseError:
-    """The exception for an error reply's text, chosen by its first word."""
-    cls = _BY_PREFIX.get(message.split(" ", 1)[0], ResponseError)
+    """The exception for an error reply's text, chosen by its first word (or, for the few ERR
+    texts in `_BY_TEXT`, by the whole text)."""
+    cls = _BY_PREFIX.get(message.split(" ", 1)[0]) or _BY_TEXT.get(message, ResponseError)
     return cls(message)
 
 

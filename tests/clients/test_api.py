@@ -12,7 +12,7 @@ import asyncio
 import pytest
 import redis
 
-from clients import AsyncClient, AuthenticationError, Client, NoPermissionError
+from clients import AsyncClient, AuthenticationError, Client, NoPermissionError, ResponseError
 
 # (method, args, kwargs): every family of the method layer, replies of every shape (bool, int,
 # float, bytes, None, list, dict, set), and error replies (WRONGTYPE, ERR ...).
@@ -212,6 +212,30 @@ def test_select_auth_and_client_name_on_connect(server):
         c0.execute_command("SELECT", 3)
         assert c0.get("k") == b"in3"
         c0.delete("k")
+
+
+def test_auth_without_a_password_is_an_authentication_error(server):
+    """redis-py raises AuthenticationError (not a bare ResponseError) for AUTH on a server with
+    no password, by the reply's whole ERR text; ours must too, on every transport."""
+    theirs = redis.Redis(port=server.port)
+    ours = Client(port=server.port)
+    mem = Client.from_url("memory://")
+    try:
+        for args in [("pw",), ("pw", "someone")]:
+            with pytest.raises(redis.AuthenticationError) as want:
+                theirs.auth(*args)
+            # (memory:// has no ACL users: AUTH with a username is accepted there)
+            for c in (ours, mem) if len(args) == 1 else (ours,):
+                with pytest.raises(AuthenticationError) as got:
+                    c.auth(*args)
+                # (redis-py drops the reply's first word, ERR or WRONGPASS; ours keeps it)
+                assert str(got.value).split(" ", 1)[1] == str(want.value)
+                assert isinstance(got.value, ResponseError)
+        assert ours.ping() and mem.ping()
+    finally:
+        ours.close()
+        mem.close()
+        theirs.close()
 
 
 @pytest.mark.parametrize("protocol", [2, 3])
