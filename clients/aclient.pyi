@@ -27,6 +27,7 @@ class AsyncClient:
     connection_pool: Any
     decode_responses: bool
     encoding: str
+    encoding_errors: str
     retry: Retry
     def __init__(
         self,

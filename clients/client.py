@@ -71,6 +71,7 @@ class ClientBase(Methods):
         kw = connection_pool.connection_kwargs
         self.decode_responses: bool = kw.get("decode_responses", False)
         self.encoding: str = kw.get("encoding", "utf-8")
+        self.encoding_errors: str = kw.get("encoding_errors", "strict")
         retry = getattr(connection_pool, "retry", None)
         self.retry: Retry = retry if retry is not None else Retry(0)
 

@@ -164,6 +164,8 @@ class _Base(Methods):
         self.connection_pool = client.connection_pool
         self.transaction = transaction
         self.decode_responses = client.decode_responses
+        self.encoding = client.encoding
+        self.encoding_errors = client.encoding_errors
         self.command_stack: list[Entry] = []
         self.watching = False
         self.explicit_transaction = False

@@ -48,6 +48,8 @@ class Pipeline:
     connection_pool: Any
     transaction: bool
     decode_responses: Any
+    encoding: Any
+    encoding_errors: Any
     command_stack: list[Entry]
     watching: bool
     explicit_transaction: bool
@@ -951,6 +953,8 @@ class AsyncPipeline:
     connection_pool: Any
     transaction: bool
     decode_responses: Any
+    encoding: Any
+    encoding_errors: Any
     command_stack: list[Entry]
     watching: bool
     explicit_transaction: bool

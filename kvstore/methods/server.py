@@ -43,6 +43,18 @@ def _memory_stats(reply: list) -> dict[str, Any]:
     return stats
 
 
+def decode_info(reply: Any, encoding: str, errors: str) -> Any:
+    """redis-py's decode_info: an INFO reply decoded as the client decodes replies, and with
+    "replace" where that fails (Redis copies an error reply's first word, any bytes a script
+    gave it, into `errorstat_<word>`)."""
+    if not isinstance(reply, bytes):
+        return reply
+    try:
+        return reply.decode(encoding, errors)
+    except UnicodeDecodeError:
+        return reply.decode(encoding, "replace")
+
+
 def parse_info(reply: Any) -> dict[str, Any]:
     """INFO text -> dict, with redis-py's value typing (int, float, sub-dicts for a=b,c=d)."""
 
@@ -290,8 +302,16 @@ class ServerMethods:
     # -- server -----------------------------------------------------------------------------
 
     def info(self, section: str | None = None, *args: str, **kwargs: Any) -> dict[str, Any]:
+        """INFO is read as bytes and decoded by `decode_info` (as redis-py reads it), so that
+        an error text in `errorstats` that is not valid in the encoding cannot fail the call."""
         argv = ["INFO"] if section is None else ["INFO", section, *args]
-        return self.execute_command(*argv, callback=parse_info)
+        if getattr(self, "decode_responses", False):
+            encoding = getattr(self, "encoding", "utf-8")
+            errors = getattr(self, "encoding_errors", "strict")
+            return self.execute_command(
+                *argv, never_decode=True,
+                callback=lambda r: parse_info(decode_info(r, encoding, errors)))
+        return self.execute_command(*argv, callback=parse_info, never_decode=True)
 
     def config_get(self, pattern: PatternT = "*", *args: PatternT,
                    **kwargs: Any) -> dict[str, str]:

@@ -239,6 +239,32 @@ def test_auth_without_a_password_is_an_authentication_error(server):
 
 
 @pytest.mark.parametrize("protocol", [2, 3])
+def test_info_with_an_error_text_not_in_the_encoding(server, protocol):
+    """INFO errorstats names an error by its first word, which a script may make any bytes:
+    redis-py reads INFO undecoded and decodes it with the client's encoding_errors, "replace"
+    where they fail; ours raised UnicodeDecodeError under decode_responses."""
+    ours = Client(port=server.port, protocol=protocol)
+    ours.config_resetstat()
+    with pytest.raises(ResponseError):
+        ours.eval(b"return redis.error_reply('\xff\xfeBAD oops')", 0)
+    try:
+        for kw in [{}, {"decode_responses": True},
+                   {"decode_responses": True, "encoding_errors": "backslashreplace"}]:
+            theirs = redis.Redis(port=server.port, protocol=protocol, **kw)
+            c = Client(port=server.port, protocol=protocol, **kw)
+            want = theirs.info("errorstats")
+            assert any("BAD" in k for k in want), want
+            assert c.info("errorstats") == want, kw
+            assert c.pipeline(transaction=False).info("errorstats").execute() == [want], kw
+            assert c.ping()
+            c.close()
+            theirs.close()
+    finally:
+        ours.config_resetstat()
+        ours.close()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
 def test_an_acl_user_by_options_and_url(server, protocol):
     admin = Client(port=server.port)
     admin.acl_setuser("app", enabled=True, passwords=["+s3cret"], keys=["app:*"],
