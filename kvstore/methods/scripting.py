@@ -132,8 +132,9 @@ class ScriptingMethods:
         return self.execute_command("FUNCTION", "FLUSH", mode, callback=bool_ok)
 
     def function_list(self, library: str | None = "*", withcode: bool | None = False) -> list[Any]:
-        """The libraries whose name matches ``library`` (a glob), with their code if asked."""
-        args: list[Any] = ["LIBRARYNAME", library]
+        """The libraries whose name matches ``library`` (a glob; None: every library, no
+        LIBRARYNAME sent, as in redis-py), with their code if asked."""
+        args: list[Any] = [] if library is None else ["LIBRARYNAME", library]
         if withcode:
             args.append("WITHCODE")
         return self.execute_command("FUNCTION", "LIST", *args)
@@ -151,8 +152,11 @@ class ScriptingMethods:
         return self.execute_command("FUNCTION", "DUMP", never_decode=True)
 
     def function_restore(self, payload: bytes | str, policy: str | None = "APPEND") -> bool:
-        """Load the libraries of a function_dump payload (policy APPEND, REPLACE or FLUSH)."""
-        return self.execute_command("FUNCTION", "RESTORE", payload, policy, callback=bool_ok)
+        """Load the libraries of a function_dump payload (policy APPEND, REPLACE or FLUSH;
+        None sends none, which the server takes as APPEND, as in redis-py)."""
+        policy_arg = () if policy is None else (policy,)
+        return self.execute_command("FUNCTION", "RESTORE", payload, *policy_arg,
+                                    callback=bool_ok)
 
     def function_kill(self) -> Reply:
         """Stop the running function (none runs while a command is served: NOTBUSY)."""

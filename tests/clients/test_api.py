@@ -264,6 +264,29 @@ def test_info_with_an_error_text_not_in_the_encoding(server, protocol):
         ours.close()
 
 
+def test_function_list_and_restore_take_none_as_redis_py_does(server):
+    """function_list(library=None) lists every library and function_restore(payload, None)
+    sends no policy (APPEND): redis-py omits the argument; ours sent None (DataError)."""
+    theirs = redis.Redis(port=server.port)
+    ours = Client(port=server.port)
+    code = "#!lua name={}\nredis.register_function('{}', function() return 1 end)"
+    try:
+        ours.function_flush()
+        ours.function_load(code.format("liba", "fa"))
+        ours.function_load(code.format("libb", "fb"))
+        assert ours.function_list(library=None) == theirs.function_list(library=None)
+        assert len(ours.function_list(None, withcode=True)) == 2
+        payload = ours.function_dump()
+        for c in (ours, theirs):
+            c.function_flush()
+            assert c.function_restore(payload, None) is True
+            assert len(c.function_list()) == 2
+    finally:
+        ours.function_flush()
+        ours.close()
+        theirs.close()
+
+
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_an_acl_user_by_options_and_url(server, protocol):
     admin = Client(port=server.port)
