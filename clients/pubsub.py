@@ -171,6 +171,11 @@ class _Base:
 
     def _message(self, reply: Any, ignore_subscribe_messages: bool) -> tuple[Any, Handler]:
         """(the message dict or None, the handler it is for or None) of one pushed reply."""
+        if isinstance(reply, (bytes, str)):
+            # Over RESP3 a subscribed connection's PING is answered as a plain reply, "PONG"
+            # or its argument (RESP2 sends ["pong", arg]): a pong message all the same, as
+            # redis-py makes it.
+            reply = ["pong", reply[:0] if reply in (b"PONG", "PONG") else reply]
         if not isinstance(reply, list) or not reply:
             return None, None
         kind = reply[0]

@@ -372,3 +372,53 @@ def test_async_pubsub_awaits_coroutine_handlers_as_redis_py(server, redis_server
 
     got = _on_both_async(session, client, server, redis_server)
     assert got[-1] == [("message", b"x"), ("pmessage", b"x")]
+
+
+# -- pub/sub: PING on a subscribed connection ------------------------------------------------
+
+def _ping_session(p) -> list:
+    """redis-py's test_ping_response_shapes: PING with and without a message, read by
+    get_message and by listen."""
+    p.subscribe("foo")
+    out = [p.get_message(timeout=1)]
+    for message in (None, "x", "hello\u2603"):
+        p.ping(message)
+        out.append(p.get_message(timeout=1))
+        p.ping(message)
+        out.append(next(p.listen()))
+    p.close()
+    return out
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("decode", [False, True])
+def test_pubsub_ping_is_a_pong_message_over_both_protocols(server, redis_server, protocol,
+                                                          decode):
+    """Over RESP3 Redis answers a subscribed PING as a plain reply, not ["pong", arg]: redis-py
+    still makes it a pong message; ours dropped it (get_message None, listen() hung)."""
+    ours = Client(port=server.port, protocol=protocol, decode_responses=decode)
+    theirs = redis.Redis(port=redis_server, protocol=protocol, decode_responses=decode)
+    try:
+        got = _ping_session(ours.pubsub())
+        assert got == _ping_session(theirs.pubsub())
+        assert got[1] == {"type": "pong", "pattern": None, "channel": None,
+                          "data": "" if decode else b""}
+    finally:
+        ours.close()
+        theirs.close()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_async_pubsub_ping_is_a_pong_message(server, protocol):
+    async def main():
+        async with AsyncClient(port=server.port, protocol=protocol) as c:
+            p = c.pubsub()
+            await p.subscribe("foo")
+            await p.get_message(timeout=1)
+            await p.ping("x")
+            got = await p.get_message(timeout=1)
+            await p.aclose()
+            return got
+
+    assert asyncio.run(main()) == {"type": "pong", "pattern": None, "channel": None,
+                                   "data": b"x"}
