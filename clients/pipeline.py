@@ -222,6 +222,10 @@ class Pipeline(_Base):
     def __exit__(self, *exc: object) -> None:
         self.reset()
 
+    def close(self) -> None:
+        """reset(), under the name `contextlib.closing` calls (redis-py's Pipeline.close)."""
+        self.reset()
+
     def _immediate(self, args: tuple, callback: Any, never_decode: bool) -> Any:
         conn = self.conn
         name = name_of(args)
@@ -325,6 +329,10 @@ class AsyncPipeline(_Base, AsyncMethods):
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.reset()
+
+    async def aclose(self) -> None:
+        """reset(), under the name `contextlib.aclosing` awaits (redis-py's Pipeline.aclose)."""
         await self.reset()
 
     def __await__(self) -> Any:

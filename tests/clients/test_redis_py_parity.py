@@ -422,3 +422,43 @@ def test_async_pubsub_ping_is_a_pong_message(server, protocol):
 
     assert asyncio.run(main()) == {"type": "pong", "pattern": None, "channel": None,
                                    "data": b"x"}
+
+
+# -- pipelines: close() / aclose() are reset() ----------------------------------------------
+
+def _closing_session(r) -> list:
+    """redis-py's test_close_is_reset and test_closing: close() resets a watching pipeline
+    (UNWATCH, buffered commands dropped), so `contextlib.closing` works."""
+    from contextlib import closing
+
+    r.set("a", 1)
+    with closing(r.pipeline()) as pipe:
+        pipe.watch("a")
+        pipe.multi()
+        pipe.set("a", 2)
+    out = [pipe.watching, len(pipe), r.get("a")]
+    pipe = r.pipeline()
+    pipe.watch("a")
+    pipe.close()
+    r.set("a", 3)             # not watched any more: the next transaction goes through
+    pipe.multi()
+    pipe.get("a")
+    return out + [pipe.execute()]
+
+
+def test_pipeline_close_is_reset_as_redis_py(client, theirs):
+    assert _closing_session(client) == _closing_session(theirs) == [False, 0, b"1", [b"3"]]
+
+
+@pytest.mark.parametrize("client", ["socket", "memory"])
+def test_async_pipeline_aclose_is_reset(server, redis_server, client):
+    async def session(r) -> list:
+        await r.set("a", 1)
+        pipe = r.pipeline()
+        await pipe.watch("a")
+        pipe.multi()
+        pipe.set("a", 2)
+        await pipe.aclose()
+        return [pipe.watching, len(pipe), await r.get("a")]
+
+    assert _on_both_async(session, client, server, redis_server) == [False, 0, b"1"]
