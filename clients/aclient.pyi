@@ -5,8 +5,8 @@
 import builtins
 import datetime
 from typing import (
-    Any, AsyncIterator, Awaitable, Callable, Iterable, Literal, Mapping, NoReturn, Sequence,
-    overload,
+    Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Literal, Mapping, NoReturn,
+    Sequence, overload,
 )
 
 from clients.client import T
@@ -1114,6 +1114,12 @@ class AsyncClient:
         client_id: list[Any] = ...,
         **kwargs: Any,
     ) -> list[dict[str, str]]: ...
+    async def client_list_iter(
+        self,
+        _type: str | None = ...,
+        client_id: list[Any] = ...,
+        **kwargs: Any,
+    ) -> Iterator[dict[str, str]]: ...
     async def client_kill(self, address: str, **kwargs: Any) -> bool | int: ...
     async def client_kill_filter(
         self,

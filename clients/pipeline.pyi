@@ -756,6 +756,12 @@ class Pipeline:
         client_id: list[Any] = ...,
         **kwargs: Any,
     ) -> Self: ...
+    def client_list_iter(
+        self,
+        _type: str | None = ...,
+        client_id: list[Any] = ...,
+        **kwargs: Any,
+    ) -> Self: ...
     def client_kill(self, address: str, **kwargs: Any) -> Self: ...
     def client_kill_filter(
         self,
@@ -1658,6 +1664,12 @@ class AsyncPipeline:
     def client_setinfo(self, attr: str, value: str, **kwargs: Any) -> Self: ...
     def client_info(self, **kwargs: Any) -> Self: ...
     def client_list(
+        self,
+        _type: str | None = ...,
+        client_id: list[Any] = ...,
+        **kwargs: Any,
+    ) -> Self: ...
+    def client_list_iter(
         self,
         _type: str | None = ...,
         client_id: list[Any] = ...,

@@ -10,7 +10,7 @@ the raw reply here too (CLIENT ID, CLIENT UNPAUSE, CONFIG REWRITE, ...).
 from __future__ import annotations
 
 import datetime
-from typing import Any, NoReturn
+from typing import Any, Iterator, NoReturn
 
 from ..errors import ConnectionError, DataError, KvstoreError
 from .base import bool_ok, list_or_args, pairs_to_dict
@@ -101,7 +101,11 @@ def parse_config_get(reply: Any) -> dict[str, str]:
 
 
 def parse_client_list(reply: Any) -> list[dict[str, str]]:
-    clients = []
+    return list(iter_client_list(reply))
+
+
+def iter_client_list(reply: Any) -> Iterator[dict[str, str]]:
+    """CLIENT LIST's records, parsed one at a time (client_list_iter)."""
     for line in _str(reply).splitlines():
         entry: dict = {}
         last = None
@@ -113,8 +117,23 @@ def parse_client_list(reply: Any) -> list[dict[str, str]]:
             elif last is not None:
                 entry[last] += " " + token  # unix socket paths may contain spaces
         if entry:
-            clients.append(entry)
-    return clients
+            yield entry
+
+
+def _client_list_args(_type: str | None, client_id: Any) -> list:
+    """CLIENT LIST's arguments after LIST, checked as redis-py checks them."""
+    args: list = []
+    if _type is not None:
+        types = ("normal", "master", "replica", "pubsub")
+        if str(_type).lower() not in types:
+            raise DataError(f"CLIENT LIST _type must be one of {types!r}")
+        args += [b"TYPE", _type]
+    if not isinstance(client_id, list):
+        raise DataError("client_id must be a list")
+    if client_id:
+        args.append(b"ID")
+        args += client_id
+    return args
 
 
 _CLIENT_INFO_INTS = {"id", "age", "idle", "db", "sub", "psub", "multi", "qbuf", "qbuf-free",
@@ -237,18 +256,16 @@ class ServerMethods:
     def client_list(self, _type: str | None = None,
                     client_id: list[Any] = [],  # noqa: B006 - redis-py's default
                     **kwargs: Any) -> list[dict[str, str]]:
-        args: list = []
-        if _type is not None:
-            types = ("normal", "master", "replica", "pubsub")
-            if str(_type).lower() not in types:
-                raise DataError(f"CLIENT LIST _type must be one of {types!r}")
-            args += [b"TYPE", _type]
-        if not isinstance(client_id, list):
-            raise DataError("client_id must be a list")
-        if client_id:
-            args.append(b"ID")
-            args += client_id
-        return self.execute_command("CLIENT", "LIST", *args, callback=parse_client_list)
+        return self.execute_command("CLIENT", "LIST", *_client_list_args(_type, client_id),
+                                    callback=parse_client_list)
+
+    def client_list_iter(self, _type: str | None = None,
+                         client_id: list[Any] = [],  # noqa: B006 - redis-py's default
+                         **kwargs: Any) -> Iterator[dict[str, str]]:
+        """client_list(), as an iterator that parses one record at a time (the reply is still
+        read whole), as redis-py's."""
+        return self.execute_command("CLIENT", "LIST", *_client_list_args(_type, client_id),
+                                    callback=iter_client_list)
 
     def client_kill(self, address: str, **kwargs: Any) -> bool | int:
         return self.execute_command("CLIENT", "KILL", address, callback=parse_client_kill)

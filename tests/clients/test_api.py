@@ -12,7 +12,9 @@ import asyncio
 import pytest
 import redis
 
-from clients import AsyncClient, AuthenticationError, Client, NoPermissionError, ResponseError
+from clients import (
+    AsyncClient, AuthenticationError, Client, DataError, NoPermissionError, ResponseError,
+)
 
 # (method, args, kwargs): every family of the method layer, replies of every shape (bool, int,
 # float, bytes, None, list, dict, set), and error replies (WRONGTYPE, ERR ...).
@@ -283,6 +285,37 @@ def test_function_list_and_restore_take_none_as_redis_py_does(server):
             assert len(c.function_list()) == 2
     finally:
         ours.function_flush()
+        ours.close()
+        theirs.close()
+
+
+def test_client_list_iter_as_redis_py(server):
+    """redis-py's client_list_iter: client_list() as an iterator, with its argument checks."""
+    theirs = redis.Redis(port=server.port, client_name="them")
+    ours = Client(port=server.port, client_name="us")
+    try:
+        theirs.ping()
+        got, want = ours.client_list_iter(), theirs.client_list_iter()
+        assert not isinstance(got, list) and iter(got) is got
+        got, want = list(got), list(want)
+        assert {c["name"] for c in got} == {c["name"] for c in want} >= {"us", "them"}
+        assert [c.keys() for c in got] == [c.keys() for c in want]
+        mine = ours.client_id()
+        assert [c["id"] for c in ours.client_list_iter(client_id=[mine])] == [str(mine)]
+        assert [c["name"] for c in ours.client_list_iter(_type="normal")] == \
+            [c["name"] for c in ours.client_list(_type="normal")]
+        for kw in ({"_type": "nope"}, {"client_id": 1}):
+            with pytest.raises(redis.DataError):
+                theirs.client_list_iter(**kw)
+            with pytest.raises(DataError):
+                ours.client_list_iter(**kw)
+
+        async def main():
+            async with AsyncClient(port=server.port) as a:
+                return list(await a.client_list_iter())
+
+        assert len(asyncio.run(main())) >= 2
+    finally:
         ours.close()
         theirs.close()
 

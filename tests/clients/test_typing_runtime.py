@@ -215,6 +215,7 @@ CALLS: list[tuple[str, tuple, dict]] = [
     ("ping", (), {}), ("echo", ("hi",), {}), ("quit", (), {}), ("reset", (), {}),
     ("client_id", (), {}), ("client_setname", ("me",), {}), ("client_getname", (), {}),
     ("client_setinfo", ("LIB-NAME", "x"), {}), ("client_info", (), {}), ("client_list", (), {}),
+    ("client_list_iter", (), {}),
     ("client_kill_filter", (), {"_id": 99}), ("client_pause", (1,), {}),
     ("client_unpause", (), {}), ("client_reply", ("ON",), {}), ("client_no_evict", ("on",), {}),
     ("client_no_touch", ("on",), {}), ("info", (), {}), ("info", ("server",), {}),
