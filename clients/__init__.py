@@ -23,7 +23,9 @@ from .aclient import AsyncClient
 from .client import Client
 from .pipeline import AsyncPipeline, Pipeline, WatchError
 from .pool import AsyncConnectionPool, ConnectionPool, Retry
-from .pubsub import AsyncPubSub, PubSub, Subscription
+from .pubsub import (
+    AsyncPubSub, PubSub, PubSubError, PubSubWorkerThread, Subscription,
+)
 
 from_url = Client.from_url  # redis.from_url's counterpart: clients.from_url("memory://")
 
@@ -32,7 +34,8 @@ __all__ = [
     "AuthorizationError", "BusyKeyError", "Client", "ConnectionError", "ConnectionPool",
     "DataError", "ExecAbortError", "KvstoreError", "LockError", "LockNotOwnedError",
     "NoPermissionError", "Pipeline",
-    "PubSub", "ResponseError", "Retry", "Subscription", "TimeoutError", "WatchError",
+    "PubSub", "PubSubError", "PubSubWorkerThread", "ResponseError", "Retry", "Subscription",
+    "TimeoutError", "WatchError",
     "WrongTypeError",
     "from_url",
 ]

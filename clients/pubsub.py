@@ -34,10 +34,11 @@ subscribe.
 from __future__ import annotations
 
 import inspect
+import threading
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterator
 
-from kvstore.errors import ConnectionError, TimeoutError
+from kvstore.errors import ConnectionError, KvstoreError, TimeoutError
 from kvstore.methods.base import list_or_args
 from kvstore.protocol.encoder import encode_arg
 
@@ -51,6 +52,10 @@ _HANDLED_TYPES = frozenset(("message", "pmessage", "smessage"))
 _UNSUBSCRIBE_TYPES = {"unsubscribe": "channels", "punsubscribe": "patterns",
                       "sunsubscribe": "shard_channels"}
 _PLAIN_NAMES = (str, bytes, memoryview, int, float)
+
+
+class PubSubError(KvstoreError):
+    """A PubSub used in a way it cannot serve (redis-py's PubSubError)."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +291,58 @@ class PubSub(_Base):
         self._clear()
 
     reset = close
+
+    def run_in_thread(self, sleep_time: float = 0.0, daemon: bool = False,
+                      exception_handler: Callable[[BaseException, Any, Any], None] | None
+                      = None, pubsub: Any = None,
+                      sharded_pubsub: bool = False) -> "PubSubWorkerThread":
+        """A started thread that reads messages (each `sleep_time` s at most) so that their
+        handlers run, until its stop(); every subscription must have a handler (redis-py's)."""
+        for table, what in (("channels", "Channel"), ("patterns", "Pattern"),
+                            ("shard_channels", "Shard Channel")):
+            for name, handler in getattr(self, table).items():
+                if handler is None:
+                    raise PubSubError(f"{what}: '{name}' has no handler registered")
+        thread = PubSubWorkerThread(self if pubsub is None else pubsub, sleep_time,
+                                    daemon=daemon, exception_handler=exception_handler,
+                                    sharded_pubsub=sharded_pubsub)
+        thread.start()
+        return thread
+
+
+class PubSubWorkerThread(threading.Thread):
+    """redis-py's worker: get_message() in a loop until stop(), then close() the PubSub. An
+    exception goes to `exception_handler(exc, pubsub, thread)` if given, else ends the thread."""
+
+    def __init__(self, pubsub: Any, sleep_time: float, daemon: bool = False,
+                 exception_handler: Callable[[BaseException, Any, Any], None] | None = None,
+                 sharded_pubsub: bool = False) -> None:
+        super().__init__(daemon=daemon)
+        self.pubsub = pubsub
+        self.sleep_time = sleep_time
+        self.exception_handler = exception_handler
+        self.sharded_pubsub = sharded_pubsub
+        self._running = threading.Event()
+        self._running.set()  # before start(), so that an early stop() is not undone
+
+    def run(self) -> None:
+        pubsub = self.pubsub
+        read = pubsub.get_sharded_message if self.sharded_pubsub else pubsub.get_message
+        while self._running.is_set():
+            try:
+                read(ignore_subscribe_messages=True, timeout=self.sleep_time)
+            except BaseException as exc:
+                if self.exception_handler is None:
+                    raise
+                self.exception_handler(exc, pubsub, self)
+        pubsub.close()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """End the loop and wait (up to `timeout` s) for the thread to close the PubSub; from
+        the thread itself (an exception handler) it only ends the loop."""
+        self._running.clear()
+        if threading.current_thread() is not self and self.is_alive():
+            self.join(timeout)
 
 
 class AsyncPubSub(_Base):

@@ -462,3 +462,49 @@ def test_async_pipeline_aclose_is_reset(server, redis_server, client):
         return [pipe.watching, len(pipe), await r.get("a")]
 
     assert _on_both_async(session, client, server, redis_server) == [False, 0, b"1"]
+
+
+# -- pub/sub: run_in_thread ------------------------------------------------------------------
+
+def _worker_session(r) -> list:
+    """redis-py's run_in_thread: handlers run on the worker thread; stop() ends it and closes
+    the PubSub; an exception goes to exception_handler; a handler-less channel is refused."""
+    import threading
+
+    got, seen = [], threading.Event()
+    p = r.pubsub()
+    p.subscribe(**{"wk": lambda m: (got.append(m["data"]), seen.set())})
+    worker = p.run_in_thread(sleep_time=0.05, daemon=True)
+    for _ in range(100):   # until the subscription is live
+        if r.publish("wk", "hello"):
+            break
+        threading.Event().wait(0.02)
+    out = [seen.wait(5), got[:1], worker.daemon]
+    worker.stop(timeout=5)
+    out += [worker.is_alive(), p.subscribed]
+
+    failed = threading.Event()
+    p2 = r.pubsub()
+    p2.subscribe(**{"wk": print})
+    p2.get_message = None   # calling it raises TypeError in the worker
+    worker = p2.run_in_thread(exception_handler=lambda exc, ps, th: (
+        failed.set(), th.stop()))
+    out += [failed.wait(5)]
+    worker.join(5)
+    out.append(worker.is_alive())
+
+    p3 = r.pubsub()
+    p3.subscribe("plain")
+    try:
+        p3.run_in_thread()
+    except Exception as exc:
+        out.append((type(exc).__name__, str(exc)))
+    p3.close()
+    return out
+
+
+def test_pubsub_run_in_thread_as_redis_py(client, theirs):
+    got = _worker_session(client)
+    assert got == _worker_session(theirs)
+    assert got == [True, [b"hello"], True, False, False, True, False,
+                   ("PubSubError", "Channel: 'b'plain'' has no handler registered")]
