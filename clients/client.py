@@ -15,13 +15,14 @@ KeyboardInterrupt) closes the connection before its slot returns to the pool.
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any, Callable, TypeVar
 
 from kvstore.errors import ConnectionError, ResponseError
 from kvstore.methods import Methods
 
-from .connection import Connection
+from .connection import Connection, ConnectionOptions
 from .memory import MemoryPool
 from .pipeline import Pipeline, WatchError
 from .pool import ConnectionPool, Retry
@@ -46,6 +47,9 @@ def pool_options(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str,
     return transport, kwargs, pool_kw
 
 
+_CONNECTION_OPTIONS = frozenset(inspect.signature(ConnectionOptions).parameters)
+
+
 class ClientBase(Methods):
     """What `Client` and `aclient.AsyncClient` share: the options, the pool a client builds for
     itself (of the classes below), `from_url`. Each adds its own `execute_command`."""
@@ -66,6 +70,12 @@ class ClientBase(Methods):
                 if transport == "tcp":
                     conn_kw.setdefault("host", host)
                     conn_kw.setdefault("port", port)
+                # (connections are made at the first command: a misspelt option would only
+                # fail there, where redis-py's constructor refuses it at once)
+                unknown = sorted(set(conn_kw) - _CONNECTION_OPTIONS)
+                if unknown:
+                    raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument "
+                                    f"'{unknown[0]}'")
                 connection_pool = self._pool_class(self._connection_class, **pool_kw, **conn_kw)
         self.connection_pool = connection_pool
         kw = connection_pool.connection_kwargs

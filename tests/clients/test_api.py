@@ -398,3 +398,13 @@ def test_async_scan_iterators_walk_everything(server, url):
     assert members == {b"%d" % i for i in range(300)}
     assert fields == {b"f%d" % i for i in range(300)}
     assert scored == {b"m%d" % i for i in range(300)}
+
+
+@pytest.mark.parametrize("make", [Client, AsyncClient])
+def test_an_unknown_option_is_refused_at_once_as_redis_py_does(make):
+    """A misspelt option used to pass the constructor and fail at the first command."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'socket_timeuot'"):
+        redis.Redis(port=1, socket_timeuot=1)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'socket_timeuot'"):
+        make(port=1, socket_timeuot=1)
+    make(port=1, socket_timeout=1, decode_responses=True, max_connections=2)  # (known ones)
