@@ -27,6 +27,7 @@ from .aconnection import AsyncConnection
 from .amethods import AsyncMethods
 from .client import ClientBase
 from .memory import AsyncMemoryPool
+from .monitor import AsyncMonitor
 from .pipeline import AsyncPipeline, WatchError
 from .pool import AsyncConnectionPool
 from .pubsub import AsyncPubSub
@@ -97,6 +98,10 @@ class AsyncClient(AsyncMethods, ClientBase):
 
     def pubsub(self, ignore_subscribe_messages: bool = False) -> AsyncPubSub:
         return AsyncPubSub(self.connection_pool, ignore_subscribe_messages)
+
+    def monitor(self) -> AsyncMonitor:
+        """MONITOR on a connection of its own, for an `async with` block (clients/monitor.py)."""
+        return AsyncMonitor(self.connection_pool)
 
     async def shutdown(self, save: bool = False, nosave: bool = False, now: bool = False,
                        force: bool = False, abort: bool = False, **kwargs: Any) -> None:

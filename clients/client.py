@@ -24,6 +24,7 @@ from kvstore.methods import Methods
 
 from .connection import Connection, ConnectionOptions
 from .memory import MemoryPool
+from .monitor import Monitor
 from .pipeline import Pipeline, WatchError
 from .pool import ConnectionPool, Retry
 from .pubsub import PubSub
@@ -163,6 +164,10 @@ class Client(ClientBase):
     def pubsub(self, ignore_subscribe_messages: bool = False) -> PubSub:
         """A PubSub object with its own connection."""
         return PubSub(self.connection_pool, ignore_subscribe_messages)
+
+    def monitor(self) -> Monitor:
+        """MONITOR on a connection of its own, for a `with` block (clients/monitor.py)."""
+        return Monitor(self.connection_pool)
 
     # -- lifecycle -------------------------------------------------------------------------------
 

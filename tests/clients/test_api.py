@@ -408,3 +408,51 @@ def test_an_unknown_option_is_refused_at_once_as_redis_py_does(make):
     with pytest.raises(TypeError, match="unexpected keyword argument 'socket_timeuot'"):
         make(port=1, socket_timeuot=1)
     make(port=1, socket_timeout=1, decode_responses=True, max_connections=2)  # (known ones)
+
+
+def _monitored(lines) -> list[dict]:
+    """The entries of a MONITOR stream from the first SET on, time and client port left out
+    (each connection's handshake comes before, and differs by client)."""
+    out: list[dict] = []
+    for entry in lines:
+        if out or entry["command"].startswith("SET "):
+            out.append({k: v for k, v in entry.items() if k not in ("time", "client_port")})
+        if len(out) == 3:
+            return out
+    return out
+
+
+def test_monitor_as_redis_py(server):
+    """Client.monitor() and AsyncClient.monitor() read the stream into redis-py's dicts: an
+    escaped quote, a Lua call, the database."""
+    ours, theirs, writer = Client(port=server.port), redis.Redis(port=server.port), \
+        redis.Redis(port=server.port, db=0)
+
+    def write() -> None:
+        writer.set("mon:a", 'x"y z')
+        writer.eval("return redis.call('get', KEYS[1])", 1, "mon:a")
+
+    async def async_ours() -> list[dict]:
+        a = AsyncClient(port=server.port)
+        async with a.monitor() as m:
+            await asyncio.to_thread(write)
+            got: list[dict] = []
+            while len(_monitored(got)) < 3:
+                got.append(await m.next_command())
+        await a.aclose()
+        return _monitored(got)
+
+    try:
+        with ours.monitor() as mine, theirs.monitor() as redis_py:
+            write()
+            got, want = _monitored(mine.listen()), _monitored(redis_py.listen())
+        assert got == want
+        assert [e["command"] for e in got] == ['SET mon:a x"y z',
+                                               "EVAL return redis.call('get', KEYS[1]) 1 mon:a",
+                                               "get mon:a"]
+        assert got[2]["client_type"] == "lua" and got[0]["db"] == 0
+        assert asyncio.run(async_ours()) == want
+    finally:
+        writer.delete("mon:a")
+        for c in (ours, theirs, writer):
+            c.close()
