@@ -10,6 +10,7 @@ from typing import (
 )
 
 from clients.client import T
+from clients.monitor import AsyncMonitor
 from clients.pipeline import AsyncPipeline
 from clients.pool import Retry
 from clients.pubsub import AsyncPubSub
@@ -103,6 +104,7 @@ class AsyncClient:
         watch_delay: float | None = ...,
     ) -> Any: ...
     def pubsub(self, ignore_subscribe_messages: bool = ...) -> AsyncPubSub: ...
+    def monitor(self) -> AsyncMonitor: ...
     async def shutdown(
         self,
         save: bool = ...,
