@@ -822,6 +822,32 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|loadaof", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_loadaof(ctx: Context, argv: list[bytes]):
+    """DEBUG LOADAOF: write and fsync what the AOF holds in memory, empty the databases, load
+    them back from the AOF directory (what a restart would load), as Redis does. Without an
+    open AOF there is nothing to load: an error (Redis 7.0 exits there)."""
+    from ..persistence import loader
+
+    ks = ctx.ks
+    p = getattr(ks, "persistence", None)
+    if p is None or p.writer is None or p.aof_starting:
+        raise CommandError("ERR Error trying to load the AOF files, check server logs.")
+    p.flush(fsync=True)
+    for db in ks.dbs:
+        db.flush()
+    try:
+        loader.load_aof_dir(ks, p.aof_dir, p.opt["appendfilename"], p.opt["aof-load-truncated"],
+                            p.log)
+    except (OSError, loader.AofError, loader.snapshot.SnapshotError,
+            loader.mf.ManifestError) as exc:
+        p.log(f"Error loading the AOF by DEBUG LOADAOF: {exc}")
+        raise CommandError("ERR Error trying to load the AOF files, check server logs.") \
+            from None
+    p.log("Append Only File loaded by DEBUG LOADAOF")
+    return OK
+
+
 @command("debug|change-repl-id", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def debug_change_repl_id(ctx: Context, argv: list[bytes]):
     """DEBUG CHANGE-REPL-ID: a new replication ID (replicas then resynchronize in full)."""
@@ -895,6 +921,7 @@ def debug_help(ctx: Context, argv: list[bytes]):
              "ERROR <string>",
              "    Return a Redis protocol error with <string> as message. Useful for clients",
              "    unit tests to simulate Redis errors.",
+             "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
              "OBJECT <key>", "    Show low level info about `key` and associated value.",
              "POPULATE <count> [<prefix>] [<size>]",
              "    Create <count> string keys named key:<num>. If <prefix> is specified then",

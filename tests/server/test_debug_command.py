@@ -4,6 +4,8 @@ that is unknown or given the wrong arguments. Every case runs on both servers.""
 
 from __future__ import annotations
 
+import pytest
+
 from .helpers import Conn, raw_replies, wait_until
 
 
@@ -110,3 +112,22 @@ def test_debug_object_sees_a_key_expired_and_not_deleted_yet(server):
     finally:
         c("DEBUG", "SET-ACTIVE-EXPIRE", "1")
         c.close()
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_debug_loadaof_reloads_what_the_aof_holds(kv_factory, kind):
+    """DEBUG LOADAOF (Redis's tests use it to check what an AOF keeps, TTLs included): the data
+    set is what the AOF loads back, and nothing is logged twice by the reload."""
+    p = kv_factory("--appendonly", "yes", kind=kind)
+    c = Conn(p.port)
+    c("SET", "a", "1")
+    c("SET", "b", "2", "EX", "100")
+    c("RPUSH", "l", "x", "y")
+    c("DEL", "a")
+    assert c("DEBUG", "LOADAOF") == b"OK"
+    assert c("DEBUG", "LOADAOF") == b"OK"
+    assert c("MGET", "a", "b") == [None, b"2"] and c("LRANGE", "l", "0", "-1") == [b"x", b"y"]
+    assert 95 <= c("TTL", "b") <= 100 and c("DBSIZE") == 2
+    c("SET", "c", "3")  # (after two reloads the AOF still holds each write once)
+    assert c("DEBUG", "LOADAOF") == b"OK" and c("DBSIZE") == 3
+    assert c("LRANGE", "l", "0", "-1") == [b"x", b"y"]
