@@ -149,3 +149,23 @@ def test_function_errors_as_redis_gives_them(server):
                                           "FUNCTION LOAD command script: f1, on @user_function:3.")
     c("FUNCTION", "FLUSH")
     c.close()
+
+
+def test_a_function_may_not_block_on_xread(server):
+    """XREAD / XREADGROUP ... BLOCK from a function is refused as from a script (it answered
+    nil: the check knew only EVAL's engine)."""
+    c = Conn(server.port)
+    c("FLUSHALL")
+    c("FUNCTION", "FLUSH")
+    lib = ("#!lua name=blk\n"
+           "redis.register_function('rd', function(k) return redis.pcall("
+           "'xread', 'BLOCK', 0, 'STREAMS', k[1], '$') end)\n"
+           "redis.register_function('grp', function(k) return redis.pcall("
+           "'xreadgroup', 'GROUP', 'g', 'c', 'BLOCK', 0, 'STREAMS', k[1], '>') end)")
+    assert c("FUNCTION", "LOAD", lib) == b"blk"
+    c("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    for name, cmd in (("rd", "xread"), ("grp", "xreadgroup")):
+        assert str(c("FCALL", name, "1", "s")) == \
+            f"ERR {cmd} command is not allowed with BLOCK option from scripts"
+    c("FUNCTION", "FLUSH")
+    c("DEL", "s")
