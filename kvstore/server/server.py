@@ -84,58 +84,56 @@ _LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
 _LEVEL_CHARS = ".-*#"
 
 
-def _raise_open_files_limit(maxclients: int) -> None:
-    """Redis's adjustOpenFilesLimit, as CONFIG SET maxclients runs it: the open files limit is
-    raised to maxclients + RESERVED_FDS, or to the highest of that minus steps of 16 that the
-    hard limit allows; short of it, the value is refused with the number of clients that fit."""
-    need = maxclients + RESERVED_FDS
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= need:
-        return
+def _raise_open_files(need: int, with_hard: bool) -> tuple[int, int, str]:
+    """Redis's adjustOpenFilesLimit: raise the open files limit to `need`, or to the highest of
+    `need` minus steps of 16 that is allowed (`with_hard`: the hard limit set to it too, as
+    Redis does at start). Returns (the soft limit before, the one now, why `need` was refused).
+    Past the hard limit (or fs.nr_open) the steps start below it: a maxclients of 4 billion
+    would otherwise take 268 million tries."""
+    old, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if old >= need:
+        return old, old, ""
     if hard == resource.RLIM_INFINITY:
         try:
             with open("/proc/sys/fs/nr_open") as f:
                 hard = int(f.read())
         except (OSError, ValueError):
             hard = 1 << 20
-    best = need if need <= hard else need - (need - hard + 15) // 16 * 16
-    while best > soft:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (best, resource.getrlimit(
-                resource.RLIMIT_NOFILE)[1]))
-            break
-        except (ValueError, OSError):
-            best -= 16
-    if best < need:
-        raise ConfigError("The operating system is not able to handle the specified number of "
-                          f"clients, try with {max(best, soft) - RESERVED_FDS}")
-
-
-def adjust_open_files_limit(config: Config, log: "Log") -> None:
-    """Redis's adjustOpenFilesLimit at start: the open files limit (soft and hard) is raised to
-    maxclients + RESERVED_FDS, or to the highest of that minus steps of 16 that is allowed;
-    short of it, maxclients is lowered to fit, with Redis's warnings (992 under `ulimit -n
-    1024`), so that the clients past it get Redis's "max number of clients reached" rather than
-    a reset connection when accept() runs out of descriptors."""
-    maxclients = config["maxclients"]
-    need = maxclients + RESERVED_FDS
-    old = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if old >= need:
-        return
     best, reason = need, ""
     while best > old:
         try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (best, best))
-            break
+            resource.setrlimit(resource.RLIMIT_NOFILE, (best, best if with_hard else hard))
+            return old, best, reason
         except ValueError as exc:  # (CPython's texts for EPERM and EINVAL)
-            reason = os.strerror(errno.EPERM if "raise" in str(exc) else errno.EINVAL)
+            reason = reason or os.strerror(errno.EPERM if "raise" in str(exc) else errno.EINVAL)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-        best -= 16
-    best = max(best, old)
+            reason = reason or exc.strerror or str(exc)
+        # (the first try may raise the hard limit too, when privileged; the next ones fit it)
+        best = need - (need - hard + 15) // 16 * 16 if best > hard else best - 16
+    return old, old, reason
+
+
+def _raise_open_files_limit(maxclients: int) -> None:
+    """CONFIG SET maxclients: the open files limit raised for it (`_raise_open_files`); short
+    of it, the value is refused with the number of clients that fit."""
+    _, best, _ = _raise_open_files(maxclients + RESERVED_FDS, False)
+    if best < maxclients + RESERVED_FDS:
+        raise ConfigError("The operating system is not able to handle the specified number of "
+                          f"clients, try with {best - RESERVED_FDS}")
+
+
+def adjust_open_files_limit(config: Config, log: "Log") -> None:
+    """At start: the open files limit (soft and hard) raised for maxclients
+    (`_raise_open_files`); short of it, maxclients is lowered to fit, with Redis's warnings (992
+    under `ulimit -n 1024`), so that the clients past it get Redis's "max number of clients
+    reached" rather than a reset connection when accept() runs out of descriptors."""
+    maxclients = config["maxclients"]
+    need = maxclients + RESERVED_FDS
+    old, best, reason = _raise_open_files(need, True)
     if best >= need:
-        log.notice("Increased maximum number of open files to %d (it was originally set to %d).",
-                   need, old)
+        if old < need:
+            log.notice("Increased maximum number of open files to %d (it was originally set to "
+                       "%d).", need, old)
         return
     if best <= RESERVED_FDS:
         log.warning("Your current 'ulimit -n' of %d is not enough for the server to start. Please "
