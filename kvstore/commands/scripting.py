@@ -456,8 +456,10 @@ class Scripts:
             else:
                 return self._ldb_error("ERR Lua redis lib command arguments must be strings or "
                                        "integers", check_only)
-        ldb = self.ldb
-        if ldb is not None and not check_only and ldb.logging():
+        ldb = self.ldb  # a debugging session, while it steps: it logs the command and reply
+        if ldb is not None and (check_only or not ldb.step):
+            ldb = None
+        if ldb is not None:
             ldb.log_command(argv)
         try:
             cmd = fast_lookup(argv)
@@ -515,7 +517,7 @@ class Scripts:
                 server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
                 server.count_error(str(exc), None)  # caught by pcall or not, as Redis counts
             text = line_text(str(exc))
-            if ldb is not None and ldb.logging():
+            if ldb is not None:
                 ldb.log("<error> -" + text)
                 ldb.log_reply(Error(text), self.resp)
             return _Failed(text)  # (the reply's line, as the script sees it)
@@ -532,7 +534,7 @@ class Scripts:
                     hook(ctx, [b"MULTI"])
                     ctx.effects = effects
                 hook(ctx, argv)
-        if ldb is not None and ldb.logging():
+        if ldb is not None:
             ldb.log_reply(reply, self.resp)
         return self._lua2(reply) if self.resp == 2 else self._lua3(reply)
 
@@ -548,7 +550,7 @@ class Scripts:
     def _ldb_error(self, text: str, check_only: bool) -> str:
         """`text`, an error refusing a script's command; logged first while stepping."""
         ldb = self.ldb
-        if ldb is not None and not check_only and ldb.logging():
+        if ldb is not None and not check_only and ldb.step:
             ldb.log("<error> " + (text[4:] if text.startswith("ERR ") else text))
         return text
 

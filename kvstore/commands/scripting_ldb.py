@@ -155,7 +155,9 @@ class Session:
         self.sock = sock  # non-blocking (the server's own socket, or the child's copy)
         self.lines = source.rstrip(b"\r\n").split(b"\n")
         self.time_limit_s = (time_limit_ms or 5000) / 1000
-        self.step = True  # stop at the next line (a session starts stopped at the first)
+        # Stop at the next line (a session starts stopped at the first); while set, the
+        # commands the script runs are logged with their replies
+        self.step = True
         self.breakpoints: list[int] = []
         self.luabp = False  # redis.breakpoint() was called
         self.maxlen = MAX_LEN_DEFAULT
@@ -186,10 +188,6 @@ class Session:
         """A line of the Lua side's: a value shown (cut at maxlen), or a message."""
         text = entry.decode("latin-1")
         (self.log_cut if text.startswith(("<value>", "<retval>")) else self.log)(text)
-
-    def logging(self) -> bool:
-        """Whether the commands a script runs (and their replies) are logged: while stepping."""
-        return self.step
 
     def log_command(self, argv: list[bytes]) -> None:
         parts = ["<redis>"]
