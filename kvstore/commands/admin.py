@@ -827,24 +827,9 @@ def debug_loadaof(ctx: Context, argv: list[bytes]):
     """DEBUG LOADAOF: write and fsync what the AOF holds in memory, empty the databases, load
     them back from the AOF directory (what a restart would load), as Redis does. Without an
     open AOF there is nothing to load: an error (Redis 7.0 exits there)."""
-    from ..persistence import loader
-
-    ks = ctx.ks
-    p = getattr(ks, "persistence", None)
-    if p is None or p.writer is None or p.aof_starting:
+    p = getattr(ctx.ks, "persistence", None)
+    if p is None or not p.reload_aof():
         raise CommandError("ERR Error trying to load the AOF files, check server logs.")
-    p.flush(fsync=True)
-    for db in ks.dbs:
-        db.flush()
-    try:
-        loader.load_aof_dir(ks, p.aof_dir, p.opt["appendfilename"], p.opt["aof-load-truncated"],
-                            p.log)
-    except (OSError, loader.AofError, loader.snapshot.SnapshotError,
-            loader.mf.ManifestError) as exc:
-        p.log(f"Error loading the AOF by DEBUG LOADAOF: {exc}")
-        raise CommandError("ERR Error trying to load the AOF files, check server logs.") \
-            from None
-    p.log("Append Only File loaded by DEBUG LOADAOF")
     return OK
 
 

@@ -402,6 +402,23 @@ class Persistence:
         self.writer = None
         self.on_state_change()
 
+    def reload_aof(self) -> bool:
+        """DEBUG LOADAOF: flush and fsync the AOF, empty the databases, load them back from the
+        AOF directory. False (logged) without an open AOF, or if the files fail to load."""
+        if self.writer is None or self.aof_starting:
+            return False
+        self.flush(fsync=True)
+        for db in self.ks.dbs:
+            db.flush()
+        try:
+            loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
+                                self.opt["aof-load-truncated"], self.log)
+        except (OSError, loader.AofError, snapshot.SnapshotError, mf.ManifestError) as exc:
+            self.log(f"Error loading the AOF by DEBUG LOADAOF: {exc}")
+            return False
+        self.log("Append Only File loaded by DEBUG LOADAOF")
+        return True
+
     def durable(self, target: int) -> bool:
         """Whether the AOF on disk holds every write logged up to `target` (a writer
         position): fsynced, and in a file the manifest lists."""
