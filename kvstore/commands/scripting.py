@@ -313,6 +313,7 @@ class Scripts:
             keywatch.defer = True  # blocked clients are served after the script, as after EXEC
         db, in_multi = ctx.db, ctx.in_multi
         ctx.in_multi = True  # blocking commands do not block, as in MULTI
+        ctx.in_script = True
         try:
             try:
                 if len(keys_and_args) <= MANY_ARGS:
@@ -336,6 +337,7 @@ class Scripts:
                 ctx.effects = None
                 self.hook(ctx, [b"EXEC"])
             ctx.db, ctx.in_multi = db, in_multi
+            ctx.in_script = False
             ctx.effects = None
             self.ctx = None
             if session is not None:

@@ -574,7 +574,7 @@ def _parse_xread(ctx: Context, argv: list[bytes], group_read: bool):
         more = argc - i - 1
         opt = argv[i].lower()
         if opt == b"block" and more:
-            if _in_script(ctx):
+            if ctx.in_script:
                 raise CommandError(f"ERR {_c(argv[0])} command is not allowed with BLOCK "
                                    "option from scripts")
             i += 1
@@ -610,13 +610,6 @@ def _parse_xread(ctx: Context, argv: list[bytes], group_read: bool):
     n = (argc - streams_at) // 2
     return (timeout, count, argv[streams_at:streams_at + n], argv[streams_at + n:], group_name,
             consumer_name, noack)
-
-
-def _in_script(ctx: Context) -> bool:
-    """Whether a script (EVAL's engine) or a function (FCALL's) runs this command."""
-    functions = getattr(ctx.ks, "functions", None)
-    return any(engine is not None and engine.ctx is ctx for engine in (
-        getattr(ctx.ks, "scripts", None), functions.engine if functions is not None else None))
 
 
 def _block_timeout(arg: bytes) -> int:

@@ -236,7 +236,7 @@ class Context:
     """
 
     __slots__ = ("ks", "db", "now", "effects", "client", "resp", "conn_resp", "in_multi",
-                 "notify", "on_write", "touched")
+                 "in_script", "notify", "on_write", "touched")
 
     def __init__(self, ks, db_index: int = 0, client: Any = None) -> None:
         self.ks = ks
@@ -249,6 +249,7 @@ class Context:
         # connection's (HELLO), which its pushes take: a script's PUBLISH to its caller, too.
         self.resp = self.conn_resp = 2
         self.in_multi = False
+        self.in_script = False  # a script or function runs the command (Scripts.run)
         # Keyspace notifications: notify(event_class, event, key). The server installs a real
         # one when notify-keyspace-events is set; the default costs one call and nothing else.
         self.notify: Callable[[str, str, bytes], None] = no_notify
