@@ -367,22 +367,14 @@ class Persistence:
         ok = ok and self._rename(target, base.name) and self._rename(w.path, incr.name)
         self._count_rewrite(ok)
         if not ok:  # all of it is still in memory: tried again from the cron, as Redis does
-            self.log("Background AOF rewrite terminated with error")
-            _unlink(target)
+            self._rewrite_failed(target)
             self._close_writer()
             _unlink(w.path)
             self.rewrite_scheduled = True
             return
         w.path = path
-        old = m.files()
-        m.base, m.incrs = base, [incr]
-        m.write(self.aof_dir)
-        for e in old:
-            _unlink(os.path.join(self.aof_dir, e.name))
+        self._rewritten(base, [incr], m.files())
         self.aof_starting = False
-        self.rewrite_base_size = self.aof_size()
-        self.rewrites += 1
-        self.log("Background AOF rewrite finished successfully")
 
     def disable_aof(self) -> None:
         """CONFIG SET appendonly no, as Redis's stopAppendOnly: a rewrite is stopped, a
@@ -564,18 +556,24 @@ class Persistence:
         ok = ok and self._rename(target, base.name)
         self._count_rewrite(ok)
         if not ok:
-            self.log("Background AOF rewrite terminated with error")
-            _unlink(target)
+            self._rewrite_failed(target)
             return
+        self._rewritten(base, [e for e in self.manifest.incrs if e not in old], old)
+
+    def _rewritten(self, base: mf.Entry, incrs: list, old: list) -> None:
+        """A rewrite's end: the manifest switches to `base` + `incrs`, the `old` files go."""
         m = self.manifest
-        m.base = base
-        m.incrs = [e for e in m.incrs if e not in old]
+        m.base, m.incrs = base, incrs
         m.write(self.aof_dir)
         for e in old:
             _unlink(os.path.join(self.aof_dir, e.name))
         self.rewrite_base_size = self.aof_size()
         self.rewrites += 1
         self.log("Background AOF rewrite finished successfully")
+
+    def _rewrite_failed(self, target: str) -> None:
+        self.log("Background AOF rewrite terminated with error")
+        _unlink(target)
 
     def _rename(self, path: str, name: str) -> bool:
         """A rewrite's temp file into the AOF directory as `name`; False (logged) if it fails."""
