@@ -90,9 +90,10 @@ def _raise_open_files(need: int, with_hard: bool) -> tuple[int, int, str]:
     Redis does at start). Returns (the soft limit before, the one now, why `need` was refused).
     Past the hard limit (or fs.nr_open) the steps start below it: a maxclients of 4 billion
     would otherwise take 268 million tries."""
-    old, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    old, hard_now = resource.getrlimit(resource.RLIMIT_NOFILE)
     if old >= need:
         return old, old, ""
+    hard = hard_now
     if hard == resource.RLIM_INFINITY:
         try:
             with open("/proc/sys/fs/nr_open") as f:
@@ -102,7 +103,7 @@ def _raise_open_files(need: int, with_hard: bool) -> tuple[int, int, str]:
     best, reason = need, ""
     while best > old:
         try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (best, best if with_hard else hard))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (best, best if with_hard else hard_now))
             return old, best, reason
         except ValueError as exc:  # (CPython's texts for EPERM and EINVAL)
             reason = reason or os.strerror(errno.EPERM if "raise" in str(exc) else errno.EINVAL)
