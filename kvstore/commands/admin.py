@@ -649,6 +649,11 @@ def shutdown(ctx: Context, argv: list[bytes]):
     if ctx.client is None:
         raise CommandError("ERR SHUTDOWN is only available on a server")
     client = ctx.client
+    busy = client.server.busy
+    if busy is not None:  # a script past busy-reply-threshold: only NOSAVE, which stops it
+        if "nosave" not in flags:
+            raise CommandError(busy.text)
+        busy.abandon()
     # The server stops at the end of this loop iteration and closes the connection without
     # a reply, or, if the final save fails, answers this client with Redis's error; the
     # client's next commands wait for that outcome (BLOCKED holds them).

@@ -15,13 +15,15 @@ move between Redis and kvstore with DUMP / RESTORE.
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import Any
 
 from ..engine import rdb
 from ..engine.glob import match
 from ..errors import CommandError, ProtocolError, c_text, spaced, subcommand_syntax
 from ..replies import OK, SetReply, Status
-from .scripting import Scripts, numkeys_keys, numkeys_of, prepare_run, script_cmd_flags
+from .scripting import (Scripts, busy_script, kill_busy, numkeys_keys, numkeys_of, prepare_run,
+                        script_cmd_flags)
 from .table import (
     ALLOW_BUSY, DENYOOM, LOADING, MAY_REPLICATE, NO_MANDATORY_KEYS, NOSCRIPT, READONLY, SKIP_MONITOR,
     STALE, WRITE, Context, COMMANDS, command, container,
@@ -321,10 +323,21 @@ def function_list(ctx: Context, argv: list[bytes]):
 def function_stats(ctx: Context, argv: list[bytes]):
     """FUNCTION STATS
 
-    Complexity: O(1).  Reply: the running function (never one) and counts per engine.
+    Complexity: O(1).  Reply: the function running past busy-reply-threshold (BUSY for a
+    script run by EVAL) and counts per engine.
     """
     functions = functions_of(ctx.ks)
-    return {b"running_script": None,
+    running = None
+    busy = busy_script(ctx)
+    if busy is not None:
+        if busy.is_eval:
+            raise CommandError(busy.text)
+        caller, numkeys, keys_and_args = busy.script.call
+        running = {b"name": busy.script.sha.encode(),
+                   b"command": [caller, busy.script.sha.encode(), b"%d" % numkeys,
+                                *keys_and_args],
+                   b"duration_ms": int((perf_counter() - busy.started) * 1000)}
+    return {b"running_script": running,
             b"engines": {b"LUA": {b"libraries_count": len(functions.libraries),
                                   b"functions_count": len(functions.functions)}}}
 
@@ -359,10 +372,10 @@ def function_restore(ctx: Context, argv: list[bytes]):
 def function_kill(ctx: Context, argv: list[bytes]):
     """FUNCTION KILL
 
-    Complexity: O(1).  Reply: NOTBUSY (a function past busy-reply-threshold is stopped by the
-    server itself, see commands/scripting.py).
+    Complexity: O(1).  Reply: OK once the function running past busy-reply-threshold is told
+    to stop; NOTBUSY with none, UNKILLABLE once it wrote, BUSY for a script run by EVAL.
     """
-    raise CommandError("NOTBUSY No scripts in execution right now.")
+    return kill_busy(ctx, False)
 
 
 _FUNCTION_HELP = [

@@ -11,11 +11,14 @@ through the front door's write hooks (`ctx.on_write`: the AOF feed, WATCH, block
 between a MULTI and an EXEC as Redis 7 propagates a script's effects, so the AOF replays the
 effects, never the script. A SELECT inside a script does not change the caller's database.
 
-Limits. The runtime refuses to grow past MAX_MEMORY ("not enough memory" inside the script). A
-script still running after `busy-reply-threshold` ms (lua-time-limit) is stopped with an error:
-Redis would instead start answering BUSY and wait for SCRIPT KILL, which a server that runs one
-command at a time cannot receive. Python objects never reach a script (`_no_attributes`, and only
-Lua closures around the callbacks), and binary chunks are refused, so a script cannot leave Lua.
+Limits. The runtime refuses to grow past MAX_MEMORY ("not enough memory" inside the script). On
+a server, a script still running after `busy-reply-threshold` ms (lua-time-limit) runs on while
+its hook serves the other clients every BUSY_POLL_S (server/busy.py): BUSY to most commands,
+SCRIPT KILL / FUNCTION KILL stop it unless it wrote, SHUTDOWN NOSAVE whatever it did. Elsewhere
+(the embedded store, whose other threads wait on its lock; an AOF being loaded) such a script is
+stopped with an error, as is a FUNCTION LOAD past its 500 ms. Python objects never reach a
+script (`_no_attributes`, and only Lua closures around the callbacks), and binary chunks are
+refused, so a script cannot leave Lua.
 EVAL's scripts stay cached (EVALSHA works after EVAL, as in Redis), the oldest beyond EVAL_CACHE
 dropped; SCRIPT LOAD's stay until SCRIPT FLUSH.
 
@@ -60,7 +63,17 @@ BODY_KEY_MAX = 4096             # bodies up to this size find their script witho
 MAX_REPLY_DEPTH = 400           # tables nested in a script's reply (Python recursion, twice)
 MANY_ARGS = 1000                # keys + args past which they reach Lua as two tables
 DEFAULT_TIME_LIMIT_MS = 5000    # busy-reply-threshold without a server config (embedded)
+BUSY_POLL_S = 0.005             # between two rounds of serving others while a script is busy
 LOAD_TIME_LIMIT_MS = 500        # a library's loading code (Redis's LOAD_TIMEOUT_MS)
+
+
+class _Abandoned(str):
+    """The text of a script SHUTDOWN NOSAVE stops, told apart from SCRIPT KILL's by identity:
+    its effects are dropped (busy.py)."""
+
+
+KILLED = "ERR Script killed by user with SCRIPT KILL..."
+ABANDONED = _Abandoned(KILLED)
 
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
@@ -280,6 +293,8 @@ class Scripts:
         self.resp = 2
         self.replicate = True
         self.wrapped = False
+        self.wrote = False  # a write command ran: SCRIPT KILL refuses (Redis's WRITE_DIRTY)
+        self.call = (caller, numkeys, keys_and_args)  # (busy.py: FUNCTION STATS...)
         # The front door's write hook: fetched once, since no command a script may run adds or
         # removes one (CONFIG, WATCH, MULTI are refused in scripts, blocking pops do not block).
         self.hook = ctx.on_write() if ctx.on_write is not None else None
@@ -335,7 +350,13 @@ class Scripts:
         finally:
             if self.wrapped:
                 ctx.effects = None
-                self.hook(ctx, [b"EXEC"])
+                if self.killed is ABANDONED:  # SHUTDOWN NOSAVE: none of it is kept (busy.py)
+                    if server.persistence is not None:
+                        server.persistence.revert(self.mark)
+                else:
+                    self.hook(ctx, [b"EXEC"])
+            if server is not None and server.busy is not None:
+                server.end_busy()
             ctx.db, ctx.in_multi = db, in_multi
             ctx.in_script = False
             ctx.effects = None
@@ -391,11 +412,24 @@ class Scripts:
         if perf_counter() < self.deadline:
             return None
         if self.killed is None:
+            server = self.server
+            if server is not None and self.timeout_text is None and server.serving:
+                # A server's script: it goes on, and the server answers others meanwhile
+                server.serve_busy(self, self.deadline - self.limit_ms / 1000)
+                if self.killed is None:
+                    self.deadline = perf_counter() + BUSY_POLL_S
+                return self.killed
             self.killed = self.timeout_text or (
                 "ERR Script killed after running longer than busy-reply-threshold "
                 f"({self.limit_ms} ms)")
             _log.warning("Lua script %s ran longer than %d ms: stopped", self.sha, self.limit_ms)
         return self.killed
+
+    def stop(self, text: str) -> None:
+        """End the running script with the error `text` at its next hook (SCRIPT KILL);
+        ABANDONED also drops its effects from the AOF (SHUTDOWN NOSAVE)."""
+        self.killed = text
+        self.deadline = 0.0
 
     # -- redis.call / redis.pcall ------------------------------------------------------------
 
@@ -498,6 +532,8 @@ class Scripts:
                 return self._rejected(self.no_writes, cmd)
         if flags & DENYOOM and self.oom:
             return self._rejected(OOM_TEXT, cmd)
+        if flags & WRITE:
+            self.wrote = True
         if flags & READONLY and self.track_keys is not None:
             self.server.tracking.remember(ctx.client, cmd, self.track_keys)
             self.track_keys = None
@@ -532,6 +568,8 @@ class Scripts:
             if hook is not None:
                 if not self.wrapped and ctx.effects != []:  # ([]: nothing to log)
                     self.wrapped = True
+                    if server is not None and server.persistence is not None:
+                        self.mark = server.persistence.mark()  # (where SHUTDOWN NOSAVE cuts)
                     effects, ctx.effects = ctx.effects, None
                     hook(ctx, [b"MULTI"])
                     ctx.effects = effects
@@ -1374,10 +1412,25 @@ def script_flush(ctx: Context, argv: list[bytes]):
 def script_kill(ctx: Context, argv: list[bytes]):
     """SCRIPT KILL
 
-    Complexity: O(1).  Reply: NOTBUSY: a script never runs while another command is served
-    (one past busy-reply-threshold is stopped by the server itself).
+    Complexity: O(1).  Reply: OK once the script running past busy-reply-threshold is told to
+    stop; NOTBUSY with none, UNKILLABLE once it wrote, BUSY for a function.
     """
-    raise CommandError("NOTBUSY No scripts in execution right now.")
+    return kill_busy(ctx, True)
+
+
+def busy_script(ctx: Context) -> Any:
+    """The server's `Busy` (server/busy.py) while a script runs past busy-reply-threshold."""
+    server = getattr(ctx.client, "server", None)
+    return None if server is None else server.busy
+
+
+def kill_busy(ctx: Context, by_eval: bool) -> Any:
+    """SCRIPT KILL (`by_eval`) or FUNCTION KILL."""
+    busy = busy_script(ctx)
+    if busy is None:
+        raise CommandError("NOTBUSY No scripts in execution right now.")
+    busy.kill(by_eval)
+    return OK
 
 
 @command("script|debug", 3, NOSCRIPT, group="scripting")

@@ -105,7 +105,9 @@ class ScriptingMethods:
         return self.execute_command("SCRIPT", "FLUSH", *pieces, callback=bool_ok)
 
     def script_kill(self) -> bool:
-        """Stop the running script (none ever runs while a command is served: NOTBUSY)."""
+        """Stop the script running past busy-reply-threshold on the server (NOTBUSY without
+        one, UNKILLABLE once it wrote). The embedded store answers NOTBUSY: no script runs
+        while it serves a call."""
         return self.execute_command("SCRIPT", "KILL", callback=bool_ok)
 
     def script_load(self, script: str | bytes) -> str:
@@ -159,7 +161,8 @@ class ScriptingMethods:
                                     callback=bool_ok)
 
     def function_kill(self) -> Reply:
-        """Stop the running function (none runs while a command is served: NOTBUSY)."""
+        """Stop the function running past busy-reply-threshold on the server (NOTBUSY without
+        one, UNKILLABLE once it wrote; NOTBUSY on the embedded store, as `script_kill`)."""
         return self.execute_command("FUNCTION", "KILL")
 
     def function_stats(self) -> Any:

@@ -152,6 +152,16 @@ class AofWriter:
             self._settle()
         return self.total + len(self.buf)
 
+    def revert(self, mark: int) -> None:
+        """Drop what was logged since `position()` returned `mark`, if none of it is written
+        yet (a script SHUTDOWN NOSAVE stopped: Redis never propagates its effects)."""
+        if self.plain:
+            self._settle()
+        cut = mark - self.total
+        if 0 <= cut <= len(self.buf):
+            del self.buf[cut:]
+            self.db = -1  # (a SELECT may have gone with it)
+
     @property
     def pending(self) -> bool:
         """Whether anything is logged but not written."""

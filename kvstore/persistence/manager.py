@@ -283,6 +283,15 @@ class Persistence:
         if self.writer is not None:
             self.writer.feed(db, argvs)
 
+    def mark(self) -> int | None:
+        """Where the AOF stands in what is logged (for `revert`); None without an AOF."""
+        return None if self.writer is None else self.writer.position()
+
+    def revert(self, mark: int | None) -> None:
+        """Drop from the AOF what was logged since `mark`, while still unwritten."""
+        if mark is not None and self.writer is not None:
+            self.writer.revert(mark)
+
     def _expired(self, db, key: bytes) -> None:
         if self.writer is not None:
             self.writer.feed(db.id, [[b"DEL", key]])

@@ -182,6 +182,17 @@ class Client(asyncio.Protocol):
     # -- asyncio callbacks ---------------------------------------------------------------------
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
+        pending = self.transport
+        if pending is not None:
+            # Accepted while a script kept the loop busy (busy.py), now the loop's: what its
+            # stand-in transport could not send goes first.
+            self.transport = transport
+            transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
+            if pending.unsent:
+                transport.write(bytes(pending.unsent))
+            if pending.closing:  # (CLIENT KILL in between)
+                transport.close()
+            return
         self.transport = transport
         server = self.server
         sock = transport.get_extra_info("socket")

@@ -38,8 +38,8 @@ from typing import Any, Callable
 
 from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
-from ..commands.table import (ADMIN, COMMANDS, MAY_REPLICATE, NO_AUTH, READONLY, WRITE, lookup,
-                              resolve)
+from ..commands.table import (ADMIN, ALLOW_BUSY, COMMANDS, MAY_REPLICATE, NO_AUTH, READONLY,
+                              WRITE, lookup, resolve)
 from ..commands.scan import sweep as sweep_scans
 from ..engine import Keyspace
 from ..engine.glob import match
@@ -51,6 +51,7 @@ from . import client_eviction, memory
 from .client import BLOCKED, CLOSING, MULTI, NEEDS_AUTH, PUSHES, SUBSCRIBED, Client
 from .acl import UNKNOWN, Acl, RuleError, User
 from .blocking import KeyWatch, resume
+from .busy import Busy
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
 from .latency import LatencyMonitor, fold_all
@@ -282,6 +283,7 @@ class Server:
         self.persistence: Any = None
         self.outbox = Outbox(self)
         self.gate = False
+        self.busy: Busy | None = None  # a script past busy-reply-threshold (busy.py)
         self.obuf_check = False    # a "normal" class output-buffer limit is set
         self.obuf_pubsub = False   # a "pubsub" class one is (the default: 32mb 8mb 60)
         self.paused_until = 0.0          # CLIENT PAUSE ALL: every client holds its input
@@ -473,7 +475,40 @@ class Server:
         return bool(self.monitors) or self.memory.maxmemory > 0 or self.memory.atime is not None \
             or self.write_paused_until > 0 or (
             self.persistence is not None and self.persistence.write_error is not None) \
-            or self.master_link is not None or self.config["min-replicas-to-write"] > 0
+            or self.master_link is not None or self.config["min-replicas-to-write"] > 0 \
+            or self.busy is not None
+
+    # -- a script past busy-reply-threshold (busy.py) ---------------------------------------------
+
+    @property
+    def serving(self) -> bool:
+        """Whether the event loop serves clients (a script may then go busy)."""
+        return self.outbox.call_soon is not None
+
+    def serve_busy(self, script, started: float) -> None:
+        """From the hook of a script still running past busy-reply-threshold: serve the other
+        clients once, as Redis's processEventsWhileBlocked (`started`: its perf_counter)."""
+        busy = self.busy
+        if busy is None:
+            busy = self.busy = Busy(self, script, script.ctx.client, started)
+            self.gate = True
+            self.log.warning(
+                "Slow script detected: still in execution after %d milliseconds. You can try "
+                "killing the script using the %s command. Script name is: %s.",
+                (time.perf_counter() - started) * 1000,
+                "SCRIPT KILL" if busy.is_eval else "FUNCTION KILL", script.sha)
+        busy.serve()
+
+    def end_busy(self) -> None:
+        busy, self.busy = self.busy, None
+        self.gate = self.gate_wanted()
+        busy.end()  # type: ignore[union-attr]
+
+    def listening_fds(self) -> list[int]:
+        fds = [sock.fileno() for sock in self._tcp]
+        for srv in self._servers:
+            fds += [sock.fileno() for sock in srv.sockets]
+        return fds
 
     def next_client_id(self) -> int:
         self._next_id += 1
@@ -490,6 +525,8 @@ class Server:
         if (client.monitor or client.replica is not None) and cmd.flags & _KEYSPACE_FLAGS:
             # Redis: a replica (a MONITOR is one) may not touch the keyspace
             return "ERR Replica can't interact with the keyspace"
+        if self.busy is not None and not cmd.flags & ALLOW_BUSY:  # (refused: not monitored)
+            return None if client.state & MULTI else refusal(client, cmd, argv[0].lower(), argv)
         if self.monitors and cmd.name != "exec":  # EXEC: after the commands it runs (states.py)
             self.monitor_command(client, cmd, argv)
         if self.memory.atime is not None and cmd.name not in _NO_TOUCH and (

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from ..commands.table import (DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE, lookup,
+from ..commands.table import (ALLOW_BUSY, DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE, lookup,
                               resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
@@ -107,7 +107,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
             client.server.count_error(text, cmd)  # commandstats' rejected_calls
             parts.append(_error_line(text))
             return True
-        if name == b"ping":
+        if name == b"ping" and client.server.busy is None:
             cmd.calls += 1
             msg = argv[1] if len(argv) > 1 else b""
             parts.append(b"*2\r\n$4\r\npong\r\n$%d\r\n%b\r\n" % (len(msg), msg))
@@ -130,8 +130,9 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     """Why Redis's processCommand would refuse `cmd` in the server's present state: over
     maxmemory (OOM), then an AOF that cannot be written (MISCONF), then a write without
     min-replicas-to-write good replicas (NOREPLICAS), then a write to a read-only replica
-    (READONLY), a command a replica cut off from its master may not serve (MASTERDOWN);
-    None to go on. EXEC is judged by the commands it would run, as in Redis."""
+    (READONLY), a command a replica cut off from its master may not serve (MASTERDOWN), then
+    any but a few while a script is busy (BUSY); None to go on. EXEC is judged by the commands
+    it would run, as in Redis (but for BUSY: by its own flags)."""
     if client.is_master:
         return None  # the master's stream is never refused (a replica ignores maxmemory)
     server = client.server
@@ -142,8 +143,10 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
         for queued, queued_argv in client.queue:
             flags |= queued.flags_for(client.ctx, queued_argv)
     memory = server.memory
-    # Redis evicts before every command (a GET too), and refuses only those that may grow memory
-    if memory.maxmemory > 0 and not memory.make_room() and (
+    busy = server.busy
+    # Redis evicts before every command (a GET too), and refuses only those that may grow
+    # memory; not while a script is busy
+    if memory.maxmemory > 0 and busy is None and not memory.make_room() and (
             flags & DENYOOM or in_multi and name not in _OOM_EXEMPT_IN_MULTI):
         return OOM_TEXT
     p = server.persistence
@@ -157,6 +160,8 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     if link is not None and not flags & STALE and link.state != "connected" \
             and not server.config["replica-serve-stale-data"]:
         return MASTERDOWN_TEXT
+    if busy is not None and not cmd.flags & ALLOW_BUSY:
+        return busy.text
     return None
 
 

@@ -126,3 +126,26 @@ def wait_until(check, timeout: float = 15.0, what="condition"):
             raise AssertionError(f"timed out after {timeout}s waiting for "
                                  f"{what() if callable(what) else what}")
         time.sleep(0.02)
+
+
+def server_has_read(port: int, client: Conn, timeout: float = 5.0) -> None:
+    """Wait until the server has read everything `client` sent (its socket's receive queue, in
+    /proc/net/tcp, is empty): the command is in the server's hands, not still in the kernel."""
+    client_port = client.sock.getsockname()[1]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    rows = f.read().splitlines()[1:]
+            except OSError:
+                raise RuntimeError("no /proc/net/tcp") from None
+            for row in rows:
+                fields = row.split()
+                local, remote = fields[1], fields[2]
+                if (int(local.rsplit(":", 1)[1], 16) == port
+                        and int(remote.rsplit(":", 1)[1], 16) == client_port):
+                    if int(fields[4].split(":")[1], 16) == 0:
+                        return
+        time.sleep(0.001)
+    raise TimeoutError("the server did not read the command")

@@ -1,0 +1,245 @@
+"""Serving other clients while a script runs past busy-reply-threshold (Redis's timed-out scripts).
+
+A script runs inside its client's read, on the event loop's thread, so nothing else is served
+while it runs. Past `busy-reply-threshold` ms Redis re-enters its event loop from the script's
+hook (processEventsWhileBlocked): every command is refused with BUSY except the few flagged
+allow_busy (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE, AUTH, HELLO, MULTI, WATCH...), so a user
+can stop the script from another redis-cli. asyncio's loop cannot be re-entered, so `Busy` does
+that loop's work by hand, from the script's hook (`Scripts._time_up`), every 5 ms:
+
+* it polls the listening sockets and every connection but the script's own (its further
+  commands wait, as Redis protects that client), the master link's (its stream waits, as in
+  Redis) and those with a reply still held for the AOF (a BUSY error must not overtake it);
+* it reads a ready connection's socket itself and feeds the bytes to `Client.data_received`,
+  where the server's raised gate turns each command into BUSY unless it is allow_busy
+  (`states.refusal`); uvloop writes the replies at once, or keeps them for when the loop runs;
+* it accepts new connections, served through `PendingTransport` until the loop adopts them
+  (`end`, then `Client.connection_made`). (A connection uvloop accepted in the iteration the
+  script started in is not served: its connection_made is still in the loop's queue.)
+
+The replies queued in the outbox before the script (the iteration's, held for the AOF) stay
+queued; those of the busy period are sent at each round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import socket
+import time
+from typing import Any
+
+from ..commands.scripting import ABANDONED, KILLED
+from ..errors import CommandError
+from .client import BLOCKED, CLOSING, DROP_LAST, Client
+
+READ_SIZE = 65536
+
+BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+BUSY_FUNCTION = ("BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                 "SHUTDOWN NOSAVE.")
+UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
+              "You can either wait the script termination or kill the server in a hard way "
+              "using the SHUTDOWN NOSAVE command.")
+
+
+class PendingTransport:
+    """A connection accepted while the loop is busy: writes go straight to the socket (what the
+    socket cannot take waits), until the loop adopts the socket (`Busy.end`)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.unsent = bytearray()
+        self.closing = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        try:
+            if name == "socket":
+                return self.sock
+            if name == "peername":
+                return self.sock.getpeername()
+            if name == "sockname":
+                return self.sock.getsockname()
+        except OSError:
+            pass
+        return default
+
+    def write(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if self.unsent:
+            self.unsent += data
+            return
+        try:
+            sent = self.sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self.closing = True
+            return
+        if sent < len(data):
+            self.unsent += data[sent:]
+
+    def get_write_buffer_size(self) -> int:
+        return len(self.unsent)
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    abort = close
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+class Busy:
+    """The server's state while a script is past busy-reply-threshold (`Server.busy`)."""
+
+    def __init__(self, server, script, client, started: float) -> None:
+        self.server = server
+        self.script = script      # the Scripts running it: its `wrote`, `killed`...
+        self.client = client      # whose command runs the script (never read meanwhile)
+        self.started = started    # perf_counter() when the script started
+        self.is_eval = not script.call[0].lower().startswith(b"fcall")
+        self.text = BUSY_EVAL if self.is_eval else BUSY_FUNCTION
+        outbox = server.outbox
+        self.held, outbox.queued = outbox.queued, []
+        skip = {c for c, _ in self.held}
+        skip.add(client)
+        self.poll = select.poll()
+        self.targets: dict[int, Any] = {}  # fd -> Client, or a listening socket
+        for other in list(server.clients.values()):
+            if other not in skip and not other.is_master and other.fd >= 0 \
+                    and other.transport is not None and not other.transport.is_closing():
+                self._watch(other.fd, other)
+        self.listeners: list[socket.socket] = []
+        for fd in server.listening_fds():
+            try:
+                lsock = socket.socket(fileno=os.dup(fd))
+            except OSError:
+                continue
+            lsock.setblocking(False)
+            self.listeners.append(lsock)
+            self._watch(lsock.fileno(), lsock)
+        self.accepted: list[tuple[Any, PendingTransport]] = []
+
+    def _watch(self, fd: int, target: Any) -> None:
+        self.targets[fd] = target
+        self.poll.register(fd, select.POLLIN)
+
+    def _forget(self, fd: int) -> None:
+        del self.targets[fd]
+        self.poll.unregister(fd)
+
+    def serve(self) -> None:
+        """One round: accept, read and answer what is ready, without waiting."""
+        server = self.server
+        server.now_mono = time.monotonic()
+        for fd, _ in self.poll.poll(0):
+            target = self.targets.get(fd)
+            if target is None:
+                continue
+            if type(target) is socket.socket:
+                self._accept(target)
+                continue
+            if target.state & CLOSING or target.reading_paused or target.transport is None:
+                self._forget(fd)  # (the loop sees its end, or resumes it, afterwards)
+                continue
+            try:
+                data = os.read(fd, READ_SIZE)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                self._forget(fd)  # the loop will read the end (or error) of it again
+                continue
+            target.data_received(data)
+        outbox = server.outbox
+        if outbox.queued:
+            batch, outbox.queued = outbox.queued, []
+            outbox.send(batch)
+        self._settle_accepted()
+
+    def _accept(self, lsock: socket.socket) -> None:
+        for _ in range(100):
+            try:
+                conn, _ = lsock.accept()
+            except OSError:  # (BlockingIOError: none left)
+                return
+            conn.setblocking(False)
+            if conn.family != socket.AF_UNIX:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            client = Client(self.server)
+            transport = PendingTransport(conn)
+            client.connection_made(transport)
+            self.accepted.append((client, transport))
+            if client.transport is transport and not transport.closing:
+                self._watch(conn.fileno(), client)
+
+    def _settle_accepted(self) -> None:
+        """Close the accepted connections that ended (QUIT, refused by maxclients)."""
+        for client, transport in self.accepted:
+            if transport.closing and client.transport is transport:
+                sock = transport.sock
+                if sock.fileno() in self.targets:
+                    self._forget(sock.fileno())
+                if transport.unsent:  # (best effort, as a closing transport's last bytes)
+                    try:
+                        sock.send(transport.unsent)
+                    except OSError:
+                        pass
+                sock.close()
+                client.connection_lost(None)
+
+    def kill(self, by_eval: bool) -> None:
+        """SCRIPT KILL (`by_eval`) or FUNCTION KILL, as Redis's scriptKill."""
+        if self.script.wrote:
+            raise CommandError(UNKILLABLE)
+        if by_eval != self.is_eval:
+            raise CommandError(BUSY_FUNCTION if by_eval else BUSY_EVAL)
+        self.script.stop(KILLED)
+        self.server.log.warning("Lua script killed by user with SCRIPT KILL.")
+
+    def abandon(self) -> None:
+        """SHUTDOWN NOSAVE: stop the script, written or not, with none of its effects kept
+        (Redis exits before propagating them); its client hears nothing, as from SHUTDOWN."""
+        self.script.stop(ABANDONED)
+        self.client.state |= BLOCKED | DROP_LAST
+
+    def end(self) -> None:
+        """The script returned: the loop takes over again."""
+        server = self.server
+        outbox = server.outbox
+        queued = outbox.queued
+        outbox.queued = self.held + queued
+        if outbox.queued and not outbox.scheduled and outbox.call_soon is not None:
+            outbox.schedule()
+        for lsock in self.listeners:
+            lsock.close()
+        self._settle_accepted()
+        loop = asyncio.get_running_loop()
+        for client, transport in self.accepted:
+            if client.transport is transport:
+                loop.create_task(_adopt(loop, client, transport.sock))
+            else:
+                transport.sock.close()
+        self.accepted = []
+
+
+async def _adopt(loop: asyncio.AbstractEventLoop, client, sock: socket.socket) -> None:
+    try:
+        await loop.connect_accepted_socket(lambda: client, sock)
+    except OSError:
+        sock.close()
+        client.connection_lost(None)

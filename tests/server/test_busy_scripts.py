@@ -1,0 +1,221 @@
+"""A script running past busy-reply-threshold, on kvstore-server and redis-server side by side.
+
+Redis lets such a script run on and answers the other clients meanwhile: BUSY to nearly every
+command, while SCRIPT KILL / FUNCTION KILL stop a script that wrote nothing and SHUTDOWN NOSAVE
+stops the server whatever the script did. Each case runs on both servers (a fresh one per case:
+some leave the script spinning or the server gone) and checks the same replies, byte for byte
+where they hold no address, id or version.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import time
+
+import pytest
+
+from .conftest import start
+from .helpers import Conn, err, server_has_read, wait_until
+
+THRESHOLD_MS = "50"
+BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+BUSY_FUNCTION = ("BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                 "SHUTDOWN NOSAVE.")
+UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
+              "You can either wait the script termination or kill the server in a hard way "
+              "using the SHUTDOWN NOSAVE command.")
+
+# Read-only loops: SCRIPT KILL must stop each, however the script catches errors.
+SPINNING = [
+    "while true do end",
+    "while true do pcall(function() while true do end end) end",
+    "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end",
+    "local co = coroutine.wrap(function() while true do end end) co()",
+    "coroutine.wrap(function() while true do pcall(function() while true do end end) end end)()",
+]
+
+
+@pytest.fixture(params=["kvstore", "redis"])
+def fresh(request, tmp_path):
+    """A server of each kind with busy-reply-threshold 50 ms, killed at the end (a case may
+    leave a script spinning)."""
+    procs = []
+
+    def make(*extra: str):
+        p = start(request.param, tmp_path, "--busy-reply-threshold", THRESHOLD_MS, *extra)
+        procs.append(p)
+        return p
+
+    yield make
+    for p in procs:
+        if p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.wait(5)
+
+
+def _busy(port: int, runner: Conn, text: str = BUSY_EVAL) -> None:
+    """Wait until the script `runner` sent runs and a new connection's PING is refused with
+    `text`. (Only once the server has read the script: a connection it accepts in the same
+    loop iteration waits for the script's end, see kvstore/server/busy.py.)"""
+    server_has_read(port, runner)
+    def refused():
+        c = Conn(port)
+        try:
+            return err(c("PING")) == text
+        finally:
+            c.close()
+
+    wait_until(refused, timeout=10, what="the script to be busy")
+
+
+@pytest.mark.parametrize("script", SPINNING)
+def test_script_kill_stops_a_read_only_script_and_the_server_goes_on(fresh, script):
+    p = fresh()
+    runner, other = Conn(p.port, timeout=10), Conn(p.port, timeout=10)
+    assert other("PING") == b"PONG"  # (served: see `_busy`)
+    # The script's own connection pipelines a PING: it must be answered after the script
+    runner.send(Conn.encode("EVAL", script, 0) + Conn.encode("PING"))
+    _busy(p.port, runner)
+    assert err(other("PING")) == BUSY_EVAL      # a connection opened before it went busy
+    assert err(other("FUNCTION", "KILL")) == BUSY_EVAL
+    assert other("SCRIPT", "KILL") == b"OK"
+    killed = err(runner.reply())
+    assert killed is not None and killed.startswith(
+        "ERR Script killed by user with SCRIPT KILL..."), killed
+    assert runner.reply() == b"PONG"
+    assert other("PING") == b"PONG"
+    assert err(other("SCRIPT", "KILL")) == "NOTBUSY No scripts in execution right now."
+    assert runner("EVAL", "return 1", 0) == 1
+
+
+def test_a_script_past_the_threshold_still_returns_its_reply(fresh):
+    p = fresh()
+    c = Conn(p.port, timeout=10)
+    script = ("local t = redis.call('time') local start = t[1] * 1000000 + t[2] "
+              "repeat t = redis.call('time') until t[1] * 1000000 + t[2] - start > 300000 "
+              "redis.call('set', 'done', 'yes') return 'ok'")
+    assert c("EVAL", script, 0) == b"ok"
+    assert c("GET", "done") == b"yes"
+
+
+def _allowed_session(port: int):
+    """What a connection opened before the script and one opened during it get for commands
+    sent while it is busy (allow_busy ones run), and the errorstats after."""
+    before = Conn(port)
+    before("SET", "x", "1")
+    runner = Conn(port)
+    runner.send(Conn.encode("EVAL", "while true do end", 0))
+    _busy(port, runner)
+    during = Conn(port)  # accepted while the script runs
+    got = []
+    for c in (before, during):
+        for argv in (["GET", "x"], ["AUTH", "pw"], ["CLIENT", "ID"], ["SELECT", "1"],
+                     ["MULTI"], ["SET", "a", "b"], ["EXEC"], ["DISCARD"], ["WATCH", "x"],
+                     ["UNWATCH"], ["MULTI"], ["DISCARD"], ["FUNCTION", "STATS"],
+                     ["SHUTDOWN"], ["SHUTDOWN", "SAVE"], ["SCRIPT", "FLUSH"],
+                     ["SUBSCRIBE", "ch"], ["RESET"]):
+            c.send(Conn.encode(*argv))
+            got.append((argv, c.read_raw(until=b"\r\n", timeout=5)))
+    assert during("HELLO", "3")[b"proto"] == 3
+    during.send(Conn.encode("QUIT"))
+    got.append((["QUIT"], during.read_raw()))
+    assert before("SCRIPT", "KILL") == b"OK"
+    info = before("INFO", "errorstats").decode()
+    return got, sorted(line for line in info.splitlines() if "BUSY" in line or "EXECABORT" in line)
+
+
+def test_commands_while_busy_are_answered_as_redis_does(tmp_path):
+    sessions = {}
+    for kind in ("kvstore", "redis"):
+        p = start(kind, tmp_path, "--busy-reply-threshold", THRESHOLD_MS)
+        try:
+            sessions[kind] = _allowed_session(p.port)
+        finally:
+            p.proc.kill()
+            p.proc.wait(5)
+    assert sessions["kvstore"] == sessions["redis"]
+    got, errorstats = sessions["redis"]
+    assert (["EXEC"], b"-EXECABORT Transaction discarded because of: " + BUSY_EVAL.encode()
+            + b"\r\n") in got
+    assert (["QUIT"], b"+OK\r\n") in got and errorstats
+
+
+def test_subscribed_connection_while_busy(fresh):
+    p = fresh()
+    sub = Conn(p.port)
+    sub("SUBSCRIBE", "ch")
+    runner = Conn(p.port)
+    runner.send(Conn.encode("EVAL", "while true do end", 0))
+    _busy(p.port, runner)
+    assert err(sub("PING")) == BUSY_EVAL
+    assert err(sub("UNSUBSCRIBE", "ch")) == BUSY_EVAL
+    assert err(sub("GET", "x")).startswith("ERR Can't execute 'get'")
+    assert Conn(p.port)("SCRIPT", "KILL") == b"OK"
+    assert sub("PING") == [b"pong", b""]
+
+
+def test_a_script_that_wrote_cannot_be_killed_but_shutdown_nosave_stops_the_server(fresh):
+    p = fresh("--appendonly", "yes", "--appendfsync", "always")
+    c = Conn(p.port)
+    assert c("SET", "before", "1") == b"OK"
+    runner = Conn(p.port)
+    runner.send(Conn.encode("EVAL", "redis.call('set', 'during', '1') "
+                            "redis.call('incr', 'before') while true do end", 0))
+    _busy(p.port, runner)
+    assert err(c("SCRIPT", "KILL")) == UNKILLABLE
+    assert err(c("FUNCTION", "KILL")) == UNKILLABLE
+    assert err(c("SHUTDOWN")) == BUSY_EVAL
+    assert err(c("GET", "before")) == BUSY_EVAL
+    c.send(Conn.encode("SHUTDOWN", "NOSAVE"))
+    assert c.closed(10) and runner.closed(10)
+    assert p.proc.wait(10) == 0
+    assert "Slow script detected: still in execution after" in p.output()
+    # Nothing of the script is kept (Redis never propagated it); what came before is
+    again = start(p.kind, pathlib.Path(p.log).parent, "--appendonly", "yes")
+    try:
+        assert Conn(again.port)("MGET", "before", "during") == [b"1", None]
+    finally:
+        again.stop()
+
+
+def test_function_kill_and_stats_while_a_function_is_busy(fresh):
+    p = fresh()
+    c = Conn(p.port)
+    assert c("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('spin', "
+             "function(keys, args) while true do end end)") == b"lib"
+    runner = Conn(p.port)
+    runner.send(Conn.encode("FCALL", "spin", 1, "k", "a"))
+    _busy(p.port, runner, BUSY_FUNCTION)
+    assert err(c("SCRIPT", "KILL")) == BUSY_FUNCTION
+    stats = c("FUNCTION", "STATS")
+    running = dict(zip(stats[1][::2], stats[1][1::2]))
+    assert running[b"name"] == b"spin"
+    assert running[b"command"] == [b"FCALL", b"spin", b"1", b"k", b"a"]
+    assert running[b"duration_ms"] >= int(THRESHOLD_MS)
+    assert c("FUNCTION", "KILL") == b"OK"
+    killed = err(runner.reply())
+    assert killed == "ERR Script killed by user with SCRIPT KILL... script: spin, on " \
+                     "@user_function:2.", killed
+    assert c("FUNCTION", "STATS")[1] is None
+
+
+def test_clients_come_and_go_while_busy(fresh):
+    """Connections opened, closed and quit during the busy script, and one that sends a partial
+    command: the server serves them all afterwards."""
+    p = fresh()
+    runner = Conn(p.port)
+    runner.send(Conn.encode("EVAL", "while true do end", 0))
+    _busy(p.port, runner)
+    for _ in range(20):
+        Conn(p.port).close()
+    half = Conn(p.port)
+    half.send(b"*2\r\n$4\r\nECHO\r\n$5\r\nhel")
+    quitter = Conn(p.port)
+    assert quitter("QUIT") == b"OK" and quitter.closed()
+    killer = Conn(p.port)
+    assert killer("SCRIPT", "KILL") == b"OK"
+    assert err(runner.reply()).startswith("ERR Script killed by user")
+    half.send(b"lo\r\n")
+    assert half.reply() == b"hello"
+    assert killer("PING") == b"PONG"
+    assert len(killer("CLIENT", "LIST").splitlines()) == 3  # runner, half, killer
