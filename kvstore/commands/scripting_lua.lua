@@ -15,6 +15,7 @@ local error, type, tostring, next, pairs, ipairs, select, rawget, rawset, getmet
       setmetatable, setfenv, loadstring, xpcall, pcall, unpack, string.format, string.byte,
       table.concat, math.floor, math.huge
 local co_create, co_resume = coroutine.create, coroutine.resume
+local collectgarbage = collectgarbage
 
 local HOOK_COUNT = 10000  -- instructions between two looks at the clock
 local READONLY = 'Attempt to modify a readonly table'
@@ -85,9 +86,19 @@ local function ldb_hook(event)
   if stop then error(stop, 0) end
 end
 
+-- As Redis's luaCallFunction: a step of the collector every GC_PERIOD calls, so the heap of
+-- a runtime serving many small scripts stays near what it holds (Redis's LUA_GC_CYCLE_PERIOD).
+local GC_PERIOD = 50
+local calls = 0
+
 -- execute(f, keys, argv, as_function): f runs under the error handler and the time limit,
 -- with KEYS and ARGV as globals (a script) or as its arguments (a function, FCALL).
 local function execute(f, keys, argv, as_function)
+  calls = calls + 1
+  if calls == GC_PERIOD then
+    collectgarbage('step', GC_PERIOD)
+    calls = 0
+  end
   if not as_function then
     rawset(env, 'KEYS', keys)
     rawset(env, 'ARGV', argv)
