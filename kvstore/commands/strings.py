@@ -188,12 +188,13 @@ def set_generic(ctx: Context, name: str, key: bytes, value: bytes, flags: int,
     else:
         db.set_value(key, value, ctx.now)
     ctx.ks.dirty += 1
-    ctx.notify("$", "set", key)
+    late = flags & _GET != 0  # (GET's reply is written first, as in Redis)
+    ctx.notify("$", "set", key, late)
     if when is not None:
         # An absolute time in the past is stored as is: the key is expired on its next access,
         # as in Redis 7.0 (it neither deletes it nor logs a DEL here).
         db.set_expire(key, when)
-        ctx.notify("g", "expire", key)
+        ctx.notify("g", "expire", key, late)
         ctx.effects = [[b"SET", key, value, b"PXAT", b"%d" % when]]
     return old if flags & _GET else OK
 

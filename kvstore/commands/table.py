@@ -252,7 +252,7 @@ class Context:
         self.in_script = False  # a script or function runs the command (Scripts.run)
         # Keyspace notifications: notify(event_class, event, key). The server installs a real
         # one when notify-keyspace-events is set; the default costs one call and nothing else.
-        self.notify: Callable[[str, str, bytes], None] = no_notify
+        self.notify: Callable[..., None] = no_notify
         # on_write() -> the front door's write hook, hook(ctx, argv), or None when it has none:
         # what a script calls after each of its writes (commands/scripting.py), as the front
         # door does after a write command of its own.
@@ -291,7 +291,7 @@ def popped_from(ctx: Context, argv: list[bytes], reply: list | None) -> list | N
     return reply
 
 
-def no_notify(event_class: str, event: str, key: bytes) -> None:
+def no_notify(event_class: str, event: str, key: bytes, late: bool = False) -> None:
     """The default `ctx.notify`. The handlers of the benchmarked writes test
     `ctx.notify is not no_notify` first: calling it costs about a twentieth of a SET."""
     return None

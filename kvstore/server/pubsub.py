@@ -19,10 +19,15 @@ Keyspace notifications (`notify-keyspace-events`): `Notifier` turns the flag let
 bit set and, when it is not empty, installs on every connection's Context a `notify` closure that
 publishes `__keyspace@<db>__:<key>` -> event and `__keyevent@<db>__:<event>` -> key (Redis
 `notifyKeyspaceEvent`). When the setting is empty every Context gets the no-op back, so handlers
-pay one call and nothing else.
+pay one call and nothing else. A RESP3 client subscribed to its own notifications gets them
+before or after its command's reply as Redis's code orders addReply and notifyKeyspaceEvent:
+after for the commands of `_REPLY_FIRST` (and SET ... GET, which says so itself: `late`), held
+in `kept_pushes` until the reply is in (state bit PUSHES).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ..engine.glob import compile_glob
 from ..protocol import encode, encode_into
@@ -36,6 +41,26 @@ _CLASS_BITS = {
     "m": 4096, "n": 8192, "d": 2048,
 }
 _ALL = 4 | 8 | 16 | 32 | 64 | 128 | 256 | 512 | 1024 | 2048  # 'A': g$lshzxetd (not m, not n)
+
+# The commands whose reply Redis writes before their keyspace notifications, each with the events
+# that still come first (a "del" its code sends before replying); those of every other command
+# come first. Measured command by command on redis-server 7.0.15 (tests/server/
+# test_notifications.py compares them). Not here: the sorted set pops (ZPOPMIN, BZPOPMIN,
+# ZMPOP...), XREADGROUP creating a consumer and the commands in EXEC, whose notifications Redis
+# writes in the middle of the reply it is building; they keep theirs before it.
+_FIRST_DEL = frozenset({"del"})
+_REPLY_FIRST: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("getset", "getdel", "getex", "bitfield", "lpush", "rpush", "lpushx", "rpushx",
+                     "lset", "lpop", "rpop", "lmpop", "blpop", "brpop", "blmpop", "hset",
+                     "hsetnx", "hincrby", "hincrbyfloat", "hmset", "sunionstore", "sdiffstore",
+                     "zadd", "zincrby", "zunionstore", "zinterstore", "zdiffstore", "zrangestore",
+                     "geoadd", "xadd", "xsetid", "xgroup|create", "xgroup|setid",
+                     "xgroup|destroy", "xreadgroup"), frozenset()),
+    **dict.fromkeys(("expire", "pexpire", "expireat", "pexpireat", "sinterstore"), _FIRST_DEL),
+    # the push, the reply, then the pop (and the source's "del")
+    **dict.fromkeys(("lmove", "rpoplpush", "blmove", "brpoplpush"),
+                    frozenset({"lpush", "rpush"})),
+}
 # The letter order Redis's keyspaceEventsFlagsToString uses.
 _ORDER = (("g", 4), ("$", 8), ("l", 16), ("s", 32), ("h", 64), ("z", 128), ("x", 256),
           ("e", 512), ("t", 1024), ("d", 2048), ("n", 8192))
@@ -154,15 +179,16 @@ class PubSub:
 
     # -- publishing -----------------------------------------------------------------------------
 
-    def publish(self, channel: bytes, message: bytes) -> int:
-        """Deliver to channel subscribers, then to matching pattern subscribers (Redis order).
+    def publish(self, channel: bytes, message: bytes, after: Any = None) -> int:
+        """Deliver to channel subscribers, then to matching pattern subscribers (Redis order);
+        to `after`, a client running the command that caused it, once its reply is in.
         Returns the number of deliveries. O(subscribers + patterns)."""
         receivers = 0
         subs = self.channels.get(channel)
         if subs:
             msg = Push((b"message", channel, message))
             for client in list(subs):
-                deliver(client, msg)
+                (deliver if client is not after else _deliver_after_reply)(client, msg)
             receivers = len(subs)
         if self.patterns:
             matchers = self._matchers
@@ -170,7 +196,7 @@ class PubSub:
                 if matchers[pattern](channel):
                     msg = Push((b"pmessage", pattern, channel, message))
                     for client in list(clients):
-                        deliver(client, msg)
+                        (deliver if client is not after else _deliver_after_reply)(client, msg)
                     receivers += len(clients)
         return receivers
 
@@ -197,6 +223,13 @@ def deliver(client, value) -> None:
         encode_into(client.out, value, client.ctx.conn_resp)  # its own batch: in reply order
         return
     deliver_bytes(client, encode(value, client.ctx.conn_resp))
+
+
+def _deliver_after_reply(client, value) -> None:
+    """`deliver`, for after the reply of the command running (flush_pushes sends it)."""
+    if client.transport is not None:
+        client.kept_pushes.append(encode(value, client.ctx.conn_resp))
+        client.state |= PUSHES
 
 
 def deliver_bytes(client, data: bytes) -> None:
@@ -242,21 +275,36 @@ class Notifier:
         ctx = client.ctx
         if self.flags & (_KEYSPACE | _KEYEVENT):
             fire = self.fire
-            ctx.notify = lambda cls, event, key: fire(ctx.db.id, cls, event, key)
+
+            def notify(cls: str, event: str, key: bytes, late: bool = False) -> None:
+                # (`late`: the handler replies first; else `_REPLY_FIRST` says. Not in EXEC or a
+                # script, where Redis writes pushes among the replies it builds.)
+                after = None
+                if client.out is not None and not ctx.in_multi:
+                    if late:
+                        after = client
+                    else:
+                        cmd = client.last_cmd
+                        first = _REPLY_FIRST.get(cmd.name) if cmd is not None else None
+                        if first is not None and event not in first:
+                            after = client
+                fire(ctx.db.id, cls, event, key, after)
+
+            ctx.notify = notify
         else:
             ctx.notify = no_notify
 
-    def fire(self, db: int, cls: str, event: str, key: bytes) -> None:
-        """Redis `notifyKeyspaceEvent(type, event, key, dbid)`."""
+    def fire(self, db: int, cls: str, event: str, key: bytes, after: Any = None) -> None:
+        """Redis `notifyKeyspaceEvent(type, event, key, dbid)`; `after`: see `publish`."""
         flags = self.flags
         if not flags & _CLASS_BITS.get(cls, 0):
             return
         publish = self.server.pubsub.publish
         ev = event.encode()
         if flags & _KEYSPACE:
-            publish(b"__keyspace@%d__:%b" % (db, key), ev)
+            publish(b"__keyspace@%d__:%b" % (db, key), ev, after)
         if flags & _KEYEVENT:
-            publish(b"__keyevent@%d__:%b" % (db, ev), key)
+            publish(b"__keyevent@%d__:%b" % (db, ev), key, after)
 
     def _new(self, db, key: bytes) -> None:
         self.fire(db.id, "n", "new", key)
