@@ -105,6 +105,13 @@ class Attribute(dict):
     __slots__ = ()
 
 
+class Encoded(bytes):
+    """Bytes already in wire form, sent as they are (inside `Frames`: EXEC's array header and
+    the pushes its commands sent to their own client, placed among their replies)."""
+
+    __slots__ = ()
+
+
 class Frames(list):
     """Several top-level replies from one command, sent one after the other (SUBSCRIBE a b
     replies one subscribe push per channel). Never nested in another reply."""

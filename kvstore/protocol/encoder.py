@@ -51,6 +51,7 @@ from kvstore.replies import (
     Attribute,
     BigNumber,
     Bool,
+    Encoded,
     Error,
     Frames,
     HumanDouble,
@@ -236,6 +237,10 @@ def _frames(parts: list[bytes], value: Frames, r3: bool) -> None:
         encode_into(parts, item, proto)
 
 
+def _encoded(parts: list[bytes], value: Encoded, r3: bool) -> None:
+    parts.append(value)
+
+
 def _attribute(parts: list[bytes], value: Attribute, r3: bool) -> None:
     if r3:
         parts.append(b"|%d\r\n" % len(value))
@@ -288,6 +293,7 @@ _ENCODERS: dict[type, Callable[[list[bytes], Any, bool], None]] = {
     SetReply: _set,
     Push: _push,
     Frames: _frames,
+    Encoded: _encoded,
     Attribute: _attribute,
     ScorePairs: _score_pairs,
     dict: _map,

@@ -147,6 +147,7 @@ class Client(asyncio.Protocol):
         self.fd = -1
         self.unix = False
         self.last_cmd = None  # the Command last run (CLIENT LIST cmd=)
+        self.in_exec = None   # the Command EXEC runs now (states.run_exec)
         self.monitor = False
         self.no_evict = self.no_touch = False
         self.reading_paused = False

@@ -46,8 +46,8 @@ _ALL = 4 | 8 | 16 | 32 | 64 | 128 | 256 | 512 | 1024 | 2048  # 'A': g$lshzxetd (
 # that still come first (a "del" its code sends before replying); those of every other command
 # come first. Measured command by command on redis-server 7.0.15 (tests/server/
 # test_notifications.py compares them). Not here: the sorted set pops (ZPOPMIN, BZPOPMIN,
-# ZMPOP...), XREADGROUP creating a consumer and the commands in EXEC, whose notifications Redis
-# writes in the middle of the reply it is building; they keep theirs before it.
+# ZMPOP...) and XREADGROUP creating a consumer, whose notifications Redis writes in the middle
+# of the reply it is building; they keep theirs before it. (In EXEC: states.run_exec.)
 _FIRST_DEL = frozenset({"del"})
 _REPLY_FIRST: dict[str, frozenset[str]] = {
     **dict.fromkeys(("getset", "getdel", "getex", "bitfield", "lpush", "rpush", "lpushx", "rpushx",
@@ -277,14 +277,14 @@ class Notifier:
             fire = self.fire
 
             def notify(cls: str, event: str, key: bytes, late: bool = False) -> None:
-                # (`late`: the handler replies first; else `_REPLY_FIRST` says. Not in EXEC or a
-                # script, where Redis writes pushes among the replies it builds.)
+                # (`late`: the handler replies first; else `_REPLY_FIRST` says. Not in a script,
+                # whose commands' replies are the script's.)
                 after = None
-                if client.out is not None and not ctx.in_multi:
+                if client.out is not None and not ctx.in_script:
                     if late:
                         after = client
                     else:
-                        cmd = client.last_cmd
+                        cmd = client.in_exec or client.last_cmd
                         first = _REPLY_FIRST.get(cmd.name) if cmd is not None else None
                         if first is not None and event not in first:
                             after = client

@@ -30,11 +30,11 @@ from ..commands.table import (ALLOW_BUSY, DENYOOM, LOGGED, NO_MULTI, READONLY, S
                               resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
-from ..replies import NULL_ARRAY, Error
+from ..replies import NULL_ARRAY, Encoded, Error, Frames
 from . import acl
 from .acl import ACL_CHECK
 from .blocking import unwatch
-from .client import BLOCKED, MULTI, SUBSCRIBED, TRACKING, _error_line
+from .client import BLOCKED, DROP_LAST, MULTI, SUBSCRIBED, TRACKING, _error_line
 from .memory import OOM_TEXT
 
 READONLY_TEXT = "READONLY You can't write against a read only replica."
@@ -219,12 +219,22 @@ def run_exec(client):
     ctx.in_multi = True
     keywatch.defer = True
     now = ks.clock()  # time stands still during EXEC, as in Redis: no key expires midway
+    # Pushes the commands send their own client (its keyspace notifications, a PUBLISH to its
+    # own channel) go among the replies, as Redis writes them inside the EXEC array: each
+    # command's are caught (`client.out`, and `kept_pushes` for those after its reply) and,
+    # once there is one, the reply becomes `framed`: the header, replies and pushes in order.
+    out = client.out
+    catch = out is not None and not client.state & DROP_LAST
+    framed = None
     try:
         for cmd, argv in queue:
             ctx.now = now
             ctx.effects = None
             dirty = ks.dirty
             start = perf_counter()
+            if catch:
+                client.out = own = []
+                client.in_exec = cmd  # (which says where its notifications go: pubsub.py)
             try:
                 if client.state & ACL_CHECK:  # rules may have changed since it was queued
                     refused = client.acl_refusal(cmd, argv, "multi")
@@ -232,6 +242,8 @@ def run_exec(client):
                         text = _ACL_CHANGED + _ACL_REASONS[refused[0]]
                         server.count_error(text, None)
                         append(Error(text))
+                        if framed is not None:
+                            framed.append(replies[-1])
                         continue
                 reply = cmd.handler(ctx, argv)
             except CommandError as exc:
@@ -245,6 +257,19 @@ def run_exec(client):
             server.timed(client, cmd, argv, perf_counter() - start)
             cmd.calls += 1
             append(reply)
+            if catch:
+                after = client.kept_pushes
+                if own or after:
+                    if framed is None:
+                        framed = Frames([Encoded(b"*%d\r\n" % len(queue)), *replies[:-1]])
+                    if own:
+                        framed.append(Encoded(b"".join(own)))
+                    framed.append(reply)
+                    if after:
+                        framed.append(Encoded(b"".join(after)))
+                        client.kept_pushes = []
+                elif framed is not None:
+                    framed.append(reply)
             if client.state & TRACKING and cmd.flags & READONLY:
                 server.tracking.remember(client, cmd, cmd.keys(argv))
             if server.monitors:
@@ -263,9 +288,11 @@ def run_exec(client):
         ctx.in_multi = False
         keywatch.defer = False
         discard(client)
+        if catch:
+            client.out, client.in_exec = out, None
     if keywatch.ready:
         keywatch.serve_ready()
-    return replies
+    return replies if framed is None else framed
 
 
 def reset_client(client) -> None:

@@ -165,8 +165,15 @@ _OWN = [
     ("ZREMRANGEBYRANK", "z", 0, -1), ("SORT", "l", "ALPHA", "STORE", "d"), ("COPY", "l", "d"),
     ("EVAL", "redis.call('lpush', 'l', 'e') return redis.call('set', 's', 'e')", 0),
 ]
+# Transactions: the pushes go inside the EXEC array, among the replies
+_TRANSACTIONS = [
+    [("MULTI",), ("LPUSH", "l", "m"), ("SET", "s", "m"), ("INCR", "s"), ("EXEC",)],
+    [("MULTI",), ("GET", "s"), ("PUBLISH", "__keyevent@0__:mine", "hi"), ("HSET", "h", "a", "b"),
+     ("EXEC",)],
+    [("MULTI",), ("GET", "s"), ("EXEC",)],
+]
 # (Not compared: where Redis writes a notification inside the reply it is building, between
-# the elements of an array: ZPOPMIN, BZPOPMIN, ZMPOP, XREADGROUP's new consumer, EXEC.)
+# the elements of an array: ZPOPMIN, BZPOPMIN, ZMPOP, XREADGROUP's new consumer.)
 
 
 def _own_notifications(port: int) -> list[bytes]:
@@ -178,7 +185,7 @@ def _own_notifications(port: int) -> list[bytes]:
     sub("PSUBSCRIBE", "__keyevent@0__:*")
     got = []
     try:
-        for case in [[argv] for argv in _OWN]:
+        for case in [[argv] for argv in _OWN] + _TRANSACTIONS:
             other("FLUSHALL")
             for setup in _SETUP:
                 other(*setup)
@@ -200,7 +207,7 @@ def test_a_resp3_client_gets_its_own_notifications_where_redis_puts_them(ports):
     """Redis replies before notifying for some commands (LPUSH, HSET, ZADD, EXPIRE, SET GET...)
     and after for others (SET, DEL, LMOVE, SPOP...): the subscribed client sees which."""
     got = {kind: _own_notifications(port) for kind, port in ports.items()}
-    for case, kv, redis_raw in zip(_OWN, got["kvstore"], got["redis"]):
+    for case, kv, redis_raw in zip(_OWN + _TRANSACTIONS, got["kvstore"], got["redis"]):
         assert kv == redis_raw, case
     # Both orders occur: the comparison above is not between two streams of one shape
     assert any(raw.startswith(b">") for raw in got["redis"])
