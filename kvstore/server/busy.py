@@ -14,8 +14,9 @@ that loop's work by hand, from the script's hook (`Scripts._time_up`), every 5 m
   where the server's raised gate turns each command into BUSY unless it is allow_busy
   (`states.refusal`); uvloop writes the replies at once, or keeps them for when the loop runs;
 * it accepts new connections, served through `PendingTransport` until the loop adopts them
-  (`end`, then `Client.connection_made`). (A connection uvloop accepted in the iteration the
-  script started in is not served: its connection_made is still in the loop's queue.)
+  (`end`, then `Client.connection_made`); and those the loop accepted in the iteration the
+  script started in, whose connection_made still waits in the loop's queue (`arriving`), with
+  the loop's transport (`_transport_of`: the loop calls connection_made again afterwards).
 
 The replies queued in the outbox before the script (the iteration's, held for the AOF) stay
 queued; those of the busy period are sent at each round.
@@ -24,6 +25,7 @@ queued; those of the busy period are sent at each round.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import select
 import socket
@@ -116,6 +118,13 @@ class Busy:
         self.held, outbox.queued = outbox.queued, []
         skip = {c for c, _ in self.held}
         skip.add(client)
+        for arriving in list(server.arriving):
+            # Accepted by the loop in the iteration the script started in: its connection_made
+            # waits in the loop's queue. Made now with the loop's transport, found as the
+            # object that refers to the client as its protocol.
+            transport = _transport_of(arriving)
+            if transport is not None and not transport.is_closing():
+                arriving.connection_made(transport)
         self.poll = select.poll()
         self.targets: dict[int, Any] = {}  # fd -> Client, or a listening socket
         for other in list(server.clients.values()):
@@ -235,6 +244,14 @@ class Busy:
             else:
                 transport.sock.close()
         self.accepted = []
+
+
+def _transport_of(client) -> Any:
+    for ref in gc.get_referrers(client):
+        get_protocol = getattr(ref, "get_protocol", None)
+        if get_protocol is not None and get_protocol() is client:
+            return ref
+    return None
 
 
 async def _adopt(loop: asyncio.AbstractEventLoop, client, sock: socket.socket) -> None:

@@ -184,6 +184,8 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         pending = self.transport
+        if pending is transport:
+            return  # made already, while a script kept the loop busy (busy.py)
         if pending is not None:
             # Accepted while a script kept the loop busy (busy.py), now the loop's: what its
             # stand-in transport could not send goes first.
@@ -196,6 +198,7 @@ class Client(asyncio.Protocol):
             return
         self.transport = transport
         server = self.server
+        server.arriving.discard(self)
         sock = transport.get_extra_info("socket")
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple):

@@ -33,6 +33,7 @@ import socket
 import sys
 import time
 import traceback
+import weakref
 from collections import deque
 from typing import Any, Callable
 
@@ -284,6 +285,7 @@ class Server:
         self.outbox = Outbox(self)
         self.gate = False
         self.busy: Busy | None = None  # a script past busy-reply-threshold (busy.py)
+        self.arriving: weakref.WeakSet[Client] = weakref.WeakSet()  # (new_client)
         self.obuf_check = False    # a "normal" class output-buffer limit is set
         self.obuf_pubsub = False   # a "pubsub" class one is (the default: 32mb 8mb 60)
         self.paused_until = 0.0          # CLIENT PAUSE ALL: every client holds its input
@@ -509,6 +511,13 @@ class Server:
         for srv in self._servers:
             fds += [sock.fileno() for sock in srv.sockets]
         return fds
+
+    def new_client(self) -> Client:
+        """The listeners' protocol factory. The loop calls the connection's connection_made
+        later, from its queue: until then the client is `arriving` (busy.py needs it)."""
+        client = Client(self)
+        self.arriving.add(client)
+        return client
 
     def next_client_id(self) -> int:
         self._next_id += 1
@@ -874,7 +883,7 @@ class Server:
             if os.path.exists(path):
                 os.unlink(path)
             try:
-                srv = await loop.create_unix_server(lambda: Client(self), path, backlog=backlog)
+                srv = await loop.create_unix_server(self.new_client, path, backlog=backlog)
             except OSError as exc:
                 raise OSError(f"Failed opening Unix socket: bind: {exc.strerror}") from None
             if cfg["unixsocketperm"]:
@@ -925,7 +934,7 @@ class Server:
                 # Not serving yet, create_server returns without yielding to another task:
                 # the server is in `_tcp` before anything can close the socket under it.
                 srv = self._tcp[sock] = await loop.create_server(
-                    lambda: Client(self), sock=sock, backlog=self.config["tcp-backlog"],
+                    self.new_client, sock=sock, backlog=self.config["tcp-backlog"],
                     start_serving=False)
                 await srv.start_serving()
 

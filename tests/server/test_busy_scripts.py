@@ -55,8 +55,7 @@ def fresh(request, tmp_path):
 
 def _busy(port: int, runner: Conn, text: str = BUSY_EVAL) -> None:
     """Wait until the script `runner` sent runs and a new connection's PING is refused with
-    `text`. (Only once the server has read the script: a connection it accepts in the same
-    loop iteration waits for the script's end, see kvstore/server/busy.py.)"""
+    `text`."""
     server_has_read(port, runner)
     def refused():
         c = Conn(port)
@@ -72,7 +71,7 @@ def _busy(port: int, runner: Conn, text: str = BUSY_EVAL) -> None:
 def test_script_kill_stops_a_read_only_script_and_the_server_goes_on(fresh, script):
     p = fresh()
     runner, other = Conn(p.port, timeout=10), Conn(p.port, timeout=10)
-    assert other("PING") == b"PONG"  # (served: see `_busy`)
+    assert other("PING") == b"PONG"
     # The script's own connection pipelines a PING: it must be answered after the script
     runner.send(Conn.encode("EVAL", script, 0) + Conn.encode("PING"))
     _busy(p.port, runner)
@@ -197,6 +196,22 @@ def test_function_kill_and_stats_while_a_function_is_busy(fresh):
     assert killed == "ERR Script killed by user with SCRIPT KILL... script: spin, on " \
                      "@user_function:2.", killed
     assert c("FUNCTION", "STATS")[1] is None
+
+
+def test_a_connection_accepted_as_the_script_starts_is_answered(fresh):
+    """The server sleeps while a connection arrives and the script comes, so that it accepts
+    the one and reads the other in the same loop iteration."""
+    p = fresh()
+    runner, sleeper = Conn(p.port), Conn(p.port)
+    assert runner("PING") == b"PONG"
+    sleeper.send(Conn.encode("DEBUG", "SLEEP", "0.3"))
+    server_has_read(p.port, sleeper)
+    late = Conn(p.port, timeout=10)
+    runner.send(Conn.encode("EVAL", "while true do end", 0))
+    assert err(late("PING")) == BUSY_EVAL
+    assert late("SCRIPT", "KILL") == b"OK"
+    assert err(runner.reply()).startswith("ERR Script killed by user")
+    assert late("PING") == b"PONG"
 
 
 def test_clients_come_and_go_while_busy(fresh):
