@@ -34,7 +34,7 @@ from typing import Any
 
 from ..commands.scripting import ABANDONED, KILLED
 from ..errors import CommandError
-from .client import BLOCKED, CLOSING, DROP_LAST, Client
+from .client import BLOCKED, CLOSING, DROP_LAST, WRITE_HIGH_WATER, Client
 
 READ_SIZE = 65536
 
@@ -82,6 +82,17 @@ class PendingTransport:
             return
         if sent < len(data):
             self.unsent += data[sent:]
+
+    def flush(self) -> None:
+        """Send what the socket can take of what waits."""
+        try:
+            sent = self.sock.send(self.unsent)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.closing = True
+            return
+        del self.unsent[:sent]
 
     def get_write_buffer_size(self) -> int:
         return len(self.unsent)
@@ -161,9 +172,12 @@ class Busy:
             if type(target) is socket.socket:
                 self._accept(target)
                 continue
-            if target.state & CLOSING or target.reading_paused or target.transport is None:
+            transport = target.transport
+            if target.state & CLOSING or target.reading_paused or transport is None:
                 self._forget(fd)  # (the loop sees its end, or resumes it, afterwards)
                 continue
+            if type(transport) is PendingTransport and len(transport.unsent) > WRITE_HIGH_WATER:
+                continue  # not reading its replies: not read either, as the loop pauses one
             try:
                 data = os.read(fd, READ_SIZE)
             except BlockingIOError:
@@ -197,8 +211,11 @@ class Busy:
                 self._watch(conn.fileno(), client)
 
     def _settle_accepted(self) -> None:
-        """Close the accepted connections that ended (QUIT, refused by maxclients)."""
+        """Send the accepted connections' waiting replies; close those that ended (QUIT,
+        refused by maxclients)."""
         for client, transport in self.accepted:
+            if transport.unsent and not transport.closing:
+                transport.flush()
             if transport.closing and client.transport is transport:
                 sock = transport.sock
                 if sock.fileno() in self.targets:
