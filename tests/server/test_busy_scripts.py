@@ -14,16 +14,13 @@ import time
 
 import pytest
 
+# (kvstore's texts: every case checks them against redis-server's replies too)
+from kvstore.server.busy import BUSY_EVAL, BUSY_FUNCTION, UNKILLABLE
+
 from .conftest import start
 from .helpers import Conn, err, server_has_read, wait_until
 
 THRESHOLD_MS = "50"
-BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-BUSY_FUNCTION = ("BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
-                 "SHUTDOWN NOSAVE.")
-UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
-              "You can either wait the script termination or kill the server in a hard way "
-              "using the SHUTDOWN NOSAVE command.")
 
 # Read-only loops: SCRIPT KILL must stop each, however the script catches errors.
 SPINNING = [
