@@ -247,9 +247,8 @@ class Busy:
         """The script returned: the loop takes over again."""
         server = self.server
         outbox = server.outbox
-        queued = outbox.queued
-        outbox.queued = self.held + queued
-        if outbox.queued and not outbox.scheduled and outbox.call_soon is not None:
+        outbox.queued = self.held + outbox.queued
+        if outbox.queued:
             outbox.schedule()
         for lsock in self.listeners:
             lsock.close()
