@@ -173,6 +173,9 @@ class KeyWatch:
             lookup(w.argv).failed += 1
         if client.transport is not None:
             deliver(client, reply)
+            # Redis writes the reply before its next cron, an interaction: the idle timeout
+            # must not close the client before the outbox sends it (the cron can run first).
+            client.last_interaction = self.server.now_mono
             from .client import PUSHES
 
             if client.state & PUSHES:  # invalidations its own pop caused follow its reply
