@@ -19,7 +19,7 @@ from .lists import (
     LEFT, RIGHT, mpop_keys, parse_mpop, parse_where, serve_move, serve_mpop, serve_pop,
 )
 from .args import to_int
-from .zsets import numkeys_keys, zpop
+from .zsets import numkeys_keys, with_own_pushes, zpop
 from .zsets import parse_mpop as zset_parse_mpop
 from .table import (
     ADMIN, BLOCKING, DENYOOM, FAST, LOADING, NOSCRIPT, STALE, WRITE, Context, KeySpec, command,
@@ -177,7 +177,7 @@ def _bzpop(ctx: Context, argv: list[bytes], maximum: bool):
     keys = argv[1:-1]
     reply = popped_from(ctx, argv, _zpop_one(ctx, keys, maximum))
     if reply is not None:
-        return reply
+        return with_own_pushes(ctx, reply, 2)
     return _block(ctx, keys, timeout,
                   lambda c, key: popped_from(c, argv, _zpop_one(c, [key], maximum)), argv, ZSet)
 
@@ -214,7 +214,7 @@ def bzmpop(ctx: Context, argv: list[bytes]):
     timeout = _timeout(argv[1])
     reply = popped_from(ctx, argv, _zmpop(ctx, keys, maximum, count))
     if reply is not None:
-        return reply
+        return with_own_pushes(ctx, reply, 3)
     return _block(ctx, keys, timeout,
                   lambda c, key: popped_from(c, argv, _zmpop(c, [key], maximum, count)), argv,
                   ZSet)

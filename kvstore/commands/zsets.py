@@ -27,7 +27,8 @@ from ..engine.glob import compile_glob
 from ..engine.zset import ADDED, ZSet
 from ..errors import NOT_FLOAT, SYNTAX, CommandError, wrong_args, wrongtype
 from ..numbers import format_double, parse_float, parse_int
-from ..replies import NULL_ARRAY, ScorePairs
+from ..protocol import encode
+from ..replies import NULL_ARRAY, Encoded, Frames, ScorePairs
 from .args import repeated_picks, to_int
 from .scan import parse_cursor
 from .table import DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify
@@ -404,6 +405,26 @@ def zpop(ctx: Context, key: bytes, zs: ZSet, maximum: bool, count: int) -> list:
     return pairs
 
 
+def with_own_pushes(ctx: Context, reply, tokens: int):
+    """`reply`, with the pop's notifications its own (RESP3) client receives where Redis writes
+    them: inside the reply, after its first `tokens` header lines or values (the array
+    header; and BZPOPMIN's key; ZMPOP's key and the header of its pairs). The server's
+    notifier keeps them for this in `Client.mid_pushes` (server/pubsub.py)."""
+    client = ctx.client
+    pushes = getattr(client, "mid_pushes", None)
+    if not pushes:
+        return reply
+    client.mid_pushes = []
+    data = encode(reply, ctx.resp)
+    cut = 0
+    for _ in range(tokens):
+        end = data.index(b"\r\n", cut) + 2
+        if data[cut] == 36:  # a bulk string: its bytes too
+            end += int(data[cut + 1 : end - 2]) + 2
+        cut = end
+    return Frames([Encoded(data[:cut]), Encoded(b"".join(pushes)), Encoded(data[cut:])])
+
+
 def _zpop_command(ctx: Context, argv: list[bytes], maximum: bool):
     if len(argv) > 3:
         raise CommandError(SYNTAX)
@@ -418,8 +439,10 @@ def _zpop_command(ctx: Context, argv: list[bytes], maximum: bool):
         return []
     if count == -1:  # no COUNT: a flat [member, score], in RESP3 too
         member, score = zpop(ctx, key, zs, maximum, 1)[0]
-        return [member, score]
-    return ScorePairs(zpop(ctx, key, zs, maximum, count))
+        reply = [member, score]
+    else:
+        reply = ScorePairs(zpop(ctx, key, zs, maximum, count))
+    return reply if ctx.notify is no_notify else with_own_pushes(ctx, reply, 1)
 
 
 @command("zpopmin", -2, WRITE | FAST, KEY1, GROUP)
@@ -491,7 +514,8 @@ def zmpop(ctx: Context, argv: list[bytes]):
         if type(zs) is not ZSet:
             raise wrongtype()
         ctx.touched = (argv, [key])  # not the keys before it
-        return [key, [[m, s] for m, s in zpop(ctx, key, zs, maximum, count)]]
+        return with_own_pushes(ctx, [key, [[m, s] for m, s in zpop(ctx, key, zs, maximum,
+                                                                   count)]], 3)
     return NULL_ARRAY
 
 

@@ -171,6 +171,7 @@ class Client(asyncio.Protocol):
         self.ldb: str | None = None  # SCRIPT DEBUG's mode: "yes", "sync" (scripting_ldb.py)
         self.after_reply: list[bytes] = []  # MONITOR lines of its own command (bit PUSHES)
         self.kept_pushes: list[bytes] = []  # its pushes that a dropped reply let by (bit PUSHES)
+        self.mid_pushes: list[bytes] = []   # its pushes for inside the running reply (pubsub.py)
         self.replica = None          # replication.Replica once it sent SYNC or PSYNC
         self.replica_port = 0        # REPLCONF listening-port, before SYNC
         self.replica_psync2 = False  # REPLCONF capa psync2: +CONTINUE names the replid

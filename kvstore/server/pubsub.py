@@ -22,7 +22,8 @@ publishes `__keyspace@<db>__:<key>` -> event and `__keyevent@<db>__:<event>` -> 
 pay one call and nothing else. A RESP3 client subscribed to its own notifications gets them
 before or after its command's reply as Redis's code orders addReply and notifyKeyspaceEvent:
 after for the commands of `_REPLY_FIRST` (and SET ... GET, which says so itself: `late`), held
-in `kept_pushes` until the reply is in (state bit PUSHES).
+in `kept_pushes` until the reply is in (state bit PUSHES); inside the reply for the sorted set
+pops' (`_POPS_INSIDE`: `mid_pushes`, which the pop's handler places).
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ _ALL = 4 | 8 | 16 | 32 | 64 | 128 | 256 | 512 | 1024 | 2048  # 'A': g$lshzxetd (
 # The commands whose reply Redis writes before their keyspace notifications, each with the events
 # that still come first (a "del" its code sends before replying); those of every other command
 # come first. Measured command by command on redis-server 7.0.15 (tests/server/
-# test_notifications.py compares them). Not here: the sorted set pops (ZPOPMIN, BZPOPMIN,
-# ZMPOP...) and XREADGROUP creating a consumer, whose notifications Redis writes in the middle
-# of the reply it is building; they keep theirs before it. (In EXEC: states.run_exec.)
+# test_notifications.py compares them). The sorted set pops: `_POPS_INSIDE`. Not here:
+# XREADGROUP creating a consumer, whose notification Redis writes in the middle of its reply;
+# kvstore sends it before. (In EXEC: states.run_exec.)
 _FIRST_DEL = frozenset({"del"})
 _REPLY_FIRST: dict[str, frozenset[str]] = {
     **dict.fromkeys(("getset", "getdel", "getex", "bitfield", "lpush", "rpush", "lpushx", "rpushx",
@@ -61,6 +62,10 @@ _REPLY_FIRST: dict[str, frozenset[str]] = {
     **dict.fromkeys(("lmove", "rpoplpush", "blmove", "brpoplpush"),
                     frozenset({"lpush", "rpush"})),
 }
+# The sorted set pops, whose pop event Redis writes inside their reply, after its headers (and
+# the key), their "del" after it (commands.zsets.with_own_pushes).
+_POPS_INSIDE = frozenset({"zpopmin", "zpopmax", "zmpop", "bzpopmin", "bzpopmax", "bzmpop"})
+_POP_EVENTS = frozenset({"zpopmin", "zpopmax"})
 # The letter order Redis's keyspaceEventsFlagsToString uses.
 _ORDER = (("g", 4), ("$", 8), ("l", 16), ("s", 32), ("h", 64), ("z", 128), ("x", 256),
           ("e", 512), ("t", 1024), ("d", 2048), ("n", 8192))
@@ -179,16 +184,17 @@ class PubSub:
 
     # -- publishing -----------------------------------------------------------------------------
 
-    def publish(self, channel: bytes, message: bytes, after: Any = None) -> int:
+    def publish(self, channel: bytes, message: bytes, own: Any = None,
+                own_deliver: Any = None) -> int:
         """Deliver to channel subscribers, then to matching pattern subscribers (Redis order);
-        to `after`, a client running the command that caused it, once its reply is in.
-        Returns the number of deliveries. O(subscribers + patterns)."""
+        to `own`, the client running the command that caused it, by `own_deliver` (after or
+        inside its reply). Returns the number of deliveries. O(subscribers + patterns)."""
         receivers = 0
         subs = self.channels.get(channel)
         if subs:
             msg = Push((b"message", channel, message))
             for client in list(subs):
-                (deliver if client is not after else _deliver_after_reply)(client, msg)
+                (deliver if client is not own else own_deliver)(client, msg)
             receivers = len(subs)
         if self.patterns:
             matchers = self._matchers
@@ -196,7 +202,7 @@ class PubSub:
                 if matchers[pattern](channel):
                     msg = Push((b"pmessage", pattern, channel, message))
                     for client in list(clients):
-                        (deliver if client is not after else _deliver_after_reply)(client, msg)
+                        (deliver if client is not own else own_deliver)(client, msg)
                     receivers += len(clients)
         return receivers
 
@@ -230,6 +236,13 @@ def _deliver_after_reply(client, value) -> None:
     if client.transport is not None:
         client.kept_pushes.append(encode(value, client.ctx.conn_resp))
         client.state |= PUSHES
+
+
+def _deliver_inside_reply(client, value) -> None:
+    """`deliver`, for inside the reply of the command running (commands.zsets.with_own_pushes
+    places it)."""
+    if client.transport is not None:
+        client.mid_pushes.append(encode(value, client.ctx.conn_resp))
 
 
 def deliver_bytes(client, data: bytes) -> None:
@@ -279,32 +292,37 @@ class Notifier:
             def notify(cls: str, event: str, key: bytes, late: bool = False) -> None:
                 # (`late`: the handler replies first; else `_REPLY_FIRST` says. Not in a script,
                 # whose commands' replies are the script's.)
-                after = None
+                own = None
                 if client.out is not None and not ctx.in_script:
                     if late:
-                        after = client
+                        own = _deliver_after_reply
                     else:
                         cmd = client.in_exec or client.last_cmd
-                        first = _REPLY_FIRST.get(cmd.name) if cmd is not None else None
+                        name = cmd.name if cmd is not None else ""
+                        first = _REPLY_FIRST.get(name)
                         if first is not None and event not in first:
-                            after = client
-                fire(ctx.db.id, cls, event, key, after)
+                            own = _deliver_after_reply
+                        elif name in _POPS_INSIDE:
+                            own = _deliver_inside_reply if event in _POP_EVENTS \
+                                else _deliver_after_reply
+                fire(ctx.db.id, cls, event, key, client if own is not None else None, own)
 
             ctx.notify = notify
         else:
             ctx.notify = no_notify
 
-    def fire(self, db: int, cls: str, event: str, key: bytes, after: Any = None) -> None:
-        """Redis `notifyKeyspaceEvent(type, event, key, dbid)`; `after`: see `publish`."""
+    def fire(self, db: int, cls: str, event: str, key: bytes, own: Any = None,
+             own_deliver: Any = None) -> None:
+        """Redis `notifyKeyspaceEvent(type, event, key, dbid)`; `own`: see `publish`."""
         flags = self.flags
         if not flags & _CLASS_BITS.get(cls, 0):
             return
         publish = self.server.pubsub.publish
         ev = event.encode()
         if flags & _KEYSPACE:
-            publish(b"__keyspace@%d__:%b" % (db, key), ev, after)
+            publish(b"__keyspace@%d__:%b" % (db, key), ev, own, own_deliver)
         if flags & _KEYEVENT:
-            publish(b"__keyevent@%d__:%b" % (db, ev), key, after)
+            publish(b"__keyevent@%d__:%b" % (db, ev), key, own, own_deliver)
 
     def _new(self, db, key: bytes) -> None:
         self.fire(db.id, "n", "new", key)

@@ -155,6 +155,8 @@ _OWN = [
     ("SINTERSTORE", "d", "st", "st2"), ("SUNIONSTORE", "d", "st"), ("SDIFFSTORE", "st2", "st",
                                                                      "st"),
     ("ZADD", "z", 3, "c"), ("ZADD", "z", "INCR", 1, "a"), ("ZINCRBY", "z", 2, "b"),
+    ("ZPOPMIN", "z"), ("ZPOPMAX", "z", 5), ("ZMPOP", 2, "nokey", "z", "MIN", "COUNT", 1),
+    ("BZPOPMAX", "nokey", "z", 1), ("BZMPOP", 1, 1, "z", "MAX"),
     ("ZUNIONSTORE", "z2", 1, "nokey"), ("ZRANGESTORE", "d", "z", 0, -1), ("ZREM", "z", "a"),
     ("XADD", "x", "MAXLEN", 1, "3-1", "f", "v"), ("XSETID", "x", "5-0"),
     ("XGROUP", "CREATE", "x", "g2", "$"),
@@ -171,9 +173,9 @@ _TRANSACTIONS = [
     [("MULTI",), ("GET", "s"), ("PUBLISH", "__keyevent@0__:mine", "hi"), ("HSET", "h", "a", "b"),
      ("EXEC",)],
     [("MULTI",), ("GET", "s"), ("EXEC",)],
+    [("MULTI",), ("ZPOPMIN", "z", 5), ("LPOP", "l"), ("EXEC",)],
 ]
-# (Not compared: where Redis writes a notification inside the reply it is building, between
-# the elements of an array: ZPOPMIN, BZPOPMIN, ZMPOP, XREADGROUP's new consumer.)
+# (Not compared: XREADGROUP's new consumer, whose notification Redis writes inside the reply.)
 
 
 def _own_notifications(port: int) -> list[bytes]:
