@@ -216,6 +216,7 @@ def run_exec(client):
     replies = []
     append = replies.append
     propagated = False
+    mark = None
     ctx.in_multi = True
     keywatch.defer = True
     now = ks.clock()  # time stands still during EXEC, as in Redis: no key expires midway
@@ -277,10 +278,19 @@ def run_exec(client):
             if ks.dirty != dirty and cmd.flags & LOGGED and server.propagate is not None:
                 if not propagated and ctx.effects != []:  # ([]: nothing to log)
                     propagated = True
+                    if server.persistence is not None:
+                        mark = server.persistence.mark()  # (where SHUTDOWN NOSAVE cuts)
                     effects, ctx.effects = ctx.effects, None
                     server.propagate(ctx, [b"MULTI"])
                     ctx.effects = effects
                 server.propagate(ctx, argv)
+            if client.state & BLOCKED:
+                # A busy script's SHUTDOWN NOSAVE (busy.py): Redis exits there and then, with
+                # nothing of the transaction propagated. (No command blocks in EXEC otherwise.)
+                if propagated and server.persistence is not None:
+                    server.persistence.revert(mark)
+                propagated = False
+                break
         if propagated and server.propagate is not None:  # (CONFIG SET appendonly no inside)
             ctx.effects = None
             server.propagate(ctx, [b"EXEC"])

@@ -174,6 +174,25 @@ def test_a_script_that_wrote_cannot_be_killed_but_shutdown_nosave_stops_the_serv
         again.stop()
 
 
+def test_shutdown_nosave_keeps_nothing_of_a_transaction_whose_script_is_busy(fresh):
+    p = fresh("--appendonly", "yes", "--appendfsync", "always")
+    c = Conn(p.port)
+    assert c("SET", "before", "1") == b"OK"
+    runner = Conn(p.port)
+    runner.send(b"".join(Conn.encode(*argv) for argv in (
+        ("MULTI",), ("SET", "c", "3"),
+        ("EVAL", "redis.call('set', 'a', '1') while true do end", 0), ("SET", "b", "2"),
+        ("EXEC",))))
+    _busy(p.port, runner)
+    c.send(Conn.encode("SHUTDOWN", "NOSAVE"))
+    assert c.closed(10) and p.proc.wait(10) == 0
+    again = start(p.kind, pathlib.Path(p.log).parent, "--appendonly", "yes")
+    try:
+        assert Conn(again.port)("MGET", "before", "a", "b", "c") == [b"1", None, None, None]
+    finally:
+        again.stop()
+
+
 def test_function_kill_and_stats_while_a_function_is_busy(fresh):
     p = fresh()
     c = Conn(p.port)
