@@ -650,6 +650,11 @@ def _node_from_listpack(master: int, blob: bytes) -> Node:
     return node
 
 
+def _last_live(node: Node) -> int:
+    """The ID of a node's last entry not deleted (a loaded node has one)."""
+    return node.ids[node.alive.rindex(1)]
+
+
 def from_rdb(r, t: int) -> Stream:
     """A stream from an RDB reader (engine.rdb._Reader) past its type byte: types 15, 19
     (Redis 7.0) and 21 (7.2, with consumers' active time)."""
@@ -668,7 +673,7 @@ def from_rdb(r, t: int) -> Stream:
             raise RdbFormatError("Stream node key entry is not the size of a stream ID")
         master = int.from_bytes(key, "big")
         node = _node_from_listpack(master, r.string())
-        if node.ids[0] != master or (s.nodes and master <= s.nodes[-1].ids[-1]):
+        if node.ids[0] != master or (s.nodes and master <= _last_live(s.nodes[-1])):
             raise RdbFormatError("stream nodes out of order")
         s.nodes.append(node)
         s.starts.append(master)
@@ -677,7 +682,8 @@ def from_rdb(r, t: int) -> Stream:
         raise RdbFormatError("stream length mismatch")
     s.length = length
     s.last_id = stream_id()
-    if s.nodes and s.last_id < s.nodes[-1].ids[-1]:
+    # (Deleted entries may lie past it: Redis's XSETID may go below them.)
+    if s.nodes and s.last_id < _last_live(s.nodes[-1]):
         raise RdbFormatError("stream last ID before its last entry")
     if t >= T_STREAM_LISTPACKS_2:
         s.first_id = stream_id()
