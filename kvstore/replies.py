@@ -114,7 +114,8 @@ class Encoded(bytes):
 
 class Frames(list):
     """Several top-level replies from one command, sent one after the other (SUBSCRIBE a b
-    replies one subscribe push per channel). Never nested in another reply."""
+    replies one subscribe push per channel). Nested in an array only as one of its elements
+    with pushes around it (`Encoded`: EXEC's, a pop's own notifications)."""
 
     __slots__ = ()
 

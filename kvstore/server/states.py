@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from ..commands.table import (ALLOW_BUSY, DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE, lookup,
-                              resolve)
+from ..commands.table import (ALLOW_BUSY, DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE,
+                              lookup, resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Encoded, Error, Frames
