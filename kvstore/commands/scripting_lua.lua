@@ -75,14 +75,17 @@ end
 
 -- The Lua debugger (SCRIPT DEBUG, Redis's LDB): while a session runs (`ldb_on`), the hook
 -- reports each line of the script, and every LDB_COUNT instructions its line again, to the
--- session (py.ldb_line, scripting_ldb.py), which stops there or not; it returns the text of an
+-- session (py_ldb_line, scripting_ldb.py), which stops there or not; it returns the text of an
 -- error that ends the script (abort, a protocol error), raised here as a Lua error would be.
 local LDB_COUNT = 100000
 local ldb_on = false
+-- (taken once, as the other Python functions are: looked up in `py` when called, after Lua's
+-- collector had run, they could come back as another of its functions)
+local py_ldb_line, py_ldb_breakpoint, py_ldb_debug = py.ldb_line, py.ldb_breakpoint, py.ldb_debug
 local function ldb_hook(event)
   local info = dbg.getinfo(2, 'Sl')
   if info.source ~= chunkname then return end  -- (only the script's own lines)
-  local stop = py.ldb_line(info.currentline, event == 'count')
+  local stop = py_ldb_line(info.currentline, event == 'count')
   if stop then error(stop, 0) end
 end
 
@@ -224,14 +227,14 @@ end
 
 redis.breakpoint = function()
   if not ldb_on then return false end
-  py.ldb_breakpoint()
+  py_ldb_breakpoint()
   return true
 end
 redis.debug = function(...)
   if not ldb_on then return end
   local parts = {}
   for i = 1, select('#', ...) do parts[i] = ldb_repr((select(i, ...)), 0) end
-  py.ldb_debug(concat(parts, ', '))
+  py_ldb_debug(concat(parts, ', '))
 end
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL =
@@ -627,4 +630,5 @@ function ldb.eval(code)
   return '<retval> ' .. ldb_repr(r[2], 0)
 end
 
+collectgarbage()
 return compile, run, encode, execute, load_library, ldb
