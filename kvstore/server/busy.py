@@ -1,11 +1,13 @@
-"""Serving other clients while a script runs past busy-reply-threshold (Redis's timed-out scripts).
+"""Serving clients while the event loop cannot: a script past busy-reply-threshold (Redis's
+timed-out scripts), and the data set's loading at start-up (loading.py).
 
 A script runs inside its client's read, on the event loop's thread, so nothing else is served
 while it runs. Past `busy-reply-threshold` ms Redis re-enters its event loop from the script's
 hook (processEventsWhileBlocked): every command is refused with BUSY except the few flagged
 allow_busy (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE, AUTH, HELLO, MULTI, WATCH...), so a user
 can stop the script from another redis-cli. asyncio's loop cannot be re-entered, so `Busy` does
-that loop's work by hand, from the script's hook (`Scripts._time_up`), every 5 ms:
+that loop's work by hand, from the script's hook (`Scripts._time_up`), every 5 ms. The work
+itself is `WhileBlocked`'s, which `Loading` shares:
 
 * it polls the listening sockets and every connection but the script's own (its further
   commands wait, as Redis protects that client), the master link's (its stream waits, as in
@@ -115,16 +117,12 @@ class PendingTransport:
         pass
 
 
-class Busy:
-    """The server's state while a script is past busy-reply-threshold (`Server.busy`)."""
+class WhileBlocked:
+    """The event loop's work, done by hand while it cannot run (see the module docstring).
+    `client`: a connection not to read meanwhile (a busy script's own)."""
 
-    def __init__(self, server, script, client, started: float) -> None:
+    def __init__(self, server, client=None) -> None:
         self.server = server
-        self.script = script      # the Scripts running it: its `wrote`, `killed`...
-        self.client = client      # whose command runs the script (never read meanwhile)
-        self.started = started    # perf_counter() when the script started
-        self.is_eval = not script.call[0].lower().startswith(b"fcall")
-        self.text = BUSY_EVAL if self.is_eval else BUSY_FUNCTION
         outbox = server.outbox
         self.held, outbox.queued = outbox.queued, []
         skip = {c for c, _ in self.held}
@@ -228,23 +226,8 @@ class Busy:
                 sock.close()
                 client.connection_lost(None)
 
-    def kill(self, by_eval: bool) -> None:
-        """SCRIPT KILL (`by_eval`) or FUNCTION KILL, as Redis's scriptKill."""
-        if self.script.wrote:
-            raise CommandError(UNKILLABLE)
-        if by_eval != self.is_eval:
-            raise CommandError(BUSY_FUNCTION if by_eval else BUSY_EVAL)
-        self.script.stop(KILLED)
-        self.server.log.warning("Lua script killed by user with SCRIPT KILL.")
-
-    def abandon(self) -> None:
-        """SHUTDOWN NOSAVE: stop the script, written or not, with none of its effects kept
-        (Redis exits before propagating them); its client hears nothing, as from SHUTDOWN."""
-        self.script.stop(ABANDONED)
-        self.client.state |= BLOCKED | DROP_LAST
-
     def end(self) -> None:
-        """The script returned: the loop takes over again."""
+        """The loop takes over again."""
         server = self.server
         outbox = server.outbox
         outbox.queued = self.held + outbox.queued
@@ -260,6 +243,33 @@ class Busy:
             else:
                 transport.sock.close()
         self.accepted = []
+
+
+class Busy(WhileBlocked):
+    """The server's state while a script is past busy-reply-threshold (`Server.busy`)."""
+
+    def __init__(self, server, script, client, started: float) -> None:
+        super().__init__(server, client)
+        self.script = script      # the Scripts running it: its `wrote`, `killed`...
+        self.client = client      # whose command runs the script (never read meanwhile)
+        self.started = started    # perf_counter() when the script started
+        self.is_eval = not script.call[0].lower().startswith(b"fcall")
+        self.text = BUSY_EVAL if self.is_eval else BUSY_FUNCTION
+
+    def kill(self, by_eval: bool) -> None:
+        """SCRIPT KILL (`by_eval`) or FUNCTION KILL, as Redis's scriptKill."""
+        if self.script.wrote:
+            raise CommandError(UNKILLABLE)
+        if by_eval != self.is_eval:
+            raise CommandError(BUSY_FUNCTION if by_eval else BUSY_EVAL)
+        self.script.stop(KILLED)
+        self.server.log.warning("Lua script killed by user with SCRIPT KILL.")
+
+    def abandon(self) -> None:
+        """SHUTDOWN NOSAVE: stop the script, written or not, with none of its effects kept
+        (Redis exits before propagating them); its client hears nothing, as from SHUTDOWN."""
+        self.script.stop(ABANDONED)
+        self.client.state |= BLOCKED | DROP_LAST
 
 
 def _transport_of(client) -> Any:
