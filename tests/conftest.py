@@ -8,6 +8,7 @@ is absent locally, tests that need it are skipped with a message; under CI (`KVS
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,18 +27,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 10.0) -> None:
-    """Block until something accepts on 127.0.0.1:port (a condition, not a fixed sleep)."""
+def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 10.0,
+                  loaded: bool = True) -> None:
+    """Block until a server accepts on 127.0.0.1:port and (`loaded`) has loaded its data set (a
+    condition, not a fixed sleep): both servers listen while they load, answering LOADING."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before listening")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            if not loaded:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            if not _loading(port):
                 return
         except OSError:
-            time.sleep(0.01)
-    raise TimeoutError(f"nothing listening on port {port} after {timeout}s")
+            pass
+        time.sleep(0.01)
+    raise TimeoutError(f"no server ready on port {port} after {timeout}s")
+
+
+def _loading(port: int) -> bool:
+    """Whether the server on `port` says it is loading (INFO persistence; a server that wants
+    AUTH first cannot say: then no)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n")
+        data = b""
+        while b"\r\n" not in data or (data.startswith(b"$")
+                                       and not re.search(rb"loading:\d\r", data)):
+            chunk = sock.recv(65536)
+            if not chunk:
+                return False
+            data += chunk
+    return b"loading:1\r\n" in data
 
 
 def require_binary(name: str) -> str:

@@ -43,8 +43,8 @@ from ..errors import CommandError
 from ..protocol import make_reader
 from . import manifest as mf
 from . import snapshot
+from .progress import Progress
 
-READ_CHUNK = 1 << 20  # bytes per read() of an AOF file
 _PROBE_ITEM = [b"__kvstore_probe__"]
 _PROBE = b"*1\r\n$%d\r\n%s\r\n" % (len(_PROBE_ITEM[0]), _PROBE_ITEM[0])
 LOADING_NOW = -(1 << 63)  # the replay's "now", ms: before every TTL, so none has passed
@@ -205,14 +205,15 @@ class Replayer:
 
 
 def replay_file(path: str, replayer: Replayer, last: bool, load_truncated: bool,
-                warn: Callable[[str], None]) -> int:
+                warn: Callable[[str], None], progress: Progress | None = None) -> int:
     """Replay one RESP file. Returns the number of records read (MULTI, EXEC and SELECT
     included). Raises AofError."""
+    progress = progress or Progress()
     replayer.queue = None  # a transaction never spans files (Redis: a new client per file)
     multi = [-1]  # index of the open MULTI's record
     start = done = 0  # where the current fast pass started: byte offset, records before it
     while True:
-        n, clean = _fast_pass(path, start, done, replayer, multi)
+        n, clean = _fast_pass(path, start, done, replayer, multi, progress)
         done += n
         if clean:
             break
@@ -231,8 +232,8 @@ def replay_file(path: str, replayer: Replayer, last: bool, load_truncated: bool,
     return done
 
 
-def _fast_pass(path: str, start: int, base: int, replayer: Replayer,
-               multi: list) -> tuple[int, bool]:
+def _fast_pass(path: str, start: int, base: int, replayer: Replayer, multi: list,
+               progress: Progress) -> tuple[int, bool]:
     """Replay from byte `start` (record `base`) with the RESP reader until the end or the first
     record it cannot take. Returns (records applied, whether the file ended cleanly)."""
     reader = make_reader()
@@ -242,13 +243,16 @@ def _fast_pass(path: str, start: int, base: int, replayer: Replayer,
     ctx = replayer.ctx
     in_multi = replayer.queue is not None
     done = 0
+    paced = progress.paced
     try:
         with open(path, "rb") as f:
             f.seek(start)
             while True:
-                chunk = f.read(READ_CHUNK)
+                chunk = f.read(progress.chunk)
                 if not chunk:
                     break
+                progress.loaded += len(chunk)
+                progress.step()
                 reader.feed(chunk)
                 item = gets()
                 # The hot loop (one iteration per logged command), kept flat on purpose: plain
@@ -279,6 +283,8 @@ def _fast_pass(path: str, start: int, base: int, replayer: Replayer,
                             except CommandError:
                                 pass
                     done += 1
+                    if paced:
+                        progress.step()
                     item = gets()
         reader.feed(_PROBE)
         return done, gets() == _PROBE_ITEM and gets() is False
@@ -345,14 +351,21 @@ def _cut(path: str, end: int, reason: str, last: bool, load_truncated: bool,
 # -- whole directories -------------------------------------------------------------------------
 
 def load_aof_dir(keyspace, directory: str, filename: str, load_truncated: bool = True,
-                 warn: Callable[[str], None] = print) -> mf.Manifest | None:
+                 warn: Callable[[str], None] = print,
+                 progress: Progress | None = None) -> mf.Manifest | None:
     """Load base + incrs of `directory` into `keyspace`. Returns the manifest, or None if the
     directory has none (nothing loaded). Raises AofError, SnapshotError or ManifestError."""
     m = mf.read(directory, filename)
     if m is None:
         return None
+    progress = progress or Progress()
     replayer = Replayer(keyspace)
     files = m.files()
+    for entry in files:
+        try:
+            progress.total += os.path.getsize(os.path.join(directory, entry.name))
+        except OSError:
+            pass  # (a missing file is refused below)
     for i, entry in enumerate(files):
         path = os.path.join(directory, entry.name)
         if not os.path.exists(path):
@@ -360,9 +373,10 @@ def load_aof_dir(keyspace, directory: str, filename: str, load_truncated: bool =
         last = i == len(files) - 1
         if entry.type == mf.BASE and entry.name.endswith(".kvs"):
             # Keys past their TTL too: the incrs may write to them (as Redis loads its preamble).
-            snapshot.apply(keyspace, snapshot.load(path), LOADING_NOW)
+            snapshot.apply(keyspace, snapshot.load(path, progress=progress), LOADING_NOW,
+                           progress=progress)
         else:
-            replay_file(path, replayer, last, load_truncated, warn)
+            replay_file(path, replayer, last, load_truncated, warn, progress)
     keyspace.dirty = 0
     return m
 
@@ -390,12 +404,16 @@ def upgrade_old_aof(data_dir: str, directory: str, filename: str,
         f"({os.path.basename(directory)}).")
 
 
-def load_snapshot(keyspace, path: str, found: dict | None = None) -> int:
+def load_snapshot(keyspace, path: str, found: dict | None = None,
+                  progress: Progress | None = None) -> int:
     """Load a snapshot file if it exists. Returns the number of keys loaded (`found`: as
     snapshot.apply's)."""
     if not os.path.exists(path):
         return 0
-    n = snapshot.apply(keyspace, snapshot.load(path), found=found)
+    progress = progress or Progress()
+    progress.total += os.path.getsize(path)
+    n = snapshot.apply(keyspace, snapshot.load(path, progress=progress), found=found,
+                       progress=progress)
     keyspace.dirty = 0
     return n
 

@@ -42,6 +42,7 @@ from typing import Any, Callable
 from . import loader, snapshot
 from . import manifest as mf
 from .aof import AofWriter
+from .progress import Progress
 
 CRON_MS = 100
 LOCK_NAME = "kvstore.lock"
@@ -154,9 +155,9 @@ class Persistence:
 
     # -- start / stop --------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, progress: Progress | None = None) -> None:
         """Lock the directory, load the data, open the AOF. Raises PersistenceError,
-        loader.AofError, snapshot.SnapshotError."""
+        loader.AofError, snapshot.SnapshotError; and LoadingStopped from `progress`."""
         os.makedirs(self.dir, exist_ok=True)
         if self.exclusive or self.opt["appendonly"]:
             self._lock()
@@ -181,14 +182,14 @@ class Persistence:
             if self.opt["appendonly"]:
                 self._remove_temp_files()
                 m = loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
-                                        self.opt["aof-load-truncated"], self.log)
+                                        self.opt["aof-load-truncated"], self.log, progress)
                 if m is None and os.path.exists(self.snapshot_path):
-                    loader.load_snapshot(self.ks, self.snapshot_path)
+                    loader.load_snapshot(self.ks, self.snapshot_path, progress=progress)
                 self.manifest = m
                 self._open_aof()
             else:
                 found: dict = {}
-                loader.load_snapshot(self.ks, self.snapshot_path, found)
+                loader.load_snapshot(self.ks, self.snapshot_path, found, progress)
                 self.loaded_history = found.get("repl")
                 self.loaded_expired = found.get("expired", 0)
                 if imported is not None:

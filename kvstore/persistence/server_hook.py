@@ -24,6 +24,7 @@ from .loader import AofError
 from .manager import CRON_MS, Persistence, PersistenceError
 from .group import GroupCommit
 from .manifest import ManifestError
+from .progress import LoadingStopped, Progress
 from .snapshot import SnapshotError
 
 _OPTIONS = ("appendonly", "appendfsync", "appendfilename", "appenddirname", "dbfilename", "save",
@@ -41,9 +42,10 @@ def _snapshot_name(dbfilename: str) -> str:
     return "dump.kvs" if dbfilename == "dump.rdb" else dbfilename
 
 
-def attach(server) -> Persistence:
+def attach(server, progress: Progress | None = None) -> Persistence:
     """Load the data set and install the hooks. Exits the process (status 1) if the data on
-    disk cannot be loaded, as redis-server does."""
+    disk cannot be loaded, as redis-server does. LoadingStopped from `progress` leaves
+    nothing held."""
     loop = asyncio.get_running_loop()
     cfg = server.config
     directory = cfg["dir"] if os.path.isabs(cfg["dir"]) else os.getcwd()
@@ -51,7 +53,10 @@ def attach(server) -> Persistence:
     p = Persistence(server.ks, directory, options_from(cfg), log=_logger(log),
                     run_later=loop.call_soon_threadsafe, exclusive=False)
     try:
-        p.start()
+        p.start(progress)
+    except LoadingStopped:
+        p.close(wait=False)
+        raise
     except (AofError, SnapshotError, ManifestError, PersistenceError, OSError) as exc:
         log.warning("Fatal error loading the DB: %s. Exiting.", exc)
         raise SystemExit(1) from None
@@ -160,14 +165,26 @@ def attach(server) -> Persistence:
     p.group = GroupCommit(p, loop, server.outbox.send)
     sync_feed()
     server.on_shutdown.append(shutdown)
-    cfg.on_change("appendfsync", lambda v: p.writer and p.writer.set_policy(v))
-    cfg.on_change("aof-timestamp-enabled", lambda v: _set_timestamps(p, v))
-    cfg.on_change("save", lambda v: p.opt.__setitem__("save", v))
-    cfg.on_change("dbfilename", lambda v: p.opt.__setitem__("dbfilename", _snapshot_name(v)))
-    cfg.on_change("dir", lambda v: setattr(p, "snapshot_dir", os.path.abspath(v)))
-    cfg.on_change("appendonly", set_appendonly)
+    listeners = {
+        "appendfsync": lambda v: p.writer and p.writer.set_policy(v),
+        "aof-timestamp-enabled": lambda v: _set_timestamps(p, v),
+        "save": lambda v: p.opt.__setitem__("save", v),
+        "dbfilename": lambda v: p.opt.__setitem__("dbfilename", _snapshot_name(v)),
+        "dir": lambda v: setattr(p, "snapshot_dir", os.path.abspath(v)),
+        "appendonly": set_appendonly,
+    }
     for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated"):
-        cfg.on_change(name, lambda v, name=name: p.opt.__setitem__(name, v))
+        listeners[name] = lambda v, name=name: p.opt.__setitem__(name, v)
+    for name, listener in listeners.items():
+        cfg.on_change(name, listener)
+    # What CONFIG SET changed while the data set loaded, after `p` read the options and before
+    # these listeners were there (server/loading.py): applied now, to the whole data set.
+    for name, value in options_from(cfg).items():
+        if p.opt[name] != value and name in listeners:
+            try:
+                listeners[name](cfg[name])
+            except ConfigError as exc:
+                log.warning("CONFIG SET %s during the load: %s", name, exc)
     loop.call_later(CRON_MS / 1000.0, cron)
     return p
 

@@ -40,6 +40,7 @@ from ..engine.dump import zset_type
 from ..engine.rdb import T_HASH, T_LIST, T_SET, T_STREAM, T_STRING, T_ZSET
 from ..engine.stream import Stream, from_record, to_record
 from ..engine.values import Hash, List, Set
+from .progress import Progress
 
 # A function library's record (Redis's RDB opcode for one): [-1, name, FUNCTION_RECORD, code, nil].
 FUNCTION_RECORD = 245
@@ -174,7 +175,7 @@ def _write(keyspace, tmp: str, now: int, repl: tuple[str, int, int] | None) -> i
     return size
 
 
-def verify(path: str) -> None:
+def verify(path: str, progress: Progress | None = None) -> None:
     """Raise SnapshotError unless `path` has our magic, a known version and a good checksum."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
@@ -192,17 +193,20 @@ def verify(path: str) -> None:
             chunk = f.read(min(CHUNK, left))
             if not chunk:
                 break
+            if progress is not None:
+                progress.step()
             digest.update(chunk)
             left -= len(chunk)
         if f.read(CHECKSUM_BYTES) != digest.digest():
             raise SnapshotError(path, size - CHECKSUM_BYTES, "checksum mismatch")
 
 
-def load(path: str, check: bool = True) -> Iterator[list]:
+def load(path: str, check: bool = True, progress: Progress | None = None) -> Iterator[list]:
     """Yield the records of a snapshot, streaming. The checksum is verified first (unless
-    `check` is False), so no record comes out of a corrupted file."""
+    `check` is False), so no record comes out of a corrupted file. `progress` counts the
+    bytes read and steps after each chunk (between two records)."""
     if check:
-        verify(path)
+        verify(path, progress)
     size = os.path.getsize(path)
     decomp = lz4.frame.LZ4FrameDecompressor()
     unpacker = msgpack.Unpacker(raw=True, use_list=True, strict_map_key=False)
@@ -210,8 +214,11 @@ def load(path: str, check: bool = True) -> Iterator[list]:
         f.seek(len(HEADER))
         left = size - CHECKSUM_BYTES - len(HEADER)
         while left > 0:
-            chunk = f.read(min(CHUNK, left))
+            chunk = f.read(min(CHUNK if progress is None else progress.chunk, left))
             left -= len(chunk)
+            if progress is not None:
+                progress.loaded += len(chunk)
+                progress.step()
             try:
                 unpacker.feed(decomp.decompress(chunk))
             except RuntimeError as exc:
@@ -220,7 +227,7 @@ def load(path: str, check: bool = True) -> Iterator[list]:
 
 
 def apply(keyspace, records: Iterator[list], now: int | None = None,
-          found: dict | None = None) -> int:
+          found: dict | None = None, progress: Progress | None = None) -> int:
     """Put records into the keyspace (keys already expired at `now` are skipped, unless the
     file records a replication history: see `_write`). Returns the number of keys loaded. The
     history, if the file has one, goes into `found` ("repl": (replid, offset, stream db)),
@@ -232,7 +239,10 @@ def apply(keyspace, records: Iterator[list], now: int | None = None,
     n = 0
     expired = 0
     history = False
+    paced = progress is not None and progress.paced
     for dbi, key, kind, data, when in records:
+        if paced:
+            progress.step()
         if when is not None and when < now and not history:
             expired += 1
             continue

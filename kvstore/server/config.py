@@ -36,6 +36,7 @@ LLONG_MAX = (1 << 63) - 1
 ULLONG_MAX = (1 << 64) - 1
 UINT_MAX = (1 << 32) - 1
 INT_MAX = (1 << 31) - 1
+INT_MIN = -(1 << 31)
 
 
 class ConfigError(ValueError):
@@ -115,6 +116,8 @@ class Option:
     # CONFIG SET only with enable-protected-configs yes (or local, from a local connection):
     # Redis 7's guard against writing files where a client chooses.
     protected: bool = False
+    # Redis's DENY_LOADING_CONFIG: CONFIG SET answers LOADING while the data set loads
+    deny_loading: bool = False
     # special: parse(text) -> value, fmt(value) -> text, and merge(old, new) -> value in force
     # when a value sets only part of the option (client-output-buffer-limit's classes)
     parse: Callable[[Any], Any] | None = None
@@ -448,8 +451,8 @@ OPTIONS: list[Option] = [
     Option("protected-mode", "bool", "yes"),
     Option("requirepass", "string", ""),
     # In force as the working directory, which CONFIG GET shows (Redis's getcwd)
-    Option("dir", "special", ".", protected=True, parse=str, fmt=lambda _: os.getcwd(),
-           effect=_chdir),
+    Option("dir", "special", ".", protected=True, deny_loading=True, parse=str,
+           fmt=lambda _: os.getcwd(), effect=_chdir),
     # "yes" is read (distribution redis.conf files have it) and refused once every line and
     # option is in (main.py), so `--daemonize no` after such a file runs.
     Option("daemonize", "bool", "no", mutable=False),
@@ -464,6 +467,12 @@ OPTIONS: list[Option] = [
     Option("hz", "special", "10", parse=_parse_hz),
     # Redis's watchdog (a stack trace when the loop stalls) is accepted, not acted on.
     Option("watchdog-period", "int", "0", 0, INT_MAX, hidden=True),
+    # The start-up load serves clients after each this many bytes of file it reads (1 MB at
+    # most); key-load-delay, Redis's knob to look at a server while it loads, waits so many
+    # microseconds at each record (negative: 1 us at one in -N). See server/loading.py.
+    Option("loading-process-events-interval-bytes", "int", "2097152", 1024, INT_MAX,
+           hidden=True),
+    Option("key-load-delay", "int", "0", INT_MIN, INT_MAX, hidden=True),
     Option("maxmemory", "memory", "0", 0, ULLONG_MAX),
     Option("maxmemory-policy", "enum", "noeviction", choices=_POLICIES),
     Option("maxmemory-samples", "int", "5", 1, INT_MAX),
@@ -486,7 +495,7 @@ OPTIONS: list[Option] = [
            fmt=_fmt_keyspace_events),
     Option("save", "special", "3600 1 300 100 60 10000", parse=_parse_save, fmt=_fmt_save,
            multi=True),
-    Option("appendonly", "bool", "no"),
+    Option("appendonly", "bool", "no", deny_loading=True),
     Option("appendfsync", "enum", "everysec", choices=("everysec", "always", "no")),
     Option("appendfilename", "special", "appendonly.aof", mutable=False,
            parse=_file_name("appendfilename", "a filename")),
@@ -553,7 +562,7 @@ OPTIONS: list[Option] = [
     Option("repl-diskless-sync-delay", "int", "5", 0, INT_MAX),
     Option("repl-diskless-sync-max-replicas", "int", "0", 0, INT_MAX),
     Option("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db",
-                                                              "swapdb")),
+                                                              "swapdb"), deny_loading=True),
     Option("repl-backlog-ttl", "int", "3600", 0, LLONG_MAX),
     Option("replica-read-only", "bool", "yes", alias="slave-read-only"),
     Option("replica-serve-stale-data", "bool", "yes", alias="slave-serve-stale-data"),

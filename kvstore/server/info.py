@@ -167,22 +167,25 @@ def _persistence(ctx, server) -> list:
         return [("loading", 0), ("async_loading", 0)] + p.info()
     lastsave = server.lastsave if server is not None else int(time.time())
     aof = server.config["appendonly"] if server is not None else False
+    loading = server.loading if server is not None else None
+    loaded = sum(len(db.data) for db in ctx.ks.dbs) if loading is not None else 0
     return [
-        ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0), ("current_cow_size", 0),
+        ("loading", int(loading is not None)), ("async_loading", 0), ("current_cow_peak", 0),
+        ("current_cow_size", 0),
         ("current_cow_size_age", 0), ("current_fork_perc", "0.00"),
         ("current_save_keys_processed", 0), ("current_save_keys_total", 0),
         ("rdb_changes_since_last_save", ctx.ks.dirty),
         ("rdb_bgsave_in_progress", 0), ("rdb_last_save_time", lastsave),
         ("rdb_last_bgsave_status", "ok"), ("rdb_last_bgsave_time_sec", -1),
         ("rdb_current_bgsave_time_sec", -1), ("rdb_saves", 0), ("rdb_last_cow_size", 0),
-        ("rdb_last_load_keys_expired", 0), ("rdb_last_load_keys_loaded", 0),
+        ("rdb_last_load_keys_expired", 0), ("rdb_last_load_keys_loaded", loaded),
         ("aof_enabled", int(bool(aof))), ("aof_rewrite_in_progress", 0),
         ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1),
         ("aof_current_rewrite_time_sec", -1), ("aof_last_bgrewrite_status", "ok"),
         ("aof_rewrites", 0), ("aof_rewrites_consecutive_failures", 0),
         ("aof_last_write_status", "ok"), ("aof_last_cow_size", 0),
         ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
-    ]
+    ] + (loading.info() if loading is not None else [])
 
 
 def total_calls() -> int:

@@ -39,8 +39,8 @@ from typing import Any, Callable
 
 from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
-from ..commands.table import (ADMIN, ALLOW_BUSY, COMMANDS, MAY_REPLICATE, NO_AUTH, READONLY,
-                              WRITE, lookup, resolve)
+from ..commands.table import (ADMIN, ALLOW_BUSY, COMMANDS, LOADING, MAY_REPLICATE, NO_AUTH,
+                              READONLY, WRITE, lookup, resolve)
 from ..commands.scan import sweep as sweep_scans
 from ..engine import Keyspace
 from ..engine.glob import match
@@ -53,6 +53,8 @@ from .client import BLOCKED, CLOSING, MULTI, NEEDS_AUTH, PUSHES, SUBSCRIBED, Cli
 from .acl import UNKNOWN, Acl, RuleError, User
 from .blocking import KeyWatch, resume
 from .busy import Busy
+from ..persistence.progress import LoadingStopped
+from .loading import Loading
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
 from .latency import LatencyMonitor, fold_all
@@ -285,6 +287,8 @@ class Server:
         self.outbox = Outbox(self)
         self.gate = False
         self.busy: Busy | None = None  # a script past busy-reply-threshold (busy.py)
+        self.loading: Loading | None = None  # the data set loading at start-up (loading.py)
+        self.signals = False  # whether SIGTERM and SIGINT are ours (`install_signals`)
         self.arriving: weakref.WeakSet[Client] = weakref.WeakSet()  # (new_client)
         self.obuf_check = False    # a "normal" class output-buffer limit is set
         self.obuf_pubsub = False   # a "pubsub" class one is (the default: 32mb 8mb 60)
@@ -478,7 +482,7 @@ class Server:
             or self.write_paused_until > 0 or (
             self.persistence is not None and self.persistence.write_error is not None) \
             or self.master_link is not None or self.config["min-replicas-to-write"] > 0 \
-            or self.busy is not None
+            or self.busy is not None or self.loading is not None
 
     # -- a script past busy-reply-threshold (busy.py) ---------------------------------------------
 
@@ -534,7 +538,8 @@ class Server:
         if (client.monitor or client.replica is not None) and cmd.flags & _KEYSPACE_FLAGS:
             # Redis: a replica (a MONITOR is one) may not touch the keyspace
             return "ERR Replica can't interact with the keyspace"
-        if self.busy is not None and not cmd.flags & ALLOW_BUSY:  # (refused: not monitored)
+        if self.busy is not None and not cmd.flags & ALLOW_BUSY \
+                or self.loading is not None and not cmd.flags & LOADING:  # (refused: unmonitored)
             return None if client.state & MULTI else refusal(client, cmd, argv[0].lower(), argv)
         if self.monitors and cmd.name != "exec":  # EXEC: after the commands it runs (states.py)
             self.monitor_command(client, cmd, argv)
@@ -863,6 +868,9 @@ class Server:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    def stop_requested(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
     def request_shutdown(self, flags: set[str] | None = None, requester=None) -> None:
         """Stop at the end of this loop iteration. `requester`: the client whose SHUTDOWN
         hears why, if the server refuses to stop."""
@@ -967,6 +975,45 @@ class Server:
         self._close_tcp()
         self._listen_on(socks, cfg["bind"], cfg["port"])
 
+    def load(self) -> None:
+        """Load the data set (persistence/server_hook.attach), serving the clients that connect
+        meanwhile (loading.py). Raises LoadingStopped when a shutdown is asked for first."""
+        from ..persistence.server_hook import attach
+
+        loading = self.loading = Loading(self)
+        self.gate = True
+        signals = self.signals
+        if signals:  # (the loop's handlers wait for the loop: Python's run at once)
+            loop = asyncio.get_running_loop()
+            for sig, _ in SHUTDOWN_SIGNALS:
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, self._signal_while_loading)
+        try:
+            attach(self, loading.progress)
+        except LoadingStopped:
+            loading.abort()
+            raise
+        finally:
+            self.loading = None
+            self.gate = self.gate_wanted()
+        loading.end()
+        if signals:
+            self.install_signals()
+
+    def _signal_while_loading(self, signum: int, frame) -> None:
+        if signum == signal.SIGINT and self.stop_requested():
+            self.log.warning("You insist... exiting now.")
+            os._exit(1)
+        self.log.warning("Received shutdown signal during loading, scheduling shutdown.")
+        self.request_shutdown()
+
+    def install_signals(self) -> None:
+        """SIGTERM and SIGINT shut the server down, from the loop."""
+        loop = asyncio.get_running_loop()
+        for sig, name in SHUTDOWN_SIGNALS:
+            loop.add_signal_handler(sig, _on_signal, self, name)
+        self.signals = True
+
     async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""
         self._stop = shutdown_event or asyncio.Event()
@@ -976,10 +1023,12 @@ class Server:
         self.outbox.call_soon = asyncio.get_running_loop().call_soon
         # A replica from the start: keys expired in its file wait for its master's DELs
         self.ks.replica = bool(self.config["replicaof"])
-        from ..persistence.server_hook import attach
-
-        attach(self)  # loads the data set before listening
-        await self.start()
+        await self.start()  # listening first, as Redis: a client gets LOADING meanwhile
+        try:
+            self.load()
+        except LoadingStopped:
+            code = await self.stop()  # (no persistence hook yet: nothing is saved)
+            return 1 if code is None else code
         self.memory.baseline()
         if self.ports:
             log.notice("Ready to accept connections tcp")
@@ -1181,9 +1230,7 @@ def run(config: Config | None = None, shutdown_event: asyncio.Event | None = Non
 
     async def main() -> int:
         if install_signals:
-            loop = asyncio.get_running_loop()
-            for sig, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
-                loop.add_signal_handler(sig, _on_signal, server, name)
+            server.install_signals()
             # As Redis: SIGALRM (its watchdog's) does not stop the server, and a crash by
             # SIGSEGV, SIGABRT, SIGBUS, SIGFPE or SIGILL leaves a report (the stacks) in the log.
             signal.signal(signal.SIGALRM, signal.SIG_IGN)
@@ -1196,6 +1243,9 @@ def run(config: Config | None = None, shutdown_event: asyncio.Event | None = Non
         except OSError as exc:
             log.warning("%s", exc)
             return 1
+
+
+SHUTDOWN_SIGNALS = ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"))
 
 
 def _on_signal(server: Server, name: str) -> None:

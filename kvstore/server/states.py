@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from ..commands.table import (ALLOW_BUSY, DENYOOM, LOGGED, NO_MULTI, READONLY, STALE, WRITE,
-                              lookup, resolve)
+from ..commands.table import (ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NO_MULTI, READONLY, STALE,
+                              WRITE, lookup, resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Encoded, Error, Frames
@@ -35,6 +35,7 @@ from . import acl
 from .acl import ACL_CHECK
 from .blocking import unwatch
 from .client import BLOCKED, DROP_LAST, MULTI, SUBSCRIBED, TRACKING, _error_line
+from .loading import LOADING_TEXT
 from .memory import OOM_TEXT
 
 READONLY_TEXT = "READONLY You can't write against a read only replica."
@@ -107,7 +108,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
             client.server.count_error(text, cmd)  # commandstats' rejected_calls
             parts.append(_error_line(text))
             return True
-        if name == b"ping" and client.server.busy is None:
+        if name == b"ping" and client.server.busy is None and client.server.loading is None:
             cmd.calls += 1
             msg = argv[1] if len(argv) > 1 else b""
             parts.append(b"*2\r\n$4\r\npong\r\n$%d\r\n%b\r\n" % (len(msg), msg))
@@ -131,17 +132,20 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     maxmemory (OOM), then an AOF that cannot be written (MISCONF), then a write without
     min-replicas-to-write good replicas (NOREPLICAS), then a write to a read-only replica
     (READONLY), a command a replica cut off from its master may not serve (MASTERDOWN), then
-    any but a few while a script is busy (BUSY); None to go on. EXEC is judged by the commands
-    it would run, as in Redis (but for BUSY: by its own flags)."""
+    any but a few while the data set loads (LOADING) or a script is busy (BUSY); None to go on.
+    EXEC is judged by the commands it would run, as in Redis (but for BUSY: by its own flags)."""
     if client.is_master:
         return None  # the master's stream is never refused (a replica ignores maxmemory)
     server = client.server
     # (every command pays this while the gate is up: the plain case without a call)
     flags = cmd.flags if cmd.dynamic_flags is None else cmd.flags_for(client.ctx, argv)
     in_multi = client.state & MULTI
+    may_load = flags & LOADING
     if name == b"exec" and in_multi:
         for queued, queued_argv in client.queue:
-            flags |= queued.flags_for(client.ctx, queued_argv)
+            queued_flags = queued.flags_for(client.ctx, queued_argv)
+            flags |= queued_flags
+            may_load &= queued_flags
     memory = server.memory
     busy = server.busy
     # Redis evicts before every command (a GET too), and refuses only those that may grow
@@ -160,6 +164,8 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     if link is not None and not flags & STALE and link.state != "connected" \
             and not server.config["replica-serve-stale-data"]:
         return MASTERDOWN_TEXT
+    if server.loading is not None and not may_load:
+        return LOADING_TEXT
     if busy is not None and not cmd.flags & ALLOW_BUSY:
         return busy.text
     return None

@@ -47,7 +47,9 @@ class Proc:
         return self.proc.returncode
 
 
-def start(kind: str, tmp_path, *extra: str, config_file: str | None = None) -> Proc:
+def start(kind: str, tmp_path, *extra: str, config_file: str | None = None,
+          loaded: bool = True) -> Proc:
+    """A server of `kind` on a free port, once it answers (`loaded`: and has loaded its data)."""
     # A port free_port gave out may be taken before the server binds it (another test's or
     # another program's server starting at the same time): ours then exits, and whatever
     # answers there is not it. So the server must say it is ours, else a new port is tried.
@@ -70,7 +72,7 @@ def start(kind: str, tmp_path, *extra: str, config_file: str | None = None) -> P
                                     env=env)
         p = Proc(kind, port, proc, log, cmd)
         try:
-            wait_for_port(port, proc)
+            wait_for_port(port, proc, loaded=loaded)
             if _answers_as(port, proc):
                 return p
         except Exception:
