@@ -498,6 +498,7 @@ class Server:
         if busy is None:
             busy = self.busy = Busy(self, script, script.ctx.client, started)
             self.gate = True
+            self._signals_while_blocked()
             self.log.warning(
                 "Slow script detected: still in execution after %d milliseconds. You can try "
                 "killing the script using the %s command. Script name is: %s.",
@@ -509,6 +510,7 @@ class Server:
         busy, self.busy = self.busy, None
         self.gate = self.gate_wanted()
         busy.end()  # type: ignore[union-attr]
+        self._signals_from_loop()
 
     def listening_fds(self) -> list[int]:
         fds = [sock.fileno() for sock in self._tcp]
@@ -982,30 +984,17 @@ class Server:
 
         loading = self.loading = Loading(self)
         self.gate = True
-        signals = self.signals
-        if signals:  # (the loop's handlers wait for the loop: Python's run at once)
-            loop = asyncio.get_running_loop()
-            for sig, _ in SHUTDOWN_SIGNALS:
-                loop.remove_signal_handler(sig)
-                signal.signal(sig, self._signal_while_loading)
+        self._signals_while_blocked()
         try:
             attach(self, loading.progress)
         except LoadingStopped:
-            loading.abort()
+            loading.abort()  # (the server exits: Python's handlers stay, for a second SIGINT)
             raise
         finally:
             self.loading = None
             self.gate = self.gate_wanted()
         loading.end()
-        if signals:
-            self.install_signals()
-
-    def _signal_while_loading(self, signum: int, frame) -> None:
-        if signum == signal.SIGINT and self.stop_requested():
-            self.log.warning("You insist... exiting now.")
-            os._exit(1)
-        self.log.warning("Received shutdown signal during loading, scheduling shutdown.")
-        self.request_shutdown()
+        self._signals_from_loop()
 
     def install_signals(self) -> None:
         """SIGTERM and SIGINT shut the server down, from the loop."""
@@ -1013,6 +1002,31 @@ class Server:
         for sig, name in SHUTDOWN_SIGNALS:
             loop.add_signal_handler(sig, _on_signal, self, name)
         self.signals = True
+
+    def _signals_while_blocked(self) -> None:
+        """The loop's handlers wait for the loop, which a load or a busy script holds up:
+        Python's run at once meanwhile (`_on_blocked_signal`)."""
+        if self.signals:
+            loop = asyncio.get_running_loop()
+            for sig, _ in SHUTDOWN_SIGNALS:
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, self._on_blocked_signal)
+
+    def _signals_from_loop(self) -> None:
+        if self.signals:
+            self.install_signals()
+
+    def _on_blocked_signal(self, signum: int, frame) -> None:
+        """As Redis's sigShutdownHandler: a second SIGINT exits there and then; otherwise the
+        shutdown is asked for (a load stops at its next step, a busy script runs to its end)."""
+        if signum == signal.SIGINT and self.stop_requested():
+            self.log.warning("You insist... exiting now.")
+            os._exit(1)
+        if self.loading is not None:
+            self.log.warning("Received shutdown signal during loading, scheduling shutdown.")
+        else:
+            self.log.warning("Received %s scheduling shutdown...", signal.Signals(signum).name)
+        self.request_shutdown()
 
     async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""

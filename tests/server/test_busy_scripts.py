@@ -10,6 +10,7 @@ where they hold no address, id or version.
 from __future__ import annotations
 
 import pathlib
+import signal
 import time
 
 import pytest
@@ -250,3 +251,32 @@ def test_clients_come_and_go_while_busy(fresh):
     assert half.reply() == b"hello"
     assert killer("PING") == b"PONG"
     assert len(killer("CLIENT", "LIST").splitlines()) == 3  # runner, half, killer
+
+
+def test_sigterm_during_a_busy_script_shuts_down_once_it_ends(fresh):
+    p = fresh()
+    runner = Conn(p.port, timeout=10)
+    runner.send(Conn.encode("EVAL", "while true do end", 0))
+    _busy(p.port, runner)
+    p.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: "Received SIGTERM scheduling shutdown..." in p.output(),
+               what="the signal to be logged while the script runs")
+    other = Conn(p.port, timeout=10)
+    assert err(other("PING")) == BUSY_EVAL
+    assert other("SCRIPT", "KILL") == b"OK"
+    assert p.proc.wait(10) == 0
+    assert "User requested shutdown..." in p.output()
+
+
+def test_a_second_sigint_during_a_busy_script_exits_at_once(fresh):
+    p = fresh()
+    runner = Conn(p.port, timeout=10)
+    runner.send(Conn.encode("EVAL", "while true do end", 0))
+    _busy(p.port, runner)
+    p.proc.send_signal(signal.SIGINT)
+    wait_until(lambda: "Received SIGINT scheduling shutdown..." in p.output(),
+               what="the first SIGINT to be logged")
+    assert err(Conn(p.port)("PING")) == BUSY_EVAL  # the script runs on
+    p.proc.send_signal(signal.SIGINT)
+    assert p.proc.wait(10) == 1
+    assert "You insist... exiting now." in p.output()
