@@ -35,7 +35,7 @@ from ..numbers import (
 )
 from ..engine.glob import compile_glob
 from ..engine.picker import random_distinct, random_member, random_repeats
-from ..engine.values import Hash
+from ..engine.values import Hash, give_back
 from ..replies import OK
 from .args import repeated_picks, to_int
 from .scan import parse_cursor
@@ -219,6 +219,8 @@ def hdel(ctx: Context, argv: list[bytes]):
         if not h:
             ctx.db.delete(key)
             ctx.notify("g", "del", key)
+        elif h.big:
+            give_back(h)
     return deleted
 
 

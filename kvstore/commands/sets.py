@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..engine.picker import (
     pop_random, pop_random_many, random_distinct, random_member, random_repeats,
 )
-from ..engine.values import Set, _is_intset_member
+from ..engine.values import Set, _is_intset_member, give_back
 from ..errors import SYNTAX, CommandError, wrongtype
 from ..numbers import parse_int
 from ..replies import SetReply
@@ -162,6 +162,8 @@ def srem(ctx: Context, argv: list[bytes]):
         if not s:
             ctx.db.delete(key)
             ctx.notify("g", "del", key)
+        elif s.big:
+            give_back(s)
     return removed
 
 
@@ -326,6 +328,8 @@ def smove(ctx: Context, argv: list[bytes]):
     ctx.notify("s", "srem", src_key)
     if not src:
         _removed_key(ctx, src_key)
+    elif src.big:  # type: ignore[union-attr]
+        give_back(src)  # type: ignore[arg-type]
     ctx.ks.dirty += 1
     if dst is None:
         dst = Set()

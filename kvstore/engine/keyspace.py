@@ -39,13 +39,12 @@ server or persistence layer installs them.
 from __future__ import annotations
 
 import random
-import sys
 import time
 from typing import Callable
 
 from ..errors import wrongtype
 from .clock import wall_ms
-from .values import EMBSTR_MAX, Thresholds
+from .values import EMBSTR_MAX, Thresholds, give_back
 
 DEFAULT_DATABASES = 16
 
@@ -61,12 +60,6 @@ ACTIVE_EXPIRE_REPEAT_PCT = 25
 # 2/10 of the loop's time goes to expiry, and no command waits more than ~2 ms behind it.
 ACTIVE_EXPIRE_BUDGET_MS = 2.0
 ACTIVE_EXPIRE_PERIOD_MS = 10
-# `Database.shrink`: a table is rebuilt when it takes more than SHRINK_BYTES_PER_KEY a key (a
-# fresh dict takes 30-60: this is under ~10% full, Redis's HASHTABLE_MIN_FILL) and at least
-# SHRINK_MIN_BYTES, and holds at most SHRINK_MAX_KEYS keys (a copy of ~1 ms).
-SHRINK_BYTES_PER_KEY = 400
-SHRINK_MIN_BYTES = 1 << 16
-SHRINK_MAX_KEYS = 10_000
 
 
 class Database:
@@ -213,15 +206,9 @@ class Database:
 
     def shrink(self) -> None:
         """Give back the memory of `data` and `expires` when they are mostly empty (see the
-        module docstring). O(len) when it rebuilds, else O(1)."""
-        for table in (self.data, self.expires):
-            n = len(table)
-            if n <= SHRINK_MAX_KEYS:
-                size = sys.getsizeof(table)
-                if size > SHRINK_MIN_BYTES and size > SHRINK_BYTES_PER_KEY * n:
-                    items = list(table.items())
-                    table.clear()  # (frees the table)
-                    table.update(items)
+        module docstring and values.give_back). O(len) when it rebuilds, else O(1)."""
+        give_back(self.data)
+        give_back(self.expires)
 
     def remove_if_empty(self, key: bytes, value: object) -> None:
         """Containers never stay empty in Redis: the key goes with its last element."""

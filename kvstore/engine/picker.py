@@ -39,7 +39,7 @@ from __future__ import annotations
 import random
 from itertools import islice
 
-from .values import Hash
+from .values import Hash, give_back
 
 # Containers up to this many members are walked for a pick: about 1.5 us in C at 512 (measured),
 # below a command's own overhead. Above it a walk costs more, and a Picker is built.
@@ -216,6 +216,8 @@ def pop_random(s) -> bytes:
     picker = picker_of(s)
     member = random_member(s) if picker is None else picker.pop()
     s.remove(member)
+    if s.big:
+        give_back(s)
     return member
 
 
@@ -228,4 +230,6 @@ def pop_random_many(s, k: int) -> list[bytes]:
         pop = picker.pop
         popped = [pop() for _ in range(k)]
     s.difference_update(popped)
+    if s.big:
+        give_back(s)
     return popped

@@ -19,6 +19,7 @@ in-place mutation of a container that has one must report to it (see engine.pick
 from __future__ import annotations
 
 from collections import deque
+from sys import getsizeof
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,6 +44,27 @@ SHARED_INT_BYTES = [b"%d" % i for i in range(SHARED_INTEGERS)]
 # The value of a shared integer's bytes, else None. Bound once: CPython 3.11 compiles a method
 # call on an imported name (`SHARED_INT_VALUES.get(x)`) without LOAD_METHOD, 70 ns dearer.
 shared_int_value = {b: i for i, b in enumerate(SHARED_INT_BYTES)}.get
+
+
+# A dict or set never gives its table back as members go: a hash that held 1M fields keeps ~40 MB
+# at 10, and maxmemory counts them. Redis shrinks a hash table under 10% full (htNeedsResize:
+# from its cron for the keyspace, at each delete for a hash, set or zset). `give_back` rebuilds
+# such a table in place (the same object, a dict in the same order) once it holds at most
+# SHRINK_MAX members: a copy of a millisecond or so, after one pass over the old table.
+SHRINK_MAX = 10_000
+SHRINK_MIN_BYTES = 1 << 16
+_SPARSE_BYTES = {True: 400, False: 160}  # bytes a member, dict / set: under ~10% full
+
+
+def give_back(table: dict | set) -> None:
+    """Rebuild a mostly empty dict or set, in place (see SHRINK_MAX). O(1) when it does not."""
+    n = len(table)
+    if n <= SHRINK_MAX:
+        size = getsizeof(table)
+        if size > SHRINK_MIN_BYTES and size > _SPARSE_BYTES[isinstance(table, dict)] * n:
+            copy = dict(table) if isinstance(table, dict) else set(table)
+            table.clear()  # (frees the table)
+            table.update(copy)
 
 
 def int_bytes(value: int) -> bytes:

@@ -49,7 +49,7 @@ from itertools import accumulate, repeat
 from operator import add as _add
 from typing import Iterator
 
-from .values import Thresholds, register_type
+from .values import Thresholds, give_back, register_type
 
 # Members per sublist, between LOAD/2 and 2*LOAD: an insert moves at most 8 KiB of doubles plus
 # 8 KiB of pointers. 256, 512 and 1024 measured within noise of each other at 1M members. In
@@ -238,6 +238,8 @@ class ZSet:
         if old is None:
             return False
         self._remove(old, member)
+        if self.big:
+            give_back(self._scores)
         return True
 
     # -- positions, O(log n) ---------------------------------------------------------------------
@@ -357,6 +359,8 @@ class ZSet:
             return removed
         if len(removed) == 1:
             self._remove(self._scores.pop(removed[0]), removed[0])
+            if self.big:
+                give_back(self._scores)
             return removed
         pos, idx = self._pos(start)  # before touching _scores: _pos reads its length
         first = pos
@@ -380,6 +384,8 @@ class ZSet:
             del scores[m]
         # At most the first and last touched sublists are left partial, now adjacent.
         self._rechunk(max(first - 1, 0), min(first + 2, len(ms_all)))
+        if self.big:
+            give_back(scores)
         return removed
 
     def pop(self, count: int, maximum: bool = False) -> list[tuple[bytes, float]]:

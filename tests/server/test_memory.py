@@ -101,3 +101,34 @@ def test_access_info_stays_within_twice_the_keys():
                 del db.data[key]
         assert len(memory.atime) <= max(2 * len(db.data), 1024) + 1, policy
         assert (0, b"k100") in memory.atime and (0, b"k101") not in memory.atime
+
+
+FILL = 100_000
+_SHAPES = {  # kind: (add members lo..hi, remove them, count them)
+    "hash": (lambda lo, hi: ["HSET", "big", *(x for i in range(lo, hi) for x in (b"f%d" % i, b"v"))],
+             lambda lo, hi: ["HDEL", "big", *(b"f%d" % i for i in range(lo, hi))], "HLEN"),
+    "set": (lambda lo, hi: ["SADD", "big", *(b"m%d" % i for i in range(lo, hi))],
+            lambda lo, hi: ["SREM", "big", *(b"m%d" % i for i in range(lo, hi))], "SCARD"),
+    "zset": (lambda lo, hi: ["ZADD", "big", *(x for i in range(lo, hi) for x in (i, b"m%d" % i))],
+             lambda lo, hi: ["ZREM", "big", *(b"m%d" % i for i in range(lo, hi))], "ZCARD"),
+}
+
+
+def _used_memory(c: Conn) -> int:
+    return int(re.search(rb"used_memory:(\d+)", c("INFO", "memory")).group(1))
+
+
+@pytest.mark.parametrize("kind", _SHAPES)
+def test_a_container_mostly_emptied_gives_its_memory_back(server, c, kind):
+    """Redis shrinks a hash table under 10% full as its members go, so used_memory (and what
+    maxmemory counts) falls with them; a Python dict or set keeps its table unless rebuilt."""
+    add, remove, count = _SHAPES[kind]
+    base = _used_memory(c)
+    for lo in range(0, FILL, 10_000):
+        c(*add(lo, lo + 10_000))
+    grown = _used_memory(c) - base
+    for lo in range(10, FILL, 10_000):
+        c(*remove(lo, min(FILL, lo + 10_000)))
+    assert c(count, "big") == 10
+    assert _used_memory(c) - base < grown / 2, (grown, _used_memory(c) - base)
+    c("DEL", "big")
