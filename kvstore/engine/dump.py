@@ -77,17 +77,22 @@ def deserialize(payload: bytes, limits: Thresholds) -> object:
     return build_value(kind, data, limits)
 
 
-def read_rdb_file(data: bytes, ks) -> tuple[list[tuple[int, bytes, object, int | None]],
-                                             list[bytes], dict[bytes, bytes]]:
+def read_rdb_file(data: bytes, ks, progress=None) -> tuple[
+        list[tuple[int, bytes, object, int | None]], list[bytes], dict[bytes, bytes]]:
     """The contents of a whole RDB file (a dump.rdb, a master's sync file), checked whole first:
     (keys as (db, key, value, expiry ms or None), function libraries' code, auxiliary fields).
-    Raises PayloadFormatError, having put nothing anywhere."""
+    Raises PayloadFormatError, having put nothing anywhere. `progress`: see rdb.read_file."""
     try:
-        records = list(rdb.read_file(data))
+        records = list(rdb.read_file(data, progress))
         if any(r[0] == "key" and not 0 <= r[1] < len(ks.dbs) for r in records):
             raise rdb.RdbFormatError("a database index out of range")
-        keys = [(r[1], r[2], build_value(r[3], r[4], ks.limits), r[5])
-                for r in records if r[0] == "key"]
+        keys = []
+        limits = ks.limits
+        for start in range(0, len(records), 1024):
+            keys += [(r[1], r[2], build_value(r[3], r[4], limits), r[5])
+                     for r in records[start:start + 1024] if r[0] == "key"]
+            if progress is not None:
+                progress.step()
     except rdb.RdbFormatError as exc:
         raise PayloadFormatError(str(exc)) from None
     return (keys, [r[1] for r in records if r[0] == "function"],

@@ -163,11 +163,13 @@ def _memory(ctx, server) -> list:
 
 def _persistence(ctx, server) -> list:
     p = getattr(ctx.ks, "persistence", None)
+    loading = server.loading if server is not None else None
+    progress = [] if loading is None else loading.info()
     if p is not None:  # kvstore.persistence reports its own state
-        return [("loading", 0), ("async_loading", 0)] + p.info()
+        return [("loading", int(loading is not None)), ("async_loading", 0)] + p.info() \
+            + progress
     lastsave = server.lastsave if server is not None else int(time.time())
     aof = server.config["appendonly"] if server is not None else False
-    loading = server.loading if server is not None else None
     loaded = sum(len(db.data) for db in ctx.ks.dbs) if loading is not None else 0
     return [
         ("loading", int(loading is not None)), ("async_loading", 0), ("current_cow_peak", 0),
@@ -185,7 +187,7 @@ def _persistence(ctx, server) -> list:
         ("aof_rewrites", 0), ("aof_rewrites_consecutive_failures", 0),
         ("aof_last_write_status", "ok"), ("aof_last_cow_size", 0),
         ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
-    ] + (loading.info() if loading is not None else [])
+    ] + progress
 
 
 def total_calls() -> int:

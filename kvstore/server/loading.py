@@ -27,8 +27,8 @@ LOADING_POLL_S = 0.005  # between two rounds of serving clients
 class Loading(WhileBlocked):
     """The server's state while the data set loads (`Server.loading`)."""
 
-    def __init__(self, server) -> None:
-        super().__init__(server)
+    def __init__(self, server, client=None) -> None:
+        super().__init__(server, client)
         config = server.config
         self.progress = Progress(self.step, config["key-load-delay"],
                                  config["loading-process-events-interval-bytes"])

@@ -45,6 +45,7 @@ from ..commands.table import Context
 from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
 from ..errors import CommandError
 from ..persistence.aof import encode_argvs
+from ..persistence.progress import LoadingStopped
 from .client import BLOCKED, CLOSING, MULTI, REPLY_OFF, Client
 
 RETRY_S = 1.0
@@ -394,15 +395,21 @@ class MasterLink:
         client.send(*self.steps[client.step])
 
     def load(self, client: MasterClient, data: bytes) -> None:
-        """The master's RDB file: check it whole, then replace the data set with it."""
+        """The master's RDB file: check it whole, then replace the data set with it. While it
+        is read the other clients get LOADING, as from a Redis replica loading its file."""
         server = self.server
         ks = server.ks
+        server.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
         try:
-            keys, libraries, aux = read_rdb_file(data, ks)
+            with server.loading_state(client) as loading:
+                loading.progress.total = len(data)
+                keys, libraries, aux = read_rdb_file(data, ks, loading.progress)
         except PayloadFormatError as exc:
             self.retry_s = min(self.retry_s * 2, RETRY_MAX_S)
             raise _LinkError(f"Failed trying to load the MASTER synchronization DB from "
                              f"socket: {exc}") from None
+        except LoadingStopped:  # the server stops once the loop runs: the old data set stays
+            raise _LinkError("MASTER <-> REPLICA sync: given up for the shutdown") from None
         server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
         from ..commands.functions import functions_of
         from ..commands.scan import forget_db

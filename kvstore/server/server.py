@@ -24,6 +24,7 @@ MEMORY_SAMPLE_MS, and again during eviction (see eviction.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import faulthandler
 import os
@@ -35,7 +36,7 @@ import time
 import traceback
 import weakref
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
@@ -982,19 +983,28 @@ class Server:
         meanwhile (loading.py). Raises LoadingStopped when a shutdown is asked for first."""
         from ..persistence.server_hook import attach
 
-        loading = self.loading = Loading(self)
+        with self.loading_state() as loading:
+            attach(self, loading.progress)
+
+    @contextlib.contextmanager
+    def loading_state(self, client=None) -> Iterator[Loading]:
+        """While a data set loads on the loop's thread (at start-up, or a replica's from its
+        master, whose link is `client`): clients are served by hand, LOADING to most commands
+        (loading.py). LoadingStopped (a shutdown asked for meanwhile) goes through."""
+        loading = self.loading = Loading(self, client)
         self.gate = True
         self._signals_while_blocked()
         try:
-            attach(self, loading.progress)
+            yield loading
         except LoadingStopped:
-            loading.abort()  # (the server exits: Python's handlers stay, for a second SIGINT)
+            loading.abort()  # (the server stops: Python's handlers stay, for a second SIGINT)
             raise
+        else:
+            loading.end()
+            self._signals_from_loop()
         finally:
             self.loading = None
             self.gate = self.gate_wanted()
-        loading.end()
-        self._signals_from_loop()
 
     def install_signals(self) -> None:
         """SIGTERM and SIGINT shut the server down, from the loop."""

@@ -1135,3 +1135,22 @@ def test_a_replica_that_stops_reading_is_cut_at_the_replica_output_limit(spawn, 
         finally:
             replica.proc.send_signal(signal.SIGCONT)
         m.flushall()
+
+
+def test_the_other_clients_get_loading_while_the_replica_loads_its_file(spawn, replica_kind):
+    """As a Redis replica loading the file its master sent: LOADING to every command not
+    flagged loading, INFO meanwhile, the data set after (key-load-delay: 1 ms a key)."""
+    master = spawn("redis", "master", *NO_DELAY)
+    assert Conn(master.port)("DEBUG", "POPULATE", "2000") == b"OK"
+    replica = spawn(replica_kind, "replica", "--key-load-delay", "1000",
+                    "--loading-process-events-interval-bytes", "1024")
+    c = Conn(replica.port, timeout=10)
+    assert c("SET", "old", "1") == b"OK"
+    assert c("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+    wait_until(lambda: b"loading:1" in c("INFO", "persistence"), what="the replica to load")
+    assert err(c("PING")) == "LOADING Redis is loading the dataset in memory"
+    assert err(c("GET", "key:1")) == "LOADING Redis is loading the dataset in memory"
+    assert c("CONFIG", "GET", "key-load-delay") == [b"key-load-delay", b"1000"]
+    wait_linked(replica)
+    assert c("DBSIZE") == 2000 and c("GET", "key:1") == b"value:1"
+    assert c("PING") == b"PONG"
