@@ -1,4 +1,5 @@
-"""The data set's loading at start-up, with clients served meanwhile (Redis's LOADING).
+"""A data set's loading, with clients served meanwhile (Redis's LOADING): the server's own at
+start-up, or a replica's from the file its master sent.
 
 Redis listens before it loads its data set, and runs its event loop while it loads: a client
 that connects gets `LOADING Redis is loading the dataset in memory` for every command but those
@@ -6,11 +7,12 @@ flagged loading (INFO, CONFIG, CLIENT, SHUTDOWN, SELECT, MULTI, SUBSCRIBE, PUBLI
 too is refused), INFO says how far the load has gone, and SHUTDOWN or a signal stops the server
 there, without saving: the data set is not whole, and the files on disk still hold all of it.
 
-The load runs on the loop's thread (`Server.load`), so `Loading` does the loop's work by hand, as
-for a busy script (busy.py), at the loaders' steps (persistence/progress.py), at most every
-LOADING_POLL_S. The loop's signal handlers cannot run meanwhile either: Python's take SIGTERM
-and SIGINT for the load's time (`Server.load`), log Redis's line and ask for the shutdown, which
-the next step carries out; a second SIGINT exits there and then, as Redis's "You insist...".
+The load runs on the loop's thread (`Server.loading_state`), so `Loading` does the loop's work
+by hand, as for a busy script (busy.py), at the loaders' steps (persistence/progress.py), at
+most every LOADING_POLL_S. The loop's signal handlers cannot run meanwhile either: Python's take
+SIGTERM and SIGINT for the load's time, log Redis's line and ask for the shutdown, which the
+next step carries out (a replica keeps its old data set); a second SIGINT exits there and then,
+as Redis's "You insist...".
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ LOADING_POLL_S = 0.005  # between two rounds of serving clients
 
 
 class Loading(WhileBlocked):
-    """The server's state while the data set loads (`Server.loading`)."""
+    """The server's state while a data set loads (`Server.loading`); `client`: a replica's
+    master link, not read meanwhile."""
 
     def __init__(self, server, client=None) -> None:
         super().__init__(server, client)
@@ -56,7 +59,7 @@ class Loading(WhileBlocked):
                 ("loading_loaded_perc", f"{perc:.2f}"), ("loading_eta_seconds", eta)]
 
     def abort(self) -> None:
-        """The load was given up and the server exits: close what was accepted by hand."""
+        """The load was given up and the server stops: close what was accepted by hand."""
         for lsock in self.listeners:
             lsock.close()
         self._settle_accepted()

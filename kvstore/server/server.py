@@ -46,6 +46,7 @@ from ..commands.scan import sweep as sweep_scans
 from ..engine import Keyspace
 from ..engine.glob import match
 from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
+from ..persistence.progress import LoadingStopped
 from ..errors import CommandError, ShutdownRefused
 from ..replies import Error
 from ..numbers import parse_int
@@ -54,7 +55,6 @@ from .client import BLOCKED, CLOSING, MULTI, NEEDS_AUTH, PUSHES, SUBSCRIBED, Cli
 from .acl import UNKNOWN, Acl, RuleError, User
 from .blocking import KeyWatch, resume
 from .busy import Busy
-from ..persistence.progress import LoadingStopped
 from .loading import Loading
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
@@ -288,7 +288,7 @@ class Server:
         self.outbox = Outbox(self)
         self.gate = False
         self.busy: Busy | None = None  # a script past busy-reply-threshold (busy.py)
-        self.loading: Loading | None = None  # the data set loading at start-up (loading.py)
+        self.loading: Loading | None = None  # a data set loading (loading.py)
         self.signals = False  # whether SIGTERM and SIGINT are ours (`install_signals`)
         self.arriving: weakref.WeakSet[Client] = weakref.WeakSet()  # (new_client)
         self.obuf_check = False    # a "normal" class output-buffer limit is set
