@@ -1255,9 +1255,11 @@ def run(config: Config | None = None, shutdown_event: asyncio.Event | None = Non
     async def main() -> int:
         if install_signals:
             server.install_signals()
-            # As Redis: SIGALRM (its watchdog's) does not stop the server, and a crash by
-            # SIGSEGV, SIGABRT, SIGBUS, SIGFPE or SIGILL leaves a report (the stacks) in the log.
+            # As Redis: SIGALRM (its watchdog's) and SIGHUP (the terminal it was started from
+            # closing) do not stop the server, and a crash by SIGSEGV, SIGABRT, SIGBUS, SIGFPE
+            # or SIGILL leaves a report (the stacks) in the log.
             signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
             faulthandler.enable(file=log.stream, all_threads=True)
         return await server.serve(shutdown_event)
 

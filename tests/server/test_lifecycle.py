@@ -296,12 +296,13 @@ def test_listening_nowhere_is_fatal(tmp_path, kind):
         assert "Configured to not listen anywhere, exiting." in out.stdout
 
 
+@pytest.mark.parametrize("sig", [signal.SIGALRM, signal.SIGHUP], ids=["SIGALRM", "SIGHUP"])
 @pytest.mark.parametrize("kind", ["kvstore", "redis"])
-def test_sigalrm_does_not_stop_the_server(kv_factory, kind):
+def test_sigalrm_and_sighup_do_not_stop_the_server(kv_factory, kind, sig):
     p = kv_factory(kind=kind)
     c = Conn(p.port)
     c.send(Conn.encode("DEBUG", "SLEEP", "0.2"))
-    os.kill(p.proc.pid, signal.SIGALRM)
+    os.kill(p.proc.pid, sig)
     assert c.reply() == b"OK"
     assert c("PING") == b"PONG"
 
