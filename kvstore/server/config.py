@@ -294,6 +294,21 @@ def _fmt_save(rules: list[tuple[int, int]]) -> str:
     return " ".join(f"{s} {c}" for s, c in rules)
 
 
+_SHUTDOWN_FLAGS = ("save", "nosave", "now", "force")
+
+
+def _parse_shutdown_flags(args: list[str]) -> tuple[str, ...]:
+    """shutdown-on-sigterm / shutdown-on-sigint: SHUTDOWN's flags for the signal, any of
+    save, nosave, now and force ("default": none), in that order."""
+    words = {word.lower() for word in args}
+    if not words or not words <= {"default", *_SHUTDOWN_FLAGS}:
+        raise ConfigError("argument(s) must be one of the following: default, "
+                          + ", ".join(_SHUTDOWN_FLAGS))
+    if {"save", "nosave"} <= words:
+        raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+    return tuple(flag for flag in _SHUTDOWN_FLAGS if flag in words)
+
+
 def _parse_keyspace_events(text: str) -> int:
     """The flags, as Redis keeps them: "KEA" reads back "AKE" (`_fmt_keyspace_events`), and
     "KEAn" reads back "AKE" too, its `new` events on all the same, as in Redis."""
@@ -540,10 +555,9 @@ OPTIONS: list[Option] = [
     Option("enable-module-command", "enum", "no", choices=("no", "yes", "local"),
            mutable=False),
     Option("shutdown-timeout", "int", "10", 0, INT_MAX),
-    Option("shutdown-on-sigint", "enum", "default", choices=("default", "save", "nosave", "now",
-                                                             "force")),
-    Option("shutdown-on-sigterm", "enum", "default", choices=("default", "save", "nosave", "now",
-                                                              "force")),
+    *(Option(name, "special", "default", parse=_parse_shutdown_flags, multi=True,
+             fmt=lambda flags: " ".join(flags) or "default")
+      for name in ("shutdown-on-sigint", "shutdown-on-sigterm")),
     Option("busy-reply-threshold", "int", "5000", 0, LLONG_MAX, alias="lua-time-limit"),
     Option("always-show-logo", "bool", "no", mutable=False),
     Option("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"),

@@ -1032,11 +1032,16 @@ class Server:
         if signum == signal.SIGINT and self.stop_requested():
             self.log.warning("You insist... exiting now.")
             os._exit(1)
+        name = signal.Signals(signum).name
         if self.loading is not None:
             self.log.warning("Received shutdown signal during loading, scheduling shutdown.")
         else:
-            self.log.warning("Received %s scheduling shutdown...", signal.Signals(signum).name)
-        self.request_shutdown()
+            self.log.warning("Received %s scheduling shutdown...", name)
+        self.request_shutdown(self.signal_flags(name))
+
+    def signal_flags(self, name: str) -> set[str]:
+        """SHUTDOWN's flags for SIGTERM or SIGINT: shutdown-on-sigterm / shutdown-on-sigint."""
+        return set(self.config["shutdown-on-" + name.lower()])
 
     async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""
@@ -1276,7 +1281,7 @@ SHUTDOWN_SIGNALS = ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"))
 
 def _on_signal(server: Server, name: str) -> None:
     server.log.warning("Received %s scheduling shutdown...", name)
-    server.request_shutdown()
+    server.request_shutdown(server.signal_flags(name))
 
 
 def startup_banner(server: Server) -> None:

@@ -18,7 +18,7 @@ from kvstore.server.config_lines import FatalConfigError, parse_command_line, sp
 from kvstore.server.server import Log, Server, run
 from tests.conftest import free_port, require_binary, wait_for_port
 
-from .conftest import ROOT
+from .conftest import ROOT, start
 from .helpers import Conn, err
 
 
@@ -340,3 +340,24 @@ def test_a_shutdown_whose_final_save_fails_is_refused(tmp_path, kind):
         assert p.proc.wait(10) == 0
     finally:
         p.stop()
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_shutdown_on_sigterm_and_sigint_choose_the_final_save(tmp_path, kind):
+    """shutdown-on-sigterm / shutdown-on-sigint give the signal SHUTDOWN's flags: `save` writes
+    a snapshot without save points, `nosave` none despite them."""
+    cases = ((signal.SIGTERM, "shutdown-on-sigterm", "save", "", True),
+             (signal.SIGINT, "shutdown-on-sigint", "nosave force", "3600 1", False))
+    for sig, option, flags, save_points, saved in cases:
+        d = tmp_path / f"{option}-{flags.replace(' ', '-')}"
+        d.mkdir()
+        p = start(kind, d, "--save", save_points, f"--{option}", flags)
+        try:
+            c = Conn(p.port)
+            assert c("CONFIG", "GET", option) == [option.encode(), flags.encode()]
+            assert c("SET", "k", "v") == b"OK"
+            p.proc.send_signal(sig)
+            assert p.proc.wait(10) == 0
+        finally:
+            p.stop()
+        assert any(name.startswith("dump.") for name in os.listdir(d)) == saved, option
