@@ -648,12 +648,14 @@ def shutdown(ctx: Context, argv: list[bytes]):
         flags.add(opt)
     if ("nosave" in flags and "save" in flags) or ("abort" in flags and len(flags) > 1):
         raise CommandError(SYNTAX)
-    if "abort" in flags:
-        # Shutdown is immediate here (no replica wait to abort).
-        raise CommandError("ERR No shutdown in progress.")
     if ctx.client is None:
         raise CommandError("ERR SHUTDOWN is only available on a server")
     client = ctx.client
+    if "abort" in flags:  # a shutdown waiting for its replicas (shutdown-timeout) stops
+        if not client.server.shutdown_waiting:
+            raise CommandError("ERR No shutdown in progress.")
+        client.server.shutdown_aborted = True
+        return OK
     busy = client.server.busy
     if busy is not None:  # a script past busy-reply-threshold: only NOSAVE, which stops it
         if "nosave" not in flags:

@@ -368,6 +368,28 @@ class Replication:
     def acked(self, offset: int) -> int:
         return sum(r.online and r.ack >= offset for r in self.replicas)
 
+    def in_sync(self) -> bool:
+        """Redis's isReadyToShutdown: every replica, online or not, acknowledged the whole
+        stream."""
+        return all(r.ack == self.offset for r in self.replicas)
+
+    def ask_acks(self) -> None:
+        if self.replicas:
+            self._send(GETACK)
+
+    def log_lagging(self) -> None:
+        """What a shutting down master says of its replicas (Redis's finishShutdown)."""
+        log = self.server.log
+        now = time.monotonic()
+        lagging = [r for r in self.replicas if r.ack != self.offset]
+        for r in lagging:
+            log.warning("Lagging replica %s reported offset %d behind master, lag=%d, state=%s.",
+                        r.name, self.offset - r.ack, now - r.ack_time if r.online else 0,
+                        "online" if r.online else "wait_bgsave")
+        if self.replicas:
+            log.notice("%d of %d replicas are in sync when shutting down.",
+                       len(self.replicas) - len(lagging), len(self.replicas))
+
     def wait(self, client, wanted: int, timeout_ms: int) -> int | None:
         """WAIT: the number of replicas that acknowledged every write so far, at once when there
         are `wanted` of them (or inside MULTI); else None, and `client` blocks until they are

@@ -310,7 +310,11 @@ class Server:
         self._cron_handle: asyncio.TimerHandle | None = None
         self._last_slow = 0.0
         self.shutdown_flags: set[str] = set()
-        self.shutdown_requester = None
+        self.shutdown_requesters: list[Client] = []
+        # While a shutdown waits for lagging replicas (`_replicas_caught_up`): SHUTDOWN ABORT
+        # sets `shutdown_aborted`
+        self.shutdown_waiting = False
+        self.shutdown_aborted = False
         # Pub/sub, keyspace notifications, WATCH and blocked clients (pubsub.py, blocking.py).
         self.pubsub = PubSub(self)
         self.notifier = Notifier(self)
@@ -875,10 +879,12 @@ class Server:
         return self._stop is not None and self._stop.is_set()
 
     def request_shutdown(self, flags: set[str] | None = None, requester=None) -> None:
-        """Stop at the end of this loop iteration. `requester`: the client whose SHUTDOWN
-        hears why, if the server refuses to stop."""
-        self.shutdown_flags = flags or set()
-        self.shutdown_requester = requester
+        """Stop at the end of this loop iteration. `requester`: a client whose SHUTDOWN hears
+        why, if the server refuses to stop. One waiting for its replicas keeps its flags."""
+        if not self.shutdown_waiting:
+            self.shutdown_flags = flags or set()
+        if requester is not None:
+            self.shutdown_requesters.append(requester)
         if self._stop is not None:
             self._stop.set()
 
@@ -1077,12 +1083,13 @@ class Server:
             code = await self.stop()
             if code is not None:
                 return code
-            self._stop.clear()  # refused (the final save failed): serving goes on
-            requester, self.shutdown_requester = self.shutdown_requester, None
-            if requester is not None and requester.transport is not None:
-                deliver(requester, Error("ERR Errors trying to SHUTDOWN. Check logs."))
-                requester.state &= ~BLOCKED
-                asyncio.get_running_loop().call_soon(resume, requester)
+            self._stop.clear()  # refused (the final save failed, an ABORT): serving goes on
+            requesters, self.shutdown_requesters = self.shutdown_requesters, []
+            for requester in requesters:
+                if requester.transport is not None:
+                    deliver(requester, Error("ERR Errors trying to SHUTDOWN. Check logs."))
+                    requester.state &= ~BLOCKED
+                    asyncio.get_running_loop().call_soon(resume, requester)
 
     # -- REPLICAOF (replica_link.py) ---------------------------------------------------------
 
@@ -1126,6 +1133,34 @@ class Server:
         self.gate = self.gate_wanted()
         self.log.notice("MASTER MODE enabled")
 
+    async def _replicas_caught_up(self) -> bool:
+        """Redis 7's shutdown-timeout: with replicas behind, writes pause and the shutdown waits
+        up to that many seconds for their ACKs (not with NOW, nor during a load). False when
+        SHUTDOWN ABORT came meanwhile: writes resume and the server goes on."""
+        replication = self.replication
+        timeout = self.config["shutdown-timeout"]
+        if "now" in self.shutdown_flags or not timeout or self.loading is not None \
+                or replication.in_sync():
+            return True
+        self.log.notice("Waiting for replicas before shutting down.")
+        paused = self.paused_until, self.write_paused_until
+        self.pause(float("inf"), write_only=True)
+        replication.ask_acks()
+        deadline = time.monotonic() + timeout
+        self.shutdown_waiting, self.shutdown_aborted = True, False
+        try:
+            while time.monotonic() < deadline and not replication.in_sync():
+                if self.shutdown_aborted:
+                    self.log.notice("Shutdown manually aborted.")
+                    self.unpause()
+                    if any(paused):  # a CLIENT PAUSE from before goes on
+                        self.pause(max(paused), write_only=not paused[0])
+                    return False
+                await asyncio.sleep(0.01)  # (an ACK is read meanwhile)
+        finally:
+            self.shutdown_waiting = False
+        return True
+
     async def stop(self) -> int | None:
         """Shut down: the exit code, or None when a final save failed and the server must keep
         serving (Redis's prepareForShutdown refusal)."""
@@ -1138,6 +1173,9 @@ class Server:
             except ProcessLookupError:
                 pass
         self.ldb_children.clear()
+        if not await self._replicas_caught_up():
+            return None
+        self.replication.log_lagging()
         self.outbox.drain()  # the replies of the last loop iteration
         code = 0
         # Persistence first, while nothing is closed yet: a refusal leaves the server whole.
