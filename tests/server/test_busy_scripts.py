@@ -253,30 +253,29 @@ def test_clients_come_and_go_while_busy(fresh):
     assert len(killer("CLIENT", "LIST").splitlines()) == 3  # runner, half, killer
 
 
-def test_sigterm_during_a_busy_script_shuts_down_once_it_ends(fresh):
-    p = fresh()
+def _signalled_while_busy(p, sig: signal.Signals) -> None:
+    """Make `p` busy with an endless script, send it `sig`, and wait for its log line: the
+    signal is taken at once, while the script runs on."""
     runner = Conn(p.port, timeout=10)
     runner.send(Conn.encode("EVAL", "while true do end", 0))
     _busy(p.port, runner)
-    p.proc.send_signal(signal.SIGTERM)
-    wait_until(lambda: "Received SIGTERM scheduling shutdown..." in p.output(),
+    p.proc.send_signal(sig)
+    wait_until(lambda: f"Received {sig.name} scheduling shutdown..." in p.output(),
                what="the signal to be logged while the script runs")
-    other = Conn(p.port, timeout=10)
-    assert err(other("PING")) == BUSY_EVAL
-    assert other("SCRIPT", "KILL") == b"OK"
+    assert err(Conn(p.port)("PING")) == BUSY_EVAL
+
+
+def test_sigterm_during_a_busy_script_shuts_down_once_it_ends(fresh):
+    p = fresh()
+    _signalled_while_busy(p, signal.SIGTERM)
+    assert Conn(p.port)("SCRIPT", "KILL") == b"OK"
     assert p.proc.wait(10) == 0
     assert "User requested shutdown..." in p.output()
 
 
 def test_a_second_sigint_during_a_busy_script_exits_at_once(fresh):
     p = fresh()
-    runner = Conn(p.port, timeout=10)
-    runner.send(Conn.encode("EVAL", "while true do end", 0))
-    _busy(p.port, runner)
-    p.proc.send_signal(signal.SIGINT)
-    wait_until(lambda: "Received SIGINT scheduling shutdown..." in p.output(),
-               what="the first SIGINT to be logged")
-    assert err(Conn(p.port)("PING")) == BUSY_EVAL  # the script runs on
+    _signalled_while_busy(p, signal.SIGINT)
     p.proc.send_signal(signal.SIGINT)
     assert p.proc.wait(10) == 1
     assert "You insist... exiting now." in p.output()
