@@ -46,6 +46,7 @@ from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
 from ..errors import CommandError
 from ..persistence.aof import encode_argvs
 from ..persistence.progress import LoadingStopped
+from .supervise import notify_systemd
 from .client import BLOCKED, CLOSING, MULTI, REPLY_OFF, Client
 
 RETRY_S = 1.0
@@ -430,6 +431,9 @@ class MasterLink:
         loaded = store_keys(ks, keys)
         ks.dirty += 1
         server.log.notice("MASTER <-> REPLICA sync: Finished with success (%d keys)", loaded)
+        if server.supervised == "systemd":
+            notify_systemd(server.log, "STATUS=MASTER <-> REPLICA sync: Finished with success. "
+                           "Ready to accept connections in read-write mode.\n")
         self.state = CONNECTED
         self.retry_s = RETRY_S
         # A replica's file says where its stream is (its master's database), a master's

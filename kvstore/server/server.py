@@ -56,6 +56,7 @@ from .acl import UNKNOWN, Acl, RuleError, User
 from .blocking import KeyWatch, resume
 from .busy import Busy
 from .loading import Loading
+from .supervise import notify_systemd, supervision
 from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
 from .latency import LatencyMonitor, fold_all
@@ -290,6 +291,7 @@ class Server:
         self.busy: Busy | None = None  # a script past busy-reply-threshold (busy.py)
         self.loading: Loading | None = None  # a data set loading (loading.py)
         self.signals = False  # whether SIGTERM and SIGINT are ours (`install_signals`)
+        self.supervised = "no"  # systemd or upstart, as told at start-up (supervise.py)
         self.arriving: weakref.WeakSet[Client] = weakref.WeakSet()  # (new_client)
         self.obuf_check = False    # a "normal" class output-buffer limit is set
         self.obuf_pubsub = False   # a "pubsub" class one is (the default: 32mb 8mb 60)
@@ -1071,6 +1073,11 @@ class Server:
             log.notice("The server is now ready to accept connections at %s",
                        self.config["unixsocket"])
             log.notice("Ready to accept connections unix")
+        if self.supervised == "systemd":
+            notify_systemd(log, "STATUS=Ready to accept connections in read-only mode. Waiting "
+                           "for MASTER <-> REPLICA sync\n" if self.config["replicaof"]
+                           else "STATUS=Ready to accept connections\n")
+            notify_systemd(log, "READY=1\n")
         self._cron()
         if self.config["replicaof"]:  # "host port", checked when the configuration was read
             host, port = self.config["replicaof"].split()
@@ -1176,6 +1183,8 @@ class Server:
         if not await self._replicas_caught_up():
             return None
         self.replication.log_lagging()
+        if self.supervised == "systemd":
+            notify_systemd(log, "STOPPING=1\n")
         self.outbox.drain()  # the replies of the last loop iteration
         code = 0
         # Persistence first, while nothing is closed yet: a refusal leaves the server whole.
@@ -1328,6 +1337,7 @@ def startup_banner(server: Server) -> None:
     log.warning("oO0OoO0OoO0Oo kvstore is starting oO0OoO0OoO0Oo")
     log.warning("kvstore version=%s, redis-compatible=%s, bits=64, pid=%d, just started",
                 __version__, REDIS_VERSION, os.getpid())
+    server.supervised = supervision(server.config["supervised"], log)
     log.role = "M"
     log.notice("Running mode=standalone, port=%d.", server.config["port"])
 

@@ -361,3 +361,36 @@ def test_shutdown_on_sigterm_and_sigint_choose_the_final_save(tmp_path, kind):
         finally:
             p.stop()
         assert any(name.startswith("dump.") for name in os.listdir(d)) == saved, option
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_supervised_systemd_notifies_loading_ready_and_stopping(tmp_path, kind):
+    """Debian's redis-server.service is Type=notify with --supervised systemd: systemd waits
+    for READY=1 on NOTIFY_SOCKET."""
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(15)
+    exe = [sys.executable, "-m", "kvstore"] if kind == "kvstore" else \
+        [require_binary("redis-server")]
+    port = free_port()
+    proc = subprocess.Popen([*exe, "--port", str(port), "--save", "", "--dir", str(tmp_path),
+                             "--supervised", "systemd"], cwd=ROOT,
+                            env=dict(os.environ, NOTIFY_SOCKET=path, PYTHONPATH=ROOT),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        got = [sock.recv(4096)]
+        while got[-1] != b"READY=1\n":
+            got.append(sock.recv(4096))
+        c = Conn(port)
+        assert b"process_supervised:systemd\r\n" in c("INFO", "server")
+        c.send(Conn.encode("SHUTDOWN", "NOSAVE"))
+        got.append(sock.recv(4096))
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        sock.close()
+    assert got == [b"STATUS=Redis is loading...\n", b"STATUS=Ready to accept connections\n",
+                   b"READY=1\n", b"STOPPING=1\n"]
