@@ -468,8 +468,7 @@ OPTIONS: list[Option] = [
     # In force as the working directory, which CONFIG GET shows (Redis's getcwd)
     Option("dir", "special", ".", protected=True, deny_loading=True, parse=str,
            fmt=lambda _: os.getcwd(), effect=_chdir),
-    # "yes" is read (distribution redis.conf files have it) and refused once every line and
-    # option is in (main.py), so `--daemonize no` after such a file runs.
+    # yes: main.py forks into the background, as Redis does
     Option("daemonize", "bool", "no", mutable=False),
     Option("databases", "int", "16", 1, INT_MAX, mutable=False),
     Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),

@@ -5,7 +5,8 @@
 
 As with redis-server, the optional first argument is a redis.conf-syntax file and every
 `--name value...` pair is a config line applied after it. `--version` / `-v` and `--help` / `-h`
-print and exit. Only `daemonize no` is supported: run it under a supervisor.
+print and exit. `daemonize yes` forks into the background as Redis does, unless a supervisor is
+in force (`supervised`).
 """
 
 from __future__ import annotations
@@ -61,10 +62,24 @@ def load_config(argv: list[str]) -> Config:
             raise FatalConfigError(f"Can't open the log file: {exc.strerror}") from None
     if config["cluster-enabled"] and config["replicaof"]:
         raise FatalConfigError("replicaof directive not allowed in cluster mode")
-    if config["daemonize"]:
-        raise FatalConfigError("kvstore does not daemonize: run it under a supervisor "
-                               "(systemd, ...) or add --daemonize no")
     return config
+
+
+# Where a daemonized server writes its pid when no pidfile is set (Redis's CONFIG_DEFAULT_PID_FILE)
+DEFAULT_PIDFILE = "/var/run/redis.pid"
+
+
+def daemonize() -> None:
+    """As Redis's: the parent exits 0, the child leads a new session with its standard streams
+    on /dev/null (a log to stdout is lost: set logfile)."""
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    fd = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(fd, std)
+    if fd > 2:
+        os.close(fd)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         rename_command(name, new)
     server = Server(config, log)
     startup_banner(server)
+    background = config["daemonize"] and server.supervised == "no"
+    if background:
+        daemonize()
     for path in config.modules:  # Redis's texts when a module does not load
         log.warning("Module %s failed to load: kvstore does not load modules", path)
         log.warning("Can't load module from %s: server aborting", path)
@@ -101,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("Failed to configure TLS: kvstore has no TLS (tls-port, tls-replication and "
                     "tls-cluster must be 0 and no).")
         return 1
-    pidfile = config["pidfile"]
+    pidfile = config["pidfile"] or (DEFAULT_PIDFILE if background else "")
     if pidfile:
         try:
             with open(pidfile, "w") as f:

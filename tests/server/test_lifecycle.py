@@ -19,7 +19,7 @@ from kvstore.server.server import Log, Server, run
 from tests.conftest import free_port, require_binary, wait_for_port
 
 from .conftest import ROOT, start
-from .helpers import Conn, err
+from .helpers import Conn, err, wait_until
 
 
 def test_startup_log_lines(kv_factory):
@@ -139,9 +139,34 @@ def test_the_distributions_redis_conf_loads(tmp_path, kv_factory):
     assert c("PING") == b"PONG"
     assert c("CONFIG", "GET", "replica-priority") == [b"replica-priority", b"100"]
     assert c("CONFIG", "GET", "daemonize") == [b"daemonize", b"no"]
-    out = subprocess.run([sys.executable, "-m", "kvstore", str(conf), "--port", "0"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=20)
-    assert out.returncode == 1 and "kvstore does not daemonize" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_daemonize_yes_runs_in_the_background(tmp_path, kind):
+    """The distribution's redis.conf says `daemonize yes`: the command returns at once and the
+    server runs on, its pid in the pidfile, which a shutdown removes."""
+    exe = [sys.executable, "-m", "kvstore"] if kind == "kvstore" else \
+        [require_binary("redis-server")]
+    port = free_port()
+    pidfile = tmp_path / "server.pid"
+    conf = tmp_path / "redis.conf"
+    conf.write_text("daemonize yes\n")
+    out = subprocess.run([*exe, str(conf), "--port", str(port), "--save", "", "--dir",
+                          str(tmp_path), "--logfile", str(tmp_path / "server.log"),
+                          "--pidfile", str(pidfile)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=20,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stdout + out.stderr
+    wait_for_port(port)
+    c = Conn(port)
+    try:
+        pid = int(pidfile.read_text())
+        assert b"process_id:%d\r\n" % pid in c("INFO", "server")
+        assert c("CONFIG", "GET", "daemonize") == [b"daemonize", b"yes"]
+    finally:
+        c.send(Conn.encode("SHUTDOWN", "NOSAVE"))
+        assert c.closed()
+    wait_until(lambda: not pidfile.exists(), what="the pidfile to go")
 
 
 def test_an_unwritable_pidfile_is_a_warning(tmp_path, kv_factory):
