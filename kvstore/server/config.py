@@ -580,7 +580,7 @@ OPTIONS: list[Option] = [
     Option("replica-read-only", "bool", "yes", alias="slave-read-only"),
     Option("replica-serve-stale-data", "bool", "yes", alias="slave-serve-stale-data"),
     # Tuning a distribution's redis.conf sets (Debian's has each): kept, so the file loads and
-    # CONFIG GET answers as Redis; they change nothing here.
+    # CONFIG GET answers as Redis; up to set-proc-title they change nothing here.
     Option("aof-rewrite-incremental-fsync", "bool", "yes"),
     Option("aof-timestamp-enabled", "bool", "no"),
     Option("disable-thp", "bool", "yes", mutable=False),
@@ -600,16 +600,19 @@ OPTIONS: list[Option] = [
     Option("replica-lazy-flush", "bool", "no", alias="slave-lazy-flush"),
     Option("replica-priority", "int", "100", 0, INT_MAX, alias="slave-priority"),
     Option("set-proc-title", "bool", "yes", mutable=False),
+    # (in force)
     Option("stream-node-max-bytes", "memory", "4096", 0, LLONG_MAX),
     Option("stream-node-max-entries", "int", "100", 0, LLONG_MAX),
     Option("tracking-table-max-keys", "int", "1000000", 0, LLONG_MAX),
     Option("acllog-max-len", "int", "128", 0, LLONG_MAX),
+    Option("aclfile", "string", "", mutable=False),
+    Option("acl-pubsub-default", "enum", "resetchannels",
+           choices=("allchannels", "resetchannels")),
     # Accepted, validated and shown only: kvstore has no defragmenter, CPU pinning, syslog,
-    # crash report, I/O threads, socket marks, ACL file or channel rules, or source address for
-    # outgoing links. Some name a behaviour kvstore has, fixed at one setting: RESTORE checks
-    # every payload in full (engine/dump.py), as sanitize-dump-payload yes; a replica's INFO
-    # says it is announced; an AOF rewrite deletes the old files at once, as aof-disable-auto-gc
-    # no.
+    # crash report, I/O threads, socket marks, or source address for outgoing links. Some name
+    # a behaviour kvstore has, fixed at one setting: RESTORE checks every payload in full
+    # (engine/dump.py), as sanitize-dump-payload yes; a replica's INFO says it is announced; an
+    # AOF rewrite deletes the old files at once, as aof-disable-auto-gc no.
     Option("activedefrag", "special", "no", parse=_parse_activedefrag,
            fmt=lambda value: "yes" if value else "no"),
     Option("active-defrag-ignore-bytes", "memory", "104857600", 1, LLONG_MAX),
@@ -632,9 +635,6 @@ OPTIONS: list[Option] = [
     Option("socket-mark-id", "int", "0", 0, UINT_MAX, mutable=False),
     Option("bind-source-addr", "string", ""),
     Option("ignore-warnings", "string", ""),
-    Option("aclfile", "string", "", mutable=False),
-    Option("acl-pubsub-default", "enum", "resetchannels",
-           choices=("allchannels", "resetchannels")),
     Option("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
     Option("replica-announced", "bool", "yes"),
     Option("replica-announce-ip", "string", "", alias="slave-announce-ip"),
