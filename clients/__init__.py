@@ -14,7 +14,8 @@ kvstore.protocol.pack_command: one codec for the server and the clients.
 """
 
 from kvstore.errors import (
-    AuthenticationError, AuthorizationError, BusyKeyError, ConnectionError, DataError,
+    AuthenticationError, AuthorizationError, BusyKeyError, BusyLoadingError, ConnectionError,
+    DataError,
     ExecAbortError, KvstoreError, LockError, LockNotOwnedError, NoPermissionError, ResponseError,
     TimeoutError, WrongTypeError,
 )
@@ -31,7 +32,7 @@ from_url = Client.from_url  # redis.from_url's counterpart: clients.from_url("me
 
 __all__ = [
     "AsyncClient", "AsyncConnectionPool", "AsyncPipeline", "AsyncPubSub", "AuthenticationError",
-    "AuthorizationError", "BusyKeyError", "Client", "ConnectionError", "ConnectionPool",
+    "AuthorizationError", "BusyKeyError", "BusyLoadingError", "Client", "ConnectionError", "ConnectionPool",
     "DataError", "ExecAbortError", "KvstoreError", "LockError", "LockNotOwnedError",
     "NoPermissionError", "Pipeline",
     "PubSub", "PubSubError", "PubSubWorkerThread", "ResponseError", "Retry", "Subscription",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable
 
-from kvstore.errors import ConnectionError, KvstoreError, ResponseError
+from kvstore.errors import BusyLoadingError, ConnectionError, KvstoreError, ResponseError
 from kvstore.methods.server import shutdown_args
 
 from .aconnection import AsyncConnection
@@ -55,6 +55,9 @@ class AsyncClient(AsyncMethods, ClientBase):
                 conn.send_command(*args)
                 sent = True
                 reply = await conn.read(name, block, never_decode)
+            except BusyLoadingError:  # (run nowhere, and the connection is good)
+                if attempt >= self.retry.retries:
+                    raise
             except ResponseError:
                 raise
             except ConnectionError:

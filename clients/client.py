@@ -19,7 +19,7 @@ import inspect
 import time
 from typing import Any, Callable, TypeVar
 
-from kvstore.errors import ConnectionError, ResponseError
+from kvstore.errors import BusyLoadingError, ConnectionError, ResponseError
 from kvstore.methods import Methods
 
 from .connection import Connection, ConnectionOptions
@@ -122,6 +122,9 @@ class Client(ClientBase):
                 conn.send_command(*args)
                 sent = True
                 reply = conn.read(name, block, never_decode)
+            except BusyLoadingError:  # (run nowhere, and the connection is good)
+                if attempt >= self.retry.retries:
+                    raise
             except ResponseError:
                 raise
             except ConnectionError:

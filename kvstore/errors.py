@@ -98,6 +98,11 @@ class TimeoutError(KvstoreError):  # noqa: A001
     pass
 
 
+class BusyLoadingError(ResponseError, ConnectionError):
+    """LOADING: the server is loading its data set and ran nothing. A ConnectionError, as
+    redis-py's: the clients retry it with their backoff, whatever the command."""
+
+
 class LockError(KvstoreError, ValueError):
     """A lock could not be acquired, released, extended or reacquired (redis-py's LockError,
     a ValueError as threading.Lock's errors are)."""
@@ -128,6 +133,7 @@ _BY_PREFIX: dict[str, type[ResponseError]] = {
     "WRONGPASS": AuthenticationError,
     "NOPERM": AuthorizationError,
     "MOVED": MovedError,
+    "LOADING": BusyLoadingError,
 }
 
 

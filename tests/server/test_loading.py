@@ -169,3 +169,34 @@ def test_config_set_during_the_load(kind, tmp_path):
                    what="the save point set during the load to save")
     finally:
         assert p.stop() == 0
+
+
+def test_the_client_library_retries_loading_then_raises_busy_loading(tmp_path):
+    """LOADING is redis-py's BusyLoadingError, a ConnectionError that its retries cover: so it
+    is in clients/ (sync and asyncio)."""
+    import asyncio
+
+    import clients
+    from clients.pool import Retry
+
+    _saved("kvstore", tmp_path, aof=False)
+    p = start("kvstore", tmp_path, *SLOW, "2000", loaded=False)
+    try:
+        with pytest.raises(clients.BusyLoadingError) as caught:
+            clients.Client(port=p.port, retry=Retry(retries=2)).get("key:1")
+        assert isinstance(caught.value, clients.ConnectionError)
+        assert str(caught.value) == LOADING_TEXT
+
+        async def later():
+            a = clients.AsyncClient(port=p.port, retry=Retry(retries=2))
+            try:
+                with pytest.raises(clients.BusyLoadingError):
+                    await a.get("key:1")
+            finally:
+                await a.aclose()
+
+        asyncio.run(later())
+        patient = clients.Client(port=p.port, retry=Retry(retries=10_000, base=0.05, cap=0.05))
+        assert patient.get("key:1") == b"value:1"  # retried until the load ended
+    finally:
+        p.stop()
