@@ -651,10 +651,9 @@ def shutdown(ctx: Context, argv: list[bytes]):
     if ctx.client is None:
         raise CommandError("ERR SHUTDOWN is only available on a server")
     client = ctx.client
-    if "abort" in flags:  # a shutdown waiting for its replicas (shutdown-timeout) stops
-        if not client.server.shutdown_waiting:
+    if "abort" in flags:  # (before the busy script's refusal, as in Redis)
+        if not client.server.abort_shutdown():
             raise CommandError("ERR No shutdown in progress.")
-        client.server.shutdown_aborted = True
         return OK
     busy = client.server.busy
     if busy is not None:  # a script past busy-reply-threshold: only NOSAVE, which stops it

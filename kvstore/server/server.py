@@ -291,6 +291,7 @@ class Server:
         self.busy: Busy | None = None  # a script past busy-reply-threshold (busy.py)
         self.loading: Loading | None = None  # a data set loading (loading.py)
         self.signals = False  # whether SIGTERM and SIGINT are ours (`install_signals`)
+        self._wakeup_fd = -1  # the loop's, while a load or a busy script holds it up
         self.supervised = "no"  # systemd or upstart, as told at start-up (supervise.py)
         self.arriving: weakref.WeakSet[Client] = weakref.WeakSet()  # (new_client)
         self.obuf_check = False    # a "normal" class output-buffer limit is set
@@ -880,6 +881,19 @@ class Server:
     def stop_requested(self) -> bool:
         return self._stop is not None and self._stop.is_set()
 
+    def abort_shutdown(self) -> bool:
+        """SHUTDOWN ABORT, as Redis's abortShutdown: a shutdown waiting for its replicas, or one
+        a signal asked for that has not begun (the loop held up by a busy script, say), is
+        called off. False when there is none."""
+        if self.shutdown_waiting:
+            self.shutdown_aborted = True  # (`_replicas_caught_up` logs it and resumes writes)
+        elif self.stop_requested() and not self.shutdown_requesters:
+            self._stop.clear()
+            self.log.notice("Shutdown manually aborted.")
+        else:
+            return False
+        return True
+
     def request_shutdown(self, flags: set[str] | None = None, requester=None) -> None:
         """Stop at the end of this loop iteration. `requester`: a client whose SHUTDOWN hears
         why, if the server refuses to stop. One waiting for its replicas keeps its flags."""
@@ -1023,15 +1037,18 @@ class Server:
 
     def _signals_while_blocked(self) -> None:
         """The loop's handlers wait for the loop, which a load or a busy script holds up:
-        Python's run at once meanwhile (`_on_blocked_signal`)."""
+        Python's run at once meanwhile (`_on_blocked_signal`). The loop's wakeup fd is set
+        aside too, or the loop would take each such signal again afterwards."""
         if self.signals:
             loop = asyncio.get_running_loop()
             for sig, _ in SHUTDOWN_SIGNALS:
                 loop.remove_signal_handler(sig)
                 signal.signal(sig, self._on_blocked_signal)
+            self._wakeup_fd = signal.set_wakeup_fd(-1)
 
     def _signals_from_loop(self) -> None:
         if self.signals:
+            signal.set_wakeup_fd(self._wakeup_fd)
             self.install_signals()
 
     def _on_blocked_signal(self, signum: int, frame) -> None:
@@ -1087,6 +1104,8 @@ class Server:
             self.master_link.cached = loaded  # type: ignore[union-attr]
         while True:
             await self._stop.wait()
+            if not self._stop.is_set():
+                continue  # a signal's shutdown called off before it began (`abort_shutdown`)
             code = await self.stop()
             if code is not None:
                 return code

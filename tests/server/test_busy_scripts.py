@@ -279,3 +279,16 @@ def test_a_second_sigint_during_a_busy_script_exits_at_once(fresh):
     p.proc.send_signal(signal.SIGINT)
     assert p.proc.wait(10) == 1
     assert "You insist... exiting now." in p.output()
+
+
+def test_shutdown_abort_calls_off_a_sigterm_during_a_busy_script(fresh):
+    """Redis's "SHUTDOWN ABORT can cancel SIGTERM": the signal's shutdown had not begun."""
+    p = fresh()
+    _signalled_while_busy(p, signal.SIGTERM)
+    c = Conn(p.port, timeout=10)
+    assert c("SHUTDOWN", "ABORT") == b"OK"
+    assert c("SCRIPT", "KILL") == b"OK"
+    assert c("PING") == b"PONG"
+    assert "Shutdown manually aborted." in p.output()
+    assert p.proc.poll() is None
+    assert err(c("SHUTDOWN", "ABORT")) == "ERR No shutdown in progress."
