@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "appenddirname": "appendonlydir", "dbfilename": "dump.kvs", "save": [],
     "aof-load-truncated": True, "auto-aof-rewrite-percentage": 100,
     "auto-aof-rewrite-min-size": 64 * 1024 * 1024, "aof-timestamp-enabled": False,
+    "rdb-key-save-delay": 0,
 }
 
 
@@ -193,7 +194,7 @@ class Persistence:
                 self.loaded_history = found.get("repl")
                 self.loaded_expired = found.get("expired", 0)
                 if imported is not None:
-                    snapshot.dump(self.ks, self.snapshot_path)
+                    self._dump(self.snapshot_path)
         finally:
             if gc_was_on:
                 gc.enable()
@@ -230,7 +231,7 @@ class Persistence:
             m = mf.Manifest(self.opt["appendfilename"])
             base = m.next_base()
             self.log(f"Creating AOF base file {base.name} on server start")
-            snapshot.dump(self.ks, os.path.join(self.aof_dir, base.name))
+            self._dump(os.path.join(self.aof_dir, base.name))
             m.base = base
             m.incrs = [m.next_incr()]
             self.log(f"Creating AOF incr file {m.incrs[0].name} on server start")
@@ -356,7 +357,7 @@ class Persistence:
             self.writer = AofWriter(path, self.opt["appendfsync"],
                                     self.opt["aof-timestamp-enabled"])
             self.on_state_change()
-            self._fork("aof", lambda: snapshot.dump(self.ks, target),
+            self._fork("aof", lambda: self._dump(target),
                        lambda ok: self._first_rewrite_done(ok, base, target))
         except OSError as exc:
             self.log(f"Can't start the AOF's first rewrite: {exc}")
@@ -498,10 +499,20 @@ class Persistence:
 
     # -- snapshots -----------------------------------------------------------------------------
 
+    def _dump(self, path: str, repl: tuple[str, int, int] | None = None) -> int:
+        """snapshot.dump of the keyspace, with rdb-key-save-delay (Redis's debugging knob)."""
+        return snapshot.dump(self.ks, path, repl=repl, delay_us=self.opt["rdb-key-save-delay"])
+
+    def remove_temp_snapshot(self) -> None:
+        """The half-written snapshot of a save this process is making (Redis's
+        rdbRemoveTempFile): for a server exiting at once in the middle of one."""
+        directory, name = os.path.split(os.path.abspath(self.snapshot_path))
+        _unlink(os.path.join(directory, f"temp-{os.getpid()}-{name}"))
+
     def save(self) -> None:
         """SAVE: write the snapshot now, on the calling thread."""
         self.flush()
-        snapshot.dump(self.ks, self.snapshot_path, repl=self.repl_history())
+        self._dump(self.snapshot_path, self.repl_history())
         self.ks.dirty = 0
         self.lastsave = int(time.time())
         self.last_bgsave_ok = True
@@ -515,7 +526,7 @@ class Persistence:
         self.last_bgsave_try = time.time()
         repl = self.repl_history()  # (read here: the child's data is the fork's)
         try:
-            self._fork("bgsave", lambda: snapshot.dump(self.ks, path, repl=repl),
+            self._fork("bgsave", lambda: self._dump(path, repl),
                        self._bgsave_done)
         except OSError:
             self.last_bgsave_ok = False  # (INFO rdb_last_bgsave_status:err, as Redis's)
@@ -559,7 +570,7 @@ class Persistence:
         def done(ok: bool) -> None:
             self._rewrite_done(ok, base, target, old)
 
-        self._fork("aof", lambda: snapshot.dump(self.ks, target), done)
+        self._fork("aof", lambda: self._dump(target), done)
         return "Background append only file rewriting started"
 
     def _rewrite_done(self, ok: bool, base: mf.Entry, target: str, old: list) -> None:

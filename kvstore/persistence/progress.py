@@ -21,6 +21,15 @@ from typing import Callable
 MAX_CHUNK = 1 << 20  # bytes per read of a file being loaded
 
 
+def debug_delay(usec: int) -> None:
+    """Redis's debugDelay, for key-load-delay and rdb-key-save-delay: sleep `usec`
+    microseconds, or when negative 1 us once in -usec calls."""
+    if usec > 0:
+        time.sleep(usec / 1e6)
+    elif usec and not random.randrange(-usec):
+        time.sleep(1e-6)
+
+
 class LoadingStopped(BaseException):
     """Raised by `on_step` to give the load up (SHUTDOWN or a signal meanwhile). A
     BaseException, as the loaders' `except Exception` must not take it for a bad record."""
@@ -41,11 +50,8 @@ class Progress:
         self.on_step = on_step
 
     def step(self) -> None:
-        delay = self.delay_us
-        if delay > 0:
-            time.sleep(delay / 1e6)
-        elif delay and not random.randrange(-delay):
-            time.sleep(1e-6)
+        if self.delay_us:
+            debug_delay(self.delay_us)
         if self.on_step is not None:
             self.on_step(self)
 

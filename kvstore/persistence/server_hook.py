@@ -29,7 +29,7 @@ from .snapshot import SnapshotError
 
 _OPTIONS = ("appendonly", "appendfsync", "appendfilename", "appenddirname", "dbfilename", "save",
             "aof-load-truncated", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size",
-            "aof-timestamp-enabled")
+            "aof-timestamp-enabled", "rdb-key-save-delay")
 
 
 def options_from(config) -> dict:
@@ -173,7 +173,8 @@ def attach(server, progress: Progress | None = None) -> Persistence:
         "dir": lambda v: setattr(p, "snapshot_dir", os.path.abspath(v)),
         "appendonly": set_appendonly,
     }
-    for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated"):
+    for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated",
+                 "rdb-key-save-delay"):
         listeners[name] = lambda v, name=name: p.opt.__setitem__(name, v)
     for name, listener in listeners.items():
         cfg.on_change(name, listener)

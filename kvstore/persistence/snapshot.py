@@ -40,7 +40,7 @@ from ..engine.dump import zset_type
 from ..engine.rdb import T_HASH, T_LIST, T_SET, T_STREAM, T_STRING, T_ZSET
 from ..engine.stream import Stream, from_record, to_record
 from ..engine.values import Hash, List, Set
-from .progress import Progress
+from .progress import Progress, debug_delay
 
 # A function library's record (Redis's RDB opcode for one): [-1, name, FUNCTION_RECORD, code, nil].
 FUNCTION_RECORD = 245
@@ -117,15 +117,16 @@ def iter_records(keyspace, now: int | None) -> Iterator[list]:
 
 
 def dump(keyspace, path: str, now: int | None = None,
-         repl: tuple[str, int, int] | None = None) -> int:
+         repl: tuple[str, int, int] | None = None, delay_us: int = 0) -> int:
     """Write the keyspace's live keys to `path` atomically (and `repl`, the replication
     history the data set is at, if given). Returns the file size in bytes. O(n) time; memory:
-    one CHUNK of packed records plus lz4's frame state."""
+    one CHUNK of packed records plus lz4's frame state. `delay_us`: rdb-key-save-delay, a
+    wait at each key (Redis's debugging knob, to look at a save in progress)."""
     now = keyspace.clock() if now is None else now
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f"temp-{os.getpid()}-{name}")
     try:
-        size = _write(keyspace, tmp, now, repl)
+        size = _write(keyspace, tmp, now, repl, delay_us)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -135,7 +136,8 @@ def dump(keyspace, path: str, now: int | None = None,
     return size
 
 
-def _write(keyspace, tmp: str, now: int, repl: tuple[str, int, int] | None) -> int:
+def _write(keyspace, tmp: str, now: int, repl: tuple[str, int, int] | None,
+           delay_us: int) -> int:
     digest = hashlib.blake2b(digest_size=CHECKSUM_BYTES)
     comp = lz4.frame.LZ4FrameCompressor()
     pack = msgpack.Packer(use_bin_type=True).pack
@@ -160,6 +162,8 @@ def _write(keyspace, tmp: str, now: int, repl: tuple[str, int, int] | None) -> i
         # the stream before its offset, so they belong to the data set there (as in Redis's
         # files; a master loading the file deletes them with DELs in its stream).
         for record in iter_records(keyspace, now if repl is None else None):
+            if delay_us:
+                debug_delay(delay_us)
             b = pack(record)
             buf.append(b)
             held += len(b)

@@ -487,6 +487,8 @@ OPTIONS: list[Option] = [
     Option("loading-process-events-interval-bytes", "int", "2097152", 1024, INT_MAX,
            hidden=True),
     Option("key-load-delay", "int", "0", INT_MIN, INT_MAX, hidden=True),
+    # ...and rdb-key-save-delay at each key a save writes (persistence/snapshot.py)
+    Option("rdb-key-save-delay", "int", "0", INT_MIN, INT_MAX, hidden=True),
     Option("maxmemory", "memory", "0", 0, ULLONG_MAX),
     Option("maxmemory-policy", "enum", "noeviction", choices=_POLICIES),
     Option("maxmemory-samples", "int", "5", 1, INT_MAX),

@@ -291,7 +291,7 @@ class Server:
         self.busy: Busy | None = None  # a script past busy-reply-threshold (busy.py)
         self.loading: Loading | None = None  # a data set loading (loading.py)
         self.signals = False  # whether SIGTERM and SIGINT are ours (`install_signals`)
-        self._wakeup_fd = -1  # the loop's, while a load or a busy script holds it up
+        self._wakeup_fd = -1  # the loop's, set aside while Python's handlers are in force
         self.supervised = "no"  # systemd or upstart, as told at start-up (supervise.py)
         self.arriving: weakref.WeakSet[Client] = weakref.WeakSet()  # (new_client)
         self.obuf_check = False    # a "normal" class output-buffer limit is set
@@ -1039,7 +1039,7 @@ class Server:
         """The loop's handlers wait for the loop, which a load or a busy script holds up:
         Python's run at once meanwhile (`_on_blocked_signal`). The loop's wakeup fd is set
         aside too, or the loop would take each such signal again afterwards."""
-        if self.signals:
+        if self.signals and self._wakeup_fd < 0:
             loop = asyncio.get_running_loop()
             for sig, _ in SHUTDOWN_SIGNALS:
                 loop.remove_signal_handler(sig)
@@ -1047,8 +1047,9 @@ class Server:
             self._wakeup_fd = signal.set_wakeup_fd(-1)
 
     def _signals_from_loop(self) -> None:
-        if self.signals:
+        if self._wakeup_fd >= 0:
             signal.set_wakeup_fd(self._wakeup_fd)
+            self._wakeup_fd = -1
             self.install_signals()
 
     def _on_blocked_signal(self, signum: int, frame) -> None:
@@ -1056,6 +1057,8 @@ class Server:
         shutdown is asked for (a load stops at its next step, a busy script runs to its end)."""
         if signum == signal.SIGINT and self.stop_requested():
             self.log.warning("You insist... exiting now.")
+            if self.persistence is not None:  # (a final save may be half written)
+                self.persistence.remove_temp_snapshot()
             os._exit(1)
         name = signal.Signals(signum).name
         if self.loading is not None:
@@ -1206,7 +1209,9 @@ class Server:
             notify_systemd(log, "STOPPING=1\n")
         self.outbox.drain()  # the replies of the last loop iteration
         code = 0
-        # Persistence first, while nothing is closed yet: a refusal leaves the server whole.
+        # Persistence first, while nothing is closed yet: a refusal leaves the server whole. A
+        # final save holds the loop up: a second SIGINT meanwhile exits at once, as in Redis.
+        self._signals_while_blocked()
         for hook in self.on_shutdown:
             try:
                 result = hook()
@@ -1215,6 +1220,7 @@ class Server:
             except ShutdownRefused:
                 log.warning("Errors trying to shut down the server. Check the logs for more "
                             "information.")
+                self._signals_from_loop()
                 return None
             except Exception as exc:  # noqa: BLE001 - a failing hook must not stop the exit
                 log.warning("Error in shutdown hook: %s", exc)

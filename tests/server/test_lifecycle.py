@@ -419,3 +419,24 @@ def test_supervised_systemd_notifies_loading_ready_and_stopping(tmp_path, kind):
         sock.close()
     assert got == [b"STATUS=Redis is loading...\n", b"STATUS=Ready to accept connections\n",
                    b"READY=1\n", b"STOPPING=1\n"]
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_a_second_sigint_during_the_final_save_exits_at_once(tmp_path, kind):
+    """Redis's "Temp rdb will be deleted in signal handle": SIGINT starts a shutdown that saves
+    (20 keys at 0.1 s each: rdb-key-save-delay), a second one exits there, status 1, with the
+    half-written file removed and no snapshot."""
+    p = start(kind, tmp_path, "--save", "3600 1", "--rdb-key-save-delay", "100000")
+    try:
+        c = Conn(p.port)
+        for i in range(20):
+            assert c("SET", i, i) == b"OK"
+        p.proc.send_signal(signal.SIGINT)
+        wait_until(lambda: any(name.startswith("temp-") for name in os.listdir(tmp_path)),
+                   what="the final save to begin")
+        p.proc.send_signal(signal.SIGINT)
+        assert p.proc.wait(10) == 1
+    finally:
+        p.stop()
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(("temp-", "dump."))]
+    assert "You insist... exiting now." in p.output()
