@@ -1172,6 +1172,7 @@ class Server:
                 or replication.in_sync():
             return True
         self.log.notice("Waiting for replicas before shutting down.")
+        self._signals_while_blocked()  # (a second SIGINT meanwhile exits at once, as in Redis)
         paused = self.paused_until, self.write_paused_until
         self.pause(float("inf"), write_only=True)
         replication.ask_acks()
@@ -1181,6 +1182,7 @@ class Server:
             while time.monotonic() < deadline and not replication.in_sync():
                 if self.shutdown_aborted:
                     self.log.notice("Shutdown manually aborted.")
+                    self._signals_from_loop()
                     self.unpause()
                     if any(paused):  # a CLIENT PAUSE from before goes on
                         self.pause(max(paused), write_only=not paused[0])

@@ -479,3 +479,25 @@ def test_a_shutdown_with_replicas_in_sync_does_not_wait(kv_factory, tmp_path, ki
     finally:
         proc.kill()
         proc.wait(10)
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_a_second_sigint_while_the_shutdown_waits_for_replicas_exits_at_once(kv_factory,
+                                                                             tmp_path, kind):
+    master = kv_factory("--shutdown-timeout", "3600", "--repl-diskless-sync-delay", "0",
+                        kind=kind)
+    proc, port = start_replica(tmp_path, master.port)
+    try:
+        wait_until(lambda: linked(port), what="the replica to sync")
+        proc.send_signal(signal.SIGSTOP)
+        assert Conn(master.port)("SET", "k", "v") == b"OK"
+        master.proc.send_signal(signal.SIGINT)
+        wait_until(lambda: "Waiting for replicas before shutting down." in _log(tmp_path),
+                   what="the shutdown to wait")
+        master.proc.send_signal(signal.SIGINT)
+        assert master.proc.wait(10) == 1
+        assert "You insist... exiting now." in _log(tmp_path)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        proc.kill()
+        proc.wait(10)
