@@ -357,11 +357,8 @@ def config_set(ctx: Context, argv: list[bytes]):
         elif opt.protected and not protected_action_allowed(cfg["enable-protected-configs"],
                                                            ctx.client):
             why = "can't set protected config"
-        elif opt.deny_loading and ctx.client is not None \
-                and ctx.client.server.loading is not None:
-            from ..server.loading import LOADING_TEXT
-
-            raise CommandError(LOADING_TEXT)
+        elif opt.deny_loading and _loading(ctx):
+            raise _loading_error()
         # An alias and its name are two parameters to Redis: both apply, the later one wins.
         elif raw.lower() in seen:
             why = "duplicate parameter"
@@ -810,7 +807,8 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     if not opts <= {b"merge", b"noflush", b"nosave"}:
         raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
                            "options.")
-    _refuse_while_loading(ctx)
+    if _loading(ctx):
+        raise _loading_error()
     ks = ctx.ks
     p = getattr(ks, "persistence", None)
     if p is None and ctx.client is None:  # an embedded store without files: in memory
@@ -834,13 +832,17 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     return OK
 
 
-def _refuse_while_loading(ctx: Context) -> None:
-    """While the server loads its data set (server/loading.py), saving or reloading the part
-    loaded so far would lose the rest (Redis does it): refused."""
+def _loading(ctx: Context) -> bool:
+    """Whether the server loads a data set (server/loading.py)."""
+    return ctx.client is not None and ctx.client.server.loading is not None
+
+
+def _loading_error() -> CommandError:
+    """LOADING: for what Redis refuses while it loads, and for what would save or reload the
+    part loaded so far and lose the rest (DEBUG RELOAD and LOADAOF: Redis does it)."""
     from ..server.loading import LOADING_TEXT
 
-    if ctx.client is not None and ctx.client.server.loading is not None:
-        raise CommandError(LOADING_TEXT)
+    return CommandError(LOADING_TEXT)
 
 
 @command("debug|loadaof", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
@@ -848,7 +850,8 @@ def debug_loadaof(ctx: Context, argv: list[bytes]):
     """DEBUG LOADAOF: write and fsync what the AOF holds in memory, empty the databases, load
     them back from the AOF directory (what a restart would load), as Redis does. Without an
     open AOF there is nothing to load: an error (Redis 7.0 exits there)."""
-    _refuse_while_loading(ctx)
+    if _loading(ctx):
+        raise _loading_error()
     p = getattr(ctx.ks, "persistence", None)
     if p is None or not p.reload_aof():
         raise CommandError("ERR Error trying to load the AOF files, check server logs.")

@@ -3,8 +3,9 @@
 Redis listens while it loads its data set at start-up and answers LOADING to most commands: it
 runs its event loop every loading-process-events-interval-bytes (2 MB) of the file. Our loaders
 read their files in chunks of that many bytes (`chunk`, 1 MB at most: 10-80 ms of loading) and
-call `Progress.step` after each, always between two records, where the keyspace is whole. The server's `on_step` serves its clients there
-(server/loading.py) and may stop the load by raising LoadingStopped.
+call `Progress.step` after each, always between two records, where the keyspace is whole. The
+server's `on_step` serves its clients there (server/loading.py) and may stop the load by raising
+LoadingStopped. A Progress() with no hook only counts: the loads of the embedded store.
 
 `key-load-delay` is Redis's debugging config that slows a load down (its tests use it to look at
 a server while it loads): a delay in microseconds at each record, or, negative, 1 us at one

@@ -22,7 +22,7 @@ Writing is crash-safe: the file is written as `temp-<pid>-<name>`, fsynced, rena
 target, and the directory is fsynced, so a reader sees either the old snapshot or the new one.
 `dump` streams: it packs and compresses a chunk of records at a time, so it never holds a second
 copy of the keyspace; `load` checks the checksum in one streaming pass, then decodes in a second,
-yielding records one by one (both passes read the file in CHUNK-sized pieces).
+yielding records one by one (both passes read the file in pieces of `Progress.chunk` bytes).
 """
 
 from __future__ import annotations
@@ -193,12 +193,12 @@ def verify(path: str, progress: Progress | None = None) -> None:
             raise SnapshotError(path, len(MAGIC), f"unsupported version {version}")
         digest = hashlib.blake2b(head, digest_size=CHECKSUM_BYTES)
         left = size - CHECKSUM_BYTES - len(HEADER)
+        progress = progress or Progress()
         while left > 0:
-            chunk = f.read(min(CHUNK, left))
+            chunk = f.read(min(progress.chunk, left))
             if not chunk:
                 break
-            if progress is not None:
-                progress.step()
+            progress.step()
             digest.update(chunk)
             left -= len(chunk)
         if f.read(CHECKSUM_BYTES) != digest.digest():
@@ -209,6 +209,7 @@ def load(path: str, check: bool = True, progress: Progress | None = None) -> Ite
     """Yield the records of a snapshot, streaming. The checksum is verified first (unless
     `check` is False), so no record comes out of a corrupted file. `progress` counts the
     bytes read and steps after each chunk (between two records)."""
+    progress = progress or Progress()
     if check:
         verify(path, progress)
     size = os.path.getsize(path)
@@ -218,11 +219,10 @@ def load(path: str, check: bool = True, progress: Progress | None = None) -> Ite
         f.seek(len(HEADER))
         left = size - CHECKSUM_BYTES - len(HEADER)
         while left > 0:
-            chunk = f.read(min(CHUNK if progress is None else progress.chunk, left))
+            chunk = f.read(min(progress.chunk, left))
             left -= len(chunk)
-            if progress is not None:
-                progress.loaded += len(chunk)
-                progress.step()
+            progress.loaded += len(chunk)
+            progress.step()
             try:
                 unpacker.feed(decomp.decompress(chunk))
             except RuntimeError as exc:

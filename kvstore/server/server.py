@@ -1032,7 +1032,7 @@ class Server:
         """SIGTERM and SIGINT shut the server down, from the loop."""
         loop = asyncio.get_running_loop()
         for sig, name in SHUTDOWN_SIGNALS:
-            loop.add_signal_handler(sig, _on_signal, self, name)
+            loop.add_signal_handler(sig, self.on_signal, name)
         self.signals = True
 
     def _signals_while_blocked(self) -> None:
@@ -1060,16 +1060,16 @@ class Server:
             if self.persistence is not None:  # (a final save may be half written)
                 self.persistence.remove_temp_snapshot()
             os._exit(1)
-        name = signal.Signals(signum).name
+        self.on_signal(signal.Signals(signum).name)
+
+    def on_signal(self, name: str) -> None:
+        """SIGTERM or SIGINT: a shutdown with shutdown-on-sigterm / shutdown-on-sigint's
+        flags."""
         if self.loading is not None:
             self.log.warning("Received shutdown signal during loading, scheduling shutdown.")
         else:
             self.log.warning("Received %s scheduling shutdown...", name)
-        self.request_shutdown(self.signal_flags(name))
-
-    def signal_flags(self, name: str) -> set[str]:
-        """SHUTDOWN's flags for SIGTERM or SIGINT: shutdown-on-sigterm / shutdown-on-sigint."""
-        return set(self.config["shutdown-on-" + name.lower()])
+        self.request_shutdown(set(self.config["shutdown-on-" + name.lower()]))
 
     async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""
@@ -1351,11 +1351,6 @@ def run(config: Config | None = None, shutdown_event: asyncio.Event | None = Non
 
 
 SHUTDOWN_SIGNALS = ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"))
-
-
-def _on_signal(server: Server, name: str) -> None:
-    server.log.warning("Received %s scheduling shutdown...", name)
-    server.request_shutdown(server.signal_flags(name))
 
 
 def startup_banner(server: Server) -> None:
