@@ -62,14 +62,17 @@ DEFAULTS: dict[str, Any] = {
 fork_stats = {"total": 0, "latest_usec": 0}
 
 
-def fork_job(job: Callable[[], Any]) -> int:
+def fork_job(job: Callable[[], Any], setup: Callable[[], None] | None = None) -> int:
     """Run `job` in a forked child (copy-on-write: the data as it is now), which exits 0 if the
-    job returned. Returns the child's pid; `reap_child` waits for it."""
+    job returned; `setup` first (the server's: the child's title and OOM score). Returns the
+    child's pid; `reap_child` waits for it."""
     start = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # the child: the job, then leave without running any parent cleanup
         code = 1
         try:
+            if setup is not None:
+                setup()
             job()
             code = 0
         finally:
@@ -123,6 +126,8 @@ class Persistence:
         self._retry_at = 0.0
         self.rewrite_base_size = 0
         self.child: tuple[str, int, float] | None = None  # (kind, pid, start time)
+        # Run first in each child, with its kind ("bgsave" or "aof"): the server's
+        self.child_setup: Callable[[str], None] | None = None
         # CONFIG SET appendonly yes until its first rewrite is done (Redis's AOF_WAIT_REWRITE):
         # the AOF is on, but the files on disk are still the old ones (`enable_aof`)
         self.aof_starting = False
@@ -632,7 +637,8 @@ class Persistence:
 
     def _fork(self, kind: str, job: Callable[[], Any], done: Callable[[bool], None]) -> None:
         try:
-            pid = fork_job(job)
+            setup = self.child_setup
+            pid = fork_job(job, None if setup is None else lambda: setup(kind))
         except OSError as exc:
             self.log(f"Can't {'save' if kind == 'bgsave' else 'rewrite append only file'} in "
                      f"background: fork: {exc.strerror or exc}")

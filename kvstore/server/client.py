@@ -56,6 +56,8 @@ ACL_CHECK = acl.ACL_CHECK  # a restricted ACL user's connection: each command is
 _TXPS = MULTI | SUBSCRIBED | BLOCKED
 _BATCH_END = DROP_LAST | PUSHES  # the bits the end of a batch acts on (one global load)
 
+VERBOSE = 1  # the loglevel (server.Log) at which connections coming and going are logged
+
 # A transport holding more than this many unsent bytes pauses reading from its client.
 WRITE_HIGH_WATER = 4 * 1024 * 1024
 WRITE_LOW_WATER = 1024 * 1024
@@ -214,6 +216,9 @@ class Client(asyncio.Protocol):
             host = "127.0.0.1"
         if sock is not None:
             self.fd = sock.fileno()
+        if server.log.level <= VERBOSE:  # (Redis's texts, before its own refusals)
+            server.log.verbose("Accepted connection to %s" if self.unix else "Accepted %s",
+                               server.config["unixsocket"] if self.unix else self.addr)
         transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
         server.clients[self.id] = self
         if len(server.clients) > server.config["maxclients"]:
@@ -279,6 +284,8 @@ class Client(asyncio.Protocol):
             self._query_buffer_full(drop=True)
 
     def eof_received(self):
+        if self.server.log.level <= VERBOSE:
+            self.server.log.verbose("Client closed connection %s", self.info_line())
         return False  # close our side too, as Redis does on read of 0 bytes
 
     # -- the hot path --------------------------------------------------------------------------

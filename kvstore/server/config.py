@@ -582,13 +582,19 @@ OPTIONS: list[Option] = [
     Option("replica-read-only", "bool", "yes", alias="slave-read-only"),
     Option("replica-serve-stale-data", "bool", "yes", alias="slave-serve-stale-data"),
     # Tuning a distribution's redis.conf sets (Debian's has each): kept, so the file loads and
-    # CONFIG GET answers as Redis; up to set-proc-title they change nothing here.
+    # CONFIG GET answers as Redis; they change nothing here.
     Option("aof-rewrite-incremental-fsync", "bool", "yes"),
     Option("aof-timestamp-enabled", "bool", "no"),
     Option("disable-thp", "bool", "yes", mutable=False),
     Option("dynamic-hz", "bool", "yes"),
     Option("jemalloc-bg-thread", "bool", "yes"),
     Option("no-appendfsync-on-rewrite", "bool", "no"),
+    Option("rdb-del-sync-files", "bool", "no"),
+    Option("rdb-save-incremental-fsync", "bool", "yes"),
+    Option("repl-disable-tcp-nodelay", "bool", "no"),
+    Option("replica-lazy-flush", "bool", "no", alias="slave-lazy-flush"),
+    Option("replica-priority", "int", "100", 0, INT_MAX, alias="slave-priority"),
+    # (in force; these four: the process's OOM score and title, process.py)
     # "relative" is another name of "yes", which CONFIG GET shows
     Option("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute"),
            fmt=lambda value: "yes" if value == "relative" else value),
@@ -596,13 +602,7 @@ OPTIONS: list[Option] = [
            fmt=_fmt_oom_values, multi=True),
     Option("proc-title-template", "special", "{title} {listen-addr} {server-mode}",
            parse=_parse_title_template),
-    Option("rdb-del-sync-files", "bool", "no"),
-    Option("rdb-save-incremental-fsync", "bool", "yes"),
-    Option("repl-disable-tcp-nodelay", "bool", "no"),
-    Option("replica-lazy-flush", "bool", "no", alias="slave-lazy-flush"),
-    Option("replica-priority", "int", "100", 0, INT_MAX, alias="slave-priority"),
     Option("set-proc-title", "bool", "yes", mutable=False),
-    # (in force)
     Option("stream-node-max-bytes", "memory", "4096", 0, LLONG_MAX),
     Option("stream-node-max-entries", "int", "100", 0, LLONG_MAX),
     Option("tracking-table-max-keys", "int", "1000000", 0, LLONG_MAX),
@@ -610,8 +610,13 @@ OPTIONS: list[Option] = [
     Option("aclfile", "string", "", mutable=False),
     Option("acl-pubsub-default", "enum", "resetchannels",
            choices=("allchannels", "resetchannels")),
-    # Accepted, validated and shown only: kvstore has no defragmenter, CPU pinning, syslog,
-    # crash report, I/O threads, socket marks, or source address for outgoing links. Some name
+    # Log lines go to syslog too with syslog-enabled (server.Log), as Redis's.
+    Option("syslog-enabled", "bool", "no", mutable=False),
+    Option("syslog-ident", "string", "redis", mutable=False),
+    Option("syslog-facility", "enum", "local0", mutable=False, choices=(
+        "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7")),
+    # Accepted, validated and shown only: kvstore has no defragmenter, CPU pinning, crash
+    # report, I/O threads, socket marks, or source address for outgoing links. Some name
     # a behaviour kvstore has, fixed at one setting: RESTORE checks every payload in full
     # (engine/dump.py), as sanitize-dump-payload yes; a replica's INFO says it is announced; an
     # AOF rewrite deletes the old files at once, as aof-disable-auto-gc no.
@@ -627,10 +632,6 @@ OPTIONS: list[Option] = [
     Option("bio_cpulist", "string", "", mutable=False),
     Option("aof_rewrite_cpulist", "string", "", mutable=False),
     Option("bgsave_cpulist", "string", "", mutable=False),
-    Option("syslog-enabled", "bool", "no", mutable=False),
-    Option("syslog-ident", "string", "redis", mutable=False),
-    Option("syslog-facility", "enum", "local0", mutable=False, choices=(
-        "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7")),
     Option("crash-log-enabled", "bool", "yes"),
     Option("crash-memcheck-enabled", "bool", "yes"),
     Option("io-threads-do-reads", "bool", "no", mutable=False),

@@ -18,6 +18,7 @@ from ..version import REDIS_VERSION, __version__
 from ..commands.table import rename_command
 from .config import Config
 from .config_lines import ConfigFileError, FatalConfigError, parse_command_line, read_config_file
+from .process import ProcessControls
 from .server import Log, Server, run, startup_banner
 
 USAGE = """Usage: kvstore-server [/path/to/redis.conf] [options] [-]
@@ -101,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("%s", exc)
         return 1
     log = Log(config["loglevel"], config["logfile"])
+    if config["syslog-enabled"]:
+        log.open_syslog(config["syslog-ident"], config["syslog-facility"])
     if config.users and config["aclfile"]:  # (Redis says so when it loads the users)
         log.warning("%s", _USERS_AND_ACLFILE)
         return 1
@@ -111,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     background = config["daemonize"] and server.supervised == "no"
     if background:
         daemonize()
+    server.process = ProcessControls(server)
+    server.process.attach()
+    if config["set-proc-title"]:
+        server.process.set_title()
     for path in config.modules:  # Redis's texts when a module does not load
         log.warning("Module %s failed to load: kvstore does not load modules", path)
         log.warning("Can't load module from %s: server aborting", path)

@@ -47,6 +47,7 @@ from typing import Any
 from ..engine.dump import write_rdb
 from ..persistence.aof import encode_argvs, select_record
 from ..persistence.manager import fork_job, reap_child
+from .process import REPLICA_SYNC_TITLE
 
 MAX_SYNCING = 4     # replicas whose file is being written at once
 GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
@@ -160,7 +161,9 @@ class Replication:
                 write_rdb(ks, f, now, stream_db, keys=keys, functions=functions)
 
         loop = asyncio.get_running_loop()
-        reap_child(fork_job(write),
+        process = server.process
+        setup = None if process is None else lambda: process.in_child(REPLICA_SYNC_TITLE)
+        reap_child(fork_job(write, setup),
                    lambda ok: loop.call_soon_threadsafe(self._file_done, replica, path, ok))
 
     def keep_backlog(self) -> None:

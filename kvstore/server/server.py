@@ -32,6 +32,7 @@ import resource
 import signal
 import socket
 import sys
+import syslog
 import time
 import traceback
 import weakref
@@ -61,6 +62,7 @@ from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
 from .latency import LatencyMonitor, fold_all
 from .outbox import Outbox
+from .process import ProcessControls
 from .replica_link import MasterLink
 from .replication import WAIT_FOR_SYNC, NO_FAILOVER, Replication
 from .pubsub import Notifier, PubSub, deliver
@@ -88,6 +90,7 @@ _LISTEN_FAILED = {"port": "Unable to listen on this port. Check server logs.",
                   "bind": "Failed to bind to specified addresses."}
 _LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
 _LEVEL_CHARS = ".-*#"
+_SYSLOG_PRIORITIES = (syslog.LOG_DEBUG, syslog.LOG_INFO, syslog.LOG_NOTICE, syslog.LOG_WARNING)
 
 
 def _raise_open_files(need: int, with_hard: bool) -> tuple[int, int, str]:
@@ -169,6 +172,14 @@ class Log:
         self.path = path
         self.stream = open(path, "a", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
         self.role = "M"
+        self.to_syslog = False
+
+    def open_syslog(self, ident: str, facility: str) -> None:
+        """syslog-enabled: every line goes to syslog too, its text alone, as Redis's openlog
+        with LOG_PID (the daemon puts the time, the ident and the pid)."""
+        syslog.openlog(ident, syslog.LOG_PID | syslog.LOG_NDELAY | syslog.LOG_NOWAIT,
+                       getattr(syslog, f"LOG_{facility.upper()}"))
+        self.to_syslog = True
 
     def log(self, level: int, msg: str, *args: Any) -> None:
         if level < self.level:
@@ -180,6 +191,8 @@ class Log:
         self.stream.write(f"{os.getpid()}:{self.role} {stamp}.{int(now * 1000) % 1000:03d} "
                           f"{_LEVEL_CHARS[level]} {msg}\n")
         self.stream.flush()
+        if self.to_syslog:
+            syslog.syslog(_SYSLOG_PRIORITIES[level], msg)
 
     def debug(self, msg: str, *args: Any) -> None:
         self.log(0, msg, *args)
@@ -325,6 +338,8 @@ class Server:
         self.tracking = Tracking(self)
         self.replication = Replication(self)
         self.master_link: Any = None  # replica_link.MasterLink while we are a replica
+        # The process's OOM score and title (process.py): the program's server only (main.py)
+        self.process: ProcessControls | None = None
         self.notifier.configure(cfg["notify-keyspace-events"])
         cfg.on_change("notify-keyspace-events", self.notifier.configure)
         self._apply_config()
@@ -999,6 +1014,8 @@ class Server:
             raise ConfigError(_LISTEN_FAILED[name]) from None
         self._close_tcp()
         self._listen_on(socks, cfg["bind"], cfg["port"])
+        if self.process is not None and cfg["set-proc-title"]:
+            self.process.set_title()
 
     def load(self) -> None:
         """Load the data set (persistence/server_hook.attach), serving the clients that connect
@@ -1076,7 +1093,7 @@ class Server:
         self._stop = shutdown_event or asyncio.Event()
         log = self.log
         adjust_open_files_limit(self.config, log)
-        log.notice("Server initialized")
+        log.warning("Server initialized")  # (a warning in Redis 7.0)
         self.outbox.call_soon = asyncio.get_running_loop().call_soon
         # A replica from the start: keys expired in its file wait for its master's DELs
         self.ks.replica = bool(self.config["replicaof"])
@@ -1087,6 +1104,8 @@ class Server:
             code = await self.stop()  # (no persistence hook yet: nothing is saved)
             return 1 if code is None else code
         self.memory.baseline()
+        if self.process is not None:
+            self.process.set_oom_score()
         if self.ports:
             log.notice("Ready to accept connections tcp")
         if self.config["unixsocket"]:
@@ -1139,7 +1158,10 @@ class Server:
         self.master_link = MasterLink(self, host, port)
         self.master_link.cached = history
         self.ks.replica = True
+        self.log.role = "S"  # Redis's log lines say a replica's
         self.gate = self.gate_wanted()
+        if self.process is not None:
+            self.process.set_oom_score()
         self.master_link.start()
 
     def replicaof_none(self) -> None:
@@ -1151,6 +1173,9 @@ class Server:
         link.close()
         self.master_link = None
         self.config.values["replicaof"] = ""
+        self.log.role = "M"
+        if self.process is not None:
+            self.process.set_oom_score()
         self.ks.replica = bool(self.paused_until or self.write_paused_until)
         # Our history goes on under a new ID: who shared it continues with us (psync2)
         if whole:

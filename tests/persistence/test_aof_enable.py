@@ -140,7 +140,7 @@ def test_a_refused_fork_leaves_nothing_half_started(tmp_path, monkeypatch):
     from kvstore.engine import Keyspace
     from kvstore.persistence import manager
 
-    def refused(job):
+    def refused(job, setup=None):
         raise OSError(errno.ENOMEM, os.strerror(errno.ENOMEM))
 
     logs: list[str] = []

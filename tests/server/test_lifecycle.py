@@ -31,7 +31,7 @@ def test_startup_log_lines(kv_factory):
     out = p.output()
     pid = p.proc.pid
     assert f"{pid}:C " in out and f"pid={pid}" in out
-    assert f"{pid}:M " in out and "* Server initialized" in out
+    assert f"{pid}:M " in out and "# Server initialized" in out
     assert "* Ready to accept connections tcp" in out
     assert f"port={p.port}" in out
 
@@ -212,7 +212,7 @@ def test_loglevel_and_logfile(tmp_path, kv_factory):
     Conn(p.port)("PING")
     p.stop()
     text = logfile.read_text()
-    assert "bye bye" in text and "Server initialized" not in text  # notice lines filtered
+    assert "bye bye" in text and "DB loaded from disk" not in text  # notice lines filtered
 
 
 def test_run_in_process_with_shutdown_event_and_hooks():
