@@ -55,7 +55,8 @@ def attach(server, progress: Progress | None = None) -> Persistence:
                     run_later=loop.call_soon_threadsafe, exclusive=False)
     if server.process is not None:
         p.child_setup = lambda kind: server.process.in_child(
-            BGSAVE_TITLE if kind == "bgsave" else REWRITE_TITLE)
+            *((BGSAVE_TITLE, cfg["bgsave_cpulist"]) if kind == "bgsave"
+              else (REWRITE_TITLE, cfg["aof_rewrite_cpulist"])))
     try:
         p.start(progress)
     except LoadingStopped:

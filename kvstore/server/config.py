@@ -594,7 +594,7 @@ OPTIONS: list[Option] = [
     Option("repl-disable-tcp-nodelay", "bool", "no"),
     Option("replica-lazy-flush", "bool", "no", alias="slave-lazy-flush"),
     Option("replica-priority", "int", "100", 0, INT_MAX, alias="slave-priority"),
-    # (in force; these four: the process's OOM score and title, process.py)
+    # (in force; these seven: the process's OOM score, title and CPUs, process.py)
     # "relative" is another name of "yes", which CONFIG GET shows
     Option("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute"),
            fmt=lambda value: "yes" if value == "relative" else value),
@@ -603,6 +603,9 @@ OPTIONS: list[Option] = [
     Option("proc-title-template", "special", "{title} {listen-addr} {server-mode}",
            parse=_parse_title_template),
     Option("set-proc-title", "bool", "yes", mutable=False),
+    Option("server_cpulist", "string", "", mutable=False),
+    Option("aof_rewrite_cpulist", "string", "", mutable=False),
+    Option("bgsave_cpulist", "string", "", mutable=False),
     Option("stream-node-max-bytes", "memory", "4096", 0, LLONG_MAX),
     Option("stream-node-max-entries", "int", "100", 0, LLONG_MAX),
     Option("tracking-table-max-keys", "int", "1000000", 0, LLONG_MAX),
@@ -615,8 +618,8 @@ OPTIONS: list[Option] = [
     Option("syslog-ident", "string", "redis", mutable=False),
     Option("syslog-facility", "enum", "local0", mutable=False, choices=(
         "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7")),
-    # Accepted, validated and shown only: kvstore has no defragmenter, CPU pinning, crash
-    # report, I/O threads, socket marks, or source address for outgoing links. Some name
+    # Accepted, validated and shown only: kvstore has no defragmenter, background threads
+    # to pin (bio_cpulist), crash report, I/O threads, socket marks, or source address for outgoing links. Some name
     # a behaviour kvstore has, fixed at one setting: RESTORE checks every payload in full
     # (engine/dump.py), as sanitize-dump-payload yes; a replica's INFO says it is announced; an
     # AOF rewrite deletes the old files at once, as aof-disable-auto-gc no.
@@ -628,10 +631,7 @@ OPTIONS: list[Option] = [
     Option("active-defrag-cycle-min", "int", "1", 1, 99),
     Option("active-defrag-cycle-max", "int", "25", 1, 99),
     Option("active-defrag-max-scan-fields", "int", "1000", 1, LLONG_MAX),
-    Option("server_cpulist", "string", "", mutable=False),
     Option("bio_cpulist", "string", "", mutable=False),
-    Option("aof_rewrite_cpulist", "string", "", mutable=False),
-    Option("bgsave_cpulist", "string", "", mutable=False),
     Option("crash-log-enabled", "bool", "yes"),
     Option("crash-memcheck-enabled", "bool", "yes"),
     Option("io-threads-do-reads", "bool", "no", mutable=False),

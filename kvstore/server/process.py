@@ -1,4 +1,4 @@
-"""What the operating system sees of the server process: its OOM score and its title.
+"""What the operating system sees of the server process: its OOM score, title and CPUs.
 
 `oom-score-adj` / `oom-score-adj-values` set /proc/self/oom_score_adj as Redis's setOOMScoreAdj:
 one value for a master, one for a replica, one for a forked child (a snapshot, a rewrite, a
@@ -11,12 +11,17 @@ and a child is titled by its job (`redis-rdb-bgsave 127.0.0.1:6379`, Redis's nam
 what watches a Redis host's processes sees ours alike). Python keeps its own copy of the
 arguments, so the title is written over the original ones (their place is in /proc/self/stat),
 cut to their length: the kernel shows the command line from there.
+
+`server_cpulist`, `bgsave_cpulist` and `aof_rewrite_cpulist` pin the server's thread (once it
+has loaded its data) and the children, as Redis's setcpuaffinity: a list it cannot read, or
+one the kernel refuses, changes nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -26,10 +31,63 @@ if TYPE_CHECKING:
 OOM_SCORE_PATH = "/proc/self/oom_score_adj"
 MASTER, REPLICA, CHILD = 0, 1, 2  # oom-score-adj-values' order
 
+_DIGITS = re.compile(r"[0-9]+")
+CPU_SETSIZE = 1024  # glibc's cpu_set_t: CPU_SET ignores higher numbers
+
 # Children's titles, as Redis names them
 BGSAVE_TITLE = "redis-rdb-bgsave"
 REWRITE_TITLE = "redis-aof-rewrite"
 REPLICA_SYNC_TITLE = "redis-rdb-to-slaves"
+
+
+def parse_cpulist(text: str) -> set[int]:
+    """The CPUs of a cpulist ("0-3", "0,2", "0-7:2"), as Redis's cpuset_parse reads it, quirks
+    included; none when it finds a number missing where one is due, a range going down, or
+    something after its last number."""
+    cpus: set[int] = set()
+
+    def after(pos: int, sep: str) -> int:  # next_token: past the next `sep`, or -1
+        found = text.find(sep, pos) if pos >= 0 else -1
+        return found + 1 if found >= 0 else -1
+
+    def number(pos: int) -> tuple[int, int] | None:  # next_num: (value, end)
+        m = _DIGITS.match(text, pos) if pos >= 0 else None
+        return (int(m.group()), m.end()) if m else None
+
+    q = 0
+    while q >= 0:
+        p, q = q, after(q, ",")
+        read = number(p)
+        if read is None:
+            return set()
+        first, end = read
+        last, step = first, 1
+        dash, comma = after(end, "-"), after(end, ",")
+        if dash >= 0 and (comma < 0 or dash < comma):
+            read = number(dash)
+            if read is None:
+                return set()
+            last, end = read
+            colon = after(end, ":") if end < len(text) else -1
+            if colon >= 0 and (comma < 0 or colon < comma):
+                read = number(colon)
+                if read is None or read[0] == 0:
+                    return set()
+                step, end = read
+        if first > last:
+            return set()
+        cpus.update(range(first, min(last, CPU_SETSIZE - 1) + 1, step))
+    return cpus if end == len(text) else set()
+
+
+def pin(cpulist: str) -> None:
+    """Pin the calling thread to `cpulist`'s CPUs (nothing for an empty list, or when the
+    kernel refuses them, as Redis)."""
+    if cpulist:
+        try:
+            os.sched_setaffinity(0, parse_cpulist(cpulist))
+        except (OSError, ValueError, OverflowError):
+            pass
 
 
 def _argv_area() -> tuple[int, int] | None:
@@ -166,10 +224,11 @@ class ProcessControls:
 
     # -- forked children -----------------------------------------------------------------------
 
-    def in_child(self, title: str | None) -> None:
-        """In a child just forked: its score, and its title (None: the parent's stays, as for a
-        debugging session's)."""
+    def in_child(self, title: str | None, cpulist: str = "") -> None:
+        """In a child just forked: its score, its title (None: the parent's stays, as for a
+        debugging session's) and its CPUs."""
         self.server.log.role = "C"  # as Redis's children's log lines
         self.set_oom_score(CHILD)
         if title is not None:
             self.set_title(title)
+        pin(cpulist)

@@ -162,7 +162,8 @@ class Replication:
 
         loop = asyncio.get_running_loop()
         process = server.process
-        setup = None if process is None else lambda: process.in_child(REPLICA_SYNC_TITLE)
+        setup = None if process is None else \
+            lambda: process.in_child(REPLICA_SYNC_TITLE, server.config["bgsave_cpulist"])
         reap_child(fork_job(write, setup),
                    lambda ok: loop.call_soon_threadsafe(self._file_done, replica, path, ok))
 

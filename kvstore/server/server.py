@@ -62,7 +62,7 @@ from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
 from .latency import LatencyMonitor, fold_all
 from .outbox import Outbox
-from .process import ProcessControls
+from .process import ProcessControls, pin
 from .replica_link import MasterLink
 from .replication import WAIT_FOR_SYNC, NO_FAILOVER, Replication
 from .pubsub import Notifier, PubSub, deliver
@@ -1104,7 +1104,8 @@ class Server:
             code = await self.stop()  # (no persistence hook yet: nothing is saved)
             return 1 if code is None else code
         self.memory.baseline()
-        if self.process is not None:
+        if self.process is not None:  # (as Redis, once loaded)
+            pin(self.config["server_cpulist"])
             self.process.set_oom_score()
         if self.ports:
             log.notice("Ready to accept connections tcp")

@@ -246,3 +246,45 @@ def test_syslog_gets_each_line_with_ident_facility_and_level(kind, tmp_path):
         assert any(text.startswith(verbose) and level == (local3 + 6, ident)
                    for text, level in lines.items()), verbose
     assert "Server initialized" in p.output()  # the log file has them all the same
+
+
+def cpus_of(pid: int) -> str:
+    with open(f"/proc/{pid}/status") as f:
+        return next(line.split()[1] for line in f if line.startswith("Cpus_allowed_list:"))
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0),
+                    reason="needs CPUs 0 and 1")
+@pytest.mark.parametrize("kind", KINDS)
+def test_cpulists_pin_the_server_and_its_children(kind, tmp_path):
+    p = start(kind, tmp_path, "--server_cpulist", "1", "--bgsave_cpulist", "0-1:2")
+    c = Conn(p.port)
+    try:
+        pid = p.proc.pid
+        assert cpus_of(pid) == "1"
+        child = slow_bgsave(c, pid)
+        settled(lambda: cpus_of(child), "0")
+        end_bgsave(c, child)
+    finally:
+        c.close()
+        p.stop()
+
+
+@pytest.mark.skipif(not {0, 1} <= os.sched_getaffinity(0), reason="needs CPUs 0 and 1")
+def test_cpulist_reading_as_redis(tmp_path):
+    """Odd lists pin the same CPUs on both servers: a step past the range, and none at all for
+    a list Redis cannot read (a missing number, a range going down, trailing text) or CPUs
+    the kernel refuses."""
+    lists = ["1,0", "0-1:3", "0-", "x", "1-0", "0,x,1", "1a", "1-3a", "1,x", "7"]
+    seen = {}
+    for kind in KINDS:
+        got = []
+        for i, cpulist in enumerate(lists):
+            (tmp_path / f"{kind}{i}").mkdir()
+            p = start(kind, tmp_path / f"{kind}{i}", "--server_cpulist", cpulist)
+            got.append(cpus_of(p.proc.pid))
+            p.stop()
+        seen[kind] = got
+    assert seen["kvstore"] == seen["redis"]
+    everything = cpus_of(os.getpid())
+    assert seen["kvstore"] == ["0-1", "0", *[everything] * 8]
