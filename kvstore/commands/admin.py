@@ -828,7 +828,8 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     elif b"merge" not in opts and any(r[1] in ks.dbs[r[0]].data for r in records
                                       if r[2] != snapshot.FUNCTION_RECORD):
         raise CommandError("ERR Error trying to load the RDB dump")  # Redis: a duplicate key
-    snapshot.apply(ks, iter(records))
+    with ks.loading():
+        snapshot.apply(ks, iter(records))
     return OK
 
 
@@ -853,8 +854,9 @@ def debug_loadaof(ctx: Context, argv: list[bytes]):
     if _loading(ctx):
         raise _loading_error()
     p = getattr(ctx.ks, "persistence", None)
-    if p is None or not p.reload_aof():
-        raise CommandError("ERR Error trying to load the AOF files, check server logs.")
+    with ctx.ks.loading():
+        if p is None or not p.reload_aof():
+            raise CommandError("ERR Error trying to load the AOF files, check server logs.")
     return OK
 
 

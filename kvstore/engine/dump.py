@@ -77,43 +77,58 @@ def deserialize(payload: bytes, limits: Thresholds) -> object:
     return build_value(kind, data, limits)
 
 
-def read_rdb_file(data: bytes, ks, progress=None) -> tuple[
-        list[tuple[int, bytes, object, int | None]], list[bytes], dict[bytes, bytes]]:
+# A database's contents as a file gives them, before they replace the live ones: its key -> value
+# and key -> expiry (ms) tables.
+Tables = tuple[dict, dict]
+
+
+def read_rdb_file(data: bytes, ks, progress=None, now: int | None = None) -> tuple[
+        list[Tables], int, list[bytes], dict[bytes, bytes]]:
     """The contents of a whole RDB file (a dump.rdb, a master's sync file), checked whole first:
-    (keys as (db, key, value, expiry ms or None), function libraries' code, auxiliary fields).
-    Raises PayloadFormatError, having put nothing anywhere. `progress`: see rdb.read_file."""
+    (each database's tables, how many keys they hold, function libraries' code, auxiliary
+    fields). With `now`, keys already expired are left out (as a Redis master loading its file
+    does; a replica keeps them for its master's DEL). The live data set is not touched: the
+    tables are built aside as the file is read, and `install` puts them in at once. Raises
+    PayloadFormatError. `progress`: see rdb.read_file."""
+    tables: list[Tables] = [({}, {}) for _ in ks.dbs]
+    count = 0
+    libraries: list[bytes] = []
+    aux: dict[bytes, bytes] = {}
+    limits = ks.limits
     try:
-        records = list(rdb.read_file(data, progress))
-        if any(r[0] == "key" and not 0 <= r[1] < len(ks.dbs) for r in records):
-            raise rdb.RdbFormatError("a database index out of range")
-        keys = []
-        limits = ks.limits
-        for start in range(0, len(records), 1024):
-            keys += [(r[1], r[2], build_value(r[3], r[4], limits), r[5])
-                     for r in records[start:start + 1024] if r[0] == "key"]
-            if progress is not None:
-                progress.step()
+        for record in rdb.read_file(data, progress):
+            if record[0] == "key":
+                _, index, key, kind, body, expire = record
+                if not 0 <= index < len(tables):
+                    raise rdb.RdbFormatError("a database index out of range")
+                value = build_value(kind, body, limits)  # (checked, even if left out)
+                if expire is not None and now is not None and expire < now:
+                    continue
+                values, expires = tables[index]
+                if key not in values:
+                    count += 1
+                values[key] = value
+                if expire is not None:
+                    expires[key] = expire
+                else:
+                    expires.pop(key, None)
+            elif record[0] == "function":
+                libraries.append(record[1])
+            else:
+                aux[record[1]] = record[2]
     except rdb.RdbFormatError as exc:
         raise PayloadFormatError(str(exc)) from None
-    return (keys, [r[1] for r in records if r[0] == "function"],
-            {r[1]: r[2] for r in records if r[0] == "aux"})
+    return tables, count, libraries, aux
 
 
-def store_keys(ks, keys: list[tuple[int, bytes, object, int | None]],
-               now: int | None = None) -> int:
-    """Put `read_rdb_file`'s keys into the keyspace; with `now`, those already expired are left
-    out (as a Redis master loading its file does). Returns how many were put."""
-    n = 0
-    dbs = ks.dbs
-    for index, key, value, expire in keys:
-        if expire is not None and now is not None and expire < now:
-            continue
-        db = dbs[index]
-        db.data[key] = value
-        if expire is not None:
-            db.set_expire(key, expire)
-        n += 1
-    return n
+def install(ks, tables: list[Tables]) -> None:
+    """Make `read_rdb_file`'s tables the databases' contents, in place of the (flushed) ones:
+    O(databases), so a replica swapping in its master's data set stops for no per-key work."""
+    for db, (values, expires) in zip(ks.dbs, tables):
+        db.data = values
+        db.expires = expires
+        db.volatile = list(expires)
+        db.expire_pos = 0
 
 
 def build_value(kind: str, data: list | bytes, limits: Thresholds) -> object:

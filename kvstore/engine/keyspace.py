@@ -38,9 +38,10 @@ server or persistence layer installs them.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..errors import wrongtype
 from .clock import wall_ms
@@ -280,9 +281,9 @@ class Keyspace:
         # A replica (server/replica_link.py): expired keys are hidden, never deleted, and the
         # active cycle is off, as in Redis.
         self.replica = False
-        # On a writable replica, the keys whose TTL a client of its own set (not its master's
-        # stream, during which `from_master` is set): the replica expires those itself, as
-        # Redis's slaveKeysWithExpire.
+        # On a writable replica, the keys whose TTL a client of its own set: the replica expires
+        # those itself, as Redis's slaveKeysWithExpire. `from_master` is set while TTLs come
+        # from elsewhere: its master's stream, or a data set being put in (`loading`).
         self.from_master = False
         self.own_expires: set[tuple[int, bytes]] = set()
         self._rng = random.Random()
@@ -310,6 +311,17 @@ class Keyspace:
         self.on_new: Callable[[Database, bytes], None] | None = None
         # Called with (db, None) before a db is emptied and (a, b), (b, a) before a SWAPDB.
         self.flush_listeners: list[Callable[[Database, Database | None], None]] = []
+
+    @contextlib.contextmanager
+    def loading(self) -> Iterator[None]:
+        """While a data set is put in (a file at start-up, a master's sync file, DEBUG
+        RELOAD): its TTLs are not a replica's own to expire (Redis's loaders give setExpire no
+        client)."""
+        was, self.from_master = self.from_master, True
+        try:
+            yield
+        finally:
+            self.from_master = was
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: the INFO counters kept here."""

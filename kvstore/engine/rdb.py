@@ -635,12 +635,13 @@ def read_file(data: bytes, progress=None):
 
 
 def _file_crc(data: bytes, end: int, progress) -> int:
-    """crc64 of data[:end], a megabyte at a time with a `progress` step after each (a second
-    for 16 MB: the clients of a replica loading its master's file are served meanwhile)."""
+    """crc64 of data[:end], a quarter megabyte at a time with a `progress` step after each
+    (15 ms each, a second for 16 MB: the clients of a replica loading its master's file are
+    served meanwhile)."""
     view = memoryview(data)
     crc = 0
-    for start in range(0, end, 1 << 20):
-        crc = crc64(view[start:min(end, start + (1 << 20))], crc)
+    for start in range(0, end, 1 << 18):
+        crc = crc64(view[start:min(end, start + (1 << 18))], crc)
         if progress is not None:
             progress.step()
     return crc

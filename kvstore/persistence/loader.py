@@ -428,16 +428,16 @@ def import_rdb(keyspace, path: str) -> int:
     Raises snapshot.SnapshotError for a file we cannot read (a stream or module type, a bad
     checksum): nothing is loaded then."""
     from ..commands.functions import functions_of
-    from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
+    from ..engine.dump import PayloadFormatError, install, read_rdb_file
 
     with open(path, "rb") as f:
         data = f.read()
     try:
-        keys, libraries, _ = read_rdb_file(data, keyspace)
+        tables, n, libraries, _ = read_rdb_file(data, keyspace, now=keyspace.clock())
         for code in libraries:
             functions_of(keyspace).load(code, replace=True)
     except (PayloadFormatError, CommandError) as exc:
         raise snapshot.SnapshotError(path, 0, f"cannot import this RDB file: {exc}") from None
-    n = store_keys(keyspace, keys, keyspace.clock())
+    install(keyspace, tables)
     keyspace.dirty = 0
     return n

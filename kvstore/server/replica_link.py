@@ -42,7 +42,7 @@ import asyncio
 import time
 
 from ..commands.table import Context
-from ..engine.dump import PayloadFormatError, read_rdb_file, store_keys
+from ..engine.dump import PayloadFormatError, install, read_rdb_file
 from ..errors import CommandError
 from ..persistence.aof import encode_argvs
 from ..persistence.progress import LoadingStopped
@@ -404,7 +404,7 @@ class MasterLink:
         try:
             with server.loading_state(client) as loading:
                 loading.progress.total = len(data)
-                keys, libraries, aux = read_rdb_file(data, ks, loading.progress)
+                tables, loaded, libraries, aux = read_rdb_file(data, ks, loading.progress)
         except PayloadFormatError as exc:
             self.retry_s = min(self.retry_s * 2, RETRY_MAX_S)
             raise _LinkError(f"Failed trying to load the MASTER synchronization DB from "
@@ -427,8 +427,7 @@ class MasterLink:
                 functions.load(code, replace=True)
             except CommandError as exc:  # the keys still load; the library is named
                 server.log.warning("Skipping a function library from the MASTER: %s", exc)
-        # (expired keys too: on a replica the master's DEL removes them)
-        loaded = store_keys(ks, keys)
+        install(ks, tables)  # (expired keys too: on a replica the master's DEL removes them)
         ks.dirty += 1
         server.log.notice("MASTER <-> REPLICA sync: Finished with success (%d keys)", loaded)
         if server.supervised == "systemd":

@@ -1022,7 +1022,7 @@ class Server:
         meanwhile (loading.py). Raises LoadingStopped when a shutdown is asked for first."""
         from ..persistence.server_hook import attach
 
-        with self.loading_state() as loading:
+        with self.loading_state() as loading, self.ks.loading():
             attach(self, loading.progress)
 
     @contextlib.contextmanager

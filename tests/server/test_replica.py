@@ -247,6 +247,33 @@ def test_a_replica_never_expires_keys_itself(spawn, replica_kind):
     wait_until(lambda: r.dbsize() == 1, what="the master's DEL on the replica")
 
 
+def test_ttls_from_the_sync_file_and_its_own_file_stay_the_masters(spawn, replica_kind):
+    """A replica expires itself only keys whose TTL a client of its own set (on a writable
+    replica: Redis's slave_expires_tracked_keys), not those its master's file or its own file
+    brought, nor those of the stream."""
+    master = spawn("redis", "master", *NO_DELAY)
+    m = cli(master.port)
+    m.set("e1", "1", ex=1000)
+    m.set("e2", "1", ex=1000)
+    m.set("plain", "1")
+    replica = replica_of(spawn, replica_kind, master, "--replica-read-only", "no")
+    wait_linked(replica)
+    r = cli(replica.port)
+    m.set("e3", "1", ex=1000)
+    wait_until(lambda: r.exists("e3"), what="the stream on the replica")
+    assert r.info("stats")["slave_expires_tracked_keys"] == 0
+    assert r.set("own", "1", ex=1000) is True
+    assert r.info("stats")["slave_expires_tracked_keys"] == 1
+    assert r.save() is True
+    r.close()
+    replica.stop()
+    master.stop()  # (so the restarted replica keeps what its own file holds)
+    replica = replica_of(spawn, replica_kind, master, "--replica-read-only", "no")
+    r = cli(replica.port)
+    assert r.dbsize() == 5 and r.ttl("e1") > 0 and r.ttl("own") > 0
+    assert r.info("stats")["slave_expires_tracked_keys"] == 0
+
+
 def test_read_only_replica_refuses_writes(spawn, replica_kind):
     master = spawn("redis", "master", *NO_DELAY)
     m = cli(master.port)
