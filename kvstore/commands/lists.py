@@ -394,7 +394,9 @@ def _pop_run(pop: Callable[[List], bytes]) -> Callable:
                     _emptied(ctx, key, lst)
                 size = len(value)
                 if size < 1024:
-                    append(BULK_HEADERS[size] + value + b"\r\n")
+                    append(BULK_HEADERS[size])
+                    append(value)
+                    append(b"\r\n")
                 else:
                     append(b"$%d\r\n%b\r\n" % (size, value))
             elif lst is None and key not in expires:

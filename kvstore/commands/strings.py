@@ -100,7 +100,9 @@ def get_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
             append(null)
             misses += 1
         elif type(value) is bytes and len(value) < 1024:
-            append(BULK_HEADERS[len(value)] + value + b"\r\n")
+            append(BULK_HEADERS[len(value)])
+            append(value)
+            append(b"\r\n")
         else:
             break
         done += 1

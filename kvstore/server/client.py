@@ -496,7 +496,10 @@ class Client(asyncio.Protocol):
                         else:
                             t = type(reply)
                             if t is bytes and len(reply) < 1024:  # (a lookup beats b"%d" %)
-                                append(BULK_HEADERS[len(reply)] + reply + b"\r\n")
+                                # (three pieces for the batch's join: no bytes built here)
+                                append(BULK_HEADERS[len(reply)])
+                                append(reply)
+                                append(b"\r\n")
                             elif reply is OK:
                                 append(b"+OK\r\n")
                             elif t is int:  # mostly 0 or 1 (SADD, HSET, ZADD, DEL, EXISTS)
