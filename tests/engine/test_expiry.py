@@ -106,6 +106,33 @@ def test_stale_entries_are_dropped_and_not_counted():
     assert total == 40 and len(db.data) == 50 and not db.expires
 
 
+def test_a_writable_replicas_own_ttls_are_checked_a_few_at_a_time():
+    """As Redis's expireSlaveKeys: a cycle stops once more than three keys still to expire were
+    met, so 1,000 such keys cost a cycle a few checks, not 1,000; the one expired behind them
+    goes when its turn comes, and a key gone is forgotten."""
+    clock = ManualClock()
+    ks = Keyspace(clock=clock)
+    ks.replica = True  # (a client's TTL on a replica: `from_master` is not set)
+    db = ks.dbs[0]
+    for i in range(1000):
+        db.add(b"k%d" % i, b"v")
+        db.set_expire(b"k%d" % i, clock.now + 10_000)
+    db.add(b"late", b"v")
+    db.set_expire(b"late", clock.now + 10)
+    db.add(b"gone", b"v")
+    db.set_expire(b"gone", clock.now + 10_000)
+    db.delete(b"gone")
+    clock.advance(11)
+    ks.expire_own()
+    assert b"late" in db.data and len(ks.own_expires) == 1002
+    cycles = 1
+    while b"late" in db.data:
+        ks.expire_own()
+        cycles += 1
+    assert cycles == 1000 // 4 + 1 and len(ks.own_expires) == 1000  # (late and gone out)
+    assert all(b"k%d" % i in db.data for i in range(1000))
+
+
 def test_disabled_cycle_does_nothing():
     clock = ManualClock()
     ks = Keyspace(clock=clock)
