@@ -15,7 +15,6 @@ import pytest
 
 from tests.conftest import free_port
 
-from .conftest import start
 from .helpers import Conn, err, wait_until
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/oom_score_adj"),
@@ -74,140 +73,120 @@ def end_bgsave(c: Conn, child: int) -> None:
     wait_until(lambda: b"rdb_bgsave_in_progress:0" in c("INFO", "persistence"))
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_title_is_the_program_and_the_address(kind, tmp_path):
-    p = start(kind, tmp_path, "--bind", "127.0.0.1")
-    try:
-        assert title_of(p.proc.pid) == f"{own_title(p)} 127.0.0.1:{p.port}"
-    finally:
-        p.stop()
+def move_port(c: Conn) -> tuple[Conn, int]:
+    """CONFIG SET port to a free port: (a connection there, the port)."""
+    port = free_port()
+    assert c("CONFIG", "SET", "port", str(port)) == b"OK"
+    c.close()
+    return Conn(port), port
+
+
+def bgsave_child_titled(c: Conn, pid: int, title: str) -> None:
+    child = slow_bgsave(c, pid)
+    settled(lambda: title_of(child), title)
+    end_bgsave(c, child)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_title_template_port_change_and_child(kind, tmp_path):
-    p = start(kind, tmp_path, "--bind", "127.0.0.1", "--proc-title-template", TEMPLATE)
+def test_title_is_the_program_and_the_address(kind, kv_factory):
+    p = kv_factory("--bind", "127.0.0.1", kind=kind)
+    assert title_of(p.proc.pid) == f"{own_title(p)} 127.0.0.1:{p.port}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_title_template_port_change_and_child(kind, kv_factory):
+    p = kv_factory("--bind", "127.0.0.1", "--proc-title-template", TEMPLATE, kind=kind)
     c = Conn(p.port)
-    try:
-        pid = p.proc.pid
-        assert title_of(pid) == f"{own_title(p)} x {p.port} -   y"
-        port = free_port()
-        assert c("CONFIG", "SET", "port", str(port)) == b"OK"
-        c = Conn(port)
-        assert title_of(pid) == f"{own_title(p)} x {port} -   y"
-        child = slow_bgsave(c, pid)
-        settled(lambda: title_of(child), f"redis-rdb-bgsave x {port} -   y")
-        end_bgsave(c, child)
-        assert c("CONFIG", "SET", "proc-title-template", "{{{title}}} {port}") == b"OK"
-        # (sdstemplate: "{{" is a brace, "}" is itself)
-        assert title_of(pid) == f"{{{own_title(p)}}}}} {port}"
-    finally:
-        c.close()
-        p.stop()
+    pid = p.proc.pid
+    assert title_of(pid) == f"{own_title(p)} x {p.port} -   y"
+    c, port = move_port(c)
+    assert title_of(pid) == f"{own_title(p)} x {port} -   y"
+    bgsave_child_titled(c, pid, f"redis-rdb-bgsave x {port} -   y")
+    assert c("CONFIG", "SET", "proc-title-template", "{{{title}}} {port}") == b"OK"
+    # (sdstemplate: "{{" is a brace, "}" is itself)
+    assert title_of(pid) == f"{{{own_title(p)}}}}} {port}"
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_set_proc_title_no_keeps_the_command_line_until_a_template_is_set(kind, tmp_path):
-    p = start(kind, tmp_path, "--bind", "127.0.0.1", "--set-proc-title", "no")
+def test_set_proc_title_no_keeps_the_command_line_until_a_template_is_set(kind, kv_factory):
+    p = kv_factory("--bind", "127.0.0.1", "--set-proc-title", "no", kind=kind)
     c = Conn(p.port)
-    try:
-        pid = p.proc.pid
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            assert f.read().split(b"\0")[:-1] == [a.encode() for a in p.args]
-        port = free_port()
-        c("CONFIG", "SET", "port", str(port))
-        c = Conn(port)
-        assert "--set-proc-title" in open(f"/proc/{pid}/cmdline", "rb").read().decode()
-        # A child is titled all the same
-        child = slow_bgsave(c, pid)
-        settled(lambda: title_of(child), f"redis-rdb-bgsave 127.0.0.1:{port}")
-        end_bgsave(c, child)
-        assert c("CONFIG", "SET", "proc-title-template", "{title} {port}") == b"OK"
-        assert title_of(pid) == f"{own_title(p)} {port}"
-    finally:
-        c.close()
-        p.stop()
+    pid = p.proc.pid
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        assert f.read().split(b"\0")[:-1] == [a.encode() for a in p.args]
+    c, port = move_port(c)
+    assert "--set-proc-title" in open(f"/proc/{pid}/cmdline", "rb").read().decode()
+    bgsave_child_titled(c, pid, f"redis-rdb-bgsave 127.0.0.1:{port}")  # (all the same)
+    assert c("CONFIG", "SET", "proc-title-template", "{title} {port}") == b"OK"
+    assert title_of(pid) == f"{own_title(p)} {port}"
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_oom_score_follows_the_role_and_the_options(kind, tmp_path):
+def test_oom_score_follows_the_role_and_the_options(kind, kv_factory):
     base = oom_score(os.getpid())  # what the server starts with (it inherits ours)
-    p = start(kind, tmp_path, "--oom-score-adj", "yes", "--oom-score-adj-values", "5 50 100")
+    p = kv_factory("--oom-score-adj", "yes", "--oom-score-adj-values", "5 50 100", kind=kind)
     c = Conn(p.port)
-    try:
-        pid = p.proc.pid
-        assert oom_score(pid) == min(1000, base + 5)
-        assert c("CONFIG", "SET", "oom-score-adj", "absolute") == b"OK"
-        assert oom_score(pid) == 5
-        assert c("REPLICAOF", "127.0.0.1", str(free_port())) == b"OK"  # (nobody there)
-        assert oom_score(pid) == 50
-        assert c("REPLICAOF", "NO", "ONE") == b"OK"
-        assert oom_score(pid) == 5
-        child = slow_bgsave(c, pid)
-        settled(lambda: oom_score(child), 100)
-        end_bgsave(c, child)
-        assert c("CONFIG", "SET", "oom-score-adj-values", "7 8 9") == b"OK"
-        assert oom_score(pid) == 7
-        assert c("CONFIG", "SET", "oom-score-adj", "no") == b"OK"
-        assert oom_score(pid) == base  # the score before the server changed it
-        assert c("CONFIG", "GET", "oom-score-adj") == [b"oom-score-adj", b"no"]
-    finally:
-        c.close()
-        p.stop()
+    pid = p.proc.pid
+    assert oom_score(pid) == min(1000, base + 5)
+    assert c("CONFIG", "SET", "oom-score-adj", "absolute") == b"OK"
+    assert oom_score(pid) == 5
+    assert c("REPLICAOF", "127.0.0.1", str(free_port())) == b"OK"  # (nobody there)
+    assert oom_score(pid) == 50
+    assert c("REPLICAOF", "NO", "ONE") == b"OK"
+    assert oom_score(pid) == 5
+    child = slow_bgsave(c, pid)
+    settled(lambda: oom_score(child), 100)
+    end_bgsave(c, child)
+    assert c("CONFIG", "SET", "oom-score-adj-values", "7 8 9") == b"OK"
+    assert oom_score(pid) == 7
+    assert c("CONFIG", "SET", "oom-score-adj", "no") == b"OK"
+    assert oom_score(pid) == base  # the score before the server changed it
+    assert c("CONFIG", "GET", "oom-score-adj") == [b"oom-score-adj", b"no"]
 
 
-def test_oom_score_refused_as_redis(tmp_path):
+def test_oom_score_refused_as_redis(kv_factory):
     """A score /proc refuses (below what an unprivileged process may set; a privileged one may)
     gets the same reply, score and log lines on both servers."""
     seen = {}
     for kind in KINDS:
-        (tmp_path / kind).mkdir()
-        p = start(kind, tmp_path / kind, "--oom-score-adj", "absolute",
-                  "--oom-score-adj-values", "10 20 30")
+        p = kv_factory("--oom-score-adj", "absolute", "--oom-score-adj-values", "10 20 30",
+                       kind=kind)
         c = Conn(p.port)
-        try:
-            pid = p.proc.pid
-            reply = c("CONFIG", "SET", "oom-score-adj-values", "-1000 0 0")
-            replies = [err(reply) or reply, oom_score(pid),
-                       c("CONFIG", "GET", "oom-score-adj-values")]
-            lines = [line.split(" # ", 1)[1] for line in p.output().splitlines()
-                     if " # " in line and "oom" in line]
-            seen[kind] = (replies, lines)
-        finally:
-            c.close()
-            p.stop()
+        reply = c("CONFIG", "SET", "oom-score-adj-values", "-1000 0 0")
+        replies = [err(reply) or reply, oom_score(p.proc.pid),
+                   c("CONFIG", "GET", "oom-score-adj-values")]
+        lines = [line.split(" # ", 1)[1] for line in p.output().splitlines()
+                 if " # " in line and "oom" in line]
+        seen[kind] = (replies, lines)
     assert seen["kvstore"] == seen["redis"]
     replies, lines = seen["kvstore"]
     if replies[0] == b"OK":  # a privileged process
         assert replies[1] == -1000
     else:
         assert replies[0] == ("ERR CONFIG SET failed (possibly related to argument "
-                                 "'oom-score-adj-values') - Failed to set current "
-                                 "oom_score_adj. Check server logs.")
+                              "'oom-score-adj-values') - Failed to set current "
+                              "oom_score_adj. Check server logs.")
         assert replies[1:] == [10, [b"oom-score-adj-values", b"10 20 30"]]
         assert any(line.startswith("Unable to write oom_score_adj") for line in lines)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_debugging_session_child_has_the_child_score_and_the_parent_title(kind, tmp_path):
-    p = start(kind, tmp_path, "--oom-score-adj", "absolute", "--oom-score-adj-values", "5 50 100")
+def test_debugging_session_child_has_the_child_score_and_the_parent_title(kind, kv_factory):
+    p = kv_factory("--oom-score-adj", "absolute", "--oom-score-adj-values", "5 50 100", kind=kind)
     c = Conn(p.port)
-    try:
-        pid = p.proc.pid
-        assert c("SCRIPT", "DEBUG", "YES") == b"OK"
-        c.send(Conn.encode("EVAL", "return 1", "0"))
-        assert b"Stopped at 1" in c.reply()[0]  # the forked session's first words
-        [child] = children(pid)
-        assert oom_score(child) == 100 and oom_score(pid) == 5
-        assert title_of(child) == title_of(pid)
-    finally:
-        c.close()
-        p.stop()
+    pid = p.proc.pid
+    assert c("SCRIPT", "DEBUG", "YES") == b"OK"
+    c.send(Conn.encode("EVAL", "return 1", "0"))
+    assert b"Stopped at 1" in c.reply()[0]  # the forked session's first words
+    [child] = children(pid)
+    assert oom_score(child) == 100 and oom_score(pid) == 5
+    assert title_of(child) == title_of(pid)
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or os.path.exists("/dev/log"),
                     reason="needs to stand in for the syslog daemon at /dev/log (root, none there)")
 @pytest.mark.parametrize("kind", KINDS)
-def test_syslog_gets_each_line_with_ident_facility_and_level(kind, tmp_path):
+def test_syslog_gets_each_line_with_ident_facility_and_level(kind, kv_factory):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind("/dev/log")
     got: list[bytes] = []
@@ -219,8 +198,8 @@ def test_syslog_gets_each_line_with_ident_facility_and_level(kind, tmp_path):
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     try:
-        p = start(kind, tmp_path, "--syslog-enabled", "yes", "--syslog-ident", "kv-test",
-                  "--syslog-facility", "local3", "--loglevel", "verbose")
+        p = kv_factory("--syslog-enabled", "yes", "--syslog-ident", "kv-test",
+                       "--syslog-facility", "local3", "--loglevel", "verbose", kind=kind)
         p.proc.send_signal(signal.SIGTERM)
         assert p.proc.wait(10) == 0
         listener.join(10)
@@ -256,22 +235,18 @@ def cpus_of(pid: int) -> str:
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0),
                     reason="needs CPUs 0 and 1")
 @pytest.mark.parametrize("kind", KINDS)
-def test_cpulists_pin_the_server_and_its_children(kind, tmp_path):
-    p = start(kind, tmp_path, "--server_cpulist", "1", "--bgsave_cpulist", "0-1:2")
+def test_cpulists_pin_the_server_and_its_children(kind, kv_factory):
+    p = kv_factory("--server_cpulist", "1", "--bgsave_cpulist", "0-1:2", kind=kind)
     c = Conn(p.port)
-    try:
-        pid = p.proc.pid
-        assert cpus_of(pid) == "1"
-        child = slow_bgsave(c, pid)
-        settled(lambda: cpus_of(child), "0")
-        end_bgsave(c, child)
-    finally:
-        c.close()
-        p.stop()
+    pid = p.proc.pid
+    assert cpus_of(pid) == "1"
+    child = slow_bgsave(c, pid)
+    settled(lambda: cpus_of(child), "0")
+    end_bgsave(c, child)
 
 
 @pytest.mark.skipif(not {0, 1} <= os.sched_getaffinity(0), reason="needs CPUs 0 and 1")
-def test_cpulist_reading_as_redis(tmp_path):
+def test_cpulist_reading_as_redis(kv_factory):
     """Odd lists pin the same CPUs on both servers: a step past the range, and none at all for
     a list Redis cannot read (a missing number, a range going down, trailing text) or CPUs
     the kernel refuses."""
@@ -280,8 +255,7 @@ def test_cpulist_reading_as_redis(tmp_path):
     for kind in KINDS:
         got = []
         for i, cpulist in enumerate(lists):
-            (tmp_path / f"{kind}{i}").mkdir()
-            p = start(kind, tmp_path / f"{kind}{i}", "--server_cpulist", cpulist)
+            p = kv_factory("--server_cpulist", cpulist, kind=kind)
             got.append(cpus_of(p.proc.pid))
             p.stop()
         seen[kind] = got
