@@ -354,7 +354,8 @@ class Client(asyncio.Protocol):
             server.slow_command(self, cmd, argv, dt)
         if server.log_batch is not None:
             batch = [argv]
-            parser.last_read = (batch, data)  # the AOF may log the read as it came
+            if data[0] == 42:  # (an inline line is logged as a multibulk)
+                parser.last_read = (batch, data)  # the AOF may log the read as it came
             server.log_batch(parser, batch)
         if parts or self.state or self.transport is None:
             # Messages published to ourselves (they go before the reply, as in the batch), or a

@@ -181,6 +181,31 @@ def test_pipelined_writes_logged_as_read_survive_kill_dash_nine(tmp_path):
     _shutdown(proc, port)
 
 
+def test_inline_writes_are_logged_as_multibulks(tmp_path):
+    """One inline line per read (telnet, redis-benchmark's inline tests) takes the one-command
+    path; its write goes to the AOF as a multibulk, never as the line it came as."""
+    import socket
+
+    proc, port = _start(tmp_path, "--appendfsync", "always")
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        for line, reply in ((b"SET first 1\r\n", b"+OK\r\n"), (b"SET k  v\r\n", b"+OK\r\n"),
+                            (b"INCR n\n", b":1\r\n"), (b"GET k\r\n", b"$1\r\nv\r\n")):
+            s.sendall(line)
+            got = b""
+            while len(got) < len(reply):
+                got += s.recv(100)
+            assert got == reply
+    log = open(_incr(tmp_path), "rb").read()
+    assert b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n" in log and b"SET k" not in log
+    assert b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n" in log
+    proc.kill()
+    proc.wait(10)
+    proc, port = _start(tmp_path)
+    r = redis.Redis(port=port)
+    assert r.get("k") == b"v" and r.get("n") == b"1"
+    _shutdown(proc, port)
+
+
 def _redis_dump(directory) -> None:
     """A dump.rdb written by redis-server into `directory`: every type, TTLs, two databases,
     a function library, and a key that expires before kvstore starts."""

@@ -313,6 +313,11 @@ def test_take_one_takes_exactly_one_small_command(parser_class):
     script = multibulk(b"EVAL", b"return redis.call('incr', KEYS[1]) + 1 % 2", b"0")
     assert parser.take_one(script) == [b"EVAL", b"return redis.call('incr', KEYS[1]) + 1 % 2",
                                        b"0"]
+    # one plain inline line (redis-benchmark's ping_inline, telnet), split as Redis splits it
+    assert parser.take_one(b"PING\r\n") == [b"PING"]
+    assert parser.take_one(b" SET  k\tv \r\n") == [b"SET", b"k", b"v"]
+    assert parser.take_one(b"GET k\n") == [b"GET", b"k"]
+    assert parser.buffered() == 0
 
 
 @pytest.mark.parametrize("parser_class", [PythonRequestParser, HiredisRequestParser])
@@ -326,7 +331,12 @@ def test_take_one_takes_exactly_one_small_command(parser_class):
     b"*2\r\n$4\r\nECHO\r\n*1\r\n$1\r\na\r\n",
     b"*1\r\n*9999999\r\n",              # a huge nested count never reaches hiredis
     b"*12\r\n" + b"$1\r\na\r\n" * 3,
-    b"PING\r\n",                        # inline
+    b"PING\r\nPING\r\n",                # two inline lines
+    b'SET k "a b"\r\n',                 # quoted
+    b"KEYS *\r\n",                      # a `*` (a line may start a multibulk)
+    b"GET k\x0b\r\n",                   # a byte Redis's line split treats apart
+    b"\r\n   \r\n",                      # blank lines
+    b"PING",                            # no line end yet
     b"",
 ])
 def test_take_one_declines_and_consumes_nothing(parser_class, data):
@@ -358,6 +368,8 @@ def test_take_one_seeded_differential_fuzz(parser_class):
             args = [bytes(rng.choice(b"ab+=$*\r\n:%~|(>-0123") for _ in range(rng.randint(0, 5)))
                     for _ in range(rng.randint(1, 5))]
             data = multibulk(*args)
+            if rng.random() < 0.2:  # an inline line instead, plain or not
+                data = b" ".join(args).replace(b"\r\n", b" ") + rng.choice([b"\r\n", b"\n", b""])
             if rng.random() < 0.3:
                 data = _mutate(rng, data)
             if rng.random() < 0.2 and len(data) > 1:  # split a command across reads
