@@ -53,19 +53,27 @@ shared_int_value = {b: i for i, b in enumerate(SHARED_INT_BYTES)}.get
 # SHRINK_MAX members: a copy of a millisecond or so, after one pass over the old table.
 SHRINK_MAX = 10_000
 SHRINK_MIN_BYTES = 1 << 16
+# ...and only a table that pass takes a few milliseconds over: a dict that held up to 1.4M
+# members (its table 40 MB: 4 ms to go over), a set that held up to 700K (16 MB: 8 ms; a
+# set's pass is slower). A bigger one keeps its memory: Redis rehashes step by step, a Python
+# table is copied whole, and a 2M-member set took 32 ms, one SREM's.
+SHRINK_MAX_DICT_BYTES = 41 << 20
+SHRINK_MAX_SET_BYTES = 17 << 20
 # Bytes a member past which a table is under ~10% full (fresh: dict 30-60, set 27-54)
 SPARSE_DICT_BYTES = 400
 SPARSE_SET_BYTES = 160
 
 
-def give_back(table: dict | set) -> None:
-    """Rebuild a mostly empty dict or set, in place (see SHRINK_MAX). O(1) when it does not."""
+def give_back(table: dict | set, most: int = SHRINK_MAX) -> None:
+    """Rebuild a mostly empty dict or set holding at most `most` members, in place (see
+    SHRINK_MAX). O(1) when it does not."""
     n = len(table)
-    if n <= SHRINK_MAX:
+    if n <= most:
         size = getsizeof(table)
         is_dict = isinstance(table, dict)
         sparse = SPARSE_DICT_BYTES if is_dict else SPARSE_SET_BYTES
-        if size > SHRINK_MIN_BYTES and size > sparse * n:
+        if SHRINK_MIN_BYTES < size <= (SHRINK_MAX_DICT_BYTES if is_dict else SHRINK_MAX_SET_BYTES) \
+                and size > sparse * n:
             copy = dict(table) if is_dict else set(table)
             table.clear()  # (frees the table)
             table.update(copy)
