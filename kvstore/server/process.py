@@ -103,6 +103,15 @@ def _argv_area() -> tuple[int, int] | None:
     return (start, end - start) if end > start else None
 
 
+def warn_of_oom_values(config, log) -> None:
+    """Redis's warning, whenever the values are set (a config file's included), when a replica
+    or a child would get a lower score than a master: an unprivileged process cannot lower it."""
+    low, mid, high = config["oom-score-adj-values"]
+    if mid < low or high < mid:
+        log.warning("The oom-score-adj-values configuration may not work for non-privileged "
+                    "processes! Please consult the documentation.")
+
+
 def server_title() -> str:
     """{title} of the server itself: the program's name as run (kvstore-server), as Redis's is
     its argv[0]."""
@@ -170,11 +179,7 @@ class ProcessControls:
         from .config import ConfigError
 
         if name == "oom-score-adj-values":
-            low, mid, high = self.server.config["oom-score-adj-values"]
-            if mid < low or high < mid:
-                self.server.log.warning(
-                    "The oom-score-adj-values configuration may not work for non-privileged "
-                    "processes! Please consult the documentation.")
+            warn_of_oom_values(self.server.config, self.server.log)
         if not self.set_oom_score():
             self.server.log.warning("Failed applying new configuration. Possibly related to new "
                                     "%s setting. Restoring previous settings.", name)

@@ -62,7 +62,7 @@ from .config import THRESHOLDS, Config, ConfigError
 from .info import total_calls
 from .latency import LatencyMonitor, fold_all
 from .outbox import Outbox
-from .process import ProcessControls, pin
+from .process import ProcessControls, pin, warn_of_oom_values
 from .replica_link import MasterLink
 from .replication import WAIT_FOR_SYNC, NO_FAILOVER, Replication
 from .pubsub import Notifier, PubSub, deliver
@@ -1382,6 +1382,7 @@ SHUTDOWN_SIGNALS = ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"))
 def startup_banner(server: Server) -> None:
     log = server.log
     log.role = "C"
+    warn_of_oom_values(server.config, log)  # (Redis: as it reads its configuration)
     log.warning("oO0OoO0OoO0Oo kvstore is starting oO0OoO0OoO0Oo")
     log.warning("kvstore version=%s, redis-compatible=%s, bits=64, pid=%d, just started",
                 __version__, REDIS_VERSION, os.getpid())

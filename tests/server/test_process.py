@@ -262,3 +262,15 @@ def test_cpulist_reading_as_redis(kv_factory):
     assert seen["kvstore"] == seen["redis"]
     everything = cpus_of(os.getpid())
     assert seen["kvstore"] == ["0-1", "0", *[everything] * 8]
+
+
+OOM_VALUES_WARNING = ("The oom-score-adj-values configuration may not work for non-privileged "
+                      "processes! Please consult the documentation.")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_oom_values_a_replica_or_child_would_lower_are_warned_of_at_start(kind, kv_factory):
+    warned = kv_factory("--oom-score-adj-values", "10 5 30", kind=kind)
+    assert re.search(rf":C .* # {re.escape(OOM_VALUES_WARNING)}\n", warned.output())
+    plain = kv_factory("--oom-score-adj-values", "0 200 800", kind=kind)
+    assert OOM_VALUES_WARNING not in plain.output()
