@@ -475,7 +475,7 @@ def debug_eval(ctx: Any, source: bytes, run: Any, mode: str) -> Any:
     try:  # the child: the session, the reply, and out, never back to the event loop
         _leave_the_server(server, client)
         if server.process is not None:
-            server.process.in_child(None)
+            server.process.in_child("ldb")
         server.log.warning("Redis forked for debugging eval")
         session = Session(client_socket(client), source, limit)
         pieces: list[bytes] = []

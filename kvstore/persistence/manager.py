@@ -126,7 +126,7 @@ class Persistence:
         self._retry_at = 0.0
         self.rewrite_base_size = 0
         self.child: tuple[str, int, float] | None = None  # (kind, pid, start time)
-        # Run first in each child, with its kind ("bgsave" or "aof"): the server's
+        # Run first in each child, with its kind ("bgsave" or "aof"): the server's (process.py)
         self.child_setup: Callable[[str], None] | None = None
         # CONFIG SET appendonly yes until its first rewrite is done (Redis's AOF_WAIT_REWRITE):
         # the AOF is on, but the files on disk are still the old ones (`enable_aof`)

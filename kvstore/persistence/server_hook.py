@@ -20,7 +20,6 @@ import os
 
 from ..errors import ShutdownRefused
 from ..server.config import ConfigError
-from ..server.process import BGSAVE_TITLE, REWRITE_TITLE
 from .loader import AofError
 from .manager import CRON_MS, Persistence, PersistenceError
 from .group import GroupCommit
@@ -54,9 +53,7 @@ def attach(server, progress: Progress | None = None) -> Persistence:
     p = Persistence(server.ks, directory, options_from(cfg), log=_logger(log),
                     run_later=loop.call_soon_threadsafe, exclusive=False)
     if server.process is not None:
-        p.child_setup = lambda kind: server.process.in_child(
-            *((BGSAVE_TITLE, cfg["bgsave_cpulist"]) if kind == "bgsave"
-              else (REWRITE_TITLE, cfg["aof_rewrite_cpulist"])))
+        p.child_setup = server.process.in_child
     try:
         p.start(progress)
     except LoadingStopped:

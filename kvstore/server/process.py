@@ -34,10 +34,14 @@ MASTER, REPLICA, CHILD = 0, 1, 2  # oom-score-adj-values' order
 _DIGITS = re.compile(r"[0-9]+")
 CPU_SETSIZE = 1024  # glibc's cpu_set_t: CPU_SET ignores higher numbers
 
-# Children's titles, as Redis names them
-BGSAVE_TITLE = "redis-rdb-bgsave"
-REWRITE_TITLE = "redis-aof-rewrite"
-REPLICA_SYNC_TITLE = "redis-rdb-to-slaves"
+# Each kind of forked child: its title, as Redis names it (None: the parent's stays, as for a
+# debugging session), and the option listing its CPUs
+_CHILDREN = {
+    "bgsave": ("redis-rdb-bgsave", "bgsave_cpulist"),
+    "aof": ("redis-aof-rewrite", "aof_rewrite_cpulist"),
+    "sync": ("redis-rdb-to-slaves", "bgsave_cpulist"),  # (a replica's file)
+    "ldb": (None, None),
+}
 
 
 def parse_cpulist(text: str) -> set[int]:
@@ -229,11 +233,12 @@ class ProcessControls:
 
     # -- forked children -----------------------------------------------------------------------
 
-    def in_child(self, title: str | None, cpulist: str = "") -> None:
-        """In a child just forked: its score, its title (None: the parent's stays, as for a
-        debugging session's) and its CPUs."""
+    def in_child(self, kind: str) -> None:
+        """In a child of `kind` (_CHILDREN) just forked: its score, title and CPUs."""
         self.server.log.role = "C"  # as Redis's children's log lines
         self.set_oom_score(CHILD)
+        title, cpulist = _CHILDREN[kind]
         if title is not None:
             self.set_title(title)
-        pin(cpulist)
+        if cpulist is not None:
+            pin(self.server.config[cpulist])

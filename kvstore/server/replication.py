@@ -47,7 +47,6 @@ from typing import Any
 from ..engine.dump import write_rdb
 from ..persistence.aof import encode_argvs, select_record
 from ..persistence.manager import fork_job, reap_child
-from .process import REPLICA_SYNC_TITLE
 
 MAX_SYNCING = 4     # replicas whose file is being written at once
 GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
@@ -162,8 +161,7 @@ class Replication:
 
         loop = asyncio.get_running_loop()
         process = server.process
-        setup = None if process is None else \
-            lambda: process.in_child(REPLICA_SYNC_TITLE, server.config["bgsave_cpulist"])
+        setup = None if process is None else lambda: process.in_child("sync")
         reap_child(fork_job(write, setup),
                    lambda ok: loop.call_soon_threadsafe(self._file_done, replica, path, ok))
 
