@@ -29,7 +29,6 @@ from .commands import watching
 from .hooks import fan_out
 from .commands.table import LOGGED, WRITE, Context, fast_lookup
 from .engine import Keyspace
-from .engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from .errors import ResponseError, error_from_message, line_text
 from .fastpaths import FastPaths
 from .numbers import format_double, format_long_double
@@ -358,10 +357,11 @@ class Store(FastPaths):
         return client
 
     def _active_expire_loop(self) -> None:
-        period = ACTIVE_EXPIRE_PERIOD_MS / 1000.0
-        while not self._closed.wait(period):
+        keyspace = self.keyspace
+        # (read without the lock: a TTL set meanwhile is seen at the next wake-up)
+        while not self._closed.wait(keyspace.expire_period()):
             with self._lock:
-                self.keyspace.active_expire()
+                keyspace.active_expire()
 
     def close(self) -> None:
         self._closed.set()

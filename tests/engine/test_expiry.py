@@ -13,7 +13,8 @@ import time
 
 import kvstore
 from kvstore.engine import Keyspace, ManualClock
-from kvstore.engine.keyspace import ACTIVE_EXPIRE_BUDGET_MS, ACTIVE_EXPIRE_SAMPLE
+from kvstore.engine.keyspace import (ACTIVE_EXPIRE_BUDGET_MS, ACTIVE_EXPIRE_IDLE_MS,
+                                     ACTIVE_EXPIRE_PERIOD_MS, ACTIVE_EXPIRE_SAMPLE)
 
 N = 1_000_000
 
@@ -131,6 +132,27 @@ def test_a_writable_replicas_own_ttls_are_checked_a_few_at_a_time():
         cycles += 1
     assert cycles == 1000 // 4 + 1 and len(ks.own_expires) == 1000  # (late and gone out)
     assert all(b"k%d" % i in db.data for i in range(1000))
+
+
+def test_the_cycle_runs_often_only_while_keys_have_a_ttl():
+    """The server's cron and the store's thread wake every ACTIVE_EXPIRE_PERIOD_MS only while
+    some database lists TTL keys; otherwise every ACTIVE_EXPIRE_IDLE_MS (an idle server woke 100
+    times a second), until the cycle has dropped the last stale entry."""
+    clock = ManualClock()
+    ks = Keyspace(clock=clock)
+    idle, busy = ACTIVE_EXPIRE_IDLE_MS / 1000, ACTIVE_EXPIRE_PERIOD_MS / 1000
+    assert idle > busy
+    assert ks.expire_period() == idle
+    ks.dbs[0].add(b"plain", b"v")
+    assert ks.expire_period() == idle
+    db = ks.dbs[9]
+    db.add(b"k", b"v")
+    db.set_expire(b"k", clock.now + 10)
+    assert ks.expire_period() == busy
+    db.persist(b"k")  # a stale entry: the cycle still has something to drop
+    assert ks.expire_period() == busy
+    ks.active_expire()
+    assert ks.expire_period() == idle
 
 
 def test_disabled_cycle_does_nothing():
