@@ -68,9 +68,14 @@ def ping_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     # gets here: its state sends every command to the slow path)
     if len(argvs[0]) != 1:
         return 0
-    for _ in argvs:
+    name = argvs[0][0]
+    done = 0
+    for argv in argvs:
+        if argv[0] != name or len(argv) != 1:
+            break
         append(b"+PONG\r\n")
-    return len(argvs)
+        done += 1
+    return done
 
 
 @command("echo", 2, FAST | LOADING | STALE, group="connection")

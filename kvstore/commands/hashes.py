@@ -150,8 +150,11 @@ def hset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     data = db.data
     expires = db.expires
     limits = ctx.ks.limits
+    name = argvs[0][0]
     done = 0
     for argv in argvs:
+        if argv[0] != name or len(argv) != 4:
+            break
         key = argv[1]
         h = data.get(key)
         if type(h) is not Hash or key in expires:

@@ -222,8 +222,11 @@ def _push_run(push: Callable[[List, bytes], None]) -> Callable:
         db = ctx.db
         data = db.data
         expires = db.expires
+        name = argvs[0][0]
         done = 0
         for argv in argvs:
+            if argv[0] != name or len(argv) != 3:
+                break
             key = argv[1]
             lst = data.get(key)
             if type(lst) is not List or key in expires:
@@ -384,8 +387,11 @@ def _pop_run(pop: Callable[[List], bytes]) -> Callable:
         data = db.data
         expires = db.expires
         null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
+        name = argvs[0][0]
         done = missing = 0
         for argv in argvs:
+            if argv[0] != name or len(argv) != 2:
+                break
             key = argv[1]
             lst = data.get(key)
             if type(lst) is List and key not in expires:

@@ -120,8 +120,11 @@ def sadd_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     data = db.data
     expires = db.expires
     limits = ctx.ks.limits
+    name = argvs[0][0]
     done = added = 0
     for argv in argvs:
+        if argv[0] != name or len(argv) != 3:
+            break
         key = argv[1]
         s = data.get(key)
         if type(s) is not Set or key in expires:

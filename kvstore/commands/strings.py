@@ -90,8 +90,11 @@ def get_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     data = db.data
     expires = db.expires
     null = b"_\r\n" if ctx.resp == 3 else b"$-1\r\n"
+    name = argvs[0][0]
     done = misses = 0
     for argv in argvs:
+        if argv[0] != name or len(argv) != 2:
+            break
         key = argv[1]
         if key in expires:
             break
@@ -233,14 +236,19 @@ def set_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     db = ctx.db
     data = db.data
     expires = db.expires
+    name = argvs[0][0]
+    done = 0
     for argv in argvs:
+        if argv[0] != name or len(argv) != 3:
+            break
         key = argv[1]
         if key in expires:
             db.untime(key, ctx.now)
         data[key] = argv[2]
         append(b"+OK\r\n")
-    ctx.ks.dirty += len(argvs)
-    return len(argvs)
+        done += 1
+    ctx.ks.dirty += done
+    return done
 
 
 @command("setnx", 3, WRITE | DENYOOM | FAST, KEY1, "string")
@@ -350,7 +358,12 @@ def mset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     db = ctx.db
     data = db.data
     expires = db.expires
+    name = argvs[0][0]
+    size = len(argvs[0])
+    done = 0
     for argv in argvs:
+        if argv[0] != name or len(argv) != size:
+            break
         pairs = iter(argv)
         next(pairs)  # (the name; zip(it, it) then pairs the rest without two slices' copies)
         if expires:
@@ -359,8 +372,9 @@ def mset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
                     db.untime(key, ctx.now)
         data.update(zip(pairs, pairs))
         append(b"+OK\r\n")
-    ctx.ks.dirty += len(argvs) * (len(argvs[0]) >> 1)
-    return len(argvs)
+        done += 1
+    ctx.ks.dirty += done * (size >> 1)
+    return done
 
 
 @command("msetnx", -3, WRITE | DENYOOM, KeySpec(1, -1, 2), "string")
@@ -639,8 +653,11 @@ def incr_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
     db = ctx.db
     data = db.data
     expires = db.expires
+    name = argvs[0][0]
     done = 0
     for argv in argvs:
+        if argv[0] != name or len(argv) != 2:
+            break
         key = argv[1]
         if key in expires:
             break

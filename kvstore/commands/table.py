@@ -188,13 +188,14 @@ def command(
 def run_handler(name: str, logged: bool = False) -> Callable:
     """Register the decorated function as the run handler of command `name` (`Command.many`).
 
-    In a pipelined batch, the server calls `many(ctx, argvs, append)` with a run of `name`:
-    consecutive calls spelled the same with the same number of arguments (what redis-benchmark
-    -P and bulk loads send), when no keyspace notification listener or server gate needs to see
+    In a pipelined batch, the server calls `many(ctx, argvs, append)` with the batch's commands
+    from a call of `name` on, when no keyspace notification listener or server gate needs to see
     each call (a run handler notifies nothing). It does the handler's work for argvs[0],
-    argvs[1], ... while they are in the plainest form it takes, appends each encoded reply,
-    and returns how many it did; the server runs the next one (and a run whose first it
-    refuses) through the handler. Replies, effects and `dirty` must be the handler's, call for
+    argvs[1], ... while they are a run (spelled as argvs[0] and of its length: what
+    redis-benchmark -P and bulk loads send) in the plainest form it takes, appends each encoded
+    reply, and returns how many it did; the server runs the next one (and a run whose first it
+    refuses) through the handler. (The run's end is the handler's to find: a pass of its own
+    over the batch cost a -P 16 SET 8% of its instructions.) Replies, effects and `dirty` must be the handler's, call for
     call (tests/server/test_shortcuts.py).
 
     Write hooks (an AOF, replicas, WATCH, blocked clients) see each write. A read's run handler

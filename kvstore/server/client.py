@@ -90,17 +90,6 @@ _CACHE: dict[bytes, object] = {}
 _CACHE_MAX = 4096
 
 
-def _run_end(batch: list[list[bytes]], i: int, n: int, name: bytes, size: int) -> int:
-    """Where the run that batch[i - 1] starts ends: the commands spelled `name` with `size`
-    arguments, what a run handler is given."""
-    while i < n:
-        argv = batch[i]
-        if argv[0] != name or len(argv) != size:
-            break
-        i += 1
-    return i
-
-
 def _error_line(text: str) -> bytes:
     text = line_text(text)
     try:  # (an argument's bytes quoted in the text go back out as they came)
@@ -472,8 +461,7 @@ class Client(asyncio.Protocol):
                 if many is not None and name is not None and ctx.notify is no_notify \
                         and (prop is None or not cmd.flags & WRITE or cmd.many_logged
                              and (prop_run := server.propagate_run) is not None) \
-                        and (done := many(ctx, batch[i - 1:_run_end(batch, i, n, name, len(argv))],
-                                          append)):
+                        and (done := many(ctx, batch[i - 1:] if i > 1 else batch, append)):
                     # The run handler did `done` commands from argv on (table.run_handler)
                     i += done - 1
                     argv = batch[i - 1]
