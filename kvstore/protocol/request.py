@@ -710,11 +710,6 @@ class HiredisRequestParser(PythonRequestParser):
                 and self._pos >= len(self._buf) and not self._chunks and self._args is None
                 and self.error is None and self.authenticated):
             return None
-        if len(data) > 128 and data.find(b"*", 1) >= 0:
-            # Most likely a pipeline (-P 16 of GET or SET: 500-800 bytes), which the split
-            # below would cut up for nothing (7% of its CPU per request); a one-command read
-            # is mostly shorter and skips the scan.
-            return None
         if data[2] == 13 and 48 < data[1] < 53:  # (cheaper still for the commonest shapes)
             command = _split_small(data)
             if command is not None:

@@ -286,7 +286,10 @@ class Client(asyncio.Protocol):
         # instructions per read). Anything else, an unknown spelling or a wrong arity included,
         # goes to `read`, which stays the reference; `take_one` consumes nothing then.
         server = self.server
-        if self.state or server.gate or server.paused_until:
+        if self.state or server.gate or server.paused_until \
+                or len(data) > 128 and data.find(b"*", 1) >= 0:
+            # (a long read holding a second `*` is most likely a pipeline, -P 16 of GET or SET:
+            # 500-800 bytes, which `take_one` would only look at to give up)
             self.read(data)
             return
         parser = self.parser
