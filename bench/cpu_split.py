@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     tests = args.tests.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         servers = start_servers(tmp)
-        servers.update(start_peers(args.peer))
+        servers.update(start_peers(args.peer, tmp))
         try:
             print("CPU microseconds per request, split by where the samples fell "
                   f"(perf cpu-clock; -n {args.requests}, -P 16: 5n).\n")

@@ -119,10 +119,13 @@ def run_one(port: int, pid: int, test: str, mode: list[str], n: int,
     return None
 
 
-def start_peers(peers: list[list[str]]) -> dict[str, tuple[subprocess.Popen, int]]:
+def start_peers(peers: list[list[str]], workdir: str) -> dict[str, tuple[subprocess.Popen, int]]:
+    """Each peer's command, run in `workdir`: in the repository, `python -m kvstore` would import
+    the checkout's kvstore ahead of a PYTHONPATH naming another tree (sys.path[0] is the working
+    directory), and an A/B peer would run the code it is compared with."""
     started = {}
     for name, port, command in peers:
-        proc = subprocess.Popen(["taskset", "-c", "0", *shlex.split(command)],
+        proc = subprocess.Popen(["taskset", "-c", "0", *shlex.split(command)], cwd=workdir,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started[name] = (proc, int(port))
         wait_port(int(port), proc)
@@ -197,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic(), steal_seconds()
     with tempfile.TemporaryDirectory() as workdir:
         servers = start_servers(workdir)
-        servers.update(start_peers(args.peer))
+        servers.update(start_peers(args.peer, workdir))
         peers = [name for name, _, _ in args.peer]
         try:
             for mode_name, mode in MODES:
