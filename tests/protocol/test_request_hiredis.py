@@ -330,6 +330,7 @@ def test_take_one_takes_exactly_one_small_command(parser_class):
     b"*2\r\n$4\r\nECHO\r\n+PING\r\n",   # a lookalike type
     b"*2\r\n$4\r\nECHO\r\n*1\r\n$1\r\na\r\n",
     b"*1\r\n*9999999\r\n",              # a huge nested count never reaches hiredis
+    b"*2\r\n$200\r\n" + b"x" * 200 + b"\r\n*9999999\r\n",  # ... in a long read too
     b"*12\r\n" + b"$1\r\na\r\n" * 3,
     b"PING\r\nPING\r\n",                # two inline lines
     b'SET k "a b"\r\n',                 # quoted
@@ -382,3 +383,20 @@ def test_take_one_seeded_differential_fuzz(parser_class):
         assert got == run(PythonRequestParser(), reads), reads
         taken += sum(parser_class().take_one(r) is not None for r in reads[:1])
     assert taken > 500  # the short path was really exercised
+
+
+@pytest.mark.parametrize("data", [
+    b"*1\r\n*9999999\r\n",
+    b"*2\r\n$200\r\n" + b"x" * 200 + b"\r\n*9999999\r\n",
+])
+def test_take_one_keeps_a_huge_nested_count_from_hiredis(data):
+    """hiredis sizes a list from its header: `*9999999` would allocate 80 MB, and whatever is
+    allocated is walked again at release. take_one must not feed such a read to it, short or
+    long."""
+    class Untouchable:
+        def feed(self, data):
+            raise AssertionError("the read reached hiredis")
+
+    parser = HiredisRequestParser()
+    parser._reader = Untouchable()
+    assert parser.take_one(data) is None
