@@ -194,9 +194,9 @@ def run_handler(name: str, logged: bool = False) -> Callable:
     argvs[1], ... while they are a run (spelled as argvs[0] and of its length: what
     redis-benchmark -P and bulk loads send) in the plainest form it takes, appends each encoded
     reply, and returns how many it did; the server runs the next one (and a run whose first it
-    refuses) through the handler. (The run's end is the handler's to find: a pass of its own
-    over the batch cost a -P 16 SET 8% of its instructions.) Replies, effects and `dirty` must be the handler's, call for
-    call (tests/server/test_shortcuts.py).
+    refuses) through the handler. (The run's end is the handler's to find: a separate pass over
+    the batch cost a -P 16 SET 3% of its instructions.) Replies, effects and `dirty` must be
+    the handler's, call for call (tests/server/test_shortcuts.py).
 
     Write hooks (an AOF, replicas, WATCH, blocked clients) see each write. A read's run handler
     runs under them all; a write's only with `logged`: each call it does changes the keyspace

@@ -402,8 +402,11 @@ class Keyspace:
 
     def expire_period(self) -> float:
         """Seconds until the next active cycle is worth running: ACTIVE_EXPIRE_PERIOD_MS while
-        any database lists keys given a TTL, ACTIVE_EXPIRE_IDLE_MS otherwise (a TTL set
-        meanwhile waits that long at most for its first cycle; reads expire it anyway)."""
+        any database lists keys given a TTL or a writable replica has TTLs of its own
+        (`expire_own`), ACTIVE_EXPIRE_IDLE_MS otherwise (a TTL set meanwhile waits that long
+        at most for its first cycle; reads expire it anyway)."""
+        if self.own_expires:
+            return ACTIVE_EXPIRE_PERIOD_MS / 1000.0
         for db in self.dbs:
             if db.volatile:
                 return ACTIVE_EXPIRE_PERIOD_MS / 1000.0

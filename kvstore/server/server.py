@@ -47,7 +47,6 @@ from ..commands.table import (ADMIN, ALLOW_BUSY, COMMANDS, LOADING, MAY_REPLICAT
 from ..commands.scan import sweep as sweep_scans
 from ..engine import Keyspace
 from ..engine.glob import match
-from ..engine.keyspace import ACTIVE_EXPIRE_PERIOD_MS
 from ..persistence.progress import LoadingStopped
 from ..errors import CommandError, ShutdownRefused
 from ..replies import Error
@@ -769,9 +768,7 @@ class Server:
 
     def _cron(self) -> None:
         loop = asyncio.get_running_loop()
-        period = ACTIVE_EXPIRE_PERIOD_MS / 1000.0 if self.ks.own_expires \
-            else self.ks.expire_period()
-        self._cron_handle = loop.call_later(period, self._cron)
+        self._cron_handle = loop.call_later(self.ks.expire_period(), self._cron)
         spent_us = self.ks.expire_cycle_us
         self.ks.active_expire()
         if self.ks.own_expires:

@@ -153,6 +153,8 @@ def test_the_cycle_runs_often_only_while_keys_have_a_ttl():
     assert ks.expire_period() == busy
     ks.active_expire()
     assert ks.expire_period() == idle
+    ks.own_expires[(9, b"k")] = None  # a writable replica's own TTL (`expire_own`)
+    assert ks.expire_period() == busy
 
 
 def test_disabled_cycle_does_nothing():
