@@ -340,8 +340,9 @@ class Keyspace:
         self.hits = self.misses = 0
 
     def on_expired(self, db: Database, key: bytes) -> None:
+        # Not a change in `dirty`, as in Redis: an expiry makes no save due, and a write command
+        # that only met an expired key is not propagated (the key's DEL is, by the listeners).
         self.expired_keys += 1
-        self.dirty += 1
         for listener in self.expired_listeners:
             listener(db, key)
 

@@ -41,6 +41,8 @@ import math
 import random
 import time
 
+from ..commands.table import Context
+
 # mallinfo2() costs ~3 us; writes between two readings may overshoot maxmemory by what they
 # allocate in this window, which is what Redis also tolerates (it checks before each command).
 MEMORY_SAMPLE_MS = 1
@@ -313,13 +315,13 @@ class Memory:
         db.delete(key)
         if self.atime is not None:
             self.atime.pop((db.id, key), None)
-        self.server.ks.dirty += 1
+        # Not a change in `dirty` (Redis's server.dirty): an eviction makes no save due, and
+        # must not make the command that caused it look like a write.
         self.server.stats.evicted_keys += 1
         self.server.notifier.fire(db.id, "e", "evicted", key)
-        for hook in self.server.write_hooks:
-            from ..commands.table import Context
-
+        if self.server.write_hooks:
             ctx = Context(self.server.ks, db.id)
             ctx.effects = [[b"DEL", key]]
-            hook(ctx, [b"DEL", key])
+            for hook in self.server.write_hooks:
+                hook(ctx, [b"DEL", key])
         return True

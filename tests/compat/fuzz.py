@@ -175,11 +175,9 @@ class KvSide:
     def call_counted(self, argv: list[bytes]):
         """(outcome, whether the command changed the keyspace's dirty counter)."""
         ks = self.store.keyspace
-        before, expired = ks.dirty, ks.expired_keys
+        before = ks.dirty
         outcome = self.call(argv)
-        # The keyspace also counts lazy expiries in dirty (so their DEL reaches the AOF); Redis
-        # does not (expireIfNeeded leaves server.dirty alone): leave those out of the comparison.
-        return outcome, ks.dirty - (ks.expired_keys - expired) != before
+        return outcome, ks.dirty != before
 
     def call(self, argv: list[bytes]):
         try:
