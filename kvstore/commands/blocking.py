@@ -70,13 +70,14 @@ def brpop(ctx: Context, argv: list[bytes]):
     return _bpop(ctx, argv, RIGHT)
 
 
-def _bmove(ctx: Context, argv: list[bytes], wherefrom: int, whereto: int, timeout: int):
+def _bmove(ctx: Context, argv: list[bytes], wherefrom: int, whereto: int, timeout: int,
+           rpoplpush: bool = False):
     src, dst = argv[1], argv[2]
-    value = serve_move(ctx, src, dst, wherefrom, whereto)
+    value = serve_move(ctx, src, dst, wherefrom, whereto, rpoplpush)
     if value is not None or ctx.client is None or ctx.in_multi:
         return value  # not blocking: LMOVE's null bulk (a timeout's reply is a null array)
     return _block(ctx, [src], timeout,
-                  lambda c, key: serve_move(c, src, dst, wherefrom, whereto), argv)
+                  lambda c, key: serve_move(c, src, dst, wherefrom, whereto, rpoplpush), argv)
 
 
 @command("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KeySpec(1, 2, 1), "list")
@@ -85,7 +86,7 @@ def brpoplpush(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1).  Reply: the element moved, or a null array on timeout.
     """
-    return _bmove(ctx, argv, RIGHT, LEFT, _timeout(argv[3]))
+    return _bmove(ctx, argv, RIGHT, LEFT, _timeout(argv[3]), rpoplpush=True)
 
 
 @command("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KeySpec(1, 2, 1), "list")

@@ -121,7 +121,10 @@ def geoadd(ctx: Context, argv: list[bytes]):
     for j in range(i, len(argv), 3):
         lon, lat = _lon_lat(argv[j], argv[j + 1])
         zargv += [b"%d" % geohash.encode(lon, lat), argv[j + 2]]
-    return _zadd_generic(ctx, zargv, False)
+    reply = _zadd_generic(ctx, zargv, False)
+    # Propagated as Redis does: the ZADD it ran, with the options as they were sent.
+    ctx.effects = [[b"zadd", *argv[1:i], *zargv[2 + len(options):]]]
+    return reply
 
 
 @command("geopos", -2, READONLY, KEY1, GROUP)

@@ -195,18 +195,22 @@ def serve_pop(ctx: Context, keys: list[bytes], where: int) -> list | None:
 
 
 def serve_mpop(ctx: Context, keys: list[bytes], where: int, count: int) -> list | None:
-    """BLMPOP without blocking: as `mpop`; the effect is LPOP/RPOP key <popped count>."""
+    """LMPOP, and BLMPOP without blocking: as `mpop`; the effect Redis propagates is
+    LPOP/RPOP key <popped count>."""
     reply = mpop(ctx, keys, where, count)
     if reply is not None:
         ctx.effects = [[b"LPOP" if where == LEFT else b"RPOP", reply[0], b"%d" % len(reply[1])]]
     return reply
 
 
-def serve_move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: int):
-    """BLMOVE / BRPOPLPUSH without blocking: as `move`; the effect is LMOVE src dst from to."""
+def serve_move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: int,
+               rpoplpush: bool = False):
+    """BLMOVE / BRPOPLPUSH without blocking: as `move`; the effect Redis propagates is
+    LMOVE src dst from to, or RPOPLPUSH src dst for BRPOPLPUSH."""
     value = move(ctx, src, dst, wherefrom, whereto)
     if value is not None:
-        ctx.effects = [[b"LMOVE", src, dst, _WHERE_NAMES[wherefrom], _WHERE_NAMES[whereto]]]
+        ctx.effects = [[b"RPOPLPUSH", src, dst] if rpoplpush else
+                       [b"LMOVE", src, dst, _WHERE_NAMES[wherefrom], _WHERE_NAMES[whereto]]]
     return value
 
 
@@ -482,7 +486,7 @@ def lmpop(ctx: Context, argv: list[bytes]):
     first non-empty list, or a null array.
     """
     keys, where, count = parse_mpop(argv, 1)
-    reply = popped_from(ctx, argv, mpop(ctx, keys, where, count))
+    reply = popped_from(ctx, argv, serve_mpop(ctx, keys, where, count))
     return NULL_ARRAY if reply is None else reply
 
 

@@ -226,7 +226,7 @@ def spop(ctx: Context, argv: list[bytes]):
 
     Removes random members. Complexity: O(1) per member popped.
     Reply: bulk string / null without count; set of the popped members with one.
-    Logged as SREM key <members> (or DEL key when the set is emptied).
+    Logged as SREM key <members>, or DEL key when a count empties the set.
     """
     n = len(argv)
     if n == 3:
@@ -241,11 +241,9 @@ def spop(ctx: Context, argv: list[bytes]):
     ctx.ks.dirty += 1
     if ctx.notify is not no_notify:
         ctx.notify("s", "spop", key)
-    if s:
-        ctx.effects = [[b"SREM", key, member]]
-    else:
+    if not s:
         _removed_key(ctx, key)
-        ctx.effects = [[b"DEL", key]]
+    ctx.effects = [[b"SREM", key, member]]  # even for the last member, as Redis
     return member
 
 

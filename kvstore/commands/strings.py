@@ -173,8 +173,9 @@ def parse_expire_option(ctx: Context, name: str, opt: bytes, arg: bytes) -> int:
 
 
 def set_generic(ctx: Context, name: str, key: bytes, value: bytes, flags: int,
-                expire_opt: bytes | None, expire_arg: bytes):
-    """Redis `setGenericCommand`: SET with options, SETEX, PSETEX (`name` is for errors).
+                expire_opt: bytes | None, expire_arg: bytes, argv: list[bytes]):
+    """Redis `setGenericCommand`: SET with options, SETEX, PSETEX (`name` is for errors, `argv`
+    the command's, for what it propagates).
 
     Order matters: the expire time is validated first, then GET's type check, then NX / XX.
     """
@@ -201,6 +202,9 @@ def set_generic(ctx: Context, name: str, key: bytes, value: bytes, flags: int,
         db.set_expire(key, when)
         ctx.notify("g", "expire", key, late)
         ctx.effects = [[b"SET", key, value, b"PXAT", b"%d" % when]]
+    elif flags & _GET:
+        # Propagated without its GETs, as Redis does (only SET has the flag).
+        ctx.effects = [argv[:3] + [a for a in argv[3:] if a.lower() != b"get"]]
     return old if flags & _GET else OK
 
 
@@ -225,7 +229,7 @@ def set_(ctx: Context, argv: list[bytes]):
         ctx.ks.dirty += 1
         return OK
     flags, expire_opt, expire_arg = parse_string_options(argv, True)
-    return set_generic(ctx, "set", argv[1], argv[2], flags, expire_opt, expire_arg)
+    return set_generic(ctx, "set", argv[1], argv[2], flags, expire_opt, expire_arg, argv)
 
 
 @run_handler("set", logged=True)
@@ -273,7 +277,7 @@ def setex(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1). Reply: OK. Logged as SET key value PXAT <absolute ms>.
     """
-    return set_generic(ctx, "setex", argv[1], argv[3], 0, b"ex", argv[2])
+    return set_generic(ctx, "setex", argv[1], argv[3], 0, b"ex", argv[2], argv)
 
 
 @command("psetex", 4, WRITE | DENYOOM, KEY1, "string")
@@ -282,7 +286,7 @@ def psetex(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1). Reply: OK. Logged as SET key value PXAT <absolute ms>.
     """
-    return set_generic(ctx, "psetex", argv[1], argv[3], 0, b"px", argv[2])
+    return set_generic(ctx, "psetex", argv[1], argv[3], 0, b"px", argv[2], argv)
 
 
 @command("getset", 3, WRITE | DENYOOM | FAST, KEY1, "string")
@@ -299,6 +303,7 @@ def getset(ctx: Context, argv: list[bytes]):
     db.set_value(key, argv[2], ctx.now)
     ctx.ks.dirty += 1
     ctx.notify("$", "set", key)
+    ctx.effects = [[b"SET", key, argv[2]]]  # propagated as Redis does
     return old
 
 
@@ -416,6 +421,7 @@ def getdel(ctx: Context, argv: list[bytes]):
     db.delete(key)
     ctx.ks.dirty += 1
     ctx.notify("g", "del", key)
+    ctx.effects = [[b"DEL", key]]  # propagated as Redis does
     return value
 
 

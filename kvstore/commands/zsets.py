@@ -286,8 +286,6 @@ def _zadd_generic(ctx: Context, argv: list[bytes], incr: bool):
         ctx.ks.dirty += added + updated
         if ctx.notify is not no_notify:
             ctx.notify("z", "zincr" if incr else "zadd", key)
-        if incr:
-            ctx.effects = [[b"ZADD", key, format_double(score), argv[i + 1]]]
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -516,8 +514,10 @@ def zmpop(ctx: Context, argv: list[bytes]):
         if type(zs) is not ZSet:
             raise wrongtype()
         ctx.touched = (argv, [key])  # not the keys before it
-        return with_own_pushes(ctx, [key, [[m, s] for m, s in zpop(ctx, key, zs, maximum,
-                                                                   count)]], 3)
+        pairs = zpop(ctx, key, zs, maximum, count)
+        # Propagated as Redis does, ZPOPMIN/ZPOPMAX of that key and the count popped.
+        ctx.effects = [[b"ZPOPMAX" if maximum else b"ZPOPMIN", key, b"%d" % len(pairs)]]
+        return with_own_pushes(ctx, [key, [[m, s] for m, s in pairs]], 3)
     return NULL_ARRAY
 
 

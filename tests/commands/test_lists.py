@@ -505,10 +505,11 @@ def test_effects_and_serve_helpers():
     ctx = Context(ks)
     execute(ctx, [b"RPUSH", b"a", b"1", b"2", b"3"])
     assert ctx.effects is None
-    for argv in ([b"LPOP", b"a"], [b"LMOVE", b"a", b"b", b"LEFT", b"LEFT"],
-                 [b"LMPOP", b"1", b"a", b"LEFT"]):
+    for argv in ([b"LPOP", b"a"], [b"LMOVE", b"a", b"b", b"LEFT", b"LEFT"]):
         execute(ctx, argv)
-        assert ctx.effects is None  # deterministic: logged as sent
+        assert ctx.effects is None  # logged as sent
+    execute(ctx, [b"LMPOP", b"2", b"none", b"a", b"LEFT", b"COUNT", b"5"])
+    assert ctx.effects == [[b"LPOP", b"a", b"1"]]  # as Redis propagates it
     execute(ctx, [b"RPUSH", b"a", b"4", b"5", b"6"])
     ctx.effects = None
     assert serve_pop(ctx, [b"none", b"a"], RIGHT) == [b"a", b"6"]
@@ -522,6 +523,8 @@ def test_effects_and_serve_helpers():
     assert serve_move(ctx, b"a", b"b", LEFT, RIGHT) is None and ctx.effects is None
     assert serve_move(ctx, b"b", b"c", RIGHT, LEFT) == b"2"
     assert ctx.effects == [[b"LMOVE", b"b", b"c", b"RIGHT", b"LEFT"]]
+    assert serve_move(ctx, b"c", b"b", RIGHT, LEFT, rpoplpush=True) == b"2"
+    assert ctx.effects == [[b"RPOPLPUSH", b"c", b"b"]]  # BRPOPLPUSH's
 
 
 def test_lazy_expiry_and_encoding():
