@@ -95,6 +95,30 @@ SCRIPT_FLAGS = frozenset(
 
 _log = logging.getLogger("kvstore.scripting")
 _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
+# The kinds of a script's reply table (`_REPLY_SHAPE`), in the order Redis tests them.
+_ARRAY, _ERR, _OK, _DOUBLE, _BIG_NUMBER, _VERBATIM, _MAP, _SET = range(8)
+_REPLY_SHAPE = """function(t)
+  local e = rawget(t, 'err')
+  if type(e) == 'string' then return 1, e, rawget(t, 'ignore_error_stats_update') == true end
+  local ok = rawget(t, 'ok')
+  if type(ok) == 'string' then return 2, ok, nil end
+  local d = rawget(t, 'double')
+  if type(d) == 'number' then return 3, d, d == 0 and 1 / d < 0 end
+  local b = rawget(t, 'big_number')
+  if type(b) == 'string' then return 4, b, nil end
+  local v = rawget(t, 'verbatim_string')
+  if type(v) == 'table' then
+    local f, s = rawget(v, 'format'), rawget(v, 'string')
+    if type(f) == 'string' and type(s) == 'string' then return 5, s, f end
+  end
+  local m = rawget(t, 'map')
+  if type(m) == 'table' then return 6, m, nil end
+  local set = rawget(t, 'set')
+  if type(set) == 'table' then return 7, set, nil end
+  local n = 0
+  while rawget(t, n + 1) ~= nil do n = n + 1 end
+  return 0, n, nil
+end"""
 _SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripting_lua.lua")
 
 
@@ -190,9 +214,10 @@ class Scripts:
             version_num = version_num * 256 + int(part)
         null = rt.eval("newproxy()")
         self.null = null
-        # Whether a reply table's `double` is -0, whose sign lupa's int conversion loses
-        self.negative_zero = rt.eval(
-            "function(t) local d = rawget(t, 'double') return d == 0 and 1 / d < 0 end")
+        # What a reply table is, read as Redis's luaReplyToRedisReply does, with rawget (a
+        # metatable's __index must not run, nor fail the conversion): (kind, a, b) from
+        # _REPLY_SHAPE. One call where indexing from Python took up to eight.
+        self.reply_shape = rt.eval(_REPLY_SHAPE)
         # The Python functions a script can call, by their name in Lua (`_attribute_filter`).
         self.functions = {
             b"call": self._redis_call, b"pcall": self._redis_pcall, b"log": self._log,
@@ -698,46 +723,27 @@ class Scripts:
             return None  # a function, a coroutine, userdata: Redis replies null
         if depth >= MAX_REPLY_DEPTH:
             return Error("ERR reached lua stack limit")
-        err = v[b"err"]
-        if type(err) is bytes:
-            text = _text(err)
-            counted = v[b"ignore_error_stats_update"] is True
+        kind, a, b = self.reply_shape(v)
+        if kind == _ERR:
+            text = _text(a)
             if not depth:
-                raise _counted(CommandError(text), counted)
-            self._nested_error(text, counted)
+                raise _counted(CommandError(text), b)
+            self._nested_error(text, b)
             return Error(text)
-        ok = v[b"ok"]
-        if type(ok) is bytes:
-            return Status(spaced(_text(ok)))
-        # (each of these only with its Lua type, as Redis checks it; otherwise on to the next)
-        double = v[b"double"]
-        if type(double) in (int, float):
-            if double == 0 and self.negative_zero(v):  # (lupa hands -0.0 over as int 0)
-                return -0.0
-            return float(double)
-        big = v[b"big_number"]
-        if type(big) is bytes:
-            return BigNumber(big.replace(b"\r", b" ").replace(b"\n", b" "))
-        verbatim = v[b"verbatim_string"]
-        if verbatim is not None and self.lua_type(verbatim) == "table":
-            fmt, text = verbatim[b"format"], verbatim[b"string"]
-            if type(fmt) is bytes and type(text) is bytes:
-                return FormattedVerbatim(text, fmt.split(b"\0", 1)[0])
-        mapping = v[b"map"]
-        if mapping is not None and self.lua_type(mapping) == "table":
-            return {self._reply(k, depth + 1): self._reply(x, depth + 1)
-                    for k, x in mapping.items()}
-        members = v[b"set"]
-        if members is not None and self.lua_type(members) == "table":
-            return SetReply(self._reply(k, depth + 1) for k in members.keys())
-        out = []
-        i = 1
-        while True:
-            item = v[i]
-            if item is None:
-                return out
-            out.append(self._reply(item, depth + 1))
-            i += 1
+        if kind == _OK:
+            return Status(spaced(_text(a)))
+        if kind == _DOUBLE:
+            return -0.0 if b else float(a)  # (lupa hands -0.0 over as int 0)
+        if kind == _BIG_NUMBER:
+            return BigNumber(a.replace(b"\r", b" ").replace(b"\n", b" "))
+        if kind == _VERBATIM:
+            return FormattedVerbatim(a, b.split(b"\0", 1)[0])
+        if kind == _MAP:
+            return {self._reply(k, depth + 1): self._reply(x, depth + 1) for k, x in a.items()}
+        if kind == _SET:
+            return SetReply(self._reply(k, depth + 1) for k in a.keys())
+        # An array: its elements 1..a are there, so indexing them runs no metamethod.
+        return [self._reply(v[i], depth + 1) for i in range(1, a + 1)]
 
     def _nested_error(self, text: str, counted: bool) -> None:
         """An error table inside the script's reply is an error reply all the same (Redis's

@@ -70,9 +70,21 @@ def test_scalar_replies(c, script, want):
     ("return {1.5, 2.9, true, false, 'z'}", [1, 2, 1, None, b"z"]),  # false: nil, not the end
     ("return {ok = 5}", []),      # ok/err only count when they hold a string
     ("return {err = 5}", []),
+    # Read raw, as Redis does: a metatable's __index neither runs nor fails the reply
+    ("return setmetatable({}, {__index = function() error('no') end})", []),
+    ("return setmetatable({1, 2}, {__index = function() return 'x' end})", [1, 2]),
+    ("return setmetatable({7}, {__index = {err = 'e', ok = 's', map = {a = 1}}})", [7]),
 ])
 def test_table_replies(c, script, want):
     assert ev(c, script) == want
+
+
+def test_a_function_may_return_its_globals(c):
+    """A function's _G raises on a missing name (its __index): reading the reply must not."""
+    c("FUNCTION", "LOAD", "REPLACE",
+      "#!lua name=globals\nredis.register_function('g', function() return _G end)")
+    assert c("FCALL", "g", 0) == []
+    assert c("FUNCTION", "DELETE", "globals") == b"OK"
 
 
 def test_status_and_error_tables_in_an_array(c):
