@@ -141,11 +141,15 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     flags = cmd.flags if cmd.dynamic_flags is None else cmd.flags_for(client.ctx, argv)
     in_multi = client.state & MULTI
     may_load = flags & LOADING
+    may_stale = flags & STALE
     if name == b"exec" and in_multi:
+        # (what one queued command may not do, EXEC may not: flags that allow, like LOADING
+        # and STALE, must be on all of them, Redis's cmd_inv_flags)
         for queued, queued_argv in client.queue:
             queued_flags = queued.flags_for(client.ctx, queued_argv)
             flags |= queued_flags
             may_load &= queued_flags
+            may_stale &= queued_flags
     memory = server.memory
     busy = server.busy
     # Redis evicts before every command (a GET too), and refuses only those that may grow
@@ -161,7 +165,7 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
         if text is not None:
             return text
     link = server.master_link
-    if link is not None and not flags & STALE and link.state != "connected" \
+    if link is not None and not may_stale and link.state != "connected" \
             and not server.config["replica-serve-stale-data"]:
         return MASTERDOWN_TEXT
     if server.loading is not None and not may_load:

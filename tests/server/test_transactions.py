@@ -63,6 +63,27 @@ def test_execabort(c):
     assert err(c("EXEC")) == "ERR EXEC without MULTI"
 
 
+def test_a_replica_gone_stale_after_queueing_refuses_exec(server, kv_factory):
+    """With replica-serve-stale-data no, a replica whose master link is down serves no GET or
+    PING (MASTERDOWN), and EXEC judges the commands it queued before the link went: one
+    without the stale flag makes it EXECABORT (Redis 7.0's tests/unit/multi.tcl)."""
+    p = kv_factory("--replica-serve-stale-data", "no", kind=server.kind)
+    c, admin = Conn(p.port), Conn(p.port)
+    master_down = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+    assert c("SET", "xx", "1") == b"OK"
+    for queued in (("GET", "xx"), ("PING",)):
+        assert c("MULTI") == b"OK" and c(*queued) == b"QUEUED"
+        assert admin("REPLICAOF", "localhsot", "0") == b"OK"
+        assert err(c("EXEC")) == "EXECABORT Transaction discarded because of: " + master_down
+        assert err(c(*queued)) == master_down
+        assert admin("REPLICAOF", "NO", "ONE") == b"OK"
+    assert admin("REPLICAOF", "localhsot", "0") == b"OK"
+    assert c("MULTI") == b"OK"  # MULTI is allowed while stale
+    assert admin("REPLICAOF", "NO", "ONE") == b"OK"
+    assert c("GET", "xx") == b"QUEUED"
+    assert c("EXEC") == [b"1"]
+
+
 def test_save_and_shutdown_are_refused_inside_multi(c):
     assert c("MULTI") == b"OK"
     assert c("SET", "a", "1") == b"QUEUED"
