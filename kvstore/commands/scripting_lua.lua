@@ -434,10 +434,12 @@ env.setmetatable = function(...)
   if real[t] then error(READONLY, 0) end
   return setmetatable(t, mt)
 end
+local globals_mt  -- what getmetatable(_G) gives: a read-only view of its __index, as Redis
 env.getmetatable = function(...)
   local o = ...
   if select('#', ...) == 0 then error("bad argument #1 to 'getmetatable' (value expected)", 2) end
-  if python[o] or (real[o] and o ~= genv) then return nil end  -- as Redis: only _G has one
+  if o == genv then return globals_mt end
+  if python[o] or real[o] then return nil end  -- as Redis: only _G has one
   return getmetatable(o)
 end
 env.type = function(o)
@@ -452,6 +454,7 @@ setmetatable(env, {__index = function(_, k)
 end})
 genv = protect(env)
 env._G = genv
+globals_mt = protect(getmetatable(env))
 
 -- Strings index the protected string library, and their metatable is read-only too.
 local string_mt = getmetatable('')

@@ -467,7 +467,7 @@ def test_script_commands_in_multi(c):
 READ_ONLY_ATTEMPTS = [
     "x = 1", "x = 1\nreturn x", "_G.x = 1", "redis = 1", "redis.call = 1", "string.foo = 1",
     "KEYS = 1", "function f() end", "cjson = nil", "bit.band = nil", "math.random = nil",
-    "pcall = nil",
+    "pcall = nil", "getmetatable(_G).__index = {}",
 ]
 RAW_READ_ONLY_ATTEMPTS = ["rawset(_G, 'x', 1) return x", "setmetatable(_G, nil)",
                           "rawset(redis, 'call', 1)", "rawset(string, 'rep', 1)"]
@@ -522,6 +522,7 @@ def test_essential_globals_exist(c):
              "setmetatable", "getmetatable", "loadstring", "collectgarbage", "_G", "_VERSION"]
     assert c("EVAL", MISSING_GLOBALS, 0, *names) == []
     assert ev(c, "return _VERSION") == b"Lua 5.1"
+    assert ev(c, "return type(getmetatable(_G).__index)") == b"function"  # (read-only)
 
 
 def test_dangerous_globals_are_absent(c):
