@@ -698,6 +698,15 @@ def debug_set_active_expire(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|set-disable-deny-scripts", 3, ADMIN | NOSCRIPT | LOADING | STALE,
+         group="server")
+def debug_set_disable_deny_scripts(ctx: Context, argv: list[bytes]):
+    """DEBUG SET-DISABLE-DENY-SCRIPTS <0 | 1> (not in DEBUG HELP, as in Redis): 1 lets scripts
+    run the commands flagged noscript."""
+    ctx.ks.scripts_deny_noscript = not to_int(argv[2])
+    return OK
+
+
 # Redis formats populate's keys into a 128-byte buffer, so a key is cut at 127 bytes.
 _POPULATE_KEY_MAX = 127
 _MUST_BE_POSITIVE = "ERR value is out of range, must be positive"

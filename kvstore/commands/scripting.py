@@ -538,7 +538,7 @@ class Scripts:
         if check_only:
             return not restricted or client.user.check(acl_name(cmd), argv)[0] == 0
         flags = cmd.flags
-        if flags & NOSCRIPT:
+        if flags & NOSCRIPT and self.ctx.ks.scripts_deny_noscript:
             return self._rejected("ERR This Redis command is not allowed from script", cmd)
         if restricted:
             refused = client.acl_refusal(cmd, argv, "lua")

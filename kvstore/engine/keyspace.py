@@ -287,6 +287,9 @@ class Keyspace:
         # the dispatcher that a write command changed something (so it is logged).
         self.dirty = 0
         self.active_expire_enabled = True
+        # Scripts refuse the commands flagged noscript unless DEBUG SET-DISABLE-DENY-SCRIPTS 1
+        # (Redis's server.script_disable_deny_script, which its own tests use).
+        self.scripts_deny_noscript = True
         # A replica (server/replica_link.py): expired keys are hidden, never deleted, and the
         # active cycle is off, as in Redis.
         self.replica = False

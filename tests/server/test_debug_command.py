@@ -131,3 +131,18 @@ def test_debug_loadaof_reloads_what_the_aof_holds(kv_factory, kind):
     c("SET", "c", "3")  # (after two reloads the AOF still holds each write once)
     assert c("DEBUG", "LOADAOF") == b"OK" and c("DBSIZE") == 3
     assert c("LRANGE", "l", "0", "-1") == [b"x", b"y"]
+
+
+def test_set_disable_deny_scripts_lets_scripts_run_noscript_commands(server):
+    """Redis's own tests use it (a script polling CLIENT LIST); back to refusing with 0."""
+    c = Conn(server.port)
+    script = "return type(redis.call('client', 'list'))"
+    refused = "ERR This Redis command is not allowed from script"
+    try:
+        assert str(c("EVAL", script, 0)).startswith(refused)
+        assert c("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1") == b"OK"
+        assert c("EVAL", script, 0) == b"string"
+    finally:
+        assert c("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0") == b"OK"
+    assert str(c("EVAL", script, 0)).startswith(refused)
+    c.close()
