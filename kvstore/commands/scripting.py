@@ -48,8 +48,8 @@ from ..server.acl import ACL_CHECK, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, acl_
 from ..version import REDIS_VERSION
 from ..numbers import format_double, format_long_double, parse_int
 from ..replies import (
-    OK, BigNumber, Bool, Error, FormattedVerbatim, HumanDouble, NullArray, ScorePairs, SetReply,
-    Status, Verbatim,
+    OK, BigNumber, Bool, Error, FormattedVerbatim, Frames, HumanDouble, NullArray, ScorePairs,
+    SetReply, Status, Verbatim,
 )
 from . import lua_msgpack, lua_struct
 from .table import (
@@ -653,6 +653,8 @@ class Scripts:
                 flat.append(member)
                 flat.append(format_double(score))
             return self.table(flat)
+        if t is Frames:  # an attribute and the reply it describes: a script sees the reply
+            return self._lua2(r[-1])
         if isinstance(r, list):
             return self.table([self._lua2(x) for x in r])
         if t is HumanDouble:
@@ -700,6 +702,8 @@ class Scripts:
         if isinstance(r, Verbatim):
             return self.table({b"verbatim_string": self.table(
                 {b"format": r.fmt, b"string": bytes(r)})})
+        if t is Frames:  # (see `_lua2`)
+            return self._lua3(r[-1])
         if isinstance(r, list):
             return self.table([self._lua3(x) for x in r])
         return self._lua2(r)

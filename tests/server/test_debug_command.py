@@ -142,6 +142,10 @@ def test_set_disable_deny_scripts_lets_scripts_run_noscript_commands(server):
         assert str(c("EVAL", script, 0)).startswith(refused)
         assert c("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1") == b"OK"
         assert c("EVAL", script, 0) == b"string"
+        # A script does not see a RESP3 attribute, only the reply after it
+        attrib = "redis.setresp(%d) return redis.call('debug', 'protocol', 'attrib')"
+        for resp in (2, 3):
+            assert c("EVAL", attrib % resp, 0) == b"Some real reply following the attribute"
     finally:
         assert c("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0") == b"OK"
     assert str(c("EVAL", script, 0)).startswith(refused)
