@@ -148,6 +148,8 @@ def test_subscribed_connection_while_busy(fresh):
     assert err(sub("UNSUBSCRIBE", "ch")) == BUSY_EVAL
     assert err(sub("GET", "x")).startswith("ERR Can't execute 'get'")
     assert Conn(p.port)("SCRIPT", "KILL") == b"OK"
+    # (the script ends after KILL's reply: its own error first, or a PING may still be refused)
+    assert "Script killed by user" in err(runner.reply())
     assert sub("PING") == [b"pong", b""]
 
 
