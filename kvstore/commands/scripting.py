@@ -54,7 +54,8 @@ from ..replies import (
 from . import lua_msgpack, lua_struct
 from .table import (
     ALLOW_BUSY, COMMANDS, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NO_MANDATORY_KEYS, NOSCRIPT,
-    READONLY, SKIP_MONITOR, STALE, WRITE, Context, command, container, fast_lookup, resolve,
+    READONLY, SKIP_MONITOR, STALE, WRITE, Context, UnitLog, command, container, fast_lookup,
+    resolve,
 )
 
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
@@ -317,12 +318,11 @@ class Scripts:
         self.readonly = readonly
         self.resp = 2
         self.replicate = True
-        self.wrapped = False
         self.wrote = False  # a write command ran: SCRIPT KILL refuses (Redis's WRITE_DIRTY)
         self.call = (caller, numkeys, keys_and_args)  # (busy.py: FUNCTION STATS...)
         # The front door's write hook: fetched once, since no command a script may run adds or
         # removes one (CONFIG, WATCH, MULTI are refused in scripts, blocking pops do not block).
-        self.hook = ctx.on_write() if ctx.on_write is not None else None
+        hook = ctx.on_write() if ctx.on_write is not None else None
         cfg = getattr(ks, "server_config", None)
         self._arm(0 if session is not None else cfg["busy-reply-threshold"] if cfg is not None
                   else DEFAULT_TIME_LIMIT_MS)
@@ -332,6 +332,10 @@ class Scripts:
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
         self.server = server
+        # Its writes go out as one unit (UnitLog), or into that of the EXEC running it.
+        persistence = server.persistence if server is not None else None
+        self.unit = ctx.unit or (UnitLog(hook, persistence and persistence.mark)
+                                 if hook is not None else None)
         self.oom = not allow_oom and server is not None and server.memory.maxmemory > 0 \
             and not server.memory.make_room()
         # Why the server refuses writes now (it cannot change while the script runs); only
@@ -373,13 +377,15 @@ class Scripts:
                 resolve([caller]).failed += self.reply_failures
             return reply
         finally:
-            if self.wrapped:
+            unit = self.unit
+            if unit is not None and unit is not ctx.unit:
                 ctx.effects = None
                 if self.killed is ABANDONED:  # SHUTDOWN NOSAVE: none of it is kept (busy.py)
                     if server.persistence is not None:
-                        server.persistence.revert(self.mark)
+                        unit.abandon(server.persistence.revert)
                 else:
-                    self.hook(ctx, [b"EXEC"])
+                    unit.close(ctx)
+            self.unit = None
             if server is not None and server.busy is not None:
                 server.end_busy()
             ctx.db, ctx.in_multi = db, in_multi
@@ -589,16 +595,9 @@ class Scripts:
         if server is not None:
             server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
         if ks.dirty != dirty and flags & LOGGED and self.replicate:
-            hook = self.hook
-            if hook is not None:
-                if not self.wrapped and ctx.effects != []:  # ([]: nothing to log)
-                    self.wrapped = True
-                    if server is not None and server.persistence is not None:
-                        self.mark = server.persistence.mark()  # (where SHUTDOWN NOSAVE cuts)
-                    effects, ctx.effects = ctx.effects, None
-                    hook(ctx, [b"MULTI"])
-                    ctx.effects = effects
-                hook(ctx, argv)
+            unit = self.unit
+            if unit is not None:
+                unit.write(ctx, argv)
         if ldb is not None:
             ldb.log_reply(reply, self.resp)
         return self._lua2(reply) if self.resp == 2 else self._lua3(reply)

@@ -237,7 +237,7 @@ class Context:
     """
 
     __slots__ = ("ks", "db", "now", "effects", "client", "resp", "conn_resp", "in_multi",
-                 "in_script", "notify", "on_write", "touched")
+                 "in_script", "notify", "on_write", "touched", "unit")
 
     def __init__(self, ks, db_index: int = 0, client: Any = None) -> None:
         self.ks = ks
@@ -258,6 +258,8 @@ class Context:
         # what a script calls after each of its writes (commands/scripting.py), as the front
         # door does after a write command of its own.
         self.on_write: Callable[[], Callable[["Context", list[bytes]], None] | None] | None = None
+        # The EXEC being run, whose writes a script it runs adds to (`UnitLog`).
+        self.unit: UnitLog | None = None
 
     def select(self, index: int) -> None:
         self.db = self.ks.dbs[index]
@@ -283,6 +285,76 @@ class Context:
         if value is not None and type(value) is not cls:
             raise wrongtype()
         return value
+
+
+class UnitLog:
+    """The writes of one EXEC or script, propagated as Redis 7.0's propagatePendingCommands
+    does: a lone command as it is, two or more (or one with several effects) inside MULTI ...
+    EXEC. The first write waits, its context saved, until a second one comes or the unit
+    closes. `hook(ctx, argv)` is the front door's write hook; `mark()`, if given, says where
+    the AOF stood before the unit's first line, for `abandon`. A script run by EXEC writes
+    into EXEC's unit (`Context.unit`), so the two make one transaction, as in Redis."""
+
+    __slots__ = ("hook", "mark", "first", "wrapped", "at")
+
+    def __init__(self, hook: Callable[["Context", list[bytes]], None],
+                 mark: Callable[[], Any] | None = None) -> None:
+        self.hook = hook
+        self.mark = mark
+        self.first: tuple | None = None  # (db, effects, touched, argv) of the waiting write
+        self.wrapped = False
+        self.at = None  # `mark()` before the first line went out
+
+    def write(self, ctx: Context, argv: list[bytes]) -> None:
+        effects = ctx.effects
+        if self.wrapped or effects == []:  # ([]: observers only, nothing to log)
+            self.hook(ctx, argv)
+        elif self.first is None and (effects is None or len(effects) == 1):
+            self.first = (ctx.db, effects, ctx.touched, argv)
+        else:
+            self._emit(ctx, True)
+            self.hook(ctx, argv)
+
+    def close(self, ctx: Context) -> None:
+        """The unit ended: what it wrote goes out (then EXEC, if it is a transaction)."""
+        if self.wrapped:
+            ctx.effects = None
+            self.hook(ctx, [b"EXEC"])
+        elif self.first is not None:
+            self._emit(ctx, False)
+
+    def abandon(self, revert: Callable[[Any], None]) -> None:
+        """SHUTDOWN NOSAVE stopped the unit: none of it is kept."""
+        if self.at is not None:
+            revert(self.at)
+        self.first = None
+        self.wrapped = False
+
+    def _emit(self, ctx: Context, wrap: bool) -> None:
+        if self.mark is not None:
+            self.at = self.mark()
+        saved = ctx.db, ctx.effects, ctx.touched
+        first = self.first
+        self.first = None
+        if wrap:
+            self.wrapped = True
+            if first is not None:
+                ctx.db = first[0]  # (MULTI goes to the first write's database)
+            ctx.effects = None
+            self.hook(ctx, [b"MULTI"])
+        if first is not None:
+            ctx.db, ctx.effects, ctx.touched = first[:3]
+            self.hook(ctx, first[3])
+        ctx.db, ctx.effects, ctx.touched = saved
+
+
+def propagate_effects(hook: Callable[[Context, list[bytes]], None], ctx: Context,
+                      argv: list[bytes]) -> None:
+    """A lone command's write whose `ctx.effects` are set: several go out inside MULTI ... EXEC
+    (an XREADGROUP's XCLAIMs), as Redis wraps a command's propagated commands."""
+    unit = UnitLog(hook)
+    unit.write(ctx, argv)
+    unit.close(ctx)
 
 
 def popped_from(ctx: Context, argv: list[bytes], reply: list | None) -> list | None:

@@ -33,7 +33,7 @@ import math
 from time import perf_counter
 
 from ..commands import watching
-from ..commands.table import lookup
+from ..commands.table import lookup, propagate_effects
 from ..errors import CommandError, ProtocolError
 from ..numbers import parse_long_double
 from ..replies import NULL_ARRAY, Error
@@ -253,7 +253,7 @@ class KeyWatch:
             server = self.server
             # The pop is logged before its reply is queued, so the reply waits for it (group.py).
             if ks.dirty != dirty and server.propagate is not None:
-                server.propagate(ctx, w.argv)
+                propagate_effects(server.propagate, ctx, w.argv)
             self.finish(w, reply)
             if served_in > server.watch_s:
                 # SLOWLOG has it now, not when it blocked: after the command that served it

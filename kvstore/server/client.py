@@ -32,7 +32,7 @@ import time
 from time import perf_counter
 
 from ..commands.table import (COMMANDS, LOGGED, NO_AUTH, WRITE, Context, lookup, no_notify,
-                              resolve)
+                              propagate_effects, resolve)
 from ..errors import CommandError, line_text, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
@@ -336,7 +336,10 @@ class Client(asyncio.Protocol):
                 encode_into(pieces, reply, ctx.resp)
                 out = b"".join(pieces)
         if prop is not None and ks.dirty != dirty and cmd.flags & LOGGED:
-            prop(ctx, argv)
+            if ctx.effects is None:
+                prop(ctx, argv)
+            else:
+                propagate_effects(prop, ctx, argv)
         dt = perf_counter() - t0
         cmd.calls += 1
         cmd.seconds += dt
@@ -508,7 +511,10 @@ class Client(asyncio.Protocol):
                             else:
                                 encode_into(parts, reply, ctx.resp)
                         if prop is not None and ks.dirty != dirty and cmd.flags & LOGGED:
-                            prop(ctx, argv)
+                            if ctx.effects is None:
+                                prop(ctx, argv)
+                            else:
+                                propagate_effects(prop, ctx, argv)
                         if name is None or i == n:
                             break
                         following = batch[i]

@@ -13,9 +13,9 @@ test per command, shared with the other state bits).
   DISCARD, MULTI, WATCH, QUIT and RESET run as usual; anything else is queued, replying +QUEUED.
   An EXEC rejected itself (wrong arity, before AUTH, refused) discards the transaction at once,
   in MULTI or not (`abort_exec`). `run_exec` runs the queue as one batch: no other client runs
-  in between, blocked clients are served after the whole transaction, and the writes are
-  propagated wrapped in MULTI ... EXEC (the markers go through the same write hooks, only when
-  at least one queued command changed something, like Redis's lazy MULTI propagation). As in
+  in between, blocked clients are served after the whole transaction, and its writes (with
+  those of the scripts it runs) are propagated as Redis 7.0 does (`UnitLog`): one alone, two or
+  more wrapped in MULTI ... EXEC, the markers through the same write hooks. As in
   Redis's execCommand, the watched keys are dropped first, but the MULTI bit and the queue stay
   until the queue has run, so CLIENT LIST shows `flags=x multi=<queued> cmd=exec` meanwhile.
 * SUBSCRIBED (RESP2 with at least one subscription): only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE,
@@ -27,7 +27,7 @@ from __future__ import annotations
 from time import perf_counter
 
 from ..commands.table import (ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NO_MULTI, READONLY, STALE,
-                              WRITE, lookup, resolve)
+                              WRITE, UnitLog, lookup, resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Encoded, Error, Frames
@@ -225,8 +225,14 @@ def run_exec(client):
     keywatch = server.keywatch
     replies = []
     append = replies.append
-    propagated = False
-    mark = None
+
+    def propagate(ctx, argv: list[bytes]) -> None:
+        hook = server.propagate  # (looked up each time: CONFIG SET appendonly inside)
+        if hook is not None:
+            hook(ctx, argv)
+
+    p = server.persistence
+    unit = ctx.unit = UnitLog(propagate, p.mark if p is not None else None)
     ctx.in_multi = True
     keywatch.defer = True
     now = ks.clock()  # time stands still during EXEC, as in Redis: no key expires midway
@@ -285,26 +291,17 @@ def run_exec(client):
                 server.tracking.remember(client, cmd, cmd.keys(argv))
             if server.monitors:
                 server.monitor_command(client, cmd, argv)
-            if ks.dirty != dirty and cmd.flags & LOGGED and server.propagate is not None:
-                if not propagated and ctx.effects != []:  # ([]: nothing to log)
-                    propagated = True
-                    if server.persistence is not None:
-                        mark = server.persistence.mark()  # (where SHUTDOWN NOSAVE cuts)
-                    effects, ctx.effects = ctx.effects, None
-                    server.propagate(ctx, [b"MULTI"])
-                    ctx.effects = effects
-                server.propagate(ctx, argv)
+            if ks.dirty != dirty and cmd.flags & LOGGED:
+                unit.write(ctx, argv)
             if client.state & BLOCKED:
                 # A busy script's SHUTDOWN NOSAVE (busy.py): Redis exits there and then, with
                 # nothing of the transaction propagated. (No command blocks in EXEC otherwise.)
-                if propagated and server.persistence is not None:
-                    server.persistence.revert(mark)
-                propagated = False
+                if server.persistence is not None:
+                    unit.abandon(server.persistence.revert)
                 break
-        if propagated and server.propagate is not None:  # (CONFIG SET appendonly no inside)
-            ctx.effects = None
-            server.propagate(ctx, [b"EXEC"])
+        unit.close(ctx)
     finally:
+        ctx.unit = None
         ctx.in_multi = False
         keywatch.defer = False
         discard(client)

@@ -4,6 +4,7 @@ redis-server, each read back from a raw SYNC as Redis's tests/helpers do
 
 Redis rewrites many commands before propagating them (GETDEL as DEL, LMPOP as LPOP key count,
 SET EX as SET PXAT, a script as its effects...); a replica or AOF reader only sees the rewrite.
+A transaction or script that propagates one command sends it alone, more go inside MULTI/EXEC.
 Absolute times (13-digit milliseconds, stream IDs) are masked: the two servers run a few ms
 apart.
 """
@@ -184,8 +185,14 @@ CASES = {
                     ("PFCOUNT", "p"), ("PFMERGE", "p2", "p"), ("APPEND", "k", "x"),
                     ("SETRANGE", "k", "2", "y"), ("ZINCRBY", "z", "2", "x"),
                     ("ZADD", "z", "INCR", "1", "x"), ("HINCRBYFLOAT", "h", "g", "1e1")],
-    # (Scripts here write twice or not at all: Redis 7.0 leaves out the MULTI / EXEC around a
-    # script or transaction that propagates one command, kvstore does not.)
+    # One write alone, two or more inside MULTI / EXEC, a script's inside its EXEC's
+    "one-or-more": [("MULTI",), ("SET", "a", "1"), ("GET", "a"), ("EXEC",),
+                    ("MULTI",), ("SELECT", "2"), ("SET", "a", "1"), ("EXEC",),
+                    ("EVAL", "redis.call('set', KEYS[1], 1)", "1", "b"),
+                    ("EVAL", "redis.call('select', 3) redis.call('set', KEYS[1], 1)", "1", "c"),
+                    ("MULTI",), ("EVAL", "redis.call('set', KEYS[1], 1)", "1", "d"), ("EXEC",),
+                    ("MULTI",), ("EVAL", "redis.call('set', KEYS[1], 1)", "1", "d"),
+                    ("SET", "e", "1"), ("EXEC",)],
     "scripted-pops": [
         ("SADD", "s", "only"),
         ("EVAL", "redis.call('set', KEYS[2], 1); return redis.call('spop', KEYS[1])", "2", "s",
