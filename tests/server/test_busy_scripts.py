@@ -117,6 +117,7 @@ def _allowed_session(port: int):
     during.send(Conn.encode("QUIT"))
     got.append((["QUIT"], during.read_raw()))
     assert before("SCRIPT", "KILL") == b"OK"
+    assert "Script killed by user" in err(runner.reply())  # (it ends after KILL's reply)
     info = before("INFO", "errorstats").decode()
     return got, sorted(line for line in info.splitlines() if "BUSY" in line or "EXECABORT" in line)
 
@@ -255,9 +256,9 @@ def test_clients_come_and_go_while_busy(fresh):
     assert len(killer("CLIENT", "LIST").splitlines()) == 3  # runner, half, killer
 
 
-def _signalled_while_busy(p, sig: signal.Signals) -> None:
+def _signalled_while_busy(p, sig: signal.Signals) -> Conn:
     """Make `p` busy with an endless script, send it `sig`, and wait for its log line: the
-    signal is taken at once, while the script runs on."""
+    signal is taken at once, while the script runs on. Returns the script's connection."""
     runner = Conn(p.port, timeout=10)
     runner.send(Conn.encode("EVAL", "while true do end", 0))
     _busy(p.port, runner)
@@ -265,6 +266,7 @@ def _signalled_while_busy(p, sig: signal.Signals) -> None:
     wait_until(lambda: f"Received {sig.name} scheduling shutdown..." in p.output(),
                what="the signal to be logged while the script runs")
     assert err(Conn(p.port)("PING")) == BUSY_EVAL
+    return runner
 
 
 def test_sigterm_during_a_busy_script_shuts_down_once_it_ends(fresh):
@@ -286,10 +288,11 @@ def test_a_second_sigint_during_a_busy_script_exits_at_once(fresh):
 def test_shutdown_abort_calls_off_a_sigterm_during_a_busy_script(fresh):
     """Redis's "SHUTDOWN ABORT can cancel SIGTERM": the signal's shutdown had not begun."""
     p = fresh()
-    _signalled_while_busy(p, signal.SIGTERM)
+    runner = _signalled_while_busy(p, signal.SIGTERM)
     c = Conn(p.port, timeout=10)
     assert c("SHUTDOWN", "ABORT") == b"OK"
     assert c("SCRIPT", "KILL") == b"OK"
+    assert "Script killed by user" in err(runner.reply())  # (it ends after KILL's reply)
     assert c("PING") == b"PONG"
     assert "Shutdown manually aborted." in p.output()
     assert p.proc.poll() is None
