@@ -858,8 +858,8 @@ def _loading_error() -> CommandError:
 @command("debug|loadaof", 2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def debug_loadaof(ctx: Context, argv: list[bytes]):
     """DEBUG LOADAOF: write and fsync what the AOF holds in memory, empty the databases, load
-    them back from the AOF directory (what a restart would load), as Redis does. Without an
-    open AOF there is nothing to load: an error (Redis 7.0 exits there)."""
+    them back from the AOF directory (what a restart with appendonly yes would load), as
+    Redis does. Files that fail to load are an error (Redis 7.0 exits there)."""
     if _loading(ctx):
         raise _loading_error()
     p = getattr(ctx.ks, "persistence", None)

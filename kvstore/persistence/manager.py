@@ -411,11 +411,14 @@ class Persistence:
         self.on_state_change()
 
     def reload_aof(self) -> bool:
-        """DEBUG LOADAOF: flush and fsync the AOF, empty the databases, load them back from the
-        AOF directory. False (logged) without an open AOF, or if the files fail to load."""
-        if self.writer is None or self.aof_starting:
+        """DEBUG LOADAOF: flush and fsync the AOF if open, empty the databases, load them back
+        from the AOF directory: with appendonly no, what BGREWRITEAOF wrote there, as Redis.
+        False (logged) while the first AOF is being written, or if the files fail to load
+        (where Redis exits)."""
+        if self.aof_starting:
             return False
-        self.flush(fsync=True)
+        if self.writer is not None:
+            self.flush(fsync=True)
         for db in self.ks.dbs:
             db.flush()
         try:

@@ -133,6 +133,28 @@ def test_debug_loadaof_reloads_what_the_aof_holds(kv_factory, kind):
     assert c("LRANGE", "l", "0", "-1") == [b"x", b"y"]
 
 
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_debug_loadaof_with_appendonly_no_loads_what_bgrewriteaof_wrote(kv_factory, kind):
+    """Redis's "Same dataset digest if saving/reloading as AOF?" (other.tcl) on a server
+    without AOF: BGREWRITEAOF writes the files, DEBUG LOADAOF loads them back."""
+    p = kv_factory(kind=kind)
+    c = Conn(p.port)
+    c("SET", "a", "1")
+    c("HSET", "h", "f", "v")
+    assert c("BGREWRITEAOF") == b"Background append only file rewriting started"
+    wait_until(lambda: b"aof_rewrite_in_progress:0" in c("INFO", "persistence")
+               and b"aof_last_bgrewrite_status:ok" in c("INFO", "persistence"),
+               what="the rewrite to finish")
+    c("SET", "later", "x")  # not in the files
+    digest = c("DEBUG", "DIGEST")
+    assert c("DEBUG", "LOADAOF") == b"OK"
+    assert c("MGET", "a", "later") == [b"1", None] and c("HGET", "h", "f") == b"v"
+    c("DEL", "h")
+    c("HSET", "h", "f", "v")
+    c("SET", "later", "x")
+    assert c("DEBUG", "DIGEST") == digest
+
+
 def test_set_disable_deny_scripts_lets_scripts_run_noscript_commands(server):
     """Redis's own tests use it (a script polling CLIENT LIST); back to refusing with 0."""
     c = Conn(server.port)
