@@ -18,6 +18,7 @@ from ..errors import CommandError, subcommand_syntax
 from ..replies import Frames, Push, Status
 from .table import (
     FAST, LOADING, MAY_REPLICATE, NOSCRIPT, PUBSUB, STALE, Context, KeySpec, command, container,
+    propagate_to_replicas,
 )
 
 NO_CONNECTION = "ERR the embedded store has no connection to subscribe"
@@ -132,7 +133,9 @@ def publish(ctx: Context, argv: list[bytes]):
     """
     if ctx.client is None:
         return 0
-    return ctx.client.server.pubsub.publish(argv[1], argv[2])
+    receivers = ctx.client.server.pubsub.publish(argv[1], argv[2])
+    propagate_to_replicas(ctx, argv)  # a replica's subscribers get it too, as in Redis
+    return receivers
 
 
 @command("ssubscribe", -2, _SUB_FLAGS, _SHARD_CHANNELS, group="pubsub")
@@ -169,7 +172,9 @@ def spublish(ctx: Context, argv: list[bytes]):
     """
     if ctx.client is None:
         return 0
-    return ctx.client.server.pubsub.spublish(argv[1], argv[2])
+    receivers = ctx.client.server.pubsub.spublish(argv[1], argv[2])
+    propagate_to_replicas(ctx, argv)
+    return receivers
 
 
 # -- PUBSUB introspection --------------------------------------------------------------------------

@@ -332,10 +332,6 @@ class Scripts:
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
         self.server = server
-        # Its writes go out as one unit (UnitLog), or into that of the EXEC running it.
-        persistence = server.persistence if server is not None else None
-        self.unit = ctx.unit or (UnitLog(hook, persistence and persistence.mark)
-                                 if hook is not None else None)
         self.oom = not allow_oom and server is not None and server.memory.maxmemory > 0 \
             and not server.memory.make_room()
         # Why the server refuses writes now (it cannot change while the script runs); only
@@ -358,6 +354,11 @@ class Scripts:
         db, in_multi = ctx.db, ctx.in_multi
         ctx.in_multi = True  # blocking commands do not block, as in MULTI
         ctx.in_script = True
+        # Its writes go out as one unit (UnitLog), or into that of the EXEC running it.
+        persistence = server.persistence if server is not None else None
+        self.outer_unit = ctx.unit
+        self.unit = ctx.unit = ctx.unit or (UnitLog(hook, persistence and persistence.mark)
+                                            if hook is not None else None)
         try:
             try:
                 if len(keys_and_args) <= MANY_ARGS:
@@ -378,6 +379,7 @@ class Scripts:
             return reply
         finally:
             unit = self.unit
+            ctx.unit = self.outer_unit
             if unit is not None and unit is not ctx.unit:
                 ctx.effects = None
                 if self.killed is ABANDONED:  # SHUTDOWN NOSAVE: none of it is kept (busy.py)

@@ -258,7 +258,7 @@ class Context:
         # what a script calls after each of its writes (commands/scripting.py), as the front
         # door does after a write command of its own.
         self.on_write: Callable[[], Callable[["Context", list[bytes]], None] | None] | None = None
-        # The EXEC being run, whose writes a script it runs adds to (`UnitLog`).
+        # The EXEC or script being run, whose unit its writes go to (`UnitLog`).
         self.unit: UnitLog | None = None
 
     def select(self, index: int) -> None:
@@ -346,6 +346,28 @@ class UnitLog:
             ctx.db, ctx.effects, ctx.touched = first[:3]
             self.hook(ctx, first[3])
         ctx.db, ctx.effects, ctx.touched = saved
+
+
+class ReplOnly(list):
+    """An effect for the replicas, not the AOF (Redis's PROPAGATE_REPL)."""
+
+    __slots__ = ()
+
+
+def propagate_to_replicas(ctx: Context, argv: list[bytes]) -> None:
+    """Send a command that changed nothing to the replicas (Redis's forceCommandPropagation
+    with PROPAGATE_REPL): PUBLISH, so that a replica's subscribers get its master's
+    messages. Inside EXEC or a script it takes its place in their unit."""
+    hook = ctx.on_write() if ctx.on_write is not None else None
+    if hook is None:
+        return
+    saved = ctx.effects
+    ctx.effects = [ReplOnly(argv)]
+    if ctx.unit is not None:
+        ctx.unit.write(ctx, argv)
+    else:
+        hook(ctx, argv)
+    ctx.effects = saved
 
 
 def propagate_effects(hook: Callable[[Context, list[bytes]], None], ctx: Context,

@@ -18,6 +18,7 @@ import asyncio
 import gc
 import os
 
+from ..commands.table import ReplOnly
 from ..errors import ShutdownRefused
 from ..server.config import ConfigError
 from .loader import AofError
@@ -88,7 +89,9 @@ def attach(server, progress: Progress | None = None) -> Persistence:
             else:
                 w.feed(ctx.db.id, [argv])
         elif effects:  # ([]: a change with nothing to log, see Context)
-            w.feed(ctx.db.id, effects)
+            logged = [e for e in effects if type(e) is not ReplOnly]  # (for replicas only)
+            if logged:
+                w.feed(ctx.db.id, logged)
 
     def feed_run(ctx, argvs) -> None:
         # A pipelined run of writes, each logged as sent (commands.table.run_handler)

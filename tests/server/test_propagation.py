@@ -193,6 +193,10 @@ CASES = {
                     ("MULTI",), ("EVAL", "redis.call('set', KEYS[1], 1)", "1", "d"), ("EXEC",),
                     ("MULTI",), ("EVAL", "redis.call('set', KEYS[1], 1)", "1", "d"),
                     ("SET", "e", "1"), ("EXEC",)],
+    # PUBLISH changes nothing, and still goes to the replicas (for their subscribers)
+    "publish": [("PUBLISH", "ch", "a"), ("MULTI",), ("PUBLISH", "ch", "b"), ("EXEC",),
+                ("MULTI",), ("PUBLISH", "ch", "c"), ("SET", "k", "v"), ("EXEC",),
+                ("EVAL", "redis.call('publish', 'ch', 'd')", "0"), ("SPUBLISH", "sh", "e")],
     "scripted-pops": [
         ("SADD", "s", "only"),
         ("EVAL", "redis.call('set', KEYS[2], 1); return redis.call('spop', KEYS[1])", "2", "s",

@@ -194,6 +194,29 @@ def test_initial_sync_of_every_type_ttls_and_databases(spawn, replica_kind):
     assert r3.zscore("z", "o") == float("inf")
 
 
+@pytest.mark.parametrize("kinds", [("kvstore", "kvstore"), ("kvstore", "redis"),
+                                   ("redis", "kvstore")], ids="-".join)
+def test_a_replicas_subscribers_get_what_is_published_on_its_master(spawn, kinds):
+    """PUBLISH (from a client, EXEC or a script) and SPUBLISH reach the replicas, which
+    deliver them to their own subscribers, as Redis propagates them (not to the AOF)."""
+    master_kind, replica_kind = kinds
+    master = spawn(master_kind, "master", *NO_DELAY)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    sub = Conn(replica.port)
+    assert sub("SUBSCRIBE", "ch") == [b"subscribe", b"ch", 1]
+    assert sub("SSUBSCRIBE", "sh") == [b"ssubscribe", b"sh", 1]
+    m = Conn(master.port)
+    assert m("PUBLISH", "ch", "plain") == 0  # (the master has no subscriber of its own)
+    assert m("MULTI") == b"OK" and m("PUBLISH", "ch", "in-exec") == b"QUEUED"
+    assert m("EXEC") == [0]
+    assert m("EVAL", "return redis.call('publish', 'ch', 'scripted')", 0) == 0
+    assert m("SPUBLISH", "sh", "sharded") == 0
+    assert [sub.reply() for _ in range(4)] == [
+        [b"message", b"ch", b"plain"], [b"message", b"ch", b"in-exec"],
+        [b"message", b"ch", b"scripted"], [b"smessage", b"sh", b"sharded"]]
+
+
 def test_streaming_writes_after_sync(spawn, replica_kind):
     master = spawn("redis", "master", *NO_DELAY)
     m = cli(master.port)
