@@ -831,12 +831,18 @@ def debug_reload(ctx: Context, argv: list[bytes]):
             records = list(snapshot.load(path))
         except (OSError, snapshot.SnapshotError):
             raise CommandError("ERR Error trying to load the RDB dump") from None
+    functions = getattr(ks, "functions", None)
     if b"noflush" not in opts:
         for db in ks.dbs:
             db.flush()
-    elif b"merge" not in opts and any(r[1] in ks.dbs[r[0]].data for r in records
-                                      if r[2] != snapshot.FUNCTION_RECORD):
-        raise CommandError("ERR Error trying to load the RDB dump")  # Redis: a duplicate key
+        if functions is not None:
+            functions.flush()  # (Redis's emptyData empties the function libraries too)
+    elif b"merge" not in opts and any(
+            r[1].decode() in functions.libraries if r[2] == snapshot.FUNCTION_RECORD
+            else r[1] in ks.dbs[r[0]].data
+            for r in records if r[2] != snapshot.FUNCTION_RECORD or functions is not None):
+        # Redis: a duplicate key, or a library already there
+        raise CommandError("ERR Error trying to load the RDB dump")
     with ks.loading():
         snapshot.apply(ks, iter(records))
     return OK
