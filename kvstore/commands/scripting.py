@@ -224,14 +224,15 @@ class Scripts:
             b"call": self._redis_call, b"pcall": self._redis_pcall, b"log": self._log,
             b"sha1hex": self._sha1, b"setresp": self._set_resp, b"set_repl": self._set_repl,
             b"acl_check_cmd": self._acl_check, b"decode": self._json_decode,
-            b"encode": self._json_encode, b"pack": self._mp_pack, b"unpack": self._mp_unpack,
+            b"encode": self._json_encode, b"encode_with": self._json_encode_with,
+            b"decode_with": self._json_decode_with, b"pack": self._mp_pack, b"unpack": self._mp_unpack,
             b"unpack_one": self._mp_unpack_one, b"unpack_limit": self._mp_unpack_limit,
             b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
             b"struct_size": self._struct_size, b"ldb_line": self._ldb_line,
             b"ldb_breakpoint": self._ldb_breakpoint, b"ldb_debug": self._ldb_debug,
         }
         (self._compile, self._run, self._encode, self._execute,
-         self._load_library, self.ldb_lua) = rt.execute(
+         self._load_library, self.ldb_lua, self.cjson_cfg) = rt.execute(
             source, self.functions, self._error_table, self._time_up, _bit,
             REDIS_VERSION.encode(), version_num, null, self.chunkname)
         self.raised = False  # a Python callback raised: lupa keeps that error (_forget_errors)
@@ -824,10 +825,14 @@ class Scripts:
 
     def _json_encode(self, *args: Any) -> bytes:
         """cjson.encode: the encoder is Lua (it walks tables in the order Redis's does)."""
+        return self._json_encode_with(self.cjson_cfg, *args)
+
+    def _json_encode_with(self, cfg: Any, *args: Any) -> bytes:
+        """The encode of a cjson module with settings `cfg` (cjson.new() makes one)."""
         if len(args) != 1:
             raise ScriptError("bad argument #1 to 'encode' (expected 1 argument)", True)
         try:
-            return self._encode(args[0])
+            return self._encode(args[0], cfg)
         except self.lua_error as exc:
             text = _text(exc.args[0]) if exc.args else "encode failed"
             raise ScriptError(text.split("\nstack traceback:", 1)[0], True) from None
@@ -900,6 +905,11 @@ class Scripts:
 
     def _json_decode(self, *args: Any) -> Any:
         """cjson.decode."""
+        return self._json_decode_with(self.cjson_cfg, *args)
+
+    def _json_decode_with(self, cfg: Any, *args: Any) -> Any:
+        """The decode of a cjson module with settings `cfg`: its decode_max_depth and
+        decode_invalid_numbers."""
         if len(args) != 1:
             raise ScriptError("bad argument #1 to 'decode' (expected 1 argument)", True)
         data = args[0]
@@ -912,12 +922,19 @@ class Scripts:
             # lua-cjson's guess at a wide encoding: a NUL among the first two bytes
             raise ScriptError("JSON parser does not support UTF-16 or UTF-32", True)
         data = data.split(b"\0", 1)[0]  # (cjson reads a C string: a NUL ends the input)
+        lenient = cfg[b"decode_invalid"] == 1
+        too_deep = _too_deep(data, cfg[b"decode_max_depth"])
         try:
-            value = _CJSON.decode(data.decode("latin-1"))
+            value = (_CJSON if lenient else _CJSON_STRICT).decode(data.decode("latin-1"))
         except json.JSONDecodeError as exc:
-            raise ScriptError(_json_error(exc, data), True) from None
+            if too_deep is None or exc.pos < too_deep[1]:  # (an error met before the depth)
+                raise ScriptError(_json_error(exc, data, lenient), True) from None
         except (ValueError, RecursionError):
-            raise ScriptError("Found too many nested data structures", True) from None
+            if too_deep is None:
+                raise ScriptError("Found too many nested data structures", True) from None
+        if too_deep is not None:
+            raise ScriptError("Found too many nested data structures (%d) at character %d"
+                              % too_deep, True)
         return self._from_json(value)
 
     def _type_name(self, v: Any) -> str:
@@ -1022,27 +1039,57 @@ def _strtod(text: str) -> float:
     return -value if text.startswith("-") else value
 
 
-# json.scanner's py_make_scanner matching numbers with `_CJSON_NUMBER` (its NUMBER_RE global)
-_cjson_make_scanner = types.FunctionType(
-    json.scanner.py_make_scanner.__code__,
-    dict(vars(json.scanner), NUMBER_RE=_CJSON_NUMBER), "_cjson_make_scanner")
-
-
 class _CJsonDecoder(json.JSONDecoder):
     """json's decoder with lua-cjson's strings (`_cjson_string`), keys included, and numbers
     (`_CJSON_NUMBER`, all doubles)."""
 
-    def __init__(self) -> None:
+    def __init__(self, numbers: re.Pattern = _CJSON_NUMBER) -> None:
         super().__init__(parse_int=_strtod)
         self.parse_string = _cjson_string
         self.parse_object = _cjson_object
-        self.scan_once = _cjson_make_scanner(self)  # (the C scanner ignores all of these)
+        # (json's scanner reads its NUMBER_RE global; the C scanner ignores all of these)
+        self.scan_once = types.FunctionType(json.scanner.py_make_scanner.__code__,
+                                            dict(vars(json.scanner), NUMBER_RE=numbers))(self)
 
 
 _CJSON = _CJsonDecoder()
 
+# With decode_invalid_numbers off: a number starts at '-' or a digit, and is refused with a
+# '+', a leading zero, hex, inf or nan (lua-cjson's json_is_invalid_number); strtod otherwise.
+_STRICT_NUMBER = re.compile(
+    r"((?=[-\d])-?(?!0[xX\d])(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)()()")
+_CJSON_STRICT = _CJsonDecoder(_STRICT_NUMBER)
 
-def _json_error(exc: json.JSONDecodeError, data: bytes) -> str:
+
+def _too_deep(data: bytes, most: int) -> tuple[int, int] | None:
+    """(depth, character) where the arrays and objects of `data` first nest deeper than
+    `most`, as lua-cjson reports it, or None. (Brackets inside strings do not count.)"""
+    if data.count(b"[") + data.count(b"{") <= most:
+        return None
+    depth = 0
+    in_string = False
+    i = 0
+    n = len(data)
+    while i < n:
+        c = data[i]
+        if in_string:
+            if c == 92:  # backslash
+                i += 1
+            elif c == 34:
+                in_string = False
+        elif c == 34:
+            in_string = True
+        elif c == 91 or c == 123:
+            depth += 1
+            if depth > most:
+                return depth, i + 1
+        elif c == 93 or c == 125:
+            depth -= 1
+        i += 1
+    return None
+
+
+def _json_error(exc: json.JSONDecodeError, data: bytes, lenient: bool = True) -> str:
     """lua-cjson's text for the commonest decode errors (what was expected, at which 1-based
     character; the token found is reported as cjson names the end of input or else as invalid)."""
     pos = exc.pos
@@ -1054,6 +1101,8 @@ def _json_error(exc: json.JSONDecodeError, data: bytes) -> str:
         return (f"Expected {'object key string' if key else 'value'} but found {exc.msg} at "
                 f"character {pos + 1}")
     found = "T_END" if pos >= len(data.rstrip()) else "invalid token"
+    if not lenient and pos < len(data) and data[pos] in b"-0123456789":
+        found = "invalid number"  # (refused by decode_invalid_numbers off: '05', '0x1', '-inf')
     if exc.msg == "Extra data":  # a whole value, then more than white space
         return f"Expected the end but found {_json_token(data, pos)} at character {pos + 1}"
     expected = {

@@ -56,6 +56,8 @@ local function handler(err)
     if err.where then  -- a Lua error from a Python function: the position Lua would add
       err.err = 'ERR ' .. info.source:sub(2) .. ':' .. info.currentline .. ': ' .. err.err
     end
+  elseif err.where then  -- (the script's frame left by a tail call: no position to add)
+    err.err = 'ERR ' .. err.err
   end
   err.where = nil
   return err
@@ -243,7 +245,16 @@ redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = version, version_num
 
 -- cjson (lua-cjson 2.1 as Redis bundles it): encode walks tables with next(), as the C
 -- library does, so keys come out in the same order; decode is Python's json (scripting.py).
-local cjson = {null = null}
+-- Its settings (encode_max_depth() & co.) last until SCRIPT FLUSH, as the module's do in
+-- Redis; cjson.new() gives a module with settings of its own.
+local INT_MAX = 2147483647
+
+local function cjson_settings()
+  return {sparse_convert = 0, sparse_ratio = 2, sparse_safe = 10, encode_max_depth = 1000,
+          decode_max_depth = 1000, precision = 14, keep_buffer = 1, encode_invalid = 0,
+          decode_invalid = 1}
+end
+
 local escapes = {['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b',
                  ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
 for i = 0, 31 do
@@ -252,17 +263,22 @@ for i = 0, 31 do
 end
 escapes['\127'] = '\\u007f'
 
-local function number_text(x)
+local function number_text(x, cfg)
   if x ~= x or x == huge or x == -huge then
-    error('Cannot serialise number: must not be NaN or Inf', 0)
+    if cfg.encode_invalid == 0 then
+      error('Cannot serialise number: must not be NaN or Inf', 0)
+    elseif cfg.encode_invalid == 2 then
+      return 'null'
+    end
+    return x ~= x and 'nan' or (x > 0 and 'inf' or '-inf')
   end
-  return format('%.14g', x)
+  return format('%.' .. cfg.precision .. 'g', x)
 end
 
 local encode_value
-local function encode_table(t, depth, out)
-  if depth > 1000 then
-    error('Cannot serialise, excessive nesting (1001)', 0)
+local function encode_table(t, depth, out, cfg)
+  if depth > cfg.encode_max_depth then
+    error('Cannot serialise, excessive nesting (' .. depth .. ')', 0)
   end
   local max, count, array = 0, 0, true
   for k in next, t do
@@ -274,14 +290,18 @@ local function encode_table(t, depth, out)
       break
     end
   end
-  if array and max > 0 then
-    if max > count * 2 and max > 10 then
+  if array and max > 0 and cfg.sparse_ratio > 0 and max > count * cfg.sparse_ratio
+      and max > cfg.sparse_safe then
+    if cfg.sparse_convert == 0 then
       error('Cannot serialise table: excessively sparse array', 0)
     end
+    array = false  -- (encoded as an object)
+  end
+  if array and max > 0 then
     out[#out + 1] = '['
     for i = 1, max do
       if i > 1 then out[#out + 1] = ',' end
-      encode_value(t[i], depth + 1, out)
+      encode_value(t[i], depth + 1, out, cfg)
     end
     out[#out + 1] = ']'
     return
@@ -295,38 +315,122 @@ local function encode_table(t, depth, out)
     end
     if not first then out[#out + 1] = ',' end
     first = false
-    out[#out + 1] = '"' .. (kt == 'number' and number_text(k)
+    out[#out + 1] = '"' .. (kt == 'number' and number_text(k, cfg)
                             or (k:gsub('[%c"\\/\127]', escapes))) .. '":'
-    encode_value(v, depth + 1, out)
+    encode_value(v, depth + 1, out, cfg)
   end
   out[#out + 1] = '}'
 end
 
-encode_value = function(v, depth, out)
+encode_value = function(v, depth, out, cfg)
   local t = python[v] and 'function' or type(v)  -- (a library function is one to a script)
   if t == 'string' then
     out[#out + 1] = '"' .. v:gsub('[%c"\\/\127]', escapes) .. '"'
   elseif t == 'number' then
-    out[#out + 1] = number_text(v)
+    out[#out + 1] = number_text(v, cfg)
   elseif t == 'boolean' then
     out[#out + 1] = v and 'true' or 'false'
   elseif t == 'nil' or v == null then
     out[#out + 1] = 'null'
   elseif t == 'table' then
-    encode_table(v, depth, out)
+    encode_table(v, depth, out, cfg)
   else
     error('Cannot serialise ' .. t .. ': type not supported', 0)
   end
 end
 
-local function encode(v)
+local function encode(v, cfg)
   local out = {}
-  encode_value(v, 1, out)
+  encode_value(v, 1, out, cfg)
   return concat(out)
 end
-cjson.encode = py.encode
+
+-- The settings functions, with lua-cjson's argument checks and texts (json_integer_option's
+-- range error names argument #1 whichever it is, as the C does).
+local function check_count(name, n, most)
+  if n > most then
+    error(format("bad argument #%d to '%s' (found too many arguments)", most + 1, name), 3)
+  end
+end
+
+local function int_option(name, index, v, min, most, current)
+  if v == nil then return current end
+  local n = tonumber(v)
+  if n == nil or (type(v) ~= 'number' and type(v) ~= 'string') then
+    error(format("bad argument #%d to '%s' (number expected, got %s)", index, name,
+                 v == nil and 'no value' or type(v)), 3)
+  end
+  n = n >= 0 and floor(n) or -floor(-n)  -- (lua_tointeger truncates)
+  if n < min or n > most then
+    error(format("bad argument #1 to '%s' (expected integer between %d and %d)", name, min,
+                 most), 3)
+  end
+  return n
+end
+
+local ON_OFF = {'off', 'on'}
+local function enum_option(name, index, v, options, current)
+  if v == nil then return current end
+  if type(v) == 'boolean' then return v and 1 or 0 end
+  if type(v) ~= 'string' and type(v) ~= 'number' then
+    error(format("bad argument #%d to '%s' (string expected, got %s)", index, name, type(v)), 3)
+  end
+  for i, option in ipairs(options) do
+    if option == tostring(v) then return i - 1 end
+  end
+  error(format("bad argument #%d to '%s' (invalid option '%s')", index, name, tostring(v)), 3)
+end
+
+local function enum_value(setting, options)
+  if setting <= 1 then return setting == 1 end
+  return options[setting + 1]
+end
+
+local function cjson_module(cfg, encode_fn, decode_fn)
+  local m = {null = null, encode = encode_fn, decode = decode_fn}
+  m.encode_sparse_array = function(...)
+    local n, convert, ratio, safe = select('#', ...), ...
+    check_count('encode_sparse_array', n, 3)
+    cfg.sparse_convert = enum_option('encode_sparse_array', 1, convert, ON_OFF,
+                                     cfg.sparse_convert)
+    cfg.sparse_ratio = int_option('encode_sparse_array', 2, ratio, 0, INT_MAX, cfg.sparse_ratio)
+    cfg.sparse_safe = int_option('encode_sparse_array', 3, safe, 0, INT_MAX, cfg.sparse_safe)
+    return cfg.sparse_convert == 1, cfg.sparse_ratio, cfg.sparse_safe
+  end
+  for name, field in pairs({encode_max_depth = 'encode_max_depth',
+                            decode_max_depth = 'decode_max_depth'}) do
+    m[name] = function(...)
+      check_count(name, select('#', ...), 1)
+      cfg[field] = int_option(name, 1, (...), 1, INT_MAX, cfg[field])
+      return cfg[field]
+    end
+  end
+  m.encode_number_precision = function(...)
+    check_count('encode_number_precision', select('#', ...), 1)
+    cfg.precision = int_option('encode_number_precision', 1, (...), 1, 14, cfg.precision)
+    return cfg.precision
+  end
+  for name, spec in pairs({encode_keep_buffer = {'keep_buffer', ON_OFF},
+                           encode_invalid_numbers = {'encode_invalid', {'off', 'on', 'null'}},
+                           decode_invalid_numbers = {'decode_invalid', ON_OFF}}) do
+    local field, options = spec[1], spec[2]
+    m[name] = function(...)
+      check_count(name, select('#', ...), 1)
+      cfg[field] = enum_option(name, 1, (...), options, cfg[field])
+      return enum_value(cfg[field], options)
+    end
+  end
+  m.new = function()
+    local own = cjson_settings()
+    return cjson_module(own, function(...) return py.encode_with(own, ...) end,
+                        function(...) return py.decode_with(own, ...) end)
+  end
+  return m
+end
+
+local cjson_cfg = cjson_settings()
+local cjson = cjson_module(cjson_cfg, py.encode, py.decode)
 python[py.encode] = tostring(function() end)
-cjson.decode = py.decode
 python[py.decode] = tostring(function() end)
 
 -- cmsgpack (lua-cmsgpack 0.4): Python's (lua_msgpack.py), by the same rules.
@@ -634,4 +738,4 @@ function ldb.eval(code)
 end
 
 collectgarbage()
-return compile, run, encode, execute, load_library, ldb
+return compile, run, encode, execute, load_library, ldb, cjson_cfg

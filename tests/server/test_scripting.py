@@ -788,6 +788,55 @@ def test_cjson_decode(c):
         b"Cannot serialise boolean: table key must be a number or string"
 
 
+def test_cjson_settings_last_until_script_flush(c):
+    """lua-cjson's settings functions (Redis's own scripting.tcl calls them): their replies,
+    their effect on later scripts, their argument errors, cjson.new()'s own settings."""
+    try:
+        assert ev(c, "return {cjson.encode_sparse_array()}") == [None, 2, 10]
+        assert ev(c, "return {cjson.encode_max_depth(), cjson.decode_max_depth(), "
+                     "cjson.encode_number_precision(), cjson.encode_keep_buffer(), "
+                     "cjson.encode_invalid_numbers(), cjson.decode_invalid_numbers()}") == \
+            [1000, 1000, 14, 1, None, 1]
+        for s, message in [
+                ("cjson.encode_max_depth(0)", "expected integer between 1 and 2147483647"),
+                ("cjson.encode_max_depth('x')", "number expected, got string"),
+                ("cjson.encode_max_depth(5, 6)", None),
+                ("cjson.encode_sparse_array(nil, -1)", None),
+                ("cjson.encode_invalid_numbers('bogus')", "invalid option 'bogus'")]:
+            assert "bad argument #" in err(ev(c, s)), s
+            if message:
+                assert message in err(ev(c, s)), s
+        assert ev(c, "cjson.encode_number_precision(3) return cjson.encode(3.14159)") == b"3.14"
+        assert ev(c, "return cjson.encode(2/3)") == b"0.667"  # (kept by the next script)
+        assert ev(c, "cjson.encode_invalid_numbers('null') return cjson.encode({1/0, 0/0})") \
+            == b"[null,null]"
+        assert ev(c, "cjson.encode_invalid_numbers(true) return cjson.encode({1/0, -1/0})") \
+            == b"[inf,-inf]"
+        assert ev(c, "cjson.encode_sparse_array(true) return cjson.encode({[1]=1,[20]=2})") \
+            == b'{"1":1,"20":2}'
+        assert ev(c, "cjson.encode_sparse_array(false, 0) return #cjson.encode({[1]=1,[9]=2})") \
+            == 40  # [1,null,...,2]
+        s = "cjson.encode_max_depth(2) return cjson.encode({{{1}}})"
+        assert err(ev(c, s)) == "ERR user_script:1: Cannot serialise, excessive nesting (3)" + at(s)
+        s = "cjson.decode_max_depth(2) return cjson.decode('[[[1]]]')"
+        assert err(ev(c, s)) == ("ERR user_script:1: Found too many nested data structures (3) "
+                                 "at character 3" + at(s))
+        for text, found in [("[nan]", "invalid token"), ("[0x10]", "invalid number"),
+                            ("[05]", "invalid number"), ("[+1]", "invalid token")]:
+            s = f"cjson.decode_invalid_numbers(false) return cjson.decode('{text}')"
+            assert err(ev(c, s)) == (f"ERR user_script:1: Expected value but found {found} at "
+                                     "character 2" + at(s))
+        assert ev(c, "return cjson.decode('[-.5, 2, 1e2]')[3]") == 100
+        assert ev(c, "local j = cjson.new() return {j.encode_number_precision(), "
+                     "j.encode(0.125), cjson.encode_number_precision()}") == [14, b"0.125", 3]
+    finally:
+        assert c("SCRIPT", "FLUSH") == b"OK"  # (a new Lua runtime: the defaults again)
+    assert ev(c, "return cjson.encode(2/3)") == b"0.66666666666667"
+    s = "return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))"
+    assert err(ev(c, s)) == ("ERR user_script:1: Found too many nested data structures (1001) "
+                             "at character 1001" + at(s))
+
+
 @pytest.mark.parametrize("script", [
     "return cmsgpack.pack({1, 2, 3}, 'abc', 1.5, 0.1, -1, 300, {a = 1}, true, nil, {})",
     "return cmsgpack.pack(string.rep('x', 40), string.rep('y', 300), 2^40, -2^40, 1e300, 2^70,"
