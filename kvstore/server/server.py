@@ -194,6 +194,15 @@ class Log:
         if self.to_syslog:
             syslog.syslog(_SYSLOG_PRIORITIES[level], msg)
 
+    def raw(self, level: int, text: str) -> None:
+        """Text as it is, no prefix (Redis's LL_RAW): the logo."""
+        if level < self.level:
+            return
+        self.stream.write(text)
+        self.stream.flush()
+        if self.to_syslog:
+            syslog.syslog(_SYSLOG_PRIORITIES[level], text)
+
     def debug(self, msg: str, *args: Any) -> None:
         self.log(0, msg, *args)
 
@@ -1379,6 +1388,14 @@ def run(config: Config | None = None, shutdown_event: asyncio.Event | None = Non
 
 
 SHUTDOWN_SIGNALS = ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT"))
+_LOGO = r"""
+  _                _
+ | | ____   _____ | |_  ___   _ __  ___     kvstore %s (Redis %s compatible) 64 bit
+ | |/ /\ \ / / __|| __|/ _ \ | '__|/ _ \    Running in standalone mode
+ |   <  \ V /\__ \| |_| (_) || |  |  __/    Port: %d
+ |_|\_\  \_/ |___/ \__|\___/ |_|   \___|    PID: %d
+
+"""
 
 
 def startup_banner(server: Server) -> None:
@@ -1390,7 +1407,14 @@ def startup_banner(server: Server) -> None:
                 __version__, REDIS_VERSION, os.getpid())
     server.supervised = supervision(server.config["supervised"], log)
     log.role = "M"
-    log.notice("Running mode=standalone, port=%d.", server.config["port"])
+    cfg = server.config
+    # As Redis: the logo on a terminal the log goes to, or with always-show-logo (with its
+    # "Port:" and "PID:" lines, which Redis's own test harness waits for); a line otherwise.
+    if cfg["always-show-logo"] or (not cfg["syslog-enabled"] and not cfg["logfile"]
+                                   and sys.stdout.isatty()):
+        log.raw(_LEVELS["notice"], _LOGO % (__version__, REDIS_VERSION, cfg["port"], os.getpid()))
+    else:
+        log.notice("Running mode=standalone, port=%d.", cfg["port"])
 
 
 __all__ = ["Log", "Server", "run"]
