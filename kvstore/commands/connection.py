@@ -288,7 +288,7 @@ def client_info(ctx: Context, argv: list[bytes]):
     """CLIENT INFO"""
     if ctx.client is None:
         return _text(ctx, b"")
-    return _text(ctx, (ctx.client.info_line() + "\n").encode())
+    return _text(ctx, (ctx.client.info_line(argv) + "\n").encode())
 
 
 def _client_type(raw: bytes) -> str:
@@ -312,7 +312,8 @@ def client_list(ctx: Context, argv: list[bytes]):
         clients = [by_id[i] for i in ids if i in by_id]
     elif len(argv) != 2:
         raise CommandError(SYNTAX)
-    return _text(ctx, "".join(c.info_line() + "\n" for c in clients).encode())
+    return _text(ctx, "".join(c.info_line(argv if c is ctx.client else None) + "\n"
+                              for c in clients).encode())
 
 
 @command("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="connection")

@@ -874,13 +874,18 @@ class Client(asyncio.Protocol):
             flags += "T"
         return flags or "N"
 
-    def info_line(self) -> str:
-        """One CLIENT LIST line, fields in Redis 7.2's order."""
+    def info_line(self, running: list[bytes] | None = None) -> str:
+        """One CLIENT LIST line, fields in Redis 7.2's order. `running`: the command this
+        client runs now (CLIENT LIST / INFO), which Redis's query buffer still holds."""
         now = time.time()
         idle = int(time.monotonic() - self.last_interaction)
         obuf = self.transport.get_write_buffer_size() if self.transport is not None else 0
         qbuf = self.parser.buffered()
         argv_mem = self.parser.held() - qbuf  # the bulks of a command still arriving
+        if running is not None:
+            qbuf += len(b"*%d\r\n" % len(running)) + sum(
+                len(b"$%d\r\n" % len(a)) + len(a) + 2 for a in running)
+            argv_mem += sum(map(len, running))
         multi = self.queued_bytes()
         name = self.name.decode("utf-8", "replace")
         redir = self.tracker.redirect if self.tracker is not None and self.tracker.on else -1

@@ -1282,6 +1282,18 @@ def test_maxmemory_clients_counts_watched_keys_and_subscriptions(kv_factory, ser
     assert "evicted_clients:1\r\n" in admin("INFO", "stats").decode()
 
 
+def test_client_info_counts_the_running_command_in_the_query_buffer(server):
+    """Redis's query buffer still holds the command being run: CLIENT INFO and the caller's
+    CLIENT LIST line show its 26 bytes (introspection.tcl), and its argument bytes."""
+    c = Conn(server.port)
+    for argv in (("CLIENT", "INFO"), ("CLIENT", "LIST", "ID", str(c("CLIENT", "ID")))):
+        line = c(*argv).decode()
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        assert fields["qbuf"] == str(len(Conn.encode(*argv))), argv
+        assert fields["argv-mem"] == str(sum(map(len, argv))), argv
+    c.close()
+
+
 def test_client_list_counts_a_multi_queue(conn):
     other = Conn(conn.sock.getpeername()[1])
     other("CLIENT", "SETNAME", "queuer")
