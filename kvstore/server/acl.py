@@ -456,9 +456,12 @@ class User:
         return worst, where
 
     def full_key_access(self, command: str, argv: list[bytes]) -> bool:
-        """Whether a selector with every key (`allkeys`) allows argv (SORT's BY and GET)."""
+        """Whether a selector that may read every key (`allkeys`, or a `*` pattern with read
+        access such as %R~*) allows argv: SORT's BY and GET (Redis's
+        ACLUserCheckCmdWithUnrestrictedKeyAccess)."""
         keys = KeyCache(command, argv)
-        return any(s.allkeys and not s.check(command, argv, keys)[0] for s in self.selectors)
+        return any((s.allkeys or any(p == b"*" and flags & READ for p, flags in s.keys))
+                   and not s.check(command, argv, keys)[0] for s in self.selectors)
 
     # -- rules (ACLSetUser) --
 

@@ -704,6 +704,14 @@ def test_sort_by_and_get_need_every_key(a, login):
     assert err(c("SORT_RO", "k:list", "GET", "#")) == \
         "ERR GET option of SORT denied due to insufficient ACL permissions."
     assert login("sorter2")("SORT", "k:list", "BY", "w_*", "GET", "#") == [b"2", b"1"]
+    # A selector's `*` pattern with read access is every key too, a write-only one is not
+    # (Redis's acl-v2.tcl "Test sort with ACL permissions")
+    a("ACL", "SETUSER", "sorter3", "on", ">pw", "(+sort ~k:list %W~*)")
+    c3 = login("sorter3")
+    assert err(c3("SORT", "k:list", "BY", "w_*")) == \
+        "ERR BY option of SORT denied due to insufficient ACL permissions."
+    a("ACL", "SETUSER", "sorter3", "(+sort ~k:list %R~*)")
+    assert c3("SORT", "k:list", "BY", "w_*", "GET", "#") == [b"2", b"1"]
 
 
 def test_odd_rules(a):
