@@ -296,9 +296,11 @@ class MasterLink:
         self.state = CONNECTING
         self.server.log.notice("Connecting to MASTER %s:%d", self.host, self.port)
         loop = asyncio.get_running_loop()
+        source = self.server.config["bind-source-addr"]  # (the address the master sees)
         try:
             await asyncio.wait_for(loop.create_connection(
-                lambda: MasterClient(self.server, self), self.host, self.port),
+                lambda: MasterClient(self.server, self), self.host, self.port,
+                local_addr=(source, 0) if source else None),
                 self.server.config["repl-timeout"])
         except (OSError, asyncio.TimeoutError) as exc:
             self.server.log.warning("Error condition on socket for SYNC: %s",

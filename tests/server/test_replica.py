@@ -217,6 +217,19 @@ def test_a_replicas_subscribers_get_what_is_published_on_its_master(spawn, kinds
         [b"message", b"ch", b"scripted"], [b"smessage", b"sh", b"sharded"]]
 
 
+def test_bind_source_addr_is_the_address_the_master_sees(spawn, replica_kind):
+    """CONFIG SET bind-source-addr: a replica connects to its master from that address
+    (Redis 7.0.15's networking.tcl)."""
+    # (127.0.0.2 is not loopback to protected mode, which knows 127.0.0.1 and ::1 only)
+    master = spawn("redis", "master", *NO_DELAY, "--protected-mode", "no")
+    replica = spawn(replica_kind, "replica", *NO_DELAY)
+    r = Conn(replica.port)
+    assert r("CONFIG", "SET", "bind-source-addr", "127.0.0.2") == b"OK"
+    assert r("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+    wait_linked(replica)
+    assert cli(master.port).info("replication")["slave0"]["ip"] == "127.0.0.2"
+
+
 def test_streaming_writes_after_sync(spawn, replica_kind):
     master = spawn("redis", "master", *NO_DELAY)
     m = cli(master.port)
