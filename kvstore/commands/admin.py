@@ -698,6 +698,15 @@ def debug_set_active_expire(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|aof-flush-sleep", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_aof_flush_sleep(ctx: Context, argv: list[bytes]):
+    """DEBUG AOF-FLUSH-SLEEP <microseconds>: sleep before each write of the AOF buffer."""
+    p = getattr(ctx.ks, "persistence", None)
+    if p is not None:
+        p.flush_sleep_us = max(to_int(argv[2]), 0)
+    return OK
+
+
 @command("debug|set-disable-deny-scripts", 3, ADMIN | NOSCRIPT | LOADING | STALE,
          group="server")
 def debug_set_disable_deny_scripts(ctx: Context, argv: list[bytes]):
@@ -940,6 +949,8 @@ def debug_protocol(ctx: Context, argv: list[bytes]):
 def debug_help(ctx: Context, argv: list[bytes]):
     """DEBUG HELP"""
     lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "AOF-FLUSH-SLEEP <microsec>",
+             "    Server will sleep before flushing the AOF, this is used for testing.",
              "CHANGE-REPL-ID", "    Change the replication IDs of the instance.",
              "DIGEST",
              "    Output a hex signature representing the current DB content.",

@@ -137,6 +137,7 @@ class Persistence:
         self.last_child_secs: dict[str, int] = {}  # kind -> how long its last child ran
         self.loaded_keys = 0
         self.dirty_at_bgsave = 0
+        self.flush_sleep_us = 0
         self._lock_fd = -1
         self.group: Any = None  # group.GroupCommit, installed by the server
         self.on_state_change: Callable[[], None] = lambda: None
@@ -309,6 +310,8 @@ class Persistence:
         w = self.writer
         if w is None or not w.pending:
             return True
+        if self.flush_sleep_us:  # DEBUG AOF-FLUSH-SLEEP: Redis's tests widen a race with it
+            time.sleep(self.flush_sleep_us / 1e6)
         was = w.error
         ok = w.flush(fsync)
         if not ok and was is None:

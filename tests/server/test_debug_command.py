@@ -4,6 +4,9 @@ that is unknown or given the wrong arguments. Every case runs on both servers.""
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from .helpers import Conn, raw_replies, wait_until
@@ -172,3 +175,20 @@ def test_set_disable_deny_scripts_lets_scripts_run_noscript_commands(server):
         assert c("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0") == b"OK"
     assert str(c("EVAL", script, 0)).startswith(refused)
     c.close()
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_debug_aof_flush_sleep_delays_the_reply_until_the_aof_holds_the_write(kv_factory, kind):
+    """DEBUG AOF-FLUSH-SLEEP (Redis's aof.tcl 'AOF fsync always barrier issue'): with a sleep
+    before each AOF write, a write's reply still comes only once the AOF has grown."""
+    p = kv_factory("--appendonly", "yes", "--appendfsync", "always", kind=kind)
+    c = Conn(p.port)
+    assert c("DEBUG", "AOF-FLUSH-SLEEP", "200000") == b"OK"
+    aof_dir = os.path.join(c("CONFIG", "GET", "dir")[1].decode(), "appendonlydir")
+    incr = next(f for f in os.listdir(aof_dir) if f.endswith(".incr.aof"))
+    before = os.path.getsize(os.path.join(aof_dir, incr))
+    started = time.monotonic()
+    assert c("INCR", "n") == 1
+    assert time.monotonic() - started >= 0.2  # (the sleep happened before the reply)
+    assert os.path.getsize(os.path.join(aof_dir, incr)) > before
+    assert c("DEBUG", "AOF-FLUSH-SLEEP", "0") == b"OK"
