@@ -707,6 +707,15 @@ def debug_aof_flush_sleep(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|pause-cron", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_pause_cron(ctx: Context, argv: list[bytes]):
+    """DEBUG PAUSE-CRON <0 | 1>: stop the server's periodic work (active expiry, save rules,
+    a signal's shutdown) until 0 again."""
+    if ctx.client is not None:
+        ctx.client.server.pause_cron(bool(to_int(argv[2])))
+    return OK
+
+
 @command("debug|set-disable-deny-scripts", 3, ADMIN | NOSCRIPT | LOADING | STALE,
          group="server")
 def debug_set_disable_deny_scripts(ctx: Context, argv: list[bytes]):
@@ -994,6 +1003,8 @@ def debug_help(ctx: Context, argv: list[bytes]):
              "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
              "LISTPACK <key>",
              "    Show low level info about the listpack encoding of <key>.",
+             "PAUSE-CRON <0|1>",
+             "    Stop periodic cron job processing.",
              "HELP", "    Prints this help."]
     return [Status(x) for x in lines]
 

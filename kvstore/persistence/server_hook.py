@@ -116,8 +116,9 @@ def attach(server, progress: Progress | None = None) -> Persistence:
 
     def cron() -> None:
         loop.call_later(CRON_MS / 1000.0, cron)
-        p.cron()
-        server.lastsave = p.lastsave
+        if not server.cron_paused:  # (DEBUG PAUSE-CRON)
+            p.cron()
+            server.lastsave = p.lastsave
 
     def shutdown() -> None:
         server.outbox.drain()  # replies held for the AOF

@@ -340,6 +340,10 @@ class Server:
         # sets `shutdown_aborted`
         self.shutdown_waiting = False
         self.shutdown_aborted = False
+        # DEBUG PAUSE-CRON 1: the cron does nothing, and a signal's shutdown waits for it (in
+        # Redis the cron starts it), as Redis's tests rely on.
+        self.cron_paused = False
+        self.signalled_shutdown: set[str] | None = None
         # Pub/sub, keyspace notifications, WATCH and blocked clients (pubsub.py, blocking.py).
         self.pubsub = PubSub(self)
         self.notifier = Notifier(self)
@@ -778,6 +782,8 @@ class Server:
     def _cron(self) -> None:
         loop = asyncio.get_running_loop()
         self._cron_handle = loop.call_later(self.ks.expire_period(), self._cron)
+        if self.cron_paused:
+            return
         spent_us = self.ks.expire_cycle_us
         self.ks.active_expire()
         if self.ks.own_expires:
@@ -913,6 +919,9 @@ class Server:
         called off. False when there is none."""
         if self.shutdown_waiting:
             self.shutdown_aborted = True  # (`_replicas_caught_up` logs it and resumes writes)
+        elif self.signalled_shutdown is not None:  # (held by DEBUG PAUSE-CRON)
+            self.signalled_shutdown = None
+            self.log.notice("Shutdown manually aborted.")
         elif self.stop_requested() and not self.shutdown_requesters:
             self._stop.clear()
             self.log.notice("Shutdown manually aborted.")
@@ -1097,7 +1106,18 @@ class Server:
             self.log.warning("Received shutdown signal during loading, scheduling shutdown.")
         else:
             self.log.warning("Received %s scheduling shutdown...", name)
-        self.request_shutdown(set(self.config["shutdown-on-" + name.lower()]))
+        flags = set(self.config["shutdown-on-" + name.lower()])
+        if self.cron_paused:
+            self.signalled_shutdown = flags  # (`pause_cron` starts it when the cron resumes)
+        else:
+            self.request_shutdown(flags)
+
+    def pause_cron(self, paused: bool) -> None:
+        """DEBUG PAUSE-CRON: the cron's work stops or resumes, with a signal's shutdown."""
+        self.cron_paused = paused
+        if not paused and self.signalled_shutdown is not None:
+            flags, self.signalled_shutdown = self.signalled_shutdown, None
+            self.request_shutdown(flags)
 
     async def serve(self, shutdown_event: asyncio.Event | None = None) -> int:
         """Run until `shutdown_event` (or SHUTDOWN, or a signal) fires. Returns the exit code."""

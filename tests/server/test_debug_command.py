@@ -5,6 +5,7 @@ that is unknown or given the wrong arguments. Every case runs on both servers.""
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
@@ -192,3 +193,20 @@ def test_debug_aof_flush_sleep_delays_the_reply_until_the_aof_holds_the_write(kv
     assert time.monotonic() - started >= 0.2  # (the sleep happened before the reply)
     assert os.path.getsize(os.path.join(aof_dir, incr)) > before
     assert c("DEBUG", "AOF-FLUSH-SLEEP", "0") == b"OK"
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_debug_pause_cron_holds_a_signals_shutdown_which_shutdown_abort_calls_off(kv_factory,
+                                                                                 kind):
+    """Redis's shutdown.tcl 'SHUTDOWN ABORT can cancel SIGTERM': with the cron paused, a
+    SIGTERM's shutdown waits (Redis's cron starts it), SHUTDOWN ABORT calls it off."""
+    p = kv_factory(kind=kind)
+    c = Conn(p.port)
+    assert c("DEBUG", "PAUSE-CRON", "1") == b"OK"
+    p.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: "Received SIGTERM scheduling shutdown" in p.output(),
+               what="the signal to be logged")
+    assert c("SHUTDOWN", "ABORT") == b"OK"
+    wait_until(lambda: "Shutdown manually aborted" in p.output(), what="the abort's log line")
+    assert c("DEBUG", "PAUSE-CRON", "0") == b"OK"
+    assert c("PING") == b"PONG" and p.proc.poll() is None
