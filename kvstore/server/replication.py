@@ -432,9 +432,9 @@ class Replication:
         client.state &= ~BLOCKED
         resume(client)
 
-    def unblock(self, client, error: bool) -> bool:
+    def unblock(self, client, error: bool, text: str | None = None) -> bool:
         """CLIENT UNBLOCK of a WAIT or WAITAOF: the reply its timeout would give, or the
-        UNBLOCKED error. Returns whether the client was waiting here."""
+        UNBLOCKED error (or `text`). Returns whether the client was waiting here."""
         from .blocking import UNBLOCKED
 
         if client not in self.waiting and client not in self.aof_waiting:
@@ -446,7 +446,7 @@ class Replication:
         from .client import BLOCKED
 
         self.unwait(client)
-        self.server.outbox.put(client, b"-%s\r\n" % UNBLOCKED.encode())
+        self.server.outbox.put(client, b"-%s\r\n" % (text or UNBLOCKED).encode())
         client.state &= ~BLOCKED
         resume(client)
         return True

@@ -1185,6 +1185,7 @@ class Server:
                 if link is None else link.history()
         if link is not None:
             link.close()
+        self.unblock_all_blocked()
         # (our replicas stay: the same history goes on, or we let them go when it changes)
         self.config.values["replicaof"] = f"{host} {port}"
         self.master_link = MasterLink(self, host, port)
@@ -1195,6 +1196,20 @@ class Server:
         if self.process is not None:
             self.process.set_oom_score()
         self.master_link.start()
+
+    def unblock_all_blocked(self) -> None:
+        """Redis's disconnectAllBlockedClients, as the server becomes a replica: a client
+        blocked on keys (BLPOP...) or in WAIT gets the UNBLOCKED error and is closed after
+        it. Served by its new master's stream, a pop would make the data sets differ."""
+        text = ("UNBLOCKED force unblock from blocking operation, instance state changed "
+                "(master -> replica?)")
+        for client in list(self.clients.values()):
+            waiter = getattr(client, "waiter", None)
+            if waiter is not None:
+                self.keywatch.finish(waiter, Error(text))
+            elif not self.replication.unblock(client, True, text):
+                continue
+            client.close()
 
     def replicaof_none(self) -> None:
         """REPLICAOF NO ONE: a master again, with the data set as it is."""

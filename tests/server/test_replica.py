@@ -217,6 +217,29 @@ def test_a_replicas_subscribers_get_what_is_published_on_its_master(spawn, kinds
         [b"message", b"ch", b"scripted"], [b"smessage", b"sh", b"sharded"]]
 
 
+def test_a_client_blocked_when_its_server_becomes_a_replica_is_let_go(spawn, replica_kind):
+    """Redis's 'BLPOP followed by role change, issue #2473': the clients blocked on keys (and
+    in WAIT) get UNBLOCKED and their connection closes; the master's pushes stay unpopped."""
+    master = spawn("redis", "master", *NO_DELAY)
+    node = spawn(replica_kind, "node", *NO_DELAY)
+    popper, waiter = Conn(node.port), Conn(node.port)
+    popper.send(Conn.encode("BLPOP", "foo", "0"))
+    waiter.send(Conn.encode("WAIT", "1", "0"))
+    wait_until(lambda: cli(node.port).info("clients")["blocked_clients"] == 2,
+               what="two blocked clients")
+    assert Conn(node.port)("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+    text = ("UNBLOCKED force unblock from blocking operation, instance state changed "
+            "(master -> replica?)")
+    for c in (popper, waiter):
+        assert err(c.reply()) == text
+        with pytest.raises(ConnectionError):
+            c.reply()
+    wait_linked(node)
+    cli(master.port).rpush("foo", "a", "b", "c")
+    wait_until(lambda: cli(node.port).lrange("foo", 0, -1) == [b"a", b"b", b"c"],
+               what="the master's push on the replica")
+
+
 def test_bind_source_addr_is_the_address_the_master_sees(spawn, replica_kind):
     """CONFIG SET bind-source-addr: a replica connects to its master from that address
     (Redis 7.0.15's networking.tcl)."""
