@@ -707,6 +707,14 @@ def debug_aof_flush_sleep(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|replicate", -3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
+def debug_replicate(ctx: Context, argv: list[bytes]):
+    """DEBUG REPLICATE <arg> [<arg> ...]: send that command to the replicas, run here or not."""
+    if ctx.client is not None:
+        ctx.client.server.replication.feed_as_is(argv[2:])
+    return OK
+
+
 @command("debug|pause-cron", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def debug_pause_cron(ctx: Context, argv: list[bytes]):
     """DEBUG PAUSE-CRON <0 | 1>: stop the server's periodic work (active expiry, save rules,
@@ -969,6 +977,8 @@ def debug_help(ctx: Context, argv: list[bytes]):
              "    Return a Redis protocol error with <string> as message. Useful for clients",
              "    unit tests to simulate Redis errors.",
              "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
+             "REPLICATE <string>",
+             "    Replicates the provided string to replicas, allowing data divergence.",
              "OBJECT <key>", "    Show low level info about `key` and associated value.",
              "POPULATE <count> [<prefix>] [<size>]",
              "    Create <count> string keys named key:<num>. If <prefix> is specified then",

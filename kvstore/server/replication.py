@@ -302,6 +302,12 @@ class Replication:
         if self.server.master_link is None:
             self._append(db.id, [[b"DEL", key]])
 
+    def feed_as_is(self, argv: list[bytes]) -> None:
+        """DEBUG REPLICATE: a command into the stream, in the database it is at (Redis's
+        tests make a replica diverge with it)."""
+        if self.server.master_link is None and self.backlog is not None:
+            self._append(self.stream_db, [argv])
+
     def proxy(self, chunk: bytes) -> None:
         """Bytes of our master's stream, run here: they go on, as they came, to our backlog and
         replicas (Redis's replicationFeedStreamFromMasterStream)."""

@@ -240,6 +240,22 @@ def test_a_client_blocked_when_its_server_becomes_a_replica_is_let_go(spawn, rep
                what="the master's push on the replica")
 
 
+def test_debug_replicate_sends_a_command_the_replica_logs_as_critical(spawn, replica_kind):
+    """DEBUG REPLICATE on a kvstore master (Redis's replication-4.tcl 'Data divergence can
+    happen under default conditions'): the replica refuses the unknown command and logs it
+    once, with '== CRITICAL =='; the stream goes on."""
+    master = spawn("kvstore", "master", *NO_DELAY)
+    replica = replica_of(spawn, replica_kind, master)
+    wait_linked(replica)
+    m = Conn(master.port)
+    assert m("DEBUG", "REPLICATE", "fake-command-1") == b"OK"
+    assert m("SET", "foo", "bar2") == b"OK"
+    assert m("WAIT", "1", "2000") == 1
+    wait_until(lambda: cli(replica.port).get("foo") == b"bar2", what="the SET on the replica")
+    log = replica.output()
+    assert log.count("fake-command-1") == 1 and log.count("== CRITICAL ==") == 1
+
+
 def test_bind_source_addr_is_the_address_the_master_sees(spawn, replica_kind):
     """CONFIG SET bind-source-addr: a replica connects to its master from that address
     (Redis 7.0.15's networking.tcl)."""
