@@ -73,7 +73,13 @@ def run_unit(source: str, kind: str, unit: str, skipfile: str) -> dict[str, str]
         shutil.rmtree(workdir, ignore_errors=True)
     results: dict[str, str] = {}
     for status, name in _RESULT.findall(_COLOR.sub(b"", out)):
-        results.setdefault(name.decode(errors="replace"), status.decode())
+        # (a unit may run a test twice under one name: scripting.tcl, for EVAL and FCALL)
+        name = name.decode(errors="replace")
+        key, n = name, 1
+        while key in results:
+            n += 1
+            key = f"{name} (#{n})"
+        results[key] = status.decode()
     if not results:  # (kept to look at: why the harness ran nothing)
         with tempfile.NamedTemporaryFile("wb", prefix=f"suite-{kind}-", suffix=".log",
                                          delete=False) as f:
