@@ -36,6 +36,17 @@ def test_startup_log_lines(kv_factory):
     assert f"port={p.port}" in out
 
 
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_always_show_logo_prints_the_port_and_the_pid(kv_factory, kind):
+    """always-show-logo yes: the logo, with the 'Port:' and 'PID:' lines Redis's own test
+    harness waits for, instead of the one-line form (the log is no terminal here)."""
+    p = kv_factory("--always-show-logo", "yes", kind=kind)
+    wait_until(lambda: "Ready to accept connections" in p.output(), what="start-up")
+    out = p.output()
+    assert f"Port: {p.port}" in out and f"PID: {p.proc.pid}" in out
+    assert "Running mode=standalone" not in out
+
+
 @pytest.mark.parametrize("how", ["shutdown", "SIGTERM", "SIGINT"])
 def test_shutdown_exits_zero_with_redis_logs(kv_factory, how):
     p = kv_factory()
