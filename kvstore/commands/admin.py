@@ -863,12 +863,12 @@ def debug_reload(ctx: Context, argv: list[bytes]):
             db.flush()
         if functions is not None:
             functions.flush()  # (Redis's emptyData empties the function libraries too)
-    elif b"merge" not in opts and any(
-            r[1].decode() in functions.libraries if r[2] == snapshot.FUNCTION_RECORD
-            else r[1] in ks.dbs[r[0]].data
-            for r in records if r[2] != snapshot.FUNCTION_RECORD or functions is not None):
-        # Redis: a duplicate key, or a library already there
-        raise CommandError("ERR Error trying to load the RDB dump")
+    elif b"merge" not in opts:
+        libraries = functions.libraries if functions is not None else {}
+        if any(r[1].decode() in libraries if r[2] == snapshot.FUNCTION_RECORD
+               else r[1] in ks.dbs[r[0]].data for r in records):
+            # Redis: a duplicate key, or a library already there
+            raise CommandError("ERR Error trying to load the RDB dump")
     with ks.loading():
         snapshot.apply(ks, iter(records))
     return OK

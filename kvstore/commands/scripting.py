@@ -96,8 +96,9 @@ SCRIPT_FLAGS = frozenset(
 
 _log = logging.getLogger("kvstore.scripting")
 _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING)
-# The kinds of a script's reply table (`_REPLY_SHAPE`), in the order Redis tests them.
-_ARRAY, _ERR, _OK, _DOUBLE, _BIG_NUMBER, _VERBATIM, _MAP, _SET = range(8)
+# The kinds of a script's reply table (`_REPLY_SHAPE`), in the order Redis tests them; 0 is
+# an array.
+_ERR, _OK, _DOUBLE, _BIG_NUMBER, _VERBATIM, _MAP, _SET = range(1, 8)
 _REPLY_SHAPE = """function(t)
   local e = rawget(t, 'err')
   if type(e) == 'string' then return 1, e, rawget(t, 'ignore_error_stats_update') == true end
@@ -225,7 +226,8 @@ class Scripts:
             b"sha1hex": self._sha1, b"setresp": self._set_resp, b"set_repl": self._set_repl,
             b"acl_check_cmd": self._acl_check, b"decode": self._json_decode,
             b"encode": self._json_encode, b"encode_with": self._json_encode_with,
-            b"decode_with": self._json_decode_with, b"pack": self._mp_pack, b"unpack": self._mp_unpack,
+            b"decode_with": self._json_decode_with, b"pack": self._mp_pack,
+            b"unpack": self._mp_unpack,
             b"unpack_one": self._mp_unpack_one, b"unpack_limit": self._mp_unpack_limit,
             b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
             b"struct_size": self._struct_size, b"ldb_line": self._ldb_line,
@@ -357,9 +359,9 @@ class Scripts:
         ctx.in_script = True
         # Its writes go out as one unit (UnitLog), or into that of the EXEC running it.
         persistence = server.persistence if server is not None else None
-        self.outer_unit = ctx.unit
-        self.unit = ctx.unit = ctx.unit or (UnitLog(hook, persistence and persistence.mark)
-                                            if hook is not None else None)
+        outer = ctx.unit
+        self.unit = ctx.unit = outer or (UnitLog(hook, persistence and persistence.mark)
+                                         if hook is not None else None)
         try:
             try:
                 if len(keys_and_args) <= MANY_ARGS:
@@ -380,8 +382,8 @@ class Scripts:
             return reply
         finally:
             unit = self.unit
-            ctx.unit = self.outer_unit
-            if unit is not None and unit is not ctx.unit:
+            ctx.unit = outer
+            if unit is not None and unit is not outer:
                 ctx.effects = None
                 if self.killed is ABANDONED:  # SHUTDOWN NOSAVE: none of it is kept (busy.py)
                     if server.persistence is not None:

@@ -374,6 +374,10 @@ def propagate_effects(hook: Callable[[Context, list[bytes]], None], ctx: Context
                       argv: list[bytes]) -> None:
     """A lone command's write whose `ctx.effects` are set: several go out inside MULTI ... EXEC
     (an XREADGROUP's XCLAIMs), as Redis wraps a command's propagated commands."""
+    effects = ctx.effects
+    if effects is None or len(effects) < 2:
+        hook(ctx, argv)
+        return
     unit = UnitLog(hook)
     unit.write(ctx, argv)
     unit.close(ctx)

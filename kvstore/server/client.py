@@ -36,6 +36,7 @@ from ..commands.table import (COMMANDS, LOGGED, NO_AUTH, WRITE, Context, lookup,
 from ..errors import CommandError, line_text, wrong_args
 from ..replies import OK, PONG, QUEUED, Status
 from ..errors import ProtocolError
+from ..persistence.aof import encode_argvs
 from ..protocol import RequestParser, encode_into
 from ..protocol.encoder import BULK_HEADERS
 from . import acl
@@ -883,8 +884,9 @@ class Client(asyncio.Protocol):
         qbuf = self.parser.buffered()
         argv_mem = self.parser.held() - qbuf  # the bulks of a command still arriving
         if running is not None:
-            qbuf += len(b"*%d\r\n" % len(running)) + sum(
-                len(b"$%d\r\n" % len(a)) + len(a) + 2 for a in running)
+            request = bytearray()
+            encode_argvs(request, [running])
+            qbuf += len(request)
             argv_mem += sum(map(len, running))
         multi = self.queued_bytes()
         name = self.name.decode("utf-8", "replace")

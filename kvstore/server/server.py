@@ -188,20 +188,19 @@ class Log:
             msg = msg % args
         now = time.time()
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
-        self.stream.write(f"{os.getpid()}:{self.role} {stamp}.{int(now * 1000) % 1000:03d} "
-                          f"{_LEVEL_CHARS[level]} {msg}\n")
-        self.stream.flush()
-        if self.to_syslog:
-            syslog.syslog(_SYSLOG_PRIORITIES[level], msg)
+        self._write(level, f"{os.getpid()}:{self.role} {stamp}.{int(now * 1000) % 1000:03d} "
+                           f"{_LEVEL_CHARS[level]} {msg}\n", msg)
 
     def raw(self, level: int, text: str) -> None:
         """Text as it is, no prefix (Redis's LL_RAW): the logo."""
-        if level < self.level:
-            return
-        self.stream.write(text)
+        if level >= self.level:
+            self._write(level, text, text)
+
+    def _write(self, level: int, line: str, syslog_text: str) -> None:
+        self.stream.write(line)
         self.stream.flush()
         if self.to_syslog:
-            syslog.syslog(_SYSLOG_PRIORITIES[level], text)
+            syslog.syslog(_SYSLOG_PRIORITIES[level], syslog_text)
 
     def debug(self, msg: str, *args: Any) -> None:
         self.log(0, msg, *args)
