@@ -15,10 +15,18 @@ import subprocess
 import time
 
 import pytest
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 import kvstore
 from kvstore.engine import ManualClock
 from kvstore.errors import ResponseError
+
+
+# For redis-py clients of a server that closes the connection on purpose (SHUTDOWN, an AUTH
+# error, which redis-py raises as a ConnectionError): its default retries reconnect with 3-4 s of
+# backoff before giving the same outcome.
+NO_RETRY = Retry(NoBackoff(), 0)
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ import redis
 from clients import (
     AsyncClient, AuthenticationError, Client, DataError, NoPermissionError, ResponseError,
 )
+from tests.conftest import NO_RETRY
 
 # (method, args, kwargs): every family of the method layer, replies of every shape (bool, int,
 # float, bytes, None, list, dict, set), and error replies (WRONGTYPE, ERR ...).
@@ -219,7 +220,7 @@ def test_select_auth_and_client_name_on_connect(server):
 def test_auth_without_a_password_is_an_authentication_error(server):
     """redis-py raises AuthenticationError (not a bare ResponseError) for AUTH on a server with
     no password, by the reply's whole ERR text; ours must too, on every transport."""
-    theirs = redis.Redis(port=server.port)
+    theirs = redis.Redis(port=server.port, retry=NO_RETRY)
     ours = Client(port=server.port)
     mem = Client.from_url("memory://")
     try:

@@ -19,11 +19,14 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+import redis.asyncio.retry
+from redis.backoff import NoBackoff
 
 from clients import AsyncClient, Client
 from clients.memory import AsyncMemoryConnection, MemoryConnection
 from kvstore.methods import Methods
 from tests.clients.test_typing_runtime import CALLS, seeded  # noqa: F401 - `seeded`: a fixture
+from tests.conftest import NO_RETRY
 from tests.server.conftest import start
 
 DUNDERS = ("__contains__", "__getitem__", "__setitem__", "__delitem__")
@@ -421,8 +424,9 @@ def test_shutdown_as_redis_py(restartable):
     calls = {
         "ours": lambda: Client(port=port).shutdown(nosave=True),
         "ours async": lambda: asyncio.run(ashutdown(AsyncClient(port=port))),
-        "redis-py": lambda: redis.Redis(port=port).shutdown(nosave=True),
-        "redis-py async": lambda: asyncio.run(ashutdown(redis.asyncio.Redis(port=port))),
+        "redis-py": lambda: redis.Redis(port=port, retry=NO_RETRY).shutdown(nosave=True),
+        "redis-py async": lambda: asyncio.run(ashutdown(redis.asyncio.Redis(
+            port=port, retry=redis.asyncio.retry.Retry(NoBackoff(), 0)))),
     }
     results = {}
     for who, call in calls.items():

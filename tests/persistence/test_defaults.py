@@ -13,7 +13,7 @@ import sys
 import pytest
 import redis
 
-from tests.conftest import free_port, require_binary, wait_for_port
+from tests.conftest import NO_RETRY, free_port, require_binary, wait_for_port
 from tests.server.helpers import wait_until
 
 from .test_server import _PROCS, _reap_servers  # noqa: F401 (the fixture kills what is left)
@@ -33,7 +33,7 @@ def _launch(kind: str, cwd, *extra: str):
                                 stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=ROOT))
     _PROCS.append(proc)
     wait_for_port(port, proc, timeout=30)
-    return proc, redis.Redis(port=port)
+    return proc, redis.Redis(port=port, retry=NO_RETRY)
 
 
 def _aof_ready(r: redis.Redis) -> bool:

@@ -13,7 +13,7 @@ import redis
 
 import kvstore
 from kvstore.persistence import manifest as mf
-from tests.conftest import free_port, wait_for_port
+from tests.conftest import NO_RETRY, free_port, wait_for_port
 
 
 def _cmd(directory, port, *extra):
@@ -45,7 +45,7 @@ def _start(directory, *extra):
 
 
 def _shutdown(proc, port) -> str:
-    redis.Redis(port=port).shutdown(nosave=True)
+    redis.Redis(port=port, retry=NO_RETRY).shutdown(nosave=True)
     out = proc.communicate(timeout=20)[0]
     assert proc.returncode == 0, out
     return out

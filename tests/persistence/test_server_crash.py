@@ -19,10 +19,8 @@ import time
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from tests.conftest import free_port, wait_for_port
+from tests.conftest import NO_RETRY, free_port, wait_for_port
 
 ROUNDS = {"always": 14, "everysec": 6}   # 20 in total
 THREADS = 4
@@ -41,7 +39,7 @@ def _start(directory: str, fsync: str) -> tuple[subprocess.Popen, int]:
 def _writer(port: int, n: int, rnd: int, acked: list, lists: dict, stop: threading.Event):
     try:
         # No retries: a command that fails at the kill must not be re-sent to the next server.
-        r = redis.Redis(port=port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
+        r = redis.Redis(port=port, socket_timeout=5, retry=NO_RETRY)
         i = 0
         while not stop.is_set():
             key = f"r{rnd}:t{n}:{i}"
