@@ -420,6 +420,17 @@ def config_resetstat(ctx: Context, argv: list[bytes]):
 def config_rewrite(ctx: Context, argv: list[bytes]):
     """CONFIG REWRITE"""
     from ..server.config import ConfigError
+
+    try:
+        _rewrite_config(ctx, False)
+    except ConfigError as exc:
+        raise CommandError(f"ERR {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"ERR Rewriting config file: {exc.strerror}") from None
+    return OK
+
+
+def _rewrite_config(ctx: Context, force_all: bool) -> None:
     from .acl import registry
 
     config = _config(ctx)
@@ -427,13 +438,7 @@ def config_rewrite(ctx: Context, argv: list[bytes]):
     # rewriteConfigUserOption): then the file's `user` lines are dropped.
     users = [] if config["aclfile"] else [
         u.describe() for _, u in sorted(registry(ctx).users.items())]
-    try:
-        config.rewrite(users)
-    except ConfigError as exc:
-        raise CommandError(f"ERR {exc}") from None
-    except OSError as exc:
-        raise CommandError(f"ERR Rewriting config file: {exc.strerror}") from None
-    return OK
+    config.rewrite(users, force_all)
 
 
 @command("config|help", 2, LOADING | STALE, group="server")
@@ -721,6 +726,21 @@ def debug_pause_cron(ctx: Context, argv: list[bytes]):
     a signal's shutdown) until 0 again."""
     if ctx.client is not None:
         ctx.client.server.pause_cron(bool(to_int(argv[2])))
+    return OK
+
+
+@command("debug|config-rewrite-force-all", 2, ADMIN | NOSCRIPT | LOADING | STALE,
+         group="server")
+def debug_config_rewrite_force_all(ctx: Context, argv: list[bytes]):
+    """DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing every option, defaults too."""
+    from ..server.config import ConfigError
+
+    try:
+        _rewrite_config(ctx, True)
+    except ConfigError:  # (no config file: Redis's fopen(NULL) gives EFAULT's text)
+        raise CommandError("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address") from None
+    except OSError as exc:
+        raise CommandError(f"ERR CONFIG-REWRITE-FORCE-ALL failed: {exc.strerror}") from None
     return OK
 
 

@@ -867,13 +867,14 @@ class Config:
                               "user can only be defined once in config files")
         self.users.append((name, rules))
 
-    def rewrite(self, users: list[str] = ()) -> None:
-        """CONFIG REWRITE (config_rewrite.py); `users` are the `user` lines to write."""
+    def rewrite(self, users: list[str] = (), force_all: bool = False) -> None:
+        """CONFIG REWRITE (config_rewrite.py); `users` are the `user` lines to write;
+        `force_all` writes the options left at their defaults too."""
         if not self.config_file:
             raise ConfigError("The server is running without a config file")
         from .config_rewrite import rewrite
 
-        rewrite(self, list(users))
+        rewrite(self, list(users), force_all)
 
 
 # Options Redis 7.0 no longer has but still reads, and ignores (its deprecated_configs)

@@ -249,6 +249,31 @@ def _get(port: int, *names: str) -> dict:
     return dict(zip(flat[::2], flat[1::2]))
 
 
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_debug_config_rewrite_force_all_writes_a_file_that_starts_the_same(kind, tmp_path):
+    """Redis's "CONFIG REWRITE sanity": every option written, defaults too, and a server
+    started from that file has the same configuration. Without a file: Redis's EFAULT text."""
+    p = start(kind, tmp_path)
+    assert err(Conn(p.port)("DEBUG", "CONFIG-REWRITE-FORCE-ALL")) == \
+        "ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address"
+    p.stop()
+    conf = tmp_path / "redis.conf"
+    conf.write_text("")
+    p = start(kind, tmp_path, config_file=str(conf))
+    before = _get(p.port, "*")
+    assert Conn(p.port)("DEBUG", "CONFIG-REWRITE-FORCE-ALL") == b"OK"
+    p.stop()
+    written = conf.read_text().splitlines()
+    assert "hz 10" in written and "maxmemory-policy noeviction" in written  # (defaults)
+    p = start(kind, tmp_path, config_file=str(conf))
+    try:
+        after = _get(p.port, "*")
+        del before[b"port"], after[b"port"]
+        assert after == before
+    finally:
+        p.stop()
+
+
 def test_accepted_lines_and_their_values(tmp_path):
     def make(where):
         (where / "conf.d").mkdir()
