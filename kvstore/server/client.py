@@ -63,6 +63,11 @@ VERBOSE = 1  # the loglevel (server.Log) at which connections coming and going a
 WRITE_HIGH_WATER = 4 * 1024 * 1024
 WRITE_LOW_WATER = 1024 * 1024
 
+DEBUG_NOT_ALLOWED = (
+    'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you '
+    'can run it from a local connection, otherwise you need to set this option in the '
+    'configuration file, and then restart the server.')
+
 PROTECTED_DENIED = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
     b"password is set for the default user. In this mode connections are only accepted from the "
@@ -127,6 +132,8 @@ class Client(asyncio.Protocol):
         self.parser = RequestParser(
             max_bulk_len=server.config["proto-max-bulk-len"], authenticated=self.authenticated)
         self.state = 0 if self.authenticated else NEEDS_AUTH
+        # enable-debug-command (immutable), for a connection: set again once its address is known
+        self.debug_allowed = server.config["enable-debug-command"] == "yes"
         if not self.user.unrestricted:
             self.state |= ACL_CHECK
         self.transport: asyncio.Transport | None = None
@@ -206,6 +213,7 @@ class Client(asyncio.Protocol):
             host = "127.0.0.1"
         if sock is not None:
             self.fd = sock.fileno()
+        self.debug_allowed = protected_action_allowed(server.config["enable-debug-command"], self)
         if server.log.level <= VERBOSE:  # (Redis's texts, before its own refusals)
             server.log.verbose("Accepted connection to %s" if self.unix else "Accepted %s",
                                server.config["unixsocket"] if self.unix else self.addr)
@@ -222,6 +230,16 @@ class Client(asyncio.Protocol):
             self._refuse(PROTECTED_DENIED)
             return
         server.stats.connections += 1
+
+    def lookup(self, argv: list[bytes]):
+        """`table.lookup`, with Redis's check of DEBUG against enable-debug-command: after the
+        arity, before the subcommand (any DEBUG is refused) and before any other check."""
+        if self.debug_refused(argv):
+            raise CommandError(DEBUG_NOT_ALLOWED)
+        return lookup(argv)
+
+    def debug_refused(self, argv: list[bytes]) -> bool:
+        return not self.debug_allowed and len(argv) > 1 and argv[0].lower() == b"debug"
 
     def _refuse(self, message: bytes) -> None:
         self.state |= CLOSING
@@ -430,7 +448,7 @@ class Client(asyncio.Protocol):
                 cmd = cache_get(argv[0])
                 try:
                     if cmd is None:
-                        cmd = lookup(argv)
+                        cmd = self.lookup(argv)
                         name = argv[0]
                         if not cmd.subcommands and COMMANDS.get(name.lower()) is cmd \
                                 and len(_CACHE) < _CACHE_MAX:
@@ -569,7 +587,7 @@ class Client(asyncio.Protocol):
             batch = []
         for i, argv in enumerate(batch):
             try:
-                cmd = lookup(argv)
+                cmd = self.lookup(argv)
             except CommandError as exc:
                 parts.append(self._refused(argv, exc))
                 continue
@@ -678,6 +696,8 @@ class Client(asyncio.Protocol):
             state = self.state = (state & ~SKIP_NEXT) | DROP_LAST
         if state & ACL_CHECK and not state & (MULTI | BLOCKED | NEEDS_AUTH):
             # (in MULTI: states.special checks when queueing; blocked: when it runs)
+            if self.debug_refused(argv):
+                return None  # the normal path refuses it
             try:
                 cmd = acl.acl_lookup(argv)
             except CommandError:
@@ -700,7 +720,7 @@ class Client(asyncio.Protocol):
                 return start
         if state & NEEDS_AUTH:
             try:
-                cmd = lookup(argv)
+                cmd = self.lookup(argv)
             except CommandError:
                 return None  # Redis reports an unknown command or a wrong arity before NOAUTH
             if not cmd.flags & NO_AUTH:

@@ -569,7 +569,7 @@ class Server:
     def before_command(self, client: Client, argv: list[bytes]) -> str | None:
         """Monitor feed and maxmemory check. Returns an error text to refuse the command."""
         try:
-            cmd = lookup(argv)
+            cmd = client.lookup(argv)
         except CommandError:
             return None  # the normal path replies with the lookup error
         if (client.monitor or client.replica is not None) and cmd.flags & _KEYSPACE_FLAGS:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from time import perf_counter
 
 from ..commands.table import (ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NO_MULTI, READONLY, STALE,
-                              WRITE, UnitLog, lookup, resolve)
+                              WRITE, UnitLog, resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import CommandError
 from ..replies import NULL_ARRAY, Encoded, Error, Frames
@@ -70,7 +70,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
     name = argv[0].lower()
     if state & MULTI:
         try:
-            cmd = lookup(argv)
+            cmd = client.lookup(argv)
         except CommandError as exc:
             if name == b"exec":
                 return False  # the normal path replies and discards the transaction
@@ -97,7 +97,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         return True
     if state & SUBSCRIBED:
         try:
-            cmd = lookup(argv)
+            cmd = client.lookup(argv)
         except CommandError:
             return False  # the normal path replies with the lookup error
         client.last_cmd = cmd  # Redis's lastcmd is set before the check: CLIENT LIST cmd=get

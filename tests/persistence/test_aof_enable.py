@@ -127,7 +127,8 @@ def test_repeated_failures_trigger_the_retry_limit(tmp_path):
 def test_waitaof_during_the_first_rewrite_waits_for_it(tmp_path):
     """The temp incr file is fsynced like any AOF, but no manifest lists it yet: WAITAOF must not
     count it (Redis 7.2 does not either)."""
-    proc, r = _launch("kvstore", tmp_path, "--save", "", "--appendfsync", "always")
+    proc, r = _launch("kvstore", tmp_path, "--save", "", "--appendfsync", "always",
+                      "--enable-debug-command", "yes")
     r.execute_command("DEBUG", "POPULATE", "200000")  # a child that runs long enough
     port = r.connection_pool.connection_kwargs["port"]
     replies = _pipeline(port, ["CONFIG", "SET", "appendonly", "yes"], ["SET", "k", "v"],

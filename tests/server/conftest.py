@@ -63,9 +63,7 @@ def start(kind: str, tmp_path, *extra: str, config_file: str | None = None,
         if config_file:
             cmd.append(config_file)
         cmd += ["--port", str(port), "--save", "", "--appendonly", "no", "--dir",
-                str(tmp_path), *extra]
-        if kind == "redis":
-            cmd += ["--enable-debug-command", "yes"]
+                str(tmp_path), "--enable-debug-command", "yes", *extra]
         env = dict(os.environ, PYTHONPATH=ROOT)
         with open(log, "w") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,

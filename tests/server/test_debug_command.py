@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from .conftest import start
 from .helpers import Conn, raw_replies, wait_until
 
 
@@ -48,6 +49,42 @@ def test_unknown_subcommand_and_wrong_arguments(server):
         b"-ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP.",
         b"-ERR wrong number of arguments for 'debug' command",
         b"-ERR unknown subcommand or wrong number of arguments for 'OBJECT'. Try DEBUG HELP."]
+
+
+DEBUG_REFUSED = (
+    'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you '
+    'can run it from a local connection, otherwise you need to set this option in the '
+    'configuration file, and then restart the server.')
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+@pytest.mark.parametrize("setting", ["no", "local", "yes"])
+def test_enable_debug_command_refuses_before_any_other_check(kind, setting, tmp_path):
+    """Redis 7's default (no) refuses every DEBUG after the arity check and before the
+    subcommand, AUTH and MULTI's queueing; local lets a loopback connection through."""
+    p = start(kind, tmp_path, "--enable-debug-command", setting, "--requirepass", "pw")
+    try:
+        c = Conn(p.port)
+        refused = setting == "no"
+        # (before AUTH: refused as DEBUG, else NOAUTH)
+        assert str(c("DEBUG", "SLEEP", "0")) == (DEBUG_REFUSED if refused else
+                                                 "NOAUTH Authentication required.")
+        assert c("AUTH", "pw") == b"OK"
+        replies = [c(*argv) for argv in [("DEBUG", "SLEEP", "0"), ("DEBUG", "nosuch"),
+                                          ("DEBUG",), ("MULTI",), ("DEBUG", "SLEEP", "0"),
+                                          ("EXEC",)]]
+        texts = [str(r) for r in replies]
+        assert texts[2] == "ERR wrong number of arguments for 'debug' command"
+        if refused:
+            assert texts[:2] == [DEBUG_REFUSED] * 2
+            assert texts[4:] == [DEBUG_REFUSED,
+                                 "EXECABORT Transaction discarded because of previous errors."]
+        else:
+            assert replies[0] == b"OK" and texts[1].startswith("ERR unknown subcommand")
+            assert replies[4:] == [b"QUEUED", [b"OK"]]
+        c.close()
+    finally:
+        p.stop()
 
 
 def test_info_with_an_error_code_that_is_not_utf8(server):

@@ -50,8 +50,7 @@ def _saved(kind: str, tmp_path, aof: bool) -> list[str]:
     """Write KEYS keys into `tmp_path` (a snapshot, or with `aof` an AOF directory whose base
     holds them) with a server of `kind`; returns the options that load them again."""
     persistence = ["--appendonly", "yes"] if aof else []
-    debug = ["--enable-debug-command", "yes"] if kind == "kvstore" else []  # (redis: start's)
-    p = start(kind, tmp_path, *debug, *persistence)
+    p = start(kind, tmp_path, *persistence)
     try:
         c = Conn(p.port)
         assert c("DEBUG", "POPULATE", str(KEYS)) == b"OK"
