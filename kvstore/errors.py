@@ -162,6 +162,7 @@ NOT_FLOAT = "ERR value is not a valid float"
 NO_SUCH_KEY = "ERR no such key"
 INDEX_OUT_OF_RANGE = "ERR index out of range"
 OVERFLOW = "ERR increment or decrement would overflow"
+MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 
 
 def wrong_args(name: str) -> ResponseError:

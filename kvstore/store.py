@@ -27,7 +27,7 @@ from typing import Any, Callable
 from . import commands
 from .commands import watching
 from .hooks import fan_out
-from .commands.table import LOGGED, WRITE, Context, fast_lookup
+from .commands.table import LOGGED, WRITE, Context, ReplOnly, fast_lookup
 from .engine import Keyspace
 from .errors import ResponseError, error_from_message, line_text
 from .fastpaths import FastPaths
@@ -225,6 +225,10 @@ class Store(FastPaths):
         right away, under the lock (no event loop here: each call is its own batch)."""
         p = self._persistence
         if p is not None and p.writer is not None and effects != []:  # ([]: nothing to log)
+            if effects is not None:  # (an embedded store has no replicas)
+                effects = [e for e in effects if type(e) is not ReplOnly]
+                if not effects:
+                    return
             p.writer.feed(self._ctx.db.id, effects or [argv])
             if not p.flush() and p.writer.policy == "always":
                 raise error_from_message(p.misconf_text())

@@ -43,7 +43,7 @@ import types
 from time import perf_counter
 from typing import Any
 
-from ..errors import NOT_INTEGER, CommandError, NoScriptError, line_text, spaced
+from ..errors import MASTERDOWN, NOT_INTEGER, CommandError, NoScriptError, line_text, spaced
 from ..server.acl import ACL_CHECK, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, acl_name
 from ..version import REDIS_VERSION
 from ..numbers import format_double, format_long_double, parse_int
@@ -54,8 +54,8 @@ from ..replies import (
 from . import lua_msgpack, lua_struct
 from .table import (
     ALLOW_BUSY, COMMANDS, DENYOOM, LOADING, LOGGED, MAY_REPLICATE, NO_MANDATORY_KEYS, NOSCRIPT,
-    READONLY, SKIP_MONITOR, STALE, WRITE, Context, UnitLog, command, container, fast_lookup,
-    resolve,
+    READONLY, SKIP_MONITOR, STALE, WRITE, AofOnly, Context, ReplOnly, UnitLog, command,
+    container, fast_lookup, resolve,
 )
 
 MAX_MEMORY = 512 * 1024 * 1024  # bytes the Lua runtime may hold (scripts, their tables)
@@ -79,6 +79,9 @@ ABANDONED = _Abandoned(KILLED)
 NOSCRIPT_TEXT = "NOSCRIPT No matching script. Please use EVAL."
 _UNKNOWN = "ERR Unknown Redis command called from script"
 # scriptVerifyACL's texts, by refusal (server/acl.py DENIED_*).
+# redis.set_repl's flags (redis.REPL_AOF...): bit 1 the AOF, bit 2 the replicas
+_REPL_AOF, _REPL_ALL = 1, 3
+
 _ACL_REFUSALS = {
     DENIED_CMD: "ERR The user executing the script can't run this command or subcommand",
     DENIED_KEY: "ERR The user executing the script can't access at least one of the keys "
@@ -320,7 +323,7 @@ class Scripts:
         self.sha = sha
         self.readonly = readonly
         self.resp = 2
-        self.replicate = True
+        self.repl = _REPL_ALL  # redis.set_repl's flags: where its writes' effects go
         self.wrote = False  # a write command ran: SCRIPT KILL refuses (Redis's WRITE_DIRTY)
         self.call = (caller, numkeys, keys_and_args)  # (busy.py: FUNCTION STATS...)
         # The front door's write hook: fetched once, since no command a script may run adds or
@@ -570,13 +573,16 @@ class Scripts:
             return self._rejected(OOM_TEXT, cmd)
         if flags & WRITE:
             self.wrote = True
+        server = self.server
+        if not flags & STALE and running_stale(server):
+            # (an allow-stale script on a stale replica: Redis's scriptVerifyAllowStale)
+            return self._rejected("ERR Can not execute the command on a stale replica", cmd)
         if flags & READONLY and self.track_keys is not None:
             self.server.tracking.remember(ctx.client, cmd, self.track_keys)
             self.track_keys = None
         dirty = ks.dirty
         ctx.effects = None
         cmd.calls += 1
-        server = self.server
         if server is not None and server.monitors:  # shown as "[<db> lua]", as Redis does
             server.monitor_command(ctx.client, cmd, argv, "lua")
         start = perf_counter()
@@ -599,9 +605,12 @@ class Scripts:
             ctx.resp = resp
         if server is not None:
             server.timed(_SCRIPT_CALLER, cmd, argv, perf_counter() - start)
-        if ks.dirty != dirty and flags & LOGGED and self.replicate:
+        if ks.dirty != dirty and flags & LOGGED and self.repl:
             unit = self.unit
             if unit is not None:
+                if self.repl != _REPL_ALL and ctx.effects != []:  # ([]: nothing to log)
+                    only = AofOnly if self.repl == _REPL_AOF else ReplOnly
+                    ctx.effects = [only(e) for e in ctx.effects or [argv]]
                 unit.write(ctx, argv)
         if ldb is not None:
             ldb.log_reply(reply, self.resp)
@@ -822,7 +831,7 @@ class Scripts:
         if type(flags) not in (int, float) or flags not in (0, 1, 2, 3):
             raise ScriptError("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, "
                               "REPL_ALL or REPL_NONE.")
-        self.replicate = bool(int(flags) & 1)  # without REPL_AOF, effects skip the AOF
+        self.repl = int(flags)
         return ()
 
     def _json_encode(self, *args: Any) -> bytes:
@@ -1275,6 +1284,15 @@ def script_cmd_flags(cmd_flags: int, script_flags: frozenset) -> int:
     return cmd_flags
 
 
+def running_stale(server: Any) -> bool:
+    """A replica cut off from its master that may not serve stale data."""
+    if server is None:
+        return False
+    link = server.master_link
+    return link is not None and link.state != "connected" \
+        and not server.config["replica-serve-stale-data"]
+
+
 def prepare_run(ctx: Context, script_flags: frozenset, ro: bool) -> None:
     """Redis's scriptPrepareForRun for a script with declared flags (or a function): refuse
     it, with Redis's texts, when what it declares does not fit the server's state."""
@@ -1282,9 +1300,7 @@ def prepare_run(ctx: Context, script_flags: frozenset, ro: bool) -> None:
     server = getattr(client, "server", None)
     master = server is not None and client.is_master
     link = server.master_link if server is not None else None
-    if link is not None and link.state != "connected" \
-            and not server.config["replica-serve-stale-data"] \
-            and "allow-stale" not in script_flags:
+    if "allow-stale" not in script_flags and running_stale(server):
         raise CommandError("MASTERDOWN Link with MASTER is down, replica-serve-stale-data is "
                            "set to 'no' and 'allow-stale' flag is not set on the script.")
     if "no-writes" not in script_flags:
@@ -1347,9 +1363,13 @@ def _eval(ctx: Context, argv: list[bytes], by_sha: bool, readonly: bool) -> Any:
     else:
         sha, fn = scripts.load(argv[1], True)
     flags = scripts.flags.get(sha)
-    if flags is not None:  # (without a shebang: Redis's compatibility mode)
+    if flags is not None:
         prepare_run(ctx, flags, readonly)
         readonly = readonly or "no-writes" in flags
+    elif running_stale(getattr(ctx.client, "server", None)):
+        # Without a shebang (Redis's compatibility mode) EVAL passes the server's check as a
+        # STALE command, then its script is refused as a whole.
+        raise CommandError(MASTERDOWN)
 
     allow_oom = flags is not None and "allow-oom" in flags
     mode = getattr(ctx.client, "ldb", None)

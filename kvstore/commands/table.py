@@ -354,6 +354,13 @@ class ReplOnly(list):
     __slots__ = ()
 
 
+class AofOnly(list):
+    """An effect for the AOF, not the replicas (Redis's PROPAGATE_AOF): a script's writes after
+    redis.set_repl(redis.REPL_AOF)."""
+
+    __slots__ = ()
+
+
 def propagate_to_replicas(ctx: Context, argv: list[bytes]) -> None:
     """Send a command that changed nothing to the replicas (Redis's forceCommandPropagation
     with PROPAGATE_REPL): PUBLISH, so that a replica's subscribers get its master's

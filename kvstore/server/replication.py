@@ -44,6 +44,7 @@ import os
 import time
 from typing import Any
 
+from ..commands.table import AofOnly
 from ..engine.dump import write_rdb
 from ..persistence.aof import encode_argvs, select_record
 from ..persistence.manager import fork_job, reap_child
@@ -288,8 +289,14 @@ class Replication:
         """Write hook: a write's effects, in its database. On a replica, nothing: its stream is
         its master's (`proxy`), and its own writes (replica-read-only no) stay local."""
         effects = ctx.effects
-        if self.server.master_link is None and effects != []:  # ([]: nothing to log)
-            self._append(ctx.db.id, effects or [argv])
+        if self.server.master_link is not None:
+            return
+        if effects is None:
+            self._append(ctx.db.id, [argv])
+        elif effects:  # ([]: nothing to log)
+            sent = [e for e in effects if type(e) is not AofOnly]  # (for the AOF only)
+            if sent:
+                self._append(ctx.db.id, sent)
 
     def feed_run(self, ctx, argvs: list[list[bytes]]) -> None:
         """Write hook for a pipelined run of writes each propagated as sent: one chunk, the

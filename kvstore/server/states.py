@@ -29,7 +29,7 @@ from time import perf_counter
 from ..commands.table import (ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NO_MULTI, READONLY, STALE,
                               WRITE, UnitLog, resolve)
 from ..commands.watching import watched_key_expired
-from ..errors import CommandError
+from ..errors import MASTERDOWN, CommandError
 from ..replies import NULL_ARRAY, Encoded, Error, Frames
 from . import acl
 from .acl import ACL_CHECK
@@ -40,8 +40,6 @@ from .memory import OOM_TEXT
 
 READONLY_TEXT = "READONLY You can't write against a read only replica."
 NOREPLICAS_TEXT = "NOREPLICAS Not enough good replicas to write."
-MASTERDOWN_TEXT = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
-                   "'no'.")
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 _ACL_CHANGED = ("NOPERM ACLs rules changed between the moment the transaction was accumulated and "
@@ -167,7 +165,7 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     link = server.master_link
     if link is not None and not may_stale and link.state != "connected" \
             and not server.config["replica-serve-stale-data"]:
-        return MASTERDOWN_TEXT
+        return MASTERDOWN
     if server.loading is not None and not may_load:
         return LOADING_TEXT
     if busy is not None and not cmd.flags & ALLOW_BUSY:

@@ -73,6 +73,23 @@ def test_round_trip_every_type_with_ttls(tmp_path, fsync):
     s.close()
 
 
+def test_only_what_goes_to_the_aof_is_logged(tmp_path):
+    """An embedded store has no replicas: a script's writes under redis.set_repl(REPL_REPLICA)
+    and PUBLISH (replicas only, in a server) are not in its AOF; REPL_AOF's are."""
+    s = _open(tmp_path)
+    s.execute("EVAL", "redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'replicas', 1) "
+                      "redis.set_repl(redis.REPL_AOF) redis.call('set', 'aof', 1)", 0)
+    s.execute("EVAL", "redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'alone', 1)", 0)
+    s.execute("EVAL", "redis.call('publish', 'ch', 'm')", 0)
+    s.close()
+    d = tmp_path / "appendonlydir"
+    logged = b"".join(f.read_bytes() for f in d.iterdir() if f.name.endswith(".incr.aof"))
+    assert b"replicas" not in logged and b"alone" not in logged and b"publish" not in logged
+    s = _open(tmp_path)
+    assert s.execute("MGET", "replicas", "aof", "alone") == [None, b"1", None]
+    s.close()
+
+
 def test_rewrite_compacts_and_keeps_everything(tmp_path):
     s = _open(tmp_path)
     for i in range(200):

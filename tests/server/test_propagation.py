@@ -193,6 +193,13 @@ CASES = {
                     ("MULTI",), ("EVAL", "redis.call('set', KEYS[1], 1)", "1", "d"), ("EXEC",),
                     ("MULTI",), ("EVAL", "redis.call('set', KEYS[1], 1)", "1", "d"),
                     ("SET", "e", "1"), ("EXEC",)],
+    # redis.set_repl: REPL_NONE and REPL_AOF writes do not reach the replicas, REPL_REPLICA's do
+    "set-repl": [("EVAL", "redis.call('set', 'a', 1) redis.set_repl(redis.REPL_NONE) "
+                          "redis.call('set', 'b', 2) redis.set_repl(redis.REPL_AOF) "
+                          "redis.call('set', 'c', 3) redis.set_repl(redis.REPL_REPLICA) "
+                          "redis.call('set', 'e', 5) redis.set_repl(redis.REPL_ALL) "
+                          "redis.call('set', 'd', 4)", "0"),
+                 ("EVAL", "redis.set_repl(redis.REPL_AOF) redis.call('set', 'f', 6)", "0")],
     # PUBLISH changes nothing, and still goes to the replicas (for their subscribers)
     "publish": [("PUBLISH", "ch", "a"), ("MULTI",), ("PUBLISH", "ch", "b"), ("EXEC",),
                 ("MULTI",), ("PUBLISH", "ch", "c"), ("SET", "k", "v"), ("EXEC",),

@@ -493,6 +493,31 @@ def test_globals_are_read_only(server, kv_factory):
     c.close()
 
 
+def test_scripts_on_a_stale_replica(server, kv_factory):
+    """replica-serve-stale-data no, master link down: a script without a shebang is refused as
+    a whole; one flagged allow-stale runs, but its calls of commands that may not serve stale
+    data (GET, PING; not INFO) fail (Redis's scriptVerifyAllowStale), as do functions'."""
+    p = kv_factory("--replica-serve-stale-data", "no", kind=server.kind)
+    c = Conn(p.port)
+    stale = "#!lua flags=allow-stale,no-writes\n"
+    assert c("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function{function_name='f', "
+             "callback=function() return redis.pcall('get', 'x') end, "
+             "flags={'allow-stale', 'no-writes'}}") == b"lib"
+    assert c("REPLICAOF", "127.0.0.1", "1") == b"OK"
+    refused = "ERR Can not execute the command on a stale replica"
+    assert err(ev(c, "return redis.pcall('get', 'x')")) == \
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+    for call in ("get', 'x", "ping"):
+        assert err(ev(c, stale + f"return redis.pcall('{call}')")) == refused
+    assert err(c("FCALL", "f", "0")) == refused
+    assert err(ev(c, stale + "return redis.call('get', 'x')")) == \
+        refused + at(stale + "return redis.call('get', 'x')", 2)
+    assert b"redis_version" in ev(c, stale + "return redis.call('info', 'server')")
+    assert c("REPLICAOF", "NO", "ONE") == b"OK"
+    assert ev(c, stale + "return redis.pcall('ping')") == b"PONG"
+    c.close()
+
+
 @pytest.mark.parametrize("script, name, line", [
     ("return undefined_thing", "undefined_thing", 1),
     ("local a = 1\nreturn a + nope", "nope", 2),
@@ -1133,6 +1158,8 @@ def test_scripts_effects_survive_restarts(kv_factory, kind):
     assert err(c("EVAL", "redis.call('set', 'partial', '1') error('stop')", 0))  # kept
     assert c("EVAL", "for i = 1, 200 do redis.call('hset', 'h', 'f' .. i, i) end "
                      "return redis.call('hlen', 'h')", 0) == 200
+    assert c("EVAL", "redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'replicas', 1) "
+                     "redis.set_repl(redis.REPL_AOF) redis.call('set', 'aof', 1)", 0) is None
     c.close()
     p.proc.send_signal(signal.SIGTERM)
     p.proc.wait(20)
@@ -1147,6 +1174,7 @@ def test_scripts_effects_survive_restarts(kv_factory, kind):
                 [b"y", b"plain", None, None, b"1"]
             assert c("LRANGE", "l", 0, -1) == [b"a", b"b", b"c", b"d"]
             assert c("GET", "n") == b"1"
+            assert c("MGET", "replicas", "aof") == [None, b"1"]  # (redis.set_repl)
             assert c("HLEN", "h") == 200 and c("HGET", "h", "f200") == b"200"
             c("SELECT", "1")
             assert c("DBSIZE") == 1 and c("GET", "db1") == b"x"
