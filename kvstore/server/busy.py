@@ -15,6 +15,7 @@ itself is `WhileBlocked`'s, which `Loading` shares:
 * it reads a ready connection's socket itself and feeds the bytes to `Client.data_received`,
   where the server's raised gate turns each command into BUSY unless it is allow_busy
   (`states.refusal`); uvloop writes the replies at once, or keeps them for when the loop runs;
+  a connection that hung up is let go at once (Client.connection_lost), a replica's included;
 * it accepts new connections, served through `PendingTransport` until the loop adopts them
   (`end`, then `Client.connection_made`); and those the loop accepted in the iteration the
   script started in, whose connection_made still waits in the loop's queue (`arriving`), with
@@ -183,7 +184,13 @@ class WhileBlocked:
             except OSError:
                 data = b""
             if not data:
-                self._forget(fd)  # the loop will read the end (or error) of it again
+                # Gone: let go now, as Redis frees a client that hangs up while a script is
+                # busy (a replica's end shows in INFO at once). The loop's connection_lost
+                # comes later and finds it done; an accepted one closes at `_settle_accepted`.
+                self._forget(fd)
+                if type(transport) is not PendingTransport:
+                    target.connection_lost(None)
+                transport.close()
                 continue
             target.data_received(data)
         outbox = server.outbox

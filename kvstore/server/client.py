@@ -247,6 +247,8 @@ class Client(asyncio.Protocol):
         self.transport.close()  # type: ignore[union-attr]
 
     def connection_lost(self, exc) -> None:
+        if self.transport is None and self.state & CLOSING:
+            return  # (let go already: its end was read while a script was busy, busy.py)
         self.state |= CLOSING
         server = self.server
         server.clients.pop(self.id, None)

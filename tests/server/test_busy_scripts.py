@@ -256,6 +256,41 @@ def test_clients_come_and_go_while_busy(fresh):
     assert len(killer("CLIENT", "LIST").splitlines()) == 3  # runner, half, killer
 
 
+def test_a_client_that_hangs_up_while_busy_is_gone_at_once(fresh):
+    """Redis frees a connection that hangs up during a busy script: the script itself sees it
+    go from INFO (kvstore used to keep it until the script ended)."""
+    p = fresh()
+    before = Conn(p.port)
+    runner = Conn(p.port, timeout=10)
+    runner.send(Conn.encode(
+        "EVAL", "while not string.match(redis.call('info', 'clients'), "
+                "'connected_clients:1\\r') do end return 'alone'", 0))
+    _busy(p.port, runner)  # (its probing connections are closed, and go too)
+    before.close()
+    assert runner.reply() == b"alone"
+
+
+def test_a_replica_that_leaves_while_busy_is_gone_at_once(fresh):
+    """After Redis's "not enough good replicas state change during long script": the script
+    waits for INFO to show the replica gone, then writes, under min-replicas-to-write 1."""
+    master, replica = fresh(), fresh()
+    m, r = Conn(master.port, timeout=10), Conn(replica.port)
+    assert r("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+    wait_until(lambda: b"slave0:" in m("INFO", "replication")
+               and b"state=online" in m("INFO", "replication"), what="the replica online")
+    assert m("CONFIG", "SET", "min-replicas-to-write", "1") == b"OK"
+    runner = Conn(master.port, timeout=10)
+    runner.send(Conn.encode(
+        "EVAL", "redis.call('set', KEYS[1], 'script value') "
+                "while true do local info = redis.call('info', 'replication') "
+                "if string.match(info, 'connected_slaves:0') then "
+                "redis.call('set', KEYS[1], info) break end end return 1", 1, "x"))
+    _busy(master.port, runner)
+    assert r("REPLICAOF", "NO", "ONE") == b"OK"
+    assert runner.reply() == 1
+    assert b"connected_slaves:0" in m("GET", "x")
+
+
 def _signalled_while_busy(p, sig: signal.Signals) -> Conn:
     """Make `p` busy with an endless script, send it `sig`, and wait for its log line: the
     signal is taken at once, while the script runs on. Returns the script's connection."""
