@@ -327,14 +327,15 @@ def _check_flush_args(argv: list[bytes]) -> None:
 def flushdb(ctx: Context, argv: list[bytes]):
     """FLUSHDB [ASYNC | SYNC]
 
-    Complexity: O(N) keys. Reply: OK. Always counts as a change, even on an empty db: Redis
-    forces its propagation so replicas and the AOF see it.
+    Complexity: O(N) keys. Reply: OK. Counts the keys removed as changes, and is propagated
+    even when it removed none: Redis forces it to replicas and the AOF.
     """
     _check_flush_args(argv)
     removed = len(ctx.db.data)
     ctx.db.flush()
     forget_db(ctx.ks, ctx.db)
-    ctx.ks.dirty += removed + 1
+    ctx.ks.dirty += removed
+    ctx.ks.force_propagation()
     return OK
 
 
@@ -342,14 +343,20 @@ def flushdb(ctx: Context, argv: list[bytes]):
 def flushall(ctx: Context, argv: list[bytes]):
     """FLUSHALL [ASYNC | SYNC]
 
-    Complexity: O(N) keys. Reply: OK. Always counts as a change (Redis: dirty += removed + 1).
+    Complexity: O(N) keys. Reply: OK. As FLUSHDB for changes and propagation; with save rules
+    (`save`), the empty data set is saved at once, as in Redis (persistence.after_flushall).
     """
     _check_flush_args(argv)
-    removed = sum(len(db.data) for db in ctx.ks.dbs)
-    ctx.ks.flushall()
-    for db in ctx.ks.dbs:
-        forget_db(ctx.ks, db)
-    ctx.ks.dirty += removed + 1
+    ks = ctx.ks
+    removed = sum(len(db.data) for db in ks.dbs)
+    ks.flushall()
+    for db in ks.dbs:
+        forget_db(ks, db)
+    ks.dirty += removed
+    ks.force_propagation()
+    p = getattr(ks, "persistence", None)
+    if p is not None:
+        p.after_flushall()
     return OK
 
 

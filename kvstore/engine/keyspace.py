@@ -283,9 +283,11 @@ class Keyspace:
         self.clock = clock
         self.dbs = [Database(self, i) for i in range(databases)]
         self.limits = Thresholds()
-        # Count of changes since the last save (Redis `server.dirty`): drives save rules and tells
-        # the dispatcher that a write command changed something (so it is logged).
+        # Count of changes (Redis `server.dirty`): tells the dispatcher that a write command
+        # changed something (so it is logged). Only grows; `dirty - saved_dirty` is Redis's
+        # changes since the last save, which drive the save rules (`unsaved`).
         self.dirty = 0
+        self.saved_dirty = 0
         self.active_expire_enabled = True
         # Scripts refuse the commands flagged noscript unless DEBUG SET-DISABLE-DENY-SCRIPTS 1
         # (Redis's server.script_disable_deny_script, which its own tests use).
@@ -324,6 +326,21 @@ class Keyspace:
         self.on_new: Callable[[Database, bytes], None] | None = None
         # Called with (db, None) before a db is emptied and (a, b), (b, a) before a SWAPDB.
         self.flush_listeners: list[Callable[[Database, Database | None], None]] = []
+
+    @property
+    def unsaved(self) -> int:
+        """Changes since the last save (INFO's rdb_changes_since_last_save)."""
+        return self.dirty - self.saved_dirty
+
+    def mark_saved(self) -> None:
+        self.saved_dirty = self.dirty
+
+    def force_propagation(self) -> None:
+        """A write that must reach the AOF and the replicas even when it changed nothing (Redis's
+        forceCommandPropagation: FLUSHALL, FLUSHDB of empty databases): a change in `dirty`,
+        which the front doors check, that is no change to save."""
+        self.dirty += 1
+        self.saved_dirty += 1
 
     @contextlib.contextmanager
     def loading(self) -> Iterator[None]:

@@ -31,6 +31,7 @@ def save(ctx: Context, argv: list[bytes]):
     p = _persistence(ctx)
     if p.child is not None and p.child[0] == "bgsave":
         raise CommandError("ERR Background save already in progress")
+    p.saves += 1  # (not the saves FLUSHALL and SHUTDOWN make: Redis counts the command)
     try:
         p.save()
     except OSError:

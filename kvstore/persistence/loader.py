@@ -377,7 +377,7 @@ def load_aof_dir(keyspace, directory: str, filename: str, load_truncated: bool =
                            progress=progress)
         else:
             replay_file(path, replayer, last, load_truncated, warn, progress)
-    keyspace.dirty = 0
+    keyspace.mark_saved()
     return m
 
 
@@ -414,7 +414,7 @@ def load_snapshot(keyspace, path: str, found: dict | None = None,
     progress.total += os.path.getsize(path)
     n = snapshot.apply(keyspace, snapshot.load(path, progress=progress), found=found,
                        progress=progress)
-    keyspace.dirty = 0
+    keyspace.mark_saved()
     return n
 
 
@@ -439,5 +439,5 @@ def import_rdb(keyspace, path: str) -> int:
     except (PayloadFormatError, CommandError) as exc:
         raise snapshot.SnapshotError(path, 0, f"cannot import this RDB file: {exc}") from None
     install(keyspace, tables)
-    keyspace.dirty = 0
+    keyspace.mark_saved()
     return n

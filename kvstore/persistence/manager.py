@@ -136,7 +136,7 @@ class Persistence:
         self.saves = self.rewrites = 0
         self.last_child_secs: dict[str, int] = {}  # kind -> how long its last child ran
         self.loaded_keys = 0
-        self.dirty_at_bgsave = 0
+        self.unsaved_at_bgsave = 0
         self.flush_sleep_us = 0
         self._lock_fd = -1
         self.group: Any = None  # group.GroupCommit, installed by the server
@@ -467,7 +467,7 @@ class Persistence:
             self._cron_bgsave()
             return
         now = time.time()
-        dirty = self.ks.dirty
+        dirty = self.ks.unsaved
         if dirty and (self.last_bgsave_ok or now - self.last_bgsave_try > BGSAVE_RETRY_SECS):
             for secs, changes in self.opt["save"]:
                 if dirty >= changes and now - self.lastsave > secs:
@@ -524,17 +524,34 @@ class Persistence:
         """SAVE: write the snapshot now, on the calling thread."""
         self.flush()
         self._dump(self.snapshot_path, self.repl_history())
-        self.ks.dirty = 0
+        self.ks.mark_saved()
         self.lastsave = int(time.time())
         self.last_bgsave_ok = True
-        self.saves += 1
+
+    def after_flushall(self) -> None:
+        """FLUSHALL, as Redis's flushAllDataAndResetRDB: a BGSAVE in progress would save the
+        data just flushed, so it is stopped; with save rules, the empty data set is saved now
+        (a failure is logged, as Redis's rdbSave logs it, and FLUSHALL still succeeds)."""
+        if self.child is not None and self.child[0] == "bgsave":
+            _, pid, _ = self.child
+            self._child_callback = lambda ok: None  # stopped on purpose: no save, no failure
+            self._stop_child()
+            directory, name = os.path.split(os.path.abspath(self.snapshot_path))
+            _unlink(os.path.join(directory, f"temp-{pid}-{name}"))
+            self.log("Background saving terminated by signal 9")
+        if self.opt["save"]:
+            try:
+                self.save()
+            except OSError as exc:
+                self.log(f"Write error saving DB on disk: {exc.strerror or exc}")
 
     def bgsave(self) -> str:
         """BGSAVE: fork a child that writes the snapshot. Returns the status text."""
         self.flush()
         path = self.snapshot_path
-        self.dirty_at_bgsave = self.ks.dirty
+        self.unsaved_at_bgsave = self.ks.unsaved
         self.last_bgsave_try = time.time()
+        self.saves += 1  # (INFO rdb_saves: SAVEs and BGSAVEs started, as Redis counts)
         repl = self.repl_history()  # (read here: the child's data is the fork's)
         try:
             self._fork("bgsave", lambda: self._dump(path, repl),
@@ -547,9 +564,10 @@ class Persistence:
     def _bgsave_done(self, ok: bool) -> None:
         self.last_bgsave_ok = ok
         if ok:
-            self.ks.dirty = max(0, self.ks.dirty - self.dirty_at_bgsave)
+            # (Redis's dirty -= dirty_before_bgsave: what the child saved is saved)
+            ks = self.ks
+            ks.saved_dirty = min(ks.saved_dirty + self.unsaved_at_bgsave, ks.dirty)
             self.lastsave = int(time.time())
-            self.saves += 1
             self.log("Background saving terminated with success")
         else:
             self.log("Background saving error")
@@ -709,7 +727,7 @@ class Persistence:
             ("current_cow_peak", 0), ("current_cow_size", 0), ("current_cow_size_age", 0),
             ("current_fork_perc", "0.00"), ("current_save_keys_processed", 0),
             ("current_save_keys_total", 0),
-            ("rdb_changes_since_last_save", self.ks.dirty),
+            ("rdb_changes_since_last_save", self.ks.unsaved),
             ("rdb_bgsave_in_progress", int(kind == "bgsave")),
             ("rdb_last_save_time", self.lastsave),
             ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),

@@ -111,3 +111,59 @@ def test_snapshots_follow_dir_and_dbfilename_set_at_run_time(kind, tmp_path):
     assert proc.wait(20) == 0
     proc, r = _launch(kind, second, "--dbfilename", "snap.rdb")
     assert r.get("k") == b"v"
+
+
+def _changes(r: redis.Redis) -> int:
+    return r.info("persistence")["rdb_changes_since_last_save"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_flushall_saves_the_empty_data_set_under_save_rules(kind, tmp_path):
+    """Redis's flushAllDataAndResetRDB: with save rules, FLUSHALL saves at once (so a restart
+    does not bring the flushed keys back) and leaves no change unsaved; without them it counts
+    the keys it removed, as FLUSHDB does (none for an empty database)."""
+    proc, r = _launch(kind, tmp_path, "--save", "")
+    r.mset({"a": 1, "b": 2})
+    assert _changes(r) == 2
+    r.flushdb()
+    r.flushdb()
+    assert _changes(r) == 4
+    r.set("c", 3)
+    r.flushall()
+    assert _changes(r) == 6 and r.info("persistence")["rdb_saves"] == 0
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
+
+    proc, r = _launch(kind, tmp_path, "--save", "3600 1")
+    r.mset({"a": 1, "b": 2})
+    assert r.save()
+    r.set("c", 3)
+    r.flushall()
+    info = r.info("persistence")
+    # (rdb_saves counts SAVE and BGSAVE commands, not FLUSHALL's save)
+    assert info["rdb_changes_since_last_save"] == 0 and info["rdb_saves"] == 1
+    proc.kill()  # no save at exit: what FLUSHALL saved is what the next start loads
+    proc.wait(20)
+    proc, r = _launch(kind, tmp_path, "--save", "3600 1")
+    assert r.dbsize() == 0
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_flushall_stops_a_bgsave_in_progress(kind, tmp_path):
+    """The BGSAVE would write the data FLUSHALL removed: Redis kills it (killRDBChild), with
+    no failure in INFO and no temp file left."""
+    proc, r = _launch(kind, tmp_path, "--save", "", "--rdb-key-save-delay", "1000000")
+    r.mset({f"k{i}": i for i in range(100)})  # 100 s of saving
+    assert r.bgsave()
+    assert r.info("persistence")["rdb_bgsave_in_progress"] == 1
+    r.flushall()
+    wait_until(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0,
+               what="the BGSAVE to be stopped")
+    info = r.info("persistence")
+    assert info["rdb_last_bgsave_status"] == "ok" and info["rdb_saves"] == 1
+    wait_until(lambda: not [n for n in os.listdir(tmp_path) if n.startswith("temp-")],
+               what="the temp file to go")
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
