@@ -49,10 +49,10 @@ def bgsave(ctx: Context, argv: list[bytes]):
         else:
             raise CommandError(SYNTAX)
     p = _persistence(ctx)
-    if p.child is not None:
-        if p.child[0] == "bgsave":
-            raise CommandError("ERR Background save already in progress")
-        if schedule:
+    if p.child is not None and p.child[0] == "bgsave":
+        raise CommandError("ERR Background save already in progress")
+    if p.child is not None or p.in_exec:
+        if schedule or p.in_exec:
             p.bgsave_scheduled = True
             return Status("Background saving scheduled")
         raise CommandError(
@@ -68,10 +68,11 @@ def bgsave(ctx: Context, argv: list[bytes]):
 def bgrewriteaof(ctx: Context, argv: list[bytes]):
     """BGREWRITEAOF"""
     p = _persistence(ctx)
-    if p.child is not None:
-        if p.child[0] == "aof":
-            raise CommandError("ERR Background append only file rewriting already in progress")
+    if p.child is not None and p.child[0] == "aof":
+        raise CommandError("ERR Background append only file rewriting already in progress")
+    if p.child is not None or p.in_exec:
         p.rewrite_scheduled = True
+        p.rewrite_failures = 0  # (asked for: tried at once, whatever failed before)
         return Status("Background append only file rewriting scheduled")
     try:
         return Status(p.bgrewriteaof())

@@ -137,6 +137,10 @@ class Persistence:
         self.last_child_secs: dict[str, int] = {}  # kind -> how long its last child ran
         self.loaded_keys = 0
         self.unsaved_at_bgsave = 0
+        # EXEC runs (server/states.py): a fork now would take the data set in the middle of the
+        # transaction, whose writes are then logged after the fork too (applied twice on load),
+        # so BGSAVE, BGREWRITEAOF and the AOF's first rewrite are scheduled instead, as in Redis.
+        self.in_exec = False
         self.flush_sleep_us = 0
         self._lock_fd = -1
         self.group: Any = None  # group.GroupCommit, installed by the server
@@ -344,6 +348,13 @@ class Persistence:
         self.aof_starting = True
         if self.child is not None:  # a BGSAVE's: the rewrite starts when it ends
             self.rewrite_scheduled = True
+            self.log("AOF was enabled but there is already another background operation. An "
+                     "AOF background was scheduled to start when possible.")
+            return
+        if self.in_exec:
+            self.rewrite_scheduled = True
+            self.log("AOF was enabled during a transaction. An AOF background was scheduled to "
+                     "start when possible.")
             return
         try:
             self._first_rewrite()

@@ -231,6 +231,8 @@ def run_exec(client):
 
     p = server.persistence
     unit = ctx.unit = UnitLog(propagate, p.mark if p is not None else None)
+    if p is not None:
+        p.in_exec = True  # (no fork in the middle of the transaction: BGSAVE... scheduled)
     ctx.in_multi = True
     keywatch.defer = True
     now = ks.clock()  # time stands still during EXEC, as in Redis: no key expires midway
@@ -301,6 +303,8 @@ def run_exec(client):
     finally:
         ctx.unit = None
         ctx.in_multi = False
+        if p is not None:
+            p.in_exec = False
         keywatch.defer = False
         discard(client)
         if catch:

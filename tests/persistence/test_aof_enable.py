@@ -177,3 +177,34 @@ def test_a_crash_s_temp_files_are_removed_at_start(tmp_path):
     proc, r = _launch("kvstore", tmp_path, "--appendonly", "yes", "--save", "")
     assert r.get("k") == b"v"
     assert not [p.name for p in aof_dir.iterdir() if p.name.startswith("temp-")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forks_asked_for_inside_exec_wait_for_its_end(kind, tmp_path):
+    """Redis's server.in_exec: BGREWRITEAOF, BGSAVE and CONFIG SET appendonly yes inside a
+    transaction are scheduled, not forked there. A child forked in the middle of EXEC would
+    save the transaction's first writes, which then also reach the new AOF: on the next load
+    an INCR before the BGREWRITEAOF counted twice (kvstore did that)."""
+    proc, r = _launch(kind, tmp_path, "--save", "", "--appendonly", "yes")
+    wait_until(lambda: _aof_ready(r), what="the AOF")
+    replies = _pipeline(r.connection_pool.connection_kwargs["port"], ["MULTI"], ["INCR", "x"],
+                        ["BGREWRITEAOF"], ["BGSAVE"], ["EXEC"])
+    assert replies[-1] == [1, b"Background append only file rewriting scheduled",
+                           b"Background saving scheduled"]
+    wait_until(lambda: _info(r)["aof_rewrites"] == 1 and _info(r)["rdb_saves"] == 1
+               and not _info(r)["aof_rewrite_in_progress"]
+               and not _info(r)["rdb_bgsave_in_progress"], what="the scheduled children")
+    r.config_set("appendonly", "no")
+    log = next(p for p in tmp_path.iterdir() if p.name.endswith(".log"))
+    replies = _pipeline(r.connection_pool.connection_kwargs["port"], ["MULTI"], ["INCR", "x"],
+                        ["CONFIG", "SET", "appendonly", "yes"], ["EXEC"])
+    assert replies[-1] == [2, b"OK"]
+    wait_until(lambda: "AOF was enabled during a transaction. An AOF background was scheduled "
+                       "to start when possible." in log.read_text(), what="the log line")
+    wait_until(lambda: _aof_ready(r), what="the AOF")
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
+    proc, r = _launch(kind, tmp_path, "--save", "", "--appendonly", "yes")
+    assert r.get("x") == b"2"
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
