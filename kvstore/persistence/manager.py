@@ -137,6 +137,7 @@ class Persistence:
         self.last_child_secs: dict[str, int] = {}  # kind -> how long its last child ran
         self.loaded_keys = 0
         self.unsaved_at_bgsave = 0
+        self.bgsave_path = ""  # where the BGSAVE child writes (its temp file beside it)
         # EXEC runs (server/states.py): a fork now would take the data set in the middle of the
         # transaction, whose writes are then logged after the fork too (applied twice on load),
         # so BGSAVE, BGREWRITEAOF and the AOF's first rewrite are scheduled instead, as in Redis.
@@ -279,7 +280,11 @@ class Persistence:
         if wait:
             self.wait_child()
         elif self.child is not None:
-            self.log("There is a child saving or rewriting: killing it!")
+            if self.child[0] == "bgsave":
+                self.log("There is a child saving an .rdb. Killing it!")
+                self._child_callback = lambda ok: None  # (stopped on purpose: no failure)
+            else:
+                self.log("There is a child rewriting the AOF. Killing it!")
             self._stop_child()
         if self.writer is not None:
             self.log("Calling fsync() on the AOF file.")
@@ -538,17 +543,15 @@ class Persistence:
         self.ks.mark_saved()
         self.lastsave = int(time.time())
         self.last_bgsave_ok = True
+        self.log("DB saved on disk")
 
     def after_flushall(self) -> None:
         """FLUSHALL, as Redis's flushAllDataAndResetRDB: a BGSAVE in progress would save the
         data just flushed, so it is stopped; with save rules, the empty data set is saved now
         (a failure is logged, as Redis's rdbSave logs it, and FLUSHALL still succeeds)."""
         if self.child is not None and self.child[0] == "bgsave":
-            _, pid, _ = self.child
             self._child_callback = lambda ok: None  # stopped on purpose: no save, no failure
             self._stop_child()
-            directory, name = os.path.split(os.path.abspath(self.snapshot_path))
-            _unlink(os.path.join(directory, f"temp-{pid}-{name}"))
             self.log("Background saving terminated by signal 9")
         if self.opt["save"]:
             try:
@@ -559,7 +562,7 @@ class Persistence:
     def bgsave(self) -> str:
         """BGSAVE: fork a child that writes the snapshot. Returns the status text."""
         self.flush()
-        path = self.snapshot_path
+        path = self.bgsave_path = self.snapshot_path
         self.unsaved_at_bgsave = self.ks.unsaved
         self.last_bgsave_try = time.time()
         self.saves += 1  # (INFO rdb_saves: SAVEs and BGSAVEs started, as Redis counts)
@@ -711,13 +714,17 @@ class Persistence:
             self.last_rewrite_ok, self.rewrite_failures = was  # stopped on purpose: no failure
 
     def _stop_child(self) -> None:
-        """Kill the running child and reap it now; its work is discarded."""
-        _, pid, _ = self.child
+        """Kill the running child and reap it now; its work is discarded, a snapshot's temp
+        file too (Redis's rdbRemoveTempFile; a rewrite's goes in its done callback)."""
+        kind, pid, _ = self.child
         self.kill_child()
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:  # (the reaping thread got it first)
             pass
+        if kind == "bgsave":
+            directory, name = os.path.split(os.path.abspath(self.bgsave_path))
+            _unlink(os.path.join(directory, f"temp-{pid}-{name}"))
         self._child_done(pid, False)
 
     def kill_child(self) -> None:

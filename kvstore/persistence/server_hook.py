@@ -141,7 +141,6 @@ def attach(server, progress: Progress | None = None) -> Persistence:
                     raise ShutdownRefused(str(exc)) from None
                 log.warning("Error trying to save the DB. Exit anyway.")
         p.close(wait=False)
-        log.notice("DB saved on disk" if p.saves else "Persistence closed.")
 
     def sync_feed() -> None:
         # `feed` and the group commit are installed only while an AOF is open: with appendonly

@@ -167,3 +167,19 @@ def test_flushall_stops_a_bgsave_in_progress(kind, tmp_path):
                what="the temp file to go")
     r.shutdown(nosave=True)
     assert proc.wait(20) == 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shutdown_stops_a_bgsave_and_leaves_no_temp_file(kind, tmp_path):
+    """Redis's prepareForShutdown kills the saving child and removes its temp file
+    ("Temp rdb will be deleted if we use bg_unlink when shutdown"); kvstore left it."""
+    proc, r = _launch(kind, tmp_path, "--save", "", "--rdb-key-save-delay", "1000000")
+    r.mset({f"k{i}": i for i in range(20)})
+    assert r.bgsave()
+    temps = lambda: [n for n in os.listdir(tmp_path) if n.startswith("temp-")]  # noqa: E731
+    wait_until(temps, what="the child's temp file")
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
+    assert not temps()
+    log = next(p for p in tmp_path.iterdir() if p.name.endswith(".log")).read_text()
+    assert "There is a child saving an .rdb. Killing it!" in log
