@@ -5,9 +5,18 @@ sends AUTH / AUTH2 if asked, SELECT, then one RESTORE per key (its DUMP payload 
 has left, with REPLACE if asked), pipelined, and reads the replies. A key the target accepted is
 deleted here unless COPY (logged as DEL); the first error the target gave is the reply. The
 server waits meanwhile, as Redis does: MIGRATE is for moving data, not for the hot path.
+
+Connections are kept per host:port, as Redis's migrate_cached_sockets: up to 64 (a random one
+makes room), each closed after 10 s unused (`close_idle`, from the server's cron). A kept one
+remembers its database, so SELECT is sent only when it changes; after a socket error other than
+a timeout (a kept connection the target closed meanwhile) the command is tried once more.
 """
 
 from __future__ import annotations
+
+import random
+import socket
+import time
 
 from ..engine.dump import serialize
 from ..errors import CommandError, ConnectionError, ResponseError, TimeoutError
@@ -76,25 +85,45 @@ def migrate(ctx: Context, argv: list[bytes]):
     if not moving:
         return NOKEY
 
-    request = [pack_command(b"AUTH", *auth)] if auth is not None else []
-    request.append(pack_command(b"SELECT", b"%d" % dbid))
+    restores = []
     sent = []
     for key, value, when in moving:
         ttl = 0 if when is None else max(when - ctx.now, 1)
         restore = [b"RESTORE", key, b"%d" % ttl, serialize(value)]
         if replace:
             restore.append(b"REPLACE")
-        request.append(pack_command(*restore))
+        restores.append(pack_command(*restore))
         sent.append(key)
-    replies = _exchange(argv[1].decode("utf-8", "replace"), argv[2], b"".join(request),
-                        len(request), timeout / 1000)
+    try:
+        port = int(argv[2])
+    except ValueError:
+        raise CommandError("IOERR error or timeout connecting to the client") from None
+    cache = sockets(ctx.ks)
+    address = (argv[1].decode("utf-8", "replace"), port)
+    may_retry = True
+    while True:
+        kept = _socket(cache, address, timeout / 1000)
+        request = [pack_command(b"AUTH", *auth)] if auth is not None else []
+        if kept.dbid != dbid:
+            request.append(pack_command(b"SELECT", b"%d" % dbid))
+        setup = len(request)  # the AUTH and SELECT replies come first
+        try:
+            replies = _exchange(kept.conn, b"".join(request + restores),
+                                setup + len(restores), timeout / 1000)
+            break
+        except _Failed as exc:
+            cache.pop(address, None)
+            kept.conn.disconnect()
+            if exc.timed_out or not may_retry:
+                raise CommandError(exc.text) from None
+            may_retry = False
 
-    setup = len(request) - len(sent)  # the AUTH and SELECT replies
     error = None
     for reply in replies[:setup]:
         if isinstance(reply, ResponseError) and error is None:
             error = f"ERR Target instance replied with error: {reply}"
     setup_failed = error is not None  # then, as in Redis, no key counts as moved
+    kept.dbid = -1 if setup_failed else dbid  # (after an error, SELECT again next time)
     moved = []
     for key, reply in zip(sent, replies[setup:]):
         if isinstance(reply, ResponseError):
@@ -113,33 +142,82 @@ def migrate(ctx: Context, argv: list[bytes]):
     return OK
 
 
-def _exchange(host: str, port: bytes, request: bytes, count: int, timeout: float) -> list:
-    """Send `request` and read `count` replies (errors as ResponseError values), each step
-    within `timeout` seconds, over the client library's connection."""
+_CACHE_ITEMS = 64
+_CACHE_TTL = 10.0
+
+
+class _Kept:
+    """A connection kept for later MIGRATEs to the same target."""
+
+    __slots__ = ("conn", "dbid", "used")
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.dbid = -1  # the database last selected on it; -1: not known
+        self.used = time.monotonic()
+
+
+class _Failed(Exception):
+    def __init__(self, text: str, timed_out: bool) -> None:
+        super().__init__(text)
+        self.text = text
+        self.timed_out = timed_out
+
+
+def sockets(ks) -> dict:
+    """The keyspace's kept connections, (host, port) -> _Kept (INFO migrate_cached_sockets)."""
+    cache = getattr(ks, "migrate_sockets", None)
+    if cache is None:
+        cache = ks.migrate_sockets = {}
+    return cache
+
+
+def close_idle(ks) -> None:
+    """Close the kept connections unused for 10 s (Redis's migrateCloseTimedoutSockets)."""
+    cache = sockets(ks)
+    now = time.monotonic()
+    for address, kept in list(cache.items()):
+        if now - kept.used > _CACHE_TTL:
+            del cache[address]
+            kept.conn.disconnect()
+
+
+def _socket(cache: dict, address: tuple[str, int], timeout: float) -> _Kept:
+    """The kept connection to `address`, or a new one (kept)."""
     from clients.connection import Connection
 
+    kept = cache.get(address)
+    if kept is not None:
+        kept.used = time.monotonic()
+        return kept
+    if len(cache) >= _CACHE_ITEMS:
+        cache.pop(random.choice(list(cache))).conn.disconnect()
+    conn = Connection(address[0], address[1], socket_timeout=timeout,
+                      socket_connect_timeout=timeout)
     try:
-        port_number = int(port)
-    except ValueError:
+        conn.connect()
+    except TimeoutError:
         raise CommandError("IOERR error or timeout connecting to the client") from None
-    conn = Connection(host, port_number, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ConnectionError:  # refused at once: Redis meets it on its first write
+        raise CommandError("IOERR error or timeout writing to target instance") from None
+    kept = cache[address] = _Kept(conn)
+    return kept
+
+
+def _exchange(conn, request: bytes, count: int, timeout: float) -> list:
+    """Send `request` and read `count` replies (errors as ResponseError values), each step
+    within `timeout` seconds. Raises _Failed on a socket error."""
+    conn.sock.settimeout(timeout)
     try:
-        try:
-            conn.connect()
-        except TimeoutError:
-            raise CommandError("IOERR error or timeout connecting to the client") from None
-        except ConnectionError:  # refused at once: Redis meets it on its first write
-            raise CommandError("IOERR error or timeout writing to target instance") from None
-        try:
-            conn.send(request)
-        except (ConnectionError, TimeoutError):
-            raise CommandError("IOERR error or timeout writing to target instance") from None
-        try:
-            return _reply_lines(conn.sock, count, timeout)
-        except (ConnectionError, OSError):
-            raise CommandError("IOERR error or timeout reading to target instance") from None
-    finally:
-        conn.disconnect()
+        conn.send(request)
+    except (ConnectionError, TimeoutError) as exc:
+        raise _Failed("IOERR error or timeout writing to target instance",
+                      isinstance(exc, TimeoutError)) from None
+    try:
+        return _reply_lines(conn.sock, count, timeout)
+    except (ConnectionError, OSError) as exc:
+        raise _Failed("IOERR error or timeout reading to target instance",
+                      isinstance(exc, socket.timeout)) from None
 
 
 # A reply line longer than this is no reply MIGRATE expects (Redis reads them into 1 KB).

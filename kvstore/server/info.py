@@ -233,8 +233,8 @@ def _stats(ctx, server) -> list:
         ("pubsub_patterns", ps.numpat() if ps else 0),
         ("pubsubshard_channels", len(ps.shard_channels) if ps else 0),
         ("latest_fork_usec", fork_stats["latest_usec"]), ("total_forks", fork_stats["total"]),
+        ("migrate_cached_sockets", len(getattr(ctx.ks, "migrate_sockets", ()))),
         # (no defragmentation or I/O threads here: zeros)
-        ("migrate_cached_sockets", 0),
         ("slave_expires_tracked_keys", len(ctx.ks.own_expires)),
         ("active_defrag_hits", 0), ("active_defrag_misses", 0), ("active_defrag_key_hits", 0),
         ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),

@@ -44,6 +44,7 @@ from ..version import REDIS_VERSION, __version__
 from ..hooks import fan_out
 from ..commands.table import (ADMIN, ALLOW_BUSY, COMMANDS, LOADING, MAY_REPLICATE, NO_AUTH,
                               READONLY, WRITE, lookup, resolve)
+from ..commands.migrate import close_idle as close_idle_migrate_sockets
 from ..commands.scan import sweep as sweep_scans
 from ..engine import Keyspace
 from ..engine.glob import match
@@ -801,6 +802,8 @@ class Server:
         self.stats.sample(now, total_calls())
         fold_all()
         sweep_scans(self.ks)
+        if getattr(self.ks, "migrate_sockets", None):
+            close_idle_migrate_sockets(self.ks)
         for db in self.ks.dbs:
             db.shrink()
         if (self.paused_until or self.write_paused_until) \

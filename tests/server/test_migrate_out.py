@@ -167,3 +167,27 @@ def test_a_hostile_target_cannot_make_the_source_allocate(server):
     thread.join(10)
     listener.close()
     c.close()
+
+
+def cached_sockets(c) -> int:
+    return int(c("INFO", "stats").split(b"migrate_cached_sockets:")[1].split(b"\r")[0])
+
+
+def test_connections_are_kept_per_target(moves):
+    """Redis's migrate_cached_sockets: one connection per target serves later MIGRATEs (to any
+    database), and one the target closed meanwhile is replaced within the same MIGRATE."""
+    c, port, _ = moves
+    t = redis.Redis(port=port)
+    accepted = t.info("stats")["total_connections_received"]
+    kept = cached_sockets(c) + 1  # (the module's earlier tests may have left some, to here too)
+    for i, db in enumerate((0, 0, 3, 0)):
+        c("SET", f"k{i}", i)
+        assert migrate(c, port, f"k{i}", db) == b"OK"
+        kept = min(kept, cached_sockets(c))
+        assert cached_sockets(c) == kept and kept >= 1
+    assert t.get("k3") == b"3" and redis.Redis(port=port, db=3).get("k2") == b"2"
+    assert t.info("stats")["total_connections_received"] - accepted <= 1
+    assert t.client_kill_filter(_type="normal", skipme=True) >= 1
+    c("SET", "k4", "4")
+    assert migrate(c, port, "k4", 3) == b"OK" and redis.Redis(port=port, db=3).get("k4") == b"4"
+    assert cached_sockets(c) == kept
