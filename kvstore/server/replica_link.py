@@ -150,9 +150,20 @@ class MasterClient(Client):
             self._proxy()
 
     def offset(self) -> int:
-        """The master's replication offset we have read up to (REPLCONF ACK's)."""
-        return self.link.base_offset + self.streamed - self.parser.unreturned() \
+        """The master's replication offset we have run up to (REPLCONF ACK's, Redis's
+        reploff): not what a CLIENT PAUSE WRITE holds, commands or bytes. A new link continues
+        from here, and what was held is dropped, as Redis drops its cached master's."""
+        done = self.link.base_offset + self.streamed - self.parser.unreturned() \
             - (self.held_bytes if self.held else 0)
+        if self.pending:
+            held = bytearray()
+            encode_argvs(held, self.pending)  # (as the master sent them: canonical multibulks)
+            done -= len(held)
+        return done
+
+    def read_offset(self) -> int:
+        """The master's replication offset we have read up to (Redis's read_reploff)."""
+        return self.link.base_offset + self.streamed
 
     def unsent(self) -> int:
         """Bytes of the stream run here and not yet handed on: commands before an open
@@ -539,7 +550,8 @@ class MasterLink:
                      ("master_sync_perc", "%.2f" % (done * 100 / total if total > 0 else 0)),
                      ("master_sync_last_io_seconds_ago", int(time.monotonic() - self.last_io))]
         offset = self.offset()
-        rows += [("slave_read_repl_offset", 1 if offset is None else offset),  # (Redis's 1)
+        read = self.client.read_offset() if up and self.client is not None else offset
+        rows += [("slave_read_repl_offset", 1 if read is None else read),  # (Redis's 1)
                  ("slave_repl_offset", 1 if offset is None else offset)]
         if not up:
             rows.append(("master_link_down_since_seconds",

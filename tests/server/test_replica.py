@@ -1256,3 +1256,29 @@ def test_the_other_clients_get_loading_while_the_replica_loads_its_file(spawn, r
     wait_linked(replica)
     assert c("DBSIZE") == 2000 and c("GET", "key:1") == b"value:1"
     assert c("PING") == b"PONG"
+
+
+def test_a_paused_replica_reads_its_master_but_runs_nothing(spawn, replica_kind):
+    """CLIENT PAUSE WRITE on a replica (Redis's pause.tcl): its master's writes are read
+    (slave_read_repl_offset) but not run (slave_repl_offset, the REPLCONF ACKs, the data) until
+    the unpause."""
+    master = spawn("redis", "master", *NO_DELAY)
+    replica = replica_of(spawn, replica_kind, master, *NO_DELAY)
+    wait_linked(replica)
+    m, r = cli(master.port), cli(replica.port)
+    m.set("foo", "bar")
+    offset = m.info("replication")["master_repl_offset"]
+    wait_until(lambda: r.info("replication")["slave_repl_offset"] == offset,
+               what="the replica to run the stream")
+    assert r.execute_command("CLIENT", "PAUSE", "100000", "WRITE")
+    m.set("foo2", "bar2")
+    m.incr("n")
+    end = m.info("replication")["master_repl_offset"]
+    wait_until(lambda: r.info("replication")["slave_read_repl_offset"] == end,
+               what="the replica to read the stream")
+    assert r.info("replication")["slave_repl_offset"] == offset
+    assert r.get("foo2") is None
+    assert r.execute_command("CLIENT", "UNPAUSE")
+    wait_until(lambda: r.info("replication")["slave_repl_offset"] == end,
+               what="the replica to run what it held")
+    assert r.mget("foo2", "n") == [b"bar2", b"1"]
