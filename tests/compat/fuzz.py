@@ -62,8 +62,8 @@ and error texts of the embedded side are compared as its encoder sends them (CR 
 spaces, `one_line`), which is what Redis makes of them.
 
 Dirty. Both sides also report whether the command changed the dirty counter (Redis's
-`server.dirty`, read from INFO persistence in the same round trip; kvstore's `ks.dirty` minus
-expiries, which kvstore counts and Redis does not). It drives AOF logging and WATCH, so "changed
+`server.dirty`, read from INFO persistence in the same round trip; kvstore's `ks.dirty`; neither
+counts expiries). It drives AOF logging and WATCH, so "changed
 something" vs "changed nothing" must agree; a disagreement is a "dirty" mismatch. FLUSHDB and
 FLUSHALL are left out (Redis force-propagates them whatever dirty says), and so are lex ranges
 over mixed scores (which members they remove is unspecified).

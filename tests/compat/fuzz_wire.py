@@ -21,10 +21,9 @@ HELLO, inside MULTI when the stream is); everything the harness does between com
 counter, key dumps, resync) runs on a second RESP2 connection (`admin`), so no harness command is
 ever queued in a transaction or answered in RESP3 shapes. Dirty is read on `admin` before and
 after the stream command: three round trips instead of one, ordered because each waits for its
-reply. kvstore-server's dirty counts expiries (lazy and active) and Redis's does not, so its
-`expired_keys` is subtracted, as the embedded side subtracts them. Both servers run with active
-expiry off (DEBUG SET-ACTIVE-EXPIRE 0), as the embedded side does, so expired keys are reclaimed
-by the same accesses on both sides, not by two racing cycles.
+reply (neither server counts expiries in it). Both servers run with active expiry off (DEBUG
+SET-ACTIVE-EXPIRE 0, with enable-debug-command yes), as the embedded side does, so expired keys
+are reclaimed by the same accesses on both sides, not by two racing cycles.
 
 Resync over the wire (`wire_copy`) writes a key with plain commands (a stream: RESTORE of the
 oracle's DUMP payload, fuzz_streams); a container Redis holds in
@@ -144,7 +143,6 @@ class RawRedis:
 
 
 INFO_DIRTY = [b"INFO", b"persistence"]
-INFO_DIRTY_EXPIRED = [b"INFO", b"persistence", b"stats"]
 
 
 def info_field(text: bytes, name: bytes) -> int:
@@ -334,12 +332,7 @@ class WireSide:
         return outcome, before != self._dirty()
 
     def _dirty(self) -> int:
-        if not self.is_kvstore:
-            return dirty_of(self.admin.call(INFO_DIRTY))
-        # kvstore also counts expiries, lazy or active, in dirty (their DEL reaches the AOF);
-        # Redis does not: leave them out, as the embedded side does
-        text = self.admin.ok(*INFO_DIRTY_EXPIRED)
-        return info_field(text, b"rdb_changes_since_last_save") - info_field(text, b"expired_keys")
+        return dirty_of(self.admin.call(INFO_DIRTY))
 
     def db_index(self) -> int:
         return self.index
@@ -370,9 +363,10 @@ def start_server(kind: str, log=None) -> tuple[int, subprocess.Popen, str]:
         binary = shutil.which("redis-server")
         if binary is None:
             sys.exit("redis-server not found: apt-get install redis-server")
-        cmd = [binary, "--enable-debug-command", "yes"]
+        cmd = [binary]
     else:
         cmd = [sys.executable, "-m", "kvstore"]
+    cmd += ["--enable-debug-command", "yes"]  # (DEBUG SET-ACTIVE-EXPIRE 0)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
