@@ -290,7 +290,7 @@ class Client(asyncio.Protocol):
                 self.server.postponed[self] = None
         self.held.append(data)
         self.held_bytes += len(data)
-        if self.held_bytes > self.server.qbuf_limit:
+        if self.held_bytes > self.server.qbuf_limit and not self.is_master:
             self._query_buffer_full(drop=True)
 
     def eof_received(self):
@@ -406,7 +406,9 @@ class Client(asyncio.Protocol):
         parser = self.parser
         self.last_interaction = server.now_mono
         server.stats.net_input += len(data)
-        if len(data) >= 1024 and parser.bulk_past(len(data), server.qbuf_limit):
+        # (our master's stream is not limited, as in Redis: a long write is its master's to allow)
+        if len(data) >= 1024 and parser.bulk_past(len(data), server.qbuf_limit) \
+                and not self.is_master:
             self._query_buffer_full()  # (before the read's commands run, as in Redis)
             return
         parts: list[bytes] = []
@@ -652,7 +654,7 @@ class Client(asyncio.Protocol):
             self.close()
         elif self.state & CLOSING:
             self.close()
-        elif len(data) >= 1024 and parser.buffered() > server.qbuf_limit:
+        elif len(data) >= 1024 and parser.buffered() > server.qbuf_limit and not self.is_master:
             # Only a large read can take the buffer near the limit (the parser caps lines at
             # 64 KiB and bulks at proto-max-bulk-len), so small reads skip the check.
             self._query_buffer_full()

@@ -1282,3 +1282,19 @@ def test_a_paused_replica_reads_its_master_but_runs_nothing(spawn, replica_kind)
     wait_until(lambda: r.info("replication")["slave_repl_offset"] == end,
                what="the replica to run what it held")
     assert r.mget("foo2", "n") == [b"bar2", b"1"]
+
+
+def test_the_masters_stream_is_not_held_to_the_query_buffer_limit(spawn, replica_kind):
+    """Redis's replication-3.tcl: a write longer than the replica's client-query-buffer-limit
+    reaches it over the same link (kvstore closed the link, and synced again from scratch)."""
+    master = spawn("redis", "master", *NO_DELAY, "--client-query-buffer-limit", "4mb")
+    replica = replica_of(spawn, replica_kind, master, *NO_DELAY,
+                         "--client-query-buffer-limit", "1mb")
+    wait_linked(replica)
+    m, r = cli(master.port), cli(replica.port)
+    m.set("key", "x" * 1_100_000)
+    end = m.info("replication")["master_repl_offset"]
+    wait_until(lambda: r.info("replication")["slave_repl_offset"] == end,
+               what="the replica to run the long write")
+    assert r.strlen("key") == 1_100_000
+    assert m.info("stats")["sync_full"] == 1
