@@ -34,6 +34,7 @@ otherwise record by record:
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 from typing import Callable
@@ -63,6 +64,7 @@ _UNEXPECTED_EOF = (
     "restart the server")
 _UNKNOWN_COMMAND = ("Unknown command '{reason}' reading the append only file {name} at offset "
                     "{offset}")
+_MISSING = "Unable to obtain the AOF file {name} length. stat: {reason}"
 
 
 class AofError(Exception):
@@ -368,8 +370,8 @@ def load_aof_dir(keyspace, directory: str, filename: str, load_truncated: bool =
             pass  # (a missing file is refused below)
     for i, entry in enumerate(files):
         path = os.path.join(directory, entry.name)
-        if not os.path.exists(path):
-            raise AofError(path, 0, "file named in the manifest does not exist")
+        if not os.path.exists(path):  # (Redis's getAppendOnlyFileSize: a fatal error)
+            raise AofError(path, 0, os.strerror(errno.ENOENT), _MISSING)
         last = i == len(files) - 1
         if entry.type == mf.BASE and entry.name.endswith(".kvs"):
             # Keys past their TTL too: the incrs may write to them (as Redis loads its preamble).

@@ -258,6 +258,10 @@ REFUSALS = {
                        MAN: "file appendonly.aof.1.base.aof seq 1 type b " * 42 + "\n" + M1},
                       "The AOF manifest file contains too long line"),
     "empty manifest": ({MAN: ""}, "Found an empty AOF manifest"),
+    "missing incr": ({B1: resp("set", "k1", "v1"),
+                      MAN: "file appendonly.aof.1.base.aof seq 1 type b\n" + M1},
+                     "Unable to obtain the AOF file appendonly.aof.1.incr.aof length. stat: No "
+                     "such file or directory"),
     "unknown type": ({B1: resp("set", "k1", "v1"), INCR: resp("set", "k3", "v3"),
                       MAN: "file appendonly.aof.1.base.aof seq 1 type x\n" + M1},
                      "Unknown AOF file type"),
