@@ -73,11 +73,14 @@ def _server(ctx, server) -> list:
         ("lru_clock", int(time.time()) & ((1 << 24) - 1)),
         ("executable", os.path.abspath(os.sys.argv[0]) if os.sys.argv else ""),
         ("config_file", (cfg.config_file or "") if cfg else ""), ("io_threads_active", 0),
-    ]
+    ] + ([("shutdown_in_milliseconds",  # (while a shutdown waits for lagging replicas)
+           max(0, int((server.shutdown_deadline - time.monotonic()) * 1000)))]
+         if server is not None and server.shutdown_waiting else [])
 
 
 def _clients(ctx, server) -> list:
-    n = len(server.clients) if server is not None else 0
+    # (as Redis's: its replicas' connections are not counted)
+    n = len(server.clients) - len(server.replication.replicas) if server is not None else 0
     return [
         ("connected_clients", n), ("cluster_connections", 0),
         ("maxclients", server.config["maxclients"] if server else 10000),
@@ -113,13 +116,18 @@ def _memory(ctx, server) -> list:
     system = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     # What Redis counts apart from the data set: clients' output, the replication backlog,
     # the AOF buffer, the scripting VMs (kvstore cannot see its dicts' own overhead).
-    clients_out = sum(c.transport.get_write_buffer_size() for c in server.clients.values()
-                      if c.transport is not None) if server is not None else 0
+    clients_out = replicas_out = 0
+    for c in server.clients.values() if server is not None else ():
+        out = c.transport.get_write_buffer_size() if c.transport is not None else 0
+        if c.replica is not None:  # (and the stream it collects while its file is written)
+            replicas_out += out + len(c.replica.pending or b"")
+        else:
+            clients_out += out
     backlog = len(server.replication.backlog or b"") if server is not None else 0
     p = getattr(ctx.ks, "persistence", None)
     aof_buf = len(p.writer.buf) if p is not None and p.writer is not None else 0
     scripts_bytes = sum(map(len, scripts.bodies)) if scripts is not None else 0
-    overhead = clients_out + backlog + aof_buf + lua + function_vm
+    overhead = clients_out + replicas_out + backlog + aof_buf + lua + function_vm
     allocated = allocated_bytes()
     return [
         ("used_memory", used), ("used_memory_human", human(used)),
@@ -155,7 +163,8 @@ def _memory(ctx, server) -> list:
         ("mem_fragmentation_ratio", f"{rss / used:.2f}" if used else "0.00"),
         ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", aof_buf), ("mem_replication_backlog", backlog),
-        ("mem_total_replication_buffers", backlog), ("mem_clients_slaves", 0),
+        ("mem_total_replication_buffers", backlog + replicas_out),
+        ("mem_clients_slaves", replicas_out),
         ("mem_clients_normal", clients_out), ("mem_cluster_links", 0),
         ("mem_aof_buffer", aof_buf),
         ("mem_allocator", "libc"), ("active_defrag_running", 0),

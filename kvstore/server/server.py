@@ -340,6 +340,7 @@ class Server:
         # sets `shutdown_aborted`
         self.shutdown_waiting = False
         self.shutdown_aborted = False
+        self.shutdown_deadline = 0.0  # (monotonic) when the waiting shutdown gives up on them
         # DEBUG PAUSE-CRON 1: the cron does nothing, and a signal's shutdown waits for it (in
         # Redis the cron starts it), as Redis's tests rely on.
         self.cron_paused = False
@@ -1250,10 +1251,11 @@ class Server:
         paused = self.paused_until, self.write_paused_until
         self.pause(float("inf"), write_only=True)
         replication.ask_acks()
-        deadline = time.monotonic() + timeout
+        deadline = self.shutdown_deadline = time.monotonic() + timeout
         self.shutdown_waiting, self.shutdown_aborted = True, False
         try:
-            while time.monotonic() < deadline and not replication.in_sync():
+            while True:
+                # (an ABORT first: the ACK it came before may have arrived since)
                 if self.shutdown_aborted:
                     self.log.notice("Shutdown manually aborted.")
                     self._signals_from_loop()
@@ -1261,6 +1263,8 @@ class Server:
                     if any(paused):  # a CLIENT PAUSE from before goes on
                         self.pause(max(paused), write_only=not paused[0])
                     return False
+                if time.monotonic() >= deadline or replication.in_sync():
+                    break
                 await asyncio.sleep(0.01)  # (an ACK is read meanwhile)
         finally:
             self.shutdown_waiting = False

@@ -443,8 +443,25 @@ def test_a_shutdown_waits_for_a_lagging_replica_and_can_be_aborted(kv_factory, t
         writer = Conn(master.port, timeout=10)
         writer.send(Conn.encode("SET", "paused", "1"))
         assert c("GET", "k") == b"v"  # reads go on, writes wait
+        info = c("INFO").decode()
+        left = int(info.split("shutdown_in_milliseconds:")[1].split("\r")[0])
+        assert 0 < left <= 2000
+        # (the replica's connection is not a client here, as in Redis: c, waiting, writer)
+        assert "connected_clients:3\r\n" in info
         assert c("SHUTDOWN", "ABORT") == b"OK"
+        # Its ACK right after the ABORT does not make the shutdown go on (Redis 7.0's tests)
+        proc.send_signal(signal.SIGCONT)
         assert err(waiting.reply()) == "ERR Errors trying to SHUTDOWN. Check logs."
+        assert "shutdown_in_milliseconds" not in c("INFO", "server").decode()
+        r = redis.Redis(port=master.port)
+        wait_until(lambda: r.info("replication")["slave0"]["offset"]
+                   == r.info("replication")["master_repl_offset"], what="the replica's ACK")
+        proc.send_signal(signal.SIGSTOP)
+        # What the stopped replica does not read is the master's replication buffers
+        for i in range(16):
+            r.set(f"big{i}", "x" * (1 << 20))
+        wait_until(lambda: r.info("memory")["mem_total_replication_buffers"] > 2 << 20,
+                   what="the replication buffers to grow")
         assert writer.reply() == b"OK"
         assert err(c("SHUTDOWN", "ABORT")) == "ERR No shutdown in progress."
         # Again, to the end: the replica still lags, so the wait times out. (From another
