@@ -30,6 +30,7 @@ MAX_RDB_VERSION = 11  # the newest we read: Redis 7.2's (we report 7.2 as our ve
 
 # RDB object types (rdb.h).
 T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5
+T_HASH_ZIPMAP = 9  # Redis before 2.6: still read, as Redis 7.0 reads it
 T_LIST_ZIPLIST, T_SET_INTSET, T_ZSET_ZIPLIST, T_HASH_ZIPLIST, T_LIST_QUICKLIST = 10, 11, 12, 13, 14
 T_HASH_LISTPACK, T_ZSET_LISTPACK, T_LIST_QUICKLIST_2, T_SET_LISTPACK = 16, 17, 18, 20
 T_STREAM_LISTPACKS, T_STREAM, T_STREAM_LISTPACKS_3 = 15, 19, 21  # T_STREAM: Redis 7.0's
@@ -492,6 +493,37 @@ def ziplist_items(blob: bytes) -> list[bytes]:
 _ZIPLIST_INTS = {0xC0: 2, 0xD0: 4, 0xE0: 8, 0xF0: 3, 0xFE: 1}
 
 
+def zipmap_items(blob: bytes) -> list[bytes]:
+    """The fields and values of a zipmap (a small hash before Redis 2.6): a count byte, then
+    <len>field<len><free>value<free bytes> pairs up to 0xFF; a length is one byte under 254,
+    or 254 and 4 bytes (little-endian)."""
+    r = _Reader(blob)
+    r.byte()  # (the count: 254 and over means "count them")
+    items: list[bytes] = []
+
+    def length(b: int) -> int:
+        if b == 254:
+            return int.from_bytes(r.take(4), "little")
+        return b
+
+    while True:
+        b = r.byte()
+        if b == 0xFF:
+            break
+        field = r.take(length(b))
+        b = r.byte()
+        if b == 0xFF:
+            raise RdbFormatError("bad zipmap entry")
+        size = length(b)
+        free = r.byte()
+        items.append(field)
+        items.append(r.take(size))
+        r.take(free)
+    if r.pos != len(blob):
+        raise RdbFormatError("bad zipmap end")
+    return items
+
+
 def intset_items(blob: bytes) -> list[bytes]:
     if len(blob) < 8:
         raise RdbFormatError("bad intset header")
@@ -541,6 +573,8 @@ def _object(r: _Reader, t: int) -> tuple[str, object]:
         return "set", listpack_items(r.string())
     if t == T_LIST_ZIPLIST:
         return "list", ziplist_items(r.string())
+    if t == T_HASH_ZIPMAP:
+        return "hash", zipmap_items(r.string())
     if t == T_HASH_ZIPLIST or t == T_HASH_LISTPACK:
         read = ziplist_items if t == T_HASH_ZIPLIST else listpack_items
         return "hash", _pairs(read(r.string()))

@@ -409,9 +409,12 @@ def upgrade_old_aof(data_dir: str, directory: str, filename: str,
 def load_snapshot(keyspace, path: str, found: dict | None = None,
                   progress: Progress | None = None) -> int:
     """Load a snapshot file if it exists. Returns the number of keys loaded (`found`: as
-    snapshot.apply's)."""
+    snapshot.apply's). A Redis RDB file there (a `dbfilename` naming one) is read as such."""
     if not os.path.exists(path):
         return 0
+    with open(path, "rb") as f:
+        if f.read(5) == b"REDIS":
+            return import_rdb(keyspace, path)
     progress = progress or Progress()
     progress.total += os.path.getsize(path)
     n = snapshot.apply(keyspace, snapshot.load(path, progress=progress), found=found,

@@ -92,6 +92,16 @@ def ziplist(items: list) -> bytes:
     return struct.pack("<IIH", 10 + len(body) + 1, tail, len(items)) + body + b"\xff"
 
 
+def zipmap(pairs: list[tuple[bytes, bytes]], free: int = 0) -> bytes:
+    """A zipmap (a small hash before Redis 2.6): each value followed by `free` unused bytes."""
+    def length(n: int) -> bytes:
+        return bytes((n,)) if n < 254 else b"\xfe" + struct.pack("<I", n)
+
+    body = b"".join(length(len(f)) + f + length(len(v)) + bytes((free,)) + v + b"\0" * free
+                    for f, v in pairs)
+    return bytes((len(pairs),)) + body + b"\xff"
+
+
 def intset(width: int, values: list[int]) -> bytes:
     fmt = {2: "h", 4: "i", 8: "q"}[width]
     return struct.pack("<II", width, len(values)) + b"".join(struct.pack("<" + fmt, v)
@@ -112,6 +122,8 @@ OLD_FORMATS = [
     (LZF_AB, (b"string", b"ab" * 50)),
     (b"\x0d" + rdb_string(ziplist([b"f1", b"v1", b"f2", 7, b"n", -5])),
      (b"hash", [(b"f1", b"v1"), (b"f2", b"7"), (b"n", b"-5")])),
+    (b"\x09" + rdb_string(zipmap([(b"f1", b"v1"), (b"big", b"x" * 300), (b"", b"e")], free=2)),
+     (b"hash", [(b"", b"e"), (b"big", b"x" * 300), (b"f1", b"v1")])),
     (b"\x0a" + rdb_string(ziplist([b"a", 3, b"bc", 100])),
      (b"list", [b"a", b"3", b"bc", b"100"])),
     (b"\x0c" + rdb_string(ziplist([b"a", b"1.5", b"b", 2])),

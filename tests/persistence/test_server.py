@@ -257,6 +257,22 @@ def test_a_redis_dump_rdb_is_imported_once(tmp_path, appendonly):
     assert "Imported" not in _shutdown(proc, port)
 
 
+def test_a_redis_rdb_file_named_by_dbfilename_is_loaded(tmp_path):
+    """A snapshot path (dbfilename) that holds a Redis RDB file is read as one, as a
+    redis-server pointed at it would read it; SAVE then writes our format there."""
+    _redis_dump(tmp_path)
+    os.rename(tmp_path / "dump.rdb", tmp_path / "from-redis.rdb")
+    proc, port = _start(tmp_path, "--dbfilename", "from-redis.rdb")
+    r = redis.Redis(port=port)
+    assert r.get("s") == b"v" and r.hlen("h") == 200 and r.fcall("f", 0) == 7
+    assert redis.Redis(port=port, db=4).get("in4") == b"four" and r.get("gone") is None
+    assert r.save()
+    _shutdown(proc, port)
+    proc, port = _start(tmp_path, "--dbfilename", "from-redis.rdb")
+    assert redis.Redis(port=port).lrange("l", 0, 2) == [b"0", b"1", b"2"]
+    _shutdown(proc, port)
+
+
 def test_a_redis_dump_rdb_we_cannot_read_refuses_to_start(tmp_path):
     _redis_dump(tmp_path)
     path = tmp_path / "dump.rdb"
