@@ -174,7 +174,10 @@ def sockets(ks) -> dict:
 
 def close_idle(ks) -> None:
     """Close the kept connections unused for 10 s (Redis's migrateCloseTimedoutSockets)."""
-    cache = sockets(ks)
+    close_idle_in(sockets(ks))
+
+
+def close_idle_in(cache: dict) -> None:
     now = time.monotonic()
     for address, kept in list(cache.items()):
         if now - kept.used > _CACHE_TTL:
@@ -186,6 +189,8 @@ def _socket(cache: dict, address: tuple[str, int], timeout: float) -> _Kept:
     """The kept connection to `address`, or a new one (kept)."""
     from clients.connection import Connection
 
+    if cache:
+        close_idle_in(cache)  # (an embedded store has no cron to do it)
     kept = cache.get(address)
     if kept is not None:
         kept.used = time.monotonic()
