@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import redis
 
+import kvstore
+
 from .conftest import start
 from .helpers import Conn, err
 
@@ -191,3 +193,23 @@ def test_connections_are_kept_per_target(moves):
     c("SET", "k4", "4")
     assert migrate(c, port, "k4", 3) == b"OK" and redis.Redis(port=port, db=3).get("k4") == b"4"
     assert cached_sockets(c) == kept
+
+
+def test_an_embedded_store_lets_idle_connections_go(target, monkeypatch):
+    """No cron there: each MIGRATE first closes the kept connections idle for the TTL."""
+    from kvstore.commands import migrate as m
+
+    plain, _ = target
+    t = redis.Redis(port=plain.port)
+    s = kvstore.open()
+    try:
+        s.set("a", "1")
+        s.set("b", "2")
+        assert s.execute("MIGRATE", "127.0.0.1", plain.port, "a", 0, 1000) == b"OK"
+        accepted = t.info("stats")["total_connections_received"]
+        monkeypatch.setattr(m, "_CACHE_TTL", -1.0)  # (everything kept is idle now)
+        assert s.execute("MIGRATE", "127.0.0.1", plain.port, "b", 0, 1000) == b"OK"
+        assert t.info("stats")["total_connections_received"] == accepted + 1
+        assert len(m.sockets(s.keyspace)) == 1
+    finally:
+        s.close()
