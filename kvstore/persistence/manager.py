@@ -39,7 +39,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from . import loader, snapshot
+from . import loader, resp_base, snapshot
 from . import manifest as mf
 from .aof import AofWriter
 from .progress import Progress
@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "appenddirname": "appendonlydir", "dbfilename": "dump.kvs", "save": [],
     "aof-load-truncated": True, "auto-aof-rewrite-percentage": 100,
     "auto-aof-rewrite-min-size": 64 * 1024 * 1024, "aof-timestamp-enabled": False,
-    "rdb-key-save-delay": 0,
+    "rdb-key-save-delay": 0, "aof-use-rdb-preamble": True,
 }
 
 
@@ -240,9 +240,9 @@ class Persistence:
         m = self.manifest
         if m is None or m.base is None and not m.incrs:
             m = mf.Manifest(self.opt["appendfilename"])
-            base = m.next_base()
+            base = m.next_base(self._base_ext())
             self.log(f"Creating AOF base file {base.name} on server start")
-            self._dump(os.path.join(self.aof_dir, base.name))
+            self._write_base(os.path.join(self.aof_dir, base.name))
             m.base = base
             m.incrs = [m.next_incr()]
             self.log(f"Creating AOF incr file {m.incrs[0].name} on server start")
@@ -375,13 +375,13 @@ class Persistence:
         path = os.path.join(self.aof_dir, temp_incr)
         _unlink(path)  # a crashed attempt's: its records are older than the fork
         self.log(f"Creating AOF incr file {temp_incr} on background rewrite")
-        base = m.next_base()
+        base = m.next_base(self._base_ext())
         target = os.path.join(self.aof_dir, "temp-rewrite-" + base.name)
         try:
             self.writer = AofWriter(path, self.opt["appendfsync"],
                                     self.opt["aof-timestamp-enabled"])
             self.on_state_change()
-            self._fork("aof", lambda: self._dump(target),
+            self._fork("aof", lambda: self._write_base(target),
                        lambda ok: self._first_rewrite_done(ok, base, target))
         except OSError as exc:
             self.log(f"Can't start the AOF's first rewrite: {exc}")
@@ -526,6 +526,17 @@ class Persistence:
 
     # -- snapshots -----------------------------------------------------------------------------
 
+    def _base_ext(self) -> str:
+        """An AOF base's format: our snapshot, or commands with aof-use-rdb-preamble no."""
+        return "kvs" if self.opt["aof-use-rdb-preamble"] else "aof"
+
+    def _write_base(self, path: str) -> None:
+        if path.endswith(".kvs"):
+            self._dump(path)
+        else:
+            resp_base.dump(self.ks, path, self.opt["aof-timestamp-enabled"],
+                           self.opt["rdb-key-save-delay"])
+
     def _dump(self, path: str, repl: tuple[str, int, int] | None = None) -> int:
         """snapshot.dump of the keyspace, with rdb-key-save-delay (Redis's debugging knob)."""
         return snapshot.dump(self.ks, path, repl=repl, delay_us=self.opt["rdb-key-save-delay"])
@@ -607,13 +618,13 @@ class Persistence:
             self.writer.switch(os.path.join(self.aof_dir, new_incr.name))
             m.incrs.append(new_incr)
             m.write(self.aof_dir)
-        base = m.next_base()
+        base = m.next_base(self._base_ext())
         target = os.path.join(self.aof_dir, "temp-rewrite-" + base.name)
 
         def done(ok: bool) -> None:
             self._rewrite_done(ok, base, target, old)
 
-        self._fork("aof", lambda: self._dump(target), done)
+        self._fork("aof", lambda: self._write_base(target), done)
         return "Background append only file rewriting started"
 
     def _rewrite_done(self, ok: bool, base: mf.Entry, target: str, old: list) -> None:

@@ -30,7 +30,7 @@ from .snapshot import SnapshotError
 
 _OPTIONS = ("appendonly", "appendfsync", "appendfilename", "appenddirname", "dbfilename", "save",
             "aof-load-truncated", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size",
-            "aof-timestamp-enabled", "rdb-key-save-delay")
+            "aof-timestamp-enabled", "rdb-key-save-delay", "aof-use-rdb-preamble")
 
 
 def options_from(config) -> dict:
@@ -179,7 +179,7 @@ def attach(server, progress: Progress | None = None) -> Persistence:
         "appendonly": set_appendonly,
     }
     for name in ("auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated",
-                 "rdb-key-save-delay"):
+                 "rdb-key-save-delay", "aof-use-rdb-preamble"):
         listeners[name] = lambda v, name=name: p.opt.__setitem__(name, v)
     for name, listener in listeners.items():
         cfg.on_change(name, listener)

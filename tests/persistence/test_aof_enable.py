@@ -208,3 +208,54 @@ def test_forks_asked_for_inside_exec_wait_for_its_end(kind, tmp_path):
     assert r.get("x") == b"2"
     r.shutdown(nosave=True)
     assert proc.wait(20) == 0
+
+
+def _view(r: redis.Redis) -> tuple:
+    return (r.get("s"), 0 < r.ttl("t") <= 1000, r.lrange("l", 0, -1), r.hgetall("h"),
+            r.zrange("z", 0, -1, withscores=True), sorted(r.smembers("set")),
+            r.xpending("st", "g")["pending"], r.fcall("f", 0), redis.Redis(
+                port=r.connection_pool.connection_kwargs["port"], db=3).get("in3"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_aof_use_rdb_preamble_no_writes_a_base_of_commands(kind, tmp_path):
+    """aof-use-rdb-preamble no: the base is a RESP file (`.base.aof`), timestamped first with
+    aof-timestamp-enabled, and loads back to the same data. kvstore's also loads in
+    redis-server (its RESTORE payloads are Redis's format): a way from kvstore to Redis."""
+    opts = ("--save", "", "--appendonly", "yes", "--aof-use-rdb-preamble", "no",
+            "--aof-timestamp-enabled", "yes")
+    proc, r = _launch(kind, tmp_path, *opts)
+    wait_until(lambda: _aof_ready(r), what="the AOF")
+    r.set("s", "v")
+    r.set("t", "x", ex=1000)
+    r.rpush("l", "a", "b")
+    r.hset("h", mapping={"f": "1", "g": "x" * 100})
+    r.zadd("z", {"m": 1.5, "n": -2})
+    r.sadd("set", 1, 2, 3)
+    r.xadd("st", {"f": "v"})
+    r.xgroup_create("st", "g", "0")
+    r.xreadgroup("g", "c", {"st": ">"})
+    r.function_load("#!lua name=lib\nredis.register_function('f', function() return 7 end)")
+    redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=3).set("in3", "three")
+    before = _view(r)
+    r.bgrewriteaof()
+    wait_until(lambda: _info(r)["aof_rewrites"] == 1 and not _info(r)["aof_rewrite_in_progress"],
+               what="the rewrite")
+    manifest = (tmp_path / "appendonlydir" / MANIFEST).read_text()
+    base = next(line.split()[1] for line in manifest.splitlines() if line.endswith("type b"))
+    assert base.endswith(".base.aof"), manifest
+    assert (tmp_path / "appendonlydir" / base).read_bytes().startswith(b"#TS:")
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
+    proc, r = _launch(kind, tmp_path, *opts)
+    assert _view(r) == before
+    r.shutdown(nosave=True)
+    assert proc.wait(20) == 0
+    if kind == "kvstore":
+        (tmp_path / "to-redis").mkdir()
+        os.rename(tmp_path / "appendonlydir", tmp_path / "to-redis" / "appendonlydir")
+        proc, r = _launch("redis", tmp_path / "to-redis", *opts)
+        wait_until(lambda: not r.info("persistence")["loading"], what="the load")
+        assert _view(r) == before
+        r.shutdown(nosave=True)
+        assert proc.wait(20) == 0
