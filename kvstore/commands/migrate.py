@@ -7,9 +7,10 @@ deleted here unless COPY (logged as DEL); the first error the target gave is the
 server waits meanwhile, as Redis does: MIGRATE is for moving data, not for the hot path.
 
 Connections are kept per host:port, as Redis's migrate_cached_sockets: up to 64 (a random one
-makes room), each closed after 10 s unused (`close_idle`, from the server's cron). A kept one
-remembers its database, so SELECT is sent only when it changes; after a socket error other than
-a timeout (a kept connection the target closed meanwhile) the command is tried once more.
+makes room), each closed after 10 s unused (`close_idle`: at each MIGRATE, and from the
+server's cron). A kept one remembers its database, so SELECT is sent only when it changes;
+after a socket error other than a timeout (a kept connection the target closed meanwhile) the
+command is tried once more.
 """
 
 from __future__ import annotations
@@ -172,12 +173,8 @@ def sockets(ks) -> dict:
     return cache
 
 
-def close_idle(ks) -> None:
+def close_idle(cache: dict) -> None:
     """Close the kept connections unused for 10 s (Redis's migrateCloseTimedoutSockets)."""
-    close_idle_in(sockets(ks))
-
-
-def close_idle_in(cache: dict) -> None:
     now = time.monotonic()
     for address, kept in list(cache.items()):
         if now - kept.used > _CACHE_TTL:
@@ -190,7 +187,7 @@ def _socket(cache: dict, address: tuple[str, int], timeout: float) -> _Kept:
     from clients.connection import Connection
 
     if cache:
-        close_idle_in(cache)  # (an embedded store has no cron to do it)
+        close_idle(cache)  # (an embedded store has no cron to do it)
     kept = cache.get(address)
     if kept is not None:
         kept.used = time.monotonic()

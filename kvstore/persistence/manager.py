@@ -282,10 +282,10 @@ class Persistence:
         elif self.child is not None:
             if self.child[0] == "bgsave":
                 self.log("There is a child saving an .rdb. Killing it!")
-                self._child_callback = lambda ok: None  # (stopped on purpose: no failure)
+                self._stop_bgsave()
             else:
                 self.log("There is a child rewriting the AOF. Killing it!")
-            self._stop_child()
+                self._stop_child()
         if self.writer is not None:
             self.log("Calling fsync() on the AOF file.")
             self.writer.close()
@@ -561,8 +561,7 @@ class Persistence:
         data just flushed, so it is stopped; with save rules, the empty data set is saved now
         (a failure is logged, as Redis's rdbSave logs it, and FLUSHALL still succeeds)."""
         if self.child is not None and self.child[0] == "bgsave":
-            self._child_callback = lambda ok: None  # stopped on purpose: no save, no failure
-            self._stop_child()
+            self._stop_bgsave()
             self.log("Background saving terminated by signal 9")
         if self.opt["save"]:
             try:
@@ -737,6 +736,11 @@ class Persistence:
             directory, name = os.path.split(os.path.abspath(self.bgsave_path))
             _unlink(os.path.join(directory, f"temp-{pid}-{name}"))
         self._child_done(pid, False)
+
+    def _stop_bgsave(self) -> None:
+        """Stop the BGSAVE child on purpose: no save, and no failure in INFO either."""
+        self._child_callback = lambda ok: None
+        self._stop_child()
 
     def kill_child(self) -> None:
         if self.child is not None:

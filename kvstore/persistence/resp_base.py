@@ -7,36 +7,26 @@ key: a single command that carries every type whole (a stream's consumer groups 
 entries included) and its TTL. Our loader replays it as any AOF, and so does a Redis 7 server
 (the payloads are its RDB version 10 format). Keys already expired are left out.
 
-Written like a snapshot: to `temp-<pid>-<name>` beside the target, fsynced, renamed over it.
+Written like a snapshot (snapshot.write_replacing): to a temp file, fsynced, renamed over it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 
 from ..engine.dump import serialize
 from .aof import encode_argvs
 from .progress import debug_delay
-from .snapshot import fsync_dir
+from .snapshot import write_replacing
 
 CHUNK = 1 << 20  # bytes gathered before a write
 
 
 def dump(keyspace, path: str, timestamps: bool, delay_us: int = 0) -> int:
     """Write the keyspace's live keys to `path` as commands. Returns the file size."""
-    directory, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f"temp-{os.getpid()}-{name}")
-    try:
-        size = _write(keyspace, tmp, keyspace.clock(), timestamps, delay_us)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(directory)
-    return size
+    now = keyspace.clock()
+    return write_replacing(path, lambda tmp: _write(keyspace, tmp, now, timestamps, delay_us))
 
 
 def _write(keyspace, tmp: str, now: int, timestamps: bool, delay_us: int) -> int:

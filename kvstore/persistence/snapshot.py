@@ -31,7 +31,7 @@ import contextlib
 import hashlib
 import os
 import struct
-from typing import Iterator
+from typing import Callable, Iterator
 
 import lz4.frame
 import msgpack
@@ -123,10 +123,16 @@ def dump(keyspace, path: str, now: int | None = None,
     one CHUNK of packed records plus lz4's frame state. `delay_us`: rdb-key-save-delay, a
     wait at each key (Redis's debugging knob, to look at a save in progress)."""
     now = keyspace.clock() if now is None else now
+    return write_replacing(path, lambda tmp: _write(keyspace, tmp, now, repl, delay_us))
+
+
+def write_replacing(path: str, write: Callable[[str], int]) -> int:
+    """`write(tmp)` to `temp-<pid>-<name>` beside `path`, then rename it over `path` and fsync
+    the directory: a crash leaves the old file or the new one. Returns what `write` returns."""
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f"temp-{os.getpid()}-{name}")
     try:
-        size = _write(keyspace, tmp, now, repl, delay_us)
+        size = write(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

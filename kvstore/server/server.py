@@ -803,8 +803,9 @@ class Server:
         self.stats.sample(now, total_calls())
         fold_all()
         sweep_scans(self.ks)
-        if getattr(self.ks, "migrate_sockets", None):
-            close_idle_migrate_sockets(self.ks)
+        kept = getattr(self.ks, "migrate_sockets", None)
+        if kept:
+            close_idle_migrate_sockets(kept)
         for db in self.ks.dbs:
             db.shrink()
         if (self.paused_until or self.write_paused_until) \
