@@ -152,9 +152,15 @@ def refusal(client, cmd, name: bytes, argv: list[bytes]) -> str | None:
     busy = server.busy
     # Redis evicts before every command (a GET too), and refuses only those that may grow
     # memory; not while a script is busy
-    if memory.maxmemory > 0 and busy is None and not memory.make_room() and (
-            flags & DENYOOM or in_multi and name not in _OOM_EXEMPT_IN_MULTI):
-        return OOM_TEXT
+    if memory.maxmemory > 0 and busy is None:
+        tracking = server.tracking
+        tracking.evicting_first = True
+        try:
+            room = memory.make_room()
+        finally:
+            tracking.evicting_first = False
+        if not room and (flags & DENYOOM or in_multi and name not in _OOM_EXEMPT_IN_MULTI):
+            return OOM_TEXT
     p = server.persistence
     if p is not None and p.write_error is not None and (flags & WRITE or name == b"ping"):
         return p.misconf_text()  # Redis refuses writes (and PING) while the AOF fails

@@ -90,6 +90,10 @@ class Tracking:
         self._hooked = False
         self._scheduled = False
         self._over_limit_passes = 0
+        # True while keys are evicted before a command runs: their invalidations go out at once,
+        # ahead of its reply, even to the client about to run it (Redis's performEvictions runs
+        # before the command is marked executing).
+        self.evicting_first = False
         server.config.on_change("tracking-table-max-keys", lambda _v: self._schedule())
 
     # -- CLIENT TRACKING ------------------------------------------------------------------------
@@ -241,7 +245,8 @@ class Tracking:
             t = client.tracker
             if not t.on or t.bcast:
                 continue
-            current = client is writer if writer is not None else client.out is not None
+            current = client is writer if writer is not None else (
+                client.out is not None and not self.evicting_first)
             if current:
                 if not t.noloop:
                     self._later(client, key)

@@ -420,3 +420,28 @@ def test_a_served_blocking_move_invalidates_its_own_destination_after_the_reply(
     c("RPUSH", "src", "foo")
     expect(b, b"$3\r\nfoo\r\n" + inv(b"dst"))
     b.close()
+
+
+def test_an_eviction_before_a_command_is_invalidated_before_its_reply(server, c):
+    # Redis evicts before it runs the command, so even the client whose command made room is
+    # told first (tracking.tcl's "eviction keys should be before response").
+    a = conn(server)
+    a("CLIENT", "TRACKING", "ON")
+    policy = c("CONFIG", "GET", "maxmemory-policy")[1]
+    try:
+        assert pipe(a, ["SETEX", "volatile-key", "10000", "x"], ["GET", "volatile-key"]) \
+            == b"+OK\r\n$1\r\nx\r\n"
+        c("CONFIG", "SET", "maxmemory-policy", "volatile-random")
+        # Headroom for Redis's client buffers, which used_memory counts and which move by tens
+        # of KB as these connections are used; the 400 KB string is over it whatever they do.
+        info = c("INFO", "memory").decode()
+        c("CONFIG", "SET", "maxmemory", int(info.split("used_memory:")[1].split()[0]) + 200_000)
+        # (in one write: the marker `pipe` adds after them would make room too)
+        assert pipe(a, ["SETBIT", "big-key", "3200000", "0"], ["GETBIT", "big-key", "0"]) \
+            == b":0\r\n" + inv(b"volatile-key") + b":0\r\n"
+        assert c("EXISTS", "volatile-key") == 0
+    finally:
+        c("CONFIG", "SET", "maxmemory", 0)
+        c("CONFIG", "SET", "maxmemory-policy", policy)
+        c("DEL", "big-key")
+        a.close()
