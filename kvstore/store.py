@@ -22,6 +22,7 @@ open and the WATCH hook while an in-process connection (clients.memory) watches 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 from . import commands
@@ -39,6 +40,11 @@ from .replies import Bool, Error, HumanDouble, NullArray, ScorePairs, Status
 __all__ = ["Store", "open"]
 
 _ = commands, persistence_commands  # the imports register every command (SAVE, BGSAVE, ...)
+
+# While values wait to be freed (engine/lazyfree.py), the expiry thread frees a slice of
+# LAZYFREE_SLICE_MS every LAZYFREE_PERIOD_S under the lock: a caller waits for one at most.
+LAZYFREE_PERIOD_S = 0.001
+LAZYFREE_SLICE_MS = 0.5
 
 
 def resp2_value(reply: Any) -> Any:
@@ -149,6 +155,7 @@ class Store(FastPaths):
             raise TypeError(f"unexpected options {sorted(persistence)} (persistence needs path)")
         self._expire_thread: threading.Thread | None = None
         if active_expire:
+            self.keyspace.lazyfree.background = True  # (the thread frees what UNLINK leaves)
             self._expire_thread = threading.Thread(
                 target=self._active_expire_loop, name="kvstore-expire", daemon=True
             )
@@ -362,10 +369,17 @@ class Store(FastPaths):
 
     def _active_expire_loop(self) -> None:
         keyspace = self.keyspace
+        lazyfree = keyspace.lazyfree
+        next_cycle = 0.0
         # (read without the lock: a TTL set meanwhile is seen at the next wake-up)
-        while not self._closed.wait(keyspace.expire_period()):
+        while not self._closed.wait(LAZYFREE_PERIOD_S if lazyfree else keyspace.expire_period()):
             with self._lock:
-                keyspace.active_expire()
+                if lazyfree:  # a slice of what UNLINK & co. left (engine/lazyfree.py)
+                    lazyfree.step(LAZYFREE_SLICE_MS)
+                now = time.monotonic()
+                if now >= next_cycle:
+                    keyspace.active_expire()
+                    next_cycle = now + keyspace.expire_period()
 
     def close(self) -> None:
         self._closed.set()

@@ -68,16 +68,20 @@ def db_index(ctx: Context, arg: bytes) -> int:
 # -- existence, type, deletion ---------------------------------------------------------------------
 
 
-def _delete(ctx: Context, argv: list[bytes]) -> int:
+def _delete(ctx: Context, argv: list[bytes], lazy: bool) -> int:
     db = ctx.db
     now = ctx.now
     lookup = db.lookup
     notify = ctx.notify
+    free = ctx.ks.lazyfree.free if lazy else None
     deleted = 0
     gone: list[bytes] | None = [] if len(argv) > 2 else None
     for key in argv[1:]:
-        if lookup(key, now) is not None:
+        value = lookup(key, now)
+        if value is not None:
             db.delete(key)
+            if free is not None:
+                free(value)
             deleted += 1
             notify("g", "del", key)
             if gone is not None:
@@ -93,19 +97,20 @@ def _delete(ctx: Context, argv: list[bytes]) -> int:
 def del_(ctx: Context, argv: list[bytes]):
     """DEL key [key ...]
 
-    Complexity: O(N) keys. Reply: integer, the number of keys removed.
+    Complexity: O(N) keys. Reply: integer, the number of keys removed. Big values are freed
+    in the background under lazyfree-lazy-user-del, as UNLINK's.
     """
-    return _delete(ctx, argv)
+    return _delete(ctx, argv, ctx.ks.lazy_user_del)
 
 
 @command("unlink", -2, WRITE | FAST, KEYS_ALL, "generic")
 def unlink(ctx: Context, argv: list[bytes]):
     """UNLINK key [key ...]
 
-    Complexity: O(N) keys. Reply: integer, the number of keys removed. (Redis frees big values
-    in a background thread; here Python's reference counting frees them either way.)
+    Complexity: O(1) per key. Reply: integer, the number of keys removed. A big value (more
+    than 64 allocations to free: engine.lazyfree) is freed in the background, a slice at a time.
     """
-    return _delete(ctx, argv)
+    return _delete(ctx, argv, True)
 
 
 @command("exists", -2, READONLY | FAST, KEYS_ALL, "generic")
@@ -317,10 +322,12 @@ def dbsize(ctx: Context, argv: list[bytes]):
     return len(ctx.db.data)
 
 
-def _check_flush_args(argv: list[bytes]) -> None:
-    # FLUSHDB / FLUSHALL [ASYNC | SYNC]: both free synchronously here (reference counting).
+def _flush_async(ctx: Context, argv: list[bytes]) -> bool:
+    """FLUSHDB / FLUSHALL [ASYNC | SYNC]: whether the keys go to lazy freeing (ASYNC, or
+    neither under lazyfree-lazy-user-flush)."""
     if len(argv) > 2 or (len(argv) == 2 and argv[1].lower() not in (b"sync", b"async")):
         raise CommandError(SYNTAX)
+    return argv[1].lower() == b"async" if len(argv) == 2 else ctx.ks.lazy_user_flush
 
 
 @command("flushdb", -1, WRITE, KeySpec(), "server")
@@ -330,10 +337,14 @@ def flushdb(ctx: Context, argv: list[bytes]):
     Complexity: O(N) keys. Reply: OK. Counts the keys removed as changes, and is propagated
     even when it removed none: Redis forces it to replicas and the AOF.
     """
-    _check_flush_args(argv)
-    removed = len(ctx.db.data)
-    ctx.db.flush()
-    forget_db(ctx.ks, ctx.db)
+    lazy = _flush_async(ctx, argv)
+    db = ctx.db
+    removed = len(db.data)
+    tables = db.data, db.expires
+    db.flush()
+    forget_db(ctx.ks, db)
+    if lazy:
+        ctx.ks.lazyfree.free_table(*tables)
     ctx.ks.dirty += removed
     ctx.ks.force_propagation()
     return OK
@@ -346,12 +357,16 @@ def flushall(ctx: Context, argv: list[bytes]):
     Complexity: O(N) keys. Reply: OK. As FLUSHDB for changes and propagation; with save rules
     (`save`), the empty data set is saved at once, as in Redis (persistence.after_flushall).
     """
-    _check_flush_args(argv)
+    lazy = _flush_async(ctx, argv)
     ks = ctx.ks
     removed = sum(len(db.data) for db in ks.dbs)
+    tables = [(db.data, db.expires) for db in ks.dbs]
     ks.flushall()
     for db in ks.dbs:
         forget_db(ks, db)
+    if lazy:
+        for data, expires in tables:
+            ks.lazyfree.free_table(data, expires)
     ks.dirty += removed
     ks.force_propagation()
     p = getattr(ks, "persistence", None)

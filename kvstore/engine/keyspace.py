@@ -48,6 +48,7 @@ from typing import Callable, Iterator
 
 from ..errors import wrongtype
 from .clock import wall_ms
+from .lazyfree import LazyFree
 from .values import EMBSTR_MAX, Thresholds, give_back
 
 DEFAULT_DATABASES = 16
@@ -208,8 +209,10 @@ class Database:
         `force` for a TTL the replica set itself (`Keyspace.expire_own`)."""
         if self.keyspace.replica and not force:
             return
-        self.data.pop(key, None)
+        value = self.data.pop(key, None)
         self.expires.pop(key, None)
+        if self.keyspace.lazy_expire and value is not None:
+            self.keyspace.lazyfree.free(value)
         if self.encodings:
             self.encodings.pop(key, None)
         self.keyspace.on_expired(self, key)
@@ -304,6 +307,10 @@ class Keyspace:
         self._rng = random.Random()
         self._expire_cursor = 0
         self.expired_keys = 0  # INFO stats
+        # Values detached from the keyspace, freed a slice at a time (UNLINK, FLUSHALL ASYNC,
+        # lazyfree-lazy-*), and the options that send deletions there.
+        self.lazyfree = LazyFree()
+        self.lazy_user_del = self.lazy_user_flush = self.lazy_expire = False
         # INFO stats of the active cycle: Redis's running estimate of the share of expired keys
         # among those sampled (each cycle weighing 5%), cycles stopped by their time budget,
         # and their time (us).
@@ -358,6 +365,7 @@ class Keyspace:
         self.expired_keys = self.expire_time_cap_reached = self.expire_cycle_us = 0
         self.expired_stale_perc = 0.0
         self.hits = self.misses = 0
+        self.lazyfree.freed_objects = 0
 
     def on_expired(self, db: Database, key: bytes) -> None:
         # Not a change in `dirty`, as in Redis: an expiry makes no save due, and a write command

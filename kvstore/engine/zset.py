@@ -156,6 +156,11 @@ class ZSet:
         """The member -> score dict itself (read it, never change it). O(1)."""
         return self._scores
 
+    def index_parts(self) -> tuple[list, list]:
+        """The lists of sublists (members, scores), for a zset being taken apart by lazy
+        freeing (engine.lazyfree): popping them frees the index a sublist at a time."""
+        return self._ms, self._ss
+
     def grew(self, limits: Thresholds, *members: bytes) -> None:
         """Call after adding members: flips to skiplist past the entry count or member size."""
         if not self.big and (

@@ -168,7 +168,8 @@ def _memory(ctx, server) -> list:
         ("mem_clients_normal", clients_out), ("mem_cluster_links", 0),
         ("mem_aof_buffer", aof_buf),
         ("mem_allocator", "libc"), ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", ctx.ks.lazyfree.pending_objects),
+        ("lazyfreed_objects", ctx.ks.lazyfree.freed_objects),
     ]
 
 

@@ -75,6 +75,7 @@ from .tracking import Tracking
 RESERVED_FDS = 32
 REPL_BACKLOG_MIN_SIZE = 16 * 1024  # Redis's CONFIG_REPL_BACKLOG_MIN_SIZE
 CRON_SLOW_MS = 100               # timeouts, soft output limits, memory sampling
+LAZYFREE_SLICE_MS = 0.2          # freeing UNLINKed values per loop iteration (_lazyfree_slice)
 SLOWLOG_ARGS_MAX = 32            # Redis SLOWLOG_ENTRY_MAX_ARGC
 SLOWLOG_ARG_LEN_MAX = 128        # Redis SLOWLOG_ENTRY_MAX_STRING
 
@@ -333,6 +334,7 @@ class Server:
         self._listening = ("", 0)
         self._stop: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
+        self._lazyfree_scheduled = False
         self._last_slow = 0.0
         self.shutdown_flags: set[str] = set()
         self.shutdown_requesters: list[Client] = []
@@ -367,8 +369,11 @@ class Server:
                      "client-query-buffer-limit",
                      "maxmemory-policy", "client-output-buffer-limit", "loglevel",
                      *(name for name, _ in THRESHOLDS), "requirepass",
-                     "min-replicas-to-write", "repl-backlog-size"):
+                     "min-replicas-to-write", "repl-backlog-size", "lazyfree-lazy-user-del",
+                     "lazyfree-lazy-user-flush", "lazyfree-lazy-expire"):
             cfg.on_change(name, lambda _v: self._apply_config())
+        self.ks.lazyfree.background = True
+        self.ks.lazyfree.on_pending = self._schedule_lazyfree
         cfg.on_change("port", lambda _v: self._relisten("port"))
         cfg.on_change("bind", lambda _v: self._relisten("bind"))
         self.acl = Acl(cfg["requirepass"], cfg["acllog-max-len"],
@@ -507,6 +512,10 @@ class Server:
         for name, attr in THRESHOLDS:
             setattr(self.ks.limits, attr, cfg[name])
         self.memory.configure(cfg["maxmemory"], cfg["maxmemory-policy"])
+        ks = self.ks
+        ks.lazy_user_del = cfg["lazyfree-lazy-user-del"]
+        ks.lazy_user_flush = cfg["lazyfree-lazy-user-flush"]
+        ks.lazy_expire = cfg["lazyfree-lazy-expire"]
         self.replication.backlog_size = cfg["repl-backlog-size"]  # (read on every write)
         self.gate = self.gate_wanted()
 
@@ -778,6 +787,24 @@ class Server:
                 over_soft and int(self.now_mono) - int(client.obuf_soft_since) > secs):
             self._close_over_limit(client)
 
+    # -- lazy freeing ---------------------------------------------------------------------------
+
+    def _schedule_lazyfree(self) -> None:
+        if not self._lazyfree_scheduled:
+            try:
+                asyncio.get_running_loop().call_soon(self._lazyfree_slice)
+            except RuntimeError:  # (no loop yet: loading at start-up; the cron starts it)
+                return
+            self._lazyfree_scheduled = True
+
+    def _lazyfree_slice(self) -> None:
+        """Free a slice of what UNLINK & co. left (engine/lazyfree.py), once per loop iteration
+        while any is left: a client's command waits for one slice at most."""
+        if self.ks.lazyfree.step(LAZYFREE_SLICE_MS):
+            asyncio.get_running_loop().call_soon(self._lazyfree_slice)
+        else:
+            self._lazyfree_scheduled = False
+
     # -- cron -----------------------------------------------------------------------------------
 
     def _cron(self) -> None:
@@ -785,6 +812,8 @@ class Server:
         self._cron_handle = loop.call_later(self.ks.expire_period(), self._cron)
         if self.cron_paused:
             return
+        if self.ks.lazyfree:
+            self._schedule_lazyfree()
         spent_us = self.ks.expire_cycle_us
         self.ks.active_expire()
         if self.ks.own_expires:
