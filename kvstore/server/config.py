@@ -634,6 +634,9 @@ OPTIONS: list[Option] = [
     Option("bio_cpulist", "string", "", mutable=False),
     Option("crash-log-enabled", "bool", "yes"),
     Option("crash-memcheck-enabled", "bool", "yes"),
+    # Redis exits instead of aborting on a panic under it; nothing here aborts (a bug in a
+    # command is its client's error reply), so it is accepted for configs and tests that set it
+    Option("use-exit-on-panic", "bool", "no", hidden=True),
     Option("io-threads-do-reads", "bool", "no", mutable=False),
     Option("socket-mark-id", "int", "0", 0, UINT_MAX, mutable=False),
     Option("bind-source-addr", "string", ""),
