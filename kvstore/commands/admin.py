@@ -703,6 +703,14 @@ def debug_set_active_expire(ctx: Context, argv: list[bytes]):
     return OK
 
 
+@command("debug|set-skip-checksum-validation", 3, ADMIN | NOSCRIPT | LOADING | STALE,
+         group="server")
+def debug_set_skip_checksum_validation(ctx: Context, argv: list[bytes]):
+    """DEBUG SET-SKIP-CHECKSUM-VALIDATION <0 | 1>: RESTORE ignores the payload's CRC."""
+    ctx.ks.skip_checksum_validation = bool(to_int(argv[2]))
+    return OK
+
+
 @command("debug|aof-flush-sleep", 3, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def debug_aof_flush_sleep(ctx: Context, argv: list[bytes]):
     """DEBUG AOF-FLUSH-SLEEP <microseconds>: sleep before each write of the AOF buffer."""

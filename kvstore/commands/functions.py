@@ -150,8 +150,8 @@ class Functions:
         return rdb.frame(b"".join(bytes((FUNCTION_OPCODE,)) + rdb.rdb_string(lib.code)
                                   for lib in self.libraries.values()))
 
-    def restore(self, payload: bytes, policy: str) -> None:
-        body = rdb.unframe(payload)
+    def restore(self, payload: bytes, policy: str, check_crc: bool = True) -> None:
+        body = rdb.unframe(payload, check_crc)
         if body is None:
             raise CommandError("ERR DUMP payload version or checksum are wrong")
         codes = []
@@ -363,7 +363,7 @@ def function_restore(ctx: Context, argv: list[bytes]):
         raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, "
                            "APPEND or REPLACE.")
     policy = argv[3].lower().decode() if len(argv) == 4 else "append"
-    functions_of(ctx.ks).restore(argv[2], policy)
+    functions_of(ctx.ks).restore(argv[2], policy, not ctx.ks.skip_checksum_validation)
     ctx.ks.dirty += 1
     return OK
 

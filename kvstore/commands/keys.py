@@ -549,10 +549,13 @@ def restore(ctx: Context, argv: list[bytes]):
     if ttl < 0:
         raise CommandError("ERR Invalid TTL value, must be >= 0")
     try:
-        value = deserialize(argv[3], ctx.ks.limits)
+        value = deserialize(argv[3], ctx.ks.limits, not ctx.ks.skip_checksum_validation)
     except PayloadChecksumError:
         raise CommandError("ERR DUMP payload version or checksum are wrong") from None
-    except PayloadFormatError:
+    except PayloadFormatError as exc:
+        if ctx.client is not None:  # (Redis logs why, in verbose: rdbReportError)
+            ctx.client.server.log.verbose("Internal error in RDB reading RESTORE payload -> %s",
+                                          exc)
         raise CommandError("ERR Bad data format") from None
     deleted = replace and db.lookup(key, now) is not None and db.delete(key)
     if ttl and not absttl:

@@ -28,7 +28,13 @@ class PayloadChecksumError(ValueError):
 
 
 class PayloadFormatError(ValueError):
-    """Checksum fine but the body is not a value: "ERR Bad data format"."""
+    """Checksum fine but the body is not a value: "ERR Bad data format". Its text is the reason
+    as Redis's loader gives it ("Ziplist integrity check failed.", ...), for the log."""
+
+
+class EmptyKeyError(PayloadFormatError):
+    """An empty container: refused by RESTORE, skipped by a whole file's loader (old Redis
+    versions could write them, #8453)."""
 
 
 def zset_type() -> type:
@@ -64,10 +70,10 @@ def rdb_object(value: object) -> bytes:
     return body
 
 
-def deserialize(payload: bytes, limits: Thresholds) -> object:
+def deserialize(payload: bytes, limits: Thresholds, check_crc: bool = True) -> object:
     """The value a payload holds, with the encoding `limits` give it. Raises
     PayloadChecksumError or PayloadFormatError."""
-    body = rdb.unframe(payload)
+    body = rdb.unframe(payload, check_crc)
     if body is None:
         raise PayloadChecksumError("version or checksum mismatch")
     try:
@@ -83,14 +89,16 @@ Tables = tuple[dict, dict]
 
 
 def read_rdb_file(data: bytes, ks, progress=None, now: int | None = None) -> tuple[
-        list[Tables], int, list[bytes], dict[bytes, bytes]]:
+        list[Tables], int, list[bytes], dict[bytes, bytes], list[bytes]]:
     """The contents of a whole RDB file (a dump.rdb, a master's sync file), checked whole first:
     (each database's tables, how many keys they hold, function libraries' code, auxiliary
-    fields). With `now`, keys already expired are left out (as a Redis master loading its file
-    does; a replica keeps them for its master's DEL). The live data set is not touched: the
-    tables are built aside as the file is read, and `install` puts them in at once. Raises
-    PayloadFormatError. `progress`: see rdb.read_file."""
+    fields, the keys left out for being empty containers, as Redis skips them). With `now`,
+    keys already expired are left out (as a Redis master loading its file does; a replica keeps
+    them for its master's DEL). The live data set is not touched: the tables are built aside as
+    the file is read, and `install` puts them in at once. Raises PayloadFormatError.
+    `progress`: see rdb.read_file."""
     tables: list[Tables] = [({}, {}) for _ in ks.dbs]
+    empty: list[bytes] = []
     count = 0
     libraries: list[bytes] = []
     aux: dict[bytes, bytes] = {}
@@ -101,7 +109,11 @@ def read_rdb_file(data: bytes, ks, progress=None, now: int | None = None) -> tup
                 _, index, key, kind, body, expire = record
                 if not 0 <= index < len(tables):
                     raise rdb.RdbFormatError("a database index out of range")
-                value = build_value(kind, body, limits)  # (checked, even if left out)
+                try:
+                    value = build_value(kind, body, limits)  # (checked, even if left out)
+                except EmptyKeyError:
+                    empty.append(key)
+                    continue
                 if expire is not None and now is not None and expire < now:
                     continue
                 values, expires = tables[index]
@@ -118,7 +130,7 @@ def read_rdb_file(data: bytes, ks, progress=None, now: int | None = None) -> tup
                 aux[record[1]] = record[2]
     except rdb.RdbFormatError as exc:
         raise PayloadFormatError(str(exc)) from None
-    return tables, count, libraries, aux
+    return tables, count, libraries, aux, empty
 
 
 def install(ks, tables: list[Tables]) -> None:
@@ -137,13 +149,13 @@ def build_value(kind: str, data: list | bytes, limits: Thresholds) -> object:
     if kind == "string" or kind == "stream":  # (an empty stream is a value)
         return data
     if not data:
-        raise PayloadFormatError("empty container")
+        raise EmptyKeyError("Empty keys are not allowed")
     if kind == "list":
         return List(data)
     if kind == "set":
         s = Set(data)
         if len(s) != len(data):
-            raise PayloadFormatError("duplicate set members")
+            raise PayloadFormatError("Duplicate set members detected")
         s.grew(limits, *s)
         return s
     if kind == "hash":
@@ -151,7 +163,7 @@ def build_value(kind: str, data: list | bytes, limits: Thresholds) -> object:
         it = iter(data)
         h.update(zip(it, it))
         if 2 * len(h) != len(data):
-            raise PayloadFormatError("duplicate hash fields")
+            raise PayloadFormatError("Duplicate hash fields detected")
         h.grew(limits, *data)
         return h
     return _zset_from_flat(data, limits)
@@ -161,7 +173,7 @@ def _zset_from_flat(data: list, limits: Thresholds) -> object:
     members = data[0::2]
     scores = dict(zip(members, data[1::2]))
     if len(scores) != len(members):
-        raise PayloadFormatError("duplicate zset members")
+        raise PayloadFormatError("Duplicate zset fields detected")
     if len(scores) <= limits.zset_entries and all(len(m) <= limits.zset_value for m in members):
         # It will be a listpack, which stores an integral score as an integer: -0 becomes 0
         # (Redis's loader converts the same way).

@@ -295,6 +295,9 @@ class Keyspace:
         # Scripts refuse the commands flagged noscript unless DEBUG SET-DISABLE-DENY-SCRIPTS 1
         # (Redis's server.script_disable_deny_script, which its own tests use).
         self.scripts_deny_noscript = True
+        # DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and FUNCTION RESTORE take a payload whatever
+        # its CRC (Redis's tests build corrupt payloads without one).
+        self.skip_checksum_validation = False
         # A replica (server/replica_link.py): expired keys are hidden, never deleted, and the
         # active cycle is off, as in Redis.
         self.replica = False

@@ -90,15 +90,15 @@ def frame(body: bytes) -> bytes:
     return data + struct.pack("<Q", crc64(data))
 
 
-def unframe(payload: bytes) -> bytes | None:
-    """The object of a payload whose version we read and whose CRC is right; else None
-    (Redis's `verifyDumpPayload`)."""
+def unframe(payload: bytes, check_crc: bool = True) -> bytes | None:
+    """The object of a payload whose version we read and whose CRC is right (unless not
+    `check_crc`: DEBUG SET-SKIP-CHECKSUM-VALIDATION); else None (Redis's `verifyDumpPayload`)."""
     if len(payload) < 10:
         return None
     version = payload[-10] | payload[-9] << 8
     if version > MAX_RDB_VERSION:
         return None
-    if crc64(payload[:-8]) != int.from_bytes(payload[-8:], "little"):
+    if check_crc and crc64(payload[:-8]) != int.from_bytes(payload[-8:], "little"):
         return None
     return payload[:-10]
 
@@ -459,7 +459,9 @@ def listpack_items(blob: bytes) -> list[bytes]:
             append(b"%d" % int.from_bytes(r.take(width), "little", signed=True))
         else:
             raise RdbFormatError("bad listpack entry")
-        r.take(_backlen_bytes(r.pos - start))
+        size = r.pos - start
+        if r.take(_backlen_bytes(size)) != _backlen(size):
+            raise RdbFormatError("bad listpack entry length")
     _check_count(blob, 6, r, items)
     return items
 
@@ -469,9 +471,15 @@ def ziplist_items(blob: bytes) -> list[bytes]:
     r, end = _packed(blob, 10)
     items: list[bytes] = []
     append = items.append
+    previous = 0  # the length of the entry before (0 before the first)
+    start = 10
     while r.pos < end:
-        if r.byte() == 254:  # previous entry's length: 1 byte, or 254 and 4 bytes
-            r.take(4)
+        start = r.pos
+        prevlen = r.byte()  # the previous entry's length: 1 byte, or 254 and 4 bytes
+        if prevlen == 254:
+            prevlen = int.from_bytes(r.take(4), "little")
+        if prevlen != previous:  # (what Redis's deep check compares, walking backwards)
+            raise RdbFormatError("bad ziplist previous entry length")
         b = r.byte()
         kind = b >> 6
         if kind == 0:
@@ -486,6 +494,10 @@ def ziplist_items(blob: bytes) -> list[bytes]:
             append(b"%d" % ((b & 0x0F) - 1))
         else:
             raise RdbFormatError("bad ziplist entry")
+        previous = r.pos - start
+    # zltail: the offset of the last entry (of the terminator's place when empty)
+    if int.from_bytes(blob[4:8], "little") != (start if items else 10):
+        raise RdbFormatError("bad ziplist tail offset")
     _check_count(blob, 10, r, items)
     return items
 
@@ -519,7 +531,7 @@ def zipmap_items(blob: bytes) -> list[bytes]:
         items.append(field)
         items.append(r.take(size))
         r.take(free)
-    if r.pos != len(blob):
+    if r.pos != len(blob) or not items:  # (Redis's validation refuses an empty zipmap)
         raise RdbFormatError("bad zipmap end")
     return items
 
@@ -536,12 +548,6 @@ def intset_items(blob: bytes) -> list[bytes]:
     if any(a >= b for a, b in zip(ints, ints[1:])):
         raise RdbFormatError("intset not sorted")
     return [b"%d" % n for n in ints]
-
-
-def _pairs(flat: list) -> list:
-    if len(flat) % 2:
-        raise RdbFormatError("odd number of entries")
-    return flat
 
 
 def load(body: bytes) -> tuple[str, object]:
@@ -568,40 +574,60 @@ def _object(r: _Reader, t: int) -> tuple[str, object]:
             flat.append(read_score())
         return "zset", flat
     if t == T_SET_INTSET:
-        return "set", intset_items(r.string())
+        return "set", _checked(intset_items, r.string(), "Intset")
     if t == T_SET_LISTPACK:
-        return "set", listpack_items(r.string())
+        return "set", _checked(listpack_items, r.string(), "Set listpack")
     if t == T_LIST_ZIPLIST:
-        return "list", ziplist_items(r.string())
+        return "list", _checked(ziplist_items, r.string(), "List ziplist")
     if t == T_HASH_ZIPMAP:
-        return "hash", zipmap_items(r.string())
+        return "hash", _checked(zipmap_items, r.string(), "Zipmap")
     if t == T_HASH_ZIPLIST or t == T_HASH_LISTPACK:
-        read = ziplist_items if t == T_HASH_ZIPLIST else listpack_items
-        return "hash", _pairs(read(r.string()))
+        if t == T_HASH_ZIPLIST:
+            return "hash", _checked(ziplist_items, r.string(), "Hash ziplist", pairs=True)
+        return "hash", _checked(listpack_items, r.string(), "Hash listpack", pairs=True)
     if t == T_ZSET_ZIPLIST or t == T_ZSET_LISTPACK:
-        read = ziplist_items if t == T_ZSET_ZIPLIST else listpack_items
-        flat = _pairs(read(r.string()))
+        if t == T_ZSET_ZIPLIST:
+            flat = _checked(ziplist_items, r.string(), "Zset ziplist", pairs=True)
+        else:
+            flat = _checked(listpack_items, r.string(), "Zset listpack", pairs=True)
         flat[1::2] = [_parse_score(s) for s in flat[1::2]]
         return "zset", flat
     if t == T_LIST_QUICKLIST or t == T_LIST_QUICKLIST_2:
         items = []
         for _ in range(r.count()):
-            if t == T_LIST_QUICKLIST:
-                items += ziplist_items(r.string())
-                continue
-            container = r.count()
+            container = 2 if t == T_LIST_QUICKLIST else r.count()
+            if container not in (1, 2):
+                raise RdbFormatError("Quicklist integrity check failed.")
+            node = r.string()
+            if not node:  # (no node, even a plain one, is empty)
+                raise RdbFormatError("Quicklist integrity check failed.")
             if container == 1:  # a plain node: one large element
-                items.append(r.string())
-            elif container == 2:
-                items += listpack_items(r.string())
+                items.append(node)
+            elif t == T_LIST_QUICKLIST:
+                items += _checked(ziplist_items, node, "Ziplist")
             else:
-                raise RdbFormatError("bad quicklist container")
+                # (a node without entries is skipped, as Redis does; an empty list is refused)
+                items += _checked(listpack_items, node, "Listpack")
         return "list", items
     if t in (T_STREAM_LISTPACKS, T_STREAM, T_STREAM_LISTPACKS_3):
         from .stream import from_rdb  # (engine.stream builds on this module)
 
         return "stream", from_rdb(r, t)
-    raise RdbFormatError(f"unsupported RDB type {t}")
+    raise RdbFormatError(f"Unknown RDB encoding type {t}")
+
+
+def _checked(read, blob: bytes, what: str, pairs: bool = False) -> list:
+    """`read(blob)`, any fault of the blob reported as Redis's loader reports it ("<what>
+    integrity check failed."), an odd count or a repeated field too where entries go in
+    pairs."""
+    try:
+        items = read(blob)
+    except RdbFormatError:
+        raise RdbFormatError(f"{what} integrity check failed.") from None
+    # (in pairs, the fields or members must differ too: Redis's validation with dup checks)
+    if pairs and (len(items) % 2 or 2 * len(set(items[0::2])) != len(items)):
+        raise RdbFormatError(f"{what} integrity check failed.")
+    return items
 
 
 # RDB file opcodes (rdb.h).

@@ -672,7 +672,10 @@ def from_rdb(r, t: int) -> Stream:
         if len(key) != 16:
             raise RdbFormatError("Stream node key entry is not the size of a stream ID")
         master = int.from_bytes(key, "big")
-        node = _node_from_listpack(master, r.string())
+        try:
+            node = _node_from_listpack(master, r.string())
+        except RdbFormatError:  # (what any fault of a node is to Redis's loader)
+            raise RdbFormatError("Stream listpack integrity check failed.") from None
         if node.ids[0] != master or (s.nodes and master <= _last_live(s.nodes[-1])):
             raise RdbFormatError("stream nodes out of order")
         s.nodes.append(node)
@@ -714,7 +717,7 @@ def from_rdb(r, t: int) -> Stream:
         for _ in range(r.count()):
             cname = r.string()
             if cname in g.consumers:
-                raise RdbFormatError("Duplicated consumer name")
+                raise RdbFormatError("Duplicate stream consumer detected.")
             c = g.add_consumer(cname, int.from_bytes(r.take(8), "little", signed=True))
             if t >= T_STREAM_LISTPACKS_3:
                 r.take(8)  # active time (Redis 7.2): not kept
@@ -726,5 +729,5 @@ def from_rdb(r, t: int) -> Stream:
                 nack.consumer = c
                 c.pel[i] = nack
         if any(n.consumer is None for n in g.pel.values()):
-            raise RdbFormatError("a PEL entry without a consumer")
+            raise RdbFormatError("Stream CG PEL entry without consumer")
     return s

@@ -407,14 +407,14 @@ def upgrade_old_aof(data_dir: str, directory: str, filename: str,
 
 
 def load_snapshot(keyspace, path: str, found: dict | None = None,
-                  progress: Progress | None = None) -> int:
+                  progress: Progress | None = None, log: Callable[[str], None] = print) -> int:
     """Load a snapshot file if it exists. Returns the number of keys loaded (`found`: as
     snapshot.apply's). A Redis RDB file there (a `dbfilename` naming one) is read as such."""
     if not os.path.exists(path):
         return 0
     with open(path, "rb") as f:
         if f.read(5) == b"REDIS":
-            return import_rdb(keyspace, path)
+            return import_rdb(keyspace, path, log)
     progress = progress or Progress()
     progress.total += os.path.getsize(path)
     n = snapshot.apply(keyspace, snapshot.load(path, progress=progress), found=found,
@@ -426,23 +426,36 @@ def load_snapshot(keyspace, path: str, found: dict | None = None,
 REDIS_RDB = "dump.rdb"
 
 
-def import_rdb(keyspace, path: str) -> int:
+class RdbImportError(snapshot.SnapshotError):
+    """A Redis RDB file that cannot be read: `reason` as Redis's loader words it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, 0, f"cannot import this RDB file: {reason}")
+        self.reason = reason
+
+
+def import_rdb(keyspace, path: str, log: Callable[[str], None] = print) -> int:
     """Load a Redis RDB file (what redis-server SAVEs as dump.rdb) into an empty keyspace: the
     way in for an operator moving a Redis data directory to kvstore. Keys already expired are
-    skipped, as a Redis master loading its file skips them. Returns the number of keys loaded.
-    Raises snapshot.SnapshotError for a file we cannot read (a stream or module type, a bad
-    checksum): nothing is loaded then."""
+    skipped, as a Redis master loading its file skips them, and so are empty containers (with
+    Redis's log lines: old versions could write them). Returns the number of keys loaded.
+    Raises RdbImportError for a file we cannot read (a module type, a bad checksum, a corrupt
+    value): nothing is loaded then."""
     from ..commands.functions import functions_of
     from ..engine.dump import PayloadFormatError, install, read_rdb_file
 
     with open(path, "rb") as f:
         data = f.read()
     try:
-        tables, n, libraries, _ = read_rdb_file(data, keyspace, now=keyspace.clock())
+        tables, n, libraries, _, empty = read_rdb_file(data, keyspace, now=keyspace.clock())
         for code in libraries:
             functions_of(keyspace).load(code, replace=True)
     except (PayloadFormatError, CommandError) as exc:
-        raise snapshot.SnapshotError(path, 0, f"cannot import this RDB file: {exc}") from None
+        raise RdbImportError(path, str(exc)) from None
     install(keyspace, tables)
     keyspace.mark_saved()
+    if empty:
+        for key in empty[:10]:  # (Redis names the first ten)
+            log(f"rdbLoadObject skipping empty key: {key.decode('utf-8', 'replace')}")
+        log(f"Done loading RDB, keys loaded: {n}, empty keys skipped: {len(empty)}.")
     return n

@@ -189,19 +189,20 @@ class Persistence:
             fresh = not os.path.exists(self.aof_dir) and not os.path.exists(self.snapshot_path)
             imported = None
             if fresh and self.snapshot_path != rdb_path and os.path.exists(rdb_path):
-                imported = loader.import_rdb(self.ks, rdb_path)
+                imported = loader.import_rdb(self.ks, rdb_path, self.log)
                 self.log(f"Imported {imported} keys from Redis's {loader.REDIS_RDB}")
             if self.opt["appendonly"]:
                 self._remove_temp_files()
                 m = loader.load_aof_dir(self.ks, self.aof_dir, self.opt["appendfilename"],
                                         self.opt["aof-load-truncated"], self.log, progress)
                 if m is None and os.path.exists(self.snapshot_path):
-                    loader.load_snapshot(self.ks, self.snapshot_path, progress=progress)
+                    loader.load_snapshot(self.ks, self.snapshot_path, progress=progress,
+                                         log=self.log)
                 self.manifest = m
                 self._open_aof()
             else:
                 found: dict = {}
-                loader.load_snapshot(self.ks, self.snapshot_path, found, progress)
+                loader.load_snapshot(self.ks, self.snapshot_path, found, progress, self.log)
                 self.loaded_history = found.get("repl")
                 self.loaded_expired = found.get("expired", 0)
                 if imported is not None:

@@ -21,7 +21,7 @@ import os
 from ..commands.table import ReplOnly
 from ..errors import ShutdownRefused
 from ..server.config import ConfigError
-from .loader import AofError
+from .loader import AofError, RdbImportError
 from .manager import CRON_MS, Persistence, PersistenceError
 from .group import GroupCommit
 from .manifest import ManifestError
@@ -60,6 +60,11 @@ def attach(server, progress: Progress | None = None) -> Persistence:
     except LoadingStopped:
         p.close(wait=False)
         raise
+    except RdbImportError as exc:  # (a Redis RDB file: Redis's own last line too)
+        log.warning("Internal error in RDB reading %s -> %s", exc.path, exc.reason)
+        log.warning("Fatal error loading the DB: %s. Exiting.", exc)
+        log.warning("Terminating server after rdb file reading failure.")
+        raise SystemExit(1) from None
     except (AofError, SnapshotError, ManifestError, PersistenceError, OSError) as exc:
         log.warning("Fatal error loading the DB: %s. Exiting.", exc)
         raise SystemExit(1) from None

@@ -417,7 +417,7 @@ class MasterLink:
         try:
             with server.loading_state(client) as loading:
                 loading.progress.total = len(data)
-                tables, loaded, libraries, aux = read_rdb_file(data, ks, loading.progress)
+                tables, loaded, libraries, aux, _ = read_rdb_file(data, ks, loading.progress)
         except PayloadFormatError as exc:
             self.retry_s = min(self.retry_s * 2, RETRY_MAX_S)
             raise _LinkError(f"Failed trying to load the MASTER synchronization DB from "

@@ -277,6 +277,7 @@ def lzf_string(compressed: bytes, size: int) -> bytes:
 
 
 LP_AB = listpack([b"a", b"b"])
+ZL_AB = ziplist([b"a", b"b"])  # entries at offsets 10 and 13, each 3 bytes long
 LP_ONE = struct.pack("<IH", 9, 1)  # the header of a listpack of one two-byte entry
 HOSTILE = {
     "empty list": b"\x01\x00",
@@ -298,6 +299,19 @@ HOSTILE = {
     "ziplist entry encoding 0x81": b"\x0a" + rdb_string(struct.pack("<IIH", 13, 10, 1)
                                                         + b"\x00\x81\xff"),
     "quicklist container 3": b"\x12\x01\x03" + rdb_string(LP_AB),
+    # What Redis's deep check walks (corrupt-dump.tcl's "ziplist prev len" and "#3080" cases):
+    # each entry's record of the one before it, the offset of the last entry, back-lengths.
+    "ziplist previous length too big": b"\x0a" + rdb_string(ZL_AB[:13] + b"\x04" + ZL_AB[14:]),
+    "ziplist previous length too small": b"\x0a" + rdb_string(ZL_AB[:13] + b"\x02" + ZL_AB[14:]),
+    "ziplist first previous length": b"\x0a" + rdb_string(ZL_AB[:10] + b"\x01" + ZL_AB[11:]),
+    "ziplist tail offset": b"\x0a" + rdb_string(ZL_AB[:4] + struct.pack("<I", 10) + ZL_AB[8:]),
+    "listpack back-length lies": b"\x14" + rdb_string(LP_AB[:8] + b"\x03" + LP_AB[9:]),
+    "quicklist of an empty ziplist string": b"\x0e\x01\x00",
+    "quicklist plain node empty": b"\x12\x01\x01\x00",
+    "ziplist hash field twice": b"\x0d" + rdb_string(ziplist([b"a", b"1", b"a", b"2"])),
+    "ziplist zset member twice": b"\x0c" + rdb_string(ziplist([b"m", 1, b"m", 2])),
+    "listpack zset member twice": b"\x11" + rdb_string(listpack([b"m", b"1", b"m", b"2"])),
+    "empty zipmap": b"\x09" + rdb_string(b"\x00\xff"),
     "ziplist total bytes lies": b"\x0a" + rdb_string(b"\x00" + ziplist([b"a"])[1:]),
     "intset not sorted": b"\x0b" + rdb_string(intset(2, [2, 1])),
     "intset duplicate": b"\x0b" + rdb_string(intset(2, [1, 1])),
