@@ -13,6 +13,7 @@ import json
 import os
 import time
 
+from ..engine.dump import PayloadFormatError
 from ..engine.glob import compile_glob
 from ..errors import SYNTAX, CommandError, c_text, spaced, subcommand_syntax
 from ..replies import (OK, Attribute, BigNumber, Bool, Error, Frames, Push, SetReply, Status,
@@ -861,9 +862,9 @@ def debug_quicklist_packed_threshold(ctx: Context, argv: list[bytes]):
 @command("debug|reload", -2, ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def debug_reload(ctx: Context, argv: list[bytes]):
     """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the snapshot, empty the databases, load
-    it back (what survives a restart), as Redis does with its RDB file."""
-    import os
-
+    it back (what survives a restart), as Redis does with its RDB file. With NOSAVE a Redis RDB
+    file named by `dbfilename` (one `redis-cli --rdb` fetched, say) is loaded in place of our
+    snapshot, as Redis would load it."""
     from ..persistence import snapshot
 
     opts = {a.lower() for a in argv[2:]}
@@ -877,13 +878,17 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     if p is None and ctx.client is None:  # an embedded store without files: in memory
         records = list(snapshot.iter_records(ks, ks.clock()))
     else:
-        path = p.snapshot_path if p is not None else os.path.join(_config(ctx)["dir"],
-                                                                  _config(ctx)["dbfilename"])
+        named = os.path.join(_config(ctx)["dir"], _config(ctx)["dbfilename"])
+        path = p.snapshot_path if p is not None else named
         try:
             if b"nosave" not in opts:
                 snapshot.dump(ks, path)
-            records = list(snapshot.load(path))
-        except (OSError, snapshot.SnapshotError):
+                records = list(snapshot.load(path))
+            else:
+                records = _redis_rdb_records(ks, named)
+                if records is None:
+                    records = list(snapshot.load(path))
+        except (OSError, snapshot.SnapshotError, PayloadFormatError, CommandError):
             raise CommandError("ERR Error trying to load the RDB dump") from None
     functions = getattr(ks, "functions", None)
     if b"noflush" not in opts:
@@ -900,6 +905,30 @@ def debug_reload(ctx: Context, argv: list[bytes]):
     with ks.loading():
         snapshot.apply(ks, iter(records))
     return OK
+
+
+def _redis_rdb_records(ks, path: str) -> list | None:
+    """The snapshot records (persistence.snapshot's) of the Redis RDB file at `path`, or None if
+    there is none there. Raises PayloadFormatError (or CommandError: a library) if it is bad."""
+    from ..engine import Keyspace
+    from ..engine.dump import install, read_rdb_file
+    from ..persistence import snapshot
+    from .functions import functions_of
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    if not data.startswith(b"REDIS"):
+        return None
+    tables, _, libraries, _, _ = read_rdb_file(data, ks)
+    aside = Keyspace(len(ks.dbs))  # (aside: the live data set stays until the file is read)
+    aside.limits = ks.limits
+    install(aside, tables)
+    for code in libraries:
+        functions_of(aside).load(code)
+    return list(snapshot.iter_records(aside, None))
 
 
 def _loading(ctx: Context) -> bool:

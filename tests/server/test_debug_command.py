@@ -247,3 +247,36 @@ def test_debug_pause_cron_holds_a_signals_shutdown_which_shutdown_abort_calls_of
     wait_until(lambda: "Shutdown manually aborted" in p.output(), what="the abort's log line")
     assert c("DEBUG", "PAUSE-CRON", "0") == b"OK"
     assert c("PING") == b"PONG" and p.proc.poll() is None
+
+
+LIBRARY = "#!lua name=lib%d\nredis.register_function('f%d', function() return 1 end)"
+
+
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_debug_reload_nosave_loads_a_redis_rdb_file_named_by_dbfilename(kind, tmp_path):
+    # redis-cli.tcl's "Dumping an RDB": `redis-cli --rdb` fetches one, it goes where
+    # dbfilename points, and DEBUG RELOAD NOSAVE replaces the data set with it.
+    import shutil
+    import subprocess
+
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli not installed")
+    p = start(kind, tmp_path)
+    try:
+        c = Conn(p.port)
+        assert c("DEBUG", "POPULATE", "1000") == b"OK"
+        c("FUNCTION", "LOAD", LIBRARY % (1, 1))
+        out = subprocess.run([cli, "-p", str(p.port), "--rdb", str(tmp_path / "cli.rdb")],
+                             capture_output=True, text=True, timeout=60)
+        assert "Transfer finished with success" in out.stdout + out.stderr
+        os.replace(tmp_path / "cli.rdb", tmp_path / "dump.rdb")
+        c("SET", "should-not-exist", "1")
+        c("FUNCTION", "LOAD", LIBRARY % (2, 2))
+        assert c("DEBUG", "RELOAD", "NOSAVE") == b"OK"
+        assert c("DBSIZE") == 1000 and c("EXISTS", "should-not-exist") == 0
+        assert c("GET", "key:7") == b"value:7"
+        assert [lib[1] for lib in c("FUNCTION", "LIST")] == [b"lib1"]
+        c.close()
+    finally:
+        p.stop()
