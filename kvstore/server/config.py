@@ -479,7 +479,7 @@ OPTIONS: list[Option] = [
     Option("tcp-keepalive", "int", "300", 0, INT_MAX),
     Option("tcp-backlog", "int", "511", 0, INT_MAX, mutable=False),
     Option("hz", "special", "10", parse=_parse_hz),
-    # Redis's watchdog (a stack trace when the loop stalls) is accepted, not acted on.
+    # Redis's watchdog: the stacks go to the log when the loop stalls this long (ms; server.py)
     Option("watchdog-period", "int", "0", 0, INT_MAX, hidden=True),
     # The start-up load serves clients after each this many bytes of file it reads (1 MB at
     # most); key-load-delay, Redis's knob to look at a server while it loads, waits so many

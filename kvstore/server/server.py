@@ -335,6 +335,7 @@ class Server:
         self._stop: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
         self._lazyfree_scheduled = False
+        self._watchdog = False  # a watchdog timer is armed (_arm_watchdog)
         self._last_slow = 0.0
         self.shutdown_flags: set[str] = set()
         self.shutdown_requesters: list[Client] = []
@@ -374,6 +375,7 @@ class Server:
             cfg.on_change(name, lambda _v: self._apply_config())
         self.ks.lazyfree.background = True
         self.ks.lazyfree.on_pending = self._schedule_lazyfree
+        cfg.on_change("watchdog-period", lambda _v: self._arm_watchdog())  # (as Redis: at once)
         cfg.on_change("port", lambda _v: self._relisten("port"))
         cfg.on_change("bind", lambda _v: self._relisten("bind"))
         self.acl = Acl(cfg["requirepass"], cfg["acllog-max-len"],
@@ -787,6 +789,23 @@ class Server:
                 over_soft and int(self.now_mono) - int(client.obuf_soft_since) > secs):
             self._close_over_limit(client)
 
+    # -- watchdog -------------------------------------------------------------------------------
+
+    def _arm_watchdog(self) -> None:
+        """Redis's software watchdog (watchdog-period, ms): if the loop does not come back here
+        within the period, the stacks of every thread go to the log (faulthandler's timer
+        thread writes them: "Timeout (...)!" and where each thread is), which shows the
+        command or script that stalls the server. Re-armed at each cron, as Redis re-arms
+        its SIGALRM; the period is at least two cron intervals, as Redis's is (2 / hz)."""
+        period = self.config["watchdog-period"]
+        if period:
+            seconds = max(period, 2 * CRON_SLOW_MS) / 1000.0
+            faulthandler.dump_traceback_later(seconds, file=self.log.stream)
+            self._watchdog = True
+        elif self._watchdog:
+            faulthandler.cancel_dump_traceback_later()
+            self._watchdog = False
+
     # -- lazy freeing ---------------------------------------------------------------------------
 
     def _schedule_lazyfree(self) -> None:
@@ -812,6 +831,7 @@ class Server:
         self._cron_handle = loop.call_later(self.ks.expire_period(), self._cron)
         if self.cron_paused:
             return
+        self._arm_watchdog()
         if self.ks.lazyfree:
             self._schedule_lazyfree()
         spent_us = self.ks.expire_cycle_us
@@ -1342,6 +1362,8 @@ class Server:
             self.master_link.close()
         if self._cron_handle is not None:
             self._cron_handle.cancel()
+        if self._watchdog:
+            faulthandler.cancel_dump_traceback_later()
         for client in list(self.clients.values()):
             client.close()
         if self.config["unixsocket"] and os.path.exists(self.config["unixsocket"]):

@@ -47,6 +47,22 @@ def test_always_show_logo_prints_the_port_and_the_pid(kv_factory, kind):
     assert "Running mode=standalone" not in out
 
 
+@pytest.mark.parametrize("kind", ["kvstore", "redis"])
+def test_the_watchdog_logs_where_a_stalled_loop_is(kv_factory, kind):
+    # watchdog-period (ms): a command that holds the loop past it leaves the stack in the log
+    # (Redis: its C stack, here the Python one, which names the command's function), and the
+    # server goes on.
+    p = kv_factory(kind=kind)
+    c = Conn(p.port)
+    assert c("CONFIG", "SET", "watchdog-period", "200") == b"OK"
+    assert c("DEBUG", "SLEEP", "1") == b"OK"
+    stalled = "debugCommand" if kind == "redis" else "in debug_sleep"
+    wait_until(lambda: stalled in p.output(), what="the watchdog's stack trace")
+    assert c("CONFIG", "SET", "watchdog-period", "0") == b"OK"
+    assert c("PING") == b"PONG"
+    c.close()
+
+
 @pytest.mark.parametrize("how", ["shutdown", "SIGTERM", "SIGINT"])
 def test_shutdown_exits_zero_with_redis_logs(kv_factory, how):
     p = kv_factory()
