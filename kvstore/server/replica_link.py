@@ -430,9 +430,15 @@ class MasterLink:
 
         server.replication.disconnect_replicas()  # they would keep the old data set
         server.replication.follow(self.master_replid, self.base_offset)
+        # replica-lazy-flush: the old data set is freed a slice at a time (engine/lazyfree.py)
+        old = [(db.data, db.expires) for db in ks.dbs] \
+            if server.config["replica-lazy-flush"] else []
         ks.flushall()
         for db in ks.dbs:
             forget_db(ks, db)
+        for data, expires in old:
+            ks.lazyfree.free_table(data, expires)
+        del old
         functions = functions_of(ks)
         functions.flush()
         for code in libraries:

@@ -194,6 +194,24 @@ def test_initial_sync_of_every_type_ttls_and_databases(spawn, replica_kind):
     assert r3.zscore("z", "o") == float("inf")
 
 
+def test_replica_lazy_flush_frees_the_old_data_set_in_the_background(spawn, replica_kind):
+    # replica-lazy-flush yes: a full sync's flush of the old data set is lazy (Redis's
+    # emptyData with EMPTYDB_ASYNC), counted per key in INFO lazyfreed_objects.
+    master = spawn("redis", "master", *NO_DELAY)
+    fill(master.port)
+    replica = spawn(replica_kind, "replica", "--replica-lazy-flush", "yes")
+    r = cli(replica.port)
+    r.mset({f"old{i}": i for i in range(1000)})
+    r.sadd("old-set", *range(1000))
+    r.config_resetstat()
+    r.replicaof("127.0.0.1", master.port)
+    wait_linked(replica)
+    wait_until(lambda: r.info("memory")["lazyfree_pending_objects"] == 0
+               and r.info("memory")["lazyfreed_objects"] == 1001,
+               what=lambda: f"the old keys freed: {r.info('memory')}")
+    assert differences(master.port, replica.port) == []
+
+
 @pytest.mark.parametrize("kinds", [("kvstore", "kvstore"), ("kvstore", "redis"),
                                    ("redis", "kvstore")], ids="-".join)
 def test_a_replicas_subscribers_get_what_is_published_on_its_master(spawn, kinds):
