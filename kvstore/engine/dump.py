@@ -16,6 +16,8 @@ the first, and its loader refuses the second.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..version import REDIS_VERSION
 from . import rdb
 from .stream import Stream, copy_stream
@@ -211,13 +213,14 @@ def copy_value(value: object) -> object:
 
 
 def write_rdb(ks, out, now: int, stream_db: int | None = None, *, keys: bool = True,
-              functions: bool = True) -> None:
+              functions: bool = True, per_key: Callable[[], None] | None = None) -> None:
     """The whole keyspace as an RDB file (Redis 7.0's format, version 10) written to `out` (a
     binary file): what SYNC sends a replica or `redis-cli --rdb`. Function libraries come first;
     keys expired at `now` are left out, the others keep their absolute expiry. O(data).
     `stream_db`: the database the replication stream that follows the file is in (a replica's
     file for its own replica, whose stream is the master's: Redis's repl-stream-db).
-    `keys` / `functions` False leave those out (REPLCONF rdb-filter-only)."""
+    `keys` / `functions` False leave those out (REPLCONF rdb-filter-only). `per_key` is called
+    after each key is written (rdb-key-save-delay, Redis's debugging knob)."""
     crc = 0
     pending: list[bytes] = []
     size = 0
@@ -262,6 +265,8 @@ def write_rdb(ks, out, now: int, stream_db: int | None = None, *, keys: bool = T
                 emit(b"\xfc" + when.to_bytes(8, "little"))
             body = rdb_object(value)
             emit(body[:1] + rdb.rdb_string(key) + body[1:])
+            if per_key is not None:
+                per_key()
     emit(b"\xff")
     flush()
     out.write(crc.to_bytes(8, "little"))

@@ -174,6 +174,17 @@ def _memory(ctx, server) -> list:
 
 
 def _persistence(ctx, server) -> list:
+    fields = _persistence_fields(ctx, server)
+    if server is not None and server.replication.sync_children:
+        # A child writing a replica's file is an RDB child, as Redis's replication BGSAVE
+        started = int(time.monotonic() - server.replication.sync_started)
+        fields = [(name, 1) if name == "rdb_bgsave_in_progress"
+                  else (name, started) if name == "rdb_current_bgsave_time_sec" and value < 0
+                  else (name, value) for name, value in fields]
+    return fields
+
+
+def _persistence_fields(ctx, server) -> list:
     p = getattr(ctx.ks, "persistence", None)
     loading = server.loading if server is not None else None
     progress = [] if loading is None else loading.info()

@@ -48,6 +48,7 @@ from ..commands.table import AofOnly
 from ..engine.dump import write_rdb
 from ..persistence.aof import encode_argvs, select_record
 from ..persistence.manager import fork_job, reap_child
+from ..persistence.progress import debug_delay
 
 MAX_SYNCING = 4     # replicas whose file is being written at once
 GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
@@ -94,6 +95,10 @@ class Replication:
         self.replid2 = NO_REPLID
         self.second_offset = -1
         self.replicas: list[Replica] = []
+        # Children writing a replica's file: when the first started (monotonic s) and how
+        # many run (INFO's rdb_bgsave_in_progress counts them: Redis's is an RDB child too)
+        self.sync_children = 0
+        self.sync_started = 0.0
         self.stream_db = -1       # the database the stream last SELECTed
         # The stream's last bytes, up to `offset`; None until a replica first syncs, and again
         # after repl-backlog-ttl seconds without one. The write hooks feed it while it exists.
@@ -155,14 +160,19 @@ class Replication:
         stream_db = link.client.ctx.db.id if link is not None else None
 
         keys, functions = client.rdb_filter or (True, True)
+        delay = server.config["rdb-key-save-delay"]
 
         def write() -> None:
             with open(path, "wb") as f:
-                write_rdb(ks, f, now, stream_db, keys=keys, functions=functions)
+                write_rdb(ks, f, now, stream_db, keys=keys, functions=functions,
+                          per_key=(lambda: debug_delay(delay)) if delay else None)
 
         loop = asyncio.get_running_loop()
         process = server.process
         setup = None if process is None else lambda: process.in_child("sync")
+        if not self.sync_children:
+            self.sync_started = time.monotonic()
+        self.sync_children += 1
         reap_child(fork_job(write, setup),
                    lambda ok: loop.call_soon_threadsafe(self._file_done, replica, path, ok))
 
@@ -215,6 +225,7 @@ class Replication:
         return True
 
     def _file_done(self, replica: Replica, path: str, ok: bool) -> None:
+        self.sync_children -= 1
         client = replica.client
         try:
             data = None

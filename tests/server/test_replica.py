@@ -194,6 +194,26 @@ def test_initial_sync_of_every_type_ttls_and_databases(spawn, replica_kind):
     assert r3.zscore("z", "o") == float("inf")
 
 
+@pytest.mark.parametrize("master_kind", ["kvstore", "redis"])
+def test_a_syncs_child_shows_in_info_and_obeys_rdb_key_save_delay(spawn, master_kind):
+    # The child writing a replica's file is an RDB child (INFO rdb_bgsave_in_progress), and
+    # rdb-key-save-delay (us per key) slows it, as replication tests use it to.
+    master = spawn(master_kind, "master", *NO_DELAY, "--rdb-key-save-delay", "100000")
+    m = cli(master.port)
+    m.mset({f"k{i}": i for i in range(20)})  # 20 keys: a 2 s file
+    replica = replica_of(spawn, "redis", master)
+    # Still writing after a second (without the delay the file takes milliseconds; with it
+    # two seconds at least, whatever the machine's speed).
+    wait_until(lambda: (p := m.info("persistence"))["rdb_bgsave_in_progress"] == 1
+               and p["rdb_current_bgsave_time_sec"] >= 1, what="the sync's child in INFO")
+    assert not linked(replica.port)
+    m.config_set("rdb-key-save-delay", 0)
+    wait_linked(replica)
+    wait_until(lambda: m.info("persistence")["rdb_bgsave_in_progress"] == 0,
+               what="the child's end in INFO")
+    assert differences(master.port, replica.port) == []
+
+
 def test_replica_lazy_flush_frees_the_old_data_set_in_the_background(spawn, replica_kind):
     # replica-lazy-flush yes: a full sync's flush of the old data set is lazy (Redis's
     # emptyData with EMPTYDB_ASYNC), counted per key in INFO lazyfreed_objects.
