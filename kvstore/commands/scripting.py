@@ -200,6 +200,7 @@ class Scripts:
         self.ctx: Context | None = None    # the running script's
         self.server: Any = None            # its server (None embedded): MONITOR, maxmemory
         self.ldb: Any = None               # a debugging session's (scripting_ldb.Session)
+        self.unkillable = False            # a loader's replay: never stopped (see `run`)
         self._start()
 
     def _start(self) -> None:
@@ -338,6 +339,9 @@ class Scripts:
         server = ctx.client.server if ctx.client is not None and hasattr(ctx.client,
                                                                           "server") else None
         self.server = server
+        # A script replayed by a loader (an AOF, a verbatim script from an old Redis): stopping
+        # it would lose the writes it has still to make, so past the limit it is only logged
+        self.unkillable = server is None and ks.from_master
         self.oom = not allow_oom and server is not None and server.memory.maxmemory > 0 \
             and not server.memory.make_room()
         # Why the server refuses writes now (it cannot change while the script runs); only
@@ -458,6 +462,11 @@ class Scripts:
                 if self.killed is None:
                     self.deadline = perf_counter() + BUSY_POLL_S
                 return self.killed
+            if self.unkillable and self.timeout_text is None:
+                _log.warning("Slow script detected: still in execution after %d milliseconds. "
+                             "Script name is: %s.", self.limit_ms, self.sha)
+                self.deadline = math.inf
+                return None
             self.killed = self.timeout_text or (
                 "ERR Script killed after running longer than busy-reply-threshold "
                 f"({self.limit_ms} ms)")

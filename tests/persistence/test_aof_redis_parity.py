@@ -125,6 +125,21 @@ def test_finished_multi_is_applied(run, kind):
     assert [c("GET", k) for k in ("foo", "bar", "after")] == [b"hello", b"world", b"1"]
 
 
+@KINDS
+def test_a_slow_verbatim_script_is_replayed_whole(run, kind):
+    # An AOF of Redis 6 and before may hold scripts verbatim. One running past lua-time-limit
+    # while it is loaded goes on to its end ("Slow script detected" in the log): nothing stops
+    # it, or the writes after its loop would be lost.
+    script = ("redis.call('set', KEYS[1], 'before') for i = 1, 100000 do redis.call('ping') "
+              "end redis.call('set', KEYS[2], 'after') return 'ok'")
+    data = resp("select", "9") + resp("eval", script, "2", "x", "z")
+    s, d = run(kind, {INCR: data, MAN: M1}, "--lua-time-limit", "1")
+    c = serving(s)
+    c("SELECT", "9")
+    assert [c("GET", "x"), c("GET", "z")] == [b"before", b"after"]
+    assert "Slow script detected" in s.output()
+
+
 def test_truncated_record_inside_multi_cuts_before_the_multi(run):
     # Redis cuts at the last complete record here, leaving the MULTI open in the file: its next
     # appends would join the transaction and be reverted at the next start. We cut before it.
