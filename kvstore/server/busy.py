@@ -44,6 +44,9 @@ READ_SIZE = 65536
 BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 BUSY_FUNCTION = ("BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
                  "SHUTDOWN NOSAVE.")
+# (our master's script: killing it would leave the replica's data other than its master's)
+UNKILLABLE_MASTER = ("UNKILLABLE The busy script was sent by a master instance in the context "
+                     "of replication and cannot be killed.")
 UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. "
               "You can either wait the script termination or kill the server in a hard way "
               "using the SHUTDOWN NOSAVE command.")
@@ -265,6 +268,8 @@ class Busy(WhileBlocked):
 
     def kill(self, by_eval: bool) -> None:
         """SCRIPT KILL (`by_eval`) or FUNCTION KILL, as Redis's scriptKill."""
+        if self.client.is_master:
+            raise CommandError(UNKILLABLE_MASTER)
         if self.script.wrote:
             raise CommandError(UNKILLABLE)
         if by_eval != self.is_eval:

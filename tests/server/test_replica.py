@@ -937,6 +937,26 @@ def test_an_open_transaction_is_handed_on_whole_with_its_exec(spawn, fake_master
     assert cli(middle.port).info("replication")["master_repl_offset"] == total
 
 
+def test_a_slow_script_from_the_master_cannot_be_killed(spawn, fake_master):
+    # A master's script (verbatim, as Redis 6 and before send them) past busy-reply-threshold:
+    # the replica answers BUSY meanwhile, and SCRIPT KILL is refused, as Redis's scriptKill.
+    replica = spawn("kvstore", "replica", "--replicaof", f"127.0.0.1 {fake_master.port}",
+                    "--busy-reply-threshold", "10")
+    fake_master.accept(b"+FULLRESYNC " + b"a" * 40 + b" 1000\r\n")
+    data = rdb_file(("SET", "k", "1"))
+    fake_master.conn.sendall(b"$%d\r\n" % len(data) + data)
+    wait_linked(replica)
+    script = "local t = redis.call('time')[1] + 0 while redis.call('time')[1] - t < 2 do end"
+    fake_master.conn.sendall(Conn.encode("EVAL", script + " return 1", "0"))
+    c = Conn(replica.port)
+    wait_until(lambda: str(c("PING")).startswith("BUSY"), what="the replica busy")
+    assert str(c("SCRIPT", "KILL")) == ("UNKILLABLE The busy script was sent by a master "
+                                        "instance in the context of replication and cannot "
+                                        "be killed.")
+    wait_until(lambda: c("PING") == b"PONG", what="the script's end")
+    c.close()
+
+
 def test_a_command_cut_by_a_lost_link_is_asked_for_again_whole(spawn, fake_master):
     """The offset counts whole commands only: a link lost inside a command, after some of its
     bulks were parsed, resumes at the command's first byte. (It resumed past its header, so
