@@ -890,6 +890,8 @@ class Server:
                     self.check_output_limits(client)
         if self.memory.maxmemory:
             self.memory.sample()
+            if self.memory.used > self.memory.maxmemory:
+                self.memory.make_room()  # (what the last command left over: Redis's timer proc)
         if self.config["maxmemory-clients"]:
             client_eviction.check_all(self)
         if self.replication.aof_waiting:
