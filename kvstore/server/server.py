@@ -889,6 +889,7 @@ class Server:
                 elif check_obuf or check_pubsub and client.kind == "pubsub":
                     self.check_output_limits(client)
         if self.memory.maxmemory:
+            self.memory.estimate_small()
             self.memory.sample()
             if self.memory.used > self.memory.maxmemory:
                 self.memory.make_room()  # (what the last command left over: Redis's timer proc)

@@ -134,24 +134,29 @@ def test_a_container_mostly_emptied_gives_its_memory_back(server, c, kind):
     c("DEL", "big")
 
 
-@pytest.mark.parametrize("kind", ["kvstore", "redis"])
-def test_a_pipelined_load_over_maxmemory_evicts_without_refusing(kind, tmp_path):
-    # allkeys-random under maxmemory: writes go on, keys are evicted as memory needs. Ours
-    # once counted a key table's doubling but not the small keys and values, so evicting
-    # every key did not make room: the database was emptied and SET got OOM.
+def test_a_pipelined_load_over_maxmemory_keeps_about_what_redis_keeps(tmp_path):
+    # allkeys-random under maxmemory: writes go on and keys are evicted as memory needs, on
+    # both servers, and ours keeps about as many 100-byte values as Redis. Ours once counted a
+    # key table's doubling but not the small keys and values (pymalloc's, unseen by mallinfo2):
+    # evicting every key did not make room, and SET got OOM.
     bench = shutil.which("redis-benchmark")
     if bench is None:
         pytest.skip("redis-benchmark not installed")
-    p = start(kind, tmp_path, "--maxmemory", "10mb", "--maxmemory-policy", "allkeys-random")
-    try:
-        out = subprocess.run([bench, "-p", str(p.port), "-t", "set", "-n", "600000", "-r",
-                              "10000000", "-d", "100", "-P", "16", "-q"],
-                             capture_output=True, text=True, timeout=300)
-        assert "Error" not in out.stdout + out.stderr, out.stdout[-500:] + out.stderr[-500:]
-        c = Conn(p.port)
-        stats = c("INFO", "stats").decode()
-        evicted = int(stats.split("evicted_keys:")[1].split()[0])
-        assert evicted > 0 and c("DBSIZE") > 10_000, (evicted, c("DBSIZE"))
-        c.close()
-    finally:
-        p.stop()
+    kept = {}
+    for kind in ("kvstore", "redis"):
+        (tmp_path / kind).mkdir()
+        p = start(kind, tmp_path / kind, "--maxmemory", "10mb",
+                  "--maxmemory-policy", "allkeys-random")
+        try:
+            out = subprocess.run([bench, "-p", str(p.port), "-t", "set", "-n", "600000", "-r",
+                                  "10000000", "-d", "100", "-P", "16", "-q"],
+                                 capture_output=True, text=True, timeout=300)
+            assert "Error" not in out.stdout + out.stderr, (kind, out.stderr[-500:])
+            c = Conn(p.port)
+            stats = c("INFO", "stats").decode()
+            assert int(stats.split("evicted_keys:")[1].split()[0]) > 0, kind
+            kept[kind] = c("DBSIZE")
+            c.close()
+        finally:
+            p.stop()
+    assert 0.5 < kept["kvstore"] / kept["redis"] < 2, kept
