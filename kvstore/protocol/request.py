@@ -251,6 +251,17 @@ class PythonRequestParser:
         self._mid_bulk = _MID_BULK_HEADERS if max_bulk_len >= MID_BULK_MAX else {}
         self._fast = None  # (an instance attribute: found faster than the class default)
 
+    def discard(self) -> None:
+        """Drop whatever is buffered: the connection is gone, and a half-sent command (up to
+        a bulk's 512 MB) must not stay in memory until the garbage collector frees the
+        client's reference cycles."""
+        self._buf = b""
+        self._pos = self._pending = self._need = self._left = 0
+        self._chunks = []
+        self._args = None
+        self._fast = None
+        self.last_read = None
+
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append received bytes. Never parses, never raises. O(len(data))."""
         if not data:
@@ -672,6 +683,10 @@ class HiredisRequestParser(PythonRequestParser):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._reader = _hiredis.Reader()
+
+    def discard(self) -> None:
+        super().discard()
         self._reader = _hiredis.Reader()
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
