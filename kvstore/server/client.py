@@ -266,9 +266,10 @@ class Client(asyncio.Protocol):
         if server.replication.waiting or server.replication.aof_waiting:
             server.replication.unwait(self)
         self.transport = None
-        # (its input is freed now: the client object itself goes with the garbage collector)
-        self.parser.discard()
-        self.held = []
+        if not self.is_master:  # (our master's unread bytes say where its next link resumes)
+            # Its input is freed now: the client object itself goes with the garbage collector
+            self.parser.discard()
+            self.held = []
 
     def pause_writing(self) -> None:
         # The client is not reading its replies: stop reading its requests until it drains.
