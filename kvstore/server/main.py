@@ -11,6 +11,7 @@ in force (`supervised`).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -19,7 +20,7 @@ from ..commands.table import rename_command
 from .config import Config
 from .config_lines import ConfigFileError, FatalConfigError, parse_command_line, read_config_file
 from .process import ProcessControls
-from .server import Log, Server, run, startup_banner
+from .server import Log, LogHandler, Server, run, startup_banner
 
 USAGE = """Usage: kvstore-server [/path/to/redis.conf] [options] [-]
        kvstore-server - (read config from stdin)
@@ -110,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, new in config.renames:
         rename_command(name, new)
     server = Server(config, log)
+    library = logging.getLogger("kvstore")
+    library.addHandler(LogHandler(log))
+    library.propagate = False  # (not also to stderr: the program's log is its one place)
     startup_banner(server)
     background = config["daemonize"] and server.supervised == "no"
     if background:

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import errno
 import faulthandler
+import logging
 import os
 import resource
 import signal
@@ -164,6 +165,20 @@ def adjust_open_files_limit(config: Config, log: "Log") -> None:
 def _refuse_tls(enabled: Any) -> None:
     if enabled:
         raise ConfigError("Unable to update TLS configuration. Check server logs.")
+
+
+class LogHandler(logging.Handler):
+    """What the library logs through Python's logging (the "kvstore" logger: a script stopped
+    or slow while an AOF loads, ...) as the server's own lines, in its file and format."""
+
+    def __init__(self, log: "Log") -> None:
+        super().__init__()
+        self.server_log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = 3 if record.levelno >= logging.WARNING else 2 if record.levelno >= logging.INFO \
+            else 0
+        self.server_log.log(level, "%s", record.getMessage())
 
 
 class Log:
