@@ -13,7 +13,6 @@ import json
 import os
 import time
 
-from ..engine.dump import PayloadFormatError
 from ..engine.glob import compile_glob
 from ..errors import SYNTAX, CommandError, c_text, spaced, subcommand_syntax
 from ..replies import (OK, Attribute, BigNumber, Bool, Error, Frames, Push, SetReply, Status,
@@ -888,7 +887,7 @@ def debug_reload(ctx: Context, argv: list[bytes]):
                 records = _redis_rdb_records(ks, named)
                 if records is None:
                     records = list(snapshot.load(path))
-        except (OSError, snapshot.SnapshotError, PayloadFormatError, CommandError):
+        except (OSError, snapshot.SnapshotError):
             raise CommandError("ERR Error trying to load the RDB dump") from None
     functions = getattr(ks, "functions", None)
     if b"noflush" not in opts:
@@ -909,25 +908,19 @@ def debug_reload(ctx: Context, argv: list[bytes]):
 
 def _redis_rdb_records(ks, path: str) -> list | None:
     """The snapshot records (persistence.snapshot's) of the Redis RDB file at `path`, or None if
-    there is none there. Raises PayloadFormatError (or CommandError: a library) if it is bad."""
+    there is none there. Raises snapshot.SnapshotError if it is bad."""
     from ..engine import Keyspace
-    from ..engine.dump import install, read_rdb_file
-    from ..persistence import snapshot
-    from .functions import functions_of
+    from ..persistence import loader, snapshot
 
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            if f.read(5) != b"REDIS":
+                return None
     except FileNotFoundError:
         return None
-    if not data.startswith(b"REDIS"):
-        return None
-    tables, _, libraries, _, _ = read_rdb_file(data, ks)
-    aside = Keyspace(len(ks.dbs))  # (aside: the live data set stays until the file is read)
+    aside = Keyspace(len(ks.dbs), ks.clock)  # (the live data set stays until the file is read)
     aside.limits = ks.limits
-    install(aside, tables)
-    for code in libraries:
-        functions_of(aside).load(code)
+    loader.import_rdb(aside, path, lambda _line: None)
     return list(snapshot.iter_records(aside, None))
 
 

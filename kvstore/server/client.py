@@ -266,10 +266,13 @@ class Client(asyncio.Protocol):
         if server.replication.waiting or server.replication.aof_waiting:
             server.replication.unwait(self)
         self.transport = None
-        if not self.is_master:  # (our master's unread bytes say where its next link resumes)
-            # Its input is freed now: the client object itself goes with the garbage collector
-            self.parser.discard()
-            self.held = []
+        self.release_input()
+
+    def release_input(self) -> None:
+        """The connection is gone: its unread input is freed now, where the client object
+        itself would wait for the garbage collector (a half-sent bulk may be 512 MB)."""
+        self.parser.discard()
+        self.held = []
 
     def pause_writing(self) -> None:
         # The client is not reading its replies: stop reading its requests until it drains.

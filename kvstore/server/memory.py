@@ -9,12 +9,12 @@ maxmemory is set, what a key and its value hold there is estimated from 32 keys 
 100 ms (`estimate_small`, by sys.getsizeof) and counted per key, and the key tables count per
 key too (`_keys_adjustment`). The estimate is that figure minus what the process held when the
 server became ready (`baseline`), so an empty server uses ~0 as in Redis: with 100-byte values
-under maxmemory 20mb, kvstore keeps 85,790 keys where Redis keeps 89,021. It costs ~1-2
-microseconds, a third of a pipelined write's
-CPU under maxmemory, so it is not read before every command as Redis reads its counter: while
-maxmemory is set it is read again before a command once the keyspace has changed since the last
-reading and WRITE_SAMPLE_MS has passed, or MEMORY_SAMPLE_MS has passed (client buffers), and
-during eviction after every EVICT_BATCH keys. Memory a command itself allocates takes time to
+under maxmemory 20mb, kvstore keeps 85,790 keys where Redis keeps 89,021. A reading costs
+~1-2 microseconds, a third of a pipelined write's CPU under maxmemory, so it is not taken
+before every command as Redis reads its counter: while maxmemory is set it is taken again
+before a command once the keyspace has changed since the last reading and WRITE_SAMPLE_MS has
+passed, or MEMORY_SAMPLE_MS has passed (client buffers), and during eviction after every
+EVICT_BATCH keys. Memory a command itself allocates takes time to
 fill, so a write that grows memory by much (a SETBIT far out, a big SUNIONSTORE) is seen by the
 next command, even in the same pipeline; what cheap writes allocate between two readings is a
 few KB.

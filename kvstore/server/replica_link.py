@@ -109,6 +109,10 @@ class MasterClient(Client):
         super().connection_lost(exc)
         self.link.lost(self)
 
+    def release_input(self) -> None:
+        """Kept: our master's unread bytes say where its next link resumes (`offset`); they
+        go with the link."""
+
     def data_received(self, data: bytes) -> None:
         link = self.link
         link.last_io = time.monotonic()
