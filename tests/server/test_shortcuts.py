@@ -129,6 +129,17 @@ def test_run_handlers_give_what_the_handlers_give(seed, monkeypatch):
     assert with_runs[1:] == without[1:]
 
 
+def test_long_runs_give_what_the_handlers_give(monkeypatch):
+    # Runs of one command longer than the replies SET, MSET and PING precompute (64)
+    pipelines = [[("SET", "k%d" % (i % 7), "v%d" % i) for i in range(150)],
+                 [("PING",)] * 100 + [("SET", "a", "b")] * 65,
+                 [("MSET", "x", "1", "y", "2")] * 80 + [("PING",)] * 64 + [("GET", "x")]]
+    with_runs = _run(pipelines)
+    for name in RUN_COMMANDS:
+        monkeypatch.setattr(COMMANDS[name], "many", None)
+    assert _run(pipelines) == with_runs
+
+
 def _propagated(pipelines: list[list[tuple]], runs: bool) -> tuple:
     """`_run` under a write hook that records what it is given, with or without a run variant
     (without one, the server leaves every write to its handler)."""
