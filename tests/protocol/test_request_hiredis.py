@@ -208,6 +208,20 @@ def test_canonical_values_holding_type_bytes_still_use_hiredis():
     assert both([data])[1] == ([[b"SET", b"a+b=c~d>e|f%g(h", b"\r\n+OK\r\n$3\r\n*1\r\n"]], None)
 
 
+@pytest.mark.parametrize("value, fast", [(b"v" * 100, True), (b"v" * 1000, True),
+                                         (b"v" * 2000, False), (b"v=" * 30, True),
+                                         (b"v=" * 100, False)])
+def test_long_arguments_go_to_the_pure_parser(value, fast):
+    # Its slices cost less than hiredis behind the scans of its guards from about 512 bytes an
+    # argument, or 64 with a lookalike byte (which adds a scan and the canonical check)
+    data = multibulk(b"SET", b"k", value) * 16
+    assert used_hiredis(data) == fast
+    assert both([data])[1] == ([[b"SET", b"k", value]] * 16, None)
+    mset = multibulk(b"MSET", *[b"k", value] * 20)  # one command of many arguments alike
+    assert used_hiredis(mset) == fast
+    assert both([mset])[1] == ([[b"MSET", *[b"k", value] * 20]], None)
+
+
 def test_garbage_after_good_commands_runs_them_then_errors():
     data = SET + GET + b"*1\r\n$x\r\n" + SET
     py, hi = both([data])
