@@ -19,6 +19,7 @@ from ..version import REDIS_VERSION, __version__
 from ..commands.table import rename_command
 from .config import Config
 from .config_lines import ConfigFileError, FatalConfigError, parse_command_line, read_config_file
+from .memory import tune_malloc
 from .process import ProcessControls
 from .server import Log, LogHandler, Server, run, startup_banner
 
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for name, new in config.renames:
         rename_command(name, new)
+    tune_malloc()
     server = Server(config, log)
     library = logging.getLogger("kvstore")
     library.addHandler(LogHandler(log))

@@ -123,6 +123,25 @@ _MALLINFO = _libc_function("mallinfo2")
 if _MALLINFO is not None:
     _MALLINFO.restype = _MallInfo2
 _MALLOC_TRIM = _libc_function("malloc_trim")
+_MALLOPT = _libc_function("mallopt")
+_M_TRIM_THRESHOLD = -1  # mallopt's parameters
+_M_MMAP_THRESHOLD = -3
+# A server's malloc thresholds. glibc starts at 128 KB for both and raises them only once a
+# mapped block has been freed, so until then a free leaving over 128 KB free at the heap's top
+# gives those pages back and the next allocation faults them in again: 16 GETs of a 4 KB value
+# (a 64 KB reply a read) cost 2.75 us of server CPU a request, 1.85 with these (the same
+# process, once an earlier load had raised them: 1.70). Free heap top up to TRIM_THRESHOLD is
+# kept; blocks from MMAP_THRESHOLD up are mapped, and unmapped when freed.
+MMAP_THRESHOLD = 4 << 20
+TRIM_THRESHOLD = 16 << 20
+
+
+def tune_malloc() -> None:
+    """Set the server's malloc thresholds (glibc; nothing elsewhere). Not for the embedded
+    store: the process is its user's."""
+    if _MALLOPT is not None:
+        _MALLOPT(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        _MALLOPT(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def release_free_memory() -> None:
