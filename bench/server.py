@@ -51,8 +51,13 @@ TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "rpush", "l
 CUSTOM = {"eval_incr": ["EVAL", "return redis.call('incr', KEYS[1])", "1", "counter"],
           # (not a redis-benchmark test: what a stream producer sends, an auto-ID entry)
           "xadd": ["XADD", "mystream", "*", "myfield", "myvalue"]}
+# redis-benchmark tests with other options (not run by default: `--tests set_4k`): (its arguments,
+# its CSV row name). 4 KB values of its random letters: a pipelined read of long values.
+VARIANTS = {"set_4k": (["-t", "set", "-d", "4096"], "SET"),
+            "get_4k": (["-t", "get", "-d", "4096"], "GET")}
 # Commands each test needs (to skip tests kvstore cannot run yet).
 NEEDS = {"ping_inline": ["ping"], "ping_mbulk": ["ping"], "eval_incr": ["eval", "incr"],
+         "set_4k": ["set"], "get_4k": ["get"],
          **{f"lrange_{n}": ["lpush", "lrange"] for n in (100, 300, 500, 600)}}
 # The CSV row name of each test (lrange_300, _500 and _600: redis-benchmark's other list reads,
 # not run by default).
@@ -102,7 +107,8 @@ def cpu_seconds(pid: int) -> float:
 
 def run_one(port: int, pid: int, test: str, mode: list[str], n: int,
             timeout: float = 600) -> dict | None:
-    what = CUSTOM[test] if test in CUSTOM else ["-t", test]
+    what = CUSTOM[test] if test in CUSTOM else VARIANTS[test][0] if test in VARIANTS \
+        else ["-t", test]
     cmd = ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-n", str(n), "--csv", *mode,
            *what]
     before = cpu_seconds(pid)
@@ -111,7 +117,8 @@ def run_one(port: int, pid: int, test: str, mode: list[str], n: int,
     except subprocess.TimeoutExpired:
         return None
     cpu = cpu_seconds(pid) - before
-    want = " ".join(CUSTOM[test]) if test in CUSTOM else ROW.get(test, test.upper())
+    want = " ".join(CUSTOM[test]) if test in CUSTOM else VARIANTS[test][1] if test in VARIANTS \
+        else ROW.get(test, test.upper())
     for row in csv.DictReader(io.StringIO(out.stdout)):
         if row.get("test") == want:
             return {"rps": float(row["rps"]), "p50": float(row["p50_latency_ms"]),
