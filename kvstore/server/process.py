@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,23 @@ _CHILDREN = {
     "sync": ("redis-rdb-to-slaves", "bgsave_cpulist"),  # (a replica's file)
     "ldb": (None, None),
 }
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this forked child when its parent ends. Redis's save and sync
+    children exit once they cannot report to their parent (within about a second): ours went on
+    after a kill -9 of the server, for as long as their save took (rdb-key-save-delay: for
+    ever). Linux only; the server forks from its loop's thread, whose end is the process's."""
+    try:
+        prctl = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it ended before the call
+        os._exit(1)
 
 
 def parse_cpulist(text: str) -> set[int]:
@@ -130,6 +148,7 @@ class ProcessControls:
 
     def __init__(self, server: "Server") -> None:
         self.server = server
+        self.pid = os.getpid()  # (made after daemonize's fork)
         self.title = server_title()
         self._area = _argv_area()
         # The score before kvstore changed it, while it has (Redis's oom_score_adj_base and
@@ -234,7 +253,10 @@ class ProcessControls:
     # -- forked children -----------------------------------------------------------------------
 
     def in_child(self, kind: str) -> None:
-        """In a child of `kind` (_CHILDREN) just forked: its score, title and CPUs."""
+        """In a child of `kind` (_CHILDREN) just forked: its score, title and CPUs, and, but for
+        a debugging session's, its end with the server's."""
+        if kind != "ldb":
+            _die_with(self.pid)
         self.server.log.role = "C"  # as Redis's children's log lines
         self.set_oom_score(CHILD)
         title, cpulist = _CHILDREN[kind]

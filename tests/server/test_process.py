@@ -232,6 +232,39 @@ def cpus_of(pid: int) -> str:
         return next(line.split()[1] for line in f if line.startswith("Cpus_allowed_list:"))
 
 
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2:][:1] != b"Z"  # (a zombie has ended)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_save_child_ends_soon_after_its_server_is_killed(kind, kv_factory):
+    # integration/replication's "replication child dies when parent is killed": Redis's child
+    # exits once it cannot report to its parent (0.9 s here); ours saved on (10 s, or for ever
+    # under a longer rdb-key-save-delay)
+    p = kv_factory(kind=kind)
+    c = Conn(p.port)
+    c("DEBUG", "POPULATE", "10000")
+    c("CONFIG", "SET", "rdb-key-save-delay", "1000")  # a save of 10 s
+    assert c("BGSAVE") == b"Background saving started"
+    found: list[int] = []
+    wait_until(lambda: found.extend(children(p.proc.pid)) or found, timeout=10)
+    os.kill(p.proc.pid, signal.SIGKILL)
+    p.proc.wait()
+    try:
+        wait_until(lambda: not any(map(_running, found)), timeout=5, what="the child's end")
+    finally:
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0),
                     reason="needs CPUs 0 and 1")
 @pytest.mark.parametrize("kind", KINDS)
