@@ -15,8 +15,8 @@ from ..replies import OK, PONG, Status, Verbatim
 from ..version import REDIS_VERSION
 from .args import to_int
 from .table import (
-    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, STALE, Context, command, container,
-    run_handler,
+    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, STALE, Context, RunReplies, command,
+    container, run_handler,
 )
 
 # Connection commands that run whatever state the server or client is in
@@ -62,8 +62,7 @@ def ping(ctx: Context, argv: list[bytes]):
     return PONG if len(argv) == 1 else argv[1]
 
 
-# The replies of a run of k PINGs, one piece for the batch's join
-_PONGS = tuple(b"+PONG\r\n" * k for k in range(65))
+_PONGS = RunReplies(b"+PONG\r\n")
 
 
 @run_handler("ping")
@@ -78,7 +77,7 @@ def ping_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
         if argv[0] != name or len(argv) != 1:
             break
         done += 1
-    append(_PONGS[done] if done < len(_PONGS) else b"+PONG\r\n" * done)
+    append(_PONGS[done])
     return done
 
 

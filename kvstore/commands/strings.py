@@ -25,8 +25,8 @@ from ..numbers import INT64_MAX, INT64_MIN, incrbyfloat as _incrbyfloat
 from ..protocol.encoder import BULK_HEADERS
 from ..replies import OK
 from .args import to_int
-from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
-                    run_handler)
+from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, RunReplies, command,
+                    no_notify, run_handler)
 
 KEY1 = KeySpec(1, 1, 1)
 
@@ -232,8 +232,7 @@ def set_(ctx: Context, argv: list[bytes]):
     return set_generic(ctx, "set", argv[1], argv[2], flags, expire_opt, expire_arg, argv)
 
 
-# The replies of a run of k SETs, one piece for the batch's join
-_OKS = tuple(b"+OK\r\n" * k for k in range(65))
+_OKS = RunReplies(b"+OK\r\n")
 
 
 @run_handler("set", logged=True)
@@ -254,7 +253,7 @@ def set_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
             db.untime(key, ctx.now)
         data[key] = argv[2]
         done += 1
-    append(_OKS[done] if done < len(_OKS) else b"+OK\r\n" * done)
+    append(_OKS[done])
     ctx.ks.dirty += done
     return done
 
@@ -381,7 +380,7 @@ def mset_run(ctx: Context, argvs: list[list[bytes]], append) -> int:
                     db.untime(key, ctx.now)
         data.update(zip(pairs, pairs))
         done += 1
-    append(_OKS[done] if done < len(_OKS) else b"+OK\r\n" * done)
+    append(_OKS[done])
     ctx.ks.dirty += done * (size >> 1)
     return done
 

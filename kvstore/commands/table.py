@@ -185,6 +185,20 @@ def command(
     return register
 
 
+class RunReplies(dict):
+    """`replies[k]`: a run handler's constant reply `piece` for k calls, one piece for the
+    batch's join (one append per call was 3% of a pipelined SET). Made ahead up to 64 calls."""
+
+    __slots__ = ("piece",)
+
+    def __init__(self, piece: bytes) -> None:
+        super().__init__((k, piece * k) for k in range(65))
+        self.piece = piece
+
+    def __missing__(self, k: int) -> bytes:
+        return self.piece * k
+
+
 def run_handler(name: str, logged: bool = False) -> Callable:
     """Register the decorated function as the run handler of command `name` (`Command.many`).
 
