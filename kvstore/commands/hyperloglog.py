@@ -225,7 +225,10 @@ def pfdebug(ctx: Context, argv: list[bytes]):
             except hll.Corrupt:
                 raise CommandError(CORRUPT) from None
             store(ctx, key, value, True)
-            ctx.ks.dirty += 1  # Redis forces the encoding change to replicas
+            # Redis forces the encoding change to replicas, but signals no change of the key:
+            # no WATCH breaks, no tracker is told
+            ctx.ks.dirty += 1
+            ctx.touched = (argv, [])
         if sub == b"todense":
             return 0 if dense else 1
         return list(hll.dense_registers(value))

@@ -35,7 +35,7 @@ from ..replies import NULL_ARRAY, OK
 from .args import to_int
 from .table import (DENYOOM, FAST, READONLY, WRITE, Context, KeySpec, command, no_notify,
                     popped_from, run_handler)
-from .watching import touch
+from .watching import signal_unchanged
 
 KEY1 = KeySpec(1, 1, 1)
 KEY1_2 = KeySpec(1, 2, 1)
@@ -747,10 +747,10 @@ def ltrim(ctx: Context, argv: list[bytes]):
         lst.clear()
         lst.extend(kept)
     ctx.ks.dirty += head + tail
-    # Redis notifies "ltrim", and signals the key (a WATCH of it breaks), even when nothing
-    # was trimmed; only a change is logged.
+    # Redis notifies "ltrim", and signals the key (a WATCH of it breaks, trackers are told),
+    # even when nothing was trimmed; only a change is logged.
     ctx.notify("l", "ltrim", key)
-    if not head + tail and ctx.db.watched:
-        touch(ctx.db, (key,))
+    if not head + tail:
+        signal_unchanged(ctx, key)
     _emptied(ctx, key, lst)
     return OK

@@ -85,6 +85,16 @@ def touch(db: Database, keys: Iterable[bytes], expired: bool = False) -> None:
                 watcher.dirty_cas = True
 
 
+def signal_unchanged(ctx, key: bytes) -> None:
+    """Redis's signalModifiedKey for a key that a write command left as it was (an LTRIM that
+    trimmed nothing): its watchers' transactions fail and its trackers hear of it, as in
+    Redis, but nothing is logged, as `dirty` did not move."""
+    if ctx.db.watched:
+        touch(ctx.db, (key,))
+    for listener in ctx.ks.signal_listeners:
+        listener(ctx, key)
+
+
 def written(db: Database, argv: list[bytes], touched: tuple | None = None
             ) -> list[tuple[Database, list[bytes]]] | None:
     """The (database, keys) pairs a write command on `db` changed, or None for FLUSH*/SWAPDB

@@ -44,7 +44,7 @@ import contextlib
 import random
 import time
 from collections import OrderedDict
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import wrongtype
 from .clock import wall_ms
@@ -336,6 +336,9 @@ class Keyspace:
         self.on_new: Callable[[Database, bytes], None] | None = None
         # Called with (db, None) before a db is emptied and (a, b), (b, a) before a SWAPDB.
         self.flush_listeners: list[Callable[[Database, Database | None], None]] = []
+        # Called with (ctx, key) when a command signals a key it did not change (see
+        # commands.watching.signal_unchanged): CLIENT TRACKING's, while anyone tracks.
+        self.signal_listeners: list[Callable[[Any, bytes], None]] = []
 
     @property
     def unsaved(self) -> int:

@@ -161,10 +161,12 @@ class Tracking:
         if want and not self._hooked:
             server.add_write_hook(self.on_write, first=True)
             server.ks.expired_listeners.append(self._expired)
+            server.ks.signal_listeners.append(self._signalled)
             self._hooked = True
         elif not want and self._hooked:
             server.remove_write_hook(self.on_write)
             server.ks.expired_listeners.remove(self._expired)
+            server.ks.signal_listeners.remove(self._signalled)
             self._hooked = False
 
     # -- reads ----------------------------------------------------------------------------------
@@ -223,6 +225,9 @@ class Tracking:
 
     def _expired(self, db, key: bytes) -> None:
         self.invalidate(key, None)
+
+    def _signalled(self, ctx, key: bytes) -> None:
+        self.invalidate(key, ctx.client)
 
     def invalidate(self, key: bytes, writer, bcast: bool = True) -> None:
         """Redis `trackingInvalidateKey`: `key` changed, by `writer`'s command (None: by

@@ -212,6 +212,22 @@ def test_bcast_prefixes(server, c):
     a.close()
 
 
+def test_writes_that_change_nothing_by_redis_signals(server, c):
+    """What a tracker hears is what Redis signals (what breaks a WATCH), not what changed: an
+    LTRIM that keeps every element is a signal, a PFDEBUG that turns an HLL dense is not."""
+    c("RPUSH", "l", "a", "b")
+    c("PFADD", "h", "x")
+    a = conn(server)
+    a("CLIENT", "TRACKING", "ON", "BCAST")
+    c("LTRIM", "l", "0", "-1")
+    expect(a, inv(b"l"))
+    assert c("PFDEBUG", "TODENSE", "h") == 1
+    assert c("PFDEBUG", "GETREG", "h")[:1] == [0]
+    c("SET", "after", "1")
+    expect(a, inv(b"after"))
+    a.close()
+
+
 def test_noloop(server, c):
     a = conn(server)
     a("CLIENT", "TRACKING", "ON", "NOLOOP")

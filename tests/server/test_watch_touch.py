@@ -59,6 +59,9 @@ UNTOUCHED = [
     ("absent", ("ZMPOP", "2", "absent", "z1", "MIN")),
     ("absent", ("BZPOPMIN", "absent", "z1", "0")),
     ("absent", ("BZMPOP", "0", "2", "absent", "z2", "MAX")),
+    # a sparse HLL made dense: logged, but Redis signals no change
+    ("h1", ("PFDEBUG", "TODENSE", "h1")),
+    ("h1", ("PFDEBUG", "GETREG", "h1")),
 ]
 
 # (watched key, write): the write changed the watched key.
@@ -71,6 +74,7 @@ TOUCHED = [
     ("b1", ("DEL", "b1", "absent")),
     ("l", ("LMPOP", "2", "absent", "l", "LEFT")),
     ("z1", ("BZPOPMIN", "absent", "z1", "0")),
+    ("l", ("LTRIM", "l", "0", "-1")),  # trims nothing, still a signal in Redis
 ]
 
 
