@@ -596,7 +596,7 @@ class Runner:
 
     def __init__(self, port: int, seed: int = 1, families=None, check_every: int = 250,
                  twin_port: int | None = None, server_port: int | None = None,
-                 protocol: int = 2) -> None:
+                 protocol: int = 2, notify: bool = False) -> None:
         if server_port is None:
             self.r = self.ro = RawRedis(port)
             self.kv = KvSide() if twin_port is None else RedisSide(twin_port)
@@ -605,15 +605,16 @@ class Runner:
             self.gen = Gen(seed, self.families)
         else:
             # the oracle's stream runs on `ro`; `r` is its admin connection
-            self.ro = WireSide(port, protocol)
+            self.ro = WireSide(port, protocol, notify)
             self.r = self.ro.admin
-            self.kv = WireSide(server_port, protocol)
+            self.kv = WireSide(server_port, protocol, notify)
             self.followers = [self.ro, self.kv]
             twin_port = None if self.kv.is_kvstore else server_port
             self.families = list(families or FAMILIES + WIRE_FAMILIES)
             self.gen = WireGen(seed, self.families, queueable)
         self.twin = twin_port
         self.wire = server_port is not None
+        self.notify = notify and self.wire
         self.check_every = check_every
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.mismatches: list[Mismatch] = []
@@ -708,6 +709,9 @@ class Runner:
         if name in ("EXPIRE", "PEXPIRE") and b"GT" in (a.upper() for a in argv[3:]):
             next_millisecond()
         sent = [b"EVAL", PCALL_ARGV, b"0", *argv] if self.through_eval else argv
+        if self.notify:  # what the harness's own reads and copies made the servers publish
+            self.ro.drain_events()
+            self.kv.drain_events()
         if blocking(name, argv) and not (self.wire or self.through_eval):
             # The embedded store has no connection to block: a blocking pop with nothing to pop
             # answers at once, as Redis does where it may not block (MULTI, scripts). Redis gets
@@ -740,6 +744,13 @@ class Runner:
             st["dirty"] += 1
             self.mismatches.append(Mismatch(self.index, argv, ("dirty changed", want_dirty, want),
                                             ("dirty changed", got_dirty, got), "dirty"))
+        if self.notify:
+            want_events, got_events = self.ro.drain_events(), self.kv.drain_events()
+            if want_events != got_events:
+                st["notify"] += 1
+                self.mismatches.append(Mismatch(self.index, argv, ("events", want_events, want),
+                                                ("events", got_events, got), "notify",
+                                                self.history[-HISTORY:]))
         if wn == gn or tolerated(name, wn, gn, self.gen.exact_times):
             st["match"] += 1
             if name in RANDOM or pre is MIXED:
@@ -874,9 +885,14 @@ def main(argv=None) -> int:
                          "instead of the embedded store, adding connection-level commands")
     ap.add_argument("--protocol", type=int, choices=(2, 3), default=2,
                     help="the RESP version the stream starts with (--server only)")
+    ap.add_argument("--notify", action="store_true",
+                    help="also compare the keyspace events each command publishes (--server "
+                         "only; notify-keyspace-events KEAn, a PSUBSCRIBE * connection)")
     ap.add_argument("--through-eval", action="store_true",
                     help="run every command as EVAL \"return redis.pcall(unpack(ARGV))\" 0 ...")
     args = ap.parse_args(argv)
+    if args.notify and not args.server:
+        ap.error("--notify needs --server: the embedded store has no subscriber connection")
     families = args.family.split(",") if args.family else None
     known = FAMILIES + WIRE_FAMILIES if args.server else FAMILIES
     for f in families or ():
@@ -895,7 +911,7 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         runner = Runner(port, args.seed, families, args.check_every, twin, server,
-                        args.protocol)
+                        args.protocol, args.notify)
         runner.through_eval = args.through_eval
         runner.run(args.commands)
         elapsed = time.perf_counter() - t0

@@ -143,6 +143,10 @@ class RawRedis:
 
 
 INFO_DIRTY = [b"INFO", b"persistence"]
+# --notify: every class of keyspace event Redis 7.0 has but key misses (one per failed read);
+# the channel whose message ends a drain (WireSide.drain_events).
+NOTIFY_CLASSES = "KEAn"
+EVENTS_END = b"fuzz:events-end"
 
 
 def info_field(text: bytes, name: bytes) -> int:
@@ -306,10 +310,21 @@ class WireSide:
     """A server driven over the wire: the stream on `stream`, the harness on `admin` (see the
     module docstring). Offers what the runner needs of a side."""
 
-    def __init__(self, port: int, protocol: int) -> None:
+    def __init__(self, port: int, protocol: int, notify: bool = False) -> None:
         self.stream = RawRedis(port)
         self.admin = RawRedis(port)
         self.admin.ok("FLUSHALL")
+        # With `notify`, a third connection hears every keyspace event and every invalidation
+        # of a fourth, which tracks every key (BCAST): what each command counts as a change to
+        # a key, which is also what breaks a WATCH (`drain_events`).
+        self.events = self.tracker = None
+        if notify:
+            self.admin.ok("CONFIG", "SET", "notify-keyspace-events", NOTIFY_CLASSES)
+            self.events = RawRedis(port)
+            events_id = self.events.ok("CLIENT", "ID")
+            self.events.ok("PSUBSCRIBE", "*")
+            self.tracker = RawRedis(port)
+            self.tracker.ok("CLIENT", "TRACKING", "ON", "REDIRECT", events_id, "BCAST")
         # Only lazy expiry, as on the embedded side: when each server's active cycle reclaims a
         # key that expired is a race (DBSIZE counts keys not reclaimed yet). Best effort: a
         # redis-server not started by us may refuse DEBUG.
@@ -351,9 +366,30 @@ class WireSide:
         wire_copy(self.admin, key, dump, encodings=True)
         return True
 
+    def drain_events(self) -> list[tuple[bytes, object]]:
+        """The (channel, message) of every keyspace event and invalidation (its keys, or None
+        for a flush) sent since the last drain, in order. A message published on the admin
+        connection marks the end: a server sends a subscriber its messages in order."""
+        self.admin.ok("PUBLISH", EVENTS_END, "")
+        events = []
+        while True:
+            kind, message = read_reply(self.events.f)
+            if kind == "ok" and type(message) is list and len(message) == 4:  # pmessage
+                if message[2] == EVENTS_END:
+                    return events
+                events.append((message[2], message[3]))
+            elif kind == "ok" and type(message) is list and len(message) == 3 \
+                    and message[1] == b"__redis__:invalidate":
+                events.append((message[1], message[2]))
+            else:
+                raise RuntimeError(f"not an event on the events connection: {message!r}")
+
     def close(self) -> None:
         self.stream.close()
         self.admin.close()
+        if self.events is not None:
+            self.events.close()
+            self.tracker.close()
 
 
 def start_server(kind: str, log=None) -> tuple[int, subprocess.Popen, str]:
