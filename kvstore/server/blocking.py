@@ -43,6 +43,7 @@ TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 _LLONG_MAX = (1 << 63) - 1
+_MOVES = (b"blmove", b"brpoplpush")
 
 
 def parse_timeout(arg: bytes) -> int:
@@ -250,6 +251,10 @@ class KeyWatch:
                 passed.add(w)
                 continue
             served_in = perf_counter() - start
+            # As Redis's serveClientsBlockedOn*Key, a serve signals (WATCH, tracking) only the
+            # key a BLMOVE pushes to: the key it pops from was signalled by the write that made
+            # it ready (SWAPDB, the one that signals nothing, leaves it untold).
+            ctx.touched = (w.argv, [w.argv[2]] if w.argv[0].lower() in _MOVES else [])
             server = self.server
             # The pop is logged before its reply is queued, so the reply waits for it (group.py).
             if ks.dirty != dirty and server.propagate is not None:

@@ -461,3 +461,25 @@ def test_an_eviction_before_a_command_is_invalidated_before_its_reply(server, c)
         c("CONFIG", "SET", "maxmemory-policy", policy)
         c("DEL", "big-key")
         a.close()
+
+
+def test_a_swapdb_that_serves_a_blocked_pop_signals_only_a_moves_destination(server, c):
+    # Redis signals a popped key when it was written, not when a blocked client is served
+    # from it; SWAPDB signals nothing, so only what a BLMOVE pushes to is invalidated.
+    a = conn(server)
+    a("CLIENT", "TRACKING", "ON", "BCAST")
+    movers = [Conn(server.port) for _ in range(2)]
+    movers[0].send(Conn.encode("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"))
+    movers[1].send(Conn.encode("BLPOP", "src", "0"))
+    while c("CLIENT", "LIST", "TYPE", "normal").count(b" flags=b ") < 2:
+        pass  # until both are blocked
+    c("SELECT", "1")
+    c("RPUSH", "src", "x", "y")
+    expect(a, inv(b"src"))  # (a key is a name, whatever its database)
+    c("SWAPDB", "0", "1")
+    assert movers[0].reply() == b"x"
+    assert movers[1].reply() == [b"src", b"y"]
+    expect(a, inv(b"dst"))
+    for m in movers:
+        m.close()
+    a.close()
