@@ -34,6 +34,7 @@ from time import perf_counter
 
 from ..commands import watching
 from ..commands.table import lookup, propagate_effects
+from ..engine.zset import ZSet
 from ..errors import CommandError, ProtocolError
 from ..numbers import parse_long_double
 from ..replies import NULL_ARRAY, Error
@@ -251,10 +252,12 @@ class KeyWatch:
                 passed.add(w)
                 continue
             served_in = perf_counter() - start
-            # As Redis's serveClientsBlockedOn*Key, a serve signals (WATCH, tracking) only the
-            # key a BLMOVE pushes to: the key it pops from was signalled by the write that made
-            # it ready (SWAPDB, the one that signals nothing, leaves it untold).
-            ctx.touched = (w.argv, [w.argv[2]] if w.argv[0].lower() in _MOVES else [])
+            # What a serve signals (WATCH, tracking) is Redis's serveClientsBlockedOn*Key's: a
+            # zset pop its key, a list pop nothing but a BLMOVE's destination (the list was
+            # signalled by the write that made it ready; after a SWAPDB, which signals nothing,
+            # it stays untold), a stream read nothing.
+            ctx.touched = (w.argv, [key] if cls is ZSet else
+                           [w.argv[2]] if w.argv[0].lower() in _MOVES else [])
             server = self.server
             # The pop is logged before its reply is queued, so the reply waits for it (group.py).
             if ks.dirty != dirty and server.propagate is not None:

@@ -464,8 +464,9 @@ def test_an_eviction_before_a_command_is_invalidated_before_its_reply(server, c)
 
 
 def test_a_swapdb_that_serves_a_blocked_pop_signals_only_a_moves_destination(server, c):
-    # Redis signals a popped key when it was written, not when a blocked client is served
-    # from it; SWAPDB signals nothing, so only what a BLMOVE pushes to is invalidated.
+    # Redis signals a popped list when it was written, not when a blocked client is served
+    # from it; SWAPDB signals nothing, so only what a BLMOVE pushes to is invalidated. A
+    # zset pop signals its key (the next test).
     a = conn(server)
     a("CLIENT", "TRACKING", "ON", "BCAST")
     movers = [Conn(server.port) for _ in range(2)]
@@ -482,4 +483,21 @@ def test_a_swapdb_that_serves_a_blocked_pop_signals_only_a_moves_destination(ser
     expect(a, inv(b"dst"))
     for m in movers:
         m.close()
+    a.close()
+
+
+def test_a_swapdb_that_serves_a_blocked_zset_pop_signals_the_zset(server, c):
+    a = conn(server)
+    a("CLIENT", "TRACKING", "ON", "BCAST")
+    popper = Conn(server.port)
+    popper.send(Conn.encode("BZPOPMIN", "z", "0"))
+    while b" flags=b " not in c("CLIENT", "LIST", "TYPE", "normal"):
+        pass  # until it is blocked
+    c("SELECT", "1")
+    c("ZADD", "z", "1", "m", "2", "n")
+    expect(a, inv(b"z"))
+    c("SWAPDB", "0", "1")
+    assert popper.reply() == [b"z", b"m", b"1"]
+    expect(a, inv(b"z"))
+    popper.close()
     a.close()
