@@ -26,7 +26,10 @@ its own socket starting in RESP `--protocol`. Replies are parsed with every RESP
 distinct (double vs bulk, map vs array, set vs array, boolean vs integer, null vs $-1 vs *-1,
 verbatim, big number), then normalised as below; maps and sets compare as unordered collections.
 Everything the harness does between commands goes over a second RESP2 connection per server, so
-it never lands inside the stream's MULTI or in RESP3 shapes.
+it never lands inside the stream's MULTI or in RESP3 shapes. `--notify` also compares, command
+by command, the keyspace events and a BCAST tracker's invalidations each server sent (WireSide.
+drain_events); `--blockers N` adds N connections per server that block on the stream's keys and
+compares how and when the stream's commands serve them (fuzz_blocking.py).
 
 Replies are compared after a per-command normaliser (`normalise`):
 * order-insensitive replies (SMEMBERS, SINTER/SUNION/SDIFF, KEYS, and HKEYS/HVALS/HGETALL of a
@@ -107,6 +110,7 @@ from kvstore.errors import ResponseError
 from kvstore.replies import Error, HumanDouble, NullArray, ScorePairs, Status
 from kvstore.numbers import format_double, format_long_double
 
+from .fuzz_blocking import Blockers
 from .fuzz_gen import FAMILIES, POOLS, Gen, blocking, family_of
 from .fuzz_streams import (STREAM_TIMES, XINFO_FULL, decode_stream, stream_state, stream_times,
                            stream_view)
@@ -596,7 +600,7 @@ class Runner:
 
     def __init__(self, port: int, seed: int = 1, families=None, check_every: int = 250,
                  twin_port: int | None = None, server_port: int | None = None,
-                 protocol: int = 2, notify: bool = False) -> None:
+                 protocol: int = 2, notify: bool = False, blockers: int = 0) -> None:
         if server_port is None:
             self.r = self.ro = RawRedis(port)
             self.kv = KvSide() if twin_port is None else RedisSide(twin_port)
@@ -615,6 +619,9 @@ class Runner:
         self.twin = twin_port
         self.wire = server_port is not None
         self.notify = notify and self.wire
+        self.txn_names: set[str] | None = None   # the commands since the last MULTI
+        self.blockers = Blockers(port, server_port, blockers, seed) \
+            if blockers and self.wire else None
         self.check_every = check_every
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.mismatches: list[Mismatch] = []
@@ -649,6 +656,8 @@ class Runner:
         does not turn into type-clash mismatches in every other family."""
         if dump is False:
             dump = oracle_dump(self.r, key)
+        if self.blockers is not None and same_state(dump, self.kv.dump(key)):
+            return  # (a write would serve a blocker on kvstore's side only)
         if not self.kv.copy(key, dump):
             self.r.ok("DEL", key)
             self.dropped += 1
@@ -709,6 +718,8 @@ class Runner:
         if name in ("EXPIRE", "PEXPIRE") and b"GT" in (a.upper() for a in argv[3:]):
             next_millisecond()
         sent = [b"EVAL", PCALL_ARGV, b"0", *argv] if self.through_eval else argv
+        if self.blockers is not None:
+            self._blocking(self.blockers.before(self.r, self.kv.admin))
         if self.notify:  # what the harness's own reads and copies made the servers publish
             self.ro.drain_events()
             self.kv.drain_events()
@@ -744,13 +755,23 @@ class Runner:
             st["dirty"] += 1
             self.mismatches.append(Mismatch(self.index, argv, ("dirty changed", want_dirty, want),
                                             ("dirty changed", got_dirty, got), "dirty"))
+        if name == "MULTI":
+            self.txn_names = set()
+        elif self.txn_names is not None:
+            self.txn_names.add(name)
         if self.notify:
             want_events, got_events = self.ro.drain_events(), self.kv.drain_events()
+            if want_events != got_events and self._swapdb(name, argv):
+                # A SWAPDB serves the clients blocked on the keys it brings in in the order of
+                # a hash table of Redis's (two redis-servers differ): their events too.
+                want_events, got_events = sorted(want_events), sorted(got_events)
             if want_events != got_events:
                 st["notify"] += 1
                 self.mismatches.append(Mismatch(self.index, argv, ("events", want_events, want),
                                                 ("events", got_events, got), "notify",
                                                 self.history[-HISTORY:]))
+        if self.blockers is not None:
+            self._blocking(self.blockers.after(self.r, self.kv.admin), self._swapdb(name, argv))
         if wn == gn or tolerated(name, wn, gn, self.gen.exact_times):
             st["match"] += 1
             if name in RANDOM or pre is MIXED:
@@ -766,6 +787,26 @@ class Runner:
         self.index += 1
         if self.check_every and self.index % self.check_every == 0:
             self.check_state()
+
+    def _swapdb(self, name: str, argv: list[bytes]) -> bool:
+        """Whether the command, a script's ARGV or the transaction it ends ran a SWAPDB."""
+        if name == "SWAPDB" or any(a.upper() == b"SWAPDB" for a in argv[1:]):
+            return True
+        return name == "EXEC" and "SWAPDB" in (self.txn_names or ())
+
+    def _blocking(self, diffs, swapdb: bool = False) -> None:
+        """Record what the blockers saw differently (fuzz_blocking) and resync their keys.
+        After a SWAPDB a difference is no mismatch: Redis serves the keys it made ready in
+        the order of a hash table of its own (two redis-servers differ), and a client blocked
+        on several keys gets the first one's entries."""
+        for argv, want, got in diffs:
+            if swapdb:
+                self.blockers.counts["served otherwise after a SWAPDB"] += 1
+            else:
+                self.stats[argv[0].decode().upper()]["blocking"] += 1
+                self.mismatches.append(Mismatch(self.index, argv, want, got, "blocking",
+                                                self.history[-HISTORY:]))
+            self.resync_all()
 
     def _prefetch(self, name, argv, keys):
         """Oracle-side facts a normaliser needs, read before the command runs."""
@@ -796,6 +837,8 @@ class Runner:
         return self
 
     def close(self) -> None:
+        if self.blockers is not None:
+            self.blockers.close()
         self.r.close()
         self.kv.close()
 
@@ -832,6 +875,9 @@ class Runner:
         states = [m for m in self.mismatches if m.kind == "state"]
         p(f"state checks: {self.state_checks}, key state differences: {len(states)}, keys"
           f" dropped from Redis because kvstore cannot hold their type yet: {self.dropped}")
+        if self.blockers is not None:
+            p("blockers (on Redis): " + ", ".join(
+                f"{what} {n}" for what, n in sorted(self.blockers.counts.items())))
         groups: dict[tuple, list] = defaultdict(list)
         for m in self.mismatches:
             groups[(m.command(), m.kind)].append(m)
@@ -886,13 +932,16 @@ def main(argv=None) -> int:
     ap.add_argument("--protocol", type=int, choices=(2, 3), default=2,
                     help="the RESP version the stream starts with (--server only)")
     ap.add_argument("--notify", action="store_true",
-                    help="also compare the keyspace events each command publishes (--server "
-                         "only; notify-keyspace-events KEAn, a PSUBSCRIBE * connection)")
+                    help="also compare the keyspace events and BCAST invalidations of each "
+                         "command (--server only; notify-keyspace-events KEAn)")
+    ap.add_argument("--blockers", type=int, default=0, metavar="N",
+                    help="N more connections per server that block on the stream's keys "
+                         "(--server only; see fuzz_blocking.py)")
     ap.add_argument("--through-eval", action="store_true",
                     help="run every command as EVAL \"return redis.pcall(unpack(ARGV))\" 0 ...")
     args = ap.parse_args(argv)
-    if args.notify and not args.server:
-        ap.error("--notify needs --server: the embedded store has no subscriber connection")
+    if (args.notify or args.blockers) and not args.server:
+        ap.error("--notify and --blockers need --server: the embedded store has no connections")
     families = args.family.split(",") if args.family else None
     known = FAMILIES + WIRE_FAMILIES if args.server else FAMILIES
     for f in families or ():
@@ -911,7 +960,7 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         runner = Runner(port, args.seed, families, args.check_every, twin, server,
-                        args.protocol, args.notify)
+                        args.protocol, args.notify, args.blockers)
         runner.through_eval = args.through_eval
         runner.run(args.commands)
         elapsed = time.perf_counter() - t0
