@@ -252,12 +252,14 @@ class KeyWatch:
                 passed.add(w)
                 continue
             served_in = perf_counter() - start
-            # What a serve signals (WATCH, tracking) is Redis's serveClientsBlockedOn*Key's: a
-            # zset pop its key, a list pop nothing but a BLMOVE's destination (the list was
-            # signalled by the write that made it ready; after a SWAPDB, which signals nothing,
-            # it stays untold), a stream read nothing.
-            ctx.touched = (w.argv, [key] if cls is ZSet else
-                           [w.argv[2]] if w.argv[0].lower() in _MOVES else [])
+            # What a serve signals (WATCH, tracking) is Redis 7.0's serveClientsBlockedOn*Key's:
+            # a zset pop and a BLMPOP (listElementsRemoved) their key; BLPOP, BRPOP and BLMOVE
+            # only a BLMOVE's destination (the list was signalled by the write that made it
+            # ready; after a SWAPDB, which signals nothing, it stays untold); a stream read
+            # nothing.
+            name = w.argv[0].lower()
+            ctx.touched = (w.argv, [key] if cls is ZSet or name == b"blmpop" else
+                           [w.argv[2]] if name in _MOVES else [])
             server = self.server
             # The pop is logged before its reply is queued, so the reply waits for it (group.py).
             if ks.dirty != dirty and server.propagate is not None:

@@ -469,17 +469,19 @@ def test_a_swapdb_that_serves_a_blocked_pop_signals_only_a_moves_destination(ser
     # zset pop signals its key (the next test).
     a = conn(server)
     a("CLIENT", "TRACKING", "ON", "BCAST")
-    movers = [Conn(server.port) for _ in range(2)]
-    movers[0].send(Conn.encode("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"))
-    movers[1].send(Conn.encode("BLPOP", "src", "0"))
-    while c("CLIENT", "LIST", "TYPE", "normal").count(b" flags=b ") < 2:
-        pass  # until both are blocked
+    movers = [Conn(server.port) for _ in range(3)]
+    for i, command in enumerate([("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"),
+                                 ("BLPOP", "src", "0"), ("BRPOP", "src", "0")]):
+        movers[i].send(Conn.encode(*command))
+        while c("CLIENT", "LIST", "TYPE", "normal").count(b" flags=b ") <= i:
+            pass  # until it is blocked: they are served in that order
     c("SELECT", "1")
-    c("RPUSH", "src", "x", "y")
+    c("RPUSH", "src", "x", "y", "z")
     expect(a, inv(b"src"))  # (a key is a name, whatever its database)
     c("SWAPDB", "0", "1")
     assert movers[0].reply() == b"x"
     assert movers[1].reply() == [b"src", b"y"]
+    assert movers[2].reply() == [b"src", b"z"]
     expect(a, inv(b"dst"))
     for m in movers:
         m.close()
@@ -499,5 +501,23 @@ def test_a_swapdb_that_serves_a_blocked_zset_pop_signals_the_zset(server, c):
     c("SWAPDB", "0", "1")
     assert popper.reply() == [b"z", b"m", b"1"]
     expect(a, inv(b"z"))
+    popper.close()
+    a.close()
+
+
+def test_a_swapdb_that_serves_a_blocked_blmpop_signals_its_list(server, c):
+    # Redis 7.0's BLMPOP serve pops through listElementsRemoved, which signals the key.
+    a = conn(server)
+    a("CLIENT", "TRACKING", "ON", "BCAST")
+    popper = Conn(server.port)
+    popper.send(Conn.encode("BLMPOP", "0", "1", "l", "LEFT", "COUNT", "2"))
+    while b" flags=b " not in c("CLIENT", "LIST", "TYPE", "normal"):
+        pass  # until it is blocked
+    c("SELECT", "1")
+    c("RPUSH", "l", "a", "b", "c")
+    expect(a, inv(b"l"))
+    c("SWAPDB", "0", "1")
+    assert popper.reply() == [b"l", [b"a", b"b"]]
+    expect(a, inv(b"l"))
     popper.close()
     a.close()
