@@ -28,7 +28,8 @@ verbatim, big number), then normalised as below; maps and sets compare as unorde
 Everything the harness does between commands goes over a second RESP2 connection per server, so
 it never lands inside the stream's MULTI or in RESP3 shapes. `--notify` also compares, command
 by command, the keyspace events and a BCAST tracker's invalidations each server sent (WireSide.
-drain_events); `--blockers N` adds N connections per server that block on the stream's keys and
+drain_events), and whether a WATCH of the command's keys (and one more) made just before it
+still lets an EXEC run after it; `--blockers N` adds N connections per server that block on the stream's keys and
 compares how and when the stream's commands serve them (fuzz_blocking.py).
 
 Replies are compared after a per-command normaliser (`normalise`):
@@ -96,6 +97,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import sys
 import time
@@ -121,6 +123,8 @@ from .fuzz_wire import (INFO_DIRTY, NIL_ARRAY, WIRE_NORMALISERS, RawRedis, WireS
 
 DBS = (0, 1, 2)          # the databases the stream uses (SELECT/MOVE/SWAPDB/COPY DB)
 HISTORY = 12             # recent commands kept to explain a state mismatch
+# --notify: what the watcher WATCHes besides the command's keys (in the stream's database).
+WATCH_POOL = [key for pool in POOLS.values() for key in pool[:2]]
 
 # -- the two sides ----------------------------------------------------------------------------
 
@@ -620,6 +624,8 @@ class Runner:
         self.wire = server_port is not None
         self.notify = notify and self.wire
         self.txn_names: set[str] | None = None   # the commands since the last MULTI
+        self.watch_rng = random.Random(seed ^ 0x3A7C)   # (the stream's own draws stay as they were)
+        self.watches: Counter = Counter()   # True: the EXEC after the command failed (on Redis)
         self.blockers = Blockers(port, server_port, blockers, seed) \
             if blockers and self.wire else None
         self.check_every = check_every
@@ -723,6 +729,9 @@ class Runner:
         if self.notify:  # what the harness's own reads and copies made the servers publish
             self.ro.drain_events()
             self.kv.drain_events()
+            watched = self.watch_rng.sample(keys + WATCH_POOL, min(len(keys) + 1, 3))
+            self.ro.watch(watched, self.gen.db)
+            self.kv.watch(watched, self.gen.db)
         if blocking(name, argv) and not (self.wire or self.through_eval):
             # The embedded store has no connection to block: a blocking pop with nothing to pop
             # answers at once, as Redis does where it may not block (MULTI, scripts). Redis gets
@@ -770,6 +779,14 @@ class Runner:
                 self.mismatches.append(Mismatch(self.index, argv, ("events", want_events, want),
                                                 ("events", got_events, got), "notify",
                                                 self.history[-HISTORY:]))
+            want_exec, got_exec = self.ro.watched(), self.kv.watched()
+            self.watches[want_exec != ("ok", ["PONG"])] += 1
+            if want_exec != got_exec:
+                st["watch"] += 1
+                self.mismatches.append(Mismatch(
+                    self.index, argv, ("EXEC after WATCH", watched, want_exec, want),
+                    ("EXEC after WATCH", watched, got_exec, got), "watch",
+                    self.history[-HISTORY:]))
         if self.blockers is not None:
             self._blocking(self.blockers.after(self.r, self.kv.admin), self._swapdb(name, argv))
         if wn == gn or tolerated(name, wn, gn, self.gen.exact_times):
@@ -875,6 +892,9 @@ class Runner:
         states = [m for m in self.mismatches if m.kind == "state"]
         p(f"state checks: {self.state_checks}, key state differences: {len(states)}, keys"
           f" dropped from Redis because kvstore cannot hold their type yet: {self.dropped}")
+        if self.notify:
+            p(f"watches: {sum(self.watches.values())}, broken by the command on Redis: "
+              f"{self.watches[True]}")
         if self.blockers is not None:
             p("blockers (on Redis): " + ", ".join(
                 f"{what} {n}" for what, n in sorted(self.blockers.counts.items())))

@@ -316,9 +316,11 @@ class WireSide:
         self.admin.ok("FLUSHALL")
         # With `notify`, a third connection hears every keyspace event and every invalidation
         # of a fourth, which tracks every key (BCAST): what each command counts as a change to
-        # a key, which is also what breaks a WATCH (`drain_events`).
-        self.events = self.tracker = None
+        # a key (`drain_events`); a fifth WATCHes keys across each command (`watch`).
+        self.events = self.tracker = self.watcher = None
+        self.watcher_db = 0
         if notify:
+            self.watcher = RawRedis(port)
             self.admin.ok("CONFIG", "SET", "notify-keyspace-events", NOTIFY_CLASSES)
             self.events = RawRedis(port)
             events_id = self.events.ok("CLIENT", "ID")
@@ -384,12 +386,24 @@ class WireSide:
             else:
                 raise RuntimeError(f"not an event on the events connection: {message!r}")
 
+    def watch(self, keys: list[bytes], db: int) -> None:
+        """WATCH keys of database `db` on the watcher connection; `watched` tells their fate."""
+        if db != self.watcher_db:
+            self.watcher.ok("SELECT", db)
+            self.watcher_db = db
+        self.watcher.ok("WATCH", *keys)
+
+    def watched(self):
+        """Whether the keys watched were left alone since `watch`: EXEC's outcome."""
+        return self.watcher.pipeline([[b"MULTI"], [b"PING"], [b"EXEC"]])[2]
+
     def close(self) -> None:
         self.stream.close()
         self.admin.close()
         if self.events is not None:
             self.events.close()
             self.tracker.close()
+            self.watcher.close()
 
 
 def start_server(kind: str, log=None) -> tuple[int, subprocess.Popen, str]:
