@@ -702,9 +702,10 @@ class Server:
         """An error reply. A command rejected before it ran (`cmd`, or the one `argv` names)
         counts it in its rejected_calls; pass neither for an error the command itself gave."""
         # Redis's afterErrorReply: the code is what precedes a space in the reply's first 32
-        # bytes ("-" and 31 of the text), ERR when there is none.
-        space = text.find(" ", 0, 31)
-        prefix = text[:space] if space >= 0 else "ERR"
+        # bytes ("-" and 31 of the text, its CR and LF sent as spaces), ERR when there is none.
+        head = text[:31].replace("\r", " ").replace("\n", " ")
+        space = head.find(" ")
+        prefix = head[:space] if space >= 0 else "ERR"
         stats = self.stats
         stats.errors[prefix] = stats.errors.get(prefix, 0) + 1
         stats.total_errors += 1

@@ -1042,9 +1042,10 @@ def test_commandstats_and_errorstats(c):
     ev(c, "error('x')")                                   # ERR
     ev(c, "return redis.call('incr', 'str')")             # ERR, counted once (by INCR)
     ev(c, "return {err = 'MYERR xyz'}")                   # MYERR
+    ev(c, "return {err = 'LF\\nxyz'}")                    # LF: sent as "LF xyz"
     c("EVALSHA", "0" * 40, 0)                             # NOSCRIPT
     stats = c("INFO", "commandstats")
-    assert re.match(r"calls=5,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=3$",
+    assert re.match(r"calls=6,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=4$",
                     _stat(stats, "cmdstat_eval"))
     assert re.match(r"calls=1,.*,rejected_calls=0,failed_calls=1$",
                     _stat(stats, "cmdstat_evalsha"))
@@ -1054,8 +1055,9 @@ def test_commandstats_and_errorstats(c):
     errors = c("INFO", "errorstats")
     assert _stat(errors, "errorstat_ERR") == "count=2"
     assert _stat(errors, "errorstat_MYERR") == "count=1"
+    assert _stat(errors, "errorstat_LF") == "count=1"
     assert _stat(errors, "errorstat_NOSCRIPT") == "count=1"
-    assert _stat(c("INFO", "stats"), "total_error_replies") == "4"
+    assert _stat(c("INFO", "stats"), "total_error_replies") == "5"
 
 
 # ---------------------------------------------------------------------------------------------
