@@ -28,8 +28,9 @@ verbatim, big number), then normalised as below; maps and sets compare as unorde
 Everything the harness does between commands goes over a second RESP2 connection per server, so
 it never lands inside the stream's MULTI or in RESP3 shapes. `--notify` also compares, command
 by command, the keyspace events and a BCAST tracker's invalidations each server sent (WireSide.
-drain_events), and whether a WATCH of the command's keys (and one more) made just before it
-still lets an EXEC run after it; `--blockers N` adds N connections per server that block on the stream's keys and
+drain_events), what INFO commandstats and errorstats counted for it (calls, rejected and
+failed calls, errors by prefix), and whether a WATCH of the command's keys (and one more) made
+just before it still lets an EXEC run after it; `--blockers N` adds N connections per server that block on the stream's keys and
 compares how and when the stream's commands serve them (fuzz_blocking.py).
 
 Replies are compared after a per-command normaliser (`normalise`):
@@ -779,6 +780,11 @@ class Runner:
                 self.mismatches.append(Mismatch(self.index, argv, ("events", want_events, want),
                                                 ("events", got_events, got), "notify",
                                                 self.history[-HISTORY:]))
+            if self.ro.counts != self.kv.counts:
+                st["counts"] += 1
+                self.mismatches.append(Mismatch(
+                    self.index, argv, ("INFO counts", self.ro.counts, want),
+                    ("INFO counts", self.kv.counts, got), "counts", self.history[-HISTORY:]))
             want_exec, got_exec = self.ro.watched(), self.kv.watched()
             self.watches[want_exec != ("ok", ["PONG"])] += 1
             if want_exec != got_exec:

@@ -143,6 +143,7 @@ class RawRedis:
 
 
 INFO_DIRTY = [b"INFO", b"persistence"]
+INFO_COUNTS = [b"INFO", b"persistence", b"commandstats", b"errorstats"]
 # --notify: every class of keyspace event Redis 7.0 has but key misses (one per failed read);
 # the channel whose message ends a drain (WireSide.drain_events).
 NOTIFY_CLASSES = "KEAn"
@@ -156,6 +157,30 @@ def info_field(text: bytes, name: bytes) -> int:
 
 def dirty_of(info) -> int:
     return info_field(info[1], b"rdb_changes_since_last_save")
+
+
+_COUNT_FIELDS = (b"calls", b"rejected_calls", b"failed_calls", b"count")
+
+
+def counts_delta(before: bytes, after: bytes) -> dict[bytes, tuple]:
+    """What INFO commandstats / errorstats counted between two readings: for each command (its
+    calls, rejected and failed calls) and error prefix (its count) that moved, by how much.
+    (Times are left out: they are each server's own.)"""
+    def counts(text: bytes) -> dict[bytes, tuple]:
+        out = {}
+        for line in text.split(b"\r\n"):
+            if line.startswith((b"cmdstat_", b"errorstat_")):
+                name, _, fields = line.partition(b":")
+                values = dict(field.split(b"=", 1) for field in fields.split(b","))
+                out[name] = tuple(int(values[f]) for f in _COUNT_FIELDS if f in values)
+        return out
+    old, new = counts(before), counts(after)
+    delta = {}
+    for name, values in new.items():
+        was = old.get(name, (0,) * len(values))
+        if values != was:
+            delta[name] = tuple(a - b for a, b in zip(values, was))
+    return delta
 
 
 # -- reply values -------------------------------------------------------------------------------
@@ -318,6 +343,7 @@ class WireSide:
         # of a fourth, which tracks every key (BCAST): what each command counts as a change to
         # a key (`drain_events`); a fifth WATCHes keys across each command (`watch`).
         self.events = self.tracker = self.watcher = None
+        self.counts: dict[bytes, tuple] = {}   # (--notify) counts_delta of the last stream command
         self.watcher_db = 0
         if notify:
             self.watcher = RawRedis(port)
@@ -344,9 +370,16 @@ class WireSide:
         return self.admin.call(argv)
 
     def call_counted(self, argv):
-        before = self._dirty()
+        if self.events is None:
+            before = self._dirty()
+            outcome = self.stream.call(argv)
+            return outcome, before != self._dirty()
+        # (--notify) the same round trips, reading the command's counts too
+        before = self.admin.call(INFO_COUNTS)
         outcome = self.stream.call(argv)
-        return outcome, before != self._dirty()
+        after = self.admin.call(INFO_COUNTS)
+        self.counts = counts_delta(before[1], after[1])
+        return outcome, dirty_of(before) != dirty_of(after)
 
     def _dirty(self) -> int:
         return dirty_of(self.admin.call(INFO_DIRTY))
