@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from ..commands.table import (ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NO_MULTI, READONLY, STALE,
-                              WRITE, UnitLog, resolve)
+from ..commands.table import (ALLOW_BUSY, DENYOOM, LOADING, LOGGED, NO_MULTI, READONLY,
+                              SKIP_MONITOR, STALE, WRITE, UnitLog, resolve)
 from ..commands.watching import watched_key_expired
 from ..errors import MASTERDOWN, CommandError
 from ..replies import NULL_ARRAY, Encoded, Error, Frames
@@ -268,6 +268,9 @@ def run_exec(client):
                         if framed is not None:
                             framed.append(replies[-1])
                         continue
+                if server.monitors and cmd.flags & SKIP_MONITOR:
+                    # a script shows itself before the commands it runs (Redis's evalCommand)
+                    server.monitor_command(client, cmd, argv)
                 reply = cmd.handler(ctx, argv)
             except CommandError as exc:
                 cmd.failed += 1
@@ -295,7 +298,7 @@ def run_exec(client):
                     framed.append(reply)
             if client.state & TRACKING and cmd.flags & READONLY:
                 server.tracking.remember(client, cmd, cmd.keys(argv))
-            if server.monitors:
+            if server.monitors and not cmd.flags & SKIP_MONITOR:  # (as Redis's call(): after)
                 server.monitor_command(client, cmd, argv)
             if ks.dirty != dirty and cmd.flags & LOGGED:
                 unit.write(ctx, argv)

@@ -956,6 +956,26 @@ def test_monitor_shows_what_exec_runs_then_exec(server):
     c.close()
 
 
+def test_monitor_shows_a_script_run_by_exec_before_its_commands(server):
+    # As outside a transaction (Redis's evalCommand shows itself first); the other queued
+    # commands show after they ran (call()), and EXEC last.
+    mon = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    c = Conn(server.port)
+    c("MULTI")
+    c("EVAL", "return redis.call('set', 'mk', '1')", 0)
+    c("INCR", "mk")
+    assert c("EXEC") == [b"OK", 2]
+    out = b""
+    deadline = time.monotonic() + 5
+    while out.count(b"\r\n") < 5 and time.monotonic() < deadline:
+        out += mon.read_raw(until=b"\r\n", timeout=1)
+    assert re.findall(r'\[0 (lua|127)[^]]*\] "(\w+)"', out.decode()) == [
+        ("127", "MULTI"), ("127", "EVAL"), ("lua", "set"), ("127", "INCR"), ("127", "EXEC")]
+    mon.close()
+    c.close()
+
+
 def test_monitor_shows_a_scripts_commands_as_lua(server):
     mon = Conn(server.port)
     assert mon("MONITOR") == b"OK"
