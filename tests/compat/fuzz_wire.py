@@ -148,6 +148,7 @@ INFO_COUNTS = [b"INFO", b"persistence", b"commandstats", b"errorstats"]
 # the channel whose message ends a drain (WireSide.drain_events).
 NOTIFY_CLASSES = "KEAn"
 EVENTS_END = b"fuzz:events-end"
+MONITOR_END = "fuzz:monitor-end"
 
 
 def info_field(text: bytes, name: bytes) -> int:
@@ -341,11 +342,18 @@ class WireSide:
         self.admin.ok("FLUSHALL")
         # With `notify`, a third connection hears every keyspace event and every invalidation
         # of a fourth, which tracks every key (BCAST): what each command counts as a change to
-        # a key (`drain_events`); a fifth WATCHes keys across each command (`watch`).
-        self.events = self.tracker = self.watcher = None
+        # a key (`drain_events`); a fifth WATCHes keys across each command (`watch`); a sixth
+        # is a MONITOR, and the slow log keeps every command (`drain_observed`).
+        self.events = self.tracker = self.watcher = self.monitor = None
+        host, stream_port = self.stream.sock.getsockname()[:2]
+        self.stream_addr = f"{host}:{stream_port}"
         self.counts: dict[bytes, tuple] = {}   # (--notify) counts_delta of the last stream command
         self.watcher_db = 0
         if notify:
+            self.admin.ok("CONFIG", "SET", "slowlog-log-slower-than", "0")
+            self.admin.ok("CONFIG", "SET", "slowlog-max-len", "1024")
+            self.monitor = RawRedis(port)
+            self.monitor.ok("MONITOR")
             self.watcher = RawRedis(port)
             self.admin.ok("CONFIG", "SET", "notify-keyspace-events", NOTIFY_CLASSES)
             self.events = RawRedis(port)
@@ -419,6 +427,32 @@ class WireSide:
             else:
                 raise RuntimeError(f"not an event on the events connection: {message!r}")
 
+    def drain_observed(self) -> tuple[list, list]:
+        """What MONITOR showed of the stream's commands since the last drain, as (database,
+        "stream" or "lua", the arguments as shown), and what the slow log kept of them, as
+        (arguments, client name). Other clients' lines and entries are left out; an ECHO of
+        the admin connection marks the end of the MONITOR's."""
+        self.admin.ok("ECHO", MONITOR_END)
+        end = f'"ECHO" "{MONITOR_END}"'
+        shown = []
+        while True:
+            kind, line = read_reply(self.monitor.f)
+            if kind != "ok" or type(line) is not str or " [" not in line:
+                raise RuntimeError(f"not a MONITOR line: {line!r}")
+            where, _, args = line.partition(" [")[2].partition("] ")
+            db, _, addr = where.partition(" ")
+            if addr == self.stream_addr:
+                shown.append((db, "stream", args))
+            elif addr == "lua":
+                shown.append((db, "lua", args))
+            elif args == end:
+                break
+        entries = self.admin.ok("SLOWLOG", "GET", "-1")
+        self.admin.ok("SLOWLOG", "RESET")
+        addr = self.stream_addr.encode()
+        logged = [(entry[3], entry[5]) for entry in reversed(entries) if entry[4] == addr]
+        return shown, logged
+
     def watch(self, keys: list[bytes], db: int) -> None:
         """WATCH keys of database `db` on the watcher connection; `watched` tells their fate."""
         if db != self.watcher_db:
@@ -437,6 +471,7 @@ class WireSide:
             self.events.close()
             self.tracker.close()
             self.watcher.close()
+            self.monitor.close()
 
 
 def start_server(kind: str, log=None) -> tuple[int, subprocess.Popen, str]:
