@@ -614,7 +614,7 @@ class Client(asyncio.Protocol):
         if argv[0].lower() == b"exec":
             from .states import abort_exec
 
-            text = abort_exec(self, text)
+            text = abort_exec(self, text, argv)
         self.last_cmd = resolve(argv)
         self.server.count_error(text, self.last_cmd, argv)
         return _error_line(text)
@@ -720,7 +720,7 @@ class Client(asyncio.Protocol):
                 if cmd.name == "exec":
                     from .states import abort_exec
 
-                    text = abort_exec(self, text)
+                    text = abort_exec(self, text, argv)
                 parts.append(_error_line(text))
                 self.server.count_error(text, cmd)
                 return start
@@ -739,7 +739,7 @@ class Client(asyncio.Protocol):
                 if cmd.name == "exec":
                     from .states import abort_exec
 
-                    text = abort_exec(self, text)
+                    text = abort_exec(self, text, argv)
                 parts.append(_error_line(text))
                 self.server.count_error(text, cmd)
                 return start

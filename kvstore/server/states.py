@@ -73,18 +73,18 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
             if name == b"exec":
                 return False  # the normal path replies and discards the transaction
             client.last_cmd = cmd = resolve(argv)  # (NULL for an unknown one, as Redis's)
-            return _reject(client, cmd, name, str(exc), parts)
+            return _reject(client, cmd, argv, str(exc), parts)
         client.last_cmd = cmd  # Redis's lastcmd: CLIENT LIST shows the command last queued
         if cmd.flags & NO_MULTI:  # SAVE, SHUTDOWN: Redis refuses them before any other check
-            return _reject(client, cmd, name, "ERR Command not allowed inside a transaction",
+            return _reject(client, cmd, argv, "ERR Command not allowed inside a transaction",
                            parts)
         if client.state & ACL_CHECK:
             refused = client.acl_refusal(cmd, argv, "multi")
             if refused is not None:
-                return _reject(client, cmd, name, refused[1], parts)
+                return _reject(client, cmd, argv, refused[1], parts)
         text = refusal(client, cmd, name, argv) if client.server.gate else None
         if text is not None:
-            return _reject(client, cmd, name, text, parts)
+            return _reject(client, cmd, argv, text, parts)
         if name in _IN_MULTI:
             return False
         # Once EXEC is bound to fail, Redis's queueMultiCommand stores nothing more (CLIENT
@@ -102,7 +102,7 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
         if name not in SUBSCRIBED_OK:
             text = _SUBSCRIBED_ERR % cmd.name
             if name == b"exec":
-                text = abort_exec(client, text)
+                text = abort_exec(client, text, argv)
             client.server.count_error(text, cmd)  # commandstats' rejected_calls
             parts.append(_error_line(text))
             return True
@@ -114,10 +114,10 @@ def special(client, argv: list[bytes], parts: list[bytes]) -> bool:
     return False
 
 
-def _reject(client, cmd, name: bytes, text: str, parts: list[bytes]) -> bool:
+def _reject(client, cmd, argv: list[bytes], text: str, parts: list[bytes]) -> bool:
     """Redis's rejectCommand in MULTI: EXEC will abort; a rejected EXEC aborts at once."""
-    if name == b"exec":
-        text = abort_exec(client, text)
+    if argv[0].lower() == b"exec":
+        text = abort_exec(client, text, argv)
     else:
         client.multi_error = True
     client.server.count_error(text, cmd)
@@ -204,10 +204,13 @@ def discard(client) -> None:
     unwatch(client)
 
 
-def abort_exec(client, text: str) -> str:
-    """A rejected EXEC (wrong arity, no AUTH) discards the transaction, in MULTI or not, and
-    replies why (Redis's rejectCommand -> execCommandAbort). Returns the error text."""
+def abort_exec(client, text: str, argv: list[bytes]) -> str:
+    """A rejected EXEC (wrong arity, no AUTH) discards the transaction, in MULTI or not, is
+    shown to MONITORs, and replies why (Redis's rejectCommand -> execCommandAbort). Returns the
+    error text."""
     discard(client)
+    if client.server.monitors:
+        client.server.feed_monitors(client, argv)
     return "EXECABORT Transaction discarded because of: " + text.removeprefix("ERR ")
 
 

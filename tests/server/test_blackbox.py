@@ -976,6 +976,25 @@ def test_monitor_shows_a_script_run_by_exec_before_its_commands(server):
     c.close()
 
 
+def test_monitor_shows_a_rejected_exec(server):
+    # Redis's execCommandAbort shows the EXEC it refused, in MULTI or not.
+    mon = Conn(server.port)
+    assert mon("MONITOR") == b"OK"
+    c = Conn(server.port)
+    c("MULTI")
+    assert err(c("EXEC", "x")).startswith("EXECABORT Transaction discarded because of: wrong")
+    assert err(c("EXEC", "y")).startswith("EXECABORT")
+    c("ECHO", "end")
+    out = b""
+    deadline = time.monotonic() + 5
+    while out.count(b"\r\n") < 4 and time.monotonic() < deadline:
+        out += mon.read_raw(until=b"\r\n", timeout=1)
+    assert re.findall(r'\] (.*)\r\n', out.decode()) == [
+        '"MULTI"', '"EXEC" "x"', '"EXEC" "y"', '"ECHO" "end"']
+    mon.close()
+    c.close()
+
+
 def test_monitor_shows_a_scripts_commands_as_lua(server):
     mon = Conn(server.port)
     assert mon("MONITOR") == b"OK"
