@@ -27,10 +27,11 @@ distinct (double vs bulk, map vs array, set vs array, boolean vs integer, null v
 verbatim, big number), then normalised as below; maps and sets compare as unordered collections.
 Everything the harness does between commands goes over a second RESP2 connection per server, so
 it never lands inside the stream's MULTI or in RESP3 shapes. `--notify` also compares, command
-by command, the keyspace events and a BCAST tracker's invalidations each server sent (WireSide.
-drain_events), what INFO commandstats and errorstats counted for it (calls, rejected and
-failed calls, errors by prefix), and whether a WATCH of the command's keys (and one more) made
-just before it still lets an EXEC run after it; `--blockers N` adds N connections per server that block on the stream's keys and
+by command, what observers got (WireSide.drain): the keyspace events and a BCAST tracker's
+invalidations, what INFO commandstats and errorstats counted (calls, rejected and failed
+calls, errors by prefix), what MONITOR showed and SLOWLOG kept, and whether a WATCH of the
+command's keys (and one more) made just before it still lets an EXEC run after it; `--blockers
+N` adds N connections per server that block on the stream's keys and
 compares how and when the stream's commands serve them (fuzz_blocking.py).
 
 Replies are compared after a per-command normaliser (`normalise`):
@@ -579,7 +580,7 @@ MULTI_DB = {"MOVE", "COPY", "SWAPDB", "SELECT", "FLUSHDB", "FLUSHALL", "EXEC"}
 
 
 def _hello_redacted(seen):
-    """Redis 7.0's MONITOR and SLOWLOG view of a HELLO (WireSide.drain_observed) with AUTH's
+    """Redis 7.0's MONITOR and SLOWLOG view of a HELLO (WireSide.drain) with AUTH's
     username and password redacted, as kvstore always shows them: Redis redacts them only once
     its parsing reaches AUTH, so a HELLO refused for an option before it (SETNAME) shows the
     password (README, known differences)."""
@@ -746,9 +747,8 @@ class Runner:
         if self.blockers is not None:
             self._blocking(self.blockers.before(self.r, self.kv.admin))
         if self.notify:  # what the harness's own reads and copies made the servers publish
-            for side in (self.ro, self.kv):
-                side.drain_events()
-                side.drain_observed()
+            self.ro.drain()
+            self.kv.drain()
             watched = self.watch_rng.sample(keys + WATCH_POOL, min(len(keys) + 1, 3))
             self.ro.watch(watched, self.gen.db)
             self.kv.watch(watched, self.gen.db)
@@ -789,7 +789,7 @@ class Runner:
         elif self.txn_names is not None:
             self.txn_names.add(name)
         if self.notify:
-            want_events, got_events = self.ro.drain_events(), self.kv.drain_events()
+            (want_events, want_seen), (got_events, got_seen) = self.ro.drain(), self.kv.drain()
             if want_events != got_events and self._swapdb(name, argv):
                 # A SWAPDB serves the clients blocked on the keys it brings in in the order of
                 # a hash table of Redis's (two redis-servers differ): their events too.
@@ -804,7 +804,6 @@ class Runner:
                 self.mismatches.append(Mismatch(
                     self.index, argv, ("INFO counts", self.ro.counts, want),
                     ("INFO counts", self.kv.counts, got), "counts", self.history[-HISTORY:]))
-            want_seen, got_seen = self.ro.drain_observed(), self.kv.drain_observed()
             if name == "HELLO":
                 want_seen = _hello_redacted(want_seen)
             # (a SCAN's normaliser went on with each side's own cursors on the stream)

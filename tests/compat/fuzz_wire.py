@@ -145,10 +145,10 @@ class RawRedis:
 INFO_DIRTY = [b"INFO", b"persistence"]
 INFO_COUNTS = [b"INFO", b"persistence", b"commandstats", b"errorstats"]
 # --notify: every class of keyspace event Redis 7.0 has but key misses (one per failed read);
-# the channel whose message ends a drain (WireSide.drain_events).
+# the channel whose message ends a drain (WireSide.drain).
 NOTIFY_CLASSES = "KEAn"
 EVENTS_END = b"fuzz:events-end"
-MONITOR_END = "fuzz:monitor-end"
+MONITOR_END = b"fuzz:monitor-end"
 
 
 def info_field(text: bytes, name: bytes) -> int:
@@ -342,8 +342,8 @@ class WireSide:
         self.admin.ok("FLUSHALL")
         # With `notify`, a third connection hears every keyspace event and every invalidation
         # of a fourth, which tracks every key (BCAST): what each command counts as a change to
-        # a key (`drain_events`); a fifth WATCHes keys across each command (`watch`); a sixth
-        # is a MONITOR, and the slow log keeps every command (`drain_observed`).
+        # a key; a fifth WATCHes keys across each command (`watch`); a sixth is a MONITOR, and
+        # the slow log keeps every command (`drain`).
         self.events = self.tracker = self.watcher = self.monitor = None
         host, stream_port = self.stream.sock.getsockname()[:2]
         self.stream_addr = f"{host}:{stream_port}"
@@ -409,11 +409,26 @@ class WireSide:
         wire_copy(self.admin, key, dump, encodings=True)
         return True
 
-    def drain_events(self) -> list[tuple[bytes, object]]:
-        """The (channel, message) of every keyspace event and invalidation (its keys, or None
-        for a flush) sent since the last drain, in order. A message published on the admin
-        connection marks the end: a server sends a subscriber its messages in order."""
-        self.admin.ok("PUBLISH", EVENTS_END, "")
+    def drain(self) -> tuple[list, tuple[list, list]]:
+        """What the observers got since the last drain, in one round trip of the admin
+        connection, whose PUBLISH and ECHO mark where the events and the MONITOR lines end (a
+        server sends a client its messages in order):
+
+        * events: the (channel, message) of every keyspace event and invalidation (its keys,
+          or None for a flush), in order;
+        * shown: what MONITOR showed of the stream's commands, as (database, "stream" or
+          "lua", the arguments as shown); other clients' lines are left out;
+        * logged: what the slow log kept of them, as (arguments, client name); then reset."""
+        replies = self.admin.pipeline([[b"PUBLISH", EVENTS_END, b""], [b"ECHO", MONITOR_END],
+                                       [b"SLOWLOG", b"GET", b"-1"], [b"SLOWLOG", b"RESET"]])
+        kind, entries = replies[2]
+        if kind != "ok":
+            raise RuntimeError(f"SLOWLOG GET failed: {entries}")
+        addr = self.stream_addr.encode()
+        logged = [(entry[3], entry[5]) for entry in reversed(entries) if entry[4] == addr]
+        return self._events(), (self._shown(), logged)
+
+    def _events(self) -> list[tuple[bytes, object]]:
         events = []
         while True:
             kind, message = read_reply(self.events.f)
@@ -427,13 +442,8 @@ class WireSide:
             else:
                 raise RuntimeError(f"not an event on the events connection: {message!r}")
 
-    def drain_observed(self) -> tuple[list, list]:
-        """What MONITOR showed of the stream's commands since the last drain, as (database,
-        "stream" or "lua", the arguments as shown), and what the slow log kept of them, as
-        (arguments, client name). Other clients' lines and entries are left out; an ECHO of
-        the admin connection marks the end of the MONITOR's."""
-        self.admin.ok("ECHO", MONITOR_END)
-        end = f'"ECHO" "{MONITOR_END}"'
+    def _shown(self) -> list[tuple[str, str, str]]:
+        end = f'"ECHO" "{MONITOR_END.decode()}"'
         shown = []
         while True:
             kind, line = read_reply(self.monitor.f)
@@ -446,12 +456,7 @@ class WireSide:
             elif addr == "lua":
                 shown.append((db, "lua", args))
             elif args == end:
-                break
-        entries = self.admin.ok("SLOWLOG", "GET", "-1")
-        self.admin.ok("SLOWLOG", "RESET")
-        addr = self.stream_addr.encode()
-        logged = [(entry[3], entry[5]) for entry in reversed(entries) if entry[4] == addr]
-        return shown, logged
+                return shown
 
     def watch(self, keys: list[bytes], db: int) -> None:
         """WATCH keys of database `db` on the watcher connection; `watched` tells their fate."""
