@@ -167,20 +167,22 @@ def counts_delta(before: bytes, after: bytes) -> dict[bytes, tuple]:
     """What INFO commandstats / errorstats counted between two readings: for each command (its
     calls, rejected and failed calls) and error prefix (its count) that moved, by how much.
     (Times are left out: they are each server's own.)"""
-    def counts(text: bytes) -> dict[bytes, tuple]:
-        out = {}
-        for line in text.split(b"\r\n"):
-            if line.startswith((b"cmdstat_", b"errorstat_")):
-                name, _, fields = line.partition(b":")
-                values = dict(field.split(b"=", 1) for field in fields.split(b","))
-                out[name] = tuple(int(values[f]) for f in _COUNT_FIELDS if f in values)
-        return out
-    old, new = counts(before), counts(after)
+    def lines(text: bytes) -> dict[bytes, bytes]:
+        return dict(line.partition(b":")[::2] for line in text.split(b"\r\n")
+                    if line.startswith((b"cmdstat_", b"errorstat_")))
+
+    def counts(fields: bytes) -> tuple:
+        values = dict(field.split(b"=", 1) for field in fields.split(b","))
+        return tuple(int(values[f]) for f in _COUNT_FIELDS if f in values)
+
+    old, new = lines(before), lines(after)
     delta = {}
-    for name, values in new.items():
-        was = old.get(name, (0,) * len(values))
-        if values != was:
-            delta[name] = tuple(a - b for a, b in zip(values, was))
+    for name, fields in new.items():
+        if old.get(name) != fields:  # (only the lines of what ran change: parse just those)
+            values = counts(fields)
+            was = counts(old[name]) if name in old else (0,) * len(values)
+            if values != was:
+                delta[name] = tuple(a - b for a, b in zip(values, was))
     return delta
 
 
