@@ -115,6 +115,7 @@ from kvstore.replies import Error, HumanDouble, NullArray, ScorePairs, Status
 from kvstore.numbers import format_double, format_long_double
 
 from .fuzz_blocking import Blockers
+from .fuzz_pubsub import Subscribers
 from .fuzz_gen import FAMILIES, POOLS, Gen, blocking, family_of
 from .fuzz_streams import (STREAM_TIMES, XINFO_FULL, decode_stream, stream_state, stream_times,
                            stream_view)
@@ -586,6 +587,8 @@ def _hello_redacted(seen):
     password (README, known differences)."""
     def mask(args: list) -> list:
         out = list(args)
+        if not out or out[0].upper() not in (b"HELLO", '"HELLO"'):
+            return out  # (a script's ARGV that spells a HELLO: shown as it is, by both)
         for i in range(2, len(out) - 2):
             if out[i].upper() in (b"AUTH", '"AUTH"'):
                 out[i + 1] = out[i + 2] = b"(redacted)" if type(out[i]) is bytes \
@@ -624,7 +627,8 @@ class Runner:
 
     def __init__(self, port: int, seed: int = 1, families=None, check_every: int = 250,
                  twin_port: int | None = None, server_port: int | None = None,
-                 protocol: int = 2, notify: bool = False, blockers: int = 0) -> None:
+                 protocol: int = 2, notify: bool = False, blockers: int = 0,
+                 subscribers: int = 0) -> None:
         if server_port is None:
             self.r = self.ro = RawRedis(port)
             self.kv = KvSide() if twin_port is None else RedisSide(twin_port)
@@ -648,6 +652,8 @@ class Runner:
         self.watches: Counter = Counter()   # True: the EXEC after the command failed (on Redis)
         self.blockers = Blockers(port, server_port, blockers, seed) \
             if blockers and self.wire else None
+        self.subscribers = Subscribers(port, server_port, subscribers, seed) \
+            if subscribers and self.wire else None
         self.check_every = check_every
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.mismatches: list[Mismatch] = []
@@ -746,6 +752,10 @@ class Runner:
         sent = [b"EVAL", PCALL_ARGV, b"0", *argv] if self.through_eval else argv
         if self.blockers is not None:
             self._blocking(self.blockers.before(self.r, self.kv.admin))
+        if self.subscribers is not None:
+            for what, want_ps, got_ps in self.subscribers.before():
+                self.stats[name]["pubsub"] += 1
+                self.mismatches.append(Mismatch(self.index, what, want_ps, got_ps, "pubsub"))
         if self.notify:  # what the harness's own reads and copies made the servers publish
             self.ro.drain()
             self.kv.drain()
@@ -845,10 +855,12 @@ class Runner:
         return name == "EXEC" and "SWAPDB" in (self.txn_names or ())
 
     def _blocking(self, diffs, swapdb: bool = False) -> None:
-        """Record what the blockers saw differently (fuzz_blocking) and resync their keys.
-        After a SWAPDB a difference is no mismatch: Redis serves the keys it made ready in
-        the order of a hash table of its own (two redis-servers differ), and a client blocked
-        on several keys gets the first one's entries."""
+        """Record what the blockers did (in the history) and saw differently (fuzz_blocking),
+        and resync their keys. After a SWAPDB a difference is no mismatch: Redis serves the
+        keys it made ready in the order of a hash table of its own (two redis-servers differ),
+        and a client blocked on several keys gets the first one's entries."""
+        self.history += (f"#{self.index} ({line})" for line in self.blockers.log)
+        self.blockers.log.clear()
         for argv, want, got in diffs:
             if swapdb:
                 self.blockers.counts["served otherwise after a SWAPDB"] += 1
@@ -889,6 +901,8 @@ class Runner:
     def close(self) -> None:
         if self.blockers is not None:
             self.blockers.close()
+        if self.subscribers is not None:
+            self.subscribers.close()
         self.r.close()
         self.kv.close()
 
@@ -928,6 +942,9 @@ class Runner:
         if self.notify:
             p(f"watches: {sum(self.watches.values())}, broken by the command on Redis: "
               f"{self.watches[True]}")
+        if self.subscribers is not None:
+            p("subscribers: " + ", ".join(
+                f"{what} {n}" for what, n in sorted(self.subscribers.counts.items())))
         if self.blockers is not None:
             p("blockers (on Redis): " + ", ".join(
                 f"{what} {n}" for what, n in sorted(self.blockers.counts.items())))
@@ -990,11 +1007,15 @@ def main(argv=None) -> int:
     ap.add_argument("--blockers", type=int, default=0, metavar="N",
                     help="N more connections per server that block on the stream's keys "
                          "(--server only; see fuzz_blocking.py)")
+    ap.add_argument("--subscribers", type=int, default=0, metavar="N",
+                    help="N pub/sub connections per server and a publisher, with a random "
+                         "stream of their own (--server only; see fuzz_pubsub.py)")
     ap.add_argument("--through-eval", action="store_true",
                     help="run every command as EVAL \"return redis.pcall(unpack(ARGV))\" 0 ...")
     args = ap.parse_args(argv)
-    if (args.notify or args.blockers) and not args.server:
-        ap.error("--notify and --blockers need --server: the embedded store has no connections")
+    if (args.notify or args.blockers or args.subscribers) and not args.server:
+        ap.error("--notify, --blockers and --subscribers need --server: the embedded store "
+                 "has no connections")
     families = args.family.split(",") if args.family else None
     known = FAMILIES + WIRE_FAMILIES if args.server else FAMILIES
     for f in families or ():
@@ -1013,7 +1034,7 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         runner = Runner(port, args.seed, families, args.check_every, twin, server,
-                        args.protocol, args.notify, args.blockers)
+                        args.protocol, args.notify, args.blockers, args.subscribers)
         runner.through_eval = args.through_eval
         runner.run(args.commands)
         elapsed = time.perf_counter() - t0

@@ -129,6 +129,7 @@ class Blockers:
         self.other = [Blocker(other_port, 3 if i % 2 else 2) for i in range(n)]
         self.blocked_on: dict[int, list[bytes]] = {}   # blocker index -> its command
         self.counts: Counter = Counter()   # what happened, for the report
+        self.log: list[str] = []   # what happened since the runner last took it (its history)
 
     def before(self, oracle_admin: RawRedis, other_admin: RawRedis) -> list[tuple]:
         """Maybe start a block, end one or hang one up. Returns the differences:
@@ -144,6 +145,8 @@ class Blockers:
             want = self.oracle[i].outcome(oracle_admin)
             got = self.other[i].outcome(other_admin)
             self.counts["answered at once" if want is not BLOCKED else "blocked"] += 1
+            self.log.append(f"blocker {i}: {_show(argv)}: "
+                            f"{'blocked' if want is BLOCKED else 'answered'}")
             if want is BLOCKED and got is BLOCKED:
                 self.blocked_on[i] = argv
             elif want != got:
@@ -154,6 +157,7 @@ class Blockers:
             how = r.choice([[], [b"TIMEOUT"], [b"ERROR"]])
             argv = self.blocked_on.pop(i)
             self.counts["unblocked by CLIENT UNBLOCK"] += 1
+            self.log.append(f"blocker {i}: CLIENT UNBLOCK {_show(how)}")
             want = oracle_admin.call([b"CLIENT", b"UNBLOCK", b"%d" % self.oracle[i].id, *how])
             got = other_admin.call([b"CLIENT", b"UNBLOCK", b"%d" % self.other[i].id, *how])
             want = (want, self.oracle[i].outcome(oracle_admin))
@@ -164,6 +168,7 @@ class Blockers:
             i = r.choice(sorted(self.blocked_on))
             del self.blocked_on[i]
             self.counts["hung up while blocked"] += 1
+            self.log.append(f"blocker {i}: hung up")
             self.oracle[i].hang_up()
             self.other[i].hang_up()
         return diffs
@@ -178,6 +183,7 @@ class Blockers:
                 continue
             del self.blocked_on[i]
             self.counts["served"] += 1
+            self.log.append(f"blocker {i}: served")
             if want != got:
                 diffs.append((argv, want, got))
                 self._settle(i, want, got, oracle_admin, other_admin)
@@ -196,3 +202,7 @@ class Blockers:
     def close(self) -> None:
         for blocker in self.oracle + self.other:
             blocker.close()
+
+
+def _show(argv: list[bytes]) -> str:
+    return " ".join(a.decode(errors="backslashreplace") for a in argv)
