@@ -232,8 +232,8 @@ def _parse_add_or_trim(ctx: Context, argv: list[bytes], xadd: bool) -> tuple[_Tr
                            "trimming strategy")
     if not xadd and not t.strategy:
         raise CommandError("ERR syntax error, XTRIM must be called with a trimming strategy")
-    if getattr(ctx.client, "is_master", False):
-        # A master rewrote its ~ into the exact trim it did, LIMIT kept (mustObeyClient)
+    if ctx.obeyed:
+        # A master or an AOF: its ~ was rewritten into the exact trim it did, LIMIT kept
         t.limit = 0
     elif t.limit_given:
         if not t.approx:

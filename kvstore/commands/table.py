@@ -253,6 +253,11 @@ class Context:
     __slots__ = ("ks", "db", "now", "effects", "client", "resp", "conn_resp", "in_multi",
                  "in_script", "notify", "on_write", "touched", "unit")
 
+    # Redis's mustObeyClient: the commands of our master or of an AOF being loaded were checked
+    # where they first ran, and may hold what a client may not send (an XADD's LIMIT beside the
+    # = its ~ became). Their contexts' classes say so.
+    obeyed = False
+
     def __init__(self, ks, db_index: int = 0, client: Any = None) -> None:
         self.ks = ks
         self.db = ks.dbs[db_index]

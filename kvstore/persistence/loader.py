@@ -155,12 +155,19 @@ def _relative_time(name: bytes, argv: list) -> bool:
     return name in _CLOCKED
 
 
+class _LoadingContext(Context):
+    """An AOF's commands are obeyed as Redis's loading client's (Context.obeyed)."""
+
+    __slots__ = ()
+    obeyed = True
+
+
 class Replayer:
     """Runs AOF commands against a keyspace through the command table, as Redis's loading client
     does (see the module docstring)."""
 
     def __init__(self, keyspace) -> None:
-        self.ctx = Context(keyspace, 0)
+        self.ctx = _LoadingContext(keyspace, 0)
         self.ctx.now = LOADING_NOW
         self.clock = keyspace.clock
         # Commands the hot loop may run directly, by the name as logged.

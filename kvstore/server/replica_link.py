@@ -69,6 +69,7 @@ class _MasterContext(Context):
 
     __slots__ = ()
     now = property(lambda self: 0, lambda self, value: None)
+    obeyed = True
 
 
 class MasterClient(Client):

@@ -127,6 +127,22 @@ def test_finished_multi_is_applied(run, kind):
 
 
 @KINDS
+def test_an_approximate_trim_as_redis_logs_it_is_replayed(run, kind):
+    # Redis logs XADD ... MAXLEN ~ 5 LIMIT 100 as the exact trim it did, LIMIT kept: a line a
+    # client may not send, which its loader obeys (mustObeyClient). Ours dropped it.
+    data = b"".join(resp("xadd", "s", f"{i}-1", "f", str(i)) for i in range(1, 8)) \
+        + resp("xadd", "s", "MAXLEN", "=", "7", "LIMIT", "100", "8-1", "f", "last") \
+        + resp("xtrim", "s", "MINID", "=", "3-1", "LIMIT", "100")
+    s, d = run(kind, {INCR: data, MAN: M1}, "--aof-load-truncated", "no")
+    c = serving(s)
+    assert c("XLEN", "s") == 6
+    assert c("XREVRANGE", "s", "+", "-", "COUNT", "1") == [[b"8-1", [b"f", b"last"]]]
+    # A client is still refused it.
+    assert "LIMIT cannot be used without the special ~ option" in str(
+        c("XADD", "s", "MAXLEN", "=", "7", "LIMIT", "100", "*", "f", "v"))
+
+
+@KINDS
 def test_a_slow_verbatim_script_is_replayed_whole(run, kind, tmp_path):
     # An AOF of Redis 6 and before may hold scripts verbatim. One running past lua-time-limit
     # while it is loaded goes on to its end ("Slow script detected" in the server's log file,
