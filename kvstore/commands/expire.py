@@ -9,8 +9,9 @@ GT with LT is refused, then the time is read, and a time whose ms value would no
 deletes the key at once (reply 1, logged as DEL). GT treats "no TTL" as infinite, LT as well
 (so LT on a key without TTL always sets).
 
-AOF effects (DESIGN decision 7): every successful set is logged as `PEXPIREAT key <abs ms>`,
-so replaying the log later gives the same expiry; a deletion is logged as `DEL key`.
+AOF effects (DESIGN decision 7): every successful set is logged as `PEXPIREAT key <abs ms>`
+and the options given, so replaying the log later gives the same expiry; a deletion is logged
+as `DEL key`.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def _expire(ctx: Context, argv: list[bytes], seconds: bool, relative: bool):
         ctx.notify("g", "del", key)
         return 1
     db.set_expire(key, when)
-    ctx.effects = [[b"PEXPIREAT", key, b"%d" % when]]
+    # (its NX/XX/GT/LT too, as Redis, which only rewrites the name and the time)
+    ctx.effects = [[b"PEXPIREAT", key, b"%d" % when, *argv[3:]]]
     ctx.notify("g", "expire", key)
     return 1
 

@@ -163,13 +163,14 @@ def _wake_readers(ctx: Context, key: bytes) -> None:
 # -- XADD / XTRIM -----------------------------------------------------------------------------
 
 class _Trim:
-    __slots__ = ("maxlen", "minid", "approx", "limit", "limit_given", "nomkstream", "id",
+    __slots__ = ("maxlen", "minid", "approx", "at", "limit", "limit_given", "nomkstream", "id",
                  "seq_given", "id_given")
 
     def __init__(self) -> None:
         self.maxlen: int | None = None
         self.minid: int | None = None
         self.approx = False
+        self.at = 0  # where the threshold is in the argv
         self.limit = 0
         self.limit_given = False
         self.nomkstream = False
@@ -203,6 +204,7 @@ def _parse_add_or_trim(ctx: Context, argv: list[bytes], xadd: bool) -> tuple[_Tr
                 i += 1
             elif more >= 2 and nxt == b"=":
                 i += 1
+            t.at = i + 1
             if opt == b"maxlen":
                 maxlen = to_int(argv[i + 1])
                 if maxlen < 0:
@@ -251,12 +253,17 @@ _PLAIN = _Trim()  # XADD key * ...: never changed
 _PLAIN.id_given = False
 
 
-def _trim_effect(s: Stream, t: _Trim) -> list[bytes]:
-    """The exact trim that reproduces an approximate one (streamRewriteTrimArgument)."""
+def _exact_trim(argv: list[bytes], s: Stream, t: _Trim) -> list[bytes]:
+    """`argv` with its approximate trim made the exact one it did, as Redis propagates it
+    (streamRewriteApproxSpecifier, streamRewriteTrimArgument): `~` becomes `=`, the threshold
+    the length or first ID left; LIMIT stays, which a master's or AOF's line may hold."""
+    effect = list(argv)
+    effect[t.at - 1] = b"="
     if t.maxlen is not None:
-        return [b"MAXLEN", b"=", b"%d" % s.length]
-    first = s.nodes[0].ids[0] if s.nodes else ID_MAX
-    return [b"MINID", b"=", id_text(first)]
+        effect[t.at] = b"%d" % s.length
+    else:
+        effect[t.at] = id_text(s.nodes[0].ids[0] if s.nodes else ID_MAX)
+    return effect
 
 
 def _trim(s: Stream, t: _Trim) -> int:
@@ -320,22 +327,19 @@ def xadd(ctx: Context, argv: list[bytes]):
     if ctx.notify is not no_notify:
         ctx.notify("t", "xadd", key)
     new_text = id_text(new)
-    if t is _PLAIN:
-        ctx.effects = [[argv[0], key, new_text, *fields]]
-        return new_text
-    effect = [argv[0], key]
-    if t.nomkstream:
-        effect.append(b"NOMKSTREAM")
+    # Propagated as Redis does: as sent, but for an approximate trim made exact and an ID
+    # not given whole made the one taken.
+    effect = argv
     if t.strategy:
         if _trim(s, t):
             ctx.notify("t", "xtrim", key)
         if t.approx:
-            effect += _trim_effect(s, t)
-        elif t.maxlen is not None:
-            effect += [b"MAXLEN", b"=", b"%d" % t.maxlen]
-        else:
-            effect += [b"MINID", b"=", id_text(t.minid)]  # type: ignore[arg-type]
-    ctx.effects = [effect + [new_text] + fields]
+            effect = _exact_trim(argv, s, t)
+    if not (t.id_given and t.seq_given):
+        if effect is argv:
+            effect = list(argv)
+        effect[idpos] = new_text
+    ctx.effects = None if effect is argv else [effect]
     return new_text
 
 
@@ -355,7 +359,7 @@ def xtrim(ctx: Context, argv: list[bytes]):
         ctx.notify("t", "xtrim", key)
         ctx.ks.dirty += removed
         if t.approx:
-            ctx.effects = [[argv[0], key] + _trim_effect(s, t)]
+            ctx.effects = [_exact_trim(argv, s, t)]
     return removed
 
 
