@@ -73,7 +73,8 @@ def brpop(ctx: Context, argv: list[bytes]):
 def _bmove(ctx: Context, argv: list[bytes], wherefrom: int, whereto: int, timeout: int,
            rpoplpush: bool = False):
     src, dst = argv[1], argv[2]
-    value = serve_move(ctx, src, dst, wherefrom, whereto, rpoplpush)
+    value = serve_move(ctx, src, dst, wherefrom, whereto, rpoplpush,
+                       None if rpoplpush else argv[3:5])
     if value is not None or ctx.client is None or ctx.in_multi:
         return value  # not blocking: LMOVE's null bulk (a timeout's reply is a null array)
     return _block(ctx, [src], timeout,

@@ -204,13 +204,16 @@ def serve_mpop(ctx: Context, keys: list[bytes], where: int, count: int) -> list 
 
 
 def serve_move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: int,
-               rpoplpush: bool = False):
+               rpoplpush: bool = False, sides: list[bytes] | None = None):
     """BLMOVE / BRPOPLPUSH without blocking: as `move`; the effect Redis propagates is
-    LMOVE src dst from to, or RPOPLPUSH src dst for BRPOPLPUSH."""
+    LMOVE src dst from to, or RPOPLPUSH src dst for BRPOPLPUSH. `sides`: the LEFT/RIGHT words
+    as the client sent them, which Redis keeps when it moves at once (LEFT and RIGHT when it
+    serves a blocked client)."""
     value = move(ctx, src, dst, wherefrom, whereto)
     if value is not None:
         ctx.effects = [[b"RPOPLPUSH", src, dst] if rpoplpush else
-                       [b"LMOVE", src, dst, _WHERE_NAMES[wherefrom], _WHERE_NAMES[whereto]]]
+                       [b"LMOVE", src, dst, *(sides or (_WHERE_NAMES[wherefrom],
+                                                        _WHERE_NAMES[whereto]))]]
     return value
 
 

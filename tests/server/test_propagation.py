@@ -171,6 +171,9 @@ CASES = {
     # (Consumer groups are left out: their XREADGROUP / XAUTOCLAIM propagate the consumer's
     # creation and the group's last ID as Redis 7.2 does, which keeps a replica's groups equal
     # to its master's; 7.0 propagates those only with NOACK.)
+    # A BLMOVE that moves at once keeps its LEFT/RIGHT as sent (as LMOVE does)
+    "blmove": [("RPUSH", "a", "1", "2"), ("BLMOVE", "a", "b", "left", "Right", "0"),
+               ("LMOVE", "a", "b", "rIGHT", "left"), ("BRPOPLPUSH", "b", "a", "0")],
     # The options stay as sent: Redis rewrites only the name and the time
     "expire-options": [("SET", "k", "v"), ("EXPIRE", "k", "100", "NX"),
                        ("EXPIRE", "k", "200", "gt"), ("PEXPIRE", "k", "100000", "LT"),
