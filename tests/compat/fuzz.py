@@ -580,11 +580,30 @@ FORCED = {"FLUSHDB", "FLUSHALL"}
 MULTI_DB = {"MOVE", "COPY", "SWAPDB", "SELECT", "FLUSHDB", "FLUSHALL", "EXEC"}
 
 
+_WRAPPERS = {(b"multi",), (b"exec",)}
+
+
+def _expiry_unwrapped(sent: list[list[bytes]]) -> list[list[bytes]]:
+    """Propagated commands with a MULTI/EXEC that holds only the DELs of keys a command found
+    expired and that one command unwrapped: Redis 7.0 sends them in a transaction, we send the
+    DELs first (README, known differences; the replica ends the same)."""
+    if len(sent) > 2 and sent[0] == [b"multi"] and sent[-1] == [b"exec"] \
+            and sum(argv[0] != b"del" for argv in sent[1:-1]) <= 1:
+        return sent[1:-1]
+    return sent
+
+
+def _groups_left_out(sent: list[list[bytes]]) -> list[list[bytes]]:
+    """Propagated commands but XGROUP's: consumer groups propagate as Redis 7.2 does (README,
+    known differences; tests/server/test_propagation.py leaves them out too)."""
+    return [argv for argv in sent if argv[0] != b"xgroup"]
+
+
 def _hello_redacted(seen):
-    """Redis 7.0's MONITOR and SLOWLOG view of a HELLO (WireSide.drain) with AUTH's
-    username and password redacted, as kvstore always shows them: Redis redacts them only once
-    its parsing reaches AUTH, so a HELLO refused for an option before it (SETNAME) shows the
-    password (README, known differences)."""
+    """The MONITOR and SLOWLOG view of a HELLO (WireSide.drain) with AUTH's username and
+    password redacted, as kvstore always shows them: Redis 7.0 redacts them only once its
+    parsing reaches AUTH, so a HELLO refused for an option before it (SETNAME) shows the
+    password (README, known differences). tests/server/test_blackbox.py checks ours."""
     def mask(args: list) -> list:
         out = list(args)
         if not out or out[0].upper() not in (b"HELLO", '"HELLO"'):
@@ -628,7 +647,7 @@ class Runner:
     def __init__(self, port: int, seed: int = 1, families=None, check_every: int = 250,
                  twin_port: int | None = None, server_port: int | None = None,
                  protocol: int = 2, notify: bool = False, blockers: int = 0,
-                 subscribers: int = 0) -> None:
+                 subscribers: int = 0, replication: bool = False) -> None:
         if server_port is None:
             self.r = self.ro = RawRedis(port)
             self.kv = KvSide() if twin_port is None else RedisSide(twin_port)
@@ -637,9 +656,9 @@ class Runner:
             self.gen = Gen(seed, self.families)
         else:
             # the oracle's stream runs on `ro`; `r` is its admin connection
-            self.ro = WireSide(port, protocol, notify)
+            self.ro = WireSide(port, protocol, notify, replication)
             self.r = self.ro.admin
-            self.kv = WireSide(server_port, protocol, notify)
+            self.kv = WireSide(server_port, protocol, notify, replication)
             self.followers = [self.ro, self.kv]
             twin_port = None if self.kv.is_kvstore else server_port
             self.families = list(families or FAMILIES + WIRE_FAMILIES)
@@ -647,6 +666,7 @@ class Runner:
         self.twin = twin_port
         self.wire = server_port is not None
         self.notify = notify and self.wire
+        self.replication = replication and self.wire
         self.txn_names: set[str] | None = None   # the commands since the last MULTI
         self.watch_rng = random.Random(seed ^ 0x3A7C)   # (the stream's own draws stay as they were)
         self.watches: Counter = Counter()   # True: the EXEC after the command failed (on Redis)
@@ -756,6 +776,9 @@ class Runner:
             for what, want_ps, got_ps in self.subscribers.before():
                 self.stats[name]["pubsub"] += 1
                 self.mismatches.append(Mismatch(self.index, what, want_ps, got_ps, "pubsub"))
+        if self.replication:  # what the harness's own copies propagated
+            self.ro.propagated()
+            self.kv.propagated()
         if self.notify:  # what the harness's own reads and copies made the servers publish
             self.ro.drain()
             self.kv.drain()
@@ -815,7 +838,7 @@ class Runner:
                     self.index, argv, ("INFO counts", self.ro.counts, want),
                     ("INFO counts", self.kv.counts, got), "counts", self.history[-HISTORY:]))
             if name == "HELLO":
-                want_seen = _hello_redacted(want_seen)
+                want_seen, got_seen = _hello_redacted(want_seen), _hello_redacted(got_seen)
             # (a SCAN's normaliser went on with each side's own cursors on the stream)
             if want_seen != got_seen and name not in SCANS:
                 st["observed"] += 1
@@ -830,6 +853,19 @@ class Runner:
                     self.index, argv, ("EXEC after WATCH", watched, want_exec, want),
                     ("EXEC after WATCH", watched, got_exec, got), "watch",
                     self.history[-HISTORY:]))
+        if self.replication:
+            want_sent, got_sent = (_expiry_unwrapped(_groups_left_out(side.propagated()))
+                                   for side in (self.ro, self.kv))
+            if name in RANDOM:
+                # What it took is random: which commands on which keys; and SPOP with a count
+                # sends one SREM per member in Redis 7.0, SREMs of up to 1,024 in 7.2 and ours.
+                want_sent = sorted({tuple(argv[:2]) for argv in want_sent} - _WRAPPERS)
+                got_sent = sorted({tuple(argv[:2]) for argv in got_sent} - _WRAPPERS)
+            if want_sent != got_sent:
+                st["propagated"] += 1
+                self.mismatches.append(Mismatch(
+                    self.index, argv, ("propagated", want_sent, want),
+                    ("propagated", got_sent, got), "propagated", self.history[-HISTORY:]))
         if self.blockers is not None:
             self._blocking(self.blockers.after(self.r, self.kv.admin), self._swapdb(name, argv))
         if wn == gn or tolerated(name, wn, gn, self.gen.exact_times):
@@ -903,7 +939,7 @@ class Runner:
             self.blockers.close()
         if self.subscribers is not None:
             self.subscribers.close()
-        self.r.close()
+        (self.ro if self.wire else self.r).close()  # (a raw replica holds up Redis's shutdown)
         self.kv.close()
 
     # -- results ---------------------------------------------------------------------------------
@@ -1010,12 +1046,16 @@ def main(argv=None) -> int:
     ap.add_argument("--subscribers", type=int, default=0, metavar="N",
                     help="N pub/sub connections per server and a publisher, with a random "
                          "stream of their own (--server only; see fuzz_pubsub.py)")
+    ap.add_argument("--replication", action="store_true",
+                    help="also compare what each command propagates to a raw replica (SYNC), "
+                         "absolute times masked (--server only)")
     ap.add_argument("--through-eval", action="store_true",
                     help="run every command as EVAL \"return redis.pcall(unpack(ARGV))\" 0 ...")
     args = ap.parse_args(argv)
-    if (args.notify or args.blockers or args.subscribers) and not args.server:
-        ap.error("--notify, --blockers and --subscribers need --server: the embedded store "
-                 "has no connections")
+    if (args.notify or args.blockers or args.subscribers or args.replication) \
+            and not args.server:
+        ap.error("--notify, --blockers, --subscribers and --replication need --server: the "
+                 "embedded store has no connections")
     families = args.family.split(",") if args.family else None
     known = FAMILIES + WIRE_FAMILIES if args.server else FAMILIES
     for f in families or ():
@@ -1034,7 +1074,8 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         runner = Runner(port, args.seed, families, args.check_every, twin, server,
-                        args.protocol, args.notify, args.blockers, args.subscribers)
+                        args.protocol, args.notify, args.blockers, args.subscribers,
+                        args.replication)
         runner.through_eval = args.through_eval
         runner.run(args.commands)
         elapsed = time.perf_counter() - t0

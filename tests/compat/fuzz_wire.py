@@ -149,6 +149,7 @@ INFO_COUNTS = [b"INFO", b"persistence", b"commandstats", b"errorstats"]
 NOTIFY_CLASSES = "KEAn"
 EVENTS_END = b"fuzz:events-end"
 MONITOR_END = b"fuzz:monitor-end"
+REPLICATION_END = b"fuzz:replication-end"
 
 
 def info_field(text: bytes, name: bytes) -> int:
@@ -338,7 +339,8 @@ class WireSide:
     """A server driven over the wire: the stream on `stream`, the harness on `admin` (see the
     module docstring). Offers what the runner needs of a side."""
 
-    def __init__(self, port: int, protocol: int, notify: bool = False) -> None:
+    def __init__(self, port: int, protocol: int, notify: bool = False,
+                 replica: bool = False) -> None:
         self.stream = RawRedis(port)
         self.admin = RawRedis(port)
         self.admin.ok("FLUSHALL")
@@ -351,6 +353,14 @@ class WireSide:
         self.stream_addr = f"{host}:{stream_port}"
         self.counts: dict[bytes, tuple] = {}   # (--notify) counts_delta of the last stream command
         self.watcher_db = 0
+        # With `replica`, a raw replica reads what each command propagates (`propagated`).
+        self.replica = None
+        if replica:
+            from tests.server.test_propagation import ReplicationStream
+
+            self.admin.ok("CONFIG", "SET", "repl-ping-replica-period", "3600")
+            self.admin.call([b"CONFIG", b"SET", b"repl-diskless-sync-delay", b"0"])
+            self.replica = ReplicationStream(port)
         if notify:
             self.admin.ok("CONFIG", "SET", "slowlog-log-slower-than", "0")
             self.admin.ok("CONFIG", "SET", "slowlog-max-len", "1024")
@@ -460,6 +470,14 @@ class WireSide:
             elif args == end:
                 return shown
 
+    def propagated(self) -> list[list[bytes]]:
+        """The commands propagated to replicas since the last call (times masked, PINGs left
+        out), up to a PUBLISH of the admin connection's (Redis sends those to replicas)."""
+        self.admin.ok("PUBLISH", REPLICATION_END, "")
+        sent = self.replica.until_end((b"PUBLISH", REPLICATION_END, b""))
+        # (the markers of --notify's drains are published, so propagated, too)
+        return [argv for argv in sent if argv[0] != b"publish" or argv[1:2] != [EVENTS_END]]
+
     def watch(self, keys: list[bytes], db: int) -> None:
         """WATCH keys of database `db` on the watcher connection; `watched` tells their fate."""
         if db != self.watcher_db:
@@ -479,6 +497,8 @@ class WireSide:
             self.tracker.close()
             self.watcher.close()
             self.monitor.close()
+        if self.replica is not None:
+            self.replica.close()
 
 
 def start_server(kind: str, log=None) -> tuple[int, subprocess.Popen, str]:

@@ -26,8 +26,8 @@ OBJECT ENCODING of strings, may appear) and the server must neither close the co
 a traceback. It also compares, command by command, the keyspace events and the invalidations of
 a BCAST tracker, INFO's counts, MONITOR and SLOWLOG, and a WATCH (`--notify`), what three more
 connections blocked on the stream's keys get (`--blockers`), and what three subscribers get from
-a publisher (`--subscribers`): those must all be Redis's, and so must the keyspace (state) and
-the change counter (dirty). The whole file runs in well under a minute.
+a publisher (`--subscribers`), and what a raw replica is sent (`--replication`): those must all
+be Redis's, and so must the keyspace (state) and the change counter (dirty). The whole file runs in well under a minute.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def test_wire_stream_matches_redis_over_resp3(redis_server, tmp_path):
         port, proc, workdir = start_server("kvstore", log)
     try:
         runner = Runner(redis_server, seed=WIRE_SEED, server_port=port, protocol=3,
-                        notify=True, blockers=3, subscribers=3)
+                        notify=True, blockers=3, subscribers=3, replication=True)
         try:
             runner.run(WIRE_COMMANDS)
         except ConnectionError:
@@ -142,5 +142,6 @@ def test_wire_stream_matches_redis_over_resp3(redis_server, tmp_path):
                     f"where the state, the change counter or what observers, blocked clients "
                     f"or subscribers got differed from Redis's (bar 0) (reproduce: python -m "
                     f"tests.compat.fuzz --server --notify --blockers 3 --subscribers 3 "
-                    f"--protocol 3 --seed {WIRE_SEED} --commands {WIRE_COMMANDS})\n"
+                    f"--replication --protocol 3 --seed {WIRE_SEED} --commands "
+                    f"{WIRE_COMMANDS})\n"
                     + out.getvalue(), pytrace=False)
