@@ -1,9 +1,9 @@
 """Start-up and recovery: rebuild the keyspace from the AOF directory or from a snapshot.
 
-Order: with appendonly yes, the manifest's base (a snapshot `.kvs`, or a RESP `.aof`), then each
-incremental file in manifest order; with appendonly no, the snapshot `dbfilename`. An old-style
-single AOF (`dir/appendonly.aof`, Redis < 7) is first moved into the AOF directory as its base,
-as Redis 7 does (`upgrade_old_aof`).
+Order: with appendonly yes, the manifest's base (a snapshot `.kvs`, a RESP `.aof`, or Redis's
+RDB preamble), then each incremental file in manifest order; with appendonly no, the snapshot
+`dbfilename`. An old-style single AOF (`dir/appendonly.aof`, Redis < 7) is first moved into the
+AOF directory as its base, as Redis 7 does (`upgrade_old_aof`).
 
 Replay is Redis's loading client. RESP commands run through the command table, so every effect
 is re-applied by the handler that produced it; SELECT switches the replay's database; MULTI
@@ -380,10 +380,13 @@ def load_aof_dir(keyspace, directory: str, filename: str, load_truncated: bool =
         if not os.path.exists(path):  # (Redis's getAppendOnlyFileSize: a fatal error)
             raise AofError(path, 0, os.strerror(errno.ENOENT), _MISSING)
         last = i == len(files) - 1
+        # Keys past their TTL too: the incrs may write to them (as Redis loads its preamble).
         if entry.type == mf.BASE and entry.name.endswith(".kvs"):
-            # Keys past their TTL too: the incrs may write to them (as Redis loads its preamble).
             snapshot.apply(keyspace, snapshot.load(path, progress=progress), LOADING_NOW,
                            progress=progress)
+        elif entry.type == mf.BASE and _is_rdb(path):
+            # Redis 7's base with an RDB preamble (its default): a directory moved from Redis
+            import_rdb(keyspace, path, warn, progress, skip_expired=False)
         else:
             replay_file(path, replayer, last, load_truncated, warn, progress)
     keyspace.mark_saved()
@@ -419,9 +422,8 @@ def load_snapshot(keyspace, path: str, found: dict | None = None,
     snapshot.apply's). A Redis RDB file there (a `dbfilename` naming one) is read as such."""
     if not os.path.exists(path):
         return 0
-    with open(path, "rb") as f:
-        if f.read(5) == b"REDIS":
-            return import_rdb(keyspace, path, log)
+    if _is_rdb(path):
+        return import_rdb(keyspace, path, log)
     progress = progress or Progress()
     progress.total += os.path.getsize(path)
     n = snapshot.apply(keyspace, snapshot.load(path, progress=progress), found=found,
@@ -433,6 +435,11 @@ def load_snapshot(keyspace, path: str, found: dict | None = None,
 REDIS_RDB = "dump.rdb"
 
 
+def _is_rdb(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(5) == b"REDIS"
+
+
 class RdbImportError(snapshot.SnapshotError):
     """A Redis RDB file that cannot be read: `reason` as Redis's loader words it."""
 
@@ -441,20 +448,23 @@ class RdbImportError(snapshot.SnapshotError):
         self.reason = reason
 
 
-def import_rdb(keyspace, path: str, log: Callable[[str], None] = print) -> int:
-    """Load a Redis RDB file (what redis-server SAVEs as dump.rdb) into an empty keyspace: the
-    way in for an operator moving a Redis data directory to kvstore. Keys already expired are
-    skipped, as a Redis master loading its file skips them, and so are empty containers (with
-    Redis's log lines: old versions could write them). Returns the number of keys loaded.
-    Raises RdbImportError for a file we cannot read (a module type, a bad checksum, a corrupt
-    value): nothing is loaded then."""
+def import_rdb(keyspace, path: str, log: Callable[[str], None] = print,
+               progress: Progress | None = None, skip_expired: bool = True) -> int:
+    """Load a Redis RDB file (what redis-server SAVEs as dump.rdb, or the RDB preamble of its
+    AOF base) into an empty keyspace: the way in for an operator moving a Redis data directory
+    to kvstore. Keys already expired are skipped, as a Redis master loading its file skips
+    them (not with `skip_expired` False: an AOF's later records may write to them), and so are
+    empty containers (with Redis's log lines: old versions could write them). Returns the
+    number of keys loaded. Raises RdbImportError for a file we cannot read (a module type, a
+    bad checksum, a corrupt value): nothing is loaded then."""
     from ..commands.functions import functions_of
     from ..engine.dump import PayloadFormatError, install, read_rdb_file
 
     with open(path, "rb") as f:
         data = f.read()
     try:
-        tables, n, libraries, _, empty = read_rdb_file(data, keyspace, now=keyspace.clock())
+        tables, n, libraries, _, empty = read_rdb_file(
+            data, keyspace, progress, now=keyspace.clock() if skip_expired else None)
         for code in libraries:
             functions_of(keyspace).load(code, replace=True)
     except (PayloadFormatError, CommandError) as exc:

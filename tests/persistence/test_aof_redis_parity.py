@@ -142,6 +142,55 @@ def test_an_approximate_trim_as_redis_logs_it_is_replayed(run, kind):
         c("XADD", "s", "MAXLEN", "=", "7", "LIMIT", "100", "*", "f", "v"))
 
 
+def test_a_redis_aof_directory_with_an_rdb_preamble_moves_in(tmp_path):
+    """An operator points kvstore at a Redis 7 data directory with appendonly yes: its base
+    is an RDB preamble (aof-use-rdb-preamble yes, the default), then RESP records. Everything
+    loads, writes append to Redis's incr file, and a rewrite replaces the base with ours."""
+    redis = Server("redis", tmp_path)
+    c = serving(redis)
+    c("SET", "a", "1")
+    c("RPUSH", "l", "x", "y")
+    c("HSET", "h", "f", "v")
+    c("SET", "t", "x", "EX", "1000")
+    c("ZADD", "z", "1.5", "m")
+    assert c("BGREWRITEAOF") is not None
+    deadline = time.monotonic() + 20
+    while b"aof_rewrite_in_progress:0" not in c("INFO", "persistence") \
+            or b"aof_rewrite_scheduled:0" not in c("INFO", "persistence"):
+        assert time.monotonic() < deadline, "Redis's rewrite did not end"
+        time.sleep(0.01)
+    c("SET", "b", "2")  # (in the incr file after the base)
+    c("PERSIST", "t")
+    c("XADD", "s", "MAXLEN", "~", "1", "LIMIT", "10", "1-1", "f", "v")
+    want = {k: c("DUMP", k) for k in (b"a", b"l", b"h", b"t", b"z", b"b", b"s")}
+    c.send(resp("SHUTDOWN", "NOSAVE"))  # (the AOF is flushed)
+    redis.proc.wait(20)
+    files = sorted(os.listdir(tmp_path / "appendonlydir"))
+    assert any(f.endswith(".base.rdb") for f in files), files
+
+    ours = Server("kvstore", tmp_path, "--enable-debug-command", "yes")
+    k = serving(ours)
+    for key, payload in want.items():  # the same values (DUMP payloads differ in encoding)
+        k("DEL", b"copy")
+        assert k("RESTORE", b"copy", 0, payload) == b"OK"
+        assert k("DEBUG", "DIGEST-VALUE", key) == k("DEBUG", "DIGEST-VALUE", b"copy") \
+            != [b"0" * 40], key
+    assert k("TTL", "t") == -1 and k("DBSIZE") == 8
+    k("DEL", b"copy")
+    k("SET", "c", "3")
+    assert k("BGREWRITEAOF") is not None
+    deadline = time.monotonic() + 20
+    while not any(f.endswith(".base.kvs") for f in os.listdir(tmp_path / "appendonlydir")):
+        assert time.monotonic() < deadline, "our rewrite did not end"
+        time.sleep(0.01)
+    k.send(resp("SHUTDOWN"))
+    ours.proc.wait(20)
+    again = Server("kvstore", tmp_path, "--enable-debug-command", "yes")
+    k = serving(again)
+    assert [k("GET", x) for x in ("a", "b", "c")] == [b"1", b"2", b"3"] and k("DBSIZE") == 8
+    again.stop()
+
+
 @KINDS
 def test_a_slow_verbatim_script_is_replayed_whole(run, kind, tmp_path):
     # An AOF of Redis 6 and before may hold scripts verbatim. One running past lua-time-limit
