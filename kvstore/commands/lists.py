@@ -57,7 +57,8 @@ COUNT_POSITIVE = "ERR count should be greater than 0"
 
 _POP_EVENTS = ("lpop", "rpop")
 _PUSH_EVENTS = ("lpush", "rpush")
-_WHERE_NAMES = (b"LEFT", b"RIGHT")
+# What a served blocked BLMOVE is propagated with (Redis's shared.left and shared.right).
+_WHERE_NAMES = (b"left", b"right")
 # C's LONG_MIN: negating it overflows, which LPOS's RANK reproduces below.
 _LONG_MIN = -(1 << 63)
 
@@ -207,8 +208,8 @@ def serve_move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: in
                rpoplpush: bool = False, sides: list[bytes] | None = None):
     """BLMOVE / BRPOPLPUSH without blocking: as `move`; the effect Redis propagates is
     LMOVE src dst from to, or RPOPLPUSH src dst for BRPOPLPUSH. `sides`: the LEFT/RIGHT words
-    as the client sent them, which Redis keeps when it moves at once (LEFT and RIGHT when it
-    serves a blocked client)."""
+    as the client sent them, which Redis keeps when it moves at once (`left` and `right` when
+    it serves a blocked client)."""
     value = move(ctx, src, dst, wherefrom, whereto)
     if value is not None:
         ctx.effects = [[b"RPOPLPUSH", src, dst] if rpoplpush else

@@ -243,3 +243,34 @@ def test_propagated_as_redis_does(ports, case):
     assert kv_replies == redis_replies
     assert kv_stream == redis_stream
     assert redis_stream  # every case writes something
+
+
+def _served_moves(port: int) -> list[list[bytes]]:
+    """What a BLMOVE and a BRPOPLPUSH propagate when a push serves them."""
+    c = Conn(port)
+    c("FLUSHALL")
+    c("CONFIG", "SET", "repl-ping-replica-period", "3600")
+    stream = ReplicationStream(port)
+    waiters = [Conn(port), Conn(port)]
+    try:
+        for i, cmd in enumerate([("BLMOVE", "a", "b", "LEFT", "rIGHT", "0"),
+                                 ("BRPOPLPUSH", "a", "c", "0")]):
+            waiters[i].send(Conn.encode(*cmd))
+            while c("CLIENT", "LIST", "TYPE", "normal").count(b" flags=b ") <= i:
+                pass  # until it is blocked: they are served in that order
+        c("RPUSH", "a", "x", "y")
+        assert [w.reply() for w in waiters] == [b"x", b"y"]
+        c(*END)
+        return stream.until_end()
+    finally:
+        for conn in (*waiters, c):
+            conn.close()
+        stream.close()
+
+
+def test_a_served_blocked_move_propagates_as_redis_does(ports):
+    # Redis sends LMOVE with its own lowercase left/right (shared.left), not the client's words
+    want = _served_moves(ports["redis"])
+    assert want[1:] == [[b"rpush", b"a", b"x", b"y"], [b"lmove", b"a", b"b", b"left", b"right"],
+                        [b"rpoplpush", b"a", b"c"]]
+    assert _served_moves(ports["kvstore"]) == want
