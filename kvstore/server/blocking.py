@@ -34,6 +34,8 @@ from time import perf_counter
 
 from ..commands import watching
 from ..commands.table import lookup, propagate_effects
+from ..engine.stream import Stream
+from ..engine.values import List
 from ..engine.zset import ZSet
 from ..errors import CommandError, ProtocolError
 from ..numbers import parse_long_double
@@ -45,6 +47,7 @@ TIMEOUT_NEGATIVE = "ERR timeout is negative"
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 _LLONG_MAX = (1 << 63) - 1
 _MOVES = (b"blmove", b"brpoplpush")
+_WAITED = (List, ZSet, Stream)  # what a client blocks for
 
 
 def parse_timeout(arg: bytes) -> int:
@@ -224,7 +227,11 @@ class KeyWatch:
             waiters = db.blocked.get(key)
             if not waiters:
                 return
-            value = db.lookup(key, ks.clock())
+            value = db.data.get(key)
+            if type(value) in _WAITED:
+                # Redis's lookupKeyWrite, which deletes an expired key; one holding a type no
+                # client waits for is never looked up (signalKeyAsReady ignores it).
+                value = db.lookup(key, ks.clock())
             # A waiter that cannot outlive its key's value (`Waiter.gone`).
             cls = type(value)
             w = next((w for w in waiters if w.cls is not cls and w.gone is not None), None)

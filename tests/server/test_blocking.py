@@ -318,3 +318,21 @@ def test_info_counts_blocked_clients(c):
     assert (info["blocked_clients"], info["clients_in_timeout_table"]) == ("0", "0")
     a.close()
     b.close()
+
+
+def test_a_write_of_a_type_nobody_waits_for_expires_nothing(kv_factory, server):
+    # Redis never looks again at a blocked key that now holds a string (signalKeyAsReady
+    # ignores the type), so a SET there with a time already past stays until it is read.
+    p = kv_factory("--enable-debug-command", "yes", kind=server.kind)
+    c = Conn(p.port)
+    c("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    waiter = Conn(p.port)
+    waiter.send(Conn.encode("BLPOP", "k", "0"))
+    while b" flags=b " not in c("CLIENT", "LIST", "TYPE", "normal"):
+        pass  # until it is blocked
+    assert c("SET", "k", "v", "PXAT", "1") == b"OK"
+    assert b"expired_keys:0\r\n" in c("INFO", "stats")
+    assert c("EXISTS", "k") == 0
+    assert b"expired_keys:1\r\n" in c("INFO", "stats")
+    waiter.close()
+    c.close()
