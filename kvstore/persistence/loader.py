@@ -384,7 +384,7 @@ def load_aof_dir(keyspace, directory: str, filename: str, load_truncated: bool =
         if entry.type == mf.BASE and entry.name.endswith(".kvs"):
             snapshot.apply(keyspace, snapshot.load(path, progress=progress), LOADING_NOW,
                            progress=progress)
-        elif entry.type == mf.BASE and _is_rdb(path):
+        elif entry.type == mf.BASE and is_rdb(path):
             # Redis 7's base with an RDB preamble (its default): a directory moved from Redis
             import_rdb(keyspace, path, warn, progress, skip_expired=False)
         else:
@@ -422,7 +422,7 @@ def load_snapshot(keyspace, path: str, found: dict | None = None,
     snapshot.apply's). A Redis RDB file there (a `dbfilename` naming one) is read as such."""
     if not os.path.exists(path):
         return 0
-    if _is_rdb(path):
+    if is_rdb(path):
         return import_rdb(keyspace, path, log)
     progress = progress or Progress()
     progress.total += os.path.getsize(path)
@@ -435,7 +435,7 @@ def load_snapshot(keyspace, path: str, found: dict | None = None,
 REDIS_RDB = "dump.rdb"
 
 
-def _is_rdb(path: str) -> bool:
+def is_rdb(path: str) -> bool:
     with open(path, "rb") as f:
         return f.read(5) == b"REDIS"
 

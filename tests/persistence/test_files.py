@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from kvstore.engine import Keyspace, ManualClock
+from kvstore.engine.dump import write_rdb
 from kvstore.persistence import AofError, SnapshotError, check, loader, snapshot
 from kvstore.persistence import manifest as mf
 from kvstore.persistence.aof import AofWriter
@@ -209,6 +210,19 @@ def test_check_tool(tmp_path, capsys):
     open(snap, "wb").write(bytes(data))
     assert check.main([snap]) == 1
     shutil.rmtree(d)
+    # A Redis 7 AOF base with an RDB preamble: checked as one, never "fixed" to nothing.
+    base = str(tmp_path / "appendonly.aof.1.base.rdb")
+    with open(base, "wb") as f:
+        write_rdb(_filled_keyspace(), f, 0)
+    capsys.readouterr()
+    assert check.main(["--fix", base]) == 0
+    assert "OK RDB file" in capsys.readouterr().out
+    data = bytearray(open(base, "rb").read())
+    data[-1] ^= 1
+    open(base, "wb").write(bytes(data))
+    assert check.main(["--fix", base]) == 1
+    assert "bad RDB file: wrong RDB checksum" in capsys.readouterr().out
+    assert os.path.getsize(base) == len(data)
 
 
 # -- a whole read logged as it came (AofWriter.log_batch) -------------------------------------
