@@ -594,13 +594,21 @@ def _expiry_unwrapped(sent: list[list[bytes]]) -> list[list[bytes]]:
 
 
 def _groups_left_out(sent: list[list[bytes]]) -> list[list[bytes]]:
-    """Propagated commands but XGROUP's and XCLAIM's, and a MULTI/EXEC left around one command:
-    consumer groups propagate as Redis 7.2 does (README, known differences;
+    """Propagated commands but XGROUP's and XCLAIM's, and a MULTI/EXEC left around one command
+    or none: consumer groups propagate as Redis 7.2 does (README, known differences;
     tests/server/test_propagation.py leaves them out too)."""
     kept = [argv for argv in sent if argv[0] not in (b"xgroup", b"xclaim")]
-    if 2 <= len(kept) <= 3 < len(sent) and kept[0] == [b"multi"] and kept[-1] == [b"exec"]:
-        return kept[1:-1]
-    return kept
+    if len(kept) == len(sent):
+        return kept
+    out: list[list[bytes]] = []
+    for argv in kept:
+        out.append(argv)
+        if argv == [b"exec"]:
+            if len(out) >= 2 and out[-2] == [b"multi"]:
+                del out[-2:]
+            elif len(out) >= 3 and out[-3] == [b"multi"]:
+                out[-3:] = [out[-2]]
+    return out
 
 
 def _hello_redacted(seen):
