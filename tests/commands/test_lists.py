@@ -522,7 +522,10 @@ def test_effects_and_serve_helpers():
     assert serve_mpop(ctx, [b"a"], LEFT, 1) is None and ctx.effects is None
     assert serve_move(ctx, b"a", b"b", LEFT, RIGHT) is None and ctx.effects is None
     assert serve_move(ctx, b"b", b"c", RIGHT, LEFT) == b"2"
-    assert ctx.effects == [[b"LMOVE", b"b", b"c", b"RIGHT", b"LEFT"]]
+    assert ctx.effects == [[b"LMOVE", b"b", b"c", b"right", b"left"]]  # (Redis's shared.left)
+    assert serve_move(ctx, b"c", b"b", RIGHT, LEFT, sides=[b"Right", b"lefT"]) == b"2"
+    assert ctx.effects == [[b"LMOVE", b"c", b"b", b"Right", b"lefT"]]  # (as sent, at once)
+    assert serve_move(ctx, b"b", b"c", RIGHT, LEFT) == b"2"
     assert serve_move(ctx, b"c", b"b", RIGHT, LEFT, rpoplpush=True) == b"2"
     assert ctx.effects == [[b"RPOPLPUSH", b"c", b"b"]]  # BRPOPLPUSH's
 
