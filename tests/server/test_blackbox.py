@@ -868,6 +868,15 @@ def test_monitor_feed_format(server):
                         line), line
 
 
+def _monitored(mon: Conn, lines: int) -> bytes:
+    """The next `lines` lines a MONITOR connection gets (waited for, 5 s at most)."""
+    out = b""
+    deadline = time.monotonic() + 5
+    while out.count(b"\r\n") < lines and time.monotonic() < deadline:
+        out += mon.read_raw(until=b"\r\n", timeout=1)
+    return out
+
+
 def test_monitor_redacts_passwords_and_shows_select_in_its_db(server):
     mon = Conn(server.port)
     assert mon("MONITOR") == b"OK"
@@ -878,10 +887,7 @@ def test_monitor_redacts_passwords_and_shows_select_in_its_db(server):
                   "x"),
                  ("CONFIG", "GET", "hz"), ("SELECT", "2"), ("GET", "k")):
         c(*argv)
-    out = b""
-    deadline = time.monotonic() + 5
-    while out.count(b"\r\n") < 7 and time.monotonic() < deadline:
-        out += mon.read_raw(until=b"\r\n", timeout=1)
+    out = _monitored(mon, 7)
     shown = [line.split(" ", 1)[1].split(":")[0] + " " + line.split("] ", 1)[1]
              for line in out.decode().split("\r\n") if line]
     assert shown == ['[0 127.0.0.1 "AUTH" "(redacted)"',
@@ -947,10 +953,7 @@ def test_monitor_shows_what_exec_runs_then_exec(server):
     c("INCR", "mk")
     assert c("exec") == [b"OK", 2]
     c("GET", "mk")
-    out = b""
-    deadline = time.monotonic() + 5
-    while out.count(b"\r\n") < 5 and time.monotonic() < deadline:
-        out += mon.read_raw(until=b"\r\n", timeout=1)
+    out = _monitored(mon, 5)
     assert re.findall(r'\] "(\w+)"', out.decode()) == ["MULTI", "SET", "INCR", "exec", "GET"]
     mon.close()
     c.close()
@@ -966,10 +969,7 @@ def test_monitor_shows_a_script_run_by_exec_before_its_commands(server):
     c("EVAL", "return redis.call('set', 'mk', '1')", 0)
     c("INCR", "mk")
     assert c("EXEC") == [b"OK", 2]
-    out = b""
-    deadline = time.monotonic() + 5
-    while out.count(b"\r\n") < 5 and time.monotonic() < deadline:
-        out += mon.read_raw(until=b"\r\n", timeout=1)
+    out = _monitored(mon, 5)
     assert re.findall(r'\[0 (lua|127)[^]]*\] "(\w+)"', out.decode()) == [
         ("127", "MULTI"), ("127", "EVAL"), ("lua", "set"), ("127", "INCR"), ("127", "EXEC")]
     mon.close()
@@ -985,10 +985,7 @@ def test_monitor_shows_a_rejected_exec(server):
     assert err(c("EXEC", "x")).startswith("EXECABORT Transaction discarded because of: wrong")
     assert err(c("EXEC", "y")).startswith("EXECABORT")
     c("ECHO", "end")
-    out = b""
-    deadline = time.monotonic() + 5
-    while out.count(b"\r\n") < 4 and time.monotonic() < deadline:
-        out += mon.read_raw(until=b"\r\n", timeout=1)
+    out = _monitored(mon, 4)
     assert re.findall(r'\] (.*)\r\n', out.decode()) == [
         '"MULTI"', '"EXEC" "x"', '"EXEC" "y"', '"ECHO" "end"']
     mon.close()
@@ -1002,10 +999,7 @@ def test_monitor_shows_a_scripts_commands_as_lua(server):
     c("EVAL", "redis.call('set', 'mk', '1') redis.call('select', 2) "
               "return redis.call('get', 'mk')", 0)
     c("GET", "mk")
-    out = b""
-    deadline = time.monotonic() + 5
-    while out.count(b"\r\n") < 5 and time.monotonic() < deadline:
-        out += mon.read_raw(until=b"\r\n", timeout=1)
+    out = _monitored(mon, 5)
     shown = [line.split(" ", 1)[1] for line in out.decode().split("\r\n") if line]
     assert [re.sub(r"127\.0\.0\.1:\d+", "client", x)[:40] for x in shown] == [
         '[0 client] "EVAL" "redis.call(\'set\', \'mk', '[0 lua] "set" "mk" "1"',

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 from redis.cache import CacheConfig
 from redis.connection import CacheProxyConnection
@@ -488,36 +489,24 @@ def test_a_swapdb_that_serves_a_blocked_pop_signals_only_a_moves_destination(ser
     a.close()
 
 
-def test_a_swapdb_that_serves_a_blocked_zset_pop_signals_the_zset(server, c):
+@pytest.mark.parametrize("pop,push,reply", [
+    (("BZPOPMIN", "z", "0"), ("ZADD", "z", "1", "m", "2", "n"), [b"z", b"m", b"1"]),
+    # Redis 7.0's BLMPOP serve pops through listElementsRemoved, which signals the key
+    (("BLMPOP", "0", "1", "z", "LEFT", "COUNT", "2"), ("RPUSH", "z", "a", "b", "c"),
+     [b"z", [b"a", b"b"]]),
+], ids=["zset pop", "blmpop"])
+def test_a_swapdb_that_serves_these_pops_signals_their_key(server, c, pop, push, reply):
     a = conn(server)
     a("CLIENT", "TRACKING", "ON", "BCAST")
     popper = Conn(server.port)
-    popper.send(Conn.encode("BZPOPMIN", "z", "0"))
+    popper.send(Conn.encode(*pop))
     while b" flags=b " not in c("CLIENT", "LIST", "TYPE", "normal"):
         pass  # until it is blocked
     c("SELECT", "1")
-    c("ZADD", "z", "1", "m", "2", "n")
+    c(*push)
     expect(a, inv(b"z"))
     c("SWAPDB", "0", "1")
-    assert popper.reply() == [b"z", b"m", b"1"]
+    assert popper.reply() == reply
     expect(a, inv(b"z"))
-    popper.close()
-    a.close()
-
-
-def test_a_swapdb_that_serves_a_blocked_blmpop_signals_its_list(server, c):
-    # Redis 7.0's BLMPOP serve pops through listElementsRemoved, which signals the key.
-    a = conn(server)
-    a("CLIENT", "TRACKING", "ON", "BCAST")
-    popper = Conn(server.port)
-    popper.send(Conn.encode("BLMPOP", "0", "1", "l", "LEFT", "COUNT", "2"))
-    while b" flags=b " not in c("CLIENT", "LIST", "TYPE", "normal"):
-        pass  # until it is blocked
-    c("SELECT", "1")
-    c("RPUSH", "l", "a", "b", "c")
-    expect(a, inv(b"l"))
-    c("SWAPDB", "0", "1")
-    assert popper.reply() == [b"l", [b"a", b"b"]]
-    expect(a, inv(b"l"))
     popper.close()
     a.close()
