@@ -329,6 +329,9 @@ def xadd(ctx: Context, argv: list[bytes]):
     new_text = id_text(new)
     # Propagated as Redis does: as sent, but for an approximate trim made exact and an ID
     # not given whole made the one taken.
+    if t is _PLAIN:  # (XADD key * ...: the commonest, without the checks below)
+        ctx.effects = [[argv[0], key, new_text, *fields]]
+        return new_text
     effect = argv
     if t.strategy:
         if _trim(s, t):
