@@ -314,7 +314,7 @@ class UnitLog:
     the AOF stood before the unit's first line, for `abandon`. A script run by EXEC writes
     into EXEC's unit (`Context.unit`), so the two make one transaction, as in Redis."""
 
-    __slots__ = ("hook", "mark", "first", "wrapped", "at")
+    __slots__ = ("hook", "mark", "first", "wrapped", "at", "db")
 
     def __init__(self, hook: Callable[["Context", list[bytes]], None],
                  mark: Callable[[], Any] | None = None) -> None:
@@ -323,22 +323,30 @@ class UnitLog:
         self.first: tuple | None = None  # (db, effects, touched, argv) of the waiting write
         self.wrapped = False
         self.at = None  # `mark()` before the first line went out
+        self.db = None  # the database of the last write that went out
 
     def write(self, ctx: Context, argv: list[bytes]) -> None:
         effects = ctx.effects
         if self.wrapped or effects == []:  # ([]: observers only, nothing to log)
+            if effects != []:
+                self.db = ctx.db
             self.hook(ctx, argv)
         elif self.first is None and (effects is None or len(effects) == 1):
             self.first = (ctx.db, effects, ctx.touched, argv)
         else:
             self._emit(ctx, True)
+            self.db = ctx.db
             self.hook(ctx, argv)
 
     def close(self, ctx: Context) -> None:
-        """The unit ended: what it wrote goes out (then EXEC, if it is a transaction)."""
+        """The unit ended: what it wrote goes out (then EXEC, if it is a transaction, in the
+        last write's database as Redis's exec_dbid: a SELECT the transaction ran after its
+        writes is no line inside it)."""
         if self.wrapped:
+            saved, ctx.db = ctx.db, self.db or ctx.db
             ctx.effects = None
             self.hook(ctx, [b"EXEC"])
+            ctx.db = saved
         elif self.first is not None:
             self._emit(ctx, False)
 
@@ -363,6 +371,7 @@ class UnitLog:
             self.hook(ctx, [b"MULTI"])
         if first is not None:
             ctx.db, ctx.effects, ctx.touched = first[:3]
+            self.db = ctx.db
             self.hook(ctx, first[3])
         ctx.db, ctx.effects, ctx.touched = saved
 

@@ -201,6 +201,9 @@ CASES = {
                     ("PFCOUNT", "p"), ("PFMERGE", "p2", "p"), ("APPEND", "k", "x"),
                     ("SETRANGE", "k", "2", "y"), ("ZINCRBY", "z", "2", "x"),
                     ("ZADD", "z", "INCR", "1", "x"), ("HINCRBYFLOAT", "h", "g", "1e1")],
+    # EXEC goes to the last write's database: a SELECT after the writes adds no line inside
+    "select-after-writes": [("MULTI",), ("SET", "a", "1"), ("SET", "b", "2"), ("SELECT", "1"),
+                            ("EXEC",), ("SET", "c", "3")],
     # One write alone, two or more inside MULTI / EXEC, a script's inside its EXEC's
     "one-or-more": [("MULTI",), ("SET", "a", "1"), ("GET", "a"), ("EXEC",),
                     ("MULTI",), ("SELECT", "2"), ("SET", "a", "1"), ("EXEC",),
