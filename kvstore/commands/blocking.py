@@ -74,7 +74,7 @@ def _bmove(ctx: Context, argv: list[bytes], wherefrom: int, whereto: int, timeou
            rpoplpush: bool = False):
     src, dst = argv[1], argv[2]
     value = serve_move(ctx, src, dst, wherefrom, whereto, rpoplpush,
-                       None if rpoplpush else argv[3:5])
+                       None if rpoplpush else argv[3:5], argv)
     if value is not None or ctx.client is None or ctx.in_multi:
         return value  # not blocking: LMOVE's null bulk (a timeout's reply is a null array)
     return _block(ctx, [src], timeout,

@@ -150,10 +150,12 @@ def pop_elements(ctx: Context, key: bytes, lst: List, where: int, count: int) ->
     return out
 
 
-def move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: int) -> bytes | None:
+def move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: int,
+         argv: list[bytes] | None = None) -> bytes | None:
     """Pop from `src`'s `wherefrom` end, push onto `dst`'s `whereto` end; the element, or None
     when src is absent. WRONGTYPE for a non-list src, or a non-list dst when src has data.
-    With src == dst this rotates the list. O(1)."""
+    With src == dst this rotates the list. O(1). `argv`: the request, whose keys are then
+    signalled destination first, as Redis's lmoveHandlePush does (trackers hear it so)."""
     db = ctx.db
     slist = _get_list(ctx, src)
     if slist is None:
@@ -172,6 +174,8 @@ def move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: int) -> 
     ctx.notify("l", _POP_EVENTS[wherefrom], src)
     _emptied(ctx, src, slist)
     ctx.ks.dirty += 1
+    if argv is not None:
+        ctx.touched = (argv, [dst, src] if dst != src else [src])
     return value
 
 
@@ -205,12 +209,13 @@ def serve_mpop(ctx: Context, keys: list[bytes], where: int, count: int) -> list 
 
 
 def serve_move(ctx: Context, src: bytes, dst: bytes, wherefrom: int, whereto: int,
-               rpoplpush: bool = False, sides: list[bytes] | None = None):
+               rpoplpush: bool = False, sides: list[bytes] | None = None,
+               argv: list[bytes] | None = None):
     """BLMOVE / BRPOPLPUSH without blocking: as `move`; the effect Redis propagates is
     LMOVE src dst from to, or RPOPLPUSH src dst for BRPOPLPUSH. `sides`: the LEFT/RIGHT words
     as the client sent them, which Redis keeps when it moves at once (`left` and `right` when
-    it serves a blocked client)."""
-    value = move(ctx, src, dst, wherefrom, whereto)
+    it serves a blocked client). `argv`: as `move`'s."""
+    value = move(ctx, src, dst, wherefrom, whereto, argv)
     if value is not None:
         ctx.effects = [[b"RPOPLPUSH", src, dst] if rpoplpush else
                        [b"LMOVE", src, dst, *(sides or (_WHERE_NAMES[wherefrom],
@@ -502,7 +507,7 @@ def lmove(ctx: Context, argv: list[bytes]):
     """
     wherefrom = parse_where(argv[3])
     whereto = parse_where(argv[4])
-    return move(ctx, argv[1], argv[2], wherefrom, whereto)
+    return move(ctx, argv[1], argv[2], wherefrom, whereto, argv)
 
 
 @command("rpoplpush", 3, WRITE | DENYOOM, KEY1_2, "list")
@@ -511,7 +516,7 @@ def rpoplpush(ctx: Context, argv: list[bytes]):
 
     Complexity: O(1).  Reply: the element moved, nil if source does not exist.
     """
-    return move(ctx, argv[1], argv[2], RIGHT, LEFT)
+    return move(ctx, argv[1], argv[2], RIGHT, LEFT, argv)
 
 
 # -- read -------------------------------------------------------------------------------------

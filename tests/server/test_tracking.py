@@ -510,3 +510,18 @@ def test_a_swapdb_that_serves_these_pops_signals_their_key(server, c, pop, push,
     expect(a, inv(b"z"))
     popper.close()
     a.close()
+
+
+@pytest.mark.parametrize("cmd", [("LMOVE", "src", "dst", "LEFT", "RIGHT"),
+                                 ("RPOPLPUSH", "src", "dst"),
+                                 ("BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")])
+def test_a_move_invalidates_its_destination_first(server, c, cmd):
+    # Redis signals the destination as it pushes (lmoveHandlePush), then the source
+    c("RPUSH", "src", "a", "b")
+    c("RPUSH", "dst", "x")
+    a = conn(server)
+    a("CLIENT", "TRACKING", "ON")
+    assert a("LRANGE", "src", "0", "-1") == [b"a", b"b"] and a("LLEN", "dst") == 1
+    c(*cmd)
+    expect(a, inv(b"dst") + inv(b"src"))
+    a.close()
