@@ -30,7 +30,8 @@ it never lands inside the stream's MULTI or in RESP3 shapes. `--notify` also com
 by command, what observers got (WireSide.drain): the keyspace events and a BCAST tracker's
 invalidations, what INFO commandstats and errorstats counted (calls, rejected and failed
 calls, errors by prefix), what MONITOR showed and SLOWLOG kept, and whether a WATCH of the
-command's keys (and one more) made just before it still lets an EXEC run after it; `--blockers
+command's keys (and one more) made just before it still lets an EXEC run after it, and which
+invalidations a default-mode tracker that read those keys just before gets; `--blockers
 N` adds N connections per server that block on the stream's keys and
 compares how and when the stream's commands serve them (fuzz_blocking.py).
 
@@ -863,12 +864,12 @@ class Runner:
                     self.index, argv, ("MONITOR, SLOWLOG", *want_seen, want),
                     ("MONITOR, SLOWLOG", *got_seen, got), "observed", self.history[-HISTORY:]))
             want_exec, got_exec = self.ro.watched(), self.kv.watched()
-            self.watches[want_exec != ("ok", ["PONG"])] += 1
+            self.watches[want_exec[0] != ("ok", ["PONG"])] += 1
             if want_exec != got_exec and pre is not MIXED:
                 st["watch"] += 1
                 self.mismatches.append(Mismatch(
-                    self.index, argv, ("EXEC after WATCH", watched, want_exec, want),
-                    ("EXEC after WATCH", watched, got_exec, got), "watch",
+                    self.index, argv, ("EXEC after WATCH, invalidations", watched, want_exec, want),
+                    ("EXEC after WATCH, invalidations", watched, got_exec, got), "watch",
                     self.history[-HISTORY:]))
         if self.replication:
             want_sent, got_sent = (_expiry_unwrapped(_groups_left_out(side.propagated()))

@@ -346,13 +346,15 @@ class WireSide:
         self.admin.ok("FLUSHALL")
         # With `notify`, a third connection hears every keyspace event and every invalidation
         # of a fourth, which tracks every key (BCAST): what each command counts as a change to
-        # a key; a fifth WATCHes keys across each command (`watch`); a sixth is a MONITOR, and
-        # the slow log keeps every command (`drain`).
-        self.events = self.tracker = self.watcher = self.monitor = None
+        # a key; a fifth WATCHes keys across each command (`watch`) and a sixth, tracking in
+        # the default mode over RESP3, reads them first (MGET: it is told of those only); a
+        # seventh is a MONITOR, and the slow log keeps every command (`drain`).
+        self.events = self.tracker = self.watcher = self.monitor = self.reader = None
         host, stream_port = self.stream.sock.getsockname()[:2]
         self.stream_addr = f"{host}:{stream_port}"
         self.counts: dict[bytes, tuple] = {}   # (--notify) counts_delta of the last stream command
         self.watcher_db = 0
+        self.read_keys: set[bytes] = set()
         # With `replica`, a raw replica reads what each command propagates (`propagated`).
         self.replica = None
         if replica:
@@ -367,6 +369,9 @@ class WireSide:
             self.monitor = RawRedis(port)
             self.monitor.ok("MONITOR")
             self.watcher = RawRedis(port)
+            self.reader = RawRedis(port)
+            self.reader.ok("HELLO", "3")
+            self.reader.ok("CLIENT", "TRACKING", "ON")
             self.admin.ok("CONFIG", "SET", "notify-keyspace-events", NOTIFY_CLASSES)
             self.events = RawRedis(port)
             events_id = self.events.ok("CLIENT", "ID")
@@ -479,15 +484,40 @@ class WireSide:
         return [argv for argv in sent if argv[0] != b"publish" or argv[1:2] != [EVENTS_END]]
 
     def watch(self, keys: list[bytes], db: int) -> None:
-        """WATCH keys of database `db` on the watcher connection; `watched` tells their fate."""
+        """WATCH keys of database `db` on the watcher connection, and read them on the tracking
+        one (after what it was told before); `watched` tells their fate."""
         if db != self.watcher_db:
             self.watcher.ok("SELECT", db)
+            self.reader.ok("SELECT", db)
             self.watcher_db = db
         self.watcher.ok("WATCH", *keys)
+        self._invalidations()
+        self.reader.ok("MGET", *keys)
+        self.read_keys = set(keys)
+
+    def _invalidations(self) -> list:
+        """The tracking connection's pushes since the last call, up to a PING's reply."""
+        self.reader.sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+        pushes = []
+        while True:
+            reply = read_reply(self.reader.f)
+            if reply == ("ok", "PONG"):
+                return pushes
+            pushes.append(reply)
 
     def watched(self):
-        """Whether the keys watched were left alone since `watch`: EXEC's outcome."""
-        return self.watcher.pipeline([[b"MULTI"], [b"PING"], [b"EXEC"]])[2]
+        """Whether the keys watched were left alone since `watch` (EXEC's outcome), and the
+        invalidations the tracking connection got for them (not for keys it read before: the
+        harness's copies write to one server only, so their entries differ)."""
+        told = []
+        for kind, push in self._invalidations():
+            keys = push[1][1] if kind == "ok" and type(push) is tuple else None
+            if type(keys) is list:
+                keys = [k for k in keys if k in self.read_keys]
+                if not keys:
+                    continue
+            told.append((kind, keys if type(keys) is list else push))
+        return self.watcher.pipeline([[b"MULTI"], [b"PING"], [b"EXEC"]])[2], told
 
     def close(self) -> None:
         self.stream.close()
@@ -496,6 +526,7 @@ class WireSide:
             self.events.close()
             self.tracker.close()
             self.watcher.close()
+            self.reader.close()
             self.monitor.close()
         if self.replica is not None:
             self.replica.close()
