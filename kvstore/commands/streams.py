@@ -761,7 +761,10 @@ def _serve_blocked(ctx: Context, key: bytes, wanted, count: int, group_name, con
             raise CommandError("NOGROUP the consumer group this client was blocked on no "
                                "longer exists")
         after = group.last_id
-    if s.last_id <= after:
+    # Entries past the reader's ID, not only a last ID past it: XSETID raises that alone, and a
+    # write that woke the key (XTRIM, XSETID) must not serve an empty reply. Redis wakes stream
+    # readers only by XADD, where both hold.
+    if not (s.length and s.last_entry()[0] > after):
         return None
     if group is not None:
         consumer = _consumer_for(ctx, key, group_name, group, consumer_name, _clock(ctx),

@@ -1650,3 +1650,22 @@ def test_dump_of_wrapped_id_deltas_is_redis_bytes(ports):
         assert w("XRANGE", "r", "-", "+") == w("XRANGE", "s", "-", "+")
         assert w("XRANGE", "r", "6-0", "6-0") == [[b"6-0", [b"f", b"w"]]]
         w.close()
+
+
+def test_a_blocked_xread_is_not_served_by_a_last_id_alone(server):
+    # XSETID raises the last ID without an entry; an XTRIM then writes the key: Redis wakes
+    # stream readers only by XADD, so the reader stays blocked until an entry comes.
+    c = Conn(server.port)
+    c("FLUSHALL")
+    c("XADD", "s", "1-1", "f", "v")
+    reader = Conn(server.port)
+    reader.send(Conn.encode("XREAD", "BLOCK", "0", "STREAMS", "s", "$"))
+    while b" flags=b " not in c("CLIENT", "LIST", "TYPE", "normal"):
+        pass  # until it is blocked
+    assert c("XSETID", "s", "35-0") == b"OK"
+    assert c("XTRIM", "s", "MAXLEN", "=", "0") == 1
+    assert b" flags=b " in c("CLIENT", "LIST", "TYPE", "normal")
+    c("XADD", "s", "36-1", "f", "w")
+    assert reader.reply() == [[b"s", [[b"36-1", [b"f", b"w"]]]]]
+    reader.close()
+    c.close()
