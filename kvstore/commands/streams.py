@@ -665,9 +665,7 @@ def _xread(ctx: Context, argv: list[bytes], group_read: bool):
         wanted.setdefault(key, after)  # a key named twice waits from its first ID (blockForKeys)
     blocked_count = count or _BLOCKED_DEFAULT_COUNT
 
-    def serve(c: Context, key: bytes):
-        if group_name is not None:
-            _untouched(c, argv)
+    def serve(c: Context, key: bytes):  # (what a serve signals: server/blocking.py's loop)
         return _serve_blocked(c, key, wanted, blocked_count, group_name, consumer_name, noack)
 
     # a group reader whose key goes is told so (Redis 7.0.15); a plain reader waits on
